@@ -1,0 +1,106 @@
+/**
+ * The schema of app-config.yaml. Defaults live here, in one place; plugins add
+ * their own slice under `plugins.<id>` (validated by the loader against each
+ * plugin's declared configSchema).
+ */
+export const appConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['server', 'storage', 'auth', 'bootstrap'],
+  properties: {
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 7007 },
+        publicUrl: { type: 'string', default: '' },
+        bodyLimitBytes: { type: 'integer', minimum: 1024, default: 20971520 },
+        logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+      },
+      default: {},
+    },
+    storage: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        dataDir: { type: 'string', default: './data' },
+        databaseUrl: { type: 'string', default: '' },
+        clickhouseUrl: { type: 'string', default: '' },
+        clickhouseDatabase: { type: 'string', pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$', default: 'orrery' },
+        clickhouseCluster: { type: 'string', default: '' },
+        redisUrl: { type: 'string', default: '' },
+        /** prefix for every Redis key and channel, so several installs (or tests) share one Redis */
+        redisPrefix: { type: 'string', default: 'orrery:' },
+      },
+      default: {},
+    },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        /** HMAC secret for access tokens; generated and kept in the data dir when empty */
+        jwtSecret: { type: 'string', default: '' },
+        accessTokenTtlSeconds: { type: 'integer', minimum: 30, default: 900 },
+        refreshTokenTtlSeconds: { type: 'integer', minimum: 60, default: 2592000 },
+      },
+      default: {},
+    },
+    bootstrap: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        org: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,62}$', default: 'demo' },
+        adminEmail: { type: 'string', default: 'admin@demo.local' },
+        adminPassword: { type: 'string', default: '' },
+        demoData: { type: 'boolean', default: true },
+      },
+      default: {},
+    },
+    ingestion: {
+      type: 'object',
+      additionalProperties: true,
+      properties: {
+        batchSize: { type: 'integer', minimum: 1, default: 5000 },
+        maxDelayMs: { type: 'integer', minimum: 0, default: 20 },
+      },
+      default: {},
+    },
+    smtp: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        url: { type: 'string', default: '' },
+        from: { type: 'string', default: 'Orrery <no-reply@orrery.local>' },
+      },
+      default: {},
+    },
+    plugins: {
+      type: 'object',
+      description: 'per-plugin config slices, keyed by plugin id',
+      additionalProperties: { type: 'object' },
+      default: {},
+    },
+    /** plugin folders to load besides plugins/* (absolute or relative to the config file) */
+    pluginPaths: { type: 'array', items: { type: 'string' }, default: [] },
+  },
+} as const;
+
+export interface AppConfig {
+  server: { host: string; port: number; publicUrl: string; bodyLimitBytes: number; logLevel: string };
+  storage: {
+    dataDir: string;
+    databaseUrl: string;
+    clickhouseUrl: string;
+    clickhouseDatabase: string;
+    clickhouseCluster: string;
+    redisUrl: string;
+    redisPrefix: string;
+  };
+  auth: { jwtSecret: string; accessTokenTtlSeconds: number; refreshTokenTtlSeconds: number };
+  bootstrap: { org: string; adminEmail: string; adminPassword: string; demoData: boolean };
+  ingestion: { batchSize: number; maxDelayMs: number; [k: string]: unknown };
+  smtp: { url: string; from: string };
+  plugins: Record<string, Record<string, unknown>>;
+  pluginPaths: string[];
+}

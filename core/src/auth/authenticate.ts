@@ -1,0 +1,108 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HttpError, type Caller, type Role } from '@orrery/plugin-sdk';
+import type { TokenService } from './tokens.ts';
+import { sha256 } from './tokens.ts';
+import type { CallerDirectory } from './callers.ts';
+
+/**
+ * Permission name → roles that hold it. Kernel permissions are registered at
+ * start; each plugin's declared permissions are added by the loader.
+ */
+export class PermissionRegistry {
+  private perms = new Map<string, { roles: Set<Role>; owner: string }>();
+  constructor() {
+    this.define('authenticated', ['Admin', 'Manager', 'Developer'], 'kernel');
+    this.define('admin', ['Admin'], 'kernel');
+    this.define('manage-members', ['Admin', 'Manager'], 'kernel');
+    this.define('events.write', ['Admin', 'Manager', 'Developer'], 'kernel');
+  }
+  define(name: string, roles: Role[], owner: string) {
+    const existing = this.perms.get(name);
+    if (existing && existing.owner !== owner) {
+      throw new Error(`permission "${name}" is already declared by ${existing.owner}`);
+    }
+    this.perms.set(name, { roles: new Set(roles), owner });
+  }
+  has(name: string) {
+    return this.perms.has(name) || name === 'public' || name === 'operator';
+  }
+  allows(name: string, caller: Caller): boolean {
+    if (name === 'operator') return caller.operator;
+    const p = this.perms.get(name);
+    return !!p && p.roles.has(caller.role);
+  }
+  list() {
+    return [...this.perms.entries()].map(([name, p]) => ({ name, roles: [...p.roles], owner: p.owner }));
+  }
+}
+
+const unauthorized = (msg: string) => new HttpError(401, 'unauthorized', msg);
+
+/**
+ * Installs authentication on every route that does not opt out with
+ * `config.permission: 'public'`. Runs on `onRequest`, before the body is
+ * parsed, so an unauthenticated flood costs little.
+ */
+export function installAuthentication(
+  app: FastifyInstance,
+  deps: { tokens: TokenService; callers: CallerDirectory; permissions: PermissionRegistry; tokenCacheMs?: number },
+) {
+  const tokenCache = new Map<string, { at: number; row: Awaited<ReturnType<TokenService['findApiToken']>> }>();
+  const cacheMs = deps.tokenCacheMs ?? 5000;
+  app.decorateRequest('auth', null);
+
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    const config = req.routeOptions.config ?? {};
+    const permission = config.permission;
+    if (!req.routeOptions.url) return; // 404s are answered by the not-found handler
+    if (permission === 'public') return;
+    if (!permission) throw new HttpError(500, 'internal', `route ${req.routeOptions.url} declares no permission`);
+    const header = req.headers.authorization;
+    if (!header || !header.startsWith('Bearer ')) throw unauthorized('missing bearer token (Authorization: Bearer <token>)');
+    const token = header.slice(7).trim();
+    const kinds = config.tokenKinds ?? ['access_token', 'api_token'];
+
+    let orgId: string;
+    let userId: string;
+    let via: Caller['via'];
+    if (token.startsWith('orr_api_') || token.startsWith('orr_hook_')) {
+      const key = sha256(token);
+      let hit = tokenCache.get(key);
+      if (!hit || Date.now() - hit.at > cacheMs) {
+        hit = { at: Date.now(), row: await deps.tokens.findApiToken(token) };
+        tokenCache.set(key, hit);
+        if (tokenCache.size > 10_000) tokenCache.delete(tokenCache.keys().next().value!);
+      }
+      if (!hit.row) throw unauthorized('token is invalid, expired or revoked');
+      via = hit.row.kind === 'hook' ? 'hook_token' : 'api_token';
+      orgId = hit.row.org_id;
+      userId = hit.row.user_id;
+    } else {
+      const claims = await deps.tokens.verifyAccess(token);
+      if (!claims) throw unauthorized('access token is invalid or expired');
+      via = 'access_token';
+      orgId = claims.org;
+      userId = claims.sub;
+    }
+    if (!kinds.includes(via)) {
+      throw new HttpError(403, 'wrong_token_kind', `this route takes ${kinds.join(' or ')}, not ${via}`);
+    }
+    const org = await deps.callers.org(orgId);
+    if (!org) throw unauthorized('the organization of this token no longer exists');
+    const caller = await deps.callers.caller(org, userId, via);
+    if (!caller) throw unauthorized('user is deactivated or no longer a member of this organization');
+    if (permission !== 'authenticated' && !deps.permissions.allows(permission, caller)) {
+      throw new HttpError(403, 'forbidden', `requires permission "${permission}"`, { permission, role: caller.role });
+    }
+    req.auth = { org, caller };
+  });
+
+  return {
+    forgetToken(secret: string) {
+      tokenCache.delete(sha256(secret));
+    },
+    forgetAllTokens() {
+      tokenCache.clear();
+    },
+  };
+}

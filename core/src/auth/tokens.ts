@@ -1,0 +1,105 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import type { Knex } from 'knex';
+
+export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const randomSecret = (bytes = 32) => randomBytes(bytes).toString('base64url');
+
+export interface AccessClaims {
+  sub: string;
+  org: string;
+  role: string;
+  depts: string[];
+}
+
+/**
+ * Short-lived JWT access tokens (HS256) and rotating refresh tokens. A refresh
+ * token is single-use: presenting one that was already used revokes its whole
+ * family, because that is what a stolen token looks like.
+ */
+export class TokenService {
+  private key: Uint8Array;
+  constructor(
+    private knex: Knex,
+    secret: string,
+    private accessTtl: number,
+    private refreshTtl: number,
+  ) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  async issueAccess(claims: AccessClaims): Promise<string> {
+    return new SignJWT({ org: claims.org, role: claims.role, depts: claims.depts })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(claims.sub)
+      .setIssuedAt()
+      .setIssuer('orrery')
+      .setExpirationTime(`${this.accessTtl}s`)
+      .sign(this.key);
+  }
+
+  async verifyAccess(token: string): Promise<AccessClaims | null> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { issuer: 'orrery', algorithms: ['HS256'] });
+      return { sub: payload.sub!, org: payload.org as string, role: payload.role as string, depts: (payload.depts as string[]) ?? [] };
+    } catch {
+      return null;
+    }
+  }
+
+  async issueRefresh(userId: string, orgId: string, familyId: string = randomUUID(), trx: Knex = this.knex): Promise<string> {
+    const token = `orr_rt_${randomSecret()}`;
+    await trx.withSchema('public').table('refresh_tokens').insert({
+      id: randomUUID(),
+      family_id: familyId,
+      user_id: userId,
+      org_id: orgId,
+      token_hash: sha256(token),
+      expires_at: new Date(Date.now() + this.refreshTtl * 1000),
+    });
+    return token;
+  }
+
+  /** Consumes a refresh token; returns who it belonged to and a fresh one, or why it failed. */
+  async rotateRefresh(token: string): Promise<{ userId: string; orgId: string; refresh: string } | { error: 'invalid' | 'reused' | 'expired' }> {
+    return this.knex.transaction(async (trx) => {
+      const row = await trx.withSchema('public').table('refresh_tokens').where({ token_hash: sha256(token) }).forUpdate().first();
+      if (!row) return { error: 'invalid' as const };
+      if (row.revoked_at) return { error: 'invalid' as const };
+      if (row.used_at) {
+        await trx.withSchema('public').table('refresh_tokens').where({ family_id: row.family_id }).update({ revoked_at: new Date() });
+        return { error: 'reused' as const };
+      }
+      if (new Date(row.expires_at).getTime() < Date.now()) return { error: 'expired' as const };
+      await trx.withSchema('public').table('refresh_tokens').where({ id: row.id }).update({ used_at: new Date() });
+      const refresh = await this.issueRefresh(row.user_id, row.org_id, row.family_id, trx);
+      return { userId: row.user_id as string, orgId: row.org_id as string, refresh };
+    });
+  }
+
+  /** Creates an API or hook token; the secret is returned once and stored only as a hash. */
+  async createApiToken(input: { orgId: string; userId: string; name: string; kind: 'api' | 'hook'; expiresAt?: Date | null }) {
+    const secret = `orr_${input.kind}_${randomSecret()}`;
+    const id = randomUUID();
+    await this.knex.withSchema('public').table('api_tokens').insert({
+      id,
+      org_id: input.orgId,
+      user_id: input.userId,
+      name: input.name,
+      kind: input.kind,
+      token_hash: sha256(secret),
+      prefix: secret.slice(0, 12),
+      expires_at: input.expiresAt ?? null,
+    });
+    return { id, token: secret };
+  }
+
+  async findApiToken(secret: string) {
+    const row = await this.knex.withSchema('public').table('api_tokens').where({ token_hash: sha256(secret) }).first();
+    if (!row || row.revoked_at) return null;
+    if (row.expires_at && new Date(row.expires_at).getTime() < Date.now()) return null;
+    return row as { id: string; org_id: string; user_id: string; kind: 'api' | 'hook'; name: string };
+  }
+}
+
+export { randomSecret };

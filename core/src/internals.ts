@@ -1,0 +1,21 @@
+import type { Knex } from 'knex';
+import type { KernelServices } from './types.ts';
+import type { TokenService } from './auth/tokens.ts';
+import type { CallerDirectory } from './auth/callers.ts';
+import type { PermissionRegistry } from './auth/authenticate.ts';
+import type { OrgService } from './tenancy/orgs.ts';
+import type { PluginHost } from './plugins/host.ts';
+
+/** The whole cradle of the kernel's container, as kernel modules see it. */
+export interface Internals extends KernelServices {
+  knex: Knex;
+  tokens: TokenService;
+  callers: CallerDirectory;
+  permissions: PermissionRegistry;
+  orgService: OrgService;
+  plugins: PluginHost;
+  /** drops cached token and membership lookups on every node */
+  invalidateAuth(orgId?: string, userId?: string): void;
+  version: { version: string; commit?: string; sdkVersion: string };
+  startedAt: number;
+}

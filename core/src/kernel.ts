@@ -1,0 +1,324 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execSync } from 'node:child_process';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createContainer, asValue, InjectionMode, type AwilixContainer } from 'awilix';
+import pino from 'pino';
+import { SDK_VERSION, type Logger, type Org, type Caller } from '@orrery/plugin-sdk';
+import { loadConfig, type AppConfig, type LoadOptions } from '@orrery/config';
+import type { Bus, KernelModule, KeyValueStore } from './types.ts';
+import type { Internals } from './internals.ts';
+import { openStorage } from './storage/postgres.ts';
+import { openAnalytics } from './storage/clickhouse.ts';
+import { memoryKv, redisKv } from './storage/kv.ts';
+import { migrateClickHouse, migratePg, type MigrationSet } from './storage/migrations.ts';
+import { inProcessBus, redisBus } from './bus/bus.ts';
+import { TokenService, randomSecret } from './auth/tokens.ts';
+import { CallerDirectory } from './auth/callers.ts';
+import { PermissionRegistry, installAuthentication } from './auth/authenticate.ts';
+import { OrgService } from './tenancy/orgs.ts';
+import { PluginHost } from './plugins/host.ts';
+import { installErrorHandling } from './http/errors.ts';
+import { createMetrics } from './ops/routes.ts';
+import { startGateway } from './realtime/gateway.ts';
+import { createNotifier } from './notifications/notifier.ts';
+import { kernelModules } from './modules.ts';
+import { generatePassword } from './auth/passwords.ts';
+import { events as eventsTable } from '../../migrations/ch/0001_events.ts';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface KernelOptions {
+  /** a ready config, or how to load one */
+  config?: AppConfig;
+  load?: LoadOptions;
+  /** plugin folders to scan; default: <repo>/plugins plus config.pluginPaths */
+  pluginRoots?: string[];
+  /** extra plugin declarations (the test harness passes these) */
+  plugins?: unknown[];
+  /** load only these plugin ids from the folders */
+  onlyPlugins?: string[];
+  /** extra kernel modules (tests) */
+  modules?: KernelModule[];
+  /** a pino destination for logs (tests capture logs with it) */
+  logStream?: NodeJS.WritableStream;
+  /** bootstrap an org + admin on an empty store (default true) */
+  bootstrap?: boolean;
+}
+
+export interface Kernel {
+  app: FastifyInstance;
+  container: AwilixContainer<Internals>;
+  config: AppConfig;
+  services: Internals;
+  /** credentials made on first start (printed once) */
+  bootstrap: { org: Org; email: string; password: string | null; created: boolean } | null;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Keys whose values never reach a log line. */
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.password',
+  '*.admin_password',
+  '*.token',
+  '*.access_token',
+  '*.refresh_token',
+  '*.secret',
+];
+
+/**
+ * Builds the kernel: config → stores → container → migrations → plugins →
+ * HTTP. Everything lives on the returned object (no module-level state), so a
+ * test can start and stop several kernels in one process.
+ */
+export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
+  const config = opts.config ?? loadConfig(opts.load);
+  const dataDir = resolve(config.storage.dataDir);
+  const logger = pino(
+    { level: config.server.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'orrery' } },
+    (opts.logStream as any) ?? pino.destination(1),
+  );
+
+  const storage = await openStorage({ databaseUrl: config.storage.databaseUrl, dataDir });
+  const analytics = await openAnalytics({
+    clickhouseUrl: config.storage.clickhouseUrl,
+    dataDir,
+    database: config.storage.clickhouseDatabase,
+    cluster: config.storage.clickhouseCluster,
+  });
+  let kv: KeyValueStore;
+  let bus: Bus;
+  if (config.storage.redisUrl) {
+    kv = redisKv(config.storage.redisUrl, config.storage.redisPrefix);
+    bus = await redisBus(config.storage.redisUrl, config.storage.redisPrefix);
+  } else {
+    kv = memoryKv();
+    bus = inProcessBus();
+  }
+
+  const container = createContainer<Internals>({ injectionMode: InjectionMode.PROXY, strict: true });
+  const modules = [...kernelModules, ...(opts.modules ?? [])];
+  const permissions = new PermissionRegistry();
+  const callers = new CallerDirectory(storage.knex);
+  const plugins = new PluginHost(container);
+  const orgService = new OrgService(storage.knex, () => [
+    ...modules.filter((m) => m.migrations?.org?.length).map((m) => ({ owner: `kernel:${m.name}`, migrations: m.migrations!.org! })),
+    ...plugins.pgMigrationSets(),
+  ]);
+  const metrics = createMetrics();
+
+  container.register({
+    config: asValue(config),
+    logger: asValue(logger as unknown as Logger),
+    storage: asValue(storage),
+    knex: asValue(storage.knex),
+    analytics: asValue(analytics),
+    kv: asValue(kv),
+    bus: asValue(bus),
+    permissions: asValue(permissions),
+    callers: asValue(callers),
+    orgService: asValue(orgService),
+    orgs: asValue(orgService),
+    plugins: asValue(plugins),
+    pluginHost: asValue(plugins),
+    metrics: asValue(metrics) as any,
+    startedAt: asValue(Date.now()),
+    version: asValue(readVersion()),
+    notifier: asValue(
+      createNotifier({
+        knex: storage.knex,
+        bus,
+        smtpUrl: config.smtp.url,
+        from: config.smtp.from,
+        orgSchema: async (orgId) => (await callers.org(orgId))?.schema ?? null,
+      }),
+    ),
+    audit: asValue(async (org: Org, caller: Caller | null, e: { action: string; target?: string; before?: unknown; after?: unknown; ip?: string }) => {
+      await storage.knex
+        .withSchema(org.schema)
+        .table('audit_log')
+        .insert({
+          actor_id: caller?.userId ?? null,
+          actor_email: caller?.email ?? 'system',
+          action: e.action,
+          target: e.target ?? null,
+          before: e.before === undefined ? null : JSON.stringify(e.before),
+          after: e.after === undefined ? null : JSON.stringify(e.after),
+          ip: e.ip ?? null,
+        });
+    }),
+    invalidateAuth: asValue((orgId?: string, userId?: string) => {
+      callers.invalidate(orgId, userId);
+      auth.forgetAllTokens();
+      void bus.publish(orgId ?? '*', { kind: 'org' }, 'kernel.auth.changed', { userId: userId ?? null });
+    }),
+  } as any);
+
+  // Migrations: the public catalogue, ClickHouse, then every org's schema.
+  await migratePg(
+    storage.knex,
+    'public',
+    modules.filter((m) => m.migrations?.public?.length).map((m) => ({ owner: `kernel:${m.name}`, migrations: m.migrations!.public! })),
+  );
+  const secret = config.auth.jwtSecret || (await platformSecret(storage.knex, 'jwt_secret'));
+  container.register({
+    tokens: asValue(new TokenService(storage.knex, secret, config.auth.accessTokenTtlSeconds, config.auth.refreshTokenTtlSeconds)),
+  });
+
+  await plugins.load({
+    roots: opts.pluginRoots ?? [join(REPO_ROOT, 'plugins'), ...config.pluginPaths.map((p) => resolve((config as any).configDir ?? '.', p))],
+    declarations: opts.plugins,
+    only: opts.onlyPlugins,
+  });
+  const chSets: MigrationSet<any>[] = [
+    { owner: 'kernel:events', migrations: [eventsTable] },
+    ...modules.filter((m) => m.migrations?.clickhouse?.length).map((m) => ({ owner: `kernel:${m.name}`, migrations: m.migrations!.clickhouse! })),
+    ...plugins.chMigrationSets(),
+  ];
+  await migrateClickHouse(analytics, chSets);
+  for (const org of await orgService.list()) await orgService.migrate(org);
+  await plugins.init();
+
+  // Cross-node cache invalidation: a change made on one node reaches the others' caches.
+  bus.subscribe('kernel.*', (msg) => {
+    if (msg.topic === 'kernel.plugins.changed') plugins.forgetEnablement(msg.orgId);
+    if (msg.topic === 'kernel.auth.changed') {
+      callers.invalidate(msg.orgId === '*' ? undefined : msg.orgId);
+      auth.forgetAllTokens();
+    }
+  });
+
+  let bootstrap: Kernel['bootstrap'] = null;
+  if (opts.bootstrap !== false) bootstrap = await bootstrapFirstOrg(config, orgService, storage.knex, logger);
+
+  // HTTP
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: config.server.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomSecret(9),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true }, plugins: [(await import('ajv-formats')).default as any] },
+    routerOptions: { maxParamLength: 300 },
+  } as any);
+  installErrorHandling(app);
+  const swagger = (await import('@fastify/swagger')).default;
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Orrery API',
+        version: readVersion().version,
+        description:
+          'Every route of the kernel and of the loaded plugins. Authenticate with `Authorization: Bearer <access token | api token>`; ingestion takes hook tokens. Errors are `{ error: { code, message, details } }`.\n\nPercentiles (`p50_ms`, `p95_ms`, …) are ClickHouse `quantilesTDigest` estimates of `execution_time_ms`: a t-digest sketch whose relative error is typically under 1% and at most a few percent at the tails; counts and sums are exact.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  const auth = installAuthentication(app, { tokens: container.cradle.tokens, callers, permissions });
+  for (const m of modules) await m.register(app, container.cradle);
+  await plugins.mount(app);
+  app.get('/api/docs/json', { config: { permission: 'public' }, schema: { hide: true } as any }, async () => app.swagger());
+  await serveHostUi(app);
+
+  let gateway: Awaited<ReturnType<typeof startGateway>> | null = null;
+  let closed = false;
+
+  return {
+    app,
+    container,
+    config,
+    services: container.cradle,
+    bootstrap,
+    async listen() {
+      await app.listen({ host: config.server.host, port: config.server.port });
+      gateway = await startGateway(app.server, container.cradle, config.storage.redisUrl ? { url: config.storage.redisUrl, prefix: config.storage.redisPrefix } : undefined);
+      plugins.startJobs();
+      const addr = app.server.address();
+      return typeof addr === 'object' && addr ? `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
+    },
+    /** Stops in dependency order: no new requests, jobs finish, then stores flush and close. */
+    async close() {
+      if (closed) return;
+      closed = true;
+      await plugins.stop();
+      if (gateway) await gateway.close();
+      await app.close();
+      await bus.close();
+      await kv.close();
+      await analytics.close();
+      await storage.close();
+    },
+  };
+}
+
+async function platformSecret(knex: Internals['knex'], key: string): Promise<string> {
+  const row = await knex.withSchema('public').table('platform_settings').where({ key }).first();
+  if (row) return row.value;
+  const value = randomSecret(48);
+  await knex.withSchema('public').table('platform_settings').insert({ key, value }).onConflict('key').ignore();
+  return (await knex.withSchema('public').table('platform_settings').where({ key }).first()).value;
+}
+
+/** On an empty store: one org and its first Admin, who is also the platform operator. */
+async function bootstrapFirstOrg(config: AppConfig, orgs: OrgService, knex: Internals['knex'], logger: pino.Logger) {
+  const existing = await orgs.list();
+  if (existing.length) return { org: existing[0]!, email: config.bootstrap.adminEmail, password: null, created: false };
+  const password = config.bootstrap.adminPassword || generatePassword();
+  const org = await orgs.create({ slug: config.bootstrap.org, name: titleCase(config.bootstrap.org) });
+  await orgs.addMember(org, { email: config.bootstrap.adminEmail, role: 'Admin', password, operator: true, displayName: 'Administrator' });
+  await knex.withSchema('public').table('platform_audit').insert({ actor: 'system', action: 'org.bootstrap', target: org.slug });
+  logger.info({ org: org.slug }, 'created the first organization');
+  return { org, email: config.bootstrap.adminEmail, password: config.bootstrap.adminPassword ? null : password, created: true };
+}
+
+const titleCase = (s: string) => s.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => (d ? ' ' : '') + c.toUpperCase());
+
+function readVersion() {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
+  let commit: string | undefined = process.env.ORRERY_COMMIT;
+  if (!commit) {
+    try {
+      commit = execSync('git rev-parse --short HEAD', { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    } catch {
+      commit = undefined;
+    }
+  }
+  return { version: pkg.version as string, ...(commit ? { commit } : {}), sdkVersion: SDK_VERSION };
+}
+
+/** The portal, built by scripts/build-ui.mjs into host-ui/dist, served at / with an SPA fallback. */
+async function serveHostUi(app: FastifyInstance) {
+  const dist = join(REPO_ROOT, 'host-ui', 'dist');
+  if (!existsSync(join(dist, 'index.html'))) {
+    app.setNotFoundHandler((req, reply) => {
+      reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, details: null } });
+    });
+    return;
+  }
+  const fastifyStatic = (await import('@fastify/static')).default;
+  await app.register(fastifyStatic, {
+    root: dist,
+    prefix: '/',
+    decorateReply: !app.hasReplyDecorator('sendFile'),
+    wildcard: false,
+    index: false,
+    setHeaders: (res: any, path: string) => {
+      const header = (k: string, v: string) => (typeof res.header === 'function' ? res.header(k, v) : res.setHeader(k, v));
+      header('cache-control', /index\.html$|remoteEntry\.js$|mf-manifest\.json$/.test(path) ? 'no-cache' : 'public, max-age=31536000, immutable');
+    },
+  });
+  const index = readFileSync(join(dist, 'index.html'));
+  // Client-side routes (/dashboards, /settings, …) get the SPA; unknown API paths keep their JSON 404.
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    if (req.method === 'GET' && !/^\/(api|v1|plugins|socket\.io)\//.test(path) && !/\.[a-z0-9]+$/i.test(path)) {
+      return reply.type('text/html').header('cache-control', 'no-cache').send(index);
+    }
+    reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${path}`, details: null } });
+  });
+}

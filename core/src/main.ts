@@ -1,0 +1,49 @@
+/**
+ * `npm start`: the platform on whatever app-config.yaml and the environment
+ * say (embedded stores by default), with demo data on a first start.
+ */
+import { createKernel } from './kernel.ts';
+import { loadDemoData } from './demo/load.ts';
+
+const started = Date.now();
+let kernel: Awaited<ReturnType<typeof createKernel>>;
+try {
+  kernel = await createKernel();
+} catch (err) {
+  // a config error is one line naming the key; anything else gets its message, not a stack
+  console.error(`orrery: cannot start: ${(err as Error).message}`);
+  process.exit(1);
+}
+const { config, services } = kernel;
+if (kernel.bootstrap?.created && config.bootstrap.demoData) {
+  const t = Date.now();
+  const n = await loadDemoData(services, kernel.bootstrap.org);
+  console.log(`orrery: loaded demo data: ${n.users} people in ${n.departments} departments, ${n.events.toLocaleString('en')} events (${Date.now() - t} ms)`);
+}
+const url = await kernel.listen();
+const modes = [
+  `database=${services.storage.mode === 'embedded' ? 'PGlite (embedded)' : 'PostgreSQL'}`,
+  `analytics=${services.analytics.mode === 'embedded' ? 'chDB (embedded)' : 'ClickHouse server'}`,
+  `bus=${services.bus.mode}`,
+];
+console.log(`orrery: listening on ${url} (${modes.join(', ')}; data in ${config.storage.dataDir}) — ready in ${Date.now() - started} ms`);
+if (kernel.bootstrap?.created) {
+  console.log(`orrery: first start — organization "${kernel.bootstrap.org.slug}", admin ${kernel.bootstrap.email}`);
+  if (kernel.bootstrap.password) console.log(`orrery: admin password (shown once): ${kernel.bootstrap.password}`);
+}
+
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`orrery: ${sig} — stopping`);
+    kernel
+      .close()
+      .then(() => process.exit(0))
+      .catch((err) => {
+        console.error(`orrery: unclean stop: ${(err as Error).message}`);
+        process.exit(1);
+      });
+  });
+}

@@ -1,0 +1,15 @@
+import type { KernelModule } from './types.ts';
+import { tenancyModule } from './tenancy/routes.ts';
+import { authModule } from './auth/routes.ts';
+import { pluginsModule } from './plugins/routes.ts';
+import { opsModule } from './ops/routes.ts';
+import { notificationMigrations } from './notifications/notifier.ts';
+
+/** The kernel's own parts, in the order they register. Each is one folder under core/src. */
+export const kernelModules: KernelModule[] = [
+  tenancyModule,
+  { name: 'notifications', migrations: { org: notificationMigrations }, register() {} },
+  authModule,
+  pluginsModule,
+  opsModule,
+];

@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import client from 'prom-client';
+import type { KernelModule } from '../types.ts';
+import type { Internals } from '../internals.ts';
+
+/** One registry per kernel (tests start several in a process). */
+export function createMetrics() {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const httpDuration = new client.Histogram({
+    name: 'orrery_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  return { registry, httpDuration };
+}
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export const opsModule: KernelModule = {
+  name: 'ops',
+  register(app: FastifyInstance, s: Internals & { metrics: Metrics }) {
+    const pub = { permission: 'public' };
+    app.addHook('onResponse', async (req, reply) => {
+      const route = req.routeOptions.url ?? 'unmatched';
+      s.metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    });
+
+    app.get('/health', { config: pub, schema: { tags: ['ops'], summary: 'Liveness: 200 while the process runs', response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
+
+    app.get(
+      '/ready',
+      {
+        config: pub,
+        schema: {
+          tags: ['ops'],
+          summary: 'Readiness: 200 when every store answers, else 503 naming the part that does not',
+          response: {
+            '2xx': { type: 'object', properties: { status: { type: 'string' }, parts: { type: 'object', additionalProperties: { type: 'string' } } } },
+            503: { type: 'object', properties: { status: { type: 'string' }, parts: { type: 'object', additionalProperties: { type: 'string' } }, failing: { type: 'array', items: { type: 'string' } } } },
+          },
+        },
+      },
+      async (_req, reply) => {
+        const checks = await Promise.all([
+          s.storage.ping().then((ok) => ['database', ok] as const),
+          s.analytics.ping().then((ok) => ['analytics', ok] as const),
+          s.kv
+            .set('ready-probe', '1', 10)
+            .then(() => ['cache', true] as const)
+            .catch(() => ['cache', false] as const),
+        ]);
+        const parts = Object.fromEntries(checks.map(([k, ok]) => [k, ok ? 'ok' : 'unavailable']));
+        const failing = checks.filter(([, ok]) => !ok).map(([k]) => k);
+        if (failing.length) return reply.status(503).send({ status: 'unavailable', parts, failing });
+        return { status: 'ready', parts };
+      },
+    );
+
+    app.get('/metrics', { config: pub, schema: { tags: ['ops'], summary: 'Prometheus metrics (text format)', hide: false } }, async (_req, reply) => {
+      reply.header('content-type', s.metrics.registry.contentType);
+      return s.metrics.registry.metrics();
+    });
+
+    app.get(
+      '/version',
+      {
+        config: pub,
+        schema: {
+          tags: ['ops'],
+          summary: 'Platform and plugin SDK versions',
+          response: { 200: { type: 'object', properties: { version: { type: 'string' }, commit: { type: 'string' }, sdkVersion: { type: 'string' } } } },
+        },
+      },
+      async () => s.version,
+    );
+  },
+};

@@ -1,0 +1,55 @@
+import type { AwilixContainer } from 'awilix';
+import type { BusScope, Caller, Logger, Org, TenantContext } from '@orrery/plugin-sdk';
+import type { Internals } from '../internals.ts';
+
+/** What a plugin's scoped container holds besides the kernel's services. */
+export interface PluginScope {
+  pluginId: string;
+  pluginLogger: Logger;
+  pluginConfig: Record<string, unknown>;
+}
+
+/**
+ * Builds the TenantContext a plugin sees for one request or one job run. It is
+ * the whole of what a plugin can reach: its org's schema, the tenant-bound
+ * analytics helper, its own bus topics, its own settings.
+ */
+export function tenantContext(scope: AwilixContainer<Internals & PluginScope>, org: Org, caller: Caller | null): TenantContext {
+  const s = scope.cradle;
+  const pluginId = s.pluginId;
+  const topicName = (t: string) => (t.startsWith(`${pluginId}.`) ? t : `${pluginId}.${t}`);
+  return {
+    org,
+    caller,
+    db: s.storage.forOrg(org),
+    analytics: s.analytics.forOrg(org.id, pluginId),
+    bus: {
+      publish: (topic, payload, busScope: BusScope = { kind: 'org' }) => s.bus.publish(org.id, busScope, topicName(topic), payload),
+    },
+    config: s.pluginConfig,
+    settings: {
+      async get<T>() {
+        const row = await s.knex.withSchema('public').table('plugin_settings').where({ org_id: org.id, plugin_id: pluginId }).first('settings');
+        return (row?.settings ?? {}) as T;
+      },
+      async set<T>(value: T) {
+        await s.knex
+          .withSchema('public')
+          .table('plugin_settings')
+          .insert({ org_id: org.id, plugin_id: pluginId, enabled: s.plugins.isEnabledSync(org.id, pluginId), settings: JSON.stringify(value) })
+          .onConflict(['org_id', 'plugin_id'])
+          .merge({ settings: JSON.stringify(value), updated_at: new Date() });
+      },
+    },
+    logger: s.pluginLogger.child({ org: org.slug }),
+    notify: s.notifier,
+    audit: (entry) => s.audit(org, caller, { ...entry, action: `${pluginId}.${entry.action}` }),
+    async visibleUserDepartments() {
+      if (!caller || caller.role === 'Admin') return null;
+      const depts = await s.storage.forOrg(org).table('departments').select('id', 'restricted');
+      if (!depts.some((d: any) => d.restricted)) return null;
+      const managed = new Set(caller.departments.filter((d) => d.manager).map((d) => d.id));
+      return depts.filter((d: any) => !d.restricted || managed.has(d.id)).map((d: any) => d.id as string);
+    },
+  };
+}

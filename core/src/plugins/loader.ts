@@ -1,0 +1,119 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import semver from 'semver';
+import { SDK_VERSION, ROLES, type PluginDeclaration, type RouteDecl, type JobDecl, type EventHandlerDecl } from '@orrery/plugin-sdk';
+
+/** A declaration the loader accepted, with what its register step declared. */
+export interface LoadedPlugin {
+  decl: PluginDeclaration;
+  routes: RouteDecl[];
+  jobs: JobDecl[];
+  handlers: EventHandlerDecl[];
+  /** where the plugin came from (folder or module) */
+  source: string;
+}
+
+export interface RefusedPlugin {
+  id: string;
+  source: string;
+  error: string;
+}
+
+/** Folders holding a plugin: `plugins/*` of the repository plus any configured paths. */
+export function discoverPluginFolders(roots: string[]): string[] {
+  const out: string[] = [];
+  for (const root of roots) {
+    if (!existsSync(root)) continue;
+    if (existsSync(join(root, 'package.json')) && isPluginPackage(root)) {
+      out.push(root);
+      continue;
+    }
+    for (const name of readdirSync(root).sort()) {
+      const dir = join(root, name);
+      if (existsSync(join(dir, 'package.json')) && isPluginPackage(dir)) out.push(dir);
+    }
+  }
+  return out;
+}
+
+function isPluginPackage(dir: string) {
+  try {
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    return !!pkg.orrery?.backend;
+  } catch {
+    return false;
+  }
+}
+
+/** Imports a plugin folder's declaration: package.json `orrery.backend` names the module. */
+export async function importPlugin(dir: string): Promise<unknown> {
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const entry = resolve(dir, pkg.orrery.backend);
+  const mod = await import(pathToFileURL(entry).href);
+  const decl = mod.default ?? mod.plugin;
+  if (decl && typeof decl === 'object' && !decl.root) return { ...decl, root: dir };
+  return decl;
+}
+
+const ID = /^[a-z][a-z0-9-]{1,62}$/;
+const PREFIX = /^[a-z][a-z0-9-]*(\/[a-z][a-z0-9-]*)*$/;
+const RESERVED_PREFIXES = ['auth', 'me', 'tokens', 'orgs', 'events', 'plugins', 'admin', 'docs'];
+
+/**
+ * Checks a declaration and runs its register step. Every problem is reported
+ * in one message naming the plugin and the field, so an author can fix it in
+ * one go; a refused plugin never takes the others down.
+ */
+export function checkDeclaration(raw: unknown, source: string, taken: { ids: Set<string>; prefixes: Map<string, string> }): LoadedPlugin {
+  const problems: string[] = [];
+  const d = raw as PluginDeclaration;
+  if (!d || typeof d !== 'object') throw new Error(`${source}: does not export a plugin declaration (use definePlugin)`);
+  const id = typeof d.id === 'string' ? d.id : '(no id)';
+  if (!ID.test(d.id ?? '')) problems.push('id must be lower-case letters, digits and dashes');
+  else if (taken.ids.has(d.id)) problems.push(`id "${d.id}" is used by another plugin`);
+  if (typeof d.version !== 'string' || !semver.valid(d.version)) problems.push('version must be a semver version');
+  if (typeof d.sdk !== 'string' || !semver.validRange(d.sdk)) problems.push('sdk must be a semver range');
+  else if (!semver.satisfies(SDK_VERSION, d.sdk)) problems.push(`was built for SDK ${d.sdk}, this platform has SDK ${SDK_VERSION}`);
+  if (typeof d.title !== 'string' || !d.title) problems.push('title is required');
+  if (typeof d.routePrefix !== 'string' || !PREFIX.test(d.routePrefix)) problems.push('routePrefix must be a path like "agents"');
+  else if (RESERVED_PREFIXES.includes(d.routePrefix.split('/')[0]!)) problems.push(`routePrefix "${d.routePrefix}" is reserved by the kernel`);
+  else if (taken.prefixes.has(d.routePrefix)) problems.push(`routePrefix "${d.routePrefix}" is already mounted by ${taken.prefixes.get(d.routePrefix)}`);
+  if (!d.permissions || typeof d.permissions !== 'object') problems.push('permissions must map names to roles');
+  else
+    for (const [name, roles] of Object.entries(d.permissions)) {
+      if (!Array.isArray(roles) || roles.some((r) => !ROLES.includes(r))) problems.push(`permission "${name}" must list roles from ${ROLES.join(', ')}`);
+    }
+  if (typeof d.register !== 'function') problems.push('register(env) is required');
+  for (const w of d.frontend?.widgets ?? []) {
+    if (!w.id || !w.title) problems.push('every widget needs id and title');
+    if (!['S', 'M', 'L', 'F'].includes(w.defaultSize)) problems.push(`widget "${w.id}" defaultSize must be S, M, L or F`);
+  }
+  if (problems.length) throw new Error(`plugin ${id} (${source}) refused: ${problems.join('; ')}`);
+
+  const routes: RouteDecl[] = [];
+  const jobs: JobDecl[] = [];
+  const handlers: EventHandlerDecl[] = [];
+  try {
+    d.register({
+      route: (r) => void routes.push(r as RouteDecl),
+      job: (j) => void jobs.push(j),
+      onEvents: (h) => void handlers.push(h),
+    });
+  } catch (err) {
+    throw new Error(`plugin ${id} (${source}) refused: register() threw: ${(err as Error).message}`);
+  }
+  const declared = new Set([...Object.keys(d.permissions), 'public', 'authenticated']);
+  for (const r of routes) {
+    if (!['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method)) problems.push(`route ${r.path}: method ${r.method} is not supported`);
+    if (typeof r.path !== 'string' || !r.path.startsWith('/')) problems.push(`route ${r.path}: path must start with /`);
+    if (!declared.has(r.permission)) problems.push(`route ${r.method} ${r.path}: permission "${r.permission}" is not declared in permissions`);
+    if (typeof r.handler !== 'function') problems.push(`route ${r.method} ${r.path}: handler is missing`);
+    if (!r.summary) problems.push(`route ${r.method} ${r.path}: summary is required (it documents the route)`);
+  }
+  for (const j of jobs) if (!(j.everySeconds >= 1)) problems.push(`job ${j.name}: everySeconds must be at least 1`);
+  if (problems.length) throw new Error(`plugin ${id} (${source}) refused: ${problems.join('; ')}`);
+  taken.ids.add(d.id);
+  taken.prefixes.set(d.routePrefix, d.id);
+  return { decl: d, routes, jobs, handlers, source };
+}

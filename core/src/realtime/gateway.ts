@@ -1,0 +1,66 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import type { BusScope } from '@orrery/plugin-sdk';
+import type { Internals } from '../internals.ts';
+
+export const roomFor = (orgId: string, scope: BusScope) =>
+  scope.kind === 'org' ? `org:${orgId}` : scope.kind === 'department' ? `org:${orgId}:dept:${scope.id}` : `org:${orgId}:user:${scope.id}`;
+
+/**
+ * socket.io gateway. A socket authenticates with an access token on connect and
+ * is joined only to rooms it may see: its org, its departments, itself. Every
+ * bus message is emitted to the room of its scope. With Redis, every node
+ * receives every bus message (Redis pub/sub) and emits it to its own sockets
+ * only (`io.local`), so no message is sent twice; the socket.io Redis adapter
+ * is installed as well so that room operations and direct emits span nodes.
+ */
+export async function startGateway(httpServer: HttpServer, s: Internals, redis?: { url: string; prefix: string }) {
+  const io = new Server(httpServer, { path: '/socket.io', serveClient: false, cors: { origin: false } });
+  let closeAdapter = async () => {};
+  if (redis) {
+    const { Redis } = await import('ioredis');
+    const { createAdapter } = await import('@socket.io/redis-adapter');
+    const pub = new Redis(redis.url);
+    const sub = pub.duplicate();
+    io.adapter(createAdapter(pub, sub, { key: `${redis.prefix}socket.io` }));
+    closeAdapter = async () => {
+      await Promise.allSettled([pub.quit(), sub.quit()]);
+    };
+  }
+
+  io.use(async (socket, next) => {
+    try {
+      const token = socket.handshake.auth?.token as string | undefined;
+      const claims = token ? await s.tokens.verifyAccess(token) : null;
+      if (!claims) return next(new Error('unauthorized'));
+      const org = await s.callers.org(claims.org);
+      const caller = org && (await s.callers.caller(org, claims.sub, 'access_token'));
+      if (!org || !caller) return next(new Error('unauthorized'));
+      socket.data = { org, caller };
+      await socket.join([
+        roomFor(org.id, { kind: 'org' }),
+        roomFor(org.id, { kind: 'user', id: caller.userId }),
+        ...caller.departments.map((d) => roomFor(org.id, { kind: 'department', id: d.id })),
+      ]);
+      next();
+    } catch (err) {
+      next(err as Error);
+    }
+  });
+
+  // Every node receives every bus message (Redis pub/sub); each emits only to its own sockets.
+  const unsubscribe = s.bus.subscribe('*', (msg) => {
+    if (msg.topic.startsWith('kernel.')) return;
+    io.local.to(roomFor(msg.orgId, msg.scope)).emit('bus', msg);
+  });
+
+  return {
+    io,
+    async close() {
+      unsubscribe();
+      io.disconnectSockets(true);
+      await new Promise<void>((r) => io.close(() => r()));
+      await closeAdapter();
+    },
+  };
+}

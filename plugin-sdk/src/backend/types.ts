@@ -1,0 +1,269 @@
+/**
+ * The backend plugin contract. A plugin is one `definePlugin({...})` call: the
+ * declaration is plain data plus a synchronous `register` step (routes, jobs,
+ * event handlers) and an optional async `init`. The kernel reads the whole
+ * declaration before anything runs, so a bad plugin is refused with a message
+ * and never half-started.
+ *
+ * Nothing here imports the kernel: the kernel implements these interfaces and
+ * hands them to the plugin.
+ */
+import type { Knex } from 'knex';
+
+export type Role = 'Admin' | 'Manager' | 'Developer';
+export const ROLES: readonly Role[] = ['Admin', 'Manager', 'Developer'];
+
+/** A JSON schema (draft 7 / OpenAPI 3 subset); fastify validates and documents with it. */
+export type JsonSchema = Record<string, unknown>;
+
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+/** Who is calling. Departments carry the caller's membership and whether they manage it. */
+export interface Caller {
+  userId: string;
+  email: string;
+  displayName: string;
+  role: Role;
+  departments: Array<{ id: string; name: string; manager: boolean }>;
+  /** `true` for the platform operator (the bootstrap admin): may create organizations. */
+  operator: boolean;
+  /** how the caller authenticated */
+  via: 'access_token' | 'api_token' | 'hook_token';
+}
+
+export interface Org {
+  id: string;
+  slug: string;
+  name: string;
+  /** PostgreSQL schema holding this org's transactional data */
+  schema: string;
+}
+
+/**
+ * Tenant-bound analytics queries. Every query must reference `{org_id:String}`;
+ * the helper binds it from the caller and refuses SQL that does not, so a plugin
+ * cannot issue a tenant-less query through the SDK.
+ */
+export interface AnalyticsClient {
+  readonly orgId: string;
+  /** Fully qualified name of a kernel table, e.g. `table('events')` → `orrery.events`. */
+  table(name: string): string;
+  query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
+  /** Insert rows into one of the plugin's own tables; `org_id` is set on every row. */
+  insert(table: string, rows: Record<string, unknown>[]): Promise<void>;
+  command(sql: string, params?: Record<string, unknown>): Promise<void>;
+}
+
+/** The org's transactional database: a knex bound to the org's schema. */
+export interface TenantDatabase {
+  readonly schema: string;
+  /** knex query builder for a table in the org's schema */
+  table<T extends object = any>(name: string): Knex.QueryBuilder<T>;
+  /** raw knex; use `withSchema(schema)` for org tables */
+  readonly knex: Knex;
+  transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
+}
+
+export interface BusMessage<T = unknown> {
+  topic: string;
+  orgId: string;
+  payload: T;
+  at: string;
+}
+
+/**
+ * The realtime bus. Topics are scoped: `org`, `department:<id>` or `user:<id>`,
+ * always within the caller's org. A plugin publishes under its own topic names.
+ */
+export interface PluginBus {
+  publish<T>(orgId: string, scope: BusScope, topic: string, payload: T): Promise<void>;
+  subscribe<T>(topic: string, handler: (msg: BusMessage<T>) => void | Promise<void>): () => void;
+}
+export type BusScope = { kind: 'org' } | { kind: 'department'; id: string } | { kind: 'user'; id: string };
+
+export interface Notification {
+  orgId: string;
+  /** user ids to notify */
+  to: string[];
+  subject: string;
+  text: string;
+  /** channels to use; defaults to in-app + email */
+  channels?: Array<'in_app' | 'email' | 'slack' | 'webhook'>;
+  link?: string;
+  data?: Record<string, unknown>;
+}
+export interface Notifier {
+  send(n: Notification): Promise<{ delivered: Array<{ channel: string; to: string; ok: boolean; error?: string }> }>;
+}
+
+export interface AuditEntry {
+  action: string;
+  target?: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+/** Services a plugin gets for one request (or one job run for one org). */
+export interface TenantContext<TConfig = Record<string, unknown>> {
+  org: Org;
+  caller: Caller | null;
+  db: TenantDatabase;
+  analytics: AnalyticsClient;
+  bus: {
+    /** publish on this plugin's topic for the org, a department or a user */
+    publish<T>(topic: string, payload: T, scope?: BusScope): Promise<void>;
+  };
+  config: TConfig;
+  /** per-org settings stored for this plugin (editable without restart) */
+  settings: {
+    get<T = Record<string, unknown>>(): Promise<T>;
+    set<T = Record<string, unknown>>(value: T): Promise<void>;
+  };
+  logger: Logger;
+  notify: Notifier;
+  audit(entry: AuditEntry): Promise<void>;
+  /** department visibility: ids whose per-user rows the caller may see (null = all) */
+  visibleUserDepartments(): Promise<string[] | null>;
+}
+
+export class HttpError extends Error {
+  constructor(
+    public readonly statusCode: number,
+    public readonly code: string,
+    message: string,
+    public readonly details: unknown = undefined,
+  ) {
+    super(message);
+  }
+}
+export const badRequest = (message: string, details?: unknown) => new HttpError(400, 'bad_request', message, details);
+export const notFound = (message: string, details?: unknown) => new HttpError(404, 'not_found', message, details);
+export const forbidden = (message: string, details?: unknown) => new HttpError(403, 'forbidden', message, details);
+export const conflict = (message: string, details?: unknown) => new HttpError(409, 'conflict', message, details);
+
+export interface RouteRequest<Q = any, P = any, B = any> {
+  query: Q;
+  params: P;
+  body: B;
+  headers: Record<string, string | string[] | undefined>;
+  id: string;
+}
+
+export interface RouteDecl<Q = any, P = any, B = any> {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** path under the plugin prefix: '/' or '/:name/analytics' */
+  path: string;
+  /** permission name declared in the plugin's `permissions`; `public` routes skip auth */
+  permission: string;
+  summary: string;
+  description?: string;
+  schema?: { querystring?: JsonSchema; params?: JsonSchema; body?: JsonSchema; response?: Record<number, JsonSchema> };
+  handler(req: RouteRequest<Q, P, B>, ctx: TenantContext): Promise<unknown>;
+}
+
+export interface JobDecl {
+  name: string;
+  /** interval in seconds between runs (per org) */
+  everySeconds: number;
+  /** runs once per enabled org; one node runs it at a time (locked) */
+  run(ctx: TenantContext): Promise<void | Record<string, unknown>>;
+}
+
+export interface StoredEvent {
+  event_id: string;
+  event_type: string;
+  action: string;
+  timestamp: string;
+  org_id: string;
+  department_id: string;
+  user_id: string;
+  session_id: string;
+  [field: string]: unknown;
+}
+
+export interface EventHandlerDecl {
+  /** event types to receive, or '*' */
+  types: string[] | '*';
+  /** called after a batch of events is committed, grouped per org */
+  handle(events: StoredEvent[], ctx: TenantContext): Promise<void>;
+}
+
+export interface PgMigration {
+  name: string;
+  /** runs inside the org's schema (search_path set); use `knex.schema.withSchema(schema)` */
+  up(knex: Knex, schema: string): Promise<void>;
+  down?(knex: Knex, schema: string): Promise<void>;
+}
+
+export interface ChMigration {
+  name: string;
+  /**
+   * DDL statements. `{db}` is replaced by the analytics database, `{cluster}` by
+   * ` ON CLUSTER name` (or nothing), `{engine:MergeTree}` / `{engine:AggregatingMergeTree}`
+   * by the plain or Replicated engine.
+   */
+  statements: string[];
+}
+
+export interface WidgetDecl {
+  /** unique within the plugin; the federated module exposed is `./<id>` */
+  id: string;
+  title: string;
+  description: string;
+  defaultSize: 'S' | 'M' | 'L' | 'F';
+  minSize?: { w: number; h: number };
+  roles: Role[];
+  /** JSON schema of the widget's options; the host renders the editor from it */
+  optionsSchema?: JsonSchema;
+  /** bus topics (of this plugin) the widget listens to */
+  topics?: string[];
+  /** options schema version; the widget migrates older saved options */
+  optionsVersion?: number;
+}
+
+export interface FrontendDecl {
+  /** federation container name, e.g. `agent_analytics` */
+  remoteName: string;
+  /** folder (relative to the plugin root) holding the built remote (`remoteEntry.js`) */
+  distDir: string;
+  widgets: WidgetDecl[];
+}
+
+export interface PluginEnv {
+  route<Q = any, P = any, B = any>(decl: RouteDecl<Q, P, B>): void;
+  job(decl: JobDecl): void;
+  onEvents(decl: EventHandlerDecl): void;
+}
+
+export interface PluginDeclaration<TConfig = Record<string, unknown>> {
+  id: string;
+  version: string;
+  /** semver range of the SDK the plugin was built for, e.g. `^1.0.0` */
+  sdk: string;
+  title: string;
+  description: string;
+  /** route prefix under /api/v1 (unique across plugins), e.g. `agents` */
+  routePrefix: string;
+  /** permission name → roles that hold it */
+  permissions: Record<string, Role[]>;
+  /** JSON schema of the plugin's slice of app-config.yaml (`plugins.<id>`) */
+  configSchema?: JsonSchema;
+  migrations?: { pg?: PgMigration[]; clickhouse?: ChMigration[] };
+  /** bus topic names the plugin publishes */
+  topics?: string[];
+  frontend?: FrontendDecl;
+  /** whether a new org has the plugin on (default true) */
+  enabledByDefault?: boolean;
+  /** a failing init does not stop the platform; the plugin is marked failed */
+  allowedToFail?: boolean;
+  register(env: PluginEnv): void;
+  init?(services: { logger: Logger; config: TConfig }): Promise<void>;
+  /** absolute folder of the plugin (set by definePlugin from import.meta.url when given) */
+  root?: string;
+}
