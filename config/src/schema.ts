@@ -27,6 +27,8 @@ export const appConfigSchema = {
         dataDir: { type: 'string', default: './data' },
         databaseUrl: { type: 'string', default: '' },
         clickhouseUrl: { type: 'string', default: '' },
+        /** chDB data folder; default <dataDir>/ch. chDB binds one folder per process (STACK.md) */
+        chdbPath: { type: 'string', default: '' },
         clickhouseDatabase: { type: 'string', pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$', default: 'orrery' },
         clickhouseCluster: { type: 'string', default: '' },
         redisUrl: { type: 'string', default: '' },
@@ -92,6 +94,7 @@ export interface AppConfig {
     dataDir: string;
     databaseUrl: string;
     clickhouseUrl: string;
+    chdbPath: string;
     clickhouseDatabase: string;
     clickhouseCluster: string;
     redisUrl: string;

@@ -87,6 +87,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
   const analytics = await openAnalytics({
     clickhouseUrl: config.storage.clickhouseUrl,
     dataDir,
+    chdbPath: config.storage.chdbPath ? resolve(config.storage.chdbPath) : '',
     database: config.storage.clickhouseDatabase,
     cluster: config.storage.clickhouseCluster,
   });

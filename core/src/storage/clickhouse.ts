@@ -14,6 +14,7 @@ const ORG_PARAM = '{org_id:String}';
 export async function openAnalytics(opts: {
   clickhouseUrl: string;
   dataDir: string;
+  chdbPath?: string;
   database: string;
   cluster: string;
 }): Promise<Analytics> {
@@ -26,7 +27,7 @@ export async function openAnalytics(opts: {
     });
     mode = 'server';
   } else {
-    const dir = join(opts.dataDir, 'ch');
+    const dir = opts.chdbPath || join(opts.dataDir, 'ch');
     mkdirSync(dir, { recursive: true });
     const { createChdbConnection } = await import('chdb/connection');
     client = createClient({

@@ -1,0 +1,203 @@
+/**
+ * The kernel's ingestion module: wires the pipeline (validation, dedup, group
+ * commit, quarantine, cost, privacy, quality) to the kernel's services and
+ * mounts its HTTP doors (REST and OTLP).
+ *
+ * Config keys read (all optional, `ingestion.*` in app-config.yaml):
+ *   batchSize (5000), maxDelayMs (20)      group commit: rows per insert, max wait
+ *   maxConcurrentInserts (1 embedded, 4 server)
+ *   publishIntervalMs (150)                 bus coalescing window per org
+ *   dedupTtlSeconds (2592000 = 30 days)     how long an event_id is remembered in the kv
+ *   dedupStaleMs (60000)                    when an unconfirmed claim is abandoned
+ *   verifyDedupInStore ('auto')             also check ClickHouse for new ids: 'auto' = when the kv is in-process
+ *   singleBodyBytes (1 MiB), batchBodyBytes (64 MiB)
+ *   otlp.userAttributes, otlp.departmentAttributes, otlp.sessionAttributes (attribute names, first match wins)
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import client from 'prom-client';
+import type { KernelModule, KernelServices } from '../types.ts';
+import type { Org, StoredEvent } from '@orrery/plugin-sdk';
+import { GroupCommitter, rowKey } from './commit.ts';
+import { Deduper } from './dedup.ts';
+import { CoalescingPublisher } from './publish.ts';
+import { QualityTracker, qualityTable } from './quality.ts';
+import { IngestionOrgStore, orgMigrations } from './orgStore.ts';
+import { Pipeline, type EventRow } from './pipeline.ts';
+import { registerRoutes } from './routes.ts';
+import { registerOtlpRoutes, DEFAULT_OTLP_ATTRIBUTES, type OtlpAttributeConfig } from './otlp/routes.ts';
+
+export interface IngestionConfig {
+  batchSize: number;
+  maxDelayMs: number;
+  maxConcurrentInserts: number;
+  publishIntervalMs: number;
+  dedupTtlSeconds: number;
+  dedupStaleMs: number;
+  verifyDedupInStore: 'auto' | boolean;
+  singleBodyBytes: number;
+  batchBodyBytes: number;
+  otlp: OtlpAttributeConfig;
+}
+
+export function ingestionConfig(raw: Record<string, unknown> | undefined, serverMode: boolean): IngestionConfig {
+  const r = raw ?? {};
+  const num = (k: string, d: number) => (typeof r[k] === 'number' && Number.isFinite(r[k]) ? (r[k] as number) : d);
+  const otlp = (r.otlp ?? {}) as Partial<OtlpAttributeConfig>;
+  return {
+    batchSize: num('batchSize', 5000),
+    maxDelayMs: num('maxDelayMs', 20),
+    maxConcurrentInserts: num('maxConcurrentInserts', serverMode ? 4 : 1),
+    publishIntervalMs: num('publishIntervalMs', 150),
+    dedupTtlSeconds: num('dedupTtlSeconds', 30 * 86_400),
+    dedupStaleMs: num('dedupStaleMs', 60_000),
+    verifyDedupInStore: r.verifyDedupInStore === true || r.verifyDedupInStore === false ? r.verifyDedupInStore : 'auto',
+    singleBodyBytes: num('singleBodyBytes', 1024 * 1024),
+    batchBodyBytes: num('batchBodyBytes', 64 * 1024 * 1024),
+    otlp: { ...DEFAULT_OTLP_ATTRIBUTES, ...otlp },
+  };
+}
+
+function metric<T>(registry: client.Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+export const ingestionModule: KernelModule = {
+  name: 'ingestion',
+  migrations: { org: orgMigrations, clickhouse: [qualityTable] },
+  register(app, services: KernelServices & Record<string, any>) {
+    const { analytics, kv, bus, logger, storage } = services;
+    const log = logger.child({ module: 'ingestion' });
+    const serverMode = analytics.mode === 'server';
+    const cfg = ingestionConfig((services.config as unknown as { ingestion?: Record<string, unknown> }).ingestion, serverMode);
+    const nodeId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
+    const db = analytics.database;
+    const kvDurable = Boolean((services.config as unknown as { storage?: { redisUrl?: string } }).storage?.redisUrl);
+    const verifyInStore = cfg.verifyDedupInStore === 'auto' ? !kvDurable : cfg.verifyDedupInStore;
+
+    services.permissions?.define('ingestion.manage', ['Admin'], 'kernel:ingestion');
+    services.permissions?.define('ingestion.read', ['Admin', 'Manager'], 'kernel:ingestion');
+
+    const registry: client.Registry = services.metrics?.registry ?? new client.Registry();
+    const eventsTotal = metric(registry, 'orrery_ingest_events_total', () => new client.Counter({
+      name: 'orrery_ingest_events_total', help: 'Events received, by org and outcome', labelNames: ['org', 'status'], registers: [registry],
+    }));
+    const commitSeconds = metric(registry, 'orrery_ingest_commit_seconds', () => new client.Histogram({
+      name: 'orrery_ingest_commit_seconds', help: 'Duration of one group-commit insert', buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10], registers: [registry],
+    }));
+    const batchRows = metric(registry, 'orrery_ingest_batch_rows', () => new client.Histogram({
+      name: 'orrery_ingest_batch_rows', help: 'Rows per group-commit insert', buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000, 25000], registers: [registry],
+    }));
+    const lastEvent = metric(registry, 'orrery_ingest_last_event_timestamp_seconds', () => new client.Gauge({
+      name: 'orrery_ingest_last_event_timestamp_seconds', help: 'Unix time of the last committed event per org (freshness)', labelNames: ['org'], registers: [registry],
+    }));
+    metric(registry, 'orrery_ingest_queue_rows', () => new client.Gauge({
+      name: 'orrery_ingest_queue_rows', help: 'Rows waiting for the next group commit', registers: [registry], collect() { this.set(committer.pendingRows); },
+    }));
+
+    const storedIn = async (pairs: Array<{ org: string; id: string }>): Promise<Set<string>> => {
+      if (pairs.length === 0) return new Set();
+      const rs = await analytics.client.query({
+        query: `SELECT org_id, event_id FROM ${db}.events WHERE org_id IN {orgs:Array(String)} AND event_id IN {ids:Array(String)}`,
+        query_params: { orgs: [...new Set(pairs.map((p) => p.org))], ids: pairs.map((p) => p.id) },
+        format: 'JSONCompactEachRow',
+      });
+      const rows = (await rs.json()) as Array<[string, string]>;
+      return new Set(rows.map(([o, e]) => rowKey(o, e)));
+    };
+
+    const insertSettings = serverMode
+      // many API nodes share the server's insert load; the insert returns when the async buffer is flushed
+      ? { async_insert: 1, wait_for_async_insert: 1, date_time_input_format: 'best_effort' as const }
+      : { date_time_input_format: 'best_effort' as const };
+
+    const publisher = new CoalescingPublisher(bus, cfg.publishIntervalMs, (err) => log.warn({ err }, 'bus publish failed'));
+    const quality = new QualityTracker({ client: analytics.client, database: db, nodeId, kv, bus, onError: (err) => log.warn({ err }, 'quality metrics failed') });
+
+    const committer: GroupCommitter<EventRow> = new GroupCommitter<EventRow>({
+      batchSize: cfg.batchSize,
+      maxDelayMs: cfg.maxDelayMs,
+      maxConcurrent: cfg.maxConcurrentInserts,
+      async insert(rows) {
+        const end = commitSeconds.startTimer();
+        await analytics.client.insert({ table: `${db}.events`, values: rows, format: 'JSONEachRow', clickhouse_settings: insertSettings as never });
+        end();
+        batchRows.observe(rows.length);
+      },
+      alreadyStored: verifyInStore ? (rows) => storedIn(rows.map((r) => ({ org: r.org_id, id: r.event_id }))) : undefined,
+      onCommitted(rows) {
+        const byOrg = new Map<string, StoredEvent[]>();
+        for (const r of rows) {
+          let l = byOrg.get(r.org_id);
+          if (!l) byOrg.set(r.org_id, (l = []));
+          l.push(r);
+        }
+        for (const [orgId, list] of byOrg) {
+          publisher.add(orgId, list);
+          lastEvent.set({ org: orgId }, Date.now() / 1000);
+          // plugin handlers run after the answer; a slow or failing plugin must not hold ingestion
+          services.pluginHost.dispatchEvents(orgId, list).catch((err) => log.warn({ err, orgId }, 'plugin event handlers failed'));
+        }
+      },
+      onError: (err, rows) => log.error({ err, rows: rows.length }, 'group commit failed'),
+    });
+
+    const store = new IngestionOrgStore(storage);
+    const deduper = new Deduper(kv, {
+      nodeId,
+      ttlSeconds: cfg.dedupTtlSeconds,
+      staleMs: cfg.dedupStaleMs,
+      stored: async (orgId, ids) => new Set([...(await storedIn(ids.map((id) => ({ org: orgId, id }))))].map((k) => k.slice(k.indexOf('\u0000') + 1))),
+    });
+    const pipeline = new Pipeline({ store, deduper, committer, quality, onQuarantineError: (err) => log.error({ err }, 'quarantine write failed') });
+    const countingPipeline = {
+      async ingest(...args: Parameters<Pipeline['ingest']>) {
+        const results = await pipeline.ingest(...args);
+        const counts: Record<string, number> = {};
+        for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
+        for (const [status, n] of Object.entries(counts)) eventsTotal.inc({ org: args[0].slug, status }, n);
+        return results;
+      },
+    } as Pipeline;
+
+    const deleteUserEvents = async (org: Org, userId: string) => {
+      const rs = await analytics.client.query({
+        query: `SELECT count() AS n FROM ${db}.events WHERE org_id = {org:String} AND user_id = {user:String}`,
+        query_params: { org: org.id, user: userId }, format: 'JSONEachRow',
+      });
+      const n = Number(((await rs.json()) as Array<{ n: number | string }>)[0]?.n ?? 0);
+      if (n > 0) {
+        await analytics.client.command({
+          query: `ALTER TABLE ${db}.events${analytics.cluster ? ` ON CLUSTER ${analytics.cluster}` : ''} DELETE WHERE org_id = {org:String} AND user_id = {user:String}`,
+          query_params: { org: org.id, user: userId },
+          // the answer must mean "gone", on every replica
+          clickhouse_settings: { mutations_sync: '2' },
+        });
+      }
+      return n;
+    };
+
+    registerRoutes(app, {
+      pipeline: countingPipeline,
+      store,
+      quality,
+      deduper,
+      limits: { singleBodyBytes: cfg.singleBodyBytes, batchBodyBytes: cfg.batchBodyBytes },
+      deleteUserEvents,
+      audit: services.audit,
+      publishUserDeleted: (org, userId) => bus.publish(org.id, { kind: 'org' }, 'ingestion.user_deleted', { user_id: userId, at: new Date().toISOString() }),
+    });
+    registerOtlpRoutes(app, { pipeline: countingPipeline, attributes: cfg.otlp, bodyLimit: cfg.batchBodyBytes });
+
+    quality.start();
+    app.addHook('onClose', async () => {
+      // accepted requests are waiting on these inserts: finish them before the stores close
+      await committer.drain();
+      publisher.flushAll();
+      await quality.stop();
+    });
+    // exposed for the benchmark and tests (counters, forcing an alert evaluation)
+    app.decorate('ingestion', { committer, publisher, quality, config: cfg, nodeId });
+    log.info({ batchSize: cfg.batchSize, maxDelayMs: cfg.maxDelayMs, verifyInStore, nodeId }, 'ingestion ready');
+  },
+};

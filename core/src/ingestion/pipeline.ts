@@ -1,0 +1,172 @@
+/**
+ * The one ingestion pipeline every door (single, batch, OTLP, replay) goes
+ * through: check (fix → validate → upcast) → org check → privacy → cost →
+ * dedup claim → group commit → quality counters. Quarantine writes happen
+ * before the answer, so a 422 means the event is stored for review.
+ */
+import type { Org, StoredEvent } from '@orrery/plugin-sdk';
+import { CURRENT_SCHEMA_VERSION } from './schema/catalog.ts';
+import { checkEvent, type Problem } from './validate.ts';
+import { applyCost } from './cost.ts';
+import { applyPrivacy } from './privacy.ts';
+import { isSuspicious, type QualityTracker } from './quality.ts';
+import { rowKey, type GroupCommitter } from './commit.ts';
+import type { Deduper } from './dedup.ts';
+import type { IngestionOrgStore } from './orgStore.ts';
+
+export type ItemStatus = 'accepted' | 'duplicate' | 'invalid' | 'rejected' | 'retry';
+
+export interface ItemResult {
+  event_id: string | null;
+  status: ItemStatus;
+  error?: { code: string; message: string; details?: unknown };
+  /** set when the event was quarantined */
+  quarantine_id?: string;
+}
+
+export type EventRow = StoredEvent & { fixes: string[]; received_at: string; schema_version: number; received_schema_version: number; source: string };
+
+export interface IngestOptions {
+  headerVersion?: number;
+  source: 'api' | 'batch' | 'otlp' | 'replay';
+  /** fixes applied before the pipeline (e.g. defaults filled by the OTLP mapping) */
+  preFixes?: string[][];
+  /** do not quarantine invalid events (replay answers with the errors instead) */
+  noQuarantine?: boolean;
+}
+
+export class CommitFailedError extends Error {}
+
+export class Pipeline {
+  constructor(private readonly d: {
+    store: IngestionOrgStore;
+    deduper: Deduper;
+    committer: GroupCommitter<EventRow>;
+    quality: QualityTracker;
+    onQuarantineError(err: unknown): void;
+  }) {}
+
+  async ingest(org: Org, raws: readonly unknown[], opts: IngestOptions): Promise<ItemResult[]> {
+    const receivedAt = Date.now();
+    const receivedIso = new Date(receivedAt).toISOString();
+    const settings = await this.d.store.settings(org);
+    const results: ItemResult[] = new Array(raws.length);
+    const rows: EventRow[] = [];
+    const rowIndex: number[] = [];
+    const quarantined: Array<{ i: number; raw: unknown; errors: Problem[]; eventId: string | null; eventType: string | null; version: number }> = [];
+    const seen = new Set<string>();
+    let missingRequired = 0, fixed = 0, suspicious = 0, duplicates = 0;
+
+    for (let i = 0; i < raws.length; i++) {
+      const raw = raws[i];
+      const r = checkEvent(raw, opts.headerVersion);
+      if (!r.ok) {
+        if (r.missingRequired) missingRequired++;
+        quarantined.push({ i, raw, errors: r.errors, eventId: r.eventId, eventType: r.eventType, version: r.receivedVersion });
+        results[i] = {
+          event_id: r.eventId,
+          status: 'invalid',
+          error: { code: 'invalid_event', message: r.errors.map((p) => `${p.field}: ${p.problem}`).join('; '), details: r.errors },
+        };
+        continue;
+      }
+      const e = r.event;
+      const id = e.event_id as string;
+      if (e.org_id !== undefined && e.org_id !== org.id && e.org_id !== org.slug) {
+        results[i] = { event_id: id, status: 'rejected', error: { code: 'org_mismatch', message: `event names org ${JSON.stringify(e.org_id)} but the token belongs to ${org.slug}` } };
+        continue;
+      }
+      if (seen.has(id)) {
+        duplicates++;
+        results[i] = { event_id: id, status: 'duplicate', error: { code: 'duplicate_event', message: `event_id ${id} appears twice in this request` } };
+        continue;
+      }
+      seen.add(id);
+      const fixes = opts.preFixes?.[i] ? [...opts.preFixes[i]!, ...r.fixes] : r.fixes;
+      fixes.push(...applyPrivacy(e, settings.privacy));
+      applyCost(e, settings.prices);
+      if (fixes.length) fixed++;
+      if (isSuspicious(e, receivedAt)) suspicious++;
+      e.org_id = org.id;
+      e.action ??= '';
+      e.department_id ??= '';
+      e.user_id ??= '';
+      e.session_id ??= '';
+      e.schema_version = CURRENT_SCHEMA_VERSION;
+      e.received_schema_version = r.receivedVersion;
+      e.fixes = fixes;
+      e.received_at = receivedIso;
+      e.source = opts.source;
+      rows.push(e as EventRow);
+      rowIndex.push(i);
+    }
+
+    const quarantineWrite = quarantined.length && !opts.noQuarantine
+      ? this.d.store.quarantine(org, quarantined.map((q) => ({ event_id: q.eventId, event_type: q.eventType, source: opts.source, schema_version: q.version, payload: q.raw, errors: q.errors })))
+      : Promise.resolve([] as string[]);
+
+    let commitError: unknown = null;
+    let accepted = 0;
+    if (rows.length) {
+      const claims = await this.d.deduper.claim(org.id, rows.map((r) => r.event_id));
+      const toCommit: EventRow[] = [];
+      const commitIdx: number[] = [];
+      claims.forEach((c, j) => {
+        const i = rowIndex[j]!;
+        const id = rows[j]!.event_id;
+        if (c === 'new') {
+          toCommit.push(rows[j]!);
+          commitIdx.push(i);
+        } else if (c === 'duplicate') {
+          duplicates++;
+          results[i] = { event_id: id, status: 'duplicate', error: { code: 'duplicate_event', message: `event_id ${id} was already received` } };
+        } else {
+          results[i] = { event_id: id, status: 'retry', error: { code: 'event_in_flight', message: `an earlier copy of event_id ${id} is still being committed; retry shortly` } };
+        }
+      });
+      if (toCommit.length) {
+        try {
+          const stored = await this.d.committer.submit(toCommit);
+          toCommit.forEach((row, j) => {
+            const i = commitIdx[j]!;
+            if (stored.has(rowKey(org.id, row.event_id))) {
+              duplicates++;
+              results[i] = { event_id: row.event_id, status: 'duplicate', error: { code: 'duplicate_event', message: `event_id ${row.event_id} was already received` } };
+            } else {
+              accepted++;
+              results[i] = { event_id: row.event_id, status: 'accepted' };
+            }
+          });
+        } catch (err) {
+          commitError = err;
+          await this.d.deduper.markUncertain(org.id, toCommit.map((r) => r.event_id));
+          for (const i of commitIdx) results[i] = { event_id: results[i]?.event_id ?? (raws[i] as { event_id?: string }).event_id ?? null, status: 'retry', error: { code: 'commit_failed', message: 'the event store did not confirm the write; send the event again' } };
+        }
+        if (!commitError) this.d.quality.latency(org.id, Date.now() - receivedAt, accepted);
+      }
+    }
+
+    try {
+      const ids = await quarantineWrite;
+      quarantined.forEach((q, j) => {
+        if (ids[j]) results[q.i]!.quarantine_id = ids[j];
+      });
+    } catch (err) {
+      // the event was neither stored nor quarantined: tell the sender to retry rather than claim it is kept
+      this.d.onQuarantineError(err);
+      for (const q of quarantined) results[q.i] = { ...results[q.i]!, status: 'retry', error: { code: 'quarantine_failed', message: 'invalid event could not be quarantined; send it again', details: results[q.i]!.error?.details } };
+    }
+
+    this.d.quality.count(org.id, {
+      received: raws.length,
+      accepted,
+      invalid: quarantined.length,
+      missing_required: missingRequired,
+      duplicates,
+      fixed,
+      suspicious,
+    });
+    if (commitError && raws.length === 1) throw new CommitFailedError(String(commitError));
+    return results;
+  }
+}
