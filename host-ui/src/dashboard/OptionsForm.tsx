@@ -1,0 +1,98 @@
+import { useId } from 'react';
+import type { JsonSchema } from '../lib/plugins.ts';
+
+/**
+ * The settings editor, rendered from the widget's declared options schema: strings,
+ * enums (select), numbers, booleans and arrays of enum values (checkboxes). Anything the
+ * form cannot render is left as it is.
+ */
+export function OptionsForm({ schema, value, onChange }: {
+  schema: JsonSchema | undefined;
+  value: Record<string, unknown>;
+  onChange(next: Record<string, unknown>): void;
+}) {
+  const props = Object.entries(schema?.properties ?? {});
+  if (!props.length) return null;
+  return (
+    <fieldset className="options-form">
+      <legend>Widget options</legend>
+      {props.map(([key, p]) => (
+        <OptionField key={key} name={key} schema={p} value={value[key]} required={schema?.required?.includes(key) ?? false}
+          onChange={(v) => onChange({ ...value, [key]: v })} />
+      ))}
+    </fieldset>
+  );
+}
+
+function OptionField({ name, schema, value, required, onChange }: { name: string; schema: JsonSchema; value: unknown; required: boolean; onChange(v: unknown): void }) {
+  const id = useId();
+  const label = schema.title ?? name;
+  const help = schema.description ? <small id={`${id}-help`} className="muted">{schema.description}</small> : null;
+  const describedBy = schema.description ? `${id}-help` : undefined;
+  const choices = schema.oneOf?.map((o) => ({ value: o.const, label: o.title ?? String(o.const) }))
+    ?? schema.enum?.map((v, i) => ({ value: v, label: schema.enumNames?.[i] ?? String(v) }));
+
+  if (schema.type === 'boolean') {
+    return (
+      <div className="field field--check">
+        <input id={id} type="checkbox" checked={Boolean(value)} onChange={(e) => onChange(e.target.checked)} aria-describedby={describedBy} />
+        <label htmlFor={id}>{label}</label>
+        {help}
+      </div>
+    );
+  }
+  if (schema.type === 'array' && (schema.items?.enum || schema.items?.oneOf)) {
+    const opts = schema.items.oneOf?.map((o) => ({ value: o.const, label: o.title ?? String(o.const) }))
+      ?? schema.items.enum!.map((v, i) => ({ value: v, label: schema.items!.enumNames?.[i] ?? String(v) }));
+    const arr = Array.isArray(value) ? value : [];
+    return (
+      <fieldset className="field">
+        <legend>{label}</legend>
+        {opts.map((o) => (
+          <label key={String(o.value)} className="check">
+            <input type="checkbox" checked={arr.includes(o.value)}
+              onChange={(e) => onChange(e.target.checked ? [...arr, o.value] : arr.filter((x) => x !== o.value))} />
+            {o.label}
+          </label>
+        ))}
+        {help}
+      </fieldset>
+    );
+  }
+  if (choices) {
+    const idx = choices.findIndex((c) => c.value === value);
+    return (
+      <div className="field">
+        <label htmlFor={id}>{label}</label>
+        <select id={id} value={idx < 0 ? '' : String(idx)} required={required} aria-describedby={describedBy}
+          onChange={(e) => onChange(e.target.value === '' ? undefined : choices[Number(e.target.value)]!.value)}>
+          {!required && <option value="">—</option>}
+          {choices.map((c, i) => <option key={i} value={i}>{c.label}</option>)}
+        </select>
+        {help}
+      </div>
+    );
+  }
+  if (schema.type === 'number' || schema.type === 'integer') {
+    return (
+      <div className="field">
+        <label htmlFor={id}>{label}</label>
+        <input id={id} type="number" value={typeof value === 'number' ? value : ''} min={schema.minimum} max={schema.maximum}
+          step={schema.type === 'integer' ? 1 : 'any'} required={required} aria-describedby={describedBy}
+          onChange={(e) => onChange(e.target.value === '' ? undefined : Number(e.target.value))} />
+        {help}
+      </div>
+    );
+  }
+  if (schema.type === 'string' || !schema.type) {
+    return (
+      <div className="field">
+        <label htmlFor={id}>{label}</label>
+        <input id={id} type={schema.format === 'email' ? 'email' : 'text'} value={typeof value === 'string' ? value : ''} required={required}
+          aria-describedby={describedBy} onChange={(e) => onChange(e.target.value)} />
+        {help}
+      </div>
+    );
+  }
+  return null;
+}

@@ -1,0 +1,102 @@
+/**
+ * Renders one widget: loads it from its remote, resolves its options, and gives it its
+ * context (time range, department, locale, the data and realtime hooks' plumbing).
+ */
+import { useEffect, useMemo, useState } from 'react';
+import { WidgetProvider, type DrillDown, type TimeRange, type WidgetContext, type WidgetDefinition } from '@orrery/plugin-sdk/frontend';
+import { api } from '../lib/api.ts';
+import { loadWidget, type CatalogueEntry } from '../lib/plugins.ts';
+import { useSession } from '../lib/session.tsx';
+import { ErrorBoundary } from './ErrorBoundary.tsx';
+import type { DashboardItem } from './layout.ts';
+import { resolveOptions } from './options.ts';
+
+export function useWidgetDefinition(entry: CatalogueEntry) {
+  const [state, setState] = useState<{ def?: WidgetDefinition<any>; error?: Error }>({});
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    let alive = true;
+    setState({});
+    loadWidget(entry.plugin, entry.widget.id).then(
+      (def) => alive && setState({ def }),
+      (error: Error) => alive && setState({ error }),
+    );
+    return () => { alive = false; };
+  }, [entry.plugin, entry.widget.id, attempt]);
+  return { ...state, retry: () => setAttempt((a) => a + 1) };
+}
+
+export function WidgetHost({ item, entry, refreshKey, onOptions, onMigrated, onDrillDown, rangeOverride, extraFilters }: {
+  item: DashboardItem;
+  entry: CatalogueEntry;
+  refreshKey: number;
+  onOptions(next: Record<string, unknown>): void;
+  /** options were migrated to the current version: persist them */
+  onMigrated?(options: Record<string, unknown>, optionsVersion: number, pluginVersion: string): void;
+  onDrillDown(d: DrillDown): void;
+  rangeOverride?: TimeRange;
+  /** drill-down filters merged into the options of a filtered view */
+  extraFilters?: Record<string, string | number>;
+}) {
+  const s = useSession();
+  const { def, error, retry } = useWidgetDefinition(entry);
+
+  const resolved = useMemo(
+    () => (def ? resolveOptions(item.options, item.optionsVersion, def, entry.widget.optionsSchema) : null),
+    [def, item.options, item.optionsVersion, entry.widget.optionsSchema],
+  );
+
+  useEffect(() => {
+    if (def && resolved?.migrated) onMigrated?.(resolved.options, def.optionsVersion, entry.plugin.version);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [resolved?.migrated]);
+
+  const timeRange = rangeOverride ?? s.resolveRange(item.timeRange ?? s.range);
+  const department = s.departmentId ? s.me.departments.find((d) => d.id === s.departmentId) ?? null : null;
+  const prefix = `/api/v1/${entry.plugin.routePrefix.replace(/^\/+|\/+$/g, '')}`;
+
+  const ctx = useMemo<WidgetContext<any> | null>(() => {
+    if (!resolved) return null;
+    const options = extraFilters ? { ...resolved.options, ...extraFilters } : resolved.options;
+    return {
+      pluginId: entry.plugin.id,
+      pluginVersion: entry.plugin.version,
+      widgetId: entry.widget.id,
+      instanceId: item.i,
+      org: s.me.org,
+      department: department ? { id: department.id, name: department.name } : null,
+      role: s.me.role,
+      user: { id: s.me.user.id, email: s.me.user.email, displayName: s.me.user.display_name },
+      timeRange,
+      tz: s.prefs.tz,
+      locale: s.prefs.locale,
+      options,
+      refreshKey,
+      request: (path, init = {}) => api.request(init.method ?? 'GET', path === '/' || path === '' ? prefix : `${prefix}${path.startsWith('/') ? '' : '/'}${path}`, { query: init.query, body: init.body, signal: init.signal }),
+      subscribe: s.hub.subscribe,
+      drillDown: onDrillDown,
+      setOptions: onOptions,
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [resolved, extraFilters, entry, item.i, s.me, department?.id, timeRange.from, timeRange.to, s.prefs.tz, s.prefs.locale, refreshKey, prefix]);
+
+  if (error) {
+    return (
+      <div className="orrery-state orrery-state--error" role="alert">
+        <p><strong>Could not load this widget.</strong></p>
+        <p className="small">{error.message}</p>
+        <button type="button" className="btn btn--small" onClick={retry}>Try again</button>
+      </div>
+    );
+  }
+  if (!def || !ctx) return <div className="orrery-state orrery-state--loading" role="status"><span className="orrery-spinner" aria-hidden="true" />Loading widget…</div>;
+  const Comp = def.component;
+  return (
+    <ErrorBoundary label={entry.widget.title} resetKey={`${refreshKey}|${JSON.stringify(ctx.options)}`}>
+      {resolved?.migrationError && <p className="notice small" role="status">Saved settings could not be upgraded ({resolved.migrationError}); showing defaults.</p>}
+      <WidgetProvider value={ctx}>
+        <Comp context={ctx} options={ctx.options} />
+      </WidgetProvider>
+    </ErrorBoundary>
+  );
+}

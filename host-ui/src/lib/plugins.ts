@@ -1,0 +1,96 @@
+/**
+ * The plugin manifest and the remotes behind it. Remotes are registered with the federation
+ * runtime at run time from `GET /api/v1/plugins`; nothing about a plugin is known at build.
+ */
+import { loadRemote, registerRemotes } from '@module-federation/enhanced/runtime';
+import { isWidgetDefinition, type WidgetDefinition, type Role } from '@orrery/plugin-sdk/frontend';
+import type { ComponentType } from 'react';
+
+export type SizeName = 'S' | 'M' | 'L' | 'F';
+
+export interface WidgetManifest {
+  id: string;
+  title: string;
+  description: string;
+  defaultSize: SizeName;
+  minSize?: { w: number; h: number };
+  roles: Role[];
+  optionsSchema?: JsonSchema;
+  topics?: string[];
+  optionsVersion?: number;
+}
+
+export interface JsonSchema {
+  type?: string;
+  title?: string;
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  enumNames?: string[];
+  minimum?: number;
+  maximum?: number;
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  required?: string[];
+  format?: string;
+  oneOf?: Array<{ const: unknown; title?: string }>;
+}
+
+export interface PluginManifest {
+  id: string;
+  version: string;
+  title: string;
+  description: string;
+  enabled: boolean;
+  routePrefix: string;
+  remote: { name: string; entry: string } | null;
+  widgets: WidgetManifest[];
+}
+
+export interface CatalogueEntry {
+  plugin: PluginManifest;
+  widget: WidgetManifest;
+  /** `<pluginId>/<widgetId>`: how a dashboard refers to it */
+  ref: string;
+}
+
+export const widgetRef = (pluginId: string, widgetId: string) => `${pluginId}/${widgetId}`;
+
+/** The widgets a role may add: enabled plugins with a remote, and the role in the widget's list. */
+export function catalogueFor(plugins: PluginManifest[], role: Role): CatalogueEntry[] {
+  return plugins
+    .filter((p) => p.enabled !== false && p.remote)
+    .flatMap((p) => p.widgets.filter((w) => !w.roles?.length || w.roles.includes(role)).map((w) => ({ plugin: p, widget: w, ref: widgetRef(p.id, w.id) })));
+}
+
+const registered = new Map<string, string>();
+const loaded = new Map<string, Promise<WidgetDefinition<any>>>();
+
+export function registerPluginRemotes(plugins: PluginManifest[]) {
+  const fresh = plugins
+    .filter((p) => p.remote && registered.get(p.remote.name) !== p.remote.entry + p.version)
+    .map((p) => ({ name: p.remote!.name, entry: new URL(p.remote!.entry, location.origin).href }));
+  if (!fresh.length) return;
+  // `force` replaces a remote whose entry changed (a plugin upgraded without a page reload)
+  registerRemotes(fresh, { force: true });
+  for (const p of plugins) if (p.remote) registered.set(p.remote.name, p.remote.entry + p.version);
+  for (const k of [...loaded.keys()]) if (fresh.some((f) => k.startsWith(`${f.name}/`))) loaded.delete(k);
+}
+
+/** The widget's definition; a remote may also default-export a bare component. */
+export function loadWidget(plugin: PluginManifest, widgetId: string): Promise<WidgetDefinition<any>> {
+  if (!plugin.remote) return Promise.reject(new Error(`plugin ${plugin.id} has no frontend`));
+  const key = `${plugin.remote.name}/${widgetId}`;
+  let p = loaded.get(key);
+  if (!p) {
+    p = loadRemote<{ default?: unknown }>(key).then((mod) => {
+      const exp = (mod && typeof mod === 'object' && 'default' in mod ? mod.default : mod) as unknown;
+      if (isWidgetDefinition(exp)) return exp;
+      if (typeof exp === 'function') return { kind: 'orrery.widget', component: exp as ComponentType<any>, optionsVersion: 1 } as WidgetDefinition<any>;
+      throw new Error(`${key} does not export a widget (expected defineWidget(...) as the default export)`);
+    });
+    p.catch(() => loaded.delete(key)); // a failed load can be retried
+    loaded.set(key, p);
+  }
+  return p;
+}

@@ -1,0 +1,56 @@
+import { useState } from 'react';
+import { api } from '../lib/api.ts';
+import { useSession } from '../lib/session.tsx';
+
+export function SettingsPage() {
+  const s = useSession();
+  const isAdmin = s.me.role === 'Admin';
+  const [busy, setBusy] = useState<string | null>(null);
+  const [msg, setMsg] = useState<string | null>(null);
+
+  const toggle = async (id: string, title: string, enabled: boolean) => {
+    setBusy(id);
+    setMsg(null);
+    try {
+      await api.put(`/api/v1/admin/plugins/${encodeURIComponent(id)}`, { enabled });
+      await s.reloadPlugins();
+      setMsg(`${title} is now ${enabled ? 'on' : 'off'} for ${s.me.org.name}.`);
+    } catch (e) {
+      setMsg(`Could not change ${title}: ${(e as Error).message}`);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <div className="page">
+      <div className="page__head"><div><h1>Settings</h1><p className="muted">{s.me.org.name} · platform SDK {s.sdkVersion ?? 'unknown'}</p></div></div>
+      <section className="card" aria-labelledby="plugins-h">
+        <h2 id="plugins-h">Plugins</h2>
+        {!isAdmin && <p className="muted">Only Admins can turn plugins on and off. These are the plugins enabled for your organization.</p>}
+        <p role="status" aria-live="polite" className="small">{msg}</p>
+        <ul className="plugin-list">
+          {s.plugins.map((p) => (
+            <li key={p.id} className="plugin-row">
+              <div className="plugin-row__text">
+                <h3>{p.title} <span className="muted small">{p.version}</span></h3>
+                <p className="muted small">{p.description}</p>
+                <p className="small muted">{p.widgets.length} widget{p.widgets.length === 1 ? '' : 's'} · /api/v1/{p.routePrefix}</p>
+              </div>
+              {isAdmin ? (
+                <label className="switch">
+                  <input type="checkbox" role="switch" checked={p.enabled !== false} disabled={busy === p.id || p.id === 'dashboards'}
+                    onChange={(e) => void toggle(p.id, p.title, e.target.checked)} />
+                  <span className="switch__track" aria-hidden="true" />
+                  <span className="sr-only">{p.title} enabled</span>
+                </label>
+              ) : (
+                <span className="chip">{p.enabled !== false ? 'On' : 'Off'}</span>
+              )}
+            </li>
+          ))}
+        </ul>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,114 @@
+import { useEffect, useRef } from 'react';
+import { Link, navigate, usePath } from '../lib/router.tsx';
+import { useSession } from '../lib/session.tsx';
+import { DashboardPage } from '../dashboard/DashboardPage.tsx';
+import { CataloguePage } from '../pages/CataloguePage.tsx';
+import { SettingsPage } from '../pages/SettingsPage.tsx';
+import { TokensPage } from '../pages/TokensPage.tsx';
+import { ProfilePage } from '../pages/ProfilePage.tsx';
+import { Logo } from './Logo.tsx';
+import { TimeRangePicker } from './TimeRangePicker.tsx';
+
+const TITLES: Record<string, string> = {
+  '/': 'Dashboard',
+  '/catalogue': 'Widget catalogue',
+  '/settings': 'Settings',
+  '/tokens': 'Tokens',
+  '/me': 'Your account',
+};
+
+export function Shell() {
+  const s = useSession();
+  const path = usePath();
+  const mainRef = useRef<HTMLElement>(null);
+
+  // a route change moves focus to the page, as a full page load would, and names it
+  useEffect(() => {
+    document.title = `${TITLES[path] ?? 'Orrery'} · ${s.me.org.name} · Orrery`;
+    mainRef.current?.focus({ preventScroll: true });
+  }, [path, s.me.org.name]);
+
+  const page = (() => {
+    switch (path) {
+      case '/':
+      case '/dashboards': return <DashboardPage />;
+      case '/catalogue': return <CataloguePage />;
+      case '/settings': return <SettingsPage />;
+      case '/tokens': return <TokensPage />;
+      case '/me': return <ProfilePage />;
+      default: return (
+        <div className="page"><h1>Not found</h1><p>There is no page at {path}.</p><Link to="/">Back to the dashboard</Link></div>
+      );
+    }
+  })();
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">Skip to content</a>
+      <header className="topbar">
+        <Link to="/" className="brand" aria-label="Orrery home"><Logo /><span>Orrery</span></Link>
+        <nav aria-label="Main" className="topnav">
+          <Link to="/">Dashboard</Link>
+          <Link to="/catalogue">Catalogue</Link>
+          <Link to="/tokens">Tokens</Link>
+          <Link to="/settings">Settings</Link>
+        </nav>
+        <div className="topbar__context">
+          <OrgSwitcher />
+          <DepartmentSwitcher />
+          <TimeRangePicker />
+        </div>
+        <div className="topbar__end">
+          <span className={`live live--${s.realtime}`} role="status" title={`Live updates: ${s.realtime}`}>
+            <span className="live__dot" aria-hidden="true" />
+            <span className="live__text">{s.realtime === 'live' ? 'Live' : s.realtime === 'offline' ? 'Offline' : 'Reconnecting'}</span>
+          </span>
+          <Link to="/me" className="avatar" aria-label={`Your account: ${s.me.user.display_name}`}>
+            {initials(s.me.user.display_name || s.me.user.email)}
+          </Link>
+        </div>
+      </header>
+      <main id="main" ref={mainRef} tabIndex={-1} className="main">{page}</main>
+    </div>
+  );
+}
+
+function initials(name: string) {
+  return name.split(/[\s@.]+/).filter(Boolean).slice(0, 2).map((p) => p[0]!.toUpperCase()).join('');
+}
+
+function OrgSwitcher() {
+  const s = useSession();
+  const orgs = s.me.orgs?.length ? s.me.orgs : [{ slug: s.me.org.slug, name: s.me.org.name }];
+  if (orgs.length < 2) return <span className="org-name" title="Organization">{s.me.org.name}</span>;
+  return (
+    <label className="ctl">
+      <span className="sr-only">Organization</span>
+      <select
+        value={s.me.org.slug}
+        onChange={(e) => {
+          // tokens are per org: signing in again picks the other org
+          const slug = e.target.value;
+          s.logout();
+          navigate(`/login?org=${encodeURIComponent(slug)}`);
+        }}
+      >
+        {orgs.map((o) => <option key={o.slug} value={o.slug}>{o.name}</option>)}
+      </select>
+    </label>
+  );
+}
+
+function DepartmentSwitcher() {
+  const s = useSession();
+  if (!s.me.departments.length) return null;
+  return (
+    <label className="ctl">
+      <span className="sr-only">Department</span>
+      <select value={s.departmentId ?? ''} onChange={(e) => s.setDepartmentId(e.target.value || null)}>
+        <option value="">All departments</option>
+        {s.me.departments.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
+      </select>
+    </label>
+  );
+}

@@ -1,0 +1,323 @@
+/**
+ * Pure builders: simple chart inputs → plotly traces + layout + the data table that backs
+ * the CSV export and the screen-reader fallback. Kept free of the DOM so they are tested
+ * without a browser and so every chart kind gets its table for free.
+ */
+import type { DataTable } from '../csv.ts';
+import { formatters, plotlySeparators, toZonedWallTime } from '../format.ts';
+import { BAD, GOOD, GRID, INK, MUTED, WARN, colorAt } from './palette.ts';
+
+export type ValueFormat = 'number' | 'compact' | 'percent' | 'duration' | 'currency';
+
+export interface ChartEnv {
+  locale: string;
+  tz: string;
+}
+
+export interface PlotSpec {
+  data: Array<Record<string, unknown>>;
+  layout: Record<string, unknown>;
+  table: DataTable;
+  /** drill-down filters per trace/point: `drill[trace][point]` */
+  drill?: Array<Array<Record<string, string | number>>>;
+}
+
+export function formatValue(v: number, f: ValueFormat | undefined, env: ChartEnv): string {
+  const fm = formatters(env.locale, env.tz);
+  switch (f) {
+    case 'percent': return fm.percent(v);
+    case 'duration': return fm.duration(v);
+    case 'currency': return fm.currency(v);
+    case 'compact': return fm.compact(v);
+    default: return fm.number(v);
+  }
+}
+
+/** plotly tick format for a value format (d3-format syntax) */
+function tickFormat(f: ValueFormat | undefined): Record<string, unknown> {
+  switch (f) {
+    case 'percent': return { tickformat: '.0%' };
+    case 'currency': return { tickprefix: '$', tickformat: ',.2~f' };
+    case 'duration': return { ticksuffix: ' ms', tickformat: ',.0f' };
+    case 'compact': return { tickformat: '.2~s' };
+    default: return { tickformat: ',.4~g' };
+  }
+}
+
+export function baseLayout(env: ChartEnv, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    autosize: true,
+    margin: { l: 48, r: 16, t: 8, b: 36 },
+    paper_bgcolor: 'rgba(0,0,0,0)',
+    plot_bgcolor: 'rgba(0,0,0,0)',
+    font: { family: 'Inter, ui-sans-serif, system-ui, sans-serif', size: 12, color: INK },
+    separators: plotlySeparators(env.locale),
+    hoverlabel: { bgcolor: '#ffffff', bordercolor: GRID, font: { color: INK } },
+    legend: { orientation: 'h', y: -0.18, font: { color: MUTED } },
+    xaxis: { gridcolor: GRID, zerolinecolor: GRID, linecolor: GRID, automargin: true },
+    yaxis: { gridcolor: GRID, zerolinecolor: GRID, linecolor: GRID, automargin: true },
+    ...extra,
+  };
+}
+
+// ---------------------------------------------------------------- time series
+
+export interface TimeSeriesInput {
+  series: Array<{ name: string; points: Array<{ t: string; v: number | null }> }>;
+  kind?: 'line' | 'area' | 'bar';
+  format?: ValueFormat;
+  yTitle?: string;
+}
+
+export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec {
+  const kind = input.kind ?? 'line';
+  const fm = formatters(env.locale, env.tz);
+  const data = input.series.map((s, i) => ({
+    type: kind === 'bar' ? 'bar' : 'scatter',
+    mode: kind === 'bar' ? undefined : 'lines',
+    fill: kind === 'area' ? 'tozeroy' : undefined,
+    name: s.name,
+    // wall-clock strings in the user's zone: plotly draws them as given
+    x: s.points.map((p) => toZonedWallTime(p.t, env.tz)),
+    y: s.points.map((p) => p.v),
+    line: { color: colorAt(i), width: 2, shape: 'spline', smoothing: 0.3 },
+    marker: { color: colorAt(i) },
+    hovertemplate: `%{x}<br>${s.name}: %{y}<extra></extra>`,
+  }));
+  // one table row per timestamp, one column per series
+  const times = [...new Set(input.series.flatMap((s) => s.points.map((p) => p.t)))].sort();
+  const lookup = input.series.map((s) => new Map(s.points.map((p) => [p.t, p.v])));
+  return {
+    data,
+    layout: baseLayout(env, {
+      dragmode: 'zoom',
+      hovermode: 'x unified',
+      showlegend: input.series.length > 1,
+      xaxis: { type: 'date', gridcolor: GRID, linecolor: GRID, automargin: true },
+      yaxis: { title: input.yTitle ? { text: input.yTitle } : undefined, gridcolor: GRID, zerolinecolor: GRID, automargin: true, rangemode: 'tozero', ...tickFormat(input.format) },
+    }),
+    table: {
+      columns: ['time', ...input.series.map((s) => s.name)],
+      rows: times.map((t) => [fm.dateTime(t), ...lookup.map((m) => m.get(t) ?? null)]),
+    },
+    drill: input.series.map((s) => s.points.map((p) => ({ series: s.name, bucket: p.t }))),
+  };
+}
+
+// ---------------------------------------------------------------- bar
+
+export interface BarInput {
+  categories: string[];
+  series: Array<{ name: string; values: number[] }>;
+  horizontal?: boolean;
+  stacked?: boolean;
+  format?: ValueFormat;
+  /** name of the category field in drill-down filters (default `category`) */
+  categoryKey?: string;
+}
+
+export function barSpec(input: BarInput, env: ChartEnv): PlotSpec {
+  const h = input.horizontal ?? false;
+  const key = input.categoryKey ?? 'category';
+  const data = input.series.map((s, i) => ({
+    type: 'bar',
+    name: s.name,
+    orientation: h ? 'h' : 'v',
+    x: h ? s.values : input.categories,
+    y: h ? input.categories : s.values,
+    marker: { color: colorAt(i) },
+    hovertemplate: `%{${h ? 'y' : 'x'}}<br>${s.name}: %{${h ? 'x' : 'y'}}<extra></extra>`,
+  }));
+  const valueAxis = { gridcolor: GRID, zerolinecolor: GRID, automargin: true, ...tickFormat(input.format) };
+  const catAxis = { automargin: true, linecolor: GRID, type: 'category', autorange: h ? 'reversed' : true };
+  return {
+    data,
+    layout: baseLayout(env, {
+      barmode: input.stacked ? 'stack' : 'group',
+      bargap: 0.25,
+      showlegend: input.series.length > 1,
+      xaxis: h ? valueAxis : catAxis,
+      yaxis: h ? catAxis : valueAxis,
+      margin: { l: h ? 8 : 48, r: 16, t: 8, b: 36 },
+    }),
+    table: {
+      columns: [key, ...input.series.map((s) => s.name)],
+      rows: input.categories.map((c, ci) => [c, ...input.series.map((s) => s.values[ci] ?? null)]),
+    },
+    drill: input.series.map((s) => input.categories.map((c) => ({ [key]: c, series: s.name }))),
+  };
+}
+
+// ---------------------------------------------------------------- pie / donut
+
+export interface PieInput {
+  slices: Array<{ label: string; value: number }>;
+  donut?: boolean;
+  categoryKey?: string;
+}
+
+export function pieSpec(input: PieInput, env: ChartEnv): PlotSpec {
+  const key = input.categoryKey ?? 'category';
+  const total = input.slices.reduce((a, s) => a + s.value, 0);
+  const fm = formatters(env.locale, env.tz);
+  return {
+    data: [{
+      type: 'pie',
+      labels: input.slices.map((s) => s.label),
+      values: input.slices.map((s) => s.value),
+      hole: input.donut ? 0.55 : 0,
+      sort: false,
+      textinfo: 'percent',
+      marker: { colors: input.slices.map((_, i) => colorAt(i)), line: { color: '#fff', width: 2 } },
+      hovertemplate: '%{label}: %{value} (%{percent})<extra></extra>',
+    }],
+    layout: baseLayout(env, { showlegend: true, legend: { orientation: 'v', x: 1, y: 0.5, font: { color: MUTED } }, margin: { l: 8, r: 8, t: 8, b: 8 } }),
+    table: {
+      columns: [key, 'value', 'share'],
+      rows: input.slices.map((s) => [s.label, s.value, total ? fm.percent(s.value / total) : null]),
+    },
+    drill: [input.slices.map((s) => ({ [key]: s.label }))],
+  };
+}
+
+// ---------------------------------------------------------------- heatmap
+
+export interface HeatmapInput {
+  x: string[];
+  y: string[];
+  /** z[row = y index][col = x index] */
+  z: Array<Array<number | null>>;
+  xKey?: string;
+  yKey?: string;
+  format?: ValueFormat;
+}
+
+export function heatmapSpec(input: HeatmapInput, env: ChartEnv): PlotSpec {
+  const xKey = input.xKey ?? 'x';
+  const yKey = input.yKey ?? 'y';
+  return {
+    data: [{
+      type: 'heatmap',
+      x: input.x,
+      y: input.y,
+      z: input.z,
+      colorscale: [[0, '#f1f5fb'], [0.5, '#8fb0ea'], [1, '#1f4fb0']],
+      xgap: 2,
+      ygap: 2,
+      hovertemplate: `%{y} · %{x}: %{z}<extra></extra>`,
+      colorbar: { thickness: 10, outlinewidth: 0 },
+    }],
+    layout: baseLayout(env, { xaxis: { type: 'category', automargin: true, showgrid: false }, yaxis: { type: 'category', automargin: true, showgrid: false, autorange: 'reversed' } }),
+    table: {
+      columns: [`${yKey} \\ ${xKey}`, ...input.x],
+      rows: input.y.map((y, r) => [y, ...input.x.map((_, c) => input.z[r]?.[c] ?? null)]),
+    },
+    drill: [input.y.flatMap((y) => input.x.map((x) => ({ [xKey]: x, [yKey]: y })))],
+  };
+}
+
+// ---------------------------------------------------------------- sankey
+
+export interface SankeyInput {
+  links: Array<{ source: string; target: string; value: number }>;
+}
+
+export function sankeySpec(input: SankeyInput, env: ChartEnv): PlotSpec {
+  const nodes: string[] = [];
+  const idx = (n: string) => {
+    let i = nodes.indexOf(n);
+    if (i < 0) i = nodes.push(n) - 1;
+    return i;
+  };
+  const src = input.links.map((l) => idx(l.source));
+  const tgt = input.links.map((l) => idx(l.target));
+  return {
+    data: [{
+      type: 'sankey',
+      arrangement: 'snap',
+      node: { label: nodes, pad: 14, thickness: 14, color: nodes.map((_, i) => colorAt(i)), line: { width: 0 } },
+      link: { source: src, target: tgt, value: input.links.map((l) => l.value), color: 'rgba(59,111,216,0.18)' },
+    }],
+    layout: baseLayout(env, { margin: { l: 8, r: 8, t: 8, b: 8 } }),
+    table: { columns: ['from', 'to', 'value'], rows: input.links.map((l) => [l.source, l.target, l.value]) },
+    drill: [input.links.map((l) => ({ from: l.source, to: l.target }))],
+  };
+}
+
+// ---------------------------------------------------------------- gauge
+
+export interface GaugeInput {
+  value: number;
+  min?: number;
+  max?: number;
+  label?: string;
+  format?: ValueFormat;
+  /** colour bands: below `warn` is bad, below `good` is warn, above is good (or reversed) */
+  thresholds?: { warn: number; good: number; higherIsBetter?: boolean };
+}
+
+export function gaugeSpec(input: GaugeInput, env: ChartEnv): PlotSpec {
+  const min = input.min ?? 0;
+  const max = input.max ?? (input.format === 'percent' ? 1 : 100);
+  const t = input.thresholds;
+  const up = t?.higherIsBetter ?? true;
+  const steps = t
+    ? [
+        { range: [min, t.warn], color: up ? '#f8dde3' : '#d9f0ec' },
+        { range: [t.warn, t.good], color: '#fbecc8' },
+        { range: [t.good, max], color: up ? '#d9f0ec' : '#f8dde3' },
+      ]
+    : [];
+  const bar = !t ? colorAt(0) : (up ? input.value >= t.good : input.value <= t.warn) ? GOOD : (up ? input.value >= t.warn : input.value <= t.good) ? WARN : BAD;
+  return {
+    data: [{
+      type: 'indicator',
+      mode: 'gauge+number',
+      value: input.value,
+      number: { valueformat: input.format === 'percent' ? '.1%' : ',.4~g', font: { size: 28, color: INK } },
+      gauge: { axis: { range: [min, max], tickformat: input.format === 'percent' ? '.0%' : undefined }, bar: { color: bar, thickness: 0.3 }, steps, borderwidth: 0 },
+    }],
+    layout: baseLayout(env, { margin: { l: 24, r: 24, t: 16, b: 8 } }),
+    table: { columns: [input.label ?? 'value', 'min', 'max'], rows: [[formatValue(input.value, input.format, env), min, max]] },
+  };
+}
+
+// ---------------------------------------------------------------- histogram / box
+
+export interface DistributionInput {
+  groups: Array<{ name: string; values: number[] }>;
+  kind?: 'histogram' | 'box';
+  format?: ValueFormat;
+  bins?: number;
+}
+
+export function distributionSpec(input: DistributionInput, env: ChartEnv): PlotSpec {
+  const kind = input.kind ?? 'histogram';
+  const data = input.groups.map((g, i) =>
+    kind === 'box'
+      ? { type: 'box', name: g.name, y: g.values, marker: { color: colorAt(i) }, boxpoints: false }
+      : { type: 'histogram', name: g.name, x: g.values, nbinsx: input.bins ?? 30, marker: { color: colorAt(i) }, opacity: input.groups.length > 1 ? 0.65 : 1 },
+  );
+  const q = (sorted: number[], p: number) => {
+    if (!sorted.length) return null;
+    const pos = (sorted.length - 1) * p;
+    const lo = Math.floor(pos);
+    const hi = Math.ceil(pos);
+    return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+  };
+  return {
+    data,
+    layout: baseLayout(env, {
+      barmode: 'overlay',
+      showlegend: input.groups.length > 1,
+      [kind === 'box' ? 'yaxis' : 'xaxis']: { gridcolor: GRID, zerolinecolor: GRID, automargin: true, ...tickFormat(input.format) },
+    }),
+    table: {
+      columns: ['group', 'count', 'min', 'p25', 'median', 'p75', 'max'],
+      rows: input.groups.map((g) => {
+        const s = [...g.values].sort((a, b) => a - b);
+        return [g.name, s.length, s[0] ?? null, q(s, 0.25), q(s, 0.5), q(s, 0.75), s[s.length - 1] ?? null];
+      }),
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import type { ReactNode } from 'react';
+import type { WidgetData } from './hooks.ts';
+import { useWidget } from './context.tsx';
+import { formatters } from './format.ts';
+
+/**
+ * Uniform loading / error / empty states, so every widget on a dashboard looks and reads
+ * the same while it waits. The host styles the `orrery-state` classes.
+ */
+export function WidgetState<T>({ query, children, emptyText = 'No data for this time range.' }: {
+  query: WidgetData<T>;
+  children(data: T): ReactNode;
+  emptyText?: string;
+}) {
+  if (query.loading) {
+    return <div className="orrery-state orrery-state--loading" role="status" aria-live="polite"><span className="orrery-spinner" aria-hidden="true" />Loading…</div>;
+  }
+  if (query.error) {
+    return (
+      <div className="orrery-state orrery-state--error" role="alert">
+        <p>Could not load data: {query.error.message}</p>
+        <button type="button" onClick={query.refetch}>Try again</button>
+      </div>
+    );
+  }
+  if (query.empty || query.data === undefined) {
+    return <div className="orrery-state orrery-state--empty" role="status">{emptyText}</div>;
+  }
+  return <>{children(query.data)}</>;
+}
+
+/** A single headline number with an optional change against a previous period. */
+export function Stat({ label, value, format = 'number', delta, deltaGoodWhen = 'up' }: {
+  label: string;
+  value: number | null | undefined;
+  format?: 'number' | 'compact' | 'percent' | 'currency' | 'duration';
+  /** relative change, e.g. 0.12 for +12 % */
+  delta?: number | null;
+  deltaGoodWhen?: 'up' | 'down';
+}) {
+  const ctx = useWidget();
+  const f = formatters(ctx.locale, ctx.tz);
+  const show = (v: number) => (format === 'percent' ? f.percent(v) : format === 'currency' ? f.currency(v) : format === 'duration' ? f.duration(v) : format === 'compact' ? f.compact(v) : f.number(v));
+  const good = delta == null ? null : deltaGoodWhen === 'up' ? delta >= 0 : delta <= 0;
+  return (
+    <div className="orrery-stat">
+      <div className="orrery-stat__label">{label}</div>
+      <div className="orrery-stat__value">{value == null ? '—' : show(value)}</div>
+      {delta != null && (
+        <div className={`orrery-stat__delta ${good ? 'is-good' : 'is-bad'}`}>
+          <span aria-hidden="true">{delta >= 0 ? '▲' : '▼'}</span> {f.percent(Math.abs(delta))}
+          <span className="orrery-sr-only">{delta >= 0 ? ' increase' : ' decrease'} from the previous period</span>
+        </div>
+      )}
+    </div>
+  );
+}

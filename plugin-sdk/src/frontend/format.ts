@@ -1,0 +1,106 @@
+/**
+ * Formatting that follows the user's locale and time zone. Times are UTC at rest; they are
+ * only ever turned into wall-clock text here.
+ */
+
+export interface Formatters {
+  locale: string;
+  tz: string;
+  number(n: number, digits?: number): string;
+  compact(n: number): string;
+  percent(ratio: number, digits?: number): string;
+  currency(n: number, currency?: string): string;
+  /** milliseconds → "850 ms", "2.4 s", "3 min 5 s" */
+  duration(ms: number): string;
+  dateTime(iso: string | Date): string;
+  date(iso: string | Date): string;
+  /** "3 min ago" style, relative to `now` */
+  relative(iso: string | Date, now?: Date): string;
+}
+
+const cache = new Map<string, Formatters>();
+
+export function formatters(locale: string, tz: string): Formatters {
+  const key = `${locale}|${tz}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const nf = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
+  const cf = new Intl.NumberFormat(locale, { notation: 'compact', maximumFractionDigits: 1 });
+  const dtf = new Intl.DateTimeFormat(locale, { timeZone: tz, dateStyle: 'medium', timeStyle: 'short' });
+  const df = new Intl.DateTimeFormat(locale, { timeZone: tz, dateStyle: 'medium' });
+  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  const f: Formatters = {
+    locale,
+    tz,
+    number: (n, digits) =>
+      digits === undefined ? nf.format(n) : new Intl.NumberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n),
+    compact: (n) => cf.format(n),
+    percent: (r, digits = 1) => new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: digits }).format(r),
+    currency: (n, currency = 'USD') =>
+      new Intl.NumberFormat(locale, { style: 'currency', currency, maximumFractionDigits: Math.abs(n) < 1 ? 4 : 2 }).format(n),
+    duration: (ms) => {
+      if (ms < 1000) return `${new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(ms)} ms`;
+      if (ms < 60_000) return `${new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(ms / 1000)} s`;
+      const min = Math.floor(ms / 60_000);
+      const s = Math.round((ms % 60_000) / 1000);
+      if (min < 60) return s ? `${min} min ${s} s` : `${min} min`;
+      const h = Math.floor(min / 60);
+      return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
+    },
+    dateTime: (iso) => dtf.format(new Date(iso)),
+    date: (iso) => df.format(new Date(iso)),
+    relative: (iso, now = new Date()) => {
+      const diff = (new Date(iso).getTime() - now.getTime()) / 1000;
+      const abs = Math.abs(diff);
+      if (abs < 60) return rtf.format(Math.round(diff), 'second');
+      if (abs < 3600) return rtf.format(Math.round(diff / 60), 'minute');
+      if (abs < 86400) return rtf.format(Math.round(diff / 3600), 'hour');
+      return rtf.format(Math.round(diff / 86400), 'day');
+    },
+  };
+  cache.set(key, f);
+  return f;
+}
+
+/**
+ * An instant as the wall-clock time in `tz`, as "YYYY-MM-DD HH:mm:ss". Plotly draws naive
+ * date strings as they are, so feeding it these puts the axis in the user's zone instead of
+ * the browser's.
+ */
+export function toZonedWallTime(iso: string | Date, tz: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone: tz,
+    year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(iso));
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '00';
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')}`;
+}
+
+/**
+ * The inverse of `toZonedWallTime`: a wall-clock string in `tz` back to a UTC ISO instant.
+ * Needed when the user zooms a chart and the zoomed axis range becomes a time range.
+ */
+export function fromZonedWallTime(wall: string, tz: string): string {
+  const m = wall.match(/^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?)?$/);
+  if (!m) throw new Error(`expected "YYYY-MM-DD HH:mm:ss", got "${wall}"`);
+  const [, y, mo, d, h = '00', mi = '00', s = '00'] = m;
+  const asUtc = Date.UTC(+y!, +mo! - 1, +d!, +h, +mi, +s);
+  // The zone's offset at that instant, found by formatting the guess back; two passes
+  // settle the DST edges.
+  let guess = asUtc;
+  for (let i = 0; i < 2; i++) {
+    const shown = Date.parse(toZonedWallTime(new Date(guess), tz).replace(' ', 'T') + 'Z');
+    guess += asUtc - shown;
+  }
+  return new Date(guess).toISOString();
+}
+
+/** Plotly's `separators` (decimal, then thousands) for a locale. */
+export function plotlySeparators(locale: string): string {
+  const parts = new Intl.NumberFormat(locale).formatToParts(12345.6);
+  const dec = parts.find((p) => p.type === 'decimal')?.value ?? '.';
+  const grp = parts.find((p) => p.type === 'group')?.value ?? ',';
+  return `${dec}${grp === '\u202f' || grp === '\u00a0' ? ' ' : grp}`;
+}

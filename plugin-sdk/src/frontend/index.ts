@@ -1,0 +1,30 @@
+/**
+ * The frontend half of the plugin contract. A plugin's widgets import only from here
+ * (`@orrery/plugin-sdk/frontend`); the host shares this module as a federation singleton, so
+ * the contexts the host provides are the ones the widgets' hooks read.
+ */
+export type {
+  Role, WidgetSize, TimeRange, BusMessage, Query, QueryValue, DrillDown,
+  WidgetContext, WidgetProps, WidgetDefinition, ApiErrorBody,
+} from './types.ts';
+export { defineWidget, isWidgetDefinition } from './defineWidget.ts';
+export { useWidget, WidgetProvider } from './context.tsx';
+export { useWidgetData, useRealtime, qualifyTopic, defaultIsEmpty, WidgetRequestError } from './hooks.ts';
+export type { WidgetData, WidgetDataOptions } from './hooks.ts';
+export { WidgetState, Stat } from './components.tsx';
+export { formatters, toZonedWallTime, fromZonedWallTime, plotlySeparators } from './format.ts';
+export type { Formatters } from './format.ts';
+export { toCsv, downloadText } from './csv.ts';
+export type { DataTable } from './csv.ts';
+export { throttleBatch } from './throttle.ts';
+export {
+  ChartFrame, TimeSeriesChart, BarChart, PieChart, Heatmap, SankeyChart, Gauge, DistributionChart,
+} from './charts/Chart.tsx';
+export type { ChartCommonProps } from './charts/Chart.tsx';
+export {
+  timeSeriesSpec, barSpec, pieSpec, heatmapSpec, sankeySpec, gaugeSpec, distributionSpec, formatValue,
+} from './charts/specs.ts';
+export type {
+  PlotSpec, TimeSeriesInput, BarInput, PieInput, HeatmapInput, SankeyInput, GaugeInput, DistributionInput, ValueFormat,
+} from './charts/specs.ts';
+export { PALETTE } from './charts/palette.ts';

@@ -1,0 +1,90 @@
+/**
+ * What a widget receives from the host. Plain data and two functions: the widget never
+ * reaches for the host's modules, so a widget built today keeps working when the host's
+ * insides change.
+ */
+import type { ComponentType } from 'react';
+
+export type Role = 'Admin' | 'Manager' | 'Developer';
+export type WidgetSize = 'S' | 'M' | 'L' | 'F';
+
+/** A half-open instant range, ISO 8601 in UTC (`to` exclusive), as the analytics routes take it. */
+export interface TimeRange {
+  from: string;
+  to: string;
+  /** the preset it came from (e.g. `7d`), absent for a custom range */
+  preset?: string;
+}
+
+export interface BusMessage<T = unknown> {
+  topic: string;
+  scope: { kind: 'org' | 'department' | 'user'; id?: string };
+  orgId: string;
+  payload: T;
+  at: string;
+}
+
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+export type QueryValue = string | number | boolean | null | undefined | Array<string | number>;
+export type Query = Record<string, QueryValue>;
+
+/** A drill-down request: the chart point that was clicked, as filters for a narrower view. */
+export interface DrillDown {
+  /** the widget (or chart) the click came from */
+  source?: string;
+  /** e.g. `{ agent: 'reviewer', bucket: '2025-01-01T00:00:00Z' }` */
+  filters: Record<string, string | number>;
+  /** a range to zoom the view to, when the point is a time bucket */
+  timeRange?: TimeRange;
+}
+
+export interface WidgetContext<O = Record<string, unknown>> {
+  pluginId: string;
+  pluginVersion: string;
+  widgetId: string;
+  /** the cell's id on the dashboard: stable across reloads */
+  instanceId: string;
+  org: { id: string; slug: string; name: string };
+  /** the selected department, or null for the whole org */
+  department: { id: string; name: string } | null;
+  role: Role;
+  user: { id: string; email: string; displayName: string };
+  timeRange: TimeRange;
+  /** IANA zone the user reads times in */
+  tz: string;
+  /** BCP 47 locale for numbers and dates */
+  locale: string;
+  /** the widget's saved options, defaults applied and migrated to the current version */
+  options: O;
+  /** bumps when the user presses refresh: data hooks refetch */
+  refreshKey: number;
+  /** GET/POST against the plugin's own routes: `path` is relative to `/api/v1/<routePrefix>` */
+  request<T = unknown>(path: string, init?: { method?: string; query?: Query; body?: unknown; signal?: AbortSignal }): Promise<T>;
+  /** listen to a bus topic (`<pluginId>.<name>`); returns the unsubscribe */
+  subscribe(topic: string, handler: (msg: BusMessage) => void): () => void;
+  /** ask the host for a narrower view (a filtered dashboard / the plugin's page) */
+  drillDown(d: DrillDown): void;
+  /** save new options for this cell */
+  setOptions(next: O): void;
+}
+
+export interface WidgetProps<O = Record<string, unknown>> {
+  context: WidgetContext<O>;
+  options: O;
+}
+
+export interface WidgetDefinition<O = Record<string, unknown>> {
+  readonly kind: 'orrery.widget';
+  component: ComponentType<WidgetProps<O>>;
+  /** defaults for options not saved yet (the optionsSchema `default`s are applied as well) */
+  defaults?: Partial<O>;
+  /** current options version: must match `optionsVersion` of the widget's declaration */
+  optionsVersion: number;
+  /** brings options saved under an older version up to `optionsVersion` */
+  migrate?(old: Record<string, unknown>, fromVersion: number): Partial<O>;
+}

@@ -1,0 +1,262 @@
+/**
+ * The dashboards plugin: where each user's grid lives, and the defaults a user starts from.
+ *
+ * Resolution for `GET /mine`: the user's own layout → the default of the department in view
+ * (or of the first of the user's departments that has one) → the default of the user's role
+ * → none (the portal then suggests one from the widgets the user may see).
+ */
+import { badRequest, definePlugin, forbidden, notFound, ROLES, type Caller, type Role, type TenantContext } from '@orrery/plugin-sdk';
+import { deleteDefault, deleteUserLayout, getDefault, getUserLayout, listDefaults, putDefault, putUserLayout, DEFAULT_TABLE, USER_TABLE, type Doc } from './store.ts';
+
+const MAX_ITEMS = 100;
+const MAX_BYTES = 256 * 1024;
+
+const itemSchema = {
+  type: 'object',
+  required: ['i', 'ref', 'x', 'y', 'w', 'h'],
+  properties: {
+    i: { type: 'string', maxLength: 64 },
+    ref: { type: 'string', maxLength: 200, description: '`<pluginId>/<widgetId>`' },
+    x: { type: 'integer', minimum: 0, maximum: 11 },
+    y: { type: 'integer', minimum: 0 },
+    w: { type: 'integer', minimum: 1, maximum: 12 },
+    h: { type: 'integer', minimum: 1, maximum: 40 },
+    options: { type: 'object', additionalProperties: true },
+    pluginVersion: { type: 'string', maxLength: 64, description: 'version of the plugin the options were saved with' },
+    optionsVersion: { type: 'integer', minimum: 1 },
+    timeRange: { type: 'string', maxLength: 32 },
+    title: { type: 'string', maxLength: 200 },
+  },
+  additionalProperties: true,
+};
+const docSchema = {
+  type: 'object',
+  required: ['version', 'items'],
+  properties: { version: { type: 'integer', const: 1 }, items: { type: 'array', maxItems: MAX_ITEMS, items: itemSchema } },
+  additionalProperties: false,
+};
+const mineAnswer = {
+  type: 'object',
+  properties: {
+    doc: { anyOf: [docSchema, { type: 'null' }] },
+    source: { type: 'string', enum: ['user', 'department', 'role', 'none'] },
+    updated_at: { type: 'string' },
+  },
+};
+const docBody = { type: 'object', required: ['doc'], properties: { doc: docSchema }, additionalProperties: false };
+
+function checkDoc(doc: Doc): Doc {
+  if (JSON.stringify(doc).length > MAX_BYTES) throw badRequest(`a dashboard may hold at most ${MAX_BYTES} bytes of JSON`);
+  const ids = new Set<string>();
+  for (const it of doc.items as Array<{ i: string; x: number; w: number }>) {
+    if (ids.has(it.i)) throw badRequest(`cell id "${it.i}" appears twice`);
+    ids.add(it.i);
+    if (it.x + it.w > 12) throw badRequest(`cell "${it.i}" runs past the 12th column (x ${it.x} + w ${it.w})`);
+  }
+  return doc;
+}
+
+function caller(ctx: TenantContext): Caller {
+  if (!ctx.caller) throw forbidden('a signed-in user is required');
+  return ctx.caller;
+}
+
+async function resolveDefault(ctx: TenantContext, c: Caller, departmentId?: string) {
+  const depts = departmentId && c.departments.some((d) => d.id === departmentId)
+    ? [departmentId, ...c.departments.map((d) => d.id).filter((id) => id !== departmentId)]
+    : c.departments.map((d) => d.id);
+  for (const id of depts) {
+    const d = await getDefault(ctx.db, 'department', id);
+    if (d?.doc) return { doc: d.doc, source: 'department' as const, updated_at: d.updated_at };
+  }
+  const r = await getDefault(ctx.db, 'role', c.role);
+  if (r?.doc) return { doc: r.doc, source: 'role' as const, updated_at: r.updated_at };
+  return { doc: null, source: 'none' as const };
+}
+
+const deptQuery = { type: 'object', properties: { department_id: { type: 'string', maxLength: 64 } }, additionalProperties: false };
+
+export default definePlugin({
+  from: import.meta.url,
+  id: 'dashboards',
+  version: '1.0.0',
+  sdk: '^1.0.0',
+  title: 'Dashboards',
+  description: 'Per-user dashboard layouts, role and department default dashboards, and a getting-started widget.',
+  routePrefix: 'dashboards',
+  enabledByDefault: true,
+  permissions: {
+    'dashboards.read': ['Admin', 'Manager', 'Developer'],
+    'dashboards.department-default': ['Admin', 'Manager'],
+    'dashboards.role-default': ['Admin'],
+  },
+  migrations: {
+    pg: [
+      {
+        name: '001_layouts',
+        async up(knex, schema) {
+          await knex.schema.withSchema(schema).createTable(USER_TABLE, (t) => {
+            t.string('user_id', 64).primary();
+            t.text('doc').notNullable();
+            t.timestamp('updated_at', { useTz: true }).notNullable();
+          });
+          await knex.schema.withSchema(schema).createTable(DEFAULT_TABLE, (t) => {
+            t.string('scope', 16).notNullable();
+            t.string('key', 64).notNullable();
+            t.text('doc').notNullable();
+            t.timestamp('updated_at', { useTz: true }).notNullable();
+            t.string('updated_by', 64).notNullable();
+            t.primary(['scope', 'key']);
+          });
+        },
+        async down(knex, schema) {
+          await knex.schema.withSchema(schema).dropTableIfExists(DEFAULT_TABLE);
+          await knex.schema.withSchema(schema).dropTableIfExists(USER_TABLE);
+        },
+      },
+    ],
+  },
+  frontend: {
+    remoteName: 'dashboards',
+    distDir: 'frontend/dist',
+    widgets: [
+      {
+        id: 'welcome',
+        title: 'Getting started',
+        description: 'What Orrery shows, and the next steps to get your organization’s data flowing in.',
+        defaultSize: 'M',
+        minSize: { w: 3, h: 3 },
+        roles: ['Admin', 'Manager', 'Developer'],
+        optionsVersion: 1,
+        optionsSchema: {
+          type: 'object',
+          properties: {
+            showChecklist: { type: 'boolean', title: 'Show the setup checklist', default: true },
+            greeting: { type: 'string', title: 'Greeting', description: 'Shown above the checklist', default: 'Welcome to Orrery' },
+          },
+        },
+      },
+      {
+        id: 'live-activity',
+        title: 'Live event stream',
+        description: 'Events as they are committed, straight from the realtime bus.',
+        defaultSize: 'M',
+        minSize: { w: 3, h: 3 },
+        roles: ['Admin', 'Manager', 'Developer'],
+        topics: ['events.committed'],
+        optionsVersion: 1,
+        optionsSchema: {
+          type: 'object',
+          properties: {
+            keep: { type: 'integer', title: 'Events to keep', minimum: 5, maximum: 200, default: 30 },
+          },
+        },
+      },
+    ],
+  },
+  register(env) {
+    env.route<{ department_id?: string }>({
+      method: 'GET',
+      path: '/mine',
+      permission: 'dashboards.read',
+      summary: "The caller's dashboard, or the default they start from",
+      schema: { querystring: deptQuery, response: { 200: mineAnswer } },
+      async handler(req, ctx) {
+        const c = caller(ctx);
+        const own = await getUserLayout(ctx.db, c.userId);
+        if (own?.doc) return { doc: own.doc, source: 'user', updated_at: own.updated_at };
+        return resolveDefault(ctx, c, req.query.department_id);
+      },
+    });
+
+    env.route<unknown, unknown, { doc: Doc }>({
+      method: 'PUT',
+      path: '/mine',
+      permission: 'dashboards.read',
+      summary: "Save the caller's dashboard",
+      schema: { body: docBody, response: { 200: { type: 'object', properties: { updated_at: { type: 'string' } } } } },
+      async handler(req, ctx) {
+        const c = caller(ctx);
+        return { updated_at: await putUserLayout(ctx.db, c.userId, checkDoc(req.body.doc)) };
+      },
+    });
+
+    env.route<{ department_id?: string }>({
+      method: 'DELETE',
+      path: '/mine',
+      permission: 'dashboards.read',
+      summary: "Reset the caller's dashboard to the default; answers the default",
+      schema: { querystring: deptQuery, response: { 200: mineAnswer } },
+      async handler(req, ctx) {
+        const c = caller(ctx);
+        await deleteUserLayout(ctx.db, c.userId);
+        return resolveDefault(ctx, c, req.query.department_id);
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/defaults',
+      permission: 'dashboards.read',
+      summary: 'The role and department defaults saved for the org (without their documents)',
+      async handler(_req, ctx) {
+        return { defaults: await listDefaults(ctx.db) };
+      },
+    });
+
+    const scopeParams = { type: 'object', required: ['key'], properties: { key: { type: 'string', maxLength: 64 } } };
+
+    const mayWrite = (c: Caller, scope: 'role' | 'department', key: string) => {
+      if (scope === 'role') {
+        if (!ROLES.includes(key as Role)) throw notFound(`no role "${key}"; roles are ${ROLES.join(', ')}`);
+        if (c.role !== 'Admin') throw forbidden('only Admins set role defaults');
+      } else if (c.role !== 'Admin' && !c.departments.some((d) => d.id === key && d.manager)) {
+        throw forbidden(`only a manager of department ${key} (or an Admin) sets its default`);
+      }
+    };
+
+    for (const scope of ['role', 'department'] as const) {
+      const permission = scope === 'role' ? 'dashboards.role-default' : 'dashboards.department-default';
+      env.route<unknown, { key: string }>({
+        method: 'GET',
+        path: `/defaults/${scope}/:key`,
+        permission: 'dashboards.read',
+        summary: `The default dashboard of a ${scope}`,
+        schema: { params: scopeParams },
+        async handler(req, ctx) {
+          const d = await getDefault(ctx.db, scope, req.params.key);
+          if (!d) throw notFound(`no default dashboard for ${scope} ${req.params.key}`);
+          return d;
+        },
+      });
+      env.route<unknown, { key: string }, { doc: Doc }>({
+        method: 'PUT',
+        path: `/defaults/${scope}/:key`,
+        permission,
+        summary: `Set the default dashboard of a ${scope}`,
+        schema: { params: scopeParams, body: docBody },
+        async handler(req, ctx) {
+          const c = caller(ctx);
+          mayWrite(c, scope, req.params.key);
+          const updated_at = await putDefault(ctx.db, scope, req.params.key, checkDoc(req.body.doc), c.userId);
+          await ctx.audit({ action: `dashboards.default.${scope}.set`, target: req.params.key });
+          return { updated_at };
+        },
+      });
+      env.route<unknown, { key: string }>({
+        method: 'DELETE',
+        path: `/defaults/${scope}/:key`,
+        permission,
+        summary: `Remove the default dashboard of a ${scope}`,
+        schema: { params: scopeParams },
+        async handler(req, ctx) {
+          const c = caller(ctx);
+          mayWrite(c, scope, req.params.key);
+          await deleteDefault(ctx.db, scope, req.params.key);
+          await ctx.audit({ action: `dashboards.default.${scope}.remove`, target: req.params.key });
+          return undefined;
+        },
+      });
+    }
+  },
+});

@@ -1,0 +1,10 @@
+import { createRemoteConfig } from '../../../plugin-sdk/build/remote.mjs';
+
+export default createRemoteConfig({
+  name: 'dashboards',
+  root: import.meta.dirname,
+  exposes: {
+    './welcome': './src/Welcome.tsx',
+    './live-activity': './src/LiveActivity.tsx',
+  },
+});
