@@ -256,7 +256,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps) {
   }, async (req) => {
     const { org, caller } = auth(req);
     const body = (req.body ?? {}) as { ids?: string[]; limit?: number };
-    const ids = body.ids ?? (await d.store.listQuarantine(org, { status: 'pending', limit: body.limit ?? 100 })).items.map((i) => i.id);
+    const ids = body.ids ?? (await d.store.listQuarantine(org, { status: 'pending', limit: body.limit ?? 100 })).items.map((i: { id: string }) => i.id);
     const results = [];
     for (const id of ids) results.push(await replayOne(org, id));
     await d.audit(org, caller, { action: 'events.quarantine.replayed', target: `${ids.length} events`, after: { ids }, ip: req.ip });

@@ -227,7 +227,7 @@ export const EVENT_TYPES: readonly EventTypeSpec[] = [
   },
 ];
 
-(ENVELOPE.event_type as { values: string[] }).values = EVENT_TYPES.map((t) => t.type);
+(ENVELOPE.event_type as unknown as { values: string[] }).values = EVENT_TYPES.map((t) => t.type);
 
 export const EVENT_TYPE_BY_NAME: ReadonlyMap<string, EventTypeSpec> = new Map(EVENT_TYPES.map((t) => [t.type, t]));
 
