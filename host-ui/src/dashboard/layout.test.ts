@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import type { CatalogueEntry, PluginManifest, WidgetManifest } from '../lib/plugins.ts';
+import { applyGrid, builtinDefault, findSlot, newItem, normalizeDoc, partition, SIZES, sizeName, stacked, toGrid, type DashboardItem } from './layout.ts';
+
+const plugin: PluginManifest = { id: 'p', version: '2.1.0', title: 'P', description: '', enabled: true, routePrefix: 'p', remote: { name: 'p', entry: '/plugins/p/remoteEntry.js' }, widgets: [] };
+const entry = (id: string, defaultSize: WidgetManifest['defaultSize'], minSize?: { w: number; h: number }): CatalogueEntry => ({
+  plugin, widget: { id, title: id, description: '', defaultSize, roles: ['Admin'], ...(minSize ? { minSize } : {}) }, ref: `p/${id}`,
+});
+const item = (i: string, x: number, y: number, w: number, h: number, ref = 'p/a'): DashboardItem => ({ i, ref, x, y, w, h, options: {}, pluginVersion: '1.0.0', optionsVersion: 1 });
+
+describe('size presets', () => {
+  it('match the documented grid sizes', () => {
+    expect(SIZES).toMatchObject({ S: { w: 3, h: 2 }, M: { w: 6, h: 4 }, L: { w: 9, h: 6 }, F: { w: 12, h: 4 } });
+  });
+  it('names a size only when it is exactly a preset', () => {
+    expect(sizeName(6, 4)).toBe('M');
+    expect(sizeName(12, 4)).toBe('F');
+    expect(sizeName(5, 4)).toBeNull();
+  });
+});
+
+describe('findSlot', () => {
+  it('fills the gap beside a medium widget before opening a new row', () => {
+    expect(findSlot([item('a', 0, 0, 6, 4)], 3, 2)).toEqual({ x: 6, y: 0 });
+  });
+  it('goes below when the row is full', () => {
+    expect(findSlot([item('a', 0, 0, 12, 4)], 6, 4)).toEqual({ x: 0, y: 4 });
+  });
+  it('never overlaps an existing item', () => {
+    const items = [item('a', 0, 0, 3, 2), item('b', 3, 0, 9, 6), item('c', 0, 2, 3, 2)];
+    const { x, y } = findSlot(items, 3, 2);
+    for (const it of items) {
+      const overlap = x < it.x + it.w && it.x < x + 3 && y < it.y + it.h && it.y < y + 2;
+      expect(overlap).toBe(false);
+    }
+  });
+});
+
+describe('newItem', () => {
+  it('uses the default size, the minimum size and records the plugin version', () => {
+    const it1 = newItem(entry('a', 'S', { w: 4, h: 3 }), [], 'x1');
+    expect(it1).toMatchObject({ i: 'x1', ref: 'p/a', w: 4, h: 3, x: 0, y: 0, pluginVersion: '2.1.0', optionsVersion: 1 });
+  });
+});
+
+describe('grid mapping', () => {
+  it('carries min sizes into the grid and applies moves back', () => {
+    const cat = new Map([['p/a', entry('a', 'M', { w: 3, h: 3 })]]);
+    const items = [item('1', 0, 0, 6, 4)];
+    expect(toGrid(items, cat)).toEqual([{ i: '1', x: 0, y: 0, w: 6, h: 4, minW: 3, minH: 3 }]);
+    expect(applyGrid(items, [{ i: '1', x: 0, y: 0, w: 6, h: 4 }])).toBeNull();
+    expect(applyGrid(items, [{ i: '1', x: 3, y: 1, w: 9, h: 6 }])).toEqual([{ ...items[0], x: 3, y: 1, w: 9, h: 6 }]);
+  });
+  it('keeps items whose widget is gone, but hides them', () => {
+    const cat = new Map([['p/a', entry('a', 'M')]]);
+    const { visible, hidden } = partition([item('1', 0, 0, 6, 4), item('2', 6, 0, 6, 4, 'gone/w')], cat);
+    expect(visible.map((i) => i.i)).toEqual(['1']);
+    expect(hidden.map((i) => i.i)).toEqual(['2']);
+  });
+  it('stacks in reading order on a phone', () => {
+    const g = stacked([item('b', 6, 0, 6, 4), item('c', 0, 4, 12, 4), item('a', 0, 0, 6, 4)]);
+    expect(g.map((x) => [x.i, x.x, x.y, x.w])).toEqual([['a', 0, 0, 1], ['b', 0, 4, 1], ['c', 0, 8, 1]]);
+  });
+});
+
+describe('normalizeDoc', () => {
+  it('drops malformed and duplicate items and clamps positions into the grid', () => {
+    const doc = normalizeDoc({ items: [{ i: 'a', ref: 'p/a', x: 11, y: -2, w: 6, h: 4 }, { i: 'a', ref: 'p/a' }, { ref: 'no-id' }, null] });
+    expect(doc.items).toHaveLength(1);
+    expect(doc.items[0]).toMatchObject({ x: 6, y: 0, w: 6, h: 4, options: {}, optionsVersion: 1 });
+  });
+  it('answers an empty document for garbage', () => {
+    expect(normalizeDoc(null)).toEqual({ version: 1, items: [] });
+    expect(normalizeDoc('x')).toEqual({ version: 1, items: [] });
+  });
+});
+
+describe('builtinDefault', () => {
+  it('packs up to max widgets without overlap', () => {
+    let n = 0;
+    const cat = ['S', 'S', 'M', 'L', 'F', 'M', 'S', 'S', 'M', 'L'].map((s, i) => entry(`w${i}`, s as WidgetManifest['defaultSize']));
+    const doc = builtinDefault(cat, () => `id${n++}`, 8);
+    expect(doc.items).toHaveLength(8);
+    for (const a of doc.items) {
+      expect(a.x + a.w).toBeLessThanOrEqual(12);
+      for (const b of doc.items) {
+        if (a === b) continue;
+        expect(a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h).toBe(false);
+      }
+    }
+  });
+});

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { toCsv } from './csv.ts';
+import { formatters, fromZonedWallTime, plotlySeparators, toZonedWallTime } from './format.ts';
+import { defaultIsEmpty, qualifyTopic } from './hooks.ts';
+import { throttleBatch } from './throttle.ts';
+import { barSpec, distributionSpec, gaugeSpec, pieSpec, sankeySpec, timeSeriesSpec } from './charts/specs.ts';
+import { defineWidget, isWidgetDefinition } from './defineWidget.ts';
+
+const env = { locale: 'en-US', tz: 'UTC' };
+
+describe('formatters', () => {
+  it('follow the locale', () => {
+    expect(formatters('de-DE', 'UTC').number(1234.5)).toBe('1.234,5');
+    expect(formatters('en-US', 'UTC').percent(0.1234)).toBe('12.3%');
+    expect(formatters('en-US', 'UTC').compact(15300)).toBe('15.3K');
+  });
+  it('format durations for people', () => {
+    const f = formatters('en-US', 'UTC');
+    expect(f.duration(850)).toBe('850 ms');
+    expect(f.duration(2400)).toBe('2.4 s');
+    expect(f.duration(185_000)).toBe('3 min 5 s');
+    expect(f.duration(7_500_000)).toBe('2 h 5 min');
+  });
+  it('show times in the user zone', () => {
+    expect(formatters('en-GB', 'Asia/Kolkata').dateTime('2025-01-01T00:00:00Z')).toContain('05:30');
+    expect(toZonedWallTime('2025-01-01T00:00:00Z', 'America/Los_Angeles')).toBe('2024-12-31 16:00:00');
+  });
+  it('wall time converts back to the instant, across DST', () => {
+    for (const iso of ['2025-03-09T09:59:00.000Z', '2025-03-09T10:01:00.000Z', '2025-11-02T08:30:00.000Z']) {
+      expect(fromZonedWallTime(toZonedWallTime(iso, 'America/New_York'), 'America/New_York')).toBe(iso);
+    }
+  });
+  it('give plotly the locale separators', () => {
+    expect(plotlySeparators('en-US')).toBe('.,');
+    expect(plotlySeparators('de-DE')).toBe(',.');
+  });
+});
+
+describe('csv', () => {
+  it('quotes what needs quoting and defuses formulas', () => {
+    expect(toCsv({ columns: ['a', 'b'], rows: [['x,y', 'say "hi"'], ['=SUM(A1)', null], [1.5, 2]] }))
+      .toBe('a,b\r\n"x,y","say ""hi"""\r\n\'=SUM(A1),\r\n1.5,2\r\n');
+  });
+});
+
+describe('throttleBatch', () => {
+  it('delivers the first item at once and the rest in one trailing batch', () => {
+    let t = 0;
+    const timers: Array<{ at: number; cb: () => void }> = [];
+    const clock = { now: () => t, setTimeout: (cb: () => void, ms: number) => { const h = { at: t + ms, cb }; timers.push(h); return h; }, clearTimeout: () => undefined };
+    const got: number[][] = [];
+    const th = throttleBatch<number>((b) => got.push(b), 1000, clock);
+    th.push(1);
+    t = 100; th.push(2);
+    t = 200; th.push(3);
+    expect(got).toEqual([[1]]);
+    t = 1000; timers.shift()!.cb();
+    expect(got).toEqual([[1], [2, 3]]);
+  });
+});
+
+describe('hooks helpers', () => {
+  it('qualify bare topic names with the plugin id', () => {
+    expect(qualifyTopic('agent-analytics', 'invocations')).toBe('agent-analytics.invocations');
+    expect(qualifyTopic('agent-analytics', 'events.committed')).toBe('events.committed');
+  });
+  it('treat null, [] and all-empty-arrays as empty', () => {
+    expect(defaultIsEmpty(null)).toBe(true);
+    expect(defaultIsEmpty({ series: [] })).toBe(true);
+    expect(defaultIsEmpty({ series: [], total: 0 })).toBe(false);
+    expect(defaultIsEmpty({ series: [1] })).toBe(false);
+  });
+});
+
+describe('chart specs', () => {
+  it('time series: axis in the user zone, one table row per bucket, drill per point', () => {
+    const s = timeSeriesSpec({ series: [{ name: 'runs', points: [{ t: '2025-01-01T00:00:00Z', v: 3 }, { t: '2025-01-01T01:00:00Z', v: 5 }] }] }, { locale: 'en-US', tz: 'Europe/Berlin' });
+    expect((s.data[0] as { x: string[] }).x).toEqual(['2025-01-01 01:00:00', '2025-01-01 02:00:00']);
+    expect(s.table.columns).toEqual(['time', 'runs']);
+    expect(s.table.rows).toHaveLength(2);
+    expect(s.drill?.[0]?.[1]).toEqual({ series: 'runs', bucket: '2025-01-01T01:00:00Z' });
+  });
+  it('bar: horizontal swaps axes and keeps categories in order', () => {
+    const s = barSpec({ categories: ['a', 'b'], series: [{ name: 'n', values: [1, 2] }], horizontal: true, categoryKey: 'agent' }, env);
+    expect(s.data[0]).toMatchObject({ orientation: 'h', x: [1, 2], y: ['a', 'b'] });
+    expect(s.drill?.[0]?.[1]).toEqual({ agent: 'b', series: 'n' });
+  });
+  it('pie: shares in the table', () => {
+    const s = pieSpec({ slices: [{ label: 'ok', value: 3 }, { label: 'err', value: 1 }], donut: true }, env);
+    expect(s.table.rows).toEqual([['ok', 3, '75%'], ['err', 1, '25%']]);
+    expect((s.data[0] as { hole: number }).hole).toBeGreaterThan(0);
+  });
+  it('sankey: nodes are deduplicated', () => {
+    const s = sankeySpec({ links: [{ source: 'a', target: 'b', value: 2 }, { source: 'b', target: 'c', value: 1 }] }, env);
+    expect((s.data[0] as { node: { label: string[] } }).node.label).toEqual(['a', 'b', 'c']);
+  });
+  it('gauge: colour follows the thresholds', () => {
+    const good = gaugeSpec({ value: 0.95, format: 'percent', thresholds: { warn: 0.8, good: 0.9 } }, env);
+    const bad = gaugeSpec({ value: 0.5, format: 'percent', thresholds: { warn: 0.8, good: 0.9 } }, env);
+    expect((good.data[0] as any).gauge.bar.color).not.toBe((bad.data[0] as any).gauge.bar.color);
+  });
+  it('distribution: quartiles in the table', () => {
+    const s = distributionSpec({ groups: [{ name: 'lat', values: [1, 2, 3, 4, 5] }], kind: 'box' }, env);
+    expect(s.table.rows[0]).toEqual(['lat', 5, 1, 2, 3, 4, 5]);
+  });
+});
+
+describe('defineWidget', () => {
+  it('brands the definition and defaults the options version', () => {
+    const w = defineWidget({ component: () => null });
+    expect(isWidgetDefinition(w)).toBe(true);
+    expect(w.optionsVersion).toBe(1);
+    expect(isWidgetDefinition(() => null)).toBe(false);
+  });
+});
