@@ -3,12 +3,12 @@ import { tenancyModule } from './tenancy/routes.ts';
 import { authModule } from './auth/routes.ts';
 import { pluginsModule } from './plugins/routes.ts';
 import { opsModule } from './ops/routes.ts';
-import { notificationMigrations } from './notifications/notifier.ts';
+import { notificationsModule } from './notifications/routes.ts';
 
 /** The kernel's own parts, in the order they register. Each is one folder under core/src. */
 export const kernelModules: KernelModule[] = [
   tenancyModule,
-  { name: 'notifications', migrations: { org: notificationMigrations }, register() {} },
+  notificationsModule,
   authModule,
   pluginsModule,
   opsModule,

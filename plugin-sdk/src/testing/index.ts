@@ -65,6 +65,8 @@ export interface TestBackend {
   /** stops the kernel and (with keepData false, the default) removes its data */
   close(opts?: { keepData?: boolean }): Promise<void>;
   dataDir: string;
+  /** the config the kernel runs with (restart tests pass storage back in) */
+  config: any;
 }
 
 export interface StartOptions {
@@ -102,7 +104,12 @@ export async function startTestBackend(opts: StartOptions = {}): Promise<TestBac
   const cleanups: Array<() => Promise<void>> = [];
 
   let databaseUrl = '';
-  if (useReal && process.env.ORRERY_TEST_DATABASE_URL) {
+  const givenUrl = (opts.config as any)?.storage?.databaseUrl as string | undefined;
+  if (givenUrl) {
+    // a restart on a database an earlier backend made: drop it when this one closes
+    const name = new URL(givenUrl).pathname.slice(1);
+    if (name.startsWith('orrery_t_') && process.env.ORRERY_TEST_DATABASE_URL) cleanups.push(() => dropTestDatabase(process.env.ORRERY_TEST_DATABASE_URL!, name));
+  } else if (useReal && process.env.ORRERY_TEST_DATABASE_URL) {
     databaseUrl = await createTestDatabase(process.env.ORRERY_TEST_DATABASE_URL, `orrery_t_${suffix}`, cleanups);
   }
   const redisUrl = useReal ? (process.env.ORRERY_TEST_REDIS_URL ?? '') : '';
@@ -231,6 +238,7 @@ export async function startTestBackend(opts: StartOptions = {}): Promise<TestBac
     kernel,
     logs,
     dataDir,
+    config,
     async createOrg(slug: string) {
       const email = `admin@${slug}.local`;
       const r = await defaultOrg.client.post('/api/v1/orgs', { slug, name: slug, admin_email: email, admin_password: ADMIN_PASSWORD });
@@ -285,15 +293,18 @@ async function createTestDatabase(adminUrl: string, name: string, cleanups: Arra
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  cleanups.push(async () => {
-    const c = new pg.Client({ connectionString: adminUrl });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  });
+  cleanups.push(() => dropTestDatabase(adminUrl, name));
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
   return u.toString();
+}
+
+async function dropTestDatabase(adminUrl: string, name: string) {
+  const pg = (await import('pg')).default;
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await c.end();
 }
 
 async function deleteRedisKeys(url: string, prefix: string) {
