@@ -160,38 +160,41 @@ export class PluginHost {
   /** Mounts every active plugin's routes under /api/v1/<prefix>, each in its own fastify context. */
   async mount(app: FastifyInstance) {
     for (const p of this.active) {
-      const prefix = `/api/v1/${p.decl.routePrefix}`;
-      await app.register(
-        async (child) => {
-          // disabled for this tenant → 404, exactly as if the plugin were not installed
-          child.addHook('preHandler', async (req) => {
-            if (req.auth && (p.status !== 'active' || !(await this.isEnabled(req.auth.org.id, p.decl.id)))) {
-              throw new HttpError(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`);
-            }
-          });
-          for (const r of p.routes) {
-            child.route({
-              method: r.method,
-              url: r.path === '/' ? '' : r.path.replace(/\{(\w+)\}/g, ':$1'),
-              config: { permission: r.permission },
-              schema: {
-                tags: [p.decl.id],
-                summary: r.summary,
-                description: `${r.description ?? ''}\n\nPermission: \`${r.permission}\` (${this.s.permissions.list().find((x) => x.name === r.permission)?.roles.join(', ') ?? r.permission}).`.trim(),
-                ...r.schema,
-                response: { ...(r.schema?.response ?? {}), '4xx': errorSchema },
-              } as any,
-              handler: async (req, reply) => {
-                const ctx = tenantContext(p.scope, req.auth!.org, req.auth!.caller);
-                const result = await r.handler({ query: req.query, params: req.params, body: req.body, headers: req.headers, id: req.id }, ctx);
-                if (result === undefined) return reply.status(204).send();
-                return result;
-              },
+      for (const own of [p.decl.routePrefix, ...(p.decl.extraRoutePrefixes ?? [])]) {
+        const prefix = `/api/v1/${own}`;
+        const routes = p.routes.filter((r) => (r.prefix ?? p.decl.routePrefix) === own);
+        await app.register(
+          async (child) => {
+            // disabled for this tenant → 404, exactly as if the plugin were not installed
+            child.addHook('preHandler', async (req) => {
+              if (req.auth && (p.status !== 'active' || !(await this.isEnabled(req.auth.org.id, p.decl.id)))) {
+                throw new HttpError(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`);
+              }
             });
-          }
-        },
-        { prefix },
-      );
+            for (const r of routes) {
+              child.route({
+                method: r.method,
+                url: r.path === '/' ? '' : r.path.replace(/\{(\w+)\}/g, ':$1'),
+                config: { permission: r.permission },
+                schema: {
+                  tags: [p.decl.id],
+                  summary: r.summary,
+                  description: `${r.description ?? ''}\n\nPermission: \`${r.permission}\` (${this.s.permissions.list().find((x) => x.name === r.permission)?.roles.join(', ') ?? r.permission}).`.trim(),
+                  ...r.schema,
+                  response: { ...(r.schema?.response ?? {}), '4xx': errorSchema },
+                } as any,
+                handler: async (req, reply) => {
+                  const ctx = tenantContext(p.scope, req.auth!.org, req.auth!.caller);
+                  const result = await r.handler({ query: req.query, params: req.params, body: req.body, headers: req.headers, id: req.id }, ctx);
+                  if (result === undefined) return reply.status(204).send();
+                  return result;
+                },
+              });
+            }
+          },
+          { prefix },
+        );
+      }
     }
     await this.serveFrontends(app);
   }

@@ -79,6 +79,15 @@ export function checkDeclaration(raw: unknown, source: string, taken: { ids: Set
   if (typeof d.routePrefix !== 'string' || !PREFIX.test(d.routePrefix)) problems.push('routePrefix must be a path like "agents"');
   else if (RESERVED_PREFIXES.includes(d.routePrefix.split('/')[0]!)) problems.push(`routePrefix "${d.routePrefix}" is reserved by the kernel`);
   else if (taken.prefixes.has(d.routePrefix)) problems.push(`routePrefix "${d.routePrefix}" is already mounted by ${taken.prefixes.get(d.routePrefix)}`);
+  const extraPrefixes = d.extraRoutePrefixes ?? [];
+  if (!Array.isArray(extraPrefixes)) problems.push('extraRoutePrefixes must be a list of paths');
+  else
+    for (const x of extraPrefixes) {
+      if (typeof x !== 'string' || !PREFIX.test(x)) problems.push(`extraRoutePrefixes: "${x}" must be a path like "metrics/dau"`);
+      else if (RESERVED_PREFIXES.includes(x.split('/')[0]!)) problems.push(`extraRoutePrefixes: "${x}" is reserved by the kernel`);
+      else if (taken.prefixes.has(x)) problems.push(`extraRoutePrefixes: "${x}" is already mounted by ${taken.prefixes.get(x)}`);
+      else if (x === d.routePrefix || extraPrefixes.indexOf(x) !== extraPrefixes.lastIndexOf(x)) problems.push(`extraRoutePrefixes: "${x}" is listed twice`);
+    }
   if (!d.permissions || typeof d.permissions !== 'object') problems.push('permissions must map names to roles');
   else
     for (const [name, roles] of Object.entries(d.permissions)) {
@@ -110,10 +119,13 @@ export function checkDeclaration(raw: unknown, source: string, taken: { ids: Set
     if (!declared.has(r.permission)) problems.push(`route ${r.method} ${r.path}: permission "${r.permission}" is not declared in permissions`);
     if (typeof r.handler !== 'function') problems.push(`route ${r.method} ${r.path}: handler is missing`);
     if (!r.summary) problems.push(`route ${r.method} ${r.path}: summary is required (it documents the route)`);
+    if (r.prefix !== undefined && r.prefix !== d.routePrefix && !(Array.isArray(extraPrefixes) && extraPrefixes.includes(r.prefix)))
+      problems.push(`route ${r.method} ${r.path}: prefix "${r.prefix}" is neither routePrefix nor one of extraRoutePrefixes`);
   }
   for (const j of jobs) if (!(j.everySeconds >= 1)) problems.push(`job ${j.name}: everySeconds must be at least 1`);
   if (problems.length) throw new Error(`plugin ${id} (${source}) refused: ${problems.join('; ')}`);
   taken.ids.add(d.id);
   taken.prefixes.set(d.routePrefix, d.id);
+  for (const x of extraPrefixes) taken.prefixes.set(x, d.id);
   return { decl: d, routes, jobs, handlers, source };
 }

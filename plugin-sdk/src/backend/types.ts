@@ -159,6 +159,12 @@ export interface RouteDecl<Q = any, P = any, B = any> {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** path under the plugin prefix: '/' or '/:name/analytics' */
   path: string;
+  /**
+   * which of the plugin's prefixes the route lives under: `routePrefix` (the
+   * default) or one of `extraRoutePrefixes` (e.g. a fixed contract path such as
+   * `metrics/dau` that sits outside the plugin's main prefix)
+   */
+  prefix?: string;
   /** permission name declared in the plugin's `permissions`; `public` routes skip auth */
   permission: string;
   summary: string;
@@ -250,6 +256,11 @@ export interface PluginDeclaration<TConfig = Record<string, unknown>> {
   description: string;
   /** route prefix under /api/v1 (unique across plugins), e.g. `agents` */
   routePrefix: string;
+  /**
+   * further prefixes the plugin owns (unique across plugins like `routePrefix`);
+   * a route picks one with `prefix`. For contract paths outside the main prefix.
+   */
+  extraRoutePrefixes?: string[];
   /** permission name → roles that hold it */
   permissions: Record<string, Role[]>;
   /** JSON schema of the plugin's slice of app-config.yaml (`plugins.<id>`) */
