@@ -149,9 +149,12 @@ export class IngestionOrgStore {
   }
 
   async deletePrice(org: Org, id: string): Promise<boolean> {
-    const n = await this.t(org, 'ingestion_model_prices').where({ id }).delete();
+    // counted first: what delete() returns differs between pg and PGlite drivers
+    const found = await this.t(org, 'ingestion_model_prices').where({ id }).first();
+    if (!found) return false;
+    await this.t(org, 'ingestion_model_prices').where({ id }).delete();
     this.forget(org.id);
-    return n > 0;
+    return true;
   }
 
   async quarantine(org: Org, items: NewQuarantine[]): Promise<string[]> {
@@ -215,6 +218,9 @@ export class IngestionOrgStore {
 
   async deleteUserFromQuarantine(org: Org, userId: string): Promise<number> {
     // payload is JSON: match the user_id field, not a substring of other text
-    return this.t(org, 'ingestion_quarantine').whereRaw(`payload->>'user_id' = ?`, [userId]).delete();
+    const where = (b: Knex.QueryBuilder) => b.whereRaw(`payload->>'user_id' = ?`, [userId]);
+    const [{ n }] = await where(this.t(org, 'ingestion_quarantine')).count({ n: '*' });
+    await where(this.t(org, 'ingestion_quarantine')).delete();
+    return Number(n);
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Org, StoredEvent } from '@orrery/plugin-sdk';
 import { CURRENT_SCHEMA_VERSION } from './schema/catalog.ts';
-import { checkEvent, type Problem } from './validate.ts';
+import { checkEvent, jsonDepth, MAX_PAYLOAD_DEPTH, type Problem } from './validate.ts';
 import { applyCost } from './cost.ts';
 import { applyPrivacy } from './privacy.ts';
 import { isSuspicious, type QualityTracker } from './quality.ts';
@@ -36,6 +36,21 @@ export interface IngestOptions {
 }
 
 export class CommitFailedError extends Error {}
+
+/**
+ * What the quarantine keeps of an invalid event: everything, except values
+ * nested too deep to serialise safely (they are why it was refused).
+ */
+function quarantinable(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object') return raw;
+  if (jsonDepth(raw, MAX_PAYLOAD_DEPTH + 1) <= MAX_PAYLOAD_DEPTH + 1) return raw;
+  if (Array.isArray(raw)) return `[array nested deeper than ${MAX_PAYLOAD_DEPTH} levels: not kept]`;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    out[k] = v !== null && typeof v === 'object' && jsonDepth(v, MAX_PAYLOAD_DEPTH) > MAX_PAYLOAD_DEPTH ? `[nested deeper than ${MAX_PAYLOAD_DEPTH} levels: not kept]` : v;
+  }
+  return out;
+}
 
 export class Pipeline {
   constructor(private readonly d: {
@@ -102,7 +117,7 @@ export class Pipeline {
     }
 
     const quarantineWrite = quarantined.length && !opts.noQuarantine
-      ? this.d.store.quarantine(org, quarantined.map((q) => ({ event_id: q.eventId, event_type: q.eventType, source: opts.source, schema_version: q.version, payload: q.raw, errors: q.errors })))
+      ? this.d.store.quarantine(org, quarantined.map((q) => ({ event_id: q.eventId, event_type: q.eventType, source: opts.source, schema_version: q.version, payload: quarantinable(q.raw), errors: q.errors })))
       : Promise.resolve([] as string[]);
 
     let commitError: unknown = null;

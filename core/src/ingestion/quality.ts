@@ -207,6 +207,7 @@ export class QualityTracker {
   async evaluateAll(force = false): Promise<number> {
     const minute = Math.floor(Date.now() / 60_000);
     if (!force && !(await this.o.kv.setIfAbsent(`ingest:quality:eval:${minute}`, this.o.nodeId, 120))) return 0;
+    await this.flush().catch(this.o.onError);
     const rs = await this.o.client.query({
       query: `SELECT DISTINCT org_id FROM ${this.o.database}.ingestion_quality WHERE minute >= now() - INTERVAL 30 DAY`,
       format: 'JSONEachRow',

@@ -76,6 +76,18 @@ function headerVersion(req: FastifyRequest): number | undefined {
   return v;
 }
 
+/**
+ * Checked before the body is read: fastify would otherwise parse text/plain
+ * into a string and the sender would get a 400 about the shape instead of
+ * being told the media type is wrong.
+ */
+async function jsonOnly(req: FastifyRequest) {
+  const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (ct !== 'application/json') {
+    throw new HttpError(415, 'unsupported_media_type', `expected Content-Type application/json, got ${ct ? JSON.stringify(ct) : 'none'}`);
+  }
+}
+
 const auth = (req: FastifyRequest) => {
   if (!req.auth) throw new HttpError(401, 'unauthorized', 'not authenticated');
   return req.auth;
@@ -89,6 +101,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps) {
   app.post('/api/v1/events', {
     config: write,
     bodyLimit: d.limits.singleBodyBytes,
+    preParsing: jsonOnly,
     validatorCompiler: permissiveBody,
     schema: {
       tags: ['events'],
@@ -123,6 +136,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps) {
   app.post('/api/v1/events/batch', {
     config: write,
     bodyLimit: d.limits.batchBodyBytes,
+    preParsing: jsonOnly,
     validatorCompiler: permissiveBody,
     schema: {
       tags: ['events'],
