@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts', '**/*.test.tsx'],
-    exclude: ['**/node_modules/**', '**/dist/**', 'data/**', '.tmp/**', 'tests/browser/**', ...(process.env.ORRERY_TEST_INCLUDE_BROWSER ? [] : [])],
+    // browser tests run when scripts/test.mjs found Chromium (it sets ORRERY_TEST_BROWSER)
+    exclude: ['**/node_modules/**', '**/dist/**', 'data/**', '.tmp/**', ...(process.env.ORRERY_TEST_BROWSER ? [] : ['tests/browser/**'])],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,

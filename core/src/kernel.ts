@@ -197,14 +197,14 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
   if (opts.bootstrap !== false) bootstrap = await bootstrapFirstOrg(config, orgService, storage.knex, logger);
 
   // HTTP
-  const app = Fastify({
+  const app: FastifyInstance = Fastify({
     loggerInstance: logger,
     bodyLimit: config.server.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomSecret(9),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true }, plugins: [(await import('ajv-formats')).default as any] },
     routerOptions: { maxParamLength: 300 },
-  } as any);
+  } as any) as unknown as FastifyInstance;
   installErrorHandling(app);
   const swagger = (await import('@fastify/swagger')).default;
   await app.register(swagger, {

@@ -110,7 +110,7 @@ export function checkDeclaration(raw: unknown, source: string, taken: { ids: Set
       onEvents: (h) => void handlers.push(h),
     });
   } catch (err) {
-    throw new Error(`plugin ${id} (${source}) refused: register() threw: ${(err as Error).message}`);
+    throw new Error(`plugin ${id} (${source}) refused: register() threw: ${(err as Error).message}`, { cause: err });
   }
   const declared = new Set([...Object.keys(d.permissions), 'public', 'authenticated']);
   for (const r of routes) {

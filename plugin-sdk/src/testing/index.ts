@@ -97,7 +97,7 @@ const ADMIN_PASSWORD = 'Test-password-0rrery!';
 
 export async function startTestBackend(opts: StartOptions = {}): Promise<TestBackend> {
   const { createKernel } = await import('@orrery/core');
-  const { validateConfig } = await import('@orrery/config');
+  const { validateConfig }: { validateConfig: (c: unknown) => void } = await import('@orrery/config');
   const suffix = randomBytes(4).toString('hex');
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'orrery-test-'));
   const useReal = opts.realServers ?? !!(process.env.ORRERY_TEST_DATABASE_URL || process.env.ORRERY_TEST_REDIS_URL);
