@@ -116,7 +116,7 @@ export function DashboardPage() {
           <h1>Dashboard</h1>
           <p className="muted small">
             {source === 'user' ? 'Your layout' : source === 'department' ? 'Your department’s default' : source === 'role' ? `The default for ${s.me.role}s` : 'Suggested layout'}
-            {' · '}<span aria-live="polite">{save === 'saving' ? 'Saving…' : save === 'saved' ? 'All changes saved' : save === 'error' ? 'Could not save: changes will be retried on the next edit' : ''}</span>
+            <span aria-live="polite">{save === 'saving' ? ' · Saving…' : save === 'saved' ? ' · All changes saved' : save === 'error' ? ' · Could not save: changes will be retried on the next edit' : ''}</span>
           </p>
         </div>
         <div className="toolbar">

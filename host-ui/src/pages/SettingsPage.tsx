@@ -1,5 +1,6 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api } from '../lib/api.ts';
+import type { PluginManifest } from '../lib/plugins.ts';
 import { useSession } from '../lib/session.tsx';
 
 export function SettingsPage() {
@@ -7,13 +8,18 @@ export function SettingsPage() {
   const isAdmin = s.me.role === 'Admin';
   const [busy, setBusy] = useState<string | null>(null);
   const [msg, setMsg] = useState<string | null>(null);
+  // Admins see disabled plugins too, so they can turn them back on
+  const [all, setAll] = useState<PluginManifest[] | null>(null);
+  const loadAll = () => api.get<{ plugins: PluginManifest[] }>('/api/v1/plugins', { all: true }).then((r) => setAll(r.plugins), () => setAll(null));
+  useEffect(() => { if (isAdmin) void loadAll(); }, [isAdmin]);
+  const list = isAdmin && all ? all : s.plugins;
 
   const toggle = async (id: string, title: string, enabled: boolean) => {
     setBusy(id);
     setMsg(null);
     try {
       await api.put(`/api/v1/admin/plugins/${encodeURIComponent(id)}`, { enabled });
-      await s.reloadPlugins();
+      await Promise.all([s.reloadPlugins(), loadAll()]);
       setMsg(`${title} is now ${enabled ? 'on' : 'off'} for ${s.me.org.name}.`);
     } catch (e) {
       setMsg(`Could not change ${title}: ${(e as Error).message}`);
@@ -30,7 +36,7 @@ export function SettingsPage() {
         {!isAdmin && <p className="muted">Only Admins can turn plugins on and off. These are the plugins enabled for your organization.</p>}
         <p role="status" aria-live="polite" className="small">{msg}</p>
         <ul className="plugin-list">
-          {s.plugins.map((p) => (
+          {list.map((p) => (
             <li key={p.id} className="plugin-row">
               <div className="plugin-row__text">
                 <h3>{p.title} <span className="muted small">{p.version}</span></h3>

@@ -1,0 +1,120 @@
+/**
+ * Real platform, real browser. The tests start `node scripts/start.mjs` on a free port with
+ * a fresh data folder (or use ORRERY_URL + ORRERY_ADMIN_EMAIL/ORRERY_ADMIN_PASSWORD when set)
+ * and drive Debian's chromium through playwright-core.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+/** Where the screenshots go; printed at the end of a run. */
+export const SCREENSHOTS = join(ROOT, 'test-results', 'browser-screenshots');
+
+export interface Platform {
+  url: string;
+  email: string;
+  password: string;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export async function startPlatform(): Promise<Platform> {
+  if (process.env.ORRERY_URL) {
+    return {
+      url: process.env.ORRERY_URL.replace(/\/$/, ''),
+      email: process.env.ORRERY_ADMIN_EMAIL ?? 'admin@demo.local',
+      password: process.env.ORRERY_ADMIN_PASSWORD ?? '',
+      stop: async () => undefined,
+    };
+  }
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'orrery-browser-'));
+  const password = 'browser-test-pass-1';
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORRERY_DATA_DIR: dataDir, ORRERY_ADMIN_PASSWORD: password, ORRERY_DEMO_DATA: 'false', ORRERY_ORG: 'demo' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout!.on('data', (d) => (log += d));
+  child.stderr!.on('data', (d) => (log += d));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the platform exited (${child.exitCode}) before it answered:\n${log.slice(-4000)}`);
+    try {
+      const r = await fetch(`${url}/health`);
+      if (r.ok) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) throw new Error(`the platform did not answer /health within 120 s:\n${log.slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return {
+    url,
+    email: 'admin@demo.local',
+    password,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => { if (child.exitCode !== null) r(undefined); else child.once('exit', r); setTimeout(r, 10_000); });
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launch(): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'orrery-chromium-'));
+  void profile; // playwright gives each launch a fresh profile; the flag list below mirrors STACK.md
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export async function shot(page: Page, name: string) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** API calls as the admin, for setup the UI does not need to show (tokens, events). */
+export async function apiLogin(p: Platform) {
+  const r = await fetch(`${p.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: p.email, password: p.password }) });
+  if (!r.ok) throw new Error(`login: ${r.status} ${await r.text()}`);
+  const { access_token } = (await r.json()) as { access_token: string };
+  return async <T = unknown>(method: string, path: string, body?: unknown, token = access_token): Promise<T> => {
+    const res = await fetch(`${p.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+}
+
+/** axe-core in the page; answers the violations at `serious` or `critical` impact. */
+export async function axeSerious(page: Page) {
+  const axePath = join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
+  await page.addScriptTag({ path: axePath });
+  const res = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> }> } }).axe;
+    return axe.run(document, { resultTypes: ['violations'] });
+  });
+  return res.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')})`);
+}
