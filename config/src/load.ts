@@ -10,25 +10,30 @@ const Ajv = (AjvModule as any).default ?? AjvModule;
 export class ConfigError extends Error {}
 
 /**
- * `${VAR}` and `${VAR:-default}` substitution (Backstage style). An unset
- * variable without a default becomes '' so that optional settings stay empty.
+ * `${VAR}` and `${VAR:-default}` substitution (Backstage style). A key whose
+ * whole value is an unset variable without a default is dropped, so the
+ * schema's default applies.
  */
 export function substitute(value: unknown, env: NodeJS.ProcessEnv): unknown {
   if (typeof value === 'string') {
     const whole = /^\$\{([A-Z0-9_]+)(?::-(.*))?\}$/.exec(value);
     if (whole) {
       const v = env[whole[1]!];
-      const raw = v !== undefined && v !== '' ? v : (whole[2] ?? '');
-      return coerce(raw);
+      if ((v === undefined || v === '') && whole[2] === undefined) return undefined;
+      return coerce(v !== undefined && v !== '' ? v : whole[2]!);
     }
     return value.replace(/\$\{([A-Z0-9_]+)(?::-([^}]*))?\}/g, (_, name: string, def?: string) => {
       const v = env[name];
       return v !== undefined && v !== '' ? v : (def ?? '');
     });
   }
-  if (Array.isArray(value)) return value.map((v) => substitute(v, env));
+  if (Array.isArray(value)) return value.map((v) => substitute(v, env)).filter((v) => v !== undefined);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, env)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .map(([k, v]) => [k, substitute(v, env)] as const)
+        .filter(([, v]) => v !== undefined),
+    );
   }
   return value;
 }
@@ -84,7 +89,7 @@ export function loadConfig(opts: LoadOptions = {}): AppConfig & { configDir: str
 }
 
 export function validateConfig(cfg: unknown): asserts cfg is AppConfig {
-  const ajv = new Ajv({ useDefaults: true, allErrors: false, coerceTypes: false });
+  const ajv = new Ajv({ useDefaults: true, allErrors: false, coerceTypes: false, verbose: true });
   const validate = ajv.compile(appConfigSchema);
   if (!validate(cfg)) {
     throw new ConfigError(describe(validate.errors![0]));

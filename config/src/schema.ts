@@ -6,6 +6,15 @@
 export const appConfigSchema = {
   type: 'object',
   additionalProperties: false,
+  $defs: {
+    /** `max` requests (events, for ingestion) per `windowSeconds` */
+    limit: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['max', 'windowSeconds'],
+      properties: { max: { type: 'integer', minimum: 1 }, windowSeconds: { type: 'integer', minimum: 1 } },
+    },
+  },
   required: ['server', 'storage', 'auth', 'bootstrap'],
   properties: {
     server: {
@@ -45,6 +54,66 @@ export const appConfigSchema = {
         jwtSecret: { type: 'string', default: '' },
         accessTokenTtlSeconds: { type: 'integer', minimum: 30, default: 900 },
         refreshTokenTtlSeconds: { type: 'integer', minimum: 60, default: 2592000 },
+        /** how long an invitation link stays valid */
+        invitationTtlHours: { type: 'integer', minimum: 1, default: 168 },
+        /** issuer name shown by authenticator apps for TOTP */
+        totpIssuer: { type: 'string', default: 'Orrery' },
+        /**
+         * Single sign-on providers shown on the login page. `type` oidc needs an
+         * issuer (discovery); google and microsoft fill theirs in; github is OAuth 2.
+         */
+        providers: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'type', 'clientId'],
+            properties: {
+              id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,39}$' },
+              type: { enum: ['oidc', 'google', 'microsoft', 'github'] },
+              name: { type: 'string', default: '' },
+              issuer: { type: 'string', default: '' },
+              /** Microsoft 365 tenant id (a specific tenant; 'common' has no fixed issuer) */
+              tenant: { type: 'string', default: '' },
+              clientId: { type: 'string', minLength: 1 },
+              clientSecret: { type: 'string', default: '' },
+              scopes: { type: 'array', items: { type: 'string' }, default: ['openid', 'email', 'profile'] },
+              /** org (slug) a first-time user of this provider joins; '' = only existing members may log in */
+              autoJoinOrg: { type: 'string', default: '' },
+              autoJoinRole: { enum: ['Admin', 'Manager', 'Developer'], default: 'Developer' },
+              /** email domains allowed to auto-join; empty = any verified email */
+              allowedDomains: { type: 'array', items: { type: 'string' }, default: [] },
+            },
+          },
+        },
+      },
+      default: {},
+    },
+    /**
+     * Rate limits per route class (api, admin, auth, ingest, export) and tenant
+     * tier. An org's tier is `orgs.tier`; `strict` holds the PRD's figures.
+     */
+    rateLimits: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        tiers: {
+          type: 'object',
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              api: { $ref: '#/$defs/limit' },
+              admin: { $ref: '#/$defs/limit' },
+              auth: { $ref: '#/$defs/limit' },
+              ingest: { $ref: '#/$defs/limit' },
+              export: { $ref: '#/$defs/limit' },
+            },
+          },
+          default: {},
+        },
       },
       default: {},
     },
@@ -100,10 +169,37 @@ export interface AppConfig {
     redisUrl: string;
     redisPrefix: string;
   };
-  auth: { jwtSecret: string; accessTokenTtlSeconds: number; refreshTokenTtlSeconds: number };
+  auth: {
+    jwtSecret: string;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    invitationTtlHours: number;
+    totpIssuer: string;
+    providers: AuthProviderConfig[];
+  };
+  rateLimits: { enabled: boolean; tiers: Record<string, Partial<Record<RateClass, RateLimit>>> };
   bootstrap: { org: string; adminEmail: string; adminPassword: string; demoData: boolean };
   ingestion: { batchSize: number; maxDelayMs: number; [k: string]: unknown };
   smtp: { url: string; from: string };
   plugins: Record<string, Record<string, unknown>>;
   pluginPaths: string[];
+}
+
+export type RateClass = 'api' | 'admin' | 'auth' | 'ingest' | 'export';
+export interface RateLimit {
+  max: number;
+  windowSeconds: number;
+}
+export interface AuthProviderConfig {
+  id: string;
+  type: 'oidc' | 'google' | 'microsoft' | 'github';
+  name: string;
+  issuer: string;
+  tenant: string;
+  clientId: string;
+  clientSecret: string;
+  scopes: string[];
+  autoJoinOrg: string;
+  autoJoinRole: 'Admin' | 'Manager' | 'Developer';
+  allowedDomains: string[];
 }
