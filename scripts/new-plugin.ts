@@ -6,14 +6,13 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
-export function scaffoldPlugin(id: string, pluginsDir: string, repoRoot: string): string {
+export function scaffoldPlugin(id: string, pluginsDir: string): string {
   if (!/^[a-z][a-z0-9-]{1,62}$/.test(id)) throw new Error(`plugin id must be lower-case letters, digits and dashes (got "${id}")`);
   const dir = join(pluginsDir, id);
   if (existsSync(dir)) throw new Error(`${dir} already exists`);
   const remote = id.replace(/-/g, '_');
   const table = `${remote}_notes`;
   const title = id.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => (d ? ' ' : '') + c.toUpperCase());
-  const sdkBuild = relative(join(dir, 'frontend'), join(repoRoot, 'plugin-sdk', 'build', 'remote.mjs'));
   const files: Record<string, string> = {
     'package.json': JSON.stringify(
       { name: `@orrery/plugin-${id}`, version: '0.1.0', private: true, type: 'module', description: `${title} plugin`, orrery: { backend: './backend/index.ts' } },
@@ -97,7 +96,7 @@ export default definePlugin({
   },
 });
 `,
-    'frontend/rspack.config.mjs': `import { createRemoteConfig } from '${sdkBuild.startsWith('.') ? sdkBuild : `./${sdkBuild}`}';
+    'frontend/rspack.config.mjs': `import { createRemoteConfig } from '@orrery/plugin-sdk/build/remote.mjs';
 
 export default createRemoteConfig({
   name: '${remote}',
@@ -200,7 +199,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2);
   }
   try {
-    const dir = scaffoldPlugin(id, pluginsDir, resolve(import.meta.dirname, '..'));
+    const dir = scaffoldPlugin(id, pluginsDir);
     console.log(`created ${dir}\n  test it:   npx vitest run ${relative(process.cwd(), dir)}\n  build UI:  node scripts/build-ui.mjs ${id}\n  then npm start and add the "${id}" widget from the catalogue`);
   } catch (err) {
     console.error(`new-plugin: ${(err as Error).message}`);

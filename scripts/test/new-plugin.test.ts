@@ -13,7 +13,7 @@ describe('npm run new-plugin', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('scaffolds a plugin whose own test passes and whose widget builds as a remote', async () => {
-    const plugin = scaffoldPlugin('sample-notes', dir, repo);
+    const plugin = scaffoldPlugin('sample-notes', dir);
     for (const f of ['package.json', 'backend/index.ts', 'frontend/rspack.config.mjs', 'frontend/src/Notes.tsx', 'test/sample-notes.test.ts', 'README.md']) {
       expect(existsSync(join(plugin, f)), f).toBe(true);
     }

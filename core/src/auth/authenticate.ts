@@ -38,6 +38,27 @@ export class PermissionRegistry {
 
 const unauthorized = (msg: string) => new HttpError(401, 'unauthorized', msg);
 
+/** One registered route as the router holds it: what the isolation sweep and the rate limiter read. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  permission: string | undefined;
+  tokenKinds: string[] | undefined;
+  /** the JSON schema fastify validates with (params, querystring, body) */
+  schema: Record<string, any> | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** the session an access token belongs to (null for API tokens) */
+    sessionId: string | null;
+  }
+  interface FastifyInstance {
+    /** every route registered after authentication was installed (all of the API), read from the router */
+    routeCatalogue: RouteEntry[];
+  }
+}
+
 /**
  * Installs authentication on every route that does not opt out with
  * `config.permission: 'public'`. Runs on `onRequest`, before the body is
@@ -50,13 +71,42 @@ export function installAuthentication(
   const tokenCache = new Map<string, { at: number; row: Awaited<ReturnType<TokenService['findApiToken']>> }>();
   const cacheMs = deps.tokenCacheMs ?? 5000;
   app.decorateRequest('auth', null);
+  app.decorateRequest('sessionId', null);
+
+  // The catalogue is filled from the router itself, so a route added by any
+  // module or plugin is listed (and swept by the isolation tests) without
+  // anyone registering it twice.
+  const catalogue: RouteEntry[] = [];
+  app.decorate('routeCatalogue', catalogue);
+  app.addHook('onRoute', (route) => {
+    const config = (route.config ?? {}) as { permission?: string; tokenKinds?: string[] };
+    // Static files (the portal, plugin remotes) are registered by @fastify/static
+    // without a permission; outside the API they are public by nature. Inside
+    // /api a missing permission stays an error at request time (fail closed).
+    if (!config.permission && !/^\/(api|v1)\//.test(route.url) && (route.method === 'GET' || route.method === 'HEAD' || (Array.isArray(route.method) && route.method.every((m) => m === 'GET' || m === 'HEAD')))) {
+      route.config = { ...(route.config ?? {}), permission: 'public' } as any;
+    }
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
+      catalogue.push({
+        method,
+        url: route.url,
+        permission: (route.config as any)?.permission,
+        tokenKinds: config.tokenKinds,
+        schema: route.schema as any,
+      });
+    }
+  });
 
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const config = req.routeOptions.config ?? {};
     const permission = config.permission;
     if (!req.routeOptions.url) return; // 404s are answered by the not-found handler
     if (permission === 'public') return;
-    if (!permission) throw new HttpError(500, 'internal', `route ${req.routeOptions.url} declares no permission`);
+    if (!permission) {
+      // static files (the portal, plugin remotes) are public; an API route must say what it needs
+      if (!/^\/(api|v1)\//.test(req.routeOptions.url)) return;
+      throw new HttpError(500, 'internal', `route ${req.routeOptions.url} declares no permission`);
+    }
     const header = req.headers.authorization;
     if (!header || !header.startsWith('Bearer ')) throw unauthorized('missing bearer token (Authorization: Bearer <token>)');
     const token = header.slice(7).trim();
@@ -65,6 +115,7 @@ export function installAuthentication(
     let orgId: string;
     let userId: string;
     let via: Caller['via'];
+    let sessionId: string | null = null;
     if (token.startsWith('orr_api_') || token.startsWith('orr_hook_')) {
       const key = sha256(token);
       let hit = tokenCache.get(key);
@@ -80,7 +131,9 @@ export function installAuthentication(
     } else {
       const claims = await deps.tokens.verifyAccess(token);
       if (!claims) throw unauthorized('access token is invalid or expired');
+      if (claims.sid && (await deps.tokens.isSessionRevoked(claims.sid))) throw unauthorized('this session was ended; log in again');
       via = 'access_token';
+      sessionId = claims.sid ?? null;
       orgId = claims.org;
       userId = claims.sub;
     }
@@ -95,6 +148,7 @@ export function installAuthentication(
       throw new HttpError(403, 'forbidden', `requires permission "${permission}"`, { permission, role: caller.role });
     }
     req.auth = { org, caller };
+    req.sessionId = sessionId;
   });
 
   return {

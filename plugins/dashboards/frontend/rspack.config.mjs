@@ -1,4 +1,4 @@
-import { createRemoteConfig } from '../../../plugin-sdk/build/remote.mjs';
+import { createRemoteConfig } from '@orrery/plugin-sdk/build/remote.mjs';
 
 export default createRemoteConfig({
   name: 'dashboards',
