@@ -8,7 +8,10 @@
  * `agent_invocation` (model calls, agent invocations) or `tool_call`
  * (`execute_tool`), linked by span ids: `invocation_id` = span id,
  * `parent_invocation_id` = parent span id, and a tool call's `invocation_id`
- * is its parent span (the invocation that ran it).
+ * is its parent span (the invocation that ran it). `tools_used` of an
+ * invocation is filled from tool spans that arrive in the same export (the
+ * batch span processor sends a trace together); across exports the link is
+ * still there through the span ids.
  *
  * Metrics: every data point becomes a `system_metric`; token, cost and
  * lines-of-code metrics of AI coding assistants (claude_code.*, gen_ai.client.*)
