@@ -1,0 +1,203 @@
+/**
+ * user-activity: the usage facts — who is active (DAU/WAU/MAU, stickiness),
+ * for how long (sessions), with what (features, commands, tools, agents and
+ * the diversity of it), when (heatmaps), how users come and go (lifecycle),
+ * and what the command log says (sequences, repetitive patterns, adoption).
+ *
+ * The plugin owns `/api/v1/users…` and, as a second prefix, the contract route
+ * `/api/v1/metrics/dau` (API.md).
+ */
+import { badRequest, definePlugin, notFound, timeRangeQuerySchema, type Granularity } from '@orrery/plugin-sdk';
+import { activeUsersSeries, breakdown, departmentWeekHeatmap, hourWeekdayHeatmap, lifecycle, summary } from './activity.ts';
+import { commandAdoption, repetitivePatterns, sequences } from './commands.ts';
+import { assertMayView, filterQuerySchema, filters, hiddenScope, limitParam } from './scope.ts';
+import { engagement, SORTS, usage, userAnalytics, USAGE, type Sort, type UsageKind } from './usage.ts';
+
+const q = (props: Record<string, unknown> = {}) => ({
+  type: 'object',
+  properties: { ...timeRangeQuerySchema, ...filterQuerySchema, ...props },
+  additionalProperties: false,
+});
+const limit = { limit: { type: 'integer', minimum: 1, maximum: 1000 } };
+
+export default definePlugin({
+  from: import.meta.url,
+  id: 'user-activity',
+  version: '1.0.0',
+  sdk: '^1.0.0',
+  title: 'User activity',
+  description: 'Active users, stickiness, sessions, usage diversity, heatmaps, lifecycle and command analytics.',
+  routePrefix: 'users',
+  extraRoutePrefixes: ['metrics/dau'],
+  permissions: { 'users.read': ['Admin', 'Manager', 'Developer'] },
+  frontend: {
+    remoteName: 'user_activity',
+    distDir: 'frontend/dist',
+    widgets: [
+      { id: 'user-ranking', title: 'User ranking', description: 'Most engaged users by events, active days, diversity or success rate.', defaultSize: 'M', roles: ['Admin', 'Manager', 'Developer'], optionsVersion: 1, optionsSchema: { type: 'object', properties: { sort: { type: 'string', enum: [...SORTS], default: 'events' }, limit: { type: 'integer', minimum: 5, maximum: 100, default: 20 } } } },
+      { id: 'team-comparison', title: 'User-to-team comparison', description: 'A user against the mean of their department and the org.', defaultSize: 'M', roles: ['Admin', 'Manager', 'Developer'], optionsVersion: 1 },
+      { id: 'command-usage', title: 'Command usage', description: 'Top slash commands, common sequences and repetitive patterns.', defaultSize: 'L', roles: ['Admin', 'Manager', 'Developer'], optionsVersion: 1 },
+      { id: 'activity-heatmap', title: 'Activity heatmap', description: 'Hour × weekday or department × week.', defaultSize: 'L', roles: ['Admin', 'Manager', 'Developer'], optionsVersion: 1, optionsSchema: { type: 'object', properties: { kind: { type: 'string', enum: ['hour_weekday', 'department_week'], default: 'hour_weekday' } } } },
+    ],
+  },
+  register(env) {
+    env.route({
+      method: 'GET',
+      path: '/',
+      prefix: 'metrics/dau',
+      permission: 'users.read',
+      summary: 'Distinct active users per bucket (DAU, WAU or MAU by granularity)',
+      description:
+        'A user is active in a bucket when any event of theirs has a timestamp in it. Every bucket of the range is present (0 when nobody was active); the first bucket starts at or before `from`. `department_id` counts events recorded in that department; `agent` events of that agent.',
+      schema: {
+        querystring: q({ granularity: { type: 'string', enum: ['day', 'week', 'month'], default: 'day' } }),
+        response: { 200: { type: 'object', properties: { series: { type: 'array', items: { type: 'object', properties: { bucket: { type: 'string' }, value: { type: 'integer' } } } } } } },
+      },
+      async handler(req, ctx) {
+        return { series: await activeUsersSeries(ctx, filters(req.query), (req.query.granularity ?? 'day') as Granularity) };
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/activity',
+      permission: 'users.read',
+      summary: 'Active users, stickiness, sessions, lifecycle and breakdowns by department and agent',
+      description:
+        'Stickiness = mean daily active users over the range ÷ distinct active users of the range (DAU/MAU for a month). `dau`, `wau`, `mau` are distinct users of the last 1, 7 and 30 days before `to`. Lifecycle compares the range with the equally long period before it.',
+      schema: { querystring: q({ granularity: { type: 'string', enum: ['day', 'week', 'month'], default: 'day' } }) },
+      async handler(req, ctx) {
+        const f = filters(req.query);
+        const g = (req.query.granularity ?? 'day') as 'day' | 'week' | 'month';
+        const [s, series, depts, agents, life] = [
+          await summary(ctx, f),
+          await activeUsersSeries(ctx, f, g),
+          await breakdown(ctx, f, 'department_id'),
+          await breakdown(ctx, f, 'agent_name'),
+          await lifecycle(ctx, f, g),
+        ];
+        return { ...s, granularity: g, series, by_department: depts, by_agent: agents, lifecycle: life };
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/activity/heatmap',
+      permission: 'users.read',
+      summary: 'Activity heatmap: hour × weekday (1 = Monday, in `tz`) or department × week',
+      schema: { querystring: q({ kind: { type: 'string', enum: ['hour_weekday', 'department_week'], default: 'hour_weekday' } }) },
+      async handler(req, ctx) {
+        const f = filters(req.query);
+        return req.query.kind === 'department_week'
+          ? { kind: 'department_week', cells: await departmentWeekHeatmap(ctx, f) }
+          : { kind: 'hour_weekday', cells: await hourWeekdayHeatmap(ctx, f) };
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/activity/lifecycle',
+      permission: 'users.read',
+      summary: 'New, returning, resurrected and dormant users per bucket',
+      schema: { querystring: q({ granularity: { type: 'string', enum: ['day', 'week', 'month'], default: 'week' } }) },
+      async handler(req, ctx) {
+        return { series: await lifecycle(ctx, filters(req.query), req.query.granularity ?? 'week') };
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/usage',
+      permission: 'users.read',
+      summary: 'Feature, command, tool or agent usage with diversity',
+      schema: { querystring: q({ kind: { type: 'string', enum: Object.keys(USAGE), default: 'feature' }, ...limit }) },
+      async handler(req, ctx) {
+        return usage(ctx, filters(req.query), (req.query.kind ?? 'feature') as UsageKind, limitParam(req.query.limit, 50, 1000));
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/engagement',
+      permission: 'users.read',
+      summary: 'Per-user engagement ranking and each department’s means',
+      description: 'Users of restricted departments the caller does not manage are left out (Admins see everyone).',
+      schema: { querystring: q({ sort: { type: 'string', enum: [...SORTS], default: 'events' }, ...limit }) },
+      async handler(req, ctx) {
+        const f = filters(req.query);
+        return engagement(ctx, f, (req.query.sort ?? 'events') as Sort, limitParam(req.query.limit, 50, 1000), await hiddenScope(ctx));
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/commands',
+      permission: 'users.read',
+      summary: 'Most used slash commands',
+      schema: { querystring: q(limit) },
+      async handler(req, ctx) {
+        return usage(ctx, filters(req.query), 'command', limitParam(req.query.limit, 20, 1000));
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/commands/sequences',
+      permission: 'users.read',
+      summary: 'Common command sequences (n-grams of commands within one session)',
+      schema: { querystring: q({ n: { type: 'integer', minimum: 2, maximum: 5, default: 2 }, ...limit }) },
+      async handler(req, ctx) {
+        const n = Number(req.query.n ?? 2);
+        return { n, sequences: await sequences(ctx, filters(req.query), n, limitParam(req.query.limit, 20, 1000)) };
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/commands/patterns',
+      permission: 'users.read',
+      summary: 'Repetitive command patterns that suggest an automation',
+      schema: {
+        querystring: q({
+          n: { type: 'integer', minimum: 2, maximum: 5, default: 3 },
+          min_sessions: { type: 'integer', minimum: 2, maximum: 1000, default: 3 },
+          ...limit,
+        }),
+      },
+      async handler(req, ctx) {
+        const n = Number(req.query.n ?? 3);
+        const min = Number(req.query.min_sessions ?? 3);
+        return { n, min_sessions: min, patterns: await repetitivePatterns(ctx, filters(req.query), n, min, limitParam(req.query.limit, 20, 1000)) };
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/commands/adoption',
+      permission: 'users.read',
+      summary: 'Adoption of each command across departments, week by week',
+      schema: { querystring: q({ command: { type: 'string', maxLength: 2000, description: 'comma-separated command names; default: the top `limit`' }, ...limit }) },
+      async handler(req, ctx) {
+        const names = req.query.command ? String(req.query.command).split(',').map((s: string) => s.trim()).filter(Boolean) : null;
+        return commandAdoption(ctx, filters(req.query), names, limitParam(req.query.limit, 10, 100));
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/:id/analytics',
+      permission: 'users.read',
+      summary: 'One user’s activity, compared with their departments and the org',
+      description: 'Anyone may see their own; a member of a restricted department only the department’s managers and Admins.',
+      schema: { querystring: q(), params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } },
+      async handler(req, ctx) {
+        const id = req.params.id === 'me' ? ctx.caller?.userId : req.params.id;
+        if (!id) throw badRequest('no user');
+        await assertMayView(ctx, id);
+        const r = await userAnalytics(ctx, filters(req.query), id);
+        if (!r.totals && !r.user.email) throw notFound(`no user ${id} in this org`);
+        return r;
+      },
+    });
+  },
+});
