@@ -157,3 +157,47 @@ describe('kernel', () => {
     expect(all).not.toContain(b.client.token);
   });
 });
+
+describe('jobs', () => {
+  it('runs a plugin job per enabled org under a lock and records the run', async () => {
+    const seen: string[] = [];
+    const counter = definePlugin({
+      id: 'counter',
+      version: '1.0.0',
+      sdk: '^1.0.0',
+      title: 'Counter',
+      description: 'a job that records which orgs it ran for',
+      routePrefix: 'counter',
+      permissions: {},
+      register(env) {
+        env.job({
+          name: 'tick',
+          everySeconds: 3600,
+          async run(ctx) {
+            seen.push(ctx.org.slug);
+            if (ctx.org.slug === 'job-fails') throw new Error('boom');
+            return { counted: seen.length };
+          },
+        });
+      },
+    });
+    const b = await startTestBackend({ plugins: [counter] });
+    try {
+      const failing = await b.createOrg('job-fails');
+      const off = await b.createOrg('job-off');
+      await off.client.put('/api/v1/admin/plugins/counter', { enabled: false });
+      const all = await b.runJob('counter', 'tick');
+      expect(seen.sort()).toEqual(['job-fails', 'test-org']);
+      expect(all['job-fails']).toEqual({ error: 'boom' });
+      const jobs = (await b.client.get('/api/v1/admin/jobs')).body.jobs;
+      expect(jobs).toEqual([expect.objectContaining({ plugin: 'counter', job: 'tick', last_status: 'ok', running: false })]);
+      const failed = (await failing.client.get('/api/v1/admin/jobs')).body.jobs[0];
+      expect(failed).toMatchObject({ last_status: 'failed', last_error: 'boom' });
+      const now = await b.client.post('/api/v1/admin/jobs/counter/tick/run');
+      expect(now.body).toEqual({ status: 'ok', result: { counted: 3 } });
+      expect((await b.client.post('/api/v1/admin/jobs/counter/nope/run')).status).toBe(404);
+    } finally {
+      await b.close();
+    }
+  });
+});

@@ -290,28 +290,56 @@ export class PluginHost {
     return pr;
   }
 
-  /** Runs a job now for every org where the plugin is enabled (also used by tests and admins). */
+  /** Runs a job now for every org where the plugin is enabled (the scheduler, and tests). */
   async runJobForAllOrgs(p: ActivePlugin | string, jobName: string) {
-    const plugin = typeof p === 'string' ? this.active.find((a) => a.decl.id === p) : p;
-    const job = plugin?.jobs.find((j) => j.name === jobName);
-    if (!plugin || !job) throw new HttpError(404, 'not_found', `no job ${jobName}`);
     const results: Record<string, unknown> = {};
     for (const org of await this.s.orgService.list()) {
       if (this.stopping) break;
-      if (!(await this.isEnabled(org.id, plugin.decl.id))) continue;
-      const key = `${plugin.decl.id}.${job.name}`;
-      if (!(await this.lock(key, org.id, job.everySeconds))) continue;
-      try {
-        const r = await job.run(tenantContext(plugin.scope, org, null));
-        await this.finish(key, org.id, 'ok', null, r ?? null);
-        results[org.slug] = r ?? 'ok';
-      } catch (err) {
-        await this.finish(key, org.id, 'failed', (err as Error).message, null);
-        plugin.scope.cradle.pluginLogger.error({ err, job: job.name, org: org.slug }, 'job failed');
-        results[org.slug] = { error: (err as Error).message };
-      }
+      const r = await this.runJobForOrg(p, jobName, org);
+      if (r.status !== 'skipped') results[org.slug] = r.status === 'ok' ? (r.result ?? 'ok') : { error: r.error };
     }
     return results;
+  }
+
+  /** Runs one job for one org under its lock; `skipped` when disabled or another node holds the lock. */
+  async runJobForOrg(p: ActivePlugin | string, jobName: string, org: Org): Promise<{ status: 'ok' | 'failed' | 'skipped'; result?: unknown; error?: string }> {
+    const plugin = typeof p === 'string' ? this.active.find((a) => a.decl.id === p) : p;
+    const job = plugin?.jobs.find((j) => j.name === jobName);
+    if (!plugin || !job) throw new HttpError(404, 'not_found', `no job ${typeof p === 'string' ? p : p.decl.id}/${jobName}`);
+    if (!(await this.isEnabled(org.id, plugin.decl.id))) return { status: 'skipped' };
+    const key = `${plugin.decl.id}.${job.name}`;
+    if (!(await this.lock(key, org.id, job.everySeconds))) return { status: 'skipped' };
+    try {
+      const result = (await job.run(tenantContext(plugin.scope, org, null))) ?? null;
+      await this.finish(key, org.id, 'ok', null, result);
+      return { status: 'ok', result };
+    } catch (err) {
+      await this.finish(key, org.id, 'failed', (err as Error).message, null);
+      plugin.scope.cradle.pluginLogger.error({ err, job: job.name, org: org.slug }, 'job failed');
+      return { status: 'failed', error: (err as Error).message };
+    }
+  }
+
+  /** Every job of the active plugins, with the org's last recorded run. */
+  async jobsFor(org: Org) {
+    const runs = await this.s.knex.withSchema('public').table('job_runs').where({ org_id: org.id });
+    const byKey = new Map(runs.map((r: any) => [r.job, r]));
+    return this.active.flatMap((p) =>
+      p.jobs.map((j) => {
+        const r: any = byKey.get(`${p.decl.id}.${j.name}`);
+        const iso = (d: unknown) => (d ? new Date(d as string).toISOString() : null);
+        return {
+          plugin: p.decl.id,
+          job: j.name,
+          every_seconds: j.everySeconds,
+          last_started_at: iso(r?.last_started_at),
+          last_finished_at: iso(r?.last_finished_at),
+          last_status: r?.last_status ?? null,
+          last_error: r?.last_error ?? null,
+          running: !!(r?.locked_until && new Date(r.locked_until).getTime() > Date.now()),
+        };
+      }),
+    );
   }
 
   private async lock(job: string, orgId: string, seconds: number): Promise<boolean> {

@@ -88,5 +88,45 @@ export const pluginsModule: KernelModule = {
         return { id: req.params.id, enabled: req.body.enabled };
       },
     );
+
+    const jobView = {
+      type: 'object',
+      properties: {
+        plugin: { type: 'string' },
+        job: { type: 'string' },
+        every_seconds: { type: 'integer' },
+        last_started_at: { type: ['string', 'null'] },
+        last_finished_at: { type: ['string', 'null'] },
+        last_status: { type: ['string', 'null'] },
+        last_error: { type: ['string', 'null'] },
+        running: { type: 'boolean' },
+      },
+    };
+    app.get(
+      '/api/v1/admin/jobs',
+      {
+        config: { permission: 'admin' },
+        schema: { tags: ['plugins'], summary: "Plugins' scheduled jobs with this org's last recorded run", response: { 200: { type: 'object', properties: { jobs: { type: 'array', items: jobView } } } } },
+      },
+      async (req) => ({ jobs: await s.plugins.jobsFor(req.auth!.org) }),
+    );
+    app.post<{ Params: { plugin: string; job: string } }>(
+      '/api/v1/admin/jobs/:plugin/:job/run',
+      {
+        config: { permission: 'admin' },
+        schema: {
+          tags: ['plugins'],
+          summary: "Run a plugin's job now for this org (under the same lock as the scheduler)",
+          params: { type: 'object', required: ['plugin', 'job'], properties: { plugin: { type: 'string', maxLength: 63 }, job: { type: 'string', maxLength: 100 } } },
+          response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'failed', 'skipped'] }, result: {}, error: { type: 'string' } } }, 404: errorSchema },
+        },
+      },
+      async (req) => {
+        const { org, caller } = req.auth!;
+        const r = await s.plugins.runJobForOrg(req.params.plugin, req.params.job, org);
+        await s.audit(org, caller, { action: 'job.run', target: `${req.params.plugin}/${req.params.job}`, after: { status: r.status }, ip: req.ip });
+        return r;
+      },
+    );
   },
 };
