@@ -1,6 +1,7 @@
 import type { KernelModule } from './types.ts';
 import { tenancyModule } from './tenancy/routes.ts';
 import { authModule } from './auth/routes.ts';
+import { identityModule } from './identity/index.ts';
 import { pluginsModule } from './plugins/routes.ts';
 import { opsModule } from './ops/routes.ts';
 import { notificationsModule } from './notifications/routes.ts';
@@ -10,6 +11,7 @@ export const kernelModules: KernelModule[] = [
   tenancyModule,
   notificationsModule,
   authModule,
+  identityModule,
   pluginsModule,
   opsModule,
 ];

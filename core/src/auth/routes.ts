@@ -3,6 +3,7 @@ import { HttpError } from '@orrery/plugin-sdk';
 import type { KernelModule } from '../types.ts';
 import type { Internals } from '../internals.ts';
 import { verifyPassword } from './passwords.ts';
+import { checkTotp } from './totp.ts';
 import { errorSchema } from '../http/schemas.ts';
 
 const tokenPair = {
@@ -20,15 +21,15 @@ export const authModule: KernelModule = {
   register(app: FastifyInstance, s: Internals) {
     const { tokens, knex } = s;
 
-    async function pairFor(userId: string, orgId: string) {
+    async function pairFor(userId: string, orgId: string, sessionId?: string) {
       const org = await s.callers.org(orgId);
       const caller = org && (await s.callers.caller(org, userId, 'access_token'));
       if (!org || !caller) throw new HttpError(401, 'unauthorized', 'user is deactivated or not a member');
-      const access = await tokens.issueAccess({ sub: userId, org: orgId, role: caller.role, depts: caller.departments.map((d) => d.id) });
+      const access = await tokens.issueAccess({ sub: userId, org: orgId, role: caller.role, depts: caller.departments.map((d) => d.id), sid: sessionId });
       return { access, caller, org };
     }
 
-    app.post<{ Body: { email: string; password: string; org?: string } }>(
+    app.post<{ Body: { email: string; password: string; org?: string; totp?: string } }>(
       '/api/v1/auth/login',
       {
         config: { permission: 'public' },
@@ -39,7 +40,12 @@ export const authModule: KernelModule = {
             type: 'object',
             required: ['email', 'password'],
             additionalProperties: false,
-            properties: { email: { type: 'string', maxLength: 320 }, password: { type: 'string', maxLength: 1024 }, org: { type: 'string', maxLength: 63 } },
+            properties: {
+              email: { type: 'string', maxLength: 320 },
+              password: { type: 'string', maxLength: 1024 },
+              org: { type: 'string', maxLength: 63 },
+              totp: { type: 'string', pattern: '^[0-9]{6}$', description: 'the current code of the authenticator app, for accounts with a second factor' },
+            },
           },
           response: { 200: tokenPair, 401: errorSchema },
         },
@@ -61,8 +67,15 @@ export const authModule: KernelModule = {
         const memberships = await q;
         const chosen = req.body.org ? memberships.find((m: any) => m.slug === req.body.org) : memberships[0];
         if (!chosen) throw bad();
-        const { access } = await pairFor(user.id, chosen.id);
-        const refresh = await tokens.issueRefresh(user.id, chosen.id);
+        let method = 'password';
+        if (user.totp_enabled_at) {
+          // the password was right: now the second factor is what decides
+          if (!req.body.totp) throw new HttpError(401, 'totp_required', 'this account has a second factor: send the current code as "totp"');
+          if (!(await checkTotp(s.kv, user.id, user.totp_secret, req.body.totp))) throw new HttpError(401, 'invalid_totp', 'the second-factor code is wrong or was already used');
+          method = 'password+totp';
+        }
+        const { refresh, sessionId } = await tokens.startSession(user.id, chosen.id, { ip: req.ip, userAgent: req.headers['user-agent'] ?? null, method });
+        const { access } = await pairFor(user.id, chosen.id, sessionId);
         return { access_token: access, refresh_token: refresh, token_type: 'Bearer', expires_in: s.config.auth.accessTokenTtlSeconds };
       },
     );
@@ -79,12 +92,12 @@ export const authModule: KernelModule = {
         },
       },
       async (req) => {
-        const r = await tokens.rotateRefresh(req.body.refresh_token);
+        const r = await tokens.rotateRefresh(req.body.refresh_token, { ip: req.ip, userAgent: req.headers['user-agent'] ?? null });
         if ('error' in r) {
           const msg = r.error === 'reused' ? 'refresh token was already used; its session has been revoked' : `refresh token is ${r.error}`;
           throw new HttpError(401, `refresh_${r.error}`, msg);
         }
-        const { access } = await pairFor(r.userId, r.orgId);
+        const { access } = await pairFor(r.userId, r.orgId, r.sessionId);
         return { access_token: access, refresh_token: r.refresh, token_type: 'Bearer', expires_in: s.config.auth.accessTokenTtlSeconds };
       },
     );

@@ -10,6 +10,21 @@ export interface AccessClaims {
   org: string;
   role: string;
   depts: string[];
+  /** the session (refresh-token family) this access token was issued for; revoking it ends the token early */
+  sid?: string;
+}
+
+/** Where revoked session ids are kept until their last access token has expired (shared by all nodes). */
+export interface RevocationStore {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlSeconds?: number): Promise<void>;
+}
+
+export interface SessionMeta {
+  ip?: string | null;
+  userAgent?: string | null;
+  /** how the session began: password, password+totp, oidc:<provider>, invitation */
+  method?: string;
 }
 
 /**
@@ -28,8 +43,30 @@ export class TokenService {
     this.key = new TextEncoder().encode(secret);
   }
 
+  private revocations: RevocationStore | null = null;
+
+  /** Set by the identity module: session revocation is checked on every access token. */
+  useRevocationStore(store: RevocationStore) {
+    this.revocations = store;
+  }
+
+  /** Ends a session now: its refresh tokens die, and its access tokens are refused until they expire anyway. */
+  async revokeSession(familyId: string, trx: Knex = this.knex) {
+    await trx.withSchema('public').table('refresh_tokens').where({ family_id: familyId }).whereNull('revoked_at').update({ revoked_at: new Date() });
+    await this.revocations?.set(`revoked-session:${familyId}`, '1', this.accessTtl + 5);
+  }
+
+  async isSessionRevoked(familyId: string): Promise<boolean> {
+    if (!this.revocations) return false;
+    return (await this.revocations.get(`revoked-session:${familyId}`)) !== null;
+  }
+
+  get accessTtlSeconds() {
+    return this.accessTtl;
+  }
+
   async issueAccess(claims: AccessClaims): Promise<string> {
-    return new SignJWT({ org: claims.org, role: claims.role, depts: claims.depts })
+    return new SignJWT({ org: claims.org, role: claims.role, depts: claims.depts, ...(claims.sid ? { sid: claims.sid } : {}) })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(claims.sub)
       .setIssuedAt()
@@ -41,15 +78,22 @@ export class TokenService {
   async verifyAccess(token: string): Promise<AccessClaims | null> {
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: 'orrery', algorithms: ['HS256'] });
-      return { sub: payload.sub!, org: payload.org as string, role: payload.role as string, depts: (payload.depts as string[]) ?? [] };
+      return {
+        sub: payload.sub!,
+        org: payload.org as string,
+        role: payload.role as string,
+        depts: (payload.depts as string[]) ?? [],
+        ...(typeof payload.sid === 'string' ? { sid: payload.sid } : {}),
+      };
     } catch {
       return null;
     }
   }
 
-  async issueRefresh(userId: string, orgId: string, familyId: string = randomUUID(), trx: Knex = this.knex): Promise<string> {
+  async issueRefresh(userId: string, orgId: string, familyId: string = randomUUID(), trx: Knex = this.knex, meta: SessionMeta = {}): Promise<string> {
     const token = `orr_rt_${randomSecret()}`;
     await trx.withSchema('public').table('refresh_tokens').insert({
+      ...(this.sessionColumns ? { ip: meta.ip?.slice(0, 64) ?? null, user_agent: meta.userAgent?.slice(0, 300) ?? null, method: meta.method ?? null } : {}),
       id: randomUUID(),
       family_id: familyId,
       user_id: userId,
@@ -60,20 +104,33 @@ export class TokenService {
     return token;
   }
 
+  /** true once the identity module's migration has added ip / user_agent / method to refresh_tokens */
+  sessionColumns = false;
+
+  /** Starts a session: a new refresh-token family. Returns the refresh token and the session id. */
+  async startSession(userId: string, orgId: string, meta: SessionMeta = {}) {
+    const familyId = randomUUID();
+    const refresh = await this.issueRefresh(userId, orgId, familyId, this.knex, meta);
+    return { refresh, sessionId: familyId };
+  }
+
   /** Consumes a refresh token; returns who it belonged to and a fresh one, or why it failed. */
-  async rotateRefresh(token: string): Promise<{ userId: string; orgId: string; refresh: string } | { error: 'invalid' | 'reused' | 'expired' }> {
+  async rotateRefresh(
+    token: string,
+    meta: SessionMeta = {},
+  ): Promise<{ userId: string; orgId: string; refresh: string; sessionId: string } | { error: 'invalid' | 'reused' | 'expired' }> {
     return this.knex.transaction(async (trx) => {
       const row = await trx.withSchema('public').table('refresh_tokens').where({ token_hash: sha256(token) }).forUpdate().first();
       if (!row) return { error: 'invalid' as const };
       if (row.revoked_at) return { error: 'invalid' as const };
       if (row.used_at) {
-        await trx.withSchema('public').table('refresh_tokens').where({ family_id: row.family_id }).update({ revoked_at: new Date() });
+        await this.revokeSession(row.family_id, trx);
         return { error: 'reused' as const };
       }
       if (new Date(row.expires_at).getTime() < Date.now()) return { error: 'expired' as const };
       await trx.withSchema('public').table('refresh_tokens').where({ id: row.id }).update({ used_at: new Date() });
-      const refresh = await this.issueRefresh(row.user_id, row.org_id, row.family_id, trx);
-      return { userId: row.user_id as string, orgId: row.org_id as string, refresh };
+      const refresh = await this.issueRefresh(row.user_id, row.org_id, row.family_id, trx, { ...meta, method: row.method ?? meta.method });
+      return { userId: row.user_id as string, orgId: row.org_id as string, refresh, sessionId: row.family_id as string };
     });
   }
 

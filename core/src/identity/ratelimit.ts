@@ -1,0 +1,159 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { HttpError } from '@orrery/plugin-sdk';
+import type { AppConfig } from '@orrery/config';
+import type { Internals } from '../internals.ts';
+
+export type RateClass = 'api' | 'admin' | 'auth' | 'ingest' | 'export';
+export interface Limit {
+  max: number;
+  windowSeconds: number;
+}
+type Tier = Record<RateClass, Limit>;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** overrides the rate-limit class derived from the route's path and permission */
+    rateClass?: RateClass | 'none';
+  }
+}
+
+/**
+ * Built-in tiers. `standard` is sized so a dashboard of 20 widgets refreshing
+ * every 10 s (120 requests/min) and ingestion at 20k events/s per org pass
+ * with room to spare. `strict` is the PRD's preset: 10 UI requests/min/user,
+ * 50 webhook events/min/org, 1 bulk export/hour/org, 10 admin requests/min.
+ * `app-config.yaml` (rateLimits.tiers) overrides any figure or adds tiers.
+ */
+export const BUILTIN_TIERS: Record<string, Tier> = {
+  standard: {
+    api: { max: 3000, windowSeconds: 60 },
+    admin: { max: 600, windowSeconds: 60 },
+    auth: { max: 300, windowSeconds: 60 },
+    ingest: { max: 1_200_000, windowSeconds: 60 },
+    export: { max: 60, windowSeconds: 3600 },
+  },
+  strict: {
+    api: { max: 10, windowSeconds: 60 },
+    admin: { max: 10, windowSeconds: 60 },
+    auth: { max: 30, windowSeconds: 60 },
+    ingest: { max: 50, windowSeconds: 60 },
+    export: { max: 1, windowSeconds: 3600 },
+  },
+};
+
+export function resolveTiers(config: AppConfig): Record<string, Tier> {
+  const tiers: Record<string, Tier> = {};
+  const names = new Set([...Object.keys(BUILTIN_TIERS), ...Object.keys(config.rateLimits?.tiers ?? {})]);
+  for (const name of names) {
+    const base = BUILTIN_TIERS[name] ?? BUILTIN_TIERS.standard!;
+    tiers[name] = { ...base, ...((config.rateLimits?.tiers?.[name] ?? {}) as Partial<Tier>) };
+  }
+  return tiers;
+}
+
+export const tierNames = (config: AppConfig) => Object.keys(resolveTiers(config));
+
+/**
+ * Which limit a route falls under. Explicit `config.rateClass` wins; then the
+ * ingestion paths, sign-in paths, Admin routes and bulk exports; every other
+ * authenticated route is `api`. Operations routes and static files have none.
+ */
+export function classify(url: string, method: string, permission: string | undefined, explicit?: string): RateClass | null {
+  if (explicit) return explicit === 'none' ? null : (explicit as RateClass);
+  if (/^\/(api\/v1\/events|v1\/traces|v1\/logs|v1\/metrics)(\/|$)/.test(url)) return 'ingest';
+  if (permission === 'public') return /^\/api\/v1\/(auth|invitations)\//.test(url) ? 'auth' : null;
+  if (!permission) return null;
+  if ((method === 'POST' && /^\/api\/v1\/exports?(\/|$)/.test(url)) || /\/export(\.csv)?$/.test(url)) return 'export';
+  if (permission === 'admin' || permission === 'operator') return 'admin';
+  return 'api';
+}
+
+/** Fixed-window counters: in this process, or in Redis when the install has one, so every API node shares them. */
+interface Counter {
+  hit(key: string, weight: number, windowSeconds: number): Promise<number>;
+}
+
+function memoryCounter(): Counter {
+  const map = new Map<string, { n: number; exp: number }>();
+  let sweeps = 0;
+  return {
+    async hit(key, weight, windowSeconds) {
+      const now = Date.now();
+      if (++sweeps % 10_000 === 0) for (const [k, v] of map) if (v.exp <= now) map.delete(k);
+      const e = map.get(key);
+      if (!e || e.exp <= now) {
+        map.set(key, { n: weight, exp: now + windowSeconds * 1000 });
+        return weight;
+      }
+      e.n += weight;
+      return e.n;
+    },
+  };
+}
+
+function redisCounter(redis: Redis): Counter {
+  return {
+    async hit(key, weight, windowSeconds) {
+      const res = (await redis.multi().incrby(key, weight).expire(key, windowSeconds + 1, 'NX').exec()) as Array<[unknown, number]>;
+      return Number(res[0]![1]);
+    },
+  };
+}
+
+/**
+ * Installs the limiter as a root preHandler hook: after authentication (so a
+ * limit can be per user or per org) and after body parsing (so an ingestion
+ * batch counts as the number of events in it).
+ */
+export function installRateLimits(app: FastifyInstance, s: Internals) {
+  if (s.config.rateLimits && s.config.rateLimits.enabled === false) return;
+  const tiers = resolveTiers(s.config);
+  const redis = (s.kv as unknown as { redis?: Redis }).redis;
+  const counter = redis ? redisCounter(redis) : memoryCounter();
+  const tierCache = new Map<string, { at: number; tier: string }>();
+
+  async function tierOf(orgId: string) {
+    const hit = tierCache.get(orgId);
+    if (hit && Date.now() - hit.at < 5000) return hit.tier;
+    const row = await s.knex.withSchema('public').table('orgs').where({ id: orgId }).first('tier');
+    const tier = row?.tier && tiers[row.tier] ? (row.tier as string) : 'standard';
+    tierCache.set(orgId, { at: Date.now(), tier });
+    return tier;
+  }
+  s.bus.subscribe('kernel.auth.changed', (msg) => (msg.orgId === '*' ? tierCache.clear() : tierCache.delete(msg.orgId)));
+
+  app.addHook('preHandler', async (req: FastifyRequest, reply) => {
+    const url = req.routeOptions.url;
+    if (!url) return;
+    const cfg = req.routeOptions.config ?? {};
+    const cls = classify(url, req.method, cfg.permission, cfg.rateClass);
+    if (!cls) return;
+    const org = req.auth?.org;
+    const tier = tiers[org ? await tierOf(org.id) : 'standard']!;
+    const limit = tier[cls];
+    let subject: string;
+    if (cls === 'auth' || !req.auth) subject = `ip:${req.ip}`;
+    else if (cls === 'ingest' || cls === 'export') subject = `org:${org!.id}`;
+    else subject = `user:${org!.id}:${req.auth.caller.userId}`;
+    const body = req.body as { events?: unknown[] } | undefined;
+    const weight = cls === 'ingest' && body && Array.isArray(body.events) ? Math.max(1, body.events.length) : 1;
+    const now = Date.now();
+    const windowMs = limit.windowSeconds * 1000;
+    const windowStart = Math.floor(now / windowMs) * windowMs;
+    const n = await counter.hit(`rl:${cls}:${subject}:${windowStart}`, weight, limit.windowSeconds);
+    const reset = Math.ceil((windowStart + windowMs - now) / 1000);
+    reply.header('x-ratelimit-limit', limit.max);
+    reply.header('x-ratelimit-remaining', Math.max(0, limit.max - n));
+    reply.header('x-ratelimit-reset', reset);
+    if (n > limit.max) {
+      reply.header('retry-after', reset);
+      throw new HttpError(429, 'rate_limited', `too many ${cls} requests: the limit is ${limit.max} per ${limit.windowSeconds} s; retry in ${reset} s`, {
+        class: cls,
+        limit: limit.max,
+        window_seconds: limit.windowSeconds,
+        retry_after: reset,
+      });
+    }
+  });
+}
