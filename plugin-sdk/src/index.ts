@@ -2,3 +2,4 @@ export * from './backend/types.ts';
 export { definePlugin } from './backend/definePlugin.ts';
 export { SDK_VERSION } from './version.ts';
 export * from './backend/timeRange.ts';
+export * from './backend/rollups.ts';

@@ -1,0 +1,118 @@
+/**
+ * Reading rollups without losing exactness at the edges of a time range.
+ *
+ * A plugin keeps materialized views of aggregate-function states per minute,
+ * hour and day (UTC buckets). A question over `[from, to)` rarely starts on a
+ * day boundary, so it is answered from several sources at once: whole days
+ * from the day rollup, the leftover whole hours from the hour rollup, the
+ * leftover minutes from the minute rollup and the sub-minute edges from raw
+ * events. Each piece yields the same aggregate states, so the caller merges
+ * them with one `UNION ALL` and `…Merge` functions and gets the figure the raw
+ * events would give, at the cost of reading a few thousand rollup rows.
+ *
+ *   const levels = usableLevels(LEVELS, { granularity: 'day', tz, from, to });
+ *   for (const seg of planSegments({ from, to }, levels)) {
+ *     seg.level ? rollupArm(seg.level.table, seg) : rawArm(seg);
+ *   }
+ */
+import type { Granularity } from './timeRange.ts';
+
+export interface RollupLevel {
+  /** bucket width of the rollup, in ms (buckets are aligned on the UTC epoch) */
+  stepMs: number;
+}
+
+export interface Segment<L extends RollupLevel> {
+  /** the rollup that answers this piece, or null for raw events */
+  level: L | null;
+  from: Date;
+  to: Date;
+}
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+/**
+ * Splits `[from, to)` into pieces, coarsest rollup first: the biggest aligned
+ * middle goes to the coarsest level, each leftover edge to the next finer
+ * one, and whatever no level covers to raw events (`level: null`). At most
+ * two pieces per level plus two raw edges.
+ */
+export function planSegments<L extends RollupLevel>(range: { from: Date; to: Date }, levels: readonly L[]): Segment<L>[] {
+  const ordered = [...levels].sort((a, b) => b.stepMs - a.stepMs);
+  const cover = (from: number, to: number, i: number): Segment<L>[] => {
+    if (from >= to) return [];
+    const level = ordered[i];
+    if (!level) return [{ level: null, from: new Date(from), to: new Date(to) }];
+    const start = Math.ceil(from / level.stepMs) * level.stepMs;
+    const end = Math.floor(to / level.stepMs) * level.stepMs;
+    if (start >= end) return cover(from, to, i + 1);
+    return [...cover(from, start, i + 1), { level, from: new Date(start), to: new Date(end) }, ...cover(end, to, i + 1)];
+  };
+  return cover(range.from.getTime(), range.to.getTime(), 0);
+}
+
+const GRANULARITY_MS: Record<Granularity, number> = {
+  minute: MINUTE_MS,
+  hour: HOUR_MS,
+  day: DAY_MS,
+  week: DAY_MS,
+  month: DAY_MS,
+};
+
+/**
+ * The levels whose UTC buckets nest inside the requested buckets, so that
+ * every rollup row falls into exactly one output bucket:
+ *
+ * - a level finer than the granularity's base unit (minute for minute series,
+ *   hour for hourly, day for days, weeks and months), and
+ * - a zone whose UTC offset stays a multiple of the level's width over the
+ *   range. An hour rollup cannot make days in Asia/Kolkata (+05:30); a day
+ *   rollup makes UTC days only.
+ *
+ * Without a granularity (totals over the range) every level qualifies.
+ */
+export function usableLevels<L extends RollupLevel>(
+  levels: readonly L[],
+  q: { granularity?: Granularity; tz: string; from: Date; to: Date },
+): L[] {
+  const offsets = zoneOffsets(q.tz, q.from, q.to);
+  return levels.filter((l) => {
+    if (!q.granularity) return true;
+    if (l.stepMs > GRANULARITY_MS[q.granularity]) return false;
+    return offsets.every((o) => o % l.stepMs === 0);
+  });
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The zone's distinct UTC offsets (ms) over `[from, to]`, sampled twice a day. */
+export function zoneOffsets(tz: string, from: Date, to: Date): number[] {
+  if (tz === 'UTC' || tz === 'Etc/UTC') return [0];
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(tz, f);
+  }
+  const fmt = f;
+  const offsetAt = (ms: number) => {
+    const p = Object.fromEntries(fmt.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+    const wall = Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!, +p.second!);
+    return wall - Math.floor(ms / 1000) * 1000;
+  };
+  const out = new Set<number>();
+  // offsets change a few times a year and stay for months: twice a day cannot miss one
+  for (let t = from.getTime(); t < to.getTime(); t += DAY_MS / 2) out.add(offsetAt(t));
+  out.add(offsetAt(to.getTime()));
+  return [...out];
+}

@@ -1,0 +1,219 @@
+/**
+ * The read path for invocation metrics. One function, `invocationMetrics`,
+ * answers every dashboard question ("per agent", "per bucket", "per error
+ * type", "per model of one agent"…): it picks the sources (rollups where they
+ * hold the dimensions asked for, raw events elsewhere), writes one UNION ALL of
+ * aggregate states over them, and merges.
+ */
+import {
+  bucketExpr,
+  bucketIso,
+  planSegments,
+  usableLevels,
+  type AnalyticsClient,
+  type Granularity,
+  type TimeRange,
+} from '@orrery/plugin-sdk';
+import { LEVELS, QUANTILES, RAW_STATES, type Dimension, type Level } from './rollups.ts';
+
+/** Filters every route takes (API: `department_id`, `user_id`, `model`, `version`, `prompt_version`, `status`). */
+export interface Filters {
+  department_id?: string;
+  user_id?: string;
+  model_used?: string;
+  agent_version?: string;
+  prompt_template_version?: string;
+  status?: 'success' | 'failure';
+  error_type?: string;
+}
+
+const FILTER_COLUMNS = ['department_id', 'user_id', 'model_used', 'agent_version', 'prompt_template_version', 'status', 'error_type'] as const;
+
+/** Metrics of one group (an agent, a bucket, a model…), as the routes answer them. */
+export interface Metrics {
+  invocations: number;
+  successes: number;
+  failures: number;
+  /** null when there were no invocations */
+  success_rate: number | null;
+  failure_rate: number | null;
+  p50_ms: number | null;
+  p75_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+  mean_ms: number | null;
+  input_tokens: number;
+  output_tokens: number;
+  input_tokens_per_invocation: number | null;
+  output_tokens_per_invocation: number | null;
+  cost_usd: number;
+  cost_per_invocation_usd: number | null;
+  cost_per_success_usd: number | null;
+  active_users: number;
+  last_seen: string | null;
+}
+
+export interface MetricsQuery {
+  range: TimeRange;
+  filters: Filters;
+  /** one agent, or all */
+  agent?: string;
+  /** dimensions to group by (besides the bucket) */
+  groupBy?: readonly Dimension[];
+  /** a time series when given */
+  granularity?: Granularity;
+}
+
+export type MetricsRow = Metrics & Partial<Record<Dimension, string>> & { bucket?: string };
+
+interface RawRow {
+  bucket_start?: string;
+  invocations: number;
+  successes: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number | string;
+  latency_sum: number;
+  last_seen: string;
+  q: number[];
+  active_users: number;
+  [dim: string]: unknown;
+}
+
+/**
+ * Runs one metrics question. The sources are chosen per piece of the range
+ * (see `planSegments` in the SDK): a rollup qualifies when it has every
+ * dimension the question groups or filters by and its buckets nest in the
+ * requested ones; `user_id` is in no rollup, so a user filter reads raw events.
+ */
+export async function invocationMetrics(analytics: AnalyticsClient, q: MetricsQuery): Promise<MetricsRow[]> {
+  const groupBy = [...(q.groupBy ?? [])];
+  const filterCols = FILTER_COLUMNS.filter((c) => q.filters[c] !== undefined);
+  const needed = new Set<string>([...groupBy, ...filterCols, 'status']);
+  const levels = usableLevels(
+    LEVELS.filter((l) => [...needed].every((d) => (l.dims as readonly string[]).includes(d))),
+    { granularity: q.granularity, tz: q.range.tz, from: q.range.from, to: q.range.to },
+  );
+  const segments = planSegments(q.range, levels);
+
+  const params: Record<string, unknown> = { tz: q.range.tz };
+  const where: string[] = ['org_id = {org_id:String}'];
+  if (q.agent !== undefined) {
+    where.push('agent_name = {agent:String}');
+    params.agent = q.agent;
+  }
+  for (const c of filterCols) {
+    where.push(`${c} = {f_${c}:String}`);
+    params[`f_${c}`] = q.filters[c];
+  }
+
+  // `status` is projected by every arm so the outer query can count successes
+  const cols = [...new Set([...groupBy, 'status'])];
+  const arms = segments.map((seg, i) => {
+    params[`s${i}_from`] = seg.from.getTime();
+    params[`s${i}_to`] = seg.to.getTime();
+    return seg.level ? rollupArm(seg.level, i, cols, where, q.granularity) : rawArm(i, cols, where, q.granularity);
+  });
+
+  const keys = [...(q.granularity ? ['bucket_start'] : []), ...groupBy];
+  const sql = `SELECT ${keys.length ? `${keys.join(', ')}, ` : ''}
+      sum(invocations) AS invocations,
+      sumIf(invocations, status = 'success') AS successes,
+      sum(input_tokens) AS input_tokens,
+      sum(output_tokens) AS output_tokens,
+      sum(cost_usd) AS cost_usd,
+      sum(latency_sum) AS latency_sum,
+      max(last_seen) AS last_seen,
+      quantilesTDigestMerge(${QUANTILES.join(', ')})(latency) AS q,
+      uniqExactMerge(users) AS active_users
+    FROM (${arms.join('\n      UNION ALL\n      ')})
+    ${keys.length ? `GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}` : ''}
+    SETTINGS prefer_column_name_to_alias = 1`; // the outer sums reuse the arms' column names
+
+  const rows = await analytics.query<RawRow>(sql, params);
+  return rows
+    .filter((r) => Number(r.invocations) > 0)
+    .map((r) => {
+      const out: MetricsRow = toMetrics(r);
+      if (q.granularity) out.bucket = new Date(bucketIso(r.bucket_start!, q.range.tz)).toISOString();
+      for (const d of groupBy) out[d] = String(r[d]);
+      return out;
+    });
+}
+
+function rollupArm(level: Level, i: number, cols: string[], where: string[], granularity?: Granularity) {
+  const bucket = granularity ? `${bucketExpr('bucket', granularity)} AS bucket_start, ` : '';
+  return `SELECT ${bucket}${cols.join(', ')}, invocations, input_tokens, output_tokens, cost_usd, latency_sum, last_seen, latency, users
+        FROM {db}.${level.table}
+        WHERE ${where.join(' AND ')}
+          AND bucket >= toDateTime(intDiv({s${i}_from:Int64}, 1000), 'UTC') AND bucket < toDateTime(intDiv({s${i}_to:Int64}, 1000), 'UTC')`;
+}
+
+function rawArm(i: number, cols: string[], where: string[], granularity?: Granularity) {
+  const bucket = granularity ? `${bucketExpr('timestamp', granularity)} AS bucket_start, ` : '';
+  const keys = [...(granularity ? ['bucket_start'] : []), ...cols];
+  return `SELECT ${bucket}${cols.join(', ')}, ${RAW_STATES}
+        FROM {db}.events
+        WHERE ${where.join(' AND ')} AND event_type = 'agent_invocation'
+          AND timestamp >= fromUnixTimestamp64Milli({s${i}_from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({s${i}_to:Int64}, 'UTC')
+        GROUP BY ${keys.join(', ')}`;
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
+const round = (x: number | null, digits = 1) => (x === null || !Number.isFinite(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits);
+
+function toMetrics(r: RawRow): Metrics {
+  const invocations = Number(r.invocations);
+  const successes = Number(r.successes);
+  const cost = Number(r.cost_usd);
+  const [p50, p75, p95, p99] = (r.q ?? []).map((x) => round(Number(x)));
+  return {
+    invocations,
+    successes,
+    failures: invocations - successes,
+    success_rate: ratio(successes, invocations),
+    failure_rate: ratio(invocations - successes, invocations),
+    p50_ms: p50 ?? null,
+    p75_ms: p75 ?? null,
+    p95_ms: p95 ?? null,
+    p99_ms: p99 ?? null,
+    mean_ms: round(ratio(Number(r.latency_sum), invocations)),
+    input_tokens: Number(r.input_tokens),
+    output_tokens: Number(r.output_tokens),
+    input_tokens_per_invocation: round(ratio(Number(r.input_tokens), invocations)),
+    output_tokens_per_invocation: round(ratio(Number(r.output_tokens), invocations)),
+    cost_usd: cost,
+    cost_per_invocation_usd: round(ratio(cost, invocations), 9),
+    cost_per_success_usd: round(ratio(cost, successes), 9),
+    active_users: Number(r.active_users),
+    last_seen: r.last_seen ? `${r.last_seen.replace(' ', 'T')}Z` : null,
+  };
+}
+
+/** The range just before `range`, of the same length (`compare=previous_period`). */
+export function previousPeriod(range: TimeRange): TimeRange {
+  const len = range.to.getTime() - range.from.getTime();
+  const from = new Date(range.from.getTime() - len);
+  const to = range.from;
+  const ch = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
+  return { from, to, fromCh: ch(from), toCh: ch(to), tz: range.tz };
+}
+
+/** Whether an agent has ever been seen in the org: the day rollup holds every invocation. */
+export async function agentExists(analytics: AnalyticsClient, agent: string): Promise<boolean> {
+  const rows = await analytics.query(
+    `SELECT 1 AS ok FROM {db}.${LEVELS[0]!.table} WHERE org_id = {org_id:String} AND agent_name = {agent:String} LIMIT 1`,
+    { agent },
+  );
+  return rows.length > 0;
+}
+
+/** SQL conditions and params for the filters, for the raw-event queries of the drill-down routes. */
+export function rawFilterSql(filters: Filters, params: Record<string, unknown>): string {
+  return FILTER_COLUMNS.filter((c) => filters[c] !== undefined)
+    .map((c) => {
+      params[`f_${c}`] = filters[c];
+      return ` AND ${c} = {f_${c}:String}`;
+    })
+    .join('');
+}
