@@ -3,7 +3,7 @@
  * TypeScript: the expectations never go through the plugin's SQL.
  */
 
-export interface Invocation {
+export type Invocation = {
   event_id: string;
   event_type: 'agent_invocation';
   timestamp: string;
@@ -24,9 +24,9 @@ export interface Invocation {
   error_message: string;
   tools_used: string[];
   cost_usd: number;
-}
+};
 
-export interface ToolCall {
+export type ToolCall = {
   event_id: string;
   event_type: 'tool_call';
   timestamp: string;
@@ -38,7 +38,7 @@ export interface ToolCall {
   tool_name: string;
   execution_time_ms: number;
   status: 'success' | 'failure';
-}
+};
 
 export function rng(seed: number) {
   let s = seed >>> 0;
