@@ -140,13 +140,13 @@ export async function purgeAuditLogs(s: Internals, now = new Date()): Promise<Re
       .update({ locked_until: new Date(Date.now() + 600_000), locked_by: `pid-${process.pid}`, last_started_at: new Date() });
     if (locked !== 1) continue;
     try {
-      const n = await s.knex.withSchema(org.schema).table('audit_log').where('at', '<', cutoff).delete();
-      out[org.slug] = Number(n);
+      const n = (await s.knex.withSchema(org.schema).table('audit_log').where('at', '<', cutoff).delete().returning('id')).length;
+      out[org.slug] = n;
       await s.knex
         .withSchema('public')
         .table('job_runs')
         .where({ job, org_id: org.id })
-        .update({ locked_until: null, last_finished_at: new Date(), last_status: 'ok', last_error: null, last_result: JSON.stringify({ deleted: Number(n), cutoff }) });
+        .update({ locked_until: null, last_finished_at: new Date(), last_status: 'ok', last_error: null, last_result: JSON.stringify({ deleted: n, cutoff }) });
     } catch (err) {
       await s.knex
         .withSchema('public')

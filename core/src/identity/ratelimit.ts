@@ -69,9 +69,14 @@ export function classify(url: string, method: string, permission: string | undef
   return 'api';
 }
 
-/** Fixed-window counters: in this process, or in Redis when the install has one, so every API node shares them. */
+/**
+ * Window counters that start at a subject's first request (so "1 export per
+ * hour" means an hour after the first, not the next top of the hour): in
+ * this process, or in Redis when the install has one, so every API node
+ * shares them.
+ */
 interface Counter {
-  hit(key: string, weight: number, windowSeconds: number): Promise<number>;
+  hit(key: string, weight: number, windowSeconds: number): Promise<{ n: number; resetMs: number }>;
 }
 
 function memoryCounter(): Counter {
@@ -81,13 +86,13 @@ function memoryCounter(): Counter {
     async hit(key, weight, windowSeconds) {
       const now = Date.now();
       if (++sweeps % 10_000 === 0) for (const [k, v] of map) if (v.exp <= now) map.delete(k);
-      const e = map.get(key);
+      let e = map.get(key);
       if (!e || e.exp <= now) {
-        map.set(key, { n: weight, exp: now + windowSeconds * 1000 });
-        return weight;
+        e = { n: 0, exp: now + windowSeconds * 1000 };
+        map.set(key, e);
       }
       e.n += weight;
-      return e.n;
+      return { n: e.n, resetMs: e.exp - now };
     },
   };
 }
@@ -95,8 +100,9 @@ function memoryCounter(): Counter {
 function redisCounter(redis: Redis): Counter {
   return {
     async hit(key, weight, windowSeconds) {
-      const res = (await redis.multi().incrby(key, weight).expire(key, windowSeconds + 1, 'NX').exec()) as Array<[unknown, number]>;
-      return Number(res[0]![1]);
+      const res = (await redis.multi().incrby(key, weight).pexpire(key, windowSeconds * 1000, 'NX').pttl(key).exec()) as Array<[unknown, number]>;
+      const ttl = Number(res[2]![1]);
+      return { n: Number(res[0]![1]), resetMs: ttl > 0 ? ttl : windowSeconds * 1000 };
     },
   };
 }
@@ -138,11 +144,9 @@ export function installRateLimits(app: FastifyInstance, s: Internals) {
     else subject = `user:${org!.id}:${req.auth.caller.userId}`;
     const body = req.body as { events?: unknown[] } | undefined;
     const weight = cls === 'ingest' && body && Array.isArray(body.events) ? Math.max(1, body.events.length) : 1;
-    const now = Date.now();
-    const windowMs = limit.windowSeconds * 1000;
-    const windowStart = Math.floor(now / windowMs) * windowMs;
-    const n = await counter.hit(`rl:${cls}:${subject}:${windowStart}`, weight, limit.windowSeconds);
-    const reset = Math.ceil((windowStart + windowMs - now) / 1000);
+    // the limit is part of the key: moving an org to another tier starts fresh counters
+    const { n, resetMs } = await counter.hit(`rl:${cls}:${limit.max}/${limit.windowSeconds}:${subject}`, weight, limit.windowSeconds);
+    const reset = Math.max(1, Math.ceil(resetMs / 1000));
     reply.header('x-ratelimit-limit', limit.max);
     reply.header('x-ratelimit-remaining', Math.max(0, limit.max - n));
     reply.header('x-ratelimit-reset', reset);
