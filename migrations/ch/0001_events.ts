@@ -7,9 +7,10 @@ import type { ChMigration } from '@orrery/plugin-sdk';
  *
  * `fixes` records every auto-correction, upcast and privacy change applied at
  * ingestion; `received_schema_version` the version the sender used; `source`
- * the door it came through (api, batch, otlp, replay). The bloom filters make
- * the two by-id lookups cheap: the dedup check against stored rows (event_id)
- * and deleting a user's data (user_id). ReplacingMergeTree on a sort key that
+ * the door it came through (api, batch, otlp, replay). Lookups by event id
+ * (dedup) use a narrow table sorted by (org_id, event_id), filled by a
+ * materialized view (core/src/ingestion/eventIds.ts), rather than skip indexes
+ * here that would slow every insert. ReplacingMergeTree on a sort key that
  * ends with event_id is a second line of defence against duplicates; the
  * pipeline itself never inserts an event twice.
  */
@@ -70,9 +71,7 @@ export const events: ChMigration = {
       intervention_type LowCardinality(String) DEFAULT '',
       metric_unit LowCardinality(String) DEFAULT '',
       comment String DEFAULT '',
-      source LowCardinality(String) DEFAULT '',
-      INDEX idx_event_id event_id TYPE bloom_filter(0.001) GRANULARITY 4,
-      INDEX idx_user_id user_id TYPE bloom_filter(0.01) GRANULARITY 4
+      source LowCardinality(String) DEFAULT ''
     ) ENGINE = {engine:ReplacingMergeTree}
     PARTITION BY toYYYYMM(timestamp)
     ORDER BY (org_id, event_type, timestamp, event_id)`,

@@ -48,7 +48,22 @@ export class GroupCommitter<R extends CommitRow> {
   /** counters for /metrics and the benchmark */
   readonly stats = { batches: 0, rows: 0, maxBatch: 0, failures: 0 };
 
+  private inserting = 0;
+  private slotWaiters: Array<() => void> = [];
+
   constructor(private readonly o: CommitterOptions<R>) {}
+
+  /** At most maxConcurrent inserts at once; batches wait their turn in arrival order. */
+  private async insertSlot(fn: () => Promise<void>) {
+    if (this.inserting >= this.o.maxConcurrent) await new Promise<void>((r) => this.slotWaiters.push(r));
+    this.inserting++;
+    try {
+      await fn();
+    } finally {
+      this.inserting--;
+      this.slotWaiters.shift()?.();
+    }
+  }
 
   /** Resolves with the keys of rows found already stored (not inserted again) once the batch is committed. */
   submit(rows: R[]): Promise<Set<string>> {
@@ -82,7 +97,8 @@ export class GroupCommitter<R extends CommitRow> {
   }
 
   private kick() {
-    while (this.inflight < this.o.maxConcurrent && this.queue.length) {
+    // one more batch than inserts may be in flight: its dedup check overlaps the running insert
+    while (this.inflight < this.o.maxConcurrent + (this.o.alreadyStored ? 1 : 0) && this.queue.length) {
       const take: Entry<R>[] = [];
       let n = 0;
       while (this.queue.length && (n === 0 || n + this.queue[0]!.rows.length <= this.o.batchSize)) {
@@ -94,7 +110,9 @@ export class GroupCommitter<R extends CommitRow> {
       this.inflight++;
       void this.flush(take).finally(() => {
         this.inflight--;
-        if (this.queue.length && (this.queued >= this.o.batchSize || !this.timer)) this.kick();
+        // rows that queued during this insert have already waited as long as it took: send them now
+        // rather than on the timer (natural group commit: batch size follows the load)
+        if (this.queue.length) this.kick();
         if (this.queued === 0 && this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
       });
     }
@@ -110,7 +128,7 @@ export class GroupCommitter<R extends CommitRow> {
     try {
       const stored = this.o.alreadyStored ? await this.o.alreadyStored(all) : new Set<string>();
       const rows = stored.size ? all.filter((r) => !stored.has(rowKey(r.org_id, r.event_id))) : all;
-      if (rows.length) await this.o.insert(rows);
+      if (rows.length) await this.insertSlot(() => this.o.insert(rows));
       this.stats.batches++;
       this.stats.rows += rows.length;
       if (rows.length > this.stats.maxBatch) this.stats.maxBatch = rows.length;

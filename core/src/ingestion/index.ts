@@ -23,6 +23,7 @@ import { Deduper } from './dedup.ts';
 import { CoalescingPublisher } from './publish.ts';
 import { QualityTracker, qualityTable } from './quality.ts';
 import { IngestionOrgStore, orgMigrations } from './orgStore.ts';
+import { eventIdsTable } from './eventIds.ts';
 import { Pipeline, type EventRow } from './pipeline.ts';
 import { registerRoutes } from './routes.ts';
 import { registerOtlpRoutes, DEFAULT_OTLP_ATTRIBUTES, type OtlpAttributeConfig } from './otlp/routes.ts';
@@ -64,7 +65,7 @@ function metric<T>(registry: client.Registry, name: string, make: () => T): T {
 
 export const ingestionModule: KernelModule = {
   name: 'ingestion',
-  migrations: { org: orgMigrations, clickhouse: [qualityTable] },
+  migrations: { org: orgMigrations, clickhouse: [qualityTable, eventIdsTable] },
   register(app, services: KernelServices & Record<string, any>) {
     const { analytics, kv, bus, logger, storage } = services;
     const log = logger.child({ module: 'ingestion' });
@@ -95,14 +96,19 @@ export const ingestionModule: KernelModule = {
       name: 'orrery_ingest_queue_rows', help: 'Rows waiting for the next group commit', registers: [registry], collect() { this.set(committer.pendingRows); },
     }));
 
+    const checkSeconds = metric(registry, 'orrery_ingest_dedup_check_seconds', () => new client.Histogram({
+      name: 'orrery_ingest_dedup_check_seconds', help: 'Duration of the by-id lookup of already stored events (one per batch)', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry],
+    }));
     const storedIn = async (pairs: Array<{ org: string; id: string }>): Promise<Set<string>> => {
       if (pairs.length === 0) return new Set();
+      const end = checkSeconds.startTimer();
       const rs = await analytics.client.query({
-        query: `SELECT org_id, event_id FROM ${db}.events WHERE org_id IN {orgs:Array(String)} AND event_id IN {ids:Array(String)}`,
+        query: `SELECT org_id, event_id FROM ${db}.event_ids WHERE org_id IN {orgs:Array(String)} AND event_id IN {ids:Array(String)}`,
         query_params: { orgs: [...new Set(pairs.map((p) => p.org))], ids: pairs.map((p) => p.id) },
         format: 'JSONCompactEachRow',
       });
       const rows = (await rs.json()) as Array<[string, string]>;
+      end();
       return new Set(rows.map(([o, e]) => rowKey(o, e)));
     };
 
@@ -167,12 +173,14 @@ export const ingestionModule: KernelModule = {
       });
       const n = Number(((await rs.json()) as Array<{ n: number | string }>)[0]?.n ?? 0);
       if (n > 0) {
-        await analytics.client.command({
-          query: `ALTER TABLE ${db}.events${analytics.cluster ? ` ON CLUSTER ${analytics.cluster}` : ''} DELETE WHERE org_id = {org:String} AND user_id = {user:String}`,
-          query_params: { org: org.id, user: userId },
-          // the answer must mean "gone", on every replica
-          clickhouse_settings: { mutations_sync: '2' },
-        });
+        for (const table of ['events', 'event_ids']) {
+          await analytics.client.command({
+            query: `ALTER TABLE ${db}.${table}${analytics.cluster ? ` ON CLUSTER ${analytics.cluster}` : ''} DELETE WHERE org_id = {org:String} AND user_id = {user:String}`,
+            query_params: { org: org.id, user: userId },
+            // the answer must mean "gone", on every replica
+            clickhouse_settings: { mutations_sync: '2' },
+          });
+        }
       }
       return n;
     };
@@ -185,6 +193,13 @@ export const ingestionModule: KernelModule = {
       limits: { singleBodyBytes: cfg.singleBodyBytes, batchBodyBytes: cfg.batchBodyBytes },
       deleteUserEvents,
       audit: services.audit,
+      async lookup(org, eventId) {
+        const rs = await analytics.client.query({
+          query: `SELECT * FROM ${db}.events WHERE org_id = {org:String} AND event_id = {id:String} LIMIT 1`,
+          query_params: { org: org.id, id: eventId }, format: 'JSONEachRow',
+        });
+        return ((await rs.json()) as Array<Record<string, unknown>>)[0] ?? null;
+      },
       publishUserDeleted: (org, userId) => bus.publish(org.id, { kind: 'org' }, 'ingestion.user_deleted', { user_id: userId, at: new Date().toISOString() }),
     });
     registerOtlpRoutes(app, { pipeline: countingPipeline, attributes: cfg.otlp, bodyLimit: cfg.batchBodyBytes });

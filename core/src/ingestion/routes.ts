@@ -24,6 +24,7 @@ export interface RouteDeps {
   deleteUserEvents(org: Org, userId: string): Promise<number>;
   audit(org: Org, caller: Caller | null, e: { action: string; target?: string; before?: unknown; after?: unknown; ip?: string }): Promise<void>;
   publishUserDeleted(org: Org, userId: string): Promise<void>;
+  lookup(org: Org, eventId: string): Promise<Record<string, unknown> | null>;
 }
 
 const errorSchema = {
@@ -169,6 +170,20 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps) {
       response: { 200: { type: 'object', properties: { current_version: { type: 'integer' }, versions: { type: 'array', items: { type: 'integer' } }, schemas: { type: 'object', additionalProperties: true } } } },
     },
   }, async () => ({ current_version: CURRENT_SCHEMA_VERSION, versions: [...SUPPORTED_SCHEMA_VERSIONS], schemas: allEventSchemas() }));
+
+  app.get('/api/v1/events/:event_id', {
+    config: read,
+    schema: {
+      tags: ['events'],
+      summary: 'One stored event by id, as stored (fixes, versions, computed cost); 404 when not stored',
+      params: { type: 'object', required: ['event_id'], properties: { event_id: { type: 'string', minLength: 1, maxLength: 128 } } },
+      response: { 200: { type: 'object', additionalProperties: true }, 404: errorSchema },
+    },
+  }, async (req) => {
+    const row = await d.lookup(auth(req).org, (req.params as { event_id: string }).event_id);
+    if (!row) throw notFound('no stored event with this id (it may be quarantined: see /api/v1/events/quarantine)');
+    return row;
+  });
 
   // ---- quarantine -------------------------------------------------------
   const quarantineItem = {

@@ -63,7 +63,7 @@ describe('POST /api/v1/events', () => {
 
   it('upcasts v1 events picked by X-Schema-Version', async () => {
     const { model_used, execution_time_ms, ...v2 } = invocation();
-    const ev = { ...v2, model: model_used, latency_ms: execution_time_ms, status: 'error', error_type: 'timeout' };
+    const ev: Record<string, unknown> = { ...v2, model: model_used, latency_ms: execution_time_ms, status: 'error', error_type: 'timeout' };
     const r = await post('/api/v1/events', ev, { 'x-schema-version': '1' });
     expect(r.statusCode, r.body).toBe(202);
     const [row] = await stored(ev.event_id as string);

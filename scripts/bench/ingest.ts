@@ -1,0 +1,284 @@
+/**
+ * Ingestion benchmark. One run prints:
+ *  1. single-event HTTP: events/s answered 2xx (each committed) by POST /api/v1/events, and
+ *     the same load against a bare fastify route with the same JSON schema and no work;
+ *  2. batch: events/s through POST /api/v1/events/batch in 1,000-event batches, and the raw
+ *     @clickhouse/client insert rate of the same rows into the same engine;
+ *  3. latency from the 2xx to the event being visible to a query and to a socket.io client;
+ *  4. peak RSS of the server processes and of this one.
+ *
+ *   npx tsx scripts/bench/ingest.ts [--seconds 10] [--connections 256] [--batches 300]
+ *
+ * Servers run as child processes (this file with --serve kernel|bare) so the load
+ * generator does not share their event loop; on a 2-core machine each side gets about
+ * one core. The raw insert and latency phases run in this process, after the others.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const SELF = fileURLToPath(import.meta.url);
+const PASSWORD = 'Bench-passw0rd-orrery!';
+const { values: args } = parseArgs({
+  options: {
+    serve: { type: 'string' },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '256' },
+    batches: { type: 'string', default: '300' },
+    samples: { type: 'string', default: '200' },
+  },
+});
+
+function event(i = 0): Record<string, unknown> {
+  return {
+    event_id: randomUUID(),
+    event_type: 'agent_invocation',
+    timestamp: new Date().toISOString(),
+    department_id: `dept-${i % 12}`,
+    user_id: `user-${i % 200}`,
+    session_id: `s-${i % 1000}`,
+    agent_name: `agent-${i % 8}`,
+    agent_version: '1.0.0',
+    invocation_id: randomUUID(),
+    model_used: 'claude-sonnet-4-5',
+    input_tokens: 1200,
+    output_tokens: 300,
+    execution_time_ms: 850,
+    status: 'success',
+    tools_used: ['grep', 'edit'],
+  };
+}
+
+// ------------------------------------------------------------------ servers --
+
+async function serveKernel() {
+  const { createKernel } = await import('../../core/src/kernel.ts');
+  const { kernelModules } = await import('../../core/src/modules.ts');
+  const { ingestionModule } = await import('../../core/src/ingestion/index.ts');
+  const kernel = await createKernel({
+    load: {
+      file: '/nonexistent/app-config.yaml',
+      overrides: {
+        server: { host: '127.0.0.1', port: 0, logLevel: 'warn' },
+        storage: { dataDir: process.env.DATA_DIR },
+        bootstrap: { org: 'bench', adminEmail: 'admin@bench.local', adminPassword: PASSWORD, demoData: false },
+      },
+    },
+    pluginRoots: [],
+    modules: kernelModules.some((m) => m.name === 'ingestion') ? [] : [ingestionModule],
+  });
+  const url = await kernel.listen();
+  process.stdout.write(JSON.stringify({ url }) + '\n');
+  process.on('SIGTERM', () => void kernel.close().then(() => process.exit(0)));
+}
+
+async function serveBare() {
+  const Fastify = (await import('fastify')).default;
+  const { eventSchema } = await import('../../core/src/ingestion/schema/jsonSchema.ts');
+  const { EVENT_TYPES, CURRENT_SCHEMA_VERSION } = await import('../../core/src/ingestion/schema/catalog.ts');
+  const addFormats = (await import('ajv-formats')).default as any;
+  const app = Fastify({ logger: false, ajv: { plugins: [addFormats] } });
+  const oneOf = EVENT_TYPES.map((t) => {
+    const { $id: _id, ...s } = eventSchema(t, CURRENT_SCHEMA_VERSION) as Record<string, unknown>;
+    return s;
+  });
+  // the same strict schemas the real route documents, validated by fastify, and no other work
+  app.post('/api/v1/events', { schema: { body: { oneOf }, response: { 202: { type: 'object', properties: { event_id: { type: 'string' } } } } } }, async (req, reply) =>
+    reply.status(202).send({ event_id: (req.body as { event_id: string }).event_id }));
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(JSON.stringify({ url }) + '\n');
+  process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+}
+
+// ------------------------------------------------------------------ helpers --
+
+function start(kind: 'kernel' | 'bare', dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve', kind], { env: { ...process.env, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((ok, fail) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{"url"'));
+      if (line) ok({ child, url: JSON.parse(line).url });
+    });
+    child.once('exit', (c) => fail(new Error(`${kind} server exited (${c})`)));
+  });
+}
+
+const peakRss = (pid: number | 'self') => {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+};
+
+async function stop(child: ChildProcess) {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function login(url: string) {
+  const r = await (await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@bench.local', password: PASSWORD }) })).json();
+  return r.access_token as string;
+}
+
+async function hookToken(url: string, access: string) {
+  const t = await (await fetch(`${url}/api/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${access}` }, body: JSON.stringify({ name: 'bench', kind: 'hook' }) })).json();
+  return t.token as string;
+}
+
+async function cannon(url: string, headers: Record<string, string>) {
+  const autocannon = (await import('autocannon')).default;
+  let i = 0;
+  const result = await autocannon({
+    url: `${url}/api/v1/events`,
+    method: 'POST',
+    connections: Number(args.connections),
+    duration: Number(args.seconds),
+    headers: { 'content-type': 'application/json', ...headers },
+    // a fresh event per request: the real route would answer a repeated id with 409
+    requests: [{ setupRequest: (req: any) => ({ ...req, body: JSON.stringify(event(i++)) }) }],
+  });
+  const ok = (result as any)['2xx'] as number;
+  return { rate: ok / (result.duration || Number(args.seconds)), ok, non2xx: result.non2xx, errors: result.errors, p99: result.latency.p99, p50: result.latency.p50 };
+}
+
+/** Average insert size and time, from the platform's own /metrics. */
+async function commitFigures(url: string) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const v = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const inserts = v('orrery_ingest_commit_seconds_count');
+  return `${fmt(inserts)} inserts, avg ${(v('orrery_ingest_batch_rows_sum') / inserts).toFixed(0)} rows, avg insert ${((v('orrery_ingest_commit_seconds_sum') / inserts) * 1000).toFixed(1)} ms, avg dedup check ${((v('orrery_ingest_dedup_check_seconds_sum') / v('orrery_ingest_dedup_check_seconds_count')) * 1000).toFixed(1)} ms`;
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+
+// --------------------------------------------------------------------- main --
+
+async function main() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'orrery-bench-'));
+  const out: string[] = [];
+  const say = (s: string) => {
+    out.push(s);
+    console.log(s);
+  };
+  say(`ingestion benchmark — ${cpus().length} cores, node ${process.version}, ${args.connections} connections, ${args.seconds} s per run`);
+  try {
+    // 1. single-event HTTP vs bare fastify
+    const bare = await start('bare', dataDir);
+    const bareRes = await cannon(bare.url, {});
+    const bareRss = peakRss(bare.child.pid!);
+    await stop(bare.child);
+
+    let kernel = await start('kernel', dataDir);
+    const access = await login(kernel.url);
+    const hook = await hookToken(kernel.url, access);
+    const single = await cannon(kernel.url, { authorization: `Bearer ${hook}` });
+    const m1 = await commitFigures(kernel.url);
+    say(`single  POST /api/v1/events: ${fmt(single.rate)} events/s committed with 2xx (p50 ${single.p50} ms, p99 ${single.p99} ms, non-2xx ${single.non2xx}, errors ${single.errors})`);
+    say(`        bare fastify route, same schema, no work: ${fmt(bareRes.rate)} req/s → ratio ${(single.rate / bareRes.rate).toFixed(2)}`);
+    say(`        group commit: ${m1}`);
+
+    // 2. batches of 1,000 vs raw inserts of the same rows
+    const nBatches = Number(args.batches);
+    const batches: Array<Record<string, unknown>[]> = Array.from({ length: nBatches }, (_, b) => Array.from({ length: 1000 }, (_, i) => event(b * 1000 + i)));
+    const bodies = batches.map((events) => JSON.stringify({ events }));
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${hook}` };
+    let next = 0;
+    let accepted = 0;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 6 }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const r = await fetch(`${kernel.url}/api/v1/events/batch`, { method: 'POST', headers, body });
+        const j = await r.json();
+        accepted += j.accepted ?? 0;
+      }
+    }));
+    const batchSecs = (performance.now() - t0) / 1000;
+    const m2 = await commitFigures(kernel.url);
+    const batchRate = accepted / batchSecs;
+    const kernelRss = peakRss(kernel.child.pid!);
+    await stop(kernel.child);
+
+    const { createClient } = await import('@clickhouse/client');
+    const { createChdbConnection } = await import('chdb/connection');
+    const { events: eventsTable } = await import('../../migrations/ch/0001_events.ts');
+    const { renderDdl } = await import('../../core/src/storage/migrations.ts');
+    const ch = createClient({ connection: createChdbConnection({ path: join(dataDir, 'ch') }) as any, clickhouse_settings: { date_time_input_format: 'best_effort' } } as any);
+    await ch.command({ query: 'CREATE DATABASE IF NOT EXISTS bench_raw' });
+    for (const stmt of eventsTable.statements) await ch.command({ query: renderDdl(stmt, 'bench_raw', null) });
+    // the rows as the pipeline stores them (org, fixes, versions, receipt time, cost)
+    const now = new Date().toISOString();
+    const rows = batches.map((b) => b.map((e) => ({ ...e, event_id: randomUUID(), org_id: 'org-bench', action: '', fixes: [], schema_version: 2, received_schema_version: 2, received_at: now, source: 'batch', cost_usd: 0.0081, cost_source: 'computed' })));
+    const t1 = performance.now();
+    for (const r of rows) await ch.insert({ table: 'bench_raw.events', values: r, format: 'JSONEachRow' });
+    const rawRate = (rows.length * 1000) / ((performance.now() - t1) / 1000);
+    say(`batch   POST /api/v1/events/batch (1,000/batch, 6 senders): ${fmt(batchRate)} events/s committed (${fmt(accepted)} in ${batchSecs.toFixed(2)} s)`);
+    say(`        raw @clickhouse/client insert, same rows, same engine (chDB), 1,000/insert: ${fmt(rawRate)} rows/s → ratio ${(batchRate / rawRate).toFixed(2)}`);
+    say(`        group commit (cumulative): ${m2}`);
+    await ch.close();
+
+    // 3. latency to query and to socket.io — the server in this process, so a query can look
+    kernel = await start('kernel', dataDir);
+    const access2 = await login(kernel.url);
+    const hook2 = await hookToken(kernel.url, access2);
+    const { io } = await import('socket.io-client');
+    const socket = io(kernel.url, { auth: { token: access2 }, transports: ['websocket'] });
+    await new Promise<void>((ok, fail) => { socket.once('connect', () => ok()); socket.once('connect_error', fail); });
+    let onMsg: ((at: number) => void) | null = null;
+    socket.on('bus', (m: { topic: string; scope: { kind: string } }) => {
+      if (m.topic === 'events.committed' && m.scope.kind === 'org') onMsg?.(performance.now());
+    });
+    const toSocket: number[] = [];
+    const toQuery: number[] = [];
+    const h = { 'content-type': 'application/json', authorization: `Bearer ${hook2}` };
+    // background load so the coalescing window and a busy committer are part of the figure
+    let bg = true;
+    const background = (async () => {
+      while (bg) {
+        await fetch(`${kernel.url}/api/v1/events/batch`, { method: 'POST', headers: h, body: JSON.stringify({ events: Array.from({ length: 200 }, (_, i) => event(i)) }) });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    for (let s = 0; s < Number(args.samples); s++) {
+      const e = event(s);
+      const seen = new Promise<number>((ok) => { onMsg = (at) => { onMsg = null; ok(at); }; });
+      const r = await fetch(`${kernel.url}/api/v1/events`, { method: 'POST', headers: h, body: JSON.stringify(e) });
+      const acked = performance.now();
+      await r.arrayBuffer();
+      // visible to a query: the first poll after the 2xx that finds the row
+      for (;;) {
+        const q = await fetch(`${kernel.url}/api/v1/events/${e.event_id}`, { headers: { authorization: `Bearer ${access2}` } });
+        if (q.status === 200) break;
+        if (q.status !== 404) throw new Error(`visibility probe answered ${q.status}`);
+      }
+      toQuery.push(performance.now() - acked);
+      // messages already in flight for earlier events count as this one's only if they left after its commit
+      const at = await Promise.race([seen, new Promise<number>((ok) => setTimeout(() => ok(NaN), 2000))]);
+      toSocket.push(Math.max(0, at - acked));
+      await new Promise((r) => setTimeout(r, Math.random() * 100));
+    }
+    bg = false;
+    await background;
+    socket.close();
+    const kernelRss2 = peakRss(kernel.child.pid!);
+    await stop(kernel.child);
+    say(`latency 2xx → visible to a query: p50 ${pct(toQuery, 50).toFixed(1)} ms, p99 ${pct(toQuery, 99).toFixed(1)} ms (${toQuery.length} samples, under background batch load)`);
+    say(`        2xx → socket.io message:  p50 ${pct(toSocket, 50).toFixed(1)} ms, p99 ${pct(toSocket, 99).toFixed(1)} ms`);
+    say(`peak RSS: platform process ${fmt(Math.max(kernelRss, kernelRss2))} MB, bare fastify ${fmt(bareRss)} MB, benchmark process ${fmt(peakRss('self'))} MB`);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (args.serve === 'kernel') await serveKernel();
+else if (args.serve === 'bare') await serveBare();
+else await main();
