@@ -3,6 +3,7 @@ import { api } from './lib/api.ts';
 import { navigate, usePath } from './lib/router.tsx';
 import { SessionProvider, fetchMe, type Me } from './lib/session.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
+import { InvitePage } from './pages/InvitePage.tsx';
 import { Shell } from './shell/Shell.tsx';
 
 /** Tokens handed back in the URL fragment by an OIDC login redirect. */
@@ -42,10 +43,13 @@ export function App() {
   }, []);
 
   useEffect(() => {
+    if (path === '/invite') return; // an invitation link works signed in or not
     if (state.status === 'anon' && path !== '/login') navigate(`/login${path && path !== '/' ? `?next=${encodeURIComponent(path)}` : ''}`, { replace: true });
     if (state.status === 'in' && path === '/login') navigate('/', { replace: true });
   }, [state.status, path]);
 
+  // before the session checks: the person following an invitation usually has no session yet
+  if (path === '/invite') return <InvitePage />;
   if (state.status === 'loading') return <div className="boot" role="status">Loading Orrery…</div>;
   if (state.status === 'error') {
     return (

@@ -9,6 +9,7 @@ import { Icon } from '../shell/Icon.tsx';
 import { dashboardsApi, type LayoutSource } from './api.ts';
 import { applyGrid, builtinDefault, COLS, newItem, partition, stacked, toGrid, type DashboardDoc, type DashboardItem } from './layout.ts';
 import { CatalogueList } from './CatalogueList.tsx';
+import { SetupBanner } from '../setup/SetupBanner.tsx';
 import { Modal, WidgetCell } from './WidgetCell.tsx';
 
 const PHONE = 640;
@@ -147,10 +148,11 @@ export function DashboardPage() {
         </div>
       </div>
       <p className="sr-only" role="status" aria-live="polite">{notice}</p>
+      <SetupBanner />
       {hidden.length > 0 && (
         <p className="notice small">{hidden.length === 1 ? 'One widget is' : `${hidden.length} widgets are`} hidden because {hidden.length === 1 ? 'its plugin is' : 'their plugins are'} turned off or not available to you. They come back if the plugin does.</p>
       )}
-      <div ref={containerRef} className="grid-wrap">
+      <div ref={containerRef} className="grid-wrap" data-tour="grid">
         {!doc || !s.pluginsLoaded ? (
           <div className="orrery-state orrery-state--loading" role="status"><span className="orrery-spinner" aria-hidden="true" />Loading dashboard…</div>
         ) : visible.length === 0 ? (

@@ -6,16 +6,17 @@ import type { JsonSchema } from '../lib/plugins.ts';
  * enums (select), numbers, booleans and arrays of enum values (checkboxes). Anything the
  * form cannot render is left as it is.
  */
-export function OptionsForm({ schema, value, onChange }: {
+export function OptionsForm({ schema, value, onChange, legend = 'Widget options' }: {
   schema: JsonSchema | undefined;
   value: Record<string, unknown>;
   onChange(next: Record<string, unknown>): void;
+  legend?: string;
 }) {
   const props = Object.entries(schema?.properties ?? {});
   if (!props.length) return null;
   return (
     <fieldset className="options-form">
-      <legend>Widget options</legend>
+      <legend>{legend}</legend>
       {props.map(([key, p]) => (
         <OptionField key={key} name={key} schema={p} value={value[key]} required={schema?.required?.includes(key) ?? false}
           onChange={(v) => onChange({ ...value, [key]: v })} />

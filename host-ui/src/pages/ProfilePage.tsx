@@ -1,6 +1,8 @@
 import { useMemo, useState } from 'react';
 import { formatters } from '@orrery/plugin-sdk/frontend';
 import { useSession } from '../lib/session.tsx';
+import { navigate } from '../lib/router.tsx';
+import { restartTour } from '../tour/Tour.tsx';
 
 const LOCALES = ['en-US', 'en-GB', 'de-DE', 'fr-FR', 'es-ES', 'it-IT', 'nl-NL', 'pt-BR', 'sv-SE', 'pl-PL', 'ja-JP', 'zh-CN', 'ko-KR', 'hi-IN'];
 
@@ -19,7 +21,10 @@ export function ProfilePage() {
   return (
     <div className="page">
       <div className="page__head"><div><h1>{s.me.user.display_name}</h1><p className="muted">{s.me.user.email}</p></div>
-        <button type="button" className="btn" onClick={s.logout}>Sign out</button>
+        <div className="toolbar">
+          <button type="button" className="btn btn--ghost" onClick={() => { restartTour(s.me.user.id); navigate('/'); }}>Show the tour again</button>
+          <button type="button" className="btn" onClick={s.logout}>Sign out</button>
+        </div>
       </div>
       <div className="cards-2">
         <section className="card" aria-labelledby="who-h">

@@ -2,6 +2,9 @@ import { useEffect, useState } from 'react';
 import { api } from '../lib/api.ts';
 import type { PluginManifest } from '../lib/plugins.ts';
 import { useSession } from '../lib/session.tsx';
+import { Link } from '../lib/router.tsx';
+import { readProgress } from '../setup/progress.ts';
+import { STEPS } from '../setup/SetupPage.tsx';
 
 export function SettingsPage() {
   const s = useSession();
@@ -31,6 +34,7 @@ export function SettingsPage() {
   return (
     <div className="page">
       <div className="page__head"><div><h1>Settings</h1><p className="muted">{s.me.org.name} · platform SDK {s.sdkVersion ?? 'unknown'}</p></div></div>
+      {isAdmin && <SetupCard />}
       <section className="card" aria-labelledby="plugins-h">
         <h2 id="plugins-h">Plugins</h2>
         {!isAdmin && <p className="muted">Only Admins can turn plugins on and off. These are the plugins enabled for your organization.</p>}
@@ -58,5 +62,21 @@ export function SettingsPage() {
         </ul>
       </section>
     </div>
+  );
+}
+
+function SetupCard() {
+  const s = useSession();
+  const p = readProgress(s.me.org.id, s.me.user.id);
+  const done = STEPS.filter((x) => p.steps[x.id] === 'done').length;
+  const firstOpen = STEPS.find((x) => p.steps[x.id] !== 'done');
+  return (
+    <section className="card card--row" aria-labelledby="setup-h">
+      <div>
+        <h2 id="setup-h">Set up the organization</h2>
+        <p className="muted small">Departments, adoption thresholds, single sign-on, a hook with a test event, and people. {done} of {STEPS.length} steps done.</p>
+      </div>
+      <Link to={`/setup${firstOpen ? `?step=${firstOpen.id}` : ''}`} className="btn btn--primary">{done ? 'Continue setup' : 'Start setup'}</Link>
+    </section>
   );
 }

@@ -6,6 +6,8 @@ import { CataloguePage } from '../pages/CataloguePage.tsx';
 import { SettingsPage } from '../pages/SettingsPage.tsx';
 import { TokensPage } from '../pages/TokensPage.tsx';
 import { ProfilePage } from '../pages/ProfilePage.tsx';
+import { SetupPage } from '../setup/SetupPage.tsx';
+import { Tour } from '../tour/Tour.tsx';
 import { Logo } from './Logo.tsx';
 import { TimeRangePicker } from './TimeRangePicker.tsx';
 
@@ -15,6 +17,7 @@ const TITLES: Record<string, string> = {
   '/settings': 'Settings',
   '/tokens': 'Tokens',
   '/me': 'Your account',
+  '/setup': 'Set up the organization',
 };
 
 export function Shell() {
@@ -36,6 +39,7 @@ export function Shell() {
       case '/settings': return <SettingsPage />;
       case '/tokens': return <TokensPage />;
       case '/me': return <ProfilePage />;
+      case '/setup': return <SetupPage />;
       default: return (
         <div className="page"><h1>Not found</h1><p>There is no page at {path}.</p><Link to="/">Back to the dashboard</Link></div>
       );
@@ -49,9 +53,9 @@ export function Shell() {
         <Link to="/" className="brand" aria-label="Orrery home"><Logo /><span>Orrery</span></Link>
         <nav aria-label="Main" className="topnav">
           <Link to="/">Dashboard</Link>
-          <Link to="/catalogue">Catalogue</Link>
+          <Link to="/catalogue" data-tour="catalogue">Catalogue</Link>
           <Link to="/tokens">Tokens</Link>
-          <Link to="/settings">Settings</Link>
+          <Link to="/settings" data-tour="settings">Settings</Link>
         </nav>
         <div className="topbar__context">
           <OrgSwitcher />
@@ -69,6 +73,7 @@ export function Shell() {
         </div>
       </header>
       <main id="main" ref={mainRef} tabIndex={-1} className="main">{page}</main>
+      <Tour />
     </div>
   );
 }

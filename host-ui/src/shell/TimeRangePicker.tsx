@@ -41,7 +41,7 @@ export function TimeRangePicker() {
   };
 
   return (
-    <div className="trp" ref={box}>
+    <div className="trp" ref={box} data-tour="time">
       <button type="button" className="ctl-btn" aria-haspopup="dialog" aria-expanded={open} aria-controls={id} onClick={() => setOpen((o) => !o)}>
         <svg width="14" height="14" viewBox="0 0 16 16" aria-hidden="true"><path fill="currentColor" d="M8 1.5a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13Zm0 1.2a5.3 5.3 0 1 1 0 10.6A5.3 5.3 0 0 1 8 2.7Zm-.6 1.8v4l3.2 1.9.6-1-2.6-1.6V4.5H7.4Z" /></svg>
         <span><span className="sr-only">Time range: </span>{label}</span>
