@@ -1,0 +1,476 @@
+/**
+ * adoption: a daily 0–100 adoption score per user, needs-support flags with
+ * the signals that raised them, notifications to the user and their managers,
+ * interventions shown as a learning path (and whether following them helps),
+ * expertise moves, reports, and the privacy rules around all of it.
+ *
+ * Near real time: every committed event marks its user dirty (a table, so the
+ * queue survives a restart); `rescore-dirty` runs every 15 s and rescores only
+ * those users for today. `score-daily` rescored everyone hourly and closes
+ * yesterday. Both are idempotent: scores are keyed by user and day, a user has
+ * at most one open flag, assignments are keyed by flag and intervention.
+ */
+import { badRequest, definePlugin, forbidden, notFound, type StoredEvent, type TenantContext } from '@orrery/plugin-sdk';
+import { assertMaySee, mayIndividuals, visibleUsers } from './access.ts';
+import { loadDirectory } from './directory.ts';
+import { pgMigrations } from './migrations.ts';
+import { effectiveness, flagReport, heatmap, rollup, roi } from './reports.ts';
+import { addDays, describeSignal, scoreDay, today } from './run.ts';
+import { WEIGHTS } from './score.ts';
+import { loadSettings, saveSettings, settingsSchema, TRIGGERS, type AdoptionSettings } from './settings.ts';
+
+const DAY = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' };
+const dayRange = { from: { ...DAY, description: 'first UTC day (inclusive)' }, to: { ...DAY, description: 'last UTC day (exclusive)' } };
+const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required, additionalProperties: false });
+const idParams = obj({ id: { type: 'string', maxLength: 64 } }, ['id']);
+
+function range(q: { from?: string; to?: string }, defaultDays: number) {
+  const to = q.to ?? addDays(today(), 1);
+  const from = q.from ?? addDays(to, -defaultDays);
+  if (from >= to) throw badRequest('from must be before to', { field: 'from' });
+  if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > 400) throw badRequest('a range is limited to 400 days', { field: 'from' });
+  return { from, to };
+}
+
+function me(ctx: TenantContext) {
+  if (!ctx.caller) throw forbidden('a signed-in user is required');
+  return ctx.caller;
+}
+
+/** Marks the users of committed events for rescoring; the earliest unscored event time is kept for latency figures. */
+async function markDirty(events: StoredEvent[], ctx: TenantContext) {
+  const first = new Map<string, string>();
+  for (const e of events) if (e.user_id && (!first.has(e.user_id) || e.timestamp < first.get(e.user_id)!)) first.set(e.user_id, e.timestamp);
+  if (!first.size) return;
+  const now = new Date();
+  const rows = [...first.keys()].map((user_id) => ({ user_id, marked_at: now, first_event_at: now }));
+  for (let i = 0; i < rows.length; i += 1000) await ctx.db.table('adoption_dirty').insert(rows.slice(i, i + 1000)).onConflict('user_id').merge(['marked_at']);
+}
+
+/** Intervention events (shown / followed / dismissed) update the user's latest assignment of that intervention. */
+async function trackInterventions(events: StoredEvent[], ctx: TenantContext) {
+  for (const e of events) {
+    const column = { shown: 'shown_at', followed: 'followed_at', dismissed: 'dismissed_at' }[e.action];
+    if (!column || !e.intervention_id) continue;
+    const iv = await ctx.db.table('adoption_interventions').where((q) => {
+      q.where({ key: String(e.intervention_id) });
+      if (/^[0-9a-f-]{36}$/i.test(String(e.intervention_id))) q.orWhere({ id: String(e.intervention_id) });
+    }).first('id');
+    if (!iv) continue;
+    const a = await ctx.db.table('adoption_assignments').where({ user_id: e.user_id, intervention_id: iv.id }).orderBy('assigned_day', 'desc').first('id');
+    if (a) await ctx.db.table('adoption_assignments').where({ id: a.id }).whereNull(column).update({ [column]: new Date(`${String(e.timestamp).replace(' ', 'T')}Z`) });
+  }
+}
+
+async function learningPath(ctx: TenantContext, userId: string) {
+  const rows = await ctx.db
+    .table('adoption_assignments as a')
+    .join('adoption_interventions as i', 'i.id', 'a.intervention_id')
+    .join('adoption_flags as f', 'f.id', 'a.flag_id')
+    .where('a.user_id', userId)
+    .orderBy([{ column: 'a.assigned_day', order: 'desc' }, { column: 'i.position', order: 'asc' }])
+    .select(
+      'a.id',
+      'i.key',
+      'i.title',
+      'i.kind',
+      'i.url',
+      'i.description',
+      'a.shown_at',
+      'a.followed_at',
+      'a.dismissed_at',
+      'f.status as flag_status',
+      'f.signals',
+      ctx.db.knex.raw(`to_char(a.assigned_day, 'YYYY-MM-DD') as assigned_day`),
+    );
+  return rows.map((r: Record<string, unknown>) => ({
+    ...r,
+    signals: undefined,
+    why: (r.signals as Parameters<typeof describeSignal>[0][]).map(describeSignal),
+    status: r.followed_at ? 'followed' : r.dismissed_at ? 'dismissed' : 'open',
+  }));
+}
+
+async function runDirty(ctx: TenantContext) {
+  const snapshot = new Date();
+  const rows = (await ctx.db.table('adoption_dirty').where('marked_at', '<=', snapshot).orderBy('marked_at').limit(10_000).select('user_id')) as Array<{ user_id: string }>;
+  if (!rows.length) return { dirty: 0 };
+  const users = rows.map((r) => r.user_id);
+  const r = await scoreDay(ctx, { day: today(), users, flags: true, notify: true });
+  // only now: a crash before this line rescores the same users next time (idempotent)
+  for (let i = 0; i < users.length; i += 1000) await ctx.db.table('adoption_dirty').whereIn('user_id', users.slice(i, i + 1000)).where('marked_at', '<=', snapshot).del();
+  return { dirty: users.length, ...r };
+}
+
+export default definePlugin({
+  from: import.meta.url,
+  id: 'adoption',
+  version: '1.0.0',
+  sdk: '^1.0.0',
+  title: 'Adoption',
+  description: 'Adoption scores, needs-support flags and notifications, interventions and learning paths, expertise, reports.',
+  routePrefix: 'adoption',
+  permissions: {
+    'adoption.read': ['Admin', 'Manager', 'Developer'],
+    'adoption.manage': ['Admin', 'Manager'],
+    'adoption.admin': ['Admin'],
+  },
+  topics: ['flags', 'scores', 'expertise'],
+  migrations: { pg: pgMigrations },
+  frontend: {
+    remoteName: 'adoption',
+    distDir: 'frontend/dist',
+    widgets: [
+      { id: 'adoption-heatmap', title: 'Adoption heatmap', description: 'Departments × weeks: mean score and share needing support.', defaultSize: 'L', roles: ['Admin', 'Manager'], optionsVersion: 1 },
+      { id: 'intervention-alerts', title: 'Intervention alerts', description: 'Users flagged as needing support, live, with the signals that raised each flag.', defaultSize: 'M', roles: ['Admin', 'Manager'], topics: ['flags'], optionsVersion: 1 },
+      { id: 'learning-path', title: 'Learning path', description: 'Your suggested next steps with AI tools.', defaultSize: 'M', roles: ['Admin', 'Manager', 'Developer'], optionsVersion: 1 },
+      { id: 'adoption-score', title: 'Adoption score', description: 'Your score, its parts, and how it compares with your department.', defaultSize: 'S', roles: ['Admin', 'Manager', 'Developer'], topics: ['scores'], optionsVersion: 1 },
+      { id: 'roi', title: 'ROI / value', description: 'Time saved and errors avoided against AI spend, week by week.', defaultSize: 'M', roles: ['Admin', 'Manager'], optionsVersion: 1 },
+    ],
+  },
+  register(env) {
+    env.onEvents({ types: '*', handle: markDirty });
+    env.onEvents({ types: ['intervention'], handle: trackInterventions });
+
+    env.job({ name: 'rescore-dirty', everySeconds: 15, run: runDirty });
+    env.job({
+      name: 'score-daily',
+      everySeconds: 3600,
+      async run(ctx) {
+        // yesterday once more, so late events land in its final score; no flags for a closed day
+        const y = await scoreDay(ctx, { day: addDays(today(), -1), users: null, flags: false, notify: false });
+        const t = await scoreDay(ctx, { day: today(), users: null, flags: true, notify: true });
+        return { yesterday: y.scored, today: t.scored, raised: t.raised, resolved: t.resolved, experts: t.experts, ms: t.ms };
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/scores',
+      permission: 'adoption.read',
+      summary: 'Scores of one day, per user (those the caller may see)',
+      description: `score = 100 × (${WEIGHTS.frequency}·frequency + ${WEIGHTS.diversity}·diversity + ${WEIGHTS.success}·success + ${WEIGHTS.workflow}·workflow); see the plugin README for the normalisation of each part. percentile: share of the department’s other users scoring strictly lower.`,
+      schema: { querystring: obj({ day: DAY, department_id: { type: 'string', maxLength: 64 } }) },
+      async handler(req, ctx) {
+        const s = await loadSettings(ctx);
+        const dir = await loadDirectory(ctx);
+        const day = req.query.day ?? today();
+        const visible = await visibleUsers(ctx, s, dir);
+        const rows = (await ctx.db.table('adoption_scores').where({ day }).orderBy('score', 'desc').select('user_id', 'score', 'frequency', 'diversity', 'success', 'workflow', 'percentile', 'departments')) as Array<Record<string, unknown> & { user_id: string; departments: string[] }>;
+        return {
+          day,
+          weights: WEIGHTS,
+          users: rows
+            .filter((r) => (visible === null || visible.has(r.user_id)) && (!req.query.department_id || r.departments.includes(req.query.department_id)))
+            .map((r) => ({ ...r, email: dir.members.get(r.user_id)?.email ?? null })),
+        };
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/users/:id',
+      permission: 'adoption.read',
+      summary: 'One user’s score history, parts, department comparison, flag, expertise and learning path',
+      schema: { params: idParams, querystring: obj(dayRange) },
+      async handler(req, ctx) {
+        const s = await loadSettings(ctx);
+        const dir = await loadDirectory(ctx);
+        const id = req.params.id === 'me' ? me(ctx).userId : req.params.id;
+        await assertMaySee(ctx, s, dir, id);
+        const { from, to } = range(req.query, 30);
+        const history = await ctx.db
+          .table('adoption_scores')
+          .where({ user_id: id })
+          .where('day', '>=', from)
+          .where('day', '<', to)
+          .orderBy('day')
+          .select(ctx.db.knex.raw(`to_char(day, 'YYYY-MM-DD') as day`), 'score', 'frequency', 'diversity', 'success', 'workflow', 'percentile', 'features');
+        const depts = dir.departmentsOf.get(id) ?? [];
+        // peers: department means per day, withheld for groups under the minimum size
+        const peers = [];
+        for (const d of depts) {
+          const rows = (await ctx.db
+            .table('adoption_scores')
+            .whereRaw('departments @> ?::jsonb', [JSON.stringify([d])])
+            .where('day', '>=', from)
+            .where('day', '<', to)
+            .groupBy('day')
+            .orderBy('day')
+            .select(ctx.db.knex.raw(`to_char(day, 'YYYY-MM-DD') as day, avg(score) as score, count(*) as users`))) as Array<{ day: string; score: number; users: string | number }>;
+          peers.push({
+            department_id: d,
+            name: dir.departments.get(d)?.name ?? null,
+            series: rows.map((r) => (Number(r.users) < s.privacy.minGroupSize ? { day: r.day, suppressed: true } : { day: r.day, score: Math.round(Number(r.score) * 10) / 10, users: Number(r.users) })),
+          });
+        }
+        const flag = await ctx.db.table('adoption_flags').where({ user_id: id }).orderBy('raised_at', 'desc').first('id', 'status', 'triggers', 'signals', ctx.db.knex.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.knex.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`));
+        const expert = await ctx.db.table('adoption_expertise').where({ user_id: id }).first('reasons', ctx.db.knex.raw(`to_char(day, 'YYYY-MM-DD') as day`));
+        if (!history.length && !dir.members.has(id)) throw notFound(`no user ${id} in this org`);
+        return {
+          user: { id, email: dir.members.get(id)?.email ?? null, display_name: dir.members.get(id)?.display_name ?? null, departments: depts },
+          weights: WEIGHTS,
+          history,
+          peers,
+          flag: flag ?? null,
+          expertise: expert ?? null,
+          learning_path: ctx.caller?.userId === id || ctx.caller?.role === 'Admin' ? await learningPath(ctx, id) : undefined,
+        };
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/departments',
+      permission: 'adoption.read',
+      summary: 'Department and org scores for one day (groups under the minimum size suppressed)',
+      schema: { querystring: obj({ day: DAY }) },
+      async handler(req, ctx) {
+        return rollup(ctx, await loadSettings(ctx), await loadDirectory(ctx), req.query.day ?? today());
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/heatmap',
+      permission: 'adoption.manage',
+      summary: 'Departments × weeks: mean score and share of users needing support',
+      schema: { querystring: obj(dayRange) },
+      async handler(req, ctx) {
+        const { from, to } = range(req.query, 56);
+        return { from, to, cells: await heatmap(ctx, await loadSettings(ctx), await loadDirectory(ctx), from, to) };
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/flags',
+      permission: 'adoption.manage',
+      summary: 'Needs-support flags with the signals that raised them (users the caller may see)',
+      schema: { querystring: obj({ status: { type: 'string', enum: ['open', 'resolved', 'all'], default: 'open' }, department_id: { type: 'string', maxLength: 64 } }) },
+      async handler(req, ctx) {
+        const s = await loadSettings(ctx);
+        const dir = await loadDirectory(ctx);
+        if (!mayIndividuals(ctx, s)) throw forbidden('individual adoption data is limited to Admins in this org');
+        const visible = await visibleUsers(ctx, s, dir);
+        let q = ctx.db.table('adoption_flags').orderBy('raised_at', 'desc').limit(1000);
+        if ((req.query.status ?? 'open') !== 'all') q = q.where({ status: req.query.status ?? 'open' });
+        const rows = (await q.select('id', 'user_id', 'status', 'triggers', 'signals', 'latest_triggers', 'latest_signals', 'departments', 'notifications', 'raised_at', ctx.db.knex.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.knex.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`))) as Array<
+          Record<string, unknown> & { user_id: string; departments: string[]; signals: Parameters<typeof describeSignal>[0][] }
+        >;
+        return {
+          flags: rows
+            .filter((r) => (visible === null || visible.has(r.user_id)) && (!req.query.department_id || r.departments.includes(req.query.department_id)))
+            .map((r) => ({ ...r, email: dir.members.get(r.user_id)?.email ?? null, why: r.signals.map(describeSignal) })),
+        };
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/settings',
+      permission: 'adoption.manage',
+      summary: 'The org’s adoption settings: normalisation targets, trigger thresholds, notifications, privacy, expertise, ROI rates',
+      async handler(_req, ctx) {
+        return { settings: await loadSettings(ctx), triggers: TRIGGERS };
+      },
+    });
+    env.route<unknown, unknown, Partial<AdoptionSettings>>({
+      method: 'PUT',
+      path: '/settings',
+      permission: 'adoption.admin',
+      summary: 'Change adoption settings (merged over the current ones; applies at the next scoring run)',
+      schema: { body: settingsSchema },
+      async handler(req, ctx) {
+        return { settings: await saveSettings(ctx, req.body as never) };
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/interventions',
+      permission: 'adoption.read',
+      summary: 'The org’s interventions and the triggers each answers',
+      async handler(_req, ctx) {
+        return { interventions: await ctx.db.table('adoption_interventions').orderBy('position').select('*') };
+      },
+    });
+    const interventionBody = obj({
+      key: { type: 'string', pattern: '^[a-z0-9-]{2,80}$' },
+      title: { type: 'string', minLength: 1, maxLength: 300 },
+      kind: { type: 'string', enum: ['help', 'doc', 'training', 'link'] },
+      url: { type: 'string', maxLength: 1000 },
+      description: { type: 'string', maxLength: 5000 },
+      triggers: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...TRIGGERS] } },
+      enabled: { type: 'boolean' },
+      position: { type: 'integer', minimum: 0, maximum: 10000 },
+    });
+    env.route<unknown, unknown, Record<string, unknown>>({
+      method: 'POST',
+      path: '/interventions',
+      permission: 'adoption.admin',
+      summary: 'Add an intervention',
+      schema: { body: { ...interventionBody, required: ['key', 'title', 'kind', 'triggers'] } },
+      async handler(req, ctx) {
+        const id = globalThis.crypto.randomUUID();
+        const b = req.body;
+        if (await ctx.db.table('adoption_interventions').where({ key: b.key }).first('id')) throw badRequest(`an intervention "${b.key}" exists`, { field: 'key' });
+        await ctx.db.table('adoption_interventions').insert({ ...b, id, triggers: JSON.stringify(b.triggers) });
+        await ctx.audit({ action: 'intervention.create', target: id, after: b });
+        return ctx.db.table('adoption_interventions').where({ id }).first();
+      },
+    });
+    env.route<unknown, { id: string }, Record<string, unknown>>({
+      method: 'PUT',
+      path: '/interventions/:id',
+      permission: 'adoption.admin',
+      summary: 'Change an intervention',
+      schema: { params: idParams, body: interventionBody },
+      async handler(req, ctx) {
+        const before = await ctx.db.table('adoption_interventions').where({ id: req.params.id }).first();
+        if (!before) throw notFound(`no intervention ${req.params.id}`);
+        const b = { ...req.body, ...(req.body.triggers ? { triggers: JSON.stringify(req.body.triggers) } : {}) };
+        await ctx.db.table('adoption_interventions').where({ id: req.params.id }).update(b);
+        await ctx.audit({ action: 'intervention.update', target: req.params.id, before, after: req.body });
+        return ctx.db.table('adoption_interventions').where({ id: req.params.id }).first();
+      },
+    });
+    env.route<unknown, { id: string }>({
+      method: 'DELETE',
+      path: '/interventions/:id',
+      permission: 'adoption.admin',
+      summary: 'Disable an intervention (kept for the history of assignments)',
+      schema: { params: idParams },
+      async handler(req, ctx) {
+        const n = await ctx.db.table('adoption_interventions').where({ id: req.params.id }).update({ enabled: false });
+        if (!n) throw notFound(`no intervention ${req.params.id}`);
+        await ctx.audit({ action: 'intervention.disable', target: req.params.id });
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/learning-path',
+      permission: 'adoption.read',
+      summary: 'The caller’s learning path: interventions suggested for their flags, newest first',
+      async handler(_req, ctx) {
+        const c = me(ctx);
+        const steps = await learningPath(ctx, c.userId);
+        await ctx.db.table('adoption_assignments').where({ user_id: c.userId }).whereNull('shown_at').update({ shown_at: new Date() });
+        return { steps };
+      },
+    });
+    for (const action of ['follow', 'dismiss'] as const) {
+      env.route<unknown, { id: string }>({
+        method: 'POST',
+        path: `/learning-path/:id/${action}`,
+        permission: 'adoption.read',
+        summary: action === 'follow' ? 'Record that the caller followed a step of their learning path' : 'Dismiss a step of the caller’s learning path',
+        schema: { params: idParams },
+        async handler(req, ctx) {
+          const c = me(ctx);
+          const column = action === 'follow' ? 'followed_at' : 'dismissed_at';
+          const n = await ctx.db.table('adoption_assignments').where({ id: req.params.id, user_id: c.userId }).update({ [column]: new Date() });
+          if (!n) throw notFound(`no step ${req.params.id} in your learning path`);
+          return { ok: true };
+        },
+      });
+    }
+
+    env.route({
+      method: 'GET',
+      path: '/effectiveness',
+      permission: 'adoption.manage',
+      summary: 'Of users flagged and given an intervention, how many left “needs support” within N days: followed vs not followed',
+      schema: { querystring: obj({ ...dayRange, days: { type: 'integer', minimum: 1, maximum: 365 } }) },
+      async handler(req, ctx) {
+        const { from, to } = range(req.query, 90);
+        return effectiveness(ctx, from, to, Number(req.query.days ?? (await loadSettings(ctx)).effectivenessDays));
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/expertise',
+      permission: 'adoption.read',
+      summary: 'Users who moved to expert, when and by which criteria (users the caller may see)',
+      async handler(_req, ctx) {
+        const s = await loadSettings(ctx);
+        const dir = await loadDirectory(ctx);
+        const visible = await visibleUsers(ctx, s, dir);
+        const rows = (await ctx.db.table('adoption_expertise').orderBy('day', 'desc').select('user_id', 'reasons', ctx.db.knex.raw(`to_char(day, 'YYYY-MM-DD') as day`))) as Array<{ user_id: string }>;
+        return { experts: rows.filter((r) => visible === null || visible.has(r.user_id)).map((r) => ({ ...r, email: dir.members.get(r.user_id)?.email ?? null })) };
+      },
+    });
+
+    for (const period of ['weekly', 'monthly'] as const) {
+      env.route({
+        method: 'GET',
+        path: `/reports/${period}`,
+        permission: 'adoption.manage',
+        summary: `${period === 'weekly' ? 'Weekly' : 'Monthly'} report: flagged users by department and signal, share flagged over time, intervention effectiveness`,
+        schema: { querystring: obj(period === 'weekly' ? { week: { ...DAY, description: 'any day of the week (Monday start); default: the last complete week' } } : { month: { type: 'string', pattern: '^\\d{4}-\\d{2}$', description: 'default: the last complete month' } }) },
+        async handler(req, ctx) {
+          let from: string;
+          let to: string;
+          if (period === 'weekly') {
+            const anchor = req.query.week ?? addDays(today(), -7);
+            const d = new Date(`${anchor}T00:00:00Z`);
+            from = addDays(anchor, -((d.getUTCDay() + 6) % 7));
+            to = addDays(from, 7);
+          } else {
+            const now = new Date();
+            const m = req.query.month ?? new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+            from = `${m}-01`;
+            const [y, mo] = m.split('-').map(Number) as [number, number];
+            to = new Date(Date.UTC(y, mo, 1)).toISOString().slice(0, 10);
+          }
+          const s = await loadSettings(ctx);
+          const dir = await loadDirectory(ctx);
+          return { period, ...(await flagReport(ctx, s, dir, from, to, await visibleUsers(ctx, s, dir), mayIndividuals(ctx, s))) };
+        },
+      });
+    }
+
+    env.route({
+      method: 'GET',
+      path: '/roi',
+      permission: 'adoption.manage',
+      summary: 'Value (time saved at the hourly rate, errors avoided at their cost) against AI spend, per week',
+      schema: { querystring: obj({ ...dayRange, department_id: { type: 'string', maxLength: 64 } }) },
+      async handler(req, ctx) {
+        const { from, to } = range(req.query, 84);
+        return { from, to, ...(await roi(ctx, await loadSettings(ctx), from, to, req.query.department_id)) };
+      },
+    });
+
+    env.route<unknown, unknown, { from?: string; to?: string; flags?: boolean; notify?: boolean }>({
+      method: 'POST',
+      path: '/admin/rescore',
+      permission: 'adoption.admin',
+      summary: 'Score a range of days now, oldest first (backfill, or replaying a timeline with flags)',
+      description: 'Idempotent: a day scored twice keeps one row per user. `flags` evaluates flags and expertise day by day as the jobs would have; `notify` (default false) also sends the notifications.',
+      schema: { body: obj({ ...dayRange, flags: { type: 'boolean' }, notify: { type: 'boolean' } }) },
+      async handler(req, ctx) {
+        const { from, to } = range(req.body, 1);
+        if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > 120) throw badRequest('at most 120 days per call', { field: 'from' });
+        const days = [];
+        for (let d = from; d < to; d = addDays(d, 1)) days.push(await scoreDay(ctx, { day: d, users: null, flags: !!req.body.flags, notify: !!req.body.notify }));
+        await ctx.audit({ action: 'rescore', after: { from, to, flags: !!req.body.flags } });
+        return { days };
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/status',
+      permission: 'adoption.manage',
+      summary: 'Users waiting to be rescored and the last scored day',
+      async handler(_req, ctx) {
+        const [d] = await ctx.db.table('adoption_dirty').count({ n: '*' });
+        const last = await ctx.db.table('adoption_scores').max({ at: 'computed_at' });
+        return { dirty_users: Number(d?.n ?? 0), last_computed_at: last[0]?.at ?? null };
+      },
+    });
+  },
+});

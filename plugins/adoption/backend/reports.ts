@@ -1,0 +1,257 @@
+/**
+ * Roll-ups and reports over the stored scores and flags: department and org
+ * scores, the departments × weeks heatmap, flagged users by department and
+ * signal, the share flagged over time, intervention effectiveness, and ROI.
+ */
+import { type TenantContext } from '@orrery/plugin-sdk';
+import { suppress } from './access.ts';
+import type { Directory } from './directory.ts';
+import { addDays } from './run.ts';
+import type { AdoptionSettings } from './settings.ts';
+
+const r1 = (x: number) => Math.round(x * 10) / 10;
+const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
+const median = (xs: number[]) => {
+  if (!xs.length) return null;
+  const a = [...xs].sort((x, y) => x - y);
+  const m = Math.floor(a.length / 2);
+  return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
+};
+
+async function scoresOn(ctx: TenantContext, day: string) {
+  return (await ctx.db.table('adoption_scores').where({ day }).select('user_id', 'score', 'departments')) as Array<{ user_id: string; score: number; departments: string[] }>;
+}
+
+/** Flags open at the end of `day` (raised on or before it, not resolved by then). */
+async function openOn(ctx: TenantContext, day: string) {
+  const rows = (await ctx.db
+    .table('adoption_flags')
+    .where('raised_day', '<=', day)
+    .andWhere((q) => q.whereNull('resolved_day').orWhere('resolved_day', '>', day))
+    .select('user_id')) as Array<{ user_id: string }>;
+  return new Set(rows.map((r) => r.user_id));
+}
+
+/** Department scores (mean and median of members' scores) and the org's, for one day; small groups suppressed. */
+export async function rollup(ctx: TenantContext, s: AdoptionSettings, dir: Directory, day: string) {
+  const scores = await scoresOn(ctx, day);
+  const flagged = await openOn(ctx, day);
+  const byDept = new Map<string, Array<{ user_id: string; score: number }>>();
+  for (const r of scores) for (const d of r.departments) byDept.set(d, [...(byDept.get(d) ?? []), { user_id: r.user_id, score: Number(r.score) }]);
+  const departments = [...byDept.entries()]
+    .map(([id, rows]) => {
+      const xs = rows.map((r) => r.score);
+      return {
+        department_id: id,
+        name: dir.departments.get(id)?.name ?? null,
+        users: rows.length,
+        ...suppress(rows.length, s, {
+          score: r1(xs.reduce((a, b) => a + b, 0) / xs.length),
+          median: median(xs),
+          flagged: rows.filter((r) => flagged.has(r.user_id)).length,
+          flagged_share: r4(rows.filter((r) => flagged.has(r.user_id)).length / rows.length),
+        }),
+      };
+    })
+    .sort((a, b) => String(a.name).localeCompare(String(b.name)));
+  const xs = scores.map((r) => Number(r.score));
+  return {
+    day,
+    org: {
+      users: xs.length,
+      score: xs.length ? r1(xs.reduce((a, b) => a + b, 0) / xs.length) : null,
+      median: median(xs),
+      flagged: scores.filter((r) => flagged.has(r.user_id)).length,
+      flagged_share: xs.length ? r4(scores.filter((r) => flagged.has(r.user_id)).length / xs.length) : 0,
+    },
+    departments,
+  };
+}
+
+const monday = (day: string) => {
+  const d = new Date(`${day}T00:00:00Z`);
+  return addDays(day, -((d.getUTCDay() + 6) % 7));
+};
+
+/**
+ * Departments × weeks: the mean score of the department's users over the
+ * week's scored days and the share of them flagged at some point of the week
+ * (support need). Cells of fewer than the minimum group size are suppressed.
+ */
+export async function heatmap(ctx: TenantContext, s: AdoptionSettings, dir: Directory, from: string, to: string) {
+  const rows = (await ctx.db
+    .table('adoption_scores')
+    .where('day', '>=', from)
+    .where('day', '<', to)
+    .select('user_id', 'score', 'departments', ctx.db.knex.raw(`to_char(day, 'YYYY-MM-DD') as d`))) as Array<{ user_id: string; score: number; departments: string[]; d: string }>;
+  const flags = (await ctx.db
+    .table('adoption_flags')
+    .where('raised_day', '<', to)
+    .andWhere((q) => q.whereNull('resolved_day').orWhere('resolved_day', '>=', from))
+    .select('user_id', ctx.db.knex.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised`), ctx.db.knex.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved`))) as Array<{
+    user_id: string;
+    raised: string;
+    resolved: string | null;
+  }>;
+  const cells = new Map<string, { sum: number; n: number; users: Set<string>; flagged: Set<string> }>();
+  for (const r of rows) {
+    const wk = monday(r.d);
+    for (const d of r.departments) {
+      const k = `${d}|${wk}`;
+      const c = cells.get(k) ?? { sum: 0, n: 0, users: new Set(), flagged: new Set() };
+      c.sum += Number(r.score);
+      c.n++;
+      c.users.add(r.user_id);
+      if (flags.some((f) => f.user_id === r.user_id && f.raised <= r.d && (!f.resolved || f.resolved > r.d))) c.flagged.add(r.user_id);
+      cells.set(k, c);
+    }
+  }
+  return [...cells.entries()]
+    .map(([k, c]) => {
+      const [department_id, week] = k.split('|') as [string, string];
+      return {
+        department_id,
+        name: dir.departments.get(department_id)?.name ?? null,
+        week: `${week}T00:00:00Z`,
+        users: c.users.size,
+        ...suppress(c.users.size, s, { score: r1(c.sum / c.n), flagged_share: r4(c.flagged.size / c.users.size) }),
+      };
+    })
+    .sort((a, b) => a.week.localeCompare(b.week) || String(a.name).localeCompare(String(b.name)));
+}
+
+/**
+ * Intervention effectiveness: of the flags raised in [from, to) that were given
+ * an intervention, how many were resolved within `days` days, for users who
+ * followed at least one of theirs and for those who followed none.
+ */
+export async function effectiveness(ctx: TenantContext, from: string, to: string, days: number) {
+  const flags = (await ctx.db
+    .table('adoption_flags as f')
+    .where('f.raised_day', '>=', from)
+    .where('f.raised_day', '<', to)
+    .whereExists((q) => q.select(ctx.db.knex.raw('1')).from(`${ctx.db.schema}.adoption_assignments as a`).whereRaw('a.flag_id = f.id'))
+    .select(
+      'f.id',
+      'f.user_id',
+      ctx.db.knex.raw(`to_char(f.raised_day, 'YYYY-MM-DD') as raised`),
+      ctx.db.knex.raw(`to_char(f.resolved_day, 'YYYY-MM-DD') as resolved`),
+      ctx.db.knex.raw(`exists (select 1 from ??.adoption_assignments a where a.flag_id = f.id and a.followed_at is not null) as followed`, [ctx.db.schema]),
+    )) as Array<{ id: string; user_id: string; raised: string; resolved: string | null; followed: boolean }>;
+  const group = (list: typeof flags) => {
+    const recovered = list.filter((f) => f.resolved && f.resolved <= addDays(f.raised, days));
+    const spans = recovered.map((f) => (Date.parse(f.resolved!) - Date.parse(f.raised)) / 86_400_000);
+    return { flagged: list.length, recovered: recovered.length, rate: list.length ? r4(recovered.length / list.length) : null, median_days_to_recover: median(spans) };
+  };
+  const followed = group(flags.filter((f) => f.followed));
+  const notFollowed = group(flags.filter((f) => !f.followed));
+  return {
+    from,
+    to,
+    within_days: days,
+    followed,
+    not_followed: notFollowed,
+    lift: followed.rate !== null && notFollowed.rate !== null ? r4(followed.rate - notFollowed.rate) : null,
+  };
+}
+
+/**
+ * Flagged users of a period by department and by signal, the share flagged per
+ * day, and effectiveness. `visible` limits the per-user list (privacy); the
+ * counts cover everyone but are suppressed for small departments.
+ */
+export async function flagReport(ctx: TenantContext, s: AdoptionSettings, dir: Directory, from: string, to: string, visible: Set<string> | null, individuals: boolean) {
+  const flags = (await ctx.db
+    .table('adoption_flags')
+    .where('raised_day', '>=', from)
+    .where('raised_day', '<', to)
+    .orderBy('raised_day')
+    .select('id', 'user_id', 'status', 'triggers', 'signals', 'departments', ctx.db.knex.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.knex.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`))) as Array<{
+    id: string;
+    user_id: string;
+    status: string;
+    triggers: string[];
+    signals: unknown[];
+    departments: string[];
+    raised_day: string;
+    resolved_day: string | null;
+  }>;
+  const byDept = new Map<string, { flagged: Set<string>; triggers: Record<string, number> }>();
+  const byTrigger: Record<string, number> = {};
+  for (const f of flags) {
+    for (const t of f.triggers) byTrigger[t] = (byTrigger[t] ?? 0) + 1;
+    for (const d of f.departments.length ? f.departments : ['']) {
+      const e = byDept.get(d) ?? { flagged: new Set(), triggers: {} };
+      e.flagged.add(f.user_id);
+      for (const t of f.triggers) e.triggers[t] = (e.triggers[t] ?? 0) + 1;
+      byDept.set(d, e);
+    }
+  }
+  const share: Array<{ day: string; scored: number; flagged: number; share: number }> = [];
+  for (let d = from; d < to; d = addDays(d, 1)) {
+    const scored = await ctx.db.table('adoption_scores').where({ day: d }).count({ n: '*' });
+    const n = Number(scored[0]?.n ?? 0);
+    if (!n) continue;
+    const open = await openOn(ctx, d);
+    share.push({ day: d, scored: n, flagged: open.size, share: r4(open.size / n) });
+  }
+  return {
+    from,
+    to,
+    flags_raised: flags.length,
+    by_signal: byTrigger,
+    by_department: [...byDept.entries()].map(([id, e]) => {
+      const size = id ? (dir.membersOf.get(id)?.length ?? 0) : 0;
+      return { department_id: id || null, name: dir.departments.get(id)?.name ?? null, department_size: size, ...suppress(id ? size : s.privacy.minGroupSize, s, { flagged_users: e.flagged.size, by_signal: e.triggers }) };
+    }),
+    flagged_share: share,
+    effectiveness: await effectiveness(ctx, from, to, s.effectivenessDays),
+    users: individuals
+      ? flags
+          .filter((f) => visible === null || visible.has(f.user_id))
+          .map((f) => ({ flag_id: f.id, user_id: f.user_id, email: dir.members.get(f.user_id)?.email ?? null, status: f.status, raised_day: f.raised_day, resolved_day: f.resolved_day, triggers: f.triggers, signals: f.signals, departments: f.departments }))
+      : undefined,
+  };
+}
+
+/**
+ * ROI per week: time saved (successful agent invocations × minutes saved per
+ * success × hourly rate) and errors avoided (tool calls and outputs a person
+ * rejected × the cost of an error), against the AI spend (cost_usd).
+ */
+export async function roi(ctx: TenantContext, s: AdoptionSettings, from: string, to: string, departmentId?: string) {
+  const rows = await ctx.analytics.query<{ week: string; successes: number; rejected: number; cost: number; users: number }>(
+    `SELECT toString(toMonday(timestamp)) AS week,
+            countIf(event_type = 'agent_invocation' AND status = 'success') AS successes,
+            countIf((event_type = 'tool_call' AND decision = 'reject') OR (event_type = 'feedback' AND action = 'reject')) AS rejected,
+            toFloat64(sum(cost_usd)) AS cost, uniqExact(user_id) AS users
+       FROM {db}.events
+      WHERE org_id = {org_id:String} AND timestamp >= toDateTime64({from:String}, 3, 'UTC') AND timestamp < toDateTime64({to:String}, 3, 'UTC')
+        ${departmentId ? 'AND department_id = {department_id:String}' : ''}
+      GROUP BY week ORDER BY week`,
+    { from: `${from} 00:00:00`, to: `${to} 00:00:00`, ...(departmentId ? { department_id: departmentId } : {}) },
+  );
+  const series = rows.map((r) => {
+    const hours = (Number(r.successes) * s.roi.minutesSavedPerSuccess) / 60;
+    const timeValue = hours * s.roi.hourlyRate;
+    const errorsValue = Number(r.rejected) * s.roi.errorCost;
+    const cost = Number(r.cost);
+    return {
+      week: `${r.week}T00:00:00Z`,
+      active_users: Number(r.users),
+      hours_saved: r1(hours),
+      time_value_usd: Math.round(timeValue * 100) / 100,
+      errors_avoided: Number(r.rejected),
+      errors_value_usd: errorsValue,
+      value_usd: Math.round((timeValue + errorsValue) * 100) / 100,
+      cost_usd: Math.round(cost * 100) / 100,
+      roi: cost > 0 ? r4((timeValue + errorsValue - cost) / cost) : null,
+    };
+  });
+  const sum = (k: 'value_usd' | 'cost_usd' | 'hours_saved' | 'errors_avoided') => series.reduce((a, r) => a + r[k], 0);
+  return {
+    rates: s.roi,
+    totals: { hours_saved: r1(sum('hours_saved')), errors_avoided: sum('errors_avoided'), value_usd: Math.round(sum('value_usd') * 100) / 100, cost_usd: Math.round(sum('cost_usd') * 100) / 100 },
+    series,
+  };
+}

@@ -1,0 +1,266 @@
+/**
+ * One scoring run for one org and one day: read features, score, rank within
+ * departments, store (one row per user per day, so a rerun overwrites), then —
+ * for the current day — raise, update or resolve needs-support flags, assign
+ * interventions, notify, and record expertise moves. Every write is keyed so
+ * that running the same day twice, or after a crash, leaves the same state.
+ */
+import type { TenantContext } from '@orrery/plugin-sdk';
+import { loadDirectory, managersOf, type Directory } from './directory.ts';
+import { emptyFeatures, readFeatures } from './features.ts';
+import { components, departmentPercentiles, expertiseReasons, scoreOf, triggers, type Signal, type UserFeatures } from './score.ts';
+import { loadSettings, type AdoptionSettings } from './settings.ts';
+
+export interface RunOptions {
+  /** UTC day, YYYY-MM-DD */
+  day: string;
+  /** only these users (the near-real-time path); null = everyone */
+  users: string[] | null;
+  /** evaluate flags and expertise (the current day, or a replayed timeline) */
+  flags: boolean;
+  notify: boolean;
+  /** end of the scored period; default: now for today, else the end of the day */
+  end?: Date;
+}
+
+export interface RunResult {
+  day: string;
+  scored: number;
+  raised: number;
+  updated: number;
+  resolved: number;
+  notified: number;
+  experts: number;
+  ms: { features: number; score: number; store: number; flags: number };
+}
+
+export const today = () => new Date().toISOString().slice(0, 10);
+export const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+export async function scoreDay(ctx: TenantContext, opts: RunOptions): Promise<RunResult> {
+  const t0 = performance.now();
+  const s = await loadSettings(ctx);
+  const dir = await loadDirectory(ctx);
+  const end = opts.end ?? (opts.day === today() ? new Date() : new Date(`${addDays(opts.day, 1)}T00:00:00Z`));
+  const { features, orgAverageEvents } = await readFeatures(ctx, end, s.windowDays, opts.users);
+  const t1 = performance.now();
+
+  const byUser = new Map(features.map((f) => [f.user_id, f]));
+  const universe = opts.users ?? [...new Set([...byUser.keys(), ...dir.members.keys()])];
+  const all: UserFeatures[] = universe.map((u) => byUser.get(u) ?? emptyFeatures(u));
+  const scored = all.map((f) => {
+    const c = components(f.now, s);
+    const before = components(f.before, s);
+    const departments = dir.departmentsOf.get(f.user_id) ?? f.departments;
+    return { f, c, score: scoreOf(c), scoreBefore: scoreOf(before), departments };
+  });
+
+  // percentiles need the whole department: peers scored earlier today come from the store
+  const fresh = new Set(scored.map((x) => x.f.user_id));
+  const peers = opts.users
+    ? ((await ctx.db.table('adoption_scores').where({ day: opts.day }).select('user_id', 'score', 'departments')) as Array<{ user_id: string; score: number; departments: string[] }>).filter(
+        (p) => !fresh.has(p.user_id),
+      )
+    : [];
+  const pct = departmentPercentiles([...scored.map((x) => ({ user_id: x.f.user_id, score: x.score, departments: x.departments })), ...peers.map((p) => ({ ...p, score: Number(p.score) }))]);
+  const t2 = performance.now();
+
+  const rows = scored.map((x) => {
+    const p = pct.get(x.f.user_id) ?? {};
+    const first = x.departments.find((d) => p[d]) ?? null;
+    return {
+      user_id: x.f.user_id,
+      day: opts.day,
+      score: x.score,
+      frequency: x.c.frequency,
+      diversity: x.c.diversity,
+      success: x.c.success,
+      workflow: x.c.workflow,
+      percentile: first ? p[first]!.percentile : null,
+      departments: JSON.stringify(x.departments),
+      features: JSON.stringify({ ...x.f, score_7_days_ago: x.scoreBefore, percentiles: p }),
+      computed_at: new Date(),
+    };
+  });
+  for (let i = 0; i < rows.length; i += 500) {
+    await ctx.db.table('adoption_scores').insert(rows.slice(i, i + 500)).onConflict(['user_id', 'day']).merge();
+  }
+  const t3 = performance.now();
+
+  const result: RunResult = { day: opts.day, scored: rows.length, raised: 0, updated: 0, resolved: 0, notified: 0, experts: 0, ms: { features: 0, score: 0, store: 0, flags: 0 } };
+  if (opts.flags) {
+    const evaluated = scored.map((x) => ({
+      user_id: x.f.user_id,
+      score: x.score,
+      departments: x.departments,
+      signals: triggers(x.f, x.score, x.scoreBefore, pct.get(x.f.user_id) ?? {}, orgAverageEvents, s),
+      f: x.f,
+    }));
+    await evaluateFlags(ctx, s, dir, opts, evaluated, result);
+    await recordExpertise(ctx, s, opts, evaluated, result);
+  }
+  const t4 = performance.now();
+  result.ms = { features: Math.round(t1 - t0), score: Math.round(t2 - t1), store: Math.round(t3 - t2), flags: Math.round(t4 - t3) };
+  await ctx.bus.publish('scores', { day: opts.day, scored: result.scored, raised: result.raised, resolved: result.resolved });
+  return result;
+}
+
+interface Evaluated {
+  user_id: string;
+  score: number;
+  departments: string[];
+  signals: Signal[];
+  f: UserFeatures;
+}
+
+async function evaluateFlags(ctx: TenantContext, s: AdoptionSettings, dir: Directory, opts: RunOptions, evaluated: Evaluated[], result: RunResult) {
+  const ids = evaluated.map((e) => e.user_id);
+  const open = new Map<string, { id: string; triggers: string[] }>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const rows = (await ctx.db.table('adoption_flags').where({ status: 'open' }).whereIn('user_id', ids.slice(i, i + 1000)).select('id', 'user_id', 'triggers')) as Array<{ id: string; user_id: string; triggers: string[] }>;
+    for (const r of rows) open.set(r.user_id, r);
+  }
+  const raised: Array<{ flagId: string; e: Evaluated }> = [];
+  for (const e of evaluated) {
+    const current = open.get(e.user_id);
+    const names = e.signals.map((x) => x.trigger);
+    if (e.signals.length && !current) {
+      const id = globalThis.crypto.randomUUID();
+      // the partial unique index keeps a racing run from opening a second flag
+      const inserted = await ctx.db
+        .table('adoption_flags')
+        .insert({ id, user_id: e.user_id, status: 'open', raised_day: opts.day, triggers: JSON.stringify(names), signals: JSON.stringify(e.signals), departments: JSON.stringify(e.departments) })
+        .then(() => true)
+        .catch((err: { code?: string }) => {
+          if (err.code === '23505') return false;
+          throw err;
+        });
+      if (inserted) {
+        raised.push({ flagId: id, e });
+        result.raised++;
+      }
+    } else if (e.signals.length && current) {
+      await ctx.db.table('adoption_flags').where({ id: current.id }).update({ latest_triggers: JSON.stringify(names), latest_signals: JSON.stringify(e.signals), updated_at: new Date() });
+      result.updated++;
+    } else if (!e.signals.length && current) {
+      await ctx.db.table('adoption_flags').where({ id: current.id }).update({ status: 'resolved', resolved_day: opts.day, resolved_at: new Date(), updated_at: new Date() });
+      result.resolved++;
+      await ctx.bus.publish('flags', { kind: 'resolved', flag_id: current.id, user_id: e.user_id, day: opts.day });
+    }
+  }
+  if (!raised.length) return;
+  const interventions = (await ctx.db.table('adoption_interventions').where({ enabled: true }).orderBy('position').select('id', 'title', 'url', 'kind', 'triggers')) as Array<{
+    id: string;
+    title: string;
+    url: string | null;
+    kind: string;
+    triggers: string[];
+  }>;
+  for (const { flagId, e } of raised) {
+    const names = new Set(e.signals.map((x) => x.trigger));
+    const path = interventions.filter((i) => i.triggers.some((t) => names.has(t as never)));
+    if (path.length)
+      await ctx.db
+        .table('adoption_assignments')
+        .insert(path.map((i) => ({ id: globalThis.crypto.randomUUID(), flag_id: flagId, user_id: e.user_id, intervention_id: i.id, assigned_day: opts.day })))
+        .onConflict(['flag_id', 'intervention_id'])
+        .ignore();
+    const flag = { kind: 'raised', flag_id: flagId, user_id: e.user_id, day: opts.day, score: e.score, triggers: [...names], signals: e.signals };
+    await ctx.bus.publish('flags', flag);
+    for (const d of e.departments) await ctx.bus.publish('flags', flag, { kind: 'department', id: d });
+    if (opts.notify) {
+      const delivered = await notifyFlag(ctx, s, dir, e, path);
+      await ctx.db.table('adoption_flags').where({ id: flagId }).update({ notifications: JSON.stringify(delivered) });
+      result.notified++;
+    }
+  }
+}
+
+const SIGNAL_TEXT: Record<string, (s: Signal) => string> = {
+  low_score: (s) => `adoption score ${s.value} is under ${s.threshold}`,
+  bottom_of_department: (s) => `in the bottom ${s.threshold}% of the department (percentile ${s.value} of ${s.department_size})`,
+  score_drop: (s) => `score fell ${s.value}% in a week (from ${s.score_7_days_ago} to ${s.score})`,
+  error_rate_24h: (s) => `${Math.round(s.value * 100)}% of the last 24 hours' attempts failed (${s.failures} of ${s.attempts})`,
+  low_usage: (s) => `${s.value} events in the window, more than ${s.percent_below_average}% below the org average of ${Math.round(Number(s.org_average_events))}`,
+  limited_commands: (s) => `${s.value} distinct commands used (expected at least ${s.threshold})`,
+  error_rate: (s) => `error rate ${Math.round(s.value * 100)}% over the window (threshold ${Math.round(s.threshold * 100)}%)`,
+  workflow_failures: (s) => `${s.value} workflows failed or left unfinished`,
+};
+export const describeSignal = (s: Signal) => (SIGNAL_TEXT[s.trigger] ?? ((x: Signal) => `${x.trigger}: ${x.value}`))(s);
+
+async function notifyFlag(ctx: TenantContext, s: AdoptionSettings, dir: Directory, e: Evaluated, path: Array<{ title: string; url: string | null }>) {
+  const who = dir.members.get(e.user_id);
+  const name = who?.display_name || who?.email || e.user_id;
+  const reasons = e.signals.map((x) => `- ${describeSignal(x)}`).join('\n');
+  const steps = path.map((p) => `- ${p.title}${p.url ? ` (${p.url})` : ''}`).join('\n');
+  const data = { plugin: 'adoption', user_id: e.user_id, score: e.score, triggers: e.signals.map((x) => x.trigger), signals: e.signals };
+  const delivered: unknown[] = [];
+  if (s.notify.user && who) {
+    const r = await ctx.notify.send({
+      orgId: ctx.org.id,
+      to: [e.user_id],
+      subject: 'A learning path to get more out of your AI tools',
+      text: `Hi ${name},\n\nWe noticed:\n${reasons}\n\nSuggested next steps:\n${steps || '- your manager will get in touch'}`,
+      channels: s.notify.channels.filter((c) => c !== 'slack'),
+      link: '/adoption/learning-path',
+      data,
+    });
+    delivered.push(...r.delivered.map((d) => ({ ...d, audience: 'user' })));
+  }
+  const managers = s.notify.managers ? managersOf(dir, e.user_id).filter((m) => dir.members.has(m)) : [];
+  if (managers.length || (s.notify.managers && s.notify.channels.includes('slack'))) {
+    const r = await ctx.notify.send({
+      orgId: ctx.org.id,
+      to: managers,
+      subject: `${name} may need support with AI tools`,
+      text: `${name} (score ${e.score}) was flagged as needing support:\n${reasons}\n\nSuggested interventions:\n${steps || '- none configured'}`,
+      channels: s.notify.channels,
+      link: `/adoption/users/${e.user_id}`,
+      data,
+    });
+    delivered.push(...r.delivered.map((d) => ({ ...d, audience: 'managers' })));
+  }
+  return delivered;
+}
+
+async function recordExpertise(ctx: TenantContext, s: AdoptionSettings, opts: RunOptions, evaluated: Evaluated[], result: RunResult) {
+  const ids = evaluated.map((e) => e.user_id);
+  const already = new Set<string>();
+  for (let i = 0; i < ids.length; i += 1000)
+    for (const r of (await ctx.db.table('adoption_expertise').whereIn('user_id', ids.slice(i, i + 1000)).select('user_id')) as Array<{ user_id: string }>) already.add(r.user_id);
+  const candidates = evaluated.filter((e) => !already.has(e.user_id));
+  if (!candidates.length) return;
+  // days in the streak ending today with a score over the bar (stored history; the run just wrote today)
+  const first = addDays(opts.day, -(s.expertise.consecutiveDays - 1));
+  const streak = new Map<string, number>();
+  const cids = candidates.filter((c) => c.score > s.expertise.scoreOver).map((c) => c.user_id);
+  for (let i = 0; i < cids.length; i += 1000) {
+    const rows = (await ctx.db
+      .table('adoption_scores')
+      .whereIn('user_id', cids.slice(i, i + 1000))
+      .where('day', '>=', first)
+      .where('day', '<=', opts.day)
+      .where('score', '>', s.expertise.scoreOver)
+      .groupBy('user_id')
+      .select('user_id')
+      .count({ n: '*' })) as Array<{ user_id: string; n: string | number }>;
+    for (const r of rows) streak.set(r.user_id, Number(r.n));
+  }
+  for (const c of candidates) {
+    const reasons = expertiseReasons(c.f, streak.get(c.user_id) ?? 0, s);
+    if (!reasons.length) continue;
+    const ins = await ctx.db.table('adoption_expertise').insert({ user_id: c.user_id, day: opts.day, reasons: JSON.stringify(reasons) }).onConflict('user_id').ignore().returning('user_id');
+    if (!ins.length) continue;
+    result.experts++;
+    await ctx.bus.publish('expertise', { user_id: c.user_id, day: opts.day, reasons });
+    if (opts.notify)
+      await ctx.notify.send({
+        orgId: ctx.org.id,
+        to: [c.user_id],
+        subject: 'You are now an AI expert in your organisation',
+        text: `Congratulations: ${reasons.map((r) => `${r.criterion.replace(/_/g, ' ')} (${r.value} ≥ ${r.threshold})`).join('; ')}.`,
+        channels: ['in_app'],
+        data: { plugin: 'adoption', expertise: reasons },
+      });
+  }
+}
