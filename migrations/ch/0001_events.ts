@@ -7,10 +7,9 @@ import type { ChMigration } from '@orrery/plugin-sdk';
  *
  * `fixes` records every auto-correction, upcast and privacy change applied at
  * ingestion; `received_schema_version` the version the sender used; `source`
- * the door it came through (api, batch, otlp, replay). Lookups by event id
- * (dedup) use a narrow table sorted by (org_id, event_id), filled by a
- * materialized view (core/src/ingestion/eventIds.ts), rather than skip indexes
- * here that would slow every insert. ReplacingMergeTree on a sort key that
+ * the door it came through (api, batch, otlp, replay). The dedup lookups of
+ * ingestion search by the whole sort key (org, type, timestamp, id), so no
+ * skip index is needed, and none slows every insert. ReplacingMergeTree on a sort key that
  * ends with event_id is a second line of defence against duplicates; the
  * pipeline itself never inserts an event twice.
  */

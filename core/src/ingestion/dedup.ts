@@ -2,8 +2,10 @@
  * Duplicate detection by `event_id`, per org, across nodes and restarts.
  *
  * The shared key-value store (Redis when scaled out) holds a claim per event
- * id: `p:<node>:<ms>` while the event is on its way to ClickHouse, `u:<ms>`
- * when an insert failed and nobody knows whether it landed. A claim alone is
+ * id: `p|<node>|<ms>|<type>|<event ms>` once a node took the event, `u|<ms>|…`
+ * when an insert failed and nobody knows whether it landed. The claim keeps
+ * the first copy's type and timestamp so ClickHouse can be asked by its sort
+ * key (an index search) whether that copy is stored. A claim alone is
  * never proof that the event is stored — a node may die between claiming and
  * committing, and its client, having had no 2xx, will resend. So when a claim
  * already exists, ClickHouse decides:
@@ -22,13 +24,20 @@ import type { KeyValueStore } from '../types.ts';
 
 export type ClaimResult = 'new' | 'duplicate' | 'in_flight';
 
+export interface EventKey {
+  id: string;
+  type: string;
+  /** event timestamp, ms */
+  ts: number;
+}
+
 export interface DedupOptions {
   nodeId: string;
   ttlSeconds: number;
   /** a claim older than this whose event is not stored is abandoned (its node died) */
   staleMs: number;
-  /** ids (of this org) among `ids` that are stored in ClickHouse */
-  stored(orgId: string, ids: string[]): Promise<Set<string>>;
+  /** ids (of this org) among `keys` that are stored in ClickHouse */
+  stored(orgId: string, keys: EventKey[]): Promise<Set<string>>;
 }
 
 export class Deduper {
@@ -38,28 +47,38 @@ export class Deduper {
     return `ingest:ev:${orgId}:${id}`;
   }
 
-  async claim(orgId: string, ids: string[]): Promise<ClaimResult[]> {
-    if (ids.length === 0) return [];
-    const keys = ids.map((id) => this.key(orgId, id));
+  private value(kind: 'p' | 'u', k: EventKey, now: number) {
+    return `${kind}|${this.o.nodeId}|${now}|${k.type}|${k.ts}`;
+  }
+
+  async claim(orgId: string, events: EventKey[]): Promise<ClaimResult[]> {
+    if (events.length === 0) return [];
+    const keys = events.map((e) => this.key(orgId, e.id));
     const now = Date.now();
-    const won = ids.length === 1
-      ? [await this.kv.setIfAbsent(keys[0]!, `p:${this.o.nodeId}:${now}`, this.o.ttlSeconds)]
-      : await this.kv.setManyIfAbsent(keys, `p:${this.o.nodeId}:${now}`, this.o.ttlSeconds);
+    const won = events.length === 1
+      ? [await this.kv.setIfAbsent(keys[0]!, this.value('p', events[0]!, now), this.o.ttlSeconds)]
+      // one value for all keys (one round trip): a conflict on such a claim is looked up by the
+      // resend's own type and timestamp, which an idempotent resend shares with the first copy
+      : await this.kv.setManyIfAbsent(keys, `p|${this.o.nodeId}|${now}||`, this.o.ttlSeconds);
     const out: ClaimResult[] = won.map((w) => (w ? 'new' : 'duplicate'));
     const lost: number[] = [];
     won.forEach((w, i) => !w && lost.push(i));
     if (lost.length === 0) return out;
 
-    const [values, stored] = await Promise.all([
-      Promise.all(lost.map((i) => this.kv.get(keys[i]!))),
-      this.o.stored(orgId, lost.map((i) => ids[i]!)),
-    ]);
+    const values = await Promise.all(lost.map((i) => this.kv.get(keys[i]!)));
+    const lookup: EventKey[] = [];
+    lost.forEach((i, j) => {
+      lookup.push(events[i]!);
+      const [, , , type, ts] = (values[j] ?? '').split('|');
+      if (type && ts && (type !== events[i]!.type || Number(ts) !== events[i]!.ts)) lookup.push({ id: events[i]!.id, type, ts: Number(ts) });
+    });
+    const stored = await this.o.stored(orgId, lookup);
     await Promise.all(lost.map(async (i, j) => {
-      if (stored.has(ids[i]!)) return (out[i] = 'duplicate');
+      if (stored.has(events[i]!.id)) return (out[i] = 'duplicate');
       const v = values[j];
-      const at = v ? Number(v.slice(v.lastIndexOf(':') + 1)) : 0;
-      if (v === null || v.startsWith('u:') || !(now - at < this.o.staleMs)) {
-        await this.kv.set(keys[i]!, `p:${this.o.nodeId}:${now}`, this.o.ttlSeconds);
+      const at = v ? Number(v.split('|')[2]) : 0;
+      if (v === null || v.startsWith('u|') || !(now - at < this.o.staleMs)) {
+        await this.kv.set(keys[i]!, this.value('p', events[i]!, now), this.o.ttlSeconds);
         return (out[i] = 'new');
       }
       return (out[i] = 'in_flight');
@@ -68,9 +87,9 @@ export class Deduper {
   }
 
   /** After a failed insert: nobody knows whether it landed, so the next claimant asks ClickHouse. */
-  async markUncertain(orgId: string, ids: string[]): Promise<void> {
-    const v = `u:${Date.now()}`;
-    await Promise.all(ids.map((id) => this.kv.set(this.key(orgId, id), v, this.o.ttlSeconds).catch(() => undefined)));
+  async markUncertain(orgId: string, events: EventKey[]): Promise<void> {
+    const now = Date.now();
+    await Promise.all(events.map((e) => this.kv.set(this.key(orgId, e.id), this.value('u', e, now), this.o.ttlSeconds).catch(() => undefined)));
   }
 
   /** Forget claims (right to be forgotten: deleted events may be sent again). */

@@ -23,7 +23,6 @@ import { Deduper } from './dedup.ts';
 import { CoalescingPublisher } from './publish.ts';
 import { QualityTracker, qualityTable } from './quality.ts';
 import { IngestionOrgStore, orgMigrations } from './orgStore.ts';
-import { eventIdsTable } from './eventIds.ts';
 import { Pipeline, type EventRow } from './pipeline.ts';
 import { registerRoutes } from './routes.ts';
 import { registerOtlpRoutes, DEFAULT_OTLP_ATTRIBUTES, type OtlpAttributeConfig } from './otlp/routes.ts';
@@ -59,13 +58,20 @@ export function ingestionConfig(raw: Record<string, unknown> | undefined, server
   };
 }
 
+interface StoredKey {
+  org: string;
+  id: string;
+  type: string;
+  ts: number;
+}
+
 function metric<T>(registry: client.Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
 }
 
 export const ingestionModule: KernelModule = {
   name: 'ingestion',
-  migrations: { org: orgMigrations, clickhouse: [qualityTable, eventIdsTable] },
+  migrations: { org: orgMigrations, clickhouse: [qualityTable] },
   register(app, services: KernelServices & Record<string, any>) {
     const { analytics, kv, bus, logger, storage } = services;
     const log = logger.child({ module: 'ingestion' });
@@ -99,17 +105,27 @@ export const ingestionModule: KernelModule = {
     const checkSeconds = metric(registry, 'orrery_ingest_dedup_check_seconds', () => new client.Histogram({
       name: 'orrery_ingest_dedup_check_seconds', help: 'Duration of the by-id lookup of already stored events (one per batch)', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry],
     }));
-    const storedIn = async (pairs: Array<{ org: string; id: string }>): Promise<Set<string>> => {
-      if (pairs.length === 0) return new Set();
+    /**
+     * Which of these events are already stored. Looked up by the full sort key
+     * (org, type, timestamp, id), so it is an index search, not a scan of the
+     * org's ids: an idempotent resend carries the same type and timestamp, and
+     * for a conflicting claim the key of the first copy comes from the claim.
+     */
+    const storedIn = async (keys: StoredKey[]): Promise<Set<string>> => {
+      if (keys.length === 0) return new Set();
       const end = checkSeconds.startTimer();
+      const stamps = [...new Set(keys.map((k) => k.ts))].filter(Number.isFinite);
       const rs = await analytics.client.query({
-        query: `SELECT org_id, event_id FROM ${db}.event_ids WHERE org_id IN {orgs:Array(String)} AND event_id IN {ids:Array(String)}`,
-        query_params: { orgs: [...new Set(pairs.map((p) => p.org))], ids: pairs.map((p) => p.id) },
+        query: `SELECT org_id, event_id, event_type, toUnixTimestamp64Milli(timestamp) AS ts FROM ${db}.events
+          WHERE org_id IN {orgs:Array(String)} AND event_type IN {types:Array(String)}
+            AND timestamp IN (${stamps.map((t) => `fromUnixTimestamp64Milli(${Math.trunc(t)}, 'UTC')`).join(',') || 'NULL'})
+            AND event_id IN {ids:Array(String)}`,
+        query_params: { orgs: [...new Set(keys.map((k) => k.org))], types: [...new Set(keys.map((k) => k.type))], ids: [...new Set(keys.map((k) => k.id))] },
         format: 'JSONCompactEachRow',
       });
-      const rows = (await rs.json()) as Array<[string, string]>;
+      const found = new Set(((await rs.json()) as Array<[string, string, string, number | string]>).map(([o, e, t, ts]) => `${o}\u0000${e}\u0000${t}\u0000${Number(ts)}`));
       end();
-      return new Set(rows.map(([o, e]) => rowKey(o, e)));
+      return new Set(keys.filter((k) => found.has(`${k.org}\u0000${k.id}\u0000${k.type}\u0000${k.ts}`)).map((k) => rowKey(k.org, k.id)));
     };
 
     const insertSettings = serverMode
@@ -130,7 +146,7 @@ export const ingestionModule: KernelModule = {
         end();
         batchRows.observe(rows.length);
       },
-      alreadyStored: verifyInStore ? (rows) => storedIn(rows.map((r) => ({ org: r.org_id, id: r.event_id }))) : undefined,
+      alreadyStored: verifyInStore ? (rows) => storedIn(rows.map((r) => ({ org: r.org_id, id: r.event_id, type: r.event_type, ts: Date.parse(r.timestamp) }))) : undefined,
       onCommitted(rows) {
         const byOrg = new Map<string, StoredEvent[]>();
         for (const r of rows) {
@@ -153,7 +169,7 @@ export const ingestionModule: KernelModule = {
       nodeId,
       ttlSeconds: cfg.dedupTtlSeconds,
       staleMs: cfg.dedupStaleMs,
-      stored: async (orgId, ids) => new Set([...(await storedIn(ids.map((id) => ({ org: orgId, id }))))].map((k) => k.slice(k.indexOf('\u0000') + 1))),
+      stored: async (orgId, keys) => new Set([...(await storedIn(keys.map((k) => ({ org: orgId, ...k }))))].map((k) => k.slice(k.indexOf('\u0000') + 1))),
     });
     const pipeline = new Pipeline({ store, deduper, committer, quality, onQuarantineError: (err) => log.error({ err }, 'quarantine write failed') });
     const countingPipeline = {
@@ -173,14 +189,12 @@ export const ingestionModule: KernelModule = {
       });
       const n = Number(((await rs.json()) as Array<{ n: number | string }>)[0]?.n ?? 0);
       if (n > 0) {
-        for (const table of ['events', 'event_ids']) {
-          await analytics.client.command({
-            query: `ALTER TABLE ${db}.${table}${analytics.cluster ? ` ON CLUSTER ${analytics.cluster}` : ''} DELETE WHERE org_id = {org:String} AND user_id = {user:String}`,
-            query_params: { org: org.id, user: userId },
-            // the answer must mean "gone", on every replica
-            clickhouse_settings: { mutations_sync: '2' },
-          });
-        }
+        await analytics.client.command({
+          query: `ALTER TABLE ${db}.events${analytics.cluster ? ` ON CLUSTER ${analytics.cluster}` : ''} DELETE WHERE org_id = {org:String} AND user_id = {user:String}`,
+          query_params: { org: org.id, user: userId },
+          // the answer must mean "gone", on every replica
+          clickhouse_settings: { mutations_sync: '2' },
+        });
       }
       return n;
     };

@@ -123,7 +123,7 @@ export class Pipeline {
     let commitError: unknown = null;
     let accepted = 0;
     if (rows.length) {
-      const claims = await this.d.deduper.claim(org.id, rows.map((r) => r.event_id));
+      const claims = await this.d.deduper.claim(org.id, rows.map((r) => ({ id: r.event_id, type: r.event_type, ts: Date.parse(r.timestamp) })));
       const toCommit: EventRow[] = [];
       const commitIdx: number[] = [];
       claims.forEach((c, j) => {
@@ -154,7 +154,7 @@ export class Pipeline {
           });
         } catch (err) {
           commitError = err;
-          await this.d.deduper.markUncertain(org.id, toCommit.map((r) => r.event_id));
+          await this.d.deduper.markUncertain(org.id, toCommit.map((r) => ({ id: r.event_id, type: r.event_type, ts: Date.parse(r.timestamp) })));
           for (const i of commitIdx) results[i] = { event_id: results[i]?.event_id ?? (raws[i] as { event_id?: string }).event_id ?? null, status: 'retry', error: { code: 'commit_failed', message: 'the event store did not confirm the write; send the event again' } };
         }
         if (!commitError) this.d.quality.latency(org.id, Date.now() - receivedAt, accepted);
