@@ -3,9 +3,15 @@ import type { JsonSchema } from '../lib/plugins.ts';
 
 /**
  * The settings editor, rendered from the widget's declared options schema: strings,
- * enums (select), numbers, booleans and arrays of enum values (checkboxes). Anything the
- * form cannot render is left as it is.
+ * enums (select), numbers, booleans, arrays of enum values (checkboxes) and nested
+ * objects (fieldsets). Anything the form cannot render is left as it is.
  */
+
+/** `lowScore`, `error_rate_24h` → "Low score", "Error rate 24h": schemas often have no titles. */
+export function humanize(key: string): string {
+  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').trim().toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
 export function OptionsForm({ schema, value, onChange, legend = 'Widget options' }: {
   schema: JsonSchema | undefined;
   value: Record<string, unknown>;
@@ -27,11 +33,26 @@ export function OptionsForm({ schema, value, onChange, legend = 'Widget options'
 
 function OptionField({ name, schema, value, required, onChange }: { name: string; schema: JsonSchema; value: unknown; required: boolean; onChange(v: unknown): void }) {
   const id = useId();
-  const label = schema.title ?? name;
+  const label = schema.title ?? humanize(name);
   const help = schema.description ? <small id={`${id}-help`} className="muted">{schema.description}</small> : null;
   const describedBy = schema.description ? `${id}-help` : undefined;
   const choices = schema.oneOf?.map((o) => ({ value: o.const, label: o.title ?? String(o.const) }))
-    ?? schema.enum?.map((v, i) => ({ value: v, label: schema.enumNames?.[i] ?? String(v) }));
+    ?? schema.enum?.map((v, i) => ({ value: v, label: schema.enumNames?.[i] ?? humanize(String(v)) }));
+  const range = schema.minimum !== undefined && schema.maximum !== undefined ? ` (${schema.minimum}–${schema.maximum})` : '';
+
+  if (schema.type === 'object' && schema.properties) {
+    const obj = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+    return (
+      <fieldset className="field field--group">
+        <legend>{label}</legend>
+        {schema.description && <small className="muted">{schema.description}</small>}
+        {Object.entries(schema.properties).map(([k, p]) => (
+          <OptionField key={k} name={k} schema={p} value={obj[k]} required={schema.required?.includes(k) ?? false}
+            onChange={(v) => onChange({ ...obj, [k]: v })} />
+        ))}
+      </fieldset>
+    );
+  }
 
   if (schema.type === 'boolean') {
     return (
@@ -44,7 +65,7 @@ function OptionField({ name, schema, value, required, onChange }: { name: string
   }
   if (schema.type === 'array' && (schema.items?.enum || schema.items?.oneOf)) {
     const opts = schema.items.oneOf?.map((o) => ({ value: o.const, label: o.title ?? String(o.const) }))
-      ?? schema.items.enum!.map((v, i) => ({ value: v, label: schema.items!.enumNames?.[i] ?? String(v) }));
+      ?? schema.items.enum!.map((v, i) => ({ value: v, label: schema.items!.enumNames?.[i] ?? humanize(String(v)) }));
     const arr = Array.isArray(value) ? value : [];
     return (
       <fieldset className="field">
@@ -77,7 +98,7 @@ function OptionField({ name, schema, value, required, onChange }: { name: string
   if (schema.type === 'number' || schema.type === 'integer') {
     return (
       <div className="field">
-        <label htmlFor={id}>{label}</label>
+        <label htmlFor={id}>{label}{range && <span className="muted small">{range}</span>}</label>
         <input id={id} type="number" value={typeof value === 'number' ? value : ''} min={schema.minimum} max={schema.maximum}
           step={schema.type === 'integer' ? 1 : 'any'} required={required} aria-describedby={describedBy}
           onChange={(e) => onChange(e.target.value === '' ? undefined : Number(e.target.value))} />

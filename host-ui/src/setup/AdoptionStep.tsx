@@ -10,7 +10,7 @@ import { Link } from '../lib/router.tsx';
 import type { JsonSchema } from '../lib/plugins.ts';
 import type { RouteCatalogue } from '../lib/routes.ts';
 import { useSession } from '../lib/session.tsx';
-import { OptionsForm } from '../dashboard/OptionsForm.tsx';
+import { humanize, OptionsForm } from '../dashboard/OptionsForm.tsx';
 import { Loading, Missing, problem, useLoad } from './common.tsx';
 
 interface SettingsRoute { path: string; write: 'put' | 'patch' | 'post'; schema: JsonSchema; title: string }
@@ -25,7 +25,9 @@ export function settingsRoutes(routes: RouteCatalogue, prefix: string): Settings
       if (!write || !methods.includes('get')) return [];
       const schema = routes.bodySchema(write, path)!;
       const last = path.split('/').filter(Boolean).pop() ?? path;
-      return [{ path, write, schema, title: schema.title ?? last.replace(/[-_]/g, ' ').replace(/^\w/, (c) => c.toUpperCase()) }];
+      // "Settings" alone says nothing on a page of several forms: name the owner
+      const title = schema.title ?? (/^(settings|config)$/i.test(last) ? `Adoption ${last.toLowerCase()}` : humanize(last));
+      return [{ path, write, schema, title }];
     });
 }
 

@@ -36,7 +36,7 @@ export function curlSnippet(origin: string, token: string, event: object) {
   return `curl -sS -X POST ${origin}/api/v1/events \\
   -H 'Authorization: Bearer ${token}' \\
   -H 'Content-Type: application/json' \\
-  -d '${JSON.stringify(event)}'`;
+  -d '${JSON.stringify(event, null, 2)}'`;
 }
 
 export function clientSnippet(origin: string, userId: string) {
