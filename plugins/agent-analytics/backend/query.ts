@@ -62,6 +62,8 @@ export interface MetricsQuery {
   groupBy?: readonly Dimension[];
   /** a time series when given */
   granularity?: Granularity;
+  /** `raw` skips the rollups (benchmarks and checks compare the two); default `rollups` */
+  source?: 'rollups' | 'raw';
 }
 
 export type MetricsRow = Metrics & Partial<Record<Dimension, string>> & { bucket?: string };
@@ -91,7 +93,7 @@ export async function invocationMetrics(analytics: AnalyticsClient, q: MetricsQu
   const filterCols = FILTER_COLUMNS.filter((c) => q.filters[c] !== undefined);
   const needed = new Set<string>([...groupBy, ...filterCols, 'status']);
   const levels = usableLevels(
-    LEVELS.filter((l) => [...needed].every((d) => (l.dims as readonly string[]).includes(d))),
+    (q.source === 'raw' ? [] : LEVELS).filter((l) => [...needed].every((d) => (l.dims as readonly string[]).includes(d))),
     { granularity: q.granularity, tz: q.range.tz, from: q.range.from, to: q.range.to },
   );
   const segments = planSegments(q.range, levels);

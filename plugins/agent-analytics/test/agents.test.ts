@@ -88,6 +88,13 @@ describe('agent-analytics', () => {
     }
   });
 
+  it('answers the busiest agents’ series in one request', async () => {
+    const res = await b.client.get('/api/v1/agents/series', { ...range, granularity: 'day', top: 2 });
+    const counts = [...groupBy(inWindow, (e) => e.agent_name)].sort((x, y) => y[1].length - x[1].length);
+    expect(res.body.agents.map((a: any) => a.name)).toEqual(counts.slice(0, 2).map(([n]) => n));
+    for (const a of res.body.agents) expect(a.series.reduce((x: number, p: any) => x + p.invocations, 0)).toBe(counts.find(([n]) => n === a.name)![1].length);
+  });
+
   it('starts weeks on Monday', async () => {
     const res = await b.client.get('/api/v1/agents/planner/analytics', { from: '2026-02-25T00:00:00Z', to: '2026-03-10T00:00:00Z', granularity: 'week' });
     expect(res.body.series.map((s: any) => s.bucket)).toEqual(['2026-03-02T00:00:00.000Z']);

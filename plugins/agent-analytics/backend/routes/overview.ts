@@ -175,6 +175,41 @@ export function registerOverviewRoutes(env: PluginEnv) {
     },
   });
 
+  env.route<CommonQuery & { granularity: Granularity; top?: number }>({
+    method: 'GET',
+    path: '/series',
+    permission: PERMISSION,
+    summary: 'Per-bucket metrics of the busiest agents (the usage chart by agent)',
+    description: `The \`top\` agents by invocations in the range, each with its series (same fields and limits as \`/agents/{name}/analytics\`). ${QUANTILE_NOTE}`,
+    schema: {
+      querystring: querySchema({
+        granularity: { type: 'string', enum: ['minute', 'hour', 'day', 'week'], default: 'hour' },
+        top: { type: 'integer', minimum: 1, maximum: 50, default: 8 },
+      }),
+      response: {
+        200: objectOf({
+          granularity: { type: 'string' },
+          range: rangeSchema,
+          agents: arrayOf({ name: { type: 'string' }, series: arrayOf(metricsWith({ bucket: { type: 'string' } })) }),
+        }),
+      },
+    },
+    async handler(req, ctx) {
+      const granularity = req.query.granularity ?? 'hour';
+      const { range, filters } = parseCommon(req.query);
+      checkBuckets(range, granularity);
+      const rows = await invocationMetrics(ctx.analytics, { range, filters, granularity, groupBy: ['agent_name'] });
+      const byAgent = new Map<string, MetricsRow[]>();
+      for (const { agent_name, ...r } of rows) byAgent.set(agent_name!, [...(byAgent.get(agent_name!) ?? []), r]);
+      const total = (xs: MetricsRow[]) => xs.reduce((a, x) => a + x.invocations, 0);
+      const agents = [...byAgent]
+        .sort((a, b) => total(b[1]) - total(a[1]))
+        .slice(0, req.query.top ?? 8)
+        .map(([name, series]) => ({ name, series }));
+      return { granularity, range: rangeView(range), agents };
+    },
+  });
+
   env.route<CommonQuery, { name: string }>({
     method: 'GET',
     path: '/:name',

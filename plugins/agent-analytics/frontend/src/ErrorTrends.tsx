@@ -1,0 +1,54 @@
+import { defineWidget, formatters, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { LIVE } from './api.ts';
+
+interface Options { agent: string; granularity: 'minute' | 'hour' | 'day' | 'week' }
+interface Errors {
+  failures: number;
+  errors: Array<{ error_type: string; count: number; share: number; last_seen: string | null }>;
+  trend: Array<{ bucket: string; error_type: string; count: number }>;
+  recent: Array<{ invocation_id: string; timestamp: string; error_type: string; error_message: string; model_used: string }>;
+}
+
+/** Error categories over time and the latest failures; a click on one opens the failing invocation. */
+function ErrorTrends({ context, options }: WidgetProps<Options>) {
+  const fmt = formatters(context.locale, context.tz);
+  const q = useWidgetData<Errors>(`/${encodeURIComponent(options.agent ?? '')}/errors`, { granularity: options.granularity }, {
+    ...LIVE,
+    enabled: !!options.agent,
+    isEmpty: (d) => d.failures === 0,
+  });
+  if (!options.agent) return <p className="orrery-state orrery-state--empty">Pick an agent in this widget’s settings.</p>;
+  return (
+    <WidgetState query={q} emptyText={`No failures of ${options.agent} in this time range.`}>
+      {(d) => {
+        const types = [...new Set(d.trend.map((t) => t.error_type))];
+        return (
+          <div style={{ display: 'flex', flexDirection: 'column', height: '100%', gap: 8 }}>
+            <div style={{ flex: 1, minHeight: 120 }}>
+              <TimeSeriesChart
+                title={`${options.agent}: failures by error type`}
+                kind="bar"
+                series={types.map((t) => ({ name: t, points: d.trend.filter((x) => x.error_type === t).map((x) => ({ t: x.bucket, v: x.count })) }))}
+              />
+            </div>
+            <ul aria-label="Latest failures" style={{ listStyle: 'none', margin: 0, padding: 0, fontSize: '.85rem', maxHeight: 110, overflow: 'auto' }}>
+              {d.recent.slice(0, 8).map((r) => (
+                <li key={r.invocation_id}>
+                  <button
+                    type="button"
+                    className="orrery-link"
+                    onClick={() => context.drillDown({ source: 'error-trends', filters: { agent: options.agent, invocation_id: r.invocation_id } })}
+                  >
+                    <time dateTime={r.timestamp}>{fmt.dateTime(r.timestamp)}</time> · {r.error_type} · {r.model_used}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </div>
+        );
+      }}
+    </WidgetState>
+  );
+}
+
+export default defineWidget<Options>({ component: ErrorTrends, defaults: { agent: '', granularity: 'day' }, optionsVersion: 1 });
