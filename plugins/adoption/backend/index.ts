@@ -47,6 +47,13 @@ async function markDirty(events: StoredEvent[], ctx: TenantContext) {
   for (let i = 0; i < rows.length; i += 1000) await ctx.db.table('adoption_dirty').insert(rows.slice(i, i + 1000)).onConflict('user_id').merge(['marked_at']);
 }
 
+/** An event's time, whether it comes as an ISO instant or as ClickHouse's `YYYY-MM-DD hh:mm:ss.sss` (UTC). */
+function eventTime(t: unknown): Date {
+  const s = String(t);
+  const d = /[zZ]|[+-]\d\d:?\d\d$/.test(s) ? new Date(s) : new Date(`${s.replace(' ', 'T')}Z`);
+  return Number.isNaN(d.getTime()) ? new Date() : d;
+}
+
 /** Intervention events (shown / followed / dismissed) update the user's latest assignment of that intervention. */
 async function trackInterventions(events: StoredEvent[], ctx: TenantContext) {
   for (const e of events) {
@@ -58,7 +65,7 @@ async function trackInterventions(events: StoredEvent[], ctx: TenantContext) {
     }).first('id');
     if (!iv) continue;
     const a = await ctx.db.table('adoption_assignments').where({ user_id: e.user_id, intervention_id: iv.id }).orderBy('assigned_day', 'desc').first('id');
-    if (a) await ctx.db.table('adoption_assignments').where({ id: a.id }).whereNull(column).update({ [column]: new Date(`${String(e.timestamp).replace(' ', 'T')}Z`) });
+    if (a) await ctx.db.table('adoption_assignments').where({ id: a.id }).whereNull(column).update({ [column]: eventTime(e.timestamp) });
   }
 }
 
