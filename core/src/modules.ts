@@ -2,6 +2,7 @@ import type { KernelModule } from './types.ts';
 import { tenancyModule } from './tenancy/routes.ts';
 import { authModule } from './auth/routes.ts';
 import { identityModule } from './identity/index.ts';
+import { ingestionModule } from './ingestion/index.ts';
 import { pluginsModule } from './plugins/routes.ts';
 import { opsModule } from './ops/routes.ts';
 import { notificationsModule } from './notifications/routes.ts';
@@ -12,6 +13,7 @@ export const kernelModules: KernelModule[] = [
   notificationsModule,
   authModule,
   identityModule,
+  ingestionModule,
   pluginsModule,
   opsModule,
 ];
