@@ -121,33 +121,54 @@ async function evaluateFlags(ctx: TenantContext, s: AdoptionSettings, dir: Direc
     for (const r of rows) open.set(r.user_id, r);
   }
   const raised: Array<{ flagId: string; e: Evaluated }> = [];
+  const toRaise: Array<{ id: string; e: Evaluated }> = [];
+  const toUpdate: Array<{ id: string; e: Evaluated }> = [];
+  const toResolve: Array<{ id: string; e: Evaluated }> = [];
   for (const e of evaluated) {
     const current = open.get(e.user_id);
-    const names = e.signals.map((x) => x.trigger);
-    if (e.signals.length && !current) {
-      const id = globalThis.crypto.randomUUID();
-      // the partial unique index keeps a racing run from opening a second flag
-      const inserted = await ctx.db
-        .table('adoption_flags')
-        .insert({ id, user_id: e.user_id, status: 'open', raised_day: opts.day, triggers: JSON.stringify(names), signals: JSON.stringify(e.signals), departments: JSON.stringify(e.departments) })
-        .then(() => true)
-        .catch((err: { code?: string }) => {
-          if (err.code === '23505') return false;
-          throw err;
-        });
-      if (inserted) {
-        raised.push({ flagId: id, e });
-        result.raised++;
-      }
-    } else if (e.signals.length && current) {
-      await ctx.db.table('adoption_flags').where({ id: current.id }).update({ latest_triggers: JSON.stringify(names), latest_signals: JSON.stringify(e.signals), updated_at: new Date() });
-      result.updated++;
-    } else if (!e.signals.length && current) {
-      await ctx.db.table('adoption_flags').where({ id: current.id }).update({ status: 'resolved', resolved_day: opts.day, resolved_at: new Date(), updated_at: new Date() });
-      result.resolved++;
-      await ctx.bus.publish('flags', { kind: 'resolved', flag_id: current.id, user_id: e.user_id, day: opts.day });
-    }
+    if (e.signals.length && !current) toRaise.push({ id: globalThis.crypto.randomUUID(), e });
+    else if (e.signals.length && current) toUpdate.push({ id: current.id, e });
+    else if (!e.signals.length && current) toResolve.push({ id: current.id, e });
   }
+  // batched writes: a large org raises or updates thousands of flags in one run
+  for (let i = 0; i < toRaise.length; i += 500) {
+    const batch = toRaise.slice(i, i + 500);
+    // DO NOTHING (no target) also covers the partial unique index: a racing run's open flag wins
+    const ins = (await ctx.db
+      .table('adoption_flags')
+      .insert(
+        batch.map(({ id, e }) => ({
+          id,
+          user_id: e.user_id,
+          status: 'open',
+          raised_day: opts.day,
+          triggers: JSON.stringify(e.signals.map((x) => x.trigger)),
+          signals: JSON.stringify(e.signals),
+          departments: JSON.stringify(e.departments),
+        })),
+      )
+      .onConflict()
+      .ignore()
+      .returning('id')) as Array<{ id: string }>;
+    const ok = new Set(ins.map((r) => r.id));
+    for (const r of batch) if (ok.has(r.id)) raised.push({ flagId: r.id, e: r.e });
+  }
+  result.raised = raised.length;
+  for (let i = 0; i < toUpdate.length; i += 500) {
+    const batch = toUpdate.slice(i, i + 500);
+    await ctx.db.knex.raw(
+      `UPDATE ??.adoption_flags AS f SET latest_triggers = v.t::jsonb, latest_signals = v.s::jsonb, updated_at = now()
+         FROM (VALUES ${batch.map(() => '(?, ?, ?)').join(', ')}) AS v(id, t, s) WHERE f.id = v.id::uuid`,
+      [ctx.db.schema, ...batch.flatMap(({ id, e }) => [id, JSON.stringify(e.signals.map((x) => x.trigger)), JSON.stringify(e.signals)])],
+    );
+  }
+  result.updated = toUpdate.length;
+  for (let i = 0; i < toResolve.length; i += 500) {
+    const batch = toResolve.slice(i, i + 500);
+    await ctx.db.table('adoption_flags').whereIn('id', batch.map((r) => r.id)).where({ status: 'open' }).update({ status: 'resolved', resolved_day: opts.day, resolved_at: new Date(), updated_at: new Date() });
+    for (const { id, e } of batch) await ctx.bus.publish('flags', { kind: 'resolved', flag_id: id, user_id: e.user_id, day: opts.day });
+  }
+  result.resolved = toResolve.length;
   if (!raised.length) return;
   const interventions = (await ctx.db.table('adoption_interventions').where({ enabled: true }).orderBy('position').select('id', 'title', 'url', 'kind', 'triggers')) as Array<{
     id: string;
@@ -156,15 +177,19 @@ async function evaluateFlags(ctx: TenantContext, s: AdoptionSettings, dir: Direc
     kind: string;
     triggers: string[];
   }>;
+  const paths = new Map<string, typeof interventions>();
+  const assignments: Array<Record<string, unknown>> = [];
+  for (const { flagId, e } of raised) {
+    const names = new Set<string>(e.signals.map((x) => x.trigger));
+    const path = interventions.filter((i) => i.triggers.some((t) => names.has(t)));
+    paths.set(flagId, path);
+    for (const i of path) assignments.push({ id: globalThis.crypto.randomUUID(), flag_id: flagId, user_id: e.user_id, intervention_id: i.id, assigned_day: opts.day });
+  }
+  for (let i = 0; i < assignments.length; i += 500)
+    await ctx.db.table('adoption_assignments').insert(assignments.slice(i, i + 500)).onConflict(['flag_id', 'intervention_id']).ignore();
   for (const { flagId, e } of raised) {
     const names = new Set(e.signals.map((x) => x.trigger));
-    const path = interventions.filter((i) => i.triggers.some((t) => names.has(t as never)));
-    if (path.length)
-      await ctx.db
-        .table('adoption_assignments')
-        .insert(path.map((i) => ({ id: globalThis.crypto.randomUUID(), flag_id: flagId, user_id: e.user_id, intervention_id: i.id, assigned_day: opts.day })))
-        .onConflict(['flag_id', 'intervention_id'])
-        .ignore();
+    const path = paths.get(flagId)!;
     const flag = { kind: 'raised', flag_id: flagId, user_id: e.user_id, day: opts.day, score: e.score, triggers: [...names], signals: e.signals };
     await ctx.bus.publish('flags', flag);
     for (const d of e.departments) await ctx.bus.publish('flags', flag, { kind: 'department', id: d });
