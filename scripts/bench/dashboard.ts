@@ -1,0 +1,267 @@
+/**
+ * The Admin's default dashboard on the demo month, loaded in headless Chromium: time
+ * until every widget shows its data, JavaScript transferred, and the server time of each
+ * widget data request. Baseline in the same run: the same page with zero widgets (shell,
+ * manifest, layout — everything but the widgets), so the ratio is what the widgets cost.
+ *
+ *   npx tsx scripts/bench/dashboard.ts [runs=3]
+ *
+ * Starts its own platform on the embedded defaults in a temp folder (first start loads
+ * the demo month), builds the portal first if its sources changed, and cleans up after
+ * itself. Goals from the portal issue: under 1 s to data, every data request under
+ * 100 ms of server time.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const root = join(import.meta.dirname, '..', '..');
+const runs = Math.max(1, Number(process.argv[2] ?? 3));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PASSWORD = 'Bench-dashboard-2026!';
+const EMAIL = 'admin@demo.local';
+const WIDGET_GOAL = 8;
+/** the whole run is bounded: a hung start or page must not hang CI */
+const LIMIT_MS = 15 * 60_000;
+
+/** Requests the portal itself makes; every other /api/v1 call on the dashboard is a widget's. */
+const HOST_PATHS = [/^\/api\/v1\/me$/, /^\/api\/v1\/plugins$/, /^\/api\/v1\/dashboards\//, /^\/api\/v1\/auth\//, /^\/api\/v1\/notifications/, /^\/api\/docs/];
+
+let server: ChildProcess | null = null;
+let browser: Browser | null = null;
+const dataDir = mkdtempSync(join(tmpdir(), 'orrery-bench-dashboard-'));
+
+async function cleanup() {
+  await browser?.close().catch(() => undefined);
+  browser = null;
+  if (server && server.exitCode === null) {
+    const done = new Promise((r) => server!.once('exit', r));
+    server.kill('SIGTERM');
+    await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
+    if (server.exitCode === null) server.kill('SIGKILL');
+  }
+  server = null;
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+const watchdog = setTimeout(() => {
+  console.error(`dashboard bench: gave up after ${LIMIT_MS / 60_000} min`);
+  void cleanup().finally(() => process.exit(2));
+}, LIMIT_MS);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanup().finally(() => process.exit(130)));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN;
+};
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
+
+interface RunResult {
+  toDataMs: number;
+  widgets: number;
+  errors: string[];
+  jsBytes: number;
+  jsBytesDecoded: number;
+  allBytes: number;
+  requests: Array<{ path: string; status: number; serverMs: number; source: 'server-timing' | 'ttfb' }>;
+  /** server time of GET /api/v1/me: an authenticated kernel route, the baseline for data requests */
+  meMs: number[];
+}
+
+/** Server time of one response: the Server-Timing header's total when the server sends one, else TTFB. */
+function serverTime(headers: Record<string, string>, timing: { requestStart: number; responseStart: number }) {
+  const st = headers['server-timing'];
+  if (st) {
+    const durs = [...st.matchAll(/dur=([\d.]+)/g)].map((m) => Number(m[1]));
+    const total = /(?:^|,)\s*total;[^,]*dur=([\d.]+)/.exec(st);
+    if (durs.length) return { serverMs: total ? Number(total[1]) : Math.max(...durs), source: 'server-timing' as const };
+  }
+  return { serverMs: timing.responseStart - timing.requestStart, source: 'ttfb' as const };
+}
+
+async function loadOnce(b: Browser, url: string, session: string, userId: string, expectWidgets: number): Promise<RunResult> {
+  // a fresh context is a cold browser cache: what a first visit costs
+  const context = await b.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
+  await context.addInitScript(([s, uid]) => {
+    localStorage.setItem('orrery.session', s);
+    // the first-run tour and the setup banner are not part of what is measured
+    localStorage.setItem(`orrery.tour.${uid}`, '{"how":"dismissed"}');
+  }, [session, userId] as const);
+  const page: Page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  const types = new Map<string, string>();
+  let jsBytes = 0;
+  let jsBytesDecoded = 0;
+  let allBytes = 0;
+  const decoded = new Map<string, number>();
+  cdp.on('Network.responseReceived', (e: { requestId: string; type: string }) => types.set(e.requestId, e.type));
+  cdp.on('Network.dataReceived', (e: { requestId: string; dataLength: number }) => decoded.set(e.requestId, (decoded.get(e.requestId) ?? 0) + e.dataLength));
+  cdp.on('Network.loadingFinished', (e: { requestId: string; encodedDataLength: number }) => {
+    allBytes += e.encodedDataLength;
+    if (types.get(e.requestId) === 'Script') {
+      jsBytes += e.encodedDataLength;
+      jsBytesDecoded += decoded.get(e.requestId) ?? 0;
+    }
+  });
+  const requests: RunResult['requests'] = [];
+  const meMs: number[] = [];
+  const pending: Promise<void>[] = [];
+  page.on('response', (res) => {
+    const u = new URL(res.url());
+    if (u.pathname === '/api/v1/me') {
+      pending.push(res.finished().then(async () => { meMs.push(serverTime(await res.allHeaders(), res.request().timing()).serverMs); }, () => undefined));
+    }
+    if (!u.pathname.startsWith('/api/v1/') || HOST_PATHS.some((r) => r.test(u.pathname))) return;
+    pending.push((async () => {
+      await res.finished().catch(() => undefined);
+      const t = res.request().timing();
+      requests.push({ path: u.pathname + (u.search ? '?…' : ''), status: res.status(), ...serverTime(await res.allHeaders(), t) });
+    })());
+  });
+
+  await page.goto(`${url}/`);
+  let toDataMs: number;
+  if (expectWidgets === 0) {
+    await page.getByText('Your dashboard is empty').waitFor({ timeout: 60_000 });
+    toDataMs = await page.evaluate(() => performance.now());
+  } else {
+    // every cell present, none still loading its code or its data; measured in the page
+    // (performance.now() counts from the navigation's start) on the frame it became true
+    const handle = await page.waitForFunction((n) => {
+      const cells = [...document.querySelectorAll('section.cell')];
+      if (cells.length < n) return false;
+      const done = cells.every((c) => {
+        const body = c.querySelector('.cell__body');
+        return body && !body.querySelector('.orrery-state--loading') && body.textContent!.trim().length + body.querySelectorAll('svg, canvas, table').length > 0;
+      });
+      return done ? performance.now() : false;
+    }, expectWidgets, { polling: 'raf', timeout: 60_000 });
+    toDataMs = (await handle.jsonValue()) as number;
+  }
+  const errors = await page.$$eval('section.cell', (cells) => cells
+    .filter((c) => c.querySelector('.orrery-state--error'))
+    .map((c) => `${c.getAttribute('aria-label')}: ${c.querySelector('.orrery-state--error')!.textContent!.trim().slice(0, 120)}`));
+  const widgets = await page.locator('section.cell').count();
+  await page.waitForLoadState('networkidle').catch(() => undefined);
+  await Promise.all(pending);
+  await context.close();
+  return { toDataMs, widgets, errors, jsBytes, jsBytesDecoded, allBytes, requests, meMs };
+}
+
+async function main() {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium); set CHROMIUM_PATH to use another`);
+  const built = spawnSync(process.execPath, [join(root, 'scripts', 'build-ui.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (built.status !== 0) throw new Error('the portal build failed');
+
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let log = '';
+  const t0 = performance.now();
+  server = spawn(process.execPath, ['--import', 'tsx', 'core/src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORRERY_DATA_DIR: dataDir, ORRERY_ADMIN_PASSWORD: PASSWORD, ORRERY_ADMIN_EMAIL: EMAIL, ORRERY_ORG: 'demo', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server.stdout!.on('data', (d) => (log = (log + d).slice(-8000)));
+  server.stderr!.on('data', (d) => (log = (log + d).slice(-8000)));
+  console.log('starting the platform with the demo month (first start)…');
+  for (;;) {
+    if (server.exitCode !== null) throw new Error(`the platform exited (${server.exitCode}):\n${log}`);
+    const r = await fetch(`${url}/ready`).catch(() => null);
+    if (r?.ok) break;
+    if (performance.now() - t0 > 600_000) throw new Error(`not ready after 10 min:\n${log}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  console.log(`ready in ${ms(performance.now() - t0)}`);
+
+  const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: EMAIL, password: PASSWORD }) });
+  if (!login.ok) throw new Error(`login: ${login.status} ${await login.text()}`);
+  const pair = (await login.json()) as { access_token: string; refresh_token: string; expires_in: number };
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const r = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${pair.access_token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+    const text = await r.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  const me = await call<{ user: { id: string }; role: string }>('GET', '/api/v1/me');
+  const { plugins } = await call<{ plugins: Array<{ id: string; enabled?: boolean; remote: unknown; widgets: Array<{ id: string; roles?: string[] }> }> }>('GET', '/api/v1/plugins');
+  const catalogue = plugins.filter((p) => p.enabled !== false && p.remote).flatMap((p) => p.widgets.filter((w) => !w.roles?.length || w.roles.includes(me.role)).map((w) => `${p.id}/${w.id}`));
+
+  // the Admin default: the saved role default if there is one, else the portal's suggestion
+  await call('DELETE', '/api/v1/dashboards/mine');
+  const mine = await call<{ doc: { items: Array<{ ref: string }> } | null; source: string }>('GET', '/api/v1/dashboards/mine');
+  const expect = mine.doc ? mine.doc.items.filter((i) => catalogue.includes(i.ref)).length : Math.min(8, catalogue.length);
+  console.log(`catalogue for ${me.role}: ${catalogue.length} widgets from ${new Set(catalogue.map((r) => r.split('/')[0])).size} plugins; dashboard (${mine.doc ? mine.source + ' default' : 'suggested layout'}): ${expect} widgets`);
+  if (expect < WIDGET_GOAL) console.log(`NOTE: the default dashboard has ${expect} widgets, fewer than the ${WIDGET_GOAL} the benchmark asks for: only ${catalogue.length} widgets exist in the catalogue now.`);
+
+  const session = JSON.stringify({ access_token: pair.access_token, refresh_token: pair.refresh_token, expires_at: Date.now() + pair.expires_in * 1000 });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+
+  // one warm-up load: the server's first queries and the remotes' first build of caches
+  // are a start-up cost, not the dashboard's
+  await loadOnce(browser, url, session, me.user.id, expect);
+  const full: RunResult[] = [];
+  for (let i = 0; i < runs; i++) full.push(await loadOnce(browser, url, session, me.user.id, expect));
+
+  // baseline: the same page, same user, zero widgets
+  await call('PUT', '/api/v1/dashboards/mine', { doc: { version: 1, items: [] } });
+  const base: RunResult[] = [];
+  for (let i = 0; i < runs; i++) base.push(await loadOnce(browser, url, session, me.user.id, 0));
+  await call('DELETE', '/api/v1/dashboards/mine');
+
+  const last = full[full.length - 1]!;
+  const toData = median(full.map((r) => r.toDataMs));
+  const baseMs = median(base.map((r) => r.toDataMs));
+  console.log('');
+  console.log(`Admin default dashboard, ${last.widgets} widgets, ${runs} cold-cache loads (median):`);
+  console.log(`  time until every widget shows data   ${ms(toData)}   (runs: ${full.map((r) => ms(r.toDataMs)).join(', ')}; goal < 1000 ms)`);
+  console.log(`  baseline: same page, zero widgets     ${ms(baseMs)}   ratio ${(toData / baseMs).toFixed(2)}×`);
+  console.log(`  JavaScript transferred               ${kb(median(full.map((r) => r.jsBytes)))} (${kb(median(full.map((r) => r.jsBytesDecoded)))} decoded); baseline ${kb(median(base.map((r) => r.jsBytes)))}; ratio ${(median(full.map((r) => r.jsBytes)) / median(base.map((r) => r.jsBytes))).toFixed(2)}×`);
+  console.log(`  all bytes transferred                ${kb(median(full.map((r) => r.allBytes)))}; baseline ${kb(median(base.map((r) => r.allBytes)))}`);
+  if (last.errors.length) console.log(`  widgets showing an error: ${last.errors.join(' | ')}`);
+
+  // per data request: median over the runs of its server time
+  const byPath = new Map<string, { status: number; times: number[]; source: string }>();
+  for (const r of full) for (const q of r.requests) {
+    const e = byPath.get(q.path) ?? { status: q.status, times: [], source: q.source };
+    e.times.push(q.serverMs);
+    byPath.set(q.path, e);
+  }
+  const baseReq = median([...full, ...base].flatMap((r) => r.meMs));
+  const source = [...byPath.values()].some((e) => e.source === 'server-timing') ? 'Server-Timing header' : 'time to first byte (no Server-Timing header)';
+  console.log(`  widget data requests (server time = ${source}; median of ${runs}):`);
+  const rows = [...byPath.entries()].sort((a, b) => median(b[1].times) - median(a[1].times));
+  for (const [path, e] of rows) {
+    const m = median(e.times);
+    console.log(`    ${m >= 100 ? '!' : ' '} ${m.toFixed(1).padStart(7)} ms  ${String(e.status).padEnd(4)} ${path}`);
+  }
+  const all = rows.map(([, e]) => median(e.times));
+  if (all.length) console.log(`    slowest ${Math.max(...all).toFixed(1)} ms, median ${median(all).toFixed(1)} ms; ${all.filter((x) => x >= 100).length} of ${all.length} over 100 ms${Number.isFinite(baseReq) ? `; baseline GET /api/v1/me ${baseReq.toFixed(1)} ms (slowest/baseline ${(Math.max(...all) / baseReq).toFixed(1)}×)` : ''}`);
+  else console.log('    none: no widget on this dashboard asked the server for data');
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`dashboard bench failed: ${(e as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  clearTimeout(watchdog);
+  await cleanup();
+}
