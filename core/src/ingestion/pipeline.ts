@@ -8,7 +8,7 @@ import type { Org, StoredEvent } from '@orrery/plugin-sdk';
 import { CURRENT_SCHEMA_VERSION } from './schema/catalog.ts';
 import { checkEvent, jsonDepth, MAX_PAYLOAD_DEPTH, type Problem } from './validate.ts';
 import { applyCost } from './cost.ts';
-import { applyPrivacy } from './privacy.ts';
+import { applyPrivacy, type PrivacySettings } from './privacy.ts';
 import { isSuspicious, type QualityTracker } from './quality.ts';
 import { rowKey, type GroupCommitter } from './commit.ts';
 import type { Deduper } from './dedup.ts';
@@ -36,6 +36,17 @@ export interface IngestOptions {
 }
 
 export class CommitFailedError extends Error {}
+
+/** The org's privacy settings apply to quarantined copies too: PII must not wait there unmasked. */
+function privateCopy(raw: unknown, privacy: PrivacySettings): unknown {
+  if (privacy.payloads === 'store' || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const copy: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  for (const f of ['input_payload', 'output_payload'] as const) {
+    if (copy[f] !== undefined && typeof copy[f] !== 'string') copy[f] = JSON.stringify(copy[f]);
+  }
+  applyPrivacy(copy, privacy);
+  return copy;
+}
 
 /**
  * What the quarantine keeps of an invalid event: everything, except values
@@ -117,7 +128,7 @@ export class Pipeline {
     }
 
     const quarantineWrite = quarantined.length && !opts.noQuarantine
-      ? this.d.store.quarantine(org, quarantined.map((q) => ({ event_id: q.eventId, event_type: q.eventType, source: opts.source, schema_version: q.version, payload: quarantinable(q.raw), errors: q.errors })))
+      ? this.d.store.quarantine(org, quarantined.map((q) => ({ event_id: q.eventId, event_type: q.eventType, source: opts.source, schema_version: q.version, payload: privateCopy(quarantinable(q.raw), settings.privacy), errors: q.errors })))
       : Promise.resolve([] as string[]);
 
     let commitError: unknown = null;

@@ -205,6 +205,10 @@ describe('org settings', () => {
     expect(row!.input_payload).toBe('{"prompt":"email [REDACTED:email], card [REDACTED:card]"}');
     expect(row!.output_payload).toBe('key [REDACTED:api_key]');
     expect(row!.fixes).toEqual(expect.arrayContaining(['input_payload:pii_masked', 'output_payload:pii_masked']));
+    // a quarantined copy is masked as well
+    const bad = await post('/api/v1/events', invocation({ status: 'nope', input_payload: 'call me at +1 415 555 0100' }));
+    const q = await be.client.get(`/api/v1/events/quarantine/${bad.json().error.details.quarantine_id}`);
+    expect(q.body.payload.input_payload).toBe('call me at [REDACTED:phone]');
     await be.client.put('/api/v1/ingestion/privacy', { payloads: 'drop' });
     const ev2 = invocation({ input_payload: 'secret stuff' });
     await post('/api/v1/events', ev2);
