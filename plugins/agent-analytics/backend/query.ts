@@ -14,7 +14,7 @@ import {
   type Granularity,
   type TimeRange,
 } from '@orrery/plugin-sdk';
-import { LEVELS, QUANTILES, RAW_STATES, type Dimension, type Level } from './rollups.ts';
+import { AGENT_INDEX_TABLE, LEVELS, QUANTILES, RAW_STATES, type Dimension, type Level } from './rollups.ts';
 
 /** Filters every route takes (API: `department_id`, `user_id`, `model`, `version`, `prompt_version`, `status`). */
 export interface Filters {
@@ -92,10 +92,10 @@ export async function invocationMetrics(analytics: AnalyticsClient, q: MetricsQu
   const groupBy = [...(q.groupBy ?? [])];
   const filterCols = FILTER_COLUMNS.filter((c) => q.filters[c] !== undefined);
   const needed = new Set<string>([...groupBy, ...filterCols, 'status']);
-  const levels = usableLevels(
-    (q.source === 'raw' ? [] : LEVELS).filter((l) => [...needed].every((d) => (l.dims as readonly string[]).includes(d))),
-    { granularity: q.granularity, tz: q.range.tz, from: q.range.from, to: q.range.to },
-  );
+  const holding = (q.source === 'raw' ? [] : LEVELS).filter((l) => [...needed].every((d) => (l.dims as readonly string[]).includes(d)));
+  // per bucket width, the table with the fewest dimensions that still answers: fewest rows to merge
+  const narrowest = holding.filter((l) => !holding.some((o) => o.stepMs === l.stepMs && o.dims.length < l.dims.length));
+  const levels = usableLevels(narrowest, { granularity: q.granularity, tz: q.range.tz, from: q.range.from, to: q.range.to });
   const segments = planSegments(q.range, levels);
 
   const params: Record<string, unknown> = { tz: q.range.tz };
@@ -204,7 +204,7 @@ export function previousPeriod(range: TimeRange): TimeRange {
 /** Whether an agent has ever been seen in the org: the day rollup holds every invocation. */
 export async function agentExists(analytics: AnalyticsClient, agent: string): Promise<boolean> {
   const rows = await analytics.query(
-    `SELECT 1 AS ok FROM {db}.${LEVELS[0]!.table} WHERE org_id = {org_id:String} AND agent_name = {agent:String} LIMIT 1`,
+    `SELECT 1 AS ok FROM {db}.${AGENT_INDEX_TABLE} WHERE org_id = {org_id:String} AND agent_name = {agent:String} LIMIT 1`,
     { agent },
   );
   return rows.length > 0;
