@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError, type Caller, type Role } from '@orrery/plugin-sdk';
 import type { TokenService } from './tokens.ts';
-import { sha256 } from './tokens.ts';
+import { sha256, type AccessClaims } from './tokens.ts';
 import type { CallerDirectory } from './callers.ts';
 
 /**
@@ -70,6 +70,7 @@ export function installAuthentication(
 ) {
   const tokenCache = new Map<string, { at: number; row: Awaited<ReturnType<TokenService['findApiToken']>> }>();
   const cacheMs = deps.tokenCacheMs ?? 5000;
+  const jwtCache = new Map<string, { claims: AccessClaims; exp: number }>();
   app.decorateRequest('auth', null);
   app.decorateRequest('sessionId', null);
 
@@ -129,7 +130,17 @@ export function installAuthentication(
       orgId = hit.row.org_id;
       userId = hit.row.user_id;
     } else {
-      const claims = await deps.tokens.verifyAccess(token);
+      // a verified token is remembered until it expires: a dashboard sends the same one many times a minute
+      let claims: AccessClaims | null;
+      const seen = jwtCache.get(token);
+      if (seen && seen.exp > Date.now()) claims = seen.claims;
+      else {
+        claims = await deps.tokens.verifyAccess(token);
+        if (claims) {
+          if (jwtCache.size >= 10_000) jwtCache.delete(jwtCache.keys().next().value!);
+          jwtCache.set(token, { claims, exp: Math.min(Date.now() + 60_000, (claims.exp ?? 0) * 1000) });
+        }
+      }
       if (!claims) throw unauthorized('access token is invalid or expired');
       if (claims.sid && (await deps.tokens.isSessionRevoked(claims.sid))) throw unauthorized('this session was ended; log in again');
       via = 'access_token';
@@ -157,6 +168,8 @@ export function installAuthentication(
     },
     forgetAllTokens() {
       tokenCache.clear();
+      // called on every node when kernel.auth.changed arrives: session revocations too
+      deps.tokens.forgetSessions();
     },
   };
 }

@@ -80,6 +80,7 @@ export function sessionRoutes(app: FastifyInstance, s: Internals) {
       const row = await s.knex.withSchema('public').table('refresh_tokens').where({ family_id: req.params.id, org_id: org.id, user_id: caller.userId }).first('family_id');
       if (!row) throw new HttpError(404, 'not_found', `no session ${req.params.id}`);
       await s.tokens.revokeSession(row.family_id);
+      s.invalidateAuth(org.id, caller.userId); // other nodes drop their cached "not revoked"
       await s.audit(org, caller, { action: 'session.revoke', target: row.family_id, ip: req.ip });
       reply.status(204);
     },
@@ -121,6 +122,7 @@ export function sessionRoutes(app: FastifyInstance, s: Internals) {
       const m = await mustFindMember(s, org, req.params.userId);
       const fams = await s.knex.withSchema('public').table('refresh_tokens').where({ org_id: org.id, user_id: m.user_id }).whereNull('revoked_at').distinct('family_id');
       for (const f of fams) await s.tokens.revokeSession(f.family_id);
+      s.invalidateAuth(org.id, m.user_id);
       await s.audit(org, caller, { action: 'session.revoke_all', target: m.user_id, after: { sessions: fams.length }, ip: req.ip });
       return { revoked: fams.length };
     },
@@ -140,8 +142,11 @@ export function sessionRoutes(app: FastifyInstance, s: Internals) {
       },
     },
     async (req, reply) => {
-      const row = await s.knex.withSchema('public').table('refresh_tokens').where({ token_hash: sha256(req.body.refresh_token) }).first('family_id');
-      if (row) await s.tokens.revokeSession(row.family_id);
+      const row = await s.knex.withSchema('public').table('refresh_tokens').where({ token_hash: sha256(req.body.refresh_token) }).first('family_id', 'org_id', 'user_id');
+      if (row) {
+        await s.tokens.revokeSession(row.family_id);
+        s.invalidateAuth(row.org_id, row.user_id);
+      }
       reply.status(204);
     },
   );
@@ -175,6 +180,7 @@ export function sessionRoutes(app: FastifyInstance, s: Internals) {
       // a changed password is usually a suspected leak: end every other session, in every org
       const fams = await s.knex.withSchema('public').table('refresh_tokens').where({ user_id: caller.userId }).whereNull('revoked_at').distinct('family_id');
       for (const f of fams) if (f.family_id !== req.sessionId) await s.tokens.revokeSession(f.family_id);
+      s.invalidateAuth();
       await s.audit(org, caller, { action: 'password.change', target: caller.userId, ip: req.ip });
       reply.status(204);
     },

@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+// @ts-expect-error oidc-provider ships no type declarations
 import Provider from 'oidc-provider';
 import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
 
@@ -113,7 +114,7 @@ describe('single sign-on with OpenID Connect', () => {
       const form = /<form[^>]*action="([^"]+)"[^>]*method="post"|<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(html);
       if (!form) throw new Error(`unexpected provider page (${res.status}): ${html.slice(0, 300)}`);
       const action = new URL(form[1] ?? form[2]!, issuer).href;
-      const body = html.includes('name="login"') ? { prompt: 'login', login: account, password: 'any' } : { prompt: 'consent' };
+      const body: Record<string, string> = html.includes('name="login"') ? { prompt: 'login', login: account, password: 'any' } : { prompt: 'consent' };
       res = await go(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });
     }
     throw new Error('the provider never answered with a callback');
