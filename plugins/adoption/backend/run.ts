@@ -78,7 +78,8 @@ export async function scoreDay(ctx: TenantContext, opts: RunOptions): Promise<Ru
       workflow: x.c.workflow,
       percentile: first ? p[first]!.percentile : null,
       departments: JSON.stringify(x.departments),
-      features: JSON.stringify({ ...x.f, score_7_days_ago: x.scoreBefore, percentiles: p }),
+      // what the score was computed from, for drill-down; the departments and percentiles have their own columns
+      features: JSON.stringify({ now: x.f.now, before: x.f.before, commands: x.f.commands, score_7_days_ago: x.scoreBefore, percentiles: p }),
       computed_at: new Date(),
     };
   });
@@ -271,11 +272,19 @@ async function recordExpertise(ctx: TenantContext, s: AdoptionSettings, opts: Ru
       .count({ n: '*' })) as Array<{ user_id: string; n: string | number }>;
     for (const r of rows) streak.set(r.user_id, Number(r.n));
   }
-  for (const c of candidates) {
-    const reasons = expertiseReasons(c.f, streak.get(c.user_id) ?? 0, s);
-    if (!reasons.length) continue;
-    const ins = await ctx.db.table('adoption_expertise').insert({ user_id: c.user_id, day: opts.day, reasons: JSON.stringify(reasons) }).onConflict('user_id').ignore().returning('user_id');
-    if (!ins.length) continue;
+  const moves = candidates.map((c) => ({ c, reasons: expertiseReasons(c.f, streak.get(c.user_id) ?? 0, s) })).filter((m) => m.reasons.length);
+  const recorded = new Set<string>();
+  for (let i = 0; i < moves.length; i += 500) {
+    const ins = (await ctx.db
+      .table('adoption_expertise')
+      .insert(moves.slice(i, i + 500).map((m) => ({ user_id: m.c.user_id, day: opts.day, reasons: JSON.stringify(m.reasons) })))
+      .onConflict('user_id')
+      .ignore()
+      .returning('user_id')) as Array<{ user_id: string }>;
+    for (const r of ins) recorded.add(r.user_id);
+  }
+  for (const { c, reasons } of moves) {
+    if (!recorded.has(c.user_id)) continue;
     result.experts++;
     await ctx.bus.publish('expertise', { user_id: c.user_id, day: opts.day, reasons });
     if (opts.notify)
