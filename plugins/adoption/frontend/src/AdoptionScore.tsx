@@ -1,0 +1,40 @@
+import { defineWidget, Gauge, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { dayRange } from './days.ts';
+
+interface Answer {
+  history: Array<{ day: string; score: number; frequency: number; diversity: number; success: number; workflow: number; percentile: number | null }>;
+  peers: Array<{ name: string | null; series: Array<{ day: string; score?: number; suppressed?: boolean }> }>;
+}
+
+/** The signed-in user's score (latest day), its four parts, and the department's mean over time. */
+function AdoptionScore({ context }: WidgetProps) {
+  const q = useWidgetData<Answer>('/users/me', dayRange(context.timeRange), { withContext: false, live: ['scores'], isEmpty: (d) => !d.history.length });
+  return (
+    <WidgetState query={q} emptyText="No score yet: it is computed from your activity every few minutes.">
+      {(d) => {
+        const last = d.history[d.history.length - 1]!;
+        const series = [
+          { name: 'You', points: d.history.map((h) => ({ t: `${h.day}T00:00:00Z`, v: h.score })) },
+          ...d.peers.map((p) => ({ name: `${p.name ?? 'Department'} mean`, points: p.series.map((x) => ({ t: `${x.day}T00:00:00Z`, v: x.suppressed ? null : (x.score ?? null) })) })),
+        ];
+        return (
+          <div style={{ display: 'grid', gridTemplateColumns: '1fr 2fr', gap: 8, height: '100%' }}>
+            <div>
+              <Gauge title="Adoption score" value={last.score} min={0} max={100} thresholds={{ warn: 10, good: 50, higherIsBetter: true }} />
+              <dl style={{ fontSize: '.8rem', margin: 0, display: 'grid', gridTemplateColumns: 'auto auto', gap: '0 8px' }}>
+                <dt>Frequency (40%)</dt><dd>{Math.round(last.frequency * 100)}%</dd>
+                <dt>Diversity (30%)</dt><dd>{Math.round(last.diversity * 100)}%</dd>
+                <dt>Success (20%)</dt><dd>{Math.round(last.success * 100)}%</dd>
+                <dt>Workflows (10%)</dt><dd>{Math.round(last.workflow * 100)}%</dd>
+                {last.percentile != null && (<><dt>Department percentile</dt><dd>{last.percentile}</dd></>)}
+              </dl>
+            </div>
+            <TimeSeriesChart title="Your score and your department's" series={series} />
+          </div>
+        );
+      }}
+    </WidgetState>
+  );
+}
+
+export default defineWidget({ component: AdoptionScore, defaults: {}, optionsVersion: 1 });

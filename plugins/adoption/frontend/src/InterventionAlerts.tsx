@@ -1,0 +1,25 @@
+import { defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+
+interface Flag { id: string; email: string | null; user_id: string; raised_day: string; triggers: string[]; why: string[]; status: string }
+
+/** Open needs-support flags, newest first; refetches as soon as a flag is raised or resolved. */
+function InterventionAlerts({ context }: WidgetProps) {
+  const f = formatters(context.locale, context.tz);
+  const q = useWidgetData<{ flags: Flag[] }>('/flags', { status: 'open', ...(context.department ? { department_id: context.department.id } : {}) }, { withContext: false, live: ['flags'], liveThrottleMs: 1000, isEmpty: (d) => !d.flags.length });
+  return (
+    <WidgetState query={q} emptyText="Nobody needs support right now.">
+      {(d) => (
+        <ul aria-label="Users needing support" aria-live="polite" style={{ listStyle: 'none', margin: 0, padding: 0, overflow: 'auto', height: '100%' }}>
+          {d.flags.map((fl) => (
+            <li key={fl.id} style={{ padding: '6px 0', borderBottom: '1px solid var(--border, #e3e7ed)' }}>
+              <strong>{fl.email ?? fl.user_id}</strong> <span style={{ color: 'var(--muted, #5f6b7a)' }}>since {f.date(`${fl.raised_day}T00:00:00Z`)}</span>
+              <ul style={{ margin: '2px 0 0', paddingLeft: 18, fontSize: '.85rem' }}>{fl.why.map((w) => <li key={w}>{w}</li>)}</ul>
+            </li>
+          ))}
+        </ul>
+      )}
+    </WidgetState>
+  );
+}
+
+export default defineWidget({ component: InterventionAlerts, defaults: {}, optionsVersion: 1 });

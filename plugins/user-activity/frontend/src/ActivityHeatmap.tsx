@@ -1,0 +1,29 @@
+import { defineWidget, formatters, Heatmap, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+
+interface Options { kind: 'hour_weekday' | 'department_week' }
+type Cell = { weekday: number; hour: number; users: number } | { name: string | null; department_id: string; week: string; users: number };
+
+const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+
+function ActivityHeatmap({ context, options }: WidgetProps<Options>) {
+  const f = formatters(context.locale, context.tz);
+  const q = useWidgetData<{ kind: Options['kind']; cells: Cell[] }>('/activity/heatmap', { kind: options.kind }, { isEmpty: (d) => !d.cells.length });
+  return (
+    <WidgetState query={q}>
+      {(d) => {
+        if (d.kind === 'hour_weekday') {
+          const hours = [...Array(24).keys()].map((h) => String(h).padStart(2, '0'));
+          const z = DAYS.map((_, wd) => hours.map((_, h) => (d.cells as Array<{ weekday: number; hour: number; users: number }>).find((c) => c.weekday === wd + 1 && c.hour === h)?.users ?? 0));
+          return <Heatmap title="Active users by hour and weekday" x={hours} y={DAYS} z={z} xKey="hour" yKey="weekday" />;
+        }
+        const cells = d.cells as Array<{ name: string | null; department_id: string; week: string; users: number }>;
+        const weeks = [...new Set(cells.map((c) => c.week))].sort();
+        const depts = [...new Set(cells.map((c) => c.name ?? c.department_id))].sort();
+        const z = depts.map((dp) => weeks.map((w) => cells.find((c) => (c.name ?? c.department_id) === dp && c.week === w)?.users ?? 0));
+        return <Heatmap title="Active users by department and week" x={weeks.map((w) => f.date(w))} y={depts} z={z} xKey="week" yKey="department" />;
+      }}
+    </WidgetState>
+  );
+}
+
+export default defineWidget<Options>({ component: ActivityHeatmap, defaults: { kind: 'hour_weekday' }, optionsVersion: 1 });
