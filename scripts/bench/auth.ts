@@ -24,7 +24,8 @@ const noop = {
 };
 
 async function measure(url: string, token?: string) {
-  const r = await autocannon({ url, connections, duration: seconds, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  // the load generator runs in a worker thread so it does not share the server's event loop
+  const r = await autocannon({ url, connections, duration: seconds, workers: 1, headers: token ? { authorization: `Bearer ${token}` } : {} } as autocannon.Options);
   const non2xx = r.non2xx + r.errors;
   if (non2xx) throw new Error(`${url}: ${non2xx} failed requests (first status codes: ${JSON.stringify(r.statusCodeStats)})`);
   return r.requests.average;
