@@ -5,7 +5,7 @@
  *
  * Config keys read (all optional, `ingestion.*` in app-config.yaml):
  *   batchSize (5000), maxDelayMs (20)      group commit: rows per insert, max wait
- *   maxConcurrentInserts (1 embedded, 4 server)
+ *   maxConcurrentInserts (2 embedded, 4 server)
  *   publishIntervalMs (150)                 bus coalescing window per org
  *   dedupTtlSeconds (2592000 = 30 days)     how long an event_id is remembered in the kv
  *   dedupStaleMs (60000)                    when an unconfirmed claim is abandoned
@@ -47,7 +47,7 @@ export function ingestionConfig(raw: Record<string, unknown> | undefined, server
   return {
     batchSize: num('batchSize', 5000),
     maxDelayMs: num('maxDelayMs', 20),
-    maxConcurrentInserts: num('maxConcurrentInserts', serverMode ? 4 : 1),
+    maxConcurrentInserts: num('maxConcurrentInserts', serverMode ? 4 : 2),
     publishIntervalMs: num('publishIntervalMs', 150),
     dedupTtlSeconds: num('dedupTtlSeconds', 30 * 86_400),
     dedupStaleMs: num('dedupStaleMs', 60_000),

@@ -12,6 +12,7 @@ import type { IngestionOrgStore } from './orgStore.ts';
 import type { QualityTracker } from './quality.ts';
 import { DEFAULT_PRICES } from './cost.ts';
 import type { Deduper } from './dedup.ts';
+import { installJsonParser } from './json.ts';
 
 export const MAX_BATCH = 10_000;
 
@@ -94,7 +95,15 @@ const auth = (req: FastifyRequest) => {
   return req.auth;
 };
 
-export function registerRoutes(app: FastifyInstance, d: RouteDeps) {
+export function registerRoutes(root: FastifyInstance, d: RouteDeps) {
+  // an encapsulated context, so the depth-checking JSON parser applies to these routes only
+  void root.register(async (app) => {
+    installJsonParser(app, d.limits.batchBodyBytes);
+    routes(app, d);
+  });
+}
+
+function routes(app: FastifyInstance, d: RouteDeps) {
   const write = { permission: 'events.write', tokenKinds: ['hook_token'] as Array<'hook_token'> };
   const manage = { permission: 'ingestion.manage' };
   const read = { permission: 'ingestion.read' };

@@ -12,6 +12,7 @@ import { createGunzip } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError, type Org } from '@orrery/plugin-sdk';
 import type { Pipeline } from '../pipeline.ts';
+import { installJsonParser } from '../json.ts';
 import { decodeOtlp, encodeOtlpResponse, otlpJsonResponse, type OtlpSignal } from './proto.ts';
 import { mapTraces, mapMetrics, mapLogs, DEFAULT_OTLP_ATTRIBUTES, type OtlpAttributeConfig, type Mapped } from './map.ts';
 
@@ -28,6 +29,7 @@ const PROTOBUF = 'application/x-protobuf';
 export function registerOtlpRoutes(app: FastifyInstance, d: { pipeline: Pipeline; attributes: OtlpAttributeConfig; bodyLimit: number }) {
   // an encapsulated context: the protobuf parser and gunzip hook apply to these routes only
   void app.register(async (scope) => {
+    installJsonParser(scope, d.bodyLimit);
     scope.addContentTypeParser(PROTOBUF, { parseAs: 'buffer', bodyLimit: d.bodyLimit }, (_req, body, done) => done(null, body));
     scope.addHook('preParsing', async (req, _reply, payload) => {
       const enc = req.headers['content-encoding'];
