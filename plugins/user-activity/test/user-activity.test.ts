@@ -98,6 +98,11 @@ describe('GET /api/v1/metrics/dau', () => {
     const dept = await b.client.get('/api/v1/metrics/dau', { ...range, granularity: 'week', department_id: sales });
     expect(dept.body.series.map((s: any) => s.value)).toEqual([1, 0]);
   });
+  it('is documented in OpenAPI under the contract path', async () => {
+    const doc = (await b.client.get('/api/docs/json')).body;
+    expect(doc.paths['/api/v1/metrics/dau'].get.tags).toEqual(['user-activity']);
+    expect(Object.keys(doc.paths)).toContain('/api/v1/users/engagement');
+  });
   it('buckets in a named time zone and rejects bad input with 400', async () => {
     const r = await b.client.get('/api/v1/metrics/dau', { from: '2026-03-02T00:00:00Z', to: '2026-03-03T00:00:00Z', tz: 'America/New_York' });
     // 2 Mar 00:00Z is 1 Mar 19:00 in New York: the first bucket is 1 Mar local (05:00Z)
