@@ -23,6 +23,8 @@ const DAY = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' };
 const dayRange = { from: { ...DAY, description: 'first UTC day (inclusive)' }, to: { ...DAY, description: 'last UTC day (exclusive)' } };
 const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required, additionalProperties: false });
 const idParams = obj({ id: { type: 'string', maxLength: 64 } }, ['id']);
+// interventions and learning-path steps are keyed by uuid: anything else is a 400, not a database error
+const uuidParams = obj({ id: { type: 'string', format: 'uuid' } }, ['id']);
 
 function range(q: { from?: string; to?: string }, defaultDays: number) {
   const to = q.to ?? addDays(today(), 1);
@@ -332,7 +334,7 @@ export default definePlugin({
       path: '/interventions/:id',
       permission: 'adoption.admin',
       summary: 'Change an intervention',
-      schema: { params: idParams, body: interventionBody },
+      schema: { params: uuidParams, body: interventionBody },
       async handler(req, ctx) {
         const before = await ctx.db.table('adoption_interventions').where({ id: req.params.id }).first();
         if (!before) throw notFound(`no intervention ${req.params.id}`);
@@ -347,7 +349,7 @@ export default definePlugin({
       path: '/interventions/:id',
       permission: 'adoption.admin',
       summary: 'Disable an intervention (kept for the history of assignments)',
-      schema: { params: idParams },
+      schema: { params: uuidParams },
       async handler(req, ctx) {
         const n = await ctx.db.table('adoption_interventions').where({ id: req.params.id }).update({ enabled: false });
         if (!n) throw notFound(`no intervention ${req.params.id}`);
@@ -373,7 +375,7 @@ export default definePlugin({
         path: `/learning-path/:id/${action}`,
         permission: 'adoption.read',
         summary: action === 'follow' ? 'Record that the caller followed a step of their learning path' : 'Dismiss a step of the caller’s learning path',
-        schema: { params: idParams },
+        schema: { params: uuidParams },
         async handler(req, ctx) {
           const c = me(ctx);
           const column = action === 'follow' ? 'followed_at' : 'dismissed_at';
