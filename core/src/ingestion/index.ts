@@ -25,6 +25,7 @@ import { QualityTracker, qualityTable } from './quality.ts';
 import { IngestionOrgStore, orgMigrations } from './orgStore.ts';
 import { Pipeline, type EventRow } from './pipeline.ts';
 import { registerRoutes } from './routes.ts';
+import { StoredIdsFilter } from './storedFilter.ts';
 import { registerOtlpRoutes, DEFAULT_OTLP_ATTRIBUTES, type OtlpAttributeConfig } from './otlp/routes.ts';
 
 export interface IngestionConfig {
@@ -128,6 +129,9 @@ export const ingestionModule: KernelModule = {
       return new Set(keys.filter((k) => found.has(`${k.org}\u0000${k.id}\u0000${k.type}\u0000${k.ts}`)).map((k) => rowKey(k.org, k.id)));
     };
 
+    const storedFilter = verifyInStore ? new StoredIdsFilter(analytics.client, db, (err) => log.warn({ err }, 'could not build the stored-ids filter; every batch asks the store')) : null;
+    void storedFilter?.ready.then(() => storedFilter.isReady && log.info({ ids: storedFilter.loaded }, 'stored-ids filter ready'));
+
     const insertSettings = serverMode
       // many API nodes share the server's insert load; the insert returns when the async buffer is flushed
       ? { async_insert: 1, wait_for_async_insert: 1, date_time_input_format: 'best_effort' as const }
@@ -146,7 +150,9 @@ export const ingestionModule: KernelModule = {
         end();
         batchRows.observe(rows.length);
       },
-      alreadyStored: verifyInStore ? (rows) => storedIn(rows.map((r) => ({ org: r.org_id, id: r.event_id, type: r.event_type, ts: Date.parse(r.timestamp) }))) : undefined,
+      alreadyStored: verifyInStore
+        ? (rows) => storedIn(rows.filter((r) => storedFilter!.mightContain(r.org_id, r.event_id)).map((r) => ({ org: r.org_id, id: r.event_id, type: r.event_type, ts: Date.parse(r.timestamp) })))
+        : undefined,
       onCommitted(rows) {
         const byOrg = new Map<string, StoredEvent[]>();
         for (const r of rows) {

@@ -96,3 +96,15 @@ describe('OTLP mapping', () => {
       .toBe(mapLogs({ resourceLogs: [{ resource: res, scopeLogs: [{ logRecords: [{ timeUnixNano: '1', attributes: [{ key: 'event.name', value: { stringValue: 'user_prompt' } }] }] }] }] }, DEFAULT_OTLP_ATTRIBUTES).events[0]!.event_id);
   });
 });
+
+describe('bloom filter of stored ids', async () => {
+  const { BloomFilter } = await import('../storedFilter.ts');
+  it('has no false negatives and about 1 % false positives', () => {
+    const f = new BloomFilter(50_000);
+    for (let i = 0; i < 50_000; i++) f.add(`org\u0000id-${i}`);
+    for (let i = 0; i < 50_000; i++) expect(f.has(`org\u0000id-${i}`)).toBe(true);
+    let fp = 0;
+    for (let i = 0; i < 50_000; i++) if (f.has(`org\u0000other-${i}`)) fp++;
+    expect(fp / 50_000).toBeLessThan(0.03);
+  });
+});
