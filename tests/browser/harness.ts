@@ -3,8 +3,8 @@
  * a fresh data folder (or use ORRERY_URL + ORRERY_ADMIN_EMAIL/ORRERY_ADMIN_PASSWORD when set)
  * and drive Debian's chromium through playwright-core.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -35,6 +35,33 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Builds the portal and remotes if stale, one test process at a time: test files run in
+ * parallel, and two rspack builds into one dist folder (cleaned on each build) break both.
+ */
+async function buildUi() {
+  const lock = join(ROOT, '.tmp', 'ui-build.lock');
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // a lock older than any build is left over from a killed run
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`the UI build lock ${lock} was held for 3 min`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-ui.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.status !== 0) throw new Error(`the UI build failed:\n${r.stderr}`);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 export async function startPlatform(): Promise<Platform> {
   if (process.env.ORRERY_URL) {
     return {
@@ -44,12 +71,13 @@ export async function startPlatform(): Promise<Platform> {
       stop: async () => undefined,
     };
   }
+  await buildUi();
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'orrery-browser-'));
   const password = 'browser-test-pass-1';
   const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORRERY_DATA_DIR: dataDir, ORRERY_ADMIN_PASSWORD: password, ORRERY_DEMO_DATA: 'false', ORRERY_ORG: 'demo' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORRERY_DATA_DIR: dataDir, ORRERY_ADMIN_PASSWORD: password, ORRERY_DEMO_DATA: 'false', ORRERY_ORG: 'demo', ORRERY_SKIP_UI_BUILD: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

@@ -43,10 +43,43 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     expect(new URL(page.url()).pathname).toBe('/');
   }, 60_000);
 
+  it('shows the first-run tour once, keyboard first, and remembers it was dismissed', async () => {
+    const tour = page.getByRole('dialog', { name: 'One time range for every widget' });
+    await tour.waitFor();
+    // the tour takes focus so a keyboard user meets it first
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('dialog');
+    await shot(page, '02a-tour-time');
+    expect(await axeSerious(page)).toEqual([]);
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('dialog', { name: 'Find widgets in the catalogue' }).waitFor();
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('dialog', { name: 'Your dashboard, your layout' }).waitFor();
+    await page.keyboard.press('ArrowLeft');
+    await page.getByRole('dialog', { name: 'Find widgets in the catalogue' }).waitFor();
+    await shot(page, '02b-tour-catalogue');
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog', { name: /Find widgets/ }).waitFor({ state: 'detached' });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    await page.waitForTimeout(500);
+    expect(await page.locator('.tour').count()).toBe(0);
+  }, 60_000);
+
   it('loads federated widgets with one React (no invalid hook call)', async () => {
-    await page.locator('section.cell[data-widget="dashboards/welcome"]').waitFor();
-    await page.getByText(/Welcome to Orrery, /).waitFor({ timeout: 20_000 });
-    await page.getByText('Live updates', { exact: false }).count();
+    const errors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await page.reload();
+    const cells = page.locator('section.cell');
+    await cells.first().waitFor();
+    // every cell of the suggested layout loads its remote and leaves the loading state
+    await page.waitForFunction(() => {
+      const all = [...document.querySelectorAll('section.cell .cell__body')];
+      return all.length > 0 && all.every((b) => !b.querySelector('.orrery-state--loading'));
+    }, undefined, { timeout: 30_000 });
+    const remotes = new Set(await cells.evaluateAll((els) => els.map((e) => e.getAttribute('data-widget')!.split('/')[0])));
+    expect(remotes.size).toBeGreaterThan(1); // widgets from more than one remote share one React
+    expect(await page.locator('section.cell .orrery-state--error').count()).toBe(0);
+    expect(errors.filter((e) => /Invalid hook call|more than one copy of React/i.test(e))).toEqual([]);
     await shot(page, '02-dashboard-default');
   }, 60_000);
 
@@ -162,41 +195,58 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     expect(await axeSerious(page)).toEqual([]);
   }, 60_000);
 
-  it('a widget goes when its plugin is turned off, and the layout survives', async () => {
-    const { plugins } = await api<{ plugins: Array<{ id: string; remote: unknown; widgets: Array<{ id: string; title: string }> }> }>('GET', '/api/v1/plugins');
-    const other = plugins.find((p) => p.id !== 'dashboards' && p.remote && p.widgets.length);
-    if (!other) {
-      console.warn('no plugin besides dashboards has widgets yet: the disable step needs one (agent-analytics)');
-      return;
-    }
-    const w = other.widgets[0]!;
+  it('a widget goes when its plugin is turned off in Settings, and comes back when it is turned on', async () => {
+    const { plugins } = await api<{ plugins: Array<{ id: string; title: string; remote: unknown; widgets: Array<{ id: string; title: string; roles?: string[] }> }> }>('GET', '/api/v1/plugins');
+    // a feature plugin with widgets (agent-analytics ships them); the dashboards plugin cannot be turned off
+    const other = plugins.find((p) => p.id === 'agent-analytics' && p.remote && p.widgets.length) ?? plugins.find((p) => p.id !== 'dashboards' && p.remote && p.widgets.length);
+    expect(other, 'a feature plugin with widgets is installed').toBeTruthy();
+    const w = other!.widgets.find((x) => !x.roles?.length || x.roles.includes('Admin'))!;
+    const ref = `${other!.id}/${w.id}`;
     await page.goto(`${platform.url}/`);
     await page.getByRole('button', { name: 'Add widget' }).first().click();
     await page.getByRole('dialog', { name: 'Add a widget' }).getByRole('button', { name: `Add ${w.title}` }).click();
-    const cell = page.locator(`section.cell[data-widget="${other.id}/${w.id}"]`);
-    await cell.waitFor();
+    const cell = page.locator(`section.cell[data-widget="${ref}"]`);
+    await cell.first().waitFor();
     await page.getByText('All changes saved').waitFor();
-    await api('PUT', `/api/v1/admin/plugins/${other.id}`, { enabled: false });
+    const before = (await api<{ doc: { items: Array<{ ref: string }> } }>('GET', '/api/v1/dashboards/mine')).doc.items.length;
+
+    // the Admin turns the plugin off from the settings page, as a user would
+    await page.getByRole('link', { name: 'Settings' }).click();
+    const toggle = page.getByRole('switch', { name: `${other!.title} enabled` });
+    await toggle.waitFor();
+    expect(await toggle.isChecked()).toBe(true);
     try {
-      await page.reload();
-      await page.locator('section.cell[data-widget="dashboards/welcome"]').waitFor();
+      await toggle.click({ force: true }); // the input sits under its styled track
+      await page.getByText(`${other!.title} is now off`).waitFor();
+      await page.getByRole('link', { name: 'Dashboard' }).click();
+      await page.locator('section.cell').first().waitFor();
       expect(await cell.count()).toBe(0);
       await page.getByText(/hidden because/).waitFor();
       await shot(page, '08-plugin-disabled');
+      // the catalogue no longer offers it, and its routes answer 404 for this org
+      await page.getByRole('link', { name: 'Catalogue' }).click();
+      await page.getByRole('heading', { name: 'Widget catalogue' }).waitFor();
+      expect(await page.getByRole('button', { name: `Add to dashboard ${w.title}` }).count()).toBe(0);
+      // the saved layout still holds the widget: it comes back with the plugin
+      expect((await api<{ doc: { items: Array<{ ref: string }> } }>('GET', '/api/v1/dashboards/mine')).doc.items.length).toBe(before);
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await toggle.click({ force: true });
+      await page.getByText(`${other!.title} is now on`).waitFor();
     } finally {
-      await api('PUT', `/api/v1/admin/plugins/${other.id}`, { enabled: true });
+      await api('PUT', `/api/v1/admin/plugins/${other!.id}`, { enabled: true });
     }
-    await page.reload();
-    await cell.waitFor();
-  }, 60_000);
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await cell.first().waitFor();
+    expect(await page.getByText(/hidden because/).count()).toBe(0);
+  }, 90_000);
 
   it('stacks widgets on a phone', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const p = await phone.newPage();
     // the session lives in localStorage: copy it over instead of logging in again
-    const session = await page.evaluate(() => localStorage.getItem('orrery.session'));
+    const stored = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage).filter(([k]) => k === 'orrery.session' || k.startsWith('orrery.tour.'))));
     await p.goto(`${platform.url}/login`);
-    await p.evaluate((s) => localStorage.setItem('orrery.session', s!), session);
+    await p.evaluate((kv) => { for (const [k, v] of Object.entries(kv)) localStorage.setItem(k, v); }, stored);
     await p.goto(`${platform.url}/`);
     const cells = p.locator('.react-grid-item');
     await cells.first().waitFor();

@@ -72,8 +72,9 @@ function InviteForm({ routes, onDone }: { routes: RouteCatalogue; onDone(): void
       <form onSubmit={submit}>
         <div className="form-row">
           <label className="field field--grow"><span>Email</span><input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="off" placeholder="name@example.com" /></label>
-          <label className="field"><span>Role</span>
-            <select value={role} onChange={(e) => setRole(e.target.value as Role)} aria-describedby={roleHelp}>{ROLES.map((r) => <option key={r}>{r}</option>)}</select>
+          <label className="field"><span id={`${roleHelp}-l`}>Role</span>
+            {/* named by the span alone: a wrapping label would add the chosen option to the name */}
+            <select value={role} onChange={(e) => setRole(e.target.value as Role)} aria-labelledby={`${roleHelp}-l`} aria-describedby={roleHelp}>{ROLES.map((r) => <option key={r}>{r}</option>)}</select>
           </label>
           <button type="submit" className="btn btn--primary" disabled={busy || !email.trim()}>{busy ? 'Inviting…' : 'Send invitation'}</button>
         </div>
@@ -95,7 +96,7 @@ function InviteForm({ routes, onDone }: { routes: RouteCatalogue; onDone(): void
       {error && <p role="alert" className="form-error">{error}</p>}
       {last && (
         last.email_sent !== false ? <p role="status" className="ok-text">Invitation emailed to {last.email}.</p> : (
-          <div className="token-once" role="region" aria-label="Invitation link">
+          <div className="token-once" role="region" aria-label="Link for the new invitation">
             <p><strong>No email was sent</strong> (no mail server is configured, or it refused). Send {last.email} this link yourself; it is shown only now.</p>
             {last.accept_url && (
               <div className="token-once__row">
