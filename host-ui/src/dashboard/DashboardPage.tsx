@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import ReactGridLayout, { useContainerWidth, type Layout } from 'react-grid-layout';
 import type { Role } from '@orrery/plugin-sdk/frontend';
-import { navigate, useSearch } from '../lib/router.tsx';
+import { Link, navigate, useSearch } from '../lib/router.tsx';
 import { useSession } from '../lib/session.tsx';
 import { newId } from '../lib/ids.ts';
 import type { CatalogueEntry } from '../lib/plugins.ts';
@@ -150,7 +150,10 @@ export function DashboardPage() {
       <p className="sr-only" role="status" aria-live="polite">{notice}</p>
       <SetupBanner />
       {hidden.length > 0 && (
-        <p className="notice small">{hidden.length === 1 ? 'One widget is' : `${hidden.length} widgets are`} hidden because {hidden.length === 1 ? 'its plugin is' : 'their plugins are'} turned off or not available to you. They come back if the plugin does.</p>
+        <p className="notice small">
+          {hidden.length === 1 ? 'One widget is' : `${hidden.length} widgets are`} hidden because {hidden.length === 1 ? 'its plugin is' : 'their plugins are'} turned off or not available to you.
+          {hidden.length === 1 ? ' It comes back, where it was,' : ' They come back, where they were,'} when the plugin is on again{s.me.role === 'Admin' ? <>: <Link to="/settings">Settings</Link>.</> : '.'}
+        </p>
       )}
       <div ref={containerRef} className="grid-wrap" data-tour="grid">
         {!doc || !s.pluginsLoaded ? (

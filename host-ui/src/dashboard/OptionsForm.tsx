@@ -9,7 +9,7 @@ import type { JsonSchema } from '../lib/plugins.ts';
 
 /** `lowScore`, `error_rate_24h` → "Low score", "Error rate 24h": schemas often have no titles. */
 export function humanize(key: string): string {
-  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').trim().toLowerCase();
+  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/([a-z])(\d)/g, '$1 $2').replace(/[_-]+/g, ' ').trim().toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 export function OptionsForm({ schema, value, onChange, legend = 'Widget options' }: {

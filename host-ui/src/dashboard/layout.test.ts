@@ -76,6 +76,21 @@ describe('normalizeDoc', () => {
 });
 
 describe('builtinDefault', () => {
+  it('takes widgets from every plugin in turn and lays large ones half-width in pairs', () => {
+    let n = 0;
+    const other: PluginManifest = { ...plugin, id: 'q', title: 'Q' };
+    const big = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((id) => entry(id, 'L'));
+    const small = { ...entry('hello', 'M'), plugin: other, ref: 'q/hello' };
+    const doc = builtinDefault([...big, small], () => `id${n++}`, 8);
+    expect(doc.items.map((i) => i.ref)).toContain('q/hello');
+    const large = doc.items.filter((i) => i.ref.startsWith('p/'));
+    expect(large.every((i) => i.w === 6)).toBe(true);
+    // packed: the grid is no taller than the widgets' area needs, give or take the last row
+    const area = doc.items.reduce((a, i) => a + i.w * i.h, 0);
+    const bottom = Math.max(...doc.items.map((i) => i.y + i.h));
+    expect(bottom).toBeLessThanOrEqual(Math.ceil(area / 12) + 6);
+  });
+
   it('packs up to max widgets without overlap', () => {
     let n = 0;
     const cat = ['S', 'S', 'M', 'L', 'F', 'M', 'S', 'S', 'M', 'L'].map((s, i) => entry(`w${i}`, s as WidgetManifest['defaultSize']));

@@ -157,17 +157,33 @@ export function stacked(items: DashboardItem[]): GridItem[] {
 }
 
 /**
- * The built-in default for a role when no one has saved one: every widget the role may see,
- * biggest first (up to `max`), packed by `findSlot`.
+ * The built-in default for a role when no one has saved one: up to `max` widgets taken in
+ * turn from each plugin (so one plugin with many widgets does not crowd out the others),
+ * laid out small ones first — a row of headline numbers reads best on top — and large
+ * ones half-width in pairs: a 9-column widget alone on its row left a 3-column hole beside
+ * every one of them.
  */
 export function builtinDefault(catalogue: CatalogueEntry[], makeId: () => string, max = 8): DashboardDoc {
   const order: Record<SizeName, number> = { F: 0, L: 1, M: 2, S: 3 };
-  const picked = [...catalogue]
-    .sort((a, b) => order[a.widget.defaultSize] - order[b.widget.defaultSize] || a.ref.localeCompare(b.ref))
-    .slice(0, max);
-  // small ones first in the layout: a row of headline numbers on top reads best
-  picked.sort((a, b) => order[b.widget.defaultSize] - order[a.widget.defaultSize]);
+  const byPlugin = new Map<string, CatalogueEntry[]>();
+  for (const e of [...catalogue].sort((a, b) => order[a.widget.defaultSize] - order[b.widget.defaultSize] || a.ref.localeCompare(b.ref))) {
+    byPlugin.set(e.plugin.id, [...(byPlugin.get(e.plugin.id) ?? []), e]);
+  }
+  const queues = [...byPlugin.keys()].sort().map((k) => byPlugin.get(k)!);
+  const picked: CatalogueEntry[] = [];
+  while (picked.length < max && queues.some((q) => q.length)) {
+    for (const q of queues) if (q.length && picked.length < max) picked.push(q.shift()!);
+  }
+  const place: Record<SizeName, number> = { S: 0, M: 1, L: 2, F: 3 };
+  picked.sort((a, b) => place[a.widget.defaultSize] - place[b.widget.defaultSize] || a.ref.localeCompare(b.ref));
   const items: DashboardItem[] = [];
-  for (const e of picked) items.push(newItem(e, items, makeId()));
+  for (const e of picked) {
+    const it = newItem(e, items, makeId());
+    if (e.widget.defaultSize === 'L' && (e.widget.minSize?.w ?? 0) <= SIZES.M.w) {
+      const { x, y } = findSlot(items, SIZES.M.w, it.h);
+      Object.assign(it, { x, y, w: SIZES.M.w });
+    }
+    items.push(it);
+  }
   return { version: 1, items };
 }

@@ -47,9 +47,12 @@ export function SettingsPage() {
                 <p className="muted small">{p.description}</p>
                 <p className="small muted">{p.widgets.length} widget{p.widgets.length === 1 ? '' : 's'} · /api/v1/{p.routePrefix}</p>
               </div>
-              {isAdmin ? (
+              {isAdmin && p.id === 'dashboards' ? (
+                // the portal keeps its layouts in this plugin: a disabled switch alone did not say why
+                <span className="chip chip--muted" title="The portal stores dashboards with this plugin, so it cannot be turned off">Always on</span>
+              ) : isAdmin ? (
                 <label className="switch">
-                  <input type="checkbox" role="switch" checked={p.enabled !== false} disabled={busy === p.id || p.id === 'dashboards'}
+                  <input type="checkbox" role="switch" checked={p.enabled !== false} disabled={busy === p.id}
                     onChange={(e) => void toggle(p.id, p.title, e.target.checked)} />
                   <span className="switch__track" aria-hidden="true" />
                   <span className="sr-only">{p.title} enabled</span>

@@ -15,7 +15,7 @@ const ROLE_HELP: Record<Role, string> = {
 };
 
 interface Invitation { id: string; email: string; role: Role; status: string; expires_at: string; email_sent?: boolean; accept_url?: string }
-interface Member { id?: string; user_id?: string; email: string; display_name: string; role: Role; active: boolean }
+interface Member { id?: string; user_id?: string; email: string; display_name: string; role: Role; active: boolean; departments?: Array<{ id: string; name: string; manager: boolean }> }
 
 export function PeopleStep({ routes, onDone }: { routes: RouteCatalogue; onDone(): void }) {
   const canInvite = routes.has('post', '/api/v1/invitations');
@@ -146,7 +146,7 @@ function Members({ canRole }: { canRole: boolean }) {
       {list.loading && !list.data ? <Loading what="members" /> : list.error && !list.data ? <p role="alert" className="form-error">{list.error}</p> : (
         <div className="table-wrap">
           <table className="table">
-            <thead><tr><th scope="col">Person</th><th scope="col">Role</th></tr></thead>
+            <thead><tr><th scope="col">Person</th><th scope="col">Departments</th><th scope="col">Role</th></tr></thead>
             <tbody>
               {(list.data ?? []).map((m) => (
                 <tr key={idOf(m) || m.email}>
@@ -154,6 +154,7 @@ function Members({ canRole }: { canRole: boolean }) {
                     <span className="truncate block" title={m.display_name}>{m.display_name || m.email}</span>
                     <span className="muted small truncate block" title={m.email}>{m.email}{!m.active && ' · deactivated'}{idOf(m) === s.me.user.id && ' · you'}</span>
                   </th>
+                  <td>{m.departments?.length ? m.departments.map((d) => <span key={d.id} className="chip chip--muted" title={d.name}>{d.name}{d.manager ? ' · manager' : ''}</span>) : <span className="muted small">None</span>}</td>
                   <td>
                     {canRole ? (
                       <select value={m.role} aria-label={`Role of ${m.display_name || m.email}`} onChange={(e) => void change(m, e.target.value as Role)}>
