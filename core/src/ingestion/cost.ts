@@ -93,14 +93,14 @@ export type CostSource = 'caller' | 'computed' | 'unpriced' | '';
  * `input_tokens` includes cached input (GenAI conventions): the cached part is
  * priced at the cached rate and the rest at the input rate.
  */
-export function applyCost(e: Record<string, unknown>, table: PriceTable): CostSource {
+export function applyCost(e: Record<string, unknown>, table: PriceTable, tsMs = Date.parse(e.timestamp as string)): CostSource {
   if (typeof e.cost_usd === 'number') return (e.cost_source = 'caller');
   const input = typeof e.input_tokens === 'number' ? e.input_tokens : 0;
   const output = typeof e.output_tokens === 'number' ? e.output_tokens : 0;
   const cached = typeof e.cached_input_tokens === 'number' ? e.cached_input_tokens : 0;
   if (input + output + cached === 0) return '';
   const model = typeof e.model_used === 'string' ? e.model_used : '';
-  const price = model ? table.lookup(model, Date.parse(e.timestamp as string)) : null;
+  const price = model ? table.lookup(model, tsMs) : null;
   if (!price) return (e.cost_source = 'unpriced');
   const fresh = Math.max(0, input - cached);
   const usd = (fresh * price.input_per_mtok + cached * price.cached_input_per_mtok + output * price.output_per_mtok) / 1e6;

@@ -81,6 +81,7 @@ export class Pipeline {
     const rowIndex: number[] = [];
     const quarantined: Array<{ i: number; raw: unknown; errors: Problem[]; eventId: string | null; eventType: string | null; version: number }> = [];
     const seen = new Set<string>();
+    const stamps: number[] = [];
     let missingRequired = 0, fixed = 0, suspicious = 0, duplicates = 0;
 
     for (let i = 0; i < raws.length; i++) {
@@ -110,9 +111,10 @@ export class Pipeline {
       seen.add(id);
       const fixes = opts.preFixes?.[i] ? [...opts.preFixes[i]!, ...r.fixes] : r.fixes;
       fixes.push(...applyPrivacy(e, settings.privacy));
-      applyCost(e, settings.prices);
+      const tsMs = Date.parse(e.timestamp as string);
+      applyCost(e, settings.prices, tsMs);
       if (fixes.length) fixed++;
-      if (isSuspicious(e, receivedAt)) suspicious++;
+      if (isSuspicious(e, receivedAt, tsMs)) suspicious++;
       e.org_id = org.id;
       e.action ??= '';
       e.department_id ??= '';
@@ -125,6 +127,7 @@ export class Pipeline {
       e.source = opts.source;
       rows.push(e as EventRow);
       rowIndex.push(i);
+      stamps.push(tsMs);
     }
 
     const quarantineWrite = quarantined.length && !opts.noQuarantine
@@ -134,7 +137,7 @@ export class Pipeline {
     let commitError: unknown = null;
     let accepted = 0;
     if (rows.length) {
-      const claims = await this.d.deduper.claim(org.id, rows.map((r) => ({ id: r.event_id, type: r.event_type, ts: Date.parse(r.timestamp) })));
+      const claims = await this.d.deduper.claim(org.id, rows.map((r, j) => ({ id: r.event_id, type: r.event_type, ts: stamps[j]! })));
       const toCommit: EventRow[] = [];
       const commitIdx: number[] = [];
       claims.forEach((c, j) => {

@@ -37,8 +37,7 @@ const emptyBucket = (): Bucket => ({
 });
 
 /** Values that pass the schema but are very likely wrong; counted, not rejected. */
-export function isSuspicious(e: Record<string, unknown>, now: number): boolean {
-  const ts = Date.parse(e.timestamp as string);
+export function isSuspicious(e: Record<string, unknown>, now: number, ts = Date.parse(e.timestamp as string)): boolean {
   if (ts > now + 5 * 60_000 || ts < now - 30 * 86_400_000) return true;
   const n = (k: string) => (typeof e[k] === 'number' ? (e[k] as number) : 0);
   return n('execution_time_ms') > 3_600_000 || n('duration_ms') > 86_400_000 || n('input_tokens') > 2_000_000
