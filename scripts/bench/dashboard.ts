@@ -81,6 +81,8 @@ interface RunResult {
   requests: Array<{ path: string; status: number; serverMs: number; source: 'server-timing' | 'ttfb' }>;
   /** server time of GET /api/v1/me: an authenticated kernel route, the baseline for data requests */
   meMs: number[];
+  /** the widgets on the page, as `<plugin>/<widget>` */
+  refs: string[];
 }
 
 /** Server time of one response: the Server-Timing header's total when the server sends one, else TTFB. */
@@ -157,11 +159,12 @@ async function loadOnce(b: Browser, url: string, session: string, userId: string
   const errors = await page.$$eval('section.cell', (cells) => cells
     .filter((c) => c.querySelector('.orrery-state--error'))
     .map((c) => `${c.getAttribute('aria-label')}: ${c.querySelector('.orrery-state--error')!.textContent!.trim().slice(0, 120)}`));
-  const widgets = await page.locator('section.cell').count();
+  const refs = await page.$$eval('section.cell', (cells) => cells.map((c) => c.getAttribute('data-widget') ?? '?'));
+  const widgets = refs.length;
   await page.waitForLoadState('networkidle').catch(() => undefined);
   await Promise.all(pending);
   await context.close();
-  return { toDataMs, widgets, errors, jsBytes, jsBytesDecoded, allBytes, requests, meMs };
+  return { toDataMs, widgets, errors, jsBytes, jsBytesDecoded, allBytes, requests, meMs, refs };
 }
 
 async function main() {
@@ -188,7 +191,7 @@ async function main() {
     if (performance.now() - t0 > 600_000) throw new Error(`not ready after 10 min:\n${log}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  console.log(`ready in ${ms(performance.now() - t0)}`);
+  console.log(`ready in ${ms(performance.now() - t0)}${/loaded demo data: ([^\n]+)/.exec(log)?.[1] ? `; demo data: ${/loaded demo data: ([^\n]+)/.exec(log)![1]}` : ' (no demo data line in the log)'}`);
 
   const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: EMAIL, password: PASSWORD }) });
   if (!login.ok) throw new Error(`login: ${login.status} ${await login.text()}`);
@@ -226,6 +229,7 @@ async function main() {
   await call('DELETE', '/api/v1/dashboards/mine');
 
   const last = full[full.length - 1]!;
+  console.log(`widgets: ${last.refs.join(', ')}`);
   const toData = median(full.map((r) => r.toDataMs));
   const baseMs = median(base.map((r) => r.toDataMs));
   console.log('');
