@@ -15,7 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -151,7 +151,9 @@ async function commitFigures(url: string) {
   const text = await (await fetch(`${url}/metrics`)).text();
   const v = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
   const inserts = v('orrery_ingest_commit_seconds_count');
-  return `${fmt(inserts)} inserts, avg ${(v('orrery_ingest_batch_rows_sum') / inserts).toFixed(0)} rows, avg insert ${((v('orrery_ingest_commit_seconds_sum') / inserts) * 1000).toFixed(1)} ms, avg dedup check ${((v('orrery_ingest_dedup_check_seconds_sum') / v('orrery_ingest_dedup_check_seconds_count')) * 1000).toFixed(1)} ms`;
+  const checks = v('orrery_ingest_dedup_check_seconds_count') || 0;
+  const check = checks ? `${fmt(checks)} store lookups for dedup, avg ${((v('orrery_ingest_dedup_check_seconds_sum') / checks) * 1000).toFixed(1)} ms` : 'no store lookup needed for dedup';
+  return `${fmt(inserts)} inserts, avg ${(v('orrery_ingest_batch_rows_sum') / inserts).toFixed(0)} rows, avg insert ${((v('orrery_ingest_commit_seconds_sum') / inserts) * 1000).toFixed(1)} ms, ${check}`;
 }
 
 const pct = (xs: number[], p: number) => {
@@ -169,7 +171,7 @@ async function main() {
     out.push(s);
     console.log(s);
   };
-  say(`ingestion benchmark — ${cpus().length} cores, node ${process.version}, ${args.connections} connections, ${args.seconds} s per run`);
+  say(`ingestion benchmark — ${cpus().length} cores, node ${process.version}, ${args.connections} connections, ${args.seconds} s per run, load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   try {
     // 1. single-event HTTP vs bare fastify
     const bare = await start('bare', dataDir);
@@ -273,6 +275,7 @@ async function main() {
     await stop(kernel.child);
     say(`latency 2xx → visible to a query: p50 ${pct(toQuery, 50).toFixed(1)} ms, p99 ${pct(toQuery, 99).toFixed(1)} ms (${toQuery.length} samples, under background batch load)`);
     say(`        2xx → socket.io message:  p50 ${pct(toSocket, 50).toFixed(1)} ms, p99 ${pct(toSocket, 99).toFixed(1)} ms`);
+    say(`load average at end ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes on the machine take CPU from both sides)`);
     say(`peak RSS: platform process ${fmt(Math.max(kernelRss, kernelRss2))} MB, bare fastify ${fmt(bareRss)} MB, benchmark process ${fmt(peakRss('self'))} MB`);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
