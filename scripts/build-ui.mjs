@@ -9,7 +9,8 @@
  *   node scripts/build-ui.mjs --force    build everything
  *   node scripts/build-ui.mjs host-ui dashboards   only these targets
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -46,6 +47,24 @@ function newest(path) {
   return max;
 }
 
+/**
+ * Writes .br and .gz beside every text asset, once per build, so the server sends
+ * compressed files without compressing per request (plotly alone is megabytes).
+ */
+function precompress(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) {
+      precompress(path);
+      continue;
+    }
+    if (!/\.(js|css|html|json|svg)$/.test(name) || statSync(path).size < 1024) continue;
+    const body = readFileSync(path);
+    writeFileSync(`${path}.gz`, gzipSync(body, { level: 9 }));
+    writeFileSync(`${path}.br`, brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 9, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } }));
+  }
+}
+
 async function build(t) {
   const { rspack } = await import('@rspack/core');
   const config = (await import(pathToFileURL(t.config).href)).default;
@@ -75,6 +94,7 @@ for (const t of targets()) {
   }
   try {
     const ms = await build(t);
+    precompress(dirname(t.output));
     console.log(`ui: built ${t.name} in ${(ms / 1000).toFixed(1)} s → ${relative(ROOT, dirname(t.output))}`);
   } catch (e) {
     failed++;

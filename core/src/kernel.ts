@@ -206,6 +206,11 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     routerOptions: { maxParamLength: 300 },
   } as any) as unknown as FastifyInstance;
   installErrorHandling(app);
+  // server time of every answer, so browsers and benchmarks can tell it from the network's
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(1)}`);
+    return payload;
+  });
   const swagger = (await import('@fastify/swagger')).default;
   await app.register(swagger, {
     openapi: {
@@ -308,9 +313,11 @@ async function serveHostUi(app: FastifyInstance) {
     decorateReply: !app.hasReplyDecorator('sendFile'),
     wildcard: false,
     index: false,
+    // scripts/build-ui.mjs writes .br and .gz beside each bundle: no compression work per request
+    preCompressed: true,
     setHeaders: (res: any, path: string) => {
       const header = (k: string, v: string) => (typeof res.header === 'function' ? res.header(k, v) : res.setHeader(k, v));
-      header('cache-control', /index\.html$|remoteEntry\.js$|mf-manifest\.json$/.test(path) ? 'no-cache' : 'public, max-age=31536000, immutable');
+      header('cache-control', /(index\.html|remoteEntry\.js|mf-manifest\.json)(\.br|\.gz)?$/.test(path) ? 'no-cache' : 'public, max-age=31536000, immutable');
     },
   });
   const index = readFileSync(join(dist, 'index.html'));

@@ -210,6 +210,11 @@ export class TokenService {
     const row = await this.knex.withSchema('public').table('api_tokens').where({ token_hash: sha256(secret) }).first();
     if (!row || row.revoked_at) return null;
     if (row.expires_at && new Date(row.expires_at).getTime() < Date.now()) return null;
+    // "last used" to the minute is enough for people deciding what to revoke, and keeps a
+    // busy hook token from writing on every request (this runs once per cache period)
+    if (!row.last_used_at || Date.now() - new Date(row.last_used_at).getTime() > 60_000) {
+      await this.knex.withSchema('public').table('api_tokens').where({ id: row.id }).update({ last_used_at: new Date() });
+    }
     return row as { id: string; org_id: string; user_id: string; kind: 'api' | 'hook'; name: string };
   }
 }
