@@ -71,7 +71,9 @@ export class GroupCommitter<R extends CommitRow> {
     return new Promise((resolve, reject) => {
       this.queue.push({ rows, resolve, reject });
       this.queued += rows.length;
-      if (this.queued >= this.o.batchSize) this.kick();
+      // Nothing being written: waiting would only add latency, so write now. While an insert
+      // runs, rows gather until it ends, the batch is full or maxDelayMs passes.
+      if (this.queued >= this.o.batchSize || this.inflight === 0) this.kick();
       else if (!this.timer) this.timer = setTimeout(() => this.onTimer(), this.o.maxDelayMs);
     });
   }
