@@ -35,8 +35,6 @@ export interface IngestOptions {
   noQuarantine?: boolean;
 }
 
-export class CommitFailedError extends Error {}
-
 /** The org's privacy settings apply to quarantined copies too: PII must not wait there unmasked. */
 function privateCopy(raw: unknown, privacy: PrivacySettings): unknown {
   if (privacy.payloads === 'store' || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
@@ -72,6 +70,11 @@ export class Pipeline {
     onQuarantineError(err: unknown): void;
   }) {}
 
+  /**
+   * Never throws for a bad event or a failed commit: those are per-event
+   * results (`invalid`, `retry`). It throws only when a store it cannot do
+   * without (settings, dedup claims) is unreachable.
+   */
   async ingest(org: Org, raws: readonly unknown[], opts: IngestOptions): Promise<ItemResult[]> {
     const receivedAt = Date.now();
     const receivedIso = new Date(receivedAt).toISOString();
@@ -195,7 +198,6 @@ export class Pipeline {
       fixed,
       suspicious,
     });
-    if (commitError && raws.length === 1) throw new CommitFailedError(String(commitError));
     return results;
   }
 }

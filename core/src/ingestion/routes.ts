@@ -7,7 +7,7 @@ import { HttpError, badRequest, notFound, type Org, type Caller } from '@orrery/
 import { EVENT_TYPES, CURRENT_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS } from './schema/catalog.ts';
 import { allEventSchemas, eventSchema } from './schema/jsonSchema.ts';
 import { parseSchemaVersionHeader, checkEvent } from './validate.ts';
-import { CommitFailedError, type ItemResult, type Pipeline } from './pipeline.ts';
+import type { ItemResult, Pipeline } from './pipeline.ts';
 import type { IngestionOrgStore } from './orgStore.ts';
 import type { QualityTracker } from './quality.ts';
 import { DEFAULT_PRICES } from './cost.ts';
@@ -127,13 +127,7 @@ function routes(app: FastifyInstance, d: RouteDeps) {
   }, async (req, reply) => {
     const { org } = auth(req);
     const version = headerVersion(req);
-    let res: ItemResult;
-    try {
-      [res] = (await d.pipeline.ingest(org, [req.body], { headerVersion: version, source: 'api' })) as [ItemResult];
-    } catch (err) {
-      if (err instanceof CommitFailedError) return retry(reply, 'commit_failed', 'the event store did not confirm the write; send the event again');
-      throw err;
-    }
+    const [res] = (await unavailableOnError(req, reply, () => d.pipeline.ingest(org, [req.body], { headerVersion: version, source: 'api' }))) as [ItemResult];
     switch (res.status) {
       case 'accepted': return reply.status(202).send({ event_id: res.event_id });
       case 'duplicate': throw new HttpError(409, 'duplicate_event', res.error!.message, { event_id: res.event_id });
@@ -159,13 +153,13 @@ function routes(app: FastifyInstance, d: RouteDeps) {
         400: errorSchema, 413: errorSchema, 415: errorSchema, 503: errorSchema,
       },
     },
-  }, async (req) => {
+  }, async (req, reply) => {
     const { org } = auth(req);
     const version = headerVersion(req);
     const events = (req.body as { events?: unknown }).events;
     if (!Array.isArray(events)) throw badRequest('expected {"events": [...]}', { field: 'events' });
     if (events.length > MAX_BATCH) throw new HttpError(413, 'batch_too_large', `at most ${MAX_BATCH} events per batch, got ${events.length}`, { max: MAX_BATCH, got: events.length });
-    const results = await d.pipeline.ingest(org, events, { headerVersion: version, source: 'batch' });
+    const results = await unavailableOnError(req, reply, () => d.pipeline.ingest(org, events, { headerVersion: version, source: 'batch' }));
     let accepted = 0;
     for (const r of results) if (r.status === 'accepted') accepted++;
     return { accepted, rejected: results.length - accepted, results };
@@ -413,6 +407,21 @@ function routes(app: FastifyInstance, d: RouteDeps) {
     const [report, freshness, conditions] = await Promise.all([d.quality.report(org.id, minutes), d.quality.freshness(org.id), d.quality.conditions(org.id)]);
     return { ...report, freshness, alerts: conditions };
   });
+}
+
+/**
+ * A store the pipeline needs (dedup kv, settings) is unreachable: nothing was
+ * stored, so the sender is told to retry (503), not that the request failed.
+ */
+export async function unavailableOnError<T>(req: FastifyRequest, reply: FastifyReply, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    req.log.error({ err }, 'ingestion could not reach a store');
+    reply.header('retry-after', '5');
+    throw new HttpError(503, 'ingestion_unavailable', 'ingestion cannot reach one of its stores; nothing was stored, send again shortly');
+  }
 }
 
 function retry(reply: FastifyReply, code: string, message: string) {

@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError, type Org } from '@orrery/plugin-sdk';
 import type { Pipeline } from '../pipeline.ts';
 import { installJsonParser } from '../json.ts';
+import { unavailableOnError } from '../routes.ts';
 import { decodeOtlp, encodeOtlpResponse, otlpJsonResponse, type OtlpSignal } from './proto.ts';
 import { mapTraces, mapMetrics, mapLogs, DEFAULT_OTLP_ATTRIBUTES, type OtlpAttributeConfig, type Mapped } from './map.ts';
 
@@ -73,7 +74,7 @@ export function registerOtlpRoutes(app: FastifyInstance, d: { pipeline: Pipeline
           body = req.body as Record<string, unknown>;
           if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'invalid_request', 'expected an OTLP/JSON object');
         }
-        const { rejected, message } = await ingest(d, req.auth.org, signal, body, reply);
+        const { rejected, message } = await ingest(d, req.auth.org, signal, body, req, reply);
         if (proto) return reply.status(200).type(PROTOBUF).send(Buffer.from(encodeOtlpResponse(signal, rejected, message)));
         return reply.status(200).send(otlpJsonResponse(signal, rejected, message));
       });
@@ -81,10 +82,10 @@ export function registerOtlpRoutes(app: FastifyInstance, d: { pipeline: Pipeline
   });
 }
 
-async function ingest(d: { pipeline: Pipeline; attributes: OtlpAttributeConfig }, org: Org, signal: OtlpSignal, body: Record<string, unknown>, reply: FastifyReply) {
+async function ingest(d: { pipeline: Pipeline; attributes: OtlpAttributeConfig }, org: Org, signal: OtlpSignal, body: Record<string, unknown>, req: FastifyRequest, reply: FastifyReply) {
   const mapped = MAPPERS[signal](body, d.attributes);
   const results = mapped.events.length
-    ? await d.pipeline.ingest(org, mapped.events, { source: 'otlp', preFixes: mapped.fixes })
+    ? await unavailableOnError(req, reply, () => d.pipeline.ingest(org, mapped.events, { source: 'otlp', preFixes: mapped.fixes }))
     : [];
   if (results.some((r) => r.status === 'retry')) {
     reply.header('retry-after', '1');
