@@ -137,6 +137,24 @@ export const ingestionModule: KernelModule = {
       ? { async_insert: 1, wait_for_async_insert: 1, date_time_input_format: 'best_effort' as const }
       : { date_time_input_format: 'best_effort' as const };
 
+    // Plugin handlers run after the answer, so a slow or failing plugin never holds ingestion.
+    // Per org they run one batch after another: in commit order, and never hundreds at once.
+    const dispatchChains = new Map<string, { tail: Promise<void>; backlog: number }>();
+    const dispatch = (orgId: string, rows: StoredEvent[]) => {
+      let c = dispatchChains.get(orgId);
+      if (!c) dispatchChains.set(orgId, (c = { tail: Promise.resolve(), backlog: 0 }));
+      const chain = c;
+      chain.backlog++;
+      if (chain.backlog === 1000) log.warn({ orgId }, 'plugin event handlers are 1,000 batches behind ingestion');
+      chain.tail = chain.tail
+        .then(() => services.pluginHost.dispatchEvents(orgId, rows))
+        .catch((err) => log.warn({ err, orgId }, 'plugin event handlers failed'))
+        .finally(() => {
+          chain.backlog--;
+        });
+    };
+    const drainDispatch = () => Promise.all([...dispatchChains.values()].map((c) => c.tail));
+
     const publisher = new CoalescingPublisher(bus, cfg.publishIntervalMs, (err) => log.warn({ err }, 'bus publish failed'));
     const quality = new QualityTracker({ client: analytics.client, database: db, nodeId, kv, bus, onError: (err) => log.warn({ err }, 'quality metrics failed') });
 
@@ -163,8 +181,7 @@ export const ingestionModule: KernelModule = {
         for (const [orgId, list] of byOrg) {
           publisher.add(orgId, list);
           lastEvent.set({ org: orgId }, Date.now() / 1000);
-          // plugin handlers run after the answer; a slow or failing plugin must not hold ingestion
-          services.pluginHost.dispatchEvents(orgId, list).catch((err) => log.warn({ err, orgId }, 'plugin event handlers failed'));
+          dispatch(orgId, list);
         }
       },
       onError: (err, rows) => log.error({ err, rows: rows.length }, 'group commit failed'),
@@ -229,6 +246,7 @@ export const ingestionModule: KernelModule = {
       // accepted requests are waiting on these inserts: finish them before the stores close
       await committer.drain();
       publisher.flushAll();
+      await drainDispatch();
       await quality.stop();
     });
     // exposed for the benchmark and tests (counters, forcing an alert evaluation)
