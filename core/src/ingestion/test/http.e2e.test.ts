@@ -188,7 +188,6 @@ describe('org settings', () => {
   it('uses org price overrides and keeps the caller cost', async () => {
     const add = await be.client.post('/api/v1/ingestion/prices', { model_pattern: 'claude-sonnet-4*', effective_from: '2020-01-01', input_per_mtok: 1, output_per_mtok: 2 });
     expect(add.status, add.text).toBe(201);
-    (be.kernel.app as any).ingestion; // settings cache is per node; the API call already invalidated it here
     const ev = invocation({ input_tokens: 1_000_000, output_tokens: 1_000_000 });
     expect((await post('/api/v1/events', ev)).statusCode).toBe(202);
     expect(Number((await stored(ev.event_id as string))[0]!.cost_usd)).toBeCloseTo(3, 9);
