@@ -130,10 +130,28 @@ export const appConfigSchema = {
     },
     ingestion: {
       type: 'object',
-      additionalProperties: true,
+      additionalProperties: false,
+      description: 'group commit, dedup, body limits and OTLP attribute mapping (core/src/ingestion/README.md)',
       properties: {
-        batchSize: { type: 'integer', minimum: 1, default: 5000 },
-        maxDelayMs: { type: 'integer', minimum: 0, default: 20 },
+        batchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 5000 },
+        maxDelayMs: { type: 'integer', minimum: 0, maximum: 10000, default: 20 },
+        /** default 2 embedded, 4 with a ClickHouse server */
+        maxConcurrentInserts: { type: 'integer', minimum: 1, maximum: 64 },
+        publishIntervalMs: { type: 'integer', minimum: 10 },
+        dedupTtlSeconds: { type: 'integer', minimum: 60 },
+        dedupStaleMs: { type: 'integer', minimum: 1000 },
+        verifyDedupInStore: { anyOf: [{ type: 'boolean' }, { const: 'auto' }] },
+        singleBodyBytes: { type: 'integer', minimum: 1024 },
+        batchBodyBytes: { type: 'integer', minimum: 1024 },
+        otlp: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            userAttributes: { type: 'array', items: { type: 'string' } },
+            departmentAttributes: { type: 'array', items: { type: 'string' } },
+            sessionAttributes: { type: 'array', items: { type: 'string' } },
+          },
+        },
       },
       default: {},
     },
