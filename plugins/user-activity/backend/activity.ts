@@ -72,8 +72,9 @@ export async function sessionStats(ctx: TenantContext, f: Filters) {
   return (await sessionRows(ctx, f, false)).get('') ?? sessionShape(f, { sessions: 0, users: 0 });
 }
 
-export async function sessionsByUser(ctx: TenantContext, f: Filters) {
-  return sessionRows(ctx, f, true);
+/** Session figures per user; with `userId`, of that user only (the scan skips everyone else). */
+export async function sessionsByUser(ctx: TenantContext, f: Filters, userId?: string) {
+  return sessionRows(ctx, f, true, userId);
 }
 
 function sessionShape(f: Filters, r: Record<string, number | string>) {
@@ -87,8 +88,9 @@ function sessionShape(f: Filters, r: Record<string, number | string>) {
   };
 }
 
-async function sessionRows(ctx: TenantContext, f: Filters, perUser: boolean) {
-  const w = where(f, "session_id != ''");
+async function sessionRows(ctx: TenantContext, f: Filters, perUser: boolean, userId?: string) {
+  const w = where(f, userId ? "session_id != '' AND user_id = {user_id:String}" : "session_id != ''");
+  if (userId) w.params.user_id = userId;
   const rows = await ctx.analytics.query<Record<string, number | string>>(
     `SELECT ${perUser ? 'user_id,' : ''}
         count() AS sessions,

@@ -30,17 +30,18 @@ export const CAPABILITY = `multiIf(
 export async function usage(ctx: TenantContext, f: Filters, kind: UsageKind, limit: number) {
   const u = USAGE[kind];
   const w = where(f, `event_type = '${u.type}' AND ${u.column} != ''`);
-  const items = await ctx.analytics.query<Record<string, string | number>>(
-    `SELECT ${u.column} AS name, count() AS uses, uniqExact(user_id) AS users, uniqExact(department_id) AS departments,
-            countIf(status = 'success') AS successes, countIf(status = 'failure') AS failures
+  // one round trip: the diversity figures ride along as a scalar subquery (the
+  // same per-user count as before), so the route waits for chDB once, not twice
+  const items = await ctx.analytics.query<Record<string, string | number> & { div: [number, number, number] }>(
+    `WITH (SELECT tuple(avg(n), quantileExact(0.5)(n), count())
+             FROM (SELECT user_id, uniqExact(${u.column}) AS n FROM {db}.events WHERE ${w.sql} GROUP BY user_id)) AS diversity_of_users
+     SELECT ${u.column} AS name, count() AS uses, uniqExact(user_id) AS users, uniqExact(department_id) AS departments,
+            countIf(status = 'success') AS successes, countIf(status = 'failure') AS failures, any(diversity_of_users) AS div
        FROM {db}.events WHERE ${w.sql} GROUP BY name ORDER BY uses DESC, name`,
     w.params,
   );
-  const [div] = await ctx.analytics.query<{ mean: number; median: number; users: number }>(
-    `SELECT avg(n) AS mean, quantileExact(0.5)(n) AS median, count() AS users
-       FROM (SELECT user_id, uniqExact(${u.column}) AS n FROM {db}.events WHERE ${w.sql} GROUP BY user_id)`,
-    w.params,
-  );
+  const d = items[0]?.div;
+  const div = d ? { mean: d[0], median: d[1], users: d[2] } : undefined;
   const total = items.reduce((s, r) => s + Number(r.uses), 0);
   const entropy = items.reduce((h, r) => {
     const p = Number(r.uses) / total;
@@ -152,8 +153,9 @@ export async function engagement(ctx: TenantContext, f: Filters, sort: Sort, lim
 }
 
 /** Mean engagement of each department's active users (by the department on the event): what a user is compared with. */
-export async function teamAverages(ctx: TenantContext, f: Filters) {
-  const w = where(f, "department_id != ''");
+export async function teamAverages(ctx: TenantContext, f: Filters, only?: string[]) {
+  const w = where(f, only ? "department_id != '' AND department_id IN {only:Array(String)}" : "department_id != ''");
+  if (only) w.params.only = only;
   const rows = await ctx.analytics.query<Record<string, string | number>>(
     `SELECT department_id, count() AS users, avg(events) AS events, avg(active_days) AS active_days, avg(sessions) AS sessions,
             avg(diversity) AS diversity, sum(successes) AS successes, sum(failures) AS failures
@@ -181,34 +183,39 @@ export async function teamAverages(ctx: TenantContext, f: Filters) {
 export async function userAnalytics(ctx: TenantContext, f: Filters, userId: string) {
   const w = where(f, 'user_id = {user_id:String}');
   const params = { ...w.params, user_id: userId };
-  const [totals] = await ctx.analytics.query<Record<string, string | number>>(
-    `SELECT user_id, ${ENGAGEMENT_COLUMNS} FROM {db}.events WHERE ${w.sql} GROUP BY user_id`,
-    params,
-  );
   checkBuckets(f.range, 'day');
-  const series = await ctx.analytics.query<{ b: string; events: number; successes: number; failures: number }>(
-    `SELECT ${bucketExpr('timestamp', 'day')} AS b, count() AS events, countIf(status = 'success') AS successes, countIf(status = 'failure') AS failures
-       FROM {db}.events WHERE ${w.sql} GROUP BY b ORDER BY b`,
+  // totals and the daily series in one round trip: the series is a scalar
+  // subquery over the same rows (no events, no totals row and no series)
+  const [totals] = await ctx.analytics.query<Record<string, string | number> & { series: Array<[string, number, number, number]> }>(
+    `WITH (SELECT groupArray((b, events, successes, failures)) FROM (
+             SELECT ${bucketExpr('timestamp', 'day')} AS b, count() AS events, countIf(status = 'success') AS successes, countIf(status = 'failure') AS failures
+               FROM {db}.events WHERE ${w.sql} GROUP BY b ORDER BY b)) AS daily
+     SELECT user_id, ${ENGAGEMENT_COLUMNS}, any(daily) AS series FROM {db}.events WHERE ${w.sql} GROUP BY user_id`,
     params,
   );
-  const top: Record<string, Array<{ name: string; uses: number }>> = {};
-  for (const [kind, u] of Object.entries(USAGE)) {
-    const rows = await ctx.analytics.query<{ name: string; uses: number }>(
-      `SELECT ${u.column} AS name, count() AS uses FROM {db}.events
-        WHERE ${w.sql} AND event_type = '${u.type}' AND ${u.column} != '' GROUP BY name ORDER BY uses DESC, name LIMIT 10`,
-      params,
-    );
-    top[kind] = rows.map((r) => ({ name: r.name, uses: Number(r.uses) }));
-  }
-  const mySessions = (await sessionsByUser(ctx, f)).get(userId) ?? null;
+  const series = (totals?.series ?? []).map(([b, events, successes, failures]) => ({ b, events, successes, failures }));
+  // the four top-10 lists in one query (LIMIT … BY kind) instead of one per kind
+  const KIND = `multiIf(${Object.entries(USAGE).map(([kind, u]) => `event_type = '${u.type}', '${kind}'`).join(', ')}, '')`;
+  const NAME = `multiIf(${Object.values(USAGE).map((u) => `event_type = '${u.type}', ${u.column}`).join(', ')}, '')`;
+  const topRows = await ctx.analytics.query<{ kind: UsageKind; name: string; uses: number }>(
+    `SELECT ${KIND} AS kind, ${NAME} AS name, count() AS uses FROM {db}.events
+      WHERE ${w.sql} AND event_type IN {kinds:Array(String)} AND name != ''
+      GROUP BY kind, name ORDER BY kind, uses DESC, name LIMIT 10 BY kind`,
+    { ...params, kinds: Object.values(USAGE).map((u) => u.type) },
+  );
+  const top: Record<string, Array<{ name: string; uses: number }>> = Object.fromEntries(Object.keys(USAGE).map((k) => [k, []]));
+  for (const r of topRows) top[r.kind]!.push({ name: r.name, uses: Number(r.uses) });
+  const mySessions = (await sessionsByUser(ctx, f, userId)).get(userId) ?? null;
+  const memberOf = (await ctx.db.table('department_members').where({ user_id: userId }).select('department_id')).map((m: { department_id: string }) => m.department_id);
+  // only the user's own departments: every department's means were computed and
+  // all but these thrown away before
   const all = where(f);
   const [org] = await ctx.analytics.query<Record<string, number>>(
     `SELECT count() AS users, avg(events) AS events, avg(active_days) AS active_days, avg(diversity) AS diversity
        FROM (SELECT user_id, ${ENGAGEMENT_COLUMNS} FROM {db}.events WHERE ${all.sql} GROUP BY user_id)`,
     all.params,
   );
-  const memberOf = (await departmentMembers(ctx)).filter((m) => m.user_id === userId).map((m) => m.department_id);
-  const teams = (await teamAverages(ctx, f)).filter((t) => memberOf.includes(t.department_id));
+  const teams = memberOf.length ? await teamAverages(ctx, f, memberOf) : [];
   const dir = await userDirectory(ctx, [userId]);
   return {
     user: { id: userId, email: dir.get(userId)?.email ?? null, display_name: dir.get(userId)?.display_name ?? null, department_ids: memberOf },
