@@ -196,23 +196,27 @@ export default definePlugin({
           .orderBy('day')
           .select(ctx.db.knex.raw(`to_char(day, 'YYYY-MM-DD') as day`), 'score', 'frequency', 'diversity', 'success', 'workflow', 'percentile', 'features');
         const depts = dir.departmentsOf.get(id) ?? [];
-        // peers: department means per day, withheld for groups under the minimum size
-        const peers = [];
-        for (const d of depts) {
-          const rows = (await ctx.db
-            .table('adoption_scores')
-            .whereRaw('departments @> ?::jsonb', [JSON.stringify([d])])
-            .where('day', '>=', from)
-            .where('day', '<', to)
-            .groupBy('day')
-            .orderBy('day')
-            .select(ctx.db.knex.raw(`to_char(day, 'YYYY-MM-DD') as day, avg(score) as score, count(*) as users`))) as Array<{ day: string; score: number; users: string | number }>;
-          peers.push({
-            department_id: d,
-            name: dir.departments.get(d)?.name ?? null,
-            series: rows.map((r) => (Number(r.users) < s.privacy.minGroupSize ? { day: r.day, suppressed: true } : { day: r.day, score: Math.round(Number(r.score) * 10) / 10, users: Number(r.users) })),
-          });
-        }
+        // peers: department means per day, withheld for groups under the minimum size;
+        // every department of the user in one statement (a score row counts once per
+        // department it lists, as the per-department `@>` queries counted it)
+        const peerRows = depts.length
+          ? ((
+              await ctx.db.knex.raw(
+                `SELECT d.department_id, to_char(s.day, 'YYYY-MM-DD') AS day, avg(s.score) AS score, count(*) AS users
+                   FROM ??.adoption_scores s CROSS JOIN LATERAL (SELECT DISTINCT x AS department_id FROM jsonb_array_elements_text(s.departments) x) d
+                  WHERE d.department_id = ANY(?) AND s.day >= ? AND s.day < ?
+                  GROUP BY d.department_id, s.day ORDER BY s.day`,
+                [ctx.db.schema, depts, from, to],
+              )
+            ).rows as Array<{ department_id: string; day: string; score: number; users: string | number }>)
+          : [];
+        const peers = depts.map((d) => ({
+          department_id: d,
+          name: dir.departments.get(d)?.name ?? null,
+          series: peerRows
+            .filter((r) => r.department_id === d)
+            .map((r) => (Number(r.users) < s.privacy.minGroupSize ? { day: r.day, suppressed: true } : { day: r.day, score: Math.round(Number(r.score) * 10) / 10, users: Number(r.users) })),
+        }));
         const flag = await ctx.db.table('adoption_flags').where({ user_id: id }).orderBy('raised_at', 'desc').first('id', 'status', 'triggers', 'signals', ctx.db.knex.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.knex.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`));
         const expert = await ctx.db.table('adoption_expertise').where({ user_id: id }).first('reasons', ctx.db.knex.raw(`to_char(day, 'YYYY-MM-DD') as day`));
         if (!history.length && !dir.members.has(id)) throw notFound(`no user ${id} in this org`);

@@ -93,8 +93,12 @@ export async function heatmap(ctx: TenantContext, s: AdoptionSettings, dir: Dire
     raised: string;
     resolved: string | null;
   }>;
+  // each user's flags by user: looking them up per score row was rows × flags
+  const flagsOf = new Map<string, typeof flags>();
+  for (const f of flags) flagsOf.set(f.user_id, [...(flagsOf.get(f.user_id) ?? []), f]);
   const cells = new Map<string, { sum: number; n: number; users: Set<string>; flagged: Set<string> }>();
   for (const r of rows) {
+    const open = (flagsOf.get(r.user_id) ?? []).some((f) => f.raised <= r.d && (!f.resolved || f.resolved > r.d));
     const wk = monday(r.d);
     for (const d of r.departments) {
       const k = `${d}|${wk}`;
@@ -102,7 +106,7 @@ export async function heatmap(ctx: TenantContext, s: AdoptionSettings, dir: Dire
       c.sum += Number(r.score);
       c.n++;
       c.users.add(r.user_id);
-      if (flags.some((f) => f.user_id === r.user_id && f.raised <= r.d && (!f.resolved || f.resolved > r.d))) c.flagged.add(r.user_id);
+      if (open) c.flagged.add(r.user_id);
       cells.set(k, c);
     }
   }
