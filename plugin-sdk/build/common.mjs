@@ -8,8 +8,6 @@ export function commonConfig({ mode = process.env.NODE_ENV === 'development' ? '
     target: 'web',
     resolve: { extensions: ['.tsx', '.ts', '.mjs', '.js', '.json'] },
     module: {
-      // Plotly ships prebuilt and minified: parsing it for imports is wasted time.
-      noParse: /plotly\.js-dist-min/,
       rules: [
         {
           test: /\.[cm]?tsx?$/,
@@ -29,8 +27,9 @@ export function commonConfig({ mode = process.env.NODE_ENV === 'development' ? '
     },
     optimization: {
       minimizer: [
-        // Re-minifying the 4.8 MB prebuilt plotly bundle dominates build time for nothing.
-        new rspack.SwcJsMinimizerRspackPlugin({ exclude: /plotly/ }),
+        // Plotly is built from its (unminified, CommonJS) sources with only the chart kit's
+        // traces (src/frontend/charts/plotly.ts), so it is minified here like any other chunk.
+        new rspack.SwcJsMinimizerRspackPlugin(),
         new rspack.LightningCssMinimizerRspackPlugin(),
       ],
     },

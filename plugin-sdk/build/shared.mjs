@@ -27,6 +27,8 @@ export const SDK_VERSION = (() => {
   return m[1];
 })();
 
+const PLOTLY_MODULE = join(here, '..', 'src', 'frontend', 'charts', 'plotly.ts');
+
 const major = (v) => `^${v.split('.')[0]}.0.0`;
 
 /**
@@ -36,12 +38,12 @@ const major = (v) => `^${v.split('.')[0]}.0.0`;
 export function sharedModules() {
   const react = installedVersion('react');
   const reactDom = installedVersion('react-dom');
-  const plotly = installedVersion('plotly.js-dist-min');
+  const plotly = installedVersion('plotly.js');
   return {
     react: { singleton: true, requiredVersion: major(react), version: react },
     'react/jsx-runtime': { singleton: true, requiredVersion: major(react), version: react },
     'react-dom': { singleton: true, requiredVersion: major(reactDom), version: reactDom },
-    'plotly.js-dist-min': { singleton: true, requiredVersion: major(plotly), version: plotly },
+    [PLOTLY_MODULE]: { shareKey: '@orrery/plotly', singleton: true, requiredVersion: major(plotly), version: plotly },
     // One instance of the SDK means one set of React contexts: the host's providers are
     // what the remotes' hooks read.
     '@orrery/plugin-sdk/frontend': { singleton: true, requiredVersion: major(SDK_VERSION), version: SDK_VERSION },

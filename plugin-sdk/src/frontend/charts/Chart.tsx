@@ -4,17 +4,19 @@ import { WidgetContextReact } from '../context.tsx';
 import { downloadText, toCsv } from '../csv.ts';
 import { fromZonedWallTime } from '../format.ts';
 import type { DrillDown, TimeRange } from '../types.ts';
+import type { DownloadImgopts, ToImgopts } from 'plotly.js';
 import {
   barSpec, distributionSpec, gaugeSpec, heatmapSpec, pieSpec, sankeySpec, timeSeriesSpec,
   type BarInput, type ChartEnv, type DistributionInput, type GaugeInput, type HeatmapInput,
   type PieInput, type PlotSpec, type SankeyInput, type TimeSeriesInput,
 } from './specs.ts';
 
-type PlotlyModule = typeof import('plotly.js-dist-min').default;
+type PlotlyModule = typeof import('./plotly.ts').default;
+type PlotlyLayout = Parameters<PlotlyModule['react']>[2];
 let plotlyPromise: Promise<PlotlyModule> | null = null;
 /** Plotly is a shared singleton loaded on first use: pages without charts never pay for it. */
 function loadPlotly(): Promise<PlotlyModule> {
-  plotlyPromise ??= import('plotly.js-dist-min').then((m) => ((m as { default?: PlotlyModule }).default ?? (m as unknown as PlotlyModule)));
+  plotlyPromise ??= import('./plotly.ts').then((m) => m.default);
   return plotlyPromise;
 }
 
@@ -67,7 +69,7 @@ export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r
     if (!el) return;
     loadPlotly().then(async (Plotly) => {
       if (cancelled) return;
-      await Plotly.react(el, spec.data, spec.layout, {
+      await Plotly.react(el, spec.data, spec.layout as PlotlyLayout, {
         displaylogo: false,
         responsive: true,
         displayModeBar: 'hover',
@@ -117,7 +119,9 @@ export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r
     const el = ref.current;
     if (!el) return;
     const P = await loadPlotly();
-    await P.downloadImage(el, { format: 'png', filename: slug(title), scale: 2 });
+    // `scale` reaches toImage at run time; the published DownloadImgopts type leaves it out.
+    const opts: DownloadImgopts & Pick<ToImgopts, 'scale'> = { format: 'png', filename: slug(title), width: null, height: null, scale: 2 };
+    await P.downloadImage(el, opts);
   };
   const exportCsv = () => downloadText(`${slug(title)}.csv`, toCsv(spec.table));
 
