@@ -198,15 +198,16 @@ export default definePlugin({
         const depts = dir.departmentsOf.get(id) ?? [];
         // peers: department means per day, withheld for groups under the minimum size;
         // every department of the user in one statement (a score row counts once per
-        // department it lists, as the per-department `@>` queries counted it)
+        // department it lists, as the per-department `@>` queries counted it); `?|`
+        // keeps only rows of those departments before their lists are expanded
         const peerRows = depts.length
           ? ((
               await ctx.db.knex.raw(
                 `SELECT d.department_id, to_char(s.day, 'YYYY-MM-DD') AS day, avg(s.score) AS score, count(*) AS users
                    FROM ??.adoption_scores s CROSS JOIN LATERAL (SELECT DISTINCT x AS department_id FROM jsonb_array_elements_text(s.departments) x) d
-                  WHERE d.department_id = ANY(?) AND s.day >= ? AND s.day < ?
+                  WHERE s.departments \\?| ?::text[] AND d.department_id = ANY(?) AND s.day >= ? AND s.day < ?
                   GROUP BY d.department_id, s.day ORDER BY s.day`,
-                [ctx.db.schema, depts, from, to],
+                [ctx.db.schema, depts, depts, from, to],
               )
             ).rows as Array<{ department_id: string; day: string; score: number; users: string | number }>)
           : [];
