@@ -3,7 +3,8 @@ import { toCsv } from './csv.ts';
 import { formatters, fromZonedWallTime, plotlySeparators, toZonedWallTime } from './format.ts';
 import { defaultIsEmpty, qualifyTopic } from './hooks.ts';
 import { throttleBatch } from './throttle.ts';
-import { barSpec, distributionSpec, gaugeSpec, pieSpec, sankeySpec, timeSeriesSpec } from './charts/specs.ts';
+import { readFileSync } from 'node:fs';
+import { barSpec, distributionSpec, gaugeSpec, heatmapSpec, pieSpec, sankeySpec, timeSeriesSpec } from './charts/specs.ts';
 import { defineWidget, isWidgetDefinition } from './defineWidget.ts';
 
 const env = { locale: 'en-US', tz: 'UTC' };
@@ -102,6 +103,42 @@ describe('chart specs', () => {
   it('distribution: quartiles in the table', () => {
     const s = distributionSpec({ groups: [{ name: 'lat', values: [1, 2, 3, 4, 5] }], kind: 'box' }, env);
     expect(s.table.rows[0]).toEqual(['lat', 5, 1, 2, 3, 4, 5]);
+  });
+  it('say when there is nothing to draw, so no axis over the year 2000 appears', () => {
+    expect(timeSeriesSpec({ series: [{ name: 'runs', points: [] }] }, env).empty).toBe(true);
+    expect(timeSeriesSpec({ series: [] }, env).empty).toBe(true);
+    expect(timeSeriesSpec({ series: [{ name: 'runs', points: [{ t: '2025-01-01T00:00:00Z', v: null }] }] }, env).empty).toBe(true);
+    expect(timeSeriesSpec({ series: [{ name: 'runs', points: [{ t: '2025-01-01T00:00:00Z', v: 0 }] }] }, env).empty).toBe(false);
+    expect(barSpec({ categories: [], series: [{ name: 'n', values: [] }] }, env).empty).toBe(true);
+    expect(pieSpec({ slices: [{ label: 'a', value: 0 }] }, env).empty).toBe(true);
+    expect(heatmapSpec({ x: [], y: ['mon'], z: [[]] }, env).empty).toBe(true);
+    expect(sankeySpec({ links: [] }, env).empty).toBe(true);
+    expect(distributionSpec({ groups: [{ name: 'lat', values: [] }] }, env).empty).toBe(true);
+    expect(gaugeSpec({ value: 0 }, env).empty).toBeFalsy();
+  });
+});
+
+describe('chart kit plotly bundle', () => {
+  // The kit ships plotly core plus only the traces it registers; a spec emitting any other
+  // trace type would draw nothing at all in the browser.
+  it('registers every trace type the specs emit', () => {
+    const src = readFileSync(new URL('./charts/plotly.ts', import.meta.url), 'utf8');
+    const registered = new Set(['scatter', ...[...src.matchAll(/from 'plotly\.js\/lib\/(\w+)'/g)].map((m) => m[1]).filter((t) => t !== 'core')]);
+    const specs = [
+      timeSeriesSpec({ series: [{ name: 'a', points: [] }] }, env),
+      timeSeriesSpec({ series: [{ name: 'a', points: [] }], kind: 'bar' }, env),
+      barSpec({ categories: ['a'], series: [{ name: 'n', values: [1] }] }, env),
+      pieSpec({ slices: [{ label: 'a', value: 1 }] }, env),
+      heatmapSpec({ x: ['a'], y: ['b'], z: [[1]] }, env),
+      sankeySpec({ links: [{ source: 'a', target: 'b', value: 1 }] }, env),
+      gaugeSpec({ value: 1 }, env),
+      distributionSpec({ groups: [{ name: 'a', values: [1] }] }, env),
+      distributionSpec({ groups: [{ name: 'a', values: [1] }], kind: 'box' }, env),
+    ];
+    const used = new Set(specs.flatMap((s) => s.data.map((d) => String(d.type))));
+    expect([...used].filter((t) => !registered.has(t))).toEqual([]);
+    // and nothing registered that no spec draws: each trace costs bundle size
+    expect([...registered].filter((t) => !used.has(t))).toEqual([]);
   });
 });
 

@@ -30,6 +30,8 @@ export interface ChartCommonProps {
   onDrillDown?(d: DrillDown): void;
   /** hide the PNG/CSV/table buttons */
   hideToolbar?: boolean;
+  /** shown instead of the chart when there is nothing to draw */
+  emptyText?: string;
 }
 
 /** Falls back to the widget context for locale/tz, then to the browser's. */
@@ -51,7 +53,8 @@ function slug(s: string) {
 }
 
 export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r: TimeRange): void; tz?: string }) {
-  const { spec, title, summary, height = '100%', onDrillDown, onZoom, hideToolbar } = props;
+  const { spec, title, summary, height = '100%', onDrillDown, onZoom, hideToolbar, emptyText = 'No data for this time range.' } = props;
+  const empty = spec.empty ?? false;
   const ref = useRef<PlotlyEl>(null);
   const [failed, setFailed] = useState<string | null>(null);
   const [showTable, setShowTable] = useState(false);
@@ -66,14 +69,17 @@ export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r
   useEffect(() => {
     let cancelled = false;
     const el = ref.current;
-    if (!el) return;
+    if (!el || spec.empty) return;
     loadPlotly().then(async (Plotly) => {
       if (cancelled) return;
       await Plotly.react(el, spec.data, spec.layout as PlotlyLayout, {
         displaylogo: false,
         responsive: true,
-        displayModeBar: 'hover',
-        modeBarButtonsToRemove: ['select2d', 'lasso2d', 'toImage', 'autoScale2d'],
+        // Plotly's mode bar sits in the same top-right corner as the kit's PNG/CSV/Table
+        // buttons and covers them: for good after the first tap on a touch screen, and
+        // while hovering with a mouse. The kit's buttons do the export; drag still zooms
+        // (and reports the range through onZoom) and a double click or tap resets it.
+        displayModeBar: false,
         scrollZoom: false,
       });
       el.removeAllListeners?.('plotly_click');
@@ -127,7 +133,8 @@ export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r
 
   return (
     <figure className="orrery-chart" aria-label={title} style={{ height }}>
-      {!hideToolbar && (
+      {empty && <div className="orrery-state orrery-state--empty" role="status">{emptyText}</div>}
+      {!hideToolbar && !empty && (
         <div className="orrery-chart__tools" role="toolbar" aria-label={`${title} export`}>
           <button type="button" onClick={exportPng} title="Download chart as PNG">PNG</button>
           <button type="button" onClick={exportCsv} title="Download data as CSV">CSV</button>
@@ -138,10 +145,13 @@ export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r
       )}
       {failed && <p role="alert" className="orrery-chart__error">Chart could not load: {failed}</p>}
       {/* the drawing is decorative for assistive tech: the table below carries the data */}
-      <div ref={ref} className="orrery-chart__plot" aria-hidden="true" style={{ display: showTable ? 'none' : 'block' }} />
-      <div id={tableId} className={showTable ? 'orrery-chart__table' : 'orrery-sr-only'}>
-        <DataTableView title={title} summary={summary} spec={spec} onDrill={drill ? (f) => drill({ source: title, filters: f }) : undefined} />
-      </div>
+      {/* kept mounted while empty so the resize observer and the plotly instance carry over */}
+      <div ref={ref} className="orrery-chart__plot" aria-hidden="true" style={{ display: showTable || empty ? 'none' : 'block' }} />
+      {!empty && (
+        <div id={tableId} className={showTable ? 'orrery-chart__table' : 'orrery-sr-only'}>
+          <DataTableView title={title} summary={summary} spec={spec} onDrill={drill ? (f) => drill({ source: title, filters: f }) : undefined} />
+        </div>
+      )}
     </figure>
   );
 }

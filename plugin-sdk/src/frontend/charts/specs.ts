@@ -20,6 +20,12 @@ export interface PlotSpec {
   table: DataTable;
   /** drill-down filters per trace/point: `drill[trace][point]` */
   drill?: Array<Array<Record<string, string | number>>>;
+  /**
+   * Nothing to draw. Plotly given no points still draws axes, and a date axis without data
+   * defaults to the year 2000, which reads as data from the wrong period: the chart shows
+   * the empty state instead.
+   */
+  empty?: boolean;
 }
 
 export function formatValue(v: number, f: ValueFormat | undefined, env: ChartEnv): string {
@@ -101,6 +107,8 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
       rows: times.map((t) => [fm.dateTime(t), ...lookup.map((m) => m.get(t) ?? null)]),
     },
     drill: input.series.map((s) => s.points.map((p) => ({ series: s.name, bucket: p.t }))),
+    // buckets that are all null (e.g. a rate with no events) are as empty as no buckets
+    empty: !input.series.some((s) => s.points.some((p) => p.v !== null && p.v !== undefined)),
   };
 }
 
@@ -145,6 +153,7 @@ export function barSpec(input: BarInput, env: ChartEnv): PlotSpec {
       rows: input.categories.map((c, ci) => [c, ...input.series.map((s) => s.values[ci] ?? null)]),
     },
     drill: input.series.map((s) => input.categories.map((c) => ({ [key]: c, series: s.name }))),
+    empty: input.categories.length === 0 || input.series.length === 0,
   };
 }
 
@@ -177,6 +186,8 @@ export function pieSpec(input: PieInput, env: ChartEnv): PlotSpec {
       rows: input.slices.map((s) => [s.label, s.value, total ? fm.percent(s.value / total) : null]),
     },
     drill: [input.slices.map((s) => ({ [key]: s.label }))],
+    // a pie of zeros draws nothing at all
+    empty: total === 0,
   };
 }
 
@@ -213,6 +224,7 @@ export function heatmapSpec(input: HeatmapInput, env: ChartEnv): PlotSpec {
       rows: input.y.map((y, r) => [y, ...input.x.map((_, c) => input.z[r]?.[c] ?? null)]),
     },
     drill: [input.y.flatMap((y) => input.x.map((x) => ({ [xKey]: x, [yKey]: y })))],
+    empty: input.x.length === 0 || input.y.length === 0,
   };
 }
 
@@ -241,6 +253,7 @@ export function sankeySpec(input: SankeyInput, env: ChartEnv): PlotSpec {
     layout: baseLayout(env, { margin: { l: 8, r: 8, t: 8, b: 8 } }),
     table: { columns: ['from', 'to', 'value'], rows: input.links.map((l) => [l.source, l.target, l.value]) },
     drill: [input.links.map((l) => ({ from: l.source, to: l.target }))],
+    empty: input.links.length === 0,
   };
 }
 
@@ -319,5 +332,6 @@ export function distributionSpec(input: DistributionInput, env: ChartEnv): PlotS
         return [g.name, s.length, s[0] ?? null, q(s, 0.25), q(s, 0.5), q(s, 0.75), s[s.length - 1] ?? null];
       }),
     },
+    empty: input.groups.every((g) => g.values.length === 0),
   };
 }
