@@ -45,6 +45,8 @@ export interface KernelOptions {
   logStream?: NodeJS.WritableStream;
   /** bootstrap an org + admin on an empty store (default true) */
   bootstrap?: boolean;
+  /** run plugin jobs on their schedules once listening (default true; the test harness runs them on demand) */
+  scheduleJobs?: boolean;
 }
 
 export interface Kernel {
@@ -243,7 +245,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     async listen() {
       await app.listen({ host: config.server.host, port: config.server.port });
       gateway = await startGateway(app.server, container.cradle, config.storage.redisUrl ? { url: config.storage.redisUrl, prefix: config.storage.redisPrefix } : undefined);
-      plugins.startJobs();
+      if (opts.scheduleJobs !== false) plugins.startJobs();
       const addr = app.server.address();
       return typeof addr === 'object' && addr ? `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
     },

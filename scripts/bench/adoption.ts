@@ -32,7 +32,7 @@ async function ingestionModules(): Promise<unknown[]> {
 }
 
 async function main() {
-  const b = await startTestBackend({ plugins: [adoption], listen: true, modules: await ingestionModules(), config: { server: { logLevel: 'warn' } } });
+  const b = await startTestBackend({ plugins: [adoption], listen: true, scheduleJobs: true, modules: await ingestionModules(), config: { server: { logLevel: 'warn' } } });
   try {
     const s = b.kernel.services;
     // ---- 1. scoring ---------------------------------------------------------------

@@ -276,11 +276,17 @@ export class PluginHost {
 
   /** Starts every plugin job on a timer. Each run takes a lock row so one node runs it per org. */
   startJobs() {
+    let stagger = 0;
     for (const p of this.active) {
       for (const job of p.jobs) {
-        const t = setInterval(() => void this.track(this.runJobForAllOrgs(p, job.name)), job.everySeconds * 1000);
-        t.unref();
-        this.timers.push(t);
+        const run = () => void this.track(this.runJobForAllOrgs(p, job.name).catch((err) => this.s.logger.error({ err, job: job.name }, 'job run failed')));
+        // a first run soon after start, so derived data (scores, rollups) is there without
+        // waiting a whole period; staggered so jobs do not all start in the same second
+        const first = setTimeout(run, 2000 + 500 * stagger++);
+        const every = setInterval(run, job.everySeconds * 1000);
+        first.unref();
+        every.unref();
+        this.timers.push(first, every);
       }
     }
   }
@@ -367,7 +373,7 @@ export class PluginHost {
   /** Stops timers and waits for running jobs, so a shutdown loses no half-written work. */
   async stop() {
     this.stopping = true;
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) clearTimeout(t);
     await Promise.allSettled([...this.running]);
   }
 }

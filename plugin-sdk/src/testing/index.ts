@@ -86,6 +86,8 @@ export interface StartOptions {
   realServers?: boolean;
   /** extra kernel modules (kernel tests) */
   modules?: unknown[];
+  /** run plugin jobs on their schedules when listening (default false: call runJob) */
+  scheduleJobs?: boolean;
 }
 
 // chDB binds one data folder per process (STACK.md), so every backend in this
@@ -149,6 +151,7 @@ export async function startTestBackend(opts: StartOptions = {}): Promise<TestBac
     onlyPlugins: opts.onlyPlugins,
     modules: opts.modules as any,
     logStream,
+    scheduleJobs: opts.scheduleJobs ?? false,
   });
   let url: string | null = null;
   if (opts.listen) url = await kernel.listen();
