@@ -86,7 +86,7 @@ describe('single sign-on with OpenID Connect', () => {
     };
     const startRes = await b.kernel.app.inject({ method: 'GET', url: start });
     expect(startRes.statusCode).toBe(302);
-    let url = new URL(startRes.headers.location as string);
+    const url = new URL(startRes.headers.location as string);
     expect(url.origin).toBe(issuer);
     expect(url.searchParams.get('code_challenge_method')).toBe('S256');
     expect(url.searchParams.get('response_mode')).toBe('form_post');
