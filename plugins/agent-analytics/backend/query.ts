@@ -69,6 +69,7 @@ export interface MetricsQuery {
 export type MetricsRow = Metrics & Partial<Record<Dimension, string>> & { bucket?: string };
 
 interface RawRow {
+  qid: number;
   bucket_start?: string;
   invocations: number;
   successes: number;
@@ -83,42 +84,97 @@ interface RawRow {
 }
 
 /**
- * Runs one metrics question. The sources are chosen per piece of the range
- * (see `planSegments` in the SDK): a rollup qualifies when it has every
- * dimension the question groups or filters by and its buckets nest in the
- * requested ones; `user_id` is in no rollup, so a user filter reads raw events.
+ * Runs one metrics question (see `invocationMetricsBatch`, which this wraps).
  */
 export async function invocationMetrics(analytics: AnalyticsClient, q: MetricsQuery): Promise<MetricsRow[]> {
+  const [rows] = await invocationMetricsBatch(analytics, [q]);
+  return rows!;
+}
+
+/**
+ * Runs several metrics questions in one round trip: one `UNION ALL` of the
+ * questions, each tagged with its index, so a route that needs totals, a
+ * breakdown and a trend pays one query's parse, plan and hand-off, and the
+ * engine may run the branches side by side. Answers come back in order.
+ *
+ * The sources are chosen per piece of each range (see `planSegments` in the
+ * SDK): a rollup qualifies when it has every dimension the question groups or
+ * filters by and its buckets nest in the requested ones; `user_id` is in no
+ * rollup, so a user filter reads raw events. All questions of a batch share
+ * one time zone (a route has one `tz`).
+ */
+export async function invocationMetricsBatch(analytics: AnalyticsClient, qs: readonly MetricsQuery[]): Promise<MetricsRow[][]> {
+  if (qs.length === 0) return [];
+  const tz = qs[0]!.range.tz;
+  if (qs.some((q) => q.range.tz !== tz)) throw new Error('invocationMetricsBatch: every question of a batch must use one time zone');
+  const params: Record<string, unknown> = { tz };
+  // every branch of a UNION ALL has the same columns: the union of the grouped dimensions
+  const dims = [...new Set(qs.flatMap((q) => q.groupBy ?? []))];
+  const branches = qs.map((q, j) => questionSql(q, j, dims, params));
+  const sql = `${branches.join('\n    UNION ALL\n    ')}
+    SETTINGS prefer_column_name_to_alias = 1`; // the outer sums reuse the arms' column names
+
+  const out: MetricsRow[][] = qs.map(() => []);
+  for (const r of await analytics.query<RawRow>(sql, params)) {
+    const q = qs[Number(r.qid)]!;
+    if (Number(r.invocations) <= 0) continue;
+    const row: MetricsRow = toMetrics(r);
+    if (q.granularity) row.bucket = new Date(bucketIso(r.bucket_start!, tz)).toISOString();
+    for (const d of q.groupBy ?? []) row[d] = String(r[d]);
+    out[Number(r.qid)]!.push(row);
+  }
+  // the UNION ALL keeps each branch's order only within that branch's rows; sort again per question
+  return out.map((rows, j) => (qs[j]!.granularity || qs[j]!.groupBy?.length ? rows.sort(byKeys(qs[j]!)) : rows));
+}
+
+function byKeys(q: MetricsQuery) {
+  const keys: Array<keyof MetricsRow> = [...(q.granularity ? ['bucket' as const] : []), ...(q.groupBy ?? [])];
+  return (a: MetricsRow, b: MetricsRow) => {
+    for (const k of keys) {
+      const x = String(a[k] ?? ''), y = String(b[k] ?? '');
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  };
+}
+
+/** The SQL of question `j` of a batch: its sources, merged, as one branch with the batch's columns. */
+function questionSql(q: MetricsQuery, j: number, allDims: readonly Dimension[], params: Record<string, unknown>): string {
   const groupBy = [...(q.groupBy ?? [])];
   const filterCols = FILTER_COLUMNS.filter((c) => q.filters[c] !== undefined);
   const needed = new Set<string>([...groupBy, ...filterCols, 'status']);
-  const holding = (q.source === 'raw' ? [] : LEVELS).filter((l) => [...needed].every((d) => (l.dims as readonly string[]).includes(d)));
-  // per bucket width, the table with the fewest dimensions that still answers: fewest rows to merge
-  const narrowest = holding.filter((l) => !holding.some((o) => o.stepMs === l.stepMs && o.dims.length < l.dims.length));
+  const holding = (q.source === 'raw' ? [] : LEVELS).filter(
+    (l) => (!l.onlyFor || l.onlyFor === q.granularity) && [...needed].every((d) => (l.dims as readonly string[]).includes(d)),
+  );
+  // per bucket width, the table with the fewest dimensions that still answers (the first on a tie): fewest states to merge
+  const narrowest = holding.filter(
+    (l) => !holding.some((o) => o.stepMs === l.stepMs && (o.dims.length < l.dims.length || (o.dims.length === l.dims.length && holding.indexOf(o) < holding.indexOf(l)))),
+  );
   const levels = usableLevels(narrowest, { granularity: q.granularity, tz: q.range.tz, from: q.range.from, to: q.range.to });
   const segments = planSegments(q.range, levels);
 
-  const params: Record<string, unknown> = { tz: q.range.tz };
+  const p = `q${j}_`;
   const where: string[] = ['org_id = {org_id:String}'];
   if (q.agent !== undefined) {
-    where.push('agent_name = {agent:String}');
-    params.agent = q.agent;
+    where.push(`agent_name = {${p}agent:String}`);
+    params[`${p}agent`] = q.agent;
   }
   for (const c of filterCols) {
-    where.push(`${c} = {f_${c}:String}`);
-    params[`f_${c}`] = q.filters[c];
+    where.push(`${c} = {${p}f_${c}:String}`);
+    params[`${p}f_${c}`] = q.filters[c];
   }
 
   // `status` is projected by every arm so the outer query can count successes
   const cols = [...new Set([...groupBy, 'status'])];
   const arms = segments.map((seg, i) => {
-    params[`s${i}_from`] = seg.from.getTime();
-    params[`s${i}_to`] = seg.to.getTime();
-    return seg.level ? rollupArm(seg.level, i, cols, where, q.granularity) : rawArm(i, cols, where, q.granularity);
+    params[`${p}s${i}_from`] = seg.from.getTime();
+    params[`${p}s${i}_to`] = seg.to.getTime();
+    return seg.level ? rollupArm(seg.level, `${p}s${i}`, cols, where, q.granularity) : rawArm(`${p}s${i}`, cols, where, q.granularity);
   });
 
   const keys = [...(q.granularity ? ['bucket_start'] : []), ...groupBy];
-  const sql = `SELECT ${keys.length ? `${keys.join(', ')}, ` : ''}
+  const dimCols = allDims.map((d) => (groupBy.includes(d) ? d : `'' AS ${d}`));
+  return `SELECT ${j} AS qid, ${q.granularity ? 'toString(bucket_start)' : "''"} AS bucket_start, ${dimCols.map((c) => `${c}, `).join('')}
       sum(invocations) AS invocations,
       sumIf(invocations, status = 'success') AS successes,
       sum(input_tokens) AS input_tokens,
@@ -129,35 +185,24 @@ export async function invocationMetrics(analytics: AnalyticsClient, q: MetricsQu
       quantilesTDigestMerge(${QUANTILES.join(', ')})(latency) AS q,
       uniqExactMerge(users) AS active_users
     FROM (${arms.join('\n      UNION ALL\n      ')})
-    ${keys.length ? `GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}` : ''}
-    SETTINGS prefer_column_name_to_alias = 1`; // the outer sums reuse the arms' column names
-
-  const rows = await analytics.query<RawRow>(sql, params);
-  return rows
-    .filter((r) => Number(r.invocations) > 0)
-    .map((r) => {
-      const out: MetricsRow = toMetrics(r);
-      if (q.granularity) out.bucket = new Date(bucketIso(r.bucket_start!, q.range.tz)).toISOString();
-      for (const d of groupBy) out[d] = String(r[d]);
-      return out;
-    });
+    ${keys.length ? `GROUP BY ${keys.join(', ')}` : ''}`;
 }
 
-function rollupArm(level: Level, i: number, cols: string[], where: string[], granularity?: Granularity) {
+function rollupArm(level: Level, s: string, cols: string[], where: string[], granularity?: Granularity) {
   const bucket = granularity ? `${bucketExpr('bucket', granularity)} AS bucket_start, ` : '';
   return `SELECT ${bucket}${cols.join(', ')}, invocations, input_tokens, output_tokens, cost_usd, latency_sum, last_seen, latency, users
         FROM {db}.${level.table}
         WHERE ${where.join(' AND ')}
-          AND bucket >= toDateTime(intDiv({s${i}_from:Int64}, 1000), 'UTC') AND bucket < toDateTime(intDiv({s${i}_to:Int64}, 1000), 'UTC')`;
+          AND bucket >= toDateTime(intDiv({${s}_from:Int64}, 1000), 'UTC') AND bucket < toDateTime(intDiv({${s}_to:Int64}, 1000), 'UTC')`;
 }
 
-function rawArm(i: number, cols: string[], where: string[], granularity?: Granularity) {
+function rawArm(s: string, cols: string[], where: string[], granularity?: Granularity) {
   const bucket = granularity ? `${bucketExpr('timestamp', granularity)} AS bucket_start, ` : '';
   const keys = [...(granularity ? ['bucket_start'] : []), ...cols];
   return `SELECT ${bucket}${cols.join(', ')}, ${RAW_STATES}
         FROM {db}.events
         WHERE ${where.join(' AND ')} AND event_type = 'agent_invocation'
-          AND timestamp >= fromUnixTimestamp64Milli({s${i}_from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({s${i}_to:Int64}, 'UTC')
+          AND timestamp >= fromUnixTimestamp64Milli({${s}_from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({${s}_to:Int64}, 'UTC')
         GROUP BY ${keys.join(', ')}`;
 }
 

@@ -3,9 +3,9 @@
  * raw events) and the drill-down to a single invocation.
  */
 import { checkBuckets, notFound, type Granularity, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
-import { invocationMetrics, previousPeriod, rawFilterSql } from '../query.ts';
+import { previousPeriod, rawFilterSql } from '../query.ts';
 import { agentParams, arrayOf, objectOf, parseCommon, querySchema, rangeSchema, rangeView, type CommonQuery } from '../params.ts';
-import { PERMISSION, requireAgent } from './overview.ts';
+import { PERMISSION, agentMetrics } from './overview.ts';
 
 const RECENT_LIMIT = 20;
 
@@ -77,16 +77,19 @@ export function registerErrorRoutes(env: PluginEnv) {
       const granularity = req.query.granularity ?? 'day';
       const { range, filters, compare } = parseCommon(req.query);
       checkBuckets(range, granularity);
-      await requireAgent(ctx, name);
       const failed = { ...filters, status: 'failure' as const };
       const base = { filters, agent: name };
-      const [totals, byType, trend, prev, recent] = await Promise.all([
-        invocationMetrics(ctx.analytics, { ...base, range }),
-        invocationMetrics(ctx.analytics, { ...base, range, filters: failed, groupBy: ['error_type'] }),
-        invocationMetrics(ctx.analytics, { ...base, range, filters: failed, groupBy: ['error_type'], granularity }),
-        compare ? invocationMetrics(ctx.analytics, { ...base, range: previousPeriod(range), filters: failed, groupBy: ['error_type'] }) : null,
+      // the aggregates in one round trip; the latest failing rows (raw events, another shape) alongside it
+      const [[totals = [], byType = [], trend = [], prevRows], recent] = await Promise.all([
+        agentMetrics(ctx, name, [
+          { ...base, range },
+          { ...base, range, filters: failed, groupBy: ['error_type'] },
+          { ...base, range, filters: failed, groupBy: ['error_type'], granularity },
+          ...(compare ? [{ ...base, range: previousPeriod(range), filters: failed, groupBy: ['error_type'] as const }] : []),
+        ]),
         recentFailures(ctx, name, range.from, range.to, filters),
       ]);
+      const prev = compare ? (prevRows ?? []) : null;
       const invocations = totals[0]?.invocations ?? 0;
       const failures = byType.reduce((a, r) => a + r.invocations, 0);
       const prevCount = new Map((prev ?? []).map((p) => [p.error_type!, p.invocations]));

@@ -3,7 +3,7 @@
  * by a dimension, one agent's detail, its variant comparison and its time series.
  */
 import { badRequest, checkBuckets, notFound, type Granularity, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
-import { agentExists, invocationMetrics, previousPeriod, type Metrics, type MetricsRow } from '../query.ts';
+import { agentExists, invocationMetrics, invocationMetricsBatch, previousPeriod, type Metrics, type MetricsQuery, type MetricsRow } from '../query.ts';
 import type { Dimension } from '../rollups.ts';
 import {
   agentParams,
@@ -23,6 +23,18 @@ export const PERMISSION = 'agents.read';
 /** Throws the API's 404 unless the caller's org has seen this agent. */
 export async function requireAgent(ctx: TenantContext, name: string) {
   if (!(await agentExists(ctx.analytics, name))) throw notFound(`no agent named "${name}" in this organization`, { agent: name });
+}
+
+/**
+ * One agent's questions in one round trip. Whether the agent exists is only
+ * asked when every answer is empty: an agent with rows in the range exists,
+ * so the common case costs no second query, and an empty answer still tells
+ * an unknown agent (404) from a quiet one (empty arrays).
+ */
+export async function agentMetrics(ctx: TenantContext, name: string, qs: readonly MetricsQuery[]): Promise<MetricsRow[][]> {
+  const answers = await invocationMetricsBatch(ctx.analytics, qs);
+  if (answers.every((a) => a.length === 0)) await requireAgent(ctx, name);
+  return answers;
 }
 
 const metricsWith = (extra: Record<string, unknown>) => ({ ...extra, ...metricsProperties });
@@ -77,10 +89,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
       const { range, filters, compare } = parseCommon(req.query);
       const q = { filters, groupBy: ['agent_name'] as const };
       const prevRange = compare ? previousPeriod(range) : null;
-      const [rows, prev] = await Promise.all([
-        invocationMetrics(ctx.analytics, { ...q, range }),
-        prevRange ? invocationMetrics(ctx.analytics, { ...q, range: prevRange }) : Promise.resolve([]),
-      ]);
+      const [rows = [], prev = []] = await invocationMetricsBatch(ctx.analytics, [{ ...q, range }, ...(prevRange ? [{ ...q, range: prevRange }] : [])]);
       const agents = attachPrevious(rows, prev, (r) => r.agent_name!)
         .sort((a, b) => b.invocations - a.invocations)
         .map(({ agent_name, ...m }) => ({ name: agent_name, ...m }));
@@ -118,10 +127,9 @@ export function registerOverviewRoutes(env: PluginEnv) {
     async handler(req, ctx) {
       const { range, filters, compare } = parseCommon(req.query);
       const spec = LEADERBOARD[req.query.metric];
-      const rows = (await invocationMetrics(ctx.analytics, { range, filters, groupBy: ['agent_name'] })).filter(
-        (r) => r.invocations >= (req.query.min_invocations ?? 1),
-      );
-      const prev = compare ? await invocationMetrics(ctx.analytics, { range: previousPeriod(range), filters, groupBy: ['agent_name'] }) : [];
+      const q = { filters, groupBy: ['agent_name'] as const };
+      const [all = [], prev = []] = await invocationMetricsBatch(ctx.analytics, [{ ...q, range }, ...(compare ? [{ ...q, range: previousPeriod(range) }] : [])]);
+      const rows = all.filter((r) => r.invocations >= (req.query.min_invocations ?? 1));
       const ranked = rows
         .map((r) => ({ r, v: spec.value(r) }))
         .sort((a, b) => {
@@ -160,12 +168,12 @@ export function registerOverviewRoutes(env: PluginEnv) {
     },
     async handler(req, ctx) {
       const { range, filters, compare } = parseCommon(req.query);
-      if (req.query.agent) await requireAgent(ctx, req.query.agent);
       const dim = BREAKDOWN[req.query.by]!;
       const q = { filters, agent: req.query.agent, groupBy: [dim] };
-      const rows = (await invocationMetrics(ctx.analytics, { ...q, range })).sort((a, b) => b.invocations - a.invocations);
       const prevRange = compare ? previousPeriod(range) : null;
-      const prev = prevRange ? await invocationMetrics(ctx.analytics, { ...q, range: prevRange }) : [];
+      const qs = [{ ...q, range }, ...(prevRange ? [{ ...q, range: prevRange }] : [])];
+      const [current = [], prev = []] = req.query.agent ? await agentMetrics(ctx, req.query.agent, qs) : await invocationMetricsBatch(ctx.analytics, qs);
+      const rows = current.sort((a, b) => b.invocations - a.invocations);
       return {
         range: rangeView(range),
         by: req.query.by,
@@ -233,21 +241,18 @@ export function registerOverviewRoutes(env: PluginEnv) {
     },
     async handler(req, ctx) {
       const name = req.params.name;
-      await requireAgent(ctx, name);
       const { range, filters, compare } = parseCommon(req.query);
       const base = { range, filters, agent: name };
-      const by = async (dim: Dimension) =>
-        (await invocationMetrics(ctx.analytics, { ...base, groupBy: [dim] }))
-          .map(({ [dim]: value, ...m }) => ({ value, ...m }))
-          .sort((a, b) => b.invocations - a.invocations);
-      const [totals, versions, models, promptVersions, departments, prev] = await Promise.all([
-        invocationMetrics(ctx.analytics, base),
-        by('agent_version'),
-        by('model_used'),
-        by('prompt_template_version'),
-        by('department_id'),
-        compare ? invocationMetrics(ctx.analytics, { ...base, range: previousPeriod(range) }) : Promise.resolve([]),
+      const dims: Dimension[] = ['agent_version', 'model_used', 'prompt_template_version', 'department_id'];
+      const [totals = [], ...rest] = await agentMetrics(ctx, name, [
+        base,
+        ...dims.map((dim) => ({ ...base, groupBy: [dim] })),
+        ...(compare ? [{ ...base, range: previousPeriod(range) }] : []),
       ]);
+      const [versions, models, promptVersions, departments] = dims.map((dim, i) =>
+        rest[i]!.map(({ [dim]: value, ...m }) => ({ value, ...m })).sort((a, b) => b.invocations - a.invocations),
+      );
+      const prev = rest[dims.length] ?? [];
       return {
         name,
         range: rangeView(range),
@@ -295,13 +300,11 @@ export function registerOverviewRoutes(env: PluginEnv) {
     },
     async handler(req, ctx) {
       const name = req.params.name;
-      await requireAgent(ctx, name);
       const { range, filters } = parseCommon(req.query);
       const by = req.query.by ?? 'model';
       const dim = BREAKDOWN[by]!;
-      const rows = (await invocationMetrics(ctx.analytics, { range, filters, agent: name, groupBy: [dim] })).sort(
-        (a, b) => b.invocations - a.invocations,
-      );
+      const [found = []] = await agentMetrics(ctx, name, [{ range, filters, agent: name, groupBy: [dim] }]);
+      const rows = found.sort((a, b) => b.invocations - a.invocations);
       const base = rows[0];
       return {
         name,
@@ -342,13 +345,10 @@ export function registerOverviewRoutes(env: PluginEnv) {
       if (!['minute', 'hour', 'day', 'week'].includes(granularity)) throw badRequest(`granularity: "${granularity}" is not one of minute, hour, day, week`);
       const { range, filters, compare } = parseCommon(req.query);
       checkBuckets(range, granularity);
-      await requireAgent(ctx, name);
-      const series = await invocationMetrics(ctx.analytics, { range, filters, agent: name, granularity });
-      let previous = null;
-      if (compare) {
-        const prevRange = previousPeriod(range);
-        previous = { range: rangeView(prevRange), series: await invocationMetrics(ctx.analytics, { range: prevRange, filters, agent: name, granularity }) };
-      }
+      const prevRange = compare ? previousPeriod(range) : null;
+      const q = { filters, agent: name, granularity };
+      const [series = [], prevSeries = []] = await agentMetrics(ctx, name, [{ ...q, range }, ...(prevRange ? [{ ...q, range: prevRange }] : [])]);
+      const previous = prevRange ? { range: rangeView(prevRange), series: prevSeries } : null;
       return { name, granularity, range: rangeView(range), series, previous };
     },
   });
