@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import client from 'prom-client';
 import type { KernelModule, KernelServices } from '../types.ts';
 import type { Org, StoredEvent } from '@orrery/plugin-sdk';
-import { GroupCommitter, rowKey } from './commit.ts';
+import { GroupCommitter, compactRows, rowKey } from './commit.ts';
 import { Deduper } from './dedup.ts';
 import { CoalescingPublisher } from './publish.ts';
 import { QualityTracker, qualityTable } from './quality.ts';
@@ -132,6 +132,21 @@ export const ingestionModule: KernelModule = {
     const storedFilter = verifyInStore ? new StoredIdsFilter(analytics.client, db, (err) => log.warn({ err }, 'could not build the stored-ids filter; every batch asks the store')) : null;
     void storedFilter?.ready.then(() => storedFilter.isReady && log.info({ ids: storedFilter.loaded }, 'stored-ids filter ready'));
 
+    // the events table's columns, read once: a compact insert names its columns, so keys that are not
+    // columns must be left out by us (JSONEachRow skipped them by itself)
+    let columnsRead: Promise<Set<string>> | null = null;
+    const eventColumns = () => (columnsRead ??= analytics.client
+      .query({ query: `SELECT name FROM system.columns WHERE database = {db:String} AND table = 'events'`, query_params: { db }, format: 'JSONCompactEachRow' })
+      .then(async (rs) => new Set(((await rs.json()) as Array<[string]>).map(([n]) => n)))
+      .then((set) => {
+        if (set.size === 0) throw new Error(`${db}.events has no columns (not migrated?)`);
+        return set;
+      })
+      .catch((err) => {
+        columnsRead = null; // ask again on the next insert rather than fail every insert from now on
+        throw err;
+      }));
+
     const insertSettings = serverMode
       // many API nodes share the server's insert load; the insert returns when the async buffer is flushed
       ? { async_insert: 1, wait_for_async_insert: 1, date_time_input_format: 'best_effort' as const }
@@ -164,7 +179,8 @@ export const ingestionModule: KernelModule = {
       maxConcurrent: cfg.maxConcurrentInserts,
       async insert(rows) {
         const end = commitSeconds.startTimer();
-        await analytics.client.insert({ table: `${db}.events`, values: rows, format: 'JSONEachRow', clickhouse_settings: insertSettings as never });
+        const { columns, values } = compactRows(rows, await eventColumns());
+        await analytics.client.insert({ table: `${db}.events`, values, columns: columns as [string, ...string[]], format: 'JSONCompactEachRow', clickhouse_settings: insertSettings as never });
         end();
         batchRows.observe(rows.length);
       },
