@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 
 const SELF = fileURLToPath(import.meta.url);
 const PASSWORD = 'Bench-passw0rd-orrery!';
+const pluginList = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 const { values: args } = parseArgs({
   options: {
     serve: { type: 'string' },
@@ -30,6 +31,9 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '256' },
     batches: { type: 'string', default: '300' },
     samples: { type: 'string', default: '200' },
+    // plugins to load in the platform, e.g. agent-analytics: their materialized views over the
+    // events table run inside every insert (the raw figure then gets the same views)
+    plugins: { type: 'string', default: '' },
   },
 });
 
@@ -56,6 +60,7 @@ function event(i = 0): Record<string, unknown> {
 // ------------------------------------------------------------------ servers --
 
 async function serveKernel() {
+  const plugins = pluginList(process.env.BENCH_PLUGINS);
   const { createKernel } = await import('../../core/src/kernel.ts');
   const { kernelModules } = await import('../../core/src/modules.ts');
   const { ingestionModule } = await import('../../core/src/ingestion/index.ts');
@@ -66,13 +71,21 @@ async function serveKernel() {
         server: { host: '127.0.0.1', port: 0, logLevel: 'warn' },
         storage: { dataDir: process.env.DATA_DIR },
         bootstrap: { org: 'bench', adminEmail: 'admin@bench.local', adminPassword: PASSWORD, demoData: false },
+        // ingestion settings to try (JSON), e.g. BENCH_INGESTION='{"maxConcurrentInserts":1}'
+        ingestion: JSON.parse(process.env.BENCH_INGESTION || '{}'),
       },
     },
-    pluginRoots: [],
+    ...(plugins.length ? { onlyPlugins: plugins } : { pluginRoots: [] }),
     modules: kernelModules.some((m) => m.name === 'ingestion') ? [] : [ingestionModule],
   });
   const url = await kernel.listen();
-  process.stdout.write(JSON.stringify({ url }) + '\n');
+  // which materialized views an events insert feeds, so the printed figures say what they include
+  const analytics = (kernel.services as unknown as { analytics: { client: import('@clickhouse/client').ClickHouseClient; database: string } }).analytics;
+  const mvs = (await (await analytics.client.query({
+    query: `SELECT name FROM system.tables WHERE database = {db:String} AND engine = 'MaterializedView' ORDER BY name`,
+    query_params: { db: analytics.database }, format: 'JSONCompactEachRow',
+  })).json()) as Array<[string]>;
+  process.stdout.write(JSON.stringify({ url, mvs: mvs.map(([n]) => n) }) + '\n');
   process.on('SIGTERM', () => void kernel.close().then(() => process.exit(0)));
 }
 
@@ -96,14 +109,17 @@ async function serveBare() {
 
 // ------------------------------------------------------------------ helpers --
 
-function start(kind: 'kernel' | 'bare', dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve', kind], { env: { ...process.env, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'inherit'] });
+function start(kind: 'kernel' | 'bare', dataDir: string): Promise<{ child: ChildProcess; url: string; mvs: string[] }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve', kind], { env: { ...process.env, DATA_DIR: dataDir, BENCH_PLUGINS: args.plugins }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((ok, fail) => {
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;
       const line = out.split('\n').find((l) => l.startsWith('{"url"'));
-      if (line) ok({ child, url: JSON.parse(line).url });
+      if (line) {
+        const j = JSON.parse(line) as { url: string; mvs?: string[] };
+        ok({ child, url: j.url, mvs: j.mvs ?? [] });
+      }
     });
     child.once('exit', (c) => fail(new Error(`${kind} server exited (${c})`)));
   });
@@ -112,6 +128,12 @@ function start(kind: 'kernel' | 'bare', dataDir: string): Promise<{ child: Child
 const peakRss = (pid: number | 'self') => {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
+};
+
+/** CPU time (user + system, ms) a process has used so far: shows which side of the load is the limit. */
+const cpuMs = (pid: number | 'self') => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
 };
 
 async function stop(child: ChildProcess) {
@@ -130,9 +152,10 @@ async function hookToken(url: string, access: string) {
   return t.token as string;
 }
 
-async function cannon(url: string, headers: Record<string, string>) {
+async function cannon(url: string, headers: Record<string, string>, serverPid: number) {
   const autocannon = (await import('autocannon')).default;
   let i = 0;
+  const cpu0 = cpuMs(serverPid);
   const result = await autocannon({
     url: `${url}/api/v1/events`,
     method: 'POST',
@@ -143,7 +166,9 @@ async function cannon(url: string, headers: Record<string, string>) {
     requests: [{ setupRequest: (req: any) => ({ ...req, body: JSON.stringify(event(i++)) }) }],
   });
   const ok = (result as any)['2xx'] as number;
-  return { rate: ok / (result.duration || Number(args.seconds)), ok, non2xx: result.non2xx, errors: result.errors, p99: result.latency.p99, p50: result.latency.p50 };
+  const secs = result.duration || Number(args.seconds);
+  const cpu = cpuMs(serverPid) - cpu0;
+  return { rate: ok / secs, ok, cpuPerReq: (cpu * 1000) / Math.max(1, ok), cores: cpu / 1000 / secs, non2xx: result.non2xx, errors: result.errors, p99: result.latency.p99, p50: result.latency.p50 };
 }
 
 /** Average insert size and time, from the platform's own /metrics. */
@@ -153,7 +178,8 @@ async function commitFigures(url: string) {
   const inserts = v('orrery_ingest_commit_seconds_count');
   const checks = v('orrery_ingest_dedup_check_seconds_count') || 0;
   const check = checks ? `${fmt(checks)} store lookups for dedup, avg ${((v('orrery_ingest_dedup_check_seconds_sum') / checks) * 1000).toFixed(1)} ms` : 'no store lookup needed for dedup';
-  return `${fmt(inserts)} inserts, avg ${(v('orrery_ingest_batch_rows_sum') / inserts).toFixed(0)} rows, avg insert ${((v('orrery_ingest_commit_seconds_sum') / inserts) * 1000).toFixed(1)} ms, ${check}`;
+  const rows = v('orrery_ingest_batch_rows_sum');
+  return { inserts, rows, text: `${fmt(inserts)} inserts, avg ${(rows / inserts).toFixed(0)} rows, avg insert ${((v('orrery_ingest_commit_seconds_sum') / inserts) * 1000).toFixed(1)} ms, ${check}` };
 }
 
 const pct = (xs: number[], p: number) => {
@@ -175,18 +201,19 @@ async function main() {
   try {
     // 1. single-event HTTP vs bare fastify
     const bare = await start('bare', dataDir);
-    const bareRes = await cannon(bare.url, {});
+    const bareRes = await cannon(bare.url, {}, bare.child.pid!);
     const bareRss = peakRss(bare.child.pid!);
     await stop(bare.child);
 
     let kernel = await start('kernel', dataDir);
     const access = await login(kernel.url);
     const hook = await hookToken(kernel.url, access);
-    const single = await cannon(kernel.url, { authorization: `Bearer ${hook}` });
+    const single = await cannon(kernel.url, { authorization: `Bearer ${hook}` }, kernel.child.pid!);
     const m1 = await commitFigures(kernel.url);
-    say(`single  POST /api/v1/events: ${fmt(single.rate)} events/s committed with 2xx (p50 ${single.p50} ms, p99 ${single.p99} ms, non-2xx ${single.non2xx}, errors ${single.errors})`);
-    say(`        bare fastify route, same schema, no work: ${fmt(bareRes.rate)} req/s → ratio ${(single.rate / bareRes.rate).toFixed(2)}`);
-    say(`        group commit: ${m1}`);
+    say(`materialized views on events: ${kernel.mvs.length ? kernel.mvs.join(', ') : 'none'} (plugins: ${args.plugins || 'none'})`);
+    say(`single  POST /api/v1/events: ${fmt(single.rate)} events/s committed with 2xx (p50 ${single.p50} ms, p99 ${single.p99} ms, non-2xx ${single.non2xx}, errors ${single.errors}); server CPU ${single.cpuPerReq.toFixed(0)} µs/event, ${single.cores.toFixed(2)} cores`);
+    say(`        bare fastify route, same schema, no work: ${fmt(bareRes.rate)} req/s (server CPU ${bareRes.cpuPerReq.toFixed(0)} µs/req, ${bareRes.cores.toFixed(2)} cores) → ratio ${(single.rate / bareRes.rate).toFixed(2)}`);
+    say(`        group commit: ${m1.text}`);
 
     // 2. batches of 1,000 vs raw inserts of the same rows
     const nBatches = Number(args.batches);
@@ -195,6 +222,7 @@ async function main() {
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${hook}` };
     let next = 0;
     let accepted = 0;
+    const batchCpu0 = cpuMs(kernel.child.pid!);
     const t0 = performance.now();
     await Promise.all(Array.from({ length: 6 }, async () => {
       while (next < bodies.length) {
@@ -205,7 +233,9 @@ async function main() {
       }
     }));
     const batchSecs = (performance.now() - t0) / 1000;
+    const batchCpu = cpuMs(kernel.child.pid!) - batchCpu0;
     const m2 = await commitFigures(kernel.url);
+    const batchRowsPerInsert = (m2.rows - m1.rows) / Math.max(1, m2.inserts - m1.inserts);
     const batchRate = accepted / batchSecs;
     const kernelRss = peakRss(kernel.child.pid!);
     await stop(kernel.child);
@@ -214,18 +244,50 @@ async function main() {
     const { createChdbConnection } = await import('chdb/connection');
     const { events: eventsTable } = await import('../../migrations/ch/0001_events.ts');
     const { renderDdl } = await import('../../core/src/storage/migrations.ts');
+    const { compactRows } = await import('../../core/src/ingestion/commit.ts');
     const ch = createClient({ connection: createChdbConnection({ path: join(dataDir, 'ch') }) as any, clickhouse_settings: { date_time_input_format: 'best_effort' } } as any);
-    await ch.command({ query: 'CREATE DATABASE IF NOT EXISTS bench_raw' });
-    for (const stmt of eventsTable.statements) await ch.command({ query: renderDdl(stmt, 'bench_raw', null) });
+    // the same table, and the same materialized views when plugins were loaded
+    const rawViews: string[] = [];
+    const rawTable = async (database: string) => {
+      await ch.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+      for (const stmt of eventsTable.statements) await ch.command({ query: renderDdl(stmt, database, null) });
+      for (const id of pluginList(args.plugins)) {
+        const decl = (await import(`../../plugins/${id}/backend/index.ts`)).default as { migrations?: { clickhouse?: Array<{ statements: string[] }> } };
+        for (const m of decl.migrations?.clickhouse ?? []) {
+          for (const stmt of m.statements) {
+            await ch.command({ query: renderDdl(stmt, database, null) });
+            const mv = /MATERIALIZED VIEW IF NOT EXISTS \{db\}\.(\w+)/.exec(stmt)?.[1];
+            if (mv && database === 'bench_raw_json') rawViews.push(mv);
+          }
+        }
+      }
+    };
     // the rows as the pipeline stores them (org, fixes, versions, receipt time, cost)
     const now = new Date().toISOString();
-    const rows = batches.map((b) => b.map((e) => ({ ...e, event_id: randomUUID(), org_id: 'org-bench', action: '', fixes: [], schema_version: 2, received_schema_version: 2, received_at: now, source: 'batch', cost_usd: 0.0081, cost_source: 'computed' })));
-    const t1 = performance.now();
-    for (const r of rows) await ch.insert({ table: 'bench_raw.events', values: r, format: 'JSONEachRow' });
-    const rawRate = (rows.length * 1000) / ((performance.now() - t1) / 1000);
-    say(`batch   POST /api/v1/events/batch (1,000/batch, 6 senders): ${fmt(batchRate)} events/s committed (${fmt(accepted)} in ${batchSecs.toFixed(2)} s)`);
-    say(`        raw @clickhouse/client insert, same rows, same engine (chDB), 1,000/insert: ${fmt(rawRate)} rows/s → ratio ${(batchRate / rawRate).toFixed(2)}`);
-    say(`        group commit (cumulative): ${m2}`);
+    const stored = () => batches.map((b) => b.map((e) => ({ ...e, event_id: randomUUID(), org_id: 'org-bench', action: '', fixes: [], schema_version: 2, received_schema_version: 2, received_at: now, source: 'batch', cost_usd: 0.0081, cost_source: 'computed' })));
+    // (a) the obvious way: JSONEachRow objects, one insert per 1,000 rows
+    await rawTable('bench_raw_json');
+    let rows = stored();
+    let t1 = performance.now();
+    for (const r of rows) await ch.insert({ table: 'bench_raw_json.events', values: r, format: 'JSONEachRow' });
+    const rawJsonRate = (rows.length * 1000) / ((performance.now() - t1) / 1000);
+    // (b) the way the pipeline writes: JSONCompactEachRow, inserts as large as the group commit made them
+    await rawTable('bench_raw_compact');
+    rows = stored();
+    const per = Math.max(1000, Math.round(batchRowsPerInsert / 1000) * 1000);
+    const flat = rows.flat();
+    t1 = performance.now();
+    for (let o = 0; o < flat.length; o += per) {
+      const { columns, values } = compactRows(flat.slice(o, o + per), new Set(Object.keys(flat[0]!)));
+      await ch.insert({ table: 'bench_raw_compact.events', values, columns: columns as [string, ...string[]], format: 'JSONCompactEachRow' });
+    }
+    const rawCompactRate = flat.length / ((performance.now() - t1) / 1000);
+    const rawRate = Math.max(rawJsonRate, rawCompactRate);
+    say(`batch   POST /api/v1/events/batch (1,000/batch, 6 senders): ${fmt(batchRate)} events/s committed (${fmt(accepted)} in ${batchSecs.toFixed(2)} s; server CPU ${((batchCpu * 1000) / Math.max(1, accepted)).toFixed(1)} µs/event, ${(batchCpu / 1000 / batchSecs).toFixed(2)} cores)`);
+    say(`        raw @clickhouse/client insert, same rows, same engine (chDB), views: ${rawViews.length ? rawViews.join(', ') : 'none'}`);
+    say(`          JSONEachRow, 1,000/insert: ${fmt(rawJsonRate)} rows/s; JSONCompactEachRow, ${fmt(per)}/insert: ${fmt(rawCompactRate)} rows/s`);
+    say(`          ratio to the faster raw: ${(batchRate / rawRate).toFixed(2)}`);
+    say(`        group commit (cumulative): ${m2.text}`);
     await ch.close();
 
     // 3. latency to query and to socket.io — the server in this process, so a query can look
