@@ -4,6 +4,7 @@
  * TypeScript (fixtures.ts), never with the plugin's SQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
 import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
 import plugin from '../backend/index.ts';
 import { buildTrees } from '../backend/routes/chains.ts';
@@ -50,7 +51,8 @@ describe('agent-analytics', () => {
   let other: TestOrg;
 
   beforeAll(async () => {
-    b = await startTestBackend({ plugins: [plugin] });
+    // listening, so that a socket.io client can watch the live topic as a widget does
+    b = await startTestBackend({ plugins: [plugin], listen: true });
     other = await b.createOrg('other-co');
     await b.org.insertEvents([...invocations, ...toolCalls]);
     // the other org: an agent of its own, and noise under a name org A also uses
@@ -296,22 +298,56 @@ describe('agent-analytics', () => {
     expect(theirs.body.agents.reduce((a: number, x: any) => a + x.invocations, 0)).toBe(300);
   });
 
-  it('publishes a coalesced live notice when invocations are committed', async () => {
+  /** Posts invocations through the kernel's ingestion route, as an agent's hook does. */
+  async function postEvents(events: Array<Record<string, unknown>>) {
+    const hook = await b.org.hookToken();
+    const res = await b.kernel.app.inject({
+      method: 'POST',
+      url: '/api/v1/events/batch',
+      headers: { authorization: `Bearer ${hook}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ events }),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(JSON.parse(res.body).accepted, res.body).toBe(events.length);
+  }
+  /** An invocation as a sender writes it: no org (the token names it), no cost (ingestion prices it), no empty optional fields, no parent. */
+  const sent = (base: Invocation, id: string, at: Date, extra: Partial<Invocation> = {}) => {
+    const { cost_usd: _cost, parent_invocation_id: _parent, ...fields } = { ...base, ...extra, event_id: id, invocation_id: id, timestamp: at.toISOString() };
+    return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== ''));
+  };
+
+  it('publishes a coalesced live notice on the socket when invocations are posted over HTTP', async () => {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = io(b.url!, { auth: { token: b.client.token }, transports: ['websocket'], reconnection: false });
+      s.once('connect', () => resolve(s));
+      s.once('connect_error', reject);
+    });
     const got: any[] = [];
-    const off = b.kernel.services.bus.subscribe('agent-analytics.invocations', (m: any) => void got.push(m));
+    socket.on('bus', (m) => {
+      if (m.topic === 'agent-analytics.invocations') got.push(m);
+    });
     try {
       const base = invocations.find((e) => e.status === 'failure')!;
-      const events = [0, 1, 2].map((i) => ({ ...base, org_id: b.org.id, event_id: `live-${i}`, invocation_id: `live-${i}`, timestamp: new Date().toISOString() }));
-      // what the ingestion pipeline does after a commit: hand the batch to the plugins' event handlers
-      await b.kernel.services.plugins.dispatchEvents(b.org.id, events);
+      await postEvents([0, 1, 2].map((i) => sent(base, `live-${i}`, new Date())));
       await expect.poll(() => got.reduce((a, m) => a + m.payload.invocations, 0), { timeout: 5000 }).toBe(3);
       expect(got[0].orgId).toBe(b.org.id);
       expect(got.reduce((a, m) => a + m.payload.failures, 0)).toBe(3);
-      // one batch, one notice: the window coalesces whatever arrives while it is open
+      // one request, one commit, one notice: the window coalesces whatever arrives while it is open
       expect(got).toHaveLength(1);
       expect(got[0].payload.agents[base.agent_name]).toEqual({ invocations: 3, failures: 3 });
     } finally {
-      off();
+      socket.close();
     }
+  });
+
+  it('counts an invocation posted over HTTP in GET /agents', async () => {
+    const at = new Date();
+    const base = invocations.find((e) => e.status === 'success')!;
+    await postEvents([sent(base, 'http-1', at, { agent_name: 'http-agent', input_tokens: 1234, output_tokens: 567, execution_time_ms: 789 })]);
+    const window = { from: new Date(at.getTime() - HOUR).toISOString(), to: new Date(at.getTime() + HOUR).toISOString() };
+    const res = await b.client.get('/api/v1/agents', window);
+    expect(res.status).toBe(200);
+    const agent = res.body.agents.find((a: any) => a.name === 'http-agent');
+    expect(agent).toMatchObject({ invocations: 1, successes: 1, failures: 0, input_tokens: 1234, output_tokens: 567, p50_ms: 789, active_users: 1 });
   });
 });
