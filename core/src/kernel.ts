@@ -11,7 +11,7 @@ import type { Bus, KernelModule, KeyValueStore } from './types.ts';
 import type { Internals } from './internals.ts';
 import { openStorage } from './storage/postgres.ts';
 import { openAnalytics } from './storage/clickhouse.ts';
-import { memoryKv, redisKv } from './storage/kv.ts';
+import { memoryKv } from './storage/memoryKv.ts';
 import { migrateClickHouse, migratePg, type MigrationSet } from './storage/migrations.ts';
 import { inProcessBus, redisBus } from './bus/bus.ts';
 import { TokenService, randomSecret } from './auth/tokens.ts';
@@ -96,6 +96,8 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
   let kv: KeyValueStore;
   let bus: Bus;
   if (config.storage.redisUrl) {
+    // ioredis is loaded only when Redis is configured: the embedded start does not pay for it
+    const { redisKv } = await import('./storage/kv.ts');
     kv = redisKv(config.storage.redisUrl, config.storage.redisPrefix);
     bus = await redisBus(config.storage.redisUrl, config.storage.redisPrefix);
   } else {

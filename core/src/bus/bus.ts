@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import type { BusMessage, BusScope } from '@orrery/plugin-sdk';
 import type { Bus } from '../types.ts';
 
@@ -56,6 +55,8 @@ export function inProcessBus(): Bus {
  * fans out locally. Socket.io has its own Redis adapter for browser rooms.
  */
 export async function redisBus(url: string, prefix: string): Promise<Bus> {
+  // loaded only when Redis is configured: the embedded start does not pay for it
+  const { Redis } = await import('ioredis');
   const pub = new Redis(url, { maxRetriesPerRequest: 3 });
   const sub = new Redis(url, { maxRetriesPerRequest: null });
   const channel = `${prefix}bus`;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import nodemailer from 'nodemailer';
 import { HttpError, type Org, type Role } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
 import { randomSecret, sha256 } from '../auth/tokens.ts';
@@ -49,7 +48,9 @@ const view = (r: any) => ({
  * up in an access log; the portal posts it to /invitations/accept.
  */
 export function invitationRoutes(app: FastifyInstance, s: Internals) {
-  const mailer = s.config.smtp.url ? nodemailer.createTransport(s.config.smtp.url) : null;
+  // nodemailer is loaded on the first invitation, not at start
+  let transport: Promise<import('nodemailer').Transporter> | null = null;
+  const mailer = s.config.smtp.url ? { sendMail: async (m: import('nodemailer').SendMailOptions) => (await (transport ??= import('nodemailer').then((n) => n.default.createTransport(s.config.smtp.url)))).sendMail(m) } : null;
   const ttlMs = () => s.config.auth.invitationTtlHours * 3600_000;
   const table = () => s.knex.withSchema('public').table('invitations');
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Notification, Notifier, PgMigration } from '@orrery/plugin-sdk';
 import type { Bus } from '../types.ts';
 
@@ -29,7 +29,9 @@ export const notificationMigrations: PgMigration[] = [
  * settings (`notifications.slack_webhook_url`, `notifications.webhook_url`).
  */
 export function createNotifier(deps: { knex: Knex; bus: Bus; smtpUrl: string; from: string; orgSchema(orgId: string): Promise<string | null> }): Notifier {
-  const mailer = deps.smtpUrl ? nodemailer.createTransport(deps.smtpUrl) : null;
+  // nodemailer is loaded on the first email, not at start
+  let mailer: Promise<Transporter> | null = null;
+  const getMailer = () => (mailer ??= import('nodemailer').then((m) => m.default.createTransport(deps.smtpUrl)));
   return {
     async send(n: Notification) {
       const schema = await deps.orgSchema(n.orgId);
@@ -54,12 +56,12 @@ export function createNotifier(deps: { knex: Knex; bus: Bus; smtpUrl: string; fr
       }
       if (channels.includes('email')) {
         for (const u of users) {
-          if (!mailer) {
+          if (!deps.smtpUrl) {
             delivered.push({ channel: 'email', to: u.id, ok: false, error: 'no SMTP server configured (smtp.url)' });
             continue;
           }
           try {
-            await mailer.sendMail({ from: deps.from, to: u.email, subject: n.subject, text: n.link ? `${n.text}\n\n${n.link}` : n.text });
+            await (await getMailer()).sendMail({ from: deps.from, to: u.email, subject: n.subject, text: n.link ? `${n.text}\n\n${n.link}` : n.text });
             delivered.push({ channel: 'email', to: u.id, ok: true });
           } catch (err) {
             delivered.push({ channel: 'email', to: u.id, ok: false, error: (err as Error).message });
