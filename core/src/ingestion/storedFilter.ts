@@ -66,11 +66,20 @@ export class StoredIdsFilter {
       (await (await this.client.query({ query, query_params: params, format: 'JSONCompactEachRow' })).json()) as T[];
     const [[total]] = await q<[number | string]>(`SELECT count() FROM ${db}.events`);
     const f = new BloomFilter(Number(total));
-    // one partition (month) at a time keeps each result to a bounded size
-    for (const [p] of await q<[string]>(`SELECT DISTINCT _partition_id FROM ${db}.events`)) {
-      for (const [org, id] of await q<[string, string]>(`SELECT org_id, event_id FROM ${db}.events WHERE _partition_id = {p:String}`, { p })) {
-        f.add(`${org}\u0000${id}`);
-        this.loaded++;
+    // A month can hold tens of millions of ids: read each partition in hash slices of at most
+    // ~250k rows, so building the filter never holds more than one slice in memory.
+    const SLICE = 250_000;
+    for (const [p, rows] of await q<[string, number | string]>(`SELECT _partition_id, count() FROM ${db}.events GROUP BY _partition_id`)) {
+      const slices = Math.max(1, Math.ceil(Number(rows) / SLICE));
+      for (let i = 0; i < slices; i++) {
+        const part = await q<[string, string]>(
+          `SELECT org_id, event_id FROM ${db}.events WHERE _partition_id = {p:String} AND cityHash64(event_id) % {n:UInt32} = {i:UInt32}`,
+          { p, n: slices, i },
+        );
+        for (const [org, id] of part) f.add(`${org}\u0000${id}`);
+        this.loaded += part.length;
+        // yield between slices so requests are served while the filter builds
+        await new Promise((r) => setImmediate(r));
       }
     }
     this.filter = f;
