@@ -32,7 +32,7 @@ async function ingestionModules(): Promise<unknown[]> {
 }
 
 async function main() {
-  const b = await startTestBackend({ plugins: [adoption], listen: true, scheduleJobs: true, modules: await ingestionModules(), config: { server: { logLevel: 'warn' } } });
+  const b = await startTestBackend({ plugins: [adoption], listen: true, modules: await ingestionModules(), config: { server: { logLevel: 'warn' } } });
   try {
     const s = b.kernel.services;
     // ---- 1. scoring ---------------------------------------------------------------
@@ -79,6 +79,8 @@ async function main() {
     }
 
     // ---- 2. flag latency ----------------------------------------------------------
+    // the scheduler starts only now, so its first runs do not overlap the timed scoring above
+    b.kernel.services.plugins.startJobs();
     const manager = await b.org.addUser({ email: 'lead@bench.local', role: 'Manager', departments: [{ name: 'Bench', manager: true }] });
     const target = await b.org.addUser({ email: 'target@bench.local', role: 'Developer', departments: ['Bench'] });
     const hook = await b.org.hookToken();
