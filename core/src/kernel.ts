@@ -205,7 +205,8 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     loggerInstance: logger,
     bodyLimit: config.server.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
-    genReqId: () => randomSecret(9),
+    // unique per process and cheap: a random prefix (this node) and a counter, not crypto per request
+    genReqId: ((prefix: string, n: number) => () => `${prefix}${(n++).toString(36)}`)(randomSecret(4), 0),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true }, plugins: [(await import('ajv-formats')).default as any] },
     routerOptions: { maxParamLength: 300 },
   } as any) as unknown as FastifyInstance;

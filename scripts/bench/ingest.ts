@@ -110,7 +110,7 @@ async function serveBare() {
 // ------------------------------------------------------------------ helpers --
 
 function start(kind: 'kernel' | 'bare', dataDir: string): Promise<{ child: ChildProcess; url: string; mvs: string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve', kind], { env: { ...process.env, DATA_DIR: dataDir, BENCH_PLUGINS: args.plugins }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF && kind === 'kernel' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', SELF, '--serve', kind], { env: { ...process.env, DATA_DIR: dataDir, BENCH_PLUGINS: args.plugins }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((ok, fail) => {
     let out = '';
     child.stdout!.on('data', (d) => {
