@@ -9,7 +9,7 @@
  */
 import { badRequest, definePlugin, notFound, timeRangeQuerySchema, type Granularity } from '@orrery/plugin-sdk';
 import { activeUsersSeries, breakdown, departmentWeekHeatmap, hourWeekdayHeatmap, lifecycle, summary } from './activity.ts';
-import { commandAdoption, repetitivePatterns, sequences } from './commands.ts';
+import { commandAdoption, commandOverview, repetitivePatterns, sequences } from './commands.ts';
 import { assertMayView, filterQuerySchema, filters, hiddenScope, limitParam } from './scope.ts';
 import { engagement, SORTS, usage, userAnalytics, USAGE, type Sort, type UsageKind } from './usage.ts';
 
@@ -168,6 +168,35 @@ export default definePlugin({
         const n = Number(req.query.n ?? 3);
         const min = Number(req.query.min_sessions ?? 3);
         return { n, min_sessions: min, patterns: await repetitivePatterns(ctx, filters(req.query), n, min, limitParam(req.query.limit, 20, 1000)) };
+      },
+    });
+
+    env.route({
+      method: 'GET',
+      path: '/commands/overview',
+      permission: 'users.read',
+      summary: 'Most used slash commands, common sequences and repetitive patterns in one answer',
+      description:
+        'The answers of `/commands` (`limit`), `/commands/sequences` (`seq_n`, `seq_limit`) and `/commands/patterns` (`pattern_n`, `min_sessions`, `pattern_limit`) together, from one query: what the command-usage widget shows.',
+      schema: {
+        querystring: q({
+          ...limit,
+          seq_n: { type: 'integer', minimum: 2, maximum: 5, default: 2 },
+          seq_limit: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
+          pattern_n: { type: 'integer', minimum: 2, maximum: 5, default: 3 },
+          min_sessions: { type: 'integer', minimum: 2, maximum: 1000, default: 3 },
+          pattern_limit: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
+        }),
+      },
+      async handler(req, ctx) {
+        return commandOverview(ctx, filters(req.query), {
+          limit: limitParam(req.query.limit, 20, 1000),
+          seqN: Number(req.query.seq_n ?? 2),
+          seqLimit: limitParam(req.query.seq_limit, 5, 1000),
+          patternN: Number(req.query.pattern_n ?? 3),
+          minSessions: Number(req.query.min_sessions ?? 3),
+          patternLimit: limitParam(req.query.pattern_limit, 5, 1000),
+        });
       },
     });
 

@@ -28,18 +28,35 @@ export const CAPABILITY = `multiIf(
  * equally, near 0 = one item dominates).
  */
 export async function usage(ctx: TenantContext, f: Filters, kind: UsageKind, limit: number) {
+  const q = usageQuery(f, kind);
+  return usageAnswer(kind, await ctx.analytics.query<UsageRow>(q.sql, q.params), limit);
+}
+
+export type UsageRow = Record<string, string | number> & { div: [number, number, number] };
+
+/**
+ * The usage query of one kind. `alsoSelect` adds scalars that ride along on
+ * every row (the command overview puts its sequences there), so a widget that
+ * needs more than the items still waits for chDB once.
+ */
+export function usageQuery(f: Filters, kind: UsageKind, alsoWith = '', alsoSelect = '') {
   const u = USAGE[kind];
   const w = where(f, `event_type = '${u.type}' AND ${u.column} != ''`);
   // one round trip: the diversity figures ride along as a scalar subquery (the
   // same per-user count as before), so the route waits for chDB once, not twice
-  const items = await ctx.analytics.query<Record<string, string | number> & { div: [number, number, number] }>(
-    `WITH (SELECT tuple(avg(n), quantileExact(0.5)(n), count())
-             FROM (SELECT user_id, uniqExact(${u.column}) AS n FROM {db}.events WHERE ${w.sql} GROUP BY user_id)) AS diversity_of_users
+  return {
+    sql: `WITH (SELECT tuple(avg(n), quantileExact(0.5)(n), count())
+             FROM (SELECT user_id, uniqExact(${u.column}) AS n FROM {db}.events WHERE ${w.sql} GROUP BY user_id)) AS diversity_of_users${alsoWith ? `,
+${alsoWith}` : ''}
      SELECT ${u.column} AS name, count() AS uses, uniqExact(user_id) AS users, uniqExact(department_id) AS departments,
-            countIf(status = 'success') AS successes, countIf(status = 'failure') AS failures, any(diversity_of_users) AS div
+            countIf(status = 'success') AS successes, countIf(status = 'failure') AS failures, any(diversity_of_users) AS div${alsoSelect ? `, ${alsoSelect}` : ''}
        FROM {db}.events WHERE ${w.sql} GROUP BY name ORDER BY uses DESC, name`,
-    w.params,
-  );
+    params: w.params,
+  };
+}
+
+/** The answer of `/usage` (and `/commands`) from the rows of `usageQuery`. */
+export function usageAnswer(kind: UsageKind, items: UsageRow[], limit: number) {
   const d = items[0]?.div;
   const div = d ? { mean: d[0], median: d[1], users: d[2] } : undefined;
   const total = items.reduce((s, r) => s + Number(r.uses), 0);

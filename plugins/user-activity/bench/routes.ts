@@ -122,6 +122,7 @@ async function main() {
       { name: 'users/commands', client: admin, path: '/api/v1/users/commands', query: w },
       { name: 'users/commands/sequences', client: admin, path: '/api/v1/users/commands/sequences', query: { ...w, n: 2, limit: 5 } },
       { name: 'users/commands/patterns', client: admin, path: '/api/v1/users/commands/patterns', query: { ...w, n: 3, min_sessions: 3, limit: 5 } },
+      { name: 'users/commands/overview', client: admin, path: '/api/v1/users/commands/overview', query: { ...w, limit: 10, seq_n: 2, seq_limit: 5, pattern_n: 3, min_sessions: 3, pattern_limit: 5 } },
       { name: 'users/activity/heatmap', client: admin, path: '/api/v1/users/activity/heatmap', query: { ...w, kind: 'hour_weekday' } },
       { name: 'users/activity/heatmap dept×week', client: admin, path: '/api/v1/users/activity/heatmap', query: { ...w, kind: 'department_week' } },
       { name: 'adoption/heatmap', client: admin, path: '/api/v1/adoption/heatmap', query: days },

@@ -184,6 +184,29 @@ describe('command analytics', () => {
       ['/test /test /test', 'repeated_command', 3],
     ]);
   });
+  it('answers the command overview as the three routes answer, in one query', async () => {
+    const [top, seq, pat] = await Promise.all([
+      b.client.get('/api/v1/users/commands', { ...range, limit: 2 }),
+      b.client.get('/api/v1/users/commands/sequences', { ...range, n: 2, limit: 2 }),
+      b.client.get('/api/v1/users/commands/patterns', { ...range, n: 3, min_sessions: 3, limit: 5 }),
+    ]);
+    const o = await b.client.get('/api/v1/users/commands/overview', { ...range, limit: 2, seq_n: 2, seq_limit: 2, pattern_n: 3, min_sessions: 3, pattern_limit: 5 });
+    expect(o.status).toBe(200);
+    const { sequences, patterns, ...items } = o.body;
+    expect(items).toEqual(top.body);
+    expect(sequences).toEqual(seq.body);
+    expect(patterns).toEqual(pat.body);
+    // the same n for both lists, and a department filter
+    const same = await b.client.get('/api/v1/users/commands/overview', { ...range, department_id: eng, seq_n: 3, pattern_n: 3, min_sessions: 3 });
+    const seq3 = await b.client.get('/api/v1/users/commands/sequences', { ...range, department_id: eng, n: 3, limit: 5 });
+    const pat3 = await b.client.get('/api/v1/users/commands/patterns', { ...range, department_id: eng, n: 3, min_sessions: 3, limit: 5 });
+    expect(same.body.sequences).toEqual(seq3.body);
+    expect(same.body.patterns).toEqual(pat3.body);
+    // nothing in the range: empty lists, not an error
+    const none = await b.client.get('/api/v1/users/commands/overview', { from: '2020-01-01T00:00:00Z', to: '2020-01-08T00:00:00Z', tz: 'UTC' });
+    expect(none.status).toBe(200);
+    expect([none.body.items, none.body.sequences.sequences, none.body.patterns.patterns]).toEqual([[], [], []]);
+  });
   it('tracks adoption of a command across departments by week', async () => {
     const a = await b.client.get('/api/v1/users/commands/adoption', { ...range, command: '/plan' });
     const series = a.body.commands[0].departments[0].series;
