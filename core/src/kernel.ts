@@ -212,9 +212,10 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
   } as any) as unknown as FastifyInstance;
   installErrorHandling(app);
   // server time of every answer, so browsers and benchmarks can tell it from the network's
-  app.addHook('onSend', async (_req, reply, payload) => {
+  // (a callback hook: an async one costs a promise on every answer)
+  app.addHook('onSend', (_req, reply, payload, done) => {
     reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(1)}`);
-    return payload;
+    done(null, payload);
   });
   const swagger = (await import('@fastify/swagger')).default;
   await app.register(swagger, {

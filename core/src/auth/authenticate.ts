@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { HttpError, type Caller, type Role } from '@orrery/plugin-sdk';
+import { HttpError, type Caller, type Org, type Role } from '@orrery/plugin-sdk';
 import type { TokenService } from './tokens.ts';
 import type { AccessClaims } from './tokens.ts';
 import type { CallerDirectory } from './callers.ts';
@@ -68,7 +68,10 @@ export function installAuthentication(
   app: FastifyInstance,
   deps: { tokens: TokenService; callers: CallerDirectory; permissions: PermissionRegistry; tokenCacheMs?: number },
 ) {
-  const tokenCache = new Map<string, { at: number; row: Awaited<ReturnType<TokenService['findApiToken']>> }>();
+  // `resolved` keeps the org and caller an API token led to, for as long as the token row itself is
+  // cached: a busy hook token then costs no awaits and no allocations here. Every invalidation of
+  // the caller directory also clears this cache (forgetAllTokens), so it is never staler than before.
+  const tokenCache = new Map<string, { at: number; row: Awaited<ReturnType<TokenService['findApiToken']>>; resolved?: { org: Org; caller: Caller } }>();
   const cacheMs = deps.tokenCacheMs ?? 5000;
   const jwtCache = new Map<string, { claims: AccessClaims; exp: number }>();
   app.decorateRequest('auth', null);
@@ -117,6 +120,7 @@ export function installAuthentication(
     let userId: string;
     let via: Caller['via'];
     let sessionId: string | null = null;
+    let apiHit: { resolved?: { org: Org; caller: Caller } } | undefined;
     if (token.startsWith('orr_api_') || token.startsWith('orr_hook_')) {
       // keyed by the secret itself: it is in this request's header anyway, and hashing it on
       // every request of a busy hook token is measurable CPU
@@ -129,6 +133,16 @@ export function installAuthentication(
       }
       if (!hit.row) throw unauthorized('token is invalid, expired or revoked');
       via = hit.row.kind === 'hook' ? 'hook_token' : 'api_token';
+      if (hit.resolved) {
+        if (!kinds.includes(via)) throw new HttpError(403, 'wrong_token_kind', `this route takes ${kinds.join(' or ')}, not ${via}`);
+        const { caller } = hit.resolved;
+        if (permission !== 'authenticated' && !deps.permissions.allows(permission, caller)) {
+          throw new HttpError(403, 'forbidden', `requires permission "${permission}"`, { permission, role: caller.role });
+        }
+        req.auth = hit.resolved;
+        return;
+      }
+      apiHit = hit;
       orgId = hit.row.org_id;
       userId = hit.row.user_id;
     } else {
@@ -161,6 +175,7 @@ export function installAuthentication(
       throw new HttpError(403, 'forbidden', `requires permission "${permission}"`, { permission, role: caller.role });
     }
     req.auth = { org, caller };
+    if (apiHit) apiHit.resolved = req.auth;
     req.sessionId = sessionId;
   });
 

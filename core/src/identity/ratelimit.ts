@@ -76,14 +76,15 @@ export function classify(url: string, method: string, permission: string | undef
  * shares them.
  */
 interface Counter {
-  hit(key: string, weight: number, windowSeconds: number): Promise<{ n: number; resetMs: number }>;
+  /** the in-process counter answers synchronously: no promise per request on the hot path */
+  hit(key: string, weight: number, windowSeconds: number): { n: number; resetMs: number } | Promise<{ n: number; resetMs: number }>;
 }
 
 function memoryCounter(): Counter {
   const map = new Map<string, { n: number; exp: number }>();
   let sweeps = 0;
   return {
-    async hit(key, weight, windowSeconds) {
+    hit(key, weight, windowSeconds) {
       const now = Date.now();
       if (++sweeps % 10_000 === 0) for (const [k, v] of map) if (v.exp <= now) map.delete(k);
       let e = map.get(key);
@@ -119,9 +120,13 @@ export function installRateLimits(app: FastifyInstance, s: Internals) {
   const counter = redis ? redisCounter(redis) : memoryCounter();
   const tierCache = new Map<string, { at: number; tier: string }>();
 
-  async function tierOf(orgId: string) {
+  /** Synchronous when cached (nearly always), so the hook awaits nothing on the hot path. */
+  function tierOf(orgId: string): string | Promise<string> {
     const hit = tierCache.get(orgId);
     if (hit && Date.now() - hit.at < 5000) return hit.tier;
+    return loadTier(orgId);
+  }
+  async function loadTier(orgId: string) {
     const row = await s.knex.withSchema('public').table('orgs').where({ id: orgId }).first('tier');
     const tier = row?.tier && tiers[row.tier] ? (row.tier as string) : 'standard';
     tierCache.set(orgId, { at: Date.now(), tier });
@@ -129,23 +134,43 @@ export function installRateLimits(app: FastifyInstance, s: Internals) {
   }
   s.bus.subscribe('kernel.auth.changed', (msg) => (msg.orgId === '*' ? tierCache.clear() : tierCache.delete(msg.orgId)));
 
+  // the class of a route never changes: classified once per route and method, not per request (regexps)
+  const classes = new Map<string, RateClass | null>();
+  // per-org keys (ingest, export) are built once per org, class and limit instead of per request
+  const orgKeys = new Map<string, string>();
+  const keyOf = (cls: RateClass, limit: Limit, subject: string) => `rl:${cls}:${limit.max}/${limit.windowSeconds}:${subject}`;
+
   app.addHook('preHandler', async (req: FastifyRequest, reply) => {
     const url = req.routeOptions.url;
     if (!url) return;
-    const cfg = req.routeOptions.config ?? {};
-    const cls = classify(url, req.method, cfg.permission, cfg.rateClass);
+    const routeKey = req.method + url;
+    let cls = classes.get(routeKey);
+    if (cls === undefined) {
+      const cfg = req.routeOptions.config ?? {};
+      cls = classify(url, req.method, cfg.permission, cfg.rateClass);
+      classes.set(routeKey, cls);
+    }
     if (!cls) return;
     const org = req.auth?.org;
-    const tier = tiers[org ? await tierOf(org.id) : 'standard']!;
-    const limit = tier[cls];
-    let subject: string;
-    if (cls === 'auth' || !req.auth) subject = `ip:${req.ip}`;
-    else if (cls === 'ingest' || cls === 'export') subject = `org:${org!.id}`;
-    else subject = `user:${org!.id}:${req.auth.caller.userId}`;
+    let tierName = org ? tierOf(org.id) : 'standard';
+    if (typeof tierName !== 'string') tierName = await tierName;
+    const limit = tiers[tierName]![cls];
+    let key: string;
+    if (cls === 'auth' || !req.auth) key = keyOf(cls, limit, `ip:${req.ip}`);
+    else if (cls === 'ingest' || cls === 'export') {
+      // the limit is part of the key: moving an org to another tier starts fresh counters
+      const memo = `${cls}|${tierName}|${org!.id}`;
+      key = orgKeys.get(memo) ?? '';
+      if (!key) {
+        if (orgKeys.size > 10_000) orgKeys.clear();
+        orgKeys.set(memo, (key = keyOf(cls, limit, `org:${org!.id}`)));
+      }
+    } else key = keyOf(cls, limit, `user:${org!.id}:${req.auth.caller.userId}`);
     const body = req.body as { events?: unknown[] } | undefined;
     const weight = cls === 'ingest' && body && Array.isArray(body.events) ? Math.max(1, body.events.length) : 1;
-    // the limit is part of the key: moving an org to another tier starts fresh counters
-    const { n, resetMs } = await counter.hit(`rl:${cls}:${limit.max}/${limit.windowSeconds}:${subject}`, weight, limit.windowSeconds);
+    let hit = counter.hit(key, weight, limit.windowSeconds);
+    if (hit instanceof Promise) hit = await hit;
+    const { n, resetMs } = hit;
     const reset = Math.max(1, Math.ceil(resetMs / 1000));
     reply.header('x-ratelimit-limit', limit.max);
     reply.header('x-ratelimit-remaining', Math.max(0, limit.max - n));
