@@ -91,7 +91,8 @@ export class IngestionOrgStore {
     return this.storage.forOrg(org).table(table);
   }
 
-  async settings(org: Org): Promise<OrgSettings> {
+  /** Synchronous while the cached copy is fresh (every request but one per org and cacheMs). */
+  settings(org: Org): OrgSettings | Promise<OrgSettings> {
     const hit = this.cache.get(org.id);
     if (hit && Date.now() - hit.loadedAt < this.cacheMs) return hit;
     let p = this.loading.get(org.id);

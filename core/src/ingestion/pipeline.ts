@@ -78,7 +78,9 @@ export class Pipeline {
   async ingest(org: Org, raws: readonly unknown[], opts: IngestOptions): Promise<ItemResult[]> {
     const receivedAt = Date.now();
     const receivedIso = new Date(receivedAt).toISOString();
-    const settings = await this.d.store.settings(org);
+    // cached settings are returned as they are: no extra await (a promise and a tick) per request
+    const cached = this.d.store.settings(org);
+    const settings = cached instanceof Promise ? await cached : cached;
     const results: ItemResult[] = new Array(raws.length);
     const rows: EventRow[] = [];
     const rowIndex: number[] = [];
@@ -135,7 +137,7 @@ export class Pipeline {
 
     const quarantineWrite = quarantined.length && !opts.noQuarantine
       ? this.d.store.quarantine(org, quarantined.map((q) => ({ event_id: q.eventId, event_type: q.eventType, source: opts.source, schema_version: q.version, payload: privateCopy(quarantinable(q.raw), settings.privacy), errors: q.errors })))
-      : Promise.resolve([] as string[]);
+      : ([] as string[]);
 
     let commitError: unknown = null;
     let accepted = 0;
@@ -178,7 +180,8 @@ export class Pipeline {
       }
     }
 
-    try {
+    // nothing quarantined (the common case): no await of an empty write
+    if (quarantined.length) try {
       const ids = await quarantineWrite;
       quarantined.forEach((q, j) => {
         if (ids[j]) results[q.i]!.quarantine_id = ids[j];

@@ -105,10 +105,15 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps) {
 
 function routes(app: FastifyInstance, d: RouteDeps) {
   const write = { permission: 'events.write', tokenKinds: ['hook_token'] as Array<'hook_token'> };
+  // At info level fastify logs two lines per request ("incoming request", "request completed"):
+  // on the ingestion doors that is thousands of lines a second of no use. Warnings and errors
+  // (a store unreachable, a failed commit) are still logged.
+  const ingestLogLevel = 'warn';
   const manage = { permission: 'ingestion.manage' };
   const read = { permission: 'ingestion.read' };
 
   app.post('/api/v1/events', {
+    logLevel: ingestLogLevel,
     config: write,
     bodyLimit: d.limits.singleBodyBytes,
     preParsing: jsonOnly,
@@ -138,6 +143,7 @@ function routes(app: FastifyInstance, d: RouteDeps) {
   });
 
   app.post('/api/v1/events/batch', {
+    logLevel: ingestLogLevel,
     config: write,
     bodyLimit: d.limits.batchBodyBytes,
     preParsing: jsonOnly,
