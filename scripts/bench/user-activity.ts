@@ -3,9 +3,9 @@
  * demo org that `npm start` loads on a first start (200 people, 8 departments, ~112k
  * events over 30 days), or a multiple of it.
  *
- *   npx tsx plugins/user-activity/bench/routes.ts [runs=30]
- *   BENCH_SCALE=90 npx tsx plugins/user-activity/bench/routes.ts 10    # ×90: ~10M events, 18,000 people
- *   BENCH_SNAPSHOT=/tmp/ua.json npx tsx plugins/user-activity/bench/routes.ts
+ *   npx tsx scripts/bench/user-activity.ts [runs=30]
+ *   BENCH_SCALE=90 npx tsx scripts/bench/user-activity.ts 10    # ×90: ~10M events, 18,000 people
+ *   BENCH_SNAPSHOT=/tmp/ua.json npx tsx scripts/bench/user-activity.ts
  *
  * Each route is asked the way its widget asks it (the dashboard's default "last 7 days",
  * minute-aligned, UTC), `runs` times one after another (p50/p95: the route alone), then
@@ -20,11 +20,9 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { startTestBackend, TEST_PASSWORD, type TestBackend, type TestClient } from '@orrery/plugin-sdk/testing';
-// The bench seeds the org exactly as the demo loader does; plugin code never imports the kernel.
-// eslint-disable-next-line no-restricted-imports
-import { DEMO_DEPARTMENTS, demoEvents, demoUsers } from '../../../core/src/demo/generate.ts';
-// eslint-disable-next-line no-restricted-imports
-import { hashPassword } from '../../../core/src/auth/passwords.ts';
+// The bench seeds the org exactly as the demo loader does (benchmarks may use the kernel; plugins may not).
+import { DEMO_DEPARTMENTS, demoEvents, demoUsers } from '../../core/src/demo/generate.ts';
+import { hashPassword } from '../../core/src/auth/passwords.ts';
 
 const RUNS = Math.max(1, Number(process.argv[2] ?? 30));
 const SCALE = Math.max(1, Math.floor(Number(process.env.BENCH_SCALE ?? 1)));
