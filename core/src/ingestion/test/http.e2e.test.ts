@@ -165,6 +165,19 @@ describe('POST /api/v1/events/batch', () => {
 describe('realtime and plugins', () => {
   it('publishes coalesced summaries on org, department and user scopes and dispatches committed events to plugins', async () => {
     const bus = be.kernel.services.bus;
+    // summaries of earlier tests' events may still be on their way (coalesced, later under load):
+    // wait until the topic has been quiet for 300 ms so only this test's events are counted
+    await new Promise<void>((resolve) => {
+      let timer = setTimeout(done, 300);
+      const stop = bus.subscribe('events.committed', () => {
+        clearTimeout(timer);
+        timer = setTimeout(done, 300);
+      });
+      function done() {
+        stop();
+        resolve();
+      }
+    });
     const msgs: Array<{ scope: { kind: string; id?: string }; payload: any }> = [];
     const off = bus.subscribe('events.committed', (m: any) => { if (m.orgId === be.org.id) msgs.push(m); });
     dispatched.length = 0;
