@@ -22,6 +22,8 @@ import { loadSettings, saveSettings, settingsSchema, TRIGGERS, type AdoptionSett
 const DAY = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' };
 const dayRange = { from: { ...DAY, description: 'first UTC day (inclusive)' }, to: { ...DAY, description: 'last UTC day (exclusive)' } };
 const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required, additionalProperties: false });
+/** days scored back on the first daily run of an org with history */
+const BACKFILL_DAYS = 28;
 const idParams = obj({ id: { type: 'string', maxLength: 64 } }, ['id']);
 // interventions and learning-path steps are keyed by uuid: anything else is a 400, not a database error
 const uuidParams = obj({ id: { type: 'string', format: 'uuid' } }, ['id']);
@@ -146,10 +148,20 @@ export default definePlugin({
       name: 'score-daily',
       everySeconds: 3600,
       async run(ctx) {
+        // The first run on an org that already has history (an existing install, the demo
+        // month) scores the past weeks too, so trends and heatmaps start full rather than from
+        // today. Closed days get no flags or notifications.
+        let backfilled = 0;
+        if (!(await ctx.db.table('adoption_scores').first('user_id'))) {
+          for (let d = BACKFILL_DAYS; d >= 2; d--) {
+            await scoreDay(ctx, { day: addDays(today(), -d), users: null, flags: false, notify: false });
+            backfilled++;
+          }
+        }
         // yesterday once more, so late events land in its final score; no flags for a closed day
         const y = await scoreDay(ctx, { day: addDays(today(), -1), users: null, flags: false, notify: false });
         const t = await scoreDay(ctx, { day: today(), users: null, flags: true, notify: true });
-        return { yesterday: y.scored, today: t.scored, raised: t.raised, resolved: t.resolved, experts: t.experts, ms: t.ms };
+        return { backfilled_days: backfilled, yesterday: y.scored, today: t.scored, raised: t.raised, resolved: t.resolved, experts: t.experts, ms: t.ms };
       },
     });
 
