@@ -81,6 +81,8 @@ export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r
         // (and reports the range through onZoom) and a double click or tap resets it.
         displayModeBar: false,
         scrollZoom: false,
+        // month and day names on date axes in the user's language (see plotly.ts)
+        locale: (ctx?.locale ?? navigator.language).toLowerCase(),
       });
       el.removeAllListeners?.('plotly_click');
       el.removeAllListeners?.('plotly_relayout');

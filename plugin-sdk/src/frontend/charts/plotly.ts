@@ -16,8 +16,21 @@ import histogram from 'plotly.js/lib/histogram';
 import indicator from 'plotly.js/lib/indicator';
 import pie from 'plotly.js/lib/pie';
 import sankey from 'plotly.js/lib/sankey';
+// Month and day names on date axes follow the user's locale; a few KB each. Plotly falls
+// back from a regional locale (de-CH) to its language (de), and to English when it has none.
+import de from 'plotly.js/lib/locales/de';
+import es from 'plotly.js/lib/locales/es';
+import fr from 'plotly.js/lib/locales/fr';
+import it from 'plotly.js/lib/locales/it';
+import ja from 'plotly.js/lib/locales/ja';
+import nl from 'plotly.js/lib/locales/nl';
+import pl from 'plotly.js/lib/locales/pl';
+import ptBr from 'plotly.js/lib/locales/pt-br';
+import sv from 'plotly.js/lib/locales/sv';
+import zhCn from 'plotly.js/lib/locales/zh-cn';
 
 // scatter (line and area time series) is part of core and always registered.
 Plotly.register([bar, box, heatmap, histogram, indicator, pie, sankey]);
+Plotly.register([de, es, fr, it, ja, nl, pl, ptBr, sv, zhCn]);
 
 export default Plotly;
