@@ -15,7 +15,7 @@
  *     seg.level ? rollupArm(seg.level.table, seg) : rawArm(seg);
  *   }
  */
-import type { Granularity } from './timeRange.ts';
+import { zoneOffsetMs, type Granularity } from './timeRange.ts';
 
 export interface RollupLevel {
   /** bucket width of the rollup, in ms (buckets are aligned on the UTC epoch) */
@@ -85,31 +85,10 @@ export function usableLevels<L extends RollupLevel>(
   });
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 /** The zone's distinct UTC offsets (ms) over `[from, to]`, sampled twice a day. */
 export function zoneOffsets(tz: string, from: Date, to: Date): number[] {
   if (tz === 'UTC' || tz === 'Etc/UTC') return [0];
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(tz, f);
-  }
-  const fmt = f;
-  const offsetAt = (ms: number) => {
-    const p = Object.fromEntries(fmt.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
-    const wall = Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!, +p.second!);
-    return wall - Math.floor(ms / 1000) * 1000;
-  };
+  const offsetAt = (ms: number) => zoneOffsetMs(new Date(ms), tz);
   const out = new Set<number>();
   // offsets change a few times a year and stay for months: twice a day cannot miss one
   for (let t = from.getTime(); t < to.getTime(); t += DAY_MS / 2) out.add(offsetAt(t));

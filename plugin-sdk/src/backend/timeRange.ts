@@ -98,18 +98,26 @@ export function bucketIso(value: string, tz: string): string {
   return new Date(guess.getTime() - offset2).toISOString();
 }
 
-function zoneOffsetMs(at: Date, tz: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(at);
-  const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return asUtc - Math.floor(at.getTime() / 1000) * 1000;
+const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The UTC offset (ms) of zone `tz` at an instant: local wall time minus UTC. */
+export function zoneOffsetMs(at: Date, tz: string): number {
+  let f = zoneFormatters.get(tz);
+  if (!f) {
+    // one formatter per zone: building it costs far more than formatting with it
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    zoneFormatters.set(tz, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, x.value]));
+  const wall = Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!, +p.second!);
+  return wall - Math.floor(at.getTime() / 1000) * 1000;
 }
