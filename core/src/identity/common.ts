@@ -6,6 +6,12 @@ import { errorSchema } from '../http/schemas.ts';
 export const ROLES: Role[] = ['Admin', 'Manager', 'Developer'];
 export const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 export const uuid = { type: 'string', pattern: UUID } as const;
+/** Departments a new member or invitee joins, each optionally as its manager. */
+export const departmentAssignments = {
+  type: 'array',
+  maxItems: 100,
+  items: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: uuid, manager: { type: 'boolean', default: false } } },
+} as const;
 export const errors = { '4xx': errorSchema } as const;
 export const iso = (d: unknown) => (d ? new Date(d as string).toISOString() : null);
 export const ctx = (req: FastifyRequest) => req.auth!;

@@ -5,7 +5,7 @@ import type { Internals } from '../internals.ts';
 import { randomSecret, sha256 } from '../auth/tokens.ts';
 import { passwordProblem, hashPassword } from '../auth/passwords.ts';
 import { issueTokenPair } from '../auth/session.ts';
-import { ROLES, assertMayManage, ctx, errors, iso, mustFindDepartment, uuid, who } from './common.ts';
+import { ROLES, assertMayManage, ctx, errors, iso, mustFindDepartment, uuid, who, departmentAssignments } from './common.ts';
 
 const invitation = {
   type: 'object',
@@ -110,11 +110,7 @@ export function invitationRoutes(app: FastifyInstance, s: Internals) {
           properties: {
             email: { type: 'string', format: 'email', maxLength: 320 },
             role: { type: 'string', enum: ROLES },
-            departments: {
-              type: 'array',
-              maxItems: 100,
-              items: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: uuid, manager: { type: 'boolean', default: false } } },
-            },
+            departments: departmentAssignments,
           },
         },
         response: { 201: invitation, ...errors },

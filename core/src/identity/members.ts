@@ -15,6 +15,7 @@ import {
   revokeEverything,
   uuid,
   who,
+  departmentAssignments,
 } from './common.ts';
 
 export function memberRoutes(app: FastifyInstance, s: Internals) {
@@ -211,11 +212,7 @@ export function memberRoutes(app: FastifyInstance, s: Internals) {
             display_name: { type: 'string', minLength: 1, maxLength: 200 },
             role: { type: 'string', enum: ROLES },
             password: { type: 'string', minLength: 12, maxLength: 1024 },
-            departments: {
-              type: 'array',
-              maxItems: 100,
-              items: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: uuid, manager: { type: 'boolean', default: false } } },
-            },
+            departments: departmentAssignments,
           },
         },
         response: { 201: memberSchema, ...errors },
