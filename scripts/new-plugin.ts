@@ -147,7 +147,7 @@ describe('${id}', () => {
   afterAll(() => backend.close());
 
   it('stores notes per organization and counts its events', async () => {
-    await backend.org.insertEvents([{ event_id: 'e1', event_type: 'session', action: 'start', timestamp: new Date().toISOString(), user_id: 'u1' }]);
+    await backend.org.insertEvents([{ event_id: 'e1', event_type: 'session', action: 'started', timestamp: new Date().toISOString(), user_id: 'u1' }]);
     const created = await backend.client.post('/api/v1/${id}', { text: 'hello' });
     expect(created.status).toBe(200);
     const res = await backend.client.get('/api/v1/${id}');

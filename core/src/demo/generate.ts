@@ -106,7 +106,7 @@ export function* demoEvents(users: DemoUser[], departmentIds: string[], from: Da
       const base = { department_id: departmentIds[u.department], user_id: u.id, session_id: session };
       const count = Math.max(1, Math.round(u.intensity * (0.5 + r())));
       let t = dayStart + (8 + r() * 9) * 3_600_000;
-      batch.push({ ...base, event_id: id(), event_type: 'session', action: 'start', timestamp: t });
+      batch.push({ ...base, event_id: id(), event_type: 'session', action: 'started', timestamp: t });
       for (let k = 0; k < count; k++) {
         t += 20_000 + r() * 400_000;
         const agent = DEMO_AGENTS[Math.floor(Math.pow(r(), 1.4) * DEMO_AGENTS.length)]!;
@@ -148,7 +148,7 @@ export function* demoEvents(users: DemoUser[], departmentIds: string[], from: Da
             agent_name: agent.name,
             invocation_id: invocation,
             tool_name: tool,
-            execution_time_ms: Math.round(50 + r() * 900),
+            duration_ms: Math.round(50 + r() * 900),
             status: r() < (tool === 'web_search' ? 0.2 : 0.04) ? 'failure' : 'success',
           });
         }
@@ -183,7 +183,7 @@ export function* demoEvents(users: DemoUser[], departmentIds: string[], from: Da
         for (let s = 0; s < reached; s++) batch.push({ ...base, event_id: id(), event_type: 'workflow_step', action: 'step_completed', timestamp: t + 2000 + s * 60_000, workflow_id: wf.id, workflow_step: wf.steps[s], step_index: s + 1 });
         if (reached === wf.steps.length) batch.push({ ...base, event_id: id(), event_type: 'workflow_step', action: 'goal_reached', timestamp: t + 2000 + reached * 60_000, workflow_id: wf.id });
       }
-      batch.push({ ...base, event_id: id(), event_type: 'session', action: 'end', timestamp: t + 60_000, duration_ms: t + 60_000 - (dayStart + 8 * 3_600_000) });
+      batch.push({ ...base, event_id: id(), event_type: 'session', action: 'ended', timestamp: t + 60_000, duration_ms: t + 60_000 - (dayStart + 8 * 3_600_000) });
     }
     yield batch;
   }

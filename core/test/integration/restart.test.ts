@@ -14,7 +14,7 @@ describe('a restart keeps all data', () => {
       const other = await first.createOrg('kept-org');
       const dev = await other.addUser({ email: 'dev@kept-org.local', role: 'Developer', departments: ['Research'] });
       const token = await other.hookToken();
-      await other.insertEvents([{ event_id: 'e-1', event_type: 'session', action: 'start', timestamp: '2026-11-01T10:00:00Z', user_id: dev.userId }]);
+      await other.insertEvents([{ event_id: 'e-1', event_type: 'session', action: 'started', timestamp: '2026-11-01T10:00:00Z', user_id: dev.userId }]);
       const notice = await dev.post('/api/v1/notifications/test', { channels: ['in_app'] });
       expect(notice.body.delivered).toEqual([{ channel: 'in_app', to: dev.userId, ok: true }]);
       const storage = { databaseUrl: first.config.storage.databaseUrl, redisPrefix: first.config.storage.redisPrefix, redisUrl: first.config.storage.redisUrl };

@@ -36,7 +36,7 @@ export type ToolCall = {
   agent_name: string;
   invocation_id: string;
   tool_name: string;
-  execution_time_ms: number;
+  duration_ms: number;
   status: 'success' | 'failure';
 };
 
@@ -119,7 +119,7 @@ export function generate(seed = 42) {
         agent_name: agent,
         invocation_id: inv.invocation_id,
         tool_name: tool,
-        execution_time_ms: 20 + Math.floor(r() * 400),
+        duration_ms: 20 + Math.floor(r() * 400),
         status: r() < (tool === 'flaky_api' ? 0.3 : 0.02) ? 'failure' : 'success',
       });
     }

@@ -62,7 +62,7 @@ export async function toolStats(ctx: TenantContext, agent: string, from: Date, t
       params,
     ),
     ctx.analytics.query<{ tool: string; calls: number; failures: number; p95: number }>(
-      `SELECT tool_name AS tool, count() AS calls, countIf(status = 'failure') AS failures, quantileTDigest(0.95)(execution_time_ms) AS p95
+      `SELECT tool_name AS tool, count() AS calls, countIf(status = 'failure') AS failures, quantileTDigest(0.95)(duration_ms) AS p95
        FROM {db}.events WHERE ${inRange} AND event_type = 'tool_call'${callFilter}
        GROUP BY tool`,
       params,
@@ -121,7 +121,7 @@ export function registerToolRoutes(env: PluginEnv) {
       `Read from raw events. \`latency_added_ms\` is the mean invocation latency with the tool minus without it (means, exact). ` +
       `Flags: \`failing\` when at least ${FAILING_RATE * 100}% of ≥${MIN_CALLS} calls fail; \`under_used\` when the tool is in fewer than ` +
       `${UNDER_USED_SHARE * 100}% of invocations (≥${MIN_CALLS}) yet those succeed ≥${UNDER_USED_GAIN * 100} points more often. ` +
-      '`p95_call_ms` is quantileTDigest over the tool calls’ own `execution_time_ms` (±1% of rank).',
+      '`p95_call_ms` is quantileTDigest over the tool calls’ own `duration_ms` (the tool_call schema’s latency field; ±1% of rank).',
     schema: {
       querystring: querySchema(),
       params: agentParams,
