@@ -43,7 +43,10 @@ export interface ChainTree {
 
 /** Builds trees from chain nodes; a node whose parent is not in the set is a root. Pure, so tests can use it. */
 export function buildTrees(rows: Omit<Node, 'children' | 'depth'>[]): ChainTree[] {
-  const byId = new Map<string, Node>(rows.map((r) => [r.invocation_id, { ...r, children: [], depth: 1 }]));
+  // nodes are built field by field: a spread copy of each row made V8 keep them as slow
+  // dictionary objects, and walking thousands of them was most of the route's time
+  const byId = new Map<string, Node>();
+  for (const r of rows) byId.set(r.invocation_id, toNode(r));
   const roots: Node[] = [];
   for (const n of byId.values()) {
     const parent = n.parent_invocation_id ? byId.get(n.parent_invocation_id) : undefined;
@@ -85,6 +88,24 @@ export function buildTrees(rows: Omit<Node, 'children' | 'depth'>[]): ChainTree[
     });
 }
 
+function toNode(r: Omit<Node, 'children' | 'depth'>): Node {
+  return {
+    invocation_id: r.invocation_id,
+    parent_invocation_id: r.parent_invocation_id,
+    agent_name: r.agent_name,
+    status: r.status,
+    start: Number(r.start),
+    execution_time_ms: Number(r.execution_time_ms),
+    department_id: r.department_id,
+    user_id: r.user_id,
+    model_used: r.model_used,
+    agent_version: r.agent_version,
+    prompt_template_version: r.prompt_template_version,
+    children: [],
+    depth: 1,
+  };
+}
+
 const endOf = (n: Node) => n.start + n.execution_time_ms;
 const latestEnding = (nodes: Node[]) => nodes.reduce<Node | undefined>((best, n) => (!best || endOf(n) > endOf(best) ? n : best), undefined);
 
@@ -97,25 +118,63 @@ function matches(root: Node, filters: Filters, failed: boolean) {
   return keys.every((k) => filters[k] === undefined || root[k] === filters[k]);
 }
 
-async function chainNodes(ctx: TenantContext, from: Date, to: Date) {
+/** The invocations of the range that have a parent or a child there. */
+function chainScope(from: Date, to: Date) {
   const params = { from: from.getTime(), to: to.getTime() };
   const inRange = `org_id = {org_id:String} AND event_type = 'agent_invocation'
     AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`;
-  const rows = await ctx.analytics.query<Omit<Node, 'children' | 'depth' | 'start'> & { start: string }>(
-    `SELECT invocation_id, parent_invocation_id, agent_name, status, toUnixTimestamp64Milli(timestamp) AS start, execution_time_ms,
-            department_id, user_id, model_used, agent_version, prompt_template_version
-     FROM {db}.events
-     WHERE ${inRange} AND (parent_invocation_id != ''
-       OR invocation_id IN (SELECT parent_invocation_id FROM {db}.events WHERE ${inRange} AND parent_invocation_id != ''))
-     ORDER BY timestamp DESC
-     LIMIT ${MAX_NODES + 1}`,
+  const linked = `${inRange} AND (parent_invocation_id != ''
+       OR invocation_id IN (SELECT parent_invocation_id FROM {db}.events WHERE ${inRange} AND parent_invocation_id != ''))`;
+  return { params, linked };
+}
+
+interface ToolUse {
+  invocation_id: string;
+  agent_name: string;
+  tool_name: string;
+  calls: number;
+  failures: number;
+}
+
+/**
+ * The chain nodes and the tool calls each made, in one query: the tool calls of the range
+ * are counted per invocation and tool and joined to the nodes, rather than sent back as a
+ * second query with thousands of invocation ids as a parameter (which cost as much again).
+ */
+async function chainNodes(ctx: TenantContext, from: Date, to: Date) {
+  const { params, linked } = chainScope(from, to);
+  const rows = await ctx.analytics.query<Omit<Node, 'children' | 'depth' | 'start'> & { start: string; tools: Array<[string, string | number, string | number]> }>(
+    `SELECT n.*, t.tools AS tools FROM (
+       SELECT invocation_id, parent_invocation_id, agent_name, status, toUnixTimestamp64Milli(timestamp) AS start, execution_time_ms,
+              department_id, user_id, model_used, agent_version, prompt_template_version
+       FROM {db}.events
+       WHERE ${linked}
+       ORDER BY timestamp DESC
+       LIMIT ${MAX_NODES + 1}) AS n
+     LEFT JOIN (
+       SELECT invocation_id, groupArray((tool_name, calls, failures)) AS tools FROM (
+         SELECT invocation_id, tool_name, count() AS calls, countIf(status = 'failure') AS failures
+         FROM {db}.events
+         WHERE org_id = {org_id:String} AND event_type = 'tool_call' AND invocation_id != ''
+           AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') - INTERVAL 1 DAY
+         GROUP BY invocation_id, tool_name)
+       GROUP BY invocation_id) AS t ON t.invocation_id = n.invocation_id
+     ORDER BY n.start DESC
+     SETTINGS join_use_nulls = 0`,
     params,
   );
-  return { sampled: rows.length > MAX_NODES, nodes: rows.slice(0, MAX_NODES).map((r) => ({ ...r, start: Number(r.start), execution_time_ms: Number(r.execution_time_ms) })) };
+  const kept = rows.slice(0, MAX_NODES);
+  const toolUses: ToolUse[] = [];
+  for (const r of kept) for (const [tool_name, calls, failures] of r.tools ?? []) toolUses.push({ invocation_id: r.invocation_id, agent_name: r.agent_name, tool_name, calls: Number(calls), failures: Number(failures) });
+  return {
+    sampled: rows.length > MAX_NODES,
+    nodes: kept as unknown as Omit<Node, 'children' | 'depth'>[], // start and execution_time_ms become numbers in toNode
+    toolUses,
+  };
 }
 
 export async function chainAnalysis(ctx: TenantContext, from: Date, to: Date, filters: Filters, agent?: string) {
-  const { sampled, nodes } = await chainNodes(ctx, from, to);
+  const { sampled, nodes, toolUses } = await chainNodes(ctx, from, to);
   const trees = buildTrees(nodes).filter((t) => matches(t.root, filters, t.failed) && (!agent || treeHas(t.root, agent)));
 
   const latencies = trees.map((t) => t.latencyMs).sort((a, b) => a - b);
@@ -145,7 +204,7 @@ export async function chainAnalysis(ctx: TenantContext, from: Date, to: Date, fi
       edges.set(k, e);
     });
   }
-  const toolEdges = await chainToolEdges(ctx, trees);
+  const toolEdges = chainToolEdges(trees, toolUses);
   const failedTrees = trees.filter((t) => t.failed).length;
   const fanOuts = trees.map((t) => t.maxFanOut);
   return {
@@ -186,25 +245,20 @@ function treeHas(n: Node, agent: string, seen = new Set<Node>()): boolean {
 }
 
 /** Tool calls made by the chains' invocations, as Sankey edges agent → tool. */
-async function chainToolEdges(ctx: TenantContext, trees: ChainTree[]) {
+function chainToolEdges(trees: ChainTree[], uses: ToolUse[]) {
   const depthOf = new Map<string, number>();
   for (const t of trees) {
     depthOf.set(t.root.invocation_id, 1);
     walk(t.root, (_p, c) => depthOf.set(c.invocation_id, c.depth));
   }
-  if (!depthOf.size) return [];
-  const rows = await ctx.analytics.query<{ invocation_id: string; agent_name: string; tool_name: string; status: string }>(
-    `SELECT invocation_id, agent_name, tool_name, status FROM {db}.events
-     WHERE org_id = {org_id:String} AND event_type = 'tool_call' AND invocation_id IN {ids:Array(String)}`,
-    { ids: [...depthOf.keys()] },
-  );
   const edges = new Map<string, { source: string; source_depth: number; target: string; kind: 'tool'; count: number; failures: number }>();
-  for (const r of rows) {
-    const depth = depthOf.get(r.invocation_id) ?? 1;
-    const k = `${r.agent_name}@${depth}>${r.tool_name}`;
-    const e = edges.get(k) ?? { source: r.agent_name, source_depth: depth, target: r.tool_name, kind: 'tool' as const, count: 0, failures: 0 };
-    e.count++;
-    if (r.status === 'failure') e.failures++;
+  for (const u of uses) {
+    const depth = depthOf.get(u.invocation_id);
+    if (depth === undefined) continue; // an invocation of a tree the filters left out, or beyond the sample
+    const k = `${u.agent_name}@${depth}>${u.tool_name}`;
+    const e = edges.get(k) ?? { source: u.agent_name, source_depth: depth, target: u.tool_name, kind: 'tool' as const, count: 0, failures: 0 };
+    e.count += u.calls;
+    e.failures += u.failures;
     edges.set(k, e);
   }
   return [...edges.values()];
