@@ -159,6 +159,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     invalidateAuth: asValue((orgId?: string, userId?: string) => {
       callers.invalidate(orgId, userId);
       auth.forgetAllTokens();
+      if (orgId) plugins.dataChanged(orgId);
       void bus.publish(orgId ?? '*', { kind: 'org' }, 'kernel.auth.changed', { userId: userId ?? null });
     }),
   } as any);
@@ -188,10 +189,20 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
   for (const org of await orgService.list()) await orgService.migrate(org);
   await plugins.init();
 
+  // Remembered route answers: events committed or deleted on any node change the org's data.
+  bus.subscribe('events.committed', (msg) => msg.scope.kind === 'org' && plugins.dataChanged(msg.orgId));
+  bus.subscribe('ingestion.user_deleted', (msg) => plugins.dataChanged(msg.orgId));
+
   // Cross-node cache invalidation: a change made on one node reaches the others' caches.
   bus.subscribe('kernel.*', (msg) => {
-    if (msg.topic === 'kernel.plugins.changed') plugins.forgetEnablement(msg.orgId);
+    if (msg.topic === 'kernel.plugins.changed') {
+      plugins.forgetEnablement(msg.orgId);
+      plugins.dataChanged(msg.orgId);
+    }
     if (msg.topic === 'kernel.auth.changed') {
+      // roles and department memberships decide what a caller sees
+      if (msg.orgId !== '*') plugins.dataChanged(msg.orgId);
+      else plugins.answers.clear();
       callers.invalidate(msg.orgId === '*' ? undefined : msg.orgId);
       auth.forgetAllTokens();
     }

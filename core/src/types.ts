@@ -88,8 +88,11 @@ export interface KernelServices {
   kv: KeyValueStore;
   bus: Bus;
   notifier: Notifier;
-  /** hands committed events to every enabled plugin's event handlers */
-  pluginHost: { dispatchEvents(orgId: string, events: StoredEvent[]): Promise<void> };
+  /**
+   * hands committed events to every enabled plugin's event handlers; `dataChanged` tells
+   * the remembered route answers at once that the org's events changed
+   */
+  pluginHost: { dispatchEvents(orgId: string, events: StoredEvent[]): Promise<void>; dataChanged(orgId: string): void };
   /** looks up an org in the public catalogue */
   orgs: { byId(id: string): Promise<Org | null>; bySlug(slug: string): Promise<Org | null>; list(): Promise<Org[]> };
   /** writes an audit record in the org's schema */

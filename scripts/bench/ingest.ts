@@ -37,6 +37,8 @@ const { values: args } = parseArgs({
   },
 });
 
+const cpuTotalMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
 function event(i = 0): Record<string, unknown> {
   return {
     event_id: randomUUID(),
@@ -276,18 +278,46 @@ async function main() {
     rows = stored();
     const per = Math.max(1000, Math.round(batchRowsPerInsert / 1000) * 1000);
     const flat = rows.flat();
+    const compactCpu0 = process.cpuUsage();
     t1 = performance.now();
     for (let o = 0; o < flat.length; o += per) {
       const { columns, values } = compactRows(flat.slice(o, o + per), new Set(Object.keys(flat[0]!)));
       await ch.insert({ table: 'bench_raw_compact.events', values, columns: columns as [string, ...string[]], format: 'JSONCompactEachRow' });
     }
     const rawCompactRate = flat.length / ((performance.now() - t1) / 1000);
+    const compactCpu = process.cpuUsage(compactCpu0);
+    const compactInserts = Math.ceil(flat.length / per);
     const rawRate = Math.max(rawJsonRate, rawCompactRate);
     say(`batch   POST /api/v1/events/batch (1,000/batch, 6 senders): ${fmt(batchRate)} events/s committed (${fmt(accepted)} in ${batchSecs.toFixed(2)} s; server CPU ${((batchCpu * 1000) / Math.max(1, accepted)).toFixed(1)} µs/event, ${(batchCpu / 1000 / batchSecs).toFixed(2)} cores)`);
     say(`        raw @clickhouse/client insert, same rows, same engine (chDB), views: ${rawViews.length ? rawViews.join(', ') : 'none'}`);
     say(`          JSONEachRow, 1,000/insert: ${fmt(rawJsonRate)} rows/s; JSONCompactEachRow, ${fmt(per)}/insert: ${fmt(rawCompactRate)} rows/s`);
     say(`          ratio to the faster raw: ${(batchRate / rawRate).toFixed(2)}`);
     say(`        group commit (cumulative): ${m2.text}`);
+
+    // The engine's own floor, in this process (chDB's threads count in its CPU time): what one
+    // insert costs whatever its size, and what each row adds. An insert holds at most as many
+    // single events as there are connections waiting, so these two bound the single route.
+    const tiny = compactRows([flat[0]!], new Set(Object.keys(flat[0]!)));
+    const tinyCpu0 = process.cpuUsage();
+    const TINY = 40;
+    for (let k = 0; k < TINY; k++) {
+      await ch.insert({ table: 'bench_raw_compact.events', values: tiny.values.map((v) => v.map((x, j) => (tiny.columns[j] === 'event_id' ? randomUUID() : x))), columns: tiny.columns as [string, ...string[]], format: 'JSONCompactEachRow' });
+    }
+    const perInsertMs = cpuTotalMs(process.cpuUsage(tinyCpu0)) / TINY;
+    const perRowUs = Math.max(0, (cpuTotalMs(compactCpu) - perInsertMs * compactInserts) * 1000) / flat.length;
+    // parsing alone: the same rows into a Null-engine copy of the table (nothing written)
+    await ch.command({ query: 'CREATE DATABASE IF NOT EXISTS bench_raw_null' });
+    await ch.command({ query: renderDdl(eventsTable.statements[0]!, 'bench_raw_null', null).replace(/ENGINE = [\s\S]*$/, 'ENGINE = Null') });
+    t1 = performance.now();
+    for (let o = 0; o < flat.length; o += per) {
+      const { columns, values } = compactRows(flat.slice(o, o + per), new Set(Object.keys(flat[0]!)));
+      await ch.insert({ table: 'bench_raw_null.events', values, columns: columns as [string, ...string[]], format: 'JSONCompactEachRow' });
+    }
+    const nullRate = flat.length / ((performance.now() - t1) / 1000);
+    const conns = Number(args.connections);
+    const enginePerEventUs = (perInsertMs * 1000) / conns + perRowUs;
+    say(`engine  embedded chDB on this machine: ${perInsertMs.toFixed(1)} ms CPU per insert (any size) + ${perRowUs.toFixed(1)} µs per row; parsing alone (Null engine) ${fmt(nullRate)} rows/s`);
+    say(`        → with ${conns} connections an insert holds ≤ ${conns} single events: the engine alone needs ≥ ${enginePerEventUs.toFixed(0)} µs CPU per event, ≤ ${fmt((cpus().length * 1e6) / enginePerEventUs)} events/s on all ${cpus().length} cores before any HTTP work; batches ≤ ${fmt(Math.min(nullRate, (cpus().length * 1e6) / perRowUs))} rows/s`);
     await ch.close();
 
     // 3. latency to query and to socket.io — the server in this process, so a query can look

@@ -195,6 +195,7 @@ export const ingestionModule: KernelModule = {
           l.push(r);
         }
         for (const [orgId, list] of byOrg) {
+          services.pluginHost.dataChanged(orgId);
           publisher.add(orgId, list);
           lastEvent.set({ org: orgId }, Date.now() / 1000);
           dispatch(orgId, list);
@@ -266,7 +267,10 @@ export const ingestionModule: KernelModule = {
         });
         return ((await rs.json()) as Array<Record<string, unknown>>)[0] ?? null;
       },
-      publishUserDeleted: (org, userId) => bus.publish(org.id, { kind: 'org' }, 'ingestion.user_deleted', { user_id: userId, at: new Date().toISOString() }),
+      publishUserDeleted: (org, userId) => {
+        services.pluginHost.dataChanged(org.id);
+        return bus.publish(org.id, { kind: 'org' }, 'ingestion.user_deleted', { user_id: userId, at: new Date().toISOString() });
+      },
     });
     registerOtlpRoutes(app, { pipeline: countingPipeline, attributes: cfg.otlp, bodyLimit: cfg.batchBodyBytes });
 

@@ -11,6 +11,7 @@ import { checkDeclaration, discoverPluginFolders, importPlugin, type LoadedPlugi
 import { tenantContext, type PluginScope } from './context.ts';
 import { describeConfigError } from '@orrery/config';
 import { errorSchema } from '../http/schemas.ts';
+import { AnswerCache } from './answerCache.ts';
 
 const Ajv = (AjvModule as any).default ?? AjvModule;
 
@@ -26,6 +27,9 @@ interface ActivePlugin extends LoadedPlugin {
  * so every node drops its cache at once, and a disabled plugin answers 404 for
  * that tenant only.
  */
+/** What a caller may see: the same request from callers with the same scope has the same answer. */
+const callerScope = (c: Caller) => `${c.userId}|${c.role}|${c.departments.map((d) => `${d.id}:${d.manager ? 'm' : ''}`).join(',')}`;
+
 export class PluginHost {
   readonly active: ActivePlugin[] = [];
   readonly refused: RefusedPlugin[] = [];
@@ -35,7 +39,15 @@ export class PluginHost {
   private stopping = false;
   private readonly node = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
 
+  /** remembered answers of the routes that opt in (see answerCache.ts) */
+  readonly answers = new AnswerCache();
+
   constructor(private container: AwilixContainer<Internals>) {}
+
+  /** The org's events changed (committed, deleted) or its plugins did: remembered answers are stale. */
+  dataChanged(orgId: string) {
+    this.answers.changed(orgId);
+  }
 
   private get s() {
     return this.container.cradle;
@@ -185,7 +197,15 @@ export class PluginHost {
                 } as any,
                 handler: async (req, reply) => {
                   const ctx = tenantContext(p.scope, req.auth!.org, req.auth!.caller);
-                  const result = await r.handler({ query: req.query, params: req.params, body: req.body, headers: req.headers, id: req.id }, ctx);
+                  const run = () => r.handler({ query: req.query, params: req.params, body: req.body, headers: req.headers, id: req.id }, ctx);
+                  let result: unknown;
+                  if (r.cache && r.method === 'GET' && req.auth!.caller) {
+                    const answer = await this.answers.get(req.auth!.org.id, `${p.decl.id}\u0000${callerScope(req.auth!.caller)}\u0000${req.url}`, r.cache.maxAgeSeconds * 1000, run);
+                    void reply.header('x-orrery-answer', answer.hit ? 'remembered' : 'computed');
+                    result = answer.value;
+                  } else {
+                    result = await run();
+                  }
                   if (result === undefined) return reply.status(204).send();
                   return result;
                 },

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import client from 'prom-client';
 import type { KernelModule } from '../types.ts';
 import type { Internals } from '../internals.ts';
+import type { Metrics } from '../ops/routes.ts';
 import { errorSchema } from '../http/schemas.ts';
 
 const widget = {
@@ -35,7 +37,23 @@ const pluginView = {
 
 export const pluginsModule: KernelModule = {
   name: 'plugins',
-  register(app: FastifyInstance, s: Internals) {
+  register(app: FastifyInstance, s: Internals & { metrics?: Metrics }) {
+    const registry = s.metrics?.registry;
+    if (registry && !registry.getSingleMetric('orrery_route_answers_total')) {
+      const answers = s.plugins.answers;
+      let seen = { hits: 0, misses: 0 };
+      new client.Counter({
+        name: 'orrery_route_answers_total',
+        help: 'Answers of plugin routes that opt in to remembering: remembered (served from memory) or computed',
+        labelNames: ['outcome'],
+        registers: [registry],
+        collect() {
+          this.inc({ outcome: 'remembered' }, answers.stats.hits - seen.hits);
+          this.inc({ outcome: 'computed' }, answers.stats.misses - seen.misses);
+          seen = { ...answers.stats };
+        },
+      });
+    }
     app.get<{ Querystring: { all?: boolean } }>(
       '/api/v1/plugins',
       {

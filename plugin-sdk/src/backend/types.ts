@@ -170,6 +170,14 @@ export interface RouteDecl<Q = any, P = any, B = any> {
   summary: string;
   description?: string;
   schema?: { querystring?: JsonSchema; params?: JsonSchema; body?: JsonSchema; response?: Record<number, JsonSchema> };
+  /**
+   * GET routes whose answer depends only on the org's events (and the rollups built from
+   * them) and on the caller may let the platform remember it: the same request by the
+   * same caller is answered from memory until events are committed or deleted for the
+   * org, a plugin is switched, or `maxAgeSeconds` pass. Leave it out for routes that read
+   * anything else (PostgreSQL rows, settings, the clock beyond the range asked for).
+   */
+  cache?: { maxAgeSeconds: number };
   handler(req: RouteRequest<Q, P, B>, ctx: TenantContext): Promise<unknown>;
 }
 

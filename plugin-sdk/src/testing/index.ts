@@ -227,6 +227,8 @@ export async function startTestBackend(opts: StartOptions = {}): Promise<TestBac
         for (let i = 0; i < values.length; i += 10_000) {
           await s.analytics.client.insert({ table: `${s.analytics.database}.events`, values: values.slice(i, i + 10_000), format: 'JSONEachRow' });
         }
+        // written past the ingestion pipeline, so tell remembered route answers as a commit would
+        s.pluginHost.dataChanged(org.id);
       },
     };
   };

@@ -350,4 +350,31 @@ describe('agent-analytics', () => {
     const agent = res.body.agents.find((a: any) => a.name === 'http-agent');
     expect(agent).toMatchObject({ invocations: 1, successes: 1, failures: 0, input_tokens: 1234, output_tokens: 567, p50_ms: 789, active_users: 1 });
   });
+  it('answers a repeated request from memory until events for the org are committed, per caller and org', async () => {
+    const at = new Date();
+    const window = { from: new Date(at.getTime() - HOUR).toISOString(), to: new Date(at.getTime() + HOUR).toISOString(), granularity: 'hour' };
+    const first = await b.client.get('/api/v1/agents/series', window);
+    expect(first.status).toBe(200);
+    expect(first.headers['x-orrery-answer']).toBe('computed');
+    const again = await b.client.get('/api/v1/agents/series', window);
+    expect(again.headers['x-orrery-answer']).toBe('remembered');
+    expect(again.body).toEqual(first.body);
+    // another caller, and another org's Admin, asking the same thing get answers of their own
+    const developer = await b.org.addUser({ email: 'dev-remember@example.com', role: 'Developer' });
+    expect((await developer.get('/api/v1/agents/series', window)).headers['x-orrery-answer']).toBe('computed');
+    const theirs = await other.client.get('/api/v1/agents/series', window);
+    expect(theirs.headers['x-orrery-answer']).toBe('computed');
+    expect(JSON.stringify(theirs.body)).not.toContain('remember-agent');
+    // a committed event moves the org's data on: the next answer is computed and counts it
+    const total = (body: any) => body.agents.reduce((a: number, x: any) => a + x.series.reduce((c: number, p: any) => c + p.invocations, 0), 0);
+    const before = total(again.body);
+    const base = invocations.find((e) => e.status === 'success')!;
+    await postEvents([sent(base, 'remember-1', at, { agent_name: 'remember-agent' })]);
+    const after = await b.client.get('/api/v1/agents/series', window);
+    expect(after.headers['x-orrery-answer']).toBe('computed');
+    expect(total(after.body)).toBe(before + 1);
+    expect(after.body.agents.map((a: any) => a.name)).toContain('remember-agent');
+    // the other org's remembered answer was not touched by org A's commit
+    expect((await other.client.get('/api/v1/agents/series', window)).headers['x-orrery-answer']).toBe('remembered');
+  });
 });

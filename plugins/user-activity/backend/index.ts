@@ -18,6 +18,12 @@ const q = (props: Record<string, unknown> = {}) => ({
   properties: { ...timeRangeQuerySchema, ...filterQuerySchema, ...props },
   additionalProperties: false,
 });
+/**
+ * The routes read the org's events and its department rows: the platform may answer a
+ * repeated request from memory until events or memberships change, or a minute passes
+ * (which bounds a department renamed meanwhile).
+ */
+const REMEMBER = { maxAgeSeconds: 60 };
 const limit = { limit: { type: 'integer', minimum: 1, maximum: 1000 } };
 
 export default definePlugin({
@@ -46,6 +52,7 @@ export default definePlugin({
       path: '/',
       prefix: 'metrics/dau',
       permission: 'users.read',
+      cache: REMEMBER,
       summary: 'Distinct active users per bucket (DAU, WAU or MAU by granularity)',
       description:
         'A user is active in a bucket when any event of theirs has a timestamp in it. Every bucket of the range is present (0 when nobody was active); the first bucket starts at or before `from`. `department_id` counts events recorded in that department; `agent` events of that agent.',
@@ -62,6 +69,7 @@ export default definePlugin({
       method: 'GET',
       path: '/activity',
       permission: 'users.read',
+      cache: REMEMBER,
       summary: 'Active users, stickiness, sessions, lifecycle and breakdowns by department and agent',
       description:
         'Stickiness = mean daily active users over the range ÷ distinct active users of the range (DAU/MAU for a month). `dau`, `wau`, `mau` are distinct users of the last 1, 7 and 30 days before `to`. Lifecycle compares the range with the equally long period before it.',
@@ -84,6 +92,7 @@ export default definePlugin({
       method: 'GET',
       path: '/activity/heatmap',
       permission: 'users.read',
+      cache: REMEMBER,
       summary: 'Activity heatmap: hour × weekday (1 = Monday, in `tz`) or department × week',
       schema: { querystring: q({ kind: { type: 'string', enum: ['hour_weekday', 'department_week'], default: 'hour_weekday' } }) },
       async handler(req, ctx) {
@@ -98,6 +107,7 @@ export default definePlugin({
       method: 'GET',
       path: '/activity/lifecycle',
       permission: 'users.read',
+      cache: REMEMBER,
       summary: 'New, returning, resurrected and dormant users per bucket',
       schema: { querystring: q({ granularity: { type: 'string', enum: ['day', 'week', 'month'], default: 'week' } }) },
       async handler(req, ctx) {
@@ -109,6 +119,7 @@ export default definePlugin({
       method: 'GET',
       path: '/usage',
       permission: 'users.read',
+      cache: REMEMBER,
       summary: 'Feature, command, tool or agent usage with diversity',
       schema: { querystring: q({ kind: { type: 'string', enum: Object.keys(USAGE), default: 'feature' }, ...limit }) },
       async handler(req, ctx) {
@@ -120,6 +131,7 @@ export default definePlugin({
       method: 'GET',
       path: '/engagement',
       permission: 'users.read',
+      cache: REMEMBER,
       summary: 'Per-user engagement ranking and each department’s means',
       description: 'Users of restricted departments the caller does not manage are left out (Admins see everyone).',
       schema: { querystring: q({ sort: { type: 'string', enum: [...SORTS], default: 'events' }, ...limit }) },
@@ -133,6 +145,7 @@ export default definePlugin({
       method: 'GET',
       path: '/commands',
       permission: 'users.read',
+      cache: REMEMBER,
       summary: 'Most used slash commands',
       schema: { querystring: q(limit) },
       async handler(req, ctx) {
@@ -144,6 +157,7 @@ export default definePlugin({
       method: 'GET',
       path: '/commands/sequences',
       permission: 'users.read',
+      cache: REMEMBER,
       summary: 'Common command sequences (n-grams of commands within one session)',
       schema: { querystring: q({ n: { type: 'integer', minimum: 2, maximum: 5, default: 2 }, ...limit }) },
       async handler(req, ctx) {
@@ -156,6 +170,7 @@ export default definePlugin({
       method: 'GET',
       path: '/commands/patterns',
       permission: 'users.read',
+      cache: REMEMBER,
       summary: 'Repetitive command patterns that suggest an automation',
       schema: {
         querystring: q({
@@ -175,6 +190,7 @@ export default definePlugin({
       method: 'GET',
       path: '/commands/overview',
       permission: 'users.read',
+      cache: REMEMBER,
       summary: 'Most used slash commands, common sequences and repetitive patterns in one answer',
       description:
         'The answers of `/commands` (`limit`), `/commands/sequences` (`seq_n`, `seq_limit`) and `/commands/patterns` (`pattern_n`, `min_sessions`, `pattern_limit`) together, from one query: what the command-usage widget shows.',
@@ -204,6 +220,7 @@ export default definePlugin({
       method: 'GET',
       path: '/commands/adoption',
       permission: 'users.read',
+      cache: REMEMBER,
       summary: 'Adoption of each command across departments, week by week',
       schema: { querystring: q({ command: { type: 'string', maxLength: 2000, description: 'comma-separated command names; default: the top `limit`' }, ...limit }) },
       async handler(req, ctx) {
@@ -216,6 +233,7 @@ export default definePlugin({
       method: 'GET',
       path: '/:id/analytics',
       permission: 'users.read',
+      cache: REMEMBER,
       summary: 'One user’s activity, compared with their departments and the org',
       description: 'Anyone may see their own; a member of a restricted department only the department’s managers and Admins.',
       schema: { querystring: q(), params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } },

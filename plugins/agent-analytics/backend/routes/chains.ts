@@ -6,7 +6,7 @@
 import type { PluginEnv, TenantContext } from '@orrery/plugin-sdk';
 import type { Filters } from '../query.ts';
 import { arrayOf, objectOf, parseCommon, querySchema, rangeSchema, rangeView, type CommonQuery } from '../params.ts';
-import { PERMISSION } from './overview.ts';
+import { PERMISSION, REMEMBER } from './overview.ts';
 
 /** At most this many chain invocations are read; above it the newest are analysed and `sampled` is true. */
 export const MAX_NODES = 20_000;
@@ -269,6 +269,7 @@ export function registerChainRoutes(env: PluginEnv) {
     method: 'GET',
     path: '/chains',
     permission: PERMISSION,
+    cache: REMEMBER,
     summary: 'Agent chains (parent → child invocation trees): depth, fan-out, critical-path latency, where chains fail, and Sankey edges',
     description:
       'Trees are built from the invocations of the range that have a parent or a child (raw events); an invocation whose parent lies ' +

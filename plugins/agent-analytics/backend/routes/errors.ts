@@ -5,7 +5,7 @@
 import { checkBuckets, notFound, type Granularity, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { previousPeriod, rawFilterSql } from '../query.ts';
 import { agentParams, arrayOf, objectOf, parseCommon, querySchema, rangeSchema, rangeView, type CommonQuery } from '../params.ts';
-import { PERMISSION, agentMetrics } from './overview.ts';
+import { PERMISSION, REMEMBER, agentMetrics } from './overview.ts';
 
 const RECENT_LIMIT = 20;
 
@@ -45,6 +45,7 @@ export function registerErrorRoutes(env: PluginEnv) {
     method: 'GET',
     path: '/:name/errors',
     permission: PERMISSION,
+    cache: REMEMBER,
     summary: "An agent's failures by error type: count, share of failures, rate, last seen, trend, and the latest failing invocations",
     description:
       '`share` is the error type’s part of all failures, `rate` its part of all invocations. `trend` counts each type per bucket ' +

@@ -19,6 +19,11 @@ import {
 } from '../params.ts';
 
 export const PERMISSION = 'agents.read';
+/**
+ * These routes read only the org's events and the rollups built from them, so the platform
+ * may answer a repeated request from memory until the org's events change (or a minute passes).
+ */
+export const REMEMBER = { maxAgeSeconds: 60 };
 
 /** Throws the API's 404 unless the caller's org has seen this agent. */
 export async function requireAgent(ctx: TenantContext, name: string) {
@@ -73,6 +78,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
     method: 'GET',
     path: '/',
     permission: PERMISSION,
+    cache: REMEMBER,
     summary: 'Agents with invocations in the range: success rate, latency quantiles, tokens, cost, active users',
     description: QUANTILE_NOTE,
     schema: {
@@ -101,6 +107,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
     method: 'GET',
     path: '/leaderboard',
     permission: PERMISSION,
+    cache: REMEMBER,
     summary: 'Agents ranked by a metric',
     description:
       '`invocations` and `success_rate` rank high first; `p95_latency` and `cost_efficiency` (cost per successful invocation) rank low first. ' +
@@ -150,6 +157,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
     method: 'GET',
     path: '/breakdown',
     permission: PERMISSION,
+    cache: REMEMBER,
     summary: 'Invocation metrics of all agents (or one) split by model, version, prompt version, department or error type',
     description: `Answers cost and token splits by agent, model and department. ${QUANTILE_NOTE}`,
     schema: {
@@ -187,6 +195,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
     method: 'GET',
     path: '/series',
     permission: PERMISSION,
+    cache: REMEMBER,
     summary: 'Per-bucket metrics of the busiest agents (the usage chart by agent)',
     description: `The \`top\` agents by invocations in the range, each with its series (same fields and limits as \`/agents/{name}/analytics\`). ${QUANTILE_NOTE}`,
     schema: {
@@ -222,6 +231,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
     method: 'GET',
     path: '/:name',
     permission: PERMISSION,
+    cache: REMEMBER,
     summary: 'One agent: totals for the range, and the versions, models, prompt template versions and departments it ran with',
     description: QUANTILE_NOTE,
     schema: {
@@ -269,6 +279,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
     method: 'GET',
     path: '/:name/compare',
     permission: PERMISSION,
+    cache: REMEMBER,
     summary: 'Variants of one agent side by side: models, agent versions or prompt template versions',
     description:
       'Each variant against the most used one (`baseline`): differences in success rate (points), p95 latency and cost per successful invocation. ' +
@@ -320,6 +331,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
     method: 'GET',
     path: '/:name/analytics',
     permission: PERMISSION,
+    cache: REMEMBER,
     summary: "An agent's metrics per time bucket",
     description:
       `Buckets hold at least one invocation (no zero rows). A minute series may cover at most 5000 buckets (3.4 days); a longer one is a 400 naming the limit. ${QUANTILE_NOTE}`,

@@ -7,7 +7,7 @@
 import type { PluginEnv, TenantContext } from '@orrery/plugin-sdk';
 import { invocationMetrics, rawFilterSql, type Filters, type MetricsRow } from '../query.ts';
 import { arrayOf, objectOf, parseCommon, querySchema, rangeSchema, rangeView, type CommonQuery } from '../params.ts';
-import { PERMISSION } from './overview.ts';
+import { PERMISSION, REMEMBER } from './overview.ts';
 import { FAILING_RATE, MIN_CALLS } from './tools.ts';
 
 /** Fewer invocations than this in a variant is too little evidence to recommend anything. */
@@ -178,6 +178,7 @@ export function registerRecommendationRoutes(env: PluginEnv) {
     method: 'GET',
     path: '/recommendations',
     permission: PERMISSION,
+    cache: REMEMBER,
     summary: 'Optimisation opportunities computed from the data, each with its evidence and estimated impact over 30 days',
     description:
       `Rules: \`model_swap\` (a model of the same agent kept the success rate within ${SUCCESS_TOLERANCE * 100} point, not significantly lower at 95%, ` +

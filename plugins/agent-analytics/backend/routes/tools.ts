@@ -6,7 +6,7 @@
 import type { PluginEnv, TenantContext } from '@orrery/plugin-sdk';
 import { rawFilterSql, type Filters } from '../query.ts';
 import { agentParams, arrayOf, objectOf, parseCommon, querySchema, rangeSchema, rangeView, type CommonQuery } from '../params.ts';
-import { PERMISSION, requireAgent } from './overview.ts';
+import { PERMISSION, REMEMBER, requireAgent } from './overview.ts';
 
 /** A tool failing at least this share of at least MIN_CALLS calls is flagged `failing`. */
 export const FAILING_RATE = 0.1;
@@ -116,6 +116,7 @@ export function registerToolRoutes(env: PluginEnv) {
     method: 'GET',
     path: '/:name/tools',
     permission: PERMISSION,
+    cache: REMEMBER,
     summary: "An agent's tools: calls, failure rate, call latency, and the agent's success and latency with and without each tool",
     description:
       `Read from raw events. \`latency_added_ms\` is the mean invocation latency with the tool minus without it (means, exact). ` +
