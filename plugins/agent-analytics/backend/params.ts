@@ -89,7 +89,7 @@ export const metricsProperties = {
   cost_usd: num,
   cost_per_invocation_usd: numOrNull,
   cost_per_success_usd: numOrNull,
-  active_users: { type: 'integer' },
+  active_users: { type: ['integer', 'null'] },
   last_seen: { type: ['string', 'null'] },
 } as const;
 

@@ -14,7 +14,7 @@ import {
   type Granularity,
   type TimeRange,
 } from '@orrery/plugin-sdk';
-import { AGENT_INDEX_TABLE, LEVELS, QUANTILES, RAW_STATES, type Dimension, type Level } from './rollups.ts';
+import { AGENT_INDEX_TABLE, LEVELS, QUANTILES, RAW_COUNTS, RAW_STATES, type Dimension, type Level } from './rollups.ts';
 
 /** Filters every route takes (API: `department_id`, `user_id`, `model`, `version`, `prompt_version`, `status`). */
 export interface Filters {
@@ -49,7 +49,8 @@ export interface Metrics {
   cost_usd: number;
   cost_per_invocation_usd: number | null;
   cost_per_success_usd: number | null;
-  active_users: number;
+  /** null when the question asked for counts only */
+  active_users: number | null;
   last_seen: string | null;
 }
 
@@ -64,6 +65,12 @@ export interface MetricsQuery {
   granularity?: Granularity;
   /** `raw` skips the rollups (benchmarks and checks compare the two); default `rollups` */
   source?: 'rollups' | 'raw';
+  /**
+   * `counts`: invocations, outcomes, tokens, cost and mean latency only; the latency
+   * percentiles and active users (t-digest and exact-set states, most of a query's work)
+   * are left out and answered as null. Default `all`.
+   */
+  measures?: 'all' | 'counts';
 }
 
 export type MetricsRow = Metrics & Partial<Record<Dimension, string>> & { bucket?: string };
@@ -118,7 +125,7 @@ export async function invocationMetricsBatch(analytics: AnalyticsClient, qs: rea
   for (const r of await analytics.query<RawRow>(sql, params)) {
     const q = qs[Number(r.qid)]!;
     if (Number(r.invocations) <= 0) continue;
-    const row: MetricsRow = toMetrics(r);
+    const row: MetricsRow = toMetrics(r, q.measures === 'counts');
     if (q.granularity) row.bucket = new Date(bucketIso(r.bucket_start!, tz)).toISOString();
     for (const d of q.groupBy ?? []) row[d] = String(r[d]);
     out[Number(r.qid)]!.push(row);
@@ -154,6 +161,7 @@ function questionSql(q: MetricsQuery, j: number, allDims: readonly Dimension[], 
   const segments = planSegments(q.range, levels);
 
   const p = `q${j}_`;
+  const counts = q.measures === 'counts';
   const where: string[] = ['org_id = {org_id:String}'];
   if (q.agent !== undefined) {
     where.push(`agent_name = {${p}agent:String}`);
@@ -169,7 +177,7 @@ function questionSql(q: MetricsQuery, j: number, allDims: readonly Dimension[], 
   const arms = segments.map((seg, i) => {
     params[`${p}s${i}_from`] = seg.from.getTime();
     params[`${p}s${i}_to`] = seg.to.getTime();
-    return seg.level ? rollupArm(seg.level, `${p}s${i}`, cols, where, q.granularity) : rawArm(`${p}s${i}`, cols, where, q.granularity);
+    return seg.level ? rollupArm(seg.level, `${p}s${i}`, cols, where, q.granularity, counts) : rawArm(`${p}s${i}`, cols, where, q.granularity, counts);
   });
 
   const keys = [...(q.granularity ? ['bucket_start'] : []), ...groupBy];
@@ -182,24 +190,24 @@ function questionSql(q: MetricsQuery, j: number, allDims: readonly Dimension[], 
       sum(cost_usd) AS cost_usd,
       sum(latency_sum) AS latency_sum,
       max(last_seen) AS last_seen,
-      quantilesTDigestMerge(${QUANTILES.join(', ')})(latency) AS q,
-      uniqExactMerge(users) AS active_users
+      ${counts ? "CAST([], 'Array(Float64)') AS q" : `quantilesTDigestMerge(${QUANTILES.join(', ')})(latency) AS q`},
+      ${counts ? 'toUInt64(0) AS active_users' : 'uniqExactMerge(users) AS active_users'}
     FROM (${arms.join('\n      UNION ALL\n      ')})
     ${keys.length ? `GROUP BY ${keys.join(', ')}` : ''}`;
 }
 
-function rollupArm(level: Level, s: string, cols: string[], where: string[], granularity?: Granularity) {
+function rollupArm(level: Level, s: string, cols: string[], where: string[], granularity: Granularity | undefined, counts: boolean) {
   const bucket = granularity ? `${bucketExpr('bucket', granularity)} AS bucket_start, ` : '';
-  return `SELECT ${bucket}${cols.join(', ')}, invocations, input_tokens, output_tokens, cost_usd, latency_sum, last_seen, latency, users
+  return `SELECT ${bucket}${cols.join(', ')}, invocations, input_tokens, output_tokens, cost_usd, latency_sum, last_seen${counts ? '' : ', latency, users'}
         FROM {db}.${level.table}
         WHERE ${where.join(' AND ')}
           AND bucket >= toDateTime(intDiv({${s}_from:Int64}, 1000), 'UTC') AND bucket < toDateTime(intDiv({${s}_to:Int64}, 1000), 'UTC')`;
 }
 
-function rawArm(s: string, cols: string[], where: string[], granularity?: Granularity) {
+function rawArm(s: string, cols: string[], where: string[], granularity: Granularity | undefined, counts: boolean) {
   const bucket = granularity ? `${bucketExpr('timestamp', granularity)} AS bucket_start, ` : '';
   const keys = [...(granularity ? ['bucket_start'] : []), ...cols];
-  return `SELECT ${bucket}${cols.join(', ')}, ${RAW_STATES}
+  return `SELECT ${bucket}${cols.join(', ')}, ${counts ? RAW_COUNTS : RAW_STATES}
         FROM {db}.events
         WHERE ${where.join(' AND ')} AND event_type = 'agent_invocation'
           AND timestamp >= fromUnixTimestamp64Milli({${s}_from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({${s}_to:Int64}, 'UTC')
@@ -209,7 +217,7 @@ function rawArm(s: string, cols: string[], where: string[], granularity?: Granul
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
 const round = (x: number | null, digits = 1) => (x === null || !Number.isFinite(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits);
 
-function toMetrics(r: RawRow): Metrics {
+function toMetrics(r: RawRow, counts: boolean): Metrics {
   const invocations = Number(r.invocations);
   const successes = Number(r.successes);
   const cost = Number(r.cost_usd);
@@ -232,7 +240,7 @@ function toMetrics(r: RawRow): Metrics {
     cost_usd: cost,
     cost_per_invocation_usd: round(ratio(cost, invocations), 9),
     cost_per_success_usd: round(ratio(cost, successes), 9),
-    active_users: Number(r.active_users),
+    active_users: counts ? null : Number(r.active_users),
     last_seen: r.last_seen ? `${r.last_seen.replace(' ', 'T')}Z` : null,
   };
 }

@@ -93,6 +93,9 @@ export const RAW_STATES = `count() AS invocations,
       quantilesTDigestState(${Q})(execution_time_ms) AS latency,
       uniqExactState(user_id) AS users`;
 
+/** The plain sums of RAW_STATES, for questions that ask for counts only. */
+export const RAW_COUNTS = RAW_STATES.split(',\n').filter((c) => !/State\(/.test(c)).join(',\n');
+
 const MEASURES = 'invocations, input_tokens, output_tokens, cost_usd, latency_sum, last_seen, latency, users';
 
 function levelDdl(l: Level): string[] {

@@ -95,6 +95,12 @@ describe('agent-analytics', () => {
     const counts = [...groupBy(inWindow, (e) => e.agent_name)].sort((x, y) => y[1].length - x[1].length);
     expect(res.body.agents.map((a: any) => a.name)).toEqual(counts.slice(0, 2).map(([n]) => n));
     for (const a of res.body.agents) expect(a.series.reduce((x: number, p: any) => x + p.invocations, 0)).toBe(counts.find(([n]) => n === a.name)![1].length);
+    // counts only: the same counts, sums and buckets; percentiles and users left out
+    const lean = await b.client.get('/api/v1/agents/series', { ...range, granularity: 'day', top: 2, measures: 'counts' });
+    expect(lean.status).toBe(200);
+    const strip = (body: any) => body.agents.map((a: any) => ({ ...a, series: a.series.map((p: any) => ({ ...p, p50_ms: null, p75_ms: null, p95_ms: null, p99_ms: null, active_users: null })) }));
+    expect(lean.body.agents).toEqual(strip(res.body));
+    expect(lean.body.agents[0].series[0].invocations).toBeGreaterThan(0);
   });
 
   it('starts weeks on Monday', async () => {

@@ -191,17 +191,18 @@ export function registerOverviewRoutes(env: PluginEnv) {
     },
   });
 
-  env.route<CommonQuery & { granularity: Granularity; top?: number }>({
+  env.route<CommonQuery & { granularity: Granularity; top?: number; measures?: 'all' | 'counts' }>({
     method: 'GET',
     path: '/series',
     permission: PERMISSION,
     cache: REMEMBER,
     summary: 'Per-bucket metrics of the busiest agents (the usage chart by agent)',
-    description: `The \`top\` agents by invocations in the range, each with its series (same fields and limits as \`/agents/{name}/analytics\`). ${QUANTILE_NOTE}`,
+    description: `The \`top\` agents by invocations in the range, each with its series (same fields and limits as \`/agents/{name}/analytics\`). \`measures=counts\` leaves out the latency percentiles and active users (null), which are most of the query's work, for charts that show counts. ${QUANTILE_NOTE}`,
     schema: {
       querystring: querySchema({
         granularity: { type: 'string', enum: ['minute', 'hour', 'day', 'week'], default: 'hour' },
         top: { type: 'integer', minimum: 1, maximum: 50, default: 8 },
+        measures: { type: 'string', enum: ['all', 'counts'], default: 'all' },
       }),
       response: {
         200: objectOf({
@@ -215,9 +216,15 @@ export function registerOverviewRoutes(env: PluginEnv) {
       const granularity = req.query.granularity ?? 'hour';
       const { range, filters } = parseCommon(req.query);
       checkBuckets(range, granularity);
-      const rows = await invocationMetrics(ctx.analytics, { range, filters, granularity, groupBy: ['agent_name'] });
+      const rows = await invocationMetrics(ctx.analytics, { range, filters, granularity, groupBy: ['agent_name'], measures: req.query.measures });
       const byAgent = new Map<string, MetricsRow[]>();
-      for (const { agent_name, ...r } of rows) byAgent.set(agent_name!, [...(byAgent.get(agent_name!) ?? []), r]);
+      for (const r of rows) {
+        const name = r.agent_name!;
+        delete r.agent_name; // the agent names its series
+        let list = byAgent.get(name);
+        if (!list) byAgent.set(name, (list = []));
+        list.push(r);
+      }
       const total = (xs: MetricsRow[]) => xs.reduce((a, x) => a + x.invocations, 0);
       const agents = [...byAgent]
         .sort((a, b) => total(b[1]) - total(a[1]))

@@ -7,7 +7,8 @@ interface Options { agent?: string; granularity: 'minute' | 'hour' | 'day' | 'we
 function AgentUsage({ context, options }: WidgetProps<Options>) {
   const all = useWidgetData<{ agents: Array<{ name: string; series: SeriesPoint[] }> }>(
     '/series',
-    { granularity: options.granularity, top: options.topAgents },
+    // the chart shows invocations only: skip the percentiles and user counts it would not draw
+    { granularity: options.granularity, top: options.topAgents, measures: 'counts' },
     { ...LIVE, enabled: !options.agent },
   );
   const one = useWidgetData<{ series: SeriesPoint[] }>(

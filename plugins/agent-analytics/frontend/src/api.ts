@@ -13,7 +13,8 @@ export interface Metrics {
   output_tokens: number;
   cost_usd: number;
   cost_per_success_usd: number | null;
-  active_users: number;
+  /** null when the request asked for `measures: 'counts'` */
+  active_users: number | null;
 }
 export interface AgentRow extends Metrics { name: string; previous: Metrics | null }
 export interface SeriesPoint extends Metrics { bucket: string }
