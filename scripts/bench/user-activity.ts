@@ -160,6 +160,8 @@ async function main() {
     for (const rt of routes) {
       const xs: number[] = [];
       for (let i = 0; i < RUNS; i++) {
+        // every timed request is computed: as if events had just been committed, no answer is remembered
+        b.kernel.services.pluginHost.dataChanged(b.org.id);
         const a = performance.now();
         await rt.client.get(rt.path, rt.query);
         xs.push(performance.now() - a);
@@ -169,6 +171,7 @@ async function main() {
     const burst = new Map<string, number[]>(routes.map((rt) => [rt.name, []]));
     const whole: number[] = [];
     for (let i = 0; i < RUNS; i++) {
+      b.kernel.services.pluginHost.dataChanged(b.org.id);
       const a = performance.now();
       await Promise.all(
         routes.map(async (rt) => {
