@@ -16,6 +16,10 @@ export interface Formatters {
   date(iso: string | Date): string;
   /** "3 min ago" style, relative to `now` */
   relative(iso: string | Date, now?: Date): string;
+  /** short weekday names in the locale, Monday first (ISO weekday 1 … 7), for heatmap axes */
+  weekdays: readonly string[];
+  /** an hour of the day (0–23) as the locale writes it on an axis: "14" in de-DE, "2 PM" in en-US */
+  hour(h: number): string;
 }
 
 const cache = new Map<string, Formatters>();
@@ -29,6 +33,10 @@ export function formatters(locale: string, tz: string): Formatters {
   const dtf = new Intl.DateTimeFormat(locale, { timeZone: tz, dateStyle: 'medium', timeStyle: 'short' });
   const df = new Intl.DateTimeFormat(locale, { timeZone: tz, dateStyle: 'medium' });
   const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  // 2024-01-01 was a Monday; formatted in UTC so the zone cannot shift the day
+  const wdf = new Intl.DateTimeFormat(locale, { weekday: 'short', timeZone: 'UTC' });
+  const weekdays = Object.freeze([...Array(7).keys()].map((i) => wdf.format(new Date(Date.UTC(2024, 0, 1 + i)))));
+  const hf = new Intl.DateTimeFormat(locale, { hour: 'numeric', timeZone: 'UTC' });
   const f: Formatters = {
     locale,
     tz,
@@ -49,6 +57,14 @@ export function formatters(locale: string, tz: string): Formatters {
     },
     dateTime: (iso) => dtf.format(new Date(iso)),
     date: (iso) => df.format(new Date(iso)),
+    weekdays,
+    // the hour and, in 12-hour locales, its period: "14" (de-DE, fr-FR), "2 PM" (en-US), without "Uhr" or "h"
+    hour: (h) =>
+      hf
+        .formatToParts(new Date(Date.UTC(2024, 0, 1, h)))
+        .filter((p) => p.type === 'hour' || p.type === 'dayPeriod')
+        .map((p) => p.value)
+        .join(' '),
     relative: (iso, now = new Date()) => {
       const diff = (new Date(iso).getTime() - now.getTime()) / 1000;
       const abs = Math.abs(diff);

@@ -4,7 +4,7 @@ import { formatters, fromZonedWallTime, plotlySeparators, toZonedWallTime } from
 import { defaultIsEmpty, qualifyTopic } from './hooks.ts';
 import { throttleBatch } from './throttle.ts';
 import { readFileSync } from 'node:fs';
-import { barSpec, distributionSpec, gaugeSpec, heatmapSpec, pieSpec, sankeySpec, timeSeriesSpec } from './charts/specs.ts';
+import { barSpec, distributionSpec, gaugeSpec, heatmapSpec, pieSpec, sankeySpec, timeSeriesSpec, withMissingBuckets } from './charts/specs.ts';
 import { defineWidget, isWidgetDefinition } from './defineWidget.ts';
 
 const env = { locale: 'en-US', tz: 'UTC' };
@@ -14,6 +14,15 @@ describe('formatters', () => {
     expect(formatters('de-DE', 'UTC').number(1234.5)).toBe('1.234,5');
     expect(formatters('en-US', 'UTC').percent(0.1234)).toBe('12.3%');
     expect(formatters('en-US', 'UTC').compact(15300)).toBe('15.3K');
+  });
+  it('name weekdays (Monday first) and hours as the locale does, whatever the zone', () => {
+    expect(formatters('en-US', 'Pacific/Auckland').weekdays).toEqual(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
+    expect(formatters('de-DE', 'America/Los_Angeles').weekdays).toEqual(['Mo', 'Di', 'Mi', 'Do', 'Fr', 'Sa', 'So']);
+    expect(formatters('fr-FR', 'UTC').weekdays[0]).toBe('lun.');
+    expect(formatters('en-US', 'UTC').hour(14)).toBe('2 PM');
+    expect(formatters('de-DE', 'UTC').hour(14)).toBe('14');
+    expect(formatters('fr-FR', 'UTC').hour(7)).toBe('07');
+    expect(formatters('en-GB', 'UTC').hour(9)).toBe('09');
   });
   it('format durations for people', () => {
     const f = formatters('en-US', 'UTC');
@@ -148,5 +157,26 @@ describe('defineWidget', () => {
     expect(isWidgetDefinition(w)).toBe(true);
     expect(w.optionsVersion).toBe(1);
     expect(isWidgetDefinition(() => null)).toBe(false);
+  });
+});
+
+describe('time series with missing buckets', () => {
+  const H = 3_600_000;
+  const at = (h: number) => new Date(Date.UTC(2026, 0, 5) + h * H).toISOString();
+  const pts = [0, 1, 2, 9, 10].map((h) => ({ t: at(h), v: h + 1 }));
+  it('breaks the line across a hole, or drops it to zero for counts', () => {
+    expect(withMissingBuckets(pts, H, 'gap').map((p) => p.v)).toEqual([1, 2, 3, null, 10, 11]);
+    expect(withMissingBuckets(pts, H, 'gap')[3]!.t).toBe(at(3));
+    const zero = withMissingBuckets(pts, H, 'zero');
+    expect(zero.map((p) => [p.t, p.v])).toEqual([[at(0), 1], [at(1), 2], [at(2), 3], [at(3), 0], [at(8), 0], [at(9), 10], [at(10), 11]]);
+    // the data table keeps the buckets the server sent
+    const spec = timeSeriesSpec({ series: [{ name: 'runs', points: pts }], missing: 'zero' }, { locale: 'en-US', tz: 'UTC' });
+    expect((spec.data[0] as { y: number[] }).y).toEqual([1, 2, 3, 0, 0, 10, 11]);
+    expect(spec.table.rows).toHaveLength(5);
+  });
+  it('does not take a day made longer by a daylight-saving change for a hole', () => {
+    // Berlin days around the October change: 24 h, 25 h, 24 h
+    const days = ['2026-10-23T22:00:00.000Z', '2026-10-24T22:00:00.000Z', '2026-10-25T23:00:00.000Z', '2026-10-26T23:00:00.000Z'].map((t) => ({ t, v: 1 }));
+    expect(withMissingBuckets(days, 24 * H, 'gap')).toEqual(days);
   });
 });

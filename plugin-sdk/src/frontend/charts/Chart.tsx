@@ -183,8 +183,8 @@ function DataTableView({ title, summary, spec, onDrill }: { title: string; summa
 
 export function TimeSeriesChart(props: ChartCommonProps & TimeSeriesInput & { onZoom?(r: TimeRange): void }) {
   const env = useChartEnv();
-  const { series, kind, format, yTitle } = props;
-  const spec = useMemo(() => timeSeriesSpec({ series, kind, format, yTitle }, env), [series, kind, format, yTitle, env.locale, env.tz]);
+  const { series, kind, format, yTitle, missing } = props;
+  const spec = useMemo(() => timeSeriesSpec({ series, kind, format, yTitle, missing }, env), [series, kind, format, yTitle, missing, env.locale, env.tz]);
   return <ChartFrame {...props} spec={spec} tz={env.tz} />;
 }
 

@@ -73,12 +73,58 @@ export interface TimeSeriesInput {
   kind?: 'line' | 'area' | 'bar';
   format?: ValueFormat;
   yTitle?: string;
+  /**
+   * What a bucket missing from a series means. `gap` (default): nothing was measured there,
+   * so the line breaks rather than drawing a straight segment across a quiet night. `zero`:
+   * the series counts something, and no row means none happened; the line drops to zero.
+   */
+  missing?: 'gap' | 'zero';
+}
+
+/** The bucket width of the series: the smallest step between consecutive times of any series. */
+function bucketStepMs(series: TimeSeriesInput['series']): number | null {
+  let step = Infinity;
+  for (const s of series) {
+    for (let i = 1; i < s.points.length; i++) {
+      const d = Date.parse(s.points[i]!.t) - Date.parse(s.points[i - 1]!.t);
+      if (d > 0 && d < step) step = d;
+    }
+  }
+  return Number.isFinite(step) ? step : null;
+}
+
+/**
+ * The points with what a missing bucket means made explicit: one null after the last bucket
+ * before a hole (plotly breaks the line there), or zeros at both edges of the hole. Holes
+ * are steps over 1.5 buckets, so a day bucket that is 23 or 25 hours long across a
+ * daylight-saving change is not one.
+ */
+export function withMissingBuckets(points: Array<{ t: string; v: number | null }>, stepMs: number | null, missing: 'gap' | 'zero') {
+  if (!stepMs || points.length < 2) return points;
+  const out: Array<{ t: string; v: number | null }> = [points[0]!];
+  for (let i = 1; i < points.length; i++) {
+    const prev = Date.parse(points[i - 1]!.t);
+    const next = Date.parse(points[i]!.t);
+    if (next - prev > 1.5 * stepMs) {
+      const after = new Date(prev + stepMs).toISOString();
+      if (missing === 'gap') out.push({ t: after, v: null });
+      else {
+        out.push({ t: after, v: 0 });
+        const before = new Date(next - stepMs).toISOString();
+        if (before !== after) out.push({ t: before, v: 0 });
+      }
+    }
+    out.push(points[i]!);
+  }
+  return out;
 }
 
 export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec {
   const kind = input.kind ?? 'line';
   const fm = formatters(env.locale, env.tz);
-  const data = input.series.map((s, i) => ({
+  const step = kind === 'bar' ? null : bucketStepMs(input.series);
+  const drawn = input.series.map((s) => ({ name: s.name, points: withMissingBuckets(s.points, step, input.missing ?? 'gap') }));
+  const data = drawn.map((s, i) => ({
     type: kind === 'bar' ? 'bar' : 'scatter',
     mode: kind === 'bar' ? undefined : 'lines',
     fill: kind === 'area' ? 'tozeroy' : undefined,
@@ -86,7 +132,8 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
     // wall-clock strings in the user's zone: plotly draws them as given
     x: s.points.map((p) => toZonedWallTime(p.t, env.tz)),
     y: s.points.map((p) => p.v),
-    line: { color: colorAt(i), width: 2, shape: 'spline', smoothing: 0.3 },
+    // a count that drops to zero is drawn straight: a spline would dip below zero on the way
+    line: { color: colorAt(i), width: 2, shape: input.missing === 'zero' ? 'linear' : 'spline', smoothing: 0.3 },
     marker: { color: colorAt(i) },
     hovertemplate: `%{x}<br>${s.name}: %{y}<extra></extra>`,
   }));

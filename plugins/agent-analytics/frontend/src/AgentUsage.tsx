@@ -55,6 +55,7 @@ function AgentUsage({ context, options }: WidgetProps<Options>) {
           title="Invocations by agent"
           series={agents.map((a) => ({ name: a.name, points: a.series.map((p) => ({ t: p.bucket, v: p.invocations })) }))}
           format="number"
+          missing="zero"
           onZoom={zoom}
         />
       )}

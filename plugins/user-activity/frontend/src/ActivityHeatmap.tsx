@@ -3,8 +3,6 @@ import { defineWidget, formatters, Heatmap, useWidgetData, WidgetState, type Wid
 interface Options { kind: 'hour_weekday' | 'department_week' }
 type Cell = { weekday: number; hour: number; users: number } | { name: string | null; department_id: string; week: string; users: number };
 
-const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
-
 function ActivityHeatmap({ context, options }: WidgetProps<Options>) {
   const f = formatters(context.locale, context.tz);
   const q = useWidgetData<{ kind: Options['kind']; cells: Cell[] }>('/activity/heatmap', { kind: options.kind }, { isEmpty: (d) => !d.cells.length });
@@ -12,9 +10,11 @@ function ActivityHeatmap({ context, options }: WidgetProps<Options>) {
     <WidgetState query={q}>
       {(d) => {
         if (d.kind === 'hour_weekday') {
-          const hours = [...Array(24).keys()].map((h) => String(h).padStart(2, '0'));
-          const z = DAYS.map((_, wd) => hours.map((_, h) => (d.cells as Array<{ weekday: number; hour: number; users: number }>).find((c) => c.weekday === wd + 1 && c.hour === h)?.users ?? 0));
-          return <Heatmap title="Active users by hour and weekday" x={hours} y={DAYS} z={z} xKey="hour" yKey="weekday" />;
+          // weekday and hour names as the user's locale writes them (the route's hours are in their zone)
+          const hours = [...Array(24).keys()].map((h) => f.hour(h));
+          const byKey = new Map((d.cells as Array<{ weekday: number; hour: number; users: number }>).map((c) => [c.weekday * 24 + c.hour, c.users]));
+          const z = f.weekdays.map((_, wd) => hours.map((_, h) => byKey.get((wd + 1) * 24 + h) ?? 0));
+          return <Heatmap title="Active users by hour and weekday" x={hours} y={[...f.weekdays]} z={z} xKey="hour" yKey="weekday" />;
         }
         const cells = d.cells as Array<{ name: string | null; department_id: string; week: string; users: number }>;
         const weeks = [...new Set(cells.map((c) => c.week))].sort();
