@@ -57,7 +57,10 @@ const hello = definePlugin({
   },
 });
 
-const broken = { id: 'Broken Plugin', version: 'x', sdk: '^9.0.0', title: '', routePrefix: 'hello', permissions: {}, register: 5 };
+const broken = {
+  id: 'Broken Plugin', version: 'x', sdk: '^9.0.0', title: '', routePrefix: 'hello', permissions: {}, register: 5,
+  frontend: { remoteName: 'broken', distDir: 'dist', widgets: [{ id: 'w', title: 'W', description: '', defaultSize: 'M', roles: ['Developer'], suggestedFor: ['Admin'] }] },
+};
 
 describe('kernel', () => {
   let b: TestBackend;
@@ -92,6 +95,7 @@ describe('kernel', () => {
     expect(refused).toMatch(/version must be a semver/);
     expect(refused).toMatch(/built for SDK \^9\.0\.0/);
     expect(refused).toMatch(/register\(env\) is required/);
+    expect(refused).toMatch(/widget "w" is suggested for Admin, who may not use it/);
   });
 
   it('mounts plugin routes with their permissions and validation', async () => {

@@ -97,6 +97,9 @@ export function checkDeclaration(raw: unknown, source: string, taken: { ids: Set
   for (const w of d.frontend?.widgets ?? []) {
     if (!w.id || !w.title) problems.push('every widget needs id and title');
     if (!['S', 'M', 'L', 'F'].includes(w.defaultSize)) problems.push(`widget "${w.id}" defaultSize must be S, M, L or F`);
+    for (const r of w.suggestedFor ?? []) {
+      if (!w.roles?.includes(r)) problems.push(`widget "${w.id}" is suggested for ${r}, who may not use it (roles: ${(w.roles ?? []).join(', ') || 'none'})`);
+    }
   }
   if (problems.length) throw new Error(`plugin ${id} (${source}) refused: ${problems.join('; ')}`);
 

@@ -14,6 +14,7 @@ const widget = {
     defaultSize: { type: 'string', enum: ['S', 'M', 'L', 'F'] },
     minSize: { type: 'object', properties: { w: { type: 'integer' }, h: { type: 'integer' } } },
     roles: { type: 'array', items: { type: 'string' } },
+    suggestedFor: { type: 'array', items: { type: 'string' } },
     optionsSchema: { type: 'object', additionalProperties: true },
     optionsVersion: { type: 'integer' },
     topics: { type: 'array', items: { type: 'string' } },

@@ -35,7 +35,7 @@ export function DashboardPage() {
     try {
       const a = await dashboardsApi.mine(s.departmentId);
       setSource(a.source);
-      setDoc(a.doc ?? builtinDefault(s.catalogue, newId));
+      setDoc(a.doc ?? builtinDefault(s.catalogue, newId, 8, s.me.role));
     } catch (e) {
       setLoadError((e as Error).message);
     }
@@ -99,7 +99,7 @@ export function DashboardPage() {
     if (!confirm('Replace your dashboard with the default one? Your changes will be lost.')) return;
     const a = await dashboardsApi.resetMine(s.departmentId);
     setSource(a.source);
-    setDoc(a.doc ?? builtinDefault(s.catalogue, newId));
+    setDoc(a.doc ?? builtinDefault(s.catalogue, newId, 8, s.me.role));
     setNotice('Dashboard reset to the default.');
   };
 

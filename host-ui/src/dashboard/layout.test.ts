@@ -91,6 +91,21 @@ describe('builtinDefault', () => {
     expect(bottom).toBeLessThanOrEqual(Math.ceil(area / 12) + 6);
   });
 
+  it('starts with the widgets suggested for the role, then fills up from every plugin', () => {
+    let n = 0;
+    const suggested = (id: string, roles: WidgetManifest['roles']): CatalogueEntry => ({ ...entry(id, 'M'), widget: { ...entry(id, 'M').widget, roles: ['Admin', 'Developer'], suggestedFor: roles } });
+    const cat = [entry('a', 'S'), suggested('for-admin', ['Admin']), entry('b', 'S'), suggested('for-dev', ['Developer']), entry('c', 'S')];
+    expect(builtinDefault(cat, () => `id${n++}`, 1, 'Admin').items.map((i) => i.ref)).toEqual(['p/for-admin']);
+    // the rest is filled from the catalogue as before, without repeating the suggested one
+    const admin = builtinDefault(cat, () => `id${n++}`, 5, 'Admin').items.map((i) => i.ref);
+    expect(admin).toHaveLength(5);
+    expect(new Set(admin).size).toBe(5);
+    const dev = builtinDefault(cat, () => `id${n++}`, 1, 'Developer').items.map((i) => i.ref);
+    expect(dev).toEqual(['p/for-dev']);
+    // without a role nothing is preferred
+    expect(builtinDefault(cat, () => `id${n++}`, 5).items).toHaveLength(5);
+  });
+
   it('packs up to max widgets without overlap', () => {
     let n = 0;
     const cat = ['S', 'S', 'M', 'L', 'F', 'M', 'S', 'S', 'M', 'L'].map((s, i) => entry(`w${i}`, s as WidgetManifest['defaultSize']));

@@ -4,6 +4,7 @@
  * names the widget by reference and records the plugin version its options were saved with.
  */
 import type { CatalogueEntry, SizeName } from '../lib/plugins.ts';
+import type { Role } from '@orrery/plugin-sdk/frontend';
 
 export const COLS = 12;
 
@@ -157,20 +158,22 @@ export function stacked(items: DashboardItem[]): GridItem[] {
 }
 
 /**
- * The built-in default for a role when no one has saved one: up to `max` widgets taken in
+ * The built-in default for a role when no one has saved one: the widgets their plugins
+ * suggest for the role first, then, up to `max`, widgets taken in
  * turn from each plugin (so one plugin with many widgets does not crowd out the others),
  * laid out small ones first — a row of headline numbers reads best on top — and large
  * ones half-width in pairs: a 9-column widget alone on its row left a 3-column hole beside
  * every one of them.
  */
-export function builtinDefault(catalogue: CatalogueEntry[], makeId: () => string, max = 8): DashboardDoc {
+export function builtinDefault(catalogue: CatalogueEntry[], makeId: () => string, max = 8, role?: Role): DashboardDoc {
   const order: Record<SizeName, number> = { F: 0, L: 1, M: 2, S: 3 };
+  const picked: CatalogueEntry[] = role ? catalogue.filter((e) => e.widget.suggestedFor?.includes(role)).slice(0, max) : [];
   const byPlugin = new Map<string, CatalogueEntry[]>();
   for (const e of [...catalogue].sort((a, b) => order[a.widget.defaultSize] - order[b.widget.defaultSize] || a.ref.localeCompare(b.ref))) {
+    if (picked.includes(e)) continue;
     byPlugin.set(e.plugin.id, [...(byPlugin.get(e.plugin.id) ?? []), e]);
   }
   const queues = [...byPlugin.keys()].sort().map((k) => byPlugin.get(k)!);
-  const picked: CatalogueEntry[] = [];
   while (picked.length < max && queues.some((q) => q.length)) {
     for (const q of queues) if (q.length && picked.length < max) picked.push(q.shift()!);
   }

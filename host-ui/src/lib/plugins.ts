@@ -15,6 +15,8 @@ export interface WidgetManifest {
   defaultSize: SizeName;
   minSize?: { w: number; h: number };
   roles: Role[];
+  /** roles whose built-in default dashboard starts with this widget */
+  suggestedFor?: Role[];
   optionsSchema?: JsonSchema;
   topics?: string[];
   optionsVersion?: number;

@@ -233,6 +233,11 @@ export interface WidgetDecl {
   defaultSize: 'S' | 'M' | 'L' | 'F';
   minSize?: { w: number; h: number };
   roles: Role[];
+  /**
+   * Roles whose built-in default dashboard (what a user sees before anyone saved one for
+   * their role or department) starts with this widget. Each of them must be in `roles`.
+   */
+  suggestedFor?: Role[];
   /** JSON schema of the widget's options; the host renders the editor from it */
   optionsSchema?: JsonSchema;
   /** bus topics (of this plugin) the widget listens to */

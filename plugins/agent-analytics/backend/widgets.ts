@@ -19,6 +19,7 @@ export const widgets: WidgetDecl[] = [
     defaultSize: 'L',
     minSize: { w: 4, h: 3 },
     roles: [...ALL],
+    suggestedFor: ['Developer'],
     topics,
     optionsVersion: 1,
     optionsSchema: {
@@ -59,6 +60,7 @@ export const widgets: WidgetDecl[] = [
     defaultSize: 'M',
     minSize: { w: 3, h: 3 },
     roles: [...ALL],
+    suggestedFor: ['Admin', 'Developer'],
     topics,
     optionsVersion: 1,
     optionsSchema: {
@@ -76,6 +78,7 @@ export const widgets: WidgetDecl[] = [
     defaultSize: 'L',
     minSize: { w: 4, h: 4 },
     roles: [...ALL],
+    suggestedFor: ['Developer'],
     topics,
     optionsVersion: 1,
     optionsSchema: { type: 'object', properties: { agent: agentOption, showTools: { type: 'boolean', title: 'Show tools', default: true } } },
@@ -87,6 +90,7 @@ export const widgets: WidgetDecl[] = [
     defaultSize: 'M',
     minSize: { w: 3, h: 3 },
     roles: [...ALL],
+    suggestedFor: ['Admin', 'Developer'],
     topics,
     optionsVersion: 1,
     optionsSchema: {

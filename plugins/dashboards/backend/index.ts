@@ -127,6 +127,7 @@ export default definePlugin({
         defaultSize: 'M',
         minSize: { w: 3, h: 3 },
         roles: ['Admin', 'Manager', 'Developer'],
+        suggestedFor: ['Admin', 'Manager', 'Developer'],
         optionsVersion: 1,
         optionsSchema: {
           type: 'object',
@@ -143,6 +144,7 @@ export default definePlugin({
         defaultSize: 'M',
         minSize: { w: 3, h: 3 },
         roles: ['Admin', 'Manager', 'Developer'],
+        suggestedFor: ['Admin', 'Manager'],
         topics: ['events.committed'],
         optionsVersion: 1,
         optionsSchema: {

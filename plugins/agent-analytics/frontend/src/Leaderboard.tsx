@@ -5,6 +5,13 @@ type Metric = 'invocations' | 'success_rate' | 'p95_latency' | 'cost_efficiency'
 interface Options { metric: Metric; limit: number; minInvocations: number }
 type Row = Metrics & { rank: number; name: string; value: number | null; previous: Metrics | null };
 
+/** the ranked figure in the previous period's metrics */
+const PREVIOUS: Record<Metric, (m: Metrics) => number | null> = {
+  invocations: (m) => m.invocations,
+  success_rate: (m) => m.success_rate,
+  p95_latency: (m) => m.p95_ms,
+  cost_efficiency: (m) => m.cost_per_success_usd,
+};
 const LABEL: Record<Metric, string> = { invocations: 'Invocations', success_rate: 'Success rate', p95_latency: 'p95 latency', cost_efficiency: 'Cost per success' };
 
 /** Agents ranked by one metric, with the previous period's figure for context. */
@@ -23,7 +30,11 @@ function Leaderboard({ context, options }: WidgetProps<Options>) {
       {({ agents }) => (
         <table className="orrery-table" aria-label={`Agents by ${LABEL[options.metric]}`}>
           <thead>
-            <tr><th scope="col">#</th><th scope="col">Agent</th><th scope="col">{LABEL[options.metric]}</th><th scope="col">Invocations</th></tr>
+            <tr>
+              <th scope="col">#</th><th scope="col">Agent</th><th scope="col">{LABEL[options.metric]}</th>
+              <th scope="col">Previous period</th>
+              {options.metric !== 'invocations' && <th scope="col">Invocations</th>}
+            </tr>
           </thead>
           <tbody>
             {agents.map((a) => (
@@ -31,7 +42,8 @@ function Leaderboard({ context, options }: WidgetProps<Options>) {
                 <td>{a.rank}</td>
                 <td><button type="button" className="orrery-link" onClick={() => context.drillDown({ source: 'leaderboard', filters: { agent: a.name } })}>{a.name}</button></td>
                 <td>{show(a.value)}</td>
-                <td>{fmt.number(a.invocations)}</td>
+                <td>{a.previous ? show(PREVIOUS[options.metric](a.previous)) : '—'}</td>
+                {options.metric !== 'invocations' && <td>{fmt.number(a.invocations)}</td>}
               </tr>
             ))}
           </tbody>
