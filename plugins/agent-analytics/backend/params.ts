@@ -93,6 +93,10 @@ export const metricsProperties = {
   last_seen: { type: ['string', 'null'] },
 } as const;
 
+/** `measures=counts`: leave out latency percentiles and active users (answered null), most of a query's work */
+export const measuresParam = { measures: { type: 'string', enum: ['all', 'counts'], default: 'all' } } as const;
+export type Measures = 'all' | 'counts';
+
 export const rangeSchema = { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, tz: { type: 'string' } } };
 
 export const objectOf = (properties: Record<string, unknown>) => ({ type: 'object', properties });

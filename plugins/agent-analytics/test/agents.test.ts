@@ -103,6 +103,24 @@ describe('agent-analytics', () => {
     expect(lean.body.agents[0].series[0].invocations).toBeGreaterThan(0);
   });
 
+  it('answers leaderboard and breakdown with counts only when asked, except what the ranking needs', async () => {
+    const lean = (m: any) => (m ? { ...m, p50_ms: null, p75_ms: null, p95_ms: null, p99_ms: null, active_users: null } : m);
+    for (const [path, query, list] of [
+      ['/api/v1/agents/leaderboard', { ...range, metric: 'success_rate', compare: 'previous_period' }, 'agents'],
+      ['/api/v1/agents/breakdown', { ...range, by: 'model', compare: 'previous_period' }, 'groups'],
+    ] as const) {
+      const full = await b.client.get(path, query);
+      const counts = await b.client.get(path, { ...query, measures: 'counts' });
+      expect(counts.status, counts.text).toBe(200);
+      expect(counts.body[list].length).toBeGreaterThan(0);
+      expect(counts.body[list]).toEqual(full.body[list].map((x: any) => ({ ...lean(x), previous: lean(x.previous) })));
+    }
+    // ranking by p95 keeps the percentiles whatever was asked
+    const p95 = await b.client.get('/api/v1/agents/leaderboard', { ...range, metric: 'p95_latency', measures: 'counts' });
+    expect(p95.body.agents[0].p95_ms).toBeGreaterThan(0);
+    expect(p95.body.agents[0].value).toBe(p95.body.agents[0].p95_ms);
+  });
+
   it('starts weeks on Monday', async () => {
     const res = await b.client.get('/api/v1/agents/planner/analytics', { from: '2026-02-25T00:00:00Z', to: '2026-03-10T00:00:00Z', granularity: 'week' });
     expect(res.body.series.map((s: any) => s.bucket)).toEqual(['2026-03-02T00:00:00.000Z']);

@@ -8,6 +8,7 @@ import type { Dimension } from '../rollups.ts';
 import {
   agentParams,
   arrayOf,
+  measuresParam,
   metricsProperties,
   objectOf,
   parseCommon,
@@ -16,6 +17,7 @@ import {
   rangeSchema,
   rangeView,
   type CommonQuery,
+  type Measures,
 } from '../params.ts';
 
 export const PERMISSION = 'agents.read';
@@ -103,7 +105,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
     },
   });
 
-  env.route<CommonQuery & { metric: LeaderboardMetric; limit?: number; min_invocations?: number }>({
+  env.route<CommonQuery & { metric: LeaderboardMetric; limit?: number; min_invocations?: number; measures?: Measures }>({
     method: 'GET',
     path: '/leaderboard',
     permission: PERMISSION,
@@ -113,6 +115,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
       '`invocations` and `success_rate` rank high first; `p95_latency` and `cost_efficiency` (cost per successful invocation) rank low first. ' +
       'Agents with fewer than `min_invocations` in the range are left out (a 100% success rate over two calls says little); ' +
       'agents without a value for the metric (no successes for cost_efficiency) rank last. ' +
+      '`measures=counts` leaves out percentiles and active users (null) unless the metric is `p95_latency`. ' +
       QUANTILE_NOTE,
     schema: {
       querystring: querySchema(
@@ -120,6 +123,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
           metric: { type: 'string', enum: Object.keys(LEADERBOARD), default: 'invocations' },
           limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
           min_invocations: { type: 'integer', minimum: 1, default: 1 },
+          ...measuresParam,
         },
         ['metric'],
       ),
@@ -134,7 +138,9 @@ export function registerOverviewRoutes(env: PluginEnv) {
     async handler(req, ctx) {
       const { range, filters, compare } = parseCommon(req.query);
       const spec = LEADERBOARD[req.query.metric];
-      const q = { filters, groupBy: ['agent_name'] as const };
+      // ranking by p95 needs the percentiles whatever was asked
+      const measures = req.query.metric === 'p95_latency' ? 'all' : req.query.measures;
+      const q = { filters, groupBy: ['agent_name'] as const, measures };
       const [all = [], prev = []] = await invocationMetricsBatch(ctx.analytics, [{ ...q, range }, ...(compare ? [{ ...q, range: previousPeriod(range) }] : [])]);
       const rows = all.filter((r) => r.invocations >= (req.query.min_invocations ?? 1));
       const ranked = rows
@@ -153,16 +159,16 @@ export function registerOverviewRoutes(env: PluginEnv) {
     },
   });
 
-  env.route<CommonQuery & { by: keyof typeof BREAKDOWN; agent?: string }>({
+  env.route<CommonQuery & { by: keyof typeof BREAKDOWN; agent?: string; measures?: Measures }>({
     method: 'GET',
     path: '/breakdown',
     permission: PERMISSION,
     cache: REMEMBER,
     summary: 'Invocation metrics of all agents (or one) split by model, version, prompt version, department or error type',
-    description: `Answers cost and token splits by agent, model and department. ${QUANTILE_NOTE}`,
+    description: `Answers cost and token splits by agent, model and department. \`measures=counts\` leaves out percentiles and active users (null). ${QUANTILE_NOTE}`,
     schema: {
       querystring: querySchema(
-        { by: { type: 'string', enum: Object.keys(BREAKDOWN) }, agent: { type: 'string', minLength: 1, maxLength: 200 } },
+        { by: { type: 'string', enum: Object.keys(BREAKDOWN) }, agent: { type: 'string', minLength: 1, maxLength: 200 }, ...measuresParam },
         ['by'],
       ),
       response: {
@@ -177,7 +183,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
     async handler(req, ctx) {
       const { range, filters, compare } = parseCommon(req.query);
       const dim = BREAKDOWN[req.query.by]!;
-      const q = { filters, agent: req.query.agent, groupBy: [dim] };
+      const q = { filters, agent: req.query.agent, groupBy: [dim], measures: req.query.measures };
       const prevRange = compare ? previousPeriod(range) : null;
       const qs = [{ ...q, range }, ...(prevRange ? [{ ...q, range: prevRange }] : [])];
       const [current = [], prev = []] = req.query.agent ? await agentMetrics(ctx, req.query.agent, qs) : await invocationMetricsBatch(ctx.analytics, qs);
@@ -191,7 +197,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
     },
   });
 
-  env.route<CommonQuery & { granularity: Granularity; top?: number; measures?: 'all' | 'counts' }>({
+  env.route<CommonQuery & { granularity: Granularity; top?: number; measures?: Measures }>({
     method: 'GET',
     path: '/series',
     permission: PERMISSION,
@@ -202,7 +208,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
       querystring: querySchema({
         granularity: { type: 'string', enum: ['minute', 'hour', 'day', 'week'], default: 'hour' },
         top: { type: 'integer', minimum: 1, maximum: 50, default: 8 },
-        measures: { type: 'string', enum: ['all', 'counts'], default: 'all' },
+        ...measuresParam,
       }),
       response: {
         200: objectOf({

@@ -6,7 +6,7 @@ type Group = Metrics & { value: string; previous: Metrics | null };
 
 /** Cost (or tokens in and out) split by agent, model or department, with the change against the previous period. */
 function CostTokens({ options }: WidgetProps<Options>) {
-  const q = useWidgetData<{ groups: Group[] }>('/breakdown', { by: options.by, compare: 'previous_period' }, LIVE);
+  const q = useWidgetData<{ groups: Group[] }>('/breakdown', { by: options.by, compare: 'previous_period', measures: 'counts' }, LIVE);
   return (
     <WidgetState query={q}>
       {({ groups }) => {

@@ -17,7 +17,7 @@ const LABEL: Record<Metric, string> = { invocations: 'Invocations', success_rate
 /** Agents ranked by one metric, with the previous period's figure for context. */
 function Leaderboard({ context, options }: WidgetProps<Options>) {
   const fmt = formatters(context.locale, context.tz);
-  const q = useWidgetData<{ agents: Row[] }>('/leaderboard', { metric: options.metric, limit: options.limit, min_invocations: options.minInvocations, compare: 'previous_period' }, LIVE);
+  const q = useWidgetData<{ agents: Row[] }>('/leaderboard', { metric: options.metric, limit: options.limit, min_invocations: options.minInvocations, compare: 'previous_period', measures: 'counts' }, LIVE);
   const show = (v: number | null) => {
     if (v === null) return '—';
     if (options.metric === 'success_rate') return fmt.percent(v);
