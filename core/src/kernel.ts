@@ -19,7 +19,7 @@ import { CallerDirectory } from './auth/callers.ts';
 import { PermissionRegistry, installAuthentication } from './auth/authenticate.ts';
 import { OrgService } from './tenancy/orgs.ts';
 import { PluginHost } from './plugins/host.ts';
-import { installErrorHandling } from './http/errors.ts';
+import { clientErrorHandler, installErrorHandling } from './http/errors.ts';
 import { createMetrics } from './ops/routes.ts';
 import { startGateway } from './realtime/gateway.ts';
 import { createNotifier } from './notifications/notifier.ts';
@@ -220,6 +220,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     genReqId: ((prefix: string, n: number) => () => `${prefix}${(n++).toString(36)}`)(randomSecret(4), 0),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true }, plugins: [(await import('ajv-formats')).default as any] },
     routerOptions: { maxParamLength: 300 },
+    clientErrorHandler,
   } as any) as unknown as FastifyInstance;
   installErrorHandling(app);
   // server time of every answer, so browsers and benchmarks can tell it from the network's

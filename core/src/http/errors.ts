@@ -30,3 +30,20 @@ export function installErrorHandling(app: FastifyInstance) {
     return reply.status(500).send({ error: { code: 'internal', message: `internal error (request ${req.id})`, details: null } });
   });
 }
+
+/**
+ * Requests that never reach fastify's router (headers over Node's limit, malformed HTTP)
+ * get the same error body as every other 4xx, not Node's or fastify's own text.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: import('node:net').Socket) {
+  if (!socket.writable) return socket.destroy();
+  const [status, reason, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'request headers (URL included) exceed the 16 KB limit']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'request_timeout', 'the request was not received in time']
+        : [400, 'Bad Request', 'bad_request', 'malformed HTTP request'];
+  const body = JSON.stringify({ error: { code, message, details: null } });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
