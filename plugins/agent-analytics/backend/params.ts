@@ -4,7 +4,7 @@
  */
 import { parseTimeRange, timeRangeQuerySchema, type TimeRange } from '@orrery/plugin-sdk';
 import { QUANTILES } from './rollups.ts';
-import type { Filters } from './query.ts';
+import type { Filters, Measures } from './query.ts';
 
 export interface CommonQuery {
   from?: string;
@@ -94,8 +94,7 @@ export const metricsProperties = {
 } as const;
 
 /** `measures=counts`: leave out latency percentiles and active users (answered null), most of a query's work */
-export const measuresParam = { measures: { type: 'string', enum: ['all', 'counts'], default: 'all' } } as const;
-export type Measures = 'all' | 'counts';
+export const measuresParam = { measures: { type: 'string', enum: ['all', 'counts'] satisfies Measures[], default: 'all' } } as const;
 
 export const rangeSchema = { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, tz: { type: 'string' } } };
 

@@ -70,8 +70,10 @@ export interface MetricsQuery {
    * percentiles and active users (t-digest and exact-set states, most of a query's work)
    * are left out and answered as null. Default `all`.
    */
-  measures?: 'all' | 'counts';
+  measures?: Measures;
 }
+
+export type Measures = 'all' | 'counts';
 
 export type MetricsRow = Metrics & Partial<Record<Dimension, string>> & { bucket?: string };
 

@@ -3,7 +3,7 @@
  * by a dimension, one agent's detail, its variant comparison and its time series.
  */
 import { badRequest, checkBuckets, notFound, type Granularity, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
-import { agentExists, invocationMetrics, invocationMetricsBatch, previousPeriod, type Metrics, type MetricsQuery, type MetricsRow } from '../query.ts';
+import { agentExists, invocationMetrics, invocationMetricsBatch, previousPeriod, type Measures, type Metrics, type MetricsQuery, type MetricsRow } from '../query.ts';
 import type { Dimension } from '../rollups.ts';
 import {
   agentParams,
@@ -17,7 +17,6 @@ import {
   rangeSchema,
   rangeView,
   type CommonQuery,
-  type Measures,
 } from '../params.ts';
 
 export const PERMISSION = 'agents.read';
