@@ -272,8 +272,16 @@ export default definePlugin({
       method: 'GET',
       path: '/flags',
       permission: 'adoption.manage',
-      summary: 'Needs-support flags with the signals that raised them (users the caller may see)',
-      schema: { querystring: obj({ status: { type: 'string', enum: ['open', 'resolved', 'all'], default: 'open' }, department_id: { type: 'string', maxLength: 64 } }) },
+      summary: 'Needs-support flags with the signals that raised them (users the caller may see), newest first, a page at a time',
+      description: '`total` counts every flag that matches; `limit` and `offset` pick the page (at most the newest 1,000 flags are looked at).',
+      schema: {
+        querystring: obj({
+          status: { type: 'string', enum: ['open', 'resolved', 'all'], default: 'open' },
+          department_id: { type: 'string', maxLength: 64 },
+          limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          offset: { type: 'integer', minimum: 0, maximum: 1000, default: 0 },
+        }),
+      },
       async handler(req, ctx) {
         const s = await loadSettings(ctx);
         const dir = await loadDirectory(ctx);
@@ -284,10 +292,14 @@ export default definePlugin({
         const rows = (await q.select('id', 'user_id', 'status', 'triggers', 'signals', 'latest_triggers', 'latest_signals', 'departments', 'notifications', 'raised_at', ctx.db.knex.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.knex.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`))) as Array<
           Record<string, unknown> & { user_id: string; departments: string[]; signals: Parameters<typeof describeSignal>[0][] }
         >;
+        const matching = rows.filter((r) => (visible === null || visible.has(r.user_id)) && (!req.query.department_id || r.departments.includes(req.query.department_id)));
+        const offset = req.query.offset ?? 0;
+        const limit = req.query.limit ?? 100;
         return {
-          flags: rows
-            .filter((r) => (visible === null || visible.has(r.user_id)) && (!req.query.department_id || r.departments.includes(req.query.department_id)))
-            .map((r) => ({ ...r, email: dir.members.get(r.user_id)?.email ?? null, why: r.signals.map(describeSignal) })),
+          total: matching.length,
+          offset,
+          limit,
+          flags: matching.slice(offset, offset + limit).map((r) => ({ ...r, email: dir.members.get(r.user_id)?.email ?? null, why: r.signals.map(describeSignal) })),
         };
       },
     });

@@ -145,6 +145,21 @@ describe('needs-support flags', () => {
     expect(flags['erin@t.local'].why[0]).toBe("80% of the last 24 hours' attempts failed (4 of 5)");
   });
 
+  it('come a page at a time, newest first, with the total', async () => {
+    const all = (await b.client.get('/api/v1/adoption/flags')).body;
+    expect(all).toMatchObject({ total: 4, offset: 0, limit: 100 });
+    const first = (await b.client.get('/api/v1/adoption/flags', { limit: 3 })).body;
+    const rest = (await b.client.get('/api/v1/adoption/flags', { limit: 3, offset: 3 })).body;
+    expect(first.total).toBe(4);
+    expect(first.flags.map((f: any) => f.id)).toEqual(all.flags.slice(0, 3).map((f: any) => f.id));
+    expect(rest.flags.map((f: any) => f.id)).toEqual(all.flags.slice(3).map((f: any) => f.id));
+    const raised = all.flags.map((f: any) => Date.parse(f.raised_at));
+    expect([...raised].sort((x, y) => y - x)).toEqual(raised);
+    const bad = await b.client.get('/api/v1/adoption/flags', { limit: 0 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details).toBeTruthy();
+  });
+
   it('notify the user and their manager by email and in-app, and Slack for the org', async () => {
     const to = (addr: string) => smtp.mails.filter((m) => m.to.includes(addr));
     expect(to('dora@t.local')).toHaveLength(1);
