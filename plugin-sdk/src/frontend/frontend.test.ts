@@ -95,6 +95,25 @@ describe('chart specs', () => {
     expect(s.data[0]).toMatchObject({ orientation: 'h', x: [1, 2], y: ['a', 'b'] });
     expect(s.drill?.[0]?.[1]).toEqual({ agent: 'b', series: 'n' });
   });
+  it('margins are sized from the labels before plotly draws', () => {
+    type M = { l: number; r: number; t: number; b: number };
+    const m = (spec: { layout: Record<string, unknown> }) => spec.layout.margin as M;
+    const short = barSpec({ categories: ['a', 'b'], series: [{ name: 'n', values: [1, 2] }], horizontal: true }, env);
+    const long = barSpec({ categories: ['a-very-long-agent-name-indeed', 'b'], series: [{ name: 'n', values: [1, 2] }], horizontal: true }, env);
+    expect(m(long).l).toBeGreaterThan(m(short).l + 150);
+    // a value axis grows with the width of its largest tick label
+    const small = timeSeriesSpec({ series: [{ name: 'v', points: [{ t: '2025-01-01T00:00:00Z', v: 5 }] }], format: 'currency' }, env);
+    const big = timeSeriesSpec({ series: [{ name: 'v', points: [{ t: '2025-01-01T00:00:00Z', v: 1_500_000 }] }], format: 'currency' }, env);
+    expect(m(big).l).toBeGreaterThan(m(small).l + 20);
+    // a legend takes the top margin; one series has none
+    const two = timeSeriesSpec({ series: [{ name: 'a', points: [{ t: '2025-01-01T00:00:00Z', v: 1 }] }, { name: 'b', points: [{ t: '2025-01-01T00:00:00Z', v: 2 }] }] }, env);
+    expect(m(two).t).toBeGreaterThan(m(small).t);
+    // columns whose labels cannot sit side by side get room to turn
+    const many = barSpec({ categories: Array.from({ length: 24 }, (_, i) => `category number ${i}`), series: [{ name: 'n', values: Array(24).fill(1) }] }, env);
+    expect(m(many).b).toBeGreaterThan(100);
+    // a heatmap keeps room right of the plot for its colour bar
+    expect(m(heatmapSpec({ x: ['9'], y: ['Mon'], z: [[3]] }, env)).r).toBeGreaterThanOrEqual(48);
+  });
   it('pie: shares in the table', () => {
     const s = pieSpec({ slices: [{ label: 'ok', value: 3 }, { label: 'err', value: 1 }], donut: true }, env);
     expect(s.table.rows).toEqual([['ok', 3, '75%'], ['err', 1, '25%']]);

@@ -50,6 +50,37 @@ function tickFormat(f: ValueFormat | undefined): Record<string, unknown> {
   }
 }
 
+/*
+ * Margins estimated from the labels, before plotly draws. With `automargin` plotly draws a
+ * chart, measures its tick labels and, when they do not fit the margins, draws it all again;
+ * on a dashboard of charts that second pass was a third of the page's drawing time. Margins
+ * that already fit make the measurement a no-op; automargin stays on for what an estimate
+ * misses (a label longer than expected costs one more pass, never a clipped label).
+ */
+
+/** px of a label in the kit's 12 px sans-serif font: a generous average per character */
+const textPx = (s: string) => Math.ceil(s.length * 7) + 2;
+const longest = (labels: readonly string[]) => labels.reduce((m, l) => Math.max(m, textPx(String(l))), 0);
+const clampPx = (px: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, Math.ceil(px)));
+
+/** Width of the widest tick label a value axis over `values` gets, in its format. */
+function valueTickPx(values: Iterable<number | null | undefined>, format: ValueFormat | undefined, env: ChartEnv): number {
+  let max = 0;
+  let negative = false;
+  for (const v of values) {
+    if (v === null || v === undefined || !Number.isFinite(v)) continue;
+    max = Math.max(max, Math.abs(v));
+    if (v < 0) negative = true;
+  }
+  // ticks are round numbers up to a little above the largest value
+  const top = max > 0 ? Math.pow(10, Math.ceil(Math.log10(max * 1.1))) : 1;
+  const sample = format === 'percent' ? '100%' : `${negative ? '-' : ''}${formatValue(format === 'compact' ? top : Math.min(top, max * 1.2 + 1), format, env)}`;
+  return textPx(sample);
+}
+
+/** plotly's margin object, in px */
+const margin = (l: number, r: number, t: number, b: number) => ({ l, r, t, b });
+
 export function baseLayout(env: ChartEnv, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     autosize: true,
@@ -59,7 +90,8 @@ export function baseLayout(env: ChartEnv, extra: Record<string, unknown> = {}): 
     font: { family: 'Inter, ui-sans-serif, system-ui, sans-serif', size: 12, color: INK },
     separators: plotlySeparators(env.locale),
     hoverlabel: { bgcolor: '#ffffff', bordercolor: GRID, font: { color: INK } },
-    legend: { orientation: 'h', y: -0.18, font: { color: MUTED } },
+    // above the plot: below it, the legend and the x tick labels compete for the same margin
+    legend: { orientation: 'h', x: 0, y: 1, xanchor: 'left', yanchor: 'bottom', font: { color: MUTED } },
     xaxis: { gridcolor: GRID, zerolinecolor: GRID, linecolor: GRID, automargin: true },
     yaxis: { gridcolor: GRID, zerolinecolor: GRID, linecolor: GRID, automargin: true },
     ...extra,
@@ -140,12 +172,16 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
   // one table row per timestamp, one column per series
   const times = [...new Set(input.series.flatMap((s) => s.points.map((p) => p.t)))].sort();
   const lookup = input.series.map((s) => new Map(s.points.map((p) => [p.t, p.v])));
+  const legend = input.series.length > 1;
+  const yTicks = valueTickPx(input.series.flatMap((s) => s.points.map((p) => p.v)), input.format, env);
   return {
     data,
     layout: baseLayout(env, {
       dragmode: 'zoom',
       hovermode: 'x unified',
-      showlegend: input.series.length > 1,
+      showlegend: legend,
+      // date ticks take two lines where the day or year changes
+      margin: margin(clampPx(yTicks + 16 + (input.yTitle ? 22 : 0), 32, 160), 16, legend ? 44 : 8, 48),
       xaxis: { type: 'date', gridcolor: GRID, linecolor: GRID, automargin: true },
       yaxis: { title: input.yTitle ? { text: input.yTitle } : undefined, gridcolor: GRID, zerolinecolor: GRID, automargin: true, rangemode: 'tozero', ...tickFormat(input.format) },
     }),
@@ -185,15 +221,25 @@ export function barSpec(input: BarInput, env: ChartEnv): PlotSpec {
   }));
   const valueAxis = { gridcolor: GRID, zerolinecolor: GRID, automargin: true, ...tickFormat(input.format) };
   const catAxis = { automargin: true, linecolor: GRID, type: 'category', autorange: h ? 'reversed' : true };
+  const legend = input.series.length > 1;
+  const values = input.stacked
+    ? input.categories.map((_, ci) => input.series.reduce((a, s) => a + (s.values[ci] ?? 0), 0))
+    : input.series.flatMap((s) => s.values);
+  const valuePx = valueTickPx(values, input.format, env);
+  const catPx = longest(input.categories);
+  // column labels that do not fit side by side are turned 30–90° by plotly: room for that
+  const rotated = !h && catPx * input.categories.length > 480;
   return {
     data,
     layout: baseLayout(env, {
       barmode: input.stacked ? 'stack' : 'group',
       bargap: 0.25,
-      showlegend: input.series.length > 1,
+      showlegend: legend,
       xaxis: h ? valueAxis : catAxis,
       yaxis: h ? catAxis : valueAxis,
-      margin: { l: h ? 8 : 48, r: 16, t: 8, b: 36 },
+      margin: h
+        ? margin(clampPx(catPx + 20, 24, 260), 24, legend ? 44 : 8, 32)
+        : margin(clampPx(valuePx + 16, 32, 160), 16, legend ? 44 : 8, rotated ? clampPx(catPx + 24, 32, 180) : 32),
     }),
     table: {
       columns: [key, ...input.series.map((s) => s.name)],
@@ -265,7 +311,17 @@ export function heatmapSpec(input: HeatmapInput, env: ChartEnv): PlotSpec {
       hovertemplate: `%{y} · %{x}: %{z}<extra></extra>`,
       colorbar: { thickness: 10, outlinewidth: 0 },
     }],
-    layout: baseLayout(env, { xaxis: { type: 'category', automargin: true, showgrid: false }, yaxis: { type: 'category', automargin: true, showgrid: false, autorange: 'reversed' } }),
+    layout: baseLayout(env, {
+      xaxis: { type: 'category', automargin: true, showgrid: false },
+      yaxis: { type: 'category', automargin: true, showgrid: false, autorange: 'reversed' },
+      // the colour bar sits right of the plot, its ticks right of it
+      margin: margin(
+        clampPx(longest(input.y) + 20, 24, 260),
+        clampPx(valueTickPx(input.z.flat(), input.format, env) + 50, 48, 140),
+        8,
+        longest(input.x) * input.x.length > 560 ? clampPx(longest(input.x) + 24, 32, 180) : 32,
+      ),
+    }),
     table: {
       columns: [`${yKey} \\ ${xKey}`, ...input.x],
       rows: input.y.map((y, r) => [y, ...input.x.map((_, c) => input.z[r]?.[c] ?? null)]),
@@ -370,6 +426,7 @@ export function distributionSpec(input: DistributionInput, env: ChartEnv): PlotS
     layout: baseLayout(env, {
       barmode: 'overlay',
       showlegend: input.groups.length > 1,
+      margin: margin(48, 16, input.groups.length > 1 ? 44 : 8, 36),
       [kind === 'box' ? 'yaxis' : 'xaxis']: { gridcolor: GRID, zerolinecolor: GRID, automargin: true, ...tickFormat(input.format) },
     }),
     table: {
