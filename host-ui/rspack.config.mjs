@@ -35,6 +35,9 @@ export default {
       shared: sharedModules(),
       dts: false,
       manifest: false,
+      // one federation runtime for the page: every remote entry uses this one (see
+      // plugin-sdk/build/remote.mjs) instead of evaluating a copy of its own
+      experiments: { provideExternalRuntime: true },
     }),
   ],
 };

@@ -51,6 +51,9 @@ export function createRemoteConfig({ name, root, exposes, outDir = 'dist', mode 
         shared: sharedModules(),
         dts: false,
         manifest: false,
+        // the host page already carries the federation runtime (provideExternalRuntime in
+        // host-ui): remote entries use it instead of each bringing its own ~90 KB copy
+        experiments: { externalRuntime: true },
       }),
     ],
   };

@@ -151,7 +151,9 @@ async function loadOnce(b: Browser, url: string, session: string, userId: string
       if (cells.length < n) return false;
       const done = cells.every((c) => {
         const body = c.querySelector('.cell__body');
-        return body && !body.querySelector('.orrery-state--loading') && body.textContent!.trim().length + body.querySelectorAll('svg, canvas, table').length > 0;
+        // a chart counts once plotly has drawn it, not when its screen-reader table is there
+        return body && !body.querySelector('.orrery-state--loading') && body.textContent!.trim().length + body.querySelectorAll('svg, canvas, table').length > 0
+          && [...body.querySelectorAll<HTMLElement>('.orrery-chart__plot')].every((p) => p.style.display === 'none' || p.querySelector('.main-svg'));
       });
       return done ? performance.now() : false;
     }, expectWidgets, { polling: 'raf', timeout: 60_000 });

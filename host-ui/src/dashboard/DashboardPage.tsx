@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import ReactGridLayout, { useContainerWidth, type Layout } from 'react-grid-layout';
-import type { Role } from '@orrery/plugin-sdk/frontend';
+import { preloadCharts, type Role } from '@orrery/plugin-sdk/frontend';
 import { Link, navigate, useSearch } from '../lib/router.tsx';
 import { useSession } from '../lib/session.tsx';
 import { newId } from '../lib/ids.ts';
@@ -81,6 +81,8 @@ export function DashboardPage() {
   const phone = mounted && width < PHONE;
   const { visible, hidden } = useMemo(() => (doc ? partition(doc.items, catalogue) : { visible: [], hidden: [] }), [doc, catalogue]);
   const grid = useMemo(() => (phone ? stacked(visible) : toGrid(visible, catalogue)), [phone, visible, catalogue]);
+  // most widgets draw charts: fetch the chart library alongside the widgets' code, not after it
+  useEffect(() => { if (visible.length) preloadCharts(); }, [visible.length]);
 
   const onLayoutChange = (layout: Layout) => {
     if (!doc || phone) return;

@@ -135,7 +135,8 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+    const early = method === 'GET' && token ? takeBootResponse(url, token) : null;
+    const res = (early && (await early.catch(() => null))) || (await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal }));
     const text = await res.text();
     let json: unknown = undefined;
     if (text) {
@@ -147,6 +148,18 @@ export class ApiClient {
     }
     return json as T;
   }
+}
+
+/**
+ * Responses to the boot requests index.html started before the bundles ran, each taken once
+ * by the first GET of the same URL with the same token; anything else goes to the network.
+ */
+function takeBootResponse(url: string, token: string): Promise<Response> | null {
+  const boot = (window as { __orreryBoot?: { token: string; responses: Record<string, Promise<Response> | undefined> } }).__orreryBoot;
+  if (!boot || boot.token !== token) return null;
+  const res = boot.responses[url];
+  if (res) delete boot.responses[url];
+  return res ?? null;
 }
 
 function readPair(): TokenPair | null {

@@ -18,7 +18,7 @@ export { toCsv, downloadText } from './csv.ts';
 export type { DataTable } from './csv.ts';
 export { throttleBatch } from './throttle.ts';
 export {
-  ChartFrame, TimeSeriesChart, BarChart, PieChart, Heatmap, SankeyChart, Gauge, DistributionChart,
+  ChartFrame, TimeSeriesChart, BarChart, PieChart, Heatmap, SankeyChart, Gauge, DistributionChart, preloadCharts,
 } from './charts/Chart.tsx';
 export type { ChartCommonProps } from './charts/Chart.tsx';
 export {

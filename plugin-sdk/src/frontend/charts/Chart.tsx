@@ -17,7 +17,16 @@ let plotlyPromise: Promise<PlotlyModule> | null = null;
 /** Plotly is a shared singleton loaded on first use: pages without charts never pay for it. */
 function loadPlotly(): Promise<PlotlyModule> {
   plotlyPromise ??= import('./plotly.ts').then((m) => m.default);
+  plotlyPromise.catch(() => { plotlyPromise = null; }); // a failed load is retried by the next chart
   return plotlyPromise;
+}
+
+/**
+ * Starts loading the chart library now: a host that is about to show chart widgets calls it
+ * so the download and compile run while the widgets' own code and data are on the way.
+ */
+export function preloadCharts(): void {
+  loadPlotly().catch(() => undefined);
 }
 
 export interface ChartCommonProps {
@@ -72,6 +81,7 @@ export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r
     if (!el || spec.empty) return;
     loadPlotly().then(async (Plotly) => {
       if (cancelled) return;
+      const drawStart = performance.now();
       await Plotly.react(el, spec.data, spec.layout as PlotlyLayout, {
         displaylogo: false,
         responsive: true,
@@ -84,6 +94,8 @@ export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r
         // month and day names on date axes in the user's language (see plotly.ts)
         locale: (ctx?.locale ?? navigator.language).toLowerCase(),
       });
+      // drawing time per chart, in the browser's performance timeline (devtools, benchmarks)
+      performance.measure?.(`orrery chart: ${title}`, { start: drawStart, end: performance.now() });
       el.removeAllListeners?.('plotly_click');
       el.removeAllListeners?.('plotly_relayout');
       el.on?.('plotly_click', (ev: { points?: Array<{ curveNumber: number; pointNumber: number | number[]; pointIndex?: number }> }) => {
