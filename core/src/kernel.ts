@@ -159,7 +159,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     invalidateAuth: asValue((orgId?: string, userId?: string) => {
       callers.invalidate(orgId, userId);
       auth.forgetAllTokens();
-      if (orgId) plugins.dataChanged(orgId);
+      if (orgId) plugins.answersInvalid(orgId);
       void bus.publish(orgId ?? '*', { kind: 'org' }, 'kernel.auth.changed', { userId: userId ?? null });
     }),
   } as any);
@@ -195,13 +195,14 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
 
   // Cross-node cache invalidation: a change made on one node reaches the others' caches.
   bus.subscribe('kernel.*', (msg) => {
+    if (msg.topic === 'kernel.answers.changed') plugins.dataChanged(msg.orgId, (msg.payload as { pluginId?: string }).pluginId);
     if (msg.topic === 'kernel.plugins.changed') {
       plugins.forgetEnablement(msg.orgId);
-      plugins.dataChanged(msg.orgId);
+      plugins.answersInvalid(msg.orgId);
     }
     if (msg.topic === 'kernel.auth.changed') {
       // roles and department memberships decide what a caller sees
-      if (msg.orgId !== '*') plugins.dataChanged(msg.orgId);
+      if (msg.orgId !== '*') plugins.answersInvalid(msg.orgId);
       else plugins.answers.clear();
       callers.invalidate(msg.orgId === '*' ? undefined : msg.orgId);
       auth.forgetAllTokens();

@@ -18,6 +18,11 @@ export function tenantContext(scope: AwilixContainer<Internals & PluginScope>, o
   const s = scope.cradle;
   const pluginId = s.pluginId;
   const topicName = (t: string) => (t.startsWith(`${pluginId}.`) ? t : `${pluginId}.${t}`);
+  const answersChanged = () => {
+    // this node at once; the others through the bus (the kernel subscribes to kernel.answers.changed)
+    s.plugins.dataChanged(org.id, pluginId);
+    void s.bus.publish(org.id, { kind: 'org' }, 'kernel.answers.changed', { pluginId }).catch((err: unknown) => s.pluginLogger.warn({ err }, 'could not tell the other nodes that answers changed'));
+  };
   return {
     org,
     caller,
@@ -39,11 +44,13 @@ export function tenantContext(scope: AwilixContainer<Internals & PluginScope>, o
           .insert({ org_id: org.id, plugin_id: pluginId, enabled: s.plugins.isEnabledSync(org.id, pluginId), settings: JSON.stringify(value) })
           .onConflict(['org_id', 'plugin_id'])
           .merge({ settings: JSON.stringify(value), updated_at: new Date() });
+        answersChanged();
       },
     },
     logger: s.pluginLogger.child({ org: org.slug }),
     notify: s.notifier,
     audit: (entry) => s.audit(org, caller, { ...entry, action: `${pluginId}.${entry.action}` }),
+    answersChanged,
     async visibleUserDepartments() {
       if (!caller || caller.role === 'Admin') return null;
       const depts = await s.storage.forOrg(org).table('departments').select('id', 'restricted');

@@ -44,9 +44,17 @@ export class PluginHost {
 
   constructor(private container: AwilixContainer<Internals>) {}
 
-  /** The org's events changed (committed, deleted) or its plugins did: remembered answers are stale. */
-  dataChanged(orgId: string) {
-    this.answers.changed(orgId);
+  /**
+   * The org's events changed (committed, deleted), or with `pluginId` what that plugin's
+   * answers read did: remembered answers are stale, the watched ones are refreshed.
+   */
+  dataChanged(orgId: string, pluginId?: string) {
+    this.answers.changed(orgId, pluginId);
+  }
+
+  /** The org's plugins or callers changed: remembered answers are dropped, not refreshed. */
+  answersInvalid(orgId: string) {
+    this.answers.forget(orgId);
   }
 
   private get s() {
@@ -200,11 +208,15 @@ export class PluginHost {
                   const run = () => r.handler({ query: req.query, params: req.params, body: req.body, headers: req.headers, id: req.id }, ctx);
                   let result: unknown;
                   if (r.cache && r.method === 'GET' && req.auth!.caller) {
-                    const answer = await this.answers.get(req.auth!.org.id, `${p.decl.id}\u0000${callerScope(req.auth!.caller)}\u0000${req.url}`, r.cache.maxAgeSeconds * 1000, run);
-                    void reply.header('x-orrery-answer', answer.hit ? 'remembered' : 'computed');
+                    // `Cache-Control: no-cache` asks for an answer computed now (a widget's refresh button)
+                    const fresh = /\bno-cache\b/i.test(String(req.headers['cache-control'] ?? ''));
+                    const answer = await this.answers.get(req.auth!.org.id, p.decl.id, `${callerScope(req.auth!.caller)}\u0000${req.url}`, r.cache.maxAgeSeconds * 1000, run, { fresh });
+                    void reply.header('x-orrery-answer', answer.source);
                     result = answer.value;
                   } else {
                     result = await run();
+                    // a write through the plugin's own routes: what its remembered answers read may have changed
+                    if (r.method !== 'GET') ctx.answersChanged();
                   }
                   if (result === undefined) return reply.status(204).send();
                   return result;
@@ -393,6 +405,7 @@ export class PluginHost {
   /** Stops timers and waits for running jobs, so a shutdown loses no half-written work. */
   async stop() {
     this.stopping = true;
+    this.answers.stop();
     for (const t of this.timers) clearTimeout(t);
     await Promise.allSettled([...this.running]);
   }

@@ -42,15 +42,17 @@ export const pluginsModule: KernelModule = {
     const registry = s.metrics?.registry;
     if (registry && !registry.getSingleMetric('orrery_route_answers_total')) {
       const answers = s.plugins.answers;
-      let seen = { hits: 0, misses: 0 };
+      let seen = { ...answers.stats };
       new client.Counter({
         name: 'orrery_route_answers_total',
-        help: 'Answers of plugin routes that opt in to remembering: remembered (served from memory) or computed',
+        help: 'Answers of plugin routes that opt in to remembering: remembered (served from memory), computed for the request, joined (waited for the same computation under way), refreshed (recomputed in the background after a change because somebody read it)',
         labelNames: ['outcome'],
         registers: [registry],
         collect() {
           this.inc({ outcome: 'remembered' }, answers.stats.hits - seen.hits);
           this.inc({ outcome: 'computed' }, answers.stats.misses - seen.misses);
+          this.inc({ outcome: 'joined' }, answers.stats.joined - seen.joined);
+          this.inc({ outcome: 'refreshed' }, answers.stats.refreshed - seen.refreshed);
           seen = { ...answers.stats };
         },
       });

@@ -130,6 +130,13 @@ export interface TenantContext<TConfig = Record<string, unknown>> {
   audit(entry: AuditEntry): Promise<void>;
   /** department visibility: ids whose per-user rows the caller may see (null = all) */
   visibleUserDepartments(): Promise<string[] | null>;
+  /**
+   * This plugin wrote something its remembered answers read (see `cache` on a route): the
+   * org's remembered answers are not served again, on every node, and the ones people are
+   * looking at are refreshed. The plugin's own POST/PUT/PATCH/DELETE routes and
+   * `settings.set` call it for you; call it from jobs and event handlers that write.
+   */
+  answersChanged(): void;
 }
 
 export class HttpError extends Error {
@@ -174,8 +181,12 @@ export interface RouteDecl<Q = any, P = any, B = any> {
    * GET routes whose answer depends only on the org's events (and the rollups built from
    * them) and on the caller may let the platform remember it: the same request by the
    * same caller is answered from memory until events are committed or deleted for the
-   * org, a plugin is switched, or `maxAgeSeconds` pass. Leave it out for routes that read
-   * anything else (PostgreSQL rows, settings, the clock beyond the range asked for).
+   * org, a plugin is switched, a role or membership changes, or `maxAgeSeconds` pass.
+   * Answers somebody read are recomputed in the background after such a change. A route
+   * that also reads the plugin's own PostgreSQL rows may opt in when every write to them
+   * is followed by `ctx.answersChanged()` (the plugin's non-GET routes and `settings.set`
+   * do that themselves). Leave it out for routes that write, or that read anything else
+   * that changes (other plugins' rows, the clock beyond the range asked for).
    */
   cache?: { maxAgeSeconds: number };
   handler(req: RouteRequest<Q, P, B>, ctx: TenantContext): Promise<unknown>;

@@ -24,7 +24,7 @@ export interface TestResponse<T = any> {
 
 export interface TestClient {
   token: string;
-  get<T = any>(path: string, query?: Record<string, unknown>): Promise<TestResponse<T>>;
+  get<T = any>(path: string, query?: Record<string, unknown>, opts?: { headers?: Record<string, string> }): Promise<TestResponse<T>>;
   post<T = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse<T>>;
   put<T = any>(path: string, body?: unknown): Promise<TestResponse<T>>;
   patch<T = any>(path: string, body?: unknown): Promise<TestResponse<T>>;
@@ -174,7 +174,7 @@ export async function startTestBackend(opts: StartOptions = {}): Promise<TestBac
   };
   const clientFor = (token: string): TestClient => ({
     token,
-    get: (path, query) => request(token, 'GET', withQuery(path, query)),
+    get: (path, query, opts) => request(token, 'GET', withQuery(path, query), undefined, opts?.headers),
     post: (path, body, headers) => request(token, 'POST', path, body ?? {}, headers),
     put: (path, body) => request(token, 'PUT', path, body ?? {}),
     patch: (path, body) => request(token, 'PATCH', path, body ?? {}),

@@ -41,6 +41,14 @@ function me(ctx: TenantContext) {
   return ctx.caller;
 }
 
+/**
+ * Remembered answers for the read routes: they read this plugin's rows (every write to them
+ * ends in ctx.answersChanged()), the org's directory (role and membership changes drop
+ * remembered answers) and events (every commit does). The maximum age bounds the rest: a
+ * department renamed, `today` turning into tomorrow.
+ */
+const ANSWERS = { maxAgeSeconds: 60 };
+
 /** Marks the users of committed events for rescoring; the earliest unscored event time is kept for latency figures. */
 async function markDirty(events: StoredEvent[], ctx: TenantContext) {
   const first = new Map<string, string>();
@@ -69,7 +77,10 @@ async function trackInterventions(events: StoredEvent[], ctx: TenantContext) {
     }).first('id');
     if (!iv) continue;
     const a = await ctx.db.table('adoption_assignments').where({ user_id: e.user_id, intervention_id: iv.id }).orderBy('assigned_day', 'desc').first('id');
-    if (a) await ctx.db.table('adoption_assignments').where({ id: a.id }).whereNull(column).update({ [column]: eventTime(e.timestamp) });
+    if (a) {
+      await ctx.db.table('adoption_assignments').where({ id: a.id }).whereNull(column).update({ [column]: eventTime(e.timestamp) });
+      ctx.answersChanged(); // intervention effectiveness reads assignments
+    }
   }
 }
 
@@ -170,6 +181,7 @@ export default definePlugin({
       path: '/scores',
       permission: 'adoption.read',
       summary: 'Scores of one day, per user (those the caller may see)',
+      cache: ANSWERS,
       description: `score = 100 × (${WEIGHTS.frequency}·frequency + ${WEIGHTS.diversity}·diversity + ${WEIGHTS.success}·success + ${WEIGHTS.workflow}·workflow); see the plugin README for the normalisation of each part. percentile: share of the department’s other users scoring strictly lower.`,
       schema: { querystring: obj({ day: DAY, department_id: { type: 'string', maxLength: 64 } }) },
       async handler(req, ctx) {
@@ -250,6 +262,7 @@ export default definePlugin({
       path: '/departments',
       permission: 'adoption.read',
       summary: 'Department and org scores for one day (groups under the minimum size suppressed)',
+      cache: ANSWERS,
       schema: { querystring: obj({ day: DAY }) },
       async handler(req, ctx) {
         return rollup(ctx, await loadSettings(ctx), await loadDirectory(ctx), req.query.day ?? today());
@@ -261,6 +274,7 @@ export default definePlugin({
       path: '/heatmap',
       permission: 'adoption.manage',
       summary: 'Departments × weeks: mean score and share of users needing support',
+      cache: ANSWERS,
       schema: { querystring: obj(dayRange) },
       async handler(req, ctx) {
         const { from, to } = range(req.query, 56);
@@ -273,6 +287,7 @@ export default definePlugin({
       path: '/flags',
       permission: 'adoption.manage',
       summary: 'Needs-support flags with the signals that raised them (users the caller may see), newest first, a page at a time',
+      cache: ANSWERS,
       description: '`total` counts every flag that matches; `limit` and `offset` pick the page (at most the newest 1,000 flags are looked at).',
       schema: {
         querystring: obj({
@@ -475,6 +490,7 @@ export default definePlugin({
       path: '/roi',
       permission: 'adoption.manage',
       summary: 'Value (time saved at the hourly rate, errors avoided at their cost) against AI spend, per week',
+      cache: ANSWERS,
       schema: { querystring: obj({ ...dayRange, department_id: { type: 'string', maxLength: 64 } }) },
       async handler(req, ctx) {
         const { from, to } = range(req.query, 84);

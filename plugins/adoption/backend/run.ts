@@ -102,6 +102,8 @@ export async function scoreDay(ctx: TenantContext, opts: RunOptions): Promise<Ru
   }
   const t4 = performance.now();
   result.ms = { features: Math.round(t1 - t0), score: Math.round(t2 - t1), store: Math.round(t3 - t2), flags: Math.round(t4 - t3) };
+  // scores, flags and expertise rows were written: remembered answers that read them are stale
+  if (result.scored || result.raised || result.updated || result.resolved || result.notified || result.experts) ctx.answersChanged();
   await ctx.bus.publish('scores', { day: opts.day, scored: result.scored, raised: result.raised, resolved: result.resolved });
   return result;
 }

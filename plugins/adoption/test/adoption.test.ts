@@ -235,6 +235,24 @@ describe('privacy', () => {
     expect(peers.body.peers[0].series[0]).toEqual({ day: '2026-03-16', suppressed: true });
     await b.client.put('/api/v1/adoption/settings', { privacy: { minGroupSize: 5 } });
   });
+
+  it('remembers read answers until the plugin writes what they read', async () => {
+    const ask = () => b.client.get('/api/v1/adoption/departments', { day: '2026-03-16' });
+    const first = await ask();
+    expect((await ask()).headers['x-orrery-answer']).toBe('remembered');
+    // a settings change through the plugin's own route: the next answer is computed and follows it
+    await b.client.put('/api/v1/adoption/settings', { privacy: { minGroupSize: 6 } });
+    const suppressed = await ask();
+    expect(suppressed.headers['x-orrery-answer']).not.toBe('remembered');
+    expect(suppressed.body.departments[0].suppressed).toBe(true);
+    await b.client.put('/api/v1/adoption/settings', { privacy: { minGroupSize: 5 } });
+    expect((await ask()).body).toEqual(first.body);
+    // scoring writes scores: remembered answers that read them are not served again
+    expect((await ask()).headers['x-orrery-answer']).toBe('remembered');
+    const rescored = await b.client.post('/api/v1/adoption/admin/rescore', { from: '2026-03-16', to: '2026-03-17' });
+    expect(rescored.status, rescored.text).toBe(200);
+    expect((await ask()).headers['x-orrery-answer']).not.toBe('remembered');
+  });
 });
 
 describe('interventions, recovery and reports', () => {

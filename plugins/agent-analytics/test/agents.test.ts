@@ -395,10 +395,31 @@ describe('agent-analytics', () => {
     const base = invocations.find((e) => e.status === 'success')!;
     await postEvents([sent(base, 'remember-1', at, { agent_name: 'remember-agent' })]);
     const after = await b.client.get('/api/v1/agents/series', window);
-    expect(after.headers['x-orrery-answer']).toBe('computed');
+    // computed for this request, or by the background refresh of the answer read above when it was quicker
+    expect(['computed', 'refreshed']).toContain(after.headers['x-orrery-answer']);
     expect(total(after.body)).toBe(before + 1);
     expect(after.body.agents.map((a: any) => a.name)).toContain('remember-agent');
     // the other org's remembered answer was not touched by org A's commit
     expect((await other.client.get('/api/v1/agents/series', window)).headers['x-orrery-answer']).toBe('remembered');
+  });
+  it('refreshes an answer somebody read as soon as events are committed, and computes on request with no-cache', async () => {
+    const at = new Date();
+    const window = { from: new Date(at.getTime() - HOUR).toISOString(), to: new Date(at.getTime() + 2 * HOUR).toISOString(), granularity: 'hour' };
+    const answers = b.kernel.services.pluginHost.answers;
+    const count = (body: any) => body.agents.find((a: any) => a.name === 'refresh-agent')?.series.reduce((c: number, p: any) => c + p.invocations, 0) ?? 0;
+    const first = await b.client.get('/api/v1/agents/series', window);
+    expect(count(first.body)).toBe(0);
+    const base = invocations.find((e) => e.status === 'success')!;
+    await postEvents([sent(base, 'refresh-1', at, { agent_name: 'refresh-agent' })]);
+    await answers.settled();
+    const next = await b.client.get('/api/v1/agents/series', window);
+    expect(next.headers['x-orrery-answer']).toBe('refreshed');
+    expect(count(next.body)).toBe(1);
+    // the client may insist on an answer computed now
+    const forced = await b.client.get('/api/v1/agents/series', window, { headers: { 'cache-control': 'no-cache' } });
+    expect(forced.headers['x-orrery-answer']).toBe('computed');
+    expect(forced.body).toEqual(next.body);
+    const metrics = await b.client.get('/metrics');
+    expect(metrics.text).toMatch(/orrery_route_answers_total\{outcome="refreshed"\} [1-9]/);
   });
 });
