@@ -190,12 +190,15 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
   await plugins.init();
 
   // Remembered route answers: events committed or deleted on any node change the org's data.
-  bus.subscribe('events.committed', (msg) => msg.scope.kind === 'org' && plugins.dataChanged(msg.orgId));
-  bus.subscribe('ingestion.user_deleted', (msg) => plugins.dataChanged(msg.orgId));
+  // The publishing node applied the change at once; its own echo would only move the data
+  // version on a second time (up to the committed-event window later) and waste a refresh.
+  const elsewhere = (msg: { node: string }) => msg.node !== bus.node;
+  bus.subscribe('events.committed', (msg) => msg.scope.kind === 'org' && elsewhere(msg) && plugins.dataChanged(msg.orgId));
+  bus.subscribe('ingestion.user_deleted', (msg) => elsewhere(msg) && plugins.dataChanged(msg.orgId));
 
   // Cross-node cache invalidation: a change made on one node reaches the others' caches.
   bus.subscribe('kernel.*', (msg) => {
-    if (msg.topic === 'kernel.answers.changed') plugins.dataChanged(msg.orgId, (msg.payload as { pluginId?: string }).pluginId);
+    if (msg.topic === 'kernel.answers.changed' && elsewhere(msg)) plugins.dataChanged(msg.orgId, (msg.payload as { pluginId?: string }).pluginId);
     if (msg.topic === 'kernel.plugins.changed') {
       plugins.forgetEnablement(msg.orgId);
       plugins.answersInvalid(msg.orgId);

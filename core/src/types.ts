@@ -36,9 +36,11 @@ export interface KeyValueStore {
 
 export interface Bus {
   readonly mode: 'in-process' | 'redis';
+  /** this node's id on the bus: every message carries the id of the node that published it */
+  readonly node: string;
   publish<T>(orgId: string, scope: BusScope, topic: string, payload: T): Promise<void>;
   /** handler receives every message (all orgs) whose topic matches (exact, or prefix ending in `*`) */
-  subscribe<T>(topicPattern: string, handler: (msg: BusMessage<T> & { scope: BusScope }) => void): () => void;
+  subscribe<T>(topicPattern: string, handler: (msg: BusMessage<T> & { scope: BusScope; node: string }) => void): () => void;
   close(): Promise<void>;
 }
 

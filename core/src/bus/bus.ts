@@ -1,7 +1,7 @@
 import type { BusMessage, BusScope } from '@orrery/plugin-sdk';
 import type { Bus } from '../types.ts';
 
-type Envelope = BusMessage & { scope: BusScope };
+type Envelope = BusMessage & { scope: BusScope; node: string };
 type Handler = (msg: Envelope) => void;
 
 /** Topic matching: exact, or a prefix pattern ending in '*'. */
@@ -28,7 +28,8 @@ class LocalFanout {
   }
 }
 
-const envelope = <T>(orgId: string, scope: BusScope, topic: string, payload: T): Envelope => ({
+const envelope = <T>(node: string, orgId: string, scope: BusScope, topic: string, payload: T): Envelope => ({
+  node,
   orgId,
   scope,
   topic,
@@ -36,12 +37,17 @@ const envelope = <T>(orgId: string, scope: BusScope, topic: string, payload: T):
   at: new Date().toISOString(),
 });
 
+/** A random id per bus instance: which node published a message. */
+const nodeId = () => Math.random().toString(36).slice(2, 10);
+
 export function inProcessBus(): Bus {
   const local = new LocalFanout();
+  const node = nodeId();
   return {
     mode: 'in-process',
+    node,
     async publish(orgId, scope, topic, payload) {
-      const msg = envelope(orgId, scope, topic, payload);
+      const msg = envelope(node, orgId, scope, topic, payload);
       // deliver on the next tick, like a network bus would: publishers never run subscribers inline
       queueMicrotask(() => local.deliver(msg));
     },
@@ -61,6 +67,7 @@ export async function redisBus(url: string, prefix: string): Promise<Bus> {
   const sub = new Redis(url, { maxRetriesPerRequest: null });
   const channel = `${prefix}bus`;
   const local = new LocalFanout();
+  const node = nodeId();
   await sub.subscribe(channel);
   sub.on('message', (ch: string, raw: string) => {
     if (ch !== channel) return;
@@ -72,8 +79,9 @@ export async function redisBus(url: string, prefix: string): Promise<Bus> {
   });
   return {
     mode: 'redis',
+    node,
     async publish(orgId, scope, topic, payload) {
-      await pub.publish(channel, JSON.stringify(envelope(orgId, scope, topic, payload)));
+      await pub.publish(channel, JSON.stringify(envelope(node, orgId, scope, topic, payload)));
     },
     subscribe: (pattern, fn) => local.subscribe(pattern, fn as Handler),
     async close() {

@@ -51,7 +51,8 @@ export async function startGateway(httpServer: HttpServer, s: Internals, redis?:
   // Every node receives every bus message (Redis pub/sub); each emits only to its own sockets.
   const unsubscribe = s.bus.subscribe('*', (msg) => {
     if (msg.topic.startsWith('kernel.')) return;
-    io.local.to(roomFor(msg.orgId, msg.scope)).emit('bus', msg);
+    const { node: _publisher, ...forBrowsers } = msg; // which node published is the platform's business
+    io.local.to(roomFor(msg.orgId, msg.scope)).emit('bus', forBrowsers);
   });
 
   return {
