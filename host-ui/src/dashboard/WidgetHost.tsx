@@ -2,23 +2,25 @@
  * Renders one widget: loads it from its remote, resolves its options, and gives it its
  * context (time range, department, locale, the data and realtime hooks' plumbing).
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { WidgetProvider, type DrillDown, type TimeRange, type WidgetContext, type WidgetDefinition } from '@orrery/plugin-sdk/frontend';
 import { api } from '../lib/api.ts';
-import { loadWidget, type CatalogueEntry } from '../lib/plugins.ts';
+import { loadWidget, loadedWidget, type CatalogueEntry } from '../lib/plugins.ts';
 import { useSession } from '../lib/session.tsx';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import type { DashboardItem } from './layout.ts';
 import { resolveOptions } from './options.ts';
 
 export function useWidgetDefinition(entry: CatalogueEntry) {
-  const [state, setState] = useState<{ def?: WidgetDefinition<any>; error?: Error }>({});
+  // a definition loaded already (the dashboard warm-up) renders on the first pass
+  const [state, setState] = useState<{ def?: WidgetDefinition<any>; error?: Error }>(() => ({ def: loadedWidget(entry.plugin, entry.widget.id) }));
   const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     let alive = true;
-    setState({});
+    const known = loadedWidget(entry.plugin, entry.widget.id);
+    setState((s) => (known && s.def === known ? s : { def: known }));
     loadWidget(entry.plugin, entry.widget.id).then(
-      (def) => alive && setState({ def }),
+      (def) => alive && setState((s) => (s.def === def ? s : { def })),
       (error: Error) => alive && setState({ error }),
     );
     return () => { alive = false; };
@@ -55,6 +57,12 @@ export function WidgetHost({ item, entry, refreshKey, onOptions, onMigrated, onD
   const department = s.departmentId ? s.me.departments.find((d) => d.id === s.departmentId) ?? null : null;
   const prefix = `/api/v1/${entry.plugin.routePrefix.replace(/^\/+|\/+$/g, '')}`;
 
+  // one function per plugin prefix: a new one would make every data hook fetch again
+  const request = useCallback<WidgetContext<any>['request']>(
+    (path, init = {}) => api.request(init.method ?? 'GET', path === '/' || path === '' ? prefix : `${prefix}${path.startsWith('/') ? '' : '/'}${path}`, { query: init.query, body: init.body, signal: init.signal }),
+    [prefix],
+  );
+
   const ctx = useMemo<WidgetContext<any> | null>(() => {
     if (!resolved) return null;
     const options = extraFilters ? { ...resolved.options, ...extraFilters } : resolved.options;
@@ -72,13 +80,13 @@ export function WidgetHost({ item, entry, refreshKey, onOptions, onMigrated, onD
       locale: s.prefs.locale,
       options,
       refreshKey,
-      request: (path, init = {}) => api.request(init.method ?? 'GET', path === '/' || path === '' ? prefix : `${prefix}${path.startsWith('/') ? '' : '/'}${path}`, { query: init.query, body: init.body, signal: init.signal }),
+      request,
       subscribe: s.hub.subscribe,
       drillDown: onDrillDown,
       setOptions: onOptions,
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [resolved, extraFilters, entry, item.i, s.me, department?.id, timeRange.from, timeRange.to, s.prefs.tz, s.prefs.locale, refreshKey, prefix]);
+  }, [resolved, extraFilters, entry, item.i, s.me, department?.id, timeRange.from, timeRange.to, s.prefs.tz, s.prefs.locale, refreshKey, request]);
 
   if (error) {
     return (

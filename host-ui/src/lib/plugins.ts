@@ -67,6 +67,8 @@ export function catalogueFor(plugins: PluginManifest[], role: Role): CatalogueEn
 
 const registered = new Map<string, string>();
 const loaded = new Map<string, Promise<WidgetDefinition<any>>>();
+/** definitions whose load has finished: a cell can render them on its first pass */
+const ready = new Map<string, WidgetDefinition<any>>();
 
 export function registerPluginRemotes(plugins: PluginManifest[]) {
   const fresh = plugins
@@ -76,7 +78,7 @@ export function registerPluginRemotes(plugins: PluginManifest[]) {
   // `force` replaces a remote whose entry changed (a plugin upgraded without a page reload)
   registerRemotes(fresh, { force: true });
   for (const p of plugins) if (p.remote) registered.set(p.remote.name, p.remote.entry + p.version);
-  for (const k of [...loaded.keys()]) if (fresh.some((f) => k.startsWith(`${f.name}/`))) loaded.delete(k);
+  for (const k of [...loaded.keys()]) if (fresh.some((f) => k.startsWith(`${f.name}/`))) { loaded.delete(k); ready.delete(k); }
 }
 
 /** The widget's definition; a remote may also default-export a bare component. */
@@ -91,8 +93,14 @@ export function loadWidget(plugin: PluginManifest, widgetId: string): Promise<Wi
       if (typeof exp === 'function') return { kind: 'orrery.widget', component: exp as ComponentType<any>, optionsVersion: 1 } as WidgetDefinition<any>;
       throw new Error(`${key} does not export a widget (expected defineWidget(...) as the default export)`);
     });
+    p.then((def) => { if (loaded.get(key) === p) ready.set(key, def); }, () => undefined);
     p.catch(() => loaded.delete(key)); // a failed load can be retried
     loaded.set(key, p);
   }
   return p;
+}
+
+/** The widget's definition if its load has already finished (see dashboard/warmup.ts), else undefined. */
+export function loadedWidget(plugin: PluginManifest, widgetId: string): WidgetDefinition<any> | undefined {
+  return plugin.remote ? ready.get(`${plugin.remote.name}/${widgetId}`) : undefined;
 }

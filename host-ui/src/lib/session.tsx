@@ -110,12 +110,15 @@ export function SessionProvider({ me, children }: { me: Me; children: ReactNode 
   // a department the user no longer belongs to (or from another org) is dropped
   const validDept = departmentId && me.departments.some((d) => d.id === departmentId) ? departmentId : null;
 
+  // stable while the manifest is: widgets' contexts (and so their data requests) key on it
+  const catalogue = useMemo(() => catalogueFor(plugins, me.role), [plugins, me.role]);
+
   const value = useMemo<Session>(() => ({
     me,
     plugins,
     pluginsLoaded,
     sdkVersion,
-    catalogue: catalogueFor(plugins, me.role),
+    catalogue,
     reloadPlugins,
     departmentId: validDept,
     setDepartmentId: (id) => { setDept(id); if (id) sessionStorage.setItem(DEPT_KEY, id); else sessionStorage.removeItem(DEPT_KEY); },
@@ -131,7 +134,7 @@ export function SessionProvider({ me, children }: { me: Me; children: ReactNode 
     realtime,
     logout: () => { hub.stop(); api.logout(); },
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }), [me, plugins, pluginsLoaded, sdkVersion, reloadPlugins, validDept, range, prefs, realtime, tick]);
+  }), [me, plugins, catalogue, pluginsLoaded, sdkVersion, reloadPlugins, validDept, range, prefs, realtime, tick]);
 
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }
