@@ -16,6 +16,8 @@ for (const [name, body] of [['remoteEntry.js', entry], ['123.abcd1234.js', 'cons
   writeFileSync(join(dist, `${name}.br`), brotliCompressSync(body));
   writeFileSync(join(dist, `${name}.gz`), gzipSync(body));
 }
+// the federation manifest the remote build writes: which files widget `w` needs
+writeFileSync(join(dist, 'mf-manifest.json'), JSON.stringify({ exposes: [{ path: './w', assets: { js: { sync: ['123.abcd1234.js'], async: [] }, css: { sync: [], async: [] } } }] }));
 
 const withRemote = { ...definePlugin({
   id: 'remote-demo',
@@ -41,7 +43,7 @@ describe('plugin remotes', () => {
 
   it('lists the remote in the manifest and serves it compressed, the entry uncached and chunks immutable, without a token', async () => {
     const manifest = (await b.client.get('/api/v1/plugins')).body.plugins[0];
-    expect(manifest.remote).toEqual({ name: 'remote_demo', entry: '/plugins/remote-demo/remoteEntry.js' });
+    expect(manifest.remote).toEqual({ name: 'remote_demo', entry: '/plugins/remote-demo/remoteEntry.js', widgetAssets: { w: ['/plugins/remote-demo/123.abcd1234.js'] } });
     expect(manifest.widgets.map((w: any) => w.id)).toEqual(['w']);
     const e = await b.kernel.app.inject({ url: manifest.remote.entry, headers: { 'accept-encoding': 'br' } });
     expect(e.statusCode).toBe(200);

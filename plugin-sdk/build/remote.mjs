@@ -50,7 +50,9 @@ export function createRemoteConfig({ name, root, exposes, outDir = 'dist', mode 
         exposes,
         shared: sharedModules(),
         dts: false,
-        manifest: false,
+        // mf-manifest.json: which files each exposed widget needs; the kernel hands these to
+        // the portal (GET /api/v1/plugins) so a dashboard asks for its widgets' code at once
+        manifest: true,
         // the host page already carries the federation runtime (provideExternalRuntime in
         // host-ui): remote entries use it instead of each bringing its own ~90 KB copy
         experiments: { externalRuntime: true },

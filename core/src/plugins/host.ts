@@ -12,6 +12,7 @@ import { tenantContext, type PluginScope } from './context.ts';
 import { describeConfigError } from '@orrery/config';
 import { errorSchema } from '../http/schemas.ts';
 import { AnswerCache } from './answerCache.ts';
+import { widgetAssets } from './remoteAssets.ts';
 
 const Ajv = (AjvModule as any).default ?? AjvModule;
 
@@ -278,7 +279,9 @@ export class PluginHost {
         status: p.status,
         routePrefix: p.decl.routePrefix,
         topics: (p.decl.topics ?? []).map((t) => `${p.decl.id}.${t}`),
-        remote: p.decl.frontend && dist ? { name: p.decl.frontend.remoteName, entry: `/plugins/${p.decl.id}/remoteEntry.js` } : null,
+        remote: p.decl.frontend && dist
+          ? { name: p.decl.frontend.remoteName, entry: `/plugins/${p.decl.id}/remoteEntry.js`, widgetAssets: widgetAssets(dist, `/plugins/${p.decl.id}/`) }
+          : null,
         widgets: (p.decl.frontend?.widgets ?? []).filter((w) => w.roles.includes(caller.role)),
       });
     }

@@ -31,7 +31,18 @@ const pluginView = {
     status: { type: 'string' },
     routePrefix: { type: 'string' },
     topics: { type: 'array', items: { type: 'string' } },
-    remote: { type: ['object', 'null'], properties: { name: { type: 'string' }, entry: { type: 'string' } } },
+    remote: {
+      type: ['object', 'null'],
+      properties: {
+        name: { type: 'string' },
+        entry: { type: 'string' },
+        widgetAssets: {
+          type: 'object',
+          description: 'per widget id, the files its module needs (from the remote build\'s mf-manifest.json): the portal asks for them early',
+          additionalProperties: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
     widgets: { type: 'array', items: widget },
   },
 };

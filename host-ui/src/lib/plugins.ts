@@ -45,7 +45,8 @@ export interface PluginManifest {
   description: string;
   enabled: boolean;
   routePrefix: string;
-  remote: { name: string; entry: string } | null;
+  /** `widgetAssets`: per widget id, the files of its module (index.html preloads them) */
+  remote: { name: string; entry: string; widgetAssets?: Record<string, string[]> } | null;
   widgets: WidgetManifest[];
 }
 
