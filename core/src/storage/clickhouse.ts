@@ -41,12 +41,26 @@ export async function openAnalytics(opts: {
   const cluster = opts.cluster || null;
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}${cluster ? ` ON CLUSTER ${cluster}` : ''}` });
 
+  const inFlight: InFlightReads = { reads: new Map(), writes: 0 };
+  // Every write, whoever makes it (ingestion uses the client directly), starts a new
+  // generation of shared reads: a read asked for after a write returned never joins one
+  // that started before it.
+  for (const method of ['insert', 'command', 'exec'] as const) {
+    const write = (client[method] as (...a: unknown[]) => Promise<unknown>).bind(client);
+    (client as unknown as Record<string, unknown>)[method] = async (...a: unknown[]) => {
+      try {
+        return await write(...a);
+      } finally {
+        inFlight.writes++;
+      }
+    };
+  }
   const analytics: Analytics = {
     client,
     database,
     mode,
     cluster,
-    forOrg: (orgId: string, owner?: string) => tenantAnalytics(client, database, orgId, owner),
+    forOrg: (orgId: string, owner?: string) => tenantAnalytics(client, database, orgId, inFlight, owner),
     async ping() {
       try {
         const r = await client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' });
@@ -63,7 +77,38 @@ export async function openAnalytics(opts: {
 
 export class TenantlessQueryError extends Error {}
 
-function tenantAnalytics(client: ClickHouseClient, database: string, orgId: string, owner?: string): AnalyticsClient {
+/**
+ * Reads under way, by SQL and parameters (the org is one of them). A dashboard asks several
+ * routes at once, and routes built on the same query (a leaderboard and a breakdown by agent
+ * over the same range) would run it twice side by side on the same cores: the second caller
+ * waits for the first one's answer instead. Only reads that overlap in time are shared, so
+ * nobody gets an answer older than their own request.
+ */
+interface InFlightReads {
+  reads: Map<string, { rows: Promise<unknown[]>; joined: number }>;
+  /** writes completed so far: part of every key */
+  writes: number;
+}
+
+async function sharedRead<T>(inFlight: InFlightReads, query: string, run: () => Promise<T[]>): Promise<T[]> {
+  const key = `${inFlight.writes}\u0000${query}`;
+  const reads = inFlight.reads;
+  let entry = reads.get(key);
+  if (entry) entry.joined++;
+  else {
+    const rows = run();
+    entry = { rows, joined: 0 };
+    reads.set(key, entry);
+    // registered before any caller's continuation: the entry is gone (and `joined` final)
+    // by the time a caller decides whether it must copy
+    rows.then(() => reads.delete(key), () => reads.delete(key));
+  }
+  const rows = (await entry.rows) as T[];
+  // a shared answer is copied for each caller: callers may reshape the rows they get
+  return entry.joined ? structuredClone(rows) : rows;
+}
+
+function tenantAnalytics(client: ClickHouseClient, database: string, orgId: string, inFlight: InFlightReads, owner?: string): AnalyticsClient {
   const table = (name: string) => (name.includes('.') ? name : `${database}.${name}`);
   const bind = (sql: string, params?: Record<string, unknown>) => {
     if (!sql.includes(ORG_PARAM)) {
@@ -80,8 +125,11 @@ function tenantAnalytics(client: ClickHouseClient, database: string, orgId: stri
     orgId,
     table,
     async query<T>(sql: string, params?: Record<string, unknown>) {
-      const r = await client.query({ ...bind(sql, params), format: 'JSONEachRow' });
-      return (await r.json()) as T[];
+      const bound = bind(sql, params);
+      return sharedRead<T>(inFlight, `${bound.query}\u0000${JSON.stringify(bound.query_params)}`, async () => {
+        const r = await client.query({ ...bound, format: 'JSONEachRow' });
+        return (await r.json()) as T[];
+      });
     },
     async command(sql: string, params?: Record<string, unknown>) {
       await client.command(bind(sql, params));
