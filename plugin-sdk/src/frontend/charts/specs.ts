@@ -56,6 +56,9 @@ function tickFormat(f: ValueFormat | undefined): Record<string, unknown> {
  * on a dashboard of charts that second pass was a third of the page's drawing time. Margins
  * that already fit make the measurement a no-op; automargin stays on for what an estimate
  * misses (a label longer than expected costs one more pass, never a clipped label).
+ * Date and value axes also say `ticklabeloverflow: 'allow'` (category axes do by default):
+ * otherwise plotly measures every tick label once more to hide the ones that would poke past
+ * the chart's edge, which the margins above already make room for.
  */
 
 /** px of a label in the kit's 12 px sans-serif font: a generous average per character */
@@ -92,8 +95,8 @@ export function baseLayout(env: ChartEnv, extra: Record<string, unknown> = {}): 
     hoverlabel: { bgcolor: '#ffffff', bordercolor: GRID, font: { color: INK } },
     // above the plot: below it, the legend and the x tick labels compete for the same margin
     legend: { orientation: 'h', x: 0, y: 1, xanchor: 'left', yanchor: 'bottom', font: { color: MUTED } },
-    xaxis: { gridcolor: GRID, zerolinecolor: GRID, linecolor: GRID, automargin: true },
-    yaxis: { gridcolor: GRID, zerolinecolor: GRID, linecolor: GRID, automargin: true },
+    xaxis: { gridcolor: GRID, zerolinecolor: GRID, linecolor: GRID, automargin: true, ticklabeloverflow: 'allow' },
+    yaxis: { gridcolor: GRID, zerolinecolor: GRID, linecolor: GRID, automargin: true, ticklabeloverflow: 'allow' },
     ...extra,
   };
 }
@@ -182,8 +185,8 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
       showlegend: legend,
       // date ticks take two lines where the day or year changes
       margin: margin(clampPx(yTicks + 16 + (input.yTitle ? 22 : 0), 32, 160), 16, legend ? 44 : 8, 48),
-      xaxis: { type: 'date', gridcolor: GRID, linecolor: GRID, automargin: true },
-      yaxis: { title: input.yTitle ? { text: input.yTitle } : undefined, gridcolor: GRID, zerolinecolor: GRID, automargin: true, rangemode: 'tozero', ...tickFormat(input.format) },
+      xaxis: { type: 'date', gridcolor: GRID, linecolor: GRID, automargin: true, ticklabeloverflow: 'allow' },
+      yaxis: { title: input.yTitle ? { text: input.yTitle } : undefined, gridcolor: GRID, zerolinecolor: GRID, automargin: true, ticklabeloverflow: 'allow', rangemode: 'tozero', ...tickFormat(input.format) },
     }),
     table: {
       columns: ['time', ...input.series.map((s) => s.name)],
@@ -219,7 +222,7 @@ export function barSpec(input: BarInput, env: ChartEnv): PlotSpec {
     marker: { color: colorAt(i) },
     hovertemplate: `%{${h ? 'y' : 'x'}}<br>${s.name}: %{${h ? 'x' : 'y'}}<extra></extra>`,
   }));
-  const valueAxis = { gridcolor: GRID, zerolinecolor: GRID, automargin: true, ...tickFormat(input.format) };
+  const valueAxis = { gridcolor: GRID, zerolinecolor: GRID, automargin: true, ticklabeloverflow: 'allow', ...tickFormat(input.format) };
   const catAxis = { automargin: true, linecolor: GRID, type: 'category', autorange: h ? 'reversed' : true };
   const legend = input.series.length > 1;
   const values = input.stacked
@@ -309,7 +312,7 @@ export function heatmapSpec(input: HeatmapInput, env: ChartEnv): PlotSpec {
       xgap: 2,
       ygap: 2,
       hovertemplate: `%{y} · %{x}: %{z}<extra></extra>`,
-      colorbar: { thickness: 10, outlinewidth: 0 },
+      colorbar: { thickness: 10, outlinewidth: 0, ticklabeloverflow: 'allow' },
     }],
     layout: baseLayout(env, {
       xaxis: { type: 'category', automargin: true, showgrid: false },
@@ -427,7 +430,7 @@ export function distributionSpec(input: DistributionInput, env: ChartEnv): PlotS
       barmode: 'overlay',
       showlegend: input.groups.length > 1,
       margin: margin(48, 16, input.groups.length > 1 ? 44 : 8, 36),
-      [kind === 'box' ? 'yaxis' : 'xaxis']: { gridcolor: GRID, zerolinecolor: GRID, automargin: true, ...tickFormat(input.format) },
+      [kind === 'box' ? 'yaxis' : 'xaxis']: { gridcolor: GRID, zerolinecolor: GRID, automargin: true, ticklabeloverflow: 'allow', ...tickFormat(input.format) },
     }),
     table: {
       columns: ['group', 'count', 'min', 'p25', 'median', 'p75', 'max'],
