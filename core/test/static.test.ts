@@ -16,8 +16,8 @@ for (const [name, body] of [['remoteEntry.js', entry], ['123.abcd1234.js', 'cons
   writeFileSync(join(dist, `${name}.br`), brotliCompressSync(body));
   writeFileSync(join(dist, `${name}.gz`), gzipSync(body));
 }
-// the federation manifest the remote build writes: which files widget `w` needs
-writeFileSync(join(dist, 'mf-manifest.json'), JSON.stringify({ exposes: [{ path: './w', assets: { js: { sync: ['123.abcd1234.js'], async: [] }, css: { sync: [], async: [] } } }] }));
+// what the remote build lists for the portal: the files widget `w` needs
+writeFileSync(join(dist, 'widget-assets.json'), JSON.stringify({ w: ['123.abcd1234.js'] }));
 
 const withRemote = { ...definePlugin({
   id: 'remote-demo',

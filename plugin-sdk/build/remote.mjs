@@ -12,7 +12,7 @@
  * the plugin root: `frontend/dist`). The kernel serves it at `/plugins/<id>/`; `publicPath:
  * 'auto'` makes chunks load from wherever remoteEntry.js was fetched.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ModuleFederationPlugin } from '@module-federation/enhanced/rspack';
 import { commonConfig } from './common.mjs';
 import { sharedModules } from './shared.mjs';
@@ -50,13 +50,47 @@ export function createRemoteConfig({ name, root, exposes, outDir = 'dist', mode 
         exposes,
         shared: sharedModules(),
         dts: false,
-        // mf-manifest.json: which files each exposed widget needs; the kernel hands these to
-        // the portal (GET /api/v1/plugins) so a dashboard asks for its widgets' code at once
-        manifest: true,
+        manifest: false,
         // the host page already carries the federation runtime (provideExternalRuntime in
         // host-ui): remote entries use it instead of each bringing its own ~90 KB copy
         experiments: { externalRuntime: true },
       }),
+      new WidgetAssets(exposes),
     ],
   };
+}
+
+/**
+ * Writes `widget-assets.json`: for each widget (`./<id>` of `exposes`), the JS and CSS files
+ * its module loads, shared modules aside (the host provides those). The kernel hands the list
+ * to the portal (`remote.widgetAssets` in GET /api/v1/plugins), which asks for the files of
+ * the widgets on a dashboard while it boots instead of after evaluating the remote entry.
+ */
+export class WidgetAssets {
+  constructor(exposes) {
+    this.exposes = exposes;
+  }
+
+  apply(compiler) {
+    const { Compilation, sources } = compiler.webpack;
+    // the module each widget id exposes, by its file
+    const widgetOf = new Map(Object.entries(this.exposes).map(([key, request]) => [resolve(compiler.context, request), key.replace(/^\.\//, '')]));
+    compiler.hooks.thisCompilation.tap('orrery-widget-assets', (compilation) => {
+      compilation.hooks.processAssets.tap({ name: 'orrery-widget-assets', stage: Compilation.PROCESS_ASSETS_STAGE_REPORT }, () => {
+        const assets = {};
+        for (const group of compilation.chunkGroups) {
+          // an exposed module's group: loaded by the container entry, holding the widget's file
+          if (!(group.origins ?? []).some((o) => o.module?.identifier?.().startsWith('container entry'))) continue;
+          const widget = group.chunks
+            .flatMap((c) => compilation.chunkGraph.getChunkModules(c))
+            .map((m) => widgetOf.get(m.resource?.split('?')[0]))
+            .find(Boolean);
+          if (!widget) continue;
+          const files = group.chunks.flatMap((c) => [...c.files]).filter((f) => /\.(js|css)$/.test(f));
+          assets[widget] = [...new Set([...(assets[widget] ?? []), ...files])].sort();
+        }
+        compilation.emitAsset('widget-assets.json', new sources.RawSource(`${JSON.stringify(assets, null, 2)}\n`));
+      });
+    });
+  }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
@@ -34,5 +34,9 @@ describe('npm run new-plugin', () => {
     expect(build.stderr).toBe('');
     expect(build.status).toBe(0);
     expect(existsSync(join(plugin, 'frontend/dist/remoteEntry.js'))).toBe(true);
+    // the list the portal preloads from: the widget's module file, which the build wrote
+    const assets = JSON.parse(readFileSync(join(plugin, 'frontend/dist/widget-assets.json'), 'utf8'));
+    expect(assets.notes.length).toBeGreaterThan(0);
+    for (const f of assets.notes) expect(existsSync(join(plugin, 'frontend/dist', f)), f).toBe(true);
   }, 180_000);
 });

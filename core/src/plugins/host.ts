@@ -248,7 +248,7 @@ export class PluginHost {
         preCompressed: true,
         setHeaders: (res: any, path: string) => {
           const header = (k: string, v: string) => (typeof res.header === 'function' ? res.header(k, v) : res.setHeader(k, v));
-          if (/(remoteEntry\.js|mf-manifest\.json)(\.br|\.gz)?$/.test(path)) header('cache-control', 'no-cache');
+          if (/(remoteEntry\.js|mf-manifest\.json|widget-assets\.json)(\.br|\.gz)?$/.test(path)) header('cache-control', 'no-cache');
           else header('cache-control', 'public, max-age=31536000, immutable');
         },
       });

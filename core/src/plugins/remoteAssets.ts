@@ -1,22 +1,20 @@
 /**
  * The files each widget of a plugin's federated remote needs, read from the remote's
- * `mf-manifest.json` (written by the SDK's remote build). The portal's boot script uses
- * them to ask for a dashboard's widget code at once, instead of after the remote entry has
- * been evaluated and asked for each module. Shared modules (react, the chart library) are
- * left out: the host provides those. A remote built without a manifest simply has none.
+ * `widget-assets.json` (written by the SDK's remote build, `WidgetAssets` in
+ * plugin-sdk/build/remote.mjs). The portal's boot script uses them to ask for a dashboard's
+ * widget code at once, instead of after the remote entry has been evaluated and asked for
+ * each module. Shared modules (react, the chart library) are left out: the host provides
+ * those. A remote built without the list simply has no hints.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-interface FederationManifest {
-  exposes?: Array<{ path?: string; name?: string; assets?: { js?: { sync?: string[] }; css?: { sync?: string[] } } }>;
-}
 
 const cache = new Map<string, { mtimeMs: number; assets: Record<string, string[]> }>();
 
 /** `{ <widget id>: [url, …] }` for the remote in `distDir`, served under `urlPrefix` (ends with `/`). */
 export function widgetAssets(distDir: string, urlPrefix: string): Record<string, string[]> {
-  const file = join(distDir, 'mf-manifest.json');
+  const file = join(distDir, 'widget-assets.json');
   let mtimeMs: number;
   try {
     mtimeMs = statSync(file).mtimeMs;
@@ -27,15 +25,14 @@ export function widgetAssets(distDir: string, urlPrefix: string): Record<string,
   if (known && known.mtimeMs === mtimeMs) return known.assets;
   const assets: Record<string, string[]> = {};
   try {
-    const m = JSON.parse(readFileSync(file, 'utf8')) as FederationManifest;
-    for (const e of m.exposes ?? []) {
-      const id = (e.path ?? '').replace(/^\.\//, '') || e.name;
-      if (!id) continue;
-      const files = [...(e.assets?.js?.sync ?? []), ...(e.assets?.css?.sync ?? [])].filter((f) => /^[\w./-]+$/.test(f) && !f.includes('..'));
+    const listed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    for (const [id, list] of Object.entries(listed)) {
+      if (!Array.isArray(list)) continue;
+      const files = list.filter((f): f is string => typeof f === 'string' && /^[\w./-]+$/.test(f) && !f.includes('..'));
       if (files.length) assets[id] = files.map((f) => urlPrefix + f.replace(/^\.?\//, ''));
     }
   } catch {
-    // a half-written or foreign manifest: no hints, the widgets still load the usual way
+    // a half-written or foreign file: no hints, the widgets still load the usual way
   }
   cache.set(file, { mtimeMs, assets });
   return assets;

@@ -38,7 +38,7 @@ const pluginView = {
         entry: { type: 'string' },
         widgetAssets: {
           type: 'object',
-          description: 'per widget id, the files its module needs (from the remote build\'s mf-manifest.json): the portal asks for them early',
+          description: 'per widget id, the files its module needs (the remote build\'s widget-assets.json): the portal asks for them early',
           additionalProperties: { type: 'array', items: { type: 'string' } },
         },
       },
