@@ -139,6 +139,50 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     await shot(page, '04-after-reload');
   }, 90_000);
 
+  it('asks for the widgets\' code and the chart library while it boots, and for each widget\'s data once', async () => {
+    // a saved layout of chart widgets from several plugins: index.html preloads from it
+    const { plugins } = await api<{ plugins: Array<{ id: string; version: string; remote: { entry: string; widgetAssets?: Record<string, string[]> } | null; widgets: Array<{ id: string }> }> }>('GET', '/api/v1/plugins');
+    const refs = ['agent-analytics/cost-tokens', 'adoption/roi', 'user-activity/activity-heatmap', 'dashboards/welcome'];
+    const before = await api<{ doc: unknown }>('GET', '/api/v1/dashboards/mine');
+    const items = refs.map((ref, n) => ({ i: `preload-${n}`, ref, x: (n % 2) * 6, y: Math.floor(n / 2) * 4, w: 6, h: 4, options: {}, pluginVersion: plugins.find((p) => p.id === ref.split('/')[0])!.version, optionsVersion: 1 }));
+    await api('PUT', '/api/v1/dashboards/mine', { doc: { version: 1, items } });
+
+    // a first visit (cold browser cache) with this tab's session: what the boot script asked for
+    const stored = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage)));
+    const visit = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US', timezoneId: 'Europe/Berlin' });
+    await visit.addInitScript((entries) => { for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v); }, stored);
+    const fresh = await visit.newPage();
+    const dataRequests: string[] = [];
+    fresh.on('request', (r) => { if (/^\/api\/v1\/(agents|users|adoption)\//.test(new URL(r.url()).pathname)) dataRequests.push(r.url()); });
+    await fresh.goto(`${platform.url}/`);
+    await fresh.waitForFunction((n) => {
+      const all = [...document.querySelectorAll('section.cell .cell__body')];
+      return all.length === n && all.every((b) => !b.querySelector('.orrery-state--loading'));
+    }, refs.length, { timeout: 30_000 });
+    await fresh.waitForTimeout(1000); // a second fetch, if any, would come now
+
+    const expected = refs.flatMap((ref) => {
+      const [pluginId, widgetId] = ref.split('/') as [string, string];
+      const remote = plugins.find((p) => p.id === pluginId)!.remote!;
+      return [remote.entry, ...(remote.widgetAssets?.[widgetId] ?? [])];
+    });
+    const charts = ((await fresh.locator('meta[name="orrery-chart-files"]').getAttribute('content')) ?? '').split(' ').filter(Boolean);
+    expect(expected.length).toBeGreaterThan(refs.length); // the widgets' module files are listed, not only the entries
+    expect(charts.length).toBeGreaterThan(0);
+    // each preloaded by the boot script (initiator: a <link>) and fetched once
+    const entries = await fresh.evaluate(() => performance.getEntriesByType('resource').map((e) => ({ path: new URL(e.name).pathname, by: (e as PerformanceResourceTiming).initiatorType })));
+    for (const path of new Set([...expected, ...charts])) {
+      expect(entries.filter((e) => e.path === path), path).toEqual([{ path, by: 'link' }]);
+    }
+    // one request per widget data URL: nothing made the widgets fetch again
+    expect(dataRequests.length).toBeGreaterThanOrEqual(3);
+    expect(dataRequests.length).toBe(new Set(dataRequests).size);
+
+    await visit.close();
+    await api('PUT', '/api/v1/dashboards/mine', { doc: before.doc });
+    await page.reload();
+  }, 60_000);
+
   it('updates a live widget when an event is posted with a hook token, without a reload', async () => {
     await page.getByRole('button', { name: 'Add widget' }).first().click();
     await page.getByRole('dialog', { name: 'Add a widget' }).getByRole('button', { name: 'Add Live event stream' }).click();
