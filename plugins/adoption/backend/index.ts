@@ -19,7 +19,7 @@ import { addDays, describeSignal, scoreDay, today } from './run.ts';
 import { WEIGHTS } from './score.ts';
 import { loadSettings, saveSettings, settingsSchema, TRIGGERS, type AdoptionSettings } from './settings.ts';
 
-const DAY = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' };
+const DAY = { type: 'string', format: 'date' }; // a calendar day: 2026-13-01 is a 400 naming the field
 const dayRange = { from: { ...DAY, description: 'first UTC day (inclusive)' }, to: { ...DAY, description: 'last UTC day (exclusive)' } };
 const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required, additionalProperties: false });
 /** days scored back on the first daily run of an org with history */

@@ -286,6 +286,11 @@ describe('interventions, recovery and reports', () => {
     expect(r.body.by_department.find((d: any) => d.name === 'Eng')).toMatchObject({ flagged_users: 3, suppressed: false });
     expect(r.body.flagged_share[0]).toEqual({ day: '2026-03-16', scored: 6, flagged: 4, share: 0.6667 });
     const h = await b.client.get('/api/v1/adoption/heatmap', { from: '2026-03-09', to: '2026-03-23' });
+    // a day that is not on the calendar is named as such, not reported as a range out of order
+    const notADay = await b.client.get('/api/v1/adoption/heatmap', { from: '2026-13-01', to: '2026-03-23' });
+    expect(notADay.status).toBe(400);
+    expect(notADay.body.error.details).toEqual([expect.objectContaining({ field: 'from' })]);
+    expect(notADay.body.error.message).toMatch(/from must match format "date"/);
     expect(h.body.cells.find((c: any) => c.week === '2026-03-16T00:00:00Z')).toMatchObject({ name: 'Eng', users: 5, score: 58.8, flagged_share: 0.6 });
   });
 
