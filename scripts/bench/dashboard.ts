@@ -112,6 +112,25 @@ async function loadOnce(b: Browser, url: string, session: string, userId: string
     // the first-run tour and the setup banner are not part of what is measured
     localStorage.setItem(`orrery.tour.${uid}`, '{"how":"dismissed"}');
   }, [session, userId] as const);
+  // every animation frame, the page notes (performance.now(), counted from the navigation's
+  // start) the first frame on which what is measured was there: the empty dashboard's text,
+  // or every cell present with none still loading its code or its data, and every chart drawn
+  // by plotly (not only its screen-reader table)
+  // (a string, not a function: the function's compiled form would call the build's helpers)
+  await context.addInitScript(`(() => {
+    const n = ${expectWidgets};
+    const shown = () => {
+      if (n === 0) return !!document.body && document.body.textContent.includes('Your dashboard is empty');
+      const cells = [...document.querySelectorAll('section.cell')];
+      return cells.length >= n && cells.every((c) => {
+        const body = c.querySelector('.cell__body');
+        return body && !body.querySelector('.orrery-state--loading') && body.textContent.trim().length + body.querySelectorAll('svg, canvas, table').length > 0
+          && [...body.querySelectorAll('.orrery-chart__plot')].every((p) => p.style.display === 'none' || p.querySelector('.main-svg'));
+      });
+    };
+    const check = () => { if (shown()) window.__benchShown = performance.now(); else requestAnimationFrame(check); };
+    requestAnimationFrame(check);
+  })();`);
   const page: Page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
@@ -147,26 +166,15 @@ async function loadOnce(b: Browser, url: string, session: string, userId: string
   });
 
   await page.goto(`${url}/`);
-  let toDataMs: number;
-  if (expectWidgets === 0) {
-    await page.getByText('Your dashboard is empty').waitFor({ timeout: 60_000 });
-    toDataMs = await page.evaluate(() => performance.now());
-  } else {
-    // every cell present, none still loading its code or its data; measured in the page
-    // (performance.now() counts from the navigation's start) on the frame it became true
-    const handle = await page.waitForFunction((n) => {
-      const cells = [...document.querySelectorAll('section.cell')];
-      if (cells.length < n) return false;
-      const done = cells.every((c) => {
-        const body = c.querySelector('.cell__body');
-        // a chart counts once plotly has drawn it, not when its screen-reader table is there
-        return body && !body.querySelector('.orrery-state--loading') && body.textContent!.trim().length + body.querySelectorAll('svg, canvas, table').length > 0
-          && [...body.querySelectorAll<HTMLElement>('.orrery-chart__plot')].every((p) => p.style.display === 'none' || p.querySelector('.main-svg'));
-      });
-      return done ? performance.now() : false;
-    }, expectWidgets, { polling: 'raf', timeout: 60_000 });
-    toDataMs = (await handle.jsonValue()) as number;
+  // Noted by the page itself (see the init script above), read once it is there: waiting with
+  // playwright's locators or waitForFunction injects its ~330 KB helper script into the page
+  // mid-load, main-thread work the portal does not do for its users.
+  let toDataMs = NaN;
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+    const shown = await page.evaluate(() => (window as unknown as { __benchShown?: number }).__benchShown);
+    if (shown !== undefined) { toDataMs = shown; break; }
   }
+  if (Number.isNaN(toDataMs)) throw new Error(`the dashboard did not show ${expectWidgets} widgets with data within 60 s`);
   const errors = await page.$$eval('section.cell', (cells) => cells
     .filter((c) => c.querySelector('.orrery-state--error'))
     .map((c) => `${c.getAttribute('aria-label')}: ${c.querySelector('.orrery-state--error')!.textContent!.trim().slice(0, 120)}`));
