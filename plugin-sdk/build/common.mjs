@@ -6,7 +6,12 @@ export function commonConfig({ mode = process.env.NODE_ENV === 'development' ? '
     mode,
     devtool: mode === 'development' ? 'eval-cheap-module-source-map' : false,
     target: 'web',
-    resolve: { extensions: ['.tsx', '.ts', '.mjs', '.js', '.json'] },
+    resolve: {
+      extensions: ['.tsx', '.ts', '.mjs', '.js', '.json'],
+      // plotly's registry requires the map library's stylesheet (83 KB) whatever traces are
+      // registered; the chart kit draws no maps, so every chart page loaded and parsed it
+      alias: { 'maplibre-gl/dist/maplibre-gl.css': false },
+    },
     module: {
       rules: [
         {
