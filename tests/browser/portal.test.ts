@@ -167,12 +167,17 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
       return [remote.entry, ...(remote.widgetAssets?.[widgetId] ?? [])];
     });
     const charts = ((await fresh.locator('meta[name="orrery-chart-files"]').getAttribute('content')) ?? '').split(' ').filter(Boolean);
+    const entries = await fresh.evaluate(() => performance.getEntriesByType('resource').map((e) => ({ path: new URL(e.name).pathname, by: (e as PerformanceResourceTiming).initiatorType })));
+    const entriesOf = (path: string) => entries.filter((e) => e.path === path);
     expect(expected.length).toBeGreaterThan(refs.length); // the widgets' module files are listed, not only the entries
     expect(charts.length).toBeGreaterThan(0);
-    // each preloaded by the boot script (initiator: a <link>) and fetched once
-    const entries = await fresh.evaluate(() => performance.getEntriesByType('resource').map((e) => ({ path: new URL(e.name).pathname, by: (e as PerformanceResourceTiming).initiatorType })));
-    for (const path of new Set([...expected, ...charts])) {
-      expect(entries.filter((e) => e.path === path), path).toEqual([{ path, by: 'link' }]);
+    // the build wrote the host's own boot chunks into the page as preload links
+    const bootFiles = (await fresh.locator('link[rel="preload"][href^="/assets/"]').evaluateAll((ls) => ls.map((l) => new URL((l as HTMLLinkElement).href).pathname)))
+      .filter((p) => !charts.includes(p));
+    expect(bootFiles.length).toBeGreaterThan(2);
+    // each preloaded (initiator: a <link>) and fetched once
+    for (const path of new Set([...expected, ...charts, ...bootFiles])) {
+      expect(entriesOf(path), path).toEqual([{ path, by: 'link' }]);
     }
     // one request per widget data URL: nothing made the widgets fetch again
     expect(dataRequests.length).toBeGreaterThanOrEqual(3);
