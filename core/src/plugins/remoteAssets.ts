@@ -9,7 +9,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-
 const cache = new Map<string, { mtimeMs: number; assets: Record<string, string[]> }>();
 
 /** `{ <widget id>: [url, …] }` for the remote in `distDir`, served under `urlPrefix` (ends with `/`). */
