@@ -2,7 +2,7 @@
  * The signed-in context every page reads: who, which org and department, the shared time
  * range, the user's zone and locale, the plugin manifest and the realtime connection.
  */
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
 import type { Role, TimeRange } from '@orrery/plugin-sdk/frontend';
 import { api, ApiError } from './api.ts';
 import { RealtimeHub, type RealtimeStatus } from './realtime.ts';
@@ -39,7 +39,6 @@ interface Session {
   prefs: Prefs;
   setPrefs(p: Prefs): void;
   hub: RealtimeHub;
-  realtime: RealtimeStatus;
   logout(): void;
 }
 
@@ -69,6 +68,18 @@ function loadRange(): RangeChoice {
 }
 
 const hub = new RealtimeHub(api);
+const subscribeStatus = (cb: () => void) => hub.onStatus(cb);
+const statusNow = () => hub.status;
+
+/**
+ * The realtime connection's state, for the few places that show it. Kept out of the session
+ * value on purpose: the connection going from connecting to live would otherwise re-render
+ * every page and widget that reads the session (the whole grid, a second time, while the
+ * dashboard loads).
+ */
+export function useRealtimeStatus(): RealtimeStatus {
+  return useSyncExternalStore(subscribeStatus, statusNow);
+}
 
 export function SessionProvider({ me, children }: { me: Me; children: ReactNode }) {
   const [plugins, setPlugins] = useState<PluginManifest[]>([]);
@@ -77,7 +88,6 @@ export function SessionProvider({ me, children }: { me: Me; children: ReactNode 
   const [departmentId, setDept] = useState<string | null>(() => sessionStorage.getItem(DEPT_KEY) || null);
   const [range, setRangeState] = useState<RangeChoice>(loadRange);
   const [prefs, setPrefsState] = useState<Prefs>(loadPrefs);
-  const [realtime, setRealtime] = useState<RealtimeStatus>(hub.status);
   const [tick, setTick] = useState(0);
 
   const reloadPlugins = useCallback(async () => {
@@ -97,8 +107,7 @@ export function SessionProvider({ me, children }: { me: Me; children: ReactNode 
 
   useEffect(() => {
     hub.start();
-    const off = hub.onStatus(setRealtime);
-    return () => { off(); hub.stop(); };
+    return () => hub.stop();
   }, []);
 
   // presets move with the clock: re-resolve every minute so "last hour" stays the last hour
@@ -131,10 +140,9 @@ export function SessionProvider({ me, children }: { me: Me; children: ReactNode 
     prefs,
     setPrefs: (p) => { setPrefsState(p); localStorage.setItem(PREFS_KEY, JSON.stringify(p)); },
     hub,
-    realtime,
     logout: () => { hub.stop(); api.logout(); },
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }), [me, plugins, catalogue, pluginsLoaded, sdkVersion, reloadPlugins, validDept, range, prefs, realtime, tick]);
+  }), [me, plugins, catalogue, pluginsLoaded, sdkVersion, reloadPlugins, validDept, range, prefs, tick]);
 
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }

@@ -10,7 +10,7 @@ import { formatters } from '@orrery/plugin-sdk/frontend';
 import { api } from '../lib/api.ts';
 import type { BusMessage } from '../lib/realtime.ts';
 import type { RouteCatalogue } from '../lib/routes.ts';
-import { useSession } from '../lib/session.tsx';
+import { useRealtimeStatus, useSession } from '../lib/session.tsx';
 import { CopyButton } from '../shell/CopyButton.tsx';
 import { problem } from './common.tsx';
 
@@ -65,6 +65,7 @@ await orrery.close(); // flush before the process exits`;
 
 export function HookStep({ routes, onDone }: { routes: RouteCatalogue; onDone(): void }) {
   const s = useSession();
+  const realtime = useRealtimeStatus();
   const fmt = formatters(s.prefs.locale, s.prefs.tz);
   const canToken = routes.has('post', '/api/v1/tokens');
   const canIngest = routes.has('post', '/api/v1/events');
@@ -165,7 +166,7 @@ export function HookStep({ routes, onDone }: { routes: RouteCatalogue; onDone():
           </div>
           <div className={`livefeed${arrived ? ' livefeed--ok' : ''}`} aria-live="polite" aria-label="Events arriving live">
             <div className="livefeed__head">
-              <span className={`live live--${s.realtime}`}><span className="live__dot" aria-hidden="true" /> {s.realtime === 'live' ? 'Listening on events.committed' : `Realtime: ${s.realtime}`}</span>
+              <span className={`live live--${realtime}`}><span className="live__dot" aria-hidden="true" /> {realtime === 'live' ? 'Listening on events.committed' : `Realtime: ${realtime}`}</span>
             </div>
             {arrivals.length === 0 ? (
               <p className="muted small">{send.state === 'accepted' ? 'Accepted; waiting for the realtime notice…' : 'Waiting for events…'}</p>

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { Link, navigate, usePath } from '../lib/router.tsx';
-import { useSession } from '../lib/session.tsx';
+import { useRealtimeStatus, useSession } from '../lib/session.tsx';
 import { DashboardPage } from '../dashboard/DashboardPage.tsx';
 import { CataloguePage } from '../pages/CataloguePage.tsx';
 import { SettingsPage } from '../pages/SettingsPage.tsx';
@@ -63,10 +63,7 @@ export function Shell() {
           <TimeRangePicker />
         </div>
         <div className="topbar__end">
-          <span className={`live live--${s.realtime}`} role="status" title={`Live updates: ${s.realtime}`}>
-            <span className="live__dot" aria-hidden="true" />
-            <span className="live__text">{s.realtime === 'live' ? 'Live' : s.realtime === 'offline' ? 'Offline' : 'Reconnecting'}</span>
-          </span>
+          <LiveStatus />
           <Link to="/me" className="avatar" aria-label={`Your account: ${s.me.user.display_name}`}>
             {initials(s.me.user.display_name || s.me.user.email)}
           </Link>
@@ -75,6 +72,17 @@ export function Shell() {
       <main id="main" ref={mainRef} tabIndex={-1} className="main">{page}</main>
       <Tour />
     </div>
+  );
+}
+
+/** The realtime connection's state; re-renders alone when it changes. */
+function LiveStatus() {
+  const status = useRealtimeStatus();
+  return (
+    <span className={`live live--${status}`} role="status" title={`Live updates: ${status}`}>
+      <span className="live__dot" aria-hidden="true" />
+      <span className="live__text">{status === 'live' ? 'Live' : status === 'offline' ? 'Offline' : 'Reconnecting'}</span>
+    </span>
   );
 }
 
