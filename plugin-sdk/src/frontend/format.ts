@@ -24,43 +24,73 @@ export interface Formatters {
 
 const cache = new Map<string, Formatters>();
 
+// Building an Intl formatter costs far more than using one (~0.2–1 ms each in a browser, and
+// the first of a page loads the locale data), and tables and charts format hundreds of values
+// while a dashboard loads: each distinct formatter is built once and kept.
+const numberFormats = new Map<string, Intl.NumberFormat>();
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+function numberFormat(locale: string, key: string, opts: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const k = `${locale}|${key}`;
+  let f = numberFormats.get(k);
+  if (!f) numberFormats.set(k, (f = new Intl.NumberFormat(locale, opts)));
+  return f;
+}
+
+function dateFormat(locale: string, key: string, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const k = `${locale}|${key}`;
+  let f = dateFormats.get(k);
+  if (!f) dateFormats.set(k, (f = new Intl.DateTimeFormat(locale, opts)));
+  return f;
+}
+
+/** A value computed on first use: most widgets use two or three of the formatters. */
+function lazy<T>(make: () => T): () => T {
+  let v: T | undefined;
+  let made = false;
+  return () => {
+    if (!made) { v = make(); made = true; }
+    return v as T;
+  };
+}
+
 export function formatters(locale: string, tz: string): Formatters {
   const key = `${locale}|${tz}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const nf = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
-  const cf = new Intl.NumberFormat(locale, { notation: 'compact', maximumFractionDigits: 1 });
-  const dtf = new Intl.DateTimeFormat(locale, { timeZone: tz, dateStyle: 'medium', timeStyle: 'short' });
-  const df = new Intl.DateTimeFormat(locale, { timeZone: tz, dateStyle: 'medium' });
-  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  const fixed = (digits: number) => numberFormat(locale, `fixed${digits}`, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const upTo = (digits: number) => numberFormat(locale, `upto${digits}`, { maximumFractionDigits: digits });
+  const rtf = lazy(() => new Intl.RelativeTimeFormat(locale, { numeric: 'auto' }));
   // 2024-01-01 was a Monday; formatted in UTC so the zone cannot shift the day
-  const wdf = new Intl.DateTimeFormat(locale, { weekday: 'short', timeZone: 'UTC' });
-  const weekdays = Object.freeze([...Array(7).keys()].map((i) => wdf.format(new Date(Date.UTC(2024, 0, 1 + i)))));
-  const hf = new Intl.DateTimeFormat(locale, { hour: 'numeric', timeZone: 'UTC' });
+  const weekdays = lazy(() => {
+    const wdf = dateFormat(locale, 'weekday-utc', { weekday: 'short', timeZone: 'UTC' });
+    return Object.freeze([...Array(7).keys()].map((i) => wdf.format(new Date(Date.UTC(2024, 0, 1 + i)))));
+  });
   const f: Formatters = {
     locale,
     tz,
-    number: (n, digits) =>
-      digits === undefined ? nf.format(n) : new Intl.NumberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n),
-    compact: (n) => cf.format(n),
-    percent: (r, digits = 1) => new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: digits }).format(r),
-    currency: (n, currency = 'USD') =>
-      new Intl.NumberFormat(locale, { style: 'currency', currency, maximumFractionDigits: Math.abs(n) < 1 ? 4 : 2 }).format(n),
+    number: (n, digits) => (digits === undefined ? upTo(2) : fixed(digits)).format(n),
+    compact: (n) => numberFormat(locale, 'compact', { notation: 'compact', maximumFractionDigits: 1 }).format(n),
+    percent: (r, digits = 1) => numberFormat(locale, `percent${digits}`, { style: 'percent', maximumFractionDigits: digits }).format(r),
+    currency: (n, currency = 'USD') => {
+      const digits = Math.abs(n) < 1 ? 4 : 2;
+      return numberFormat(locale, `currency-${currency}-${digits}`, { style: 'currency', currency, maximumFractionDigits: digits }).format(n);
+    },
     duration: (ms) => {
-      if (ms < 1000) return `${new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(ms)} ms`;
-      if (ms < 60_000) return `${new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(ms / 1000)} s`;
+      if (ms < 1000) return `${upTo(0).format(ms)} ms`;
+      if (ms < 60_000) return `${upTo(1).format(ms / 1000)} s`;
       const min = Math.floor(ms / 60_000);
       const s = Math.round((ms % 60_000) / 1000);
       if (min < 60) return s ? `${min} min ${s} s` : `${min} min`;
       const h = Math.floor(min / 60);
       return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
     },
-    dateTime: (iso) => dtf.format(new Date(iso)),
-    date: (iso) => df.format(new Date(iso)),
-    weekdays,
+    dateTime: (iso) => dateFormat(locale, `datetime-${tz}`, { timeZone: tz, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso)),
+    date: (iso) => dateFormat(locale, `date-${tz}`, { timeZone: tz, dateStyle: 'medium' }).format(new Date(iso)),
+    get weekdays() { return weekdays(); },
     // the hour and, in 12-hour locales, its period: "14" (de-DE, fr-FR), "2 PM" (en-US), without "Uhr" or "h"
     hour: (h) =>
-      hf
+      dateFormat(locale, 'hour-utc', { hour: 'numeric', timeZone: 'UTC' })
         .formatToParts(new Date(Date.UTC(2024, 0, 1, h)))
         .filter((p) => p.type === 'hour' || p.type === 'dayPeriod')
         .map((p) => p.value)
@@ -68,10 +98,10 @@ export function formatters(locale: string, tz: string): Formatters {
     relative: (iso, now = new Date()) => {
       const diff = (new Date(iso).getTime() - now.getTime()) / 1000;
       const abs = Math.abs(diff);
-      if (abs < 60) return rtf.format(Math.round(diff), 'second');
-      if (abs < 3600) return rtf.format(Math.round(diff / 60), 'minute');
-      if (abs < 86400) return rtf.format(Math.round(diff / 3600), 'hour');
-      return rtf.format(Math.round(diff / 86400), 'day');
+      if (abs < 60) return rtf().format(Math.round(diff), 'second');
+      if (abs < 3600) return rtf().format(Math.round(diff / 60), 'minute');
+      if (abs < 86400) return rtf().format(Math.round(diff / 3600), 'hour');
+      return rtf().format(Math.round(diff / 86400), 'day');
     },
   };
   cache.set(key, f);
@@ -84,7 +114,7 @@ export function formatters(locale: string, tz: string): Formatters {
  * the browser's.
  */
 export function toZonedWallTime(iso: string | Date, tz: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', {
+  const parts = dateFormat('en-CA', `wall-${tz}`, {
     timeZone: tz,
     year: 'numeric', month: '2-digit', day: '2-digit',
     hour: '2-digit', minute: '2-digit', second: '2-digit',
@@ -115,7 +145,7 @@ export function fromZonedWallTime(wall: string, tz: string): string {
 
 /** Plotly's `separators` (decimal, then thousands) for a locale. */
 export function plotlySeparators(locale: string): string {
-  const parts = new Intl.NumberFormat(locale).formatToParts(12345.6);
+  const parts = numberFormat(locale, 'default', {}).formatToParts(12345.6);
   const dec = parts.find((p) => p.type === 'decimal')?.value ?? '.';
   const grp = parts.find((p) => p.type === 'group')?.value ?? ',';
   return `${dec}${grp === '\u202f' || grp === '\u00a0' ? ' ' : grp}`;

@@ -31,6 +31,15 @@ describe('formatters', () => {
     expect(f.duration(185_000)).toBe('3 min 5 s');
     expect(f.duration(7_500_000)).toBe('2 h 5 min');
   });
+  it('keep each option set apart when reusing formatters', () => {
+    const f = formatters('en-US', 'UTC');
+    expect([f.number(1.23456, 1), f.number(1.23456, 3), f.number(1.23456)]).toEqual(['1.2', '1.235', '1.23']);
+    expect([f.percent(0.12345, 0), f.percent(0.12345, 2)]).toEqual(['12%', '12.35%']);
+    expect([f.currency(0.12345), f.currency(12.345), f.currency(5, 'EUR')]).toEqual(['$0.1235', '$12.35', '€5.00']);
+    expect(formatters('de-DE', 'UTC').currency(5, 'EUR')).toBe('5,00\u00a0€');
+    expect([toZonedWallTime('2025-06-01T12:00:00Z', 'Europe/Berlin'), toZonedWallTime('2025-06-01T12:00:00Z', 'Asia/Tokyo')]).toEqual(['2025-06-01 14:00:00', '2025-06-01 21:00:00']);
+    expect([formatters('en-US', 'Asia/Tokyo').date('2025-06-01T20:00:00Z'), f.date('2025-06-01T20:00:00Z')]).toEqual(['Jun 2, 2025', 'Jun 1, 2025']);
+  });
   it('show times in the user zone', () => {
     expect(formatters('en-GB', 'Asia/Kolkata').dateTime('2025-01-01T00:00:00Z')).toContain('05:30');
     expect(toZonedWallTime('2025-01-01T00:00:00Z', 'America/Los_Angeles')).toBe('2024-12-31 16:00:00');
