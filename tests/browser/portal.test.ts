@@ -217,6 +217,44 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     await shot(page, '05-live-event');
   }, 60_000);
 
+  it('draws a Sankey diagram with the trace fetched on first use, not with the chart library', async () => {
+    // one chain: a parent invocation and the one it called
+    const { token } = await api<{ token: string }>('POST', '/api/v1/tokens', { name: 'browser test chains', kind: 'hook' });
+    const parent = crypto.randomUUID();
+    const base = { event_type: 'agent_invocation', department_id: 'eng', user_id: 'u-browser', session_id: 's-chain', agent_version: '1.0.0', model_used: 'claude-sonnet-4-5', input_tokens: 100, output_tokens: 20, execution_time_ms: 400, status: 'success' };
+    await api('POST', '/api/v1/events', { ...base, event_id: crypto.randomUUID(), timestamp: new Date(Date.now() - 60_000).toISOString(), agent_name: 'planner', invocation_id: parent }, token);
+    await api('POST', '/api/v1/events', { ...base, event_id: crypto.randomUUID(), timestamp: new Date(Date.now() - 50_000).toISOString(), agent_name: 'test-writer', invocation_id: crypto.randomUUID(), parent_invocation_id: parent }, token);
+
+    const { plugins } = await api<{ plugins: Array<{ id: string; version: string; remote: { entry: string; widgetAssets?: Record<string, string[]> } | null }> }>('GET', '/api/v1/plugins');
+    const before = await api<{ doc: unknown }>('GET', '/api/v1/dashboards/mine');
+    const agents = plugins.find((p) => p.id === 'agent-analytics')!;
+    await api('PUT', '/api/v1/dashboards/mine', { doc: { version: 1, items: [{ i: 'chains', ref: 'agent-analytics/agent-chains', x: 0, y: 0, w: 12, h: 6, options: {}, pluginVersion: agents.version, optionsVersion: 1 }] } });
+
+    const stored = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage)));
+    const visit = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'de-DE', timezoneId: 'Europe/Berlin' });
+    await visit.addInitScript((entries) => { for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v); }, stored);
+    const fresh = await visit.newPage();
+    const scripts: string[] = [];
+    fresh.on('request', (r) => { if (r.resourceType() === 'script') scripts.push(new URL(r.url()).pathname); });
+    await fresh.goto(`${platform.url}/`);
+    const cell = fresh.locator('section.cell[data-widget="agent-analytics/agent-chains"]');
+    await cell.locator('.orrery-chart__plot .sankey').first().waitFor({ timeout: 30_000 });
+    // both agents are nodes of the diagram
+    await expect.poll(() => cell.locator('.orrery-chart__plot .sankey .node-label').allTextContents(), { timeout: 10_000 }).toEqual(expect.arrayContaining([expect.stringContaining('planner'), expect.stringContaining('test-writer')]));
+
+    // the chart library the page preloads has no Sankey: a chunk of its own came after it
+    const charts = ((await fresh.locator('meta[name="orrery-chart-files"]').getAttribute('content')) ?? '').split(' ').filter(Boolean);
+    const bootAndCharts = new Set([...charts, ...(await fresh.locator('link[rel="preload"]').evaluateAll((ls) => ls.map((l) => new URL((l as HTMLLinkElement).href).pathname)))]);
+    const widgetFiles = new Set([agents.remote!.entry, ...Object.values(agents.remote!.widgetAssets ?? {}).flat()]);
+    const onDemand = scripts.filter((p) => !bootAndCharts.has(p) && !widgetFiles.has(p) && !/\/main\.[0-9a-f]+\.js$/.test(p));
+    expect(charts.length).toBeGreaterThan(0);
+    expect(onDemand.length, `scripts fetched: ${scripts.join(', ')}`).toBeGreaterThan(0);
+    await shot(fresh, '06-sankey-de');
+
+    await visit.close();
+    await api('PUT', '/api/v1/dashboards/mine', { doc: before.doc });
+  }, 60_000);
+
   it('token page: create shows the secret once, list, revoke', async () => {
     await page.getByRole('link', { name: 'Tokens' }).click();
     await page.getByLabel('Name').fill('ui token');

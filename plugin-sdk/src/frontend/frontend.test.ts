@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toCsv } from './csv.ts';
 import { formatters, fromZonedWallTime, plotlySeparators, toZonedWallTime } from './format.ts';
+import { plotlyLocaleFor } from './charts/locales.ts';
 import { defaultIsEmpty, qualifyTopic } from './hooks.ts';
 import { throttleBatch } from './throttle.ts';
 import { readFileSync } from 'node:fs';
@@ -52,6 +53,9 @@ describe('formatters', () => {
   it('give plotly the locale separators', () => {
     expect(plotlySeparators('en-US')).toBe('.,');
     expect(plotlySeparators('de-DE')).toBe(',.');
+  });
+  it('pick the plotly locale with the month names of the user language', () => {
+    expect(['de-CH', 'de', 'pt-BR', 'pt-PT', 'zh-CN', 'ja-JP', 'en-US', 'en'].map(plotlyLocaleFor)).toEqual(['de', 'de', 'pt-br', undefined, 'zh-cn', 'ja', undefined, undefined]);
   });
 });
 
@@ -160,7 +164,8 @@ describe('chart kit plotly bundle', () => {
   // trace type would draw nothing at all in the browser.
   it('registers every trace type the specs emit', () => {
     const src = readFileSync(new URL('./charts/plotly.ts', import.meta.url), 'utf8');
-    const registered = new Set(['scatter', ...[...src.matchAll(/from 'plotly\.js\/lib\/(\w+)'/g)].map((m) => m[1]).filter((t) => t !== 'core')]);
+    // registered at load (`from '…'`) or on first use (`import('…')`)
+    const registered = new Set(['scatter', ...[...src.matchAll(/(?:from |import\()'plotly\.js\/lib\/(\w+)'/g)].map((m) => m[1]).filter((t) => t !== 'core')]);
     const specs = [
       timeSeriesSpec({ series: [{ name: 'a', points: [] }] }, env),
       timeSeriesSpec({ series: [{ name: 'a', points: [] }], kind: 'bar' }, env),

@@ -11,14 +11,24 @@ import {
   type PieInput, type PlotSpec, type SankeyInput, type TimeSeriesInput,
 } from './specs.ts';
 
-type PlotlyModule = typeof import('./plotly.ts').default;
+type PlotlyKit = typeof import('./plotly.ts');
+type PlotlyModule = PlotlyKit['default'];
 type PlotlyLayout = Parameters<PlotlyModule['react']>[2];
+let kitPromise: Promise<PlotlyKit> | null = null;
 let plotlyPromise: Promise<PlotlyModule> | null = null;
 /** Plotly is a shared singleton loaded on first use: pages without charts never pay for it. */
+function loadKit(): Promise<PlotlyKit> {
+  if (!kitPromise) {
+    kitPromise = import('./plotly.ts');
+    plotlyPromise = kitPromise.then((m) => m.default);
+    // a failed load is retried by the next chart
+    kitPromise.catch(() => { kitPromise = null; plotlyPromise = null; });
+    plotlyPromise.catch(() => undefined);
+  }
+  return kitPromise;
+}
 function loadPlotly(): Promise<PlotlyModule> {
-  plotlyPromise ??= import('./plotly.ts').then((m) => m.default);
-  plotlyPromise.catch(() => { plotlyPromise = null; }); // a failed load is retried by the next chart
-  return plotlyPromise;
+  return loadKit().then((m) => m.default);
 }
 
 /**
@@ -79,8 +89,12 @@ export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r
     let cancelled = false;
     const el = ref.current;
     if (!el || spec.empty) return;
-    loadPlotly().then(async (Plotly) => {
+    const locale = (ctx?.locale ?? navigator.language).toLowerCase();
+    loadKit().then(async (kit) => {
+      // the rarer trace types and other languages' month names are registered on first use
+      await kit.prepare(spec.data.map((d) => String(d.type ?? 'scatter')), locale);
       if (cancelled) return;
+      const Plotly = kit.default;
       const drawStart = performance.now();
       await Plotly.react(el, spec.data, spec.layout as PlotlyLayout, {
         displaylogo: false,
@@ -92,7 +106,7 @@ export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r
         displayModeBar: false,
         scrollZoom: false,
         // month and day names on date axes in the user's language (see plotly.ts)
-        locale: (ctx?.locale ?? navigator.language).toLowerCase(),
+        locale,
       });
       // drawing time per chart, in the browser's performance timeline (devtools, benchmarks)
       performance.measure?.(`orrery chart: ${title}`, { start: drawStart, end: performance.now() });
