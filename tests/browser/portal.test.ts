@@ -217,7 +217,7 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     await shot(page, '05-live-event');
   }, 60_000);
 
-  it('draws a Sankey diagram with the trace fetched on first use, not with the chart library', async () => {
+  it('draws a Sankey diagram with the trace fetched on first use, and axes in the user locale', async () => {
     // one chain: a parent invocation and the one it called
     const { token } = await api<{ token: string }>('POST', '/api/v1/tokens', { name: 'browser test chains', kind: 'hook' });
     const parent = crypto.randomUUID();
@@ -228,7 +228,10 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     const { plugins } = await api<{ plugins: Array<{ id: string; version: string; remote: { entry: string; widgetAssets?: Record<string, string[]> } | null }> }>('GET', '/api/v1/plugins');
     const before = await api<{ doc: unknown }>('GET', '/api/v1/dashboards/mine');
     const agents = plugins.find((p) => p.id === 'agent-analytics')!;
-    await api('PUT', '/api/v1/dashboards/mine', { doc: { version: 1, items: [{ i: 'chains', ref: 'agent-analytics/agent-chains', x: 0, y: 0, w: 12, h: 6, options: {}, pluginVersion: agents.version, optionsVersion: 1 }] } });
+    await api('PUT', '/api/v1/dashboards/mine', { doc: { version: 1, items: [
+      { i: 'chains', ref: 'agent-analytics/agent-chains', x: 0, y: 0, w: 12, h: 6, options: {}, pluginVersion: agents.version, optionsVersion: 1 },
+      { i: 'cost', ref: 'agent-analytics/cost-tokens', x: 0, y: 6, w: 6, h: 4, options: {}, pluginVersion: agents.version, optionsVersion: 1 },
+    ] } });
 
     const stored = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage)));
     const visit = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'de-DE', timezoneId: 'Europe/Berlin' });
@@ -241,6 +244,13 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     await cell.locator('.orrery-chart__plot .sankey').first().waitFor({ timeout: 30_000 });
     // both agents are nodes of the diagram
     await expect.poll(() => cell.locator('.orrery-chart__plot .sankey .node-label').allTextContents(), { timeout: 10_000 }).toEqual(expect.arrayContaining([expect.stringContaining('planner'), expect.stringContaining('test-writer')]));
+
+    // a German page writes the currency after the amount on chart axes too, as the widget does
+    const costTicks = fresh.locator('section.cell[data-widget="agent-analytics/cost-tokens"] .orrery-chart__plot .xtick text');
+    await costTicks.first().waitFor({ timeout: 30_000 });
+    const ticks = await costTicks.allTextContents();
+    expect(ticks.length).toBeGreaterThan(1);
+    for (const t of ticks) expect(t).toMatch(/^[\d.,]+\u00a0\$$/);
 
     // the chart library the page preloads has no Sankey: a chunk of its own came after it
     const charts = ((await fresh.locator('meta[name="orrery-chart-files"]').getAttribute('content')) ?? '').split(' ').filter(Boolean);

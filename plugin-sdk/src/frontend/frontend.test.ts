@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toCsv } from './csv.ts';
 import { formatters, fromZonedWallTime, plotlySeparators, toZonedWallTime } from './format.ts';
-import { plotlyLocaleFor } from './charts/locales.ts';
+import { plotlyFormatFor, plotlyLocaleFor } from './charts/locales.ts';
 import { defaultIsEmpty, qualifyTopic } from './hooks.ts';
 import { throttleBatch } from './throttle.ts';
 import { readFileSync } from 'node:fs';
@@ -53,6 +53,17 @@ describe('formatters', () => {
   it('give plotly the locale separators', () => {
     expect(plotlySeparators('en-US')).toBe('.,');
     expect(plotlySeparators('de-DE')).toBe(',.');
+  });
+  it('give plotly the date patterns and the currency place of the user locale', () => {
+    const en = plotlyFormatFor('en-US');
+    expect([en.dayMonth, en.dayMonthYear, en.month, en.currency]).toEqual(['%b %-d', '%b %-d, %Y', '%b %Y', ['$', '']]);
+    const de = plotlyFormatFor('de-DE');
+    expect([de.dayMonth, de.dayMonthYear, de.date, de.currency]).toEqual(['%-d. %b', '%-d. %b %Y', '%d.%m.%Y', ['', '\u00a0$']]);
+    expect(de.shortMonths[9]).toMatch(/^Okt/);
+    expect(de.shortDays.slice(0, 2)).toEqual(['So', 'Mo']); // d3 counts from Sunday
+    // a locale that writes months as numbers gets numbers, not "11月11日"
+    expect(plotlyFormatFor('ja-JP').dayMonth).toBe('%-m月%-d日');
+    expect(plotlyFormatFor('ja-JP').year).toBe('%Y年');
   });
   it('pick the plotly locale with the month names of the user language', () => {
     expect(['de-CH', 'de', 'pt-BR', 'pt-PT', 'zh-CN', 'ja-JP', 'en-US', 'en'].map(plotlyLocaleFor)).toEqual(['de', 'de', 'pt-br', undefined, 'zh-cn', 'ja', undefined, undefined]);
@@ -107,6 +118,13 @@ describe('chart specs', () => {
     const s = barSpec({ categories: ['a', 'b'], series: [{ name: 'n', values: [1, 2] }], horizontal: true, categoryKey: 'agent' }, env);
     expect(s.data[0]).toMatchObject({ orientation: 'h', x: [1, 2], y: ['a', 'b'] });
     expect(s.drill?.[0]?.[1]).toEqual({ agent: 'b', series: 'n' });
+  });
+  it('currency axes carry the digits their values need, the symbol placed by the locale', () => {
+    const axis = (values: number[]) => (barSpec({ categories: values.map((_, i) => `a${i}`), series: [{ name: 'cost', values }], horizontal: true, format: 'currency' }, env).layout.xaxis as { tickformat: string; tickprefix?: string });
+    expect(axis([12.5, 240]).tickformat).toBe('$,.2~f');
+    expect(axis([0.12, 0.4]).tickformat).toBe('$,.4~f');
+    expect(axis([0.0003, 0.0009]).tickformat).toBe('$,.6~f');
+    expect(axis([0.0003]).tickprefix).toBeUndefined(); // `$` in the format: before or after, as the locale writes it
   });
   it('margins are sized from the labels before plotly draws', () => {
     type M = { l: number; r: number; t: number; b: number };

@@ -3,6 +3,7 @@ import { useContext } from 'react';
 import { WidgetContextReact } from '../context.tsx';
 import { downloadText, toCsv } from '../csv.ts';
 import { fromZonedWallTime } from '../format.ts';
+import { plotlyFormatFor } from './locales.ts';
 import type { DrillDown, TimeRange } from '../types.ts';
 import type { DownloadImgopts, ToImgopts } from 'plotly.js';
 import {
@@ -105,8 +106,10 @@ export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r
         // (and reports the range through onZoom) and a double click or tap resets it.
         displayModeBar: false,
         scrollZoom: false,
-        // month and day names on date axes in the user's language (see plotly.ts)
+        // month and day names, date patterns and the currency symbol's place on axes and in
+        // hovers as the user's locale writes them (locales.ts), plotly's own strings too (plotly.ts)
         locale,
+        locales: { [locale]: { format: plotlyFormatFor(locale) } },
       });
       // drawing time per chart, in the browser's performance timeline (devtools, benchmarks)
       performance.measure?.(`orrery chart: ${title}`, { start: drawStart, end: performance.now() });

@@ -40,10 +40,17 @@ export function formatValue(v: number, f: ValueFormat | undefined, env: ChartEnv
 }
 
 /** plotly tick format for a value format (d3-format syntax) */
-function tickFormat(f: ValueFormat | undefined): Record<string, unknown> {
+function tickFormat(f: ValueFormat | undefined, values: Iterable<number | null | undefined> = []): Record<string, unknown> {
   switch (f) {
     case 'percent': return { tickformat: '.0%' };
-    case 'currency': return { tickprefix: '$', tickformat: ',.2~f' };
+    // `$`: the locale's currency symbol where the locale puts it (Chart passes plotlyFormatFor).
+    // Cents for dollars; an axis of fractions of a cent (a few agent calls) shows its digits
+    // instead of "$0" on every tick.
+    case 'currency': {
+      let max = 0;
+      for (const v of values) if (typeof v === 'number' && Number.isFinite(v)) max = Math.max(max, Math.abs(v));
+      return { tickformat: `$,.${max >= 1 || max === 0 ? 2 : max >= 0.01 ? 4 : 6}~f` };
+    }
     case 'duration': return { ticksuffix: ' ms', tickformat: ',.0f' };
     case 'compact': return { tickformat: '.2~s' };
     default: return { tickformat: ',.4~g' };
@@ -176,7 +183,8 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
   const times = [...new Set(input.series.flatMap((s) => s.points.map((p) => p.t)))].sort();
   const lookup = input.series.map((s) => new Map(s.points.map((p) => [p.t, p.v])));
   const legend = input.series.length > 1;
-  const yTicks = valueTickPx(input.series.flatMap((s) => s.points.map((p) => p.v)), input.format, env);
+  const yValues = input.series.flatMap((s) => s.points.map((p) => p.v));
+  const yTicks = valueTickPx(yValues, input.format, env);
   return {
     data,
     layout: baseLayout(env, {
@@ -186,7 +194,7 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
       // date ticks take two lines where the day or year changes
       margin: margin(clampPx(yTicks + 16 + (input.yTitle ? 22 : 0), 32, 160), 16, legend ? 44 : 8, 48),
       xaxis: { type: 'date', gridcolor: GRID, linecolor: GRID, automargin: true, ticklabeloverflow: 'allow' },
-      yaxis: { title: input.yTitle ? { text: input.yTitle } : undefined, gridcolor: GRID, zerolinecolor: GRID, automargin: true, ticklabeloverflow: 'allow', rangemode: 'tozero', ...tickFormat(input.format) },
+      yaxis: { title: input.yTitle ? { text: input.yTitle } : undefined, gridcolor: GRID, zerolinecolor: GRID, automargin: true, ticklabeloverflow: 'allow', rangemode: 'tozero', ...tickFormat(input.format, yValues) },
     }),
     table: {
       columns: ['time', ...input.series.map((s) => s.name)],
@@ -222,12 +230,12 @@ export function barSpec(input: BarInput, env: ChartEnv): PlotSpec {
     marker: { color: colorAt(i) },
     hovertemplate: `%{${h ? 'y' : 'x'}}<br>${s.name}: %{${h ? 'x' : 'y'}}<extra></extra>`,
   }));
-  const valueAxis = { gridcolor: GRID, zerolinecolor: GRID, automargin: true, ticklabeloverflow: 'allow', ...tickFormat(input.format) };
   const catAxis = { automargin: true, linecolor: GRID, type: 'category', autorange: h ? 'reversed' : true };
   const legend = input.series.length > 1;
   const values = input.stacked
     ? input.categories.map((_, ci) => input.series.reduce((a, s) => a + (s.values[ci] ?? 0), 0))
     : input.series.flatMap((s) => s.values);
+  const valueAxis = { gridcolor: GRID, zerolinecolor: GRID, automargin: true, ticklabeloverflow: 'allow', ...tickFormat(input.format, values) };
   const valuePx = valueTickPx(values, input.format, env);
   const catPx = longest(input.categories);
   // column labels that do not fit side by side are turned 30–90° by plotly: room for that
@@ -430,7 +438,7 @@ export function distributionSpec(input: DistributionInput, env: ChartEnv): PlotS
       barmode: 'overlay',
       showlegend: input.groups.length > 1,
       margin: margin(48, 16, input.groups.length > 1 ? 44 : 8, 36),
-      [kind === 'box' ? 'yaxis' : 'xaxis']: { gridcolor: GRID, zerolinecolor: GRID, automargin: true, ticklabeloverflow: 'allow', ...tickFormat(input.format) },
+      [kind === 'box' ? 'yaxis' : 'xaxis']: { gridcolor: GRID, zerolinecolor: GRID, automargin: true, ticklabeloverflow: 'allow', ...tickFormat(input.format, input.groups.flatMap((g) => g.values)) },
     }),
     table: {
       columns: ['group', 'count', 'min', 'p25', 'median', 'p75', 'max'],
