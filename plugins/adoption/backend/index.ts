@@ -14,7 +14,7 @@ import { badRequest, definePlugin, forbidden, notFound, type StoredEvent, type T
 import { assertMaySee, mayIndividuals, visibleUsers } from './access.ts';
 import { loadDirectory } from './directory.ts';
 import { pgMigrations } from './migrations.ts';
-import { effectiveness, flagReport, heatmap, rollup, roi } from './reports.ts';
+import { effectiveness, flagReport, heatmap, rollup, roi, roiBucket } from './reports.ts';
 import { addDays, describeSignal, scoreDay, today } from './run.ts';
 import { WEIGHTS } from './score.ts';
 import { loadSettings, saveSettings, settingsSchema, TRIGGERS, type AdoptionSettings } from './settings.ts';
@@ -147,7 +147,7 @@ export default definePlugin({
       { id: 'intervention-alerts', title: 'Intervention alerts', description: 'Users flagged as needing support, live, with the signals that raised each flag.', defaultSize: 'M', roles: ['Admin', 'Manager'], suggestedFor: ['Admin', 'Manager'], topics: ['flags'], optionsVersion: 1 },
       { id: 'learning-path', title: 'Learning path', description: 'Your suggested next steps with AI tools.', defaultSize: 'M', roles: ['Admin', 'Manager', 'Developer'], suggestedFor: ['Developer'], optionsVersion: 1 },
       { id: 'adoption-score', title: 'Adoption score', description: 'Your score, its parts, and how it compares with your department.', defaultSize: 'S', roles: ['Admin', 'Manager', 'Developer'], suggestedFor: ['Developer'], topics: ['scores'], optionsVersion: 1 },
-      { id: 'roi', title: 'ROI / value', description: 'Time saved and errors avoided against AI spend, week by week.', defaultSize: 'M', roles: ['Admin', 'Manager'], suggestedFor: ['Admin', 'Manager'], optionsVersion: 1 },
+      { id: 'roi', title: 'ROI / value', description: 'Time saved and errors avoided against AI spend, day by day (week by week over longer ranges).', defaultSize: 'M', roles: ['Admin', 'Manager'], suggestedFor: ['Admin', 'Manager'], optionsVersion: 1 },
     ],
   },
   register(env) {
@@ -489,12 +489,13 @@ export default definePlugin({
       method: 'GET',
       path: '/roi',
       permission: 'adoption.manage',
-      summary: 'Value (time saved at the hourly rate, errors avoided at their cost) against AI spend, per week',
+      summary: 'Value (time saved at the hourly rate, errors avoided at their cost) against AI spend, per day or week',
+      description: '`bucket` defaults to `day` for ranges up to 31 days and `week` beyond; each series item starts at `start` (UTC), weekly items also carry it as `week`.',
       cache: ANSWERS,
-      schema: { querystring: obj({ ...dayRange, department_id: { type: 'string', maxLength: 64 } }) },
+      schema: { querystring: obj({ ...dayRange, department_id: { type: 'string', maxLength: 64 }, bucket: { type: 'string', enum: ['day', 'week'] } }) },
       async handler(req, ctx) {
         const { from, to } = range(req.query, 84);
-        return { from, to, ...(await roi(ctx, await loadSettings(ctx), from, to, req.query.department_id)) };
+        return { from, to, ...(await roi(ctx, await loadSettings(ctx), from, to, req.query.department_id, roiBucket(from, to, req.query.bucket))) };
       },
     });
 

@@ -210,44 +210,55 @@ export async function flagReport(ctx: TenantContext, s: AdoptionSettings, dir: D
   };
 }
 
+/** Day buckets up to a month, weeks beyond: a week cut by the range's edge reads as a trend. */
+export function roiBucket(from: string, to: string, asked?: 'day' | 'week'): 'day' | 'week' {
+  return asked ?? ((Date.parse(to) - Date.parse(from)) / 86_400_000 <= 31 ? 'day' : 'week');
+}
+
 /**
- * ROI per week: time saved (successful agent invocations × minutes saved per
+ * ROI per day or week: time saved (successful agent invocations × minutes saved per
  * success × hourly rate) and errors avoided (tool calls and outputs a person
  * rejected × the cost of an error), against the AI spend (cost_usd).
  */
-export async function roi(ctx: TenantContext, s: AdoptionSettings, from: string, to: string, departmentId?: string) {
-  const rows = await ctx.analytics.query<{ week: string; successes: number; rejected: number; cost: number; users: number }>(
-    `SELECT toString(toMonday(timestamp)) AS week,
+export async function roi(ctx: TenantContext, s: AdoptionSettings, from: string, to: string, departmentId?: string, bucket: 'day' | 'week' = 'week') {
+  const rows = await ctx.analytics.query<{ start: string; successes: number; rejected: number; cost: number; users: number }>(
+    `SELECT toString(${bucket === 'day' ? 'toDate(timestamp)' : 'toMonday(timestamp)'}) AS start,
             countIf(event_type = 'agent_invocation' AND status = 'success') AS successes,
             countIf((event_type = 'tool_call' AND decision = 'reject') OR (event_type = 'feedback' AND action = 'reject')) AS rejected,
             toFloat64(sum(cost_usd)) AS cost, uniqExact(user_id) AS users
        FROM {db}.events
       WHERE org_id = {org_id:String} AND timestamp >= toDateTime64({from:String}, 3, 'UTC') AND timestamp < toDateTime64({to:String}, 3, 'UTC')
         ${departmentId ? 'AND department_id = {department_id:String}' : ''}
-      GROUP BY week ORDER BY week`,
+      GROUP BY start ORDER BY start`,
     { from: `${from} 00:00:00`, to: `${to} 00:00:00`, ...(departmentId ? { department_id: departmentId } : {}) },
   );
-  const series = rows.map((r) => {
+  const raw = rows.map((r) => {
     const hours = (Number(r.successes) * s.roi.minutesSavedPerSuccess) / 60;
     const timeValue = hours * s.roi.hourlyRate;
     const errorsValue = Number(r.rejected) * s.roi.errorCost;
-    const cost = Number(r.cost);
-    return {
-      week: `${r.week}T00:00:00Z`,
-      active_users: Number(r.users),
-      hours_saved: r1(hours),
-      time_value_usd: Math.round(timeValue * 100) / 100,
-      errors_avoided: Number(r.rejected),
-      errors_value_usd: errorsValue,
-      value_usd: Math.round((timeValue + errorsValue) * 100) / 100,
-      cost_usd: Math.round(cost * 100) / 100,
-      roi: cost > 0 ? r4((timeValue + errorsValue - cost) / cost) : null,
-    };
+    return { start: r.start, users: Number(r.users), hours, timeValue, errors: Number(r.rejected), errorsValue, cost: Number(r.cost) };
   });
-  const sum = (k: 'value_usd' | 'cost_usd' | 'hours_saved' | 'errors_avoided') => series.reduce((a, r) => a + r[k], 0);
+  const cents = (x: number) => Math.round(x * 100) / 100;
+  const series = raw.map((r) => ({
+    start: `${r.start}T00:00:00Z`,
+    // the weekly series' original key, kept for readers of weekly answers
+    ...(bucket === 'week' ? { week: `${r.start}T00:00:00Z` } : {}),
+    active_users: r.users,
+    hours_saved: r1(r.hours),
+    time_value_usd: cents(r.timeValue),
+    errors_avoided: r.errors,
+    errors_value_usd: r.errorsValue,
+    value_usd: cents(r.timeValue + r.errorsValue),
+    cost_usd: cents(r.cost),
+    roi: r.cost > 0 ? r4((r.timeValue + r.errorsValue - r.cost) / r.cost) : null,
+  }));
+  // totals from the exact figures, not the rounded buckets: the same range gives the same
+  // totals whether it is cut into days or weeks
+  const sum = (k: 'hours' | 'timeValue' | 'errorsValue' | 'cost' | 'errors') => raw.reduce((a, r) => a + r[k], 0);
   return {
+    bucket,
     rates: s.roi,
-    totals: { hours_saved: r1(sum('hours_saved')), errors_avoided: sum('errors_avoided'), value_usd: Math.round(sum('value_usd') * 100) / 100, cost_usd: Math.round(sum('cost_usd') * 100) / 100 },
+    totals: { hours_saved: r1(sum('hours')), errors_avoided: sum('errors'), value_usd: cents(sum('timeValue') + sum('errorsValue')), cost_usd: cents(sum('cost')) },
     series,
   };
 }

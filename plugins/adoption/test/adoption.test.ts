@@ -296,8 +296,21 @@ describe('interventions, recovery and reports', () => {
 
   it('values time saved and errors avoided against spend', async () => {
     // week of 16 March: successful invocations hank 1, erin 1, mia 1 (16th) + rita 6 (17–22) = 9 → 9 × 10 min = 1.5 h × $75
-    const r = await b.client.get('/api/v1/adoption/roi', { from: '2026-03-16', to: '2026-03-23' });
-    expect(r.body.series[0]).toMatchObject({ week: '2026-03-16T00:00:00Z', hours_saved: 1.5, time_value_usd: 112.5, errors_avoided: 0, cost_usd: 0, roi: null });
+    const r = await b.client.get('/api/v1/adoption/roi', { from: '2026-03-16', to: '2026-03-23', bucket: 'week' });
+    expect(r.body.bucket).toBe('week');
+    expect(r.body.series[0]).toMatchObject({ start: '2026-03-16T00:00:00Z', week: '2026-03-16T00:00:00Z', hours_saved: 1.5, time_value_usd: 112.5, errors_avoided: 0, cost_usd: 0, roi: null });
+    // up to a month the default is days: a week cut by the range's edge would read as a trend
+    const daily = await b.client.get('/api/v1/adoption/roi', { from: '2026-03-16', to: '2026-03-23' });
+    expect(daily.body.bucket).toBe('day');
+    expect(daily.body.series[0]).toMatchObject({ start: '2026-03-16T00:00:00Z', hours_saved: 0.5, time_value_usd: 37.5 }); // hank, erin, mia
+    expect(daily.body.series[0].week).toBeUndefined();
+    expect(daily.body.series.reduce((a: number, d: { time_value_usd: number }) => a + d.time_value_usd, 0)).toBeCloseTo(112.5);
+    // totals of the exact figures: the same whichever way the range is cut (not 6 × 0.2 h + 0.5)
+    expect(daily.body.totals).toEqual(r.body.totals);
+    expect(daily.body.totals.hours_saved).toBe(1.5);
+    const long = await b.client.get('/api/v1/adoption/roi', { from: '2026-01-05', to: '2026-03-23' });
+    expect(long.body.bucket).toBe('week');
+    expect((await b.client.get('/api/v1/adoption/roi', { from: '2026-03-16', to: '2026-03-23', bucket: 'month' })).status).toBe(400);
   });
 });
 

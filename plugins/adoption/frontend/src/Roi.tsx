@@ -4,7 +4,9 @@ import { dayRange } from './days.ts';
 interface Answer {
   rates: { hourlyRate: number; errorCost: number; minutesSavedPerSuccess: number };
   totals: { hours_saved: number; errors_avoided: number; value_usd: number; cost_usd: number };
-  series: Array<{ week: string; value_usd: number; cost_usd: number }>;
+  /** day buckets up to a month, weeks beyond (the route decides) */
+  bucket: 'day' | 'week';
+  series: Array<{ start: string; value_usd: number; cost_usd: number }>;
 }
 
 function Roi({ context }: WidgetProps) {
@@ -20,11 +22,13 @@ function Roi({ context }: WidgetProps) {
           </div>
           <div style={{ flex: 1, minHeight: 120 }}>
             <TimeSeriesChart
-              title="Value and cost per week"
+              title={`Value and cost per ${d.bucket}`}
               format="currency"
+              // a day or week without events is worth nothing and costs nothing
+              missing="zero"
               series={[
-                { name: 'value', points: d.series.map((s) => ({ t: s.week, v: s.value_usd })) },
-                { name: 'cost', points: d.series.map((s) => ({ t: s.week, v: s.cost_usd })) },
+                { name: 'value', points: d.series.map((s) => ({ t: s.start, v: s.value_usd })) },
+                { name: 'cost', points: d.series.map((s) => ({ t: s.start, v: s.cost_usd })) },
               ]}
             />
           </div>
