@@ -114,6 +114,15 @@ describe('chart specs', () => {
     expect(s.table.rows).toHaveLength(2);
     expect(s.drill?.[0]?.[1]).toEqual({ series: 'runs', bucket: '2025-01-01T01:00:00Z' });
   });
+  it('time series: calendar dates stay on their day in every zone', () => {
+    const days = { series: [{ name: 'score', points: [{ t: '2025-03-01', v: 40 }, { t: '2025-03-02', v: 42 }, { t: '2025-03-05', v: 50 }] }] };
+    for (const tz of ['America/Los_Angeles', 'Asia/Tokyo']) {
+      const s = timeSeriesSpec(days, { locale: 'en-US', tz });
+      // the hole (3 and 4 March) breaks the line on the 3rd, written as a date too
+      expect((s.data[0] as { x: string[] }).x).toEqual(['2025-03-01 00:00:00', '2025-03-02 00:00:00', '2025-03-03 00:00:00', '2025-03-05 00:00:00']);
+      expect(s.table.rows.map((r) => r[0])).toEqual(['Mar 1, 2025', 'Mar 2, 2025', 'Mar 5, 2025']);
+    }
+  });
   it('bar: horizontal swaps axes and keeps categories in order', () => {
     const s = barSpec({ categories: ['a', 'b'], series: [{ name: 'n', values: [1, 2] }], horizontal: true, categoryKey: 'agent' }, env);
     expect(s.data[0]).toMatchObject({ orientation: 'h', x: [1, 2], y: ['a', 'b'] });

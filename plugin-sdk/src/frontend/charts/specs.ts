@@ -111,6 +111,10 @@ export function baseLayout(env: ChartEnv, extra: Record<string, unknown> = {}): 
 // ---------------------------------------------------------------- time series
 
 export interface TimeSeriesInput {
+  /**
+   * `t` is an instant (ISO 8601), drawn at the user's wall-clock time, or a calendar date
+   * (`YYYY-MM-DD`): a day as the data names it, drawn on that day whatever the user's zone.
+   */
   series: Array<{ name: string; points: Array<{ t: string; v: number | null }> }>;
   kind?: 'line' | 'area' | 'bar';
   format?: ValueFormat;
@@ -122,6 +126,10 @@ export interface TimeSeriesInput {
    */
   missing?: 'gap' | 'zero';
 }
+
+const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** A calendar date names a day, not an instant: no zone moves it to the evening before. */
+const isCalendarDate = (t: string) => CALENDAR_DATE.test(t);
 
 /** The bucket width of the series: the smallest step between consecutive times of any series. */
 function bucketStepMs(series: TimeSeriesInput['series']): number | null {
@@ -143,16 +151,18 @@ function bucketStepMs(series: TimeSeriesInput['series']): number | null {
  */
 export function withMissingBuckets(points: Array<{ t: string; v: number | null }>, stepMs: number | null, missing: 'gap' | 'zero') {
   if (!stepMs || points.length < 2) return points;
+  // inserted points are written as the series writes its times
+  const write = isCalendarDate(points[0]!.t) ? (ms: number) => new Date(ms).toISOString().slice(0, 10) : (ms: number) => new Date(ms).toISOString();
   const out: Array<{ t: string; v: number | null }> = [points[0]!];
   for (let i = 1; i < points.length; i++) {
     const prev = Date.parse(points[i - 1]!.t);
     const next = Date.parse(points[i]!.t);
     if (next - prev > 1.5 * stepMs) {
-      const after = new Date(prev + stepMs).toISOString();
+      const after = write(prev + stepMs);
       if (missing === 'gap') out.push({ t: after, v: null });
       else {
         out.push({ t: after, v: 0 });
-        const before = new Date(next - stepMs).toISOString();
+        const before = write(next - stepMs);
         if (before !== after) out.push({ t: before, v: 0 });
       }
     }
@@ -172,7 +182,7 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
     fill: kind === 'area' ? 'tozeroy' : undefined,
     name: s.name,
     // wall-clock strings in the user's zone: plotly draws them as given
-    x: s.points.map((p) => toZonedWallTime(p.t, env.tz)),
+    x: s.points.map((p) => (isCalendarDate(p.t) ? `${p.t} 00:00:00` : toZonedWallTime(p.t, env.tz))),
     y: s.points.map((p) => p.v),
     // a count that drops to zero is drawn straight: a spline would dip below zero on the way
     line: { color: colorAt(i), width: 2, shape: input.missing === 'zero' ? 'linear' : 'spline', smoothing: 0.3 },
@@ -198,7 +208,7 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
     }),
     table: {
       columns: ['time', ...input.series.map((s) => s.name)],
-      rows: times.map((t) => [fm.dateTime(t), ...lookup.map((m) => m.get(t) ?? null)]),
+      rows: times.map((t) => [isCalendarDate(t) ? formatters(env.locale, 'UTC').date(`${t}T00:00:00Z`) : fm.dateTime(t), ...lookup.map((m) => m.get(t) ?? null)]),
     },
     drill: input.series.map((s) => s.points.map((p) => ({ series: s.name, bucket: p.t }))),
     // buckets that are all null (e.g. a rate with no events) are as empty as no buckets

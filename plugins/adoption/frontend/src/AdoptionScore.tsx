@@ -14,8 +14,8 @@ function AdoptionScore({ context }: WidgetProps) {
       {(d) => {
         const last = d.history[d.history.length - 1]!;
         const series = [
-          { name: 'You', points: d.history.map((h) => ({ t: `${h.day}T00:00:00Z`, v: h.score })) },
-          ...d.peers.map((p) => ({ name: `${p.name ?? 'Department'} mean`, points: p.series.map((x) => ({ t: `${x.day}T00:00:00Z`, v: x.suppressed ? null : (x.score ?? null) })) })),
+          { name: 'You', points: d.history.map((h) => ({ t: h.day, v: h.score })) },
+          ...d.peers.map((p) => ({ name: `${p.name ?? 'Department'} mean`, points: p.series.map((x) => ({ t: x.day, v: x.suppressed ? null : (x.score ?? null) })) })),
         ];
         return (
           <div style={{ display: 'grid', gridTemplateColumns: '1fr 2fr', gap: 8, height: '100%' }}>

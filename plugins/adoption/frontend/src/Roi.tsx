@@ -27,8 +27,9 @@ function Roi({ context }: WidgetProps) {
               // a day or week without events is worth nothing and costs nothing
               missing="zero"
               series={[
-                { name: 'value', points: d.series.map((s) => ({ t: s.start, v: s.value_usd })) },
-                { name: 'cost', points: d.series.map((s) => ({ t: s.start, v: s.cost_usd })) },
+                // UTC days and weeks: drawn as the calendar dates they are
+                { name: 'value', points: d.series.map((s) => ({ t: s.start.slice(0, 10), v: s.value_usd })) },
+                { name: 'cost', points: d.series.map((s) => ({ t: s.start.slice(0, 10), v: s.cost_usd })) },
               ]}
             />
           </div>
