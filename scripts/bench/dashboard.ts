@@ -110,7 +110,7 @@ function chromiumCpuMs(): number | null {
 
 /** Waits until the browser is idle (under 10% of a core for a quarter second), at most 5 s. */
 async function browserSettled(): Promise<void> {
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
   let last = chromiumCpuMs();
   if (last === null) return sleep(2000);
   for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
