@@ -60,6 +60,13 @@ export async function departmentMembers(ctx: TenantContext): Promise<Array<{ dep
 }
 
 /** Names and emails of the org's users (active members), by id. */
+/**
+ * Whether an id can belong to a member of the org (a UUID). Events name their users with
+ * any string (`u-42`, an email…); only members are in the directory tables, whose uuid
+ * columns reject anything else.
+ */
+export const isMemberId = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+
 export async function userDirectory(ctx: TenantContext, ids?: string[]): Promise<Map<string, { email: string; display_name: string }>> {
   let q = ctx.db.knex
     .withSchema('public')
@@ -67,7 +74,7 @@ export async function userDirectory(ctx: TenantContext, ids?: string[]): Promise
     .join('memberships', 'memberships.user_id', 'users.id')
     .where('memberships.org_id', ctx.org.id)
     .select('users.id', 'users.email', 'users.display_name');
-  if (ids) q = q.whereIn('users.id', ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id)));
+  if (ids) q = q.whereIn('users.id', ids.filter(isMemberId));
   const rows = (await q) as Array<{ id: string; email: string; display_name: string }>;
   return new Map(rows.map((r) => [r.id, { email: r.email, display_name: r.display_name }]));
 }

@@ -4,7 +4,7 @@
  */
 import { bucketExpr, bucketIso, checkBuckets, type TenantContext } from '@orrery/plugin-sdk';
 import { sessionsByUser } from './activity.ts';
-import { departmentMembers, departments, HIDDEN_HAVING, round, userDirectory, where, type Filters } from './scope.ts';
+import { departmentMembers, departments, HIDDEN_HAVING, isMemberId, round, userDirectory, where, type Filters } from './scope.ts';
 
 export type UsageKind = 'feature' | 'command' | 'tool' | 'agent';
 export const USAGE: Record<UsageKind, { type: string; column: string }> = {
@@ -223,7 +223,10 @@ export async function userAnalytics(ctx: TenantContext, f: Filters, userId: stri
   const top: Record<string, Array<{ name: string; uses: number }>> = Object.fromEntries(Object.keys(USAGE).map((k) => [k, []]));
   for (const r of topRows) top[r.kind]!.push({ name: r.name, uses: Number(r.uses) });
   const mySessions = (await sessionsByUser(ctx, f, userId)).get(userId) ?? null;
-  const memberOf = (await ctx.db.table('department_members').where({ user_id: userId }).select('department_id')).map((m: { department_id: string }) => m.department_id);
+  // a user known only from events (not a member) belongs to no department
+  const memberOf = isMemberId(userId)
+    ? (await ctx.db.table('department_members').where({ user_id: userId }).select('department_id')).map((m: { department_id: string }) => m.department_id)
+    : [];
   // only the user's own departments: every department's means were computed and
   // all but these thrown away before
   const all = where(f);

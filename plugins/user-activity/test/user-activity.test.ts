@@ -163,6 +163,17 @@ describe('usage, engagement and visibility', () => {
     expect(ana.body.top.command.map((c: any) => c.name)).toEqual(['/code', '/plan', '/test']);
     expect(ana.body.compare.teams[0].name).toBe('Eng');
   });
+  it('answers for a user known only from events, and 404 for an id nobody has, not a server error', async () => {
+    // events may name their users with any string; only members have UUIDs
+    await b.org.insertEvents([{ event_id: 'ext-1', event_type: 'feature_use', user_id: 'ext-user-7', department_id: '', feature_name: 'chat', timestamp: '2026-03-03T09:00:00Z' }]);
+    const ext = await b.client.get('/api/v1/users/ext-user-7/analytics', range);
+    expect(ext.status).toBe(200);
+    expect(ext.body.totals.events).toBe(1);
+    expect(ext.body.user).toMatchObject({ id: 'ext-user-7', email: null, department_ids: [] });
+    const nobody = await b.client.get('/api/v1/users/nobody-here/analytics', range);
+    expect(nobody.status).toBe(404);
+    expect(nobody.body.error.code).toBe('not_found');
+  });
 });
 
 describe('command analytics', () => {
