@@ -57,10 +57,10 @@ export interface ChartCommonProps {
 /** Falls back to the widget context for locale/tz, then to the browser's. */
 function useChartEnv(): ChartEnv {
   const ctx = useContext(WidgetContextReact);
-  return {
-    locale: ctx?.locale ?? navigator.language,
-    tz: ctx?.tz ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
-  };
+  const locale = ctx?.locale ?? navigator.language;
+  const tz = ctx?.tz ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // one object while locale and zone stay: the chart specs are memoised on it
+  return useMemo(() => ({ locale, tz }), [locale, tz]);
 }
 
 interface PlotlyEl extends HTMLDivElement {
@@ -86,11 +86,11 @@ export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r
   const handlers = useRef({ drill, onZoom, spec, tz });
   handlers.current = { drill, onZoom, spec, tz };
 
+  const locale = (ctx?.locale ?? navigator.language).toLowerCase();
   useEffect(() => {
     let cancelled = false;
     const el = ref.current;
     if (!el || spec.empty) return;
-    const locale = (ctx?.locale ?? navigator.language).toLowerCase();
     loadKit().then(async (kit) => {
       // the rarer trace types and other languages' month names are registered on first use
       await kit.prepare(spec.data.map((d) => String(d.type ?? 'scatter')), locale);
@@ -135,7 +135,7 @@ export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r
       });
     }).catch((e: Error) => !cancelled && setFailed(e.message));
     return () => { cancelled = true; };
-  }, [spec, title]);
+  }, [spec, title, locale]);
 
   // Grid cells resize without a window resize: follow the element itself.
   useEffect(() => {
@@ -213,47 +213,47 @@ function DataTableView({ title, summary, spec, onDrill }: { title: string; summa
 export function TimeSeriesChart(props: ChartCommonProps & TimeSeriesInput & { onZoom?(r: TimeRange): void }) {
   const env = useChartEnv();
   const { series, kind, format, yTitle, missing } = props;
-  const spec = useMemo(() => timeSeriesSpec({ series, kind, format, yTitle, missing }, env), [series, kind, format, yTitle, missing, env.locale, env.tz]);
+  const spec = useMemo(() => timeSeriesSpec({ series, kind, format, yTitle, missing }, env), [series, kind, format, yTitle, missing, env]);
   return <ChartFrame {...props} spec={spec} tz={env.tz} />;
 }
 
 export function BarChart(props: ChartCommonProps & BarInput) {
   const env = useChartEnv();
   const { categories, series, horizontal, stacked, format, categoryKey } = props;
-  const spec = useMemo(() => barSpec({ categories, series, horizontal, stacked, format, categoryKey }, env), [categories, series, horizontal, stacked, format, categoryKey, env.locale, env.tz]);
+  const spec = useMemo(() => barSpec({ categories, series, horizontal, stacked, format, categoryKey }, env), [categories, series, horizontal, stacked, format, categoryKey, env]);
   return <ChartFrame {...props} spec={spec} />;
 }
 
 export function PieChart(props: ChartCommonProps & PieInput) {
   const env = useChartEnv();
   const { slices, donut, categoryKey } = props;
-  const spec = useMemo(() => pieSpec({ slices, donut, categoryKey }, env), [slices, donut, categoryKey, env.locale, env.tz]);
+  const spec = useMemo(() => pieSpec({ slices, donut, categoryKey }, env), [slices, donut, categoryKey, env]);
   return <ChartFrame {...props} spec={spec} />;
 }
 
 export function Heatmap(props: ChartCommonProps & HeatmapInput) {
   const env = useChartEnv();
   const { x, y, z, xKey, yKey, format } = props;
-  const spec = useMemo(() => heatmapSpec({ x, y, z, xKey, yKey, format }, env), [x, y, z, xKey, yKey, format, env.locale, env.tz]);
+  const spec = useMemo(() => heatmapSpec({ x, y, z, xKey, yKey, format }, env), [x, y, z, xKey, yKey, format, env]);
   return <ChartFrame {...props} spec={spec} />;
 }
 
 export function SankeyChart(props: ChartCommonProps & SankeyInput) {
   const env = useChartEnv();
-  const spec = useMemo(() => sankeySpec({ links: props.links }, env), [props.links, env.locale, env.tz]);
+  const spec = useMemo(() => sankeySpec({ links: props.links }, env), [props.links, env]);
   return <ChartFrame {...props} spec={spec} />;
 }
 
 export function Gauge(props: ChartCommonProps & GaugeInput) {
   const env = useChartEnv();
   const { value, min, max, label, format, thresholds } = props;
-  const spec = useMemo(() => gaugeSpec({ value, min, max, label, format, thresholds }, env), [value, min, max, label, format, thresholds, env.locale, env.tz]);
+  const spec = useMemo(() => gaugeSpec({ value, min, max, label, format, thresholds }, env), [value, min, max, label, format, thresholds, env]);
   return <ChartFrame {...props} hideToolbar={props.hideToolbar ?? true} spec={spec} />;
 }
 
 export function DistributionChart(props: ChartCommonProps & DistributionInput) {
   const env = useChartEnv();
   const { groups, kind, format, bins } = props;
-  const spec = useMemo(() => distributionSpec({ groups, kind, format, bins }, env), [groups, kind, format, bins, env.locale, env.tz]);
+  const spec = useMemo(() => distributionSpec({ groups, kind, format, bins }, env), [groups, kind, format, bins, env]);
   return <ChartFrame {...props} spec={spec} />;
 }
