@@ -123,6 +123,20 @@ describe('chart specs', () => {
       expect(s.table.rows.map((r) => r[0])).toEqual(['Mar 1, 2025', 'Mar 2, 2025', 'Mar 5, 2025']);
     }
   });
+  it('time series: a series of another magnitude reads against a right axis', () => {
+    const pts = (vs: number[]) => vs.map((v, i) => ({ t: `2025-03-0${i + 1}`, v }));
+    const s = timeSeriesSpec({ format: 'currency', series: [{ name: 'value', points: pts([30_000, 28_000]) }, { name: 'cost', points: pts([0.4, 0.6]), axis: 'right' }] }, env);
+    const [value, cost] = s.data as Array<{ name: string; yaxis?: string }>;
+    expect([value!.name, value!.yaxis, cost!.name, cost!.yaxis]).toEqual(['value', undefined, 'cost (right axis)', 'y2']);
+    const layout = s.layout as { yaxis: { tickformat: string }; yaxis2: { overlaying: string; side: string; tickformat: string }; margin: { r: number } };
+    // each axis carries the digits of its own values
+    expect([layout.yaxis.tickformat, layout.yaxis2.tickformat]).toEqual(['$,.2~f', '$,.4~f']);
+    expect(layout.yaxis2).toMatchObject({ overlaying: 'y', side: 'right' });
+    expect(layout.margin.r).toBeGreaterThan(16);
+    expect(s.table.columns).toEqual(['time', 'value', 'cost']);
+    // all on the right is one axis, drawn on the left as usual
+    expect((timeSeriesSpec({ series: [{ name: 'cost', points: pts([1]), axis: 'right' }] }, env).layout as Record<string, unknown>).yaxis2).toBeUndefined();
+  });
   it('bar: horizontal swaps axes and keeps categories in order', () => {
     const s = barSpec({ categories: ['a', 'b'], series: [{ name: 'n', values: [1, 2] }], horizontal: true, categoryKey: 'agent' }, env);
     expect(s.data[0]).toMatchObject({ orientation: 'h', x: [1, 2], y: ['a', 'b'] });

@@ -114,8 +114,11 @@ export interface TimeSeriesInput {
   /**
    * `t` is an instant (ISO 8601), drawn at the user's wall-clock time, or a calendar date
    * (`YYYY-MM-DD`): a day as the data names it, drawn on that day whatever the user's zone.
+   * `axis: 'right'` draws a series against a second value axis on the right, for a series
+   * of another magnitude (spend in cents next to value in thousands) that would otherwise
+   * be a flat line along the bottom.
    */
-  series: Array<{ name: string; points: Array<{ t: string; v: number | null }> }>;
+  series: Array<{ name: string; points: Array<{ t: string; v: number | null }>; axis?: 'left' | 'right' }>;
   kind?: 'line' | 'area' | 'bar';
   format?: ValueFormat;
   yTitle?: string;
@@ -175,12 +178,16 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
   const kind = input.kind ?? 'line';
   const fm = formatters(env.locale, env.tz);
   const step = kind === 'bar' ? null : bucketStepMs(input.series);
-  const drawn = input.series.map((s) => ({ name: s.name, points: withMissingBuckets(s.points, step, input.missing ?? 'gap') }));
+  const right = (s: { axis?: 'left' | 'right' }) => s.axis === 'right';
+  const drawn = input.series.map((s) => ({ name: s.name, right: right(s), points: withMissingBuckets(s.points, step, input.missing ?? 'gap') }));
+  const twoAxes = drawn.some((s) => s.right) && drawn.some((s) => !s.right);
   const data = drawn.map((s, i) => ({
     type: kind === 'bar' ? 'bar' : 'scatter',
     mode: kind === 'bar' ? undefined : 'lines',
     fill: kind === 'area' ? 'tozeroy' : undefined,
-    name: s.name,
+    // the legend says which axis a series reads against
+    name: twoAxes && s.right ? `${s.name} (right axis)` : s.name,
+    ...(twoAxes && s.right ? { yaxis: 'y2' } : {}),
     // wall-clock strings in the user's zone: plotly draws them as given
     x: s.points.map((p) => (isCalendarDate(p.t) ? `${p.t} 00:00:00` : toZonedWallTime(p.t, env.tz))),
     y: s.points.map((p) => p.v),
@@ -193,8 +200,10 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
   const times = [...new Set(input.series.flatMap((s) => s.points.map((p) => p.t)))].sort();
   const lookup = input.series.map((s) => new Map(s.points.map((p) => [p.t, p.v])));
   const legend = input.series.length > 1;
-  const yValues = input.series.flatMap((s) => s.points.map((p) => p.v));
+  const yValues = input.series.filter((s) => !twoAxes || !right(s)).flatMap((s) => s.points.map((p) => p.v));
   const yTicks = valueTickPx(yValues, input.format, env);
+  const y2Values = twoAxes ? input.series.filter(right).flatMap((s) => s.points.map((p) => p.v)) : [];
+  const y2Ticks = twoAxes ? valueTickPx(y2Values, input.format, env) : 0;
   return {
     data,
     layout: baseLayout(env, {
@@ -202,9 +211,11 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
       hovermode: 'x unified',
       showlegend: legend,
       // date ticks take two lines where the day or year changes
-      margin: margin(clampPx(yTicks + 16 + (input.yTitle ? 22 : 0), 32, 160), 16, legend ? 44 : 8, 48),
+      margin: margin(clampPx(yTicks + 16 + (input.yTitle ? 22 : 0), 32, 160), twoAxes ? clampPx(y2Ticks + 16, 32, 160) : 16, legend ? 44 : 8, 48),
       xaxis: { type: 'date', gridcolor: GRID, linecolor: GRID, automargin: true, ticklabeloverflow: 'allow' },
       yaxis: { title: input.yTitle ? { text: input.yTitle } : undefined, gridcolor: GRID, zerolinecolor: GRID, automargin: true, ticklabeloverflow: 'allow', rangemode: 'tozero', ...tickFormat(input.format, yValues) },
+      // its own ticks, no second grid over the first
+      ...(twoAxes ? { yaxis2: { overlaying: 'y', side: 'right', showgrid: false, zeroline: false, tickmode: 'auto', nticks: 5, automargin: true, ticklabeloverflow: 'allow', rangemode: 'tozero', ...tickFormat(input.format, y2Values) } } : {}),
     }),
     table: {
       columns: ['time', ...input.series.map((s) => s.name)],

@@ -29,7 +29,8 @@ function Roi({ context }: WidgetProps) {
               series={[
                 // UTC days and weeks: drawn as the calendar dates they are
                 { name: 'value', points: d.series.map((s) => ({ t: s.start.slice(0, 10), v: s.value_usd })) },
-                { name: 'cost', points: d.series.map((s) => ({ t: s.start.slice(0, 10), v: s.cost_usd })) },
+                // AI spend is cents to dollars a day next to thousands of value: its own axis
+                { name: 'cost', points: d.series.map((s) => ({ t: s.start.slice(0, 10), v: s.cost_usd })), axis: 'right' },
               ]}
             />
           </div>
