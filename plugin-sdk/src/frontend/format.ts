@@ -13,6 +13,7 @@ export interface Formatters {
   /** milliseconds → "850 ms", "2.4 s", "3 min 5 s" */
   duration(ms: number): string;
   dateTime(iso: string | Date): string;
+  /** an instant's day in the user's zone; a calendar date (`YYYY-MM-DD`) is that day in every zone */
   date(iso: string | Date): string;
   /** "3 min ago" style, relative to `now` */
   relative(iso: string | Date, now?: Date): string;
@@ -86,7 +87,10 @@ export function formatters(locale: string, tz: string): Formatters {
       return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
     },
     dateTime: (iso) => dateFormat(locale, `datetime-${tz}`, { timeZone: tz, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso)),
-    date: (iso) => dateFormat(locale, `date-${tz}`, { timeZone: tz, dateStyle: 'medium' }).format(new Date(iso)),
+    date: (iso) => (typeof iso === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(iso)
+      // a day as the data names it: formatted at its UTC midnight in UTC, so no zone moves it
+      ? dateFormat(locale, 'date-UTC', { timeZone: 'UTC', dateStyle: 'medium' }).format(new Date(`${iso}T00:00:00Z`))
+      : dateFormat(locale, `date-${tz}`, { timeZone: tz, dateStyle: 'medium' }).format(new Date(iso))),
     get weekdays() { return weekdays(); },
     // the hour and, in 12-hour locales, its period: "14" (de-DE, fr-FR), "2 PM" (en-US), without "Uhr" or "h"
     hour: (h) =>

@@ -41,6 +41,11 @@ describe('formatters', () => {
     expect([toZonedWallTime('2025-06-01T12:00:00Z', 'Europe/Berlin'), toZonedWallTime('2025-06-01T12:00:00Z', 'Asia/Tokyo')]).toEqual(['2025-06-01 14:00:00', '2025-06-01 21:00:00']);
     expect([formatters('en-US', 'Asia/Tokyo').date('2025-06-01T20:00:00Z'), f.date('2025-06-01T20:00:00Z')]).toEqual(['Jun 2, 2025', 'Jun 1, 2025']);
   });
+  it('write a calendar date as that day in every zone', () => {
+    expect(['America/Los_Angeles', 'Asia/Tokyo', 'UTC'].map((tz) => formatters('en-US', tz).date('2026-11-22'))).toEqual(['Nov 22, 2026', 'Nov 22, 2026', 'Nov 22, 2026']);
+    // an instant is still its day where the user is
+    expect(formatters('en-US', 'America/Los_Angeles').date('2026-11-22T00:00:00Z')).toBe('Nov 21, 2026');
+  });
   it('show times in the user zone', () => {
     expect(formatters('en-GB', 'Asia/Kolkata').dateTime('2025-01-01T00:00:00Z')).toContain('05:30');
     expect(toZonedWallTime('2025-01-01T00:00:00Z', 'America/Los_Angeles')).toBe('2024-12-31 16:00:00');

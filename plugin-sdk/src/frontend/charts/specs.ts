@@ -219,7 +219,7 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
     }),
     table: {
       columns: ['time', ...input.series.map((s) => s.name)],
-      rows: times.map((t) => [isCalendarDate(t) ? formatters(env.locale, 'UTC').date(`${t}T00:00:00Z`) : fm.dateTime(t), ...lookup.map((m) => m.get(t) ?? null)]),
+      rows: times.map((t) => [isCalendarDate(t) ? fm.date(t) : fm.dateTime(t), ...lookup.map((m) => m.get(t) ?? null)]),
     },
     drill: input.series.map((s) => s.points.map((p) => ({ series: s.name, bucket: p.t }))),
     // buckets that are all null (e.g. a rate with no events) are as empty as no buckets

@@ -5,8 +5,7 @@ interface Options { show: 'score' | 'flagged_share' }
 interface Cell { department_id: string; name: string | null; week: string; users: number; suppressed: boolean; score?: number; flagged_share?: number }
 
 function AdoptionHeatmap({ context, options }: WidgetProps<Options>) {
-  // weeks are calendar weeks (their Monday, a UTC date): written as dates, never shifted by the zone
-  const day = formatters(context.locale, 'UTC');
+  const f = formatters(context.locale, context.tz);
   const q = useWidgetData<{ cells: Cell[] }>('/heatmap', dayRange(context.timeRange), { withContext: false, isEmpty: (d) => !d.cells.length, live: ['scores'] });
   return (
     <WidgetState query={q} emptyText="No scores in this range yet.">
@@ -22,7 +21,8 @@ function AdoptionHeatmap({ context, options }: WidgetProps<Options>) {
           <Heatmap
             title={options.show === 'score' ? 'Mean adoption score by department and week' : 'Share of users needing support by department and week'}
             summary="Blank cells belong to groups smaller than the minimum size and are not shown."
-            x={weeks.map((w) => day.date(w))}
+            // weeks are calendar weeks, named by their Monday's date
+            x={weeks.map((w) => f.date(w.slice(0, 10)))}
             y={depts}
             z={z}
             xKey="week"

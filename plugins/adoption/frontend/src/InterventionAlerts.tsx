@@ -9,8 +9,6 @@ const PAGE = 20;
 /** Open needs-support flags, newest first; refetches as soon as a flag is raised or resolved. */
 function InterventionAlerts({ context }: WidgetProps) {
   const f = formatters(context.locale, context.tz);
-  // flags are raised on a calendar day (a UTC date): written as that date in every zone
-  const day = formatters(context.locale, 'UTC');
   const [shown, setShown] = useState(PAGE);
   const q = useWidgetData<{ flags: Flag[]; total: number }>(
     '/flags',
@@ -27,7 +25,7 @@ function InterventionAlerts({ context }: WidgetProps) {
           <ul aria-label="Users needing support" aria-live="polite" style={{ listStyle: 'none', margin: 0, padding: 0 }}>
             {d.flags.map((fl) => (
               <li key={fl.id} style={{ padding: '6px 0', borderBottom: '1px solid var(--border, #e3e7ed)' }}>
-                <strong>{fl.email ?? fl.user_id}</strong> <span style={{ color: 'var(--muted, #5f6b7a)' }}>since {day.date(`${fl.raised_day}T00:00:00Z`)}</span>
+                <strong>{fl.email ?? fl.user_id}</strong> <span style={{ color: 'var(--muted, #5f6b7a)' }}>since {f.date(fl.raised_day)}</span>
                 <ul style={{ margin: '2px 0 0', paddingLeft: 18, fontSize: '.85rem' }}>{fl.why.map((w) => <li key={w}>{w}</li>)}</ul>
               </li>
             ))}
