@@ -8,6 +8,7 @@ import { io, type Socket } from 'socket.io-client';
 import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
 import plugin from '../backend/index.ts';
 import { buildTrees } from '../backend/routes/chains.ts';
+import { invocationMetricsBatch, previousPeriod } from '../backend/query.ts';
 import {
   DAYS,
   START,
@@ -151,6 +152,31 @@ describe('agent-analytics', () => {
       const prev = invocations.filter((e) => e.agent_name === a.name && inRange(e, new Date(START + 12 * HOUR), from));
       expectMetrics(a.previous, expectedOf(prev));
     }
+  });
+
+  it('answers a batch whose questions share reads exactly, overlapping ranges included', async () => {
+    const analytics = b.kernel.services.analytics.forOrg(b.org.id);
+    const ch = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+    const at = (from: number, to: number) => ({ from: new Date(from), to: new Date(to), fromCh: ch(from), toCh: ch(to), tz: 'UTC' });
+    // minute and second edges, so raw events, hours and (for `whole`) a day answer each range
+    const current = at(START + 26 * HOUR + 13 * 60_000 + 5_500, START + 50 * HOUR - 7 * 60_000 - 2_250);
+    const before = previousPeriod(current); // adjacent: shares every read with `current`
+    const whole = at(FROM.getTime(), TO.getTime()); // overlaps `current`: must not share its rows
+    const byAgent = { filters: {}, groupBy: ['agent_name'] as const };
+    const answers = await invocationMetricsBatch(analytics, [
+      { ...byAgent, range: current },
+      { ...byAgent, range: before },
+      { ...byAgent, range: whole },
+      { ...byAgent, range: current, granularity: 'hour' },
+    ]);
+    for (const [i, r] of [current, before, whole].entries()) {
+      const expected = groupBy(invocations.filter((e) => inRange(e, r.from, r.to)), (e) => e.agent_name);
+      expect(answers[i]!.map((a) => a.agent_name).sort(), `question ${i}`).toEqual([...expected.keys()].sort());
+      for (const a of answers[i]!) expectMetrics(a, expectedOf(expected.get(a.agent_name!)!));
+    }
+    const hourly = groupBy(invocations.filter((e) => inRange(e, current.from, current.to)), (e) => `${new Date(Math.floor(Date.parse(e.timestamp) / HOUR) * HOUR).toISOString()} ${e.agent_name}`);
+    expect(answers[3]!.length).toBe(hourly.size);
+    for (const a of answers[3]!) expectMetrics(a, expectedOf(hourly.get(`${a.bucket} ${a.agent_name}`)!));
   });
 
   it('breaks errors down by type with share, rate and last seen', async () => {
