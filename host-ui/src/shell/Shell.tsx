@@ -64,8 +64,11 @@ export function Shell() {
         </div>
         <div className="topbar__end">
           <LiveStatus />
-          <Link to="/me" className="avatar" aria-label={`Your account: ${s.me.user.display_name}`}>
-            {initials(s.me.user.display_name || s.me.user.email)}
+          <Link to="/me" className="avatar">
+            {/* the initials are a picture of the name, not text to read out; the link's name says it in
+                full (as text, not aria-label: a label that leaves out what is visible fails label-in-name) */}
+            <span aria-hidden="true">{initials(s.me.user.display_name || s.me.user.email)}</span>
+            <span className="sr-only">Your account: {s.me.user.display_name || s.me.user.email}</span>
           </Link>
         </div>
       </header>
