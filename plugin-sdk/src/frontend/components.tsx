@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import type { ButtonHTMLAttributes, ReactNode } from 'react';
 import type { WidgetData } from './hooks.ts';
 import { useWidget } from './context.tsx';
 import { formatters } from './format.ts';
@@ -19,7 +19,7 @@ export function WidgetState<T>({ query, children, emptyText = 'No data for this 
     return (
       <div className="orrery-state orrery-state--error" role="alert">
         <p>Could not load data: {query.error.message}</p>
-        <button type="button" onClick={query.refetch}>Try again</button>
+        <Button onClick={query.refetch}>Try again</Button>
       </div>
     );
   }
@@ -54,4 +54,15 @@ export function Stat({ label, value, format = 'number', delta, deltaGoodWhen = '
       )}
     </div>
   );
+}
+
+/**
+ * A button that looks like the portal's own in any widget. `primary` for the one action a
+ * widget asks for, `quiet` for a secondary one beside it. A plain `<button>` in a widget is
+ * the browser's grey box; the host styles the `orrery-button` classes.
+ */
+export function Button({ variant = 'default', type = 'button', className, ...rest }: ButtonHTMLAttributes<HTMLButtonElement> & {
+  variant?: 'default' | 'primary' | 'quiet';
+}) {
+  return <button type={type} className={`orrery-button orrery-button--${variant}${className ? ` ${className}` : ''}`} {...rest} />;
 }

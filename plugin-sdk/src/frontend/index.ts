@@ -11,7 +11,7 @@ export { defineWidget, isWidgetDefinition } from './defineWidget.ts';
 export { useWidget, WidgetProvider } from './context.tsx';
 export { useWidgetData, useRealtime, qualifyTopic, defaultIsEmpty, WidgetRequestError } from './hooks.ts';
 export type { WidgetData, WidgetDataOptions } from './hooks.ts';
-export { WidgetState, Stat } from './components.tsx';
+export { WidgetState, Stat, Button } from './components.tsx';
 export { formatters, toZonedWallTime, fromZonedWallTime, plotlySeparators } from './format.ts';
 export type { Formatters } from './format.ts';
 export { toCsv, downloadText } from './csv.ts';

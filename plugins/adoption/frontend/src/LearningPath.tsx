@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { defineWidget, useWidget, useWidgetData, WidgetState } from '@orrery/plugin-sdk/frontend';
+import { Button, defineWidget, useWidget, useWidgetData, WidgetState } from '@orrery/plugin-sdk/frontend';
 
 interface Step { id: string; title: string; kind: string; url: string | null; why: string[]; status: 'open' | 'followed' | 'dismissed'; assigned_day: string }
 
@@ -27,9 +27,9 @@ function LearningPath() {
               <span style={{ fontSize: '.75rem', color: 'var(--muted, #5f6b7a)' }}>{s.kind}{s.status !== 'open' ? ` · ${s.status}` : ''}</span>
               <div style={{ fontSize: '.8rem', color: 'var(--muted, #5f6b7a)' }}>Why: {s.why.join('; ')}</div>
               {s.status === 'open' && (
-                <span style={{ display: 'inline-flex', gap: 6 }}>
-                  <button type="button" disabled={busy === s.id} onClick={() => void act(s.id, 'follow')}>Done</button>
-                  <button type="button" disabled={busy === s.id} onClick={() => void act(s.id, 'dismiss')}>Not for me</button>
+                <span style={{ display: 'inline-flex', gap: 6, marginTop: 4 }}>
+                  <Button disabled={busy === s.id} onClick={() => void act(s.id, 'follow')} aria-label={`Done: ${s.title}`}>Done</Button>
+                  <Button variant="quiet" disabled={busy === s.id} onClick={() => void act(s.id, 'dismiss')} aria-label={`Not for me: ${s.title}`}>Not for me</Button>
                 </span>
               )}
             </li>
