@@ -120,3 +120,23 @@ describe('builtinDefault', () => {
     }
   });
 });
+
+describe('the first-party plugins’ suggested dashboards', () => {
+  it.each(['Admin', 'Manager', 'Developer'] as const)('leave no hole for the %s', async (role) => {
+    // the real declarations, as GET /api/v1/plugins hands them to the portal
+    const declared = await Promise.all(['adoption', 'agent-analytics', 'dashboards', 'user-activity'].map(async (id) => (await import(`../../../plugins/${id}/backend/index.ts`)).default));
+    const catalogue: CatalogueEntry[] = declared.flatMap((p) => (p.frontend?.widgets ?? [])
+      .filter((w: WidgetManifest) => w.roles.includes(role))
+      .map((w: WidgetManifest) => ({ plugin: { ...plugin, id: p.id }, widget: w, ref: `${p.id}/${w.id}` })));
+    let n = 0;
+    const doc = builtinDefault(catalogue, () => `id${n++}`, 8, role);
+    expect(doc.items).toHaveLength(8);
+    // every grid cell above the last widget's top is covered: no empty column beside a widget
+    const lastTop = Math.max(...doc.items.map((i) => i.y));
+    const holes: string[] = [];
+    for (let y = 0; y < lastTop; y++) {
+      for (let x = 0; x < 12; x++) if (!doc.items.some((i) => x >= i.x && x < i.x + i.w && y >= i.y && y < i.y + i.h)) holes.push(`${x},${y}`);
+    }
+    expect(holes, doc.items.map((i) => `${i.ref} ${i.x},${i.y} ${i.w}×${i.h}`).join('\n')).toEqual([]);
+  });
+});

@@ -18,18 +18,24 @@ function AdoptionScore({ context }: WidgetProps) {
           ...d.peers.map((p) => ({ name: `${p.name ?? 'Department'} mean`, points: p.series.map((x) => ({ t: x.day, v: x.suppressed ? null : (x.score ?? null) })) })),
         ];
         return (
-          <div style={{ display: 'grid', gridTemplateColumns: '1fr 2fr', gap: 8, height: '100%' }}>
-            <div>
-              <Gauge title="Adoption score" value={last.score} min={0} max={100} thresholds={{ warn: 10, good: 50, higherIsBetter: true }} />
+          // side by side when the cell is wide enough, the chart below the score when it is not;
+          // a cell made smaller than the widget's content scrolls rather than cutting it off
+          <div style={{ display: 'flex', flexWrap: 'wrap', gap: 12, height: '100%', overflow: 'auto', alignContent: 'flex-start' }}>
+            <div style={{ flex: '1 1 170px', minWidth: 0 }}>
+              <div style={{ height: 130 }}>
+                <Gauge title="Adoption score" value={last.score} min={0} max={100} thresholds={{ warn: 10, good: 50, higherIsBetter: true }} />
+              </div>
               <dl style={{ fontSize: '.8rem', margin: 0, display: 'grid', gridTemplateColumns: 'auto auto', gap: '0 8px' }}>
-                <dt>Frequency (40%)</dt><dd>{Math.round(last.frequency * 100)}%</dd>
-                <dt>Diversity (30%)</dt><dd>{Math.round(last.diversity * 100)}%</dd>
-                <dt>Success (20%)</dt><dd>{Math.round(last.success * 100)}%</dd>
-                <dt>Workflows (10%)</dt><dd>{Math.round(last.workflow * 100)}%</dd>
-                {last.percentile != null && (<><dt>Department percentile</dt><dd>{last.percentile}</dd></>)}
+                <dt>Frequency (40%)</dt><dd style={{ margin: 0 }}>{Math.round(last.frequency * 100)}%</dd>
+                <dt>Diversity (30%)</dt><dd style={{ margin: 0 }}>{Math.round(last.diversity * 100)}%</dd>
+                <dt>Success (20%)</dt><dd style={{ margin: 0 }}>{Math.round(last.success * 100)}%</dd>
+                <dt>Workflows (10%)</dt><dd style={{ margin: 0 }}>{Math.round(last.workflow * 100)}%</dd>
+                {last.percentile != null && (<><dt>Department percentile</dt><dd style={{ margin: 0 }}>{last.percentile}</dd></>)}
               </dl>
             </div>
-            <TimeSeriesChart title="Your score and your department's" series={series} />
+            <div style={{ flex: '2 1 260px', minWidth: 0, height: '100%', minHeight: 180 }}>
+              <TimeSeriesChart title="Your score and your department's" series={series} />
+            </div>
           </div>
         );
       }}
