@@ -103,11 +103,16 @@ describe('hooks helpers', () => {
     expect(qualifyTopic('agent-analytics', 'invocations')).toBe('agent-analytics.invocations');
     expect(qualifyTopic('agent-analytics', 'events.committed')).toBe('events.committed');
   });
-  it('treat null, [] and all-empty-arrays as empty', () => {
+  it('treat null, [] and answers whose arrays are all empty as empty', () => {
     expect(defaultIsEmpty(null)).toBe(true);
+    expect(defaultIsEmpty([])).toBe(true);
     expect(defaultIsEmpty({ series: [] })).toBe(true);
-    expect(defaultIsEmpty({ series: [], total: 0 })).toBe(false);
+    // the range and the question asked come back with an empty answer: still empty
+    expect(defaultIsEmpty({ range: { from: 'a', to: 'b' }, metric: 'invocations', agents: [] })).toBe(true);
     expect(defaultIsEmpty({ series: [1] })).toBe(false);
+    expect(defaultIsEmpty({ series: [], groups: [1] })).toBe(false);
+    // with no list in it, an answer is data (a widget that knows better passes isEmpty)
+    expect(defaultIsEmpty({ total: 0 })).toBe(false);
   });
 });
 

@@ -28,7 +28,10 @@ export interface WidgetDataOptions<T> {
   live?: string[];
   /** minimum ms between live refetches (default 2000) */
   liveThrottleMs?: number;
-  /** decides emptiness; default: null, [], or an object whose arrays are all empty */
+  /**
+   * decides emptiness; default: null, [], or an object with arrays that are all empty (its
+   * other fields, such as the range or the metric asked, are what the answer is about, not data)
+   */
   isEmpty?(data: T): boolean;
   /** skip the request (e.g. until an option is chosen) */
   enabled?: boolean;
@@ -38,9 +41,8 @@ export function defaultIsEmpty(data: unknown): boolean {
   if (data === null || data === undefined) return true;
   if (Array.isArray(data)) return data.length === 0;
   if (typeof data === 'object') {
-    const values = Object.values(data as Record<string, unknown>);
-    const arrays = values.filter(Array.isArray);
-    return arrays.length > 0 && arrays.length === values.length && arrays.every((a) => a.length === 0);
+    const arrays = Object.values(data as Record<string, unknown>).filter(Array.isArray);
+    return arrays.length > 0 && arrays.every((a) => a.length === 0);
   }
   return false;
 }
