@@ -133,6 +133,27 @@ describe('chart specs', () => {
       expect(s.table.rows.map((r) => r[0])).toEqual(['Mar 1, 2025', 'Mar 2, 2025', 'Mar 5, 2025']);
     }
   });
+  it('time series: a lone point is drawn, and a lone bucket gets an axis of its own size', () => {
+    const one = timeSeriesSpec({ series: [{ name: 'runs', points: [{ t: '2025-01-01T07:00:00Z', v: 2 }] }] }, { locale: 'en-US', tz: 'UTC' });
+    // a line of one point is invisible in plotly: it gets a marker
+    expect(one.data[0]).toMatchObject({ mode: 'lines+markers', marker: { size: [7] } });
+    // an hour either side, not plotly's few milliseconds
+    expect((one.layout as { xaxis: { range: string[] } }).xaxis.range).toEqual(['2025-01-01 06:00:00', '2025-01-01 08:00:00']);
+    // a point cut off by gaps on both sides gets a marker, its neighbours in lines do not
+    const gappy = timeSeriesSpec({ series: [{ name: 'runs', points: ['01', '02', '05', '08', '09'].map((h) => ({ t: `2025-01-01T${h}:00:00Z`, v: 1 })) }] }, env);
+    expect(gappy.data[0]).toMatchObject({ mode: 'lines+markers' });
+    expect((gappy.data[0] as { marker: { size: number[] } }).marker.size.filter((x) => x > 0)).toHaveLength(1);
+    // a long unbroken series draws no markers at all
+    const line = timeSeriesSpec({ series: [{ name: 'runs', points: [1, 2, 3].map((h) => ({ t: `2025-01-01T0${h}:00:00Z`, v: h })) }] }, env);
+    expect(line.data[0]).toMatchObject({ mode: 'lines' });
+    expect((line.data[0] as { marker: { size?: unknown } }).marker.size).toBeUndefined();
+  });
+  it('time series: a few days get a tick per day, never one at 06:00', () => {
+    const s = timeSeriesSpec({ series: [{ name: 'score', points: [{ t: '2025-03-01', v: 0 }, { t: '2025-03-02', v: 31 }] }] }, { locale: 'en-US', tz: 'Asia/Tokyo' });
+    expect((s.layout as { xaxis: object }).xaxis).toMatchObject({ dtick: 86_400_000, tick0: '2025-03-01 00:00:00' });
+    const month = timeSeriesSpec({ series: [{ name: 'score', points: Array.from({ length: 30 }, (_, i) => ({ t: `2025-04-${String(i + 1).padStart(2, '0')}`, v: i })) }] }, env);
+    expect((month.layout as { xaxis: { dtick?: number } }).xaxis.dtick).toBeUndefined();
+  });
   it('time series: a series of another magnitude reads against a right axis', () => {
     const pts = (vs: number[]) => vs.map((v, i) => ({ t: `2025-03-0${i + 1}`, v }));
     const s = timeSeriesSpec({ format: 'currency', series: [{ name: 'value', points: pts([30_000, 28_000]) }, { name: 'cost', points: pts([0.4, 0.6]), axis: 'right' }] }, env);

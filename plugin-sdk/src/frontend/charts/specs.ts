@@ -179,11 +179,16 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
   const fm = formatters(env.locale, env.tz);
   const step = kind === 'bar' ? null : bucketStepMs(input.series);
   const right = (s: { axis?: 'left' | 'right' }) => s.axis === 'right';
-  const drawn = input.series.map((s) => ({ name: s.name, right: right(s), points: withMissingBuckets(s.points, step, input.missing ?? 'gap') }));
+  const drawn = input.series.map((s) => {
+    const points = withMissingBuckets(s.points, step, input.missing ?? 'gap');
+    return { name: s.name, right: right(s), points, alone: kind === 'bar' ? null : lonePoints(points) };
+  });
   const twoAxes = drawn.some((s) => s.right) && drawn.some((s) => !s.right);
   const data = drawn.map((s, i) => ({
     type: kind === 'bar' ? 'bar' : 'scatter',
-    mode: kind === 'bar' ? undefined : 'lines',
+    // a point with no neighbour on either side is no line at all: it gets a marker (and only
+    // then markers: one per point of a long series is a lot of drawing for nothing)
+    mode: kind === 'bar' ? undefined : s.alone ? 'lines+markers' : 'lines',
     fill: kind === 'area' ? 'tozeroy' : undefined,
     // the legend says which axis a series reads against
     name: twoAxes && s.right ? `${s.name} (right axis)` : s.name,
@@ -193,7 +198,7 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
     y: s.points.map((p) => p.v),
     // a count that drops to zero is drawn straight: a spline would dip below zero on the way
     line: { color: colorAt(i), width: 2, shape: input.missing === 'zero' ? 'linear' : 'spline', smoothing: 0.3 },
-    marker: { color: colorAt(i) },
+    marker: { color: colorAt(i), ...(s.alone ? { size: s.alone.map((a) => (a ? 7 : 0)) } : {}) },
     hovertemplate: `%{x}<br>${s.name}: %{y}<extra></extra>`,
   }));
   // one table row per timestamp, one column per series
@@ -212,7 +217,7 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
       showlegend: legend,
       // date ticks take two lines where the day or year changes
       margin: margin(clampPx(yTicks + 16 + (input.yTitle ? 22 : 0), 32, 160), twoAxes ? clampPx(y2Ticks + 16, 32, 160) : 16, legend ? 44 : 8, 48),
-      xaxis: { type: 'date', gridcolor: GRID, linecolor: GRID, automargin: true, ticklabeloverflow: 'allow' },
+      xaxis: { type: 'date', gridcolor: GRID, linecolor: GRID, automargin: true, ticklabeloverflow: 'allow', ...timeAxisExtent(times, env) },
       yaxis: { title: input.yTitle ? { text: input.yTitle } : undefined, gridcolor: GRID, zerolinecolor: GRID, automargin: true, ticklabeloverflow: 'allow', rangemode: 'tozero', ...tickFormat(input.format, yValues) },
       // its own ticks, no second grid over the first
       ...(twoAxes ? { yaxis2: { overlaying: 'y', side: 'right', showgrid: false, zeroline: false, tickmode: 'auto', nticks: 5, automargin: true, ticklabeloverflow: 'allow', rangemode: 'tozero', ...tickFormat(input.format, y2Values) } } : {}),
@@ -225,6 +230,33 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
     // buckets that are all null (e.g. a rate with no events) are as empty as no buckets
     empty: !input.series.some((s) => s.points.some((p) => p.v !== null && p.v !== undefined)),
   };
+}
+
+/** Which points of a line series stand alone (no drawn neighbour either side), or null if none does. */
+function lonePoints(points: Array<{ v: number | null }>): boolean[] | null {
+  const drawn = (j: number) => j >= 0 && j < points.length && points[j]!.v !== null && points[j]!.v !== undefined;
+  const alone = points.map((_, j) => drawn(j) && !drawn(j - 1) && !drawn(j + 1));
+  return alone.some(Boolean) ? alone : null;
+}
+
+/**
+ * What plotly cannot guess well about the time axis. One instant alone gets an axis a few
+ * milliseconds wide ("06:59:59.999"): it gets an hour on each side, a day alone a day. Days
+ * over a short span get a tick per day, not ticks at 06:00 and 12:00 between them.
+ */
+function timeAxisExtent(times: string[], env: ChartEnv): Record<string, unknown> {
+  if (!times.length) return {};
+  const calendar = times.every(isCalendarDate);
+  const wall = (ms: number) => (calendar ? `${new Date(ms).toISOString().slice(0, 10)} 00:00:00` : toZonedWallTime(new Date(ms).toISOString(), env.tz));
+  const first = Date.parse(times[0]!);
+  const last = Date.parse(times[times.length - 1]!);
+  const out: Record<string, unknown> = {};
+  if (first === last) {
+    const pad = calendar ? 86_400_000 : 3_600_000;
+    out.range = [wall(first - pad), wall(first + pad)];
+  }
+  if (calendar && last - first <= 7 * 86_400_000) Object.assign(out, { dtick: 86_400_000, tick0: wall(first) });
+  return out;
 }
 
 // ---------------------------------------------------------------- bar
@@ -425,7 +457,7 @@ export function gaugeSpec(input: GaugeInput, env: ChartEnv): PlotSpec {
       number: { valueformat: input.format === 'percent' ? '.1%' : ',.4~g', font: { size: 28, color: INK } },
       gauge: { axis: { range: [min, max], tickformat: input.format === 'percent' ? '.0%' : undefined }, bar: { color: bar, thickness: 0.3 }, steps, borderwidth: 0 },
     }],
-    layout: baseLayout(env, { margin: { l: 24, r: 24, t: 16, b: 8 } }),
+    layout: baseLayout(env, { margin: { l: 32, r: 32, t: 26, b: 8 } }),
     table: { columns: [input.label ?? 'value', 'min', 'max'], rows: [[formatValue(input.value, input.format, env), min, max]] },
   };
 }
