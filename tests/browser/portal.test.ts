@@ -337,6 +337,48 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     expect(await page.getByText(/hidden because/).count()).toBe(0);
   }, 90_000);
 
+  it('a Developer’s suggested dashboard: their score, their team, a full grid, no serious accessibility violations', async () => {
+    const email = `dev-${Date.now()}@browser.test`;
+    const password = 'browser-dev-pass-1';
+    const dev = await api<{ user_id?: string; id?: string }>('POST', '/api/v1/users', { email, role: 'Developer', password, display_name: 'Dee Veloper' });
+    const userId = dev.user_id ?? dev.id!;
+    // a day of their own activity and someone else's, scored now rather than on the next tick
+    const { token } = await api<{ token: string }>('POST', '/api/v1/tokens', { name: 'developer page hook', kind: 'hook' });
+    const events = [userId, userId, userId, 'u-colleague'].map((user, n) => ({
+      event_id: crypto.randomUUID(), event_type: 'agent_invocation', timestamp: new Date(Date.now() - (n + 1) * 60_000).toISOString(),
+      department_id: 'eng', user_id: user, session_id: `s-${user}`, agent_name: n % 2 ? 'test-writer' : 'code-reviewer', agent_version: '1.0.0',
+      invocation_id: crypto.randomUUID(), model_used: 'claude-sonnet-4-5', input_tokens: 100, output_tokens: 20, execution_time_ms: 400, status: 'success',
+    }));
+    await api('POST', '/api/v1/events/batch', { events }, token);
+    await api('POST', '/api/v1/adoption/admin/rescore', {});
+
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US', timezoneId: 'Europe/Berlin' });
+    const p = await ctx.newPage();
+    await p.goto(`${platform.url}/login`);
+    await p.getByLabel('Email').fill(email);
+    await p.getByLabel('Password').fill(password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('dialog', { name: 'One time range for every widget' }).waitFor({ timeout: 20_000 });
+    await p.keyboard.press('Escape');
+    const cells = p.locator('section.cell');
+    await cells.first().waitFor();
+    // every suggested widget is medium or wider, so the grid has no hole beside a small one
+    const boxes = (await Promise.all((await cells.all()).map((c) => c.boundingBox()))).map((b) => b!);
+    expect(boxes.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(boxes.map((b) => Math.round(b.width))).size).toBe(1);
+    // their score, and a table comparing them with the org, row by row
+    const score = p.locator('section.cell[data-widget="adoption/adoption-score"]');
+    await score.locator('.orrery-chart__plot .main-svg').first().waitFor({ timeout: 30_000 });
+    const team = p.locator('section.cell[data-widget="user-activity/team-comparison"]').getByRole('table', { name: 'You compared with your team and the org' });
+    await team.waitFor({ timeout: 30_000 });
+    expect(await team.getByRole('rowheader').allTextContents()).toEqual(['Events', 'Active days', 'Things used']);
+    expect(await team.getByRole('row', { name: /Events/ }).getByRole('cell').first().textContent()).toBe('3');
+    await p.locator('.orrery-state--loading').first().waitFor({ state: 'detached', timeout: 30_000 }).catch(() => undefined);
+    await shot(p, '10-developer-dashboard');
+    expect(await axeSerious(p)).toEqual([]);
+    await ctx.close();
+  }, 90_000);
+
   it('stacks widgets on a phone', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const p = await phone.newPage();
