@@ -19,50 +19,63 @@ import {
 } from './common.ts';
 
 export function memberRoutes(app: FastifyInstance, s: Internals) {
-  app.get<{ Querystring: { department_id?: string; role?: Role; active?: boolean; q?: string } }>(
+  app.get<{ Querystring: { department_id?: string; role?: Role; active?: boolean; q?: string; limit?: number; offset?: number } }>(
     '/api/v1/members',
     {
       config: { permission: 'manage-members' },
       schema: {
         tags: ['members'],
-        summary: "The org's members with role, status and departments",
-        description: who('manage-members'),
+        summary: "The org's members with role, status and departments, by email, a page at a time",
+        description: who('manage-members', '`total` counts every member the filters match; `limit` (default 1000) and `offset` page through them.'),
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { department_id: uuid, role: { type: 'string', enum: ROLES }, active: { type: 'boolean' }, q: { type: 'string', maxLength: 200, description: 'part of an email or name' } },
+          properties: {
+            department_id: uuid,
+            role: { type: 'string', enum: ROLES },
+            active: { type: 'boolean' },
+            q: { type: 'string', maxLength: 200, description: 'part of an email or name' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 1000 },
+            offset: { type: 'integer', minimum: 0, default: 0 },
+          },
         },
-        response: { 200: { type: 'object', properties: { members: { type: 'array', items: memberSchema } } }, ...errors },
+        response: { 200: { type: 'object', properties: { members: { type: 'array', items: memberSchema }, total: { type: 'integer' } } }, ...errors },
       },
     },
     async (req) => {
       const { org } = ctx(req);
-      let q = s.knex
-        .withSchema('public')
-        .table('memberships')
-        .join('users', 'users.id', 'memberships.user_id')
-        .where({ 'memberships.org_id': org.id })
-        .select('users.id', 'users.email', 'users.display_name', 'memberships.role', 'memberships.active', 'memberships.created_at', 'memberships.deactivated_at')
-        .orderBy('users.email');
+      let q = s.knex.withSchema('public').table('memberships').join('users', 'users.id', 'memberships.user_id').where({ 'memberships.org_id': org.id });
       if (req.query.role) q = q.andWhere('memberships.role', req.query.role);
       if (req.query.active !== undefined) q = q.andWhere('memberships.active', req.query.active);
       if (req.query.q) {
         const like = `%${req.query.q.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
         q = q.andWhere((w) => w.whereILike('users.email', like).orWhereILike('users.display_name', like));
       }
-      const rows = await q;
-      const links = await s.knex
-        .withSchema(org.schema)
-        .table('department_members')
-        .join('departments', 'departments.id', 'department_members.department_id')
-        .select('department_members.user_id', 'departments.id', 'departments.name', 'department_members.manager');
+      if (req.query.department_id) {
+        q = q.whereIn('users.id', s.knex.withSchema(org.schema).table('department_members').where({ department_id: req.query.department_id }).select('user_id'));
+      }
+      const [{ n }] = (await q.clone().count({ n: '*' })) as Array<{ n: string | number }>;
+      const rows = await q
+        .select('users.id', 'users.email', 'users.display_name', 'memberships.role', 'memberships.active', 'memberships.created_at', 'memberships.deactivated_at')
+        .orderBy('users.email')
+        .limit(req.query.limit ?? 1000)
+        .offset(req.query.offset ?? 0);
+      // the departments of this page's members only
+      const links = rows.length
+        ? await s.knex
+            .withSchema(org.schema)
+            .table('department_members')
+            .join('departments', 'departments.id', 'department_members.department_id')
+            .whereIn('department_members.user_id', rows.map((m: any) => m.id))
+            .select('department_members.user_id', 'departments.id', 'departments.name', 'department_members.manager')
+        : [];
       const byUser = new Map<string, Array<{ id: string; name: string; manager: boolean }>>();
       for (const l of links as any[]) {
         const list = byUser.get(l.user_id) ?? [];
         list.push({ id: l.id, name: l.name, manager: !!l.manager });
         byUser.set(l.user_id, list);
       }
-      let members = rows.map((m: any) => ({
+      const members = rows.map((m: any) => ({
         user_id: m.id,
         email: m.email,
         display_name: m.display_name,
@@ -72,8 +85,7 @@ export function memberRoutes(app: FastifyInstance, s: Internals) {
         deactivated_at: m.deactivated_at ? new Date(m.deactivated_at).toISOString() : null,
         departments: byUser.get(m.id) ?? [],
       }));
-      if (req.query.department_id) members = members.filter((m) => m.departments.some((d) => d.id === req.query.department_id));
-      return { members };
+      return { members, total: Number(n) };
     },
   );
 

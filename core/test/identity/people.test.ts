@@ -216,6 +216,30 @@ describe('people, roles and access', () => {
     expect((await login('careful@test-org.local', 'Wrong-password-123', { totp: totp.generate({ timestamp: now + 30_000 }) })).status).toBe(401);
   });
 
+  it('pages through members with a total, filtering by department in the database', async () => {
+    const all = (await org.client.get('/api/v1/members')).body;
+    expect(all.members.length).toBeGreaterThanOrEqual(4);
+    expect(all.total).toBe(all.members.length);
+    const emails = all.members.map((m: any) => m.email);
+    const first = (await org.client.get('/api/v1/members', { limit: 2 })).body;
+    const second = (await org.client.get('/api/v1/members', { limit: 2, offset: 2 })).body;
+    expect(first.total).toBe(all.total);
+    expect([...first.members, ...second.members].map((m: any) => m.email)).toEqual(emails.slice(0, 4));
+    // a page carries its members' departments, as the whole list does
+    expect(first.members).toEqual(all.members.slice(0, 2));
+    const plat = org.departments.get('Platform')!;
+    const inPlat = all.members.filter((m: any) => m.departments.some((d: any) => d.id === plat));
+    expect(inPlat.length).toBeGreaterThan(0);
+    const one = (await org.client.get('/api/v1/members', { department_id: plat, limit: 1 })).body;
+    expect(one.total).toBe(inPlat.length);
+    expect(one.members.map((m: any) => m.email)).toEqual([inPlat[0].email]);
+    for (const bad of [{ limit: 0 }, { limit: 1001 }, { offset: -1 }, { limit: 'lots' }]) {
+      const res = await org.client.get('/api/v1/members', bad);
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(res.body.error.details[0].field).toBe(Object.keys(bad)[0]);
+    }
+  });
+
   it('keeps an audit log that only Admins read, exports it as CSV and purges records older than 12 months', async () => {
     const dev = await org.addUser({ email: 'auditee@test-org.local', role: 'Developer' });
     expect((await dev.get('/api/v1/audit')).status).toBe(403);
