@@ -159,6 +159,21 @@ describe.skipIf(!hasChromium)('setup wizard in chromium', () => {
     expect(members.find((m) => m.email === 'new.person@example.com')?.role).toBe('Developer');
     await shot(page, 'setup-5-people');
     expect(await axeSerious(page)).toEqual([]);
+
+    // an org of more people than one table should hold: a page at a time, and a search
+    await Promise.all(Array.from({ length: 55 }, (_, n) => api('POST', '/api/v1/users', { email: `imported-${String(n).padStart(2, '0')}@example.com`, role: 'Developer', display_name: `Imported ${n}` })));
+    await page.reload();
+    const total = (await api<{ total: number }>('GET', '/api/v1/members?limit=1')).total;
+    expect(total).toBeGreaterThan(55);
+    await page.getByText(`Showing 50 of ${total} members`).waitFor();
+    expect(await page.locator('.setup__main table tbody tr').count()).toBe(50);
+    await page.getByRole('button', { name: `Show ${Math.min(50, total - 50)} more` }).click();
+    await page.getByText(`Showing ${Math.min(100, total)} of ${total} members`).waitFor();
+    await page.getByLabel('Find a member').fill('imported-4');
+    await page.getByText('Showing 10 of 10 members matching “imported-4”').waitFor();
+    expect(await page.locator('.setup__main table tbody th').allTextContents()).toEqual(Array.from({ length: 10 }, (_, n) => `Imported ${40 + n}imported-${40 + n}@example.com`));
+    await page.getByLabel('Find a member').fill('nobody-here');
+    await page.getByText('No member matches “nobody-here”.').waitFor();
     await next();
   }, 60_000);
 

@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { Role } from '@orrery/plugin-sdk/frontend';
 import { api } from '../lib/api.ts';
 import type { RouteCatalogue } from '../lib/routes.ts';
@@ -121,9 +121,31 @@ function InviteForm({ routes, onDone }: { routes: RouteCatalogue; onDone(): void
   );
 }
 
+/** Members shown at first and added by "Show more": an org of thousands is not one table. */
+const MEMBER_PAGE = 50;
+
 function Members({ canRole }: { canRole: boolean }) {
   const s = useSession();
-  const list = useLoad(() => api.get<{ members: Member[] }>('/api/v1/members').then((r) => r.members));
+  const [search, setSearch] = useState('');
+  const [query, setQuery] = useState('');
+  const [shown, setShown] = useState(MEMBER_PAGE);
+  const list = useLoad(() => api.get<{ members: Member[]; total?: number }>(`/api/v1/members?${new URLSearchParams({ limit: String(shown), ...(query ? { q: query } : {}) })}`));
+  // the search is sent once typing pauses; a new search starts from the first page
+  useEffect(() => {
+    const next = search.trim();
+    if (next === query) return;
+    const t = setTimeout(() => { setQuery(next); setShown(MEMBER_PAGE); }, 250);
+    return () => clearTimeout(t);
+  }, [search, query]);
+  const first = useRef(true);
+  const { reload } = list;
+  useEffect(() => {
+    if (first.current) { first.current = false; return; }
+    reload();
+  }, [query, shown, reload]);
+  const members = list.data?.members;
+  const total = list.data?.total ?? members?.length ?? 0;
+  const searchId = useId();
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
   const idOf = (m: Member) => m.user_id ?? m.id ?? '';
 
@@ -143,12 +165,18 @@ function Members({ canRole }: { canRole: boolean }) {
     <section aria-labelledby="members-h">
       <h3 id="members-h" className="subhead">Members and roles</h3>
       {msg && <p role={msg.ok ? 'status' : 'alert'} className={msg.ok ? 'ok-text small' : 'form-error'}>{msg.text}</p>}
+      <label className="field" htmlFor={searchId}>
+        <span>Find a member</span>
+        <input id={searchId} type="search" value={search} placeholder="Name or email" onChange={(e) => setSearch(e.target.value)} />
+      </label>
       {list.loading && !list.data ? <Loading what="members" /> : list.error && !list.data ? <p role="alert" className="form-error">{list.error}</p> : (
+        <>
+        <p className="muted small" role="status">{members?.length ? `Showing ${members.length} of ${total} member${total === 1 ? '' : 's'}${query ? ` matching “${query}”` : ''}` : query ? `No member matches “${query}”.` : 'No members yet.'}</p>
         <div className="table-wrap">
           <table className="table">
             <thead><tr><th scope="col">Person</th><th scope="col">Departments</th><th scope="col">Role</th></tr></thead>
             <tbody>
-              {(list.data ?? []).map((m) => (
+              {(members ?? []).map((m) => (
                 <tr key={idOf(m) || m.email}>
                   <th scope="row">
                     <span className="truncate block" title={m.display_name}>{m.display_name || m.email}</span>
@@ -167,6 +195,12 @@ function Members({ canRole }: { canRole: boolean }) {
             </tbody>
           </table>
         </div>
+        {(members?.length ?? 0) < total && (
+          <button type="button" className="btn btn--outline btn--small" disabled={list.loading} onClick={() => setShown((n) => n + MEMBER_PAGE)}>
+            Show {Math.min(MEMBER_PAGE, total - (members?.length ?? 0))} more
+          </button>
+        )}
+        </>
       )}
       {!canRole && <p className="muted small">Changing roles needs <code>PUT /api/v1/members/{'{userId}'}/role</code>, which this server does not offer yet.</p>}
     </section>
