@@ -23,6 +23,9 @@ export interface Formatters {
   hour(h: number): string;
 }
 
+/** A calendar date (`YYYY-MM-DD`) names a day, not an instant: no zone moves it to the evening before. */
+export const isCalendarDate = (t: string) => /^\d{4}-\d{2}-\d{2}$/.test(t);
+
 const cache = new Map<string, Formatters>();
 
 // Building an Intl formatter costs far more than using one (~0.2–1 ms each in a browser, and
@@ -87,7 +90,7 @@ export function formatters(locale: string, tz: string): Formatters {
       return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
     },
     dateTime: (iso) => dateFormat(locale, `datetime-${tz}`, { timeZone: tz, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso)),
-    date: (iso) => (typeof iso === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(iso)
+    date: (iso) => (typeof iso === 'string' && isCalendarDate(iso)
       // a day as the data names it: formatted at its UTC midnight in UTC, so no zone moves it
       ? dateFormat(locale, 'date-UTC', { timeZone: 'UTC', dateStyle: 'medium' }).format(new Date(`${iso}T00:00:00Z`))
       : dateFormat(locale, `date-${tz}`, { timeZone: tz, dateStyle: 'medium' }).format(new Date(iso))),

@@ -4,7 +4,7 @@
  * without a browser and so every chart kind gets its table for free.
  */
 import type { DataTable } from '../csv.ts';
-import { formatters, plotlySeparators, toZonedWallTime } from '../format.ts';
+import { formatters, isCalendarDate, plotlySeparators, toZonedWallTime } from '../format.ts';
 import { BAD, GOOD, GRID, INK, MUTED, WARN, colorAt } from './palette.ts';
 
 export type ValueFormat = 'number' | 'compact' | 'percent' | 'duration' | 'currency';
@@ -130,9 +130,8 @@ export interface TimeSeriesInput {
   missing?: 'gap' | 'zero';
 }
 
-const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/;
-/** A calendar date names a day, not an instant: no zone moves it to the evening before. */
-const isCalendarDate = (t: string) => CALENDAR_DATE.test(t);
+/** A time as plotly draws it: an instant at the user's wall-clock time, a calendar date at its midnight. */
+const plotlyTime = (t: string, tz: string) => (isCalendarDate(t) ? `${t} 00:00:00` : toZonedWallTime(t, tz));
 
 /** The bucket width of the series: the smallest step between consecutive times of any series. */
 function bucketStepMs(series: TimeSeriesInput['series']): number | null {
@@ -194,7 +193,7 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
     name: twoAxes && s.right ? `${s.name} (right axis)` : s.name,
     ...(twoAxes && s.right ? { yaxis: 'y2' } : {}),
     // wall-clock strings in the user's zone: plotly draws them as given
-    x: s.points.map((p) => (isCalendarDate(p.t) ? `${p.t} 00:00:00` : toZonedWallTime(p.t, env.tz))),
+    x: s.points.map((p) => plotlyTime(p.t, env.tz)),
     y: s.points.map((p) => p.v),
     // a count that drops to zero is drawn straight: a spline would dip below zero on the way
     line: { color: colorAt(i), width: 2, shape: input.missing === 'zero' ? 'linear' : 'spline', smoothing: 0.3 },
@@ -247,7 +246,7 @@ function lonePoints(points: Array<{ v: number | null }>): boolean[] | null {
 function timeAxisExtent(times: string[], env: ChartEnv): Record<string, unknown> {
   if (!times.length) return {};
   const calendar = times.every(isCalendarDate);
-  const wall = (ms: number) => (calendar ? `${new Date(ms).toISOString().slice(0, 10)} 00:00:00` : toZonedWallTime(new Date(ms).toISOString(), env.tz));
+  const wall = (ms: number) => plotlyTime(calendar ? new Date(ms).toISOString().slice(0, 10) : new Date(ms).toISOString(), env.tz);
   const first = Date.parse(times[0]!);
   const last = Date.parse(times[times.length - 1]!);
   const out: Record<string, unknown> = {};
