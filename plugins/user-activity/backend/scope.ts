@@ -59,7 +59,6 @@ export async function departmentMembers(ctx: TenantContext): Promise<Array<{ dep
   return ctx.db.table('department_members').select('department_id', 'user_id', 'manager');
 }
 
-/** Names and emails of the org's users (active members), by id. */
 /**
  * Whether an id can belong to a member of the org (a UUID). Events name their users with
  * any string (`u-42`, an email…); only members are in the directory tables, whose uuid
@@ -67,6 +66,7 @@ export async function departmentMembers(ctx: TenantContext): Promise<Array<{ dep
  */
 export const isMemberId = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 
+/** Names and emails of the org's users (active members), by id. */
 export async function userDirectory(ctx: TenantContext, ids?: string[]): Promise<Map<string, { email: string; display_name: string }>> {
   let q = ctx.db.knex
     .withSchema('public')
