@@ -148,11 +148,13 @@ describe('chart specs', () => {
     expect(line.data[0]).toMatchObject({ mode: 'lines' });
     expect((line.data[0] as { marker: { size?: unknown } }).marker.size).toBeUndefined();
   });
-  it('time series: a few days get a tick per day, never one at 06:00', () => {
+  it('time series: a few days get a tick per day, never one at 06:00; a week or more is left to plotly', () => {
     const s = timeSeriesSpec({ series: [{ name: 'score', points: [{ t: '2025-03-01', v: 0 }, { t: '2025-03-02', v: 31 }] }] }, { locale: 'en-US', tz: 'Asia/Tokyo' });
     expect((s.layout as { xaxis: object }).xaxis).toMatchObject({ dtick: 86_400_000, tick0: '2025-03-01 00:00:00' });
-    const month = timeSeriesSpec({ series: [{ name: 'score', points: Array.from({ length: 30 }, (_, i) => ({ t: `2025-04-${String(i + 1).padStart(2, '0')}`, v: i })) }] }, env);
-    expect((month.layout as { xaxis: { dtick?: number } }).xaxis.dtick).toBeUndefined();
+    for (const days of [8, 30]) {
+      const long = timeSeriesSpec({ series: [{ name: 'score', points: Array.from({ length: days }, (_, i) => ({ t: `2025-04-${String(i + 1).padStart(2, '0')}`, v: i })) }] }, env);
+      expect((long.layout as { xaxis: { dtick?: number } }).xaxis.dtick, `${days} days`).toBeUndefined();
+    }
   });
   it('time series: a series of another magnitude reads against a right axis', () => {
     const pts = (vs: number[]) => vs.map((v, i) => ({ t: `2025-03-0${i + 1}`, v }));

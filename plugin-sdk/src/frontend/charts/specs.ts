@@ -240,8 +240,8 @@ function lonePoints(points: Array<{ v: number | null }>): boolean[] | null {
 
 /**
  * What plotly cannot guess well about the time axis. One instant alone gets an axis a few
- * milliseconds wide ("06:59:59.999"): it gets an hour on each side, a day alone a day. Days
- * over a short span get a tick per day, not ticks at 06:00 and 12:00 between them.
+ * milliseconds wide ("06:59:59.999"): it gets an hour on each side, a day alone a day. Two to
+ * four days get a tick per day, not ticks at 06:00 and 12:00 between them.
  */
 function timeAxisExtent(times: string[], env: ChartEnv): Record<string, unknown> {
   if (!times.length) return {};
@@ -254,7 +254,8 @@ function timeAxisExtent(times: string[], env: ChartEnv): Record<string, unknown>
     const pad = calendar ? 86_400_000 : 3_600_000;
     out.range = [wall(first - pad), wall(first + pad)];
   }
-  if (calendar && last - first <= 7 * 86_400_000) Object.assign(out, { dtick: 86_400_000, tick0: wall(first) });
+  // (only over a few days: a week of day ticks crowds a narrow chart, and there plotly keeps to days anyway)
+  if (calendar && last - first <= 3 * 86_400_000) Object.assign(out, { dtick: 86_400_000, tick0: wall(first) });
   return out;
 }
 
