@@ -1,4 +1,4 @@
-import { defineWidget, Gauge, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { defineWidget, formatters, Gauge, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { dayRange } from './days.ts';
 
 interface Answer {
@@ -8,6 +8,7 @@ interface Answer {
 
 /** The signed-in user's score (latest day), its four parts, and the department's mean over time. */
 function AdoptionScore({ context }: WidgetProps) {
+  const f = formatters(context.locale, context.tz);
   const q = useWidgetData<Answer>('/users/me', dayRange(context.timeRange), { withContext: false, live: ['scores'], isEmpty: (d) => !d.history.length });
   return (
     <WidgetState query={q} emptyText="No score yet: it is computed from your activity every few minutes.">
@@ -26,11 +27,11 @@ function AdoptionScore({ context }: WidgetProps) {
                 <Gauge title="Adoption score" value={last.score} min={0} max={100} thresholds={{ warn: 10, good: 50, higherIsBetter: true }} />
               </div>
               <dl style={{ fontSize: '.8rem', margin: 0, display: 'grid', gridTemplateColumns: 'auto auto', gap: '0 8px' }}>
-                <dt>Frequency (40%)</dt><dd style={{ margin: 0 }}>{Math.round(last.frequency * 100)}%</dd>
-                <dt>Diversity (30%)</dt><dd style={{ margin: 0 }}>{Math.round(last.diversity * 100)}%</dd>
-                <dt>Success (20%)</dt><dd style={{ margin: 0 }}>{Math.round(last.success * 100)}%</dd>
-                <dt>Workflows (10%)</dt><dd style={{ margin: 0 }}>{Math.round(last.workflow * 100)}%</dd>
-                {last.percentile != null && (<><dt>Department percentile</dt><dd style={{ margin: 0 }}>{last.percentile}</dd></>)}
+                <dt>Frequency (40%)</dt><dd style={{ margin: 0 }}>{f.percent(last.frequency, 0)}</dd>
+                <dt>Diversity (30%)</dt><dd style={{ margin: 0 }}>{f.percent(last.diversity, 0)}</dd>
+                <dt>Success (20%)</dt><dd style={{ margin: 0 }}>{f.percent(last.success, 0)}</dd>
+                <dt>Workflows (10%)</dt><dd style={{ margin: 0 }}>{f.percent(last.workflow, 0)}</dd>
+                {last.percentile != null && (<><dt>Department percentile</dt><dd style={{ margin: 0 }}>{f.number(last.percentile, 1)}</dd></>)}
               </dl>
             </div>
             <div style={{ flex: '2 1 260px', minWidth: 0, height: '100%', minHeight: 180 }}>
