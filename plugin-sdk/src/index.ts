@@ -3,3 +3,4 @@ export { definePlugin } from './backend/definePlugin.ts';
 export { SDK_VERSION } from './version.ts';
 export * from './backend/timeRange.ts';
 export * from './backend/rollups.ts';
+export * from './events/catalog.ts';

@@ -94,7 +94,7 @@ async function serveKernel() {
 async function serveBare() {
   const Fastify = (await import('fastify')).default;
   const { eventSchema } = await import('../../core/src/ingestion/schema/jsonSchema.ts');
-  const { EVENT_TYPES, CURRENT_SCHEMA_VERSION } = await import('../../core/src/ingestion/schema/catalog.ts');
+  const { EVENT_TYPES, CURRENT_SCHEMA_VERSION } = await import('../../plugin-sdk/src/events/catalog.ts');
   const addFormats = (await import('ajv-formats')).default as any;
   const app = Fastify({ logger: false, ajv: { plugins: [addFormats] } });
   const oneOf = EVENT_TYPES.map((t) => {
