@@ -26,6 +26,21 @@ export const appConfigSchema = {
         publicUrl: { type: 'string', default: '' },
         bodyLimitBytes: { type: 'integer', minimum: 1024, default: 20971520 },
         logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+        /**
+         * Prometheus scraping. `/metrics` on the public port needs a platform operator's token;
+         * this separate listener (loopback by default) answers it without one, for a scraper on
+         * the same host or network. Off unless enabled (app-config.yaml enables it for npm start).
+         */
+        metrics: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            enabled: { type: 'boolean', default: false },
+            host: { type: 'string', default: '127.0.0.1' },
+            port: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
+          },
+          default: {},
+        },
       },
       default: {},
     },
@@ -176,7 +191,7 @@ export const appConfigSchema = {
 } as const;
 
 export interface AppConfig {
-  server: { host: string; port: number; publicUrl: string; bodyLimitBytes: number; logLevel: string };
+  server: { host: string; port: number; publicUrl: string; bodyLimitBytes: number; logLevel: string; metrics: { enabled: boolean; host: string; port: number } };
   storage: {
     dataDir: string;
     databaseUrl: string;

@@ -20,7 +20,7 @@ import { PermissionRegistry, installAuthentication } from './auth/authenticate.t
 import { OrgService } from './tenancy/orgs.ts';
 import { PluginHost } from './plugins/host.ts';
 import { clientErrorHandler, installErrorHandling } from './http/errors.ts';
-import { createMetrics } from './ops/routes.ts';
+import { createMetrics, startMetricsListener } from './ops/routes.ts';
 import { startGateway } from './realtime/gateway.ts';
 import { createNotifier } from './notifications/notifier.ts';
 import { kernelModules } from './modules.ts';
@@ -56,6 +56,8 @@ export interface Kernel {
   services: Internals;
   /** credentials made on first start (printed once) */
   bootstrap: { org: Org; email: string; password: string | null; created: boolean } | null;
+  /** the Prometheus scrape listener's URL once listening (null when off or its port was taken) */
+  readonly metricsUrl: string | null;
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -254,6 +256,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
   await serveHostUi(app);
 
   let gateway: Awaited<ReturnType<typeof startGateway>> | null = null;
+  let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> = null;
   let closed = false;
 
   return {
@@ -262,8 +265,16 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     config,
     services: container.cradle,
     bootstrap,
+    /** the scrape listener's URL once listening (null when off or its port was taken) */
+    get metricsUrl() {
+      return metricsListener?.url ?? null;
+    },
     async listen() {
       await app.listen({ host: config.server.host, port: config.server.port });
+      if (config.server.metrics.enabled) {
+        metricsListener = await startMetricsListener(metrics, config.server.metrics, logger);
+        if (metricsListener) logger.info({ url: metricsListener.url }, 'metrics listener');
+      }
       gateway = await startGateway(app.server, container.cradle, config.storage.redisUrl ? { url: config.storage.redisUrl, prefix: config.storage.redisPrefix } : undefined);
       if (opts.scheduleJobs !== false) plugins.startJobs();
       const addr = app.server.address();
@@ -275,6 +286,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
       closed = true;
       await plugins.stop();
       if (gateway) await gateway.close();
+      if (metricsListener) await metricsListener.close();
       await app.close();
       await bus.close();
       await kv.close();

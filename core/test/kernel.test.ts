@@ -76,7 +76,7 @@ describe('kernel', () => {
     expect(ready.body.parts).toEqual({ database: 'ok', analytics: 'ok', cache: 'ok' });
     const version = await b.client.get('/version');
     expect(version.body.sdkVersion).toBe('1.0.0');
-    const metrics = await b.client.get('/metrics');
+    const metrics = await b.client.get('/metrics'); // the test org's Admin is the platform operator
     expect(metrics.text).toContain('orrery_http_request_duration_seconds');
   });
 

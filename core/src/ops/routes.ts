@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import client from 'prom-client';
 import type { KernelModule } from '../types.ts';
@@ -66,10 +67,27 @@ export const opsModule: KernelModule = {
       },
     );
 
-    app.get('/metrics', { config: pub, schema: { tags: ['ops'], summary: 'Prometheus metrics (text format)', hide: false } }, async (_req, reply) => {
-      reply.header('content-type', s.metrics.registry.contentType);
-      return s.metrics.registry.metrics();
-    });
+    // The series name every organization (per-org ingestion counters): on the public port only
+    // a platform operator reads them. Scrapers use the separate listener (startMetricsListener)
+    // or an operator's API token.
+    app.get(
+      '/metrics',
+      {
+        config: { permission: 'operator' },
+        schema: {
+          tags: ['ops'],
+          summary: 'Prometheus metrics (text format); platform operator only on this port',
+          description:
+            'Carries per-organization series, so on the public port it needs a platform operator\'s access or API token. ' +
+            'Without a token, scrape the metrics listener (`server.metrics`, default http://127.0.0.1:9464/metrics).',
+          response: { 200: { description: 'Prometheus text exposition format', type: 'string' } },
+        },
+      },
+      async (_req, reply) => {
+        reply.header('content-type', s.metrics.registry.contentType);
+        return s.metrics.registry.metrics();
+      },
+    );
 
     app.get(
       '/version',
@@ -85,3 +103,37 @@ export const opsModule: KernelModule = {
     );
   },
 };
+
+/**
+ * The scrape listener: `GET /metrics` without a token, on its own host and port (loopback by
+ * default) so that only what can reach that address reads the per-organization series. A port
+ * already taken is reported and skipped: metrics are not worth refusing to start over.
+ */
+export async function startMetricsListener(
+  metrics: Metrics,
+  opts: { host: string; port: number },
+  log: { warn(o: object, msg: string): void },
+): Promise<{ url: string; close(): Promise<void> } | null> {
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'only GET /metrics is served here' } }));
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err.message)),
+    );
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.host, () => resolve());
+    });
+  } catch (err) {
+    log.warn({ err, host: opts.host, port: opts.port }, 'metrics listener not started');
+    return null;
+  }
+  const addr = server.address();
+  const url = typeof addr === 'object' && addr ? `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}/metrics` : String(addr);
+  return { url, close: () => new Promise<void>((r) => server.close(() => r())) };
+}

@@ -249,7 +249,7 @@ describe('org settings', () => {
     expect(r.body.missing_required_rate).toBeGreaterThan(0);
     expect(r.body.freshness.agents.map((a: { name: string }) => a.name)).toContain('code-reviewer');
     expect(r.body.alerts.map((a: { condition: string }) => a.condition)).toEqual(['validation_failures', 'silence', 'duplicates', 'latency']);
-    const metrics = await be.kernel.app.inject({ method: 'GET', url: '/metrics' });
+    const metrics = await be.kernel.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${be.client.token}` } });
     expect(metrics.body).toContain('orrery_ingest_events_total');
   });
 
