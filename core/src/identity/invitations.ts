@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { HttpError, type Org, type Role } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
 import { randomSecret, sha256 } from '../auth/tokens.ts';
-import { passwordProblem, hashPassword } from '../auth/passwords.ts';
+import { passwordProblem, hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { issueTokenPair } from '../auth/session.ts';
 import { ROLES, assertMayManage, ctx, errors, iso, mustFindDepartment, uuid, who, departmentAssignments } from './common.ts';
 
@@ -47,7 +47,16 @@ const view = (r: any) => ({
  * the URL fragment, which browsers never send to a server, so it cannot end
  * up in an access log; the portal posts it to /invitations/accept.
  */
-export function invitationRoutes(app: FastifyInstance, s: Internals) {
+const senders = new WeakMap<Internals, ReturnType<typeof makeSender>>();
+
+/** Writing and mailing invitations: one per kernel, shared by the invitation routes and the direct create of members. */
+export function invitationSender(s: Internals) {
+  let sender = senders.get(s);
+  if (!sender) senders.set(s, (sender = makeSender(s)));
+  return sender;
+}
+
+function makeSender(s: Internals) {
   // nodemailer is loaded on the first invitation, not at start
   let transport: Promise<import('nodemailer').Transporter> | null = null;
   const mailer = s.config.smtp.url ? { sendMail: async (m: import('nodemailer').SendMailOptions) => (await (transport ??= import('nodemailer').then((n) => n.default.createTransport(s.config.smtp.url)))).sendMail(m) } : null;
@@ -89,6 +98,21 @@ export function invitationRoutes(app: FastifyInstance, s: Internals) {
     return { sent, url };
   }
 
+  /** Creates and sends an invitation; shared by POST /invitations and the direct create of an email that already has an identity. */
+  async function invite(req: any, org: Org, caller: { userId: string; displayName: string; email: string }, email: string, role: string, departments: Array<{ id: string; manager: boolean }>) {
+    const id = randomUUID();
+    // a placeholder hash until issue() writes the real one: the column is unique and not null
+    await table().insert({ id, org_id: org.id, email, role, departments: JSON.stringify(departments), token_hash: sha256(id), invited_by: caller.userId, expires_at: new Date(Date.now() + ttlMs()) });
+    const { sent, url } = await issue(req, org, caller.displayName || caller.email, id, email, role);
+    return { id, sent, url };
+  }
+
+  return { table, ttlMs, issue, invite };
+}
+
+export function invitationRoutes(app: FastifyInstance, s: Internals) {
+  const { table, ttlMs, issue, invite } = invitationSender(s);
+
   async function mustFindInvitation(org: Org, id: string) {
     const row = await table().where({ id, org_id: org.id }).first();
     if (!row) throw new HttpError(404, 'not_found', `no invitation ${id} in this organization`);
@@ -126,10 +150,7 @@ export function invitationRoutes(app: FastifyInstance, s: Internals) {
       if (user && (await s.knex.withSchema('public').table('memberships').where({ org_id: org.id, user_id: user.id }).first())) {
         throw new HttpError(409, 'conflict', `${email} is already a member of this organization`);
       }
-      const id = randomUUID();
-      // a placeholder hash until issue() writes the real one: the column is unique and not null
-      await table().insert({ id, org_id: org.id, email, role: req.body.role, departments: JSON.stringify(departments), token_hash: sha256(id), invited_by: caller.userId, expires_at: new Date(Date.now() + ttlMs()) });
-      const { sent, url } = await issue(req, org, caller.displayName || caller.email, id, email, req.body.role);
+      const { id, sent, url } = await invite(req, org, caller, email, req.body.role, departments);
       await s.audit(org, caller, { action: 'invitation.create', target: id, after: { email, role: req.body.role, departments, email_sent: sent }, ip: req.ip });
       reply.status(201);
       return { ...view(await table().where({ id }).first()), email_sent: sent, ...(sent ? {} : { accept_url: url }) };
@@ -215,6 +236,28 @@ export function invitationRoutes(app: FastifyInstance, s: Internals) {
 
   const tokenBody = { token: { type: 'string', minLength: 10, maxLength: 200 } } as const;
 
+  /**
+   * Joining another organization with an identity that already exists needs that person's
+   * consent, not only the link (which an Admin of the inviting org may have seen): they prove
+   * the identity is theirs with its password, or by accepting while signed in as it.
+   */
+  async function assertIdentityOwner(user: { id: string; password_hash: string | null }, password: string | undefined, authorization: string | undefined) {
+    const bearer = authorization?.startsWith('Bearer ') ? authorization.slice(7) : null;
+    if (bearer) {
+      const claims = await s.tokens.verifyAccess(bearer);
+      if (claims?.sub === user.id) return;
+    }
+    if (password && user.password_hash && (await verifyPassword(password, user.password_hash))) return;
+    throw new HttpError(
+      401,
+      'identity_confirmation_required',
+      user.password_hash
+        ? 'this email already has an Orrery account: enter its password (or accept while signed in) to add this organization to it'
+        : 'this email already has an Orrery account that signs in with single sign-on: sign in first, then open the link again',
+      { field: 'password' },
+    );
+  }
+
   app.post<{ Body: { token: string } }>(
     '/api/v1/invitations/lookup',
     {
@@ -254,7 +297,10 @@ export function invitationRoutes(app: FastifyInstance, s: Internals) {
       schema: {
         tags: ['invitations'],
         summary: 'Accept an invitation: join the org and get a token pair',
-        description: who('public', 'A new account must choose a password that meets the policy.'),
+        description: who(
+          'public',
+          'A new account must choose a password that meets the policy. An email that already has an account proves it is theirs: its current `password`, or the request made while signed in as it (`Authorization: Bearer <access token>`); otherwise 401 `identity_confirmation_required`.',
+        ),
         security: [],
         body: {
           type: 'object',
@@ -268,6 +314,7 @@ export function invitationRoutes(app: FastifyInstance, s: Internals) {
     async (req) => {
       const { row, org } = await byToken(req.body.token);
       let user = await s.knex.withSchema('public').table('users').where({ email: row.email }).first();
+      if (user) await assertIdentityOwner(user, req.body.password, req.headers.authorization);
       if (!user) {
         if (!req.body.password) throw new HttpError(400, 'password_required', 'choose a password for your new account', { field: 'password' });
         const problem = passwordProblem(req.body.password);

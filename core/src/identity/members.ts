@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { HttpError, type Role } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
 import { passwordProblem } from '../auth/passwords.ts';
+import { invitationSender } from './invitations.ts';
 import {
   ROLES,
   assertMayManage,
@@ -213,7 +214,7 @@ export function memberRoutes(app: FastifyInstance, s: Internals) {
         summary: 'Create a user in the org directly (programmatic import), without an invitation',
         description: who(
           'manage-members',
-          'Managers create Developers in departments they manage. Without a password the user signs in through single sign-on or a password reset by an Admin. An email that already has an identity on the platform joins with it (no password is set).',
+          'Managers create Developers in departments they manage. Without a password the user signs in through single sign-on or a password reset by an Admin. An email that already has an identity on the platform is not added directly: the person is sent an invitation and joins when they accept it, proving the identity is theirs. The answer is the same in both cases, so it never tells whether an email has an account elsewhere.',
         ),
         body: {
           type: 'object',
@@ -244,10 +245,31 @@ export function memberRoutes(app: FastifyInstance, s: Internals) {
       if (existingUser && (await s.knex.withSchema('public').table('memberships').where({ org_id: org.id, user_id: existingUser.id }).first())) {
         throw new HttpError(409, 'conflict', `${email} is already a member of this organization`);
       }
+      if (existingUser) {
+        // Someone with an identity elsewhere joins only by accepting an invitation while signed in
+        // (their consent), and this answer must not tell the Admin that the identity exists: it has
+        // the shape and the values a new user's answer would have, with the invitation's id.
+        const assigned = departments.map((d) => ({ id: d.id, manager: !!d.manager }));
+        const { id } = await invitationSender(s).invite(req, org, caller, email, req.body.role, assigned);
+        await s.audit(org, caller, { action: 'member.create', target: id, after: { email, role: req.body.role, departments, pending_consent: true }, ip: req.ip });
+        const names = new Map<string, string>();
+        for (const d of assigned) names.set(d.id, (await mustFindDepartment(s, org, d.id)).name);
+        reply.status(201);
+        return {
+          user_id: id,
+          email,
+          display_name: req.body.display_name ?? email.split('@')[0],
+          role: req.body.role,
+          active: true,
+          created_at: new Date().toISOString(),
+          deactivated_at: null,
+          departments: assigned.map((d) => ({ id: d.id, name: names.get(d.id)!, manager: d.manager })).sort((a, b) => a.name.localeCompare(b.name)),
+        };
+      }
       const { userId } = await s.orgService.addMember(org, {
         email,
         role: req.body.role,
-        password: existingUser ? undefined : req.body.password,
+        password: req.body.password,
         displayName: req.body.display_name,
       });
       for (const d of departments) {

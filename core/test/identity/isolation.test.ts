@@ -241,6 +241,53 @@ describe('tenant isolation, swept over every registered route', () => {
     expect(checked).toBeGreaterThanOrEqual(adminOnly * 2);
   });
 
+  it("gives an Admin adding another org's member by email the answer an unknown email gets, and adds the person only once they accept", async () => {
+    const someoneElse = `${MARK}-dev@a.test`; // org A's Developer: an identity with a password and a display name
+    const nobody = 'brand-new-person@b.test';
+    const known = await call(clientsB.Admin!, 'POST', '/api/v1/users', { email: someoneElse, role: 'Developer' });
+    const unknown = await call(clientsB.Admin!, 'POST', '/api/v1/users', { email: nobody, role: 'Developer' });
+    expect(known.status).toBe(201);
+    expect(unknown.status).toBe(201);
+    const k = JSON.parse(known.text);
+    const u = JSON.parse(unknown.text);
+    // the same fields, derived the same way; nothing of the existing identity (its id, the name org A gave it)
+    expect(Object.keys(k).sort()).toEqual(Object.keys(u).sort());
+    const shape = (m: any) => ({ ...m, user_id: typeof m.user_id, email: undefined, display_name: undefined, created_at: typeof m.created_at });
+    expect(shape(k)).toEqual(shape(u));
+    expect(k.display_name).toBe(someoneElse.split('@')[0]);
+    expect(u.display_name).toBe(nobody.split('@')[0]);
+    expect(known.text).not.toContain(aUser);
+
+    // not a member of B yet: cannot sign in to B, not listed
+    const signIn = (password?: string) =>
+      b.kernel.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: someoneElse, password: password ?? 'Test-password-0rrery!', org: B.slug } });
+    expect((await signIn()).statusCode).toBe(401);
+    const members = JSON.parse((await call(clientsB.Admin!, 'GET', '/api/v1/members?q=alpha')).text);
+    expect(members.members.map((m: any) => m.email)).not.toContain(someoneElse);
+
+    // the invitation's link alone is not consent: the person proves the identity is theirs
+    const list = JSON.parse((await call(clientsB.Admin!, 'GET', '/api/v1/invitations')).text);
+    const inv = list.invitations.find((i: any) => i.email === someoneElse);
+    const link = JSON.parse((await call(clientsB.Admin!, 'POST', `/api/v1/invitations/${inv.id}/resend`, {})).text).accept_url as string;
+    const token = new URLSearchParams(link.split('#')[1]).get('token')!;
+    const accept = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      b.kernel.app.inject({ method: 'POST', url: '/api/v1/invitations/accept', payload: { token, ...body }, headers });
+    const noProof = await accept({});
+    expect(noProof.statusCode).toBe(401);
+    expect(noProof.json().error.code).toBe('identity_confirmation_required');
+    expect((await accept({ password: 'Not-the-passw0rd!' })).statusCode).toBe(401);
+    // someone else's session is not consent either
+    expect((await accept({}, { authorization: `Bearer ${clientsB.Developer!.token}` })).statusCode).toBe(401);
+    expect((await signIn()).statusCode).toBe(401);
+
+    // accepting while signed in as that identity is
+    const own = await accept({}, { authorization: `Bearer ${clientsA.Developer!.token}` });
+    expect(own.statusCode, own.body).toBe(200);
+    expect((await signIn()).statusCode).toBe(200);
+    const after = JSON.parse((await call(clientsB.Admin!, 'GET', '/api/v1/members?q=alpha')).text);
+    expect(after.members.map((m: any) => m.email)).toContain(someoneElse);
+  });
+
   it("keeps a Manager out of other departments and away from Managers and Admins", async () => {
     const other = await A.client.post('/api/v1/departments', { name: 'Other dept' });
     const dev = clientsA.Developer!;

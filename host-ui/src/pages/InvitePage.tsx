@@ -42,7 +42,7 @@ export function InvitePage() {
     setError(null);
     try {
       const pair = await api.post<{ access_token: string; refresh_token: string; expires_in: number }>('/api/v1/invitations/accept', {
-        token, ...(info.has_account ? {} : { password, ...(name.trim() ? { display_name: name.trim() } : {}) }),
+        token, ...(info.has_account ? (password ? { password } : {}) : { password, ...(name.trim() ? { display_name: name.trim() } : {}) }),
       });
       sessionStorage.removeItem('orrery.invite');
       api.setTokens(pair);
@@ -72,9 +72,16 @@ export function InvitePage() {
                   </label>
                 </>
               )}
-              {info.has_account && <p className="small">You already have an Orrery account: accepting adds {info.org.name} to it.</p>}
+              {info.has_account && (
+                <>
+                  <p className="small">You already have an Orrery account: accepting adds {info.org.name} to it. Confirm it is yours with its password.</p>
+                  <label className="field"><span>Your Orrery password</span>
+                    <input type="password" required value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" />
+                  </label>
+                </>
+              )}
               {error && <p id={errId} role="alert" className="form-error">{error}</p>}
-              <button type="submit" className="btn btn--primary btn--block" disabled={busy || (!info.has_account && password.length < 12)}>{busy ? 'Joining…' : `Join ${info.org.name}`}</button>
+              <button type="submit" className="btn btn--primary btn--block" disabled={busy || (info.has_account ? password.length === 0 : password.length < 12)}>{busy ? 'Joining…' : `Join ${info.org.name}`}</button>
             </form>
           </>
         ) : (
