@@ -21,6 +21,7 @@ import { OrgService } from './tenancy/orgs.ts';
 import { PluginHost } from './plugins/host.ts';
 import { clientErrorHandler, installErrorHandling } from './http/errors.ts';
 import { createMetrics, startMetricsListener } from './ops/routes.ts';
+import { documentOperation } from './http/openapi.ts';
 import { startGateway } from './realtime/gateway.ts';
 import { createNotifier } from './notifications/notifier.ts';
 import { kernelModules } from './modules.ts';
@@ -238,7 +239,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
   const swagger = (await import('@fastify/swagger')).default;
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: {
         title: 'Orrery API',
         version: readVersion().version,
@@ -248,6 +249,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    transform: documentOperation as any,
   });
   const auth = installAuthentication(app, { tokens: container.cradle.tokens, callers, permissions });
   for (const m of modules) await m.register(app, container.cradle);

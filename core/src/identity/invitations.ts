@@ -111,7 +111,7 @@ function makeSender(s: Internals) {
 }
 
 export function invitationRoutes(app: FastifyInstance, s: Internals) {
-  const { table, ttlMs, issue, invite } = invitationSender(s);
+  const { table, issue, invite } = invitationSender(s);
 
   async function mustFindInvitation(org: Org, id: string) {
     const row = await table().where({ id, org_id: org.id }).first();
