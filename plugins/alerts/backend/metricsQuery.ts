@@ -45,7 +45,8 @@ const GROUPABLE_KINDS = new Set(['id', 'label', 'enum']);
 const MAX_GROUP_BY = 3;
 const MAX_GROUPS = 1000;
 
-const whereValue = { anyOf: [{ type: ['string', 'number', 'boolean'] }, { type: 'array', minItems: 1, maxItems: 100, items: { type: ['string', 'number', 'boolean'] } }] };
+const scalar = [{ type: 'string', maxLength: 256 }, { type: 'number' }, { type: 'boolean' }];
+const whereValue = { anyOf: [...scalar, { type: 'array', minItems: 1, maxItems: 100, items: { anyOf: scalar } }] };
 const whereSchema = { type: 'object', maxProperties: 20, additionalProperties: whereValue };
 
 /** JSON schema of a metrics query without `from`/`to` (alert rules); the catalogue checks run in `validateMetricsQuery`. */
@@ -237,7 +238,7 @@ export function bucketStarts(from: Date, to: Date, granularity: Granularity, tz:
   }
   const out: string[] = [];
   for (;;) {
-    const iso = bucketIso(chTime(cursor).slice(0, 19), tz);
+    const iso = new Date(bucketIso(chTime(cursor).slice(0, 19), tz)).toISOString();
     if (new Date(iso) >= to) break;
     if (out[out.length - 1] !== iso) out.push(iso);
     const c = cursor;
@@ -291,7 +292,7 @@ export async function runMetricsQuery(
     for (const row of rows) {
       const k = keyOf(row);
       if (!byKey.has(k)) byKey.set(k, new Map());
-      byKey.get(k)!.set(bucketIso(String(row.bucket), tz), num(row.value));
+      byKey.get(k)!.set(new Date(bucketIso(String(row.bucket), tz)).toISOString(), num(row.value));
     }
     for (const [k, s] of series) {
       const values = byKey.get(k) ?? new Map();

@@ -5,15 +5,15 @@ export const pgMigrations: PgMigration[] = [
   {
     name: '0001_alerts',
     async up(knex, schema) {
-      const s = knex.schema.withSchema(schema);
-      await s.createTable('alert_contact_points', (t) => {
+      const s = () => knex.schema.withSchema(schema);
+      await s().createTable('alert_contact_points', (t) => {
         t.uuid('id').primary();
         t.string('name', 200).notNullable().unique();
         t.string('type', 20).notNullable();
         t.jsonb('settings').notNullable();
         t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
       });
-      await s.createTable('alert_rules', (t) => {
+      await s().createTable('alert_rules', (t) => {
         t.uuid('id').primary();
         t.string('name', 200).notNullable();
         t.jsonb('query').notNullable();
@@ -39,7 +39,7 @@ export const pgMigrations: PgMigration[] = [
         t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
         t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
       });
-      await s.createTable('alert_instances', (t) => {
+      await s().createTable('alert_instances', (t) => {
         t.uuid('rule_id').notNullable();
         t.string('fingerprint', 32).notNullable();
         t.jsonb('labels').notNullable();
@@ -56,7 +56,7 @@ export const pgMigrations: PgMigration[] = [
         t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
         t.primary(['rule_id', 'fingerprint']);
       });
-      await s.createTable('alert_history', (t) => {
+      await s().createTable('alert_history', (t) => {
         t.bigIncrements('id');
         t.uuid('rule_id');
         t.string('fingerprint', 32);
@@ -69,7 +69,7 @@ export const pgMigrations: PgMigration[] = [
         t.index(['rule_id', 'at']);
         t.index(['at']);
       });
-      await s.createTable('alert_silences', (t) => {
+      await s().createTable('alert_silences', (t) => {
         t.uuid('id').primary();
         t.jsonb('matchers').notNullable();
         t.timestamp('starts_at', { useTz: true }).notNullable();
@@ -78,7 +78,7 @@ export const pgMigrations: PgMigration[] = [
         t.uuid('created_by');
         t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
       });
-      await s.createTable('alert_groups', (t) => {
+      await s().createTable('alert_groups', (t) => {
         t.string('key', 600).primary();
         t.string('route_path', 100).notNullable();
         t.uuid('contact_point_id').notNullable();
@@ -91,7 +91,7 @@ export const pgMigrations: PgMigration[] = [
         t.timestamp('last_notified_at', { useTz: true });
         t.jsonb('escalated').notNullable().defaultTo('[]');
       });
-      await s.createTable('alert_deliveries', (t) => {
+      await s().createTable('alert_deliveries', (t) => {
         t.uuid('id').primary();
         t.bigIncrements('seq', { primaryKey: false });
         // one ordered queue per target: `cp:<id>` or `wh:<id>`
@@ -109,7 +109,7 @@ export const pgMigrations: PgMigration[] = [
         t.index(['status', 'next_attempt_at']);
         t.index(['target', 'seq']);
       });
-      await s.createTable('webhook_subscriptions', (t) => {
+      await s().createTable('webhook_subscriptions', (t) => {
         t.uuid('id').primary();
         t.text('url').notNullable();
         t.jsonb('events').notNullable();

@@ -9,6 +9,13 @@ import { READ, WRITE } from '../permissions.ts';
 
 export const MIN_INTERVAL_SECONDS = 10;
 
+const seriesAnswer = open({
+  series: {
+    type: 'array',
+    items: open({ group: open(), total: { type: ['number', 'null'] }, points: { type: 'array', items: open({ bucket: { type: 'string' }, value: { type: ['number', 'null'] } }) } }),
+  },
+});
+
 const conditionSchema = {
   type: 'object',
   additionalProperties: false,
@@ -287,6 +294,27 @@ export function registerRuleRoutes(env: PluginEnv) {
       return instanceView({ ...i, acked_at: at, acked_by: ctx.caller?.userId ?? null });
     },
   });
+  env.route<unknown, unknown, MetricsQuery & { from: string; to: string }>({
+    method: 'POST',
+    path: '/query',
+    permission: READ,
+    summary: "A metrics query over [from, to): the series the rule editor draws its threshold over",
+    description:
+      'The metrics query of API.md ("Metrics"), answered `{series: [{group, total, points: [{bucket, value}]}]}`. count/users/sum are exact; ' +
+      'pXX are exact quantiles with linear interpolation between the two nearest values (ClickHouse `quantileExactInclusive`); ' +
+      'empty buckets are 0 for count/users/sum and null otherwise. It moves to the metrics plugin once that exists.',
+    schema: {
+      body: { ...metricsQuerySchema, required: [...metricsQuerySchema.required, 'from', 'to'], properties: { ...metricsQuerySchema.properties, from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' } } },
+      response: { 200: seriesAnswer },
+    },
+    async handler(req, ctx) {
+      const { from, to, ...q } = req.body;
+      const range = { from: new Date(from), to: new Date(to) };
+      if (!(range.to > range.from)) throw badRequest('from must be before to', { field: 'from' });
+      validateMetricsQuery(q);
+      return { series: await runMetricsQuery(ctx.analytics, q, range, await ctx.visibleUserDepartments()) };
+    },
+  });
   env.route<unknown, unknown, { query: MetricsQuery; window_seconds: number }>({
     method: 'POST',
     path: '/preview',
@@ -294,7 +322,7 @@ export function registerRuleRoutes(env: PluginEnv) {
     summary: "A rule's query evaluated now: the value of each group over the last window (the editor draws the threshold over it)",
     schema: {
       body: { type: 'object', additionalProperties: false, required: ['query', 'window_seconds'], properties: { query: metricsQuerySchema, window_seconds: { type: 'integer', minimum: 1, maximum: 90 * 86_400 } } },
-      response: { 200: open({ series: { type: 'array', items: open({ group: open(), total: { type: ['number', 'null'] }, points: { type: 'array', items: open() } }) } }) },
+      response: { 200: seriesAnswer },
     },
     async handler(req, ctx) {
       validateMetricsQuery(req.body.query, 'query.');
