@@ -141,6 +141,7 @@ export async function evaluateRule(ctx: TenantContext, rule: RuleRow, now: Date)
       });
     }
     if (routed !== prevRouted) {
+      await ctx.bus.publish('firing', { rule_id: rule.id, fingerprint: fp, status: routed });
       await publishPlatformEvent(ctx, routed === 'firing' ? 'alert.firing' : 'alert.resolved', { rule_id: rule.id, rule_name: rule.name, fingerprint: fp, labels: w.labels, value, state: s.next.state });
     }
   }

@@ -45,6 +45,7 @@ export default definePlugin<AlertsConfig>({
     },
   },
   migrations: { pg: pgMigrations },
+  topics: ['firing'],
   frontend: {
     remoteName: 'alerts',
     distDir: './frontend/dist',
@@ -56,6 +57,9 @@ export default definePlugin<AlertsConfig>({
         defaultSize: 'M',
         roles: ['Admin', 'Manager', 'Developer'],
         suggestedFor: ['Admin'],
+        topics: ['firing'],
+        optionsSchema: { type: 'object', properties: { showSilenced: { type: 'boolean', default: true, title: 'Show silenced alerts' } } },
+        optionsVersion: 1,
       },
     ],
   },

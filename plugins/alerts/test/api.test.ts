@@ -125,4 +125,11 @@ describe('alerts API', () => {
     expect((await mgr.get('/api/v1/webhooks')).status).toBe(403);
     expect((await backend.client.get('/api/v1/webhooks/catalogue')).body.events.map((e: any) => e.name)).toContain('alert.firing');
   });
+
+  it('lists the "Firing alerts" widget in the plugin catalogue', async () => {
+    const res = await backend.client.get('/api/v1/plugins');
+    const alerts = res.body.plugins.find((p: any) => p.id === 'alerts');
+    expect(alerts.widgets.map((w: any) => [w.id, w.title])).toEqual([['firing', 'Firing alerts']]);
+    expect(alerts.topics).toEqual(['alerts.firing']);
+  });
 });

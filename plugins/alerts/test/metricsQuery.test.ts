@@ -110,7 +110,7 @@ function reference(events: Ev[], q: any, from: number, to: number) {
   }
   if (!(q.group_by ?? []).length && !groups.size) groups.set('[]', []);
   const tz = q.tz ?? 'UTC';
-  let buckets: number[] = [];
+  const buckets: number[] = [];
   if (q.granularity) {
     for (let b = bucketOf(from, q.granularity, tz); b < to; ) {
       buckets.push(b);
