@@ -313,4 +313,25 @@ describe('alerts end to end', () => {
     expect(got.body.data).toMatchObject({ rule_name: 'platform events', labels: { alertname: 'platform events' }, value: 1 });
     expect(got.headers['x-orrery-signature']).toBe(`sha256=${createHmac('sha256', SECRET).update(got.raw).digest('hex')}`);
   }, 60_000);
+
+  it('escalates a group nobody acknowledged to the next contact point, and not one that was acknowledged', async () => {
+    const cpEsc = (await backend.client.post('/api/v1/alerts/contact-points', { name: 'escalation hook', type: 'webhook', settings: { url: `${receiver.url}/escalated` } })).body.id;
+    const policy = (await backend.client.get('/api/v1/alerts/policy')).body.policy;
+    policy.routes.unshift({ matchers: [{ label: 'alertname', op: '=~', value: 'escalate.*' }], contact_point_id: cpHook, escalation: [{ after_seconds: 3, contact_point_id: cpEsc }] });
+    expect((await backend.client.put('/api/v1/alerts/policy', policy)).status).toBe(200);
+    await failures('escalate', 1);
+    const rule = (name: string) => ({ name, query: { event_type: 'agent_invocation', measure: 'count', where: { agent_name: 'escalate' } }, window_seconds: 3600, condition: { op: 'gte', threshold: 1 }, interval_seconds: 10 });
+    const quiet = await backend.client.post('/api/v1/alerts/rules', rule('escalate acked'));
+    const loud = await backend.client.post('/api/v1/alerts/rules', rule('escalate ignored'));
+    // acknowledge the first as soon as it fires
+    const fp = await until('the acked rule firing', async () => (await backend.client.get(`/api/v1/alerts/rules/${quiet.body.id}`)).body.instances[0]?.fingerprint);
+    expect((await backend.client.post(`/api/v1/alerts/rules/${quiet.body.id}/instances/${fp}/ack`, {})).status).toBe(200);
+    const esc = await until('the escalation', () => receiver.on('/escalated').find((x) => x.body.commonLabels.alertname === 'escalate ignored'));
+    expect(esc.body).toMatchObject({ status: 'firing', receiver: 'escalation hook' });
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(receiver.on('/escalated').filter((x) => x.body.commonLabels.alertname === 'escalate acked')).toEqual([]);
+    expect(receiver.on('/escalated').filter((x) => x.body.commonLabels.alertname === 'escalate ignored')).toHaveLength(1);
+    await backend.client.delete(`/api/v1/alerts/rules/${quiet.body.id}`);
+    await backend.client.delete(`/api/v1/alerts/rules/${loud.body.id}`);
+  }, 60_000);
 });
