@@ -126,6 +126,22 @@ describe('alerts API', () => {
     expect((await backend.client.get('/api/v1/webhooks/catalogue')).body.events.map((e: any) => e.name)).toContain('alert.firing');
   });
 
+  it('makes rules from the built-in templates, each a valid rule', async () => {
+    const list = await backend.client.get('/api/v1/alerts/templates');
+    expect(list.body.templates.length).toBeGreaterThanOrEqual(5);
+    for (const t of list.body.templates) {
+      const r = await backend.client.post(`/api/v1/alerts/templates/${t.key}`, { name: `from ${t.key}` });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      const rule = (await backend.client.get(`/api/v1/alerts/rules/${r.body.id}`)).body;
+      expect(rule).toMatchObject({ name: `from ${t.key}`, query: t.rule.query, condition: t.rule.condition, window_seconds: t.rule.window_seconds });
+    }
+    const tuned = await backend.client.post('/api/v1/alerts/templates/dashboard-slow', { params: { sla_ms: 1500 } });
+    expect((await backend.client.get(`/api/v1/alerts/rules/${tuned.body.id}`)).body.condition).toEqual({ op: 'gt', threshold: 3000 });
+    const bad = await backend.client.post('/api/v1/alerts/templates/dashboard-slow', { params: { nope: 1 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.field).toBe('params.nope');
+  });
+
   it('lists the "Firing alerts" widget in the plugin catalogue', async () => {
     const res = await backend.client.get('/api/v1/plugins');
     const alerts = res.body.plugins.find((p: any) => p.id === 'alerts');

@@ -6,6 +6,7 @@ import { conditionProblem, type AlertState, type Condition } from '../stateMachi
 import { publishPlatformEvent } from '../engine.ts';
 import { idAnswer, idParams, labelsSchema, listOf, okAnswer, open, iso } from '../schemas.ts';
 import { READ, WRITE } from '../permissions.ts';
+import { TEMPLATES } from '../templates.ts';
 
 export const MIN_INTERVAL_SECONDS = 10;
 
@@ -292,6 +293,53 @@ export function registerRuleRoutes(env: PluginEnv) {
       await ctx.db.table('alert_instances').where({ rule_id: r.id, fingerprint: i.fingerprint }).update({ acked_at: at, acked_by: ctx.caller?.userId ?? null });
       await ctx.db.table('alert_history').insert({ rule_id: r.id, fingerprint: i.fingerprint, kind: 'ack', to_state: i.state, at, detail: JSON.stringify({ by: ctx.caller?.userId ?? null }) });
       return instanceView({ ...i, acked_at: at, acked_by: ctx.caller?.userId ?? null });
+    },
+  });
+  env.route({
+    method: 'GET',
+    path: '/templates',
+    permission: READ,
+    summary: 'Built-in rule templates for the PRD alert conditions, with their parameters and the rule each makes by default',
+    schema: { response: { 200: listOf('templates', open({ key: { type: 'string' }, title: { type: 'string' }, description: { type: 'string' }, params: open(), rule: open() })) } },
+    async handler() {
+      return {
+        templates: TEMPLATES.map((t) => ({
+          key: t.key,
+          title: t.title,
+          description: t.description,
+          params: t.params,
+          rule: { name: t.title, ...t.build(Object.fromEntries(Object.entries(t.params).map(([k, v]) => [k, v.default]))) },
+        })),
+      };
+    },
+  });
+  env.route<unknown, { key: string }, { name?: string; params?: Record<string, number>; contact_point_id?: string; labels?: Record<string, string> }>({
+    method: 'POST',
+    path: '/templates/:key',
+    permission: WRITE,
+    summary: 'Create a rule from a built-in template',
+    schema: {
+      params: { type: 'object', required: ['key'], properties: { key: { type: 'string', enum: TEMPLATES.map((t) => t.key) } } },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 200 },
+          params: { type: 'object', maxProperties: 10, additionalProperties: { type: 'number' } },
+          contact_point_id: { type: 'string', format: 'uuid' },
+          labels: labelsSchema,
+        },
+      },
+      response: { 200: idAnswer },
+    },
+    async handler(req, ctx) {
+      const t = TEMPLATES.find((x) => x.key === req.params.key)!;
+      for (const k of Object.keys(req.body.params ?? {})) if (!(k in t.params)) throw badRequest(`params.${k}: template ${t.key} has no such parameter`, { field: `params.${k}`, allowed: Object.keys(t.params) });
+      const p = Object.fromEntries(Object.entries(t.params).map(([k, v]) => [k, req.body.params?.[k] ?? v.default]));
+      const built = t.build(p);
+      return {
+        id: await createRule(ctx, { ...built, name: req.body.name ?? t.title, labels: { ...built.labels, ...req.body.labels }, contact_point_id: req.body.contact_point_id ?? null } as RuleBody),
+      };
     },
   });
   env.route<unknown, unknown, MetricsQuery & { from: string; to: string }>({
