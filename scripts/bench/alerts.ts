@@ -116,7 +116,7 @@ async function main() {
     const during = await dashboard();
     const result = await round;
     const wall = performance.now() - t2;
-    const evalMs = (await knex.withSchema(schema).table('alert_rules').select('last_eval_ms')).map((r: any) => Number(r.last_eval_ms));
+    const evalMs = (await knex.withSchema(schema).table('alert_rule_runs').select('last_eval_ms')).map((r: any) => Number(r.last_eval_ms));
     log(`round: ${JSON.stringify(result)} in ${Math.round(wall)} ms`);
     console.log(`\nrules evaluated: ${evalMs.length}; per-rule query p50 ${pct(evalMs, 50)} ms, p95 ${pct(evalMs, 95)} ms; one round (all rules) ${(wall / 1000).toFixed(1)} s (budget: 60 s)`);
     console.log(`dashboard p95 without rules ${pct(base, 95).toFixed(1)} ms, during a round ${pct(during, 95).toFixed(1)} ms: ratio ${(pct(during, 95) / pct(base, 95)).toFixed(2)}×`);

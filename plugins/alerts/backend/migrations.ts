@@ -31,13 +31,18 @@ export const pgMigrations: PgMigration[] = [
         // departments whose events the rule reads (null = all): the creator's visibility
         t.jsonb('department_scope');
         t.boolean('paused').notNullable().defaultTo(false);
+        t.timestamp('deleted_at', { useTz: true });
         t.timestamp('next_eval_at', { useTz: true }).notNullable();
-        t.timestamp('last_eval_at', { useTz: true });
-        t.integer('last_eval_ms');
-        t.text('last_error');
         t.uuid('created_by');
         t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
         t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+      });
+      // the last evaluation of each rule, written for all rules of a round in one statement
+      await s().createTable('alert_rule_runs', (t) => {
+        t.uuid('rule_id').primary();
+        t.timestamp('last_eval_at', { useTz: true }).notNullable();
+        t.integer('last_eval_ms').notNullable();
+        t.text('last_error');
       });
       await s().createTable('alert_instances', (t) => {
         t.uuid('rule_id').notNullable();

@@ -6,6 +6,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
 import plugin from '../backend/index.ts';
+import { runMetricsBatch, type MetricsQuery } from '../backend/metricsQuery.ts';
+import type { AnalyticsClient } from '@orrery/plugin-sdk';
 
 function rng(seed: number) {
   return () => {
@@ -204,4 +206,31 @@ describe('metrics query compiler against a brute-force reference', () => {
     expect(m.status).toBe(400);
     expect(JSON.stringify(m.body.error)).toContain('measure');
   });
+
+  it('answers a batch of random queries in one go exactly as each alone (the alert rounds use it)', async () => {
+    // the same tenant-bound helper shape the SDK hands plugins, over the test backend's ClickHouse
+    const s = backend.kernel.services.analytics;
+    const analytics: AnalyticsClient = {
+      orgId: backend.org.id,
+      table: (name) => `${s.database}.${name}`,
+      async query<T>(sql: string, params: Record<string, unknown> = {}) {
+        const r = await s.client.query({ query: sql, query_params: { ...params, org_id: backend.org.id }, format: 'JSONEachRow' });
+        return (await r.json()) as T[];
+      },
+      insert: async () => undefined,
+      command: async () => undefined,
+    };
+    const rand = rng(777);
+    for (let round = 0; round < 6; round++) {
+      const { from, to } = randomQuery(rand);
+      const queries: MetricsQuery[] = Array.from({ length: 12 }, () => ({ ...randomQuery(rand).q, granularity: undefined, tz: undefined }));
+      const batch = await runMetricsBatch(analytics, queries, { from: new Date(from), to: new Date(to) });
+      for (const [i, q] of queries.entries()) {
+        const want = reference(events, q, from, to);
+        const got = [...batch[i]!].sort((a, b) => JSON.stringify(a.group).localeCompare(JSON.stringify(b.group)));
+        expect(got.map((x) => x.group), JSON.stringify(q)).toEqual(want.map((x) => x.group));
+        for (const [j, w] of want.entries()) expect(close(got[j]!.total, w.total), `${JSON.stringify(q)}: ${got[j]!.total} vs ${w.total}`).toBe(true);
+      }
+    }
+  }, 120_000);
 });

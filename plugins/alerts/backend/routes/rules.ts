@@ -108,7 +108,7 @@ const instanceView = (i: any) => ({
   acked_by: i.acked_by,
 });
 
-export const ruleView = (r: any, instances: any[]) => ({
+export const ruleView = (r: any, instances: any[], run: any = null) => ({
   id: r.id,
   name: r.name,
   query: r.query,
@@ -125,9 +125,9 @@ export const ruleView = (r: any, instances: any[]) => ({
   contact_point_id: r.contact_point_id,
   paused: r.paused,
   state: r.paused ? 'paused' : ruleState(instances),
-  last_eval_at: iso(r.last_eval_at),
-  last_eval_ms: r.last_eval_ms,
-  last_error: r.last_error,
+  last_eval_at: iso(run?.last_eval_at ?? null),
+  last_eval_ms: run?.last_eval_ms ?? null,
+  last_error: run?.last_error ?? null,
   next_eval_at: iso(r.next_eval_at),
   instances: instances.map(instanceView),
 });
@@ -155,7 +155,7 @@ export const ruleSchema = open({
 });
 
 async function getRule(ctx: TenantContext, id: string) {
-  const r = await ctx.db.table('alert_rules').where({ id }).first();
+  const r = await ctx.db.table('alert_rules').where({ id }).whereNull('deleted_at').first();
   if (!r) throw notFound(`no alert rule ${id}`, { field: 'id' });
   return r;
 }
@@ -210,11 +210,12 @@ export function registerRuleRoutes(env: PluginEnv) {
     summary: 'List alert rules with their state and instances',
     schema: { querystring: { type: 'object', additionalProperties: false, properties: { state: { type: 'string', enum: ['normal', 'pending', 'firing', 'recovering', 'nodata', 'error', 'paused'] } } }, response: { 200: listOf('rules', ruleSchema) } },
     async handler(req, ctx) {
-      const rules = await ctx.db.table('alert_rules').orderBy('name');
+      const rules = await ctx.db.table('alert_rules').whereNull('deleted_at').orderBy('name');
       const instances = await ctx.db.table('alert_instances').select('*');
       const byRule = new Map<string, any[]>();
       for (const i of instances) (byRule.get(i.rule_id) ?? byRule.set(i.rule_id, []).get(i.rule_id)!).push(i);
-      const out = rules.map((r: any) => ruleView(r, byRule.get(r.id) ?? []));
+      const runs = new Map<string, any>((await ctx.db.table('alert_rule_runs').select('*')).map((x: any) => [x.rule_id, x]));
+      const out = rules.map((r: any) => ruleView(r, byRule.get(r.id) ?? [], runs.get(r.id)));
       return { rules: req.query.state ? out.filter((r: any) => r.state === req.query.state) : out };
     },
   });
@@ -226,7 +227,7 @@ export function registerRuleRoutes(env: PluginEnv) {
     schema: { params: idParams, response: { 200: ruleSchema } },
     async handler(req, ctx) {
       const r = await getRule(ctx, req.params.id);
-      return ruleView(r, await ctx.db.table('alert_instances').where({ rule_id: r.id }).orderBy('fingerprint'));
+      return ruleView(r, await ctx.db.table('alert_instances').where({ rule_id: r.id }).orderBy('fingerprint'), await ctx.db.table('alert_rule_runs').where({ rule_id: r.id }).first());
     },
   });
   env.route<unknown, { id: string }, RuleBody>({
@@ -256,7 +257,9 @@ export function registerRuleRoutes(env: PluginEnv) {
       const firing = await ctx.db.table('alert_instances').where({ rule_id: r.id, routed_status: 'firing' });
       await ctx.db.table('alert_instances').where({ rule_id: r.id, routed_status: 'firing' }).update({ routed_status: 'resolved', state: 'normal', ends_at: now });
       for (const i of firing) await publishPlatformEvent(ctx, 'alert.resolved', { rule_id: r.id, rule_name: r.name, fingerprint: i.fingerprint, labels: i.labels, value: i.value, state: 'deleted' });
-      await ctx.db.table('alert_rules').where({ id: r.id }).delete();
+      // kept (marked deleted) until its resolves went out through the rule's own route; the dispatcher then removes it
+      await ctx.db.table('alert_rules').where({ id: r.id }).update({ deleted_at: now, paused: true });
+      await ctx.db.table('alert_rule_runs').where({ rule_id: r.id }).delete();
       await ctx.db.table('alert_history').insert({ rule_id: r.id, kind: 'state', to_state: 'deleted', at: now, detail: JSON.stringify({ name: r.name }) });
       await ctx.audit({ action: 'alerts.rule.delete', target: r.id, before: { name: r.name } });
       return { ok: true };
