@@ -309,7 +309,7 @@ describe('alerts end to end', () => {
       condition: { op: 'gte', threshold: 1 },
       interval_seconds: 10,
     });
-    const got = await until('the alert.firing platform event', () => receiver.on('/platform').find((x) => x.body.event === 'alert.firing'));
+    const got = await until('the alert.firing platform event', () => receiver.on('/platform').find((x) => x.body.event === 'alert.firing' && x.body.data.rule_name === 'platform events'));
     expect(got.body.data).toMatchObject({ rule_name: 'platform events', labels: { alertname: 'platform events' }, value: 1 });
     expect(got.headers['x-orrery-signature']).toBe(`sha256=${createHmac('sha256', SECRET).update(got.raw).digest('hex')}`);
   }, 60_000);
@@ -333,5 +333,18 @@ describe('alerts end to end', () => {
     expect(receiver.on('/escalated').filter((x) => x.body.commonLabels.alertname === 'escalate ignored')).toHaveLength(1);
     await backend.client.delete(`/api/v1/alerts/rules/${quiet.body.id}`);
     await backend.client.delete(`/api/v1/alerts/rules/${loud.body.id}`);
+  }, 60_000);
+
+  it('sends to Slack and in-app contact points', async () => {
+    const me = (await backend.client.get('/api/v1/me')).body.user.id;
+    const slack = (await backend.client.post('/api/v1/alerts/contact-points', { name: 'slack', type: 'slack', settings: { url: `${receiver.url}/slack` } })).body.id;
+    const inApp = (await backend.client.post('/api/v1/alerts/contact-points', { name: 'in app', type: 'in_app', settings: { user_ids: [me] } })).body.id;
+    expect((await backend.client.post('/api/v1/alerts/test', { contact_point_id: slack })).status).toBe(200);
+    expect((await backend.client.post('/api/v1/alerts/test', { contact_point_id: inApp })).status).toBe(200);
+    const s = await until('the Slack message', () => receiver.on('/slack')[0]);
+    expect(Object.keys(s.body)).toEqual(['text']);
+    expect(s.body.text).toContain('[FIRING:1] TestAlert');
+    const n = await until('the in-app notification', async () => (await backend.client.get('/api/v1/notifications')).body.notifications?.find((x: any) => x.subject === '[FIRING:1] TestAlert'));
+    expect(n.text).toContain('alertname=TestAlert');
   }, 60_000);
 });
