@@ -7,10 +7,12 @@
  * 2. Baseline: the agent dashboard routes (`GET /api/v1/agents`, `/agents/{name}/analytics`),
  *    RUNS requests each, no rules.
  * 3. Creates `rules` rules (counts, failure rates and p95 latencies per agent, a 5-minute
- *    window, interval 60 s) and runs one evaluation round of all of them (what the job does
- *    each minute), reporting the per-rule evaluation p50/p95 and the round's wall time.
- * 4. The same dashboard requests again while a round of evaluation runs: p95 and the ratio
- *    to the baseline of step 2 (same run, same process).
+ *    window, interval 60 s) and runs one round with all of them due at once (the worst case:
+ *    a first start or a restart), with the dashboard requests running alongside.
+ * 4. A steady minute: the job every 2 s as the scheduler runs it (the rules spread over their
+ *    interval after the first round), the dashboard requests running all the time: rule
+ *    evaluations done, round times, and the dashboard p50/p95 and their ratio to step 2
+ *    (same run, same process).
  * 5. Breach → webhook: a rule with for_seconds 0 and interval 10 s exists; at a random
  *    moment an event that breaches it is committed; the time until a local HTTP receiver
  *    gets the firing notification (group_wait 0), with the job ticking as the scheduler does.
@@ -107,20 +109,43 @@ async function main() {
     }
     log(`created ${RULES} rules in ${Math.round(performance.now() - t1)} ms`);
 
-    // one round: every rule due now, evaluated by the job
+    // the worst case first: every rule due in the same round (a first start, or a restart)
     const schema = b.org.schema;
     const knex = b.kernel.services.knex;
     await knex.withSchema(schema).table('alert_rules').update({ paused: false, next_eval_at: new Date() });
     const t2 = performance.now();
     const round = b.runJob('alerts', 'tick');
-    const during = await dashboard();
+    const herd = await dashboard();
     const result = await round;
     const wall = performance.now() - t2;
     const evalMs = (await knex.withSchema(schema).table('alert_rule_runs').select('last_eval_ms')).map((r: any) => Number(r.last_eval_ms));
-    log(`round: ${JSON.stringify(result)} in ${Math.round(wall)} ms`);
-    console.log(`\nrules evaluated: ${evalMs.length}; per-rule query p50 ${pct(evalMs, 50)} ms, p95 ${pct(evalMs, 95)} ms; one round (all rules) ${(wall / 1000).toFixed(1)} s (budget: 60 s)`);
-    console.log(`dashboard p95 without rules ${pct(base, 95).toFixed(1)} ms, during a round ${pct(during, 95).toFixed(1)} ms: ratio ${(pct(during, 95) / pct(base, 95)).toFixed(2)}×`);
-    console.log(`dashboard p50 without rules ${pct(base, 50).toFixed(1)} ms, during a round ${pct(during, 50).toFixed(1)} ms: ratio ${(pct(during, 50) / pct(base, 50)).toFixed(2)}×`);
+    log(`first round: ${JSON.stringify(result)} in ${Math.round(wall)} ms`);
+
+    // then a steady minute: the job every 2 s as the scheduler runs it, the rules spread over their interval
+    let stopSteady = false;
+    const ticks: number[] = [];
+    let evaluated = 0;
+    const steadyTicker = (async () => {
+      while (!stopSteady) {
+        const a = performance.now();
+        const r = await b.runJob('alerts', 'tick');
+        ticks.push(performance.now() - a);
+        for (const v of Object.values(r)) evaluated += (v as any)?.evaluated ?? 0;
+        await sleep(2000);
+      }
+    })();
+    const steadyStart = Date.now();
+    const steady: number[] = [];
+    while (Date.now() - steadyStart < 60_000) steady.push(...(await dashboard()));
+    stopSteady = true;
+    await steadyTicker;
+    const steadySeconds = (Date.now() - steadyStart) / 1000;
+
+    console.log(`\n${RULES} rules, interval 60 s, window 5 min, ${events.length.toLocaleString('en')} events; machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)} (2 cores, shared)`);
+    console.log(`first round (all ${evalMs.length} rules due at once): ${(wall / 1000).toFixed(1)} s; per rule ${pct(evalMs, 50)} ms p50, ${pct(evalMs, 95)} ms p95 (batched queries, time shared by the rules of a batch)`);
+    console.log(`steady state: ${evaluated} rule evaluations in ${steadySeconds.toFixed(0)} s; a round (job run) p50 ${pct(ticks, 50).toFixed(0)} ms, p95 ${pct(ticks, 95).toFixed(0)} ms, max ${Math.max(...ticks).toFixed(0)} ms`);
+    console.log(`dashboard p95: no rules ${pct(base, 95).toFixed(1)} ms | during the first round ${pct(herd, 95).toFixed(1)} ms (${(pct(herd, 95) / pct(base, 95)).toFixed(2)}×) | steady ${pct(steady, 95).toFixed(1)} ms (${(pct(steady, 95) / pct(base, 95)).toFixed(2)}×)`);
+    console.log(`dashboard p50: no rules ${pct(base, 50).toFixed(1)} ms | during the first round ${pct(herd, 50).toFixed(1)} ms (${(pct(herd, 50) / pct(base, 50)).toFixed(2)}×) | steady ${pct(steady, 50).toFixed(1)} ms (${(pct(steady, 50) / pct(base, 50)).toFixed(2)}×)`);
 
     // breach → webhook, with the 1,000 rules still active on their 60 s interval
     const cp = await c.post('/api/v1/alerts/contact-points', { name: 'bench hook', type: 'webhook', settings: { url: `http://127.0.0.1:${(server.address() as any).port}/` } });

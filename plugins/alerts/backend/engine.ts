@@ -147,6 +147,24 @@ export async function evaluateRule(ctx: TenantContext, rule: RuleRow, now: Date,
   return { ms: elapsed, error };
 }
 
+/**
+ * The next evaluation of a rule after `now`: each rule has its own phase within its
+ * interval (from its id, in whole job ticks), so a thousand rules made at once spread over
+ * the interval after their first round instead of all querying in the same second.
+ */
+export function nextSlot(id: string, intervalSeconds: number, now: Date): Date {
+  const tick = 2;
+  const slots = Math.max(1, Math.floor(intervalSeconds / tick));
+  const phase = (parseInt(id.replace(/-/g, '').slice(0, 8), 16) % slots) * tick * 1000;
+  const period = intervalSeconds * 1000;
+  const t = now.getTime();
+  // the first instant after now that is `phase` past a multiple of the interval
+  let next = Math.floor(t / period) * period + phase;
+  // never sooner than half an interval (only a rule's first slot is shorter than the interval)
+  while (next < t + period / 2) next += period;
+  return new Date(next);
+}
+
 /** How many rule queries run at once: ClickHouse work overlaps the PostgreSQL writes of the others. */
 const CONCURRENCY = 4;
 
@@ -158,17 +176,23 @@ const CONCURRENCY = 4;
  */
 export async function evaluateDue(ctx: TenantContext, now = new Date()) {
   const due: RuleRow[] = await ctx.db.table('alert_rules').where({ paused: false }).whereNull('deleted_at').andWhere('next_eval_at', '<=', now).orderBy('next_eval_at').limit(5000);
-  const byInterval = new Map<number, string[]>();
-  for (const r of due) byInterval.set(r.interval_seconds, [...(byInterval.get(r.interval_seconds) ?? []), r.id]);
+  // rules sharing an interval and a next slot are claimed by one statement
+  const bySlot = new Map<string, { next: Date; ids: string[] }>();
+  for (const r of due) {
+    const next = nextSlot(r.id, r.interval_seconds, now);
+    const key = `${r.interval_seconds}|${next.getTime()}`;
+    if (!bySlot.has(key)) bySlot.set(key, { next, ids: [] });
+    bySlot.get(key)!.ids.push(r.id);
+  }
   const claimed = new Set<string>();
-  for (const [interval, ids] of byInterval) {
+  for (const { next, ids } of bySlot.values()) {
     for (let i = 0; i < ids.length; i += 1000) {
       const got = await ctx.db
         .table('alert_rules')
         .whereIn('id', ids.slice(i, i + 1000))
         .andWhere({ paused: false })
         .andWhere('next_eval_at', '<=', now)
-        .update({ next_eval_at: new Date(now.getTime() + interval * 1000) }, ['id']);
+        .update({ next_eval_at: next }, ['id']);
       for (const r of got as Array<{ id: string }>) claimed.add(r.id);
     }
   }

@@ -142,6 +142,14 @@ describe('alerts API', () => {
     expect(bad.body.error.details.field).toBe('params.nope');
   });
 
+  it('documents every route in the OpenAPI document', async () => {
+    const doc = await backend.client.get('/api/docs/json');
+    expect(doc.status).toBe(200);
+    const paths = Object.keys(doc.body.paths);
+    for (const p of ['/api/v1/alerts/rules', '/api/v1/alerts/rules/{id}', '/api/v1/alerts/policy', '/api/v1/alerts/silences', '/api/v1/alerts/history', '/api/v1/alerts/contact-points', '/api/v1/webhooks/', '/api/v1/alerts/query'])
+      expect(paths.some((x) => x === p || x === p.replace(/\/$/, '')), p).toBe(true);
+  });
+
   it('lists the "Firing alerts" widget in the plugin catalogue', async () => {
     const res = await backend.client.get('/api/v1/plugins');
     const alerts = res.body.plugins.find((p: any) => p.id === 'alerts');

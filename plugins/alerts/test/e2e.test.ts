@@ -263,6 +263,7 @@ describe('alerts end to end', () => {
 
   it('a receiver down for a while gets every delivery later, in order; a dead letter is redelivered by an Admin', async () => {
     receiver.down.add('/down');
+    await failures('flaky', 1);
     const r = await backend.client.post('/api/v1/alerts/rules', {
       name: 'flaky receiver',
       query: { event_type: 'agent_invocation', measure: 'count', where: { agent_name: 'flaky' } },
@@ -270,7 +271,6 @@ describe('alerts end to end', () => {
       condition: { op: 'gte', threshold: 1 },
       interval_seconds: 10,
     });
-    await failures('flaky', 1);
     // with a 0.5 s base the retries come after 0.5, 2 and 8 s: bring it back after two failures
     await until('two failed attempts', () => receiver.failures.length >= 2);
     receiver.down.delete('/down');

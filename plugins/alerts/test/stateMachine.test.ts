@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { nextSlot } from '../backend/engine.ts';
 import { breaches, conditionProblem, initialState, step, type InstanceState, type Observation, type StateRule } from '../backend/stateMachine.ts';
 
 const rule = (over: Partial<StateRule> = {}): StateRule => ({
@@ -93,5 +94,20 @@ describe('alert state machine (injected clock)', () => {
     expect(conditionProblem({ op: 'outside', threshold: 10 })?.field).toBe('condition.threshold2');
     expect(conditionProblem({ op: 'inside', threshold: 10, threshold2: 5 })?.field).toBe('condition.threshold2');
     expect(conditionProblem({ op: 'gt', threshold: 10, recovery_threshold: 5 })).toBeNull();
+  });
+
+  it('spreads rules over their interval: each its own phase, never sooner than half an interval', () => {
+    const now = new Date('2026-06-01T00:00:00.500Z');
+    const ids = Array.from({ length: 200 }, (_, i) => `${(i * 2654435761 % 2 ** 32).toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`);
+    const slots = ids.map((id) => nextSlot(id, 60, now).getTime());
+    for (const t of slots) {
+      expect(t - now.getTime()).toBeGreaterThanOrEqual(30_000);
+      expect(t - now.getTime()).toBeLessThanOrEqual(90_000);
+      expect((t % 60_000) % 2000).toBe(0);
+    }
+    expect(new Set(slots.map((t) => t % 60_000)).size).toBeGreaterThan(20);
+    // after that, exactly one interval apart
+    const first = nextSlot(ids[0]!, 60, now);
+    expect(nextSlot(ids[0]!, 60, first).getTime() - first.getTime()).toBe(60_000);
   });
 });
