@@ -1,0 +1,401 @@
+/**
+ * The evaluation and notification engine, run by the plugin's job for one org:
+ * evaluate the rules that are due, then group what fires by the policy tree
+ * and queue notifications, then send what is queued. Every step keeps its
+ * state in the plugin's tables, so a restart (or another node taking over)
+ * carries on where the last run stopped.
+ */
+import { createHash } from 'node:crypto';
+import type { TenantContext } from '@orrery/plugin-sdk';
+import { runMetricsBatch, runMetricsQuery, type MetricsQuery, type Series } from './metricsQuery.ts';
+import { ACTIVE, initialState, step, type InstanceState, type Observation, type StateRule } from './stateMachine.ts';
+import { groupLabels, matches, resolveRoot, route, type Matcher, type ResolvedRoute, type RouteNode } from './routing.ts';
+import { enqueue, type Channel } from './delivery.ts';
+
+export interface RuleRow {
+  id: string;
+  name: string;
+  query: MetricsQuery;
+  window_seconds: number;
+  condition: StateRule['condition'];
+  interval_seconds: number;
+  for_seconds: number;
+  keep_firing_for_seconds: number;
+  no_data: StateRule['no_data'];
+  on_error: StateRule['on_error'];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  flapping: StateRule['flapping'];
+  contact_point_id: string | null;
+  department_scope: string[] | null;
+  paused: boolean;
+  next_eval_at: Date;
+}
+
+export const fingerprintOf = (labels: Record<string, string>) =>
+  createHash('sha256')
+    .update(JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]])))
+    .digest('hex')
+    .slice(0, 16);
+
+/** `{{ $labels.name }}`, `{{ $value }}` in annotations and labels. */
+export function renderTemplate(template: string, labels: Record<string, string>, value: number | null): string {
+  return template.replace(/\{\{\s*\$(labels\.([A-Za-z0-9_]+)|value)\s*\}\}/g, (_, what: string, label?: string) =>
+    what === 'value' ? (value === null ? 'no data' : String(Math.round(value * 1e6) / 1e6)) : (labels[label!] ?? ''),
+  );
+}
+
+const ZERO_WHEN_MISSING = new Set(['count', 'users', 'sum']);
+
+async function history(ctx: TenantContext, row: Record<string, unknown>) {
+  await ctx.db.table('alert_history').insert({ ...row, detail: row.detail === undefined ? null : JSON.stringify(row.detail) });
+}
+
+/** Publishes a platform event to the webhook subscriptions that asked for it. */
+export async function publishPlatformEvent(ctx: TenantContext, event: string, data: unknown) {
+  const subs = await ctx.db.table('webhook_subscriptions').select('id', 'events');
+  for (const s of subs) {
+    if (!(s.events as string[]).includes(event)) continue;
+    await enqueue(ctx, { target: `wh:${s.id}`, channel: 'webhook', event, body: { event, org_id: ctx.org.id, at: new Date().toISOString(), data } });
+  }
+}
+
+/** Evaluates one rule now, given its stored instances; returns how long the query took (ms) and its error. */
+export async function evaluateRule(ctx: TenantContext, rule: RuleRow, now: Date, existing: any[], answered?: Series[]): Promise<{ ms: number; error: string | null }> {
+  const started = performance.now();
+  const machineRule: StateRule = {
+    condition: rule.condition,
+    for_seconds: rule.for_seconds,
+    keep_firing_for_seconds: rule.keep_firing_for_seconds,
+    no_data: rule.no_data,
+    on_error: rule.on_error,
+    flapping: rule.flapping,
+  };
+  let observations: Array<{ group: Record<string, string>; obs: Observation }> = [];
+  let error: string | null = null;
+  try {
+    const series = answered ?? (await runMetricsQuery(ctx.analytics, { ...rule.query, granularity: undefined }, { from: new Date(now.getTime() - rule.window_seconds * 1000), to: now }, rule.department_scope));
+    observations = series.map((s) => ({ group: s.group, obs: s.total === null ? { kind: 'nodata' } : { kind: 'value', value: s.total } }));
+  } catch (err) {
+    error = (err as Error).message.slice(0, 1000);
+  }
+  const elapsed = performance.now() - started;
+  const byFp = new Map<string, any>(existing.map((r: any) => [r.fingerprint, r]));
+  const base = { alertname: rule.name, ...rule.labels };
+  const seen = new Set<string>();
+  const work: Array<{ labels: Record<string, string>; obs: Observation; rule: StateRule }> = [];
+  if (error !== null) {
+    // every known instance learns of the error; a rule that never produced one gets one without group labels
+    const targets = existing.length ? existing.map((r: any) => r.labels as Record<string, string>) : [base];
+    for (const labels of targets) work.push({ labels, obs: { kind: 'error', message: error }, rule: machineRule });
+  } else {
+    for (const o of observations) work.push({ labels: { ...base, ...o.group }, obs: o.obs, rule: machineRule });
+    for (const o of work) seen.add(fingerprintOf(o.labels));
+    // a group that disappeared from the answer: 0 for counts, else clear (a missing series resolves)
+    for (const r of existing) {
+      if (seen.has(r.fingerprint)) continue;
+      const obs: Observation = ZERO_WHEN_MISSING.has(rule.query.measure) ? { kind: 'value', value: 0 } : { kind: 'nodata' };
+      work.push({ labels: r.labels, obs, rule: { ...machineRule, no_data: 'ok' } });
+    }
+  }
+  const t = now.getTime();
+  for (const w of work) {
+    const fp = fingerprintOf(w.labels);
+    const prev = byFp.get(fp);
+    const prevMachine: InstanceState = prev ? prev.machine : initialState(t);
+    const s = step(w.rule, prevMachine, w.obs, t);
+    const routed = s.next.flapping ? (prev?.routed_status ?? 'resolved') : ACTIVE.has(s.next.state) ? 'firing' : 'resolved';
+    const prevRouted = prev?.routed_status ?? 'resolved';
+    const value = w.obs.kind === 'value' ? w.obs.value : null;
+    const annotations = Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, renderTemplate(v, w.labels, value)]));
+    if (w.obs.kind === 'error') annotations.error = w.obs.message;
+    if (!prev && s.next.state === 'normal') continue; // nothing to remember about a quiet group
+    if (prev && s.next.state === 'normal' && prevRouted === 'resolved' && !seen.has(fp) && error === null) {
+      await ctx.db.table('alert_instances').where({ rule_id: rule.id, fingerprint: fp }).delete();
+      continue;
+    }
+    const row: Record<string, unknown> = {
+      labels: JSON.stringify(w.labels),
+      annotations: JSON.stringify(annotations),
+      machine: JSON.stringify(s.next),
+      state: s.next.state,
+      routed_status: routed,
+      value,
+      updated_at: now,
+    };
+    if (routed === 'firing' && prevRouted !== 'firing') Object.assign(row, { starts_at: now, ends_at: null, acked_at: null, acked_by: null });
+    if (routed === 'resolved' && prevRouted === 'firing') Object.assign(row, { ends_at: now, acked_at: null, acked_by: null });
+    if (prev) await ctx.db.table('alert_instances').where({ rule_id: rule.id, fingerprint: fp }).update(row);
+    else await ctx.db.table('alert_instances').insert({ rule_id: rule.id, fingerprint: fp, ...row });
+    if (s.transitioned || s.next.flapping !== prevMachine.flapping) {
+      await history(ctx, {
+        rule_id: rule.id,
+        fingerprint: fp,
+        kind: 'state',
+        from_state: prevMachine.state,
+        to_state: s.next.state,
+        value,
+        at: now,
+        detail: { labels: w.labels, flapping: s.next.flapping, ...(w.obs.kind === 'error' ? { error: w.obs.message } : {}) },
+      });
+    }
+    if (routed !== prevRouted) {
+      await ctx.bus.publish('firing', { rule_id: rule.id, fingerprint: fp, status: routed });
+      await publishPlatformEvent(ctx, routed === 'firing' ? 'alert.firing' : 'alert.resolved', { rule_id: rule.id, rule_name: rule.name, fingerprint: fp, labels: w.labels, value, state: s.next.state });
+    }
+  }
+  return { ms: elapsed, error };
+}
+
+/**
+ * The next evaluation of a rule after `now`: each rule has its own phase within its
+ * interval (from its id, in whole job ticks), so a thousand rules made at once spread over
+ * the interval after their first round instead of all querying in the same second.
+ */
+export function nextSlot(id: string, intervalSeconds: number, now: Date): Date {
+  const tick = 2;
+  const slots = Math.max(1, Math.floor(intervalSeconds / tick));
+  const phase = (parseInt(id.replace(/-/g, '').slice(0, 8), 16) % slots) * tick * 1000;
+  const period = intervalSeconds * 1000;
+  const t = now.getTime();
+  // the first instant after now that is `phase` past a multiple of the interval
+  let next = Math.floor(t / period) * period + phase;
+  // never sooner than half an interval (only a rule's first slot is shorter than the interval)
+  while (next < t + period / 2) next += period;
+  return new Date(next);
+}
+
+/** How many rule queries run at once: ClickHouse work overlaps the PostgreSQL writes of the others. */
+const CONCURRENCY = 4;
+
+/**
+ * Evaluates every rule that is due. The rules are claimed first by moving their next
+ * time forward in one statement per interval (only rows still due are taken), so two
+ * runs on two nodes never evaluate a rule twice; the results of the round are written
+ * in one statement.
+ */
+export async function evaluateDue(ctx: TenantContext, now = new Date()) {
+  const due: RuleRow[] = await ctx.db.table('alert_rules').where({ paused: false }).whereNull('deleted_at').andWhere('next_eval_at', '<=', now).orderBy('next_eval_at').limit(5000);
+  // rules sharing an interval and a next slot are claimed by one statement
+  const bySlot = new Map<string, { next: Date; ids: string[] }>();
+  for (const r of due) {
+    const next = nextSlot(r.id, r.interval_seconds, now);
+    const key = `${r.interval_seconds}|${next.getTime()}`;
+    if (!bySlot.has(key)) bySlot.set(key, { next, ids: [] });
+    bySlot.get(key)!.ids.push(r.id);
+  }
+  const claimed = new Set<string>();
+  for (const { next, ids } of bySlot.values()) {
+    for (let i = 0; i < ids.length; i += 1000) {
+      const got = await ctx.db
+        .table('alert_rules')
+        .whereIn('id', ids.slice(i, i + 1000))
+        .andWhere({ paused: false })
+        .andWhere('next_eval_at', '<=', now)
+        .update({ next_eval_at: next }, ['id']);
+      for (const r of got as Array<{ id: string }>) claimed.add(r.id);
+    }
+  }
+  const rules = due.filter((r) => claimed.has(r.id));
+  const instances = new Map<string, any[]>();
+  for (let i = 0; i < rules.length; i += 1000) {
+    for (const row of await ctx.db.table('alert_instances').whereIn('rule_id', rules.slice(i, i + 1000).map((r) => r.id)))
+      instances.set(row.rule_id, [...(instances.get(row.rule_id) ?? []), row]);
+  }
+  const runs: Array<{ rule_id: string; last_eval_at: Date; last_eval_ms: number; last_error: string | null }> = [];
+  // rules with the same window and department scope share one query per event type and grouping
+  const batches = new Map<string, RuleRow[]>();
+  for (const r of rules) {
+    const key = JSON.stringify([r.window_seconds, r.department_scope ?? null]);
+    batches.set(key, [...(batches.get(key) ?? []), r]);
+  }
+  const answers = new Map<string, { series: Series[]; ms: number }>();
+  for (const batch of batches.values()) {
+    const started = performance.now();
+    try {
+      const first = batch[0]!;
+      const series = await runMetricsBatch(ctx.analytics, batch.map((r) => ({ ...r.query, granularity: undefined })), { from: new Date(now.getTime() - first.window_seconds * 1000), to: now }, first.department_scope);
+      const ms = (performance.now() - started) / batch.length;
+      batch.forEach((r, i) => answers.set(r.id, { series: series[i]!, ms }));
+    } catch {
+      // one bad query must not fail the others: those rules are asked one by one below
+    }
+  }
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, rules.length) }, async () => {
+      while (next < rules.length) {
+        const rule = rules[next++]!;
+        const a = answers.get(rule.id);
+        const r = await evaluateRule(ctx, rule, now, instances.get(rule.id) ?? [], a?.series);
+        runs.push({ rule_id: rule.id, last_eval_at: now, last_eval_ms: Math.round(a ? a.ms : r.ms), last_error: r.error });
+      }
+    }),
+  );
+  for (let i = 0; i < runs.length; i += 1000) {
+    await ctx.db.table('alert_rule_runs').insert(runs.slice(i, i + 1000)).onConflict('rule_id').merge();
+  }
+  return runs.map((r) => r.last_eval_ms);
+}
+
+interface AlertView {
+  rule_id: string;
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  value: number | null;
+  starts_at: Date | null;
+  ends_at: Date | null;
+  acked: boolean;
+}
+
+const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
+
+export async function activeSilences(ctx: TenantContext, now: Date): Promise<Matcher[][]> {
+  const rows = await ctx.db.table('alert_silences').where('starts_at', '<=', now).andWhere('ends_at', '>', now).select('matchers');
+  return rows.map((r: any) => r.matchers as Matcher[]);
+}
+
+/** The routes of one alert: a rule naming a contact point goes straight there with the root's timings. */
+function routesOf(policy: RouteNode, rule: { contact_point_id: string | null } | undefined, labels: Record<string, string>): ResolvedRoute[] {
+  if (rule?.contact_point_id) return [{ ...resolveRoot(policy), path: 'rule', contact_point_id: rule.contact_point_id }];
+  return route(policy, labels);
+}
+
+/**
+ * Groups the routed alerts and queues a notification for each group that is due
+ * (group_wait for a new group, group_interval after a change, repeat_interval
+ * while nothing changed and something fires unacknowledged). Silenced alerts are left out.
+ */
+export async function dispatch(ctx: TenantContext, now = new Date()) {
+  const policy = ((await ctx.settings.get<{ policy?: RouteNode }>()).policy ?? {}) as RouteNode;
+  const silences = await activeSilences(ctx, now);
+  const rules = new Map<string, any>((await ctx.db.table('alert_rules').select('id', 'contact_point_id', 'deleted_at')).map((r: any) => [r.id, r]));
+  const instances = await ctx.db.table('alert_instances').select('*');
+  const stored = new Map<string, any>((await ctx.db.table('alert_groups').select('*')).map((g: any) => [g.key, g]));
+  await forgetDeletedRules(ctx, rules, instances, stored);
+  const groups = new Map<string, { route: ResolvedRoute; labels: Record<string, string>; alerts: AlertView[] }>();
+  for (const i of instances) {
+    const labels = i.labels as Record<string, string>;
+    if (silences.some((m) => matches(m, labels))) continue;
+    const view: AlertView = {
+      rule_id: i.rule_id,
+      fingerprint: i.fingerprint,
+      status: i.routed_status,
+      labels,
+      annotations: i.annotations,
+      value: i.value,
+      starts_at: i.starts_at,
+      ends_at: i.ends_at,
+      acked: !!i.acked_at,
+    };
+    for (const r of routesOf(policy, rules.get(i.rule_id), labels)) {
+      if (!r.contact_point_id) continue;
+      const gl = groupLabels(r, labels);
+      const key = `${r.path}|${r.contact_point_id}|${JSON.stringify(gl)}`;
+      if (!groups.has(key)) groups.set(key, { route: r, labels: gl, alerts: [] });
+      groups.get(key)!.alerts.push(view);
+    }
+  }
+  const contactPoints = new Map<string, any>((await ctx.db.table('alert_contact_points').select('id', 'name', 'type')).map((c: any) => [c.id, c]));
+  let queued = 0;
+  for (const key of new Set([...groups.keys(), ...stored.keys()])) {
+    const g = groups.get(key);
+    const st = stored.get(key);
+    const sent: Record<string, string> = st?.sent ?? {};
+    const alerts = (g?.alerts ?? []).filter((a) => a.status === 'firing' || sent[a.fingerprint] === 'firing');
+    const firing = alerts.filter((a) => a.status === 'firing');
+    if (!st && !firing.length) continue;
+    if (st && !alerts.length) {
+      await ctx.db.table('alert_groups').where({ key }).delete();
+      continue;
+    }
+    const r: ResolvedRoute = g?.route ?? st.timing;
+    const cp = contactPoints.get(r.contact_point_id!);
+    if (!cp) continue;
+    const firstSeen = st ? new Date(st.first_seen_at).getTime() : now.getTime();
+    if (!st) {
+      await ctx.db.table('alert_groups').insert({ key, route_path: r.path, contact_point_id: r.contact_point_id, group_labels: JSON.stringify(g!.labels), timing: JSON.stringify(r), sent: '{}', first_seen_at: now, escalated: '[]' });
+    }
+    const statusMap = Object.fromEntries(alerts.map((a) => [a.fingerprint, a.status]));
+    const changed = JSON.stringify(Object.entries(statusMap).sort()) !== JSON.stringify(Object.entries(sent).sort());
+    const t = now.getTime();
+    const lastFlush = st?.last_flush_at ? new Date(st.last_flush_at).getTime() : null;
+    const lastNotified = st?.last_notified_at ? new Date(st.last_notified_at).getTime() : null;
+    const due =
+      lastFlush === null ? t - firstSeen >= r.group_wait_seconds * 1000
+      : changed ? t - lastFlush >= r.group_interval_seconds * 1000
+      : firing.some((a) => !a.acked) && lastNotified !== null && t - lastNotified >= r.repeat_interval_seconds * 1000;
+    const groupLbls = g?.labels ?? st.group_labels;
+    if (due) {
+      const body = notificationBody(cp.name, key, groupLbls, alerts);
+      await enqueue(ctx, { target: `cp:${cp.id}`, channel: cp.type as Channel, event: `alert.${body.status}`, body, rule_id: alerts[0]!.rule_id });
+      queued++;
+      for (const ruleId of new Set(alerts.map((a) => a.rule_id))) {
+        await history(ctx, { rule_id: ruleId, kind: 'notification', to_state: body.status, at: now, detail: { receiver: cp.name, group_key: key, alerts: alerts.filter((a) => a.rule_id === ruleId).map((a) => ({ fingerprint: a.fingerprint, status: a.status })) } });
+      }
+      if (!firing.length) await ctx.db.table('alert_groups').where({ key }).delete();
+      else
+        await ctx.db
+          .table('alert_groups')
+          .where({ key })
+          .update({ sent: JSON.stringify(Object.fromEntries(firing.map((a) => [a.fingerprint, 'firing']))), last_flush_at: now, last_notified_at: now, timing: JSON.stringify(r) });
+    }
+    // escalation: still firing and nobody acknowledged within the step's time → the next contact point too
+    const escalated: number[] = st?.escalated ?? [];
+    for (const [i, e] of r.escalation.entries()) {
+      if (escalated.includes(i) || !firing.length || firing.every((a) => a.acked) || t - firstSeen < e.after_seconds * 1000) continue;
+      const next = contactPoints.get(e.contact_point_id);
+      if (!next) continue;
+      const body = notificationBody(next.name, key, groupLbls, firing);
+      await enqueue(ctx, { target: `cp:${next.id}`, channel: next.type as Channel, event: 'alert.escalated', body, rule_id: firing[0]!.rule_id });
+      escalated.push(i);
+      queued++;
+      await ctx.db.table('alert_groups').where({ key }).update({ escalated: JSON.stringify(escalated) });
+      await history(ctx, { rule_id: firing[0]!.rule_id, kind: 'notification', to_state: 'escalated', at: now, detail: { receiver: next.name, group_key: key, step: i } });
+    }
+  }
+  return { queued };
+}
+
+/**
+ * A deleted rule stays (marked) until no group still owes a resolve for its instances;
+ * after that, its instances and the rule itself go.
+ */
+async function forgetDeletedRules(ctx: TenantContext, rules: Map<string, any>, instances: any[], stored: Map<string, any>) {
+  const deleted = [...rules.values()].filter((r) => r.deleted_at).map((r) => r.id as string);
+  if (!deleted.length) return;
+  const owed = new Set<string>();
+  for (const g of stored.values()) for (const [fp, st] of Object.entries(g.sent as Record<string, string>)) if (st === 'firing') owed.add(fp);
+  for (const id of deleted) {
+    const mine = instances.filter((i) => i.rule_id === id);
+    if (mine.some((i) => owed.has(i.fingerprint))) continue;
+    await ctx.db.table('alert_instances').where({ rule_id: id }).delete();
+    await ctx.db.table('alert_rules').where({ id }).delete();
+  }
+}
+
+/** The body API.md specifies for an alert notification. */
+export function notificationBody(receiver: string, groupKey: string, groupLabels: Record<string, string>, alerts: AlertView[]) {
+  const common: Record<string, string> = {};
+  if (alerts.length) {
+    for (const [k, v] of Object.entries(alerts[0]!.labels)) if (alerts.every((a) => a.labels[k] === v)) common[k] = v;
+  }
+  return {
+    status: alerts.some((a) => a.status === 'firing') ? ('firing' as const) : ('resolved' as const),
+    receiver,
+    groupKey,
+    groupLabels,
+    commonLabels: common,
+    alerts: alerts.map((a) => ({
+      status: a.status,
+      labels: a.labels,
+      annotations: a.annotations,
+      values: { value: a.value },
+      startsAt: iso(a.starts_at),
+      endsAt: a.status === 'resolved' ? iso(a.ends_at) : null,
+      fingerprint: a.fingerprint,
+    })),
+  };
+}

@@ -1,0 +1,380 @@
+/**
+ * The metrics query of API.md ("Metrics"): validated against the SDK's event
+ * catalogue, compiled to tenant-bound ClickHouse SQL, answered as one series per
+ * group. Self-contained on purpose: it belongs to the metrics plugin once that
+ * exists, and alert rules only need `runMetricsQuery` with a time range.
+ */
+import {
+  EVENT_TYPE_BY_NAME,
+  HttpError,
+  bucketExpr,
+  bucketIso,
+  checkBuckets,
+  fieldsOf,
+  zoneOffsetMs,
+  type AnalyticsClient,
+  type FieldSpec,
+  type Granularity,
+} from '@orrery/plugin-sdk';
+
+export const MEASURES = ['count', 'users', 'sum', 'avg', 'min', 'max', 'p50', 'p75', 'p90', 'p95', 'p99', 'rate'] as const;
+export type Measure = (typeof MEASURES)[number];
+export const GRANULARITIES: Granularity[] = ['minute', 'hour', 'day', 'week', 'month'];
+
+type WhereValue = string | number | boolean;
+export interface MetricsQuery {
+  event_type: string;
+  measure: Measure;
+  field?: string;
+  rate_where?: Record<string, WhereValue | WhereValue[]>;
+  where?: Record<string, WhereValue | WhereValue[]>;
+  group_by?: string[];
+  granularity?: Granularity;
+  tz?: string;
+  department_id?: string;
+}
+
+export interface Series {
+  group: Record<string, string>;
+  total: number | null;
+  points: Array<{ bucket: string; value: number | null }>;
+}
+
+const NUMERIC_KINDS = new Set(['count', 'int', 'amount', 'number']);
+const GROUPABLE_KINDS = new Set(['id', 'label', 'enum']);
+const MAX_GROUP_BY = 3;
+const MAX_GROUPS = 1000;
+
+const scalar = [{ type: 'string', maxLength: 256 }, { type: 'number' }, { type: 'boolean' }];
+const whereValue = { anyOf: [...scalar, { type: 'array', minItems: 1, maxItems: 100, items: { anyOf: scalar } }] };
+const whereSchema = { type: 'object', maxProperties: 20, additionalProperties: whereValue };
+
+/** JSON schema of a metrics query without `from`/`to` (alert rules); the catalogue checks run in `validateMetricsQuery`. */
+export const metricsQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['event_type', 'measure'],
+  properties: {
+    event_type: { type: 'string', minLength: 1, maxLength: 64 },
+    measure: { type: 'string', enum: [...MEASURES] },
+    field: { type: 'string', minLength: 1, maxLength: 64 },
+    rate_where: whereSchema,
+    where: whereSchema,
+    group_by: { type: 'array', maxItems: MAX_GROUP_BY, items: { type: 'string', minLength: 1, maxLength: 64 } },
+    granularity: { type: 'string', enum: GRANULARITIES },
+    tz: { type: 'string', minLength: 1, maxLength: 64 },
+    department_id: { type: 'string', minLength: 1, maxLength: 128 },
+  },
+} as const;
+
+const bad = (field: string, message: string, extra: Record<string, unknown> = {}) => new HttpError(400, 'bad_request', message, { field, ...extra });
+
+function validZone(tz: string) {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks a query against the event catalogue; throws a 400 naming the field
+ * (`prefix` is prepended, e.g. `query.`). Returns the field specs it uses.
+ */
+export function validateMetricsQuery(q: MetricsQuery, prefix = ''): Record<string, FieldSpec> {
+  const spec = EVENT_TYPE_BY_NAME.get(q.event_type);
+  if (!spec) throw bad(`${prefix}event_type`, `${prefix}event_type: unknown event type "${q.event_type}"`, { allowed: [...EVENT_TYPE_BY_NAME.keys()] });
+  const fields = fieldsOf(spec);
+  if (!MEASURES.includes(q.measure)) throw bad(`${prefix}measure`, `${prefix}measure: unknown measure "${q.measure}"`, { allowed: MEASURES });
+  const needsField = !['count', 'users', 'rate'].includes(q.measure);
+  if (needsField) {
+    if (!q.field) throw bad(`${prefix}field`, `${prefix}field is required for measure "${q.measure}"`);
+    const f = fields[q.field];
+    if (!f) throw bad(`${prefix}field`, `${prefix}field: "${q.field}" is not a field of ${q.event_type}`);
+    if (!NUMERIC_KINDS.has(f.kind)) throw bad(`${prefix}field`, `${prefix}field: "${q.field}" is not numeric (it is ${f.kind})`);
+  } else if (q.field !== undefined && !fields[q.field]) {
+    throw bad(`${prefix}field`, `${prefix}field: "${q.field}" is not a field of ${q.event_type}`);
+  }
+  if (q.measure === 'rate' && (!q.rate_where || !Object.keys(q.rate_where).length)) throw bad(`${prefix}rate_where`, `${prefix}rate_where is required for measure "rate"`);
+  for (const [key, filters] of [['where', q.where], ['rate_where', q.rate_where]] as const) {
+    for (const [name, value] of Object.entries(filters ?? {})) {
+      const f = fields[name];
+      if (!f) throw bad(`${prefix}${key}.${name}`, `${prefix}${key}.${name}: "${name}" is not a field of ${q.event_type}`);
+      if (f.kind === 'payload' || f.kind === 'timestamp') throw bad(`${prefix}${key}.${name}`, `${prefix}${key}.${name}: ${f.kind} fields cannot be filtered on`);
+      const values = Array.isArray(value) ? value : [value];
+      if (NUMERIC_KINDS.has(f.kind) && values.some((v) => typeof v !== 'number')) throw bad(`${prefix}${key}.${name}`, `${prefix}${key}.${name}: expected numbers`);
+      if (f.kind === 'enum' && f.values && values.some((v) => !f.values!.includes(String(v))))
+        throw bad(`${prefix}${key}.${name}`, `${prefix}${key}.${name}: expected one of ${f.values.join(', ')}`, { allowed: f.values });
+    }
+  }
+  const seen = new Set<string>();
+  for (const [i, name] of (q.group_by ?? []).entries()) {
+    const f = fields[name];
+    if (!f) throw bad(`${prefix}group_by[${i}]`, `${prefix}group_by[${i}]: "${name}" is not a field of ${q.event_type}`);
+    if (!GROUPABLE_KINDS.has(f.kind)) throw bad(`${prefix}group_by[${i}]`, `${prefix}group_by[${i}]: "${name}" (${f.kind}) cannot be grouped by`);
+    if (seen.has(name)) throw bad(`${prefix}group_by[${i}]`, `${prefix}group_by[${i}]: "${name}" is listed twice`);
+    seen.add(name);
+  }
+  if (q.tz !== undefined && !validZone(q.tz)) throw bad(`${prefix}tz`, `${prefix}tz: "${q.tz}" is not an IANA time zone`);
+  if (q.granularity !== undefined && !GRANULARITIES.includes(q.granularity)) throw bad(`${prefix}granularity`, `${prefix}granularity: unknown "${q.granularity}"`);
+  return fields;
+}
+
+/** ClickHouse literal time of an instant (`YYYY-MM-DD hh:mm:ss.sss`, UTC). */
+const chTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
+
+function conditionSql(filters: Record<string, WhereValue | WhereValue[]>, fields: Record<string, FieldSpec>, params: Record<string, unknown>, tag: string) {
+  const parts: string[] = [];
+  let i = 0;
+  for (const [name, value] of Object.entries(filters)) {
+    const f = fields[name]!;
+    const p = `${tag}${i++}`;
+    const values = Array.isArray(value) ? value : [value];
+    if (f.kind === 'labels') {
+      params[p] = values.map(String);
+      parts.push(`hasAny(${name}, {${p}:Array(String)})`);
+    } else if (NUMERIC_KINDS.has(f.kind)) {
+      params[p] = values.map(Number);
+      parts.push(`toFloat64(${name}) IN {${p}:Array(Float64)}`);
+    } else {
+      params[p] = values.map(String);
+      parts.push(`${name} IN {${p}:Array(String)}`);
+    }
+  }
+  return parts;
+}
+
+function measureSql(q: MetricsQuery, rateCond: string): string {
+  const f = q.field ? `toFloat64(${q.field})` : '';
+  switch (q.measure) {
+    case 'count':
+      return 'toFloat64(count())';
+    case 'users':
+      return 'toFloat64(uniqExact(user_id))';
+    case 'sum':
+      return `sum(${f})`;
+    case 'avg':
+      return `if(count() = 0, NULL, avg(${f}))`;
+    case 'min':
+      return `if(count() = 0, NULL, min(${f}))`;
+    case 'max':
+      return `if(count() = 0, NULL, max(${f}))`;
+    case 'rate':
+      return `if(count() = 0, NULL, countIf(${rateCond}) / count())`;
+    default: {
+      const level = Number(q.measure.slice(1)) / 100;
+      return `if(count() = 0, NULL, quantileExactInclusive(${level})(${f}))`;
+    }
+  }
+}
+
+export interface CompiledQuery {
+  sql: string;
+  params: Record<string, unknown>;
+  groupBy: string[];
+}
+
+/**
+ * SQL for `q` over [from, to). `{org_id:String}` is bound by the SDK's analytics
+ * helper; `visibleDepartments` (null = all) narrows to the departments the
+ * caller may see.
+ */
+export function compileMetricsQuery(q: MetricsQuery, range: { from: Date; to: Date }, events: string, visibleDepartments: string[] | null = null): CompiledQuery {
+  const fields = validateMetricsQuery(q);
+  const params: Record<string, unknown> = { event_type: q.event_type, from: chTime(range.from), to: chTime(range.to), tz: q.tz ?? 'UTC' };
+  const where = ['org_id = {org_id:String}', 'event_type = {event_type:String}', "timestamp >= toDateTime64({from:String}, 3, 'UTC')", "timestamp < toDateTime64({to:String}, 3, 'UTC')"];
+  where.push(...conditionSql(q.where ?? {}, fields, params, 'w'));
+  if (q.department_id) {
+    params.department_id = q.department_id;
+    where.push('department_id = {department_id:String}');
+  }
+  if (visibleDepartments) {
+    params.visible_departments = visibleDepartments;
+    where.push('department_id IN {visible_departments:Array(String)}');
+  }
+  const rateCond = q.rate_where ? conditionSql(q.rate_where, fields, params, 'r').join(' AND ') : '1';
+  const groupBy = q.group_by ?? [];
+  const keys = groupBy.map((g, i) => `toString(${g}) AS g${i}`);
+  const value = measureSql(q, rateCond);
+  const dims = groupBy.map((_, i) => `g${i}`);
+  let sql: string;
+  if (q.granularity) {
+    sql = `SELECT ${[...keys, `toString(${bucketExpr('timestamp', q.granularity)}) AS bucket`, `${value} AS value`].join(', ')}
+      FROM ${events} WHERE ${where.join(' AND ')}
+      GROUP BY ${[...dims, 'bucket'].join(', ')} ORDER BY ${[...dims, 'bucket'].join(', ')}`;
+  } else {
+    sql = `SELECT ${[...keys, `${value} AS value`].join(', ')}
+      FROM ${events} WHERE ${where.join(' AND ')}
+      ${dims.length ? `GROUP BY ${dims.join(', ')} ORDER BY ${dims.join(', ')}` : ''}`;
+  }
+  return { sql, params, groupBy };
+}
+
+/** Start instants of every bucket of `granularity` (in zone `tz`) that overlaps [from, to). */
+export function bucketStarts(from: Date, to: Date, granularity: Granularity, tz: string): string[] {
+  // walk the zone's wall clock as if it were UTC, then turn each wall time back into an instant
+  const wall = new Date(from.getTime() + zoneOffsetMs(from, tz));
+  const y = wall.getUTCFullYear();
+  const mo = wall.getUTCMonth();
+  const d = wall.getUTCDate();
+  let cursor: Date;
+  switch (granularity) {
+    case 'minute':
+      cursor = new Date(Date.UTC(y, mo, d, wall.getUTCHours(), wall.getUTCMinutes()));
+      break;
+    case 'hour':
+      cursor = new Date(Date.UTC(y, mo, d, wall.getUTCHours()));
+      break;
+    case 'day':
+      cursor = new Date(Date.UTC(y, mo, d));
+      break;
+    case 'week':
+      cursor = new Date(Date.UTC(y, mo, d - ((wall.getUTCDay() + 6) % 7)));
+      break;
+    case 'month':
+      cursor = new Date(Date.UTC(y, mo, 1));
+      break;
+  }
+  const out: string[] = [];
+  for (;;) {
+    const iso = new Date(bucketIso(chTime(cursor).slice(0, 19), tz)).toISOString();
+    if (new Date(iso) >= to) break;
+    if (out[out.length - 1] !== iso) out.push(iso);
+    const c = cursor;
+    cursor =
+      granularity === 'minute' ? new Date(c.getTime() + 60_000)
+      : granularity === 'hour' ? new Date(c.getTime() + 3_600_000)
+      : granularity === 'day' ? new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth(), c.getUTCDate() + 1))
+      : granularity === 'week' ? new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth(), c.getUTCDate() + 7))
+      : new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth() + 1, 1));
+  }
+  return out;
+}
+
+const zeroWhenEmpty = (m: Measure) => m === 'count' || m === 'users' || m === 'sum';
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+/**
+ * Runs a metrics query over [from, to) for the analytics client's org. Without
+ * `granularity` each group has one value (`total`) and no points; with it, every
+ * bucket of the range is present (0 or null when empty) and `total` is the value
+ * over the whole range.
+ */
+export async function runMetricsQuery(
+  analytics: AnalyticsClient,
+  q: MetricsQuery,
+  range: { from: Date; to: Date },
+  visibleDepartments: string[] | null = null,
+): Promise<Series[]> {
+  const events = analytics.table('events');
+  const whole = compileMetricsQuery({ ...q, granularity: undefined }, range, events, visibleDepartments);
+  const totals = await analytics.query<Record<string, unknown>>(whole.sql, whole.params);
+  if (totals.length > MAX_GROUPS) throw bad('group_by', `the query has ${totals.length} groups; at most ${MAX_GROUPS} are answered`);
+  const groupOf = (row: Record<string, unknown>) => Object.fromEntries(whole.groupBy.map((g, i) => [g, String(row[`g${i}`])]));
+  const keyOf = (row: Record<string, unknown>) => JSON.stringify(whole.groupBy.map((_, i) => String(row[`g${i}`])));
+  const series = new Map<string, Series>();
+  for (const row of totals) {
+    if (!whole.groupBy.length && row.value === null && !zeroWhenEmpty(q.measure)) {
+      series.set('[]', { group: {}, total: null, points: [] });
+      continue;
+    }
+    series.set(keyOf(row), { group: groupOf(row), total: num(row.value), points: [] });
+  }
+  if (!whole.groupBy.length && !series.size) series.set('[]', { group: {}, total: zeroWhenEmpty(q.measure) ? 0 : null, points: [] });
+  if (q.granularity) {
+    const tz = q.tz ?? 'UTC';
+    checkBuckets({ from: range.from, to: range.to, fromCh: '', toCh: '', tz }, q.granularity);
+    const starts = bucketStarts(range.from, range.to, q.granularity, tz);
+    const compiled = compileMetricsQuery(q, range, events, visibleDepartments);
+    const rows = await analytics.query<Record<string, unknown>>(compiled.sql, compiled.params);
+    const byKey = new Map<string, Map<string, number | null>>();
+    for (const row of rows) {
+      const k = keyOf(row);
+      if (!byKey.has(k)) byKey.set(k, new Map());
+      byKey.get(k)!.set(new Date(bucketIso(String(row.bucket), tz)).toISOString(), num(row.value));
+    }
+    for (const [k, s] of series) {
+      const values = byKey.get(k) ?? new Map();
+      s.points = starts.map((bucket) => ({ bucket, value: values.has(bucket) ? values.get(bucket)! : zeroWhenEmpty(q.measure) ? 0 : null }));
+    }
+  }
+  return [...series.values()];
+}
+
+/**
+ * Many queries over the same range, event type, grouping and department scope in one
+ * ClickHouse query: each query's filter becomes an `-If` condition on its own
+ * aggregate, so the events are read once for all of them. Answers like
+ * `runMetricsQuery` without granularity (one total per group). Alert rounds use it:
+ * a thousand rules mostly share a few event types and windows.
+ */
+export async function runMetricsBatch(
+  analytics: AnalyticsClient,
+  queries: MetricsQuery[],
+  range: { from: Date; to: Date },
+  visibleDepartments: string[] | null = null,
+): Promise<Series[][]> {
+  const out: Series[][] = new Array(queries.length);
+  const batches = new Map<string, number[]>();
+  queries.forEach((q, i) => {
+    const key = JSON.stringify([q.event_type, q.group_by ?? []]);
+    batches.set(key, [...(batches.get(key) ?? []), i]);
+  });
+  const events = analytics.table('events');
+  for (const members of batches.values()) {
+    for (let start = 0; start < members.length; start += 200) {
+      const idx = members.slice(start, start + 200);
+      const first = queries[idx[0]!]!;
+      const groupBy = first.group_by ?? [];
+      const params: Record<string, unknown> = { event_type: first.event_type, from: chTime(range.from), to: chTime(range.to) };
+      const where = ['org_id = {org_id:String}', 'event_type = {event_type:String}', "timestamp >= toDateTime64({from:String}, 3, 'UTC')", "timestamp < toDateTime64({to:String}, 3, 'UTC')"];
+      if (visibleDepartments) {
+        params.visible_departments = visibleDepartments;
+        where.push('department_id IN {visible_departments:Array(String)}');
+      }
+      const cols: string[] = groupBy.map((g, i) => `toString(${g}) AS g${i}`);
+      idx.forEach((qi, k) => {
+        const q = queries[qi]!;
+        const fields = validateMetricsQuery(q);
+        const parts = conditionSql(q.where ?? {}, fields, params, `q${k}w`);
+        if (q.department_id) {
+          params[`q${k}d`] = q.department_id;
+          parts.push(`department_id = {q${k}d:String}`);
+        }
+        const c = parts.length ? parts.join(' AND ') : '1';
+        const f = q.field ? `toFloat64(${q.field})` : '';
+        const rate = q.rate_where ? conditionSql(q.rate_where, fields, params, `q${k}r`).join(' AND ') : '1';
+        const v =
+          q.measure === 'count' ? `toFloat64(countIf(${c}))`
+          : q.measure === 'users' ? `toFloat64(uniqExactIf(user_id, ${c}))`
+          : q.measure === 'sum' ? `sumIf(${f}, ${c})`
+          : q.measure === 'avg' ? `avgIf(${f}, ${c})`
+          : q.measure === 'min' ? `minIf(${f}, ${c})`
+          : q.measure === 'max' ? `maxIf(${f}, ${c})`
+          : q.measure === 'rate' ? `countIf((${c}) AND (${rate})) / greatest(countIf(${c}), 1)`
+          : `quantileExactInclusiveIf(${Number(q.measure.slice(1)) / 100})(${f}, ${c})`;
+        cols.push(`${v} AS v${k}`, `countIf(${c}) AS n${k}`);
+      });
+      const dims = groupBy.map((_, i) => `g${i}`);
+      const sql = `SELECT ${cols.join(', ')} FROM ${events} WHERE ${where.join(' AND ')}${dims.length ? ` GROUP BY ${dims.join(', ')}` : ''}`;
+      const rows = await analytics.query<Record<string, unknown>>(sql, params);
+      idx.forEach((qi, k) => {
+        const q = queries[qi]!;
+        const series: Series[] = [];
+        for (const row of rows) {
+          const n = Number(row[`n${k}`]);
+          if (n === 0) {
+            if (!dims.length) series.push({ group: {}, total: zeroWhenEmpty(q.measure) ? 0 : null, points: [] });
+            continue;
+          }
+          series.push({ group: Object.fromEntries(groupBy.map((g, i) => [g, String(row[`g${i}`])])), total: num(row[`v${k}`]), points: [] });
+        }
+        if (!dims.length && !series.length) series.push({ group: {}, total: zeroWhenEmpty(q.measure) ? 0 : null, points: [] });
+        if (series.length > MAX_GROUPS) throw bad('group_by', `the query has ${series.length} groups; at most ${MAX_GROUPS} are answered`);
+        out[qi] = series;
+      });
+    }
+  }
+  return out;
+}

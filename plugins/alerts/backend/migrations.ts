@@ -1,0 +1,126 @@
+/** The plugin's PostgreSQL tables, in each org's schema. */
+import type { PgMigration } from '@orrery/plugin-sdk';
+
+export const pgMigrations: PgMigration[] = [
+  {
+    name: '0001_alerts',
+    async up(knex, schema) {
+      const s = () => knex.schema.withSchema(schema);
+      await s().createTable('alert_contact_points', (t) => {
+        t.uuid('id').primary();
+        t.string('name', 200).notNullable().unique();
+        t.string('type', 20).notNullable();
+        t.jsonb('settings').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+      });
+      await s().createTable('alert_rules', (t) => {
+        t.uuid('id').primary();
+        t.string('name', 200).notNullable();
+        t.jsonb('query').notNullable();
+        t.integer('window_seconds').notNullable();
+        t.jsonb('condition').notNullable();
+        t.integer('interval_seconds').notNullable();
+        t.integer('for_seconds').notNullable().defaultTo(0);
+        t.integer('keep_firing_for_seconds').notNullable().defaultTo(0);
+        t.string('no_data', 20).notNullable();
+        t.string('on_error', 20).notNullable();
+        t.jsonb('labels').notNullable();
+        t.jsonb('annotations').notNullable();
+        t.jsonb('flapping');
+        t.uuid('contact_point_id');
+        // departments whose events the rule reads (null = all): the creator's visibility
+        t.jsonb('department_scope');
+        t.boolean('paused').notNullable().defaultTo(false);
+        t.timestamp('deleted_at', { useTz: true });
+        t.timestamp('next_eval_at', { useTz: true }).notNullable();
+        t.uuid('created_by');
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+      });
+      // the last evaluation of each rule, written for all rules of a round in one statement
+      await s().createTable('alert_rule_runs', (t) => {
+        t.uuid('rule_id').primary();
+        t.timestamp('last_eval_at', { useTz: true }).notNullable();
+        t.integer('last_eval_ms').notNullable();
+        t.text('last_error');
+      });
+      await s().createTable('alert_instances', (t) => {
+        t.uuid('rule_id').notNullable();
+        t.string('fingerprint', 32).notNullable();
+        t.jsonb('labels').notNullable();
+        t.jsonb('annotations').notNullable();
+        t.jsonb('machine').notNullable();
+        t.string('state', 20).notNullable();
+        // what routing sees: firing or resolved (frozen while the instance flaps)
+        t.string('routed_status', 20).notNullable().defaultTo('resolved');
+        t.double('value');
+        t.timestamp('starts_at', { useTz: true });
+        t.timestamp('ends_at', { useTz: true });
+        t.timestamp('acked_at', { useTz: true });
+        t.uuid('acked_by');
+        t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.primary(['rule_id', 'fingerprint']);
+      });
+      await s().createTable('alert_history', (t) => {
+        t.bigIncrements('id');
+        t.uuid('rule_id');
+        t.string('fingerprint', 32);
+        t.string('kind', 20).notNullable();
+        t.string('from_state', 20);
+        t.string('to_state', 20);
+        t.double('value');
+        t.jsonb('detail');
+        t.timestamp('at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.index(['rule_id', 'at']);
+        t.index(['at']);
+      });
+      await s().createTable('alert_silences', (t) => {
+        t.uuid('id').primary();
+        t.jsonb('matchers').notNullable();
+        t.timestamp('starts_at', { useTz: true }).notNullable();
+        t.timestamp('ends_at', { useTz: true }).notNullable();
+        t.text('comment').notNullable();
+        t.uuid('created_by');
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+      });
+      await s().createTable('alert_groups', (t) => {
+        t.string('key', 600).primary();
+        t.string('route_path', 100).notNullable();
+        t.uuid('contact_point_id').notNullable();
+        t.jsonb('group_labels').notNullable();
+        t.jsonb('timing').notNullable();
+        // fingerprint → status last notified
+        t.jsonb('sent').notNullable();
+        t.timestamp('first_seen_at', { useTz: true }).notNullable();
+        t.timestamp('last_flush_at', { useTz: true });
+        t.timestamp('last_notified_at', { useTz: true });
+        t.jsonb('escalated').notNullable().defaultTo('[]');
+      });
+      await s().createTable('alert_deliveries', (t) => {
+        t.uuid('id').primary();
+        t.bigIncrements('seq', { primaryKey: false });
+        // one ordered queue per target: `cp:<id>` or `wh:<id>`
+        t.string('target', 100).notNullable();
+        t.string('channel', 20).notNullable();
+        t.string('event', 100).notNullable();
+        t.uuid('rule_id');
+        t.text('body').notNullable();
+        t.string('status', 20).notNullable();
+        t.integer('attempts').notNullable().defaultTo(0);
+        t.timestamp('next_attempt_at', { useTz: true }).notNullable();
+        t.text('last_error');
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.timestamp('sent_at', { useTz: true });
+        t.index(['status', 'next_attempt_at']);
+        t.index(['target', 'seq']);
+      });
+      await s().createTable('webhook_subscriptions', (t) => {
+        t.uuid('id').primary();
+        t.text('url').notNullable();
+        t.jsonb('events').notNullable();
+        t.text('secret');
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+      });
+    },
+  },
+];
