@@ -29,7 +29,7 @@ export default definePlugin({
   from: import.meta.url,
   id: '${id}',
   version: '0.1.0',
-  sdk: '^1.0.0',
+  sdk: '^2.0.0',
   title: '${title}',
   description: 'Notes per organization, and a count of its events',
   routePrefix: '${id}',

@@ -5,7 +5,7 @@ import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
 const hello = definePlugin({
   id: 'hello',
   version: '1.0.0',
-  sdk: '^1.0.0',
+  sdk: '^2.0.0',
   title: 'Hello',
   description: 'a tiny plugin for kernel tests',
   routePrefix: 'hello',
@@ -168,7 +168,7 @@ describe('jobs', () => {
     const counter = definePlugin({
       id: 'counter',
       version: '1.0.0',
-      sdk: '^1.0.0',
+      sdk: '^2.0.0',
       title: 'Counter',
       description: 'a job that records which orgs it ran for',
       routePrefix: 'counter',

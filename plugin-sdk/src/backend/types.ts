@@ -9,6 +9,8 @@
  * hands them to the plugin.
  */
 import type { Knex } from 'knex';
+import type { NeededService, ProvidedService, ServiceAccess } from './services.ts';
+import type { Directory } from './contracts/directory.ts';
 
 export type Role = 'Admin' | 'Manager' | 'Developer';
 export const ROLES: readonly Role[] = ['Admin', 'Manager', 'Developer'];
@@ -60,13 +62,21 @@ export interface AnalyticsClient {
   command(sql: string, params?: Record<string, unknown>): Promise<void>;
 }
 
-/** The org's transactional database: a knex bound to the org's schema. */
+/**
+ * The org's transactional database: the plugin's own tables in the org's schema. The
+ * kernel's tables (people, departments, settings) are not reachable through it: read
+ * people through `ctx.directory`.
+ */
 export interface TenantDatabase {
   readonly schema: string;
-  /** knex query builder for a table in the org's schema */
+  /** knex query builder for one of the plugin's tables in the org's schema */
   table<T extends object = any>(name: string): Knex.QueryBuilder<T>;
-  /** raw knex; use `withSchema(schema)` for org tables */
-  readonly knex: Knex;
+  /**
+   * A raw SQL fragment or statement (`?` / `??` bindings), e.g. a select expression
+   * or a query over the plugin's tables qualified with `schema`. SQL naming another
+   * schema or a kernel table is refused.
+   */
+  raw<T = any>(sql: string, bindings?: readonly unknown[]): Knex.Raw<T>;
   transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
 }
 
@@ -130,6 +140,10 @@ export interface TenantContext<TConfig = Record<string, unknown>> {
   audit(entry: AuditEntry): Promise<void>;
   /** department visibility: ids whose per-user rows the caller may see (null = all) */
   visibleUserDepartments(): Promise<string[] | null>;
+  /** the org's people and departments (the kernel's directory) */
+  directory: Directory;
+  /** services of other plugins this plugin declared in `needs`, for this org and caller */
+  services: ServiceAccess;
   /**
    * This plugin wrote something its remembered answers read (see `cache` on a route): the
    * org's remembered answers are not served again, on every node, and the ones people are
@@ -293,6 +307,10 @@ export interface PluginDeclaration<TConfig = Record<string, unknown>> {
   /** bus topic names the plugin publishes */
   topics?: string[];
   frontend?: FrontendDecl;
+  /** services this plugin offers other plugins (`provide(ref, factory)`) */
+  provides?: ProvidedService<any>[];
+  /** services of other plugins this one uses (`need(ref, range)`); start-up is ordered by them */
+  needs?: NeededService<any>[];
   /** whether a new org has the plugin on (default true) */
   enabledByDefault?: boolean;
   /** a failing init does not stop the platform; the plugin is marked failed */

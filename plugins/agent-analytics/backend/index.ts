@@ -25,7 +25,7 @@ export default definePlugin<AgentAnalyticsConfig>({
   from: import.meta.url,
   id: 'agent-analytics',
   version: '1.0.0',
-  sdk: '^1.0.0',
+  sdk: '^2.0.0',
   title: 'Agent analytics',
   description: 'Usage, success rate, latency, tokens, cost, errors, tools and chains of every AI agent, with recommendations',
   routePrefix: 'agents',

@@ -80,7 +80,7 @@ export default definePlugin({
   from: import.meta.url,
   id: 'dashboards',
   version: '1.0.0',
-  sdk: '^1.0.0',
+  sdk: '^2.0.0',
   title: 'Dashboards',
   description: 'Per-user dashboard layouts, role and department default dashboards, and a getting-started widget.',
   routePrefix: 'dashboards',

@@ -30,7 +30,7 @@ export default definePlugin({
   from: import.meta.url,
   id: 'user-activity',
   version: '1.0.0',
-  sdk: '^1.0.0',
+  sdk: '^2.0.0',
   title: 'User activity',
   description: 'Active users, stickiness, sessions, usage diversity, heatmaps, lifecycle and command analytics.',
   routePrefix: 'users',

@@ -225,7 +225,7 @@ export async function userAnalytics(ctx: TenantContext, f: Filters, userId: stri
   const mySessions = (await sessionsByUser(ctx, f, userId)).get(userId) ?? null;
   // a user known only from events (not a member) belongs to no department
   const memberOf = isMemberId(userId)
-    ? (await ctx.db.table('department_members').where({ user_id: userId }).select('department_id')).map((m: { department_id: string }) => m.department_id)
+    ? (await ctx.directory.memberships()).filter((m) => m.userId === userId).map((m) => m.departmentId)
     : [];
   // only the user's own departments: every department's means were computed and
   // all but these thrown away before
