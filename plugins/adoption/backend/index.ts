@@ -17,6 +17,7 @@ import { pgMigrations } from './migrations.ts';
 import { effectiveness, flagReport, heatmap, rollup, roi, roiBucket } from './reports.ts';
 import { addDays, describeSignal, scoreDay, today } from './run.ts';
 import { WEIGHTS } from './score.ts';
+import { adoptionCohorts, adoptionMetrics } from './contracts.ts';
 import { loadSettings, saveSettings, settingsSchema, TRIGGERS, type AdoptionSettings } from './settings.ts';
 
 const DAY = { type: 'string', format: 'date' }; // a calendar day: 2026-13-01 is a 400 naming the field
@@ -128,6 +129,7 @@ export default definePlugin({
   from: import.meta.url,
   id: 'adoption',
   version: '1.0.0',
+  provides: [adoptionMetrics, adoptionCohorts],
   sdk: '^2.0.0',
   title: 'Adoption',
   description: 'Adoption scores, needs-support flags and notifications, interventions and learning paths, expertise, reports.',

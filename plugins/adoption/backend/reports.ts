@@ -23,7 +23,7 @@ async function scoresOn(ctx: TenantContext, day: string) {
 }
 
 /** Flags open at the end of `day` (raised on or before it, not resolved by then). */
-async function openOn(ctx: TenantContext, day: string) {
+export async function openOn(ctx: TenantContext, day: string) {
   const rows = (await ctx.db
     .table('adoption_flags')
     .where('raised_day', '<=', day)

@@ -15,6 +15,7 @@ import { registerToolRoutes } from './routes/tools.ts';
 import { registerChainRoutes } from './routes/chains.ts';
 import { registerRecommendationRoutes } from './routes/recommendations.ts';
 import { widgets } from './widgets.ts';
+import { agentExports, agentMetrics } from './contracts.ts';
 
 export interface AgentAnalyticsConfig {
   /** at most one live notice per org per this many ms */
@@ -38,6 +39,7 @@ export default definePlugin<AgentAnalyticsConfig>({
   migrations: { clickhouse: clickhouseMigrations },
   topics: [TOPIC],
   frontend: { remoteName: 'agent_analytics', distDir: './frontend/dist', widgets },
+  provides: [agentMetrics, agentExports],
   register(env) {
     // fixed paths first: fastify prefers static segments, but reading order should too
     registerRecommendationRoutes(env);

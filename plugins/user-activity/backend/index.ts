@@ -11,6 +11,7 @@ import { badRequest, definePlugin, notFound, timeRangeQuerySchema, type Granular
 import { activeUsersSeries, breakdown, departmentWeekHeatmap, hourWeekdayHeatmap, lifecycle, summary } from './activity.ts';
 import { commandAdoption, commandOverview, repetitivePatterns, sequences } from './commands.ts';
 import { assertMayView, filterQuerySchema, filters, hiddenScope, limitParam } from './scope.ts';
+import { activityCohorts, activityMetrics } from './contracts.ts';
 import { engagement, SORTS, usage, userAnalytics, USAGE, type Sort, type UsageKind } from './usage.ts';
 
 const q = (props: Record<string, unknown> = {}) => ({
@@ -35,6 +36,7 @@ export default definePlugin({
   description: 'Active users, stickiness, sessions, usage diversity, heatmaps, lifecycle and command analytics.',
   routePrefix: 'users',
   extraRoutePrefixes: ['metrics/dau'],
+  provides: [activityMetrics, activityCohorts],
   permissions: { 'users.read': ['Admin', 'Manager', 'Developer'] },
   frontend: {
     remoteName: 'user_activity',
