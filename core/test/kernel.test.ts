@@ -75,7 +75,7 @@ describe('kernel', () => {
     expect(ready.status).toBe(200);
     expect(ready.body.parts).toEqual({ database: 'ok', analytics: 'ok', cache: 'ok' });
     const version = await b.client.get('/version');
-    expect(version.body.sdkVersion).toBe('1.0.0');
+    expect(version.body.sdkVersion).toBe('2.0.0');
     const metrics = await b.client.get('/metrics');
     expect(metrics.text).toContain('orrery_http_request_duration_seconds');
   });

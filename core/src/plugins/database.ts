@@ -27,17 +27,20 @@ const unquote = (s: string) => s.replace(/"/g, '').trim();
 export function kernelReach(sql: string, bindings: readonly unknown[], schema: string): string | null {
   let i = 0;
   // positional bindings: `??` identifiers are what knex will quote; `?` values never name tables
-  const resolved = sql.replace(/\?\??/g, (m) => {
-    const v = bindings[i++];
-    return m === '??' ? `"${String(v).replace(/\./g, '"."')}"` : "''";
-  });
+  const resolved = sql
+    .replace(/\?\??/g, (m) => {
+      const v = bindings[i++];
+      return m === '??' ? `"${String(v).replace(/\./g, '"."')}"` : "''";
+    })
+    // text in quotes names nothing
+    .replace(/'(?:[^']|'')*'/g, "''");
   for (const m of resolved.matchAll(TABLE_REF)) {
     const parts = m[1]!.split('.').map(unquote);
     const [sch, table] = parts.length === 2 ? parts : [null, parts[0]!];
     if (sch !== null && sch !== schema) return `SQL names ${sch}.${table}`;
     if (isKernelTable(table!)) return `SQL names the kernel's table ${table}`;
   }
-  if (/\b(?:public|pg_catalog|information_schema)\s*\./i.test(resolved.replace(/'[^']*'/g, "''"))) return 'SQL names another schema';
+  if (/\b(?:public|pg_catalog|information_schema)\s*\./i.test(resolved)) return 'SQL names another schema';
   return null;
 }
 

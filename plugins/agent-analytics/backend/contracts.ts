@@ -88,8 +88,9 @@ export const agentExports = provide(exportSourceRef, (ctx) =>
           [params.c_ts, params.c_id] = decode(q.cursor);
           after = "AND (timestamp, event_id) > (toDateTime64({c_ts:String}, 3, 'UTC'), {c_id:String})";
         }
+        // the instant is read as text (an alias must not shadow the column the WHERE compares)
         const rows = await ctx.analytics.query<Record<string, unknown>>(
-          `SELECT ${COLUMNS.map((c) => (c.name === 'timestamp' ? 'toString(timestamp) AS timestamp' : c.name)).join(', ')}
+          `SELECT ${COLUMNS.map((c) => (c.name === 'timestamp' ? 'toString(timestamp) AS at' : c.name)).join(', ')}
              FROM ${ctx.analytics.table('events')}
             WHERE org_id = {org_id:String} AND event_type = 'agent_invocation'
               AND timestamp >= toDateTime64({from:String}, 3, 'UTC') AND timestamp < toDateTime64({to:String}, 3, 'UTC') ${after}
@@ -99,11 +100,11 @@ export const agentExports = provide(exportSourceRef, (ctx) =>
         );
         const out = rows.map((r) => {
           const row: Record<string, unknown> = {};
-          for (const c of COLUMNS) row[c.name] = c.name === 'timestamp' ? `${String(r.timestamp).replace(' ', 'T')}Z` : NUMERIC.has(c.name) ? Number(r[c.name]) : r[c.name];
+          for (const c of COLUMNS) row[c.name] = c.name === 'timestamp' ? `${String(r.at).replace(' ', 'T')}Z` : NUMERIC.has(c.name) ? Number(r[c.name]) : r[c.name];
           return row;
         });
         const last = rows.at(-1);
-        return { rows: out, next: rows.length === q.limit && last ? encode(String(last.timestamp), String(last.event_id)) : null };
+        return { rows: out, next: rows.length === q.limit && last ? encode(String(last.at), String(last.event_id)) : null };
       },
     },
   ]),
