@@ -12,11 +12,8 @@ import type { Knex } from 'knex';
 import type { NeededService, ProvidedService, ServiceAccess } from './services.ts';
 import type { Directory } from './contracts/directory.ts';
 
-export type Role = 'Admin' | 'Manager' | 'Developer';
-export const ROLES: readonly Role[] = ['Admin', 'Manager', 'Developer'];
-
-/** A JSON schema (draft 7 / OpenAPI 3 subset); fastify validates and documents with it. */
-export type JsonSchema = Record<string, unknown>;
+import type { BusMessage, BusScope, JsonSchema, Role, WidgetDecl } from '../contract/index.ts';
+export { ROLES, type BusMessage, type BusScope, type JsonSchema, type Role, type WidgetDecl } from '../contract/index.ts';
 
 export interface Logger {
   debug(obj: object | string, msg?: string): void;
@@ -80,13 +77,6 @@ export interface TenantDatabase {
   transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
 }
 
-export interface BusMessage<T = unknown> {
-  topic: string;
-  orgId: string;
-  payload: T;
-  at: string;
-}
-
 /**
  * The realtime bus. Topics are scoped: `org`, `department:<id>` or `user:<id>`,
  * always within the caller's org. A plugin publishes under its own topic names.
@@ -95,7 +85,6 @@ export interface PluginBus {
   publish<T>(orgId: string, scope: BusScope, topic: string, payload: T): Promise<void>;
   subscribe<T>(topic: string, handler: (msg: BusMessage<T>) => void | Promise<void>): () => void;
 }
-export type BusScope = { kind: 'org' } | { kind: 'department'; id: string } | { kind: 'user'; id: string };
 
 export interface Notification {
   orgId: string;
@@ -248,27 +237,6 @@ export interface ChMigration {
    * by the plain or Replicated engine.
    */
   statements: string[];
-}
-
-export interface WidgetDecl {
-  /** unique within the plugin; the federated module exposed is `./<id>` */
-  id: string;
-  title: string;
-  description: string;
-  defaultSize: 'S' | 'M' | 'L' | 'F';
-  minSize?: { w: number; h: number };
-  roles: Role[];
-  /**
-   * Roles whose built-in default dashboard (what a user sees before anyone saved one for
-   * their role or department) starts with this widget. Each of them must be in `roles`.
-   */
-  suggestedFor?: Role[];
-  /** JSON schema of the widget's options; the host renders the editor from it */
-  optionsSchema?: JsonSchema;
-  /** bus topics (of this plugin) the widget listens to */
-  topics?: string[];
-  /** options schema version; the widget migrates older saved options */
-  optionsVersion?: number;
 }
 
 export interface FrontendDecl {

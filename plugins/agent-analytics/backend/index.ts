@@ -14,7 +14,7 @@ import { registerErrorRoutes } from './routes/errors.ts';
 import { registerToolRoutes } from './routes/tools.ts';
 import { registerChainRoutes } from './routes/chains.ts';
 import { registerRecommendationRoutes } from './routes/recommendations.ts';
-import { widgets } from './widgets.ts';
+import { widgets } from '../widgets.ts';
 import { agentExports, agentMetrics } from './contracts.ts';
 
 export interface AgentAnalyticsConfig {
