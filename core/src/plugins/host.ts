@@ -67,10 +67,10 @@ export class PluginHost {
   /** Loads plugin folders and in-memory declarations (the test harness passes those). */
   async load(opts: { roots: string[]; declarations?: unknown[]; only?: string[] }) {
     const taken = { ids: new Set<string>(), prefixes: new Map<string, string>() };
-    const candidates: Array<{ source: string; get: () => Promise<unknown> }> = [];
+    const candidates: Array<{ source: string; get: () => Promise<unknown>; folder: boolean }> = [];
     const accepted: ActivePlugin[] = [];
-    for (const dir of discoverPluginFolders(opts.roots)) candidates.push({ source: dir, get: () => importPlugin(dir) });
-    for (const [i, d] of (opts.declarations ?? []).entries()) candidates.push({ source: `declaration #${i + 1}`, get: async () => d });
+    for (const dir of discoverPluginFolders(opts.roots)) candidates.push({ source: dir, get: () => importPlugin(dir), folder: true });
+    for (const [i, d] of (opts.declarations ?? []).entries()) candidates.push({ source: `declaration #${i + 1}`, get: async () => d, folder: false });
     for (const c of candidates) {
       let raw: unknown;
       try {
@@ -80,7 +80,10 @@ export class PluginHost {
         continue;
       }
       const id = (raw as { id?: string })?.id;
-      if (opts.only && id && !opts.only.includes(id)) continue;
+      // `only` picks among the folders; declarations handed over in code always load
+      if (opts.only && c.folder && id && !opts.only.includes(id)) continue;
+      // the same plugin from its folder and as a declaration (a plugin's test loading the folders too)
+      if (!c.folder && id && accepted.some((a) => a.decl.id === id && a.decl.root && a.decl.root === (raw as { root?: string }).root)) continue;
       try {
         const loaded = checkDeclaration(raw, c.source, taken);
         const pluginConfig = this.configFor(loaded);
