@@ -106,7 +106,8 @@ export class WidgetAssets {
           if (!(group.origins ?? []).some((o) => o.module?.identifier?.().startsWith('container entry'))) continue;
           const widget = group.chunks
             .flatMap((c) => compilation.chunkGraph.getChunkModules(c))
-            .map((m) => widgetOf.get(m.resource?.split('?')[0]))
+            // a module concatenated with what it imports (a widget and its declaration) names its root
+            .map((m) => widgetOf.get((m.resource ?? m.rootModule?.resource)?.split('?')[0]))
             .find(Boolean);
           if (!widget) continue;
           const files = group.chunks.flatMap((c) => [...c.files]).filter((f) => /\.(js|css)$/.test(f));

@@ -114,7 +114,7 @@ describe('plugins that build on each other', () => {
     b = await startTestBackend({ plugins: [metricConsumer, agentAnalytics, userActivity] });
     A = await fill(b.org, 17);
     B = await fill(await b.createOrg('second-org'), 1017);
-  }, 60_000);
+  }, 300_000);
   afterAll(() => b?.close());
 
   const read = (c: TestClient, q: Record<string, unknown>) => c.get('/api/v1/metric-consumer/read', q);
@@ -285,7 +285,7 @@ describe('what the loader refuses', () => {
 
   beforeAll(async () => {
     b = await startTestBackend({ plugins });
-  }, 60_000);
+  }, 300_000);
   afterAll(() => b?.close());
 
   it('refuses missing providers, versions outside the range, cycles and kernel reach, with one message each naming them', async () => {

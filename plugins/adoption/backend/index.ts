@@ -17,6 +17,7 @@ import { pgMigrations } from './migrations.ts';
 import { effectiveness, flagReport, heatmap, rollup, roi, roiBucket } from './reports.ts';
 import { addDays, describeSignal, scoreDay, today } from './run.ts';
 import { WEIGHTS } from './score.ts';
+import { widgets } from '../widgets.ts';
 import { adoptionCohorts, adoptionMetrics } from './contracts.ts';
 import { loadSettings, saveSettings, settingsSchema, TRIGGERS, type AdoptionSettings } from './settings.ts';
 
@@ -144,13 +145,7 @@ export default definePlugin({
   frontend: {
     remoteName: 'adoption',
     distDir: 'frontend/dist',
-    widgets: [
-      { id: 'adoption-heatmap', title: 'Adoption heatmap', description: 'Departments × weeks: mean score and share needing support.', defaultSize: 'L', roles: ['Admin', 'Manager'], suggestedFor: ['Admin', 'Manager'], optionsVersion: 1 },
-      { id: 'intervention-alerts', title: 'Intervention alerts', description: 'Users flagged as needing support, live, with the signals that raised each flag.', defaultSize: 'M', roles: ['Admin', 'Manager'], suggestedFor: ['Admin', 'Manager'], topics: ['flags'], optionsVersion: 1 },
-      { id: 'learning-path', title: 'Learning path', description: 'Your suggested next steps with AI tools.', defaultSize: 'M', roles: ['Admin', 'Manager', 'Developer'], suggestedFor: ['Developer'], optionsVersion: 1 },
-      { id: 'adoption-score', title: 'Adoption score', description: 'Your score, its parts, and how it compares with your department.', defaultSize: 'M', roles: ['Admin', 'Manager', 'Developer'], suggestedFor: ['Developer'], topics: ['scores'], optionsVersion: 1 },
-      { id: 'roi', title: 'ROI / value', description: 'Time saved and errors avoided against AI spend, day by day (week by week over longer ranges).', defaultSize: 'M', roles: ['Admin', 'Manager'], suggestedFor: ['Admin', 'Manager'], optionsVersion: 1 },
-    ],
+    widgets,
   },
   register(env) {
     env.onEvents({ types: '*', handle: markDirty });

@@ -5,6 +5,7 @@
 import { bucketExpr, bucketIso, checkBuckets, type TenantContext } from '@orrery/plugin-sdk';
 import { sessionsByUser } from './activity.ts';
 import { departmentMembers, departments, HIDDEN_HAVING, isMemberId, round, userDirectory, where, type Filters } from './scope.ts';
+import { RANKING_SORTS } from '../widgets.ts';
 
 export type UsageKind = 'feature' | 'command' | 'tool' | 'agent';
 export const USAGE: Record<UsageKind, { type: string; column: string }> = {
@@ -131,7 +132,7 @@ function engagementRow(r: Record<string, string | number>): EngagementRow {
   };
 }
 
-export const SORTS = ['events', 'active_days', 'sessions', 'diversity', 'success_rate'] as const;
+export const SORTS = RANKING_SORTS;
 export type Sort = (typeof SORTS)[number];
 
 /**
