@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { createServiceRef, definePlugin, metricSourceRef, need, provide } from '@orrery/plugin-sdk';
+import { createServiceRef, definePlugin, metricSourceRef, need, parseTimeRange, provide } from '@orrery/plugin-sdk';
 import { startTestBackend, type TestBackend, type TestClient, type TestOrg } from '@orrery/plugin-sdk/testing';
 import agentAnalytics from '../../../plugins/agent-analytics/backend/index.ts';
 import userActivity from '../../../plugins/user-activity/backend/index.ts';
@@ -281,6 +281,20 @@ describe('what the loader refuses', () => {
     definePlugin({ ...base('optional-only'), needs: [need(createServiceRef({ id: 'nobody', version: '1.0.0' }), '^1.0.0', { optional: true })] }),
     reachesKernel,
     agentAnalytics,
+    definePlugin({
+      ...base('agents-job'),
+      needs: [need(metricSourceRef, '^1.0.0', { from: 'agent-analytics' })],
+      register(env) {
+        env.job({
+          name: 'count',
+          everySeconds: 3600,
+          async run(ctx) {
+            const source = await ctx.services.get(metricSourceRef, 'agent-analytics');
+            return { invocations: await source.read('invocations', { range: parseTimeRange({ from: new Date(START).toISOString(), to: new Date(START + DAYS * 86_400_000).toISOString() }) }) };
+          },
+        });
+      },
+    }),
   ];
 
   beforeAll(async () => {
@@ -298,7 +312,17 @@ describe('what the loader refuses', () => {
     expect(refused['needs-refused']).toMatch(/needs "ping" \^1\.0\.0, which no plugin provides/);
     expect(refused['reaches-kernel']).toMatch(/backend\/index\.ts:\d+ reads the kernel's public schema/);
     expect(refused['reaches-kernel']).toMatch(/names a kernel table of the public schema/);
-    expect(body.plugins.map((p: any) => p.id).sort()).toEqual(['agent-analytics', 'optional-only']);
+    expect(body.plugins.map((p: any) => p.id).sort()).toEqual(['agent-analytics', 'agents-job', 'optional-only']);
+  });
+
+  it("runs a dependant's job only in the orgs where its provider is on", async () => {
+    const rows = Array.from({ length: 5 }, (_, i) => ({ event_id: `job-${i}`, event_type: 'agent_invocation', timestamp: new Date(START + i * 60_000).toISOString(), user_id: 'u', agent_name: 'a', status: 'success' }));
+    await b.org.insertEvents(rows);
+    const other = await b.createOrg('job-org');
+    expect(await b.runJob('agents-job', 'count')).toEqual({ [b.org.slug]: { invocations: 5 }, 'job-org': { invocations: 0 } });
+    expect((await other.client.put('/api/v1/admin/plugins/agent-analytics', { enabled: false })).status).toBe(200);
+    // skipped there, never failed: the provider is off, not broken
+    expect(await b.runJob('agents-job', 'count')).toEqual({ [b.org.slug]: { invocations: 5 } });
   });
 
   it('starts the platform without them: the refused plugins have no routes', async () => {
