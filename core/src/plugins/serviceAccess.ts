@@ -59,9 +59,15 @@ export function serviceAccess(
     async get<T>(ref: ServiceRef<T>, from?: string): Promise<T> {
       const n = declared(ref, from);
       if (ref.multiple && !from) throw new Error(`plugin "${consumerId}": "${ref.id}" has many providers; name one (services.get(ref, pluginId)) or read services.all(ref)`);
-      const provider = namedProvider(host, { ...n, from: from ?? n.from });
-      if (!provider || provider.status !== 'active' || !(await host.isEnabled(org.id, provider.decl.id)) || !(provider.decl.provides ?? []).some((s) => s.ref.id === ref.id))
-        throw providerDisabled(consumerId, n, provider?.decl.id ?? from ?? n.from ?? '?');
+      const name = from ?? n.from;
+      const provider = namedProvider(host, { ...n, from: name });
+      if (!provider || !(provider.decl.provides ?? []).some((s) => s.ref.id === ref.id))
+        throw new HttpError(424, 'provider_unavailable', `plugin "${consumerId}" needs "${ref.id}"${name ? ` from plugin "${name}"` : ''}, which ${provider ? 'does not provide it' : 'is not installed'}`, {
+          plugin: consumerId,
+          service: ref.id,
+          provider: name ?? null,
+        });
+      if (provider.status !== 'active' || !(await host.isEnabled(org.id, provider.decl.id))) throw providerDisabled(consumerId, n, provider.decl.id);
       return build(provider, ref);
     },
     async all<T>(ref: ServiceRef<T>) {

@@ -11,7 +11,6 @@
 import type { Knex } from 'knex';
 import type { NeededService, ProvidedService, ServiceAccess } from './services.ts';
 import type { Directory } from './contracts/directory.ts';
-
 import type { BusMessage, BusScope, JsonSchema, Role, WidgetDecl } from '../contract/index.ts';
 export { ROLES, type BusMessage, type BusScope, type JsonSchema, type Role, type WidgetDecl } from '../contract/index.ts';
 
