@@ -22,9 +22,22 @@ export default tseslint.config(
   },
   {
     // plugins reach the platform only through the SDK
-    files: ['plugins/**/*.{ts,tsx}'],
+    files: ['plugins/**/*.{ts,tsx}', 'core/test/fixtures/plugins/**/*.{ts,tsx}'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/core/**', '@orrery/core', '@orrery/core/*'], message: 'plugins import @orrery/plugin-sdk only' }] }],
+    },
+  },
+  {
+    // and their code never reaches the kernel's tables (their tests may inspect rows through the harness)
+    files: ['plugins/*/backend/**/*.ts', 'plugins/*/widgets.ts', 'core/test/fixtures/plugins/*/backend/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[property.name='knex']", message: 'raw knex is not part of the SDK: use ctx.db.table / ctx.db.raw for your tables, ctx.directory for people' },
+        { selector: "CallExpression[callee.property.name='withSchema'][arguments.0.value='public']", message: "the public schema is the kernel's: use ctx.directory" },
+        { selector: 'Literal[value=/\\bpublic\\s*\\.\\s*"?(users|memberships|orgs|plugin_settings|api_tokens|refresh_tokens|job_runs|invitations|user_identities)\\b/]', message: "the public schema is the kernel's: use ctx.directory" },
+      ],
     },
   },
 );

@@ -29,7 +29,7 @@ function targets() {
     const fe = join(pluginsDir, id, 'frontend');
     const config = join(fe, 'rspack.config.mjs');
     if (!existsSync(config)) continue;
-    list.push({ name: id, dir: fe, config, output: join(fe, 'dist/remoteEntry.js'), inputs: [join(fe, 'src'), config, join(pluginsDir, id, 'package.json')] });
+    list.push({ name: id, dir: fe, config, output: join(fe, 'dist/remoteEntry.js'), inputs: [join(fe, 'src'), config, join(pluginsDir, id, 'package.json'), join(pluginsDir, id, 'widgets.ts')].filter((p) => existsSync(p)) });
   }
   return list;
 }

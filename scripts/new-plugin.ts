@@ -1,7 +1,8 @@
 /**
  * `npm run new-plugin <id>`: scaffolds a working plugin — a route, a
- * PostgreSQL migration, a federated widget and a passing test — in
- * plugins/<id> (or `--dir <folder>`).
+ * PostgreSQL migration, a federated widget declared once, a route built on
+ * the metrics other plugins offer, and a passing test — in plugins/<id> (or
+ * `--dir <folder>`).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -19,17 +20,39 @@ export function scaffoldPlugin(id: string, pluginsDir: string): string {
       null,
       2,
     ),
-    'backend/index.ts': `import { definePlugin, badRequest } from '@orrery/plugin-sdk';
+    'widgets.ts': `/**
+ * The plugin's widgets, each declared once as plain data: the backend lists them, the
+ * widget's defineWidget takes its options version and defaults from here, and the remote
+ * build exposes each \`module\` as ./<id>.
+ */
+import type { WidgetDecl } from '@orrery/plugin-sdk/contract';
+
+export const notes = {
+  id: 'notes',
+  module: './src/Notes.tsx',
+  title: '${title} notes',
+  description: 'Notes and the event count of the organization',
+  defaultSize: 'M',
+  roles: ['Admin', 'Manager', 'Developer'],
+  topics: ['notes'],
+  optionsVersion: 1,
+} satisfies WidgetDecl;
+
+export const widgets: WidgetDecl[] = [notes];
+`,
+    'backend/index.ts': `import { badRequest, definePlugin, metricSourceRef, need, parseTimeRange, timeRangeQuerySchema } from '@orrery/plugin-sdk';
+import { widgets } from '../widgets.ts';
 
 /**
- * ${title}: keeps short notes per organization and counts the org's events.
- * Everything the plugin offers is declared here; the kernel reads it at start.
+ * ${title}: keeps short notes per organization, counts the org's events and reads
+ * the metrics other plugins offer. Everything the plugin offers and needs is
+ * declared here; the kernel reads it at start.
  */
 export default definePlugin({
   from: import.meta.url,
   id: '${id}',
   version: '0.1.0',
-  sdk: '^1.0.0',
+  sdk: '^2.0.0',
   title: '${title}',
   description: 'Notes per organization, and a count of its events',
   routePrefix: '${id}',
@@ -49,14 +72,41 @@ export default definePlugin({
     ],
   },
   topics: ['notes'],
-  frontend: {
-    remoteName: '${remote}',
-    distDir: './frontend/dist',
-    widgets: [
-      { id: 'notes', title: '${title} notes', description: 'Notes and the event count of the organization', defaultSize: 'M', roles: ['Admin', 'Manager', 'Developer'], topics: ['notes'] },
-    ],
-  },
+  frontend: { remoteName: '${remote}', distDir: './frontend/dist', widgets },
+  // metrics other plugins offer (agent-analytics, user-activity, adoption…): optional, so the
+  // plugin starts without them; \`need(metricSourceRef, '^1.0.0', { from: 'agent-analytics' })\`
+  // would make that one provider required (and the routes answer 424 where it is off)
+  needs: [need(metricSourceRef, '^1.0.0', { optional: true })],
   register(env) {
+    env.route<{ from?: string; to?: string }>({
+      method: 'GET',
+      path: '/metrics',
+      permission: '${id}.read',
+      summary: 'Every metric other plugins offer this organization, over a time range',
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: { ...timeRangeQuerySchema } },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              metrics: {
+                type: 'array',
+                items: { type: 'object', properties: { plugin: { type: 'string' }, name: { type: 'string' }, title: { type: 'string' }, unit: { type: 'string' }, value: { type: ['number', 'null'] } } },
+              },
+            },
+          },
+        },
+      },
+      async handler(req, ctx) {
+        const range = parseTimeRange(req.query);
+        const metrics = [];
+        // each source is the providing plugin's own code, bound to this org and caller
+        for (const { plugin, service } of await ctx.services.all(metricSourceRef)) {
+          for (const m of service.metrics) metrics.push({ plugin, name: m.name, title: m.title, unit: m.unit, value: await service.read(m.name, { range }) });
+        }
+        return { metrics };
+      },
+    });
     env.route({
       method: 'GET',
       path: '/',
@@ -101,10 +151,12 @@ export default definePlugin({
 export default createRemoteConfig({
   name: '${remote}',
   root: import.meta.dirname,
-  exposes: { './notes': './src/Notes.tsx' },
+  // every widget of ../widgets.ts, exposed as ./<id> from its module
+  widgets: '../widgets.ts',
 });
 `,
     'frontend/src/Notes.tsx': `import { defineWidget, useWidgetData, WidgetState, Stat, formatters, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { notes } from '../../widgets.ts';
 
 interface Answer {
   events: number;
@@ -133,7 +185,7 @@ function Notes({ context }: WidgetProps<Record<string, never>>) {
   );
 }
 
-export default defineWidget<Record<string, never>>({ component: Notes, defaults: {}, optionsVersion: 1 });
+export default defineWidget<Record<string, never>>({ component: Notes, declaration: notes });
 `,
     [`test/${id}.test.ts`]: `import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
@@ -142,7 +194,8 @@ import plugin from '../backend/index.ts';
 describe('${id}', () => {
   let backend: TestBackend;
   beforeAll(async () => {
-    backend = await startTestBackend({ plugins: [plugin] });
+    // agent-analytics from the repository's plugins, as the metric source the plugin reads
+    backend = await startTestBackend({ plugins: [plugin], loadPluginFolders: true, onlyPlugins: ['agent-analytics'] });
   });
   afterAll(() => backend.close());
 
@@ -166,6 +219,19 @@ describe('${id}', () => {
     const dev = await backend.org.addUser({ email: 'dev@${id}.local', role: 'Developer' });
     expect((await dev.post('/api/v1/${id}', { text: 'x' })).status).toBe(403);
   });
+
+  it("reads agent-analytics' metrics, as a count of the events sent says", async () => {
+    const to = Date.now();
+    const statuses = Array.from({ length: 3 + Math.floor(Math.random() * 20) }, () => (Math.random() < 0.3 ? 'failure' : 'success'));
+    await backend.org.insertEvents(
+      statuses.map((status, i) => ({ event_id: \`inv-\${i}\`, event_type: 'agent_invocation', timestamp: new Date(to - 1000 * (i + 1)).toISOString(), user_id: 'u1', agent_name: 'helper', status, execution_time_ms: 100 })),
+    );
+    const res = await backend.client.get('/api/v1/${id}/metrics', { from: new Date(to - 3_600_000).toISOString(), to: new Date(to).toISOString() });
+    expect(res.status).toBe(200);
+    const agents = Object.fromEntries(res.body.metrics.filter((m: { plugin: string }) => m.plugin === 'agent-analytics').map((m: { name: string; value: number }) => [m.name, m.value]));
+    expect(agents.invocations).toBe(statuses.length);
+    expect(agents.success_rate).toBeCloseTo(statuses.filter((s) => s === 'success').length / statuses.length, 4);
+  });
 });
 `,
     'README.md': `# ${title}
@@ -173,7 +239,10 @@ describe('${id}', () => {
 A plugin made with \`npm run new-plugin ${id}\`.
 
 - \`backend/index.ts\` declares it: routes under \`/api/v1/${id}\`, permissions, a PostgreSQL
-  migration (one table in each org's schema), a bus topic and one widget.
+  migration (one table in each org's schema), a bus topic, one widget, and what it needs
+  from other plugins (\`needs\`: the metric sources, read at \`GET /api/v1/${id}/metrics\`).
+- \`widgets.ts\` declares the widget once: the backend lists it, the widget reads its
+  options version and defaults from it, the remote build exposes its \`module\`.
 - \`frontend/\` holds the widget, built as a federated remote by \`npm start\`
   (\`node scripts/build-ui.mjs ${id}\` builds it alone).
 - \`test/${id}.test.ts\` runs the real kernel on embedded stores: \`npx vitest run plugins/${id}\`.

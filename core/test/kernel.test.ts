@@ -5,7 +5,7 @@ import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
 const hello = definePlugin({
   id: 'hello',
   version: '1.0.0',
-  sdk: '^1.0.0',
+  sdk: '^2.0.0',
   title: 'Hello',
   description: 'a tiny plugin for kernel tests',
   routePrefix: 'hello',
@@ -75,7 +75,7 @@ describe('kernel', () => {
     expect(ready.status).toBe(200);
     expect(ready.body.parts).toEqual({ database: 'ok', analytics: 'ok', cache: 'ok' });
     const version = await b.client.get('/version');
-    expect(version.body.sdkVersion).toBe('1.0.0');
+    expect(version.body.sdkVersion).toBe('2.0.0');
     const metrics = await b.client.get('/metrics'); // the test org's Admin is the platform operator
     expect(metrics.text).toContain('orrery_http_request_duration_seconds');
   });
@@ -168,7 +168,7 @@ describe('jobs', () => {
     const counter = definePlugin({
       id: 'counter',
       version: '1.0.0',
-      sdk: '^1.0.0',
+      sdk: '^2.0.0',
       title: 'Counter',
       description: 'a job that records which orgs it ran for',
       routePrefix: 'counter',

@@ -22,7 +22,7 @@ writeFileSync(join(dist, 'widget-assets.json'), JSON.stringify({ w: ['123.abcd12
 const withRemote = { ...definePlugin({
   id: 'remote-demo',
   version: '1.2.3',
-  sdk: '^1.0.0',
+  sdk: '^2.0.0',
   title: 'Remote demo',
   description: 'a plugin with a built frontend remote',
   routePrefix: 'remote-demo',

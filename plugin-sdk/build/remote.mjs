@@ -5,22 +5,45 @@
  *   export default createRemoteConfig({
  *     name: 'agent_analytics',            // = frontend.remoteName in the plugin declaration
  *     root: import.meta.dirname,
- *     exposes: { './invocations': './src/InvocationsWidget.tsx' }, // `./<widget id>`
+ *     widgets: '../widgets.ts',           // the plugin's widget declarations (their `module`s)
  *   });
+ *
+ * `widgets` names the module (relative to `root`) that exports the plugin's widget
+ * declarations as `widgets`; each is exposed as `./<id>` from its `module`. A remote may
+ * instead list `exposes: { './<widget id>': './src/Widget.tsx' }` itself.
  *
  * Output goes to `<root>/dist` (what the plugin declares as `frontend.distDir`, relative to
  * the plugin root: `frontend/dist`). The kernel serves it at `/plugins/<id>/`; `publicPath:
  * 'auto'` makes chunks load from wherever remoteEntry.js was fetched.
  */
 import { join, resolve } from 'node:path';
+import { require as tsxRequire } from 'tsx/cjs/api';
 import { ModuleFederationPlugin } from '@module-federation/enhanced/rspack';
 import { commonConfig } from './common.mjs';
 import { sharedModules } from './shared.mjs';
 
 /**
- * @param {{ name: string, root: string, exposes: Record<string,string>, outDir?: string, mode?: 'production'|'development' }} o
+ * The `exposes` map of a plugin's widget declarations: `./<id>` → `module`. Read with tsx, so
+ * the declarations stay the plain TypeScript data the backend and the widgets import.
+ * @param {string} file absolute path of the module exporting `widgets`
+ * @returns {Record<string,string>}
  */
-export function createRemoteConfig({ name, root, exposes, outDir = 'dist', mode }) {
+export function exposesOf(file) {
+  const { widgets } = tsxRequire(file, import.meta.url);
+  if (!Array.isArray(widgets)) throw new Error(`${file} must export the widget declarations as \`widgets\``);
+  const out = {};
+  for (const w of widgets) {
+    if (typeof w?.module !== 'string') throw new Error(`${file}: widget "${w?.id}" has no \`module\` (the file to expose as ./${w?.id})`);
+    out[`./${w.id}`] = w.module;
+  }
+  return out;
+}
+
+/**
+ * @param {{ name: string, root: string, widgets?: string, exposes?: Record<string,string>, outDir?: string, mode?: 'production'|'development' }} o
+ */
+export function createRemoteConfig({ name, root, widgets, exposes: listed, outDir = 'dist', mode }) {
+  const exposes = { ...(widgets ? exposesOf(resolve(root, widgets)) : {}), ...(listed ?? {}) };
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
     throw new Error(`remote name must be a JS identifier (e.g. agent_analytics), got "${name}"`);
   }
@@ -83,7 +106,8 @@ export class WidgetAssets {
           if (!(group.origins ?? []).some((o) => o.module?.identifier?.().startsWith('container entry'))) continue;
           const widget = group.chunks
             .flatMap((c) => compilation.chunkGraph.getChunkModules(c))
-            .map((m) => widgetOf.get(m.resource?.split('?')[0]))
+            // a module concatenated with what it imports (a widget and its declaration) names its root
+            .map((m) => widgetOf.get((m.resource ?? m.rootModule?.resource)?.split('?')[0]))
             .find(Boolean);
           if (!widget) continue;
           const files = group.chunks.flatMap((c) => [...c.files]).filter((f) => /\.(js|css)$/.test(f));

@@ -13,7 +13,7 @@ describe('npm run new-plugin', () => {
 
   it('scaffolds a plugin whose own test passes and whose widget builds as a remote', async () => {
     const plugin = scaffoldPlugin('sample-notes', dir);
-    for (const f of ['package.json', 'backend/index.ts', 'frontend/rspack.config.mjs', 'frontend/src/Notes.tsx', 'test/sample-notes.test.ts', 'README.md']) {
+    for (const f of ['package.json', 'widgets.ts', 'backend/index.ts', 'frontend/rspack.config.mjs', 'frontend/src/Notes.tsx', 'test/sample-notes.test.ts', 'README.md']) {
       expect(existsSync(join(plugin, f)), f).toBe(true);
     }
     const decl = (await import(pathToFileURL(join(plugin, 'backend/index.ts')).href)).default;
@@ -22,7 +22,7 @@ describe('npm run new-plugin', () => {
 
     // the generated test, run as its author would run it
     const test = spawnSync(process.execPath, [join(repo, 'node_modules/vitest/vitest.mjs'), 'run', '--root', repo, plugin], { cwd: repo, encoding: 'utf8', env: { ...process.env, ORRERY_TEST_DATABASE_URL: '', ORRERY_TEST_REDIS_URL: '' } });
-    expect(test.stdout + test.stderr).toMatch(/2 passed/);
+    expect(test.stdout + test.stderr).toMatch(/3 passed/);
     expect(test.status).toBe(0);
 
     // the widget builds as a federated remote with the shared recipe

@@ -1,6 +1,9 @@
 import type { AwilixContainer } from 'awilix';
 import type { BusScope, Caller, Logger, Org, TenantContext } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
+import { pluginDatabase } from './database.ts';
+import { directoryFor } from './directory.ts';
+import { serviceAccess } from './serviceAccess.ts';
 
 /** What a plugin's scoped container holds besides the kernel's services. */
 export interface PluginScope {
@@ -23,10 +26,11 @@ export function tenantContext(scope: AwilixContainer<Internals & PluginScope>, o
     s.plugins.dataChanged(org.id, pluginId);
     void s.bus.publish(org.id, { kind: 'org' }, 'kernel.answers.changed', { pluginId }).catch((err: unknown) => s.pluginLogger.warn({ err }, 'could not tell the other nodes that answers changed'));
   };
+  const directory = directoryFor(s.knex, org, caller);
   return {
     org,
     caller,
-    db: s.storage.forOrg(org),
+    db: pluginDatabase(s.knex, org.schema),
     analytics: s.analytics.forOrg(org.id, pluginId),
     bus: {
       publish: (topic, payload, busScope: BusScope = { kind: 'org' }) => s.bus.publish(org.id, busScope, topicName(topic), payload),
@@ -51,12 +55,8 @@ export function tenantContext(scope: AwilixContainer<Internals & PluginScope>, o
     notify: s.notifier,
     audit: (entry) => s.audit(org, caller, { ...entry, action: `${pluginId}.${entry.action}` }),
     answersChanged,
-    async visibleUserDepartments() {
-      if (!caller || caller.role === 'Admin') return null;
-      const depts = await s.storage.forOrg(org).table('departments').select('id', 'restricted');
-      if (!depts.some((d: any) => d.restricted)) return null;
-      const managed = new Set(caller.departments.filter((d) => d.manager).map((d) => d.id));
-      return depts.filter((d: any) => !d.restricted || managed.has(d.id)).map((d: any) => d.id as string);
-    },
+    visibleUserDepartments: () => directory.visibleDepartments(),
+    directory,
+    services: serviceAccess(s.plugins, pluginId, org, caller, (provider) => tenantContext(provider.scope, org, caller)),
   };
 }

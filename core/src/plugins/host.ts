@@ -13,6 +13,8 @@ import { describeConfigError } from '@orrery/config';
 import { errorSchema } from '../http/schemas.ts';
 import { AnswerCache } from './answerCache.ts';
 import { widgetAssets } from './remoteAssets.ts';
+import { resolveDependencies } from './dependencies.ts';
+import { unavailableProvider } from './serviceAccess.ts';
 
 const Ajv = (AjvModule as any).default ?? AjvModule;
 
@@ -65,9 +67,10 @@ export class PluginHost {
   /** Loads plugin folders and in-memory declarations (the test harness passes those). */
   async load(opts: { roots: string[]; declarations?: unknown[]; only?: string[] }) {
     const taken = { ids: new Set<string>(), prefixes: new Map<string, string>() };
-    const candidates: Array<{ source: string; get: () => Promise<unknown> }> = [];
-    for (const dir of discoverPluginFolders(opts.roots)) candidates.push({ source: dir, get: () => importPlugin(dir) });
-    for (const [i, d] of (opts.declarations ?? []).entries()) candidates.push({ source: `declaration #${i + 1}`, get: async () => d });
+    const candidates: Array<{ source: string; get: () => Promise<unknown>; folder: boolean }> = [];
+    const accepted: ActivePlugin[] = [];
+    for (const dir of discoverPluginFolders(opts.roots)) candidates.push({ source: dir, get: () => importPlugin(dir), folder: true });
+    for (const [i, d] of (opts.declarations ?? []).entries()) candidates.push({ source: `declaration #${i + 1}`, get: async () => d, folder: false });
     for (const c of candidates) {
       let raw: unknown;
       try {
@@ -77,10 +80,12 @@ export class PluginHost {
         continue;
       }
       const id = (raw as { id?: string })?.id;
-      if (opts.only && id && !opts.only.includes(id)) continue;
+      // `only` picks among the folders; declarations handed over in code always load
+      if (opts.only && c.folder && id && !opts.only.includes(id)) continue;
+      // the same plugin from its folder and as a declaration (a plugin's test loading the folders too)
+      if (!c.folder && id && accepted.some((a) => a.decl.id === id && a.decl.root && a.decl.root === (raw as { root?: string }).root)) continue;
       try {
         const loaded = checkDeclaration(raw, c.source, taken);
-        for (const [name, roles] of Object.entries(loaded.decl.permissions)) this.s.permissions.define(name, roles as Role[], loaded.decl.id);
         const pluginConfig = this.configFor(loaded);
         const scope = this.container.createScope<PluginScope>();
         scope.register({
@@ -88,11 +93,23 @@ export class PluginHost {
           pluginLogger: asValue(this.s.logger.child({ plugin: loaded.decl.id })),
           pluginConfig: asValue(pluginConfig),
         });
-        this.active.push({ ...loaded, scope: scope as AwilixContainer<Internals & PluginScope>, status: 'active' });
+        accepted.push({ ...loaded, scope: scope as AwilixContainer<Internals & PluginScope>, status: 'active' });
       } catch (err) {
         this.refuse({ id: id ?? c.source, source: c.source, error: (err as Error).message });
       }
     }
+    // providers before the plugins that need them; a missing provider or a cycle refuses the plugin
+    const { ordered, refused } = resolveDependencies(accepted);
+    for (const r of refused) this.refuse({ id: r.plugin.decl.id, source: r.plugin.source, error: `plugin ${r.plugin.decl.id} (${r.plugin.source}) refused: ${r.error}` });
+    for (const p of ordered) {
+      for (const [name, roles] of Object.entries(p.decl.permissions)) this.s.permissions.define(name, roles as Role[], p.decl.id);
+      this.active.push(p);
+    }
+  }
+
+  /** 424 for an org where a provider the plugin needs is off (or failed), else null. */
+  unavailableProvider(p: ActivePlugin, orgId: string) {
+    return unavailableProvider(this, p, orgId);
   }
 
   private refuse(r: RefusedPlugin) {
@@ -191,6 +208,8 @@ export class PluginHost {
               if (req.auth && (p.status !== 'active' || !(await this.isEnabled(req.auth.org.id, p.decl.id)))) {
                 throw new HttpError(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`);
               }
+              const missing = req.auth && (await this.unavailableProvider(p, req.auth.org.id));
+              if (missing) throw missing;
             });
             for (const r of routes) {
               child.route({
@@ -295,7 +314,7 @@ export class PluginHost {
     const org = await this.s.callers.org(orgId);
     if (!org) return;
     for (const p of this.active) {
-      if (!p.handlers.length || !(await this.isEnabled(orgId, p.decl.id))) continue;
+      if (!p.handlers.length || !(await this.isEnabled(orgId, p.decl.id)) || (await this.unavailableProvider(p, orgId))) continue;
       const ctx = tenantContext(p.scope, org, null);
       for (const h of p.handlers) {
         const mine = h.types === '*' ? events : events.filter((e) => (h.types as string[]).includes(e.event_type));
@@ -348,7 +367,7 @@ export class PluginHost {
     const plugin = typeof p === 'string' ? this.active.find((a) => a.decl.id === p) : p;
     const job = plugin?.jobs.find((j) => j.name === jobName);
     if (!plugin || !job) throw new HttpError(404, 'not_found', `no job ${typeof p === 'string' ? p : p.decl.id}/${jobName}`);
-    if (!(await this.isEnabled(org.id, plugin.decl.id))) return { status: 'skipped' };
+    if (!(await this.isEnabled(org.id, plugin.decl.id)) || (await this.unavailableProvider(plugin, org.id))) return { status: 'skipped' };
     const key = `${plugin.decl.id}.${job.name}`;
     if (!(await this.lock(key, org.id, job.everySeconds))) return { status: 'skipped' };
     try {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
@@ -94,6 +94,8 @@ export function checkDeclaration(raw: unknown, source: string, taken: { ids: Set
       if (!Array.isArray(roles) || roles.some((r) => !ROLES.includes(r))) problems.push(`permission "${name}" must list roles from ${ROLES.join(', ')}`);
     }
   if (typeof d.register !== 'function') problems.push('register(env) is required');
+  problems.push(...contractProblems(d));
+  if (typeof d.root === 'string') problems.push(...kernelReachInSource(d.root));
   for (const w of d.frontend?.widgets ?? []) {
     if (!w.id || !w.title) problems.push('every widget needs id and title');
     if (!['S', 'M', 'L', 'F'].includes(w.defaultSize)) problems.push(`widget "${w.id}" defaultSize must be S, M, L or F`);
@@ -131,4 +133,59 @@ export function checkDeclaration(raw: unknown, source: string, taken: { ids: Set
   taken.prefixes.set(d.routePrefix, d.id);
   for (const x of extraPrefixes) taken.prefixes.set(x, d.id);
   return { decl: d, routes, jobs, handlers, source };
+}
+
+/** `provides` and `needs` are lists built with the SDK's `provide` and `need`. */
+function contractProblems(d: PluginDeclaration): string[] {
+  const problems: string[] = [];
+  const refOk = (r: unknown): r is { id: string; version: string } => !!r && typeof (r as any).id === 'string' && ID.test((r as any).id) && typeof (r as any).version === 'string';
+  if (d.provides !== undefined && !Array.isArray(d.provides)) problems.push('provides must be a list of provide(ref, factory)');
+  const seen = new Set<string>();
+  for (const s of Array.isArray(d.provides) ? d.provides : []) {
+    if (!refOk(s?.ref) || !semver.valid(s.ref.version)) problems.push('provides: every entry needs a ref made with createServiceRef (an id and a semver version)');
+    else if (typeof s.factory !== 'function') problems.push(`provides "${s.ref.id}": factory must be a function of the tenant context`);
+    else if (seen.has(s.ref.id)) problems.push(`provides "${s.ref.id}" twice`);
+    else seen.add(s.ref.id);
+  }
+  if (d.needs !== undefined && !Array.isArray(d.needs)) problems.push('needs must be a list of need(ref, range)');
+  for (const n of Array.isArray(d.needs) ? d.needs : []) {
+    if (!refOk(n?.ref)) problems.push('needs: every entry needs a ref made with createServiceRef');
+    else if (typeof n.range !== 'string' || !semver.validRange(n.range)) problems.push(`needs "${n.ref.id}": range must be a semver range (got ${JSON.stringify(n.range)})`);
+    else if (n.from !== undefined && (typeof n.from !== 'string' || !ID.test(n.from))) problems.push(`needs "${n.ref.id}": from must be a plugin id`);
+  }
+  return problems;
+}
+
+/**
+ * What in a plugin's backend code reaches past the SDK into the kernel: raw knex on the
+ * tenant database, the `public` schema (users, memberships, settings), the kernel's
+ * modules. The tenant database refuses it at run time too; this refuses it at load, so
+ * the author hears of it before any request.
+ */
+const REACH: Array<[RegExp, string]> = [
+  [/\.db\.knex\b/, 'uses ctx.db.knex (raw knex is not part of the SDK: use ctx.db.table / ctx.db.raw, and ctx.directory for people)'],
+  [/withSchema\(\s*['"`]public['"`]\s*\)/, "reads the kernel's public schema (use ctx.directory)"],
+  [/['"`][^'"`\n]*\bpublic\s*\.\s*"?(users|memberships|orgs|plugin_settings|api_tokens|refresh_tokens|job_runs|invitations|user_identities)\b/, "names a kernel table of the public schema (use ctx.directory)"],
+  [/from\s+['"](@orrery\/core|[./]+\/core\/)[^'"]*['"]/, 'imports the kernel (plugins import @orrery/plugin-sdk only)'],
+];
+
+export function kernelReachInSource(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
+      if (statSync(path).isDirectory()) walk(path);
+      else if (/\.(ts|tsx|js|mjs)$/.test(name) && !/\.test\.|\.d\.ts$/.test(name)) {
+        const text = readFileSync(path, 'utf8');
+        for (const [re, why] of REACH) {
+          const m = re.exec(text);
+          if (m) out.push(`${path.slice(root.length + 1)}:${text.slice(0, m.index).split('\n').length} ${why}`);
+        }
+      }
+    }
+  };
+  walk(join(root, 'backend'));
+  return out;
 }

@@ -4,22 +4,9 @@ import type { KernelModule } from '../types.ts';
 import type { Internals } from '../internals.ts';
 import type { Metrics } from '../ops/routes.ts';
 import { errorSchema } from '../http/schemas.ts';
+import { widgetDeclSchema } from '@orrery/plugin-sdk/contract';
 
-const widget = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    title: { type: 'string' },
-    description: { type: 'string' },
-    defaultSize: { type: 'string', enum: ['S', 'M', 'L', 'F'] },
-    minSize: { type: 'object', properties: { w: { type: 'integer' }, h: { type: 'integer' } } },
-    roles: { type: 'array', items: { type: 'string' } },
-    suggestedFor: { type: 'array', items: { type: 'string' } },
-    optionsSchema: { type: 'object', additionalProperties: true },
-    optionsVersion: { type: 'integer' },
-    topics: { type: 'array', items: { type: 'string' } },
-  },
-};
+const widget = widgetDeclSchema;
 const pluginView = {
   type: 'object',
   properties: {

@@ -41,8 +41,8 @@ export async function openStorage(opts: { databaseUrl: string; dataDir: string }
 export function tenantDatabase(knex: Knex, schema: string): TenantDatabase {
   return {
     schema,
-    knex,
     table: (name: string) => knex.withSchema(schema).table(name),
+    raw: (sql: string, bindings: readonly unknown[] = []) => knex.raw(sql, bindings as Knex.RawBinding[]),
     transaction: (fn) => knex.transaction(fn),
   };
 }

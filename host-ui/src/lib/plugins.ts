@@ -5,38 +5,14 @@
 import { loadRemote, registerRemotes } from '@module-federation/enhanced/runtime';
 import { isWidgetDefinition, type WidgetDefinition, type Role } from '@orrery/plugin-sdk/frontend';
 import type { ComponentType } from 'react';
+import type { OptionsSchema, WidgetDecl, WidgetSize } from '@orrery/plugin-sdk/contract';
 
-export type SizeName = 'S' | 'M' | 'L' | 'F';
+export type SizeName = WidgetSize;
 
-export interface WidgetManifest {
-  id: string;
-  title: string;
-  description: string;
-  defaultSize: SizeName;
-  minSize?: { w: number; h: number };
-  roles: Role[];
-  /** roles whose built-in default dashboard starts with this widget */
-  suggestedFor?: Role[];
-  optionsSchema?: JsonSchema;
-  topics?: string[];
-  optionsVersion?: number;
-}
+/** A widget as the manifest lists it: the SDK's declaration, its options schema read as the editor reads it. */
+export type WidgetManifest = Omit<WidgetDecl, 'optionsSchema' | 'module'> & { optionsSchema?: JsonSchema };
 
-export interface JsonSchema {
-  type?: string;
-  title?: string;
-  description?: string;
-  default?: unknown;
-  enum?: unknown[];
-  enumNames?: string[];
-  minimum?: number;
-  maximum?: number;
-  properties?: Record<string, JsonSchema>;
-  items?: JsonSchema;
-  required?: string[];
-  format?: string;
-  oneOf?: Array<{ const: unknown; title?: string }>;
-}
+export type JsonSchema = OptionsSchema;
 
 export interface PluginManifest {
   id: string;

@@ -6,14 +6,9 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import type { ApiClient } from './api.ts';
+import type { BusMessage } from '@orrery/plugin-sdk/contract';
 
-export interface BusMessage {
-  topic: string;
-  scope: { kind: 'org' | 'department' | 'user'; id?: string };
-  orgId: string;
-  payload: unknown;
-  at: string;
-}
+export type { BusMessage } from '@orrery/plugin-sdk/contract';
 
 export type RealtimeStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
 

@@ -9,12 +9,10 @@
  * hands them to the plugin.
  */
 import type { Knex } from 'knex';
-
-export type Role = 'Admin' | 'Manager' | 'Developer';
-export const ROLES: readonly Role[] = ['Admin', 'Manager', 'Developer'];
-
-/** A JSON schema (draft 7 / OpenAPI 3 subset); fastify validates and documents with it. */
-export type JsonSchema = Record<string, unknown>;
+import type { NeededService, ProvidedService, ServiceAccess } from './services.ts';
+import type { Directory } from './contracts/directory.ts';
+import type { BusMessage, BusScope, JsonSchema, Role, WidgetDecl } from '../contract/index.ts';
+export { ROLES, type BusMessage, type BusScope, type JsonSchema, type Role, type WidgetDecl } from '../contract/index.ts';
 
 export interface Logger {
   debug(obj: object | string, msg?: string): void;
@@ -60,21 +58,22 @@ export interface AnalyticsClient {
   command(sql: string, params?: Record<string, unknown>): Promise<void>;
 }
 
-/** The org's transactional database: a knex bound to the org's schema. */
+/**
+ * The org's transactional database: the plugin's own tables in the org's schema. The
+ * kernel's tables (people, departments, settings) are not reachable through it: read
+ * people through `ctx.directory`.
+ */
 export interface TenantDatabase {
   readonly schema: string;
-  /** knex query builder for a table in the org's schema */
+  /** knex query builder for one of the plugin's tables in the org's schema */
   table<T extends object = any>(name: string): Knex.QueryBuilder<T>;
-  /** raw knex; use `withSchema(schema)` for org tables */
-  readonly knex: Knex;
+  /**
+   * A raw SQL fragment or statement (`?` / `??` bindings), e.g. a select expression
+   * or a query over the plugin's tables qualified with `schema`. SQL naming another
+   * schema or a kernel table is refused.
+   */
+  raw<T = any>(sql: string, bindings?: readonly unknown[]): Knex.Raw<T>;
   transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
-}
-
-export interface BusMessage<T = unknown> {
-  topic: string;
-  orgId: string;
-  payload: T;
-  at: string;
 }
 
 /**
@@ -85,7 +84,6 @@ export interface PluginBus {
   publish<T>(orgId: string, scope: BusScope, topic: string, payload: T): Promise<void>;
   subscribe<T>(topic: string, handler: (msg: BusMessage<T>) => void | Promise<void>): () => void;
 }
-export type BusScope = { kind: 'org' } | { kind: 'department'; id: string } | { kind: 'user'; id: string };
 
 export interface Notification {
   orgId: string;
@@ -130,6 +128,10 @@ export interface TenantContext<TConfig = Record<string, unknown>> {
   audit(entry: AuditEntry): Promise<void>;
   /** department visibility: ids whose per-user rows the caller may see (null = all) */
   visibleUserDepartments(): Promise<string[] | null>;
+  /** the org's people and departments (the kernel's directory) */
+  directory: Directory;
+  /** services of other plugins this plugin declared in `needs`, for this org and caller */
+  services: ServiceAccess;
   /**
    * This plugin wrote something its remembered answers read (see `cache` on a route): the
    * org's remembered answers are not served again, on every node, and the ones people are
@@ -236,27 +238,6 @@ export interface ChMigration {
   statements: string[];
 }
 
-export interface WidgetDecl {
-  /** unique within the plugin; the federated module exposed is `./<id>` */
-  id: string;
-  title: string;
-  description: string;
-  defaultSize: 'S' | 'M' | 'L' | 'F';
-  minSize?: { w: number; h: number };
-  roles: Role[];
-  /**
-   * Roles whose built-in default dashboard (what a user sees before anyone saved one for
-   * their role or department) starts with this widget. Each of them must be in `roles`.
-   */
-  suggestedFor?: Role[];
-  /** JSON schema of the widget's options; the host renders the editor from it */
-  optionsSchema?: JsonSchema;
-  /** bus topics (of this plugin) the widget listens to */
-  topics?: string[];
-  /** options schema version; the widget migrates older saved options */
-  optionsVersion?: number;
-}
-
 export interface FrontendDecl {
   /** federation container name, e.g. `agent_analytics` */
   remoteName: string;
@@ -293,6 +274,10 @@ export interface PluginDeclaration<TConfig = Record<string, unknown>> {
   /** bus topic names the plugin publishes */
   topics?: string[];
   frontend?: FrontendDecl;
+  /** services this plugin offers other plugins (`provide(ref, factory)`) */
+  provides?: ProvidedService<any>[];
+  /** services of other plugins this one uses (`need(ref, range)`); start-up is ordered by them */
+  needs?: NeededService<any>[];
   /** whether a new org has the plugin on (default true) */
   enabledByDefault?: boolean;
   /** a failing init does not stop the platform; the plugin is marked failed */

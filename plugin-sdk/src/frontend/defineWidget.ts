@@ -1,20 +1,28 @@
 import type { ComponentType } from 'react';
+import { defaultsOf, type WidgetDecl } from '../contract/index.ts';
 import type { WidgetDefinition, WidgetProps } from './types.ts';
 
 /**
  * Declares a widget. The module a remote exposes as `./<widget id>` default-exports
- * the result:
+ * the result. Given the widget's `declaration` (the plain data the backend's manifest
+ * lists), the options version and the defaults (its options schema's `default`s) come
+ * from there, so they are written once:
  *
- *   export default defineWidget({ component: Welcome, optionsVersion: 2,
+ *   import { latency } from '../../widgets.ts';
+ *   export default defineWidget({ component: Latency, declaration: latency,
  *     migrate: (old, from) => from < 2 ? { ...old, metric: old.kind } : old });
  */
 export function defineWidget<O = Record<string, unknown>>(def: {
   component: ComponentType<WidgetProps<O>>;
+  declaration?: WidgetDecl;
   defaults?: Partial<O>;
   optionsVersion?: number;
   migrate?(old: Record<string, unknown>, fromVersion: number): Partial<O>;
 }): WidgetDefinition<O> {
-  return Object.freeze({ ...def, kind: 'orrery.widget' as const, optionsVersion: def.optionsVersion ?? 1 });
+  const { declaration, ...rest } = def;
+  const defaults = declaration ? ({ ...defaultsOf(declaration.optionsSchema), ...rest.defaults } as Partial<O>) : rest.defaults;
+  const optionsVersion = declaration?.optionsVersion ?? rest.optionsVersion ?? 1;
+  return Object.freeze({ ...rest, defaults, kind: 'orrery.widget' as const, optionsVersion });
 }
 
 /** Whether an exposed module's default export is a `defineWidget` result (else a bare component). */

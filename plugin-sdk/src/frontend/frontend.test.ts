@@ -265,6 +265,20 @@ describe('defineWidget', () => {
     expect(w.optionsVersion).toBe(1);
     expect(isWidgetDefinition(() => null)).toBe(false);
   });
+  it('takes the options version and the defaults from the widget declaration', () => {
+    const declaration = {
+      id: 'w',
+      title: 'W',
+      description: '',
+      defaultSize: 'M' as const,
+      roles: ['Admin' as const],
+      optionsVersion: 3,
+      optionsSchema: { type: 'object', properties: { limit: { type: 'integer', default: 10 }, agent: { type: 'string' }, by: { type: 'string', default: 'agent' } } },
+    };
+    const w = defineWidget({ component: () => null, declaration, defaults: { agent: '' } });
+    expect(w.optionsVersion).toBe(3);
+    expect(w.defaults).toEqual({ limit: 10, by: 'agent', agent: '' });
+  });
 });
 
 describe('time series with missing buckets', () => {

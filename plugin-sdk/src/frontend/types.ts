@@ -5,8 +5,8 @@
  */
 import type { ComponentType } from 'react';
 
-export type Role = 'Admin' | 'Manager' | 'Developer';
-export type WidgetSize = 'S' | 'M' | 'L' | 'F';
+import type { BusMessage, Role } from '../contract/index.ts';
+export type { BusMessage, BusScope, Role, WidgetDecl, WidgetSize, OptionsSchema } from '../contract/index.ts';
 
 /** A half-open instant range, ISO 8601 in UTC (`to` exclusive), as the analytics routes take it. */
 export interface TimeRange {
@@ -14,14 +14,6 @@ export interface TimeRange {
   to: string;
   /** the preset it came from (e.g. `7d`), absent for a custom range */
   preset?: string;
-}
-
-export interface BusMessage<T = unknown> {
-  topic: string;
-  scope: { kind: 'org' | 'department' | 'user'; id?: string };
-  orgId: string;
-  payload: T;
-  at: string;
 }
 
 export interface ApiErrorBody {

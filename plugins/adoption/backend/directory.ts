@@ -1,4 +1,4 @@
-/** Who is in the org, in which departments, and who manages whom — read from the org's schema and the catalogue. */
+/** Who is in the org, in which departments, and who manages whom — from the kernel's directory. */
 import type { TenantContext } from '@orrery/plugin-sdk';
 
 export interface Directory {
@@ -14,25 +14,18 @@ export interface Directory {
 }
 
 export async function loadDirectory(ctx: TenantContext): Promise<Directory> {
-  const users = (await ctx.db.knex
-    .withSchema('public')
-    .table('memberships')
-    .join('users', 'users.id', 'memberships.user_id')
-    .where({ 'memberships.org_id': ctx.org.id, 'memberships.active': true })
-    .select('users.id', 'users.email', 'users.display_name', 'memberships.role')) as Array<{ id: string; email: string; display_name: string; role: string }>;
-  const depts = (await ctx.db.table('departments').select('id', 'name', 'restricted')) as Array<{ id: string; name: string; restricted: boolean }>;
-  const dm = (await ctx.db.table('department_members').select('department_id', 'user_id', 'manager')) as Array<{ department_id: string; user_id: string; manager: boolean }>;
+  const [users, depts, dm] = await Promise.all([ctx.directory.members(), ctx.directory.departments(), ctx.directory.memberships()]);
   const d: Directory = {
-    members: new Map(users.map((u) => [u.id, { email: u.email, display_name: u.display_name, role: u.role }])),
+    members: new Map(users.map((u) => [u.id, { email: u.email, display_name: u.displayName, role: u.role }])),
     departments: new Map(depts.map((x) => [x.id, { name: x.name, restricted: x.restricted }])),
     departmentsOf: new Map(),
     managers: new Map(),
     membersOf: new Map(),
   };
   for (const m of dm) {
-    d.departmentsOf.set(m.user_id, [...(d.departmentsOf.get(m.user_id) ?? []), m.department_id]);
-    d.membersOf.set(m.department_id, [...(d.membersOf.get(m.department_id) ?? []), m.user_id]);
-    if (m.manager) d.managers.set(m.department_id, [...(d.managers.get(m.department_id) ?? []), m.user_id]);
+    d.departmentsOf.set(m.userId, [...(d.departmentsOf.get(m.userId) ?? []), m.departmentId]);
+    d.membersOf.set(m.departmentId, [...(d.membersOf.get(m.departmentId) ?? []), m.userId]);
+    if (m.manager) d.managers.set(m.departmentId, [...(d.managers.get(m.departmentId) ?? []), m.userId]);
   }
   return d;
 }

@@ -17,6 +17,8 @@ import { pgMigrations } from './migrations.ts';
 import { effectiveness, flagReport, heatmap, rollup, roi, roiBucket } from './reports.ts';
 import { addDays, describeSignal, scoreDay, today } from './run.ts';
 import { WEIGHTS } from './score.ts';
+import { widgets } from '../widgets.ts';
+import { adoptionCohorts, adoptionMetrics } from './contracts.ts';
 import { loadSettings, saveSettings, settingsSchema, TRIGGERS, type AdoptionSettings } from './settings.ts';
 
 const DAY = { type: 'string', format: 'date' }; // a calendar day: 2026-13-01 is a 400 naming the field
@@ -103,7 +105,7 @@ async function learningPath(ctx: TenantContext, userId: string) {
       'a.dismissed_at',
       'f.status as flag_status',
       'f.signals',
-      ctx.db.knex.raw(`to_char(a.assigned_day, 'YYYY-MM-DD') as assigned_day`),
+      ctx.db.raw(`to_char(a.assigned_day, 'YYYY-MM-DD') as assigned_day`),
     );
   return rows.map((r: Record<string, unknown>) => ({
     ...r,
@@ -128,7 +130,8 @@ export default definePlugin({
   from: import.meta.url,
   id: 'adoption',
   version: '1.0.0',
-  sdk: '^1.0.0',
+  provides: [adoptionMetrics, adoptionCohorts],
+  sdk: '^2.0.0',
   title: 'Adoption',
   description: 'Adoption scores, needs-support flags and notifications, interventions and learning paths, expertise, reports.',
   routePrefix: 'adoption',
@@ -142,13 +145,7 @@ export default definePlugin({
   frontend: {
     remoteName: 'adoption',
     distDir: 'frontend/dist',
-    widgets: [
-      { id: 'adoption-heatmap', title: 'Adoption heatmap', description: 'Departments × weeks: mean score and share needing support.', defaultSize: 'L', roles: ['Admin', 'Manager'], suggestedFor: ['Admin', 'Manager'], optionsVersion: 1 },
-      { id: 'intervention-alerts', title: 'Intervention alerts', description: 'Users flagged as needing support, live, with the signals that raised each flag.', defaultSize: 'M', roles: ['Admin', 'Manager'], suggestedFor: ['Admin', 'Manager'], topics: ['flags'], optionsVersion: 1 },
-      { id: 'learning-path', title: 'Learning path', description: 'Your suggested next steps with AI tools.', defaultSize: 'M', roles: ['Admin', 'Manager', 'Developer'], suggestedFor: ['Developer'], optionsVersion: 1 },
-      { id: 'adoption-score', title: 'Adoption score', description: 'Your score, its parts, and how it compares with your department.', defaultSize: 'M', roles: ['Admin', 'Manager', 'Developer'], suggestedFor: ['Developer'], topics: ['scores'], optionsVersion: 1 },
-      { id: 'roi', title: 'ROI / value', description: 'Time saved and errors avoided against AI spend, day by day (week by week over longer ranges).', defaultSize: 'M', roles: ['Admin', 'Manager'], suggestedFor: ['Admin', 'Manager'], optionsVersion: 1 },
-    ],
+    widgets,
   },
   register(env) {
     env.onEvents({ types: '*', handle: markDirty });
@@ -218,7 +215,7 @@ export default definePlugin({
           .where('day', '>=', from)
           .where('day', '<', to)
           .orderBy('day')
-          .select(ctx.db.knex.raw(`to_char(day, 'YYYY-MM-DD') as day`), 'score', 'frequency', 'diversity', 'success', 'workflow', 'percentile', 'features');
+          .select(ctx.db.raw(`to_char(day, 'YYYY-MM-DD') as day`), 'score', 'frequency', 'diversity', 'success', 'workflow', 'percentile', 'features');
         const depts = dir.departmentsOf.get(id) ?? [];
         // peers: department means per day, withheld for groups under the minimum size;
         // every department of the user in one statement (a score row counts once per
@@ -226,7 +223,7 @@ export default definePlugin({
         // keeps only rows of those departments before their lists are expanded
         const peerRows = depts.length
           ? ((
-              await ctx.db.knex.raw(
+              await ctx.db.raw(
                 `SELECT d.department_id, to_char(s.day, 'YYYY-MM-DD') AS day, avg(s.score) AS score, count(*) AS users
                    FROM ??.adoption_scores s CROSS JOIN LATERAL (SELECT DISTINCT x AS department_id FROM jsonb_array_elements_text(s.departments) x) d
                   WHERE s.departments \\?| ?::text[] AND d.department_id = ANY(?) AND s.day >= ? AND s.day < ?
@@ -242,8 +239,8 @@ export default definePlugin({
             .filter((r) => r.department_id === d)
             .map((r) => (Number(r.users) < s.privacy.minGroupSize ? { day: r.day, suppressed: true } : { day: r.day, score: Math.round(Number(r.score) * 10) / 10, users: Number(r.users) })),
         }));
-        const flag = await ctx.db.table('adoption_flags').where({ user_id: id }).orderBy('raised_at', 'desc').first('id', 'status', 'triggers', 'signals', ctx.db.knex.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.knex.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`));
-        const expert = await ctx.db.table('adoption_expertise').where({ user_id: id }).first('reasons', ctx.db.knex.raw(`to_char(day, 'YYYY-MM-DD') as day`));
+        const flag = await ctx.db.table('adoption_flags').where({ user_id: id }).orderBy('raised_at', 'desc').first('id', 'status', 'triggers', 'signals', ctx.db.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`));
+        const expert = await ctx.db.table('adoption_expertise').where({ user_id: id }).first('reasons', ctx.db.raw(`to_char(day, 'YYYY-MM-DD') as day`));
         if (!history.length && !dir.members.has(id)) throw notFound(`no user ${id} in this org`);
         return {
           user: { id, email: dir.members.get(id)?.email ?? null, display_name: dir.members.get(id)?.display_name ?? null, departments: depts },
@@ -304,7 +301,7 @@ export default definePlugin({
         const visible = await visibleUsers(ctx, s, dir);
         let q = ctx.db.table('adoption_flags').orderBy('raised_at', 'desc').limit(1000);
         if ((req.query.status ?? 'open') !== 'all') q = q.where({ status: req.query.status ?? 'open' });
-        const rows = (await q.select('id', 'user_id', 'status', 'triggers', 'signals', 'latest_triggers', 'latest_signals', 'departments', 'notifications', 'raised_at', ctx.db.knex.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.knex.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`))) as Array<
+        const rows = (await q.select('id', 'user_id', 'status', 'triggers', 'signals', 'latest_triggers', 'latest_signals', 'departments', 'notifications', 'raised_at', ctx.db.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`))) as Array<
           Record<string, unknown> & { user_id: string; departments: string[]; signals: Parameters<typeof describeSignal>[0][] }
         >;
         const matching = rows.filter((r) => (visible === null || visible.has(r.user_id)) && (!req.query.department_id || r.departments.includes(req.query.department_id)));
@@ -451,7 +448,7 @@ export default definePlugin({
         const s = await loadSettings(ctx);
         const dir = await loadDirectory(ctx);
         const visible = await visibleUsers(ctx, s, dir);
-        const rows = (await ctx.db.table('adoption_expertise').orderBy('day', 'desc').select('user_id', 'reasons', ctx.db.knex.raw(`to_char(day, 'YYYY-MM-DD') as day`))) as Array<{ user_id: string }>;
+        const rows = (await ctx.db.table('adoption_expertise').orderBy('day', 'desc').select('user_id', 'reasons', ctx.db.raw(`to_char(day, 'YYYY-MM-DD') as day`))) as Array<{ user_id: string }>;
         return { experts: rows.filter((r) => visible === null || visible.has(r.user_id)).map((r) => ({ ...r, email: dir.members.get(r.user_id)?.email ?? null })) };
       },
     });

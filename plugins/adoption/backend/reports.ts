@@ -23,7 +23,7 @@ async function scoresOn(ctx: TenantContext, day: string) {
 }
 
 /** Flags open at the end of `day` (raised on or before it, not resolved by then). */
-async function openOn(ctx: TenantContext, day: string) {
+export async function openOn(ctx: TenantContext, day: string) {
   const rows = (await ctx.db
     .table('adoption_flags')
     .where('raised_day', '<=', day)
@@ -77,7 +77,7 @@ export async function heatmap(ctx: TenantContext, s: AdoptionSettings, dir: Dire
   // Grouped in the database: a week of an org is one score row per user and day (thousands),
   // the answer one row per department and week; moving the rows out costs more than grouping.
   const schema = ctx.db.schema;
-  const { rows } = (await ctx.db.knex.raw(
+  const { rows } = (await ctx.db.raw(
     `WITH member_days AS (
        SELECT sc.user_id, sc.day, sc.score, dept.id AS department_id
          FROM ??.adoption_scores sc
@@ -126,13 +126,13 @@ export async function effectiveness(ctx: TenantContext, from: string, to: string
     .table('adoption_flags as f')
     .where('f.raised_day', '>=', from)
     .where('f.raised_day', '<', to)
-    .whereExists((q) => q.select(ctx.db.knex.raw('1')).from(`${ctx.db.schema}.adoption_assignments as a`).whereRaw('a.flag_id = f.id'))
+    .whereExists((q) => q.select(ctx.db.raw('1')).from(`${ctx.db.schema}.adoption_assignments as a`).whereRaw('a.flag_id = f.id'))
     .select(
       'f.id',
       'f.user_id',
-      ctx.db.knex.raw(`to_char(f.raised_day, 'YYYY-MM-DD') as raised`),
-      ctx.db.knex.raw(`to_char(f.resolved_day, 'YYYY-MM-DD') as resolved`),
-      ctx.db.knex.raw(`exists (select 1 from ??.adoption_assignments a where a.flag_id = f.id and a.followed_at is not null) as followed`, [ctx.db.schema]),
+      ctx.db.raw(`to_char(f.raised_day, 'YYYY-MM-DD') as raised`),
+      ctx.db.raw(`to_char(f.resolved_day, 'YYYY-MM-DD') as resolved`),
+      ctx.db.raw(`exists (select 1 from ??.adoption_assignments a where a.flag_id = f.id and a.followed_at is not null) as followed`, [ctx.db.schema]),
     )) as Array<{ id: string; user_id: string; raised: string; resolved: string | null; followed: boolean }>;
   const group = (list: typeof flags) => {
     const recovered = list.filter((f) => f.resolved && f.resolved <= addDays(f.raised, days));
@@ -162,7 +162,7 @@ export async function flagReport(ctx: TenantContext, s: AdoptionSettings, dir: D
     .where('raised_day', '>=', from)
     .where('raised_day', '<', to)
     .orderBy('raised_day')
-    .select('id', 'user_id', 'status', 'triggers', 'signals', 'departments', ctx.db.knex.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.knex.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`))) as Array<{
+    .select('id', 'user_id', 'status', 'triggers', 'signals', 'departments', ctx.db.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`))) as Array<{
     id: string;
     user_id: string;
     status: string;

@@ -159,7 +159,7 @@ async function evaluateFlags(ctx: TenantContext, s: AdoptionSettings, dir: Direc
   result.raised = raised.length;
   for (let i = 0; i < toUpdate.length; i += 500) {
     const batch = toUpdate.slice(i, i + 500);
-    await ctx.db.knex.raw(
+    await ctx.db.raw(
       `UPDATE ??.adoption_flags AS f SET latest_triggers = v.t::jsonb, latest_signals = v.s::jsonb, updated_at = now()
          FROM (VALUES ${batch.map(() => '(?, ?, ?)').join(', ')}) AS v(id, t, s) WHERE f.id = v.id::uuid`,
       [ctx.db.schema, ...batch.flatMap(({ id, e }) => [id, JSON.stringify(e.signals.map((x) => x.trigger)), JSON.stringify(e.signals)])],

@@ -1,13 +1,8 @@
 import { createRemoteConfig } from '../../../plugin-sdk/build/remote.mjs';
 
+// Each widget declared in ../widgets.ts is exposed as `./<widget id>` from its `module`.
 export default createRemoteConfig({
   name: 'adoption',
   root: import.meta.dirname,
-  exposes: {
-    './adoption-heatmap': './src/AdoptionHeatmap.tsx',
-    './intervention-alerts': './src/InterventionAlerts.tsx',
-    './learning-path': './src/LearningPath.tsx',
-    './adoption-score': './src/AdoptionScore.tsx',
-    './roi': './src/Roi.tsx',
-  },
+  widgets: '../widgets.ts',
 });

@@ -14,7 +14,8 @@ import { registerErrorRoutes } from './routes/errors.ts';
 import { registerToolRoutes } from './routes/tools.ts';
 import { registerChainRoutes } from './routes/chains.ts';
 import { registerRecommendationRoutes } from './routes/recommendations.ts';
-import { widgets } from './widgets.ts';
+import { widgets } from '../widgets.ts';
+import { agentExports, agentMetrics } from './contracts.ts';
 
 export interface AgentAnalyticsConfig {
   /** at most one live notice per org per this many ms */
@@ -25,7 +26,7 @@ export default definePlugin<AgentAnalyticsConfig>({
   from: import.meta.url,
   id: 'agent-analytics',
   version: '1.0.0',
-  sdk: '^1.0.0',
+  sdk: '^2.0.0',
   title: 'Agent analytics',
   description: 'Usage, success rate, latency, tokens, cost, errors, tools and chains of every AI agent, with recommendations',
   routePrefix: 'agents',
@@ -38,6 +39,7 @@ export default definePlugin<AgentAnalyticsConfig>({
   migrations: { clickhouse: clickhouseMigrations },
   topics: [TOPIC],
   frontend: { remoteName: 'agent_analytics', distDir: './frontend/dist', widgets },
+  provides: [agentMetrics, agentExports],
   register(env) {
     // fixed paths first: fastify prefers static segments, but reading order should too
     registerRecommendationRoutes(env);

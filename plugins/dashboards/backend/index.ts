@@ -6,6 +6,7 @@
  * → none (the portal then suggests one from the widgets the user may see).
  */
 import { badRequest, definePlugin, forbidden, notFound, ROLES, type Caller, type Role, type TenantContext } from '@orrery/plugin-sdk';
+import { widgets } from '../widgets.ts';
 import { deleteDefault, deleteUserLayout, getDefault, getUserLayout, listDefaults, putDefault, putUserLayout, DEFAULT_TABLE, USER_TABLE, type Doc } from './store.ts';
 
 const MAX_ITEMS = 100;
@@ -80,7 +81,7 @@ export default definePlugin({
   from: import.meta.url,
   id: 'dashboards',
   version: '1.0.0',
-  sdk: '^1.0.0',
+  sdk: '^2.0.0',
   title: 'Dashboards',
   description: 'Per-user dashboard layouts, role and department default dashboards, and a getting-started widget.',
   routePrefix: 'dashboards',
@@ -119,42 +120,7 @@ export default definePlugin({
   frontend: {
     remoteName: 'dashboards',
     distDir: 'frontend/dist',
-    widgets: [
-      {
-        id: 'welcome',
-        title: 'Getting started',
-        description: 'What Orrery shows, and the next steps to get your organization’s data flowing in.',
-        defaultSize: 'M',
-        minSize: { w: 3, h: 3 },
-        roles: ['Admin', 'Manager', 'Developer'],
-        suggestedFor: ['Admin', 'Manager', 'Developer'],
-        optionsVersion: 1,
-        optionsSchema: {
-          type: 'object',
-          properties: {
-            showChecklist: { type: 'boolean', title: 'Show the setup checklist', default: true },
-            greeting: { type: 'string', title: 'Greeting', description: 'Shown above the checklist', default: 'Welcome to Orrery' },
-          },
-        },
-      },
-      {
-        id: 'live-activity',
-        title: 'Live event stream',
-        description: 'Events as they are committed, straight from the realtime bus.',
-        defaultSize: 'M',
-        minSize: { w: 3, h: 3 },
-        roles: ['Admin', 'Manager', 'Developer'],
-        suggestedFor: ['Admin', 'Manager'],
-        topics: ['events.committed'],
-        optionsVersion: 1,
-        optionsSchema: {
-          type: 'object',
-          properties: {
-            keep: { type: 'integer', title: 'Events to keep', minimum: 5, maximum: 200, default: 30 },
-          },
-        },
-      },
-    ],
+    widgets,
   },
   register(env) {
     env.route<{ department_id?: string }>({

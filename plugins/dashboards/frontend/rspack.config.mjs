@@ -1,10 +1,8 @@
 import { createRemoteConfig } from '@orrery/plugin-sdk/build/remote.mjs';
 
+// Each widget declared in ../widgets.ts is exposed as `./<widget id>` from its `module`.
 export default createRemoteConfig({
   name: 'dashboards',
   root: import.meta.dirname,
-  exposes: {
-    './welcome': './src/Welcome.tsx',
-    './live-activity': './src/LiveActivity.tsx',
-  },
+  widgets: '../widgets.ts',
 });

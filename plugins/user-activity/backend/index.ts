@@ -11,6 +11,8 @@ import { badRequest, definePlugin, notFound, timeRangeQuerySchema, type Granular
 import { activeUsersSeries, breakdown, departmentWeekHeatmap, hourWeekdayHeatmap, lifecycle, summary } from './activity.ts';
 import { commandAdoption, commandOverview, repetitivePatterns, sequences } from './commands.ts';
 import { assertMayView, filterQuerySchema, filters, hiddenScope, limitParam } from './scope.ts';
+import { widgets } from '../widgets.ts';
+import { activityCohorts, activityMetrics } from './contracts.ts';
 import { engagement, SORTS, usage, userAnalytics, USAGE, type Sort, type UsageKind } from './usage.ts';
 
 const q = (props: Record<string, unknown> = {}) => ({
@@ -30,21 +32,17 @@ export default definePlugin({
   from: import.meta.url,
   id: 'user-activity',
   version: '1.0.0',
-  sdk: '^1.0.0',
+  sdk: '^2.0.0',
   title: 'User activity',
   description: 'Active users, stickiness, sessions, usage diversity, heatmaps, lifecycle and command analytics.',
   routePrefix: 'users',
   extraRoutePrefixes: ['metrics/dau'],
+  provides: [activityMetrics, activityCohorts],
   permissions: { 'users.read': ['Admin', 'Manager', 'Developer'] },
   frontend: {
     remoteName: 'user_activity',
     distDir: 'frontend/dist',
-    widgets: [
-      { id: 'user-ranking', title: 'User ranking', description: 'Most engaged users by events, active days, diversity or success rate.', defaultSize: 'M', roles: ['Admin', 'Manager', 'Developer'], suggestedFor: ['Manager'], optionsVersion: 1, optionsSchema: { type: 'object', properties: { sort: { type: 'string', enum: [...SORTS], default: 'events' }, limit: { type: 'integer', minimum: 5, maximum: 100, default: 20 } } } },
-      { id: 'team-comparison', title: 'User-to-team comparison', description: 'A user against the mean of their department and the org.', defaultSize: 'M', roles: ['Admin', 'Manager', 'Developer'], suggestedFor: ['Manager', 'Developer'], optionsVersion: 1 },
-      { id: 'command-usage', title: 'Command usage', description: 'Top slash commands, common sequences and repetitive patterns.', defaultSize: 'L', roles: ['Admin', 'Manager', 'Developer'], optionsVersion: 1 },
-      { id: 'activity-heatmap', title: 'Activity heatmap', description: 'Hour × weekday or department × week.', defaultSize: 'L', roles: ['Admin', 'Manager', 'Developer'], suggestedFor: ['Admin', 'Manager'], optionsVersion: 1, optionsSchema: { type: 'object', properties: { kind: { type: 'string', enum: ['hour_weekday', 'department_week'], default: 'hour_weekday' } } } },
-    ],
+    widgets,
   },
   register(env) {
     env.route({

@@ -52,11 +52,11 @@ export interface Department {
 }
 
 export async function departments(ctx: TenantContext): Promise<Department[]> {
-  return (await ctx.db.table('departments').select('id', 'name', 'restricted').orderBy('name')) as Department[];
+  return ctx.directory.departments();
 }
 
 export async function departmentMembers(ctx: TenantContext): Promise<Array<{ department_id: string; user_id: string; manager: boolean }>> {
-  return ctx.db.table('department_members').select('department_id', 'user_id', 'manager');
+  return (await ctx.directory.memberships()).map((m) => ({ department_id: m.departmentId, user_id: m.userId, manager: m.manager }));
 }
 
 /**
@@ -68,15 +68,8 @@ export const isMemberId = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-
 
 /** Names and emails of the org's users (active members), by id. */
 export async function userDirectory(ctx: TenantContext, ids?: string[]): Promise<Map<string, { email: string; display_name: string }>> {
-  let q = ctx.db.knex
-    .withSchema('public')
-    .table('users')
-    .join('memberships', 'memberships.user_id', 'users.id')
-    .where('memberships.org_id', ctx.org.id)
-    .select('users.id', 'users.email', 'users.display_name');
-  if (ids) q = q.whereIn('users.id', ids.filter(isMemberId));
-  const rows = (await q) as Array<{ id: string; email: string; display_name: string }>;
-  return new Map(rows.map((r) => [r.id, { email: r.email, display_name: r.display_name }]));
+  const rows = await ctx.directory.members({ ids, includeInactive: true });
+  return new Map(rows.map((r) => [r.id, { email: r.email, display_name: r.displayName }]));
 }
 
 /**
@@ -91,9 +84,9 @@ export async function hiddenScope(ctx: TenantContext): Promise<{ users: string[]
   const allow = new Set(visible);
   const hiddenDepts = (await departments(ctx)).filter((d) => !allow.has(d.id)).map((d) => d.id);
   if (!hiddenDepts.length) return { users: [], departments: [] };
-  const members = await ctx.db.table('department_members').whereIn('department_id', hiddenDepts).distinct('user_id');
+  const members = new Set((await ctx.directory.memberships({ departmentIds: hiddenDepts })).map((m) => m.userId));
   const self = ctx.caller?.userId;
-  return { users: members.map((m: { user_id: string }) => m.user_id).filter((u: string) => u !== self), departments: hiddenDepts };
+  return { users: [...members].filter((u) => u !== self), departments: hiddenDepts };
 }
 
 /** SQL (for a GROUP BY user_id) that drops hidden users; bind `hidden_users` and `hidden_depts`. */

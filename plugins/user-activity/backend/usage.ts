@@ -5,6 +5,7 @@
 import { bucketExpr, bucketIso, checkBuckets, type TenantContext } from '@orrery/plugin-sdk';
 import { sessionsByUser } from './activity.ts';
 import { departmentMembers, departments, HIDDEN_HAVING, isMemberId, round, userDirectory, where, type Filters } from './scope.ts';
+import { RANKING_SORTS } from '../widgets.ts';
 
 export type UsageKind = 'feature' | 'command' | 'tool' | 'agent';
 export const USAGE: Record<UsageKind, { type: string; column: string }> = {
@@ -131,7 +132,7 @@ function engagementRow(r: Record<string, string | number>): EngagementRow {
   };
 }
 
-export const SORTS = ['events', 'active_days', 'sessions', 'diversity', 'success_rate'] as const;
+export const SORTS = RANKING_SORTS;
 export type Sort = (typeof SORTS)[number];
 
 /**
@@ -225,7 +226,7 @@ export async function userAnalytics(ctx: TenantContext, f: Filters, userId: stri
   const mySessions = (await sessionsByUser(ctx, f, userId)).get(userId) ?? null;
   // a user known only from events (not a member) belongs to no department
   const memberOf = isMemberId(userId)
-    ? (await ctx.db.table('department_members').where({ user_id: userId }).select('department_id')).map((m: { department_id: string }) => m.department_id)
+    ? (await ctx.directory.memberships()).filter((m) => m.userId === userId).map((m) => m.departmentId)
     : [];
   // only the user's own departments: every department's means were computed and
   // all but these thrown away before

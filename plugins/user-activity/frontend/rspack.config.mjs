@@ -1,12 +1,8 @@
 import { createRemoteConfig } from '../../../plugin-sdk/build/remote.mjs';
 
+// Each widget declared in ../widgets.ts is exposed as `./<widget id>` from its `module`.
 export default createRemoteConfig({
   name: 'user_activity',
   root: import.meta.dirname,
-  exposes: {
-    './user-ranking': './src/UserRanking.tsx',
-    './team-comparison': './src/TeamComparison.tsx',
-    './command-usage': './src/CommandUsage.tsx',
-    './activity-heatmap': './src/ActivityHeatmap.tsx',
-  },
+  widgets: '../widgets.ts',
 });

@@ -1,5 +1,6 @@
 import { defineWidget, formatters, Heatmap, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { dayRange } from './days.ts';
+import { adoptionHeatmap } from '../../widgets.ts';
 
 interface Options { show: 'score' | 'flagged_share' }
 interface Cell { department_id: string; name: string | null; week: string; users: number; suppressed: boolean; score?: number; flagged_share?: number }
@@ -35,4 +36,4 @@ function AdoptionHeatmap({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: AdoptionHeatmap, defaults: { show: 'flagged_share' }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: AdoptionHeatmap, declaration: adoptionHeatmap, defaults: { show: 'flagged_share' } });

@@ -1,5 +1,6 @@
 import { defineWidget, formatters, Gauge, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { dayRange } from './days.ts';
+import { adoptionScore } from '../../widgets.ts';
 
 interface Answer {
   history: Array<{ day: string; score: number; frequency: number; diversity: number; success: number; workflow: number; percentile: number | null }>;
@@ -44,4 +45,4 @@ function AdoptionScore({ context }: WidgetProps) {
   );
 }
 
-export default defineWidget({ component: AdoptionScore, defaults: {}, optionsVersion: 1 });
+export default defineWidget({ component: AdoptionScore, declaration: adoptionScore });

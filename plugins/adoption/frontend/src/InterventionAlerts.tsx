@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { interventionAlerts } from '../../widgets.ts';
 
 interface Flag { id: string; email: string | null; user_id: string; raised_day: string; triggers: string[]; why: string[]; status: string }
 
@@ -41,4 +42,4 @@ function InterventionAlerts({ context }: WidgetProps) {
   );
 }
 
-export default defineWidget({ component: InterventionAlerts, defaults: {}, optionsVersion: 1 });
+export default defineWidget({ component: InterventionAlerts, declaration: interventionAlerts });

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { Button, defineWidget, useWidget, useWidgetData, WidgetState } from '@orrery/plugin-sdk/frontend';
+import { learningPath } from '../../widgets.ts';
 
 interface Step { id: string; title: string; kind: string; url: string | null; why: string[]; status: 'open' | 'followed' | 'dismissed'; assigned_day: string }
 
@@ -40,4 +41,4 @@ function LearningPath() {
   );
 }
 
-export default defineWidget({ component: LearningPath, defaults: {}, optionsVersion: 1 });
+export default defineWidget({ component: LearningPath, declaration: learningPath });

@@ -1,5 +1,6 @@
 import { defineWidget, Stat, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { dayRange } from './days.ts';
+import { roi } from '../../widgets.ts';
 
 interface Answer {
   rates: { hourlyRate: number; errorCost: number; minutesSavedPerSuccess: number };
@@ -40,4 +41,4 @@ function Roi({ context }: WidgetProps) {
   );
 }
 
-export default defineWidget({ component: Roi, defaults: {}, optionsVersion: 1 });
+export default defineWidget({ component: Roi, declaration: roi });

@@ -1,5 +1,6 @@
 import { defineWidget, SankeyChart, Stat, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { LIVE } from './api.ts';
+import { agentChains } from '../../widgets.ts';
 
 interface Options { agent?: string; showTools: boolean }
 interface Chains {
@@ -67,4 +68,4 @@ function AgentChains({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: AgentChains, defaults: { showTools: true }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: AgentChains, declaration: agentChains });

@@ -1,5 +1,6 @@
 import { defineWidget, Stat, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { LIVE, type SeriesPoint } from './api.ts';
+import { agentUsage } from '../../widgets.ts';
 
 interface Options { agent?: string; granularity: 'minute' | 'hour' | 'day' | 'week'; topAgents: number }
 
@@ -63,4 +64,4 @@ function AgentUsage({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: AgentUsage, defaults: { granularity: 'hour', topAgents: 6 }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: AgentUsage, declaration: agentUsage });

@@ -1,5 +1,6 @@
 import { BarChart, defineWidget, Stat, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { change, LIVE, type Metrics } from './api.ts';
+import { costTokens } from '../../widgets.ts';
 
 interface Options { by: 'agent' | 'model' | 'department'; measure: 'cost_usd' | 'tokens' }
 type Group = Metrics & { value: string; previous: Metrics | null };
@@ -40,4 +41,4 @@ function CostTokens({ options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: CostTokens, defaults: { by: 'agent', measure: 'cost_usd' }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: CostTokens, declaration: costTokens });

@@ -1,5 +1,6 @@
 import { defineWidget, formatters, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { LIVE } from './api.ts';
+import { errorTrends } from '../../widgets.ts';
 
 interface Options { agent: string; granularity: 'minute' | 'hour' | 'day' | 'week' }
 interface Errors {
@@ -51,4 +52,4 @@ function ErrorTrends({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: ErrorTrends, defaults: { agent: '', granularity: 'day' }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: ErrorTrends, declaration: errorTrends, defaults: { agent: '' } });

@@ -1,5 +1,6 @@
 import { BarChart, defineWidget, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { LIVE, type Metrics, type SeriesPoint } from './api.ts';
+import { latency } from '../../widgets.ts';
 
 interface Options { agent: string; granularity: 'minute' | 'hour' | 'day' | 'week' }
 
@@ -38,4 +39,4 @@ function Latency({ options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: Latency, defaults: { agent: '', granularity: 'hour' }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: Latency, declaration: latency, defaults: { agent: '' } });

@@ -1,5 +1,6 @@
 import { defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { LIVE, type Metrics } from './api.ts';
+import { leaderboard } from '../../widgets.ts';
 
 type Metric = 'invocations' | 'success_rate' | 'p95_latency' | 'cost_efficiency';
 interface Options { metric: Metric; limit: number; minInvocations: number }
@@ -53,4 +54,4 @@ function Leaderboard({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: Leaderboard, defaults: { metric: 'invocations', limit: 10, minInvocations: 10 }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: Leaderboard, declaration: leaderboard });

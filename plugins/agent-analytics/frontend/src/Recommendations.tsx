@@ -1,5 +1,6 @@
 import { defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { LIVE } from './api.ts';
+import { recommendations } from '../../widgets.ts';
 
 type Severity = 'low' | 'medium' | 'high';
 interface Options { agent?: string; severity: Severity }
@@ -39,4 +40,4 @@ function Recommendations({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: Recommendations, defaults: { severity: 'low' }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: Recommendations, declaration: recommendations });

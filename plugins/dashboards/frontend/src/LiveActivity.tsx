@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
 import { defineWidget, formatters, TimeSeriesChart, useRealtime, type BusMessage, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { liveActivity } from '../../widgets.ts';
 
 interface Options { keep: number }
 
@@ -65,4 +66,4 @@ function LiveActivity({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: LiveActivity, defaults: { keep: 30 }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: LiveActivity, declaration: liveActivity });

@@ -1,4 +1,5 @@
 import { defineWidget, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { welcome } from '../../widgets.ts';
 
 interface Options {
   showChecklist: boolean;
@@ -38,8 +39,4 @@ function Welcome({ context, options }: WidgetProps<Options>) {
 
 const article = (role: string) => (/^[AEIOU]/.test(role) ? 'an' : 'a');
 
-export default defineWidget<Options>({
-  component: Welcome,
-  defaults: { showChecklist: true, greeting: 'Welcome to Orrery' },
-  optionsVersion: 1,
-});
+export default defineWidget<Options>({ component: Welcome, declaration: welcome });

@@ -1,4 +1,5 @@
 import { defineWidget, formatters, Heatmap, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { activityHeatmap } from '../../widgets.ts';
 
 interface Options { kind: 'hour_weekday' | 'department_week' }
 type Cell = { weekday: number; hour: number; users: number } | { name: string | null; department_id: string; week: string; users: number };
@@ -26,4 +27,4 @@ function ActivityHeatmap({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: ActivityHeatmap, defaults: { kind: 'hour_weekday' }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: ActivityHeatmap, declaration: activityHeatmap });

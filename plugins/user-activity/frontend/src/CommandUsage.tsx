@@ -1,4 +1,5 @@
 import { BarChart, defineWidget, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { commandUsage } from '../../widgets.ts';
 
 interface Options { limit: number }
 interface Top { items: Array<{ name: string; uses: number; users: number }> }
@@ -34,4 +35,4 @@ function CommandUsage({ options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: CommandUsage, defaults: { limit: 10 }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: CommandUsage, declaration: commandUsage, defaults: { limit: 10 } });

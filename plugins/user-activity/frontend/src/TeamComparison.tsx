@@ -1,4 +1,5 @@
 import { defineWidget, formatters, PALETTE, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { teamComparison } from '../../widgets.ts';
 
 interface Figures { events: number; active_days: number; diversity: number }
 interface Answer {
@@ -72,4 +73,4 @@ function TeamComparison({ context }: WidgetProps) {
   );
 }
 
-export default defineWidget({ component: TeamComparison, defaults: {}, optionsVersion: 1 });
+export default defineWidget({ component: TeamComparison, declaration: teamComparison });

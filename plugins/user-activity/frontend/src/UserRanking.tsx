@@ -1,4 +1,5 @@
 import { defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { userRanking } from '../../widgets.ts';
 
 type Sort = 'events' | 'active_days' | 'sessions' | 'diversity' | 'success_rate';
 interface Options { sort: Sort; limit: number }
@@ -46,4 +47,4 @@ function UserRanking({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: UserRanking, defaults: { sort: 'events', limit: 20 }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: UserRanking, declaration: userRanking });

@@ -1,0 +1,4 @@
+export * from './metrics.ts';
+export * from './exports.ts';
+export * from './cohorts.ts';
+export * from './directory.ts';
