@@ -4,3 +4,4 @@ export { SDK_VERSION } from './version.ts';
 export * from './backend/timeRange.ts';
 export * from './backend/rollups.ts';
 export * from './events/catalog.ts';
+export * from './backend/rollupsDecl.ts';

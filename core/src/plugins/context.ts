@@ -51,6 +51,7 @@ export function tenantContext(scope: AwilixContainer<Internals & PluginScope>, o
     notify: s.notifier,
     audit: (entry) => s.audit(org, caller, { ...entry, action: `${pluginId}.${entry.action}` }),
     answersChanged,
+    rollups: s.rollups.reader(pluginId),
     async visibleUserDepartments() {
       if (!caller || caller.role === 'Admin') return null;
       const depts = await s.storage.forOrg(org).table('departments').select('id', 'restricted');

@@ -9,6 +9,7 @@
  * hands them to the plugin.
  */
 import type { Knex } from 'knex';
+import type { RollupDecl, RollupReader } from './rollupsDecl.ts';
 
 export type Role = 'Admin' | 'Manager' | 'Developer';
 export const ROLES: readonly Role[] = ['Admin', 'Manager', 'Developer'];
@@ -137,6 +138,8 @@ export interface TenantContext<TConfig = Record<string, unknown>> {
    * `settings.set` call it for you; call it from jobs and event handlers that write.
    */
   answersChanged(): void;
+  /** reads the plugin's declared rollups at a consistent watermark (see rollupsDecl.ts) */
+  rollups: RollupReader;
 }
 
 export class HttpError extends Error {
@@ -290,6 +293,8 @@ export interface PluginDeclaration<TConfig = Record<string, unknown>> {
   /** JSON schema of the plugin's slice of app-config.yaml (`plugins.<id>`) */
   configSchema?: JsonSchema;
   migrations?: { pg?: PgMigration[]; clickhouse?: ChMigration[] };
+  /** rollups the kernel maintains off the insert path (tables made by the plugin's migrations: `rollupDdl`) */
+  rollups?: RollupDecl[];
   /** bus topic names the plugin publishes */
   topics?: string[];
   frontend?: FrontendDecl;
