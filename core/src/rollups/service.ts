@@ -247,7 +247,10 @@ export class RollupService {
       for (const c of plan.compute) await this.sql(c.sql);
       await this.gate.write(async () => {
         if (before) await before();
-        for (const p of plan.publish) await this.sql(p.sql, {}, token ? { insert_deduplication_token: `${token}:${p.table}` } : {});
+        // a rebuild writes blocks equal to ones written before (then deleted): a token of its own, or
+        // deduplication by content would drop them (insert_deduplicate = 0 dropped them too, in chDB 3.4)
+        const tag = token ?? `rebuild:${Date.now()}:${Math.random().toString(36).slice(2)}`;
+        for (const p of plan.publish) await this.sql(p.sql, {}, { insert_deduplication_token: `${tag}:${p.table}` });
         await after();
       });
     } finally {
