@@ -1,8 +1,8 @@
 /**
  * Reading rollups without losing exactness at the edges of a time range.
  *
- * A plugin keeps materialized views of aggregate-function states per minute,
- * hour and day (UTC buckets). A question over `[from, to)` rarely starts on a
+ * A plugin keeps rollups of aggregate-function states per minute, hour and
+ * day (UTC buckets; declared with `defineRollup`, see rollupsDecl.ts). A question over `[from, to)` rarely starts on a
  * day boundary, so it is answered from several sources at once: whole days
  * from the day rollup, the leftover whole hours from the hour rollup, the
  * leftover minutes from the minute rollup and the sub-minute edges from raw

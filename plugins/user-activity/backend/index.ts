@@ -12,6 +12,7 @@ import { activeUsersSeries, breakdown, departmentWeekHeatmap, hourWeekdayHeatmap
 import { commandAdoption, commandOverview, repetitivePatterns, sequences } from './commands.ts';
 import { assertMayView, filterQuerySchema, filters, hiddenScope, limitParam } from './scope.ts';
 import { engagement, SORTS, usage, userAnalytics, USAGE, type Sort, type UsageKind } from './usage.ts';
+import { ACTIVITY, clickhouseMigrations } from './rollups.ts';
 
 const q = (props: Record<string, unknown> = {}) => ({
   type: 'object',
@@ -36,6 +37,8 @@ export default definePlugin({
   routePrefix: 'users',
   extraRoutePrefixes: ['metrics/dau'],
   permissions: { 'users.read': ['Admin', 'Manager', 'Developer'] },
+  migrations: { clickhouse: clickhouseMigrations },
+  rollups: [ACTIVITY],
   frontend: {
     remoteName: 'user_activity',
     distDir: 'frontend/dist',
