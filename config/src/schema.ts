@@ -164,7 +164,7 @@ export const appConfigSchema = {
         graceMs: { type: 'integer', minimum: 0, maximum: 600000, default: 2000 },
         everySeconds: { type: 'number', minimum: 0.1, maximum: 3600, default: 2 },
         /** the most source rows one fold takes (a first fold over a large store goes in steps) */
-        maxRowsPerFold: { type: 'integer', minimum: 1000, default: 2000000 },
+        maxRowsPerFold: { type: 'integer', minimum: 1000, default: 500000 },
       },
       default: {},
     },

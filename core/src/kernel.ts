@@ -190,7 +190,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
   await migrateClickHouse(analytics, chSets);
   const rollups = new RollupService(
     { analytics, knex: storage.knex, logger, declarations: () => plugins.active.filter((p) => p.status === 'active').flatMap((p) => (p.decl.rollups ?? []).map((decl) => ({ plugin: p.decl.id, decl }))) },
-    config.rollups ?? { graceMs: 2000, everySeconds: 2, maxRowsPerFold: 2_000_000 },
+    config.rollups ?? { graceMs: 2000, everySeconds: 2, maxRowsPerFold: 500_000 },
   );
   container.register({ rollups: asValue(rollups) });
   for (const org of await orgService.list()) await orgService.migrate(org);

@@ -119,7 +119,7 @@ export const rollupsModule: KernelModule = {
                       lag_ms: { type: ['number', 'null'] },
                       tables: {
                         type: 'array',
-                        items: { type: 'object', properties: { table: { type: 'string' }, grain: { type: 'string' }, dims: { type: 'array', items: { type: 'string' } }, from: { type: ['string', 'null'] } } },
+                        items: { type: 'object', properties: { table: { type: 'string' }, grain: { type: 'string' }, dims: { type: 'array', items: { type: 'string' } }, from: { type: ['string', 'null'] }, stored: { type: 'boolean' } } },
                       },
                     },
                   },

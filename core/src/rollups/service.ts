@@ -13,7 +13,7 @@
  */
 import type { Knex } from 'knex';
 import type { Logger, Org, PgMigration, RollupDecl, RollupReader } from '@orrery/plugin-sdk';
-import { DAY_MS, foldPlan } from '@orrery/plugin-sdk';
+import { DAY_MS, foldPlan, storedTables } from '@orrery/plugin-sdk';
 import type { Analytics } from '../types.ts';
 import { renderDdl } from '../storage/migrations.ts';
 
@@ -313,7 +313,7 @@ export class RollupService {
     const [count] = await this.select<{ n: string }>(`SELECT count() AS n FROM {db}.${d.source} WHERE (${d.filter ?? '1'}) AND ${rows}`);
     const { cluster } = this.s.analytics;
     await this.apply(d, rows, null, async () => undefined, async () => {
-      for (const t of d.tables) {
+      for (const t of storedTables(d)) {
         await this.sql(
           `DELETE FROM {db}.${t.table}${cluster ? ` ON CLUSTER ${cluster}` : ''} WHERE org_id = {org:String} AND bucket >= toDateTime(intDiv({a:Int64}, 1000), 'UTC') AND bucket < toDateTime(intDiv({b:Int64}, 1000), 'UTC')`,
           { org: orgId, a, b },
@@ -392,7 +392,7 @@ export class RollupService {
           rollup: decl.name,
           watermark: w ? new Date(w).toISOString() : null,
           lag_ms: w ? Date.now() - w : null,
-          tables: decl.tables.map((t) => ({ table: t.table, grain: t.grain, dims: [...t.dims], from: t.from ?? null })),
+          tables: decl.tables.map((t) => ({ table: t.table, grain: t.grain, dims: [...t.dims], from: t.from ?? null, stored: t.stored !== false })),
         };
       }),
     };

@@ -43,6 +43,11 @@ export interface RollupTable {
   dims: readonly string[];
   /** the table this one is derived from (finer or equal grain, a superset of dims); none for the root */
   from?: string;
+  /**
+   * `false`: the table only passes each fold's delta down the cascade and is never stored (a
+   * root as fine as the raw events, which no read uses, would cost as much as them). Default true.
+   */
+  stored?: boolean;
 }
 
 export interface RollupDecl {
@@ -82,6 +87,9 @@ export function defineRollup(d: RollupDecl): RollupDecl {
     const lost = t.dims.filter((x) => !p.dims.includes(x));
     if (lost.length) throw new Error(`rollup ${d.name}: ${t.table} needs ${lost.join(', ')}, which its parent ${p.table} does not hold`);
   }
+  for (const t of d.tables) {
+    if (t.stored === false && !d.tables.some((c) => c.from === t.table)) throw new Error(`rollup ${d.name}: ${t.table} is neither stored nor a parent of another table`);
+  }
   for (const m of d.measures) mergeExpr(m); // throws on a type the cascade cannot re-aggregate
   return { ...d, tables: cascadeOrder(d.tables) };
 }
@@ -116,6 +124,8 @@ export const rootOf = (d: RollupDecl): RollupTable => d.tables.find((t) => !t.fr
 /** The scratch table a parent's delta waits in during a fold (children read it). */
 export const deltaTable = (t: RollupTable) => `${t.table}__delta`;
 const isParent = (d: RollupDecl, t: RollupTable) => d.tables.some((c) => c.from === t.table);
+/** The tables that hold rows (reads, rebuilds and deletes see only these). */
+export const storedTables = (d: RollupDecl) => d.tables.filter((t) => t.stored !== false);
 
 function sortKey(d: RollupDecl, t: RollupTable): string[] {
   const lead = (d.leading ?? []).filter((x) => t.dims.includes(x));
@@ -142,7 +152,7 @@ export const columnsOf = (d: RollupDecl, t: RollupTable) => ['org_id', 'bucket',
 export function rollupDdl(d: RollupDecl): string[] {
   const out: string[] = [];
   for (const t of d.tables) {
-    out.push(`CREATE TABLE IF NOT EXISTS {db}.${t.table}{cluster} (
+    if (t.stored !== false) out.push(`CREATE TABLE IF NOT EXISTS {db}.${t.table}{cluster} (
       ${columnsDdl(d, t)}
     ) ENGINE = {engine:AggregatingMergeTree}
     PARTITION BY ${t.grain === 'day' ? 'toYear(bucket)' : 'toYYYYMM(bucket)'}
@@ -185,7 +195,7 @@ export function foldPlan(d: RollupDecl, rows: string): { compute: Array<{ table:
     const into = (target: string) => `INSERT INTO {db}.${target} (${cols.join(', ')}) ${select}`;
     if (isParent(d, t)) {
       compute.push({ table: deltaTable(t), sql: into(deltaTable(t)) });
-      publish.push({ table: t.table, sql: `INSERT INTO {db}.${t.table} (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM {db}.${deltaTable(t)}` });
+      if (t.stored !== false) publish.push({ table: t.table, sql: `INSERT INTO {db}.${t.table} (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM {db}.${deltaTable(t)}` });
       clear.push(`TRUNCATE TABLE IF EXISTS {db}.${deltaTable(t)}`);
     } else {
       publish.push({ table: t.table, sql: into(t.table) });

@@ -65,7 +65,9 @@ const LEGACY_TABLES = ['agent_invocations_1d', 'agent_invocations_1h', 'agent_in
  * events a month) aggregate faster than 59 × 16 minute states merge.
  *
  * The root of the cascade (`agent_calls_wide_1m`, every dimension per minute)
- * is what the fold writes from raw events; the read path does not use it.
+ * is what the fold aggregates raw events into; it holds nearly a row per
+ * event, so it is a scratch table only (`stored: false`): each fold's delta
+ * passes through it to the other tables and is dropped.
  */
 const BASE: readonly Dimension[] = ['agent_name', 'status'];
 const SETS: ReadonlyArray<[string, readonly Dimension[]]> = [
@@ -78,7 +80,8 @@ const SETS: ReadonlyArray<[string, readonly Dimension[]]> = [
 ];
 const ROOT = 'agent_calls_wide_1m';
 const TABLES: RollupTable[] = [
-  { table: ROOT, grain: 'minute', dims: DIMENSIONS },
+  // passes each fold's invocations down the cascade; not stored (nearly a row per event)
+  { table: ROOT, grain: 'minute', dims: DIMENSIONS, stored: false },
   ...SETS.flatMap(([name, dims]): RollupTable[] => [
     { table: `${name}_1h`, grain: 'hour', dims, from: ROOT },
     { table: `${name}_1d`, grain: 'day', dims, from: `${name}_1h` },
