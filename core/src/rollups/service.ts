@@ -118,6 +118,8 @@ export class RollupService {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private readonly tasks = new Map<string, RefreshTask>();
+  /** declarations whose scratch tables may hold rows of a fold that failed */
+  private readonly dirty = new Set<RollupDecl>();
   /** the lag of the last folds (now − watermark at the end of a fold), for /metrics and the stats route */
   readonly lagMs: number[] = [];
 
@@ -242,7 +244,10 @@ export class RollupService {
    */
   private async apply(d: RollupDecl, rows: string, token: string | null, after: () => Promise<void>, before?: () => Promise<void>) {
     const plan = foldPlan(d, rows);
-    for (const c of plan.clear) await this.sql(c);
+    // the scratch tables are emptied after each use, and a restart empties them (Memory): only
+    // a use that failed half way leaves rows behind
+    if (this.dirty.has(d)) for (const c of plan.clear) await this.sql(c);
+    this.dirty.add(d);
     try {
       for (const c of plan.compute) await this.sql(c.sql);
       await this.gate.write(async () => {
@@ -255,6 +260,7 @@ export class RollupService {
       });
     } finally {
       for (const c of plan.clear) await this.sql(c);
+      this.dirty.delete(d);
     }
   }
 
