@@ -11,6 +11,7 @@
  * restart redoes that same window, and each publish carries a deduplication token naming the
  * window, so a table that got its rows before the crash does not get them twice.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Knex } from 'knex';
 import type { Logger, Org, PgMigration, RollupDecl, RollupReader } from '@orrery/plugin-sdk';
 import { DAY_MS, foldPlan, storedTables } from '@orrery/plugin-sdk';
@@ -67,16 +68,19 @@ export const rollupMigrations: PgMigration[] = [
 ];
 
 /** Readers share; a publish waits for the readers in flight and holds new ones back. */
-class Gate {
+export class Gate {
   private readers = 0;
   private closed: Promise<void> | null = null;
   private drained: (() => void) | null = null;
+  /** set inside a read: a read nested in another joins it (waiting for a publish that waits for the outer read would never end) */
+  private readonly inside = new AsyncLocalStorage<true>();
 
   async read<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.inside.getStore()) return fn();
     while (this.closed) await this.closed;
     this.readers++;
     try {
-      return await fn();
+      return await this.inside.run(true, fn);
     } finally {
       if (--this.readers === 0 && this.drained) this.drained();
     }
