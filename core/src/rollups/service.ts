@@ -200,6 +200,7 @@ export class RollupService {
     const from = Number(state?.watermark_ms ?? 0);
     let to: number;
     let more = false;
+    let known: number | null = null;
     if (state?.pending_to_ms != null) {
       to = Number(state.pending_to_ms); // a fold that stopped half way: the same window again
     } else {
@@ -221,13 +222,13 @@ export class RollupService {
         await this.gate.write(() => this.setWatermark(plugin, d.name, to, 0));
         return { plugin, rollup: d.name, rows: 0, from_ms: from, to_ms: to, more: false };
       }
+      if (!more) known = Number(edge!.n); // the whole window: its count is already known
       await this.s.knex.withSchema('public').table('rollup_watermarks')
         .insert({ plugin_id: plugin, rollup: d.name, watermark_ms: from, pending_to_ms: to })
         .onConflict(['plugin_id', 'rollup']).merge({ pending_to_ms: to, updated_at: new Date() });
     }
     const window = `inserted_at > fromUnixTimestamp64Milli(${from}, 'UTC') AND inserted_at <= fromUnixTimestamp64Milli(${to}, 'UTC')`;
-    const [count] = await this.select<{ n: string }>(`SELECT count() AS n FROM {db}.${d.source} WHERE (${d.filter ?? '1'}) AND ${window}`);
-    const rows = Number(count!.n);
+    const rows = known ?? Number((await this.select<{ n: string }>(`SELECT count() AS n FROM {db}.${d.source} WHERE (${d.filter ?? '1'}) AND ${window}`))[0]!.n);
     await this.apply(d, window, `${plugin}:${d.name}:${from}:${to}`, async () => this.setWatermark(plugin, d.name, to, rows));
     this.marks.set(k, to);
     return { plugin, rollup: d.name, rows, from_ms: from, to_ms: to, more };
