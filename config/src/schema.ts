@@ -170,6 +170,19 @@ export const appConfigSchema = {
       },
       default: {},
     },
+    rollups: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'the job that folds new events into declared rollups (core/src/rollups/README.md)',
+      properties: {
+        /** events inserted in the last graceMs are left for the next fold: longer than any insert takes */
+        graceMs: { type: 'integer', minimum: 0, maximum: 600000, default: 2000 },
+        everySeconds: { type: 'number', minimum: 0.1, maximum: 3600, default: 2 },
+        /** the most source rows one fold takes (a first fold over a large store goes in steps) */
+        maxRowsPerFold: { type: 'integer', minimum: 1000, default: 500000 },
+      },
+      default: {},
+    },
     smtp: {
       type: 'object',
       additionalProperties: false,
@@ -213,6 +226,7 @@ export interface AppConfig {
   rateLimits: { enabled: boolean; tiers: Record<string, Partial<Record<RateClass, RateLimit>>> };
   bootstrap: { org: string; adminEmail: string; adminPassword: string; demoData: boolean };
   ingestion: { batchSize: number; maxDelayMs: number; [k: string]: unknown };
+  rollups: { graceMs: number; everySeconds: number; maxRowsPerFold: number };
   smtp: { url: string; from: string };
   plugins: Record<string, Record<string, unknown>>;
   pluginPaths: string[];

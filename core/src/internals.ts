@@ -5,6 +5,7 @@ import type { CallerDirectory } from './auth/callers.ts';
 import type { PermissionRegistry } from './auth/authenticate.ts';
 import type { OrgService } from './tenancy/orgs.ts';
 import type { PluginHost } from './plugins/host.ts';
+import type { RollupService } from './rollups/service.ts';
 
 /** The whole cradle of the kernel's container, as kernel modules see it. */
 export interface Internals extends KernelServices {
@@ -14,6 +15,8 @@ export interface Internals extends KernelServices {
   permissions: PermissionRegistry;
   orgService: OrgService;
   plugins: PluginHost;
+  /** folds the plugins' declared rollups (core/src/rollups) */
+  rollups: RollupService;
   /** drops cached token and membership lookups on every node */
   invalidateAuth(orgId?: string, userId?: string): void;
   version: { version: string; commit?: string; sdkVersion: string };

@@ -27,6 +27,8 @@ import { createNotifier } from './notifications/notifier.ts';
 import { kernelModules } from './modules.ts';
 import { generatePassword } from './auth/passwords.ts';
 import { events as eventsTable } from '../../migrations/ch/0001_events.ts';
+import { eventsInsertedAt } from '../../migrations/ch/0002_events_inserted_at.ts';
+import { RollupService } from './rollups/index.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -184,11 +186,16 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     only: opts.onlyPlugins,
   });
   const chSets: MigrationSet<any>[] = [
-    { owner: 'kernel:events', migrations: [eventsTable] },
+    { owner: 'kernel:events', migrations: [eventsTable, eventsInsertedAt] },
     ...modules.filter((m) => m.migrations?.clickhouse?.length).map((m) => ({ owner: `kernel:${m.name}`, migrations: m.migrations!.clickhouse! })),
     ...plugins.chMigrationSets(),
   ];
   await migrateClickHouse(analytics, chSets);
+  const rollups = new RollupService(
+    { analytics, knex: storage.knex, logger, declarations: () => plugins.active.filter((p) => p.status === 'active').flatMap((p) => (p.decl.rollups ?? []).map((decl) => ({ plugin: p.decl.id, decl }))) },
+    config.rollups ?? { graceMs: 2000, everySeconds: 2, maxRowsPerFold: 500_000 },
+  );
+  container.register({ rollups: asValue(rollups) });
   for (const org of await orgService.list()) await orgService.migrate(org);
   await plugins.init();
 
@@ -278,7 +285,10 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
         if (metricsListener) logger.info({ url: metricsListener.url }, 'metrics listener');
       }
       gateway = await startGateway(app.server, container.cradle, config.storage.redisUrl ? { url: config.storage.redisUrl, prefix: config.storage.redisPrefix } : undefined);
-      if (opts.scheduleJobs !== false) plugins.startJobs();
+      if (opts.scheduleJobs !== false) {
+        plugins.startJobs();
+        rollups.start((seconds, fold) => plugins.runKernelJob('rollups.fold', seconds, fold));
+      }
       const addr = app.server.address();
       return typeof addr === 'object' && addr ? `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
     },
@@ -287,6 +297,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
       if (closed) return;
       closed = true;
       await plugins.stop();
+      await rollups.stop();
       if (gateway) await gateway.close();
       if (metricsListener) await metricsListener.close();
       await app.close();

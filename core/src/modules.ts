@@ -5,6 +5,7 @@ import { identityModule } from './identity/index.ts';
 import { ingestionModule } from './ingestion/index.ts';
 import { pluginsModule } from './plugins/routes.ts';
 import { opsModule } from './ops/routes.ts';
+import { rollupsModule } from './rollups/index.ts';
 import { notificationsModule } from './notifications/routes.ts';
 
 /** The kernel's own parts, in the order they register. Each is one folder under core/src. */
@@ -15,5 +16,6 @@ export const kernelModules: KernelModule[] = [
   identityModule,
   ingestionModule,
   pluginsModule,
+  rollupsModule,
   opsModule,
 ];

@@ -6,3 +6,4 @@ export * from './backend/rollups.ts';
 export * from './events/catalog.ts';
 export * from './backend/services.ts';
 export * from './backend/contracts/index.ts';
+export * from './backend/rollupsDecl.ts';

@@ -235,7 +235,7 @@ export const ingestionModule: KernelModule = {
       },
     } as Pipeline;
 
-    const deleteUserEvents = async (org: Org, userId: string) => {
+    const deleteRawUserEvents = async (org: Org, userId: string) => {
       const rs = await analytics.client.query({
         query: `SELECT count() AS n FROM ${db}.events WHERE org_id = {org:String} AND user_id = {user:String}`,
         query_params: { org: org.id, user: userId }, format: 'JSONEachRow',
@@ -251,6 +251,10 @@ export const ingestionModule: KernelModule = {
       }
       return n;
     };
+
+    // the rollups built from those events are rebuilt for the user's days (core/src/rollups)
+    const deleteUserEvents = (org: Org, userId: string): Promise<number> =>
+      services.rollups ? services.rollups.purgeUser(org, userId, () => deleteRawUserEvents(org, userId)) : deleteRawUserEvents(org, userId);
 
     registerRoutes(app, {
       pipeline: countingPipeline,

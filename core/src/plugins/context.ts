@@ -55,6 +55,7 @@ export function tenantContext(scope: AwilixContainer<Internals & PluginScope>, o
     notify: s.notifier,
     audit: (entry) => s.audit(org, caller, { ...entry, action: `${pluginId}.${entry.action}` }),
     answersChanged,
+    rollups: s.rollups.reader(pluginId),
     visibleUserDepartments: () => directory.visibleDepartments(),
     directory,
     services: serviceAccess(s.plugins, pluginId, org, caller, (provider) => tenantContext(provider.scope, org, caller)),

@@ -403,6 +403,19 @@ export class PluginHost {
     );
   }
 
+  /** Runs a kernel job for all orgs at once (the rollup folds) under its lock, recorded like plugin jobs; false when another node holds it. */
+  async runKernelJob(job: string, seconds: number, fn: () => Promise<unknown>): Promise<boolean> {
+    if (!(await this.lock(job, '*', seconds))) return false;
+    try {
+      const result = await fn();
+      await this.finish(job, '*', 'ok', null, result ?? null);
+    } catch (err) {
+      await this.finish(job, '*', 'failed', (err as Error).message, null);
+      throw err;
+    }
+    return true;
+  }
+
   private async lock(job: string, orgId: string, seconds: number): Promise<boolean> {
     const knex = this.s.knex;
     const until = new Date(Date.now() + Math.max(seconds * 2, 60) * 1000);

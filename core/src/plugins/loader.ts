@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
-import { SDK_VERSION, ROLES, type PluginDeclaration, type RouteDecl, type JobDecl, type EventHandlerDecl } from '@orrery/plugin-sdk';
+import { SDK_VERSION, ROLES, defineRollup, type PluginDeclaration, type RouteDecl, type JobDecl, type EventHandlerDecl } from '@orrery/plugin-sdk';
 
 /** A declaration the loader accepted, with what its register step declared. */
 export interface LoadedPlugin {
@@ -102,6 +102,16 @@ export function checkDeclaration(raw: unknown, source: string, taken: { ids: Set
     for (const r of w.suggestedFor ?? []) {
       if (!w.roles?.includes(r)) problems.push(`widget "${w.id}" is suggested for ${r}, who may not use it (roles: ${(w.roles ?? []).join(', ') || 'none'})`);
     }
+  }
+  if (d.rollups !== undefined && !Array.isArray(d.rollups)) problems.push('rollups must be a list of defineRollup(...) declarations');
+  for (const [i, r] of (Array.isArray(d.rollups) ? d.rollups : []).entries()) {
+    // defineRollup checks the cascade; a hand-written object is checked the same way here
+    try {
+      defineRollup(r);
+    } catch (err) {
+      problems.push(`rollups[${i}]: ${(err as Error).message}`);
+    }
+    if (d.rollups!.findIndex((x) => x.name === r.name) !== i) problems.push(`rollups: "${r.name}" is declared twice`);
   }
   if (problems.length) throw new Error(`plugin ${id} (${source}) refused: ${problems.join('; ')}`);
 

@@ -1,8 +1,8 @@
 /**
  * Reading rollups without losing exactness at the edges of a time range.
  *
- * A plugin keeps materialized views of aggregate-function states per minute,
- * hour and day (UTC buckets). A question over `[from, to)` rarely starts on a
+ * A plugin keeps rollups of aggregate-function states per minute, hour and
+ * day (UTC buckets; declared with `defineRollup`, see rollupsDecl.ts). A question over `[from, to)` rarely starts on a
  * day boundary, so it is answered from several sources at once: whole days
  * from the day rollup, the leftover whole hours from the hour rollup, the
  * leftover minutes from the minute rollup and the sub-minute edges from raw
@@ -27,6 +27,11 @@ export interface Segment<L extends RollupLevel> {
   level: L | null;
   from: Date;
   to: Date;
+  /**
+   * on a raw piece planned with a watermark: only source rows inserted after it (the part of
+   * a rollup piece's range that the rollup does not hold yet)
+   */
+  insertedAfter?: Date;
 }
 
 export const MINUTE_MS = 60_000;
@@ -38,8 +43,12 @@ export const DAY_MS = 86_400_000;
  * middle goes to the coarsest level, each leftover edge to the next finer
  * one, and whatever no level covers to raw events (`level: null`). At most
  * two pieces per level plus two raw edges.
+ *
+ * With the `watermark` of declared rollups (see rollupsDecl.ts), every rollup piece gets a
+ * raw companion over the same range limited to rows inserted after the watermark, so the
+ * answer counts every event once: in a rollup if it was folded, raw if not yet.
  */
-export function planSegments<L extends RollupLevel>(range: { from: Date; to: Date }, levels: readonly L[]): Segment<L>[] {
+export function planSegments<L extends RollupLevel>(range: { from: Date; to: Date }, levels: readonly L[], opts: { watermark?: Date } = {}): Segment<L>[] {
   const ordered = [...levels].sort((a, b) => b.stepMs - a.stepMs);
   const cover = (from: number, to: number, i: number): Segment<L>[] => {
     if (from >= to) return [];
@@ -50,7 +59,10 @@ export function planSegments<L extends RollupLevel>(range: { from: Date; to: Dat
     if (start >= end) return cover(from, to, i + 1);
     return [...cover(from, start, i + 1), { level, from: new Date(start), to: new Date(end) }, ...cover(end, to, i + 1)];
   };
-  return cover(range.from.getTime(), range.to.getTime(), 0);
+  const segments = cover(range.from.getTime(), range.to.getTime(), 0);
+  const w = opts.watermark;
+  if (!w) return segments;
+  return segments.flatMap((s) => (s.level ? [s, { level: null, from: s.from, to: s.to, insertedAfter: w }] : [s]));
 }
 
 const GRANULARITY_MS: Record<Granularity, number> = {

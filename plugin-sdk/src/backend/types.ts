@@ -13,6 +13,7 @@ import type { NeededService, ProvidedService, ServiceAccess } from './services.t
 import type { Directory } from './contracts/directory.ts';
 import type { BusMessage, BusScope, JsonSchema, Role, WidgetDecl } from '../contract/index.ts';
 export { ROLES, type BusMessage, type BusScope, type JsonSchema, type Role, type WidgetDecl } from '../contract/index.ts';
+import type { RollupDecl, RollupReader } from './rollupsDecl.ts';
 
 export interface Logger {
   debug(obj: object | string, msg?: string): void;
@@ -139,6 +140,8 @@ export interface TenantContext<TConfig = Record<string, unknown>> {
    * `settings.set` call it for you; call it from jobs and event handlers that write.
    */
   answersChanged(): void;
+  /** reads the plugin's declared rollups at a consistent watermark (see rollupsDecl.ts) */
+  rollups: RollupReader;
 }
 
 export class HttpError extends Error {
@@ -271,6 +274,8 @@ export interface PluginDeclaration<TConfig = Record<string, unknown>> {
   /** JSON schema of the plugin's slice of app-config.yaml (`plugins.<id>`) */
   configSchema?: JsonSchema;
   migrations?: { pg?: PgMigration[]; clickhouse?: ChMigration[] };
+  /** rollups the kernel maintains off the insert path (tables made by the plugin's migrations: `rollupDdl`) */
+  rollups?: RollupDecl[];
   /** bus topic names the plugin publishes */
   topics?: string[];
   frontend?: FrontendDecl;

@@ -62,6 +62,8 @@ export interface TestBackend {
   createOrg(slug: string): Promise<TestOrg>;
   /** runs a plugin job now for every org, as the scheduler would */
   runJob(pluginId: string, job: string): Promise<Record<string, unknown>>;
+  /** folds every declared rollup now, as the kernel's job would (the watermark moves to now − grace) */
+  foldRollups(): Promise<Array<{ plugin: string; rollup: string; rows: number; from_ms: number; to_ms: number }>>;
   /** stops the kernel and (with keepData false, the default) removes its data */
   close(opts?: { keepData?: boolean }): Promise<void>;
   dataDir: string;
@@ -139,6 +141,8 @@ export async function startTestBackend(opts: StartOptions = {}): Promise<TestBac
     auth: {},
     bootstrap: { org: 'test-org', adminEmail: 'admin@test-org.local', adminPassword: ADMIN_PASSWORD, demoData: false },
     ingestion: { batchSize: 1000, maxDelayMs: 5 },
+    // tests fold on demand (foldRollups) and see every row committed before the call
+    rollups: { graceMs: 0 },
     plugins: {},
   };
   deepMerge(config, opts.config ?? {});
@@ -252,6 +256,7 @@ export async function startTestBackend(opts: StartOptions = {}): Promise<TestBac
       return wrapOrg(org!, email);
     },
     runJob: (pluginId, job) => s.plugins.runJobForAllOrgs(pluginId, job),
+    foldRollups: () => s.rollups.foldAll(),
     async close(o = {}) {
       await kernel.close();
       if (!o.keepData) {

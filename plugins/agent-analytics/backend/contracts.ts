@@ -1,13 +1,13 @@
 /**
  * What agent analytics offers other plugins: its headline figures as metrics
- * (read through `invocationMetrics`, the same code as the dashboard routes, so
- * rollups serve them) and the invocations as an export table.
+ * (read through `metrics`, the same code as the dashboard routes, so rollups
+ * serve them up to their watermark) and the invocations as an export table.
  */
 import { badRequest, defineExportSource, defineMetricSource, exportSourceRef, metricSourceRef, provide, type ExportColumn, type MetricQuery, type TenantContext } from '@orrery/plugin-sdk';
-import { invocationMetrics, type Measures } from './query.ts';
+import { metrics, type Measures } from './query.ts';
 
 async function headline(ctx: TenantContext, q: MetricQuery, measures: Measures) {
-  const [row] = await invocationMetrics(ctx.analytics, { range: q.range, filters: q.departmentId ? { department_id: q.departmentId } : {}, measures });
+  const [row] = await metrics(ctx, { range: q.range, filters: q.departmentId ? { department_id: q.departmentId } : {}, measures });
   return row;
 }
 

@@ -4,10 +4,11 @@
  *
  * Everything the plugin offers is declared here; the kernel reads this object
  * and nothing else. Dashboard routes read the ClickHouse rollups declared in
- * `rollups.ts`; drill-down routes read raw events. See README.md.
+ * `rollups.ts` (kept up to date by the kernel, merged with the invocations not
+ * folded yet); drill-down routes read raw events. See README.md.
  */
 import { definePlugin } from '@orrery/plugin-sdk';
-import { clickhouseMigrations } from './rollups.ts';
+import { INVOCATIONS, clickhouseMigrations } from './rollups.ts';
 import { InvocationPublisher, TOPIC } from './live.ts';
 import { PERMISSION, registerOverviewRoutes } from './routes/overview.ts';
 import { registerErrorRoutes } from './routes/errors.ts';
@@ -37,6 +38,7 @@ export default definePlugin<AgentAnalyticsConfig>({
     properties: { liveWindowMs: { type: 'integer', minimum: 50, maximum: 60_000, default: 1000 } },
   },
   migrations: { clickhouse: clickhouseMigrations },
+  rollups: [INVOCATIONS],
   topics: [TOPIC],
   frontend: { remoteName: 'agent_analytics', distDir: './frontend/dist', widgets },
   provides: [agentMetrics, agentExports],

@@ -1,8 +1,12 @@
 /**
  * The plugin's ClickHouse rollups: AggregatingMergeTree tables per set of
- * dimensions and bucket width (minute, hour, day), each fed by a materialized
- * view over the kernel's `events` table and backfilled from the rows already
- * there.
+ * dimensions and bucket width (minute, hour, day), declared once
+ * (`INVOCATIONS`) and kept up to date by the kernel off the insert path: a job
+ * folds the invocations inserted since its watermark into the finest table
+ * (every dimension, per minute) and derives the others from its states
+ * (a one-level cascade). The read path (query.ts) merges rollup
+ * rows with the raw events inserted after the watermark, so answers are exact
+ * and fresh. Nothing runs per insert.
  *
  * Why states and not numbers: a p95 of hourly p95s is not a p95, and the
  * number of users over a week is not the sum of daily users. Each row keeps
@@ -11,11 +15,12 @@
  * Counts, tokens and cost are plain sums (SimpleAggregateFunction): exact and
  * cheap.
  *
- * Why buckets by event time: a materialized view sees each insert, whatever
- * its timestamps, so a late event is added to the bucket it happened in.
+ * Why buckets by event time: a fold takes rows by when they were inserted,
+ * whatever their timestamps, so a late event is added to the bucket it
+ * happened in.
  */
-import type { ChMigration } from '@orrery/plugin-sdk';
-import { DAY_MS, HOUR_MS, MINUTE_MS, type RollupLevel } from '@orrery/plugin-sdk';
+import type { ChMigration, RollupMeasure, RollupTable } from '@orrery/plugin-sdk';
+import { DAY_MS, HOUR_MS, MINUTE_MS, defineRollup, rollupDdl, type RollupLevel } from '@orrery/plugin-sdk';
 
 /** Columns an invocation can be sliced by without going back to raw events. */
 export const DIMENSIONS = ['agent_name', 'agent_version', 'model_used', 'prompt_template_version', 'department_id', 'status', 'error_type'] as const;
@@ -27,16 +32,13 @@ const Q = QUANTILES.join(', ');
 
 export interface Level extends RollupLevel {
   table: string;
-  /** ClickHouse function that truncates a timestamp to this level's bucket */
-  truncate: string;
   dims: readonly Dimension[];
-  partition: string;
   /** only for series of this granularity (the minute level: see below) */
   onlyFor?: 'minute';
 }
 
 /**
- * Migration 0001/0002 tables, kept only so that 0003 can name what it drops.
+ * Tables of migrations 0001/0002, kept only so that 0003 can name what it drops.
  * They had the default index granularity (8192 rows): a question about one
  * agent's week read, and deserialized, whole granules of every agent's
  * t-digest and user-set states.
@@ -61,6 +63,11 @@ const LEGACY_TABLES = ['agent_invocations_1d', 'agent_invocations_1h', 'agent_in
  * Minutes keep only `agent_name, status` and serve minute series only: at the
  * edges of a longer range, 59 minutes of raw events (about 10k rows at 10M
  * events a month) aggregate faster than 59 × 16 minute states merge.
+ *
+ * The root of the cascade (`agent_calls_wide_1m`, every dimension per minute)
+ * is what the fold aggregates raw events into; it holds nearly a row per
+ * event, so it is a scratch table only (`stored: false`): each fold's delta
+ * passes through it to the other tables and is dropped.
  */
 const BASE: readonly Dimension[] = ['agent_name', 'status'];
 const SETS: ReadonlyArray<[string, readonly Dimension[]]> = [
@@ -71,82 +78,85 @@ const SETS: ReadonlyArray<[string, readonly Dimension[]]> = [
   ['agent_calls_by_prompt', [...BASE, 'prompt_template_version']],
   ['agent_calls_by_department', [...BASE, 'department_id']],
 ];
-const day = (name: string, dims: readonly Dimension[]): Level => ({ table: `${name}_1d`, stepMs: DAY_MS, truncate: 'toStartOfDay', dims, partition: 'toYear(bucket)' });
-const hour = (name: string, dims: readonly Dimension[]): Level => ({ table: `${name}_1h`, stepMs: HOUR_MS, truncate: 'toStartOfHour', dims, partition: 'toYYYYMM(bucket)' });
-export const LEVELS: readonly Level[] = [
-  ...SETS.flatMap(([name, dims]) => [day(name, dims), hour(name, dims)]),
-  day('agent_calls_wide', DIMENSIONS),
-  { table: 'agent_calls_1m', stepMs: MINUTE_MS, truncate: 'toStartOfMinute', dims: BASE, partition: 'toYYYYMM(bucket)', onlyFor: 'minute' },
+const ROOT = 'agent_calls_wide_1m';
+const TABLES: RollupTable[] = [
+  // passes each fold's invocations down the cascade; not stored (nearly a row per event)
+  { table: ROOT, grain: 'minute', dims: DIMENSIONS, stored: false },
+  ...SETS.flatMap(([name, dims]): RollupTable[] => [
+    { table: `${name}_1h`, grain: 'hour', dims, from: ROOT },
+    // from the root as well, not from the hour table: a fold is a handful of rows per table,
+    // and each scratch table more costs a statement of fixed cost twice per fold
+    { table: `${name}_1d`, grain: 'day', dims, from: ROOT },
+  ]),
+  { table: 'agent_calls_wide_1d', grain: 'day', dims: DIMENSIONS, from: ROOT },
+  { table: 'agent_calls_1m', grain: 'minute', dims: BASE, from: ROOT },
 ];
 
 /**
- * The measures, as the states a raw-event query produces. The materialized
- * views, the backfill and the read path's raw edges all use this one list, so
- * a rollup row and a raw edge always merge.
+ * The measures, as the states a raw-event query produces. The fold and the
+ * read path's raw pieces use this one list, so a rollup row and a raw piece
+ * always merge.
  */
-export const RAW_STATES = `count() AS invocations,
-      sum(input_tokens) AS input_tokens,
-      sum(output_tokens) AS output_tokens,
-      sum(cost_usd) AS cost_usd,
-      sum(execution_time_ms) AS latency_sum,
-      max(timestamp) AS last_seen,
-      quantilesTDigestState(${Q})(execution_time_ms) AS latency,
-      uniqExactState(user_id) AS users`;
+const MEASURE_LIST: RollupMeasure[] = [
+  { name: 'invocations', type: 'SimpleAggregateFunction(sum, UInt64)', expr: 'count()' },
+  { name: 'input_tokens', type: 'SimpleAggregateFunction(sum, UInt64)', expr: 'sum(input_tokens)' },
+  { name: 'output_tokens', type: 'SimpleAggregateFunction(sum, UInt64)', expr: 'sum(output_tokens)' },
+  { name: 'cost_usd', type: 'SimpleAggregateFunction(sum, Decimal(38, 9))', expr: 'sum(cost_usd)' },
+  { name: 'latency_sum', type: 'SimpleAggregateFunction(sum, Float64)', expr: 'sum(execution_time_ms)' },
+  { name: 'last_seen', type: "SimpleAggregateFunction(max, DateTime64(3, 'UTC'))", expr: 'max(timestamp)' },
+  { name: 'latency', type: `AggregateFunction(quantilesTDigest(${Q}), Float64)`, expr: `quantilesTDigestState(${Q})(execution_time_ms)` },
+  { name: 'users', type: 'AggregateFunction(uniqExact, String)', expr: 'uniqExactState(user_id)' },
+];
+
+/** Agent invocations, declared for the kernel to maintain (see the SDK's rollupsDecl.ts). */
+export const INVOCATIONS = defineRollup({
+  name: 'invocations',
+  source: 'events',
+  filter: "event_type = 'agent_invocation'",
+  dimensions: DIMENSIONS,
+  leading: ['agent_name'],
+  measures: MEASURE_LIST,
+  tables: TABLES,
+  // small granules: a read deserializes whole granules of states, and one agent's week is a few hundred rows
+  indexGranularity: 128,
+});
+
+const level = (t: RollupTable): Level => ({
+  table: t.table,
+  stepMs: { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS }[t.grain],
+  dims: t.dims as readonly Dimension[],
+  ...(t.grain === 'minute' ? { onlyFor: 'minute' as const } : {}),
+});
+/** The tables the read path chooses from (all but the root). */
+export const LEVELS: readonly Level[] = INVOCATIONS.tables.filter((t) => t.from).map(level);
+
+/** The states of MEASURE_LIST over raw events (the read path's raw pieces). */
+export const RAW_STATES = MEASURE_LIST.map((m) => `${m.expr} AS ${m.name}`).join(',\n      ');
 
 /** The plain sums of RAW_STATES, for questions that ask for counts only. */
-export const RAW_COUNTS = RAW_STATES.split(',\n').filter((c) => !/State\(/.test(c)).join(',\n');
-
-const MEASURES = 'invocations, input_tokens, output_tokens, cost_usd, latency_sum, last_seen, latency, users';
-
-function levelDdl(l: Level): string[] {
-  const rest = l.dims.filter((d) => d !== 'agent_name').join(', ');
-  const dims = l.dims.map((d) => `${d} LowCardinality(String)`).join(',\n      ');
-  const selectRows = `SELECT org_id, agent_name, ${l.truncate}(timestamp) AS bucket, ${rest},
-      ${RAW_STATES}
-    FROM {db}.events
-    WHERE event_type = 'agent_invocation'
-    GROUP BY org_id, agent_name, bucket, ${rest}`;
-  return [
-    `CREATE TABLE IF NOT EXISTS {db}.${l.table}{cluster} (
-      org_id LowCardinality(String),
-      bucket DateTime('UTC'),
-      ${dims},
-      invocations SimpleAggregateFunction(sum, UInt64),
-      input_tokens SimpleAggregateFunction(sum, UInt64),
-      output_tokens SimpleAggregateFunction(sum, UInt64),
-      cost_usd SimpleAggregateFunction(sum, Decimal(38, 9)),
-      latency_sum SimpleAggregateFunction(sum, Float64),
-      last_seen SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
-      latency AggregateFunction(quantilesTDigest(${Q}), Float64),
-      users AggregateFunction(uniqExact, String)
-    ) ENGINE = {engine:AggregatingMergeTree}
-    PARTITION BY ${l.partition}
-    ORDER BY (org_id, agent_name, bucket, ${rest})
-    -- small granules: a read deserializes whole granules of states, and one agent's week is a few hundred rows
-    SETTINGS index_granularity = 128`,
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.${l.table}_mv{cluster} TO {db}.${l.table} AS ${selectRows}`,
-    // Migrations run before the kernel accepts events, so nothing is inserted
-    // between the view's creation and this copy: no row is counted twice or
-    // missed. Emptying first makes a re-run after a crash mid-copy safe.
-    `TRUNCATE TABLE IF EXISTS {db}.${l.table}{cluster}`,
-    // by name, not position: the select lists agent_name before bucket, the table after
-    `INSERT INTO {db}.${l.table} (org_id, agent_name, bucket, ${rest}, ${MEASURES}) ${selectRows}`,
-  ];
-}
+export const RAW_COUNTS = MEASURE_LIST.filter((m) => m.type.startsWith('Simple')).map((m) => `${m.expr} AS ${m.name}`).join(',\n      ');
 
 /** Drops a table of 0001/0002 and its view (the view first, so no insert feeds a half-dropped pair). */
 const dropLegacy = (t: string) => [`DROP VIEW IF EXISTS {db}.${t}_mv{cluster}`, `DROP TABLE IF EXISTS {db}.${t}{cluster}`];
 
+/** The 14 tables 0003 made, each fed by a materialized view on every insert. */
+const VIEW_TABLES = [...SETS.flatMap(([name]) => [`${name}_1d`, `${name}_1h`]), 'agent_calls_wide_1d', 'agent_calls_1m'];
+
 /**
- * 0001 and 0002 made the legacy tables. They are emptied rather than removed:
- * an install that ran them keeps its record, and 0003 drops what they made; a
- * new install records them as done without building tables only to drop them.
+ * 0001–0003 made tables fed by materialized views (15 parts written per insert into
+ * `events`). They stay recorded; a new install runs only their drops. 0004 drops the views
+ * and their tables and makes the declared tables, which the kernel fills from the first
+ * fold (watermark 0: every stored invocation); until then reads take raw events.
  */
 export const clickhouseMigrations: ChMigration[] = [
   { name: '0001_agent_invocation_rollups', statements: [] },
   { name: '0002_narrow_rollups', statements: [] },
-  { name: '0003_rollups_per_dimension_set', statements: [...LEGACY_TABLES.flatMap(dropLegacy), ...LEVELS.flatMap(levelDdl)] },
+  { name: '0003_rollups_per_dimension_set', statements: LEGACY_TABLES.flatMap(dropLegacy) },
+  {
+    name: '0004_rollups_off_the_insert_path',
+    statements: [...VIEW_TABLES.flatMap((t) => [`DROP VIEW IF EXISTS {db}.${t}_mv{cluster}`, `DROP TABLE IF EXISTS {db}.${t}{cluster}`]), ...rollupDdl(INVOCATIONS)],
+  },
 ];
 
-/** The smallest table holding every agent ever seen (existence checks: 404 for an unknown agent). */
+/** The smallest table holding every agent folded so far (existence checks: 404 for an unknown agent). */
 export const AGENT_INDEX_TABLE = 'agent_calls_1d';

@@ -55,7 +55,12 @@ describe('agent-analytics', () => {
     // listening, so that a socket.io client can watch the live topic as a widget does
     b = await startTestBackend({ plugins: [plugin], listen: true });
     other = await b.createOrg('other-co');
-    await b.org.insertEvents([...invocations, ...toolCalls]);
+    // two thirds folded into the rollups, then the rest inserted after the watermark moved: late
+    // events of every age, which reads must take raw until the next fold
+    const late = invocations.filter((_, i) => i % 3 === 0);
+    await b.org.insertEvents([...invocations.filter((_, i) => i % 3 !== 0), ...toolCalls]);
+    await b.foldRollups();
+    await b.org.insertEvents(late);
     // the other org: an agent of its own, and noise under a name org A also uses
     await other.insertEvents(generate(7).invocations.slice(0, 300).map((e) => ({ ...e, agent_name: e.agent_name === 'planner' ? 'secret-agent' : e.agent_name })));
   });
@@ -163,12 +168,14 @@ describe('agent-analytics', () => {
     const before = previousPeriod(current); // adjacent: shares every read with `current`
     const whole = at(FROM.getTime(), TO.getTime()); // overlaps `current`: must not share its rows
     const byAgent = { filters: {}, groupBy: ['agent_name'] as const };
+    const watermark = new Date(await b.kernel.services.rollups.watermark('agent-analytics', 'invocations'));
+    expect(watermark.getTime()).toBeGreaterThan(0);
     const answers = await invocationMetricsBatch(analytics, [
       { ...byAgent, range: current },
       { ...byAgent, range: before },
       { ...byAgent, range: whole },
       { ...byAgent, range: current, granularity: 'hour' },
-    ]);
+    ], watermark);
     for (const [i, r] of [current, before, whole].entries()) {
       const expected = groupBy(invocations.filter((e) => inRange(e, r.from, r.to)), (e) => e.agent_name);
       expect(answers[i]!.map((a) => a.agent_name).sort(), `question ${i}`).toEqual([...expected.keys()].sort());

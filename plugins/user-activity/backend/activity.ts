@@ -3,25 +3,49 @@
  * department and agent, heatmaps and lifecycle. Every function takes the
  * filters of the request and returns plain rows; the routes shape the answer.
  */
-import { bucketExpr, bucketIso, checkBuckets, type Granularity, type TenantContext } from '@orrery/plugin-sdk';
+import { bucketExpr, bucketIso, checkBuckets, freshRowsSql, planSegments, usableLevels, type Granularity, type TenantContext } from '@orrery/plugin-sdk';
 import { departments, round, where, type Filters } from './scope.ts';
+import { ACTIVITY, LEVELS } from './rollups.ts';
 
 const STEP: Record<string, string> = { hour: 'toIntervalHour(1)', day: 'toIntervalDay(1)', week: 'toIntervalWeek(1)', month: 'toIntervalMonth(1)' };
 
-/** Distinct active users per bucket, every bucket of the range present (zero when nobody was active). */
-export async function activeUsersSeries(ctx: TenantContext, f: Filters, granularity: Granularity) {
+/**
+ * Distinct active users per bucket, every bucket of the range present (zero when nobody was
+ * active). Whole hours and days come from the activity rollup where its UTC buckets nest in
+ * the requested ones (any zone with whole-hour offsets), the edges and the events not folded
+ * yet from raw events; the user sets merge, so a user active in two pieces counts once.
+ */
+export async function activeUsersSeries(ctx: TenantContext, f: Filters, granularity: Granularity, source: 'rollups' | 'raw' = 'rollups') {
   checkBuckets(f.range, granularity);
   const w = where(f);
-  const b = bucketExpr('timestamp', granularity);
   const fromBucket = bucketExpr("toDateTime64({from:String}, 3, 'UTC')", granularity);
-  const rows = await ctx.analytics.query<{ b: string; value: number }>(
-    `SELECT b, uniqExact(user_id) AS value
-       FROM (SELECT ${b} AS b, user_id FROM {db}.events WHERE ${w.sql})
-      GROUP BY b
-      ORDER BY b WITH FILL FROM ${fromBucket} TO toDateTime(toDateTime64({to:String}, 3, 'UTC'), {tz:String}) STEP ${STEP[granularity]}`,
-    w.params,
-  );
-  return rows.map((r) => ({ bucket: bucketIso(r.b, f.range.tz), value: Number(r.value) }));
+  const levels = source === 'raw' ? [] : usableLevels(LEVELS, { granularity, tz: f.range.tz, from: f.range.from, to: f.range.to });
+  const dims = [f.departmentId ? 'department_id = {department_id:String}' : '', f.agent ? 'agent_name = {agent:String}' : ''].filter(Boolean);
+  return ctx.rollups.read(ACTIVITY.name, async (watermark) => {
+    const params: Record<string, unknown> = { ...w.params, watermark: watermark.getTime() };
+    const arms = planSegments(f.range, levels, { watermark }).map((s, i) => {
+      params[`s${i}_from`] = s.from.getTime();
+      params[`s${i}_to`] = s.to.getTime();
+      if (s.level) {
+        return `SELECT ${bucketExpr('bucket', granularity)} AS b, users FROM {db}.${s.level.table}
+           WHERE org_id = {org_id:String}${dims.map((d) => ` AND ${d}`).join('')}
+             AND bucket >= toDateTime(intDiv({s${i}_from:Int64}, 1000), 'UTC') AND bucket < toDateTime(intDiv({s${i}_to:Int64}, 1000), 'UTC')`;
+      }
+      return `SELECT ${bucketExpr('timestamp', granularity)} AS b, uniqExactState(user_id) AS users FROM {db}.events
+         WHERE ${w.sql}
+           AND timestamp >= fromUnixTimestamp64Milli({s${i}_from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({s${i}_to:Int64}, 'UTC')
+           ${s.insertedAfter ? `AND ${freshRowsSql('watermark')}` : ''}
+         GROUP BY b`;
+    });
+    const rows = await ctx.analytics.query<{ b: string; value: number }>(
+      `SELECT b, uniqExactMerge(users) AS value
+         FROM (${arms.join('\n UNION ALL \n')})
+        GROUP BY b
+        ORDER BY b WITH FILL FROM ${fromBucket} TO toDateTime(toDateTime64({to:String}, 3, 'UTC'), {tz:String}) STEP ${STEP[granularity]}`,
+      params,
+    );
+    return rows.map((r) => ({ bucket: bucketIso(r.b, f.range.tz), value: Number(r.value) }));
+  });
 }
 
 /**

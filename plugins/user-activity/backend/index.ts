@@ -14,6 +14,7 @@ import { assertMayView, filterQuerySchema, filters, hiddenScope, limitParam } fr
 import { widgets } from '../widgets.ts';
 import { activityCohorts, activityMetrics } from './contracts.ts';
 import { engagement, SORTS, usage, userAnalytics, USAGE, type Sort, type UsageKind } from './usage.ts';
+import { ACTIVITY, clickhouseMigrations } from './rollups.ts';
 
 const q = (props: Record<string, unknown> = {}) => ({
   type: 'object',
@@ -39,6 +40,8 @@ export default definePlugin({
   extraRoutePrefixes: ['metrics/dau'],
   provides: [activityMetrics, activityCohorts],
   permissions: { 'users.read': ['Admin', 'Manager', 'Developer'] },
+  migrations: { clickhouse: clickhouseMigrations },
+  rollups: [ACTIVITY],
   frontend: {
     remoteName: 'user_activity',
     distDir: 'frontend/dist',

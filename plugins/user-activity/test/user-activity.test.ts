@@ -60,7 +60,10 @@ beforeAll(async () => {
     cmd('ben', eng, '2026-03-13T10:01:00Z', '/code', 'b-s4'),
     // other org noise must never count
   ];
-  await b.org.insertEvents(rows);
+  // the first half folded into the rollups, the rest inserted after the watermark moved
+  await b.org.insertEvents(rows.filter((_, i) => i % 2 === 0));
+  await b.foldRollups();
+  await b.org.insertEvents(rows.filter((_, i) => i % 2 === 1));
   const other = await b.createOrg('other-ua');
   await other.insertEvents([{ event_id: 'x1', event_type: 'feature_use', user_id: 'stranger', department_id: '', timestamp: '2026-03-02T09:00:00Z' }]);
 });

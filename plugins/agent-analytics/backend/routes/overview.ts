@@ -3,7 +3,7 @@
  * by a dimension, one agent's detail, its variant comparison and its time series.
  */
 import { badRequest, checkBuckets, notFound, type Granularity, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
-import { agentExists, invocationMetrics, invocationMetricsBatch, previousPeriod, type Measures, type Metrics, type MetricsQuery, type MetricsRow } from '../query.ts';
+import { agentExists, metrics, metricsBatch, previousPeriod, type Measures, type Metrics, type MetricsQuery, type MetricsRow } from '../query.ts';
 import type { Dimension } from '../rollups.ts';
 import {
   agentParams,
@@ -28,7 +28,7 @@ export const REMEMBER = { maxAgeSeconds: 60 };
 
 /** Throws the API's 404 unless the caller's org has seen this agent. */
 export async function requireAgent(ctx: TenantContext, name: string) {
-  if (!(await agentExists(ctx.analytics, name))) throw notFound(`no agent named "${name}" in this organization`, { agent: name });
+  if (!(await agentExists(ctx, name))) throw notFound(`no agent named "${name}" in this organization`, { agent: name });
 }
 
 /**
@@ -38,7 +38,7 @@ export async function requireAgent(ctx: TenantContext, name: string) {
  * an unknown agent (404) from a quiet one (empty arrays).
  */
 export async function agentMetrics(ctx: TenantContext, name: string, qs: readonly MetricsQuery[]): Promise<MetricsRow[][]> {
-  const answers = await invocationMetricsBatch(ctx.analytics, qs);
+  const answers = await metricsBatch(ctx, qs);
   if (answers.every((a) => a.length === 0)) await requireAgent(ctx, name);
   return answers;
 }
@@ -96,7 +96,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
       const { range, filters, compare } = parseCommon(req.query);
       const q = { filters, groupBy: ['agent_name'] as const };
       const prevRange = compare ? previousPeriod(range) : null;
-      const [rows = [], prev = []] = await invocationMetricsBatch(ctx.analytics, [{ ...q, range }, ...(prevRange ? [{ ...q, range: prevRange }] : [])]);
+      const [rows = [], prev = []] = await metricsBatch(ctx, [{ ...q, range }, ...(prevRange ? [{ ...q, range: prevRange }] : [])]);
       const agents = attachPrevious(rows, prev, (r) => r.agent_name!)
         .sort((a, b) => b.invocations - a.invocations)
         .map(({ agent_name, ...m }) => ({ name: agent_name, ...m }));
@@ -140,7 +140,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
       // ranking by p95 needs the percentiles whatever was asked
       const measures = req.query.metric === 'p95_latency' ? 'all' : req.query.measures;
       const q = { filters, groupBy: ['agent_name'] as const, measures };
-      const [all = [], prev = []] = await invocationMetricsBatch(ctx.analytics, [{ ...q, range }, ...(compare ? [{ ...q, range: previousPeriod(range) }] : [])]);
+      const [all = [], prev = []] = await metricsBatch(ctx, [{ ...q, range }, ...(compare ? [{ ...q, range: previousPeriod(range) }] : [])]);
       const rows = all.filter((r) => r.invocations >= (req.query.min_invocations ?? 1));
       const ranked = rows
         .map((r) => ({ r, v: spec.value(r) }))
@@ -185,7 +185,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
       const q = { filters, agent: req.query.agent, groupBy: [dim], measures: req.query.measures };
       const prevRange = compare ? previousPeriod(range) : null;
       const qs = [{ ...q, range }, ...(prevRange ? [{ ...q, range: prevRange }] : [])];
-      const [current = [], prev = []] = req.query.agent ? await agentMetrics(ctx, req.query.agent, qs) : await invocationMetricsBatch(ctx.analytics, qs);
+      const [current = [], prev = []] = req.query.agent ? await agentMetrics(ctx, req.query.agent, qs) : await metricsBatch(ctx, qs);
       const rows = current.sort((a, b) => b.invocations - a.invocations);
       return {
         range: rangeView(range),
@@ -221,7 +221,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
       const granularity = req.query.granularity ?? 'hour';
       const { range, filters } = parseCommon(req.query);
       checkBuckets(range, granularity);
-      const rows = await invocationMetrics(ctx.analytics, { range, filters, granularity, groupBy: ['agent_name'], measures: req.query.measures });
+      const rows = await metrics(ctx, { range, filters, granularity, groupBy: ['agent_name'], measures: req.query.measures });
       const byAgent = new Map<string, MetricsRow[]>();
       for (const r of rows) {
         const name = r.agent_name!;

@@ -5,7 +5,7 @@
  * answer, so a reader can check a recommendation against the dashboards.
  */
 import type { PluginEnv, TenantContext } from '@orrery/plugin-sdk';
-import { invocationMetrics, rawFilterSql, type Filters, type MetricsRow } from '../query.ts';
+import { metrics, rawFilterSql, type Filters, type MetricsRow } from '../query.ts';
 import { arrayOf, objectOf, parseCommon, querySchema, rangeSchema, rangeView, type CommonQuery } from '../params.ts';
 import { PERMISSION, REMEMBER } from './overview.ts';
 import { FAILING_RATE, MIN_CALLS } from './tools.ts';
@@ -210,11 +210,11 @@ export function registerRecommendationRoutes(env: PluginEnv) {
       const scale = DAYS_30 / (range.to.getTime() - range.from.getTime());
       const q = { range, filters, agent: req.query.agent };
       const [byAgent, byModel, byPrompt, byVersion, byError, tools] = await Promise.all([
-        invocationMetrics(ctx.analytics, { ...q, groupBy: ['agent_name'] }),
-        invocationMetrics(ctx.analytics, { ...q, groupBy: ['agent_name', 'model_used'] }),
-        invocationMetrics(ctx.analytics, { ...q, groupBy: ['agent_name', 'prompt_template_version'] }),
-        invocationMetrics(ctx.analytics, { ...q, groupBy: ['agent_name', 'agent_version'] }),
-        invocationMetrics(ctx.analytics, { ...q, filters: { ...filters, status: 'failure' }, groupBy: ['agent_name', 'error_type'] }),
+        metrics(ctx, { ...q, groupBy: ['agent_name'] }),
+        metrics(ctx, { ...q, groupBy: ['agent_name', 'model_used'] }),
+        metrics(ctx, { ...q, groupBy: ['agent_name', 'prompt_template_version'] }),
+        metrics(ctx, { ...q, groupBy: ['agent_name', 'agent_version'] }),
+        metrics(ctx, { ...q, filters: { ...filters, status: 'failure' }, groupBy: ['agent_name', 'error_type'] }),
         failingTools(ctx, range.from, range.to, filters, scale),
       ]);
       const recommendations = [

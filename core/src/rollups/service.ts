@@ -1,0 +1,430 @@
+/**
+ * Keeps the plugins' declared rollups (plugin-sdk rollupsDecl.ts) up to date off the insert path.
+ *
+ * A fold takes the source rows with `inserted_at` in (W, W'] — W the watermark reached so far,
+ * W' = now − grace on ClickHouse's clock — aggregates them once into the root's scratch table,
+ * derives every other table from its parent's scratch rows in dependency order, then publishes
+ * (inserts into the real tables) and moves W to W'. Readers take the watermark under a gate that
+ * a publish closes, so a reader never sees rows of a fold together with the watermark before it.
+ *
+ * Crash safety: W' is written down (`pending_to_ms`) before anything is published, a fold after a
+ * restart redoes that same window, and each publish carries a deduplication token naming the
+ * window, so a table that got its rows before the crash does not get them twice.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Knex } from 'knex';
+import type { Logger, Org, PgMigration, RollupDecl, RollupReader } from '@orrery/plugin-sdk';
+import { DAY_MS, foldPlan, storedTables } from '@orrery/plugin-sdk';
+import type { Analytics } from '../types.ts';
+import { renderDdl } from '../storage/migrations.ts';
+
+export interface RollupOptions {
+  graceMs: number;
+  everySeconds: number;
+  maxRowsPerFold: number;
+}
+
+export interface FoldResult {
+  plugin: string;
+  rollup: string;
+  /** source rows folded */
+  rows: number;
+  from_ms: number;
+  to_ms: number;
+}
+
+export interface RefreshTask {
+  id: string;
+  org_id: string;
+  plugin: string;
+  rollups: string[];
+  from: string;
+  to: string;
+  status: 'running' | 'done' | 'failed';
+  progress: { done: number; total: number };
+  rows: number;
+  error: string | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
+export const rollupMigrations: PgMigration[] = [
+  {
+    name: '0001_rollup_watermarks',
+    async up(knex) {
+      await knex.schema.withSchema('public').createTable('rollup_watermarks', (t) => {
+        t.string('plugin_id', 80).notNullable();
+        t.string('rollup', 80).notNullable();
+        /** every source row with inserted_at <= this (ms since epoch) is in the rollup tables */
+        t.bigInteger('watermark_ms').notNullable().defaultTo(0);
+        /** a fold to this watermark was started and may have published some tables */
+        t.bigInteger('pending_to_ms');
+        t.bigInteger('last_rows');
+        t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.primary(['plugin_id', 'rollup']);
+      });
+    },
+  },
+];
+
+/** Readers share; a publish waits for the readers in flight and holds new ones back. */
+export class Gate {
+  private readers = 0;
+  private closed: Promise<void> | null = null;
+  private drained: (() => void) | null = null;
+  /** set inside a read: a read nested in another joins it (waiting for a publish that waits for the outer read would never end) */
+  private readonly inside = new AsyncLocalStorage<true>();
+
+  async read<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.inside.getStore()) return fn();
+    while (this.closed) await this.closed;
+    this.readers++;
+    try {
+      return await this.inside.run(true, fn);
+    } finally {
+      if (--this.readers === 0 && this.drained) this.drained();
+    }
+  }
+
+  async write<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.closed) await this.closed;
+    let open!: () => void;
+    this.closed = new Promise((r) => (open = r));
+    try {
+      if (this.readers > 0) await new Promise<void>((r) => (this.drained = r));
+      this.drained = null;
+      return await fn();
+    } finally {
+      this.closed = null;
+      open();
+    }
+  }
+}
+
+/** One at a time: folds, rebuilds and purges share the scratch tables. */
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+const ms = (param: string) => `fromUnixTimestamp64Milli({${param}:Int64}, 'UTC')`;
+const sqlString = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+
+export class RollupService {
+  private readonly gate = new Gate();
+  private readonly writer = new Mutex();
+  private readonly marks = new Map<string, number>();
+  private loaded = false;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private readonly tasks = new Map<string, RefreshTask>();
+  /** declarations whose scratch tables may hold rows of a fold that failed */
+  private readonly dirty = new Set<RollupDecl>();
+  /** the lag of the last folds (now − watermark at the end of a fold), for /metrics and the stats route */
+  readonly lagMs: number[] = [];
+
+  constructor(
+    private readonly s: { analytics: Analytics; knex: Knex; logger: Logger; declarations: () => Array<{ plugin: string; decl: RollupDecl }> },
+    readonly opts: RollupOptions,
+  ) {}
+
+  private key = (plugin: string, rollup: string) => `${plugin}/${rollup}`;
+
+  private async ensureLoaded() {
+    if (this.loaded) return;
+    for (const r of await this.s.knex.withSchema('public').table('rollup_watermarks').select('plugin_id', 'rollup', 'watermark_ms')) {
+      this.marks.set(this.key(r.plugin_id, r.rollup), Number(r.watermark_ms));
+    }
+    this.loaded = true;
+  }
+
+  private decl(plugin: string, rollup: string): RollupDecl {
+    const d = this.s.declarations().find((x) => x.plugin === plugin && x.decl.name === rollup);
+    if (!d) throw new Error(`plugin ${plugin} declares no rollup "${rollup}"`);
+    return d.decl;
+  }
+
+  /** The watermark of one rollup (ms; 0 before its first fold). */
+  async watermark(plugin: string, rollup: string): Promise<number> {
+    await this.ensureLoaded();
+    return this.marks.get(this.key(plugin, rollup)) ?? 0;
+  }
+
+  /** What `ctx.rollups` is for one plugin. */
+  reader(plugin: string): RollupReader {
+    return {
+      read: (name, fn) =>
+        this.gate.read(async () => {
+          this.decl(plugin, name);
+          return fn(new Date(await this.watermark(plugin, name)));
+        }),
+    };
+  }
+
+  private async sql(query: string, params: Record<string, unknown> = {}, settings: Record<string, string> = {}) {
+    const { client, database, cluster } = this.s.analytics;
+    await client.command({ query: renderDdl(query, database, cluster), query_params: params, clickhouse_settings: settings });
+  }
+
+  private async select<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+    const { client, database, cluster } = this.s.analytics;
+    const rs = await client.query({ query: renderDdl(query, database, cluster), query_params: params, format: 'JSONEachRow' });
+    return (await rs.json()) as T[];
+  }
+
+  // ---- folding -------------------------------------------------------------------------
+
+  /** Folds every declared rollup until it is caught up (or `maxSteps` folds each). */
+  foldAll(maxSteps = 20): Promise<FoldResult[]> {
+    return this.writer.run(async () => {
+      const out: Array<FoldResult & { more: boolean }> = [];
+      for (const { plugin, decl } of this.s.declarations()) {
+        for (let i = 0; i < maxSteps; i++) {
+          const r = await this.foldOnce(plugin, decl);
+          out.push(r);
+          if (!r.more) break;
+        }
+      }
+      return out.map(({ more: _more, ...r }) => r);
+    });
+  }
+
+  private async foldOnce(plugin: string, d: RollupDecl): Promise<FoldResult & { more: boolean }> {
+    await this.ensureLoaded();
+    const k = this.key(plugin, d.name);
+    const state = await this.s.knex.withSchema('public').table('rollup_watermarks').where({ plugin_id: plugin, rollup: d.name }).first();
+    const from = Number(state?.watermark_ms ?? 0);
+    let to: number;
+    let more = false;
+    let known: number | null = null;
+    if (state?.pending_to_ms != null) {
+      to = Number(state.pending_to_ms); // a fold that stopped half way: the same window again
+    } else {
+      const [now] = await this.select<{ t: string }>(`SELECT toUnixTimestamp64Milli(now64(3)) AS t`);
+      const cap = Number(now!.t) - this.opts.graceMs;
+      // a long way behind (a first fold over a large store): take the window in steps of maxRowsPerFold rows
+      const [edge] = await this.select<{ n: string; last: string }>(
+        `SELECT count() AS n, toUnixTimestamp64Milli(max(inserted_at)) AS last FROM (
+           SELECT inserted_at FROM {db}.${d.source}
+           WHERE (${d.filter ?? '1'}) AND inserted_at > ${ms('from')} AND inserted_at <= ${ms('to')}
+           ORDER BY inserted_at LIMIT {limit:UInt64})`,
+        { from, to: cap, limit: this.opts.maxRowsPerFold },
+      );
+      more = Number(edge!.n) >= this.opts.maxRowsPerFold;
+      to = more ? Number(edge!.last) : cap;
+      if (to <= from) return { plugin, rollup: d.name, rows: 0, from_ms: from, to_ms: from, more: false };
+      if (Number(edge!.n) === 0) {
+        // nothing new: the watermark moves, nothing is written
+        await this.gate.write(() => this.setWatermark(plugin, d.name, to, 0));
+        return { plugin, rollup: d.name, rows: 0, from_ms: from, to_ms: to, more: false };
+      }
+      if (!more) known = Number(edge!.n); // the whole window: its count is already known
+      await this.s.knex.withSchema('public').table('rollup_watermarks')
+        .insert({ plugin_id: plugin, rollup: d.name, watermark_ms: from, pending_to_ms: to })
+        .onConflict(['plugin_id', 'rollup']).merge({ pending_to_ms: to, updated_at: new Date() });
+    }
+    const window = `inserted_at > fromUnixTimestamp64Milli(${from}, 'UTC') AND inserted_at <= fromUnixTimestamp64Milli(${to}, 'UTC')`;
+    const rows = known ?? Number((await this.select<{ n: string }>(`SELECT count() AS n FROM {db}.${d.source} WHERE (${d.filter ?? '1'}) AND ${window}`))[0]!.n);
+    await this.apply(d, window, `${plugin}:${d.name}:${from}:${to}`, async () => this.setWatermark(plugin, d.name, to, rows));
+    this.marks.set(k, to);
+    return { plugin, rollup: d.name, rows, from_ms: from, to_ms: to, more };
+  }
+
+  private async setWatermark(plugin: string, rollup: string, to: number, rows: number) {
+    await this.s.knex.withSchema('public').table('rollup_watermarks')
+      .insert({ plugin_id: plugin, rollup, watermark_ms: to, pending_to_ms: null, last_rows: rows })
+      .onConflict(['plugin_id', 'rollup']).merge({ watermark_ms: to, pending_to_ms: null, last_rows: rows, updated_at: new Date() });
+    this.marks.set(this.key(plugin, rollup), to);
+    this.lagMs.push(Date.now() - to);
+    if (this.lagMs.length > 1000) this.lagMs.splice(0, this.lagMs.length - 1000);
+  }
+
+  /**
+   * Aggregates the source rows matching `rows` through the cascade and publishes them; `before`
+   * runs first inside the publish (a rebuild deletes what it replaces there), `after` last.
+   */
+  private async apply(d: RollupDecl, rows: string, token: string | null, after: () => Promise<void>, before?: () => Promise<void>) {
+    const plan = foldPlan(d, rows);
+    // the scratch tables are emptied after each use, and a restart empties them (Memory): only
+    // a use that failed half way leaves rows behind
+    if (this.dirty.has(d)) for (const c of plan.clear) await this.sql(c);
+    this.dirty.add(d);
+    try {
+      for (const c of plan.compute) await this.sql(c.sql);
+      await this.gate.write(async () => {
+        if (before) await before();
+        // a rebuild writes blocks equal to ones written before (then deleted): a token of its own, or
+        // deduplication by content would drop them (insert_deduplicate = 0 dropped them too, in chDB 3.4)
+        const tag = token ?? `rebuild:${Date.now()}:${Math.random().toString(36).slice(2)}`;
+        for (const p of plan.publish) await this.sql(p.sql, {}, { insert_deduplication_token: `${tag}:${p.table}` });
+        await after();
+      });
+    } finally {
+      for (const c of plan.clear) await this.sql(c);
+      this.dirty.delete(d);
+    }
+  }
+
+  // ---- rebuilding ----------------------------------------------------------------------
+
+  /**
+   * Recomputes one org's rollups of a plugin over whole UTC days covering `[from, to)`, a day at
+   * a time, from the raw events up to the watermark (after a correction of raw events, or on an
+   * Admin's request). Returns at once; the task reports its progress.
+   */
+  startRefresh(orgId: string, plugin: string, rollups: string[], from: Date, to: Date): RefreshTask {
+    const days = dayRanges(from.getTime(), to.getTime());
+    const task: RefreshTask = {
+      id: `rf_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
+      org_id: orgId,
+      plugin,
+      rollups,
+      from: new Date(days[0]![0]).toISOString(),
+      to: new Date(days.at(-1)![1]).toISOString(),
+      status: 'running',
+      progress: { done: 0, total: days.length * rollups.length },
+      rows: 0,
+      error: null,
+      started_at: new Date().toISOString(),
+      finished_at: null,
+    };
+    this.tasks.set(task.id, task);
+    const work = this.writer
+      .run(async () => {
+        for (const name of rollups) {
+          for (const [a, b] of days) {
+            task.rows += await this.rebuildRange(orgId, plugin, this.decl(plugin, name), a, b);
+            task.progress.done++;
+          }
+        }
+        task.status = 'done';
+      })
+      .catch((err: Error) => {
+        task.status = 'failed';
+        task.error = err.message;
+        this.s.logger.error({ err, plugin, org: orgId }, 'rollup refresh failed');
+      })
+      .finally(() => (task.finished_at = new Date().toISOString()));
+    this.track(work);
+    return task;
+  }
+
+  task(id: string): RefreshTask | null {
+    return this.tasks.get(id) ?? null;
+  }
+
+  /** One org's rows of `[a, b)` (day-aligned) replaced by what raw events up to the watermark give. */
+  private async rebuildRange(orgId: string, plugin: string, d: RollupDecl, a: number, b: number): Promise<number> {
+    const w = await this.watermark(plugin, d.name);
+    const rows = `org_id = ${sqlString(orgId)} AND timestamp >= fromUnixTimestamp64Milli(${a}, 'UTC') AND timestamp < fromUnixTimestamp64Milli(${b}, 'UTC') AND inserted_at <= fromUnixTimestamp64Milli(${w}, 'UTC')`;
+    const [count] = await this.select<{ n: string }>(`SELECT count() AS n FROM {db}.${d.source} WHERE (${d.filter ?? '1'}) AND ${rows}`);
+    const { cluster } = this.s.analytics;
+    await this.apply(d, rows, null, async () => undefined, async () => {
+      for (const t of storedTables(d)) {
+        await this.sql(
+          `DELETE FROM {db}.${t.table}${cluster ? ` ON CLUSTER ${cluster}` : ''} WHERE org_id = {org:String} AND bucket >= toDateTime(intDiv({a:Int64}, 1000), 'UTC') AND bucket < toDateTime(intDiv({b:Int64}, 1000), 'UTC')`,
+          { org: orgId, a, b },
+        );
+      }
+    });
+    return Number(count!.n);
+  }
+
+  /**
+   * A user's events are deleted (right to be forgotten): the days they had events on are
+   * rebuilt in every rollup, so no state (a user set, a t-digest) keeps them. `deleteRaw`
+   * runs first, under the writer lock, so no fold runs in between.
+   */
+  purgeUser(org: Org, userId: string, deleteRaw: () => Promise<number>): Promise<number> {
+    return this.writer.run(async () => {
+      const decls = this.s.declarations();
+      const days = decls.length
+        ? await this.select<{ d: string }>(
+            `SELECT DISTINCT toUnixTimestamp64Milli(toDateTime64(toStartOfDay(timestamp), 3, 'UTC')) AS d FROM {db}.events WHERE org_id = {org:String} AND user_id = {user:String}`,
+            { org: org.id, user: userId },
+          )
+        : [];
+      const n = await deleteRaw();
+      for (const { plugin, decl } of decls) {
+        for (const [a, b] of mergeDays(days.map((r) => Number(r.d)))) await this.rebuildRange(org.id, plugin, decl, a, b);
+      }
+      return n;
+    });
+  }
+
+  // ---- schedule ------------------------------------------------------------------------
+
+  /** Folds on a timer; `locked` runs a fold under a lock, so one node folds at a time. */
+  start(locked: (seconds: number, fold: () => Promise<unknown>) => Promise<boolean>) {
+    if (this.timer || !this.s.declarations().length) return;
+    const tick = async () => {
+      if (this.running) return;
+      const run = (async () => {
+        // the result recorded is the rows folded (job_runs.last_result)
+        await locked(Math.max(this.opts.everySeconds * 5, 30), async () => ({ rows: (await this.foldAll()).reduce((n, r) => n + r.rows, 0) }));
+      })()
+        .catch((err) => this.s.logger.error({ err }, 'rollup fold failed'))
+        .finally(() => (this.running = null));
+      this.running = run;
+    };
+    this.timer = setInterval(() => void tick(), this.opts.everySeconds * 1000);
+    this.timer.unref();
+  }
+
+  private pending = new Set<Promise<unknown>>();
+  private track(p: Promise<unknown>) {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  async stop() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.allSettled([this.running, ...this.pending]);
+  }
+
+  /** Lag and watermarks, for the admin route and /metrics. */
+  async status() {
+    await this.ensureLoaded();
+    const sorted = [...this.lagMs].sort((a, b) => a - b);
+    const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : null);
+    return {
+      grace_ms: this.opts.graceMs,
+      every_seconds: this.opts.everySeconds,
+      lag_ms: { p50: pct(0.5), p99: pct(0.99), samples: sorted.length },
+      rollups: this.s.declarations().map(({ plugin, decl }) => {
+        const w = this.marks.get(this.key(plugin, decl.name)) ?? 0;
+        return {
+          plugin,
+          rollup: decl.name,
+          watermark: w ? new Date(w).toISOString() : null,
+          lag_ms: w ? Date.now() - w : null,
+          tables: decl.tables.map((t) => ({ table: t.table, grain: t.grain, dims: [...t.dims], from: t.from ?? null, stored: t.stored !== false })),
+        };
+      }),
+    };
+  }
+}
+
+/** `[from, to)` widened to whole UTC days, one range per day. */
+export function dayRanges(from: number, to: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let a = Math.floor(from / DAY_MS) * DAY_MS; a < to; a += DAY_MS) out.push([a, a + DAY_MS]);
+  return out;
+}
+
+/** Day starts → ranges of consecutive days. */
+function mergeDays(days: number[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const d of [...new Set(days)].sort((a, b) => a - b)) {
+    const last = out.at(-1);
+    if (last && last[1] === d) last[1] = d + DAY_MS;
+    else out.push([d, d + DAY_MS]);
+  }
+  return out;
+}
+
