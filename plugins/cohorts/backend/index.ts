@@ -1,0 +1,39 @@
+/**
+ * Cohorts and retention: who stays, who leaves. Retention tables and curves
+ * (`retention.ts`), saved cohorts with membership history (`cohorts.ts`), and
+ * spend per cohort (`spend.ts`). Everything the plugin offers is declared here.
+ */
+import { definePlugin } from '@orrery/plugin-sdk';
+import { registerRetentionRoutes } from './routes/retention.ts';
+import { registerCohortRoutes } from './routes/cohorts.ts';
+import { pgMigrations } from './store.ts';
+import { recomputeDynamicCohorts } from './cohorts.ts';
+import { READ, WRITE } from './permissions.ts';
+import { widgets } from './widgets.ts';
+
+export default definePlugin({
+  from: import.meta.url,
+  id: 'cohorts',
+  version: '0.1.0',
+  sdk: '^1.0.0 || ^2.0.0',
+  title: 'Cohorts and retention',
+  description: 'Retention tables and curves, saved behavioural and static cohorts, spend per cohort',
+  routePrefix: 'cohorts',
+  // the seed's `GET /api/v1/users/cohorts`: a static path beside user-activity's `/api/v1/users…` routes
+  extraRoutePrefixes: ['users/cohorts'],
+  permissions: { [READ]: ['Admin', 'Manager', 'Developer'], [WRITE]: ['Admin', 'Manager'] },
+  migrations: { pg: pgMigrations },
+  topics: ['cohort-recomputed'],
+  frontend: { remoteName: 'cohorts', distDir: './frontend/dist', widgets },
+  register(env) {
+    registerRetentionRoutes(env);
+    registerCohortRoutes(env);
+    env.job({
+      name: 'recompute-dynamic-cohorts',
+      everySeconds: 3600,
+      async run(ctx) {
+        return recomputeDynamicCohorts(ctx);
+      },
+    });
+  },
+});

@@ -1,0 +1,28 @@
+/** The widgets the plugin's federated remote exposes (`./<id>`). */
+import type { WidgetDecl } from '@orrery/plugin-sdk';
+
+const ALL = ['Admin', 'Manager', 'Developer'] as const;
+
+export const widgets: WidgetDecl[] = [
+  {
+    id: 'retention-table',
+    title: 'Retention',
+    description: 'Cohorts by period and the share that came back in each later period (a triangle heat map with cohort sizes)',
+    defaultSize: 'L',
+    minSize: { w: 4, h: 3 },
+    roles: [...ALL],
+    suggestedFor: ['Admin', 'Manager'],
+    optionsVersion: 1,
+    optionsSchema: {
+      type: 'object',
+      properties: {
+        period: { type: 'string', title: 'Period', enum: ['day', 'week', 'month'], default: 'week' },
+        periods: { type: 'integer', title: 'Periods shown', minimum: 2, maximum: 52, default: 8 },
+        mode: { type: 'string', title: 'Cohorts', enum: ['first_time', 'recurring'], default: 'first_time' },
+        counting: { type: 'string', title: 'Counting', enum: ['exact', 'on_or_after'], default: 'exact' },
+        start_event: { type: 'string', title: 'Start event', default: 'any' },
+        return_event: { type: 'string', title: 'Return event', default: 'any' },
+      },
+    },
+  },
+];
