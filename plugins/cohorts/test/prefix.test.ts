@@ -16,5 +16,8 @@ describe('GET /api/v1/users/cohorts beside user-activity', () => {
     expect((await backend.client.get('/api/v1/users/activity')).status).toBe(200);
     const docs = await backend.client.get('/api/docs/json');
     expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/api/v1/users/cohorts', '/api/v1/cohorts/retention', '/api/v1/users/activity']));
+    const plugins = await backend.client.get('/api/v1/plugins');
+    const mine = (plugins.body.plugins ?? plugins.body).find((p: { id: string }) => p.id === 'cohorts');
+    expect(mine.widgets.map((w: { id: string }) => w.id)).toContain('retention-table');
   }, 60_000);
 });
