@@ -6,6 +6,7 @@
 import { definePlugin } from '@orrery/plugin-sdk';
 import { registerRetentionRoutes } from './routes/retention.ts';
 import { registerCohortRoutes } from './routes/cohorts.ts';
+import { registerChurnRoutes } from './routes/churn.ts';
 import { pgMigrations } from './store.ts';
 import { recomputeDynamicCohorts } from './cohorts.ts';
 import { READ, WRITE } from './permissions.ts';
@@ -27,6 +28,7 @@ export default definePlugin({
   frontend: { remoteName: 'cohorts', distDir: './frontend/dist', widgets },
   register(env) {
     registerRetentionRoutes(env);
+    registerChurnRoutes(env);
     registerCohortRoutes(env);
     env.job({
       name: 'recompute-dynamic-cohorts',
