@@ -7,7 +7,7 @@ const DAY = 86_400_000;
 const AS_OF = Date.parse('2026-05-01T00:00:00Z');
 const START = AS_OF - 110 * DAY;
 
-interface E { event_id: string; event_type: string; action: string; timestamp: string; user_id: string; department_id: string; status: string }
+type E = { event_id: string; event_type: string; action: string; timestamp: string; user_id: string; department_id: string; status: string };
 
 /**
  * 150 users active on random days; each stops for good at a random day (some never), and
