@@ -11,8 +11,14 @@ import { pgMigrations } from './store.ts';
 import { recomputeDynamicCohorts } from './cohorts.ts';
 import { READ, WRITE } from './permissions.ts';
 import { widgets } from './widgets.ts';
+import { chMigrations, rollUp } from './rollup.ts';
 
-export default definePlugin({
+export interface CohortsConfig {
+  /** the rollup job leaves out events received in the last this many seconds (inserts still on their way) */
+  rollupLagSeconds?: number;
+}
+
+export default definePlugin<CohortsConfig>({
   from: import.meta.url,
   id: 'cohorts',
   version: '0.1.0',
@@ -23,13 +29,25 @@ export default definePlugin({
   // the seed's `GET /api/v1/users/cohorts`: a static path beside user-activity's `/api/v1/users…` routes
   extraRoutePrefixes: ['users/cohorts'],
   permissions: { [READ]: ['Admin', 'Manager', 'Developer'], [WRITE]: ['Admin', 'Manager'] },
-  migrations: { pg: pgMigrations },
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { rollupLagSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 30 } },
+  },
+  migrations: { pg: pgMigrations, clickhouse: chMigrations },
   topics: ['cohort-recomputed'],
   frontend: { remoteName: 'cohorts', distDir: './frontend/dist', widgets },
   register(env) {
     registerRetentionRoutes(env);
     registerChurnRoutes(env);
     registerCohortRoutes(env);
+    env.job({
+      name: 'roll-up-activity',
+      everySeconds: 60,
+      async run(ctx) {
+        return rollUp(ctx, ((ctx.config.rollupLagSeconds as number | undefined) ?? 30) * 1000);
+      },
+    });
     env.job({
       name: 'recompute-dynamic-cohorts',
       everySeconds: 3600,

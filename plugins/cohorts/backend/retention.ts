@@ -11,6 +11,7 @@
  *    `retained[0]` = size; periods not yet begun are left out of the arrays.
  */
 import { EVENT_TYPE_BY_NAME, badRequest, parseTimeRange, type TenantContext } from '@orrery/plugin-sdk';
+import { activitySource, type Source } from './rollup.ts';
 import { PERIODS, STEP, cohortKeys, periodKeySql, periodStart, type Period } from './periods.ts';
 
 export type Mode = 'first_time' | 'recurring';
@@ -29,6 +30,7 @@ export interface RetentionQuery {
   department_id?: string;
   breakdown?: 'department';
   cohort_id?: string;
+  source?: Source;
 }
 
 export interface RetentionSpec {
@@ -46,6 +48,8 @@ export interface RetentionSpec {
   /** only these users (a saved cohort's members); undefined = everyone */
   users?: string[];
   now?: Date;
+  /** `raw` skips the activity rollup (for checking it) */
+  source?: Source;
 }
 
 export interface CohortRow {
@@ -62,6 +66,8 @@ export interface RetentionAnswer {
   from: string;
   to: string;
   tz: string;
+  /** what was read: the activity rollup (plus raw events received since it was last brought up to date) or raw events */
+  source: 'rollup' | 'raw';
   cohorts: CohortRow[];
   breakdown?: Array<{ department_id: string; cohorts: CohortRow[] }>;
 }
@@ -88,6 +94,7 @@ export const retentionQueryProperties = {
   counting: { type: 'string', enum: ['exact', 'on_or_after'], default: 'exact', description: '`on_or_after`: retained[k] counts members who came back in period k or any later one (unbounded)' },
   department_id: { type: 'string', minLength: 1, maxLength: 64, description: 'only events recorded in this department (both start and return)' },
   breakdown: { type: 'string', enum: ['department'], description: 'also answer per department of the start event' },
+  source: { type: 'string', enum: ['auto', 'raw'], default: 'auto', description: '`raw`: read raw events even where the hourly activity rollup could answer (same figures, slower)' },
 } as const;
 
 export function parseRetention(q: RetentionQuery): RetentionSpec {
@@ -108,6 +115,7 @@ export function parseRetention(q: RetentionQuery): RetentionSpec {
     counting: q.counting ?? 'exact',
     departmentId: q.department_id,
     breakdown: q.breakdown === 'department',
+    source: q.source ?? 'auto',
   };
 }
 
@@ -128,6 +136,7 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
     from: spec.from.toISOString(),
     to: spec.to.toISOString(),
     tz,
+    source: 'raw',
     cohorts: [],
   };
   const emptyRows = () => keys.map((k) => emptyRow(k, spec, now));
@@ -161,7 +170,10 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
     common.push('user_id IN {cohort_users:Array(String)}');
     params.cohort_users = spec.users;
   }
-  const events = ctx.analytics.table('events');
+  const spanTo = Math.max(returnTo.getTime(), now.getTime());
+  const src = await activitySource(ctx, tz, { from: new Date(startFrom.getTime() - 86_400_000), to: new Date(spanTo) }, spec.source ?? 'auto', params);
+  answer.source = src.rollup ? 'rollup' : 'raw';
+  const events = src.sql;
   const startWhere = [...common, ...(spec.startEvent === 'any' ? [] : ['event_type = {start_event:String}'])];
   const returnWhere = [
     ...common,

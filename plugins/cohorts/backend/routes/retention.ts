@@ -26,6 +26,7 @@ export const retentionResponse = {
     from: { type: 'string' },
     to: { type: 'string' },
     tz: { type: 'string' },
+    source: { type: 'string', enum: ['rollup', 'raw'] },
     cohorts: { type: 'array', items: cohortRow },
     breakdown: { type: 'array', items: { type: 'object', properties: { department_id: { type: 'string' }, cohorts: { type: 'array', items: cohortRow } } } },
   },
