@@ -179,11 +179,12 @@ export async function setMembers(ctx: TenantContext, id: string, users: string[]
     const current = new Set((await trx.withSchema(schema).table(MEMBERS).where({ cohort_id: id }).select('user_id')).map((r: { user_id: string }) => r.user_id));
     const joined = [...next].filter((u) => !current.has(u));
     const left = [...current].filter((u) => !next.has(u));
-    for (let i = 0; i < left.length; i += 1000) await trx.withSchema(schema).table(MEMBERS).where({ cohort_id: id }).whereIn('user_id', left.slice(i, i + 1000)).delete();
-    for (let i = 0; i < joined.length; i += 1000)
-      await trx.withSchema(schema).table(MEMBERS).insert(joined.slice(i, i + 1000).map((user_id) => ({ cohort_id: id, user_id, since: at })));
+    for (let i = 0; i < left.length; i += 10_000) await trx.withSchema(schema).table(MEMBERS).where({ cohort_id: id }).whereIn('user_id', left.slice(i, i + 10_000)).delete();
+    // rows per statement: PostgreSQL takes at most 65,535 bound values
+    for (let i = 0; i < joined.length; i += 10_000)
+      await trx.withSchema(schema).table(MEMBERS).insert(joined.slice(i, i + 10_000).map((user_id) => ({ cohort_id: id, user_id, since: at })));
     const history = [...joined.map((user_id) => ({ cohort_id: id, user_id, change: 'joined', at })), ...left.map((user_id) => ({ cohort_id: id, user_id, change: 'left', at }))];
-    for (let i = 0; i < history.length; i += 1000) await trx.withSchema(schema).table(HISTORY).insert(history.slice(i, i + 1000));
+    for (let i = 0; i < history.length; i += 10_000) await trx.withSchema(schema).table(HISTORY).insert(history.slice(i, i + 10_000));
     await trx.withSchema(schema).table(COHORTS).where({ id }).update({ size: next.size, ...(computed ? { computed_at: at } : {}) });
     return { joined: joined.length, left: left.length };
   });
