@@ -25,4 +25,22 @@ export const widgets: WidgetDecl[] = [
       },
     },
   },
+  {
+    id: 'retention-trend',
+    title: 'Retention trend',
+    description: 'Period-n retention of successive cohorts (e.g. day-7 retention of each daily cohort) as a line',
+    defaultSize: 'M',
+    minSize: { w: 3, h: 3 },
+    roles: [...ALL],
+    optionsVersion: 1,
+    optionsSchema: {
+      type: 'object',
+      properties: {
+        period: { type: 'string', title: 'Period', enum: ['day', 'week', 'month'], default: 'day' },
+        n: { type: 'integer', title: 'Periods after the cohort', minimum: 1, maximum: 90, default: 7 },
+        mode: { type: 'string', title: 'Cohorts', enum: ['first_time', 'recurring'], default: 'first_time' },
+        counting: { type: 'string', title: 'Counting', enum: ['exact', 'on_or_after'], default: 'exact' },
+      },
+    },
+  },
 ];

@@ -6,5 +6,6 @@ export default createRemoteConfig({
   root: import.meta.dirname,
   exposes: {
     './retention-table': './src/RetentionTable.tsx',
+    './retention-trend': './src/RetentionTrend.tsx',
   },
 });
