@@ -31,6 +31,7 @@ export interface RetentionQuery {
   breakdown?: 'department';
   cohort_id?: string;
   source?: Source;
+  spend?: boolean;
 }
 
 export interface RetentionSpec {
@@ -50,6 +51,8 @@ export interface RetentionSpec {
   now?: Date;
   /** `raw` skips the activity rollup (for checking it) */
   source?: Source;
+  /** also the members' agent-invocation cost and tokens per period after the cohort's ("revenue cohorts") */
+  spend?: boolean;
 }
 
 export interface CohortRow {
@@ -57,6 +60,10 @@ export interface CohortRow {
   size: number;
   retained: number[];
   rates: number[];
+  /** with `spend`: the members' cost and tokens in period k after the cohort's (k = 0 is the cohort's own period) */
+  cost_usd?: number[];
+  input_tokens?: number[];
+  output_tokens?: number[];
 }
 
 export interface RetentionAnswer {
@@ -94,6 +101,7 @@ export const retentionQueryProperties = {
   counting: { type: 'string', enum: ['exact', 'on_or_after'], default: 'exact', description: '`on_or_after`: retained[k] counts members who came back in period k or any later one (unbounded)' },
   department_id: { type: 'string', minLength: 1, maxLength: 64, description: 'only events recorded in this department (both start and return)' },
   breakdown: { type: 'string', enum: ['department'], description: 'also answer per department of the start event' },
+  spend: { type: 'boolean', default: false, description: "also each cohort's agent-invocation cost and tokens in each period after it (spend, or \"revenue\", cohorts)" },
   source: { type: 'string', enum: ['auto', 'raw'], default: 'auto', description: '`raw`: read raw events even where the hourly activity rollup could answer (same figures, slower)' },
 } as const;
 
@@ -116,6 +124,7 @@ export function parseRetention(q: RetentionQuery): RetentionSpec {
     departmentId: q.department_id,
     breakdown: q.breakdown === 'department',
     source: q.source ?? 'auto',
+    spend: q.spend === true,
   };
 }
 
@@ -200,9 +209,18 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
       : `SELECT b, p, k, count() AS n FROM (
            SELECT b, p, user_id, max(k) AS mk FROM (${pairs}) GROUP BY b, p, user_id
          ) ARRAY JOIN range(1, toUInt64(least(mk, ${periods - 1}) + 1)) AS k GROUP BY b, p, k`;
-  const [sizes, retained] = await Promise.all([
+  const spendSql = `SELECT s.b AS b, s.p AS p, intDiv(r.p - s.p, ${step}) AS k, sum(r.cost) AS cost, sum(r.inp) AS inp, sum(r.outp) AS outp
+      FROM (${starts}) AS s INNER JOIN (
+        SELECT user_id, ${periodKeySql('timestamp', period)} AS p, sum(cost_usd) AS cost, sum(input_tokens) AS inp, sum(output_tokens) AS outp
+          FROM ${ctx.analytics.table('events')}
+         WHERE ${common.join(' AND ')} AND event_type = 'agent_invocation'
+           AND timestamp >= toDateTime64({s_from:String}, 3, 'UTC') AND timestamp < toDateTime64({r_to:String}, 3, 'UTC')
+         GROUP BY user_id, p) AS r ON s.user_id = r.user_id
+     WHERE r.p >= s.p AND k < ${periods} GROUP BY b, p, k`;
+  const [sizes, retained, spent] = await Promise.all([
     ctx.analytics.query<{ b: string; p: number | string; n: number | string }>(`SELECT b, p, count() AS n FROM (${starts}) GROUP BY b, p`, params),
     ctx.analytics.query<{ b: string; p: number | string; k: number | string; n: number | string }>(retainedSql, params),
+    spec.spend ? ctx.analytics.query<{ b: string; p: number | string; k: number | string; cost: string | number; inp: string | number; outp: string | number }>(spendSql, params) : Promise.resolve([]),
   ]);
 
   // rows per breakdown value ('' without a breakdown), then the overall table
@@ -224,6 +242,26 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
     const k = Number(r.k);
     if (row && k < row.retained.length) row.retained[k] = Number(r.n);
   }
+  if (!spec.breakdown) rowsOf('');
+  if (spec.spend) {
+    for (const m of [...byB.values()])
+      for (const row of m.values()) {
+        row.cost_usd = row.retained.map(() => 0);
+        row.input_tokens = row.retained.map(() => 0);
+        row.output_tokens = row.retained.map(() => 0);
+      }
+    for (const r of spent) {
+      const row = rowsOf(r.b).get(Number(r.p));
+      const k = Number(r.k);
+      if (!row || k >= row.retained.length) continue;
+      row.cost_usd ??= row.retained.map(() => 0);
+      row.input_tokens ??= row.retained.map(() => 0);
+      row.output_tokens ??= row.retained.map(() => 0);
+      row.cost_usd[k] = Math.round(Number(r.cost) * 1e9) / 1e9;
+      row.input_tokens[k] = Number(r.inp);
+      row.output_tokens[k] = Number(r.outp);
+    }
+  }
   const finish = (rows: CohortRow[]) => {
     for (const row of rows) {
       if (row.retained.length) row.retained[0] = row.size;
@@ -239,7 +277,7 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
     const overall = await retention(ctx, { ...spec, breakdown: false, now });
     answer.cohorts = overall.cohorts;
   } else {
-    answer.cohorts = finish([...(byB.get('')?.values() ?? emptyRows())]);
+    answer.cohorts = finish([...rowsOf('').values()]);
   }
   return answer;
 }

@@ -179,6 +179,33 @@ describe('saved cohorts', () => {
     }
   });
 
+  it('spend cohorts: cost and tokens of each first-time cohort in each later month match the events', async () => {
+    const q = { from: '2026-01-01T00:00:00Z', to: '2026-04-01T00:00:00Z', tz: 'UTC', period: 'month', periods: 3, mode: 'first_time', start_event: 'any', return_event: 'any', spend: true } as const;
+    const res = await backend.client.get('/api/v1/cohorts/retention', q);
+    expect(res.status, res.text).toBe(200);
+    const firstMonth = new Map<string, string>();
+    for (const e of [...events].sort((a, b) => a.timestamp.localeCompare(b.timestamp))) if (!firstMonth.has(e.user_id)) firstMonth.set(e.user_id, e.timestamp.slice(0, 7));
+    const monthAfter = (m: string, k: number) => {
+      const d = new Date(`${m}-01T00:00:00Z`);
+      d.setUTCMonth(d.getUTCMonth() + k);
+      return d.toISOString().slice(0, 7);
+    };
+    let spent = 0;
+    for (const c of res.body.cohorts) {
+      const m = c.cohort.slice(0, 7);
+      const members = new Set([...firstMonth].filter(([, fm]) => fm === m).map(([u]) => u));
+      expect(c.size).toBe(members.size);
+      c.cost_usd.forEach((cost: number, k: number) => {
+        const inv = events.filter((e) => e.event_type === 'agent_invocation' && members.has(e.user_id) && e.timestamp.startsWith(monthAfter(m, k)));
+        expect(cost).toBeCloseTo(inv.reduce((a, e) => a + e.cost_usd!, 0), 6);
+        expect(c.input_tokens[k]).toBe(inv.reduce((a, e) => a + e.input_tokens!, 0));
+        expect(c.output_tokens[k]).toBe(inv.reduce((a, e) => a + e.output_tokens!, 0));
+        spent += cost;
+      });
+    }
+    expect(spent).toBeGreaterThan(0);
+  });
+
   it('retention curves of several cohorts: size-weighted over their period cohorts', async () => {
     const a = await backend.client.post('/api/v1/cohorts', { name: 'curve a', kind: 'static', user_ids: ['u0', 'u6', 'u9', 'u12', 'u15', 'u20'] });
     const b = await backend.client.post('/api/v1/cohorts', { name: 'curve b', kind: 'static', user_ids: ['u1', 'u2', 'u7', 'u8', 'u30', 'u31', 'u40'] });

@@ -14,6 +14,9 @@ const cohortRow = {
     size: { type: 'integer' },
     retained: { type: 'array', items: { type: 'integer' } },
     rates: { type: 'array', items: { type: 'number' } },
+    cost_usd: { type: 'array', items: { type: 'number' } },
+    input_tokens: { type: 'array', items: { type: 'integer' } },
+    output_tokens: { type: 'array', items: { type: 'integer' } },
   },
 };
 
