@@ -184,12 +184,6 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
   answer.source = src.rollup ? 'rollup' : 'raw';
   const events = src.sql;
   const startWhere = [...common, ...(spec.startEvent === 'any' ? [] : ['event_type = {start_event:String}'])];
-  const returnWhere = [
-    ...common,
-    ...(spec.returnEvent === 'any' ? [] : ['event_type = {return_event:String}']),
-    "timestamp >= toDateTime64({s_from:String}, 3, 'UTC')",
-    ...(spec.counting === 'exact' ? ["timestamp < toDateTime64({r_to:String}, 3, 'UTC')"] : []),
-  ];
   const b = spec.breakdown ? 'department_id' : "''";
   const starts =
     spec.mode === 'first_time'
@@ -199,16 +193,36 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
       : `SELECT DISTINCT user_id, ${b} AS b, ${periodKeySql('timestamp', period)} AS p
            FROM ${events} WHERE ${startWhere.join(' AND ')}
              AND timestamp >= toDateTime64({s_from:String}, 3, 'UTC') AND timestamp < toDateTime64({s_to:String}, 3, 'UTC')`;
-  const returns = `SELECT DISTINCT user_id, ${periodKeySql('timestamp', period)} AS p FROM ${events} WHERE ${returnWhere.join(' AND ')}`;
-  const pairs = `SELECT s.b AS b, s.p AS p, s.user_id AS user_id, intDiv(r.p - s.p, ${step}) AS k
-                   FROM (${starts}) AS s INNER JOIN (${returns}) AS r ON s.user_id = r.user_id
-                  WHERE r.p > s.p`;
-  const retainedSql =
+  // one pass: per user, their cohort period(s) and the distinct periods they returned in;
+  // then per cohort period the offsets k of those returns (k = 0 stands for membership)
+  const isStart = spec.startEvent === 'any' ? '1' : 'event_type = {start_event:String}';
+  const isReturn = [
+    ...(spec.returnEvent === 'any' ? [] : ['event_type = {return_event:String}']),
+    "timestamp >= toDateTime64({s_from:String}, 3, 'UTC')",
+    ...(spec.counting === 'exact' ? ["timestamp < toDateTime64({r_to:String}, 3, 'UTC')"] : []),
+  ].join(' AND ');
+  const startCond =
+    spec.mode === 'first_time'
+      ? `${isStart} AND timestamp < toDateTime64({s_to:String}, 3, 'UTC')`
+      : `${isStart} AND timestamp >= toDateTime64({s_from:String}, 3, 'UTC') AND timestamp < toDateTime64({s_to:String}, 3, 'UTC')`;
+  const firstKey = periodKeySql(`minIf(timestamp, ${startCond})`, period);
+  const startsOfUser =
+    spec.mode === 'first_time'
+      ? `if(countIf(${startCond}) > 0 AND ${firstKey} >= {kmin:Int64} AND ${firstKey} <= {kmax:Int64}, [(argMinIf(${b}, timestamp, ${startCond}), ${firstKey})], [])`
+      : `groupUniqArrayIf((${b}, ${periodKeySql('timestamp', period)}), ${startCond})`;
+  const later = `arrayMap(r -> intDiv(r - tupleElement(st, 2), ${step}), arrayFilter(r -> r > tupleElement(st, 2), rets))`;
+  const offsets =
     spec.counting === 'exact'
-      ? `SELECT b, p, k, count() AS n FROM (${pairs}) WHERE k < ${periods} GROUP BY b, p, k`
-      : `SELECT b, p, k, count() AS n FROM (
-           SELECT b, p, user_id, max(k) AS mk FROM (${pairs}) GROUP BY b, p, user_id
-         ) ARRAY JOIN range(1, toUInt64(least(mk, ${periods - 1}) + 1)) AS k GROUP BY b, p, k`;
+      ? `arrayFilter(k -> k < ${periods}, ${later})`
+      : `arrayMap(i -> toInt64(i), range(1, toUInt64(least(arrayMax(arrayConcat([toInt64(0)], ${later})), ${periods - 1}) + 1)))`;
+  const tableSql = `SELECT tupleElement(st, 1) AS b, tupleElement(st, 2) AS p, arrayJoin(arrayConcat([toInt64(0)], ${offsets})) AS k, count() AS n
+      FROM (
+        SELECT ${startsOfUser} AS starts, groupUniqArrayIf(${periodKeySql('timestamp', period)}, ${isReturn}) AS rets
+          FROM ${events}
+         WHERE ${common.join(' AND ')} AND ((${startCond}) OR (${isReturn}))
+         GROUP BY user_id
+      ) ARRAY JOIN starts AS st
+     GROUP BY b, p, k`;
   const spendSql = `SELECT s.b AS b, s.p AS p, intDiv(r.p - s.p, ${step}) AS k, sum(r.cost) AS cost, sum(r.inp) AS inp, sum(r.outp) AS outp
       FROM (${starts}) AS s INNER JOIN (
         SELECT user_id, ${periodKeySql('timestamp', period)} AS p, sum(cost_usd) AS cost, sum(input_tokens) AS inp, sum(output_tokens) AS outp
@@ -217,11 +231,12 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
            AND timestamp >= toDateTime64({s_from:String}, 3, 'UTC') AND timestamp < toDateTime64({r_to:String}, 3, 'UTC')
          GROUP BY user_id, p) AS r ON s.user_id = r.user_id
      WHERE r.p >= s.p AND k < ${periods} GROUP BY b, p, k`;
-  const [sizes, retained, spent] = await Promise.all([
-    ctx.analytics.query<{ b: string; p: number | string; n: number | string }>(`SELECT b, p, count() AS n FROM (${starts}) GROUP BY b, p`, params),
-    ctx.analytics.query<{ b: string; p: number | string; k: number | string; n: number | string }>(retainedSql, params),
+  const [table, spent] = await Promise.all([
+    ctx.analytics.query<{ b: string; p: number | string; k: number | string; n: number | string }>(tableSql, params),
     spec.spend ? ctx.analytics.query<{ b: string; p: number | string; k: number | string; cost: string | number; inp: string | number; outp: string | number }>(spendSql, params) : Promise.resolve([]),
   ]);
+  const sizes = table.filter((r) => Number(r.k) === 0);
+  const retained = table.filter((r) => Number(r.k) > 0);
 
   // rows per breakdown value ('' without a breakdown), then the overall table
   const byB = new Map<string, Map<number, CohortRow>>();
