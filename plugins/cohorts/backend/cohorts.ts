@@ -99,8 +99,9 @@ function criterionSql(c: Criterion, i: number, asOf: number, events: string, dep
   const select = (extraWhere: string[], having: string) => `SELECT user_id FROM ${events} WHERE ${[...where, ...extraWhere].join(' AND ')} GROUP BY user_id HAVING ${having}`;
   switch (c.kind) {
     case 'performed':
-      // uniqExact(event_id): rows of one event not yet merged by the ReplacingMergeTree count once
-      return select([`timestamp >= ${p('from', asOf - c.days * DAY)}`], `uniqExact(event_id) >= ${c.min_count}`);
+      // uniqExact(event_id): rows of one event not yet merged by the ReplacingMergeTree count once;
+      // "at least once" needs no set of ids
+      return select([`timestamp >= ${p('from', asOf - c.days * DAY)}`], c.min_count === 1 ? 'count() > 0' : `uniqExact(event_id) >= ${c.min_count}`);
     case 'first_time':
       return select([], `min(timestamp) >= ${p('from', asOf - c.days * DAY)}`);
     case 'regularly': {
