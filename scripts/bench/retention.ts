@@ -3,6 +3,7 @@
  *
  *   npx tsx scripts/bench/retention.ts                                   # 2M events, 200k users
  *   BENCH_EVENTS=10000000 BENCH_USERS=1000000 npx tsx scripts/bench/retention.ts
+ *   ORRERY_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx scripts/bench/retention.ts   # members in PostgreSQL, not PGlite
  *
  * 1. Events over the last 16 weeks are generated inside ClickHouse (integer formulas over
  *    numbers(): the rows never pass through Node), then the `roll-up-activity` job runs once.
@@ -99,18 +100,18 @@ async function main() {
     const made = await b.client.post('/api/v1/cohorts', { name: 'bench active', kind: 'dynamic', criteria: [{ kind: 'performed', event_type: 'any', min_count: 1, days }] });
     if (made.status !== 200) throw new Error(`cohort failed: ${made.text}`);
     log(`dynamic cohort "did anything in the last ${days} days": ${made.body.size.toLocaleString()} members at creation`);
-    for (const label of ['recompute, nobody changed', 'recompute again']) {
+    for (const label of ['recompute (few changes)', 'recompute again']) {
       const a = performance.now();
       const r = await b.client.post(`/api/v1/cohorts/${made.body.id}/recompute`, {});
       const took = performance.now() - a;
-      log(`${label}: ${ms(took)} for ${r.body.size.toLocaleString()} members (joined ${r.body.joined}, left ${r.body.left}); goal < 5 s: ${took < 5000 ? 'met' : 'MISSED'}`);
+      log(`${label}: ${ms(took)} for ${r.body.size.toLocaleString()} members (joined ${r.body.joined}, left ${r.body.left}; find ${ms(r.body.ms.evaluate)}, store ${ms(r.body.ms.store)}); goal < 5 s: ${took < 5000 ? 'met' : 'MISSED'}`);
     }
     // everyone joining at once: the cohort emptied (as of long ago), then brought back
     await b.client.post(`/api/v1/cohorts/${made.body.id}/recompute`, { as_of: '2000-01-01T00:00:00Z' });
     const a = performance.now();
     const r = await b.client.post(`/api/v1/cohorts/${made.body.id}/recompute`, {});
     const took = performance.now() - a;
-    log(`recompute where all ${r.body.joined.toLocaleString()} join: ${ms(took)}; goal < 5 s: ${took < 5000 ? 'met' : 'MISSED'}`);
+    log(`recompute where all ${r.body.joined.toLocaleString()} join: ${ms(took)} (find ${ms(r.body.ms.evaluate)}, store ${ms(r.body.ms.store)}); goal < 5 s: ${took < 5000 ? 'met' : 'MISSED'}`);
   } finally {
     await b.close();
   }

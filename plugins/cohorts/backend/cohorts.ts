@@ -195,9 +195,12 @@ export async function setMembers(ctx: TenantContext, id: string, users: string[]
 /** Recomputes one dynamic cohort now (or as of an instant). */
 export async function recompute(ctx: TenantContext, cohort: CohortRecord, asOf = new Date()) {
   if (cohort.kind !== 'dynamic') throw badRequest('only dynamic cohorts are recomputed; static ones change by their member list', { field: 'id' });
+  const t0 = performance.now();
   const users = await evaluate(ctx, cohort.criteria, cohort.department_id, asOf.getTime());
+  const t1 = performance.now();
   const result = await setMembers(ctx, cohort.id, users, asOf, true);
-  return { id: cohort.id, as_of: asOf.toISOString(), ...result };
+  const ms = { evaluate: Math.round(t1 - t0), store: Math.round(performance.now() - t1) };
+  return { id: cohort.id, as_of: asOf.toISOString(), ...result, ms };
 }
 
 /** The scheduled job: every dynamic cohort of the org. */

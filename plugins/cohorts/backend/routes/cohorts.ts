@@ -196,7 +196,19 @@ export function registerCohortRoutes(env: PluginEnv) {
     schema: {
       params: idParams,
       body: { type: 'object', additionalProperties: false, properties: { as_of: { type: 'string', format: 'date-time', description: 'evaluate the criteria at this instant; default now' } } },
-      response: { 200: { type: 'object', properties: { id: { type: 'string' }, as_of: { type: 'string' }, size: { type: 'integer' }, joined: { type: 'integer' }, left: { type: 'integer' } } } },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            as_of: { type: 'string' },
+            size: { type: 'integer' },
+            joined: { type: 'integer' },
+            left: { type: 'integer' },
+            ms: { type: 'object', description: 'time spent finding the members (ClickHouse) and storing them with their history (PostgreSQL)', properties: { evaluate: { type: 'integer' }, store: { type: 'integer' } } },
+          },
+        },
+      },
     },
     async handler(req, ctx) {
       const c = await getCohort(ctx, req.params.id);
