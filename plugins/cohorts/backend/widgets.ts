@@ -43,4 +43,21 @@ export const widgets: WidgetDecl[] = [
       },
     },
   },
+  {
+    id: 'at-risk',
+    title: 'Users at risk of churning',
+    description: 'Users likely to be inactive next period, with the churn model\'s backtest AUC (only users in departments you may see)',
+    defaultSize: 'M',
+    minSize: { w: 3, h: 3 },
+    roles: ['Admin', 'Manager'],
+    optionsVersion: 1,
+    optionsSchema: {
+      type: 'object',
+      properties: {
+        period_days: { type: 'integer', title: 'Period (days)', minimum: 1, maximum: 90, default: 7 },
+        threshold: { type: 'number', title: 'Risk threshold', minimum: 0.05, maximum: 0.95, default: 0.5 },
+        limit: { type: 'integer', title: 'Users shown', minimum: 5, maximum: 200, default: 20 },
+      },
+    },
+  },
 ];

@@ -7,5 +7,6 @@ export default createRemoteConfig({
   exposes: {
     './retention-table': './src/RetentionTable.tsx',
     './retention-trend': './src/RetentionTrend.tsx',
+    './at-risk': './src/AtRisk.tsx',
   },
 });
