@@ -1,0 +1,59 @@
+/**
+ * Cohorts and retention: who stays, who leaves. Retention tables and curves
+ * (`retention.ts`), saved cohorts with membership history (`cohorts.ts`), and
+ * spend per cohort (`spend.ts`). Everything the plugin offers is declared here.
+ */
+import { definePlugin } from '@orrery/plugin-sdk';
+import { registerRetentionRoutes } from './routes/retention.ts';
+import { registerCohortRoutes } from './routes/cohorts.ts';
+import { registerChurnRoutes } from './routes/churn.ts';
+import { pgMigrations } from './store.ts';
+import { recomputeDynamicCohorts } from './cohorts.ts';
+import { READ, WRITE } from './permissions.ts';
+import { widgets } from './widgets.ts';
+import { chMigrations, rollUp } from './rollup.ts';
+
+export interface CohortsConfig {
+  /** the rollup job leaves out events received in the last this many seconds (inserts still on their way) */
+  rollupLagSeconds?: number;
+}
+
+export default definePlugin<CohortsConfig>({
+  from: import.meta.url,
+  id: 'cohorts',
+  version: '0.1.0',
+  sdk: '^1.0.0 || ^2.0.0',
+  title: 'Cohorts and retention',
+  description: 'Retention tables and curves, saved behavioural and static cohorts, spend per cohort',
+  routePrefix: 'cohorts',
+  // the seed's `GET /api/v1/users/cohorts`: a static path beside user-activity's `/api/v1/users…` routes
+  extraRoutePrefixes: ['users/cohorts'],
+  permissions: { [READ]: ['Admin', 'Manager', 'Developer'], [WRITE]: ['Admin', 'Manager'] },
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { rollupLagSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 30 } },
+  },
+  migrations: { pg: pgMigrations, clickhouse: chMigrations },
+  topics: ['cohort-recomputed'],
+  frontend: { remoteName: 'cohorts', distDir: './frontend/dist', widgets },
+  register(env) {
+    registerRetentionRoutes(env);
+    registerChurnRoutes(env);
+    registerCohortRoutes(env);
+    env.job({
+      name: 'roll-up-activity',
+      everySeconds: 60,
+      async run(ctx) {
+        return rollUp(ctx, ((ctx.config.rollupLagSeconds as number | undefined) ?? 30) * 1000);
+      },
+    });
+    env.job({
+      name: 'recompute-dynamic-cohorts',
+      everySeconds: 3600,
+      async run(ctx) {
+        return recomputeDynamicCohorts(ctx);
+      },
+    });
+  },
+});

@@ -1,0 +1,3 @@
+/** Permission names: everyone reads aggregates, Admins and Managers define cohorts. */
+export const READ = 'cohorts.read';
+export const WRITE = 'cohorts.write';

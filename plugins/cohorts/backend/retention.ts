@@ -1,0 +1,312 @@
+/**
+ * Retention (API.md → "Cohorts and retention"), computed in ClickHouse: one
+ * query gives each cohort's size, one the retained counts per period after it.
+ *
+ *  - a cohort is a period (hour/day/week/month in `tz`, weeks from Monday) whose
+ *    start is in [from, to) and has begun;
+ *  - `first_time`: a user's cohort is the period of their first `start_event`
+ *    ever (all stored data); `recurring`: every period they did `start_event`;
+ *  - `retained[k]` (k ≥ 1): members with a `return_event` in period k after the
+ *    cohort's (`exact`), or in period k or any later one (`on_or_after`);
+ *    `retained[0]` = size; periods not yet begun are left out of the arrays.
+ */
+import { EVENT_TYPE_BY_NAME, badRequest, parseTimeRange, type TenantContext } from '@orrery/plugin-sdk';
+import { activitySource, type Source } from './rollup.ts';
+import { PERIODS, STEP, cohortKeys, periodKeySql, periodStart, type Period } from './periods.ts';
+
+export type Mode = 'first_time' | 'recurring';
+export type Counting = 'exact' | 'on_or_after';
+
+export interface RetentionQuery {
+  from?: string;
+  to?: string;
+  tz?: string;
+  period?: Period;
+  periods?: number;
+  start_event?: string;
+  return_event?: string;
+  mode?: Mode;
+  counting?: Counting;
+  department_id?: string;
+  breakdown?: 'department';
+  cohort_id?: string;
+  source?: Source;
+  spend?: boolean;
+}
+
+export interface RetentionSpec {
+  from: Date;
+  to: Date;
+  tz: string;
+  period: Period;
+  periods: number;
+  startEvent: string;
+  returnEvent: string;
+  mode: Mode;
+  counting: Counting;
+  departmentId?: string;
+  breakdown: boolean;
+  /** only these users (a saved cohort's members); undefined = everyone */
+  users?: string[];
+  now?: Date;
+  /** `raw` skips the activity rollup (for checking it) */
+  source?: Source;
+  /** also the members' agent-invocation cost and tokens per period after the cohort's ("revenue cohorts") */
+  spend?: boolean;
+}
+
+export interface CohortRow {
+  cohort: string;
+  size: number;
+  retained: number[];
+  rates: number[];
+  /** with `spend`: the members' cost and tokens in period k after the cohort's (k = 0 is the cohort's own period) */
+  cost_usd?: number[];
+  input_tokens?: number[];
+  output_tokens?: number[];
+}
+
+export interface RetentionAnswer {
+  period: Period;
+  mode: Mode;
+  counting: Counting;
+  from: string;
+  to: string;
+  tz: string;
+  /** what was read: the activity rollup (plus raw events received since it was last brought up to date) or raw events */
+  source: 'rollup' | 'raw';
+  cohorts: CohortRow[];
+  breakdown?: Array<{ department_id: string; cohorts: CohortRow[] }>;
+}
+
+export const MAX_PERIODS = 400;
+export const MAX_COHORTS = 1000;
+
+const eventType = (value: string | undefined, field: string) => {
+  const v = value ?? 'any';
+  if (v !== 'any' && !EVENT_TYPE_BY_NAME.has(v))
+    throw badRequest(`${field}: "${v}" is neither "any" nor an event type`, { field, value: v });
+  return v;
+};
+
+export const retentionQueryProperties = {
+  from: { type: 'string', format: 'date-time', description: 'cohorts are the periods starting at or after this instant; default 30 days before `to`' },
+  to: { type: 'string', format: 'date-time', description: 'cohorts are the periods starting before this instant (exclusive); default now' },
+  tz: { type: 'string', maxLength: 64, description: 'IANA time zone of the periods; default UTC' },
+  period: { type: 'string', enum: PERIODS, default: 'week', description: 'length of a cohort and of a return period; weeks start on Monday' },
+  periods: { type: 'integer', minimum: 1, maximum: MAX_PERIODS, default: 8, description: 'how many periods each row counts, the cohort\'s own included (retained[0] … retained[periods-1])' },
+  start_event: { type: 'string', minLength: 1, maxLength: 64, default: 'any', description: 'event type that puts a user in a cohort, or `any`' },
+  return_event: { type: 'string', minLength: 1, maxLength: 64, default: 'any', description: 'event type that counts as a return, or `any`' },
+  mode: { type: 'string', enum: ['first_time', 'recurring'], default: 'first_time' },
+  counting: { type: 'string', enum: ['exact', 'on_or_after'], default: 'exact', description: '`on_or_after`: retained[k] counts members who came back in period k or any later one (unbounded)' },
+  department_id: { type: 'string', minLength: 1, maxLength: 64, description: 'only events recorded in this department (both start and return)' },
+  breakdown: { type: 'string', enum: ['department'], description: 'also answer per department of the start event' },
+  spend: { type: 'boolean', default: false, description: "also each cohort's agent-invocation cost and tokens in each period after it (spend, or \"revenue\", cohorts)" },
+  source: { type: 'string', enum: ['auto', 'raw'], default: 'auto', description: '`raw`: read raw events even where the hourly activity rollup could answer (same figures, slower)' },
+} as const;
+
+export function parseRetention(q: RetentionQuery): RetentionSpec {
+  const range = parseTimeRange(q, 30);
+  const period = q.period ?? 'week';
+  if (!PERIODS.includes(period)) throw badRequest(`period: "${period}" is not one of ${PERIODS.join(', ')}`, { field: 'period' });
+  const periods = q.periods ?? 8;
+  if (!Number.isInteger(periods) || periods < 1 || periods > MAX_PERIODS) throw badRequest(`periods must be an integer from 1 to ${MAX_PERIODS}`, { field: 'periods' });
+  return {
+    from: range.from,
+    to: range.to,
+    tz: range.tz,
+    period,
+    periods,
+    startEvent: eventType(q.start_event, 'start_event'),
+    returnEvent: eventType(q.return_event, 'return_event'),
+    mode: q.mode ?? 'first_time',
+    counting: q.counting ?? 'exact',
+    departmentId: q.department_id,
+    breakdown: q.breakdown === 'department',
+    source: q.source ?? 'auto',
+    spend: q.spend === true,
+  };
+}
+
+const chTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
+
+/** Computes the retention table; see the module comment for the definitions. */
+export async function retention(ctx: TenantContext, spec: RetentionSpec): Promise<RetentionAnswer> {
+  const now = spec.now ?? new Date();
+  const { period, tz, periods } = spec;
+  const step = STEP[period];
+  const keys = cohortKeys(spec.from, spec.to, now, period, tz, MAX_COHORTS);
+  if (keys.some(Number.isNaN))
+    throw badRequest(`the range holds more than ${MAX_COHORTS} ${period} cohorts; use a longer period or a shorter range`, { field: 'from', max_cohorts: MAX_COHORTS });
+  const answer: RetentionAnswer = {
+    period,
+    mode: spec.mode,
+    counting: spec.counting,
+    from: spec.from.toISOString(),
+    to: spec.to.toISOString(),
+    tz,
+    source: 'raw',
+    cohorts: [],
+  };
+  const emptyRows = () => keys.map((k) => emptyRow(k, spec, now));
+  if (!keys.length) {
+    answer.cohorts = [];
+    if (spec.breakdown) answer.breakdown = [];
+    return answer;
+  }
+  const kmin = keys[0]!;
+  const kmax = keys[keys.length - 1]!;
+  const startFrom = periodStart(kmin, period, tz);
+  const startTo = periodStart(kmax + step, period, tz);
+  const returnTo = periodStart(kmax + step * periods, period, tz);
+
+  const params: Record<string, unknown> = {
+    tz,
+    kmin,
+    kmax,
+    s_from: chTime(startFrom),
+    s_to: chTime(startTo),
+    r_to: chTime(returnTo),
+    start_event: spec.startEvent,
+    return_event: spec.returnEvent,
+  };
+  const common = ["org_id = {org_id:String}", "user_id != ''"];
+  if (spec.departmentId) {
+    common.push('department_id = {department_id:String}');
+    params.department_id = spec.departmentId;
+  }
+  if (spec.users) {
+    common.push('user_id IN {cohort_users:Array(String)}');
+    params.cohort_users = spec.users;
+  }
+  const spanTo = Math.max(returnTo.getTime(), now.getTime());
+  const src = await activitySource(ctx, tz, { from: new Date(startFrom.getTime() - 86_400_000), to: new Date(spanTo) }, spec.source ?? 'auto', params);
+  answer.source = src.rollup ? 'rollup' : 'raw';
+  const events = src.sql;
+  const startWhere = [...common, ...(spec.startEvent === 'any' ? [] : ['event_type = {start_event:String}'])];
+  const b = spec.breakdown ? 'department_id' : "''";
+  const starts =
+    spec.mode === 'first_time'
+      ? `SELECT user_id, argMin(${b}, timestamp) AS b, ${periodKeySql('min(timestamp)', period)} AS p
+           FROM ${events} WHERE ${startWhere.join(' AND ')} AND timestamp < toDateTime64({s_to:String}, 3, 'UTC')
+           GROUP BY user_id HAVING p >= {kmin:Int64} AND p <= {kmax:Int64}`
+      : `SELECT DISTINCT user_id, ${b} AS b, ${periodKeySql('timestamp', period)} AS p
+           FROM ${events} WHERE ${startWhere.join(' AND ')}
+             AND timestamp >= toDateTime64({s_from:String}, 3, 'UTC') AND timestamp < toDateTime64({s_to:String}, 3, 'UTC')`;
+  // one pass: per user, their cohort period(s) and the distinct periods they returned in;
+  // then per cohort period the offsets k of those returns (k = 0 stands for membership)
+  const isStart = spec.startEvent === 'any' ? '1' : 'event_type = {start_event:String}';
+  const isReturn = [
+    ...(spec.returnEvent === 'any' ? [] : ['event_type = {return_event:String}']),
+    "timestamp >= toDateTime64({s_from:String}, 3, 'UTC')",
+    ...(spec.counting === 'exact' ? ["timestamp < toDateTime64({r_to:String}, 3, 'UTC')"] : []),
+  ].join(' AND ');
+  const startCond =
+    spec.mode === 'first_time'
+      ? `${isStart} AND timestamp < toDateTime64({s_to:String}, 3, 'UTC')`
+      : `${isStart} AND timestamp >= toDateTime64({s_from:String}, 3, 'UTC') AND timestamp < toDateTime64({s_to:String}, 3, 'UTC')`;
+  const firstKey = periodKeySql(`minIf(timestamp, ${startCond})`, period);
+  const startsOfUser =
+    spec.mode === 'first_time'
+      ? `if(countIf(${startCond}) > 0 AND ${firstKey} >= {kmin:Int64} AND ${firstKey} <= {kmax:Int64}, [(argMinIf(${b}, timestamp, ${startCond}), ${firstKey})], [])`
+      : `groupUniqArrayIf((${b}, ${periodKeySql('timestamp', period)}), ${startCond})`;
+  const later = `arrayMap(r -> intDiv(r - tupleElement(st, 2), ${step}), arrayFilter(r -> r > tupleElement(st, 2), rets))`;
+  const offsets =
+    spec.counting === 'exact'
+      ? `arrayFilter(k -> k < ${periods}, ${later})`
+      : `arrayMap(i -> toInt64(i), range(1, toUInt64(least(arrayMax(arrayConcat([toInt64(0)], ${later})), ${periods - 1}) + 1)))`;
+  const tableSql = `SELECT tupleElement(st, 1) AS b, tupleElement(st, 2) AS p, arrayJoin(arrayConcat([toInt64(0)], ${offsets})) AS k, count() AS n
+      FROM (
+        SELECT ${startsOfUser} AS starts, groupUniqArrayIf(${periodKeySql('timestamp', period)}, ${isReturn}) AS rets
+          FROM ${events}
+         WHERE ${common.join(' AND ')} AND ((${startCond}) OR (${isReturn}))
+         GROUP BY user_id
+      ) ARRAY JOIN starts AS st
+     GROUP BY b, p, k`;
+  const spendSql = `SELECT s.b AS b, s.p AS p, intDiv(r.p - s.p, ${step}) AS k, sum(r.cost) AS cost, sum(r.inp) AS inp, sum(r.outp) AS outp
+      FROM (${starts}) AS s INNER JOIN (
+        SELECT user_id, ${periodKeySql('timestamp', period)} AS p, sum(cost_usd) AS cost, sum(input_tokens) AS inp, sum(output_tokens) AS outp
+          FROM ${ctx.analytics.table('events')}
+         WHERE ${common.join(' AND ')} AND event_type = 'agent_invocation'
+           AND timestamp >= toDateTime64({s_from:String}, 3, 'UTC') AND timestamp < toDateTime64({r_to:String}, 3, 'UTC')
+         GROUP BY user_id, p) AS r ON s.user_id = r.user_id
+     WHERE r.p >= s.p AND k < ${periods} GROUP BY b, p, k`;
+  const [table, spent] = await Promise.all([
+    ctx.analytics.query<{ b: string; p: number | string; k: number | string; n: number | string }>(tableSql, params),
+    spec.spend ? ctx.analytics.query<{ b: string; p: number | string; k: number | string; cost: string | number; inp: string | number; outp: string | number }>(spendSql, params) : Promise.resolve([]),
+  ]);
+  const sizes = table.filter((r) => Number(r.k) === 0);
+  const retained = table.filter((r) => Number(r.k) > 0);
+
+  // rows per breakdown value ('' without a breakdown), then the overall table
+  const byB = new Map<string, Map<number, CohortRow>>();
+  const rowsOf = (bv: string) => {
+    let m = byB.get(bv);
+    if (!m) {
+      const fresh = emptyRows();
+      byB.set(bv, (m = new Map(keys.map((k, i) => [k, fresh[i]!]))));
+    }
+    return m;
+  };
+  for (const s of sizes) {
+    const row = rowsOf(s.b).get(Number(s.p));
+    if (row) row.size = Number(s.n);
+  }
+  for (const r of retained) {
+    const row = rowsOf(r.b).get(Number(r.p));
+    const k = Number(r.k);
+    if (row && k < row.retained.length) row.retained[k] = Number(r.n);
+  }
+  if (!spec.breakdown) rowsOf('');
+  if (spec.spend) {
+    for (const m of [...byB.values()])
+      for (const row of m.values()) {
+        row.cost_usd = row.retained.map(() => 0);
+        row.input_tokens = row.retained.map(() => 0);
+        row.output_tokens = row.retained.map(() => 0);
+      }
+    for (const r of spent) {
+      const row = rowsOf(r.b).get(Number(r.p));
+      const k = Number(r.k);
+      if (!row || k >= row.retained.length) continue;
+      row.cost_usd ??= row.retained.map(() => 0);
+      row.input_tokens ??= row.retained.map(() => 0);
+      row.output_tokens ??= row.retained.map(() => 0);
+      row.cost_usd[k] = Math.round(Number(r.cost) * 1e9) / 1e9;
+      row.input_tokens[k] = Number(r.inp);
+      row.output_tokens[k] = Number(r.outp);
+    }
+  }
+  const finish = (rows: CohortRow[]) => {
+    for (const row of rows) {
+      if (row.retained.length) row.retained[0] = row.size;
+      row.rates = row.retained.map((n) => (row.size ? n / row.size : 0));
+    }
+    return rows;
+  };
+  if (spec.breakdown) {
+    answer.breakdown = [...byB.entries()]
+      .sort(([a], [b2]) => a.localeCompare(b2))
+      .map(([department_id, m]) => ({ department_id, cohorts: finish([...m.values()]) }));
+    // a user counts once overall even when their start events span departments
+    const overall = await retention(ctx, { ...spec, breakdown: false, now });
+    answer.cohorts = overall.cohorts;
+  } else {
+    answer.cohorts = finish([...rowsOf('').values()]);
+  }
+  return answer;
+}
+
+function emptyRow(key: number, spec: RetentionSpec, now: Date): CohortRow {
+  const step = STEP[spec.period];
+  let begun = 0;
+  while (begun < spec.periods && periodStart(key + begun * step, spec.period, spec.tz) <= now) begun++;
+  return { cohort: periodStart(key, spec.period, spec.tz).toISOString(), size: 0, retained: new Array(begun).fill(0), rates: new Array(begun).fill(0) };
+}
+
+/** Day-N (period-N) retention of successive cohorts: one point per cohort whose period N has begun. */
+export function trendOf(answer: RetentionAnswer, n: number) {
+  return answer.cohorts
+    .filter((c) => c.retained.length > n)
+    .map((c) => ({ cohort: c.cohort, size: c.size, retained: c.retained[n]!, rate: c.rates[n]! }));
+}

@@ -1,0 +1,296 @@
+/**
+ * Saved cohorts: CRUD, members (list, CSV upload), recomputation, membership
+ * history, and spend of the members per period. Also `GET /api/v1/users/cohorts`.
+ */
+import { badRequest, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
+import { COHORTS, HISTORY, MEMBERS } from '../store.ts';
+import { checkCriteria, createCohort, criterionSchema, getCohort, membersOf, parseCsv, recompute, setMembers, toRecord } from '../cohorts.ts';
+import { spend, spendQueryProperties, type SpendQuery } from '../spend.ts';
+import { READ, WRITE } from '../permissions.ts';
+
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid', description: 'cohort id' } } };
+
+const cohortSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    description: { type: 'string' },
+    kind: { type: 'string', enum: ['static', 'dynamic'] },
+    criteria: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    department_id: { type: ['string', 'null'] },
+    size: { type: 'integer' },
+    created_by: { type: ['string', 'null'] },
+    created_at: { type: 'string' },
+    updated_at: { type: 'string' },
+    computed_at: { type: ['string', 'null'] },
+  },
+};
+const listSchema = { type: 'object', properties: { cohorts: { type: 'array', items: cohortSchema } } };
+
+const userIds = { type: 'array', maxItems: 100_000, items: { type: 'string', minLength: 1, maxLength: 200 } };
+const csv = { type: 'string', maxLength: 5_000_000, description: 'CSV text: one user id per line (first column, or the `user_id` column when the header names one)' };
+
+async function list(ctx: TenantContext) {
+  const rows = await ctx.db.table(COHORTS).select('*').orderBy('name');
+  return { cohorts: rows.map(toRecord) };
+}
+
+export function registerCohortRoutes(env: PluginEnv) {
+  const listRoute = (prefix?: string) =>
+    env.route({
+      method: 'GET',
+      path: '/',
+      ...(prefix ? { prefix } : {}),
+      permission: READ,
+      summary: 'Saved cohorts of the organization, with their current size',
+      schema: { response: { 200: listSchema } },
+      handler: async (_req, ctx) => list(ctx),
+    });
+  listRoute();
+  listRoute('users/cohorts');
+
+  env.route<unknown, unknown, { name: string; description?: string; kind: 'static' | 'dynamic'; criteria?: unknown[]; department_id?: string; user_ids?: string[]; csv?: string }>({
+    method: 'POST',
+    path: '/',
+    permission: WRITE,
+    summary: 'Save a cohort: static (user ids or CSV) or dynamic (behavioural criteria, all of which must hold, within a department if given)',
+    description:
+      'Criteria: `performed` (did `event_type` ≥ `min_count` times in the last `days` days), `first_time` (first ever in the last `days` days), ' +
+      '`regularly` (in ≥ `min_periods` of the last `of_periods` windows of `period_days` days), `stopped` (active in the `prior_days` before ' +
+      'the last `days` days, not since), `restarted` (active in the last `days` days, quiet in the `gap_days` before, active before that). ' +
+      'A dynamic cohort is computed at once, then hourly and on `POST /cohorts/{id}/recompute`.',
+    schema: {
+      body: {
+        type: 'object',
+        required: ['name', 'kind'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 200 },
+          description: { type: 'string', maxLength: 2000 },
+          kind: { type: 'string', enum: ['static', 'dynamic'] },
+          criteria: { type: 'array', maxItems: 10, items: criterionSchema },
+          department_id: { type: 'string', minLength: 1, maxLength: 64 },
+          user_ids: userIds,
+          csv,
+        },
+      },
+      response: { 200: cohortSchema },
+    },
+    handler: async (req, ctx) => createCohort(ctx, req.body),
+  });
+
+  env.route<unknown, { id: string }>({
+    method: 'GET',
+    path: '/:id',
+    permission: READ,
+    summary: 'One saved cohort',
+    schema: { params: idParams, response: { 200: cohortSchema } },
+    handler: async (req, ctx) => getCohort(ctx, req.params.id),
+  });
+
+  env.route<unknown, { id: string }, { name?: string; description?: string; criteria?: unknown[]; department_id?: string | null; user_ids?: string[] }>({
+    method: 'PATCH',
+    path: '/:id',
+    permission: WRITE,
+    summary: 'Change a cohort: name, description, criteria and department (dynamic: recomputed at once) or its member list (static)',
+    schema: {
+      params: idParams,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        minProperties: 1,
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 200 },
+          description: { type: 'string', maxLength: 2000 },
+          criteria: { type: 'array', maxItems: 10, items: criterionSchema },
+          department_id: { type: ['string', 'null'], maxLength: 64 },
+          user_ids: userIds,
+        },
+      },
+      response: { 200: cohortSchema },
+    },
+    async handler(req, ctx) {
+      const before = await getCohort(ctx, req.params.id);
+      const b = req.body;
+      if (b.criteria && before.kind === 'static') throw badRequest('a static cohort has members, not criteria', { field: 'criteria' });
+      if (b.user_ids && before.kind === 'dynamic') throw badRequest('a dynamic cohort is computed from its criteria; it takes no user list', { field: 'user_ids' });
+      if (b.name && b.name !== before.name && (await ctx.db.table(COHORTS).where({ name: b.name }).first())) throw badRequest(`a cohort named "${b.name}" exists`, { field: 'name' });
+      const update: Record<string, unknown> = { updated_at: new Date() };
+      if (b.name !== undefined) update.name = b.name;
+      if (b.description !== undefined) update.description = b.description;
+      if (b.department_id !== undefined) update.department_id = b.department_id;
+      if (b.criteria) update.criteria = JSON.stringify(checkCriteria(b.criteria));
+      await ctx.db.table(COHORTS).where({ id: before.id }).update(update);
+      const after = await getCohort(ctx, before.id);
+      if (after.kind === 'dynamic' && (b.criteria || b.department_id !== undefined)) await recompute(ctx, after);
+      if (b.user_ids) await setMembers(ctx, before.id, [...new Set(b.user_ids)], new Date(), false);
+      await ctx.audit({ action: 'cohort.update', target: before.id, before, after: b });
+      return getCohort(ctx, before.id);
+    },
+  });
+
+  env.route<unknown, { id: string }>({
+    method: 'DELETE',
+    path: '/:id',
+    permission: WRITE,
+    summary: 'Delete a cohort with its members and history',
+    schema: { params: idParams },
+    async handler(req, ctx) {
+      const before = await getCohort(ctx, req.params.id);
+      await ctx.db.table(COHORTS).where({ id: before.id }).delete();
+      await ctx.audit({ action: 'cohort.delete', target: before.id, before });
+      return undefined;
+    },
+  });
+
+  env.route<{ limit?: number; offset?: number }, { id: string }>({
+    method: 'GET',
+    path: '/:id/members',
+    // a list of named users: those who define cohorts (Admins, Managers) see it
+    permission: WRITE,
+    summary: 'Current members of a cohort (user ids), newest first',
+    schema: {
+      params: idParams,
+      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 1000 }, offset: { type: 'integer', minimum: 0, default: 0 } } },
+      response: { 200: { type: 'object', properties: { size: { type: 'integer' }, members: { type: 'array', items: { type: 'object', properties: { user_id: { type: 'string' }, since: { type: 'string' } } } } } } },
+    },
+    async handler(req, ctx) {
+      const c = await getCohort(ctx, req.params.id);
+      const rows = await ctx.db
+        .table(MEMBERS)
+        .where({ cohort_id: c.id })
+        .select('user_id', 'since')
+        .orderBy([{ column: 'since', order: 'desc' }, { column: 'user_id' }])
+        .limit(req.query.limit ?? 1000)
+        .offset(req.query.offset ?? 0);
+      return { size: c.size, members: rows.map((r: { user_id: string; since: string }) => ({ user_id: r.user_id, since: new Date(r.since).toISOString() })) };
+    },
+  });
+
+  env.route<unknown, { id: string }, { csv: string; replace?: boolean }>({
+    method: 'POST',
+    path: '/:id/members/csv',
+    permission: WRITE,
+    summary: 'Upload members of a static cohort as CSV (added, or replacing the list with `replace: true`)',
+    schema: {
+      params: idParams,
+      body: { type: 'object', required: ['csv'], additionalProperties: false, properties: { csv, replace: { type: 'boolean', default: false } } },
+      response: { 200: { type: 'object', properties: { size: { type: 'integer' }, joined: { type: 'integer' }, left: { type: 'integer' } } } },
+    },
+    async handler(req, ctx) {
+      const c = await getCohort(ctx, req.params.id);
+      if (c.kind !== 'static') throw badRequest('only static cohorts take a member list', { field: 'id' });
+      const ids = parseCsv(req.body.csv);
+      if (!ids.length) throw badRequest('the CSV names no user id', { field: 'csv' });
+      const users = req.body.replace ? ids : [...new Set([...(await membersOf(ctx, c.id)), ...ids])];
+      return setMembers(ctx, c.id, users, new Date(), false);
+    },
+  });
+
+  env.route<unknown, { id: string }, { as_of?: string }>({
+    method: 'POST',
+    path: '/:id/recompute',
+    permission: WRITE,
+    summary: 'Recompute a dynamic cohort now (or as of an instant): members who joined and left are recorded',
+    schema: {
+      params: idParams,
+      body: { type: 'object', additionalProperties: false, properties: { as_of: { type: 'string', format: 'date-time', description: 'evaluate the criteria at this instant; default now' } } },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            as_of: { type: 'string' },
+            size: { type: 'integer' },
+            joined: { type: 'integer' },
+            left: { type: 'integer' },
+            ms: { type: 'object', description: 'time spent finding the members (ClickHouse) and storing them with their history (PostgreSQL)', properties: { evaluate: { type: 'integer' }, store: { type: 'integer' } } },
+          },
+        },
+      },
+    },
+    async handler(req, ctx) {
+      const c = await getCohort(ctx, req.params.id);
+      const asOf = req.body?.as_of ? new Date(req.body.as_of) : new Date();
+      const res = await recompute(ctx, c, asOf);
+      await ctx.bus.publish('cohort-recomputed', { id: res.id, size: res.size, joined: res.joined, left: res.left });
+      return res;
+    },
+  });
+
+  env.route<{ limit?: number }, { id: string }>({
+    method: 'GET',
+    path: '/:id/history',
+    permission: WRITE,
+    summary: 'Membership history: who joined and who left, and when; with the size after each change',
+    schema: {
+      params: idParams,
+      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 1000 } } },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            sizes: { type: 'array', items: { type: 'object', properties: { at: { type: 'string' }, joined: { type: 'integer' }, left: { type: 'integer' }, size: { type: 'integer' } } } },
+            changes: { type: 'array', items: { type: 'object', properties: { user_id: { type: 'string' }, change: { type: 'string' }, at: { type: 'string' } } } },
+          },
+        },
+      },
+    },
+    async handler(req, ctx) {
+      const c = await getCohort(ctx, req.params.id);
+      const counts = await ctx.db.table(HISTORY).where({ cohort_id: c.id }).select('at', 'change').count('* as n').groupBy('at', 'change').orderBy('at');
+      const byAt = new Map<string, { at: string; joined: number; left: number; size: number }>();
+      for (const r of counts as Array<{ at: string; change: string; n: string | number }>) {
+        const at = new Date(r.at).toISOString();
+        let step = byAt.get(at);
+        if (!step) byAt.set(at, (step = { at, joined: 0, left: 0, size: 0 }));
+        if (r.change === 'joined') step.joined += Number(r.n);
+        else step.left += Number(r.n);
+      }
+      let size = 0;
+      const sizes = [...byAt.values()].map((s) => ({ ...s, size: (size += s.joined - s.left) }));
+      const changes = await ctx.db.table(HISTORY).where({ cohort_id: c.id }).select('user_id', 'change', 'at').orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(req.query.limit ?? 1000);
+      return { sizes, changes: changes.map((r: { user_id: string; change: string; at: string }) => ({ ...r, at: new Date(r.at).toISOString() })) };
+    },
+  });
+
+  env.route<SpendQuery, { id: string }>({
+    method: 'GET',
+    path: '/:id/spend',
+    permission: READ,
+    summary: "Spend of a cohort's current members per period: agent invocation cost and tokens",
+    schema: {
+      params: idParams,
+      querystring: { type: 'object', additionalProperties: false, properties: spendQueryProperties },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            period: { type: 'string' },
+            members: { type: 'integer' },
+            series: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  period: { type: 'string' },
+                  invocations: { type: 'integer' },
+                  active_members: { type: 'integer' },
+                  cost_usd: { type: 'number' },
+                  input_tokens: { type: 'integer' },
+                  output_tokens: { type: 'integer' },
+                  cost_per_active_member_usd: { type: ['number', 'null'] },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async handler(req, ctx) {
+      const users = await membersOf(ctx, req.params.id, 'id');
+      return spend(ctx, req.query, users);
+    },
+  });
+}
