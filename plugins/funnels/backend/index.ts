@@ -1,0 +1,21 @@
+/**
+ * Funnels and workflow analytics: ad-hoc funnels over any event steps, and the
+ * analytics of the workflows people enrol in (`workflow_step` events). See README.md.
+ */
+import { definePlugin } from '@orrery/plugin-sdk';
+import { READ, WRITE, registerFunnelQuery } from './funnel/routes.ts';
+
+export default definePlugin({
+  from: import.meta.url,
+  id: 'funnels',
+  version: '1.0.0',
+  sdk: '^1.0.0 || ^2.0.0',
+  title: 'Funnels and workflows',
+  description: 'Ad-hoc funnels over any events, and workflow adoption: enrolment, drop-off, time per step, adherence',
+  routePrefix: 'funnels',
+  extraRoutePrefixes: ['workflows'],
+  permissions: { [READ]: ['Admin', 'Manager', 'Developer'], [WRITE]: ['Admin', 'Manager', 'Developer'] },
+  register(env) {
+    registerFunnelQuery(env);
+  },
+});
