@@ -4,6 +4,7 @@
  */
 import { definePlugin } from '@orrery/plugin-sdk';
 import { READ, WRITE, registerFunnelQuery } from './funnel/routes.ts';
+import { registerWorkflowRoutes } from './workflows/routes.ts';
 
 export default definePlugin({
   from: import.meta.url,
@@ -17,5 +18,6 @@ export default definePlugin({
   permissions: { [READ]: ['Admin', 'Manager', 'Developer'], [WRITE]: ['Admin', 'Manager', 'Developer'] },
   register(env) {
     registerFunnelQuery(env);
+    registerWorkflowRoutes(env);
   },
 });
