@@ -5,6 +5,7 @@
 import { definePlugin } from '@orrery/plugin-sdk';
 import { READ, WRITE, registerFunnelQuery } from './funnel/routes.ts';
 import { registerWorkflowRoutes } from './workflows/routes.ts';
+import { registerInsightRoutes } from './funnel/insights.ts';
 
 export default definePlugin({
   from: import.meta.url,
@@ -18,6 +19,7 @@ export default definePlugin({
   permissions: { [READ]: ['Admin', 'Manager', 'Developer'], [WRITE]: ['Admin', 'Manager', 'Developer'] },
   register(env) {
     registerFunnelQuery(env);
+    registerInsightRoutes(env);
     registerWorkflowRoutes(env);
   },
 });

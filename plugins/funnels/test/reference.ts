@@ -131,6 +131,11 @@ function answer(units: Array<{ reach: number; path: number[] }>, n: number): Ref
 }
 
 export function referenceFunnel(f: RefFunnel, events: Ev[]): { steps: RefStepAnswer[]; breakdown?: Array<{ value: string; steps: RefStepAnswer[] }> } {
+  return referenceDetail(f, events).answer;
+}
+
+/** The answer, and per unit the attempt the answer uses (furthest step, earliest such attempt). */
+export function referenceDetail(f: RefFunnel, events: Ev[]) {
   const from = Date.parse(f.from);
   const to = Date.parse(f.to);
   const W = (f.window_seconds ?? 14 * 86400) * 1000;
@@ -161,7 +166,8 @@ export function referenceFunnel(f: RefFunnel, events: Ev[]): { steps: RefStepAns
     return as.filter((a) => a.reach === reach).sort((a, b) => a.t0 - b.t0)[0]!;
   };
   const n = f.steps.length;
-  const result: ReturnType<typeof referenceFunnel> = { steps: answer([...attempts.values()].map(pick), n) };
+  const picked = new Map([...attempts.entries()].map(([u, as]) => [u, pick(as)]));
+  const result: { steps: RefStepAnswer[]; breakdown?: Array<{ value: string; steps: RefStepAnswer[] }> } = { steps: answer([...picked.values()], n) };
   if (f.breakdown) {
     const byValue = new Map<string, Attempt[]>();
     for (const as of attempts.values()) {
@@ -175,7 +181,7 @@ export function referenceFunnel(f: RefFunnel, events: Ev[]): { steps: RefStepAns
       .map(([value, units]) => ({ value, steps: answer(units, n) }))
       .sort((a, b) => b.steps[0]!.count - a.steps[0]!.count || a.value.localeCompare(b.value));
   }
-  return result;
+  return { answer: result, units: picked, byUnit };
 }
 
 export function rng(seed: number) {

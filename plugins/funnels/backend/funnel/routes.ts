@@ -44,17 +44,10 @@ function stepsOf(rows: Row[], n: number): FunnelStep[] {
   }));
 }
 
-/**
- * The department scope of the caller: events of departments whose people they may not
- * see are left out of funnels (null = everything).
- */
-export async function visibleDepartments(ctx: TenantContext): Promise<string[] | null> {
-  return ctx.visibleUserDepartments();
-}
-
 /** Runs a planned funnel: the overall answer and, with a breakdown, one per value. */
 export async function runFunnel(ctx: TenantContext, plan: FunnelPlan): Promise<FunnelAnswer> {
-  const depts = await visibleDepartments(ctx);
+  // aggregates read every event; only routes that name people apply the department scope
+  const depts = null;
   const events = ctx.analytics.table('events');
   const params = funnelParams(plan, depts);
   const overall = ctx.analytics.query<Row>(funnelSql(plan, events, { byBreakdown: false, deptFilter: !!depts }), params);

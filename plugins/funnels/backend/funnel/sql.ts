@@ -103,22 +103,19 @@ function unorderedAttempt(plan: FunnelPlan, t0: string): string {
 }
 
 /**
- * SQL answering rows (bd, k, units, median_ms, avg_ms), k = step index, over units
- * (or per unit and breakdown value when `byBreakdown`).
+ * One row per unit (or per unit and breakdown value when `byBreakdown`): the furthest
+ * step `K`, and the earliest attempt reaching it: its step-0 time `t0` and `path`, the
+ * times (ms) of its steps 0…K.
  */
-export function funnelSql(plan: FunnelPlan, eventsTable: string, opts: { byBreakdown: boolean; deptFilter: boolean }): string {
+export function unitsSql(plan: FunnelPlan, eventsTable: string, opts: { byBreakdown: boolean; deptFilter: boolean }): string {
   const anchorTest = plan.order === 'unordered' ? 'ev[i].3 != 0' : 'bitTest(ev[i].3, 0)';
   const t0 = 'ev[i].1';
   const attempt =
     plan.order === 'unordered'
       ? unorderedAttempt(plan, t0)
       : orderedFold(plan, t0, `arrayFilter(x -> x.1 <= ${t0} + {window_ms:Int64}, arraySlice(ev, i + 1))`);
-  const key = opts.byBreakdown ? 'unit, bd' : 'unit';
   return `
-  SELECT ${opts.byBreakdown ? 'bd' : "'' AS bd"}, kg.1 AS k, count() AS units,
-         quantileExactInclusiveIf(0.5)(kg.2, kg.1 > 0) AS median_ms, avgIf(kg.2, kg.1 > 0) AS avg_ms
-  FROM (
-    SELECT ${opts.byBreakdown ? 'unit, r.2 AS bd' : 'unit'}, max(r.3.1) AS K, argMin(r.3.2, (-r.3.1, r.1)) AS path
+    SELECT ${opts.byBreakdown ? 'unit, r.2 AS bd' : "unit, '' AS bd"}, max(r.3.1) AS K, argMin(r.3.2, (-r.3.1, r.1)) AS path, argMin(r.1, (-r.3.1, r.1)) AS t0
     FROM (
       SELECT unit, arrayMap(i -> (${t0}, ev[i].5, ${attempt}),
                   arrayFilter(i -> ${anchorTest} AND ev[i].1 >= {from_ms:Int64} AND ev[i].1 < {to_ms:Int64}, arrayEnumerate(ev))) AS rs
@@ -129,8 +126,15 @@ export function funnelSql(plan: FunnelPlan, eventsTable: string, opts: { byBreak
       )
     )
     ARRAY JOIN rs AS r
-    GROUP BY ${key}
-  )
+    GROUP BY ${opts.byBreakdown ? 'unit, bd' : 'unit'}`;
+}
+
+/** Rows (bd, k, units, median_ms, avg_ms) per step index k. */
+export function funnelSql(plan: FunnelPlan, eventsTable: string, opts: { byBreakdown: boolean; deptFilter: boolean }): string {
+  return `
+  SELECT bd, kg.1 AS k, count() AS units,
+         quantileExactInclusiveIf(0.5)(kg.2, kg.1 > 0) AS median_ms, avgIf(kg.2, kg.1 > 0) AS avg_ms
+  FROM (${unitsSql(plan, eventsTable, opts)})
   ARRAY JOIN arrayMap(k -> (k, if(k = 0, toInt64(0), path[k + 1] - path[k])), range(toUInt64(K + 1))) AS kg
   GROUP BY bd, k
   ORDER BY bd, k`;

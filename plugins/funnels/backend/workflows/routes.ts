@@ -19,8 +19,9 @@ const n = (v: unknown) => Number(v ?? 0);
 const sec = (ms: unknown) => (ms === null || ms === undefined || Number.isNaN(Number(ms)) ? null : Number(ms) / 1000);
 const orNull = (v: unknown) => (v === null || v === undefined || Number.isNaN(Number(v)) ? null : Number(v));
 
-export async function scopeOf(ctx: TenantContext): Promise<Scope> {
-  return { departments: await ctx.visibleUserDepartments() };
+/** Workflow figures are aggregates: they read every department's events (no route here names people). */
+export async function scopeOf(_ctx: TenantContext): Promise<Scope> {
+  return { departments: null };
 }
 
 type SummaryRow = { enrolled: unknown; completed: unknown; exited: unknown; median_ms: unknown; avg_ms: unknown };
@@ -44,8 +45,7 @@ export const SEMANTICS =
   'enrolment in the range. `completed`: a `goal_reached` later than it; `exited`: a later `exited` and no later `goal_reached`; ' +
   '`currently_active`: the rest; `conversion_rate` = completed / enrolled. Events after `to` count (a goal reached after the ' +
   'range still completes an enrolment in it). Times to complete: first goal after enrolment; the median is exact ' +
-  '(`quantileExactInclusive`: the mean of the two middle values for an even count). Only events of departments the caller ' +
-  'may see are read.';
+  '(`quantileExactInclusive`: the mean of the two middle values for an even count).';
 
 export function registerWorkflowRoutes(env: PluginEnv) {
   env.route<{ from?: string; to?: string }>({
