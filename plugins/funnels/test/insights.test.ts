@@ -19,12 +19,12 @@ function events(seed: number, users: number): Ev[] {
     for (let i = 0; i < n; i++) {
       const t = T0 + Math.floor(r() * 3 * 86400) * S;
       const k = r();
-      const e: Ev =
+      const e: { event_type: string; [field: string]: string } =
         k < 0.5
-          ? { event_type: 'command', command_name: ['a', 'b', 'c'][Math.floor(r() * 3)] } as Ev
+          ? { event_type: 'command', command_name: ['a', 'b', 'c'][Math.floor(r() * 3)]! }
           : k < 0.8
-            ? { event_type: 'feature_use', feature_name: ['x', 'y'][Math.floor(r() * 2)] } as Ev
-            : { event_type: 'workflow_step', action: 'exited', workflow_id: 'w1' } as Ev;
+            ? { event_type: 'feature_use', feature_name: ['x', 'y'][Math.floor(r() * 2)]! }
+            : { event_type: 'workflow_step', action: 'exited', workflow_id: 'w1' };
       out.push({ ...e, event_id: `i-${u}-${i}`, timestamp: iso(t), user_id: `user-${String(u).padStart(2, '0')}`, session_id: `s-${u}`, department_id: 'eng' });
     }
   }
