@@ -6,6 +6,7 @@ import { definePlugin } from '@orrery/plugin-sdk';
 import { READ, WRITE, registerFunnelQuery } from './funnel/routes.ts';
 import { registerWorkflowRoutes } from './workflows/routes.ts';
 import { registerInsightRoutes } from './funnel/insights.ts';
+import { registerSavedRoutes, savedMigrations } from './funnel/saved.ts';
 
 export default definePlugin({
   from: import.meta.url,
@@ -17,9 +18,11 @@ export default definePlugin({
   routePrefix: 'funnels',
   extraRoutePrefixes: ['workflows'],
   permissions: { [READ]: ['Admin', 'Manager', 'Developer'], [WRITE]: ['Admin', 'Manager', 'Developer'] },
+  migrations: { pg: savedMigrations },
   register(env) {
     registerFunnelQuery(env);
     registerInsightRoutes(env);
+    registerSavedRoutes(env);
     registerWorkflowRoutes(env);
   },
 });
