@@ -5,6 +5,7 @@
 import { definePlugin } from '@orrery/plugin-sdk';
 import { READ, WRITE, registerFunnelQuery } from './funnel/routes.ts';
 import { registerWorkflowRoutes } from './workflows/routes.ts';
+import { registerAdherenceRoutes } from './workflows/adherence.ts';
 import { registerInsightRoutes } from './funnel/insights.ts';
 import { registerSavedRoutes, savedMigrations } from './funnel/saved.ts';
 
@@ -24,5 +25,6 @@ export default definePlugin({
     registerInsightRoutes(env);
     registerSavedRoutes(env);
     registerWorkflowRoutes(env);
+    registerAdherenceRoutes(env);
   },
 });

@@ -28,14 +28,19 @@ function generate(seed: number, users: number, workflows: string[]): Ev[] {
         let t = START + Math.floor(r() * 9 * 24) * H + Math.floor(r() * H);
         push(user, wf, 'enrolled', t);
         const steps = ['setup', 'first-run', 'review'];
+        // some take the steps out of order, skip one or go back to one
+        const order = r() < 0.1 ? [1, 0, 2] : [0, 1, 2];
         let i = 0;
-        for (const step of steps) {
+        for (const si of order) {
+          const step = steps[si]!;
+          if (r() < 0.08) continue;
           t += Math.floor(r() * 5 * H) + 1000;
-          push(user, wf, 'step_entered', t, { workflow_step: step, step_index: i });
+          push(user, wf, 'step_entered', t, { workflow_step: step, step_index: si + 1 });
+          if (r() < 0.1) push(user, wf, 'step_entered', t + 1000, { workflow_step: step, step_index: si + 1 });
           if (r() < 0.25) break;
           const took = Math.floor(r() * 3 * H) + 500;
           t += took;
-          push(user, wf, 'step_completed', t, { workflow_step: step, step_index: i, duration_ms: r() < 0.8 ? took : 0 });
+          push(user, wf, 'step_completed', t, { workflow_step: step, step_index: si + 1, duration_ms: r() < 0.8 ? took : 0 });
           i++;
         }
         t += Math.floor(r() * 6 * H) + 1;
@@ -253,6 +258,47 @@ describe('workflow analytics', () => {
       const evs = byReason.get(`${x.step}|${x.reason}`)!;
       expect(x.events).toBe(evs.length);
       expect(x.users).toBe(new Set(evs.map((e) => e.user_id)).size);
+    }
+  });
+
+  it('adherence: deviations per user against the reference, for each workflow, and the adoption widget figures', async () => {
+    const adoption = await b.client.get('/api/v1/funnels/workflow-adoption', range);
+    expect(adoption.status).toBe(200);
+    const from = Date.parse(FROM);
+    const to = Date.parse(TO);
+    const active = new Set(events.filter((x) => Date.parse(x.timestamp) >= from && Date.parse(x.timestamp) < to).map((x) => x.user_id));
+    expect(adoption.body.active_users).toBe(active.size);
+    for (const wf of ['onboarding', 'code-review']) {
+      const c = cohort(events, wf);
+      const base = Math.min(...events.filter((x) => x.workflow_id === wf && Date.parse(x.timestamp) >= from && (x.action === 'step_entered' || x.action === 'step_completed')).map((x) => x.step_index as number));
+      const counts = { users: c.size, no_steps: 0, adherent: 0, skipped: 0, out_of_order: 0, repeated: 0 };
+      for (const user of c.keys()) {
+        const idx = after(events, wf, c)
+          .filter((x) => x.user_id === user && x.action === 'step_entered')
+          .sort((p, q) => Date.parse(p.timestamp) - Date.parse(q.timestamp) || (p.event_id < q.event_id ? -1 : 1))
+          .map((x) => (x.step_index as number) - base);
+        const distinct = [...new Set(idx)];
+        const skipped = idx.length > 0 && distinct.length < Math.max(...idx) + 1;
+        const outOfOrder = distinct.some((v, i) => i > 0 && v < distinct[i - 1]!);
+        const repeated = idx.length > distinct.length;
+        if (!idx.length) counts.no_steps++;
+        else if (!skipped && !outOfOrder && !repeated) counts.adherent++;
+        if (skipped) counts.skipped++;
+        if (outOfOrder) counts.out_of_order++;
+        if (repeated) counts.repeated++;
+      }
+      const withSteps = counts.users - counts.no_steps;
+      const res = await b.client.get(`/api/v1/workflows/${wf}/analytics/adherence`, range);
+      expect(res.status).toBe(200);
+      expect(res.body.users).toBe(counts.users);
+      expect(res.body.adherent).toBe(counts.adherent);
+      expect(res.body.adherence_rate).toBeCloseTo(counts.adherent / withSteps, 9);
+      expect(Object.fromEntries(res.body.deviations.map((d: any) => [d.kind, d.users]))).toEqual({ skipped: counts.skipped, out_of_order: counts.out_of_order, repeated: counts.repeated });
+      expect(counts.skipped + counts.out_of_order + counts.repeated).toBeGreaterThan(0);
+      for (const r of res.body.recommendations) expect(r.evidence).toBeTypeOf('object');
+      const w = adoption.body.workflows.find((x: any) => x.workflow_id === wf);
+      expect(w.adherence_rate).toBeCloseTo(counts.adherent / withSteps, 9);
+      expect(w.participation).toBeCloseTo(c.size / active.size, 9);
     }
   });
 

@@ -109,6 +109,38 @@ export function exitsSql(events: string, scope: Scope): string {
     GROUP BY step, reason ORDER BY users DESC, step, reason`;
 }
 
+/**
+ * Adherence per workflow over its enrolled users: the `step_index` of each `step_entered`
+ * at or after enrolment, in time order. `skipped`: an index below the highest entered was
+ * never entered (indices count from the workflow's lowest); `out_of_order`: steps first
+ * entered in another order than their index; `repeated`: a step entered more than once;
+ * `adherent`: entered at least one step and none of the three. Users who entered no step
+ * are `no_steps`.
+ */
+export function adherenceSql(events: string, scope: Scope, workflow: boolean): string {
+  return `SELECT workflow_id, count() AS users, countIf(length(idx) = 0) AS no_steps,
+      countIf(length(idx) > 0 AND NOT skipped AND NOT out_of_order AND NOT repeated) AS adherent,
+      countIf(skipped) AS skipped_users, countIf(out_of_order) AS out_of_order_users, countIf(repeated) AS repeated_users
+    FROM (
+      SELECT workflow_id, user_id, arrayMap(x -> x.2, arraySort(x -> (x.1, x.3), groupArrayIf((t, step_index, event_id), action = 'step_entered' AND t >= e))) AS raw,
+        arrayMap(i -> i - base, raw) AS idx,
+        length(idx) > 0 AND length(arrayDistinct(idx)) < arrayMax(idx) + 1 AS skipped,
+        arrayDistinct(idx) != arraySort(arrayDistinct(idx)) AS out_of_order,
+        length(idx) > length(arrayDistinct(idx)) AS repeated
+      FROM (SELECT workflow_id, user_id, action, step_index, event_id, ${t} AS t ${base(events, scope, workflow)}) AS ev
+      INNER JOIN (SELECT workflow_id, user_id, e FROM (${cohortSql(events, scope, workflow)})) AS c USING (workflow_id, user_id)
+      INNER JOIN (SELECT workflow_id, minIf(step_index, action IN ('step_entered', 'step_completed')) AS base ${base(events, scope, workflow)} GROUP BY workflow_id) AS b USING (workflow_id)
+      GROUP BY workflow_id, user_id, base
+    )
+    GROUP BY workflow_id ORDER BY users DESC, workflow_id`;
+}
+
+/** Users with any event in [from, to): the denominator of participation. */
+export function activeUsersSql(events: string): string {
+  return `SELECT uniqExact(user_id) AS users FROM ${events}
+    WHERE org_id = {org_id:String} AND timestamp >= toDateTime64({from:String}, 3, 'UTC') AND timestamp < toDateTime64({to:String}, 3, 'UTC') AND user_id != ''`;
+}
+
 export function workflowParams(range: TimeRange, workflowId: string | null, scope: Scope): Record<string, unknown> {
   return {
     from: range.fromCh,
