@@ -60,6 +60,12 @@ describe('saved funnels', () => {
     expect((await b.client.delete(`/api/v1/funnels/saved/${id}`)).status).toBe(404);
   });
 
+  it('lists its widgets in the plugin catalogue', async () => {
+    const res = await b.client.get('/api/v1/plugins');
+    const me = res.body.plugins.find((p: any) => p.id === 'funnels');
+    expect(me.widgets.map((w: any) => w.id).sort()).toEqual(['funnel', 'workflow-adoption']);
+  });
+
   it('refuses a definition the query would refuse, naming the field', async () => {
     const res = await b.client.post('/api/v1/funnels/saved', { name: 'x', definition: { steps: [{ event_type: 'nope' }, { event_type: 'command' }] } });
     expect(res.status).toBe(400);
