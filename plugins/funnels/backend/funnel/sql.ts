@@ -123,6 +123,8 @@ export function unitsSql(plan: FunnelPlan, eventsTable: string, opts: { byBreakd
         SELECT unit, arraySort(x -> (x.1, x.2), groupArray((t, event_id, sm, xm, bd))) AS ev
         FROM (${baseScan(plan, eventsTable, opts.deptFilter)})
         GROUP BY unit
+        -- only units with an anchor in [from, to) are walked at all
+        HAVING countIf(${plan.order === 'unordered' ? 'sm != 0' : 'bitTest(sm, 0)'} AND t >= {from_ms:Int64} AND t < {to_ms:Int64}) > 0
       )
     )
     ARRAY JOIN rs AS r
