@@ -71,7 +71,7 @@ function bucketOf(t: number, g: 'hour' | 'day' | 'week', tz: string): string {
   return iso(u);
 }
 
-type Cohort = Map<string, { e: number; goal: number | null; exited: boolean }>;
+type Cohort = Map<string, { e: number; goal: number | null; exited: boolean; dept: string; firstId: string }>;
 function cohort(events: Ev[], wf: string): Cohort {
   const from = Date.parse(FROM);
   const to = Date.parse(TO);
@@ -81,7 +81,7 @@ function cohort(events: Ev[], wf: string): Cohort {
     const t = Date.parse(x.timestamp);
     if (x.action === 'enrolled' && t >= from && t < to) {
       const cur = c.get(x.user_id);
-      if (!cur || t < cur.e) c.set(x.user_id, { e: t, goal: null, exited: false });
+      if (!cur || t < cur.e || (t === cur.e && x.event_id < cur.firstId)) c.set(x.user_id, { e: t, goal: null, exited: false, dept: x.department_id ?? '', firstId: x.event_id });
     }
   }
   for (const [user, v] of c) {
@@ -300,6 +300,19 @@ describe('workflow analytics', () => {
       expect(w.adherence_rate).toBeCloseTo(counts.adherent / withSteps, 9);
       expect(w.participation).toBeCloseTo(c.size / active.size, 9);
     }
+  });
+
+  it('departments: the summary per department of the enrolment, against the reference', async () => {
+    const res = await b.client.get('/api/v1/workflows/onboarding/analytics/departments', range);
+    expect(res.status).toBe(200);
+    const c = cohort(events, 'onboarding');
+    const depts = [...new Set([...c.values()].map((v) => v.dept))];
+    const expected = depts
+      .map((d) => ({ department_id: d, ...summary(new Map([...c.entries()].filter(([, v]) => v.dept === d))) }))
+      .sort((x, y) => y.enrolled - x.enrolled || x.department_id.localeCompare(y.department_id));
+    expect(res.body.departments.map((d: any) => d.department_id)).toEqual(expected.map((d) => d.department_id));
+    res.body.departments.forEach((d: any, i: number) => expectClose(d, expected[i]!, d.department_id));
+    expect(expected.length).toBe(2);
   });
 
   it('bad input is a 400 naming the parameter', async () => {

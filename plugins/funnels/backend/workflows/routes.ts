@@ -3,7 +3,7 @@
  */
 import { checkBuckets, bucketIso, parseTimeRange, timeRangeQuerySchema, type Granularity, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { READ } from '../funnel/routes.ts';
-import { actionsSql, exitsSql, listSql, seriesSql, stepsSql, summarySql, workflowParams, type Scope } from './sql.ts';
+import { actionsSql, departmentsSql, exitsSql, listSql, seriesSql, stepsSql, summarySql, workflowParams, type Scope } from './sql.ts';
 
 export const PREFIX = 'workflows';
 /** Answers are remembered until the org's events change (and at most this long). */
@@ -112,6 +112,34 @@ export function registerWorkflowRoutes(env: PluginEnv) {
         summary: summaryOf(summary[0]),
         series: series.map((s) => ({ bucket: new Date(bucketIso(s.bucket, range.tz)).toISOString(), enrolled: n(s.enrolled), completed: n(s.completed), exited: n(s.exited) })),
       };
+    },
+  });
+
+  env.route<{ from?: string; to?: string }, { id: string }>({
+    method: 'GET',
+    path: '/:id/analytics/departments',
+    prefix: PREFIX,
+    permission: READ,
+    cache: CACHE,
+    summary: 'One workflow compared across departments: the summary per department of the enrolment',
+    description: `${SEMANTICS} A user belongs to the department on their first enrolment event in the range.`,
+    schema: {
+      params: idParams,
+      querystring: rangeQuery,
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            departments: arrayOf({ department_id: { type: 'string' }, enrolled: int, currently_active: int, completed: int, exited: int, conversion_rate: numOrNull, median_seconds_to_complete: numOrNull, avg_seconds_to_complete: numOrNull }),
+          },
+        },
+      },
+    },
+    async handler(req, ctx) {
+      const range = parseTimeRange(req.query, 30);
+      const scope = await scopeOf(ctx);
+      const rows = await ctx.analytics.query<SummaryRow & { department_id: string }>(departmentsSql(ctx.analytics.table('events'), scope), workflowParams(range, req.params.id, scope));
+      return { departments: rows.map((r) => ({ department_id: r.department_id, ...summaryOf(r) })) };
     },
   });
 

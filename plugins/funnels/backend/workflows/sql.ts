@@ -33,7 +33,7 @@ function base(events: string, scope: Scope, workflow: boolean, extra: string[] =
  * (`goal`, −1 when none) and whether an exit follows it.
  */
 export function cohortSql(events: string, scope: Scope, workflow: boolean): string {
-  return `SELECT workflow_id, user_id, e,
+  return `SELECT workflow_id, user_id, e, dept,
       arrayMin(arrayMap(x -> x.1, arrayFilter(x -> x.2 = 'goal_reached' AND x.1 > e, outs))) AS goal0,
       arrayExists(x -> x.2 = 'goal_reached' AND x.1 > e, outs) AS has_goal,
       if(has_goal, goal0, toInt64(-1)) AS goal,
@@ -41,6 +41,7 @@ export function cohortSql(events: string, scope: Scope, workflow: boolean): stri
     FROM (
       SELECT workflow_id, user_id,
         minIf(${t}, action = 'enrolled' AND timestamp < toDateTime64({to:String}, 3, 'UTC')) AS e,
+        argMinIf(department_id, (${t}, event_id), action = 'enrolled' AND timestamp < toDateTime64({to:String}, 3, 'UTC')) AS dept,
         groupArrayIf((${t}, action), action IN ('goal_reached', 'exited')) AS outs
       ${base(events, scope, workflow)}
       GROUP BY workflow_id, user_id
@@ -53,6 +54,11 @@ const summaryColumns = `count() AS enrolled, countIf(has_goal) AS completed, cou
 
 export function listSql(events: string, scope: Scope): string {
   return `SELECT workflow_id, ${summaryColumns} FROM (${cohortSql(events, scope, false)}) GROUP BY workflow_id ORDER BY enrolled DESC, workflow_id`;
+}
+
+/** The summary per department of the enrolment (the department on the user's first enrolment event in range). */
+export function departmentsSql(events: string, scope: Scope): string {
+  return `SELECT dept AS department_id, ${summaryColumns} FROM (${cohortSql(events, scope, true)}) GROUP BY dept ORDER BY enrolled DESC, dept`;
 }
 
 export function summarySql(events: string, scope: Scope): string {
