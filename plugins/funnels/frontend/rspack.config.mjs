@@ -7,5 +7,7 @@ export default createRemoteConfig({
   exposes: {
     './workflow-adoption': './src/WorkflowAdoption.tsx',
     './funnel': './src/Funnel.tsx',
+    './paths': './src/Paths.tsx',
+    './time-to-convert': './src/TimeToConvert.tsx',
   },
 });

@@ -63,7 +63,7 @@ describe('saved funnels', () => {
   it('lists its widgets in the plugin catalogue', async () => {
     const res = await b.client.get('/api/v1/plugins');
     const me = res.body.plugins.find((p: any) => p.id === 'funnels');
-    expect(me.widgets.map((w: any) => w.id).sort()).toEqual(['funnel', 'workflow-adoption']);
+    expect(me.widgets.map((w: any) => w.id).sort()).toEqual(['funnel', 'paths', 'time-to-convert', 'workflow-adoption']);
   });
 
   it('refuses a definition the query would refuse, naming the field', async () => {
