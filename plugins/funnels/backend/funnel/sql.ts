@@ -113,7 +113,12 @@ export function unitsSql(plan: FunnelPlan, eventsTable: string, opts: { byBreakd
   const attempt =
     plan.order === 'unordered'
       ? unorderedAttempt(plan, t0)
-      : orderedFold(plan, t0, `arrayFilter(x -> x.1 <= ${t0} + {window_ms:Int64}, arraySlice(ev, i + 1))`);
+      : orderedFold(
+          plan,
+          t0,
+          // outside strict, an event that matches neither a later step nor an exclusion cannot change the walk
+          `arrayFilter(x -> x.1 <= ${t0} + {window_ms:Int64}${plan.order === 'strict' ? '' : ` AND (bitAnd(x.3, ${2 ** plan.steps.length - 2}) != 0 OR x.4 != 0)`}, arraySlice(ev, i + 1))`,
+        );
   return `
     SELECT ${opts.byBreakdown ? 'unit, r.2 AS bd' : "unit, '' AS bd"}, max(r.3.1) AS K, argMin(r.3.2, (-r.3.1, r.1)) AS path, argMin(r.1, (-r.3.1, r.1)) AS t0
     FROM (
