@@ -38,7 +38,38 @@ export const DEMO_AGENTS = [
 const ERRORS = ['timeout', 'rate_limited', 'tool_error', 'context_overflow', 'invalid_output'];
 const COMMANDS = ['/review', '/test', '/explain', '/fix', '/doc', '/plan', '/commit', '/search'];
 const FEATURES = ['chat', 'inline_completion', 'code_review', 'agent_mode', 'knowledge_base', 'workflow_builder'];
-const WORKFLOWS = [{ id: 'onboarding', steps: ['connect_ide', 'first_prompt', 'first_agent', 'share_result'] }, { id: 'pr-review', steps: ['open_pr', 'request_review', 'apply_fixes', 'merge'] }];
+/** Demo workflows: steps with typical minutes in step and drop-off; one bottleneck each. */
+const WORKFLOWS = [
+  { id: 'onboarding', steps: ['connect_ide', 'first_prompt', 'first_agent', 'share_result'], minutes: [5, 3, 40, 10], drop: [0.05, 0.08, 0.3, 0.1] },
+  { id: 'pr-review', steps: ['open_pr', 'request_review', 'apply_fixes', 'merge'], minutes: [10, 90, 45, 5], drop: [0.03, 0.2, 0.12, 0.04] },
+];
+const EXIT_REASONS = ['blocked', 'no_time', 'unclear_instructions', 'tool_error'];
+
+/**
+ * One person's run through a workflow: enrolment, each step entered and completed (time in
+ * step and drop-off per step, an occasional skipped or repeated step), then the goal, an
+ * exit with a reason, or nothing yet (still active).
+ */
+function workflowRun(r: () => number, base: Record<string, unknown>, id: () => string, wf: (typeof WORKFLOWS)[number], start: number): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [{ ...base, event_id: id(), event_type: 'workflow_step', action: 'enrolled', timestamp: start, workflow_id: wf.id }];
+  let t = start;
+  for (let s = 0; s < wf.steps.length; s++) {
+    const step = { workflow_id: wf.id, workflow_step: wf.steps[s], step_index: s + 1 };
+    if (s > 0 && r() < 0.05) continue; // skipped
+    t += Math.round((0.5 + 4 * r()) * 60_000);
+    out.push({ ...base, event_id: id(), event_type: 'workflow_step', action: 'step_entered', timestamp: t, ...step });
+    if (r() < 0.05) out.push({ ...base, event_id: id(), event_type: 'workflow_step', action: 'step_entered', timestamp: t + 30_000, ...step });
+    const took = Math.round(wf.minutes[s]! * (0.3 + 2 * r() * r() + r()) * 60_000);
+    if (r() < wf.drop[s]!) {
+      if (r() < 0.6) out.push({ ...base, event_id: id(), event_type: 'workflow_step', action: 'exited', timestamp: t + took, ...step, reason: EXIT_REASONS[Math.floor(r() * EXIT_REASONS.length)] });
+      return out;
+    }
+    t += took;
+    out.push({ ...base, event_id: id(), event_type: 'workflow_step', action: 'step_completed', timestamp: t, ...step, duration_ms: took });
+  }
+  out.push({ ...base, event_id: id(), event_type: 'workflow_step', action: 'goal_reached', timestamp: t + 1000, workflow_id: wf.id });
+  return out;
+}
 const PRICES: Record<string, [number, number]> = {
   'claude-sonnet-4': [3, 15],
   'claude-opus-4': [15, 75],
@@ -87,9 +118,13 @@ export function demoUsers(idFor: (i: number) => string, seed = 7): DemoUser[] {
 /** Yields events in batches for [from, to), day by day. */
 export function* demoEvents(users: DemoUser[], departmentIds: string[], from: Date, to: Date, seed = 11): Generator<Record<string, unknown>[]> {
   const r = rng(seed);
+  // workflow runs draw from their own stream: the rest of the demo does not move with them
+  const wr = rng(seed + 1000);
   const days = Math.ceil((to.getTime() - from.getTime()) / 86_400_000);
   let n = 0;
   const id = () => `demo-${seed}-${(n++).toString(36)}-${Math.floor(r() * 1e9).toString(36)}`;
+  let wn = 0;
+  const wid = () => `demo-${seed}-w${(wn++).toString(36)}-${Math.floor(wr() * 1e9).toString(36)}`;
   for (let day = 0; day < days; day++) {
     const dayStart = from.getTime() + day * 86_400_000;
     const weekday = new Date(dayStart).getUTCDay();
@@ -179,9 +214,9 @@ export function* demoEvents(users: DemoUser[], departmentIds: string[], from: Da
       if (r() < 0.15) {
         const wf = WORKFLOWS[Math.floor(r() * WORKFLOWS.length)]!;
         const reached = Math.floor(r() * (wf.steps.length + 1));
-        batch.push({ ...base, event_id: id(), event_type: 'workflow_step', action: 'enrolled', timestamp: t + 1000, workflow_id: wf.id });
-        for (let s = 0; s < reached; s++) batch.push({ ...base, event_id: id(), event_type: 'workflow_step', action: 'step_completed', timestamp: t + 2000 + s * 60_000, workflow_id: wf.id, workflow_step: wf.steps[s], step_index: s + 1 });
-        if (reached === wf.steps.length) batch.push({ ...base, event_id: id(), event_type: 'workflow_step', action: 'goal_reached', timestamp: t + 2000 + reached * 60_000, workflow_id: wf.id });
+        // the runs once drew these ids from the main stream: drawing as many keeps every other demo event as it was
+        for (let k = 0; k < 1 + reached + (reached === wf.steps.length ? 1 : 0); k++) id();
+        batch.push(...workflowRun(wr, base, wid, wf, t + 1000));
       }
       batch.push({ ...base, event_id: id(), event_type: 'session', action: 'ended', timestamp: t + 60_000, duration_ms: t + 60_000 - (dayStart + 8 * 3_600_000) });
     }

@@ -1,0 +1,160 @@
+/**
+ * The funnel as one ClickHouse query (no event is pulled into JS):
+ *
+ * 1. Each unit (user or session) becomes one array of its events in the scanned range,
+ *    sorted by (timestamp, event_id), each tagged with a bitmap of the steps it matches
+ *    and one of the exclusions it matches (PostHog's funnel UDF does the same).
+ * 2. Every step-0 event in [from, to) anchors an attempt. `arrayFold` walks the unit's
+ *    later events inside the window once, keeping per step the latest reachable event
+ *    time (and the latest one before it, for ties at one instant) with the path that
+ *    reached it. A step-k event is reachable when the latest reachable step-(k−1) event
+ *    strictly before it exists and passes the per-step window, the strict rule (no other
+ *    event strictly between) and the exclusions (no exclusion event strictly between its
+ *    from_step and to_step events). Every one of these tests only gets easier for a later
+ *    step-(k−1) event, so keeping the latest one is exact: the fold finds the furthest
+ *    step any path of the attempt reaches, and the path that reaches it first.
+ * 3. Per unit: the furthest step over its attempts, and the path of the earliest attempt
+ *    that reaches it; then per step: units, median and mean seconds from the step before.
+ *
+ * `unordered`: every event matching any step in [from, to) anchors an attempt; it reaches
+ * step k when k + 1 distinct steps have a matching event in [t0, t0 + window].
+ */
+import type { FunnelPlan } from './spec.ts';
+
+const I = (n: number) => `toInt64(${Math.trunc(n)})`;
+
+function baseScan(plan: FunnelPlan, eventsTable: string, deptFilter: boolean): string {
+  const bits = (conds: string[]) => (conds.length ? conds.map((c, i) => `if(${c}, ${2 ** i}, 0)`).join(' + ') : '0');
+  const unit = plan.unit === 'user' ? 'user_id' : 'session_id';
+  const bd = plan.breakdown ? `toString(${plan.breakdown})` : "''";
+  const where = [
+    'org_id = {org_id:String}',
+    "timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')",
+    "timestamp <= fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')",
+    `${unit} != ''`,
+  ];
+  // strict needs every event of the unit (any other event between two steps breaks it)
+  if (plan.order !== 'strict') where.push('event_type IN {types:Array(String)}', '(sm != 0 OR xm != 0)');
+  if (deptFilter) where.push('department_id IN {departments:Array(String)}');
+  return `SELECT ${unit} AS unit, toUnixTimestamp64Milli(timestamp) AS t, event_id,
+      toUInt32(${bits(plan.steps)}) AS sm, toUInt32(${bits(plan.exclusions.map((x) => x.cond))}) AS xm, ${bd} AS bd
+    FROM ${eventsTable} WHERE ${where.join(' AND ')}`;
+}
+
+/** The fold of one ordered/strict attempt anchored at `t0` over `evs`; yields (furthest step, path of times). */
+function orderedFold(plan: FunnelPlan, t0: string, evs: string): string {
+  const N = plan.steps.length;
+  const E = plan.exclusions.length;
+  // state: 1 cur times, 2 prev times, 3 cur paths, 4 prev paths, 5/6 exclusion cur/prev, 7/8 any-event cur/prev, 9 (best step, path)
+  const before = (cur: string, prev: string) => `if(${cur} < x.1, ${cur}, ${prev})`;
+  const pred = (s: number) => before(`acc.1[${s}]`, `acc.2[${s}]`); // step s−1 (1-based index s)
+  const predPath = (s: number) => `if(acc.1[${s}] < x.1, acc.3[${s}], acc.4[${s}])`;
+  const oks: string[] = [];
+  for (let k = 1; k < N; k++) {
+    const p = pred(k);
+    const tests = [`bitTest(x.3, ${k})`, `${p} >= 0`];
+    if (plan.stepWindowsMs[k]! >= 0) tests.push(`x.1 - ${p} <= ${I(plan.stepWindowsMs[k]!)}`);
+    if (plan.order === 'strict') tests.push(`${before('acc.7', 'acc.8')} <= ${p}`);
+    plan.exclusions.forEach((x, j) => {
+      // gap between step k−1 and k lies inside [from, to]: no exclusion event strictly after
+      // the from_step event, nor at an inner step's own instant
+      if (x.from <= k - 1 && k <= x.to) {
+        const xb = before(`acc.5[${j + 1}]`, `acc.6[${j + 1}]`);
+        tests.push(x.from === k - 1 ? `${xb} <= ${p}` : `${xb} < ${p}`);
+      }
+    });
+    oks.push(`(${tests.join(' AND ')})`);
+  }
+  const adv = (k: number) => `(o[${k}] AND x.1 > acc.1[${k + 1}])`; // step k advances to this event
+  const cur = ['acc.1[1]'];
+  const prev = ['acc.2[1]'];
+  const curP = ['acc.3[1]'];
+  const prevP = ['acc.4[1]'];
+  for (let k = 1; k < N; k++) {
+    cur.push(`if(${adv(k)}, x.1, acc.1[${k + 1}])`);
+    prev.push(`if(${adv(k)}, acc.1[${k + 1}], acc.2[${k + 1}])`);
+    curP.push(`if(${adv(k)}, arrayPushBack(${predPath(k)}, x.1), acc.3[${k + 1}])`);
+    prevP.push(`if(${adv(k)}, acc.3[${k + 1}], acc.4[${k + 1}])`);
+  }
+  const xc = E ? `[${plan.exclusions.map((_, j) => `if(bitTest(x.4, ${j}) AND x.1 > acc.5[${j + 1}], x.1, acc.5[${j + 1}])`).join(', ')}]` : 'acc.5';
+  const xp = E ? `[${plan.exclusions.map((_, j) => `if(bitTest(x.4, ${j}) AND x.1 > acc.5[${j + 1}], acc.5[${j + 1}], acc.6[${j + 1}])`).join(', ')}]` : 'acc.6';
+  const bestArms: string[] = [];
+  for (let k = N - 1; k >= 1; k--) bestArms.push(`o[${k}] AND ${k} > acc.9.1`, `(${I(k)}, arrayPushBack(${predPath(k)}, x.1))`);
+  const best = `multiIf(${bestArms.join(', ')}, acc.9)`;
+  const step = `arrayMap(o -> (
+      [${cur.join(', ')}], [${prev.join(', ')}], [${curP.join(', ')}], [${prevP.join(', ')}],
+      ${xc}, ${xp}, if(x.1 > acc.7, x.1, acc.7), if(x.1 > acc.7, acc.7, acc.8), ${best}
+    ), [[${oks.join(', ')}]])[1]`;
+  const none = 'toInt64(-1)';
+  const emptyPath = "CAST([], 'Array(Int64)')";
+  const init = `(
+      [${[t0, ...Array(N - 1).fill(none)].join(', ')}], arrayWithConstant(${N}, ${none}),
+      [[${t0}], ${Array(N - 1).fill(emptyPath).join(', ')}], arrayWithConstant(${N}, ${emptyPath}),
+      arrayWithConstant(${E}, ${none}), arrayWithConstant(${E}, ${none}), ${none}, ${none}, (toInt64(0), [${t0}]))`;
+  return `arrayFold((acc, x) -> ${step}, ${evs}, ${init}).9`;
+}
+
+/** One attempt of an unordered funnel: (furthest step, sorted first times of the steps done). */
+function unorderedAttempt(plan: FunnelPlan, t0: string): string {
+  const N = plan.steps.length;
+  const win = `arrayFilter(x -> x.1 >= ${t0} AND x.1 <= ${t0} + {window_ms:Int64}, ev)`;
+  return `arrayMap(w -> arrayMap(done -> (toInt64(length(done)) - 1, arraySort(arrayMap(s -> w[arrayFirstIndex(x -> bitTest(x.3, s), w)].1, done))),
+      [arrayFilter(s -> arrayExists(x -> bitTest(x.3, s), w), range(${N}))])[1], [${win}])[1]`;
+}
+
+/**
+ * One row per unit (or per unit and breakdown value when `byBreakdown`): the furthest
+ * step `K`, and the earliest attempt reaching it: its step-0 time `t0` and `path`, the
+ * times (ms) of its steps 0…K.
+ */
+export function unitsSql(plan: FunnelPlan, eventsTable: string, opts: { byBreakdown: boolean; deptFilter: boolean }): string {
+  const anchorTest = plan.order === 'unordered' ? 'ev[i].3 != 0' : 'bitTest(ev[i].3, 0)';
+  const t0 = 'ev[i].1';
+  const attempt =
+    plan.order === 'unordered'
+      ? unorderedAttempt(plan, t0)
+      : orderedFold(
+          plan,
+          t0,
+          // outside strict, an event that matches neither a later step nor an exclusion cannot change the walk
+          `arrayFilter(x -> x.1 <= ${t0} + {window_ms:Int64}${plan.order === 'strict' ? '' : ` AND (bitAnd(x.3, ${2 ** plan.steps.length - 2}) != 0 OR x.4 != 0)`}, arraySlice(ev, i + 1))`,
+        );
+  return `
+    SELECT ${opts.byBreakdown ? 'unit, r.2 AS bd' : "unit, '' AS bd"}, max(r.3.1) AS K, argMin(r.3.2, (-r.3.1, r.1)) AS path, argMin(r.1, (-r.3.1, r.1)) AS t0
+    FROM (
+      SELECT unit, arrayMap(i -> (${t0}, ev[i].5, ${attempt}),
+                  arrayFilter(i -> ${anchorTest} AND ev[i].1 >= {from_ms:Int64} AND ev[i].1 < {to_ms:Int64}, arrayEnumerate(ev))) AS rs
+      FROM (
+        SELECT unit, arraySort(x -> (x.1, x.2), groupArray((t, event_id, sm, xm, bd))) AS ev
+        FROM (${baseScan(plan, eventsTable, opts.deptFilter)})
+        GROUP BY unit
+        -- only units with an anchor in [from, to) are walked at all
+        HAVING countIf(${plan.order === 'unordered' ? 'sm != 0' : 'bitTest(sm, 0)'} AND t >= {from_ms:Int64} AND t < {to_ms:Int64}) > 0
+      )
+    )
+    ARRAY JOIN rs AS r
+    GROUP BY ${opts.byBreakdown ? 'unit, bd' : 'unit'}`;
+}
+
+/** Rows (bd, k, units, median_ms, avg_ms) per step index k. */
+export function funnelSql(plan: FunnelPlan, eventsTable: string, opts: { byBreakdown: boolean; deptFilter: boolean }): string {
+  return `
+  SELECT bd, kg.1 AS k, count() AS units,
+         quantileExactInclusiveIf(0.5)(kg.2, kg.1 > 0) AS median_ms, avgIf(kg.2, kg.1 > 0) AS avg_ms
+  FROM (${unitsSql(plan, eventsTable, opts)})
+  ARRAY JOIN arrayMap(k -> (k, if(k = 0, toInt64(0), path[k + 1] - path[k])), range(toUInt64(K + 1))) AS kg
+  GROUP BY bd, k
+  ORDER BY bd, k`;
+}
+
+export function funnelParams(plan: FunnelPlan, departments: string[] | null): Record<string, unknown> {
+  return {
+    ...plan.params,
+    types: plan.types,
+    from_ms: plan.fromMs,
+    to_ms: plan.toMs,
+    until_ms: plan.toMs + plan.windowMs,
+    window_ms: plan.windowMs,
+    ...(departments ? { departments } : {}),
+  };
+}

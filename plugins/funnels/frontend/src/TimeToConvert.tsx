@@ -1,0 +1,33 @@
+import { BarChart, defineWidget, formatters, Stat, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { usePost, useSavedFunnel } from './api.ts';
+
+interface Options { funnelId?: number }
+interface Answer { units: number; median_seconds: number | null; p90_seconds: number | null; bins: Array<{ from_seconds: number; to_seconds: number; units: number }> }
+
+/** How long converting through a saved funnel took: distribution, median and p90. */
+function TimeToConvert({ context, options }: WidgetProps<Options>) {
+  const fmt = formatters(context.locale, context.tz);
+  const { funnel, none } = useSavedFunnel(options.funnelId);
+  const q = usePost<Answer>('/query/time-to-convert', funnel ? { ...funnel.definition } : null, (d) => d.units === 0);
+  if (none) return <p className="muted">No saved funnel yet: save one with POST /api/v1/funnels/saved.</p>;
+  return (
+    <WidgetState query={q} emptyText="Nobody converted in this time range.">
+      {(d) => (
+        <div>
+          <div className="orrery-stats">
+            <Stat label="Converted" value={d.units} />
+            <Stat label="Median" value={d.median_seconds === null ? null : d.median_seconds * 1000} format="duration" />
+            <Stat label="p90" value={d.p90_seconds === null ? null : d.p90_seconds * 1000} format="duration" />
+          </div>
+          <BarChart
+            title={`Time to convert${funnel ? `: ${funnel.name}` : ''}`}
+            categories={d.bins.map((b) => `${fmt.duration(b.from_seconds * 1000)} – ${fmt.duration(b.to_seconds * 1000)}`)}
+            series={[{ name: 'Units', values: d.bins.map((b) => b.units) }]}
+          />
+        </div>
+      )}
+    </WidgetState>
+  );
+}
+
+export default defineWidget<Options>({ component: TimeToConvert, defaults: {}, optionsVersion: 1 });

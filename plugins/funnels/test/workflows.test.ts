@@ -1,0 +1,325 @@
+/**
+ * The four workflow routes against a reference computed here from the generated events,
+ * with series in UTC and in Europe/Berlin across the spring DST change (2026-03-29).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
+import plugin from '../backend/index.ts';
+import { median, rng, type Ev } from './reference.ts';
+
+const H = 3_600_000;
+const START = Date.parse('2026-03-25T00:00:00.000Z');
+const FROM = '2026-03-27T05:30:00.000Z';
+const TO = '2026-04-01T07:00:00.000Z';
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function generate(seed: number, users: number, workflows: string[]): Ev[] {
+  const r = rng(seed);
+  const out: Ev[] = [];
+  let id = 0;
+  const push = (user: string, wf: string, action: string, t: number, extra: Record<string, unknown> = {}) =>
+    out.push({ event_id: `w${seed}-${id++}`, event_type: 'workflow_step', action, workflow_id: wf, timestamp: iso(t), user_id: user, session_id: `${user}-s`, department_id: ['eng', 'ops'][id % 2], ...extra });
+  for (let u = 0; u < users; u++) {
+    const user = `user-${u}`;
+    for (const wf of workflows) {
+      if (r() < 0.25) continue;
+      const runs = r() < 0.2 ? 2 : 1;
+      for (let run = 0; run < runs; run++) {
+        let t = START + Math.floor(r() * 9 * 24) * H + Math.floor(r() * H);
+        push(user, wf, 'enrolled', t);
+        const steps = ['setup', 'first-run', 'review'];
+        // some take the steps out of order, skip one or go back to one
+        const order = r() < 0.1 ? [1, 0, 2] : [0, 1, 2];
+        let i = 0;
+        for (const si of order) {
+          const step = steps[si]!;
+          if (r() < 0.08) continue;
+          t += Math.floor(r() * 5 * H) + 1000;
+          push(user, wf, 'step_entered', t, { workflow_step: step, step_index: si + 1 });
+          if (r() < 0.1) push(user, wf, 'step_entered', t + 1000, { workflow_step: step, step_index: si + 1 });
+          if (r() < 0.25) break;
+          const took = Math.floor(r() * 3 * H) + 500;
+          t += took;
+          push(user, wf, 'step_completed', t, { workflow_step: step, step_index: si + 1, duration_ms: r() < 0.8 ? took : 0 });
+          i++;
+        }
+        t += Math.floor(r() * 6 * H) + 1;
+        const end = r();
+        if (i === steps.length && end < 0.7) push(user, wf, 'goal_reached', t);
+        else if (end < 0.85) push(user, wf, 'exited', t, { workflow_step: steps[Math.min(i, 2)], reason: ['blocked', 'no-time', 'confused'][Math.floor(r() * 3)] });
+        if (r() < 0.1) push(user, wf, 'exited', t + H, { reason: 'late' }); // an exit after a goal: still completed
+      }
+    }
+  }
+  return out;
+}
+
+/* ---------- the reference ---------- */
+const offsetCache = new Map<string, Intl.DateTimeFormat>();
+function offset(t: number, tz: string): number {
+  let f = offsetCache.get(tz);
+  if (!f) offsetCache.set(tz, (f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })));
+  const p = Object.fromEntries(f.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
+  return Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!, +p.second!) - (t - (t % 1000));
+}
+function bucketOf(t: number, g: 'hour' | 'day' | 'week', tz: string): string {
+  const wall = t + offset(t, tz);
+  let start = g === 'hour' ? wall - (wall % H) : wall - (wall % (24 * H));
+  if (g === 'week') start -= ((new Date(start).getUTCDay() + 6) % 7) * 24 * H;
+  let u = start - offset(t, tz);
+  u = start - offset(u, tz);
+  return iso(u);
+}
+
+type Cohort = Map<string, { e: number; goal: number | null; exited: boolean; dept: string; firstId: string }>;
+function cohort(events: Ev[], wf: string): Cohort {
+  const from = Date.parse(FROM);
+  const to = Date.parse(TO);
+  const mine = events.filter((x) => x.workflow_id === wf);
+  const c: Cohort = new Map();
+  for (const x of mine) {
+    const t = Date.parse(x.timestamp);
+    if (x.action === 'enrolled' && t >= from && t < to) {
+      const cur = c.get(x.user_id);
+      if (!cur || t < cur.e || (t === cur.e && x.event_id < cur.firstId)) c.set(x.user_id, { e: t, goal: null, exited: false, dept: x.department_id ?? '', firstId: x.event_id });
+    }
+  }
+  for (const [user, v] of c) {
+    const later = mine.filter((x) => x.user_id === user && Date.parse(x.timestamp) > v.e);
+    const goals = later.filter((x) => x.action === 'goal_reached').map((x) => Date.parse(x.timestamp));
+    v.goal = goals.length ? Math.min(...goals) : null;
+    v.exited = v.goal === null && later.some((x) => x.action === 'exited');
+  }
+  return c;
+}
+function summary(c: Cohort) {
+  const vs = [...c.values()];
+  const times = vs.filter((v) => v.goal !== null).map((v) => (v.goal! - v.e) / 1000);
+  const completed = times.length;
+  const exited = vs.filter((v) => v.exited).length;
+  return {
+    enrolled: vs.length,
+    currently_active: vs.length - completed - exited,
+    completed,
+    exited,
+    conversion_rate: vs.length ? completed / vs.length : null,
+    median_seconds_to_complete: median(times),
+    avg_seconds_to_complete: completed ? times.reduce((a, b) => a + b, 0) / completed : null,
+  };
+}
+/** the cohort's events of the workflow at or after (or strictly after) the enrolment */
+const after = (events: Ev[], wf: string, c: Cohort, strict = false) =>
+  events.filter((x) => {
+    const v = c.get(x.user_id);
+    const t = Date.parse(x.timestamp);
+    return x.workflow_id === wf && v && (strict ? t > v.e : t >= v.e);
+  });
+
+function expectClose(actual: Record<string, unknown>, expected: Record<string, unknown>, label: string) {
+  for (const [k, v] of Object.entries(expected)) {
+    if (v === null) expect(actual[k], `${label} ${k}`).toBeNull();
+    else if (typeof v === 'number') expect(actual[k], `${label} ${k}`).toBeCloseTo(v, 6);
+    else expect(actual[k], `${label} ${k}`).toEqual(v);
+  }
+}
+
+describe('workflow analytics', () => {
+  let b: TestBackend;
+  let other: TestOrg;
+  const events = generate(11, 45, ['onboarding', 'code-review']);
+  const otherEvents = generate(12, 20, ['onboarding']);
+  const range = { from: FROM, to: TO };
+
+  beforeAll(async () => {
+    b = await startTestBackend({ plugins: [plugin] });
+    other = await b.createOrg('wf-other');
+    await b.org.insertEvents(events);
+    await other.insertEvents(otherEvents);
+  });
+  afterAll(() => b?.close());
+
+  it('GET /workflows lists each workflow with the reference figures; the other org sees only its own', async () => {
+    const res = await b.client.get('/api/v1/workflows', range);
+    expect(res.status).toBe(200);
+    const expected = ['onboarding', 'code-review']
+      .map((wf) => {
+        const s = summary(cohort(events, wf));
+        return { workflow_id: wf, enrolled: s.enrolled, active: s.currently_active, completed: s.completed, exited: s.exited, conversion_rate: s.conversion_rate };
+      })
+      .sort((a, b) => b.enrolled - a.enrolled || a.workflow_id.localeCompare(b.workflow_id));
+    expect(res.body.workflows.map((w: any) => w.workflow_id)).toEqual(expected.map((w) => w.workflow_id));
+    res.body.workflows.forEach((w: any, i: number) => expectClose(w, expected[i]!, w.workflow_id));
+    expect(expected[0]!.enrolled).toBeGreaterThan(10);
+
+    const theirs = await other.client.get('/api/v1/workflows', range);
+    expect(theirs.body.workflows.map((w: any) => w.workflow_id)).toEqual(['onboarding']);
+    expectClose(theirs.body.workflows[0], { enrolled: summary(cohort(otherEvents, 'onboarding')).enrolled }, 'other org');
+  });
+
+  for (const wf of ['onboarding', 'code-review']) {
+    it(`summary of ${wf} matches the reference`, async () => {
+      const res = await b.client.get(`/api/v1/workflows/${wf}/analytics`, range);
+      expect(res.status).toBe(200);
+      const s = summary(cohort(events, wf));
+      expectClose(res.body.summary, s, wf);
+      expect(s.completed).toBeGreaterThan(0);
+      expect(s.exited).toBeGreaterThan(0);
+    });
+  }
+
+  for (const [g, tz] of [['hour', 'UTC'], ['day', 'UTC'], ['day', 'Europe/Berlin'], ['hour', 'Europe/Berlin'], ['week', 'America/New_York']] as const) {
+    it(`series by ${g} in ${tz} counts distinct users per bucket of the event's own time`, async () => {
+      const res = await b.client.get('/api/v1/workflows/onboarding/analytics', { ...range, granularity: g, tz });
+      expect(res.status).toBe(200);
+      const c = cohort(events, 'onboarding');
+      const buckets = new Map<string, { enrolled: Set<string>; completed: Set<string>; exited: Set<string> }>();
+      for (const x of events) {
+        const t = Date.parse(x.timestamp);
+        const v = c.get(x.user_id);
+        if (x.workflow_id !== 'onboarding' || !v || t < Date.parse(FROM) || t >= Date.parse(TO)) continue;
+        const key = x.action === 'enrolled' ? 'enrolled' : x.action === 'goal_reached' && t > v.e ? 'completed' : x.action === 'exited' && t > v.e ? 'exited' : null;
+        if (!key) continue;
+        const bk = bucketOf(t, g, tz);
+        if (!buckets.has(bk)) buckets.set(bk, { enrolled: new Set(), completed: new Set(), exited: new Set() });
+        buckets.get(bk)![key].add(x.user_id);
+      }
+      const expected = [...buckets.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([bucket, s]) => ({ bucket, enrolled: s.enrolled.size, completed: s.completed.size, exited: s.exited.size }))
+        .filter((s) => s.enrolled + s.completed + s.exited > 0);
+      expect(res.body.series).toEqual(expected);
+      if (tz === 'Europe/Berlin' && g === 'day') {
+        // the day of the change is 23 hours long: 29 March starts at 23:00Z, 30 March at 22:00Z
+        expect(res.body.series.map((s: any) => s.bucket)).toContain('2026-03-29T22:00:00.000Z');
+        expect(res.body.series.map((s: any) => s.bucket)).toContain('2026-03-28T23:00:00.000Z');
+      }
+    });
+  }
+
+  it('funnel: per step entered, completed, drop-off and median time in step', async () => {
+    const res = await b.client.get('/api/v1/workflows/onboarding/analytics/funnel', range);
+    expect(res.status).toBe(200);
+    const c = cohort(events, 'onboarding');
+    const mine = after(events, 'onboarding', c).filter((x) => x.workflow_step && (x.action === 'step_entered' || x.action === 'step_completed'));
+    const steps = [...new Set(mine.map((x) => x.workflow_step as string))];
+    const expected = steps
+      .map((step) => {
+        const evs = mine.filter((x) => x.workflow_step === step);
+        const entered = new Set(evs.filter((x) => x.action === 'step_entered').map((x) => x.user_id));
+        const completed = new Set(evs.filter((x) => x.action === 'step_completed').map((x) => x.user_id));
+        const times: number[] = [];
+        for (const u of entered) {
+          const te = Math.min(...evs.filter((x) => x.user_id === u && x.action === 'step_entered').map((x) => Date.parse(x.timestamp)));
+          const tcs = evs.filter((x) => x.user_id === u && x.action === 'step_completed').map((x) => Date.parse(x.timestamp)).filter((t) => t >= te);
+          if (tcs.length) times.push((Math.min(...tcs) - te) / 1000);
+        }
+        return {
+          step,
+          step_index: Math.min(...evs.map((x) => x.step_index as number)),
+          entered: entered.size,
+          completed: completed.size,
+          drop_off: entered.size - completed.size,
+          drop_off_rate: entered.size ? (entered.size - completed.size) / entered.size : null,
+          median_seconds_in_step: median(times),
+        };
+      })
+      .sort((a, b) => a.step_index - b.step_index || a.step.localeCompare(b.step));
+    expect(res.body.steps.map((s: any) => s.step)).toEqual(['setup', 'first-run', 'review']);
+    res.body.steps.forEach((s: any, i: number) => expectClose(s, expected[i]!, s.step));
+    expect(expected[0]!.drop_off).toBeGreaterThan(0);
+  });
+
+  it('actions: per step and action counts, users, durations; exits by step and reason', async () => {
+    const res = await b.client.get('/api/v1/workflows/code-review/analytics/actions', range);
+    expect(res.status).toBe(200);
+    const c = cohort(events, 'code-review');
+    const mine = after(events, 'code-review', c);
+    const groups = new Map<string, Ev[]>();
+    for (const x of mine) {
+      const k = `${x.workflow_step ?? ''}|${x.action}`;
+      if (!groups.has(k)) groups.set(k, []);
+      groups.get(k)!.push(x);
+    }
+    expect(res.body.actions.length).toBe(groups.size);
+    for (const a of res.body.actions) {
+      const evs = groups.get(`${a.step}|${a.action}`)!;
+      const d = evs.map((x) => Number(x.duration_ms ?? 0)).filter((v) => v > 0);
+      expectClose(a, { events: evs.length, users: new Set(evs.map((x) => x.user_id)).size, median_duration_ms: median(d), avg_duration_ms: d.length ? d.reduce((p, q) => p + q, 0) / d.length : null }, `${a.step}/${a.action}`);
+    }
+    const exits = after(events, 'code-review', c, true).filter((x) => x.action === 'exited');
+    const byReason = new Map<string, Ev[]>();
+    for (const x of exits) {
+      const k = `${x.workflow_step ?? ''}|${x.reason}`;
+      if (!byReason.has(k)) byReason.set(k, []);
+      byReason.get(k)!.push(x);
+    }
+    expect(res.body.exit_reasons.length).toBe(byReason.size);
+    for (const x of res.body.exit_reasons) {
+      const evs = byReason.get(`${x.step}|${x.reason}`)!;
+      expect(x.events).toBe(evs.length);
+      expect(x.users).toBe(new Set(evs.map((e) => e.user_id)).size);
+    }
+  });
+
+  it('adherence: deviations per user against the reference, for each workflow, and the adoption widget figures', async () => {
+    const adoption = await b.client.get('/api/v1/funnels/workflow-adoption', range);
+    expect(adoption.status).toBe(200);
+    const from = Date.parse(FROM);
+    const to = Date.parse(TO);
+    const active = new Set(events.filter((x) => Date.parse(x.timestamp) >= from && Date.parse(x.timestamp) < to).map((x) => x.user_id));
+    expect(adoption.body.active_users).toBe(active.size);
+    for (const wf of ['onboarding', 'code-review']) {
+      const c = cohort(events, wf);
+      const base = Math.min(...events.filter((x) => x.workflow_id === wf && Date.parse(x.timestamp) >= from && (x.action === 'step_entered' || x.action === 'step_completed')).map((x) => x.step_index as number));
+      const counts = { users: c.size, no_steps: 0, adherent: 0, skipped: 0, out_of_order: 0, repeated: 0 };
+      for (const user of c.keys()) {
+        const idx = after(events, wf, c)
+          .filter((x) => x.user_id === user && x.action === 'step_entered')
+          .sort((p, q) => Date.parse(p.timestamp) - Date.parse(q.timestamp) || (p.event_id < q.event_id ? -1 : 1))
+          .map((x) => (x.step_index as number) - base);
+        const distinct = [...new Set(idx)];
+        const skipped = idx.length > 0 && distinct.length < Math.max(...idx) + 1;
+        const outOfOrder = distinct.some((v, i) => i > 0 && v < distinct[i - 1]!);
+        const repeated = idx.length > distinct.length;
+        if (!idx.length) counts.no_steps++;
+        else if (!skipped && !outOfOrder && !repeated) counts.adherent++;
+        if (skipped) counts.skipped++;
+        if (outOfOrder) counts.out_of_order++;
+        if (repeated) counts.repeated++;
+      }
+      const withSteps = counts.users - counts.no_steps;
+      const res = await b.client.get(`/api/v1/workflows/${wf}/analytics/adherence`, range);
+      expect(res.status).toBe(200);
+      expect(res.body.users).toBe(counts.users);
+      expect(res.body.adherent).toBe(counts.adherent);
+      expect(res.body.adherence_rate).toBeCloseTo(counts.adherent / withSteps, 9);
+      expect(Object.fromEntries(res.body.deviations.map((d: any) => [d.kind, d.users]))).toEqual({ skipped: counts.skipped, out_of_order: counts.out_of_order, repeated: counts.repeated });
+      expect(counts.skipped + counts.out_of_order + counts.repeated).toBeGreaterThan(0);
+      for (const r of res.body.recommendations) expect(r.evidence).toBeTypeOf('object');
+      const w = adoption.body.workflows.find((x: any) => x.workflow_id === wf);
+      expect(w.adherence_rate).toBeCloseTo(counts.adherent / withSteps, 9);
+      expect(w.participation).toBeCloseTo(c.size / active.size, 9);
+    }
+  });
+
+  it('departments: the summary per department of the enrolment, against the reference', async () => {
+    const res = await b.client.get('/api/v1/workflows/onboarding/analytics/departments', range);
+    expect(res.status).toBe(200);
+    const c = cohort(events, 'onboarding');
+    const depts = [...new Set([...c.values()].map((v) => v.dept))];
+    const expected = depts
+      .map((d) => ({ department_id: d, ...summary(new Map([...c.entries()].filter(([, v]) => v.dept === d))) }))
+      .sort((x, y) => y.enrolled - x.enrolled || x.department_id.localeCompare(y.department_id));
+    expect(res.body.departments.map((d: any) => d.department_id)).toEqual(expected.map((d) => d.department_id));
+    res.body.departments.forEach((d: any, i: number) => expectClose(d, expected[i]!, d.department_id));
+    expect(expected.length).toBe(2);
+  });
+
+  it('bad input is a 400 naming the parameter', async () => {
+    for (const [q, field] of [[{ from: TO, to: FROM }, 'from'], [{ ...range, granularity: 'minute' }, 'granularity'], [{ ...range, tz: 'Mars/Base' }, 'tz']] as const) {
+      const res = await b.client.get('/api/v1/workflows/onboarding/analytics', q);
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body.error)).toContain(field);
+    }
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * Funnels and workflow analytics at scale, each against a baseline in the same run.
+ *
+ *   npx tsx scripts/bench/funnels.ts                                   # 2M events, 200k users
+ *   BENCH_EVENTS=10000000 BENCH_USERS=1000000 npx tsx scripts/bench/funnels.ts   # the issue's size
+ *
+ * Events are generated inside ClickHouse (integer formulas over numbers(), the rows never
+ * pass through Node): commands /c0…/c9, feature uses and workflow runs over 30 days.
+ * Then, through the real route (HTTP inject, auth, validation, JSON):
+ *   1. a 5-step ordered funnel over 30 days, runs × BENCH_RUNS, p50/p95;
+ *   2. a 20-step ordered funnel;
+ *   3. GET /workflows/{id}/analytics (summary + daily series), computed fresh each run.
+ * Baselines, same data, same run: ClickHouse's `windowFunnel` on the same steps and window
+ * (it has no per-step windows, exclusions, times or anchors in a range, so it answers an
+ * easier question), and for 3 a plain count of the workflow's events.
+ */
+import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import funnels from '../../plugins/funnels/backend/index.ts';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);
+const USERS = Number(process.env.BENCH_USERS ?? 200_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const DAYS = 30;
+const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+const quantile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
+};
+
+async function timed(runs: number, fn: () => Promise<unknown>) {
+  const times: number[] = [];
+  let last: unknown;
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    last = await fn();
+    times.push(performance.now() - t);
+  }
+  return { p50: quantile(times, 0.5), p95: quantile(times, 0.95), last };
+}
+
+async function main() {
+  const b = await startTestBackend({ plugins: [funnels], config: { server: { logLevel: 'warn' } } });
+  try {
+    const s = b.kernel.services;
+    const db = s.analytics.database;
+    const org = b.org.id;
+    const h = (k: number) => `intDiv(((number + ${k}) * ${[2654435761, 2246822519, 3266489917, 668265263, 374761393, 1597334677][k % 6]} + ${k * 7 + 1}) % 4294967296, 65536)`;
+    const user = `(${h(0)} % ${USERS})`;
+    const kind = `${h(3)} % 100`;
+    const end = Date.parse('2026-06-01T00:00:00Z');
+    const t0 = performance.now();
+    await s.analytics.client.command({
+      query: `INSERT INTO ${db}.events (org_id, event_id, event_type, action, timestamp, department_id, user_id, session_id, command_name, feature_name, workflow_id, workflow_step, step_index)
+        SELECT '${org}', concat('b', toString(number)),
+          multiIf(${kind} < 60, 'command', ${kind} < 85, 'feature_use', 'workflow_step'),
+          if(${kind} >= 85, ['enrolled', 'step_entered', 'step_completed', 'step_entered', 'step_completed', 'goal_reached', 'exited'][${h(4)} % 7 + 1], ''),
+          fromUnixTimestamp64Milli(toInt64(${end} - (${h(1)} * 65536 + ${h(2)}) % ${DAYS * 86_400_000}), 'UTC'),
+          concat('dept-', toString(${user} % 20)),
+          concat('u', toString(${user})),
+          concat('s', toString(${user})),
+          if(${kind} < 60, concat('/c', toString(${h(5)} % 10)), ''),
+          if(${kind} >= 60 AND ${kind} < 85, concat('f', toString(${h(5)} % 6)), ''),
+          if(${kind} >= 85, ['onboarding', 'pr-review'][${h(5)} % 2 + 1], ''),
+          if(${kind} >= 85, concat('s', toString(${h(2)} % 4)), ''),
+          if(${kind} >= 85, ${h(2)} % 4 + 1, 0)
+        FROM numbers(${EVENTS})`,
+      clickhouse_settings: { max_insert_threads: 2 },
+    });
+    log(`generated ${EVENTS.toLocaleString()} events of ${USERS.toLocaleString()} users over ${DAYS} days in ${Math.round(performance.now() - t0)} ms`);
+
+    const range = { from: new Date(end - DAYS * 86_400_000).toISOString(), to: new Date(end).toISOString() };
+    const steps = (n: number) => Array.from({ length: n }, (_, i) => ({ event_type: 'command', where: { command_name: `/c${i % 10}` } }));
+    const windowSeconds = 7 * 86400;
+    const baseline = async (n: number) => {
+      const conds = steps(n).map((st) => `event_type = 'command' AND command_name = '${st.where.command_name}'`);
+      const res = await s.analytics.client.query({
+        query: `SELECT level, count() AS units FROM (
+            SELECT user_id, windowFunnel(${windowSeconds})(toDateTime(timestamp), ${conds.join(', ')}) AS level
+            FROM ${db}.events WHERE org_id = '${org}' AND event_type = 'command'
+              AND timestamp >= toDateTime64('${range.from.slice(0, 19).replace('T', ' ')}', 3, 'UTC')
+              AND timestamp < toDateTime64('${range.to.slice(0, 19).replace('T', ' ')}', 3, 'UTC') + INTERVAL ${windowSeconds} SECOND
+            GROUP BY user_id) WHERE level > 0 GROUP BY level ORDER BY level`,
+        format: 'JSONEachRow',
+      });
+      return res.json();
+    };
+    for (const n of [5, 20]) {
+      const body = { steps: steps(n), ...range, window_seconds: windowSeconds, order: 'ordered' };
+      const mine = await timed(RUNS, async () => {
+        const r = await b.client.post('/api/v1/funnels/query', body);
+        if (r.status !== 200) throw new Error(JSON.stringify(r.body));
+        return r.body;
+      });
+      const base = await timed(RUNS, () => baseline(n));
+      const counts = (mine.last as { steps: Array<{ count: number }> }).steps.map((x) => x.count);
+      log(`${n}-step funnel, 30 days: p50 ${Math.round(mine.p50)} ms, p95 ${Math.round(mine.p95)} ms | windowFunnel p50 ${Math.round(base.p50)} ms, p95 ${Math.round(base.p95)} ms | ratio p95 ${(mine.p95 / base.p95).toFixed(2)}× | step counts ${counts.slice(0, 6).join(', ')}${n > 6 ? ', …' : ''}`);
+    }
+
+    const wf = await timed(RUNS, async () => {
+      const r = await b.client.get('/api/v1/workflows/onboarding/analytics', { ...range, granularity: 'day' }, { headers: { 'cache-control': 'no-cache' } });
+      if (r.status !== 200) throw new Error(JSON.stringify(r.body));
+      return r.body;
+    });
+    const wfBase = await timed(RUNS, async () =>
+      (
+        await s.analytics.client.query({
+          query: `SELECT action, count() FROM ${db}.events WHERE org_id = '${org}' AND event_type = 'workflow_step' AND workflow_id = 'onboarding' GROUP BY action`,
+          format: 'JSONEachRow',
+        })
+      ).json(),
+    );
+    const summary = (wf.last as { summary: Record<string, number> }).summary;
+    log(`workflow summary + daily series (raw events, no rollup): p50 ${Math.round(wf.p50)} ms, p95 ${Math.round(wf.p95)} ms | count by action p95 ${Math.round(wfBase.p95)} ms | ratio ${(wf.p95 / wfBase.p95).toFixed(2)}× | enrolled ${summary.enrolled}, completed ${summary.completed}`);
+  } finally {
+    await b.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
