@@ -1,7 +1,8 @@
-import { createRemoteConfig } from '@orrery/plugin-sdk/build/remote.mjs';
+import { createRemoteConfig } from '../../../plugin-sdk/build/remote.mjs';
 
+// One exposed module per widget declared in backend/widgets.ts: `./<widget id>`.
 export default createRemoteConfig({
   name: 'experiments',
   root: import.meta.dirname,
-  exposes: { './notes': './src/Notes.tsx' },
+  exposes: { './ab-test-results': './src/AbTestResults.tsx' },
 });

@@ -392,6 +392,13 @@ describe('experiments API', () => {
     expect(list.body.experiments.map((e: any) => e.key)).toEqual(['reviewer-v2']);
   });
 
+  it('lists the A/B Test Results widget in the plugin catalogue', async () => {
+    const res = await backend.client.get('/api/v1/plugins');
+    expect(res.status).toBe(200);
+    const mine = (res.body.plugins ?? res.body).find((p: any) => p.id === 'experiments');
+    expect(mine.widgets).toEqual([expect.objectContaining({ id: 'ab-test-results', title: 'A/B Test Results' })]);
+  });
+
   it('lists, reads, updates and stops; the power calculator plans units and days', async () => {
     const list = await backend.client.get('/api/v1/experiments');
     expect(list.status).toBe(200);
