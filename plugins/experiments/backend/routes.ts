@@ -115,10 +115,10 @@ export async function computeResults(ctx: TenantContext, e: StoredExperiment, me
   if (!metric) throw badRequest(`unknown metric "${metricName}"; the experiment has ${def.metrics.map((m) => m.name).join(', ')}`, { field: 'metric', metrics: def.metrics.map((m) => m.name) });
   const win = windowOf(e);
   const guards = def.metrics.filter((m) => m.guardrail && m.name !== metric.name);
-  const [sums, ...guardSums] = await Promise.all([variantSums(ctx.analytics, def, metric, win), ...guards.map((g) => variantSums(ctx.analytics, def, g, win))]);
-  const analysis = analyseMetric(def, metric, sums!);
+  const sums = await variantSums(ctx.analytics, def, [metric, ...guards], win);
+  const analysis = analyseMetric(def, metric, sums.get(metric.name)!);
   const srm = srmOf(def, analysis);
-  const guardrails = guards.flatMap((g, i) => guardrailsOf(g, analyseMetric(def, g, guardSums[i]!)));
+  const guardrails = guards.flatMap((g) => guardrailsOf(g, analyseMetric(def, g, sums.get(g.name)!)));
   const recommendation = recommend({ def, metric, analysis, srm, guardrails, stopped: e.status === 'stopped', nowMs });
   return {
     experiment: { key: def.key, name: def.name, status: e.status, method: def.method, alpha: def.alpha, unit: def.unit, start_at: def.start_at, end_at: def.end_at ?? null, control: def.control },

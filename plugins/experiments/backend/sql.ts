@@ -89,34 +89,46 @@ function perUnit(metric: MetricDef, cond: string, match: string, value: string):
   }
 }
 
-const OUTER = `SELECT variant_key AS variant, count() AS assigned, countIf(has_y) AS n, sumIf(y, has_y) AS s, sumIf(y * y, has_y) AS ss,
-  sumIf(x, has_y) AS sx, sumIf(x * x, has_y) AS sxx, sumIf(x * y, has_y) AS sxy`;
+/** per-variant sums of every metric's columns y{i}, has{i}, x{i} */
+function outerSql(count: number): string {
+  const cols = Array.from({ length: count }, (_, i) =>
+    `countIf(has${i}) AS n${i}, sumIf(y${i}, has${i}) AS s${i}, sumIf(y${i} * y${i}, has${i}) AS ss${i}, sumIf(x${i}, has${i}) AS sx${i}, sumIf(x${i} * x${i}, has${i}) AS sxx${i}, sumIf(x${i} * y${i}, has${i}) AS sxy${i}`,
+  );
+  return `SELECT variant_key AS variant, count() AS assigned, ${cols.join(',\n  ')}`;
+}
 
-/** Build and run the per-variant sums of one metric. */
-export async function variantSums(analytics: AnalyticsClient, def: ExperimentDef, metric: MetricDef, win: Window): Promise<VariantSums[]> {
+const fieldList = (m: MetricDef) => (m.field === undefined ? [] : Array.isArray(m.field) ? m.field : [m.field]);
+
+/**
+ * Build and run the per-variant sums of several metrics of one experiment in one
+ * query (they share the membership and the scan of the events).
+ */
+export async function variantSums(analytics: AnalyticsClient, def: ExperimentDef, metrics: MetricDef[], win: Window): Promise<Map<string, VariantSums[]>> {
   const p = new Params();
   const events = analytics.table('events');
-  const metricType = metric.event_type ?? 'agent_invocation';
   const variants = p.add('Array(String)', def.variants.map((v) => v.key));
   const start = p.add('Int64', win.startMs);
   const end = p.add('Int64', win.endMs);
   const ts = (x: string) => `fromUnixTimestamp64Milli(${x}, 'UTC')`;
   const excluded = p.add('String', EXCLUDED);
-  const agentTyped = def.agent_name !== undefined && 'agent_name' in fieldsOf(EVENT_TYPE_BY_NAME.get(metricType)!);
+  const typeOf = (m: MetricDef) => m.event_type ?? 'agent_invocation';
+  const agentTyped = (m: MetricDef) => def.agent_name !== undefined && 'agent_name' in fieldsOf(EVENT_TYPE_BY_NAME.get(typeOf(m))!);
 
   let sql: string;
-  if (def.variant_field && def.unit === 'invocation' && metricType === 'agent_invocation' && !def.cuped) {
-    // one scan: the invocation is both the exposure and the outcome
-    const match = matchSql(metric, p, (f) => f);
-    const value = valueSql(metric, (f) => f);
-    const u = perUnit(metric, '1', match, value);
-    sql = `${OUTER}
+  if (def.variant_field && def.unit === 'invocation' && metrics.every((m) => typeOf(m) === 'agent_invocation') && !def.cuped) {
+    // one scan: the invocation is both the exposure and the outcome. Grouping by a 64-bit hash
+    // of the id instead of the string keeps the hash table small (a collision needs ~2^32 ids).
+    const perMetric = metrics.map((m, i) => {
+      const u = perUnit(m, '1', matchSql(m, p, (f) => f), valueSql(m, (f) => f));
+      return `${u.y} AS y${i}, ${u.has} AS has${i}, 0 AS x${i}`;
+    });
+    sql = `${outerSql(metrics.length)}
 FROM (
-  SELECT if(uniqExact(${def.variant_field}) = 1, any(toString(${def.variant_field})), ${excluded}) AS variant_key, ${u.y} AS y, ${u.has} AS has_y, 0 AS x
+  SELECT if(min(${def.variant_field}) = max(${def.variant_field}), toString(any(${def.variant_field})), ${excluded}) AS variant_key, ${perMetric.join(', ')}
   FROM ${events}
   WHERE org_id = {org_id:String} AND event_type = 'agent_invocation' AND agent_name = ${p.add('String', def.agent_name)}
     AND timestamp >= ${ts(start)} AND timestamp < ${ts(end)} AND toString(${def.variant_field}) IN ${variants}
-  GROUP BY if(invocation_id != '', invocation_id, event_id)
+  GROUP BY cityHash64(if(invocation_id != '', invocation_id, event_id))
 )
 GROUP BY variant_key`;
   } else {
@@ -136,39 +148,52 @@ GROUP BY variant_key`;
     const outcomeFrom = p.add('Int64', win.startMs - lookbackMs);
     const lookback = p.add('Int64', lookbackMs);
     const joinKey = def.unit === 'user' ? 'user_id' : 'invocation_id';
-    const match = matchSql(metric, p, (f) => `e.${f}`);
-    const value = valueSql(metric, (f) => `e.${f}`);
+    const agent = def.agent_name !== undefined ? p.add('String', def.agent_name) : "''";
+    // which rows each metric reads: its event type (and the experiment's agent when the type names agents)
+    const rowsOf = (m: MetricDef, prefix: string) => `${prefix}event_type = ${p.add('String', typeOf(m))}${agentTyped(m) ? ` AND ${prefix}agent_name = ${agent}` : ''}`;
     const after = `e.ts >= m.first_seen AND e.ts < ${ts(end)}`;
     const before = `e.ts >= m.first_seen - toIntervalMillisecond(${lookback}) AND e.ts < m.first_seen`;
-    const y = perUnit(metric, after, match, value);
-    const x = def.cuped ? perUnit(metric, before, match, value).y : '0';
-    const cols = new Set<string>([...Object.keys(metric.where ?? {}), ...(metric.field === undefined ? [] : Array.isArray(metric.field) ? metric.field : [metric.field])]);
-    sql = `${OUTER}
+    const perMetric = metrics.map((m, i) => {
+      const mine = rowsOf(m, 'e.');
+      const match = matchSql(m, p, (f) => `e.${f}`);
+      const value = valueSql(m, (f) => `e.${f}`);
+      const y = perUnit(m, `${mine} AND ${after}`, match, value);
+      const x = def.cuped ? perUnit(m, `${mine} AND ${before}`, match, value).y : '0';
+      return `${y.y} AS y${i}, ${y.has} AS has${i}, ${x} AS x${i}`;
+    });
+    const cols = new Set<string>(['event_type', 'agent_name', ...metrics.flatMap((m) => [...Object.keys(m.where ?? {}), ...fieldList(m)])]);
+    cols.delete('timestamp');
+    // the small side (membership) is the right side of the join: ClickHouse builds its hash table from it
+    sql = `${outerSql(metrics.length)}
 FROM (
-  SELECT if(any(m.nv) = 1, any(m.unit_variant), ${excluded}) AS variant_key, ${y.y} AS y, ${y.has} AS has_y, ${x} AS x
-  FROM (${membership}) AS m
-  LEFT JOIN (
+  SELECT if(any(m.nv) = 1, any(m.unit_variant), ${excluded}) AS variant_key, ${perMetric.join(', ')}
+  FROM (
     SELECT ${joinKey} AS k, timestamp AS ts${[...cols].map((c) => `, ${c}`).join('')}
     FROM ${events}
-    WHERE org_id = {org_id:String} AND event_type = ${p.add('String', metricType)}
-      ${agentTyped ? `AND agent_name = ${p.add('String', def.agent_name)}` : ''}
+    WHERE org_id = {org_id:String} AND (${[...new Set(metrics.map((m) => `(${rowsOf(m, '')})`))].join(' OR ')})
       AND timestamp >= ${ts(outcomeFrom)} AND timestamp < ${ts(end)} AND ${joinKey} != ''
-  ) AS e ON e.k = m.unit
+  ) AS e
+  RIGHT JOIN (${membership}) AS m ON e.k = m.unit
   GROUP BY m.unit
 )
 GROUP BY variant_key`;
   }
   const rows = await analytics.query<Record<string, string | number>>(sql, p.values);
-  return rows.map((r) => ({
-    variant: String(r.variant),
-    assigned: Number(r.assigned),
-    n: Number(r.n),
-    s: Number(r.s),
-    ss: Number(r.ss),
-    sx: Number(r.sx),
-    sxx: Number(r.sxx),
-    sxy: Number(r.sxy),
-  }));
+  return new Map(
+    metrics.map((m, i) => [
+      m.name,
+      rows.map((r) => ({
+        variant: String(r.variant),
+        assigned: Number(r.assigned),
+        n: Number(r[`n${i}`]),
+        s: Number(r[`s${i}`]),
+        ss: Number(r[`ss${i}`]),
+        sx: Number(r[`sx${i}`]),
+        sxx: Number(r[`sxx${i}`]),
+        sxy: Number(r[`sxy${i}`]),
+      })),
+    ]),
+  );
 }
 
 export const exposuresMigration = {
