@@ -116,19 +116,33 @@ export async function variantSums(analytics: AnalyticsClient, def: ExperimentDef
 
   let sql: string;
   if (def.variant_field && def.unit === 'invocation' && metrics.every((m) => typeOf(m) === 'agent_invocation') && !def.cuped) {
-    // one scan: the invocation is both the exposure and the outcome. Grouping by a 64-bit hash
-    // of the id instead of the string keeps the hash table small (a collision needs ~2^32 ids).
-    const perMetric = metrics.map((m, i) => {
+    // the invocation is both the exposure and the outcome. Almost every invocation is one
+    // event, whose outcome is its own row: those are summed row by row, like a plain GROUP BY
+    // variant. Only ids seen in several events (retries, or several variants: excluded) are
+    // grouped per unit. Ids are compared by a 64-bit hash (a collision needs ~2^32 ids).
+    const filter = `org_id = {org_id:String} AND event_type = 'agent_invocation' AND agent_name = ${p.add('String', def.agent_name)}
+    AND timestamp >= ${ts(start)} AND timestamp < ${ts(end)} AND toString(${def.variant_field}) IN ${variants}`;
+    const unitHash = `cityHash64(if(invocation_id != '', invocation_id, event_id))`;
+    const repeated = `SELECT h FROM (SELECT ${unitHash} AS h FROM ${events} WHERE ${filter} GROUP BY h HAVING count() > 1)`;
+    const single = metrics.map((m, i) => {
+      const agg = aggregateOf(m);
+      const y = agg === 'share' || agg === 'any' ? `toFloat64(${matchSql(m, p, (f) => f)})` : valueSql(m, (f) => f);
+      return `${y} AS y${i}, 1 AS has${i}, 0 AS x${i}`;
+    });
+    const grouped = metrics.map((m, i) => {
       const u = perUnit(m, '1', matchSql(m, p, (f) => f), valueSql(m, (f) => f));
       return `${u.y} AS y${i}, ${u.has} AS has${i}, 0 AS x${i}`;
     });
     sql = `${outerSql(metrics.length)}
 FROM (
-  SELECT if(min(${def.variant_field}) = max(${def.variant_field}), toString(any(${def.variant_field})), ${excluded}) AS variant_key, ${perMetric.join(', ')}
+  SELECT toString(${def.variant_field}) AS variant_key, ${single.join(', ')}
   FROM ${events}
-  WHERE org_id = {org_id:String} AND event_type = 'agent_invocation' AND agent_name = ${p.add('String', def.agent_name)}
-    AND timestamp >= ${ts(start)} AND timestamp < ${ts(end)} AND toString(${def.variant_field}) IN ${variants}
-  GROUP BY cityHash64(if(invocation_id != '', invocation_id, event_id))
+  WHERE ${filter} AND ${unitHash} NOT IN (${repeated})
+  UNION ALL
+  SELECT if(min(${def.variant_field}) = max(${def.variant_field}), toString(any(${def.variant_field})), ${excluded}) AS variant_key, ${grouped.join(', ')}
+  FROM ${events}
+  WHERE ${filter} AND ${unitHash} IN (${repeated})
+  GROUP BY ${unitHash}
 )
 GROUP BY variant_key`;
   } else {
