@@ -97,7 +97,7 @@ describe('experiments API', () => {
 
     // reference: membership and outcomes straight from the events
     const inExp = events.filter((e) => e.agent_name === 'reviewer' && Date.parse(e.timestamp) >= START && ['v1', 'v2'].includes(e.agent_version as string));
-    const units = inExp.map((e) => [e.event_id, [e]] as const);
+    const units: Array<[string, Ev[]]> = inExp.map((e) => [e.event_id, [e]]);
     const check = async (metric: string, outcome: (es: Ev[]) => number | null) => {
       const res = await backend.client.get('/api/v1/experiments/reviewer-v2/results', { metric });
       expect(res.status).toBe(200);
