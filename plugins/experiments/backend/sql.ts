@@ -135,6 +135,53 @@ FROM (
     AND timestamp >= ${ts(start)} AND timestamp < ${ts(end)} AND toString(${def.variant_field}) IN ${variants}
 )
 GROUP BY variant_key`;
+  } else if (def.variant_field && def.unit === 'user' && metrics.every((m) => typeOf(m) === 'agent_invocation')) {
+    // the user's invocations of the agent are both the exposures and the outcomes: one pass
+    // grouped by user keeps them as a small array per user, and the outcome after (and the
+    // covariate before) the first exposure is read from that array — no join
+    const lookbackMs = def.cuped ? def.cuped_lookback_days * DAY_MS : 0;
+    const from = p.add('Int64', win.startMs - lookbackMs);
+    const lookback = p.add('Int64', lookbackMs);
+    const exposure = `(timestamp >= ${ts(start)} AND toString(${def.variant_field}) IN ${variants})`;
+    const tupleParts = ['timestamp'];
+    const perMetric = metrics.map((m, i) => {
+      const mi = tupleParts.push(`toUInt8(${matchSql(m, p, (f) => f)})`);
+      const vi = tupleParts.push(valueSql(m, (f) => f));
+      const fromArray = (arr: string) => {
+        const n = `length(${arr})`;
+        const sumOf = (k: number) => `arraySum(r -> r.${k}, ${arr})`;
+        switch (aggregateOf(m)) {
+          case 'any':
+            return { y: `toFloat64(${sumOf(mi)} > 0)`, has: '1' };
+          case 'sum':
+            return { y: `toFloat64(${sumOf(vi)})`, has: '1' };
+          case 'mean':
+            return { y: `if(${n} > 0, ${sumOf(vi)} / ${n}, 0)`, has: `${n} > 0` };
+          default:
+            return { y: `if(${n} > 0, ${sumOf(mi)} / ${n}, 0)`, has: `${n} > 0` };
+        }
+      };
+      const y = fromArray('rows_after');
+      const x = def.cuped ? fromArray('rows_before').y : '0';
+      return `${y.y} AS y${i}, ${y.has} AS has${i}, ${x} AS x${i}`;
+    });
+    sql = `${outerSql(metrics.length)}
+FROM (
+  SELECT if(nv = 1, unit_variant, ${excluded}) AS variant_key,
+    arrayFilter(r -> r.1 >= first_seen, rows) AS rows_after,
+    arrayFilter(r -> r.1 >= first_seen - toIntervalMillisecond(${lookback}) AND r.1 < first_seen, rows) AS rows_before,
+    ${perMetric.join(', ')}
+  FROM (
+    SELECT user_id, minIf(timestamp, ${exposure}) AS first_seen, uniqExactIf(${def.variant_field}, ${exposure}) AS nv,
+      anyIf(toString(${def.variant_field}), ${exposure}) AS unit_variant, groupArray((${tupleParts.join(', ')})) AS rows
+    FROM ${events}
+    WHERE org_id = {org_id:String} AND event_type = 'agent_invocation' AND agent_name = ${p.add('String', def.agent_name)}
+      AND timestamp >= ${ts(from)} AND timestamp < ${ts(end)} AND user_id != ''
+    GROUP BY user_id
+    HAVING countIf(${exposure}) > 0
+  )
+)
+GROUP BY variant_key`;
   } else {
     const fieldFilter = `org_id = {org_id:String} AND event_type = 'agent_invocation' AND agent_name = ${p.add('String', def.agent_name)}
            AND timestamp >= ${ts(start)} AND timestamp < ${ts(end)} AND toString(${def.variant_field}) IN ${variants}`;

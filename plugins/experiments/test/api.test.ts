@@ -392,6 +392,11 @@ describe('experiments API', () => {
     expect(res.status).toBe(200);
     const mine = (res.body.plugins ?? res.body).find((p: any) => p.id === 'experiments');
     expect(mine.widgets).toEqual([expect.objectContaining({ id: 'ab-test-results', title: 'A/B Test Results' })]);
+    const docs = await backend.client.get('/api/docs/json');
+    expect(docs.status).toBe(200);
+    for (const path of ['/api/v1/experiments', '/api/v1/experiments/{key}/results', '/api/v1/experiments/{key}/assignment', '/api/v1/experiments/power']) {
+      expect(Object.keys(docs.body.paths), path).toContain(path);
+    }
   });
 
   it('lists, reads, updates and stops; the power calculator plans units and days', async () => {
