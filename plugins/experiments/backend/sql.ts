@@ -135,69 +135,23 @@ FROM (
     AND timestamp >= ${ts(start)} AND timestamp < ${ts(end)} AND toString(${def.variant_field}) IN ${variants}
 )
 GROUP BY variant_key`;
-  } else if (def.variant_field && def.unit === 'user' && metrics.every((m) => typeOf(m) === 'agent_invocation')) {
-    // the user's invocations of the agent are both the exposures and the outcomes: one pass
-    // grouped by user keeps them as a small array per user, and the outcome after (and the
-    // covariate before) the first exposure is read from that array — no join
-    const lookbackMs = def.cuped ? def.cuped_lookback_days * DAY_MS : 0;
-    const from = p.add('Int64', win.startMs - lookbackMs);
-    const lookback = p.add('Int64', lookbackMs);
-    const exposure = `(timestamp >= ${ts(start)} AND toString(${def.variant_field}) IN ${variants})`;
-    const tupleParts = ['timestamp'];
-    const perMetric = metrics.map((m, i) => {
-      const mi = tupleParts.push(`toUInt8(${matchSql(m, p, (f) => f)})`);
-      const vi = tupleParts.push(valueSql(m, (f) => f));
-      const fromArray = (arr: string) => {
-        const n = `length(${arr})`;
-        const sumOf = (k: number) => `arraySum(r -> r.${k}, ${arr})`;
-        switch (aggregateOf(m)) {
-          case 'any':
-            return { y: `toFloat64(${sumOf(mi)} > 0)`, has: '1' };
-          case 'sum':
-            return { y: `toFloat64(${sumOf(vi)})`, has: '1' };
-          case 'mean':
-            return { y: `if(${n} > 0, ${sumOf(vi)} / ${n}, 0)`, has: `${n} > 0` };
-          default:
-            return { y: `if(${n} > 0, ${sumOf(mi)} / ${n}, 0)`, has: `${n} > 0` };
-        }
-      };
-      const y = fromArray('rows_after');
-      const x = def.cuped ? fromArray('rows_before').y : '0';
-      return `${y.y} AS y${i}, ${y.has} AS has${i}, ${x} AS x${i}`;
-    });
-    sql = `${outerSql(metrics.length)}
-FROM (
-  SELECT if(nv = 1, unit_variant, ${excluded}) AS variant_key,
-    arrayFilter(r -> r.1 >= first_seen, rows) AS rows_after,
-    arrayFilter(r -> r.1 >= first_seen - toIntervalMillisecond(${lookback}) AND r.1 < first_seen, rows) AS rows_before,
-    ${perMetric.join(', ')}
-  FROM (
-    SELECT user_id, minIf(timestamp, ${exposure}) AS first_seen, uniqExactIf(${def.variant_field}, ${exposure}) AS nv,
-      anyIf(toString(${def.variant_field}), ${exposure}) AS unit_variant, groupArray((${tupleParts.join(', ')})) AS rows
-    FROM ${events}
-    WHERE org_id = {org_id:String} AND event_type = 'agent_invocation' AND agent_name = ${p.add('String', def.agent_name)}
-      AND timestamp >= ${ts(from)} AND timestamp < ${ts(end)} AND user_id != ''
-    GROUP BY user_id
-    HAVING countIf(${exposure}) > 0
-  )
-)
-GROUP BY variant_key`;
   } else {
     const fieldFilter = `org_id = {org_id:String} AND event_type = 'agent_invocation' AND agent_name = ${p.add('String', def.agent_name)}
            AND timestamp >= ${ts(start)} AND timestamp < ${ts(end)} AND toString(${def.variant_field}) IN ${variants}`;
-    // unit: what is counted; jk: how its outcome events are found
+    // unit: what is counted; jk: how its outcome events are found (a 64-bit hash of the key:
+    // the join compares numbers, not strings; a collision needs ~2^32 keys)
     const membership = !def.variant_field
-      ? `SELECT unit_id AS unit, unit_id AS jk, any(variant) AS unit_variant, uniqExact(variant) AS nv, min(timestamp) AS first_seen
+      ? `SELECT unit_id AS unit, cityHash64(unit_id) AS jk, any(variant) AS unit_variant, uniqExact(variant) AS nv, min(timestamp) AS first_seen
          FROM ${analytics.table(EXPOSURES_TABLE)}
          WHERE org_id = {org_id:String} AND experiment_key = ${p.add('String', def.key)}
            AND timestamp >= ${ts(start)} AND timestamp < ${ts(end)} AND variant IN ${variants}
          GROUP BY unit_id`
       : def.unit === 'user'
-        ? `SELECT user_id AS unit, user_id AS jk, any(toString(${def.variant_field})) AS unit_variant, uniqExact(${def.variant_field}) AS nv, min(timestamp) AS first_seen
+        ? `SELECT user_id AS unit, cityHash64(user_id) AS jk, any(toString(${def.variant_field})) AS unit_variant, uniqExact(${def.variant_field}) AS nv, min(timestamp) AS first_seen
            FROM ${events} WHERE ${fieldFilter} AND user_id != ''
            GROUP BY user_id`
         : // each invocation event is a unit, as in the one-pass case above
-          `SELECT event_id AS unit, if(invocation_id != '', invocation_id, event_id) AS jk, toString(${def.variant_field}) AS unit_variant, 1 AS nv, timestamp AS first_seen
+          `SELECT event_id AS unit, cityHash64(if(invocation_id != '', invocation_id, event_id)) AS jk, toString(${def.variant_field}) AS unit_variant, 1 AS nv, timestamp AS first_seen
            FROM ${events} WHERE ${fieldFilter}`;
     const lookbackMs = def.cuped ? def.cuped_lookback_days * DAY_MS : 0;
     const outcomeFrom = p.add('Int64', win.startMs - lookbackMs);
@@ -224,7 +178,7 @@ GROUP BY variant_key`;
 FROM (
   SELECT if(any(m.nv) = 1, any(m.unit_variant), ${excluded}) AS variant_key, ${perMetric.join(', ')}
   FROM (
-    SELECT ${joinKey} AS k, timestamp AS ts${[...cols].map((c) => `, ${c}`).join('')}
+    SELECT cityHash64(${joinKey}) AS k, timestamp AS ts${[...cols].map((c) => `, ${c}`).join('')}
     FROM ${events}
     WHERE org_id = {org_id:String} AND (${[...new Set(metrics.map((m) => `(${rowsOf(m, '')})`))].join(' OR ')})
       AND timestamp >= ${ts(outcomeFrom)} AND timestamp < ${ts(end)} AND ${joinKey} != ''
