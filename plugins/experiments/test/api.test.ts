@@ -410,6 +410,20 @@ describe('experiments API', () => {
     expect((await backend.client.get('/api/v1/experiments/reviewer-v2/assignment', { unit_id: 'z' })).body.recorded).toBe(false);
     expect((await backend.client.get('/api/v1/experiments', { status: 'stopped' })).body.experiments.map((e: any) => e.key)).toEqual(['reviewer-v2']);
 
+    // an experiment nobody has run yet answers, and asks to keep running
+    expect((await backend.client.post('/api/v1/experiments', { ...baseExperiment, key: 'empty', agent_name: 'nobody' })).status).toBe(200);
+    const empty = await backend.client.get('/api/v1/experiments/empty/results');
+    expect(empty.status).toBe(200);
+    expect(empty.body.metric.name).toBe('success_rate');
+    expect(empty.body.variants.map((v: any) => [v.key, v.units, v.value])).toEqual([['v1', 0, null], ['v2', 0, null]]);
+    expect(empty.body.comparisons[0].p_value).toBeNull();
+    expect(empty.body.srm).toMatchObject({ p_value: 1, mismatch: false });
+    expect(empty.body.recommendation.decision).toBe('keep_running');
+    // an update is checked like a creation
+    const badPut = await backend.client.put('/api/v1/experiments/empty', { ...(({ key: _k, ...rest }) => rest)(baseExperiment), control: 'nope' });
+    expect(badPut.status).toBe(400);
+    expect(badPut.body.error.details.field).toBe('control');
+
     const plan = await backend.client.post('/api/v1/experiments/power', { kind: 'proportion', baseline: 0.1, mde: 0.2, units_per_day: 1000 });
     expect(plan.status).toBe(200);
     expect(plan.body.absolute_mde).toBeCloseTo(0.02, 12);
