@@ -420,7 +420,7 @@ describe('experiments API', () => {
     expect(empty.body.srm).toMatchObject({ p_value: 1, mismatch: false });
     expect(empty.body.recommendation.decision).toBe('keep_running');
     // an update is checked like a creation
-    const badPut = await backend.client.put('/api/v1/experiments/empty', { ...(({ key: _k, ...rest }) => rest)(baseExperiment), control: 'nope' });
+    const badPut = await backend.client.put('/api/v1/experiments/empty', { ...baseExperiment, agent_name: 'nobody', control: 'nope' });
     expect(badPut.status).toBe(400);
     expect(badPut.body.error.details.field).toBe('control');
 
