@@ -154,6 +154,23 @@ export const notFound = (message: string, details?: unknown) => new HttpError(40
 export const forbidden = (message: string, details?: unknown) => new HttpError(403, 'forbidden', message, details);
 export const conflict = (message: string, details?: unknown) => new HttpError(409, 'conflict', message, details);
 
+/**
+ * A route answer that is not JSON: a body with its own headers (content type,
+ * content disposition) and status. A large answer is an async iterable of
+ * chunks, sent as they come, so the process never holds the whole of it: the
+ * iterable is only pulled as fast as the client reads.
+ */
+export class RawReply {
+  /** marks the instance across module copies (see `isRawReply`) */
+  readonly rawReply = true as const;
+  constructor(
+    public readonly body: string | Uint8Array | AsyncIterable<string | Uint8Array>,
+    public readonly headers: Record<string, string> = {},
+    public readonly status = 200,
+  ) {}
+}
+export const isRawReply = (v: unknown): v is RawReply => typeof v === 'object' && v !== null && (v as { rawReply?: unknown }).rawReply === true;
+
 export interface RouteRequest<Q = any, P = any, B = any> {
   query: Q;
   params: P;
@@ -189,6 +206,7 @@ export interface RouteDecl<Q = any, P = any, B = any> {
    * that changes (other plugins' rows, the clock beyond the range asked for).
    */
   cache?: { maxAgeSeconds: number };
+  /** the answer: JSON-able data, `undefined` (204), or a `RawReply` (CSV, PDF, a stream) */
   handler(req: RouteRequest<Q, P, B>, ctx: TenantContext): Promise<unknown>;
 }
 
