@@ -1,6 +1,7 @@
 import type { AwilixContainer } from 'awilix';
 import type { BusScope, Caller, Logger, Org, TenantContext } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
+import { issueTokenPair } from '../auth/session.ts';
 
 /** What a plugin's scoped container holds besides the kernel's services. */
 export interface PluginScope {
@@ -51,6 +52,19 @@ export function tenantContext(scope: AwilixContainer<Internals & PluginScope>, o
     notify: s.notifier,
     audit: (entry) => s.audit(org, caller, { ...entry, action: `${pluginId}.${entry.action}` }),
     answersChanged,
+    async renderSession(userId, purpose) {
+      const pair = await issueTokenPair(s, userId, org.id, { method: `render:${pluginId}`, userAgent: `orrery ${pluginId}: ${purpose}`.slice(0, 200) });
+      await s.audit(org, caller, { action: `${pluginId}.session.render`, target: userId, after: { purpose } });
+      const claims = await s.tokens.verifyAccess(pair.access_token);
+      return {
+        access_token: pair.access_token,
+        refresh_token: pair.refresh_token,
+        expires_in: pair.expires_in,
+        end: async () => {
+          if (claims?.sid) await s.tokens.revokeSession(claims.sid);
+        },
+      };
+    },
     async visibleUserDepartments() {
       if (!caller || caller.role === 'Admin') return null;
       const depts = await s.storage.forOrg(org).table('departments').select('id', 'restricted');

@@ -137,6 +137,20 @@ export interface TenantContext<TConfig = Record<string, unknown>> {
    * `settings.set` call it for you; call it from jobs and event handlers that write.
    */
   answersChanged(): void;
+  /**
+   * A short session as a member of this org, for rendering the portal on their behalf
+   * (a dashboard as PDF, a scheduled report): the pair the portal keeps after a login.
+   * The member's role and departments hold as if they had signed in; `end()` revokes it.
+   * Refused (401) for someone who is not an active member. Audited as `session.render`.
+   */
+  renderSession(userId: string, purpose: string): Promise<RenderSession>;
+}
+
+export interface RenderSession {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+  end(): Promise<void>;
 }
 
 export class HttpError extends Error {
