@@ -7,12 +7,17 @@ import { definePlugin } from '@orrery/plugin-sdk';
 import { pgMigrations } from './migrations.ts';
 import { EXPORT_PERMISSION, registerStreamRoutes } from './routes/stream.ts';
 import { registerJobRoutes, registerJobHousekeeping } from './routes/jobs.ts';
+import { registerPdfRoutes } from './routes/pdf.ts';
 
 export interface ExportsConfig {
   /** folder for background exports' files; default `<ORRERY_DATA_DIR or ./data>/exports` */
   dir?: string;
   /** rows read from ClickHouse per page of an export (memory per export is about one page) */
   pageRows?: number;
+  /** the Chromium that draws PDFs; default CHROMIUM_PATH or /usr/bin/chromium */
+  chromiumPath?: string;
+  /** where the portal is reached from this node, for renders no request asked for; default: the last request's host */
+  portalUrl?: string;
 }
 
 export default definePlugin<ExportsConfig>({
@@ -28,12 +33,16 @@ export default definePlugin<ExportsConfig>({
   configSchema: {
     type: 'object',
     additionalProperties: false,
-    properties: { dir: { type: 'string', minLength: 1 }, pageRows: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 20_000 } },
+    properties: { dir: { type: 'string', minLength: 1 }, pageRows: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 20_000 },
+      chromiumPath: { type: 'string', minLength: 1 },
+      portalUrl: { type: 'string', pattern: '^https?://' },
+    },
   },
   migrations: { pg: pgMigrations },
   register(env) {
     registerStreamRoutes(env);
     registerJobRoutes(env);
+    registerPdfRoutes(env);
     registerJobHousekeeping(env);
   },
 });
