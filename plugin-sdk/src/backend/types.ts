@@ -89,7 +89,7 @@ export type BusScope = { kind: 'org' } | { kind: 'department'; id: string } | { 
 
 export interface Notification {
   orgId: string;
-  /** user ids to notify */
+  /** user ids to notify; only active members of the org receive anything */
   to: string[];
   subject: string;
   text: string;
@@ -97,6 +97,10 @@ export interface Notification {
   channels?: Array<'in_app' | 'email' | 'slack' | 'webhook'>;
   link?: string;
   data?: Record<string, unknown>;
+  /** an HTML body for email, besides `text` */
+  html?: string;
+  /** files attached to the email (other channels are told their names and sizes) */
+  attachments?: Array<{ filename: string; content: Uint8Array; contentType: string }>;
 }
 export interface Notifier {
   send(n: Notification): Promise<{ delivered: Array<{ channel: string; to: string; ok: boolean; error?: string }> }>;
