@@ -8,6 +8,7 @@ import { pgMigrations } from './migrations.ts';
 import { EXPORT_PERMISSION, registerStreamRoutes } from './routes/stream.ts';
 import { registerJobRoutes, registerJobHousekeeping } from './routes/jobs.ts';
 import { registerPdfRoutes } from './routes/pdf.ts';
+import { REPORTS_PERMISSION, registerReportRoutes } from './reports.ts';
 
 export interface ExportsConfig {
   /** folder for background exports' files; default `<ORRERY_DATA_DIR or ./data>/exports` */
@@ -29,7 +30,7 @@ export default definePlugin<ExportsConfig>({
   description: 'Events and plugin datasets as streamed CSV, JSON and NDJSON, background export jobs with progress, audited',
   routePrefix: 'export',
   extraRoutePrefixes: ['reports'],
-  permissions: { [EXPORT_PERMISSION]: ['Admin', 'Manager', 'Developer'] },
+  permissions: { [EXPORT_PERMISSION]: ['Admin', 'Manager', 'Developer'], [REPORTS_PERMISSION]: ['Admin', 'Manager'] },
   configSchema: {
     type: 'object',
     additionalProperties: false,
@@ -43,6 +44,7 @@ export default definePlugin<ExportsConfig>({
     registerStreamRoutes(env);
     registerJobRoutes(env);
     registerPdfRoutes(env);
+    registerReportRoutes(env);
     registerJobHousekeeping(env);
   },
 });
