@@ -27,7 +27,7 @@ export const scheduleSchema = {
   properties: {
     frequency: { type: 'string', enum: ['daily', 'weekly', 'monthly', 'last_friday'] },
     time: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM in `tz`' },
-    tz: { type: 'string', maxLength: 64, default: 'UTC' },
+    tz: { type: 'string', maxLength: 64, description: 'IANA zone; default UTC' },
     weekday: { type: 'integer', minimum: 0, maximum: 6, description: 'weekly: 0 = Sunday' },
     day_of_month: { type: 'integer', minimum: 1, maximum: 28, description: 'monthly' },
   },
