@@ -9,6 +9,7 @@ import { EXPORT_PERMISSION, registerStreamRoutes } from './routes/stream.ts';
 import { registerJobRoutes, registerJobHousekeeping } from './routes/jobs.ts';
 import { registerPdfRoutes } from './routes/pdf.ts';
 import { REPORTS_PERMISSION, registerReportRoutes } from './reports.ts';
+import { widgets } from './widgets.ts';
 
 export interface ExportsConfig {
   /** folder for background exports' files; default `<ORRERY_DATA_DIR or ./data>/exports` */
@@ -40,6 +41,7 @@ export default definePlugin<ExportsConfig>({
     },
   },
   migrations: { pg: pgMigrations },
+  frontend: { remoteName: 'exports', distDir: './frontend/dist', widgets },
   register(env) {
     registerStreamRoutes(env);
     registerJobRoutes(env);

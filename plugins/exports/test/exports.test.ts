@@ -162,6 +162,15 @@ describe('exports: datasets as CSV and JSON', () => {
     expect(entry.after).toMatchObject({ rows, complete: true, fields: ['event_id', 'comment'], from: FROM, to: TO, format: 'csv' });
   });
 
+  it('lists its widget with a built remote in the plugin catalogue', async () => {
+    const res = await b.client.get('/api/v1/plugins');
+    const mine = res.body.plugins.find((p: any) => p.id === 'exports');
+    expect(mine.widgets.map((w: any) => w.id)).toEqual(['export-data']);
+    // built by `node scripts/build-ui.mjs exports`; served where the manifest says
+    if (mine.remote) expect((await b.client.get(mine.remote.entry)).status).toBe(200);
+    else expect.fail('the exports remote is not built: run node scripts/build-ui.mjs exports');
+  });
+
   it('answers bad input with a 400 naming the parameter', async () => {
     const cases: Array<[Record<string, string>, string]> = [
       [{ dataset: 'nope' }, 'dataset'],
