@@ -171,6 +171,15 @@ describe('exports: datasets as CSV and JSON', () => {
     else expect.fail('the exports remote is not built: run node scripts/build-ui.mjs exports');
   });
 
+  it('documents its routes in the OpenAPI document', async () => {
+    const doc = await b.client.get('/api/docs/json');
+    expect(doc.status).toBe(200);
+    for (const path of ['/api/v1/export/csv', '/api/v1/export/json', '/api/v1/export/jobs', '/api/v1/export/jobs/{id}', '/api/v1/export/pdf', '/api/v1/export/schedule', '/api/v1/reports', '/api/v1/reports/{id}']) {
+      expect(Object.keys(doc.body.paths), path).toContain(path);
+    }
+    expect(doc.body.paths['/api/v1/export/csv'].get.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['dataset', 'from', 'to', 'event_type', 'fields']));
+  });
+
   it('answers bad input with a 400 naming the parameter', async () => {
     const cases: Array<[Record<string, string>, string]> = [
       [{ dataset: 'nope' }, 'dataset'],
