@@ -63,6 +63,23 @@ const selectOf = (c: ExportColumn) => (c.type === 'number' ? `toString(${c.name}
 
 const toIso = (ch: string) => `${ch.replace(' ', 'T')}Z`;
 
+/**
+ * A column as ClickHouse writes it into a CSV record (`formatRow('CSV', …)`): text guarded
+ * as API.md says, instants as ISO text in UTC, lists as JSON text, numbers as they are.
+ */
+function csvExpr(c: ExportColumn): string {
+  switch (c.type) {
+    case 'text':
+      return `if(substring(${c.name}, 1, 1) IN ('=', '+', '-', '@', '\\t', '\\r'), concat('''', ${c.name}), ${c.name})`;
+    case 'time':
+      return `concat(replaceOne(toString(${c.name}), ' ', 'T'), 'Z')`;
+    case 'list':
+      return `toJSONString(${c.name})`;
+    default:
+      return c.name;
+  }
+}
+
 export const eventsSource: ExportSource = {
   dataset: 'events',
   description: 'Raw events of the org in [from, to): every field of the event catalogue, or those named in `fields`',
@@ -88,7 +105,37 @@ export const eventsSource: ExportSource = {
     }
     const table = ctx.analytics.table('events');
     const pageRows = (ctx.config as { pageRows?: number }).pageRows ?? PAGE_ROWS;
-    const select = ['event_type AS _k_type', 'toString(timestamp) AS _k_ts', 'event_id AS _k_id', ...columns.map(selectOf)].join(', ');
+    const keyCols = 'event_type AS _k_type, toString(timestamp) AS _k_ts, event_id AS _k_id';
+    const select = [keyCols, ...columns.map(selectOf)].join(', ');
+    type Key = { t: string; ts: string; id: string };
+    /** Pages of rows in sort-key order, each starting strictly after the last key of the one before. */
+    async function* keyset(selectList: string, settings = ''): AsyncGenerator<Array<Record<string, unknown>>> {
+      let key: Key | null = null;
+      for (;;) {
+        // the first disjunct lets the primary index skip to the page's start; the tuple makes it exact
+        const after = key
+          ? ` AND (event_type > {k_type:String} OR (event_type = {k_type:String} AND timestamp >= {k_ts:DateTime64(3)}))
+              AND (event_type, timestamp, event_id) > ({k_type:String}, {k_ts:DateTime64(3)}, {k_id:String})`
+          : '';
+        const rows = await ctx.analytics.query<Record<string, unknown>>(
+          `SELECT ${selectList} FROM ${table} WHERE ${where}${after} ORDER BY event_type, timestamp, event_id LIMIT ${pageRows}${settings}`,
+          key ? { ...params, k_type: key.t, k_ts: key.ts, k_id: key.id } : params,
+        );
+        if (!rows.length) return;
+        const page: Array<Record<string, unknown>> = [];
+        let prev: Key | null = key;
+        for (const r of rows) {
+          const k: Key = { t: r._k_type as string, ts: r._k_ts as string, id: r._k_id as string };
+          // a duplicate not yet merged away by the ReplacingMergeTree has the same key: written once
+          if (prev && prev.t === k.t && prev.ts === k.ts && prev.id === k.id) continue;
+          prev = k;
+          page.push(r);
+        }
+        yield page;
+        if (rows.length < pageRows) return;
+        key = prev;
+      }
+    }
     const request = {
       dataset: 'events',
       from: range.from.toISOString(),
@@ -106,31 +153,18 @@ export const eventsSource: ExportSource = {
         return Number(rows[0]?.n ?? 0);
       },
       async *pages() {
-        type Key = { t: string; ts: string; id: string };
-        let key: Key | null = null;
-        for (;;) {
-          // the first disjunct lets the primary index skip to the page's start; the tuple makes it exact
-          const after = key
-            ? ` AND (event_type > {k_type:String} OR (event_type = {k_type:String} AND timestamp >= {k_ts:DateTime64(3)}))
-                AND (event_type, timestamp, event_id) > ({k_type:String}, {k_ts:DateTime64(3)}, {k_id:String})`
-            : '';
-          const rows = await ctx.analytics.query<Record<string, unknown>>(
-            `SELECT ${select} FROM ${table} WHERE ${where}${after} ORDER BY event_type, timestamp, event_id LIMIT ${pageRows}`,
-            key ? { ...params, k_type: key.t, k_ts: key.ts, k_id: key.id } : params,
-          );
-          if (!rows.length) return;
-          const page: Cell[][] = [];
-          let prev: Key | null = key;
-          for (const r of rows) {
-            const k: Key = { t: r._k_type as string, ts: r._k_ts as string, id: r._k_id as string };
-            // a duplicate not yet merged away by the ReplacingMergeTree has the same key: written once
-            if (prev && prev.t === k.t && prev.ts === k.ts && prev.id === k.id) continue;
-            prev = k;
-            page.push(columns.map((c) => (c.type === 'time' ? toIso(r[c.name] as string) : (r[c.name] as Cell))));
-          }
+        for await (const rows of keyset(select)) {
+          const page: Cell[][] = rows.map((r) => columns.map((c) => (c.type === 'time' ? toIso(r[c.name] as string) : (r[c.name] as Cell))));
           yield page;
-          if (rows.length < pageRows) return;
-          key = prev;
+        }
+      },
+      // ClickHouse writes each record: one string per row crosses into Node instead of a cell per column
+      async *csvPages() {
+        const line = `formatRow('CSV', ${columns.map(csvExpr).join(', ')}) AS _line`;
+        for await (const rows of keyset(`${keyCols}, ${line}`, ' SETTINGS output_format_csv_crlf_end_of_line = 1')) {
+          let text = '';
+          for (const r of rows) text += r._line as string;
+          yield { text, rows: rows.length };
         }
       },
     };

@@ -47,6 +47,14 @@ export async function* writeExport(cursor: ExportCursor, format: Format, stats: 
   };
   if (format === 'csv') yield emit(csvRecord(cols.map((c) => csvText(c.name))));
   else if (format === 'json') yield emit('[');
+  if (format === 'csv' && cursor.csvPages) {
+    for await (const page of cursor.csvPages()) {
+      stats.rows += page.rows;
+      if (page.text) yield emit(page.text);
+      await onRows?.(stats.rows);
+    }
+    return;
+  }
   let first = true;
   for await (const page of cursor.pages()) {
     let out = '';

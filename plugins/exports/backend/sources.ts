@@ -31,6 +31,11 @@ export interface ExportCursor {
   count(): Promise<number>;
   /** row pages in a stable order; each row holds one cell per column */
   pages(): AsyncIterable<Cell[][]>;
+  /**
+   * Optional: the same pages already written as CSV records (RFC 4180, CRLF, text guarded)
+   * by the store, for sources that can have ClickHouse format the rows.
+   */
+  csvPages?(): AsyncIterable<{ text: string; rows: number }>;
 }
 
 export interface ExportSource {
