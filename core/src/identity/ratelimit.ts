@@ -64,6 +64,12 @@ export function classify(url: string, method: string, permission: string | undef
   if (/^\/(api\/v1\/events|v1\/traces|v1\/logs|v1\/metrics)(\/|$)/.test(url)) return 'ingest';
   if (permission === 'public') return /^\/api\/v1\/(auth|invitations)\//.test(url) ? 'auth' : null;
   if (!permission) return null;
+  // the exports plugin: a dataset or PDF pull, or a background export job, is a bulk export;
+  // polling a job, downloading its file and editing schedules are not
+  if (url.startsWith('/api/v1/export/')) {
+    if ((method === 'GET' && /^\/api\/v1\/export\/(csv|json|pdf)$/.test(url)) || (method === 'POST' && url === '/api/v1/export/jobs')) return 'export';
+    return permission === 'admin' || permission === 'operator' ? 'admin' : 'api';
+  }
   if ((method === 'POST' && /^\/api\/v1\/exports?(\/|$)/.test(url)) || /\/export(\.csv)?$/.test(url)) return 'export';
   if (permission === 'admin' || permission === 'operator') return 'admin';
   return 'api';

@@ -38,8 +38,16 @@ export function createNotifier(deps: { knex: Knex; bus: Bus; smtpUrl: string; fr
       if (!schema) throw new Error(`unknown org ${n.orgId}`);
       const channels = n.channels ?? ['in_app', 'email'];
       const delivered: Array<{ channel: string; to: string; ok: boolean; error?: string }> = [];
-      const users = n.to.length
-        ? await deps.knex.withSchema('public').table('users').whereIn('id', n.to).select('id', 'email')
+      // only active members of the org: a user id from elsewhere never receives the org's notices
+      const ids = n.to.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+      const users = ids.length
+        ? await deps.knex
+            .withSchema('public')
+            .table('users')
+            .join('memberships', 'memberships.user_id', 'users.id')
+            .where({ 'memberships.org_id': n.orgId, 'memberships.active': true })
+            .whereIn('users.id', ids)
+            .select('users.id', 'users.email')
         : [];
       const settings = Object.fromEntries(
         (await deps.knex.withSchema(schema).table('org_settings').whereIn('key', ['notifications.slack_webhook_url', 'notifications.webhook_url'])).map(
@@ -61,7 +69,14 @@ export function createNotifier(deps: { knex: Knex; bus: Bus; smtpUrl: string; fr
             continue;
           }
           try {
-            await (await getMailer()).sendMail({ from: deps.from, to: u.email, subject: n.subject, text: n.link ? `${n.text}\n\n${n.link}` : n.text });
+            await (await getMailer()).sendMail({
+              from: deps.from,
+              to: u.email,
+              subject: n.subject,
+              text: n.link ? `${n.text}\n\n${n.link}` : n.text,
+              ...(n.html ? { html: n.html } : {}),
+              ...(n.attachments?.length ? { attachments: n.attachments.map((a) => ({ filename: a.filename, content: Buffer.from(a.content), contentType: a.contentType })) } : {}),
+            });
             delivered.push({ channel: 'email', to: u.id, ok: true });
           } catch (err) {
             delivered.push({ channel: 'email', to: u.id, ok: false, error: (err as Error).message });
@@ -78,7 +93,10 @@ export function createNotifier(deps: { knex: Knex; bus: Bus; smtpUrl: string; fr
           delivered.push({ channel, to: '', ok: false, error: `${key} is not set for this org` });
           continue;
         }
-        const body = channel === 'slack' ? { text: `*${n.subject}*\n${n.text}${n.link ? `\n${n.link}` : ''}` } : { ...n };
+        // files go by email only: a webhook is told their names and sizes
+        const { attachments, html: _html, ...plain } = n;
+        const files = attachments?.map((a) => ({ filename: a.filename, content_type: a.contentType, bytes: a.content.byteLength }));
+        const body = channel === 'slack' ? { text: `*${n.subject}*\n${n.text}${n.link ? `\n${n.link}` : ''}` } : { ...plain, ...(files ? { attachments: files } : {}) };
         try {
           const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
           delivered.push({ channel, to: url, ok: res.ok, ...(res.ok ? {} : { error: `HTTP ${res.status}` }) });

@@ -4,6 +4,7 @@ import type { Internals } from '../internals.ts';
 import { pluginDatabase } from './database.ts';
 import { directoryFor } from './directory.ts';
 import { serviceAccess } from './serviceAccess.ts';
+import { issueTokenPair } from '../auth/session.ts';
 
 /** What a plugin's scoped container holds besides the kernel's services. */
 export interface PluginScope {
@@ -59,5 +60,18 @@ export function tenantContext(scope: AwilixContainer<Internals & PluginScope>, o
     visibleUserDepartments: () => directory.visibleDepartments(),
     directory,
     services: serviceAccess(s.plugins, pluginId, org, caller, (provider) => tenantContext(provider.scope, org, caller)),
+    async renderSession(userId, purpose) {
+      const pair = await issueTokenPair(s, userId, org.id, { method: `render:${pluginId}`, userAgent: `orrery ${pluginId}: ${purpose}`.slice(0, 200) });
+      await s.audit(org, caller, { action: `${pluginId}.session.render`, target: userId, after: { purpose } });
+      const claims = await s.tokens.verifyAccess(pair.access_token);
+      return {
+        access_token: pair.access_token,
+        refresh_token: pair.refresh_token,
+        expires_in: pair.expires_in,
+        end: async () => {
+          if (claims?.sid) await s.tokens.revokeSession(claims.sid);
+        },
+      };
+    },
   };
 }

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { asValue, type AwilixContainer } from 'awilix';
 import type { FastifyInstance } from 'fastify';
 import AjvModule from 'ajv';
-import { HttpError, type Caller, type Org, type StoredEvent, type PgMigration, type ChMigration, type Role } from '@orrery/plugin-sdk';
+import { HttpError, isRawReply, type Caller, type Org, type StoredEvent, type PgMigration, type ChMigration, type Role } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
 import type { MigrationSet } from '../storage/migrations.ts';
 import { checkDeclaration, discoverPluginFolders, importPlugin, type LoadedPlugin, type RefusedPlugin } from './loader.ts';
@@ -239,6 +240,12 @@ export class PluginHost {
                     if (r.method !== 'GET') ctx.answersChanged();
                   }
                   if (result === undefined) return reply.status(204).send();
+                  if (isRawReply(result)) {
+                    reply.status(result.status).headers(result.headers);
+                    const body = result.body;
+                    // a stream is pulled as the socket drains: memory stays flat however long the answer
+                    return reply.send(typeof body === 'string' || body instanceof Uint8Array ? body : Readable.from(body));
+                  }
                   return result;
                 },
               });

@@ -88,7 +88,7 @@ export interface PluginBus {
 
 export interface Notification {
   orgId: string;
-  /** user ids to notify */
+  /** user ids to notify; only active members of the org receive anything */
   to: string[];
   subject: string;
   text: string;
@@ -96,6 +96,10 @@ export interface Notification {
   channels?: Array<'in_app' | 'email' | 'slack' | 'webhook'>;
   link?: string;
   data?: Record<string, unknown>;
+  /** an HTML body for email, besides `text` */
+  html?: string;
+  /** files attached to the email (other channels are told their names and sizes) */
+  attachments?: Array<{ filename: string; content: Uint8Array; contentType: string }>;
 }
 export interface Notifier {
   send(n: Notification): Promise<{ delivered: Array<{ channel: string; to: string; ok: boolean; error?: string }> }>;
@@ -142,6 +146,20 @@ export interface TenantContext<TConfig = Record<string, unknown>> {
   answersChanged(): void;
   /** reads the plugin's declared rollups at a consistent watermark (see rollupsDecl.ts) */
   rollups: RollupReader;
+  /**
+   * A short session as a member of this org, for rendering the portal on their behalf
+   * (a dashboard as PDF, a scheduled report): the pair the portal keeps after a login.
+   * The member's role and departments hold as if they had signed in; `end()` revokes it.
+   * Refused (401) for someone who is not an active member. Audited as `session.render`.
+   */
+  renderSession(userId: string, purpose: string): Promise<RenderSession>;
+}
+
+export interface RenderSession {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+  end(): Promise<void>;
 }
 
 export class HttpError extends Error {
@@ -158,6 +176,23 @@ export const badRequest = (message: string, details?: unknown) => new HttpError(
 export const notFound = (message: string, details?: unknown) => new HttpError(404, 'not_found', message, details);
 export const forbidden = (message: string, details?: unknown) => new HttpError(403, 'forbidden', message, details);
 export const conflict = (message: string, details?: unknown) => new HttpError(409, 'conflict', message, details);
+
+/**
+ * A route answer that is not JSON: a body with its own headers (content type,
+ * content disposition) and status. A large answer is an async iterable of
+ * chunks, sent as they come, so the process never holds the whole of it: the
+ * iterable is only pulled as fast as the client reads.
+ */
+export class RawReply {
+  /** marks the instance across module copies (see `isRawReply`) */
+  readonly rawReply = true as const;
+  constructor(
+    public readonly body: string | Uint8Array | AsyncIterable<string | Uint8Array>,
+    public readonly headers: Record<string, string> = {},
+    public readonly status = 200,
+  ) {}
+}
+export const isRawReply = (v: unknown): v is RawReply => typeof v === 'object' && v !== null && (v as { rawReply?: unknown }).rawReply === true;
 
 export interface RouteRequest<Q = any, P = any, B = any> {
   query: Q;
@@ -194,6 +229,7 @@ export interface RouteDecl<Q = any, P = any, B = any> {
    * that changes (other plugins' rows, the clock beyond the range asked for).
    */
   cache?: { maxAgeSeconds: number };
+  /** the answer: JSON-able data, `undefined` (204), or a `RawReply` (CSV, PDF, a stream) */
   handler(req: RouteRequest<Q, P, B>, ctx: TenantContext): Promise<unknown>;
 }
 

@@ -57,6 +57,12 @@ export interface WidgetContext<O = Record<string, unknown>> {
   refreshKey: number;
   /** GET/POST against the plugin's own routes: `path` is relative to `/api/v1/<routePrefix>` */
   request<T = unknown>(path: string, init?: { method?: string; query?: Query; body?: unknown; signal?: AbortSignal }): Promise<T>;
+  /**
+   * Saves what one of the plugin's routes answers as a file (CSV, PDF…), signed in as the
+   * user; the file name comes from the answer's Content-Disposition. Hosts before SDK 1.x
+   * may not offer it.
+   */
+  download?(path: string, query?: Query): Promise<void>;
   /** listen to a bus topic (`<pluginId>.<name>`); returns the unsubscribe */
   subscribe(topic: string, handler: (msg: BusMessage) => void): () => void;
   /** ask the host for a narrower view (a filtered dashboard / the plugin's page) */

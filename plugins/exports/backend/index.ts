@@ -1,0 +1,52 @@
+/**
+ * Exports and scheduled reports: every dataset out as streamed CSV, JSON and
+ * NDJSON with no row cap, background export jobs with progress, and the
+ * audit record of each export. See README.md.
+ */
+import { definePlugin } from '@orrery/plugin-sdk';
+import { pgMigrations } from './migrations.ts';
+import { EXPORT_PERMISSION, registerStreamRoutes } from './routes/stream.ts';
+import { registerJobRoutes, registerJobHousekeeping } from './routes/jobs.ts';
+import { registerPdfRoutes } from './routes/pdf.ts';
+import { REPORTS_PERMISSION, registerReportRoutes } from './reports.ts';
+import { widgets } from './widgets.ts';
+
+export interface ExportsConfig {
+  /** folder for background exports' files; default `<ORRERY_DATA_DIR or ./data>/exports` */
+  dir?: string;
+  /** rows read from ClickHouse per page of an export (memory per export is about one page) */
+  pageRows?: number;
+  /** the Chromium that draws PDFs; default CHROMIUM_PATH or /usr/bin/chromium */
+  chromiumPath?: string;
+  /** where the portal is reached from this node, for renders no request asked for; default: the last request's host */
+  portalUrl?: string;
+}
+
+export default definePlugin<ExportsConfig>({
+  from: import.meta.url,
+  id: 'exports',
+  version: '1.0.0',
+  sdk: '^1.0.0 || ^2.0.0',
+  title: 'Exports and reports',
+  description: 'Events and plugin datasets as streamed CSV, JSON and NDJSON, background export jobs with progress, audited',
+  routePrefix: 'export',
+  extraRoutePrefixes: ['reports'],
+  permissions: { [EXPORT_PERMISSION]: ['Admin', 'Manager', 'Developer'], [REPORTS_PERMISSION]: ['Admin', 'Manager'] },
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { dir: { type: 'string', minLength: 1 }, pageRows: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 20_000 },
+      chromiumPath: { type: 'string', minLength: 1 },
+      portalUrl: { type: 'string', pattern: '^https?://' },
+    },
+  },
+  migrations: { pg: pgMigrations },
+  frontend: { remoteName: 'exports', distDir: './frontend/dist', widgets },
+  register(env) {
+    registerStreamRoutes(env);
+    registerJobRoutes(env);
+    registerPdfRoutes(env);
+    registerReportRoutes(env);
+    registerJobHousekeeping(env);
+  },
+});
