@@ -2,3 +2,4 @@ export * from './metrics.ts';
 export * from './exports.ts';
 export * from './cohorts.ts';
 export * from './directory.ts';
+export * from './metricsQuery.ts';
