@@ -26,6 +26,7 @@ import { createNotifier } from './notifications/notifier.ts';
 import { kernelModules } from './modules.ts';
 import { generatePassword } from './auth/passwords.ts';
 import { events as eventsTable } from '../../migrations/ch/0001_events.ts';
+import { eventsInsertDedup } from '../../migrations/ch/0002_events_insert_dedup.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -181,7 +182,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     only: opts.onlyPlugins,
   });
   const chSets: MigrationSet<any>[] = [
-    { owner: 'kernel:events', migrations: [eventsTable] },
+    { owner: 'kernel:events', migrations: [eventsTable, eventsInsertDedup] },
     ...modules.filter((m) => m.migrations?.clickhouse?.length).map((m) => ({ owner: `kernel:${m.name}`, migrations: m.migrations!.clickhouse! })),
     ...plugins.chMigrationSets(),
   ];

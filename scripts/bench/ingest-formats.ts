@@ -25,7 +25,6 @@ const ROWS = Number(args.get('rows') ?? 100_000);
 const BATCH = Number(args.get('batch') ?? 5000);
 
 const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Session } = require('chdb') as { Session: new (path: string) => { queryAsync(q: string, o?: unknown): Promise<{ text(): string }>; insert(p: unknown): Promise<unknown>; cleanup(): void } };
 const dir = mkdtempSync(join(tmpdir(), 'orrery-formats-'));
 const s = new Session(join(dir, 'ch'));
