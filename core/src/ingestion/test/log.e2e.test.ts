@@ -108,7 +108,7 @@ describe('durable ingestion log', () => {
     expect((await post(be.org, '/api/v1/events', sent.get([...acked][0]!))).statusCode).toBe(409);
 
     // the same ids in another org are that org's own events, not duplicates
-    const sameIds = [...acked].slice(0, 40).map((id) => ({ ...sent.get(id), agent_name: 'other-agent' }));
+    const sameIds = [...acked].slice(0, 40).map((id) => ({ ...sent.get(id)!, agent_name: 'other-agent' }) as Record<string, unknown>);
     const theirs = await post(other, '/api/v1/events/batch', { events: sameIds });
     expect(theirs.json().accepted).toBe(40);
     await waitLoaded();
