@@ -10,6 +10,9 @@
  * - from node: the loader's actual path, JS encoding + chDB's insert of a Buffer (only the text
  *   formats chdb-node accepts from memory: JSONEachRow, JSONCompactEachRow, TSV, CSV).
  * Batches of --batch rows, one insert each; rows/s and the ratio to JSONEachRow printed.
+ * Last, whether a load blocks the event loop: the longest gap of a 1 ms timer while a
+ * 20,000-row insert runs from the main thread (chDB's async call), and the JS encoding time
+ * of those rows (which does run on the main thread).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,6 +103,22 @@ for (const [k, v] of out) console.log(`${k.padEnd(58)} ${Math.round(v).toLocaleS
 for (const f of ['JSONEachRow', 'JSONCompactEachRow', 'TSV', 'CSV']) {
   const c = (await q(`SELECT count() FROM bench.node_${f}`)).trim();
   if (Number(c) !== ROWS) throw new Error(`node ${f}: ${c} rows stored, expected ${ROWS}`);
+}
+{
+  const big = rows.slice(0, Math.min(20_000, ROWS));
+  const t0 = performance.now();
+  const body = Buffer.from(big.map((r) => JSON.stringify(columns.map((c) => r[c] ?? null))).join('\n'));
+  const encodeMs = performance.now() - t0;
+  let maxGap = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+  }, 1);
+  const insertMs = await time(() => s.insert({ table: 'bench.node_JSONCompactEachRow', format: 'JSONCompactEachRow', columns, values: body }));
+  clearInterval(timer);
+  console.log(`event loop during a ${big.length.toLocaleString('en')}-row JSONCompactEachRow insert from the main thread: insert ${insertMs.toFixed(0)} ms, longest timer gap ${maxGap.toFixed(1)} ms; encoding the rows on the main thread ${encodeMs.toFixed(1)} ms`);
 }
 s.cleanup();
 rmSync(dir, { recursive: true, force: true });
