@@ -177,6 +177,8 @@ export class Pipeline {
           if (err instanceof BacklogFullError) {
             // nothing was written: free the claims so the resend is taken as new, and refuse the whole request
             await this.d.deduper.release(org.id, toCommit.map((r) => r.event_id));
+            // the invalid ones of the request are quarantined as usual; wait for that write so it is not left unobserved
+            if (quarantined.length) await Promise.resolve(quarantineWrite).catch((e) => this.d.onQuarantineError(e));
             throw err;
           }
           commitError = err;
