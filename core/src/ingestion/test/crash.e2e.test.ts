@@ -148,7 +148,7 @@ describe('durability of the ingestion log, every plugin on', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 480_000);
 
   it('loader killed between its ClickHouse insert and its position commit: the range is inserted again and stored once', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'orrery-crash-'));
@@ -178,5 +178,5 @@ describe('durability of the ingestion log, every plugin on', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 480_000);
 });
