@@ -60,13 +60,13 @@ async function hookToken(url: string) {
 }
 
 /** 48 clients sending singles and 50-event batches until `until` resolves; what got a 2xx and what did not */
-async function load(url: string, token: string, until: Promise<unknown>) {
+async function load(url: string, token: string, until: (acked: Set<string>) => Promise<unknown>) {
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
   const events = new Map<string, Record<string, unknown>>();
   const acked = new Set<string>();
   const unknown = new Set<string>();
   let stop = false;
-  void until.then(() => (stop = true));
+  void until(acked).then(() => (stop = true));
   const worker = async (w: number) => {
     for (let n = 0; !stop; n++) {
       const batch = n % 3 === 0;
@@ -138,8 +138,12 @@ describe('durability of the ingestion log, every plugin on', () => {
     try {
       const server = await startServer(dataDir);
       const token = await hookToken(server.url);
-      const killed = new Promise((r) => setTimeout(r, 2500)).then(() => server.child.kill('SIGKILL'));
-      const run = await load(server.url, token, killed);
+      // killed mid-load once a good number of events were answered (a busy machine answers fewer per second)
+      const run = await load(server.url, token, async (acked) => {
+        const t0 = Date.now();
+        while (acked.size <= 1000 && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 50));
+        server.child.kill('SIGKILL');
+      });
       expect(run.acked.size).toBeGreaterThan(1000);
       expect(run.unknown.size).toBeGreaterThan(0);
       const { counts } = await recoverAndCount(dataDir, run);
@@ -156,7 +160,7 @@ describe('durability of the ingestion log, every plugin on', () => {
       // dies right after the first insert whose log range reaches entry 300
       const server = await startServer(dataDir, { ORRERY_TEST_CRASH_AFTER_INSERT: '1', ORRERY_TEST_CRASH_AFTER_SEQ: '300', LOAD_BATCH_SIZE: '2000' });
       const token = await hookToken(server.url);
-      const run = await load(server.url, token, server.exited);
+      const run = await load(server.url, token, () => server.exited);
       const exit = await server.exited;
       expect(exit.signal, 'the loader killed its own process').toBe('SIGKILL');
       expect(run.acked.size).toBeGreaterThan(100);
