@@ -158,6 +158,15 @@ export const appConfigSchema = {
         verifyDedupInStore: { anyOf: [{ type: 'boolean' }, { const: 'auto' }] },
         singleBodyBytes: { type: 'integer', minimum: 1024 },
         batchBodyBytes: { type: 'integer', minimum: 1024 },
+        /** 'log': 2xx once in the durable local log, a loader fills ClickHouse; 'direct': 2xx once ClickHouse has it */
+        commit: { enum: ['log', 'direct'], default: 'log' },
+        /** with the log: 'loaded' holds each 2xx until its event is in ClickHouse (read-your-writes) */
+        ackAfter: { enum: ['log', 'loaded'], default: 'log' },
+        logPath: { type: 'string', description: 'folder of the durable log (default <dataDir>/ingest-log)' },
+        maxBacklogRows: { type: 'integer', minimum: 1, description: 'rows logged and not loaded above which events are refused with 503 (default 1,000,000)' },
+        logRetainSeconds: { type: 'integer', minimum: 0, description: 'loaded entries stay in the log this long, answering dedup lookups (default 3600)' },
+        loadBatchSize: { type: 'integer', minimum: 1, maximum: 1000000, description: 'rows per loader insert (default 20,000)' },
+        loadDelayMs: { type: 'integer', minimum: 0, maximum: 60000, description: 'a small batch waits this long after its oldest row for company (default 50)' },
         otlp: {
           type: 'object',
           additionalProperties: false,

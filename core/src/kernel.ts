@@ -29,6 +29,7 @@ import { generatePassword } from './auth/passwords.ts';
 import { events as eventsTable } from '../../migrations/ch/0001_events.ts';
 import { eventsInsertedAt } from '../../migrations/ch/0002_events_inserted_at.ts';
 import { RollupService } from './rollups/index.ts';
+import { eventsInsertDedup } from '../../migrations/ch/0003_events_insert_dedup.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -186,7 +187,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     only: opts.onlyPlugins,
   });
   const chSets: MigrationSet<any>[] = [
-    { owner: 'kernel:events', migrations: [eventsTable, eventsInsertedAt] },
+    { owner: 'kernel:events', migrations: [eventsTable, eventsInsertedAt, eventsInsertDedup] },
     ...modules.filter((m) => m.migrations?.clickhouse?.length).map((m) => ({ owner: `kernel:${m.name}`, migrations: m.migrations!.clickhouse! })),
     ...plugins.chMigrationSets(),
   ];

@@ -51,6 +51,12 @@ export interface Analytics {
   readonly cluster: string | null;
   /** tenant-bound helper for one org, optionally tagged with the plugin using it */
   forOrg(orgId: string, owner?: string): AnalyticsClient;
+  /**
+   * Inserts a body already encoded in `format`, with settings that apply to this insert
+   * only (an `INSERT … SETTINGS` clause in embedded mode, where a `SET` would stay on the
+   * shared chDB session; request parameters with a server).
+   */
+  insertRaw(p: { table: string; columns: readonly string[]; format: 'JSONCompactEachRow' | 'JSONEachRow'; body: Buffer; settings?: Record<string, string | number> }): Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

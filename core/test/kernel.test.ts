@@ -73,7 +73,8 @@ describe('kernel', () => {
     expect((await b.client.get('/health')).body).toEqual({ status: 'ok' });
     const ready = await b.client.get('/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body.parts).toEqual({ database: 'ok', analytics: 'ok', cache: 'ok' });
+    expect(ready.body.parts).toEqual({ database: 'ok', analytics: 'ok', cache: 'ok', ingestion: 'ok' });
+    expect(ready.body.ingestion).toMatchObject({ commit: 'log', backlog_rows: 0, full: false });
     const version = await b.client.get('/version');
     expect(version.body.sdkVersion).toBe('2.0.0');
     const metrics = await b.client.get('/metrics'); // the test org's Admin is the platform operator

@@ -1,20 +1,27 @@
 /**
- * Ingestion benchmark. One run prints:
- *  1. single-event HTTP: events/s answered 2xx (each committed) by POST /api/v1/events, and
- *     the same load against a bare fastify route with the same JSON schema and no work;
- *  2. batch: events/s through POST /api/v1/events/batch in 1,000-event batches, and the raw
- *     @clickhouse/client insert rate of the same rows into the same engine;
+ * Ingestion benchmark, the platform as `npm start` runs it (every first-party plugin on,
+ * embedded stores) unless `--plugins` names fewer (`--plugins none`: the bare kernel). One run prints:
+ *  1. single-event HTTP: events/s answered 2xx (each in the durable log) by POST /api/v1/events,
+ *     and the same load against a bare fastify route with the same JSON schema and no work;
+ *     then how long the loader took to bring the backlog into ClickHouse;
+ *  2. batch: events/s through POST /api/v1/events/batch in 1,000-event batches, counted until
+ *     the last one is visible in ClickHouse, and the raw insert rate of the same rows into the
+ *     same table (same views) in the loader's format and insert size;
  *  3. latency from the 2xx to the event being visible to a query and to a socket.io client;
- *  4. peak RSS of the server processes and of this one.
+ *     rollup lag (the plugins' rollups are materialized views here: they are written inside the
+ *     load, so their lag is the 2xx → visible figure);
+ *  4. peak RSS of the server processes and of this one, the backlog at the end;
+ *  5. a sustained run (`--sustain` seconds, 300 by default; 0 skips it) at the single-event rate
+ *     measured in 1 (or `--sustain-rate`): RSS, backlog and loader lag sampled every 10 s.
  *
- *   npx tsx scripts/bench/ingest.ts [--seconds 10] [--connections 256] [--batches 300]
+ *   npx tsx scripts/bench/ingest.ts [--seconds 10] [--connections 256] [--batches 300] [--sustain 300]
  *
  * Servers run as child processes (this file with --serve kernel|bare) so the load
  * generator does not share their event loop; on a 2-core machine each side gets about
  * one core. The raw insert and latency phases run in this process, after the others.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -23,7 +30,8 @@ import { parseArgs } from 'node:util';
 
 const SELF = fileURLToPath(import.meta.url);
 const PASSWORD = 'Bench-passw0rd-orrery!';
-const pluginList = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+const allPlugins = () => readdirSync(join(import.meta.dirname, '../../plugins'), { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(import.meta.dirname, '../../plugins', d.name, 'backend/index.ts'))).map((d) => d.name);
+const pluginList = (v: string | undefined) => (v === 'all' ? allPlugins() : v === 'none' ? [] : (v ?? '').split(',').map((x) => x.trim()).filter(Boolean));
 const { values: args } = parseArgs({
   options: {
     serve: { type: 'string' },
@@ -31,9 +39,11 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '256' },
     batches: { type: 'string', default: '300' },
     samples: { type: 'string', default: '200' },
-    // plugins to load in the platform, e.g. agent-analytics: their materialized views over the
-    // events table run inside every insert (the raw figure then gets the same views)
-    plugins: { type: 'string', default: '' },
+    // plugins to load in the platform: 'all' (as npm start), 'none', or a list (agent-analytics,…);
+    // their materialized views over the events table run inside every insert (the raw figure gets the same views)
+    plugins: { type: 'string', default: 'all' },
+    sustain: { type: 'string', default: '300' },
+    'sustain-rate': { type: 'string', default: '' },
   },
 });
 
@@ -77,7 +87,7 @@ async function serveKernel() {
         ingestion: JSON.parse(process.env.BENCH_INGESTION || '{}'),
       },
     },
-    ...(plugins.length ? { onlyPlugins: plugins } : { pluginRoots: [] }),
+    ...(process.env.BENCH_PLUGINS === 'all' ? {} : plugins.length ? { onlyPlugins: plugins } : { pluginRoots: [] }),
     modules: kernelModules.some((m) => m.name === 'ingestion') ? [] : [ingestionModule],
   });
   const url = await kernel.listen();
@@ -184,6 +194,22 @@ async function commitFigures(url: string) {
   return { inserts, rows, text: `${fmt(inserts)} inserts, avg ${(rows / inserts).toFixed(0)} rows, avg insert ${((v('orrery_ingest_commit_seconds_sum') / inserts) * 1000).toFixed(1)} ms, ${check}` };
 }
 
+/** the durable log's state, from /ready */
+async function ingestionStatus(url: string): Promise<{ backlog_rows: number; loader_lag_ms: number; refused_rows: number }> {
+  const r = await (await fetch(`${url}/ready`)).json();
+  return r.ingestion ?? { backlog_rows: 0, loader_lag_ms: 0, refused_rows: 0 };
+}
+
+/** waits until the loader has loaded everything logged; ms waited */
+async function untilLoaded(url: string, timeoutMs = 600_000): Promise<number> {
+  const t0 = performance.now();
+  while ((await ingestionStatus(url)).backlog_rows > 0) {
+    if (performance.now() - t0 > timeoutMs) throw new Error('the loader did not catch up');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return performance.now() - t0;
+}
+
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
@@ -211,11 +237,14 @@ async function main() {
     const access = await login(kernel.url);
     const hook = await hookToken(kernel.url, access);
     const single = await cannon(kernel.url, { authorization: `Bearer ${hook}` }, kernel.child.pid!);
+    const backlogAfterSingle = (await ingestionStatus(kernel.url)).backlog_rows;
+    const drainMs = await untilLoaded(kernel.url);
     const m1 = await commitFigures(kernel.url);
     say(`materialized views on events: ${kernel.mvs.length ? kernel.mvs.join(', ') : 'none'} (plugins: ${args.plugins || 'none'})`);
-    say(`single  POST /api/v1/events: ${fmt(single.rate)} events/s committed with 2xx (p50 ${single.p50} ms, p99 ${single.p99} ms, non-2xx ${single.non2xx}, errors ${single.errors}); server CPU ${single.cpuPerReq.toFixed(0)} µs/event, ${single.cores.toFixed(2)} cores`);
+    say(`single  POST /api/v1/events: ${fmt(single.rate)} events/s answered 2xx once in the durable log (p50 ${single.p50} ms, p99 ${single.p99} ms, non-2xx ${single.non2xx}, errors ${single.errors}); server CPU ${single.cpuPerReq.toFixed(0)} µs/event, ${single.cores.toFixed(2)} cores`);
     say(`        bare fastify route, same schema, no work: ${fmt(bareRes.rate)} req/s (server CPU ${bareRes.cpuPerReq.toFixed(0)} µs/req, ${bareRes.cores.toFixed(2)} cores) → ratio ${(single.rate / bareRes.rate).toFixed(2)}`);
-    say(`        group commit: ${m1.text}`);
+    say(`        backlog when the load stopped: ${fmt(backlogAfterSingle)} rows, loaded into ClickHouse ${(drainMs / 1000).toFixed(1)} s later → ${fmt(single.ok / (single.ok / single.rate + drainMs / 1000))} events/s counted until visible`);
+    say(`        loader: ${m1.text}`);
 
     // 2. batches of 1,000 vs raw inserts of the same rows
     const nBatches = Number(args.batches);
@@ -234,6 +263,9 @@ async function main() {
         accepted += j.accepted ?? 0;
       }
     }));
+    const ackSecs = (performance.now() - t0) / 1000;
+    await untilLoaded(kernel.url);
+    // sustained until visible: the clock stops when the last row is in ClickHouse, not at the last 2xx
     const batchSecs = (performance.now() - t0) / 1000;
     const batchCpu = cpuMs(kernel.child.pid!) - batchCpu0;
     const m2 = await commitFigures(kernel.url);
@@ -273,7 +305,7 @@ async function main() {
     let t1 = performance.now();
     for (const r of rows) await ch.insert({ table: 'bench_raw_json.events', values: r, format: 'JSONEachRow' });
     const rawJsonRate = (rows.length * 1000) / ((performance.now() - t1) / 1000);
-    // (b) the way the pipeline writes: JSONCompactEachRow, inserts as large as the group commit made them
+    // (b) the way the loader writes: JSONCompactEachRow, inserts as large as the loader made them
     await rawTable('bench_raw_compact');
     rows = stored();
     const per = Math.max(1000, Math.round(batchRowsPerInsert / 1000) * 1000);
@@ -288,11 +320,11 @@ async function main() {
     const compactCpu = process.cpuUsage(compactCpu0);
     const compactInserts = Math.ceil(flat.length / per);
     const rawRate = Math.max(rawJsonRate, rawCompactRate);
-    say(`batch   POST /api/v1/events/batch (1,000/batch, 6 senders): ${fmt(batchRate)} events/s committed (${fmt(accepted)} in ${batchSecs.toFixed(2)} s; server CPU ${((batchCpu * 1000) / Math.max(1, accepted)).toFixed(1)} µs/event, ${(batchCpu / 1000 / batchSecs).toFixed(2)} cores)`);
-    say(`        raw @clickhouse/client insert, same rows, same engine (chDB), views: ${rawViews.length ? rawViews.join(', ') : 'none'}`);
+    say(`batch   POST /api/v1/events/batch (1,000/batch, 6 senders): ${fmt(batchRate)} events/s until visible in ClickHouse (${fmt(accepted)} in ${batchSecs.toFixed(2)} s; all 2xx after ${ackSecs.toFixed(2)} s → ${fmt(accepted / ackSecs)} events/s answered; server CPU ${((batchCpu * 1000) / Math.max(1, accepted)).toFixed(1)} µs/event, ${(batchCpu / 1000 / batchSecs).toFixed(2)} cores)`);
+    say(`        raw insert, same rows, same table and engine (chDB), views: ${rawViews.length ? rawViews.join(', ') : 'none'}`);
     say(`          JSONEachRow, 1,000/insert: ${fmt(rawJsonRate)} rows/s; JSONCompactEachRow, ${fmt(per)}/insert: ${fmt(rawCompactRate)} rows/s`);
     say(`          ratio to the faster raw: ${(batchRate / rawRate).toFixed(2)}`);
-    say(`        group commit (cumulative): ${m2.text}`);
+    say(`        loader (cumulative): ${m2.text}`);
 
     // The engine's own floor, in this process (chDB's threads count in its CPU time): what one
     // insert costs whatever its size, and what each row adds. An insert holds at most as many
@@ -363,10 +395,42 @@ async function main() {
     bg = false;
     await background;
     socket.close();
-    const kernelRss2 = peakRss(kernel.child.pid!);
-    await stop(kernel.child);
     say(`latency 2xx → visible to a query: p50 ${pct(toQuery, 50).toFixed(1)} ms, p99 ${pct(toQuery, 99).toFixed(1)} ms (${toQuery.length} samples, under background batch load)`);
     say(`        2xx → socket.io message:  p50 ${pct(toSocket, 50).toFixed(1)} ms, p99 ${pct(toSocket, 99).toFixed(1)} ms`);
+    say(`        rollup lag: the plugins' rollups are materialized views written inside each load, so their lag is the 2xx → visible figure: p99 ${pct(toQuery, 99).toFixed(1)} ms`);
+
+    // 5. sustained single events at the measured rate: do RSS, backlog and lag stay flat?
+    const sustainSecs = Number(args.sustain);
+    if (sustainSecs > 0) {
+      const rate = Number(args['sustain-rate']) || Math.floor(single.rate);
+      const autocannon = (await import('autocannon')).default;
+      let i = 0;
+      const samples: Array<{ t: number; rss: number; backlog: number; lag: number }> = [];
+      const rssNow = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${kernel.child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+      const started = performance.now();
+      const sampler = setInterval(() => {
+        void ingestionStatus(kernel.url).then((st) => samples.push({ t: (performance.now() - started) / 1000, rss: rssNow(), backlog: st.backlog_rows, lag: st.loader_lag_ms }), () => undefined);
+      }, 10_000);
+      const run = await autocannon({
+        url: `${kernel.url}/api/v1/events`, method: 'POST', connections: Number(args.connections), duration: sustainSecs, overallRate: rate,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${hook2}` },
+        requests: [{ setupRequest: (req: any) => ({ ...req, body: JSON.stringify(event(i++)) }) }],
+      });
+      clearInterval(sampler);
+      const end = await ingestionStatus(kernel.url);
+      const ok = (run as any)['2xx'] as number;
+      const third = Math.max(1, Math.floor(samples.length / 3));
+      const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+      const firstRss = avg(samples.slice(0, third).map((x) => x.rss)), lastRss = avg(samples.slice(-third).map((x) => x.rss));
+      say(`sustain ${sustainSecs} s at ${fmt(rate)} events/s offered: ${fmt(ok / sustainSecs)} events/s answered 2xx (p50 ${run.latency.p50} ms, p99 ${run.latency.p99} ms, non-2xx ${run.non2xx}, errors ${run.errors})`);
+      say(`        RSS first third avg ${fmt(firstRss)} MB, last third avg ${fmt(lastRss)} MB (${lastRss >= firstRss ? '+' : ''}${(((lastRss - firstRss) / Math.max(1, firstRss)) * 100).toFixed(1)} %), max ${fmt(Math.max(...samples.map((x) => x.rss)))} MB`);
+      say(`        loader lag at 10 s samples: p50 ${fmt(pct(samples.map((x) => x.lag), 50))} ms, max ${fmt(Math.max(...samples.map((x) => x.lag)))} ms; backlog max ${fmt(Math.max(...samples.map((x) => x.backlog)))} rows, at the end ${fmt(end.backlog_rows)} rows`);
+      say(`        samples (s: RSS MB / backlog rows / lag ms): ${samples.map((x) => `${x.t.toFixed(0)}: ${fmt(x.rss)}/${fmt(x.backlog)}/${fmt(x.lag)}`).join(', ')}`);
+    }
+    const endStatus = await ingestionStatus(kernel.url);
+    const kernelRss2 = peakRss(kernel.child.pid!);
+    await stop(kernel.child);
+    say(`backlog at the end of the run: ${fmt(endStatus.backlog_rows)} rows (loader lag ${fmt(endStatus.loader_lag_ms)} ms), ${fmt(endStatus.refused_rows)} rows refused with 503 in the last server`);
     say(`load average at end ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes on the machine take CPU from both sides)`);
     say(`peak RSS: platform process ${fmt(Math.max(kernelRss, kernelRss2))} MB, bare fastify ${fmt(bareRss)} MB, benchmark process ${fmt(peakRss('self'))} MB`);
   } finally {

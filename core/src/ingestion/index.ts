@@ -11,6 +11,11 @@
  *   dedupStaleMs (60000)                    when an unconfirmed claim is abandoned
  *   verifyDedupInStore ('auto')             also check ClickHouse for new ids: 'auto' = when the kv is in-process
  *   singleBodyBytes (1 MiB), batchBodyBytes (64 MiB)
+ *   commit ('log')                          'log': 2xx once in the durable log, a loader fills ClickHouse;
+ *                                           'direct': 2xx once ClickHouse has it (group commit, async_insert with a server)
+ *   ackAfter ('log')                        with the log: 'loaded' holds the 2xx until the event is in ClickHouse (tests, read-your-writes)
+ *   logPath (<dataDir>/ingest-log), maxBacklogRows (1,000,000), logRetainSeconds (3600)
+ *   loadBatchSize (20000), loadDelayMs (50)  the loader: rows per insert, wait for company
  *   otlp.userAttributes, otlp.departmentAttributes, otlp.sessionAttributes (attribute names, first match wins)
  */
 import { hostname } from 'node:os';
@@ -18,7 +23,10 @@ import { randomUUID } from 'node:crypto';
 import client from 'prom-client';
 import type { KernelModule, KernelServices } from '../types.ts';
 import type { Org, StoredEvent } from '@orrery/plugin-sdk';
+import { join, resolve } from 'node:path';
 import { GroupCommitter, compactRows, rowKey } from './commit.ts';
+import { EventLog } from './log.ts';
+import { Loader } from './loader.ts';
 import { Deduper } from './dedup.ts';
 import { CoalescingPublisher } from './publish.ts';
 import { QualityTracker, qualityTable } from './quality.ts';
@@ -39,6 +47,13 @@ export interface IngestionConfig {
   singleBodyBytes: number;
   batchBodyBytes: number;
   otlp: OtlpAttributeConfig;
+  commit: 'log' | 'direct';
+  ackAfter: 'log' | 'loaded';
+  logPath: string;
+  maxBacklogRows: number;
+  logRetainSeconds: number;
+  loadBatchSize: number;
+  loadDelayMs: number;
 }
 
 export function ingestionConfig(raw: Record<string, unknown> | undefined, serverMode: boolean): IngestionConfig {
@@ -56,8 +71,18 @@ export function ingestionConfig(raw: Record<string, unknown> | undefined, server
     singleBodyBytes: num('singleBodyBytes', 1024 * 1024),
     batchBodyBytes: num('batchBodyBytes', 64 * 1024 * 1024),
     otlp: { ...DEFAULT_OTLP_ATTRIBUTES, ...otlp },
+    commit: r.commit === 'direct' ? 'direct' : 'log',
+    ackAfter: r.ackAfter === 'loaded' ? 'loaded' : 'log',
+    logPath: typeof r.logPath === 'string' ? r.logPath : '',
+    maxBacklogRows: num('maxBacklogRows', 1_000_000),
+    logRetainSeconds: num('logRetainSeconds', 3600),
+    loadBatchSize: num('loadBatchSize', 20_000),
+    loadDelayMs: num('loadDelayMs', 50),
   };
 }
+
+/** rows encoded per turn of the event loop by the loader */
+const ENCODE_SLICE = 2000;
 
 interface StoredKey {
   org: string;
@@ -100,7 +125,7 @@ export const ingestionModule: KernelModule = {
       name: 'orrery_ingest_last_event_timestamp_seconds', help: 'Unix time of the last committed event per org (freshness)', labelNames: ['org'], registers: [registry],
     }));
     metric(registry, 'orrery_ingest_queue_rows', () => new client.Gauge({
-      name: 'orrery_ingest_queue_rows', help: 'Rows waiting for the next group commit', registers: [registry], collect() { this.set(committer.pendingRows); },
+      name: 'orrery_ingest_queue_rows', help: 'Rows waiting for the next group commit (direct mode)', registers: [registry], collect() { this.set(committer?.pendingRows ?? 0); },
     }));
 
     const checkSeconds = metric(registry, 'orrery_ingest_dedup_check_seconds', () => new client.Histogram({
@@ -173,45 +198,144 @@ export const ingestionModule: KernelModule = {
     const publisher = new CoalescingPublisher(bus, cfg.publishIntervalMs, (err) => log.warn({ err }, 'bus publish failed'));
     const quality = new QualityTracker({ client: analytics.client, database: db, nodeId, kv, bus, onError: (err) => log.warn({ err }, 'quality metrics failed') });
 
-    const committer: GroupCommitter<EventRow> = new GroupCommitter<EventRow>({
-      batchSize: cfg.batchSize,
-      maxDelayMs: cfg.maxDelayMs,
-      maxConcurrent: cfg.maxConcurrentInserts,
-      async insert(rows) {
-        const end = commitSeconds.startTimer();
-        const { columns, values } = compactRows(rows, await eventColumns());
-        await analytics.client.insert({ table: `${db}.events`, values, columns: columns as [string, ...string[]], format: 'JSONCompactEachRow', clickhouse_settings: insertSettings as never });
-        end();
-        batchRows.observe(rows.length);
-      },
-      alreadyStored: verifyInStore
-        ? (rows) => storedIn(rows.filter((r) => storedFilter!.mightContain(r.org_id, r.event_id)).map((r) => ({ org: r.org_id, id: r.event_id, type: r.event_type, ts: Date.parse(r.timestamp) })))
-        : undefined,
-      onCommitted(rows) {
-        const byOrg = new Map<string, StoredEvent[]>();
+    const onCommitted = (rows: EventRow[]) => {
+      const byOrg = new Map<string, StoredEvent[]>();
+      for (const r of rows) {
+        let l = byOrg.get(r.org_id);
+        if (!l) byOrg.set(r.org_id, (l = []));
+        l.push(r);
+      }
+      for (const [orgId, list] of byOrg) {
+        services.pluginHost.dataChanged(orgId);
+        publisher.add(orgId, list);
+        lastEvent.set({ org: orgId }, Date.now() / 1000);
+        dispatch(orgId, list);
+      }
+    };
+    const alreadyStored = verifyInStore
+      ? (rows: EventRow[]) => storedIn(rows.filter((r) => storedFilter!.mightContain(r.org_id, r.event_id)).map((r) => ({ org: r.org_id, id: r.event_id, type: r.event_type, ts: Date.parse(r.timestamp) })))
+      : undefined;
+    // the columns a load names: the row keys that are columns of the table, never `inserted_at`
+    // (its DEFAULT marks when a row reached ClickHouse, for the rollups)
+    const loadColumns = async () => {
+      const cols = new Set(await eventColumns());
+      cols.delete('inserted_at');
+      return cols;
+    };
+
+    let committer: GroupCommitter<EventRow> | null = null;
+    let eventLog: EventLog<EventRow> | null = null;
+    let loader: Loader<EventRow> | null = null;
+    let submit: (rows: EventRow[]) => Promise<Set<string>>;
+    if (cfg.commit === 'direct') {
+      const c = (committer = new GroupCommitter<EventRow>({
+        batchSize: cfg.batchSize,
+        maxDelayMs: cfg.maxDelayMs,
+        maxConcurrent: cfg.maxConcurrentInserts,
+        async insert(rows) {
+          const end = commitSeconds.startTimer();
+          const { columns, values } = compactRows(rows, await loadColumns());
+          await analytics.client.insert({ table: `${db}.events`, values, columns: columns as [string, ...string[]], format: 'JSONCompactEachRow', clickhouse_settings: insertSettings as never });
+          end();
+          batchRows.observe(rows.length);
+        },
+        alreadyStored,
+        onCommitted,
+        onError: (err, rows) => log.error({ err, rows: rows.length }, 'group commit failed'),
+      }));
+      submit = (rows) => c.submit(rows);
+    } else {
+      const dataDir = resolve((services.config as unknown as { storage: { dataDir: string } }).storage.dataDir);
+      const el = (eventLog = new EventLog<EventRow>({
+        path: cfg.logPath ? resolve(cfg.logPath) : join(dataDir, 'ingest-log'),
+        maxBacklogRows: cfg.maxBacklogRows,
+        retainMs: cfg.logRetainSeconds * 1000,
+      }));
+      const ld = (loader = new Loader<EventRow>({
+        log: el,
+        batchSize: cfg.loadBatchSize,
+        maxDelayMs: cfg.loadDelayMs,
+        async insert(rows, token) {
+          const end = commitSeconds.startTimer();
+          const { columns, values } = compactRows(rows, await loadColumns());
+          // encoded in slices with a turn of the event loop between them: a 20,000-row range is
+          // ~50 ms of encoding on a quiet machine, which requests should not wait behind in one piece
+          const parts: Buffer[] = [];
+          for (let o = 0; o < values.length; o += ENCODE_SLICE) {
+            if (o) await new Promise((r) => setImmediate(r));
+            let chunk = '';
+            const end = Math.min(values.length, o + ENCODE_SLICE);
+            for (let i = o; i < end; i++) chunk += JSON.stringify(values[i]) + '\n';
+            parts.push(Buffer.from(chunk));
+          }
+          await analytics.insertRaw({
+            table: `${db}.events`, columns, format: 'JSONCompactEachRow', body: parts.length === 1 ? parts[0]! : Buffer.concat(parts),
+            // per insert, never session-wide: the token makes a range inserted again after a crash a no-op
+            settings: { insert_deduplication_token: token, insert_deduplicate: 1, date_time_input_format: 'best_effort' },
+          });
+          end();
+          batchRows.observe(rows.length);
+        },
+        onLoaded: (rows) => onCommitted(rows),
+        onError: (err, range) => log.error({ err, first: range.first, last: range.last }, 'loading the ingestion log into ClickHouse failed; retrying'),
+      }));
+      submit = async (rows) => {
+        const stored = new Set<string>();
+        let fresh: EventRow[] = [];
         for (const r of rows) {
-          let l = byOrg.get(r.org_id);
-          if (!l) byOrg.set(r.org_id, (l = []));
-          l.push(r);
+          if (el.has(r.org_id, r.event_id)) stored.add(rowKey(r.org_id, r.event_id));
+          else fresh.push(r);
         }
-        for (const [orgId, list] of byOrg) {
-          services.pluginHost.dataChanged(orgId);
-          publisher.add(orgId, list);
-          lastEvent.set({ org: orgId }, Date.now() / 1000);
-          dispatch(orgId, list);
+        if (alreadyStored && fresh.length) {
+          const found = await alreadyStored(fresh);
+          if (found.size) {
+            for (const k of found) stored.add(k);
+            fresh = fresh.filter((r) => !found.has(rowKey(r.org_id, r.event_id)));
+          }
         }
-      },
-      onError: (err, rows) => log.error({ err, rows: rows.length }, 'group commit failed'),
-    });
+        if (fresh.length) {
+          const seq = await el.append(fresh);
+          if (cfg.ackAfter === 'loaded') await ld.waitFor(seq);
+        }
+        return stored;
+      };
+      ld.start();
+      const pruneTimer = setInterval(() => void el.prune().catch((err) => log.warn({ err }, 'pruning the ingestion log failed')), 60_000);
+      pruneTimer.unref();
+      app.addHook('onClose', async () => clearInterval(pruneTimer));
+      metric(registry, 'orrery_ingest_backlog_rows', () => new client.Gauge({
+        name: 'orrery_ingest_backlog_rows', help: 'Rows in the durable log not yet loaded into ClickHouse', registers: [registry], collect() { this.set(eventLog?.backlogRows ?? 0); },
+      }));
+      metric(registry, 'orrery_ingest_backlog_limit_rows', () => new client.Gauge({
+        name: 'orrery_ingest_backlog_limit_rows', help: 'Backlog above which events are refused with 503', registers: [registry], collect() { this.set(eventLog?.limit ?? 0); },
+      }));
+      metric(registry, 'orrery_ingest_loader_lag_seconds', () => new client.Gauge({
+        name: 'orrery_ingest_loader_lag_seconds', help: 'Age of the oldest logged event not yet in ClickHouse', registers: [registry], collect() { this.set((eventLog?.lagMs() ?? 0) / 1000); },
+      }));
+      metric(registry, 'orrery_ingest_refused_rows_total', () => new client.Counter({
+        name: 'orrery_ingest_refused_rows_total', help: 'Rows refused with 503 because the backlog was full', registers: [registry], collect() { this.reset(); this.inc(eventLog?.stats.refused ?? 0); },
+      }));
+    }
+    /** backlog and loader lag, for /ready, the quality route and the benchmark */
+    const logStatus = () => eventLog
+      ? { commit: 'log' as const, backlog_rows: eventLog.backlogRows, backlog_limit: eventLog.limit, full: eventLog.backlogRows >= eventLog.limit, loader_lag_ms: eventLog.lagMs(), refused_rows: eventLog.stats.refused, loaded_seq: eventLog.loaded, last_seq: eventLog.lastSeq }
+      : { commit: 'direct' as const, backlog_rows: committer?.pendingRows ?? 0, backlog_limit: null, full: false, loader_lag_ms: 0, refused_rows: 0 };
 
     const store = new IngestionOrgStore(storage);
     const deduper = new Deduper(kv, {
       nodeId,
       ttlSeconds: cfg.dedupTtlSeconds,
       staleMs: cfg.dedupStaleMs,
-      stored: async (orgId, keys) => new Set([...(await storedIn(keys.map((k) => ({ org: orgId, ...k }))))].map((k) => k.slice(k.indexOf('\u0000') + 1))),
+      stored: async (orgId, keys) => {
+        // in the log (loaded or not): as good as stored, and no query
+        const inLog = new Set(eventLog ? keys.filter((k) => eventLog!.has(orgId, k.id)).map((k) => k.id) : []);
+        const rest = keys.filter((k) => !inLog.has(k.id));
+        const found = rest.length ? await storedIn(rest.map((k) => ({ org: orgId, ...k }))) : new Set<string>();
+        for (const k of found) inLog.add(k.slice(k.indexOf('\u0000') + 1));
+        return inLog;
+      },
     });
-    const pipeline = new Pipeline({ store, deduper, committer, quality, onQuarantineError: (err) => log.error({ err }, 'quarantine write failed') });
+    const pipeline = new Pipeline({ store, deduper, committer: { submit }, quality, onQuarantineError: (err) => log.error({ err }, 'quarantine write failed') });
     // counter children per org and status, found by a flat key: inc() with a label object hashes the
     // labels on every call, which the single-event route pays per event
     const counterChildren = new Map<string, { inc(n: number): void }>();
@@ -236,6 +360,8 @@ export const ingestionModule: KernelModule = {
     } as Pipeline;
 
     const deleteRawUserEvents = async (org: Org, userId: string) => {
+      // events of this user still in the log would be loaded after the delete: load them first
+      if (loader && eventLog) await loader.waitFor(eventLog.lastSeq);
       const rs = await analytics.client.query({
         query: `SELECT count() AS n FROM ${db}.events WHERE org_id = {org:String} AND user_id = {user:String}`,
         query_params: { org: org.id, user: userId }, format: 'JSONEachRow',
@@ -263,6 +389,7 @@ export const ingestionModule: KernelModule = {
       deduper,
       limits: { singleBodyBytes: cfg.singleBodyBytes, batchBodyBytes: cfg.batchBodyBytes },
       deleteUserEvents,
+      ingestionStatus: logStatus,
       audit: services.audit,
       async lookup(org, eventId) {
         const rs = await analytics.client.query({
@@ -281,13 +408,16 @@ export const ingestionModule: KernelModule = {
     quality.start();
     app.addHook('onClose', async () => {
       // accepted requests are waiting on these inserts: finish them before the stores close
-      await committer.drain();
+      await committer?.drain();
+      // what the log holds is durable; loading it before the stores close keeps a clean stop simple to reason about
+      await loader?.stop(true);
+      await eventLog?.close();
       publisher.flushAll();
       await drainDispatch();
       await quality.stop();
     });
     // exposed for the benchmark and tests (counters, forcing an alert evaluation)
-    app.decorate('ingestion', { committer, publisher, quality, config: cfg, nodeId });
+    app.decorate('ingestion', { committer, log: eventLog, loader, status: logStatus, publisher, quality, config: cfg, nodeId });
     log.info({ batchSize: cfg.batchSize, maxDelayMs: cfg.maxDelayMs, verifyInStore, nodeId }, 'ingestion ready');
   },
 };

@@ -11,6 +11,7 @@ import { applyCost } from './cost.ts';
 import { applyPrivacy, type PrivacySettings } from './privacy.ts';
 import { isSuspicious, type QualityTracker } from './quality.ts';
 import { rowKey, type GroupCommitter } from './commit.ts';
+import { BacklogFullError } from './log.ts';
 import type { Deduper } from './dedup.ts';
 import type { IngestionOrgStore } from './orgStore.ts';
 
@@ -65,7 +66,8 @@ export class Pipeline {
   constructor(private readonly d: {
     store: IngestionOrgStore;
     deduper: Deduper;
-    committer: GroupCommitter<EventRow>;
+    /** resolves with the keys (org \0 id) found already stored, once the rest is committed */
+    committer: Pick<GroupCommitter<EventRow>, 'submit'>;
     quality: QualityTracker;
     onQuarantineError(err: unknown): void;
   }) {}
@@ -172,6 +174,13 @@ export class Pipeline {
             }
           });
         } catch (err) {
+          if (err instanceof BacklogFullError) {
+            // nothing was written: free the claims so the resend is taken as new, and refuse the whole request
+            await this.d.deduper.release(org.id, toCommit.map((r) => r.event_id));
+            // the invalid ones of the request are quarantined as usual; wait for that write so it is not left unobserved
+            if (quarantined.length) await Promise.resolve(quarantineWrite).catch((e) => this.d.onQuarantineError(e));
+            throw err;
+          }
           commitError = err;
           await this.d.deduper.markUncertain(org.id, toCommit.map((r) => ({ id: r.event_id, type: r.event_type, ts: Date.parse(r.timestamp) })));
           for (const i of commitIdx) results[i] = { event_id: results[i]?.event_id ?? (raws[i] as { event_id?: string }).event_id ?? null, status: 'retry', error: { code: 'commit_failed', message: 'the event store did not confirm the write; send the event again' } };

@@ -2,6 +2,7 @@
  * HTTP doors of the pipeline and the admin routes around it (quarantine,
  * privacy, prices, quality, deleting a user's events).
  */
+import { BacklogFullError } from './log.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import { HttpError, badRequest, notFound, type Org, type Caller } from '@orrery/plugin-sdk';
 import { EVENT_TYPES, CURRENT_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS } from './schema/catalog.ts';
@@ -26,6 +27,8 @@ export interface RouteDeps {
   audit(org: Org, caller: Caller | null, e: { action: string; target?: string; before?: unknown; after?: unknown; ip?: string }): Promise<void>;
   publishUserDeleted(org: Org, userId: string): Promise<void>;
   lookup(org: Org, eventId: string): Promise<Record<string, unknown> | null>;
+  /** the durable log's backlog and the loader's lag (shown by the quality route) */
+  ingestionStatus?(): Record<string, unknown>;
 }
 
 const errorSchema = {
@@ -411,7 +414,7 @@ function routes(app: FastifyInstance, d: RouteDeps) {
     const { org } = auth(req);
     const minutes = (req.query as { minutes: number }).minutes;
     const [report, freshness, conditions] = await Promise.all([d.quality.report(org.id, minutes), d.quality.freshness(org.id), d.quality.conditions(org.id)]);
-    return { ...report, freshness, alerts: conditions };
+    return { ...report, freshness, alerts: conditions, ...(d.ingestionStatus ? { ingestion: d.ingestionStatus() } : {}) };
   });
 }
 
@@ -424,6 +427,11 @@ export async function unavailableOnError<T>(req: FastifyRequest, reply: FastifyR
     return await fn();
   } catch (err) {
     if (err instanceof HttpError) throw err;
+    if (err instanceof BacklogFullError) {
+      // the loader is behind: refuse rather than grow without bound; nothing of this request was logged
+      reply.header('retry-after', '5');
+      throw new HttpError(503, 'ingestion_backlog_full', 'the ingestion backlog is full; nothing was stored, send again after Retry-After', { backlog_rows: err.backlogRows, limit: err.limit });
+    }
     req.log.error({ err }, 'ingestion could not reach a store');
     reply.header('retry-after', '5');
     throw new HttpError(503, 'ingestion_unavailable', 'ingestion cannot reach one of its stores; nothing was stored, send again shortly');

@@ -4,6 +4,15 @@ import client from 'prom-client';
 import type { KernelModule } from '../types.ts';
 import type { Internals } from '../internals.ts';
 
+const ingestionStatusSchema = {
+  type: 'object',
+  description: 'the durable ingestion log: rows waiting for the loader, its limit, the age of the oldest (ms)',
+  properties: {
+    commit: { type: 'string' }, backlog_rows: { type: 'integer' }, backlog_limit: { type: ['integer', 'null'] }, full: { type: 'boolean' },
+    loader_lag_ms: { type: 'number' }, refused_rows: { type: 'integer' }, loaded_seq: { type: 'integer' }, last_seq: { type: 'integer' },
+  },
+};
+
 /** One registry per kernel (tests start several in a process). */
 export function createMetrics() {
   const registry = new client.Registry();
@@ -46,12 +55,14 @@ export const opsModule: KernelModule = {
           tags: ['ops'],
           summary: 'Readiness: 200 when every store answers, else 503 naming the part that does not',
           response: {
-            '2xx': { type: 'object', properties: { status: { type: 'string' }, parts: { type: 'object', additionalProperties: { type: 'string' } } } },
-            503: { type: 'object', properties: { status: { type: 'string' }, parts: { type: 'object', additionalProperties: { type: 'string' } }, failing: { type: 'array', items: { type: 'string' } } } },
+            '2xx': { type: 'object', properties: { status: { type: 'string' }, parts: { type: 'object', additionalProperties: { type: 'string' } }, ingestion: ingestionStatusSchema } },
+            503: { type: 'object', properties: { status: { type: 'string' }, parts: { type: 'object', additionalProperties: { type: 'string' } }, failing: { type: 'array', items: { type: 'string' } }, ingestion: ingestionStatusSchema } },
           },
         },
       },
-      async (_req, reply) => {
+      async (req, reply) => {
+        // the durable ingestion log: a full backlog takes the node out of rotation until the loader catches up
+        const ingestion = (req.server as unknown as { ingestion?: { status?(): { full: boolean } & Record<string, unknown> } }).ingestion?.status?.();
         const checks = await Promise.all([
           s.storage.ping().then((ok) => ['database', ok] as const),
           s.analytics.ping().then((ok) => ['analytics', ok] as const),
@@ -60,10 +71,14 @@ export const opsModule: KernelModule = {
             .then(() => ['cache', true] as const)
             .catch(() => ['cache', false] as const),
         ]);
-        const parts = Object.fromEntries(checks.map(([k, ok]) => [k, ok ? 'ok' : 'unavailable']));
-        const failing = checks.filter(([, ok]) => !ok).map(([k]) => k);
-        if (failing.length) return reply.status(503).send({ status: 'unavailable', parts, failing });
-        return { status: 'ready', parts };
+        const parts: Record<string, string> = Object.fromEntries(checks.map(([k, ok]) => [k, ok ? 'ok' : 'unavailable']));
+        const failing = checks.filter(([, ok]) => !ok).map(([k]) => k as string);
+        if (ingestion) {
+          parts.ingestion = ingestion.full ? 'backlog_full' : 'ok';
+          if (ingestion.full) failing.push('ingestion');
+        }
+        if (failing.length) return reply.status(503).send({ status: 'unavailable', parts, failing, ingestion });
+        return { status: 'ready', parts, ingestion };
       },
     );
 

@@ -165,9 +165,9 @@ export class RollupService {
     };
   }
 
-  private async sql(query: string, params: Record<string, unknown> = {}, settings: Record<string, string> = {}) {
+  private async sql(query: string, params: Record<string, unknown> = {}) {
     const { client, database, cluster } = this.s.analytics;
-    await client.command({ query: renderDdl(query, database, cluster), query_params: params, clickhouse_settings: settings });
+    await client.command({ query: renderDdl(query, database, cluster), query_params: params });
   }
 
   private async select<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
@@ -260,7 +260,9 @@ export class RollupService {
         // a rebuild writes blocks equal to ones written before (then deleted): a token of its own, or
         // deduplication by content would drop them (insert_deduplicate = 0 dropped them too, in chDB 3.4)
         const tag = token ?? `rebuild:${Date.now()}:${Math.random().toString(36).slice(2)}`;
-        for (const p of plan.publish) await this.sql(p.sql, {}, { insert_deduplication_token: `${tag}:${p.table}` });
+        // The token goes in the statement, not in the client's settings: chDB keeps client settings
+        // for the rest of its session, and a lingering token silently drops later inserts.
+        for (const p of plan.publish) await this.sql(withInsertSettings(p.sql, { insert_deduplication_token: `${tag}:${p.table}` }));
         await after();
       });
     } finally {
@@ -428,3 +430,11 @@ function mergeDays(days: number[]): Array<[number, number]> {
   return out;
 }
 
+
+/** `INSERT INTO t (cols) SELECT …` → `INSERT INTO t (cols) SETTINGS k = 'v' SELECT …`: settings of this insert only. */
+export function withInsertSettings(sql: string, settings: Record<string, string>): string {
+  const m = /^(\s*INSERT INTO \S+ \([^)]*\))\s+SELECT\b/i.exec(sql);
+  if (!m) throw new Error(`not an INSERT … SELECT with a column list: ${sql.slice(0, 80)}`);
+  const list = Object.entries(settings).map(([k, v]) => `${k} = '${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(', ');
+  return `${m[1]} SETTINGS ${list} ${sql.slice(m[1].length).trimStart()}`;
+}

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { AnalyticsClient } from '@orrery/plugin-sdk';
@@ -20,6 +21,7 @@ export async function openAnalytics(opts: {
 }): Promise<Analytics> {
   let client: ClickHouseClient;
   let mode: Analytics['mode'];
+  let rawInsert: ((p: { table: string; columns: readonly string[]; format: string; values: Buffer; settings?: Record<string, string | number> }) => Promise<unknown>) | null = null;
   if (opts.clickhouseUrl) {
     client = createClient({
       url: opts.clickhouseUrl,
@@ -30,9 +32,13 @@ export async function openAnalytics(opts: {
     const dir = opts.chdbPath || join(opts.dataDir, 'ch');
     mkdirSync(dir, { recursive: true });
     const { createChdbConnection } = await import('chdb/connection');
+    const connection = createChdbConnection({ path: dir });
+    // zero-copy Buffer insert with a per-insert SETTINGS clause (the client's settings become a
+    // session-wide SET in chDB, which later inserts would inherit)
+    rawInsert = (p) => connection.chdb.rawInsert(p as never);
     client = createClient({
       // two copies of the client's types (chdb bundles its own): the cast is the documented seam
-      connection: createChdbConnection({ path: dir }) as any,
+      connection: connection as any,
       clickhouse_settings: { date_time_input_format: 'best_effort', output_format_json_quote_64bit_integers: 0 },
     } as any);
     mode = 'embedded';
@@ -61,6 +67,14 @@ export async function openAnalytics(opts: {
     mode,
     cluster,
     forOrg: (orgId: string, owner?: string) => tenantAnalytics(client, database, orgId, inFlight, owner),
+    async insertRaw({ table, columns, format, body, settings }) {
+      try {
+        if (rawInsert) await rawInsert({ table, columns, format, values: body, settings });
+        else await client.insert({ table, columns: columns as [string, ...string[]], format, values: Readable.from([body]), clickhouse_settings: settings as never });
+      } finally {
+        inFlight.writes++;
+      }
+    },
     async ping() {
       try {
         const r = await client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' });

@@ -140,7 +140,8 @@ export async function startTestBackend(opts: StartOptions = {}): Promise<TestBac
     },
     auth: {},
     bootstrap: { org: 'test-org', adminEmail: 'admin@test-org.local', adminPassword: ADMIN_PASSWORD, demoData: false },
-    ingestion: { batchSize: 1000, maxDelayMs: 5 },
+    // read-your-writes: a 2xx waits until the event is loaded into ClickHouse, so a test can query it at once
+    ingestion: { batchSize: 1000, maxDelayMs: 5, ackAfter: 'loaded', loadDelayMs: 2 },
     // tests fold on demand (foldRollups) and see every row committed before the call
     rollups: { graceMs: 0 },
     plugins: {},

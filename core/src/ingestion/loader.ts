@@ -1,0 +1,151 @@
+/**
+ * The loader: moves the ingestion log into ClickHouse in large inserts, in log
+ * order, exactly once.
+ *
+ * Each round takes the committed entries after the loaded position, up to
+ * `batchSize` rows (waiting up to `maxDelayMs` from the oldest one for more when
+ * the batch is small), records that range as pending in the log, inserts it with
+ * `insert_deduplication_token = <log id>:<first>-<last>`, then moves the
+ * position past it. A crash between the insert and the position commit leaves
+ * the range pending: the next start inserts the same range with the same token
+ * and ClickHouse drops it as a repeat (the events table keeps the tokens of its
+ * recent blocks: `non_replicated_deduplication_window`, migration 0002). So
+ * every row of the log is stored once however the process dies.
+ *
+ * Only after the position commit are rows announced (`onLoaded`: bus, answer
+ * caches, plugin handlers): events become visible when they are in ClickHouse.
+ *
+ * Test hook: `ORRERY_TEST_CRASH_AFTER_INSERT=1` kills the process with SIGKILL
+ * right after the first insert of a run whose range ends at or after the
+ * `ORRERY_TEST_CRASH_AFTER_SEQ` sequence number (default 1).
+ */
+import type { EventLog, LogRange } from './log.ts';
+
+export interface LoaderOptions<R extends { org_id: string; event_id: string }> {
+  log: EventLog<R>;
+  batchSize: number;
+  maxDelayMs: number;
+  /** retry delay after a failed insert, ms */
+  retryMs?: number;
+  insert(rows: R[], token: string): Promise<void>;
+  onLoaded(rows: R[], range: LogRange): void;
+  onError(err: unknown, range: LogRange): void;
+}
+
+export class Loader<R extends { org_id: string; event_id: string }> {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private idle = false;
+  private waiters: Array<{ seq: number; resolve(): void; reject(err: unknown): void }> = [];
+  readonly stats = { inserts: 0, rows: 0, maxRows: 0, failures: 0, redone: 0, lastInsertMs: 0, lastLoadedAt: 0 };
+
+  constructor(private readonly o: LoaderOptions<R>) {}
+
+  start() {
+    if (this.running) return;
+    this.running = true;
+    // an append wakes the loader only when it is idle; a batch gathering company sleeps its delay out
+    this.o.log.onAppend = () => this.idle && this.poke();
+    this.loop = this.run();
+  }
+
+  /** Stops after the current round. With `drain`, loads everything committed so far first. */
+  async stop(drain = true, drainTimeoutMs = 30_000): Promise<void> {
+    if (drain && this.running) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.waitFor(this.o.log.lastSeq).catch(() => undefined),
+        new Promise<void>((r) => (timer = setTimeout(r, drainTimeoutMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    this.running = false;
+    this.o.log.onAppend = null;
+    this.poke();
+    await this.loop;
+    for (const w of this.waiters.splice(0)) w.reject(new Error('loader stopped'));
+  }
+
+  /** Resolves once every entry up to `seq` is loaded. */
+  waitFor(seq: number): Promise<void> {
+    if (this.o.log.loaded >= seq) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ seq, resolve, reject });
+      this.poke();
+    });
+  }
+
+  private poke() {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async run() {
+    const log = this.o.log;
+    const crashSeq = process.env.ORRERY_TEST_CRASH_AFTER_INSERT === '1' ? Number(process.env.ORRERY_TEST_CRASH_AFTER_SEQ ?? 1) : 0;
+    while (this.running) {
+      let range = log.pendingRange();
+      const redo = range !== null;
+      if (!range) {
+        range = log.nextRange(this.o.batchSize);
+        if (!range) {
+          this.idle = true;
+          await this.sleep(1000);
+          this.idle = false;
+          continue;
+        }
+        // a small batch waits for company, up to maxDelayMs after its oldest row was appended
+        const since = log.appendedAt(range.first);
+        if ((range.rows ?? 0) < this.o.batchSize && since !== undefined && this.waiters.length === 0) {
+          const left = since + this.o.maxDelayMs - Date.now();
+          if (left > 0) {
+            await this.sleep(left);
+            continue;
+          }
+        }
+        await log.markPending(range);
+      }
+      const rows = log.rowsOf(range);
+      const token = `${log.id}:${range.first}-${range.last}`;
+      try {
+        const t0 = performance.now();
+        if (rows.length) await this.o.insert(rows, token);
+        this.stats.lastInsertMs = performance.now() - t0;
+      } catch (err) {
+        this.stats.failures++;
+        this.o.onError(err, range);
+        // the range stays pending: retried with the same token, so a write that did land is dropped
+        await this.sleep(this.o.retryMs ?? 1000);
+        continue;
+      }
+      if (crashSeq && range.last >= crashSeq) process.kill(process.pid, 'SIGKILL');
+      await log.commitLoaded(range);
+      this.stats.inserts++;
+      this.stats.rows += rows.length;
+      if (redo) this.stats.redone++;
+      if (rows.length > this.stats.maxRows) this.stats.maxRows = rows.length;
+      this.stats.lastLoadedAt = Date.now();
+      if (rows.length) this.o.onLoaded(rows, range);
+      if (this.waiters.length) {
+        const done = this.waiters.filter((w) => w.seq <= log.loaded);
+        this.waiters = this.waiters.filter((w) => w.seq > log.loaded);
+        for (const w of done) w.resolve();
+      }
+    }
+  }
+}

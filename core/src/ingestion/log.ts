@@ -1,0 +1,260 @@
+/**
+ * The durable ingestion log: an event is answered 2xx once it is here, and a
+ * loader moves the log into ClickHouse in large inserts afterwards.
+ *
+ * Stored in LMDB (lmdb-js): a memory-mapped B-tree with ACID transactions whose
+ * writes the library batches into one transaction per event turn and commits
+ * (with fsync: `overlappingSync` is off, so a commit's promise resolves only
+ * once it is on disk) on its own thread. Requests that arrive together share
+ * one commit: that is the group commit. Reads are synchronous and cheap, which
+ * is what the dedup lookup of every request needs.
+ *
+ * Three databases in one environment:
+ * - `entries`: sequence number → `{ t: append ms, rows }` (one entry per request's rows);
+ * - `ids`: `org \0 event_id` → sequence number, written in the same transaction as the
+ *   entry, so the log is also the index of recent ids (dedup across restarts);
+ * - `meta`: `loaded` (the last sequence number stored in ClickHouse), `pending` (the range
+ *   the loader is inserting: after a crash it is inserted again with the same
+ *   deduplication token, so ClickHouse drops the copy) and `id` (this log's identity,
+ *   part of every token).
+ *
+ * Loaded entries are kept `retainMs` (the window in which the log answers dedup
+ * lookups by itself), then removed with their ids.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { open, type Database, type RootDatabase } from 'lmdb';
+
+export interface LogEntry<R> {
+  /** append time, ms */
+  t: number;
+  rows: R[];
+}
+
+export interface LogRange {
+  first: number;
+  last: number;
+  /** rows in the range (when known) */
+  rows?: number;
+}
+
+export class BacklogFullError extends Error {
+  constructor(readonly backlogRows: number, readonly limit: number) {
+    super(`ingestion backlog is full (${backlogRows} rows waiting for the loader, limit ${limit})`);
+  }
+}
+
+export interface EventLogOptions {
+  path: string;
+  /** rows appended but not loaded above which appends are refused */
+  maxBacklogRows: number;
+  /** how long loaded entries (and their ids) stay in the log, ms */
+  retainMs: number;
+  /** LMDB map size, bytes (the file grows up to it) */
+  mapSize?: number;
+}
+
+export const idKey = (orgId: string, eventId: string) => `${orgId}\u0000${eventId}`;
+
+export class EventLog<R extends { org_id: string; event_id: string }> {
+  private readonly root: RootDatabase;
+  private readonly entries: Database<LogEntry<R>, number>;
+  private readonly ids: Database<number, string>;
+  private readonly meta: Database<unknown, string>;
+  /** this log's identity (deduplication tokens) */
+  readonly id: string;
+  private seq: number;
+  /** every entry up to here is committed (appends commit in the order they were made) */
+  private committedSeq: number;
+  private loadedSeq: number;
+  /** rows appended (or being appended) and not loaded yet */
+  private backlog = 0;
+  /** ids whose append is not committed yet: `has` must see them */
+  private readonly appending = new Set<string>();
+  /** rows of entries appended by this process and not loaded yet: the loader takes them from here */
+  private readonly fresh = new Map<number, R[]>();
+  /** appended entries not yet loaded: seq → (append ms, rows) for the lag figure */
+  private readonly waiting = new Map<number, number>();
+  readonly stats = { appends: 0, appendedRows: 0, refused: 0, pruned: 0 };
+  /** called after each committed append (the loader's wake-up) */
+  onAppend: (() => void) | null = null;
+
+  constructor(private readonly o: EventLogOptions) {
+    mkdirSync(o.path, { recursive: true });
+    this.root = open({ path: o.path, overlappingSync: false, maxDbs: 4, mapSize: o.mapSize ?? 8 * 1024 ** 3 });
+    this.entries = this.root.openDB<LogEntry<R>, number>({ name: 'entries' });
+    this.ids = this.root.openDB<number, string>({ name: 'ids', encoding: 'ordered-binary' });
+    this.meta = this.root.openDB<unknown, string>({ name: 'meta' });
+    let id = this.meta.get('id') as string | undefined;
+    if (!id) {
+      id = randomUUID();
+      this.meta.putSync('id', id);
+    }
+    this.id = id;
+    this.loadedSeq = Number(this.meta.get('loaded') ?? 0);
+    let last = 0;
+    for (const k of this.entries.getKeys({ reverse: true, limit: 1 })) last = k as number;
+    this.seq = Math.max(last, this.loadedSeq);
+    this.committedSeq = this.seq;
+    for (const { key, value } of this.entries.getRange({ start: this.loadedSeq + 1 })) {
+      this.backlog += value.rows.length;
+      this.waiting.set(key, value.t);
+    }
+  }
+
+  /** Is this event id in the log (appended, being appended, or loaded and still retained)? */
+  has(orgId: string, eventId: string): boolean {
+    const k = idKey(orgId, eventId);
+    return this.appending.has(k) || this.ids.get(k) !== undefined;
+  }
+
+  get backlogRows() {
+    return this.backlog;
+  }
+  get lastSeq() {
+    return this.seq;
+  }
+  get loaded() {
+    return this.loadedSeq;
+  }
+  get limit() {
+    return this.o.maxBacklogRows;
+  }
+  /** when the entry was appended by this process (ms), if it was */
+  appendedAt(seq: number): number | undefined {
+    return this.waiting.get(seq);
+  }
+  /** age of the oldest entry not loaded yet, ms (0 when the loader has caught up) */
+  lagMs(now = Date.now()): number {
+    for (const t of this.waiting.values()) return Math.max(0, now - t);
+    return 0;
+  }
+
+  /**
+   * Appends rows durably: resolves once the transaction holding them is committed and
+   * synced. Refuses (BacklogFullError) when the loader is too far behind.
+   */
+  async append(rows: R[]): Promise<number> {
+    if (this.backlog + rows.length > this.o.maxBacklogRows) {
+      this.stats.refused += rows.length;
+      throw new BacklogFullError(this.backlog, this.o.maxBacklogRows);
+    }
+    const seq = ++this.seq;
+    const t = Date.now();
+    const keys = rows.map((r) => idKey(r.org_id, r.event_id));
+    for (const k of keys) this.appending.add(k);
+    this.backlog += rows.length;
+    this.fresh.set(seq, rows);
+    this.waiting.set(seq, t);
+    try {
+      await this.root.transaction(() => {
+        this.entries.put(seq, { t, rows });
+        for (const k of keys) this.ids.put(k, seq);
+      });
+    } catch (err) {
+      this.backlog -= rows.length;
+      this.fresh.delete(seq);
+      this.waiting.delete(seq);
+      throw err;
+    } finally {
+      for (const k of keys) this.appending.delete(k);
+    }
+    if (seq > this.committedSeq) this.committedSeq = seq;
+    this.stats.appends++;
+    this.stats.appendedRows += rows.length;
+    this.onAppend?.();
+    return seq;
+  }
+
+  /** The range an interrupted load was inserting, if any: it must be inserted again as is. */
+  pendingRange(): LogRange | null {
+    const p = this.meta.get('pending') as LogRange | undefined;
+    return p && p.last > this.loadedSeq ? p : null;
+  }
+
+  /**
+   * The next range to load: committed entries after the loaded position, up to `maxRows`
+   * rows (at least one entry). Entries still being committed end the range.
+   */
+  nextRange(maxRows: number): LogRange | null {
+    const first = this.loadedSeq + 1;
+    const committedUpTo = this.committedSeq;
+    if (first > committedUpTo) return null;
+    let rows = 0;
+    let last = first - 1;
+    for (let s = first; s <= committedUpTo; s++) {
+      const n = this.fresh.get(s)?.length ?? this.entries.get(s)?.rows.length;
+      // a sequence number whose append failed has no entry: step over it
+      if (n === undefined) {
+        last = s;
+        continue;
+      }
+      if (rows > 0 && rows + n > maxRows) break;
+      rows += n;
+      last = s;
+    }
+    return last >= first ? { first, last, rows } : null;
+  }
+
+  /** Records the range about to be inserted (durably, before the insert). */
+  async markPending(r: LogRange): Promise<void> {
+    await this.meta.put('pending', { first: r.first, last: r.last });
+  }
+
+  /** The rows of a range, in order, from memory when this process appended them. */
+  rowsOf(r: LogRange): R[] {
+    const out: R[] = [];
+    for (let s = r.first; s <= r.last; s++) {
+      const rows = this.fresh.get(s) ?? this.entries.get(s)?.rows;
+      if (rows) for (const row of rows) out.push(row);
+    }
+    return out;
+  }
+
+  /** The range is in ClickHouse: move the position past it (durably). */
+  async commitLoaded(r: LogRange): Promise<void> {
+    await this.root.transaction(() => {
+      this.meta.put('loaded', r.last);
+      this.meta.remove('pending');
+    });
+    let rows = 0;
+    for (let s = r.first; s <= r.last; s++) {
+      rows += this.fresh.get(s)?.length ?? this.entries.get(s)?.rows.length ?? 0;
+      this.fresh.delete(s);
+      this.waiting.delete(s);
+    }
+    this.loadedSeq = Math.max(this.loadedSeq, r.last);
+    this.backlog = Math.max(0, this.backlog - rows);
+  }
+
+  /** Removes loaded entries older than the retention, and their ids. Returns entries removed. */
+  async prune(now = Date.now(), maxEntries = 10_000): Promise<number> {
+    const cutoff = now - this.o.retainMs;
+    const doomed: Array<{ key: number; keys: string[] }> = [];
+    for (const { key, value } of this.entries.getRange({ end: this.loadedSeq + 1, limit: maxEntries })) {
+      if (value.t > cutoff) break;
+      doomed.push({ key, keys: value.rows.map((r) => idKey(r.org_id, r.event_id)) });
+    }
+    if (doomed.length === 0) return 0;
+    await this.root.transaction(() => {
+      for (const d of doomed) {
+        this.entries.remove(d.key);
+        // an id appended again later (after a right-to-be-forgotten delete) points at its newer entry
+        for (const k of d.keys) if (this.ids.get(k) === d.key) this.ids.remove(k);
+      }
+    });
+    this.stats.pruned += doomed.length;
+    return doomed.length;
+  }
+
+  /** Forgets ids (right to be forgotten: deleted events may be sent again). */
+  async forget(orgId: string, eventIds: string[]): Promise<void> {
+    await this.root.transaction(() => {
+      for (const id of eventIds) this.ids.remove(idKey(orgId, id));
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.root.close();
+  }
+}
