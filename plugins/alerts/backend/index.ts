@@ -13,6 +13,7 @@ import { registerRoutingRoutes } from './routes/routing.ts';
 import { registerWebhookRoutes, WEBHOOK_PREFIX } from './routes/webhooks.ts';
 import { evaluateDue, dispatch } from './engine.ts';
 import { deliverDue, type DeliveryConfig } from './delivery.ts';
+import { widgets } from '../widgets.ts';
 
 export interface AlertsConfig {
   /** first retry delay of a failed delivery (then ×4): 60 s gives retries at 1, 5 and 21 minutes */
@@ -29,7 +30,7 @@ export default definePlugin<AlertsConfig>({
   from: import.meta.url,
   id: 'alerts',
   version: '1.0.0',
-  sdk: '^1.0.0 || ^2.0.0',
+  sdk: '^2.0.0',
   title: 'Alerts',
   description: 'Alert rules over any metric, notification routing, silences, contact points and outgoing webhooks',
   routePrefix: 'alerts',
@@ -46,23 +47,7 @@ export default definePlugin<AlertsConfig>({
   },
   migrations: { pg: pgMigrations },
   topics: ['firing'],
-  frontend: {
-    remoteName: 'alerts',
-    distDir: './frontend/dist',
-    widgets: [
-      {
-        id: 'firing',
-        title: 'Firing alerts',
-        description: 'Alert instances firing now, with their value, since when, and whether acknowledged or silenced',
-        defaultSize: 'M',
-        roles: ['Admin', 'Manager', 'Developer'],
-        suggestedFor: ['Admin'],
-        topics: ['firing'],
-        optionsSchema: { type: 'object', properties: { showSilenced: { type: 'boolean', default: true, title: 'Show silenced alerts' } } },
-        optionsVersion: 1,
-      },
-    ],
-  },
+  frontend: { remoteName: 'alerts', distDir: './frontend/dist', widgets },
   register(env) {
     registerRuleRoutes(env);
     registerContactPointRoutes(env);
