@@ -198,6 +198,8 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
   container.register({ rollups: asValue(rollups) });
   for (const org of await orgService.list()) await orgService.migrate(org);
   await plugins.init();
+  // plugins' bus subscriptions (env.onBus): handled on the publishing node, so once per cluster
+  plugins.startBusSubscriptions();
 
   // Remembered route answers: events committed or deleted on any node change the org's data.
   // The publishing node applied the change at once; its own echo would only move the data
