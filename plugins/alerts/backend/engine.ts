@@ -11,6 +11,7 @@ import { runMetricsBatch, runMetricsQuery, type MetricsQuery, type Series } from
 import { ACTIVE, initialState, step, type InstanceState, type Observation, type StateRule } from './stateMachine.ts';
 import { groupLabels, matches, resolveRoot, route, type Matcher, type ResolvedRoute, type RouteNode } from './routing.ts';
 import { enqueue, type Channel } from './delivery.ts';
+import { publishPlatformEvent } from './platformEvents.ts';
 
 export interface RuleRow {
   id: string;
@@ -49,15 +50,6 @@ const ZERO_WHEN_MISSING = new Set(['count', 'users', 'sum']);
 
 async function history(ctx: TenantContext, row: Record<string, unknown>) {
   await ctx.db.table('alert_history').insert({ ...row, detail: row.detail === undefined ? null : JSON.stringify(row.detail) });
-}
-
-/** Publishes a platform event to the webhook subscriptions that asked for it. */
-export async function publishPlatformEvent(ctx: TenantContext, event: string, data: unknown) {
-  const subs = await ctx.db.table('webhook_subscriptions').select('id', 'events');
-  for (const s of subs) {
-    if (!(s.events as string[]).includes(event)) continue;
-    await enqueue(ctx, { target: `wh:${s.id}`, channel: 'webhook', event, body: { event, org_id: ctx.org.id, at: new Date().toISOString(), data } });
-  }
 }
 
 /** Evaluates one rule now, given its stored instances; returns how long the query took (ms) and its error. */

@@ -14,6 +14,7 @@ import { registerWebhookRoutes, WEBHOOK_PREFIX } from './routes/webhooks.ts';
 import { evaluateDue, dispatch } from './engine.ts';
 import { deliverDue, type DeliveryConfig } from './delivery.ts';
 import { widgets } from '../widgets.ts';
+import { registerPlatformEvents } from './platformEvents.ts';
 
 export interface AlertsConfig {
   /** first retry delay of a failed delivery (then ×4): 60 s gives retries at 1, 5 and 21 minutes */
@@ -53,6 +54,7 @@ export default definePlugin<AlertsConfig>({
     registerContactPointRoutes(env);
     registerRoutingRoutes(env);
     registerWebhookRoutes(env);
+    registerPlatformEvents(env);
     env.job({
       name: 'tick',
       everySeconds: TICK_SECONDS,
