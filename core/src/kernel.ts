@@ -24,6 +24,7 @@ import { createMetrics, startMetricsListener } from './ops/routes.ts';
 import { documentOperation } from './http/openapi.ts';
 import { startGateway } from './realtime/gateway.ts';
 import { createNotifier } from './notifications/notifier.ts';
+import { createMailer } from './notifications/mailer.ts';
 import { kernelModules } from './modules.ts';
 import { generatePassword } from './auth/passwords.ts';
 import { events as eventsTable } from '../../migrations/ch/0001_events.ts';
@@ -138,6 +139,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     metrics: asValue(metrics) as any,
     startedAt: asValue(Date.now()),
     version: asValue(readVersion()),
+    mailer: asValue(createMailer({ smtpUrl: config.smtp.url, from: config.smtp.from })),
     notifier: asValue(
       createNotifier({
         knex: storage.knex,

@@ -105,6 +105,23 @@ export interface Notifier {
   send(n: Notification): Promise<{ delivered: Array<{ channel: string; to: string; ok: boolean; error?: string }> }>;
 }
 
+/** One email to any addresses (not only members), sent through the kernel's `smtp` config. */
+export interface MailMessage {
+  to: string[];
+  subject: string;
+  text: string;
+  html?: string;
+  /** extra headers, e.g. an id receivers deduplicate on */
+  headers?: Record<string, string>;
+  attachments?: Array<{ filename: string; content: Uint8Array; contentType: string }>;
+}
+export interface Mailer {
+  /** false when the kernel has no SMTP server (`smtp.url` empty): `send` then throws */
+  readonly configured: boolean;
+  /** resolves once the SMTP server accepted the message; throws with the reason otherwise */
+  send(m: MailMessage): Promise<void>;
+}
+
 export interface AuditEntry {
   action: string;
   target?: string;
@@ -130,6 +147,8 @@ export interface TenantContext<TConfig = Record<string, unknown>> {
   };
   logger: Logger;
   notify: Notifier;
+  /** email to addresses through the kernel's SMTP settings (`smtp.url`, `smtp.from`) */
+  mail: Mailer;
   audit(entry: AuditEntry): Promise<void>;
   /** department visibility: ids whose per-user rows the caller may see (null = all) */
   visibleUserDepartments(): Promise<string[] | null>;

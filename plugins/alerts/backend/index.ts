@@ -19,9 +19,6 @@ import { registerPlatformEvents } from './platformEvents.ts';
 export interface AlertsConfig {
   /** first retry delay of a failed delivery (then ×4): 60 s gives retries at 1, 5 and 21 minutes */
   retryBaseSeconds?: number;
-  /** SMTP server for email contact points, e.g. smtp://host:25 */
-  smtpUrl?: string;
-  smtpFrom?: string;
 }
 
 /** How often the job looks for due rules and deliveries; rules run on their own interval (≥ 10 s). */
@@ -42,8 +39,6 @@ export default definePlugin<AlertsConfig>({
     additionalProperties: false,
     properties: {
       retryBaseSeconds: { type: 'number', minimum: 0.1, maximum: 600, default: 60 },
-      smtpUrl: { type: 'string', default: '' },
-      smtpFrom: { type: 'string', default: 'alerts@orrery.local' },
     },
   },
   migrations: { pg: pgMigrations },
@@ -60,7 +55,7 @@ export default definePlugin<AlertsConfig>({
       everySeconds: TICK_SECONDS,
       async run(ctx) {
         const c = ctx.config as AlertsConfig;
-        const cfg: DeliveryConfig = { retryBaseSeconds: c.retryBaseSeconds ?? 60, smtpUrl: c.smtpUrl ?? '', smtpFrom: c.smtpFrom ?? 'alerts@orrery.local' };
+        const cfg: DeliveryConfig = { retryBaseSeconds: c.retryBaseSeconds ?? 60 };
         const durations = await evaluateDue(ctx);
         const { queued } = await dispatch(ctx);
         const { sent, failed } = await deliverDue(ctx, cfg);

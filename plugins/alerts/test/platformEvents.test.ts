@@ -169,4 +169,34 @@ describe('platform events to webhook subscriptions', () => {
     expect(got.map((r) => [r.body.event, r.body.data.user_id])).toEqual(ids.flatMap((id) => [['member.added', id], ['member.removed', id]]));
     expect(got.some((r) => Number(r.headers['x-retry-count']) > 0)).toBe(true);
   }, 60_000);
+
+  it("offers the org's notification settings (the kernel notifier's Slack and webhook URLs) as contact points, read at send time", async () => {
+    const cps = (await backend.client.get('/api/v1/alerts/contact-points')).body;
+    const list = cps.contact_points ?? cps.items ?? cps;
+    const orgHook = list.find((c: any) => c.type === 'org_webhook');
+    expect(list.find((c: any) => c.type === 'org_slack')).toBeTruthy();
+    expect(orgHook).toBeTruthy();
+    // the other org has its own, and sets no URL: its test notification goes nowhere near this receiver
+    const theirs = (await other.client.get('/api/v1/alerts/contact-points')).body;
+    const theirHook = (theirs.contact_points ?? theirs.items ?? theirs).find((c: any) => c.type === 'org_webhook');
+    expect(theirHook.id).not.toBe(orgHook.id);
+    expect((await backend.client.put('/api/v1/org/settings', { 'notifications.webhook_url': `${base}/org-settings` })).status).toBe(200);
+    expect((await backend.client.post('/api/v1/alerts/test', { contact_point_id: orgHook.id })).status).toBe(200);
+    expect((await other.client.post('/api/v1/alerts/test', { contact_point_id: theirHook.id })).status).toBe(200);
+    const got = await until('the test notification at the org settings URL', () => on('/org-settings')[0]);
+    expect(got.body.subject).toMatch(/test/i);
+    expect(got.body.orgId).toBe(backend.org.id);
+    expect(got.body.data.body.status).toBe('firing');
+    // a change of the setting is followed at the next send
+    expect((await backend.client.put('/api/v1/org/settings', { 'notifications.webhook_url': `${base}/org-settings-2` })).status).toBe(200);
+    expect((await backend.client.post('/api/v1/alerts/test', { contact_point_id: orgHook.id })).status).toBe(200);
+    await until('the test notification at the new URL', () => on('/org-settings-2')[0]);
+    expect(on('/org-settings')).toHaveLength(1);
+    // the other org's delivery has no URL to go to: it fails and waits for a retry, recorded
+    const dels = await other.client.get('/api/v1/alerts/deliveries');
+    expect(dels.status).toBe(200);
+    const mine = (dels.body.deliveries ?? dels.body.items).filter((d: any) => d.target === `cp:${theirHook.id}`);
+    expect(mine.length).toBe(1);
+    expect(mine[0].last_error).toMatch(/webhook_url is not set/);
+  }, 60_000);
 });
