@@ -6,6 +6,7 @@
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import { definePlugin, type BusMessage } from '@orrery/plugin-sdk';
 import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { checkDeclaration } from '../../src/plugins/loader.ts';
 
 interface Heard {
   node: string;
@@ -59,8 +60,37 @@ function plugins(node: string, heard: Heard[]) {
       });
     },
   });
-  return [probe, listener];
+  // a handler that always throws: it must not keep the listener from hearing anything
+  const failing = definePlugin({
+    id: 'failing-listener',
+    version: '1.0.0',
+    sdk: '^2.0.0',
+    title: 'Failing listener',
+    description: 'throws on every message',
+    routePrefix: 'failing-listener',
+    permissions: {},
+    register(env) {
+      env.onBus({
+        topics: ['probe.*'],
+        handle() {
+          throw new Error('this handler always fails');
+        },
+      });
+    },
+  });
+  return [probe, failing, listener];
 }
+
+describe('onBus declarations', () => {
+  const decl = (topics: unknown) =>
+    definePlugin({ id: 'bad-bus', version: '1.0.0', sdk: '^2.0.0', title: 'b', description: 'b', routePrefix: 'bad-bus', permissions: {}, register: (env) => env.onBus({ topics: topics as string[], handle() {} }) });
+  const taken = () => ({ ids: new Set<string>(), prefixes: new Map<string, string>() });
+  it('refuses a plugin whose subscription has no topics or a star inside a topic', () => {
+    expect(() => checkDeclaration(decl([]), 'test', taken())).toThrow(/onBus\[0\]: topics must be/);
+    expect(() => checkDeclaration(decl(['a.*.b']), 'test', taken())).toThrow(/onBus\[0\]: topics must be/);
+    expect(checkDeclaration(decl(['ingestion.*', 'kernel.plugins.changed']), 'test', taken()).busHandlers).toHaveLength(1);
+  });
+});
 
 const until = async (cond: () => boolean, ms = 10_000) => {
   const end = Date.now() + ms;
@@ -88,6 +118,8 @@ describe('bus subscriptions (in process)', () => {
       [2, other.id],
     ]);
     for (const p of pings) expect(p.ctxOrg).toBe(p.msgOrg);
+    // the failing handler was called and logged, and did not stop the others
+    expect(be.logs.some((l) => l.includes('bus handler failed') && l.includes('this handler always fails'))).toBe(true);
   });
 
   it('hears the kernel: members added and removed, a plugin switched', async () => {
