@@ -24,6 +24,7 @@ import { createMetrics, startMetricsListener } from './ops/routes.ts';
 import { documentOperation } from './http/openapi.ts';
 import { startGateway } from './realtime/gateway.ts';
 import { createNotifier } from './notifications/notifier.ts';
+import { createMailer } from './notifications/mailer.ts';
 import { kernelModules } from './modules.ts';
 import { generatePassword } from './auth/passwords.ts';
 import { events as eventsTable } from '../../migrations/ch/0001_events.ts';
@@ -139,6 +140,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     metrics: asValue(metrics) as any,
     startedAt: asValue(Date.now()),
     version: asValue(readVersion()),
+    mailer: asValue(createMailer({ smtpUrl: config.smtp.url, from: config.smtp.from })),
     notifier: asValue(
       createNotifier({
         knex: storage.knex,
@@ -199,6 +201,8 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
   container.register({ rollups: asValue(rollups) });
   for (const org of await orgService.list()) await orgService.migrate(org);
   await plugins.init();
+  // plugins' bus subscriptions (env.onBus): handled on the publishing node, so once per cluster
+  plugins.startBusSubscriptions();
 
   // Remembered route answers: events committed or deleted on any node change the org's data.
   // The publishing node applied the change at once; its own echo would only move the data

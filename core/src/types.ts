@@ -12,6 +12,7 @@ import type {
   BusMessage,
   Caller,
   Logger,
+  Mailer,
   Notifier,
   Org,
   TenantDatabase,
@@ -96,6 +97,8 @@ export interface KernelServices {
   kv: KeyValueStore;
   bus: Bus;
   notifier: Notifier;
+  /** email to any addresses through `smtp` (plugins' `ctx.mail`) */
+  mailer: Mailer;
   /**
    * hands committed events to every enabled plugin's event handlers; `dataChanged` tells
    * the remembered route answers at once that the org's events changed

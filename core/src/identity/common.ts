@@ -144,3 +144,12 @@ export async function revokeEverything(s: Internals, org: Org, userId: string) {
   s.invalidateAuth(org.id, userId);
   return { sessions: families.length, tokens: Number(tokens) };
 }
+
+/** Topics on which the kernel announces membership changes to plugins (`env.onBus`). */
+export const MEMBER_ADDED_TOPIC = 'kernel.members.added';
+export const MEMBER_REMOVED_TOPIC = 'kernel.members.removed';
+
+/** Announces a membership change on the bus; a bus failure never fails the change itself. */
+export function announceMember(s: Internals, org: Org, topic: typeof MEMBER_ADDED_TOPIC | typeof MEMBER_REMOVED_TOPIC, payload: { user_id: string; role: Role; via: string }) {
+  return s.bus.publish(org.id, { kind: 'org' }, topic, { ...payload, at: new Date().toISOString() }).catch((err: unknown) => s.logger.warn({ err, topic }, 'could not announce a membership change'));
+}

@@ -5,7 +5,7 @@ import type { Internals } from '../internals.ts';
 import { randomSecret, sha256 } from '../auth/tokens.ts';
 import { passwordProblem, hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { issueTokenPair } from '../auth/session.ts';
-import { ROLES, assertMayManage, ctx, errors, iso, mustFindDepartment, uuid, who, departmentAssignments } from './common.ts';
+import { ROLES, assertMayManage, ctx, errors, iso, mustFindDepartment, uuid, who, departmentAssignments, announceMember, MEMBER_ADDED_TOPIC } from './common.ts';
 
 const invitation = {
   type: 'object',
@@ -340,6 +340,7 @@ export function invitationRoutes(app: FastifyInstance, s: Internals) {
         after: { user_id: user.id, role: row.role, departments },
         ip: req.ip,
       });
+      await announceMember(s, org, MEMBER_ADDED_TOPIC, { user_id: user.id, role: row.role as Role, via: 'invitation' });
       return issueTokenPair(s, user.id, org.id, { ip: req.ip, userAgent: req.headers['user-agent'] ?? null, method: 'invitation' });
     },
   );

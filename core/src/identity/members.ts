@@ -17,6 +17,9 @@ import {
   uuid,
   who,
   departmentAssignments,
+  announceMember,
+  MEMBER_ADDED_TOPIC,
+  MEMBER_REMOVED_TOPIC,
 } from './common.ts';
 
 export function memberRoutes(app: FastifyInstance, s: Internals) {
@@ -201,6 +204,7 @@ export function memberRoutes(app: FastifyInstance, s: Internals) {
       await s.knex.withSchema('public').table('memberships').where({ org_id: org.id, user_id: m.user_id }).delete();
       s.invalidateAuth(org.id, m.user_id);
       await s.audit(org, caller, { action: 'member.remove', target: m.user_id, before: { email: m.email, role: m.role, departments: m.departments }, ip: req.ip });
+      await announceMember(s, org, MEMBER_REMOVED_TOPIC, { user_id: m.user_id, role: m.role, via: 'removed' });
       reply.status(204);
     },
   );
@@ -277,6 +281,7 @@ export function memberRoutes(app: FastifyInstance, s: Internals) {
       }
       s.invalidateAuth(org.id, userId);
       await s.audit(org, caller, { action: 'member.create', target: userId, after: { email, role: req.body.role, departments }, ip: req.ip });
+      await announceMember(s, org, MEMBER_ADDED_TOPIC, { user_id: userId, role: req.body.role, via: 'created' });
       reply.status(201);
       return (await findMember(s, org, userId))!;
     },

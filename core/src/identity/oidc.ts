@@ -5,7 +5,7 @@ import { HttpError, type Org } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
 import { randomSecret, sha256 } from '../auth/tokens.ts';
 import { issueTokenPair } from '../auth/session.ts';
-import { errors, who } from './common.ts';
+import { errors, who, announceMember, MEMBER_ADDED_TOPIC } from './common.ts';
 
 type ProviderConfig = Internals['config']['auth']['providers'][number];
 
@@ -231,6 +231,7 @@ export async function oidcRoutes(app: FastifyInstance, s: Internals) {
       if (!joinOrg || target !== joinOrg.slug || !domainOk) throw deny('not_a_member', `you are not a member of ${target ?? 'any organization'}`);
       await s.knex.withSchema('public').table('memberships').insert({ org_id: joinOrg.id, user_id: user.id, role: p.autoJoinRole, active: true });
       await s.audit(joinOrg, null, { action: 'member.join_sso', target: user.id, after: { email: user.email, role: p.autoJoinRole, provider: p.id } });
+      await announceMember(s, joinOrg, MEMBER_ADDED_TOPIC, { user_id: user.id, role: p.autoJoinRole, via: 'sso' });
       s.invalidateAuth(joinOrg.id, user.id);
       return { userId: user.id, org: joinOrg };
     }

@@ -54,6 +54,7 @@ export function tenantContext(scope: AwilixContainer<Internals & PluginScope>, o
     },
     logger: s.pluginLogger.child({ org: org.slug }),
     notify: s.notifier,
+    mail: s.mailer,
     audit: (entry) => s.audit(org, caller, { ...entry, action: `${pluginId}.${entry.action}` }),
     answersChanged,
     rollups: s.rollups.reader(pluginId),

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { asValue, type AwilixContainer } from 'awilix';
 import type { FastifyInstance } from 'fastify';
 import AjvModule from 'ajv';
-import { HttpError, isRawReply, type Caller, type Org, type StoredEvent, type PgMigration, type ChMigration, type Role } from '@orrery/plugin-sdk';
+import { HttpError, isRawReply, type Caller, type Org, type StoredEvent, type PgMigration, type ChMigration, type Role, type BusMessage, type BusSubscriptionDecl } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
 import type { MigrationSet } from '../storage/migrations.ts';
 import { checkDeclaration, discoverPluginFolders, importPlugin, type LoadedPlugin, type RefusedPlugin } from './loader.ts';
@@ -41,6 +41,7 @@ export class PluginHost {
   private timers: NodeJS.Timeout[] = [];
   private running = new Set<Promise<unknown>>();
   private stopping = false;
+  private readonly unsubscribers: Array<() => void> = [];
   private readonly node = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
 
   /** remembered answers of the routes that opt in (see answerCache.ts) */
@@ -335,6 +336,37 @@ export class PluginHost {
     }
   }
 
+  /**
+   * Subscribes the plugins' `env.onBus` handlers. Once per cluster event: only the node
+   * that published a message runs them (in Redis mode every node receives it), with a
+   * context bound to the message's org, for orgs where the plugin is enabled.
+   */
+  startBusSubscriptions() {
+    for (const p of this.active) {
+      for (const b of p.busHandlers ?? []) {
+        for (const topic of b.topics) {
+          const off = this.s.bus.subscribe(topic, (msg) => {
+            if (msg.node !== this.s.bus.node || msg.orgId === '*' || this.stopping) return;
+            void this.track(this.runBusHandler(p, b, msg));
+          });
+          this.unsubscribers.push(off);
+        }
+      }
+    }
+  }
+
+  private async runBusHandler(p: ActivePlugin, b: BusSubscriptionDecl, msg: BusMessage & { node?: string }) {
+    try {
+      if (p.status !== 'active' || !(await this.isEnabled(msg.orgId, p.decl.id)) || (await this.unavailableProvider(p, msg.orgId))) return;
+      const org = await this.s.callers.org(msg.orgId);
+      if (!org) return;
+      const { node: _node, ...plain } = msg;
+      await b.handle(plain, tenantContext(p.scope, org, null));
+    } catch (err) {
+      p.scope.cradle.pluginLogger.error({ err, topic: msg.topic }, 'bus handler failed');
+    }
+  }
+
   /** Starts every plugin job on a timer. Each run takes a lock row so one node runs it per org. */
   startJobs() {
     let stagger = 0;
@@ -449,6 +481,7 @@ export class PluginHost {
     this.stopping = true;
     this.answers.stop();
     for (const t of this.timers) clearTimeout(t);
+    for (const off of this.unsubscribers.splice(0)) off();
     await Promise.allSettled([...this.running]);
   }
 }

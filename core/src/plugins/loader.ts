@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
-import { SDK_VERSION, ROLES, defineRollup, type PluginDeclaration, type RouteDecl, type JobDecl, type EventHandlerDecl } from '@orrery/plugin-sdk';
+import { SDK_VERSION, ROLES, defineRollup, type PluginDeclaration, type RouteDecl, type JobDecl, type EventHandlerDecl, type BusSubscriptionDecl } from '@orrery/plugin-sdk';
 
 /** A declaration the loader accepted, with what its register step declared. */
 export interface LoadedPlugin {
@@ -10,6 +10,8 @@ export interface LoadedPlugin {
   routes: RouteDecl[];
   jobs: JobDecl[];
   handlers: EventHandlerDecl[];
+  /** bus subscriptions (`env.onBus`) */
+  busHandlers: BusSubscriptionDecl[];
   /** where the plugin came from (folder or module) */
   source: string;
 }
@@ -118,11 +120,13 @@ export function checkDeclaration(raw: unknown, source: string, taken: { ids: Set
   const routes: RouteDecl[] = [];
   const jobs: JobDecl[] = [];
   const handlers: EventHandlerDecl[] = [];
+  const busHandlers: BusSubscriptionDecl[] = [];
   try {
     d.register({
       route: (r) => void routes.push(r as RouteDecl),
       job: (j) => void jobs.push(j),
       onEvents: (h) => void handlers.push(h),
+      onBus: (b) => void busHandlers.push(b),
     });
   } catch (err) {
     throw new Error(`plugin ${id} (${source}) refused: register() threw: ${(err as Error).message}`, { cause: err });
@@ -138,11 +142,16 @@ export function checkDeclaration(raw: unknown, source: string, taken: { ids: Set
       problems.push(`route ${r.method} ${r.path}: prefix "${r.prefix}" is neither routePrefix nor one of extraRoutePrefixes`);
   }
   for (const j of jobs) if (!(j.everySeconds >= 1)) problems.push(`job ${j.name}: everySeconds must be at least 1`);
+  for (const [i, b] of busHandlers.entries()) {
+    if (!Array.isArray(b.topics) || !b.topics.length || b.topics.some((t) => typeof t !== 'string' || !t || (t.includes('*') && !t.endsWith('*'))))
+      problems.push(`onBus[${i}]: topics must be a non-empty list of topic names or prefixes ending in *`);
+    if (typeof b.handle !== 'function') problems.push(`onBus[${i}]: handle is missing`);
+  }
   if (problems.length) throw new Error(`plugin ${id} (${source}) refused: ${problems.join('; ')}`);
   taken.ids.add(d.id);
   taken.prefixes.set(d.routePrefix, d.id);
   for (const x of extraPrefixes) taken.prefixes.set(x, d.id);
-  return { decl: d, routes, jobs, handlers, source };
+  return { decl: d, routes, jobs, handlers, busHandlers, source };
 }
 
 /** `provides` and `needs` are lists built with the SDK's `provide` and `need`. */

@@ -105,6 +105,23 @@ export interface Notifier {
   send(n: Notification): Promise<{ delivered: Array<{ channel: string; to: string; ok: boolean; error?: string }> }>;
 }
 
+/** One email to any addresses (not only members), sent through the kernel's `smtp` config. */
+export interface MailMessage {
+  to: string[];
+  subject: string;
+  text: string;
+  html?: string;
+  /** extra headers, e.g. an id receivers deduplicate on */
+  headers?: Record<string, string>;
+  attachments?: Array<{ filename: string; content: Uint8Array; contentType: string }>;
+}
+export interface Mailer {
+  /** false when the kernel has no SMTP server (`smtp.url` empty): `send` then throws */
+  readonly configured: boolean;
+  /** resolves once the SMTP server accepted the message; throws with the reason otherwise */
+  send(m: MailMessage): Promise<void>;
+}
+
 export interface AuditEntry {
   action: string;
   target?: string;
@@ -130,6 +147,8 @@ export interface TenantContext<TConfig = Record<string, unknown>> {
   };
   logger: Logger;
   notify: Notifier;
+  /** email to addresses through the kernel's SMTP settings (`smtp.url`, `smtp.from`) */
+  mail: Mailer;
   audit(entry: AuditEntry): Promise<void>;
   /** department visibility: ids whose per-user rows the caller may see (null = all) */
   visibleUserDepartments(): Promise<string[] | null>;
@@ -260,6 +279,25 @@ export interface EventHandlerDecl {
   handle(events: StoredEvent[], ctx: TenantContext): Promise<void>;
 }
 
+/**
+ * A subscription to bus topics, kernel ones (`ingestion.quality`, `ingestion.user_deleted`,
+ * `kernel.plugins.changed`, `kernel.members.added`, `kernel.members.removed`, …) or another
+ * plugin's (`alerts.firing`). Delivery:
+ * - once per cluster event, not once per node: the node that published a message runs the
+ *   handlers (in Redis mode every node receives every message; only the publisher's acts).
+ *   At most once: a node that stops between publishing and handling loses the call, so a
+ *   handler that must not miss anything keeps its own durable record (a table, a queue).
+ * - with a context bound to the message's org (`caller` null, like a job), and only for orgs
+ *   where the plugin is enabled. Messages for every org (`orgId` '*') are not delivered.
+ * - after the publisher's call returned, never inline; a handler that throws is logged and
+ *   does not stop the others. Handlers run while the platform is up, also without job timers.
+ */
+export interface BusSubscriptionDecl<T = any> {
+  /** exact topic names, or prefixes ending in `*` (`ingestion.*`) */
+  topics: string[];
+  handle(msg: BusMessage<T>, ctx: TenantContext): Promise<void> | void;
+}
+
 export interface PgMigration {
   name: string;
   /** runs inside the org's schema (search_path set); use `knex.schema.withSchema(schema)` */
@@ -289,6 +327,8 @@ export interface PluginEnv {
   route<Q = any, P = any, B = any>(decl: RouteDecl<Q, P, B>): void;
   job(decl: JobDecl): void;
   onEvents(decl: EventHandlerDecl): void;
+  /** subscribes to bus topics with an org-bound context, once per cluster event (see BusSubscriptionDecl) */
+  onBus<T = any>(decl: BusSubscriptionDecl<T>): void;
 }
 
 export interface PluginDeclaration<TConfig = Record<string, unknown>> {

@@ -18,11 +18,9 @@ export const MAX_RETRIES = 3;
 export interface DeliveryConfig {
   /** first retry delay; each next one is 4× longer (60 s → 60 s, 4 min, 16 min) */
   retryBaseSeconds: number;
-  smtpUrl: string;
-  smtpFrom: string;
 }
 
-export type Channel = 'webhook' | 'slack' | 'email' | 'in_app';
+export type Channel = 'webhook' | 'slack' | 'email' | 'in_app' | 'org_slack' | 'org_webhook';
 
 export interface ContactPoint {
   id: string;
@@ -117,17 +115,6 @@ function summary(body: any): { subject: string; text: string } {
   return { subject: `Orrery: ${body?.event ?? 'notification'}`, text: JSON.stringify(body, null, 2) };
 }
 
-let mailers = new Map<string, Promise<import('nodemailer').Transporter>>();
-const mailer = (url: string) => {
-  let m = mailers.get(url);
-  if (!m) {
-    m = import('nodemailer').then((n) => n.default.createTransport(url));
-    if (mailers.size > 20) mailers = new Map();
-    mailers.set(url, m);
-  }
-  return m;
-};
-
 /** Sends one delivery once; throws with a reason on failure. */
 async function sendOnce(ctx: TenantContext, cfg: DeliveryConfig, row: any, t: Target): Promise<void> {
   const body = JSON.parse(row.body);
@@ -144,9 +131,16 @@ async function sendOnce(ctx: TenantContext, cfg: DeliveryConfig, row: any, t: Ta
     await res.arrayBuffer().catch(() => undefined);
     if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
   } else if (row.channel === 'email') {
-    if (!cfg.smtpUrl) throw new Error('no SMTP server configured (plugins.alerts.smtpUrl)');
+    // the kernel's SMTP settings (`smtp.url`, `smtp.from`): one place to configure mail
     const s = summary(body);
-    await (await mailer(cfg.smtpUrl)).sendMail({ from: cfg.smtpFrom, to: t.addresses ?? [], subject: s.subject, text: s.text, headers: { 'X-Event-ID': row.id } });
+    await ctx.mail.send({ to: t.addresses ?? [], subject: s.subject, text: s.text, headers: { 'X-Event-ID': row.id } });
+  } else if (row.channel === 'org_slack' || row.channel === 'org_webhook') {
+    // read through to the org's notification settings: the kernel notifier holds the URLs
+    const s = summary(body);
+    const channel = row.channel === 'org_slack' ? 'slack' : 'webhook';
+    const r = await ctx.notify.send({ orgId: ctx.org.id, to: [], subject: s.subject, text: s.text, channels: [channel], data: { event_id: row.id, retry_count: row.attempts, body } });
+    const failed = r.delivered.filter((x) => !x.ok);
+    if (failed.length || !r.delivered.length) throw new Error(failed.map((f) => f.error).join('; ') || `no ${channel} URL in the org's notification settings`);
   } else {
     const s = summary(body);
     const r = await ctx.notify.send({ orgId: ctx.org.id, to: t.user_ids ?? [], subject: s.subject, text: s.text, channels: ['in_app'], data: { event_id: row.id } });

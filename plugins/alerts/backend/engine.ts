@@ -11,6 +11,8 @@ import { runMetricsBatch, runMetricsQuery, type MetricsQuery, type Series } from
 import { ACTIVE, initialState, step, type InstanceState, type Observation, type StateRule } from './stateMachine.ts';
 import { groupLabels, matches, resolveRoot, route, type Matcher, type ResolvedRoute, type RouteNode } from './routing.ts';
 import { enqueue, type Channel } from './delivery.ts';
+import { publishPlatformEvent } from './platformEvents.ts';
+import { isMuted, type MuteTiming } from './muteTimings.ts';
 
 export interface RuleRow {
   id: string;
@@ -49,15 +51,6 @@ const ZERO_WHEN_MISSING = new Set(['count', 'users', 'sum']);
 
 async function history(ctx: TenantContext, row: Record<string, unknown>) {
   await ctx.db.table('alert_history').insert({ ...row, detail: row.detail === undefined ? null : JSON.stringify(row.detail) });
-}
-
-/** Publishes a platform event to the webhook subscriptions that asked for it. */
-export async function publishPlatformEvent(ctx: TenantContext, event: string, data: unknown) {
-  const subs = await ctx.db.table('webhook_subscriptions').select('id', 'events');
-  for (const s of subs) {
-    if (!(s.events as string[]).includes(event)) continue;
-    await enqueue(ctx, { target: `wh:${s.id}`, channel: 'webhook', event, body: { event, org_id: ctx.org.id, at: new Date().toISOString(), data } });
-  }
 }
 
 /** Evaluates one rule now, given its stored instances; returns how long the query took (ms) and its error. */
@@ -269,7 +262,10 @@ function routesOf(policy: RouteNode, rule: { contact_point_id: string | null } |
  * while nothing changed and something fires unacknowledged). Silenced alerts are left out.
  */
 export async function dispatch(ctx: TenantContext, now = new Date()) {
-  const policy = ((await ctx.settings.get<{ policy?: RouteNode }>()).policy ?? {}) as RouteNode;
+  const settings = await ctx.settings.get<{ policy?: RouteNode; mute_timings?: MuteTiming[] }>();
+  const policy = (settings.policy ?? {}) as RouteNode;
+  const timings = new Map((settings.mute_timings ?? []).map((t) => [t.name, t]));
+  const muted = (r: ResolvedRoute) => (r.mute_timings ?? []).some((n) => { const t = timings.get(n); return !!t && isMuted(t, now); });
   const silences = await activeSilences(ctx, now);
   const rules = new Map<string, any>((await ctx.db.table('alert_rules').select('id', 'contact_point_id', 'deleted_at')).map((r: any) => [r.id, r]));
   const instances = await ctx.db.table('alert_instances').select('*');
@@ -328,7 +324,8 @@ export async function dispatch(ctx: TenantContext, now = new Date()) {
       : changed ? t - lastFlush >= r.group_interval_seconds * 1000
       : firing.some((a) => !a.acked) && lastNotified !== null && t - lastNotified >= r.repeat_interval_seconds * 1000;
     const groupLbls = g?.labels ?? st.group_labels;
-    if (due) {
+    // a muted route sends nothing now; the group stays due and goes out when the window ends
+    if (due && !muted(r)) {
       const body = notificationBody(cp.name, key, groupLbls, alerts);
       await enqueue(ctx, { target: `cp:${cp.id}`, channel: cp.type as Channel, event: `alert.${body.status}`, body, rule_id: alerts[0]!.rule_id });
       queued++;

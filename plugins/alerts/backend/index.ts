@@ -13,13 +13,12 @@ import { registerRoutingRoutes } from './routes/routing.ts';
 import { registerWebhookRoutes, WEBHOOK_PREFIX } from './routes/webhooks.ts';
 import { evaluateDue, dispatch } from './engine.ts';
 import { deliverDue, type DeliveryConfig } from './delivery.ts';
+import { widgets } from '../widgets.ts';
+import { registerPlatformEvents } from './platformEvents.ts';
 
 export interface AlertsConfig {
   /** first retry delay of a failed delivery (then ×4): 60 s gives retries at 1, 5 and 21 minutes */
   retryBaseSeconds?: number;
-  /** SMTP server for email contact points, e.g. smtp://host:25 */
-  smtpUrl?: string;
-  smtpFrom?: string;
 }
 
 /** How often the job looks for due rules and deliveries; rules run on their own interval (≥ 10 s). */
@@ -29,7 +28,7 @@ export default definePlugin<AlertsConfig>({
   from: import.meta.url,
   id: 'alerts',
   version: '1.0.0',
-  sdk: '^1.0.0 || ^2.0.0',
+  sdk: '^2.0.0',
   title: 'Alerts',
   description: 'Alert rules over any metric, notification routing, silences, contact points and outgoing webhooks',
   routePrefix: 'alerts',
@@ -40,40 +39,23 @@ export default definePlugin<AlertsConfig>({
     additionalProperties: false,
     properties: {
       retryBaseSeconds: { type: 'number', minimum: 0.1, maximum: 600, default: 60 },
-      smtpUrl: { type: 'string', default: '' },
-      smtpFrom: { type: 'string', default: 'alerts@orrery.local' },
     },
   },
   migrations: { pg: pgMigrations },
   topics: ['firing'],
-  frontend: {
-    remoteName: 'alerts',
-    distDir: './frontend/dist',
-    widgets: [
-      {
-        id: 'firing',
-        title: 'Firing alerts',
-        description: 'Alert instances firing now, with their value, since when, and whether acknowledged or silenced',
-        defaultSize: 'M',
-        roles: ['Admin', 'Manager', 'Developer'],
-        suggestedFor: ['Admin'],
-        topics: ['firing'],
-        optionsSchema: { type: 'object', properties: { showSilenced: { type: 'boolean', default: true, title: 'Show silenced alerts' } } },
-        optionsVersion: 1,
-      },
-    ],
-  },
+  frontend: { remoteName: 'alerts', distDir: './frontend/dist', widgets },
   register(env) {
     registerRuleRoutes(env);
     registerContactPointRoutes(env);
     registerRoutingRoutes(env);
     registerWebhookRoutes(env);
+    registerPlatformEvents(env);
     env.job({
       name: 'tick',
       everySeconds: TICK_SECONDS,
       async run(ctx) {
         const c = ctx.config as AlertsConfig;
-        const cfg: DeliveryConfig = { retryBaseSeconds: c.retryBaseSeconds ?? 60, smtpUrl: c.smtpUrl ?? '', smtpFrom: c.smtpFrom ?? 'alerts@orrery.local' };
+        const cfg: DeliveryConfig = { retryBaseSeconds: c.retryBaseSeconds ?? 60 };
         const durations = await evaluateDue(ctx);
         const { queued } = await dispatch(ctx);
         const { sent, failed } = await deliverDue(ctx, cfg);

@@ -1,5 +1,12 @@
 /** The plugin's PostgreSQL tables, in each org's schema. */
+import { randomUUID } from 'node:crypto';
 import type { PgMigration } from '@orrery/plugin-sdk';
+
+/** Contact points that read through to the org's notification settings (the kernel notifier's two URLs). */
+export const ORG_NOTIFICATION_CONTACT_POINTS = [
+  { name: 'Org Slack (notification settings)', type: 'org_slack' },
+  { name: 'Org webhook (notification settings)', type: 'org_webhook' },
+] as const;
 
 export const pgMigrations: PgMigration[] = [
   {
@@ -121,6 +128,16 @@ export const pgMigrations: PgMigration[] = [
         t.text('secret');
         t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
       });
+    },
+  },
+  {
+    // the kernel notifier's per-org Slack and webhook URLs become contact points: they read the
+    // URL from the org's settings at send time, and get retries, dead letters and history
+    name: '0002_org_notification_contact_points',
+    async up(knex, schema) {
+      for (const cp of ORG_NOTIFICATION_CONTACT_POINTS) {
+        await knex.withSchema(schema).table('alert_contact_points').insert({ id: randomUUID(), name: cp.name, type: cp.type, settings: JSON.stringify({}) }).onConflict('name').ignore();
+      }
     },
   },
 ];

@@ -24,6 +24,8 @@ export interface RouteNode {
   repeat_interval_seconds?: number;
   /** escalation: not acknowledged within `after_seconds` → also notify this contact point */
   escalation?: Array<{ after_seconds: number; contact_point_id: string }>;
+  /** names of mute timings during which this route sends nothing (not inherited, as in Grafana) */
+  mute_timings?: string[];
   routes?: RouteNode[];
 }
 
@@ -37,6 +39,8 @@ export interface ResolvedRoute {
   group_interval_seconds: number;
   repeat_interval_seconds: number;
   escalation: Array<{ after_seconds: number; contact_point_id: string }>;
+  /** this route's own mute timings (names) */
+  mute_timings?: string[];
 }
 
 /** Grafana's defaults. */
@@ -73,6 +77,7 @@ const routeProperties = {
       properties: { after_seconds: { type: 'integer', minimum: 1, maximum: 7 * 86_400 }, contact_point_id: { type: 'string', format: 'uuid' } },
     },
   },
+  mute_timings: { type: 'array', maxItems: 10, items: { type: 'string', minLength: 1, maxLength: 100 }, description: 'mute timings (by name) during which this route sends nothing; not inherited' },
 };
 /** JSON schema of the tree; nesting below depth 4 is refused by `checkPolicy`. */
 export const policySchema = {
@@ -117,8 +122,8 @@ export function matches(matchers: Matcher[] | undefined, labels: Record<string, 
   return true;
 }
 
-/** Validates a whole tree: regexes, depth, and the contact points it names (`known`). */
-export function checkPolicy(root: RouteNode, known: Set<string>) {
+/** Validates a whole tree: regexes, depth, the contact points it names (`known`) and its mute timings (`timings`). */
+export function checkPolicy(root: RouteNode, known: Set<string>, timings: Set<string> = new Set()) {
   const walk = (node: RouteNode, field: string, depth: number) => {
     if (depth > 4) throw new HttpError(400, 'bad_request', `${field}: routes nest at most 4 deep`, { field });
     checkMatchers(node.matchers ?? [], `${field ? `${field}.` : ''}matchers`);
@@ -128,6 +133,9 @@ export function checkPolicy(root: RouteNode, known: Set<string>) {
     (node.escalation ?? []).forEach((e, i) => {
       if (!known.has(e.contact_point_id))
         throw new HttpError(400, 'bad_request', `${prefix}escalation[${i}].contact_point_id: no contact point ${e.contact_point_id}`, { field: `${prefix}escalation[${i}].contact_point_id` });
+    });
+    (node.mute_timings ?? []).forEach((name, i) => {
+      if (!timings.has(name)) throw new HttpError(400, 'bad_request', `${prefix}mute_timings[${i}]: no mute timing "${name}"`, { field: `${prefix}mute_timings[${i}]` });
     });
     (node.routes ?? []).forEach((child, i) => walk(child, `${prefix}routes[${i}]`, depth + 1));
   };
@@ -143,6 +151,7 @@ function inherit(node: RouteNode, parent: ResolvedRoute, path: string): Resolved
     group_interval_seconds: node.group_interval_seconds ?? parent.group_interval_seconds,
     repeat_interval_seconds: node.repeat_interval_seconds ?? parent.repeat_interval_seconds,
     escalation: node.escalation ?? parent.escalation,
+    mute_timings: node.mute_timings ?? [],
   };
 }
 

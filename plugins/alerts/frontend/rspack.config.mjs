@@ -1,8 +1,8 @@
-import { createRemoteConfig } from '@orrery/plugin-sdk/build/remote.mjs';
+import { createRemoteConfig } from '../../../plugin-sdk/build/remote.mjs';
 
-// One exposed module per widget declared in backend/index.ts: `./<widget id>`.
+// Each widget declared in ../widgets.ts is exposed as `./<widget id>` from its `module`.
 export default createRemoteConfig({
   name: 'alerts',
   root: import.meta.dirname,
-  exposes: { './firing': './src/FiringAlerts.tsx' },
+  widgets: '../widgets.ts',
 });

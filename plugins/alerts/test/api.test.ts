@@ -93,7 +93,7 @@ describe('alerts API', () => {
       delete process.env.ORRERY_WEBHOOKS_ALLOW_PRIVATE;
     }
     const list = await c.get('/api/v1/alerts/contact-points');
-    expect(list.body.contact_points[0]).toMatchObject({ name: 'local', settings: { has_secret: true } });
+    expect(list.body.contact_points.find((c: any) => c.name === 'local')).toMatchObject({ name: 'local', settings: { has_secret: true } });
     expect(JSON.stringify(list.body)).not.toContain('secret-123');
   });
 
@@ -105,9 +105,13 @@ describe('alerts API', () => {
     expect((await other.client.get(`/api/v1/alerts/rules/${mine.body.id}`)).status).toBe(404);
     expect((await other.client.delete(`/api/v1/alerts/rules/${mine.body.id}`)).status).toBe(404);
     expect((await other.client.get('/api/v1/alerts/rules')).body.rules.map((r: any) => r.id)).toEqual([theirs.body.id]);
-    expect((await other.client.get('/api/v1/alerts/contact-points')).body.contact_points).toEqual([]);
+    // only its own two read-through contact points (the org's notification settings), none of the first org's
+    const mineCps = (await backend.client.get('/api/v1/alerts/contact-points')).body.contact_points;
+    const theirCps = (await other.client.get('/api/v1/alerts/contact-points')).body.contact_points;
+    expect(theirCps.map((c: any) => c.type).sort()).toEqual(['org_slack', 'org_webhook']);
+    expect(theirCps.filter((c: any) => mineCps.some((m: any) => m.id === c.id))).toEqual([]);
     // a policy naming another org's contact point is refused
-    const cp = (await backend.client.get('/api/v1/alerts/contact-points')).body.contact_points[0].id;
+    const cp = mineCps.find((c: any) => c.name === 'local').id;
     const r = await other.client.put('/api/v1/alerts/policy', { contact_point_id: cp });
     expect(r.status).toBe(400);
     expect(r.body.error.details.field).toBe('contact_point_id');

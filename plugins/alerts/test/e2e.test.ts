@@ -60,7 +60,7 @@ describe('alerts end to end', () => {
   let ticking: Promise<void> = Promise.resolve();
   const prevEnv = process.env.ORRERY_WEBHOOKS_ALLOW_PRIVATE;
 
-  const config = () => ({ plugins: { alerts: { retryBaseSeconds: 0.5, smtpUrl: `smtp://127.0.0.1:${smtpPort}`, smtpFrom: 'alerts@test.local' } } });
+  const config = () => ({ smtp: { url: `smtp://127.0.0.1:${smtpPort}`, from: 'alerts@test.local' }, plugins: { alerts: { retryBaseSeconds: 0.5 } } });
   /** the scheduler, as the kernel runs it: the job every half second */
   const startTicking = () => {
     stop = false;

@@ -20,7 +20,7 @@ const body = {
   type: 'object',
   additionalProperties: false,
   required: ['name', 'type', 'settings'],
-  properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, type: { type: 'string', enum: ['webhook', 'email', 'slack', 'in_app'] }, settings: settingsSchema },
+  properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, type: { type: 'string', enum: ['webhook', 'email', 'slack', 'in_app', 'org_slack', 'org_webhook'] }, settings: settingsSchema },
 };
 const view = open({ id: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' }, settings: open(), created_at: { type: 'string' } });
 
@@ -53,7 +53,7 @@ export function registerContactPointRoutes(env: PluginEnv) {
     method: 'POST',
     path: '/contact-points',
     permission: WRITE,
-    summary: 'Create a contact point (webhook, email, slack or in_app)',
+    summary: 'Create a contact point (webhook, email, slack, in_app, or org_slack / org_webhook: the org notification settings)',
     description: 'Webhook and Slack URLs that resolve to loopback, private or link-local addresses are refused unless ORRERY_WEBHOOKS_ALLOW_PRIVATE=true.',
     schema: { body, response: { 200: idAnswer } },
     async handler(req, ctx) {

@@ -4,8 +4,53 @@ import { badRequest, notFound, type PluginEnv } from '@orrery/plugin-sdk';
 import { checkMatchers, checkPolicy, matchersSchema, policySchema, DEFAULT_POLICY, type Matcher, type RouteNode } from '../routing.ts';
 import { idAnswer, idParams, listOf, okAnswer, open, iso } from '../schemas.ts';
 import { ADMIN, READ, WRITE } from '../permissions.ts';
+import { checkMuteTiming, muteTimingSchema, type MuteTiming } from '../muteTimings.ts';
+
+/** Every mute-timing name a route of the tree names. */
+function namedTimings(node: RouteNode | undefined, out = new Set<string>()): Set<string> {
+  for (const n of node?.mute_timings ?? []) out.add(n);
+  for (const c of node?.routes ?? []) namedTimings(c, out);
+  return out;
+}
 
 export function registerRoutingRoutes(env: PluginEnv) {
+  env.route<unknown, unknown, { mute_timings: MuteTiming[] }>({
+    method: 'PUT',
+    path: '/mute-timings',
+    permission: WRITE,
+    summary: 'Replace the mute timings (recurring windows in a time zone that policy routes name in `mute_timings`)',
+    description:
+      'A timing is muted when any of its intervals holds; an interval holds when each of its fields (weekdays 0 = Sunday, times `HH:MM`–`HH:MM` in the zone, days_of_month, negative from the end, months) holds. ' +
+      'A muted route sends nothing; its groups are notified once the window ends. A timing the policy still names cannot be removed.',
+    schema: {
+      body: { type: 'object', additionalProperties: false, required: ['mute_timings'], properties: { mute_timings: { type: 'array', maxItems: 50, items: muteTimingSchema } } },
+      response: { 200: listOf('mute_timings', open({ name: { type: 'string' }, time_zone: { type: 'string' }, intervals: { type: 'array', items: open() } })) },
+    },
+    async handler(req, ctx) {
+      const list = req.body.mute_timings;
+      list.forEach((t, i) => {
+        checkMuteTiming(t, `mute_timings[${i}]`);
+        if (list.findIndex((x) => x.name === t.name) !== i) throw badRequest(`mute_timings[${i}].name: "${t.name}" is given twice`, { field: `mute_timings[${i}].name` });
+      });
+      const s = await ctx.settings.get<{ policy?: RouteNode } & Record<string, unknown>>();
+      for (const name of namedTimings(s.policy)) {
+        if (!list.some((t) => t.name === name)) throw badRequest(`mute_timings: "${name}" is named by the notification policy`, { field: 'mute_timings' });
+      }
+      await ctx.settings.set({ ...s, mute_timings: list });
+      await ctx.audit({ action: 'alerts.mute_timings.update', after: list });
+      return { mute_timings: list };
+    },
+  });
+  env.route({
+    method: 'GET',
+    path: '/mute-timings',
+    permission: READ,
+    summary: 'The mute timings',
+    schema: { response: { 200: listOf('mute_timings', open({ name: { type: 'string' }, time_zone: { type: 'string' }, intervals: { type: 'array', items: open() } })) } },
+    async handler(_req, ctx) {
+      return { mute_timings: (await ctx.settings.get<{ mute_timings?: MuteTiming[] }>()).mute_timings ?? [] };
+    },
+  });
   env.route<unknown, unknown, RouteNode>({
     method: 'PUT',
     path: '/policy',
@@ -18,8 +63,8 @@ export function registerRoutingRoutes(env: PluginEnv) {
     schema: { body: policySchema, response: { 200: open() } },
     async handler(req, ctx) {
       const known = new Set<string>((await ctx.db.table('alert_contact_points').select('id')).map((r: any) => r.id));
-      checkPolicy(req.body, known);
       const s = await ctx.settings.get<Record<string, unknown>>();
+      checkPolicy(req.body, known, new Set(((s.mute_timings ?? []) as MuteTiming[]).map((t) => t.name)));
       await ctx.settings.set({ ...s, policy: req.body });
       await ctx.audit({ action: 'alerts.policy.update', after: req.body });
       return req.body;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { HttpError, badRequest, notFound, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { metricsQuerySchema, runMetricsQuery, validateMetricsQuery, type MetricsQuery } from '../metricsQuery.ts';
 import { conditionProblem, type AlertState, type Condition } from '../stateMachine.ts';
-import { publishPlatformEvent } from '../engine.ts';
+import { publishPlatformEvent } from '../platformEvents.ts';
 import { idAnswer, idParams, labelsSchema, listOf, okAnswer, open, iso } from '../schemas.ts';
 import { READ, WRITE } from '../permissions.ts';
 import { TEMPLATES } from '../templates.ts';

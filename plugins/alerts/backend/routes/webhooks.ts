@@ -4,15 +4,9 @@ import { badRequest, notFound, type PluginEnv } from '@orrery/plugin-sdk';
 import { checkOutgoingUrl } from '../delivery.ts';
 import { idAnswer, idParams, listOf, okAnswer, open, iso } from '../schemas.ts';
 import { ADMIN } from '../permissions.ts';
+import { PLATFORM_EVENTS } from '../platformEvents.ts';
 
 export const WEBHOOK_PREFIX = 'webhooks';
-
-/** Platform events a subscription can ask for, and what sends them. */
-export const PLATFORM_EVENTS: Record<string, string> = {
-  'alert.firing': 'an alert instance started firing',
-  'alert.resolved': 'a firing alert instance resolved (or its rule was deleted)',
-  'webhook.test': 'sent once when a subscription is created with `test: true`',
-};
 
 export function registerWebhookRoutes(env: PluginEnv) {
   env.route({
@@ -21,9 +15,9 @@ export function registerWebhookRoutes(env: PluginEnv) {
     prefix: WEBHOOK_PREFIX,
     permission: ADMIN,
     summary: 'The platform events a webhook can subscribe to',
-    schema: { response: { 200: listOf('events', open({ name: { type: 'string' }, description: { type: 'string' } })) } },
+    schema: { response: { 200: listOf('events', open({ name: { type: 'string' }, description: { type: 'string' }, topic: { type: 'string' } })) } },
     async handler() {
-      return { events: Object.entries(PLATFORM_EVENTS).map(([name, description]) => ({ name, description })) };
+      return { events: Object.entries(PLATFORM_EVENTS).map(([name, e]) => ({ name, description: e.description, ...(e.topic ? { topic: e.topic } : {}) })) };
     },
   });
   env.route<unknown, unknown, { url: string; events: string[]; secret?: string; test?: boolean }>({

@@ -1,4 +1,5 @@
 import { defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { firing } from '../../widgets.ts';
 
 interface FiringAlert {
   rule_id: string;
@@ -52,4 +53,4 @@ function FiringAlerts({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: FiringAlerts, defaults: { showSilenced: true }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: FiringAlerts, declaration: firing });
