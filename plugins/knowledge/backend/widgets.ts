@@ -1,0 +1,48 @@
+import type { WidgetDecl } from '@orrery/plugin-sdk';
+
+const range = {
+  type: 'object',
+  properties: { days: { type: 'integer', minimum: 1, maximum: 365, default: 30, title: 'Days shown (when the dashboard has no range)' } },
+};
+
+/** One exposed federated module per widget: `./<id>` (frontend/rspack.config.mjs). */
+export const widgets: WidgetDecl[] = [
+  {
+    id: 'knowledge-sharing',
+    title: 'Knowledge sharing',
+    description: 'Artifacts created, annotated and reused over time, with the reuse rate and the cross-department reuse rate',
+    defaultSize: 'M',
+    minSize: { w: 3, h: 3 },
+    roles: ['Admin', 'Manager', 'Developer'],
+    suggestedFor: ['Admin', 'Manager', 'Developer'],
+    optionsSchema: range,
+    optionsVersion: 1,
+  },
+  {
+    id: 'experts',
+    title: 'Experts',
+    description: 'Authors whose artifacts are reused most widely, with their most reused artifacts as evidence',
+    defaultSize: 'M',
+    minSize: { w: 3, h: 3 },
+    roles: ['Admin', 'Manager'],
+    optionsSchema: {
+      type: 'object',
+      properties: {
+        ...range.properties,
+        agent_name: { type: 'string', title: 'Only artifacts of this agent' },
+        artifact_type: { type: 'string', title: 'Only artifacts of this type' },
+      },
+    },
+    optionsVersion: 1,
+  },
+  {
+    id: 'knowledge-flow',
+    title: 'Knowledge flow',
+    description: "Reuse from the author's department to the reuser's department (Sankey)",
+    defaultSize: 'L',
+    minSize: { w: 4, h: 3 },
+    roles: ['Admin', 'Manager'],
+    optionsSchema: range,
+    optionsVersion: 1,
+  },
+];
