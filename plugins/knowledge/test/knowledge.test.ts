@@ -83,7 +83,7 @@ describe('knowledge', () => {
     expect(res.body.reused_by_others).toBe(want.reused_by_others);
     expect((await other.client.get('/api/v1/knowledge/flow', q(r))).body.links).toEqual(ref.flow(evB, r[0], r[1]));
     const ex = await other.client.get('/api/v1/knowledge/experts', q(r, { limit: 500 }));
-    expect(ex.body.experts.map(({ top_artifacts, ...e }: any) => e)).toEqual(ref.experts(evB, r[0], r[1]));
+    expect(ex.body.experts.map(({ top_artifacts: _evidence, ...e }: any) => e)).toEqual(ref.experts(evB, r[0], r[1]));
   });
 
   it('experts: per author distinct reusers, reuses, artifacts and departments reached, most reusers first, with filters', async () => {
@@ -92,7 +92,7 @@ describe('knowledge', () => {
         const res = await b.client.get('/api/v1/knowledge/experts', q(r, { ...f, limit: 500 }));
         expect(res.status).toBe(200);
         const want = ref.experts(evA, r[0], r[1], { agent: (f as any).agent_name, type: (f as any).artifact_type });
-        expect(res.body.experts.map(({ top_artifacts, ...e }: any) => e)).toEqual(want);
+        expect(res.body.experts.map(({ top_artifacts: _evidence, ...e }: any) => e)).toEqual(want);
       }
     }
     const r = RANGES[0]!;
@@ -194,7 +194,7 @@ describe('knowledge', () => {
       const res = await mgrEng.get('/api/v1/knowledge/experts', q(r, { limit: 500 }));
       expect(res.status).toBe(200);
       const want = ref.experts(evA, ...r, { visible: visibleTo([dept.Eng!], mgrEng.userId) });
-      expect(res.body.experts.map(({ top_artifacts, ...e }: any) => e)).toEqual(want);
+      expect(res.body.experts.map(({ top_artifacts: _evidence, ...e }: any) => e)).toEqual(want);
       expect(want.length).toBeLessThan(ref.experts(evA, ...r).length);
       const sales = await mgrSales.get('/api/v1/knowledge/experts', q(r, { limit: 500 }));
       expect(sales.body.experts.map((e: any) => e.user_id).sort()).toEqual(ref.experts(evA, ...r, { visible: visibleTo([dept.Sales!], mgrSales.userId) }).map((e) => e.user_id).sort());
@@ -215,7 +215,7 @@ describe('knowledge', () => {
         const nonRestricted = [dept.Eng!, dept.Sales!, dept.Ops!];
         const res = await devEng.get('/api/v1/knowledge/experts', q(r, { limit: 500 }));
         expect(res.status).toBe(200);
-        expect(res.body.experts.map(({ top_artifacts, ...e }: any) => e)).toEqual(ref.experts(evA, ...r, { visible: visibleTo(nonRestricted, devEng.userId) }));
+        expect(res.body.experts.map(({ top_artifacts: _evidence, ...e }: any) => e)).toEqual(ref.experts(evA, ...r, { visible: visibleTo(nonRestricted, devEng.userId) }));
         expect(res.body.experts.some((e: any) => users[e.user_id] === dept.Data)).toBe(false);
         // the Admin sees everyone
         const admin = await b.client.get('/api/v1/knowledge/experts', q(r, { limit: 500 }));
