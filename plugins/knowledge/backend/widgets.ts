@@ -1,9 +1,6 @@
 import type { WidgetDecl } from '@orrery/plugin-sdk';
 
-const range = {
-  type: 'object',
-  properties: { days: { type: 'integer', minimum: 1, maximum: 365, default: 30, title: 'Days shown (when the dashboard has no range)' } },
-};
+const none = { type: 'object', properties: {} };
 
 /** One exposed federated module per widget: `./<id>` (frontend/rspack.config.mjs). */
 export const widgets: WidgetDecl[] = [
@@ -15,7 +12,7 @@ export const widgets: WidgetDecl[] = [
     minSize: { w: 3, h: 3 },
     roles: ['Admin', 'Manager', 'Developer'],
     suggestedFor: ['Admin', 'Manager', 'Developer'],
-    optionsSchema: range,
+    optionsSchema: none,
     optionsVersion: 1,
   },
   {
@@ -28,7 +25,6 @@ export const widgets: WidgetDecl[] = [
     optionsSchema: {
       type: 'object',
       properties: {
-        ...range.properties,
         agent_name: { type: 'string', title: 'Only artifacts of this agent' },
         artifact_type: { type: 'string', title: 'Only artifacts of this type' },
       },
@@ -42,7 +38,7 @@ export const widgets: WidgetDecl[] = [
     defaultSize: 'L',
     minSize: { w: 4, h: 3 },
     roles: ['Admin', 'Manager'],
-    optionsSchema: range,
+    optionsSchema: none,
     optionsVersion: 1,
   },
 ];
