@@ -226,6 +226,15 @@ describe('knowledge', () => {
     });
   });
 
+  it('lists its three widgets, per role, with the frontend remote', async () => {
+    const mine = (body: any) => body.plugins.find((p: any) => p.id === 'knowledge');
+    const admin = mine((await b.client.get('/api/v1/plugins')).body);
+    expect(admin.widgets.map((w: any) => w.id).sort()).toEqual(['experts', 'knowledge-flow', 'knowledge-sharing']);
+    expect(admin.remote?.entry).toBeTruthy();
+    const dev = mine((await devEng.get('/api/v1/plugins')).body);
+    expect(dev.widgets.map((w: any) => w.id)).toEqual(['knowledge-sharing']);
+  });
+
   it('bad input is a 400 naming the field', async () => {
     const cases: Array<[string, Record<string, unknown>, string]> = [
       ['/summary', { from: 'yesterday' }, 'from'],
