@@ -34,11 +34,11 @@ export const widgets: WidgetDecl[] = [
   {
     id: 'knowledge-flow',
     title: 'Knowledge flow',
-    description: "Reuse from the author's department to the reuser's department (Sankey)",
+    description: "Reuse from the author's department to the reuser's department, as a Sankey or a matrix",
     defaultSize: 'L',
     minSize: { w: 4, h: 3 },
     roles: ['Admin', 'Manager'],
-    optionsSchema: none,
+    optionsSchema: { type: 'object', properties: { view: { type: 'string', enum: ['sankey', 'matrix'], default: 'sankey', title: 'Show as' } } },
     optionsVersion: 1,
   },
 ];
