@@ -220,16 +220,17 @@ export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: V
      FROM (
        SELECT r.artifact_id AS artifact_id, a.author AS author, a.author_dept AS author_dept, a.a_type AS a_type, a.a_agent AS a_agent,
               r.user_id AS reuser, r.department_id AS reuse_dept, r.event_id AS event_id,
-              countIf(i.timestamp > r.timestamp AND i.timestamp <= r.timestamp + INTERVAL 1 HOUR) > 0 AS followed
+              i.timestamp > r.timestamp AND i.timestamp <= r.timestamp + INTERVAL 1 HOUR AS followed
        FROM (${REUSES_IN_RANGE}) AS r
        INNER JOIN (${AUTHORS}) AS a ON r.artifact_id = a.artifact_id
-       LEFT JOIN (
+       -- the reuser's first successful invocation after the reuse (one row per reuse)
+       ASOF LEFT JOIN (
          SELECT user_id, timestamp FROM {db}.events
          WHERE org_id = {org_id:String} AND event_type = 'agent_invocation' AND status = 'success'
            AND timestamp > toDateTime64({from:String}, 3, 'UTC') AND timestamp <= toDateTime64({to:String}, 3, 'UTC') + INTERVAL 1 HOUR
-       ) AS i ON i.user_id = r.user_id
+           AND user_id IN (SELECT user_id FROM {db}.events WHERE ${KA} AND action = 'reused' AND ${IN_RANGE})
+       ) AS i ON i.user_id = r.user_id AND i.timestamp > r.timestamp
        WHERE ${where.join(' AND ')}
-       GROUP BY artifact_id, author, author_dept, a_type, a_agent, reuser, reuse_dept, event_id
      )
      GROUP BY artifact_id
      ORDER BY ${order} DESC, reuses DESC, artifact_id ASC
@@ -300,6 +301,9 @@ export async function transfer(a: AnalyticsClient, range: TimeRange, weeks: numb
        LEFT JOIN (
          SELECT user_id, timestamp, status FROM {db}.events
          WHERE org_id = {org_id:String} AND event_type = 'agent_invocation'
+           AND timestamp >= toDateTime64({from:String}, 3, 'UTC') - toIntervalWeek({weeks:UInt32})
+           AND timestamp < toDateTime64({to:String}, 3, 'UTC') + toIntervalWeek({weeks:UInt32})
+           AND user_id IN (SELECT user_id FROM {db}.events WHERE ${KA} AND action = 'reused' AND ${IN_RANGE})
        ) AS i ON i.user_id = f.reuser
        GROUP BY src, reuser
      ) AS f
