@@ -220,16 +220,23 @@ export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: V
      FROM (
        SELECT r.artifact_id AS artifact_id, a.author AS author, a.author_dept AS author_dept, a.a_type AS a_type, a.a_agent AS a_agent,
               r.user_id AS reuser, r.department_id AS reuse_dept, r.event_id AS event_id,
-              i.timestamp > r.timestamp AND i.timestamp <= r.timestamp + INTERVAL 1 HOUR AS followed
+              r.event_id IN (
+                -- reuses followed within the hour: each reuse is looked for in its own hour and the next,
+                -- so the invocations (many) stream against the reuses (few) without a per-user cross product
+                SELECT DISTINCT ru.event_id
+                FROM (
+                  SELECT user_id, timestamp, toStartOfHour(timestamp) AS h FROM {db}.events
+                  WHERE org_id = {org_id:String} AND event_type = 'agent_invocation' AND status = 'success'
+                    AND timestamp > toDateTime64({from:String}, 3, 'UTC') AND timestamp <= toDateTime64({to:String}, 3, 'UTC') + INTERVAL 1 HOUR
+                ) AS i
+                INNER JOIN (
+                  SELECT event_id, user_id, timestamp, h FROM (${REUSES_IN_RANGE})
+                  ARRAY JOIN [toStartOfHour(timestamp), toStartOfHour(timestamp) + INTERVAL 1 HOUR] AS h
+                ) AS ru ON i.user_id = ru.user_id AND i.h = ru.h
+                WHERE i.timestamp > ru.timestamp AND i.timestamp <= ru.timestamp + INTERVAL 1 HOUR
+              ) AS followed
        FROM (${REUSES_IN_RANGE}) AS r
        INNER JOIN (${AUTHORS}) AS a ON r.artifact_id = a.artifact_id
-       -- the reuser's first successful invocation after the reuse (one row per reuse)
-       ASOF LEFT JOIN (
-         SELECT user_id, timestamp FROM {db}.events
-         WHERE org_id = {org_id:String} AND event_type = 'agent_invocation' AND status = 'success'
-           AND timestamp > toDateTime64({from:String}, 3, 'UTC') AND timestamp <= toDateTime64({to:String}, 3, 'UTC') + INTERVAL 1 HOUR
-           AND user_id IN (SELECT user_id FROM {db}.events WHERE ${KA} AND action = 'reused' AND ${IN_RANGE})
-       ) AS i ON i.user_id = r.user_id AND i.timestamp > r.timestamp
        WHERE ${where.join(' AND ')}
      )
      GROUP BY artifact_id
@@ -279,34 +286,36 @@ export async function network(a: AnalyticsClient, range: TimeRange, limit: numbe
  * in the `weeks` before that first reuse against the `weeks` after it.
  */
 export async function transfer(a: AnalyticsClient, range: TimeRange, weeks: number) {
+  // the sample: per source department and person outside it, the first reuse of its work
+  const sample = `
+    SELECT a.author_dept AS src, r.user_id AS reuser, min(r.timestamp) AS first
+    FROM (SELECT artifact_id, user_id, department_id, timestamp FROM {db}.events WHERE ${KA} AND action = 'reused') AS r
+    INNER JOIN (${AUTHORS}) AS a ON r.artifact_id = a.artifact_id
+    WHERE r.user_id != a.author AND r.department_id != a.author_dept
+    GROUP BY src, reuser
+    HAVING first >= toDateTime64({from:String}, 3, 'UTC') AND first < toDateTime64({to:String}, 3, 'UTC')`;
+  const W = 'toIntervalWeek({weeks:UInt32})';
   const rows = await a.query<Record<string, unknown>>(
     `SELECT f.src AS from_department_id, count() AS reusers,
-            sum(b_inv) AS invocations_before, sum(b_ok) AS successes_before,
-            sum(a_inv) AS invocations_after, sum(a_ok) AS successes_after,
-            countIf(b_inv > 0 AND a_inv > 0) AS reusers_with_both
-     FROM (
-       SELECT f.src AS src, f.reuser AS reuser,
-              countIf(i.timestamp >= f.first - toIntervalWeek({weeks:UInt32}) AND i.timestamp < f.first) AS b_inv,
-              countIf(i.timestamp >= f.first - toIntervalWeek({weeks:UInt32}) AND i.timestamp < f.first AND i.status = 'success') AS b_ok,
-              countIf(i.timestamp >= f.first AND i.timestamp < f.first + toIntervalWeek({weeks:UInt32})) AS a_inv,
-              countIf(i.timestamp >= f.first AND i.timestamp < f.first + toIntervalWeek({weeks:UInt32}) AND i.status = 'success') AS a_ok
+            sum(s.b_inv) AS invocations_before, sum(s.b_ok) AS successes_before,
+            sum(s.a_inv) AS invocations_after, sum(s.a_ok) AS successes_after,
+            countIf(s.b_inv > 0 AND s.a_inv > 0) AS reusers_with_both
+     FROM (${sample}) AS f
+     LEFT JOIN (
+       -- the invocations (many) stream against the sample (few) on the right
+       SELECT f2.src AS src, f2.reuser AS reuser,
+              countIf(i.timestamp >= f2.first - ${W} AND i.timestamp < f2.first) AS b_inv,
+              countIf(i.timestamp >= f2.first - ${W} AND i.timestamp < f2.first AND i.status = 'success') AS b_ok,
+              countIf(i.timestamp >= f2.first AND i.timestamp < f2.first + ${W}) AS a_inv,
+              countIf(i.timestamp >= f2.first AND i.timestamp < f2.first + ${W} AND i.status = 'success') AS a_ok
        FROM (
-         SELECT a.author_dept AS src, r.user_id AS reuser, min(r.timestamp) AS first
-         FROM (SELECT artifact_id, user_id, department_id, timestamp FROM {db}.events WHERE ${KA} AND action = 'reused') AS r
-         INNER JOIN (${AUTHORS}) AS a ON r.artifact_id = a.artifact_id
-         WHERE r.user_id != a.author AND r.department_id != a.author_dept
-         GROUP BY src, reuser
-         HAVING first >= toDateTime64({from:String}, 3, 'UTC') AND first < toDateTime64({to:String}, 3, 'UTC')
-       ) AS f
-       LEFT JOIN (
          SELECT user_id, timestamp, status FROM {db}.events
          WHERE org_id = {org_id:String} AND event_type = 'agent_invocation'
-           AND timestamp >= toDateTime64({from:String}, 3, 'UTC') - toIntervalWeek({weeks:UInt32})
-           AND timestamp < toDateTime64({to:String}, 3, 'UTC') + toIntervalWeek({weeks:UInt32})
-           AND user_id IN (SELECT user_id FROM {db}.events WHERE ${KA} AND action = 'reused' AND ${IN_RANGE})
-       ) AS i ON i.user_id = f.reuser
+           AND timestamp >= toDateTime64({from:String}, 3, 'UTC') - ${W} AND timestamp < toDateTime64({to:String}, 3, 'UTC') + ${W}
+       ) AS i
+       INNER JOIN (${sample}) AS f2 ON i.user_id = f2.reuser
        GROUP BY src, reuser
-     ) AS f
+     ) AS s ON s.src = f.src AND s.reuser = f.reuser
      GROUP BY from_department_id
      ORDER BY reusers DESC, from_department_id`,
     { ...rangeParams(range), weeks },
