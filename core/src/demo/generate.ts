@@ -96,6 +96,7 @@ export function* demoEvents(users: DemoUser[], departmentIds: string[], from: Da
   const kr = rng(seed + 26);
   const artifacts: Array<{ id: string; dept: number; type: string; agent: string; weight: number }> = [];
   let totalWeight = 0;
+  let kn = 0;
   for (let day = 0; day < days; day++) {
     const dayStart = from.getTime() + day * 86_400_000;
     const weekday = new Date(dayStart).getUTCDay();
@@ -205,7 +206,7 @@ export function* demoEvents(users: DemoUser[], departmentIds: string[], from: Da
    */
   function knowledge(u: DemoUser, base: Record<string, unknown>, at: number, batch: Record<string, unknown>[]) {
     const push = (action: string, a: (typeof artifacts)[number], t: number) =>
-      batch.push({ ...base, event_id: `${id()}-k`, event_type: 'knowledge_artifact', action, timestamp: t, artifact_id: a.id, artifact_type: a.type, agent_name: a.agent });
+      batch.push({ ...base, event_id: `demo-${seed}-k${(kn++).toString(36)}`, event_type: 'knowledge_artifact', action, timestamp: t, artifact_id: a.id, artifact_type: a.type, agent_name: a.agent });
     const maker = DEMO_DEPARTMENTS[u.department]!.adoption * (u.intensity / 28);
     if (kr() < 0.12 * maker + 0.01) {
       const types = ARTIFACT_TYPES[u.department]!;
