@@ -104,11 +104,12 @@ export interface Expert {
 export async function experts(
   a: AnalyticsClient,
   range: TimeRange,
-  f: { agentName?: string; artifactType?: string; scope: IndividualScope; limit: number },
+  f: { agentName?: string; artifactType?: string; departmentId?: string; scope: IndividualScope; limit: number },
 ): Promise<Expert[]> {
   const where = ['r.user_id != a.author'];
   if (f.agentName) where.push('a.a_agent = {agent:String}');
   if (f.artifactType) where.push('a.a_type = {atype:String}');
+  if (f.departmentId) where.push('a.author_dept = {dept:String}');
   where.push(scopeSql(f.scope, 'a.author', 'a.author_dept'));
   // per (author, artifact) first, so that each author carries the evidence: their most reused artifacts
   const rows = await a.query<Record<string, unknown>>(
@@ -129,7 +130,7 @@ export async function experts(
      GROUP BY user_id
      ORDER BY reusers DESC, reuses DESC, user_id ASC
      LIMIT {limit:UInt32}`,
-    { ...rangeParams(range), ...scopeParams(f.scope), agent: f.agentName ?? '', atype: f.artifactType ?? '', limit: f.limit },
+    { ...rangeParams(range), ...scopeParams(f.scope), agent: f.agentName ?? '', atype: f.artifactType ?? '', dept: f.departmentId ?? '', limit: f.limit },
   );
   return rows.map((r) => ({
     user_id: String(r.user_id),
@@ -156,16 +157,16 @@ export interface FlowLink {
 }
 
 /** Reuse events in [from, to) by others: the author's department → the reuse event's department. */
-export async function flow(a: AnalyticsClient, range: TimeRange): Promise<FlowLink[]> {
+export async function flow(a: AnalyticsClient, range: TimeRange, departmentId?: string): Promise<FlowLink[]> {
   const rows = await a.query<Record<string, unknown>>(
     `SELECT a.author_dept AS from_department_id, r.department_id AS to_department_id,
             count() AS reuses, uniqExact(r.user_id) AS reusers, uniqExact(a.author) AS authors
      FROM (${REUSES_IN_RANGE}) AS r
      INNER JOIN (${AUTHORS}) AS a ON r.artifact_id = a.artifact_id
-     WHERE r.user_id != a.author
+     WHERE r.user_id != a.author ${departmentId ? 'AND (a.author_dept = {dept:String} OR r.department_id = {dept:String})' : ''}
      GROUP BY from_department_id, to_department_id
      ORDER BY reuses DESC, from_department_id, to_department_id`,
-    rangeParams(range),
+    { ...rangeParams(range), dept: departmentId ?? '' },
   );
   return rows.map((r) => ({
     from_department_id: String(r.from_department_id),

@@ -51,7 +51,7 @@ export function registerRoutes(env: PluginEnv) {
     },
   });
 
-  env.route<Range & { agent_name?: string; artifact_type?: string; limit: number }>({
+  env.route<Range & { agent_name?: string; artifact_type?: string; department_id?: string; limit: number }>({
     method: 'GET',
     path: '/experts',
     permission: PERMISSION,
@@ -62,18 +62,18 @@ export function registerRoutes(env: PluginEnv) {
       "`agent_name` / `artifact_type` select artifacts by their `created` event. Individual-level: follows the knowledge privacy settings " +
       '(403 for callers who may not see individuals; Managers see authors of the departments they manage; restricted departments stay hidden).',
     schema: {
-      querystring: query({ agent_name: str('only artifacts created with this agent'), artifact_type: str('only artifacts of this type'), ...limit(20, 500) }),
+      querystring: query({ agent_name: str('only artifacts created with this agent'), artifact_type: str('only artifacts of this type'), department_id: str("only authors' artifacts created in this department"), ...limit(20, 500) }),
       response: { 200: expertsResponse },
     },
     cache: CACHE,
     async handler(req, ctx) {
       const r = range(req.query);
       const scope = await requireIndividuals(ctx, await loadSettings(ctx));
-      return { experts: await q.experts(ctx.analytics, r, { agentName: req.query.agent_name, artifactType: req.query.artifact_type, scope, limit: req.query.limit }) };
+      return { experts: await q.experts(ctx.analytics, r, { agentName: req.query.agent_name, artifactType: req.query.artifact_type, departmentId: req.query.department_id, scope, limit: req.query.limit }) };
     },
   });
 
-  env.route<Range>({
+  env.route<Range & { department_id?: string }>({
     method: 'GET',
     path: '/flow',
     permission: PERMISSION,
@@ -81,12 +81,12 @@ export function registerRoutes(env: PluginEnv) {
     description:
       "`links` are ordered by reuses (most first) and include a department's reuse of its own work (from = to). " +
       'For callers who may not see individuals, links with fewer distinct reusers than the minimum group size are left out and counted in `suppressed_links`.',
-    schema: { querystring: query(), response: { 200: flowResponse } },
+    schema: { querystring: query({ department_id: str('only links from or to this department') }), response: { 200: flowResponse } },
     cache: CACHE,
     async handler(req, ctx) {
       const r = range(req.query);
       const min = await groupRule(ctx, await loadSettings(ctx));
-      const links = await q.flow(ctx.analytics, r);
+      const links = await q.flow(ctx.analytics, r, req.query.department_id);
       const kept = links.filter((l) => l.reusers >= min);
       return { links: kept, suppressed_links: links.length - kept.length, min_group_size: min };
     },

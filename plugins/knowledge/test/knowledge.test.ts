@@ -96,6 +96,9 @@ describe('knowledge', () => {
       }
     }
     const r = RANGES[0]!;
+    const sales = await b.client.get('/api/v1/knowledge/experts', q(r, { department_id: dept.Sales, limit: 500 }));
+    expect(sales.body.experts.map(({ top_artifacts: _evidence, ...e }: any) => e)).toEqual(ref.experts(evA, r[0], r[1], { dept: dept.Sales }));
+    expect(sales.body.experts.length).toBeGreaterThan(0);
     const top3 = await b.client.get('/api/v1/knowledge/experts', q(r, { limit: 3 }));
     expect(top3.body.experts).toHaveLength(3);
     expect(top3.body.experts.map((e: any) => e.user_id)).toEqual(ref.experts(evA, ...r).slice(0, 3).map((e) => e.user_id));
@@ -114,6 +117,8 @@ describe('knowledge', () => {
       expect(res.status).toBe(200);
       expect(res.body.links).toEqual(ref.flow(evA, r[0], r[1]));
       expect(res.body.suppressed_links).toBe(0);
+      const ops = await b.client.get('/api/v1/knowledge/flow', q(r, { department_id: dept.Ops }));
+      expect(ops.body.links).toEqual(ref.flow(evA, r[0], r[1]).filter((l) => l.from_department_id === dept.Ops || l.to_department_id === dept.Ops));
     }
   });
 

@@ -140,11 +140,12 @@ export function summary(evs: Ev[], from: number, to: number, dept?: string) {
   };
 }
 
-export function experts(evs: Ev[], from: number, to: number, f: { agent?: string; type?: string; visible?: (user: string, dept: string) => boolean } = {}) {
+export function experts(evs: Ev[], from: number, to: number, f: { agent?: string; type?: string; dept?: string; visible?: (user: string, dept: string) => boolean } = {}) {
   const by = new Map<string, { arts: Set<string>; reusers: Set<string>; reuses: number; depts: Set<string> }>();
   for (const { e, art } of reusesByOthers(evs, from, to)) {
     if (f.agent && art.agent !== f.agent) continue;
     if (f.type && art.type !== f.type) continue;
+    if (f.dept && art.dept !== f.dept) continue;
     if (f.visible && !f.visible(art.author, art.dept)) continue;
     const x = by.get(art.author) ?? { arts: new Set(), reusers: new Set(), reuses: 0, depts: new Set() };
     x.arts.add(art.id);

@@ -1,15 +1,14 @@
 import { defineWidget, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
-import { useRange, type Expert } from './api.ts';
+import { type Expert } from './api.ts';
 
 interface Options { agent_name?: string; artifact_type?: string }
 
 /** Authors whose artifacts others reuse most widely, with their most reused artifacts as the evidence. */
 function Experts({ options }: WidgetProps<Options>) {
-  const range = useRange();
   const q = useWidgetData<{ experts: Expert[] }>(
     '/experts',
-    { ...range, limit: 10, ...(options.agent_name ? { agent_name: options.agent_name } : {}), ...(options.artifact_type ? { artifact_type: options.artifact_type } : {}) },
-    { withContext: false, isEmpty: (d) => d.experts.length === 0 },
+    { limit: 10, ...(options.agent_name ? { agent_name: options.agent_name } : {}), ...(options.artifact_type ? { artifact_type: options.artifact_type } : {}) },
+    { isEmpty: (d) => d.experts.length === 0 },
   );
   return (
     <WidgetState query={q} emptyText="Nobody's artifacts were reused by others in this time range.">

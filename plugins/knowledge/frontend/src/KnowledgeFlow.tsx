@@ -1,5 +1,5 @@
 import { defineWidget, Heatmap, SankeyChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
-import { useRange, type FlowLink } from './api.ts';
+import { type FlowLink } from './api.ts';
 
 interface Options { view: 'sankey' | 'matrix' }
 
@@ -8,9 +8,7 @@ interface Options { view: 'sankey' | 'matrix' }
  * right (a department reusing its own work links to itself across the two sides).
  */
 function KnowledgeFlow({ options }: WidgetProps<Options>) {
-  const range = useRange();
-  const q = useWidgetData<{ links: FlowLink[]; suppressed_links: number; min_group_size: number }>('/flow', range, {
-    withContext: false,
+  const q = useWidgetData<{ links: FlowLink[]; suppressed_links: number; min_group_size: number }>('/flow', {}, {
     isEmpty: (d) => d.links.length === 0,
   });
   return (

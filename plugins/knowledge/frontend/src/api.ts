@@ -1,6 +1,4 @@
 /** The shapes of the plugin's routes, as the widgets read them (see backend/params.ts). */
-import { useWidget } from '@orrery/plugin-sdk/frontend';
-
 export interface Summary {
   created: number | null;
   annotated: number | null;
@@ -22,8 +20,3 @@ export interface Expert {
 }
 export interface FlowLink { from_department_id: string; to_department_id: string; reuses: number; reusers: number }
 
-/** The dashboard's range for routes that take no department filter (experts, flow are org-wide). */
-export function useRange() {
-  const ctx = useWidget();
-  return { from: ctx.timeRange.from, to: ctx.timeRange.to, tz: ctx.tz };
-}
