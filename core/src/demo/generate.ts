@@ -70,6 +70,8 @@ function workflowRun(r: () => number, base: Record<string, unknown>, id: () => s
   out.push({ ...base, event_id: id(), event_type: 'workflow_step', action: 'goal_reached', timestamp: t + 1000, workflow_id: wf.id });
   return out;
 }
+/** What each department writes with AI and shares as knowledge artifacts (index = DEMO_DEPARTMENTS). */
+const ARTIFACT_TYPES = [['snippet', 'prompt', 'runbook'], ['notebook', 'query', 'prompt'], ['spec', 'prompt'], ['prompt', 'style_guide'], ['kb_article', 'prompt', 'macro'], ['email_template', 'prompt'], ['query', 'template'], ['policy', 'template']];
 const PRICES: Record<string, [number, number]> = {
   'claude-sonnet-4': [3, 15],
   'claude-opus-4': [15, 75],
@@ -125,6 +127,11 @@ export function* demoEvents(users: DemoUser[], departmentIds: string[], from: Da
   const id = () => `demo-${seed}-${(n++).toString(36)}-${Math.floor(r() * 1e9).toString(36)}`;
   let wn = 0;
   const wid = () => `demo-${seed}-w${(wn++).toString(36)}-${Math.floor(wr() * 1e9).toString(36)}`;
+  // knowledge artifacts draw from their own stream, so the other demo events stay as they were
+  const kr = rng(seed + 26);
+  const artifacts: Array<{ id: string; dept: number; type: string; agent: string; weight: number }> = [];
+  let totalWeight = 0;
+  let kn = 0;
   for (let day = 0; day < days; day++) {
     const dayStart = from.getTime() + day * 86_400_000;
     const weekday = new Date(dayStart).getUTCDay();
@@ -141,6 +148,7 @@ export function* demoEvents(users: DemoUser[], departmentIds: string[], from: Da
       const base = { department_id: departmentIds[u.department], user_id: u.id, session_id: session };
       const count = Math.max(1, Math.round(u.intensity * (0.5 + r())));
       let t = dayStart + (8 + r() * 9) * 3_600_000;
+      const sessionStart = t;
       batch.push({ ...base, event_id: id(), event_type: 'session', action: 'started', timestamp: t });
       for (let k = 0; k < count; k++) {
         t += 20_000 + r() * 400_000;
@@ -218,8 +226,46 @@ export function* demoEvents(users: DemoUser[], departmentIds: string[], from: Da
         for (let k = 0; k < 1 + reached + (reached === wf.steps.length ? 1 : 0); k++) id();
         batch.push(...workflowRun(wr, base, wid, wf, t + 1000));
       }
+      knowledge(u, base, sessionStart, batch);
       batch.push({ ...base, event_id: id(), event_type: 'session', action: 'ended', timestamp: t + 60_000, duration_ms: t + 60_000 - (dayStart + 8 * 3_600_000) });
     }
     yield batch;
+  }
+
+  /**
+   * A user's knowledge events of the day: some create an artifact (what their department
+   * writes, with one of the agents), some annotate one, and many reuse one or two, mostly
+   * from their own department and preferring artifacts already reused (a few become
+   * widely known). A reuse sits at the start of the session (`at`), before its first agent
+   * invocation, so the invocations that follow it fall within the hour.
+   */
+  function knowledge(u: DemoUser, base: Record<string, unknown>, at: number, batch: Record<string, unknown>[]) {
+    const push = (action: string, a: (typeof artifacts)[number], t: number) =>
+      batch.push({ ...base, event_id: `demo-${seed}-k${(kn++).toString(36)}`, event_type: 'knowledge_artifact', action, timestamp: t, artifact_id: a.id, artifact_type: a.type, agent_name: a.agent });
+    const maker = DEMO_DEPARTMENTS[u.department]!.adoption * (u.intensity / 28);
+    if (kr() < 0.12 * maker + 0.01) {
+      const types = ARTIFACT_TYPES[u.department]!;
+      const a = { id: `art-${(artifacts.length + 1).toString().padStart(5, '0')}`, dept: u.department, type: types[Math.floor(kr() * types.length)]!, agent: DEMO_AGENTS[Math.floor(Math.pow(kr(), 1.3) * DEMO_AGENTS.length)]!.name, weight: 1 };
+      artifacts.push(a);
+      totalWeight += 1;
+      push('created', a, at + 2 * 3_600_000 * kr());
+    }
+    if (!artifacts.length) return;
+    const pickWeighted = () => {
+      let x = kr() * totalWeight;
+      for (const a of artifacts) if ((x -= a.weight) <= 0) return a;
+      return artifacts[artifacts.length - 1]!;
+    };
+    if (kr() < 0.05) push('annotated', pickWeighted(), at + 3 * 3_600_000 * kr());
+    if (kr() < 0.3) {
+      for (let k = kr() < 0.3 ? 2 : 1; k > 0; k--) {
+        let a = pickWeighted();
+        // most reuse stays in the department: retry once towards it
+        if (a.dept !== u.department && kr() < 0.6) a = pickWeighted();
+        push('reused', a, at + 1_000 + kr() * 15_000);
+        a.weight += 1;
+        totalWeight += 1;
+      }
+    }
   }
 }

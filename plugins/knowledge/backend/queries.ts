@@ -1,0 +1,338 @@
+/**
+ * The plugin's ClickHouse SQL over `knowledge_artifact` events (and, for the
+ * follow-up and transfer figures, `agent_invocation` events). Every query is
+ * bound to the caller's org through `{org_id:String}`.
+ *
+ * An artifact's author, department, type and agent are those of its first
+ * `created` event (`authors` below); an artifact never created has no author
+ * and counts only in the plain action counts. "By others" means a reuse event
+ * whose user is not the author.
+ */
+import { bucketIso, type AnalyticsClient, type TimeRange } from '@orrery/plugin-sdk';
+import { scopeParams, scopeSql, type IndividualScope } from './privacy.ts';
+
+const KA = "event_type = 'knowledge_artifact' AND org_id = {org_id:String} AND artifact_id != ''";
+const IN_RANGE = "timestamp >= toDateTime64({from:String}, 3, 'UTC') AND timestamp < toDateTime64({to:String}, 3, 'UTC')";
+
+/** One row per created artifact: who made it, where, when, what and with which agent. */
+export const AUTHORS = `
+  SELECT artifact_id,
+         argMin(user_id, timestamp) AS author,
+         argMin(department_id, timestamp) AS author_dept,
+         min(timestamp) AS created_at,
+         argMin(artifact_type, timestamp) AS a_type,
+         argMin(agent_name, timestamp) AS a_agent
+  FROM {db}.events
+  WHERE ${KA} AND action = 'created'
+  GROUP BY artifact_id`;
+
+/** Reuse events in [from, to). */
+const REUSES_IN_RANGE = `
+  SELECT artifact_id, user_id, department_id, timestamp, event_id
+  FROM {db}.events
+  WHERE ${KA} AND action = 'reused' AND ${IN_RANGE}`;
+
+const rangeParams = (r: TimeRange) => ({ from: r.fromCh, to: r.toCh });
+const n = (x: unknown) => Number(x ?? 0);
+const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
+
+export interface Summary {
+  created: number;
+  annotated: number;
+  reused: number;
+  /** distinct people with knowledge events in [from, to) (of the department when filtered) */
+  users: number;
+  artifacts_created: number;
+  reused_by_others: number;
+  reused_cross_department: number;
+  reuse_rate: number | null;
+  cross_department_reuse_rate: number | null;
+}
+
+export async function summary(a: AnalyticsClient, range: TimeRange, departmentId?: string): Promise<Summary> {
+  const params = { ...rangeParams(range), dept: departmentId ?? '' };
+  const deptEvent = departmentId ? 'AND department_id = {dept:String}' : '';
+  const deptAuthor = departmentId ? 'AND a.author_dept = {dept:String}' : '';
+  const [counts, rates] = await Promise.all([
+    a.query<Record<string, unknown>>(
+      `SELECT countIf(action = 'created') AS created, countIf(action = 'annotated') AS annotated, countIf(action = 'reused') AS reused, uniqExact(user_id) AS users
+       FROM {db}.events WHERE ${KA} AND ${IN_RANGE} ${deptEvent}`,
+      params,
+    ),
+    // "at any later time": the reuses joined here are not bounded by `to`
+    a.query<Record<string, unknown>>(
+      `SELECT count() AS artifacts, countIf(by_other) AS by_other, countIf(cross_dept) AS cross_dept
+       FROM (
+         SELECT a.artifact_id AS artifact_id,
+                countIf(r.user_id != a.author AND r.timestamp > a.created_at) > 0 AS by_other,
+                countIf(r.user_id != a.author AND r.timestamp > a.created_at AND r.department_id != a.author_dept) > 0 AS cross_dept
+         FROM (${AUTHORS}) AS a
+         LEFT JOIN (SELECT artifact_id, user_id, department_id, timestamp FROM {db}.events WHERE ${KA} AND action = 'reused') AS r
+           ON r.artifact_id = a.artifact_id
+         WHERE a.created_at >= toDateTime64({from:String}, 3, 'UTC') AND a.created_at < toDateTime64({to:String}, 3, 'UTC') ${deptAuthor}
+         GROUP BY a.artifact_id
+       )`,
+      params,
+    ),
+  ]);
+  const c = counts[0] ?? {};
+  const r = rates[0] ?? {};
+  const artifacts = n(r.artifacts);
+  return {
+    created: n(c.created),
+    annotated: n(c.annotated),
+    reused: n(c.reused),
+    users: n(c.users),
+    artifacts_created: artifacts,
+    reused_by_others: n(r.by_other),
+    reused_cross_department: n(r.cross_dept),
+    reuse_rate: ratio(n(r.by_other), artifacts),
+    cross_department_reuse_rate: ratio(n(r.cross_dept), artifacts),
+  };
+}
+
+export interface Expert {
+  user_id: string;
+  artifacts: number;
+  reusers: number;
+  reuses: number;
+  departments_reached: number;
+  /** the author's artifacts reused by the most people, as evidence */
+  top_artifacts: Array<{ artifact_id: string; artifact_type: string; agent_name: string; reusers: number; reuses: number }>;
+}
+
+export async function experts(
+  a: AnalyticsClient,
+  range: TimeRange,
+  f: { agentName?: string; artifactType?: string; departmentId?: string; scope: IndividualScope; limit: number },
+): Promise<Expert[]> {
+  const where = ['r.user_id != a.author'];
+  if (f.agentName) where.push('a.a_agent = {agent:String}');
+  if (f.artifactType) where.push('a.a_type = {atype:String}');
+  if (f.departmentId) where.push('a.author_dept = {dept:String}');
+  where.push(scopeSql(f.scope, 'a.author', 'a.author_dept'));
+  // per (author, artifact) first, so that each author carries the evidence: their most reused artifacts
+  const rows = await a.query<Record<string, unknown>>(
+    `SELECT user_id, count() AS artifacts,
+            length(arrayDistinct(arrayFlatten(groupArray(reuser_set)))) AS reusers,
+            sum(n) AS reuses,
+            length(arrayDistinct(arrayFlatten(groupArray(dept_set)))) AS departments_reached,
+            arraySlice(arraySort(x -> (-x.4, -x.5, x.1), groupArray((artifact_id, a_type, a_agent, length(reuser_set), n))), 1, 3) AS top
+     FROM (
+       SELECT a.author AS user_id, a.artifact_id AS artifact_id,
+              any(a.a_type) AS a_type, any(a.a_agent) AS a_agent,
+              groupUniqArray(r.user_id) AS reuser_set, count() AS n, groupUniqArray(r.department_id) AS dept_set
+       FROM (${REUSES_IN_RANGE}) AS r
+       INNER JOIN (${AUTHORS}) AS a ON r.artifact_id = a.artifact_id
+       WHERE ${where.join(' AND ')}
+       GROUP BY user_id, artifact_id
+     )
+     GROUP BY user_id
+     ORDER BY reusers DESC, reuses DESC, user_id ASC
+     LIMIT {limit:UInt32}`,
+    { ...rangeParams(range), ...scopeParams(f.scope), agent: f.agentName ?? '', atype: f.artifactType ?? '', dept: f.departmentId ?? '', limit: f.limit },
+  );
+  return rows.map((r) => ({
+    user_id: String(r.user_id),
+    artifacts: n(r.artifacts),
+    reusers: n(r.reusers),
+    reuses: n(r.reuses),
+    departments_reached: n(r.departments_reached),
+    top_artifacts: (r.top as unknown[][]).map((t) => ({
+      artifact_id: String(t[0]),
+      artifact_type: String(t[1]),
+      agent_name: String(t[2]),
+      reusers: n(t[3]),
+      reuses: n(t[4]),
+    })),
+  }));
+}
+
+export interface FlowLink {
+  from_department_id: string;
+  to_department_id: string;
+  reuses: number;
+  reusers: number;
+  authors: number;
+}
+
+/** Reuse events in [from, to) by others: the author's department → the reuse event's department. */
+export async function flow(a: AnalyticsClient, range: TimeRange, departmentId?: string): Promise<FlowLink[]> {
+  const rows = await a.query<Record<string, unknown>>(
+    `SELECT a.author_dept AS from_department_id, r.department_id AS to_department_id,
+            count() AS reuses, uniqExact(r.user_id) AS reusers, uniqExact(a.author) AS authors
+     FROM (${REUSES_IN_RANGE}) AS r
+     INNER JOIN (${AUTHORS}) AS a ON r.artifact_id = a.artifact_id
+     WHERE r.user_id != a.author ${departmentId ? 'AND (a.author_dept = {dept:String} OR r.department_id = {dept:String})' : ''}
+     GROUP BY from_department_id, to_department_id
+     ORDER BY reuses DESC, from_department_id, to_department_id`,
+    { ...rangeParams(range), dept: departmentId ?? '' },
+  );
+  return rows.map((r) => ({
+    from_department_id: String(r.from_department_id),
+    to_department_id: String(r.to_department_id),
+    reuses: n(r.reuses),
+    reusers: n(r.reusers),
+    authors: n(r.authors),
+  }));
+}
+
+export type TimelineBy = 'none' | 'department' | 'agent' | 'artifact_type';
+const BY_COLUMN: Record<Exclude<TimelineBy, 'none'>, string> = { department: 'department_id', agent: 'agent_name', artifact_type: 'artifact_type' };
+
+/** Created / annotated / reused events per bucket (and per department, agent or type of the event). */
+export async function timeline(a: AnalyticsClient, range: TimeRange, bucketSql: string, by: TimelineBy, departmentId?: string) {
+  const group = by === 'none' ? "''" : BY_COLUMN[by];
+  const rows = await a.query<Record<string, unknown>>(
+    `SELECT toString(${bucketSql}) AS b, ${group} AS g,
+            countIf(action = 'created') AS created, countIf(action = 'annotated') AS annotated, countIf(action = 'reused') AS reused,
+            uniqExact(user_id) AS users
+     FROM {db}.events WHERE ${KA} AND ${IN_RANGE} ${departmentId ? 'AND department_id = {dept:String}' : ''}
+     GROUP BY b, g ORDER BY b, g`,
+    { ...rangeParams(range), tz: range.tz, dept: departmentId ?? '' },
+  );
+  return rows.map((r) => ({
+    bucket: new Date(bucketIso(String(r.b), range.tz)).toISOString(),
+    group: String(r.g),
+    created: n(r.created),
+    annotated: n(r.annotated),
+    reused: n(r.reused),
+    users: n(r.users),
+  }));
+}
+
+export type ValueSort = 'reusers' | 'departments' | 'successful_reuses' | 'reuses';
+
+/**
+ * The most valuable artifacts, over the reuse events in [from, to) by others: distinct
+ * reusers, departments reached (distinct departments of those reuse events), and reuses
+ * followed within an hour (after the reuse, up to and including one hour) by a successful
+ * agent invocation of the reuser.
+ */
+export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: ValueSort, limit: number, filter: { agentName?: string; artifactType?: string }) {
+  const where = ['r.user_id != a.author'];
+  if (filter.agentName) where.push('a.a_agent = {agent:String}');
+  if (filter.artifactType) where.push('a.a_type = {atype:String}');
+  const order = { reusers: 'reusers', departments: 'departments_reached', successful_reuses: 'successful_reuses', reuses: 'reuses' }[sort];
+  const rows = await a.query<Record<string, unknown>>(
+    `SELECT artifact_id, any(author) AS author, any(author_dept) AS author_dept, any(a_type) AS artifact_type, any(a_agent) AS agent_name,
+            uniqExact(reuser) AS reusers, uniqExact(reuse_dept) AS departments_reached, count() AS reuses,
+            countIf(followed) AS successful_reuses
+     FROM (
+       SELECT r.artifact_id AS artifact_id, a.author AS author, a.author_dept AS author_dept, a.a_type AS a_type, a.a_agent AS a_agent,
+              r.user_id AS reuser, r.department_id AS reuse_dept, r.event_id AS event_id,
+              r.event_id IN (
+                -- reuses followed within the hour: each reuse is looked for in its own hour and the next,
+                -- so the invocations (many) stream against the reuses (few) without a per-user cross product
+                SELECT DISTINCT ru.event_id
+                FROM (
+                  SELECT user_id, timestamp, toStartOfHour(timestamp) AS h FROM {db}.events
+                  WHERE org_id = {org_id:String} AND event_type = 'agent_invocation' AND status = 'success'
+                    AND timestamp > toDateTime64({from:String}, 3, 'UTC') AND timestamp <= toDateTime64({to:String}, 3, 'UTC') + INTERVAL 1 HOUR
+                ) AS i
+                INNER JOIN (
+                  SELECT event_id, user_id, timestamp, h FROM (${REUSES_IN_RANGE})
+                  ARRAY JOIN [toStartOfHour(timestamp), toStartOfHour(timestamp) + INTERVAL 1 HOUR] AS h
+                ) AS ru ON i.user_id = ru.user_id AND i.h = ru.h
+                WHERE i.timestamp > ru.timestamp AND i.timestamp <= ru.timestamp + INTERVAL 1 HOUR
+              ) AS followed
+       FROM (${REUSES_IN_RANGE}) AS r
+       INNER JOIN (${AUTHORS}) AS a ON r.artifact_id = a.artifact_id
+       WHERE ${where.join(' AND ')}
+     )
+     GROUP BY artifact_id
+     ORDER BY ${order} DESC, reuses DESC, artifact_id ASC
+     LIMIT {limit:UInt32}`,
+    { ...rangeParams(range), agent: filter.agentName ?? '', atype: filter.artifactType ?? '', limit },
+  );
+  return rows.map((r) => ({
+    artifact_id: String(r.artifact_id),
+    author_id: String(r.author),
+    department_id: String(r.author_dept),
+    artifact_type: String(r.artifact_type),
+    agent_name: String(r.agent_name),
+    reusers: n(r.reusers),
+    departments_reached: n(r.departments_reached),
+    reuses: n(r.reuses),
+    successful_reuses: n(r.successful_reuses),
+  }));
+}
+
+/** Who reuses whose work: author → reuser edges over reuse events in [from, to) by others. */
+export async function network(a: AnalyticsClient, range: TimeRange, limit: number, scope: IndividualScope) {
+  const rows = await a.query<Record<string, unknown>>(
+    `SELECT a.author AS author_id, r.user_id AS reuser_id, any(a.author_dept) AS author_department_id, any(r.department_id) AS reuser_department_id,
+            count() AS reuses, uniqExact(r.artifact_id) AS artifacts
+     FROM (${REUSES_IN_RANGE}) AS r
+     INNER JOIN (${AUTHORS}) AS a ON r.artifact_id = a.artifact_id
+     WHERE r.user_id != a.author AND ${scopeSql(scope, 'a.author', 'a.author_dept')} AND ${scopeSql(scope, 'r.user_id', 'r.department_id')}
+     GROUP BY author_id, reuser_id
+     ORDER BY reuses DESC, author_id, reuser_id
+     LIMIT {limit:UInt32}`,
+    { ...rangeParams(range), ...scopeParams(scope), limit },
+  );
+  return rows.map((r) => ({
+    author_id: String(r.author_id),
+    reuser_id: String(r.reuser_id),
+    author_department_id: String(r.author_department_id),
+    reuser_department_id: String(r.reuser_department_id),
+    reuses: n(r.reuses),
+    artifacts: n(r.artifacts),
+  }));
+}
+
+/**
+ * Transfer effectiveness per source department: for each reuser (outside the department)
+ * whose first reuse of that department's work falls in [from, to), their agent invocations
+ * in the `weeks` before that first reuse against the `weeks` after it.
+ */
+export async function transfer(a: AnalyticsClient, range: TimeRange, weeks: number) {
+  // the sample: per source department and person outside it, the first reuse of its work
+  const sample = `
+    SELECT a.author_dept AS src, r.user_id AS reuser, min(r.timestamp) AS first
+    FROM (SELECT artifact_id, user_id, department_id, timestamp FROM {db}.events WHERE ${KA} AND action = 'reused') AS r
+    INNER JOIN (${AUTHORS}) AS a ON r.artifact_id = a.artifact_id
+    WHERE r.user_id != a.author AND r.department_id != a.author_dept
+    GROUP BY src, reuser
+    HAVING first >= toDateTime64({from:String}, 3, 'UTC') AND first < toDateTime64({to:String}, 3, 'UTC')`;
+  const W = 'toIntervalWeek({weeks:UInt32})';
+  const rows = await a.query<Record<string, unknown>>(
+    `SELECT f.src AS from_department_id, count() AS reusers,
+            sum(s.b_inv) AS invocations_before, sum(s.b_ok) AS successes_before,
+            sum(s.a_inv) AS invocations_after, sum(s.a_ok) AS successes_after,
+            countIf(s.b_inv > 0 AND s.a_inv > 0) AS reusers_with_both
+     FROM (${sample}) AS f
+     LEFT JOIN (
+       -- the invocations (many) stream against the sample (few) on the right
+       SELECT f2.src AS src, f2.reuser AS reuser,
+              countIf(i.timestamp >= f2.first - ${W} AND i.timestamp < f2.first) AS b_inv,
+              countIf(i.timestamp >= f2.first - ${W} AND i.timestamp < f2.first AND i.status = 'success') AS b_ok,
+              countIf(i.timestamp >= f2.first AND i.timestamp < f2.first + ${W}) AS a_inv,
+              countIf(i.timestamp >= f2.first AND i.timestamp < f2.first + ${W} AND i.status = 'success') AS a_ok
+       FROM (
+         SELECT user_id, timestamp, status FROM {db}.events
+         WHERE org_id = {org_id:String} AND event_type = 'agent_invocation'
+           AND timestamp >= toDateTime64({from:String}, 3, 'UTC') - ${W} AND timestamp < toDateTime64({to:String}, 3, 'UTC') + ${W}
+       ) AS i
+       INNER JOIN (${sample}) AS f2 ON i.user_id = f2.reuser
+       GROUP BY src, reuser
+     ) AS s ON s.src = f.src AND s.reuser = f.reuser
+     GROUP BY from_department_id
+     ORDER BY reusers DESC, from_department_id`,
+    { ...rangeParams(range), weeks },
+  );
+  return rows.map((r) => {
+    const bi = n(r.invocations_before), bo = n(r.successes_before), ai = n(r.invocations_after), ao = n(r.successes_after);
+    const before = ratio(bo, bi), after = ratio(ao, ai);
+    return {
+      from_department_id: String(r.from_department_id),
+      reusers: n(r.reusers),
+      reusers_with_both: n(r.reusers_with_both),
+      invocations_before: bi,
+      invocations_after: ai,
+      success_rate_before: before,
+      success_rate_after: after,
+      change: before === null || after === null ? null : after - before,
+    };
+  });
+}

@@ -1,0 +1,118 @@
+/**
+ * Server time of the knowledge routes on the demo org (200 people, ~112k events over
+ * 30 days, ~1k of them knowledge_artifact), or a multiple of it, against a raw-query
+ * baseline measured in the same run.
+ *
+ *   npx tsx scripts/bench/knowledge.ts [runs=30]
+ *   BENCH_SCALE=90 npx tsx scripts/bench/knowledge.ts 20     # ×90: ~10M events
+ *
+ * Each route is asked for the last 30 days (UTC) `runs` times, one after another, every
+ * answer computed: each run moves `to` back by a millisecond, so no answer is remembered
+ * (invalidating the org's answers instead would make the platform recompute the answers
+ * read so far in the background, timing them too).
+ * Requests go through the kernel in-process (`inject`): routing, auth, handler,
+ * serialisation. The baseline is the cheapest query that reads the same rows: a count of
+ * the org's knowledge_artifact events in the range, straight through the ClickHouse client.
+ */
+import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+// The bench seeds the org exactly as the demo loader does (benchmarks may use the kernel; plugins may not).
+import { DEMO_DEPARTMENTS, demoEvents, demoUsers } from '../../core/src/demo/generate.ts';
+
+const RUNS = Math.max(1, Number(process.argv[2] ?? 30));
+const SCALE = Math.max(1, Math.floor(Number(process.env.BENCH_SCALE ?? 1)));
+const NOW = new Date(process.env.BENCH_NOW ?? '2026-03-20T14:37:00Z');
+const DAY = 86_400_000;
+const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const uuid = (prefix: number, i: number) => `${prefix.toString(16).padStart(8, '0')}-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+
+async function seed(b: TestBackend) {
+  const s = b.kernel.services;
+  const deptIds = DEMO_DEPARTMENTS.map((_, i) => uuid(1, i));
+  const users = demoUsers((i) => uuid(2, i));
+  const today = Date.UTC(NOW.getUTCFullYear(), NOW.getUTCMonth(), NOW.getUTCDate());
+  const batch: Record<string, unknown>[] = [];
+  for (const day of demoEvents(users, deptIds, new Date(today - 29 * DAY), new Date(today + DAY))) for (const e of day) if ((e.timestamp as number) <= NOW.getTime()) batch.push(e);
+  await b.org.insertEvents(batch);
+  if (SCALE > 1) {
+    // more people doing the same, with their own artifacts: copies under other user, session, event and artifact ids
+    const table = `${s.analytics.database}.events`;
+    await s.analytics.client.command({
+      query: `INSERT INTO ${table} SELECT e.* REPLACE (concat(event_id, '~', toString(n.number)) AS event_id, concat(user_id, '~', toString(n.number)) AS user_id,
+                if(session_id = '', '', concat(session_id, '~', toString(n.number))) AS session_id,
+                if(artifact_id = '', '', concat(artifact_id, '~', toString(n.number))) AS artifact_id)
+                FROM ${table} AS e CROSS JOIN numbers(1, ${SCALE - 1}) AS n WHERE e.org_id = '${b.org.id}'`,
+      clickhouse_settings: { max_insert_threads: 2 },
+    });
+  }
+  const rows = (await (await s.analytics.client.query({
+    query: `SELECT count() AS n, countIf(event_type = 'knowledge_artifact') AS k FROM ${s.analytics.database}.events WHERE org_id = '${b.org.id}'`,
+    format: 'JSONEachRow',
+  })).json()) as Array<{ n: number; k: number }>;
+  return { events: Number(rows[0]!.n), knowledge: Number(rows[0]!.k) };
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, c) => a - c);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+
+async function main() {
+  const t0 = performance.now();
+  const b = await startTestBackend({ loadPluginFolders: true, onlyPlugins: ['knowledge'], config: { server: { logLevel: 'warn' } } });
+  try {
+    const d = await seed(b);
+    log(`seeded ${d.events.toLocaleString('en')} events (${d.knowledge.toLocaleString('en')} knowledge_artifact, ×${SCALE}) in ${Math.round(performance.now() - t0)} ms`);
+    const w = { from: new Date(NOW.getTime() - 30 * DAY).toISOString(), to: NOW.toISOString(), tz: 'UTC' };
+    const routes: Array<[string, string, Record<string, unknown>]> = [
+      ['knowledge/summary', '/api/v1/knowledge/summary', w],
+      ['knowledge/experts', '/api/v1/knowledge/experts', { ...w, limit: 20 }],
+      ['knowledge/flow', '/api/v1/knowledge/flow', w],
+      ['knowledge/timeline (day × dept)', '/api/v1/knowledge/timeline', { ...w, granularity: 'day', by: 'department' }],
+      ['knowledge/artifacts/top', '/api/v1/knowledge/artifacts/top', { ...w, sort: 'successful_reuses', limit: 20 }],
+      ['knowledge/network', '/api/v1/knowledge/network', w],
+      ['knowledge/transfer', '/api/v1/knowledge/transfer', { ...w, weeks: 2 }],
+    ];
+    const ch = b.kernel.services.analytics;
+    const baselineSql = `SELECT count() AS n FROM ${ch.database}.events WHERE org_id = {org_id:String} AND event_type = 'knowledge_artifact'
+      AND timestamp >= toDateTime64({from:String}, 3, 'UTC') AND timestamp < toDateTime64({to:String}, 3, 'UTC')`;
+    const chTime = (x: string) => x.replace('T', ' ').replace('Z', '');
+    const baseline = async () =>
+      (await ch.client.query({ query: baselineSql, query_params: { org_id: b.org.id, from: chTime(w.from), to: chTime(w.to) }, format: 'JSONEachRow' })).json();
+
+    for (const [name, path, q] of routes) {
+      const res = await b.client.get(path, q);
+      if (res.status !== 200) throw new Error(`${name}: ${res.status} ${res.text.slice(0, 300)}`);
+    }
+    const base: number[] = [];
+    const times = new Map<string, number[]>(routes.map(([n]) => [n, []]));
+    // interleaved, so that a busy moment of the shared machine hits baseline and routes alike
+    for (let i = 0; i < RUNS; i++) {
+      let a = performance.now();
+      await baseline();
+      base.push(performance.now() - a);
+      const to = new Date(NOW.getTime() - i - 1).toISOString();
+      for (const [name, path, q] of routes) {
+        a = performance.now();
+        const res = await b.client.get(path, { ...q, to });
+        if (res.status !== 200) throw new Error(`${name}: ${res.status} ${res.text.slice(0, 300)}`);
+        times.get(name)!.push(performance.now() - a);
+      }
+    }
+    const f = (x: number) => x.toFixed(1).padStart(8);
+    const b95 = pct(base, 95);
+    console.log(`\n${RUNS} runs; ms; ×${SCALE} demo org (${d.events.toLocaleString('en')} events); range ${w.from} … ${w.to}`);
+    console.log(`${'request'.padEnd(34)}      p50      p95   p95 / baseline p95`);
+    console.log(`${'baseline: raw count of the rows'.padEnd(34)} ${f(pct(base, 50))} ${f(b95)}`);
+    for (const [name] of routes) {
+      const xs = times.get(name)!;
+      console.log(`${name.padEnd(34)} ${f(pct(xs, 50))} ${f(pct(xs, 95))}   ${(pct(xs, 95) / b95).toFixed(1)}×`);
+    }
+  } finally {
+    await b.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
