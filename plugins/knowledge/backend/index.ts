@@ -8,7 +8,7 @@
  */
 import { definePlugin } from '@orrery/plugin-sdk';
 import { PERMISSION, ADMIN_PERMISSION, registerRoutes } from './routes.ts';
-import { widgets } from './widgets.ts';
+import { widgets } from '../widgets.ts';
 
 export default definePlugin({
   from: import.meta.url,

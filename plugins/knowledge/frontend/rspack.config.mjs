@@ -1,12 +1,8 @@
 import { createRemoteConfig } from '../../../plugin-sdk/build/remote.mjs';
 
-// One exposed module per widget declared in backend/widgets.ts: `./<widget id>`.
+// Each widget declared in ../widgets.ts is exposed as `./<widget id>` from its `module`.
 export default createRemoteConfig({
   name: 'knowledge',
   root: import.meta.dirname,
-  exposes: {
-    './knowledge-sharing': './src/KnowledgeSharing.tsx',
-    './experts': './src/Experts.tsx',
-    './knowledge-flow': './src/KnowledgeFlow.tsx',
-  },
+  widgets: '../widgets.ts',
 });

@@ -1,5 +1,6 @@
 import { defineWidget, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { type Expert } from './api.ts';
+import { experts } from '../../widgets.ts';
 
 interface Options { agent_name?: string; artifact_type?: string }
 
@@ -35,4 +36,4 @@ function Experts({ options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: Experts, defaults: {}, optionsVersion: 1 });
+export default defineWidget<Options>({ component: Experts, declaration: experts });

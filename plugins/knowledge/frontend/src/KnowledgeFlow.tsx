@@ -1,5 +1,6 @@
 import { defineWidget, Heatmap, SankeyChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { type FlowLink } from './api.ts';
+import { knowledgeFlow } from '../../widgets.ts';
 
 interface Options { view: 'sankey' | 'matrix' }
 
@@ -40,4 +41,4 @@ function Matrix({ links }: { links: FlowLink[] }) {
   return <Heatmap title="Knowledge flow matrix (author department × reuser department)" x={to} y={from} z={z} xKey="to_department_id" yKey="from_department_id" />;
 }
 
-export default defineWidget<Options>({ component: KnowledgeFlow, defaults: { view: 'sankey' }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: KnowledgeFlow, declaration: knowledgeFlow });

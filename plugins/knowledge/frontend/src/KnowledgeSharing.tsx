@@ -1,8 +1,11 @@
 import { defineWidget, Stat, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import type { Summary, TimelineRow } from './api.ts';
+import { knowledgeSharing } from '../../widgets.ts';
 
 /** The PRD's Knowledge sharing widget: creation, sharing (annotation) and reuse over time, with the reuse rates. */
-function KnowledgeSharing(_props: WidgetProps<Record<string, never>>) {
+type NoOptions = Record<string, never>;
+
+function KnowledgeSharing(_props: WidgetProps<NoOptions>) {
   const summary = useWidgetData<Summary>('/summary', {}, { isEmpty: (d) => !d.suppressed && !d.created && !d.reused && !d.annotated });
   const timeline = useWidgetData<{ series: TimelineRow[] }>('/timeline', { granularity: 'day' }, { isEmpty: (d) => d.series.length === 0 });
   return (
@@ -38,4 +41,4 @@ function KnowledgeSharing(_props: WidgetProps<Record<string, never>>) {
   );
 }
 
-export default defineWidget<Record<string, never>>({ component: KnowledgeSharing, defaults: {}, optionsVersion: 1 });
+export default defineWidget<NoOptions>({ component: KnowledgeSharing, declaration: knowledgeSharing });
