@@ -12,6 +12,7 @@ import { activeUsersSeries, breakdown, departmentWeekHeatmap, hourWeekdayHeatmap
 import { commandAdoption, commandOverview, repetitivePatterns, sequences } from './commands.ts';
 import { assertMayView, filterQuerySchema, filters, hiddenScope, limitParam } from './scope.ts';
 import { widgets } from '../widgets.ts';
+import { activityAnswer, adoptionAnswer, dauAnswer, engagementAnswer, heatmapAnswer, lifecycleAnswer, overviewAnswer, patternsAnswer, sequencesAnswer, usageAnswer, userAnswer } from '../answers.ts';
 import { activityCohorts, activityMetrics } from './contracts.ts';
 import { engagement, SORTS, usage, userAnalytics, USAGE, type Sort, type UsageKind } from './usage.ts';
 import { ACTIVITY, clickhouseMigrations } from './rollups.ts';
@@ -59,7 +60,7 @@ export default definePlugin({
         'A user is active in a bucket when any event of theirs has a timestamp in it. Every bucket of the range is present (0 when nobody was active); the first bucket starts at or before `from`. `department_id` counts events recorded in that department; `agent` events of that agent.',
       schema: {
         querystring: q({ granularity: { type: 'string', enum: ['day', 'week', 'month'], default: 'day' } }),
-        response: { 200: { type: 'object', properties: { series: { type: 'array', items: { type: 'object', properties: { bucket: { type: 'string' }, value: { type: 'integer' } } } } } } },
+        response: { 200: dauAnswer },
       },
       async handler(req, ctx) {
         return { series: await activeUsersSeries(ctx, filters(req.query), (req.query.granularity ?? 'day') as Granularity) };
@@ -74,7 +75,7 @@ export default definePlugin({
       summary: 'Active users, stickiness, sessions, lifecycle and breakdowns by department and agent',
       description:
         'Stickiness = mean daily active users over the range ÷ distinct active users of the range (DAU/MAU for a month). `dau`, `wau`, `mau` are distinct users of the last 1, 7 and 30 days before `to`. Lifecycle compares the range with the equally long period before it.',
-      schema: { querystring: q({ granularity: { type: 'string', enum: ['day', 'week', 'month'], default: 'day' } }) },
+      schema: { querystring: q({ granularity: { type: 'string', enum: ['day', 'week', 'month'], default: 'day' } }), response: { 200: activityAnswer } },
       async handler(req, ctx) {
         const f = filters(req.query);
         const g = (req.query.granularity ?? 'day') as 'day' | 'week' | 'month';
@@ -95,7 +96,7 @@ export default definePlugin({
       permission: 'users.read',
       cache: REMEMBER,
       summary: 'Activity heatmap: hour × weekday (1 = Monday, in `tz`) or department × week',
-      schema: { querystring: q({ kind: { type: 'string', enum: ['hour_weekday', 'department_week'], default: 'hour_weekday' } }) },
+      schema: { querystring: q({ kind: { type: 'string', enum: ['hour_weekday', 'department_week'], default: 'hour_weekday' } }), response: { 200: heatmapAnswer } },
       async handler(req, ctx) {
         const f = filters(req.query);
         return req.query.kind === 'department_week'
@@ -110,7 +111,7 @@ export default definePlugin({
       permission: 'users.read',
       cache: REMEMBER,
       summary: 'New, returning, resurrected and dormant users per bucket',
-      schema: { querystring: q({ granularity: { type: 'string', enum: ['day', 'week', 'month'], default: 'week' } }) },
+      schema: { querystring: q({ granularity: { type: 'string', enum: ['day', 'week', 'month'], default: 'week' } }), response: { 200: lifecycleAnswer } },
       async handler(req, ctx) {
         return { series: await lifecycle(ctx, filters(req.query), req.query.granularity ?? 'week') };
       },
@@ -122,7 +123,7 @@ export default definePlugin({
       permission: 'users.read',
       cache: REMEMBER,
       summary: 'Feature, command, tool or agent usage with diversity',
-      schema: { querystring: q({ kind: { type: 'string', enum: Object.keys(USAGE), default: 'feature' }, ...limit }) },
+      schema: { querystring: q({ kind: { type: 'string', enum: Object.keys(USAGE), default: 'feature' }, ...limit }), response: { 200: usageAnswer } },
       async handler(req, ctx) {
         return usage(ctx, filters(req.query), (req.query.kind ?? 'feature') as UsageKind, limitParam(req.query.limit, 50, 1000));
       },
@@ -135,7 +136,7 @@ export default definePlugin({
       cache: REMEMBER,
       summary: 'Per-user engagement ranking and each department’s means',
       description: 'Users of restricted departments the caller does not manage are left out (Admins see everyone).',
-      schema: { querystring: q({ sort: { type: 'string', enum: [...SORTS], default: 'events' }, ...limit }) },
+      schema: { querystring: q({ sort: { type: 'string', enum: [...SORTS], default: 'events' }, ...limit }), response: { 200: engagementAnswer } },
       async handler(req, ctx) {
         const f = filters(req.query);
         return engagement(ctx, f, (req.query.sort ?? 'events') as Sort, limitParam(req.query.limit, 50, 1000), await hiddenScope(ctx));
@@ -148,7 +149,7 @@ export default definePlugin({
       permission: 'users.read',
       cache: REMEMBER,
       summary: 'Most used slash commands',
-      schema: { querystring: q(limit) },
+      schema: { querystring: q(limit), response: { 200: usageAnswer } },
       async handler(req, ctx) {
         return usage(ctx, filters(req.query), 'command', limitParam(req.query.limit, 20, 1000));
       },
@@ -160,7 +161,7 @@ export default definePlugin({
       permission: 'users.read',
       cache: REMEMBER,
       summary: 'Common command sequences (n-grams of commands within one session)',
-      schema: { querystring: q({ n: { type: 'integer', minimum: 2, maximum: 5, default: 2 }, ...limit }) },
+      schema: { querystring: q({ n: { type: 'integer', minimum: 2, maximum: 5, default: 2 }, ...limit }), response: { 200: sequencesAnswer } },
       async handler(req, ctx) {
         const n = Number(req.query.n ?? 2);
         return { n, sequences: await sequences(ctx, filters(req.query), n, limitParam(req.query.limit, 20, 1000)) };
@@ -179,6 +180,7 @@ export default definePlugin({
           min_sessions: { type: 'integer', minimum: 2, maximum: 1000, default: 3 },
           ...limit,
         }),
+        response: { 200: patternsAnswer },
       },
       async handler(req, ctx) {
         const n = Number(req.query.n ?? 3);
@@ -204,6 +206,7 @@ export default definePlugin({
           min_sessions: { type: 'integer', minimum: 2, maximum: 1000, default: 3 },
           pattern_limit: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
         }),
+        response: { 200: overviewAnswer },
       },
       async handler(req, ctx) {
         return commandOverview(ctx, filters(req.query), {
@@ -223,7 +226,7 @@ export default definePlugin({
       permission: 'users.read',
       cache: REMEMBER,
       summary: 'Adoption of each command across departments, week by week',
-      schema: { querystring: q({ command: { type: 'string', maxLength: 2000, description: 'comma-separated command names; default: the top `limit`' }, ...limit }) },
+      schema: { querystring: q({ command: { type: 'string', maxLength: 2000, description: 'comma-separated command names; default: the top `limit`' }, ...limit }), response: { 200: adoptionAnswer } },
       async handler(req, ctx) {
         const names = req.query.command ? String(req.query.command).split(',').map((s: string) => s.trim()).filter(Boolean) : null;
         return commandAdoption(ctx, filters(req.query), names, limitParam(req.query.limit, 10, 100));
@@ -237,7 +240,7 @@ export default definePlugin({
       cache: REMEMBER,
       summary: 'One user’s activity, compared with their departments and the org',
       description: 'Anyone may see their own; a member of a restricted department only the department’s managers and Admins.',
-      schema: { querystring: q(), params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } },
+      schema: { querystring: q(), params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] }, response: { 200: userAnswer } },
       async handler(req, ctx) {
         const id = req.params.id === 'me' ? ctx.caller?.userId : req.params.id;
         if (!id) throw badRequest('no user');
