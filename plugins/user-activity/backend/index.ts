@@ -13,6 +13,7 @@ import { commandAdoption, commandOverview, repetitivePatterns, sequences } from 
 import { assertMayView, filterQuerySchema, filters, hiddenScope, limitParam } from './scope.ts';
 import { widgets } from '../widgets.ts';
 import { activityAnswer, adoptionAnswer, dauAnswer, engagementAnswer, heatmapAnswer, lifecycleAnswer, overviewAnswer, patternsAnswer, sequencesAnswer, usageAnswer, userAnswer } from '../answers.ts';
+import type { ActivityAnswer, AdoptionAnswer, DauAnswer, EngagementAnswer, HeatmapAnswer, LifecycleAnswer, OverviewAnswer, PatternsAnswer, SequencesAnswer, UsageAnswer, UserAnswer } from '../answers.ts';
 import { activityCohorts, activityMetrics } from './contracts.ts';
 import { engagement, SORTS, usage, userAnalytics, USAGE, type Sort, type UsageKind } from './usage.ts';
 import { ACTIVITY, clickhouseMigrations } from './rollups.ts';
@@ -62,7 +63,7 @@ export default definePlugin({
         querystring: q({ granularity: { type: 'string', enum: ['day', 'week', 'month'], default: 'day' } }),
         response: { 200: dauAnswer },
       },
-      async handler(req, ctx) {
+      async handler(req, ctx): Promise<DauAnswer> {
         return { series: await activeUsersSeries(ctx, filters(req.query), (req.query.granularity ?? 'day') as Granularity) };
       },
     });
@@ -76,7 +77,7 @@ export default definePlugin({
       description:
         'Stickiness = mean daily active users over the range ÷ distinct active users of the range (DAU/MAU for a month). `dau`, `wau`, `mau` are distinct users of the last 1, 7 and 30 days before `to`. Lifecycle compares the range with the equally long period before it.',
       schema: { querystring: q({ granularity: { type: 'string', enum: ['day', 'week', 'month'], default: 'day' } }), response: { 200: activityAnswer } },
-      async handler(req, ctx) {
+      async handler(req, ctx): Promise<ActivityAnswer> {
         const f = filters(req.query);
         const g = (req.query.granularity ?? 'day') as 'day' | 'week' | 'month';
         const [s, series, depts, agents, life] = [
@@ -97,7 +98,7 @@ export default definePlugin({
       cache: REMEMBER,
       summary: 'Activity heatmap: hour × weekday (1 = Monday, in `tz`) or department × week',
       schema: { querystring: q({ kind: { type: 'string', enum: ['hour_weekday', 'department_week'], default: 'hour_weekday' } }), response: { 200: heatmapAnswer } },
-      async handler(req, ctx) {
+      async handler(req, ctx): Promise<HeatmapAnswer> {
         const f = filters(req.query);
         return req.query.kind === 'department_week'
           ? { kind: 'department_week', cells: await departmentWeekHeatmap(ctx, f) }
@@ -112,7 +113,7 @@ export default definePlugin({
       cache: REMEMBER,
       summary: 'New, returning, resurrected and dormant users per bucket',
       schema: { querystring: q({ granularity: { type: 'string', enum: ['day', 'week', 'month'], default: 'week' } }), response: { 200: lifecycleAnswer } },
-      async handler(req, ctx) {
+      async handler(req, ctx): Promise<LifecycleAnswer> {
         return { series: await lifecycle(ctx, filters(req.query), req.query.granularity ?? 'week') };
       },
     });
@@ -124,7 +125,7 @@ export default definePlugin({
       cache: REMEMBER,
       summary: 'Feature, command, tool or agent usage with diversity',
       schema: { querystring: q({ kind: { type: 'string', enum: Object.keys(USAGE), default: 'feature' }, ...limit }), response: { 200: usageAnswer } },
-      async handler(req, ctx) {
+      async handler(req, ctx): Promise<UsageAnswer> {
         return usage(ctx, filters(req.query), (req.query.kind ?? 'feature') as UsageKind, limitParam(req.query.limit, 50, 1000));
       },
     });
@@ -137,7 +138,7 @@ export default definePlugin({
       summary: 'Per-user engagement ranking and each department’s means',
       description: 'Users of restricted departments the caller does not manage are left out (Admins see everyone).',
       schema: { querystring: q({ sort: { type: 'string', enum: [...SORTS], default: 'events' }, ...limit }), response: { 200: engagementAnswer } },
-      async handler(req, ctx) {
+      async handler(req, ctx): Promise<EngagementAnswer> {
         const f = filters(req.query);
         return engagement(ctx, f, (req.query.sort ?? 'events') as Sort, limitParam(req.query.limit, 50, 1000), await hiddenScope(ctx));
       },
@@ -150,7 +151,7 @@ export default definePlugin({
       cache: REMEMBER,
       summary: 'Most used slash commands',
       schema: { querystring: q(limit), response: { 200: usageAnswer } },
-      async handler(req, ctx) {
+      async handler(req, ctx): Promise<UsageAnswer> {
         return usage(ctx, filters(req.query), 'command', limitParam(req.query.limit, 20, 1000));
       },
     });
@@ -162,7 +163,7 @@ export default definePlugin({
       cache: REMEMBER,
       summary: 'Common command sequences (n-grams of commands within one session)',
       schema: { querystring: q({ n: { type: 'integer', minimum: 2, maximum: 5, default: 2 }, ...limit }), response: { 200: sequencesAnswer } },
-      async handler(req, ctx) {
+      async handler(req, ctx): Promise<SequencesAnswer> {
         const n = Number(req.query.n ?? 2);
         return { n, sequences: await sequences(ctx, filters(req.query), n, limitParam(req.query.limit, 20, 1000)) };
       },
@@ -182,7 +183,7 @@ export default definePlugin({
         }),
         response: { 200: patternsAnswer },
       },
-      async handler(req, ctx) {
+      async handler(req, ctx): Promise<PatternsAnswer> {
         const n = Number(req.query.n ?? 3);
         const min = Number(req.query.min_sessions ?? 3);
         return { n, min_sessions: min, patterns: await repetitivePatterns(ctx, filters(req.query), n, min, limitParam(req.query.limit, 20, 1000)) };
@@ -208,7 +209,7 @@ export default definePlugin({
         }),
         response: { 200: overviewAnswer },
       },
-      async handler(req, ctx) {
+      async handler(req, ctx): Promise<OverviewAnswer> {
         return commandOverview(ctx, filters(req.query), {
           limit: limitParam(req.query.limit, 20, 1000),
           seqN: Number(req.query.seq_n ?? 2),
@@ -227,7 +228,7 @@ export default definePlugin({
       cache: REMEMBER,
       summary: 'Adoption of each command across departments, week by week',
       schema: { querystring: q({ command: { type: 'string', maxLength: 2000, description: 'comma-separated command names; default: the top `limit`' }, ...limit }), response: { 200: adoptionAnswer } },
-      async handler(req, ctx) {
+      async handler(req, ctx): Promise<AdoptionAnswer> {
         const names = req.query.command ? String(req.query.command).split(',').map((s: string) => s.trim()).filter(Boolean) : null;
         return commandAdoption(ctx, filters(req.query), names, limitParam(req.query.limit, 10, 100));
       },
@@ -241,7 +242,7 @@ export default definePlugin({
       summary: 'One user’s activity, compared with their departments and the org',
       description: 'Anyone may see their own; a member of a restricted department only the department’s managers and Admins.',
       schema: { querystring: q(), params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] }, response: { 200: userAnswer } },
-      async handler(req, ctx) {
+      async handler(req, ctx): Promise<UserAnswer> {
         const id = req.params.id === 'me' ? ctx.caller?.userId : req.params.id;
         if (!id) throw badRequest('no user');
         await assertMayView(ctx, id);
