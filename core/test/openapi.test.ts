@@ -54,6 +54,11 @@ describe('the OpenAPI document', () => {
     // every kernel operation declares its own answer schema; the fallback is only on plugin routes not yet described
     const kernelFallbacks = operations.filter(({ op }) => JSON.stringify(op.responses).includes('is not declared by this route') && !(op.tags ?? []).some((t: string) => pluginIds.includes(t)));
     expect(kernelFallbacks.map(({ method, path }) => `${method} ${path}`)).toEqual([]);
+    // every plugin route declares its answer too, but for the plugins named here (their schemas are being written)
+    const notYetDescribed = ['adoption'];
+    for (const plugin of ['user-activity', 'dashboards']) expect(operations.some(({ op }) => (op.tags ?? []).includes(plugin)), `${plugin} is loaded`).toBe(true);
+    const pluginFallbacks = operations.filter(({ op }) => JSON.stringify(op.responses).includes('is not declared by this route') && !(op.tags ?? []).some((t: string) => notYetDescribed.includes(t)));
+    expect(pluginFallbacks.map(({ method, path }) => `${method} ${path}`)).toEqual([]);
   });
 
   it('generates a typed client that type-checks', async () => {
@@ -73,6 +78,10 @@ describe('the OpenAPI document', () => {
           "type Agents = paths['/api/v1/agents']['get']['responses'][200]['content']['application/json'];",
           "export const body: NonNullable<Login>['content']['application/json'] = { email: 'a@b.c', password: 'x' };",
           "export const first = (a: Agents) => a.agents?.[0]?.p95_ms;",
+          "type Ranking = paths['/api/v1/users/engagement']['get']['responses'][200]['content']['application/json'];",
+          "export const seen: (r: Ranking) => string | undefined = (r) => r.users[0]?.last_seen;",
+          "type Mine = paths['/api/v1/dashboards/mine']['get']['responses'][200]['content']['application/json'];",
+          "export const source: (m: Mine) => 'user' | 'department' | 'role' | 'none' = (m) => m.source;",
         ].join('\n'),
       );
       const program = ts.createProgram([file, use], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, skipLibCheck: true });

@@ -93,3 +93,48 @@ export function defaultsOf(schema: JsonSchema | undefined): Record<string, unkno
   for (const [k, p] of Object.entries(props)) if (p && p.default !== undefined) out[k] = p.default;
   return out;
 }
+
+/**
+ * The TypeScript type of the value a JSON schema (written `as const`) describes, for the
+ * subset routes use: `type` (one or a list, `'null'` included), `properties` with `required`,
+ * `additionalProperties`, `items`, `enum`, `const` and `anyOf`. A route declares its answer's
+ * schema once and the frontend reads `SchemaType<typeof answer>` instead of re-declaring it.
+ * A property not in `required` is optional.
+ */
+export type SchemaType<S> = S extends { const: infer C }
+  ? C
+  : S extends { enum: readonly (infer E)[] }
+    ? E
+    : S extends { anyOf: readonly (infer A)[] }
+      ? A extends unknown
+        ? SchemaType<A>
+        : never
+      : S extends { type: readonly (infer T)[] }
+        ? T extends unknown
+          ? SchemaType<Omit<S, 'type'> & { type: T }>
+          : never
+        : S extends { type: 'null' }
+          ? null
+          : S extends { type: 'string' }
+            ? string
+            : S extends { type: 'integer' | 'number' }
+              ? number
+              : S extends { type: 'boolean' }
+                ? boolean
+                : S extends { type: 'array' }
+                  ? S extends { items: infer I }
+                    ? Array<SchemaType<I>>
+                    : unknown[]
+                  : S extends { type: 'object' }
+                    ? ObjectOf<S>
+                    : unknown;
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+type ObjectOf<S> = Simplify<
+  (S extends { properties: infer P }
+    ? S extends { required: readonly (infer R)[] }
+      ? { -readonly [K in keyof P as K extends R ? K : never]: SchemaType<P[K]> } & { -readonly [K in keyof P as K extends R ? never : K]?: SchemaType<P[K]> }
+      : { -readonly [K in keyof P]?: SchemaType<P[K]> }
+    : unknown) &
+    (S extends { additionalProperties: infer A } ? (A extends true ? Record<string, unknown> : A extends false ? unknown : Record<string, SchemaType<A>>) : unknown)
+>;

@@ -7,43 +7,11 @@
  */
 import { badRequest, definePlugin, forbidden, notFound, ROLES, type Caller, type Role, type TenantContext } from '@orrery/plugin-sdk';
 import { widgets } from '../widgets.ts';
+import { defaultAnswer, defaultsAnswer, docSchema, mineAnswer, savedAnswer } from '../answers.ts';
 import { deleteDefault, deleteUserLayout, getDefault, getUserLayout, listDefaults, putDefault, putUserLayout, DEFAULT_TABLE, USER_TABLE, type Doc } from './store.ts';
 
-const MAX_ITEMS = 100;
 const MAX_BYTES = 256 * 1024;
 
-const itemSchema = {
-  type: 'object',
-  required: ['i', 'ref', 'x', 'y', 'w', 'h'],
-  properties: {
-    i: { type: 'string', maxLength: 64 },
-    ref: { type: 'string', maxLength: 200, description: '`<pluginId>/<widgetId>`' },
-    x: { type: 'integer', minimum: 0, maximum: 11 },
-    y: { type: 'integer', minimum: 0 },
-    w: { type: 'integer', minimum: 1, maximum: 12 },
-    h: { type: 'integer', minimum: 1, maximum: 40 },
-    options: { type: 'object', additionalProperties: true },
-    pluginVersion: { type: 'string', maxLength: 64, description: 'version of the plugin the options were saved with' },
-    optionsVersion: { type: 'integer', minimum: 1 },
-    timeRange: { type: 'string', maxLength: 32 },
-    title: { type: 'string', maxLength: 200 },
-  },
-  additionalProperties: true,
-};
-const docSchema = {
-  type: 'object',
-  required: ['version', 'items'],
-  properties: { version: { type: 'integer', const: 1 }, items: { type: 'array', maxItems: MAX_ITEMS, items: itemSchema } },
-  additionalProperties: false,
-};
-const mineAnswer = {
-  type: 'object',
-  properties: {
-    doc: { anyOf: [docSchema, { type: 'null' }] },
-    source: { type: 'string', enum: ['user', 'department', 'role', 'none'] },
-    updated_at: { type: 'string' },
-  },
-};
 const docBody = { type: 'object', required: ['doc'], properties: { doc: docSchema }, additionalProperties: false };
 
 function checkDoc(doc: Doc): Doc {
@@ -142,7 +110,7 @@ export default definePlugin({
       path: '/mine',
       permission: 'dashboards.read',
       summary: "Save the caller's dashboard",
-      schema: { body: docBody, response: { 200: { type: 'object', properties: { updated_at: { type: 'string' } } } } },
+      schema: { body: docBody, response: { 200: savedAnswer } },
       async handler(req, ctx) {
         const c = caller(ctx);
         return { updated_at: await putUserLayout(ctx.db, c.userId, checkDoc(req.body.doc)) };
@@ -167,6 +135,7 @@ export default definePlugin({
       path: '/defaults',
       permission: 'dashboards.read',
       summary: 'The role and department defaults saved for the org (without their documents)',
+      schema: { response: { 200: defaultsAnswer } },
       async handler(_req, ctx) {
         return { defaults: await listDefaults(ctx.db) };
       },
@@ -190,7 +159,7 @@ export default definePlugin({
         path: `/defaults/${scope}/:key`,
         permission: 'dashboards.read',
         summary: `The default dashboard of a ${scope}`,
-        schema: { params: scopeParams },
+        schema: { params: scopeParams, response: { 200: defaultAnswer } },
         async handler(req, ctx) {
           const d = await getDefault(ctx.db, scope, req.params.key);
           if (!d) throw notFound(`no default dashboard for ${scope} ${req.params.key}`);
@@ -202,7 +171,7 @@ export default definePlugin({
         path: `/defaults/${scope}/:key`,
         permission,
         summary: `Set the default dashboard of a ${scope}`,
-        schema: { params: scopeParams, body: docBody },
+        schema: { params: scopeParams, body: docBody, response: { 200: savedAnswer } },
         async handler(req, ctx) {
           const c = caller(ctx);
           mayWrite(c, scope, req.params.key);
@@ -216,7 +185,7 @@ export default definePlugin({
         path: `/defaults/${scope}/:key`,
         permission,
         summary: `Remove the default dashboard of a ${scope}`,
-        schema: { params: scopeParams },
+        schema: { params: scopeParams, response: { 204: { description: 'Removed (or there was none)', type: 'null' } } },
         async handler(req, ctx) {
           const c = caller(ctx);
           mayWrite(c, scope, req.params.key);

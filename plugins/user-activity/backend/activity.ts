@@ -135,8 +135,14 @@ async function sessionRows(ctx: TenantContext, f: Filters, perUser: boolean, use
   return new Map(rows.map((r) => [perUser ? String(r.user_id) : '', sessionShape(f, r)]));
 }
 
+interface BreakdownFigures { active_users: number; dau: number; avg_dau: number; stickiness: number; events: number; success_rate: number | null }
+export type DepartmentRow = BreakdownFigures & { department_id: string; name: string | null };
+export type AgentRow = BreakdownFigures & { agent: string };
+
 /** Active users, mean DAU, stickiness and events per department (by the department on the event) or per agent. */
-export async function breakdown(ctx: TenantContext, f: Filters, by: 'department_id' | 'agent_name') {
+export async function breakdown(ctx: TenantContext, f: Filters, by: 'department_id'): Promise<DepartmentRow[]>;
+export async function breakdown(ctx: TenantContext, f: Filters, by: 'agent_name'): Promise<AgentRow[]>;
+export async function breakdown(ctx: TenantContext, f: Filters, by: 'department_id' | 'agent_name'): Promise<Array<DepartmentRow | AgentRow>> {
   const w = where(f, `${by} != ''`);
   const days = Math.max(1, Math.round((f.range.to.getTime() - f.range.from.getTime()) / 86_400_000));
   const rows = await ctx.analytics.query<Record<string, string | number>>(
@@ -152,9 +158,9 @@ export async function breakdown(ctx: TenantContext, f: Filters, by: 'department_
     const active = Number(r.active_users);
     const avgDau = Number(r.user_days) / days;
     const outcomes = Number(r.successes) + Number(r.failures);
+    const label: { department_id: string; name: string | null } | { agent: string } = names ? { department_id: String(r.key), name: names.get(String(r.key)) ?? null } : { agent: String(r.key) };
     return {
-      [by === 'department_id' ? 'department_id' : 'agent']: String(r.key),
-      ...(names ? { name: names.get(String(r.key)) ?? null } : {}),
+      ...label,
       active_users: active,
       dau: Number(r.dau),
       avg_dau: round(avgDau, 2),

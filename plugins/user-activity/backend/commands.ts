@@ -63,7 +63,7 @@ function patternAnswer(r: { seq: string[]; users: number; sessions: number; occu
     users: Number(r.users),
     sessions: Number(r.sessions),
     occurrences: Number(r.occurrences),
-    kind: same ? 'repeated_command' : 'repeated_sequence',
+    kind: same ? ('repeated_command' as const) : ('repeated_sequence' as const),
     suggestion: same
       ? `${r.seq[0]} is run ${n} times in a row by ${r.users} user(s) in ${r.sessions} sessions: a loop or a watch mode may replace it`
       : `${r.seq.join(' → ')} is run by hand by ${r.users} user(s) in ${r.sessions} sessions: a candidate for one custom command or workflow`,

@@ -221,8 +221,8 @@ export async function userAnalytics(ctx: TenantContext, f: Filters, userId: stri
       GROUP BY kind, name ORDER BY kind, uses DESC, name LIMIT 10 BY kind`,
     { ...params, kinds: Object.values(USAGE).map((u) => u.type) },
   );
-  const top: Record<string, Array<{ name: string; uses: number }>> = Object.fromEntries(Object.keys(USAGE).map((k) => [k, []]));
-  for (const r of topRows) top[r.kind]!.push({ name: r.name, uses: Number(r.uses) });
+  const top = Object.fromEntries(Object.keys(USAGE).map((k) => [k, []])) as unknown as Record<UsageKind, Array<{ name: string; uses: number }>>;
+  for (const r of topRows) top[r.kind].push({ name: r.name, uses: Number(r.uses) });
   const mySessions = (await sessionsByUser(ctx, f, userId)).get(userId) ?? null;
   // a user known only from events (not a member) belongs to no department
   const memberOf = isMemberId(userId)

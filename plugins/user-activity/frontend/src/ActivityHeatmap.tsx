@@ -1,23 +1,23 @@
 import { defineWidget, formatters, Heatmap, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { activityHeatmap } from '../../widgets.ts';
+import type { HeatmapAnswer } from '../../answers.ts';
 
 interface Options { kind: 'hour_weekday' | 'department_week' }
-type Cell = { weekday: number; hour: number; users: number } | { name: string | null; department_id: string; week: string; users: number };
 
 function ActivityHeatmap({ context, options }: WidgetProps<Options>) {
   const f = formatters(context.locale, context.tz);
-  const q = useWidgetData<{ kind: Options['kind']; cells: Cell[] }>('/activity/heatmap', { kind: options.kind }, { isEmpty: (d) => !d.cells.length });
+  const q = useWidgetData<HeatmapAnswer>('/activity/heatmap', { kind: options.kind }, { isEmpty: (d) => !d.cells.length });
   return (
     <WidgetState query={q}>
       {(d) => {
         if (d.kind === 'hour_weekday') {
           // weekday and hour names as the user's locale writes them (the route's hours are in their zone)
           const hours = [...Array(24).keys()].map((h) => f.hour(h));
-          const byKey = new Map((d.cells as Array<{ weekday: number; hour: number; users: number }>).map((c) => [c.weekday * 24 + c.hour, c.users]));
+          const byKey = new Map(d.cells.map((c) => [c.weekday * 24 + c.hour, c.users]));
           const z = f.weekdays.map((_, wd) => hours.map((_, h) => byKey.get((wd + 1) * 24 + h) ?? 0));
           return <Heatmap title="Active users by hour and weekday" x={hours} y={[...f.weekdays]} z={z} xKey="hour" yKey="weekday" />;
         }
-        const cells = d.cells as Array<{ name: string | null; department_id: string; week: string; users: number }>;
+        const cells = d.cells;
         const weeks = [...new Set(cells.map((c) => c.week))].sort();
         const depts = [...new Set(cells.map((c) => c.name ?? c.department_id))].sort();
         const z = depts.map((dp) => weeks.map((w) => cells.find((c) => (c.name ?? c.department_id) === dp && c.week === w)?.users ?? 0));

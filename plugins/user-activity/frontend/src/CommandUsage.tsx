@@ -1,17 +1,13 @@
 import { BarChart, defineWidget, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { commandUsage } from '../../widgets.ts';
+import type { OverviewAnswer } from '../../answers.ts';
 
 interface Options { limit: number }
-interface Top { items: Array<{ name: string; uses: number; users: number }> }
-interface Overview extends Top {
-  sequences: { sequences: Array<{ sequence: string[]; occurrences: number }> };
-  patterns: { patterns: Array<{ sequence: string[]; users: number; sessions: number; suggestion: string }> };
-}
 
 function CommandUsage({ options }: WidgetProps<Options>) {
   // one request for the three lists: a dashboard's requests share the server, so
   // three round trips (and four scans) cost the whole page, not just this widget
-  const q = useWidgetData<Overview>(
+  const q = useWidgetData<OverviewAnswer>(
     '/commands/overview',
     { limit: options.limit, seq_n: 2, seq_limit: 5, pattern_n: 3, min_sessions: 3, pattern_limit: 5 },
     { isEmpty: (d) => !d.items.length },

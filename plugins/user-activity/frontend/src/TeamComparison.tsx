@@ -1,11 +1,8 @@
 import { defineWidget, formatters, PALETTE, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { teamComparison } from '../../widgets.ts';
+import type { UserAnswer } from '../../answers.ts';
 
 interface Figures { events: number; active_days: number; diversity: number }
-interface Answer {
-  totals: (Figures & { sessions: number }) | null;
-  compare: { teams: Array<Figures & { name: string | null; department_id: string }>; org: Figures };
-}
 
 const METRICS: Array<[keyof Figures, string]> = [
   ['events', 'Events'],
@@ -21,7 +18,7 @@ const METRICS: Array<[keyof Figures, string]> = [
 function TeamComparison({ context }: WidgetProps) {
   // with no activity of their own, people still see what their team and the org did: a zero
   // next to a team's mean says more than an empty cell
-  const q = useWidgetData<Answer>('/me/analytics', {}, { isEmpty: (d) => !d.totals && !d.compare.org.events });
+  const q = useWidgetData<UserAnswer>('/me/analytics', {}, { isEmpty: (d) => !d.totals && !d.compare.org.events });
   const f = formatters(context.locale, context.tz);
   return (
     <WidgetState query={q} emptyText="No activity in this range yet.">

@@ -1,15 +1,15 @@
 import { defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
-import { userRanking } from '../../widgets.ts';
+import { RANKING_SORTS, userRanking } from '../../widgets.ts';
+import type { EngagementAnswer } from '../../answers.ts';
 
-type Sort = 'events' | 'active_days' | 'sessions' | 'diversity' | 'success_rate';
+type Sort = (typeof RANKING_SORTS)[number];
 interface Options { sort: Sort; limit: number }
-interface Row { rank: number; user_id: string; email: string | null; display_name: string | null; events: number; active_days: number; sessions: number; diversity: number; success_rate: number | null }
 
 const LABEL: Record<Sort, string> = { events: 'Events', active_days: 'Active days', sessions: 'Sessions', diversity: 'Diversity', success_rate: 'Success rate' };
 
 function UserRanking({ context, options }: WidgetProps<Options>) {
   const f = formatters(context.locale, context.tz);
-  const q = useWidgetData<{ users: Row[]; total_users: number }>('/engagement', { sort: options.sort, limit: options.limit }, { isEmpty: (d) => !d.users.length });
+  const q = useWidgetData<EngagementAnswer>('/engagement', { sort: options.sort, limit: options.limit }, { isEmpty: (d) => !d.users.length });
   return (
     <WidgetState query={q}>
       {(d) => (
