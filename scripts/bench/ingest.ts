@@ -183,9 +183,9 @@ async function cannon(url: string, headers: Record<string, string>, serverPid: n
   return { rate: ok / secs, ok, cpuPerReq: (cpu * 1000) / Math.max(1, ok), cores: cpu / 1000 / secs, non2xx: result.non2xx, errors: result.errors, p99: result.latency.p99, p50: result.latency.p50 };
 }
 
-/** Average insert size and time, from the platform's own /metrics. */
-async function commitFigures(url: string) {
-  const text = await (await fetch(`${url}/metrics`)).text();
+/** Average insert size and time, from the platform's own /metrics (operator only on the public port). */
+async function commitFigures(url: string, access: string) {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${access}` } })).text();
   const v = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
   const inserts = v('orrery_ingest_commit_seconds_count');
   const checks = v('orrery_ingest_dedup_check_seconds_count') || 0;
@@ -239,7 +239,7 @@ async function main() {
     const single = await cannon(kernel.url, { authorization: `Bearer ${hook}` }, kernel.child.pid!);
     const backlogAfterSingle = (await ingestionStatus(kernel.url)).backlog_rows;
     const drainMs = await untilLoaded(kernel.url);
-    const m1 = await commitFigures(kernel.url);
+    const m1 = await commitFigures(kernel.url, access);
     say(`materialized views on events: ${kernel.mvs.length ? kernel.mvs.join(', ') : 'none'} (plugins: ${args.plugins || 'none'})`);
     say(`single  POST /api/v1/events: ${fmt(single.rate)} events/s answered 2xx once in the durable log (p50 ${single.p50} ms, p99 ${single.p99} ms, non-2xx ${single.non2xx}, errors ${single.errors}); server CPU ${single.cpuPerReq.toFixed(0)} µs/event, ${single.cores.toFixed(2)} cores`);
     say(`        bare fastify route, same schema, no work: ${fmt(bareRes.rate)} req/s (server CPU ${bareRes.cpuPerReq.toFixed(0)} µs/req, ${bareRes.cores.toFixed(2)} cores) → ratio ${(single.rate / bareRes.rate).toFixed(2)}`);
@@ -268,7 +268,7 @@ async function main() {
     // sustained until visible: the clock stops when the last row is in ClickHouse, not at the last 2xx
     const batchSecs = (performance.now() - t0) / 1000;
     const batchCpu = cpuMs(kernel.child.pid!) - batchCpu0;
-    const m2 = await commitFigures(kernel.url);
+    const m2 = await commitFigures(kernel.url, access);
     const batchRowsPerInsert = (m2.rows - m1.rows) / Math.max(1, m2.inserts - m1.inserts);
     const batchRate = accepted / batchSecs;
     const kernelRss = peakRss(kernel.child.pid!);
