@@ -3,7 +3,7 @@ import { dayRange } from './days.ts';
 import { adoptionHeatmap } from '../../widgets.ts';
 
 interface Options { show: 'score' | 'flagged_share' }
-interface Cell { department_id: string; name: string | null; week: string; users: number; suppressed: boolean; score?: number; flagged_share?: number }
+interface Cell { department_id: string; name: string | null; week: string; users: number; suppressed: boolean; score?: number; flagged_share?: number; flagged?: number; by_kind?: Record<string, number> }
 
 function AdoptionHeatmap({ context, options }: WidgetProps<Options>) {
   const f = formatters(context.locale, context.tz);
