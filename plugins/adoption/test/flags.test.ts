@@ -270,4 +270,19 @@ describe('support flags', () => {
     const flag = (await b.client.get('/api/v1/adoption/flags', { limit: 1000 })).body.flags.find((f: any) => f.email === 'nova@t.local');
     expect(flag).toMatchObject({ kind: 'struggling', pending: null });
   });
+
+  it('keeps each org to its own flags, held flags and preview', async () => {
+    const mine = (await b.client.get('/api/v1/adoption/flags', { limit: 1000 })).body.flags.map((f: any) => f.id).sort();
+    const other = await b.createOrg('other-org');
+    await other.addUser({ email: 'p0@t.local', role: 'Developer', departments: ['Eng'] });
+    const flags = await other.client.get('/api/v1/adoption/flags', { status: 'all' });
+    expect(flags.status, flags.text).toBe(200);
+    expect(flags.body).toMatchObject({ total: 0, pending: 0, by_kind: { struggling: 0, slipping: 0, not_started: 0, light_use: 0 } });
+    expect((await other.client.post('/api/v1/adoption/flags/confirm', {})).body).toEqual({ confirmed: 0, notified: 0 });
+    const preview = await other.client.post('/api/v1/adoption/settings/preview', {});
+    // its Admin and p0, neither with an event: both not started
+    expect(preview.body).toMatchObject({ people: 2, flagged: 2, by_kind: { not_started: 2 } });
+    // and the first org's flags are untouched by the other's confirm
+    expect((await b.client.get('/api/v1/adoption/flags', { limit: 1000 })).body.flags.map((f: any) => f.id).sort()).toEqual(mine);
+  });
 });
