@@ -285,4 +285,21 @@ describe('support flags', () => {
     // and the first org's flags are untouched by the other's confirm
     expect((await b.client.get('/api/v1/adoption/flags', { limit: 1000 })).body.flags.map((f: any) => f.id).sort()).toEqual(mine);
   });
+
+  it('documents an answer schema for every adoption route', async () => {
+    const doc = await b.client.get('/api/docs/json');
+    expect(doc.status).toBe(200);
+    const undeclared: string[] = [];
+    let routes = 0;
+    for (const [path, ops] of Object.entries(doc.body.paths as Record<string, Record<string, { responses?: Record<string, { description?: string }> }>>)) {
+      if (!path.startsWith('/api/v1/adoption/')) continue;
+      for (const [method, op] of Object.entries(ops)) {
+        routes++;
+        const ok = Object.entries(op.responses ?? {}).filter(([code]) => /^2/.test(code));
+        if (!ok.length || ok.some(([, r]) => /not declared/.test(JSON.stringify(r)))) undeclared.push(`${method.toUpperCase()} ${path}`);
+      }
+    }
+    expect(routes).toBeGreaterThan(20);
+    expect(undeclared).toEqual([]);
+  });
 });
