@@ -25,7 +25,8 @@ function AdoptionHeatmap({ context, options }: WidgetProps<Options>) {
           return { w, counts: KINDS.map(([k]) => cells.reduce((a, c) => a + (c.by_kind?.[k] ?? 0), 0)) };
         });
         return (
-          <>
+          <div style={{ display: 'flex', flexDirection: 'column', height: '100%' }}>
+          <div style={{ flex: 1, minHeight: 0 }}>
           <Heatmap
             title={options.show === 'score' ? 'Mean adoption score by department and week' : 'Share of users needing support by department and week'}
             summary="Blank cells belong to groups smaller than the minimum size and are not shown."
@@ -37,6 +38,7 @@ function AdoptionHeatmap({ context, options }: WidgetProps<Options>) {
             yKey="department"
             format={options.show === 'score' ? 'number' : 'percent'}
           />
+          </div>
           {options.show !== 'score' && (
             <table aria-label="People needing support by kind and week" style={{ fontSize: '.8rem', borderCollapse: 'collapse', marginTop: 4 }}>
               <thead>
@@ -55,7 +57,7 @@ function AdoptionHeatmap({ context, options }: WidgetProps<Options>) {
               </tbody>
             </table>
           )}
-          </>
+          </div>
         );
       }}
     </WidgetState>
