@@ -88,7 +88,7 @@ export interface DemoUser {
   /** events per active day */
   intensity: number;
   /** 'steady' | 'growing' | 'dropping' | 'dormant' */
-  pattern: 'steady' | 'growing' | 'dropping' | 'dormant';
+  pattern: 'steady' | 'growing' | 'dropping' | 'struggling' | 'dormant';
 }
 
 const FIRST = ['Ada', 'Ben', 'Chen', 'Dana', 'Eli', 'Farah', 'Gus', 'Hana', 'Ivan', 'Jo', 'Kemal', 'Lena', 'Mo', 'Nia', 'Omar', 'Pia', 'Quinn', 'Rosa', 'Sam', 'Tara', 'Uma', 'Vik', 'Wen', 'Xavi', 'Yara', 'Zoe'];
@@ -103,13 +103,16 @@ export function demoUsers(idFor: (i: number) => string, seed = 7): DemoUser[] {
       const first = FIRST[i % FIRST.length]!;
       const last = LAST[Math.floor(i / FIRST.length) % LAST.length]!;
       const x = r();
-      const pattern = r() > d.adoption ? 'dormant' : x < 0.12 ? 'dropping' : x < 0.3 ? 'growing' : 'steady';
+      // as in a real org: a few never start, some slip, some struggle with errors, most are fine
+      const y = r();
+      const pattern = y > d.adoption + (1 - d.adoption) * 0.6 ? 'dormant' : x < 0.08 ? 'dropping' : x < 0.14 ? 'struggling' : x < 0.3 ? 'growing' : 'steady';
       users.push({
         id: idFor(i),
         email: `${first}.${last}${i}@demo.local`.toLowerCase(),
         name: `${first} ${last}`,
         department: di,
-        intensity: 3 + Math.floor(r() * 25),
+        // events per active day: people differ, but not tenfold
+        intensity: 12 + Math.floor(r() * 10),
         pattern,
       });
     }
@@ -140,7 +143,7 @@ export function* demoEvents(users: DemoUser[], departmentIds: string[], from: Da
     const progress = day / Math.max(1, days - 1);
     for (const u of users) {
       let p = weekend ? 0.12 : 0.78;
-      if (u.pattern === 'dormant') p *= 0.04;
+      if (u.pattern === 'dormant') p = 0; // never started
       if (u.pattern === 'growing') p *= 0.35 + 0.65 * progress;
       if (u.pattern === 'dropping') p *= 1 - 0.9 * progress;
       if (r() > p) continue;
@@ -155,7 +158,7 @@ export function* demoEvents(users: DemoUser[], departmentIds: string[], from: Da
         const agent = DEMO_AGENTS[Math.floor(Math.pow(r(), 1.4) * DEMO_AGENTS.length)]!;
         const model = agent.models[Math.floor(r() * agent.models.length)]!;
         // support agents live in support, sales in sales; everything else mixes
-        const failed = r() < agent.fail * (u.pattern === 'dropping' ? 2.5 : 1) * (model === 'gpt-4o-mini' ? 1.6 : 1);
+        const failed = r() < agent.fail * (u.pattern === 'struggling' ? 6 : u.pattern === 'dropping' ? 2.5 : 1) * (model === 'gpt-4o-mini' ? 1.6 : 1);
         const latency = Math.round(agent.p50 * Math.exp((r() + r() + r() - 1.5) * 0.8) * (model.includes('mini') || model.includes('haiku') ? 0.6 : 1));
         const input = Math.round(400 + r() * 6000);
         const output = failed ? Math.round(r() * 200) : Math.round(150 + r() * 2500);

@@ -33,7 +33,7 @@ function windowColumns(prefix: string, cond: string) {
  * the day of `end` (today counts while it runs); "a week earlier" is the same
  * window shifted back 7 days; the 24 hours are the 24 hours before `end`.
  */
-export async function readFeatures(ctx: TenantContext, end: Date, windowDays: number, users: string[] | null): Promise<{ features: UserFeatures[]; orgAverageEvents: number }> {
+export async function readFeatures(ctx: TenantContext, end: Date, windowDays: number, users: string[] | null): Promise<{ features: UserFeatures[]; orgAverageEvents: number; activeEvents: Map<string, number> }> {
   const lookback = Math.max(LOOKBACK_DAYS, windowDays + 7);
   const params: Record<string, unknown> = { end: end.toISOString().replace('T', ' ').replace('Z', ''), w: windowDays, lb: lookback };
   if (users) params.users = users;
@@ -79,22 +79,25 @@ export async function readFeatures(ctx: TenantContext, end: Date, windowDays: nu
     features_succeeded_total: n(r.features_succeeded_total),
     departments: (r.event_departments as unknown as string[]) ?? [],
   }));
-  let orgAverageEvents: number;
+  // events in the window of every active user of the org: the usage baselines (mean or median,
+  // org-wide or per department) are computed from them
+  const activeEvents = new Map<string, number>();
   if (users) {
-    const [avg] = await ctx.analytics.query<{ avg: number }>(
-      `SELECT avg(c) AS avg FROM (SELECT user_id, count() AS c FROM {db}.events
+    const counts = await ctx.analytics.query<{ user_id: string; c: number }>(
+      `SELECT user_id, count() AS c FROM {db}.events
          WHERE org_id = {org_id:String} AND user_id != ''
            AND timestamp >= toDateTime64(toDate(toDateTime64({end:String}, 3, 'UTC') - toIntervalMillisecond(1)), 3, 'UTC') - toIntervalDay({w:UInt16} - 1)
            AND timestamp < toDateTime64({end:String}, 3, 'UTC')
-         GROUP BY user_id)`,
+         GROUP BY user_id`,
       params,
     );
-    orgAverageEvents = Number(avg?.avg ?? 0) || 0;
+    for (const r of counts) activeEvents.set(String(r.user_id), Number(r.c));
   } else {
-    const active = features.filter((f) => f.now.events > 0);
-    orgAverageEvents = active.length ? active.reduce((s, f) => s + f.now.events, 0) / active.length : 0;
+    for (const f of features) if (f.now.events > 0) activeEvents.set(f.user_id, f.now.events);
   }
-  return { features, orgAverageEvents };
+  const all = [...activeEvents.values()];
+  const orgAverageEvents = all.length ? all.reduce((s, x) => s + x, 0) / all.length : 0;
+  return { features, orgAverageEvents, activeEvents };
 }
 
 /** Features of a user with no events at all: every count zero. */

@@ -15,11 +15,12 @@ import { assertMaySee, mayIndividuals, visibleUsers } from './access.ts';
 import { loadDirectory } from './directory.ts';
 import { pgMigrations } from './migrations.ts';
 import { effectiveness, flagReport, heatmap, rollup, roi, roiBucket } from './reports.ts';
-import { addDays, describeSignal, scoreDay, today } from './run.ts';
-import { WEIGHTS } from './score.ts';
+import { addDays, confirmFlags, describeSignal, previewFlags, scoreDay, today } from './run.ts';
+import { bySeverity, classify, KINDS, severityLevel, WEIGHTS, type Kind, type Signal } from './score.ts';
+import * as R from './schemas.ts';
 import { widgets } from '../widgets.ts';
 import { adoptionCohorts, adoptionMetrics } from './contracts.ts';
-import { loadSettings, saveSettings, settingsSchema, TRIGGERS, type AdoptionSettings } from './settings.ts';
+import { loadSettings, merge, saveSettings, settingsSchema, TRIGGERS, type AdoptionSettings } from './settings.ts';
 
 const DAY = { type: 'string', format: 'date' }; // a calendar day: 2026-13-01 is a 400 naming the field
 const dayRange = { from: { ...DAY, description: 'first UTC day (inclusive)' }, to: { ...DAY, description: 'last UTC day (exclusive)' } };
@@ -156,20 +157,26 @@ export default definePlugin({
       name: 'score-daily',
       everySeconds: 3600,
       async run(ctx) {
-        // The first run on an org that already has history (an existing install, the demo
-        // month) scores the past weeks too, so trends and heatmaps start full rather than from
-        // today. Closed days get no flags or notifications.
+        // The first run on an org (an existing install, the demo month) scores the past weeks
+        // too, and evaluates each closed day's flags as the rules would have raised them that
+        // day, so trends, heatmaps and effectiveness compare like with like from the first day.
+        // Nobody is notified of what that first run raises: its flags wait for an Admin's
+        // confirmation (`POST /flags/confirm`). Flags raised by new activity afterwards notify at once.
         let backfilled = 0;
-        if (!(await ctx.db.table('adoption_scores').first('user_id'))) {
+        let held = 0;
+        const first = !(await ctx.db.table('adoption_scores').first('user_id'));
+        if (first) {
           for (let d = BACKFILL_DAYS; d >= 2; d--) {
-            await scoreDay(ctx, { day: addDays(today(), -d), users: null, flags: false, notify: false });
+            held += (await scoreDay(ctx, { day: addDays(today(), -d), users: null, flags: true, notify: false, hold: 'backfill' })).held;
             backfilled++;
           }
         }
-        // yesterday once more, so late events land in its final score; no flags for a closed day
-        const y = await scoreDay(ctx, { day: addDays(today(), -1), users: null, flags: false, notify: false });
-        const t = await scoreDay(ctx, { day: today(), users: null, flags: true, notify: true });
-        return { backfilled_days: backfilled, yesterday: y.scored, today: t.scored, raised: t.raised, resolved: t.resolved, experts: t.experts, ms: t.ms };
+        // yesterday once more, so late events land in its final score; its flags were evaluated
+        // while it ran (or just now, by the back-fill's last day)
+        const y = await scoreDay(ctx, { day: addDays(today(), -1), users: null, flags: first, notify: false, ...(first ? { hold: 'backfill' as const } : {}) });
+        const t = await scoreDay(ctx, { day: today(), users: null, flags: true, notify: true, ...(first ? { hold: 'backfill' as const } : {}) });
+        held += y.held + t.held;
+        return { backfilled_days: backfilled, yesterday: y.scored, today: t.scored, raised: t.raised, resolved: t.resolved, held, experts: t.experts, ms: t.ms };
       },
     });
 
@@ -180,7 +187,7 @@ export default definePlugin({
       summary: 'Scores of one day, per user (those the caller may see)',
       cache: ANSWERS,
       description: `score = 100 × (${WEIGHTS.frequency}·frequency + ${WEIGHTS.diversity}·diversity + ${WEIGHTS.success}·success + ${WEIGHTS.workflow}·workflow); see the plugin README for the normalisation of each part. percentile: share of the department’s other users scoring strictly lower.`,
-      schema: { querystring: obj({ day: DAY, department_id: { type: 'string', maxLength: 64 } }) },
+      schema: { querystring: obj({ day: DAY, department_id: { type: 'string', maxLength: 64 } }), response: { 200: R.scoresAnswer } },
       async handler(req, ctx) {
         const s = await loadSettings(ctx);
         const dir = await loadDirectory(ctx);
@@ -202,7 +209,7 @@ export default definePlugin({
       path: '/users/:id',
       permission: 'adoption.read',
       summary: 'One user’s score history, parts, department comparison, flag, expertise and learning path',
-      schema: { params: idParams, querystring: obj(dayRange) },
+      schema: { params: idParams, querystring: obj(dayRange), response: { 200: R.userAnswer } },
       async handler(req, ctx) {
         const s = await loadSettings(ctx);
         const dir = await loadDirectory(ctx);
@@ -239,7 +246,7 @@ export default definePlugin({
             .filter((r) => r.department_id === d)
             .map((r) => (Number(r.users) < s.privacy.minGroupSize ? { day: r.day, suppressed: true } : { day: r.day, score: Math.round(Number(r.score) * 10) / 10, users: Number(r.users) })),
         }));
-        const flag = await ctx.db.table('adoption_flags').where({ user_id: id }).orderBy('raised_at', 'desc').first('id', 'status', 'triggers', 'signals', ctx.db.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`));
+        const flag = await ctx.db.table('adoption_flags').where({ user_id: id }).orderBy('raised_at', 'desc').first('id', 'status', 'triggers', 'signals', 'kind', 'severity', 'pending', ctx.db.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`));
         const expert = await ctx.db.table('adoption_expertise').where({ user_id: id }).first('reasons', ctx.db.raw(`to_char(day, 'YYYY-MM-DD') as day`));
         if (!history.length && !dir.members.has(id)) throw notFound(`no user ${id} in this org`);
         return {
@@ -260,7 +267,7 @@ export default definePlugin({
       permission: 'adoption.read',
       summary: 'Department and org scores for one day (groups under the minimum size suppressed)',
       cache: ANSWERS,
-      schema: { querystring: obj({ day: DAY }) },
+      schema: { querystring: obj({ day: DAY }), response: { 200: R.departmentsAnswer } },
       async handler(req, ctx) {
         return rollup(ctx, await loadSettings(ctx), await loadDirectory(ctx), req.query.day ?? today());
       },
@@ -270,9 +277,9 @@ export default definePlugin({
       method: 'GET',
       path: '/heatmap',
       permission: 'adoption.manage',
-      summary: 'Departments × weeks: mean score and share of users needing support',
+      summary: 'Departments × weeks: mean score and share of users needing support, flagged users by kind',
       cache: ANSWERS,
-      schema: { querystring: obj(dayRange) },
+      schema: { querystring: obj(dayRange), response: { 200: R.heatmapAnswer } },
       async handler(req, ctx) {
         const { from, to } = range(req.query, 56);
         return { from, to, cells: await heatmap(ctx, await loadSettings(ctx), await loadDirectory(ctx), from, to) };
@@ -283,16 +290,21 @@ export default definePlugin({
       method: 'GET',
       path: '/flags',
       permission: 'adoption.manage',
-      summary: 'Needs-support flags with the signals that raised them (users the caller may see), newest first, a page at a time',
+      summary: 'Needs-support flags with their kind, severity and signals (users the caller may see), most urgent first, a page at a time',
       cache: ANSWERS,
-      description: '`total` counts every flag that matches; `limit` and `offset` pick the page (at most the newest 1,000 flags are looked at).',
+      description:
+        'Kinds, most urgent first: struggling, slipping, not_started, light_use. `sort=severity` (default) orders by kind, then severity (0–1: how far past its threshold), then newest; `sort=newest` by raising time. `by_kind` counts the matching flags of every kind (before the `kind` filter); `total` counts the matching flags; `limit` and `offset` pick the page (at most the newest 1,000 flags are looked at). `pending=true` lists flags raised by a back-fill or a threshold change that wait for an Admin to confirm their notifications.',
       schema: {
         querystring: obj({
           status: { type: 'string', enum: ['open', 'resolved', 'all'], default: 'open' },
           department_id: { type: 'string', maxLength: 64 },
+          kind: { type: 'string', enum: [...KINDS] },
+          sort: { type: 'string', enum: ['severity', 'newest'], default: 'severity' },
+          pending: { type: 'boolean' },
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           offset: { type: 'integer', minimum: 0, maximum: 1000, default: 0 },
         }),
+        response: { 200: R.flagsAnswer },
       },
       async handler(req, ctx) {
         const s = await loadSettings(ctx);
@@ -301,18 +313,52 @@ export default definePlugin({
         const visible = await visibleUsers(ctx, s, dir);
         let q = ctx.db.table('adoption_flags').orderBy('raised_at', 'desc').limit(1000);
         if ((req.query.status ?? 'open') !== 'all') q = q.where({ status: req.query.status ?? 'open' });
-        const rows = (await q.select('id', 'user_id', 'status', 'triggers', 'signals', 'latest_triggers', 'latest_signals', 'departments', 'notifications', 'raised_at', ctx.db.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`))) as Array<
-          Record<string, unknown> & { user_id: string; departments: string[]; signals: Parameters<typeof describeSignal>[0][] }
+        if (req.query.pending === true) q = q.whereNotNull('pending');
+        if (req.query.pending === false) q = q.whereNull('pending');
+        const rows = (await q.select('id', 'user_id', 'status', 'triggers', 'signals', 'latest_triggers', 'latest_signals', 'departments', 'notifications', 'raised_at', 'kind', 'severity', 'pending', ctx.db.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`))) as Array<
+          Record<string, unknown> & { user_id: string; departments: string[]; signals: Signal[]; latest_signals: Signal[] | null; kind: Kind | null; severity: number | null; pending: string | null; raised_day: string }
         >;
-        const matching = rows.filter((r) => (visible === null || visible.has(r.user_id)) && (!req.query.department_id || r.departments.includes(req.query.department_id)));
+        const matching = rows
+          .filter((r) => (visible === null || visible.has(r.user_id)) && (!req.query.department_id || r.departments.includes(req.query.department_id)))
+          .map((r) => {
+            // kind and severity follow what the latest run sees (flags from before kinds existed: from their signals)
+            const c = classify(r.latest_signals ?? r.signals);
+            const kind = r.kind ?? c.kind;
+            const severity = r.severity ?? c.severity;
+            return { ...r, kind, kinds: c.kinds.includes(kind) ? c.kinds : [kind, ...c.kinds], severity: Number(severity), level: severityLevel(Number(severity)) };
+          });
+        const by_kind = Object.fromEntries(KINDS.map((k) => [k, matching.filter((r) => r.kind === k).length])) as Record<Kind, number>;
+        const sort = req.query.sort ?? 'severity';
+        const listed = matching.filter((r) => !req.query.kind || r.kind === req.query.kind);
+        if (sort === 'severity') listed.sort(bySeverity);
         const offset = req.query.offset ?? 0;
         const limit = req.query.limit ?? 100;
         return {
-          total: matching.length,
+          total: listed.length,
           offset,
           limit,
-          flags: matching.slice(offset, offset + limit).map((r) => ({ ...r, email: dir.members.get(r.user_id)?.email ?? null, why: r.signals.map(describeSignal) })),
+          sort,
+          by_kind,
+          pending: matching.filter((r) => r.pending).length,
+          flags: listed.slice(offset, offset + limit).map((r) => ({ ...r, email: dir.members.get(r.user_id)?.email ?? null, why: r.signals.map(describeSignal) })),
         };
+      },
+    });
+
+    env.route<unknown, unknown, { ids?: string[]; notify?: boolean }>({
+      method: 'POST',
+      path: '/flags/confirm',
+      permission: 'adoption.admin',
+      summary: 'Confirm flags held by a back-fill or a threshold change: notify the people and their managers now (or release them silently)',
+      description: '`ids` picks flags (default: every held flag); `notify: false` releases them without notifying. Resolved flags are released without a notification.',
+      schema: {
+        body: obj({ ids: { type: 'array', maxItems: 10000, items: { type: 'string', format: 'uuid' } }, notify: { type: 'boolean', default: true } }),
+        response: { 200: R.confirmAnswer },
+      },
+      async handler(req, ctx) {
+        const r = await confirmFlags(ctx, req.body?.ids ?? null, req.body?.notify !== false);
+        await ctx.audit({ action: 'flags.confirm', after: { ids: req.body?.ids ?? 'all', notify: req.body?.notify !== false, ...r } });
+        return r;
       },
     });
 
@@ -321,8 +367,9 @@ export default definePlugin({
       path: '/settings',
       permission: 'adoption.manage',
       summary: 'The org’s adoption settings: normalisation targets, trigger thresholds, notifications, privacy, expertise, ROI rates',
+      schema: { response: { 200: R.settingsAnswer } },
       async handler(_req, ctx) {
-        return { settings: await loadSettings(ctx), triggers: TRIGGERS };
+        return { settings: await loadSettings(ctx), triggers: TRIGGERS, kinds: KINDS };
       },
     });
     env.route<unknown, unknown, Partial<AdoptionSettings>>({
@@ -330,9 +377,33 @@ export default definePlugin({
       path: '/settings',
       permission: 'adoption.admin',
       summary: 'Change adoption settings (merged over the current ones; applies at the next scoring run)',
-      schema: { body: settingsSchema },
+      description:
+        'A change of what flags people (window, targets, thresholds, enabled triggers) re-evaluates today’s flags at once when today is already scored: flags it raises wait for an Admin’s confirmation (`POST /flags/confirm`) before anyone is notified (`reevaluated`).',
+      schema: { body: settingsSchema, response: { 200: R.settingsAnswer } },
       async handler(req, ctx) {
-        return { settings: await saveSettings(ctx, req.body as never) };
+        const body = req.body as Record<string, unknown>;
+        const settings = await saveSettings(ctx, body as never);
+        const flagging = ['windowDays', 'targets', 'thresholds', 'enabledTriggers'].some((k) => body[k] !== undefined);
+        if (flagging && (await ctx.db.table('adoption_scores').where({ day: today() }).first('user_id'))) {
+          const r = await scoreDay(ctx, { day: today(), users: null, flags: true, notify: false, hold: 'thresholds' });
+          return { settings, reevaluated: { raised: r.raised, resolved: r.resolved, held: r.held } };
+        }
+        return { settings };
+      },
+    });
+    env.route<unknown, unknown, Partial<AdoptionSettings>>({
+      method: 'POST',
+      path: '/settings/preview',
+      permission: 'adoption.admin',
+      summary: 'With these settings (merged over the current ones), how many of the org’s people would be flagged today, by kind; nothing is saved',
+      description: 'The same evaluation a save runs: saving these settings leaves exactly `flagged` people with an open flag today. `current` is the same count under the settings in force.',
+      schema: { body: settingsSchema, response: { 200: R.previewAnswer } },
+      async handler(req, ctx) {
+        const current = await loadSettings(ctx);
+        const next = merge(current, req.body as never);
+        if (next.targets.activeDays > next.windowDays) throw badRequest(`targets.activeDays (${next.targets.activeDays}) cannot exceed windowDays (${next.windowDays})`, { field: 'targets.activeDays' });
+        const [p, c] = await Promise.all([previewFlags(ctx, next), previewFlags(ctx, current)]);
+        return { ...p, current: { flagged: c.flagged, by_kind: c.by_kind } };
       },
     });
 
@@ -341,6 +412,7 @@ export default definePlugin({
       path: '/interventions',
       permission: 'adoption.read',
       summary: 'The org’s interventions and the triggers each answers',
+      schema: { response: { 200: R.interventionsAnswer } },
       async handler(_req, ctx) {
         return { interventions: await ctx.db.table('adoption_interventions').orderBy('position').select('*') };
       },
@@ -360,7 +432,7 @@ export default definePlugin({
       path: '/interventions',
       permission: 'adoption.admin',
       summary: 'Add an intervention',
-      schema: { body: { ...interventionBody, required: ['key', 'title', 'kind', 'triggers'] } },
+      schema: { body: { ...interventionBody, required: ['key', 'title', 'kind', 'triggers'] }, response: { 200: R.interventionAnswer } },
       async handler(req, ctx) {
         const id = globalThis.crypto.randomUUID();
         const b = req.body;
@@ -375,7 +447,7 @@ export default definePlugin({
       path: '/interventions/:id',
       permission: 'adoption.admin',
       summary: 'Change an intervention',
-      schema: { params: uuidParams, body: interventionBody },
+      schema: { params: uuidParams, body: interventionBody, response: { 200: R.interventionAnswer } },
       async handler(req, ctx) {
         const before = await ctx.db.table('adoption_interventions').where({ id: req.params.id }).first();
         if (!before) throw notFound(`no intervention ${req.params.id}`);
@@ -390,11 +462,12 @@ export default definePlugin({
       path: '/interventions/:id',
       permission: 'adoption.admin',
       summary: 'Disable an intervention (kept for the history of assignments)',
-      schema: { params: uuidParams },
+      schema: { params: uuidParams, response: { 200: R.okAnswer } },
       async handler(req, ctx) {
         const n = await ctx.db.table('adoption_interventions').where({ id: req.params.id }).update({ enabled: false });
         if (!n) throw notFound(`no intervention ${req.params.id}`);
         await ctx.audit({ action: 'intervention.disable', target: req.params.id });
+        return { ok: true };
       },
     });
 
@@ -403,6 +476,7 @@ export default definePlugin({
       path: '/learning-path',
       permission: 'adoption.read',
       summary: 'The caller’s learning path: interventions suggested for their flags, newest first',
+      schema: { response: { 200: R.learningPathAnswer } },
       async handler(_req, ctx) {
         const c = me(ctx);
         const steps = await learningPath(ctx, c.userId);
@@ -416,7 +490,7 @@ export default definePlugin({
         path: `/learning-path/:id/${action}`,
         permission: 'adoption.read',
         summary: action === 'follow' ? 'Record that the caller followed a step of their learning path' : 'Dismiss a step of the caller’s learning path',
-        schema: { params: uuidParams },
+        schema: { params: uuidParams, response: { 200: R.okAnswer } },
         async handler(req, ctx) {
           const c = me(ctx);
           const column = action === 'follow' ? 'followed_at' : 'dismissed_at';
@@ -432,7 +506,7 @@ export default definePlugin({
       path: '/effectiveness',
       permission: 'adoption.manage',
       summary: 'Of users flagged and given an intervention, how many left “needs support” within N days: followed vs not followed',
-      schema: { querystring: obj({ ...dayRange, days: { type: 'integer', minimum: 1, maximum: 365 } }) },
+      schema: { querystring: obj({ ...dayRange, days: { type: 'integer', minimum: 1, maximum: 365 } }), response: { 200: R.effectivenessAnswer } },
       async handler(req, ctx) {
         const { from, to } = range(req.query, 90);
         return effectiveness(ctx, from, to, Number(req.query.days ?? (await loadSettings(ctx)).effectivenessDays));
@@ -444,6 +518,7 @@ export default definePlugin({
       path: '/expertise',
       permission: 'adoption.read',
       summary: 'Users who moved to expert, when and by which criteria (users the caller may see)',
+      schema: { response: { 200: R.expertiseAnswer } },
       async handler(_req, ctx) {
         const s = await loadSettings(ctx);
         const dir = await loadDirectory(ctx);
@@ -459,7 +534,10 @@ export default definePlugin({
         path: `/reports/${period}`,
         permission: 'adoption.manage',
         summary: `${period === 'weekly' ? 'Weekly' : 'Monthly'} report: flagged users by department and signal, share flagged over time, intervention effectiveness`,
-        schema: { querystring: obj(period === 'weekly' ? { week: { ...DAY, description: 'any day of the week (Monday start); default: the last complete week' } } : { month: { type: 'string', pattern: '^\\d{4}-\\d{2}$', description: 'default: the last complete month' } }) },
+        schema: {
+          querystring: obj(period === 'weekly' ? { week: { ...DAY, description: 'any day of the week (Monday start); default: the last complete week' } } : { month: { type: 'string', pattern: '^\\d{4}-\\d{2}$', description: 'default: the last complete month' } }),
+          response: { 200: R.reportAnswer },
+        },
         async handler(req, ctx) {
           let from: string;
           let to: string;
@@ -489,7 +567,7 @@ export default definePlugin({
       summary: 'Value (time saved at the hourly rate, errors avoided at their cost) against AI spend, per day or week',
       description: '`bucket` defaults to `day` for ranges up to 31 days and `week` beyond; each series item starts at `start` (UTC), weekly items also carry it as `week`.',
       cache: ANSWERS,
-      schema: { querystring: obj({ ...dayRange, department_id: { type: 'string', maxLength: 64 }, bucket: { type: 'string', enum: ['day', 'week'] } }) },
+      schema: { querystring: obj({ ...dayRange, department_id: { type: 'string', maxLength: 64 }, bucket: { type: 'string', enum: ['day', 'week'] } }), response: { 200: R.roiAnswer } },
       async handler(req, ctx) {
         const { from, to } = range(req.query, 84);
         return { from, to, ...(await roi(ctx, await loadSettings(ctx), from, to, req.query.department_id, roiBucket(from, to, req.query.bucket))) };
@@ -501,13 +579,15 @@ export default definePlugin({
       path: '/admin/rescore',
       permission: 'adoption.admin',
       summary: 'Score a range of days now, oldest first (backfill, or replaying a timeline with flags)',
-      description: 'Idempotent: a day scored twice keeps one row per user. `flags` evaluates flags and expertise day by day as the jobs would have; `notify` (default false) also sends the notifications.',
-      schema: { body: obj({ ...dayRange, flags: { type: 'boolean' }, notify: { type: 'boolean' } }) },
+      description:
+        'Idempotent: a day scored twice keeps one row per user. `flags` evaluates flags and expertise day by day as the jobs would have; the flags it raises wait for an Admin’s confirmation (`POST /flags/confirm`) unless `notify` (default false) sends the notifications at once.',
+      schema: { body: obj({ ...dayRange, flags: { type: 'boolean' }, notify: { type: 'boolean' } }), response: { 200: R.rescoreAnswer } },
       async handler(req, ctx) {
         const { from, to } = range(req.body, 1);
         if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > 120) throw badRequest('at most 120 days per call', { field: 'from' });
         const days = [];
-        for (let d = from; d < to; d = addDays(d, 1)) days.push(await scoreDay(ctx, { day: d, users: null, flags: !!req.body.flags, notify: !!req.body.notify }));
+        for (let d = from; d < to; d = addDays(d, 1))
+          days.push(await scoreDay(ctx, { day: d, users: null, flags: !!req.body.flags, notify: !!req.body.notify, ...(req.body.flags && !req.body.notify ? { hold: 'backfill' as const } : {}) }));
         await ctx.audit({ action: 'rescore', after: { from, to, flags: !!req.body.flags } });
         return { days };
       },
@@ -517,11 +597,13 @@ export default definePlugin({
       method: 'GET',
       path: '/status',
       permission: 'adoption.manage',
-      summary: 'Users waiting to be rescored and the last scored day',
+      summary: 'Users waiting to be rescored, the last scored day, and flags waiting for an Admin’s confirmation',
+      schema: { response: { 200: R.statusAnswer } },
       async handler(_req, ctx) {
         const [d] = await ctx.db.table('adoption_dirty').count({ n: '*' });
         const last = await ctx.db.table('adoption_scores').max({ at: 'computed_at' });
-        return { dirty_users: Number(d?.n ?? 0), last_computed_at: last[0]?.at ?? null };
+        const [p] = await ctx.db.table('adoption_flags').whereNotNull('pending').where({ status: 'open' }).count({ n: '*' });
+        return { dirty_users: Number(d?.n ?? 0), last_computed_at: last[0]?.at ?? null, pending_flags: Number(p?.n ?? 0) };
       },
     });
   },

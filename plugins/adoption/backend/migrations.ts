@@ -95,4 +95,24 @@ export const pgMigrations: PgMigration[] = [
         await knex.schema.withSchema(schema).dropTableIfExists(t);
     },
   },
+  {
+    name: '0002_flag_kinds',
+    async up(knex, schema) {
+      // the kind of support need and its severity (kept current by every run), and the hold of
+      // flags raised by a back-fill or a threshold change until an Admin confirms them
+      await knex.schema.withSchema(schema).alterTable('adoption_flags', (t) => {
+        t.string('kind', 16);
+        t.float('severity');
+        t.string('pending', 16);
+      });
+      await knex.raw(`CREATE INDEX adoption_flags_pending ON ??.adoption_flags (pending) WHERE pending IS NOT NULL`, [schema]);
+    },
+    async down(knex, schema) {
+      await knex.schema.withSchema(schema).alterTable('adoption_flags', (t) => {
+        t.dropColumn('kind');
+        t.dropColumn('severity');
+        t.dropColumn('pending');
+      });
+    },
+  },
 ];

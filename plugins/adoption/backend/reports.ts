@@ -8,6 +8,13 @@ import { suppress } from './access.ts';
 import type { Directory } from './directory.ts';
 import { addDays } from './run.ts';
 import type { AdoptionSettings } from './settings.ts';
+import { bySeverity, classify, KINDS, severityLevel, type Kind, type Signal } from './score.ts';
+
+const countKinds = (kinds: Iterable<Kind>) => {
+  const out = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>;
+  for (const k of kinds) out[k]++;
+  return out;
+};
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
@@ -86,12 +93,13 @@ export async function heatmap(ctx: TenantContext, s: AdoptionSettings, dir: Dire
      ),
      -- the scored days on which the user had a flag open (joined once: a lookup per row costs more)
      flagged_days AS (
-       SELECT DISTINCT f.user_id, sc.day
+       SELECT DISTINCT ON (f.user_id, sc.day) f.user_id, sc.day, coalesce(f.kind, 'light_use') AS kind
          FROM ??.adoption_flags f
          JOIN ??.adoption_scores sc
            ON sc.user_id = f.user_id AND sc.day >= ? AND sc.day < ?
           AND f.raised_day <= sc.day AND (f.resolved_day IS NULL OR f.resolved_day > sc.day)
         WHERE f.raised_day < ? AND (f.resolved_day IS NULL OR f.resolved_day > ?)
+        ORDER BY f.user_id, sc.day, f.raised_day DESC
      )
      SELECT m.department_id,
             to_char(date_trunc('week', m.day), 'YYYY-MM-DD') AS week,
@@ -99,19 +107,21 @@ export async function heatmap(ctx: TenantContext, s: AdoptionSettings, dir: Dire
             count(*)::int AS score_days,
             count(DISTINCT m.user_id)::int AS users,
             -- flagged at some point of the week: a flag open on one of the user's scored days
-            count(DISTINCT m.user_id) FILTER (WHERE o.user_id IS NOT NULL)::int AS flagged
+            count(DISTINCT m.user_id) FILTER (WHERE o.user_id IS NOT NULL)::int AS flagged,
+            -- per kind: the kind of the user's flag on their last flagged day of the week
+            coalesce(jsonb_object_agg(m.user_id, o.kind ORDER BY m.day) FILTER (WHERE o.user_id IS NOT NULL), '{}'::jsonb) AS kinds
        FROM member_days m
        LEFT JOIN flagged_days o ON o.user_id = m.user_id AND o.day = m.day
       GROUP BY 1, 2`,
     [schema, from, to, schema, schema, from, to, to, from],
-  )) as { rows: Array<{ department_id: string; week: string; score_sum: number; score_days: number; users: number; flagged: number }> };
+  )) as { rows: Array<{ department_id: string; week: string; score_sum: number; score_days: number; users: number; flagged: number; kinds: Record<string, Kind> }> };
   return rows
     .map((c) => ({
       department_id: c.department_id,
       name: dir.departments.get(c.department_id)?.name ?? null,
       week: `${c.week}T00:00:00Z`,
       users: c.users,
-      ...suppress(c.users, s, { score: r1(Number(c.score_sum) / c.score_days), flagged_share: r4(c.flagged / c.users) }),
+      ...suppress(c.users, s, { score: r1(Number(c.score_sum) / c.score_days), flagged_share: r4(c.flagged / c.users), flagged: c.flagged, by_kind: countKinds(Object.values(c.kinds)) }),
     }))
     .sort((a, b) => a.week.localeCompare(b.week) || String(a.name).localeCompare(String(b.name)));
 }
@@ -162,23 +172,31 @@ export async function flagReport(ctx: TenantContext, s: AdoptionSettings, dir: D
     .where('raised_day', '>=', from)
     .where('raised_day', '<', to)
     .orderBy('raised_day')
-    .select('id', 'user_id', 'status', 'triggers', 'signals', 'departments', ctx.db.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`))) as Array<{
+    .select('id', 'user_id', 'status', 'triggers', 'signals', 'departments', 'kind', 'severity', ctx.db.raw(`to_char(raised_day, 'YYYY-MM-DD') as raised_day`), ctx.db.raw(`to_char(resolved_day, 'YYYY-MM-DD') as resolved_day`))) as Array<{
     id: string;
     user_id: string;
     status: string;
     triggers: string[];
-    signals: unknown[];
+    signals: Signal[];
     departments: string[];
+    kind: Kind | null;
+    severity: number | null;
     raised_day: string;
     resolved_day: string | null;
   }>;
-  const byDept = new Map<string, { flagged: Set<string>; triggers: Record<string, number> }>();
+  for (const f of flags) {
+    const c = classify(f.signals);
+    f.kind = f.kind ?? c.kind;
+    f.severity = Number(f.severity ?? c.severity);
+  }
+  const byDept = new Map<string, { flagged: Set<string>; triggers: Record<string, number>; kinds: Map<string, Kind> }>();
   const byTrigger: Record<string, number> = {};
   for (const f of flags) {
     for (const t of f.triggers) byTrigger[t] = (byTrigger[t] ?? 0) + 1;
     for (const d of f.departments.length ? f.departments : ['']) {
-      const e = byDept.get(d) ?? { flagged: new Set(), triggers: {} };
+      const e = byDept.get(d) ?? { flagged: new Set<string>(), triggers: {} as Record<string, number>, kinds: new Map<string, Kind>() };
       e.flagged.add(f.user_id);
+      e.kinds.set(f.user_id, f.kind!);
       for (const t of f.triggers) e.triggers[t] = (e.triggers[t] ?? 0) + 1;
       byDept.set(d, e);
     }
@@ -196,16 +214,20 @@ export async function flagReport(ctx: TenantContext, s: AdoptionSettings, dir: D
     to,
     flags_raised: flags.length,
     by_signal: byTrigger,
+    // flagged users by the kind of their latest flag of the period
+    by_kind: countKinds(new Map(flags.map((f) => [f.user_id, f.kind!])).values()),
     by_department: [...byDept.entries()].map(([id, e]) => {
       const size = id ? (dir.membersOf.get(id)?.length ?? 0) : 0;
-      return { department_id: id || null, name: dir.departments.get(id)?.name ?? null, department_size: size, ...suppress(id ? size : s.privacy.minGroupSize, s, { flagged_users: e.flagged.size, by_signal: e.triggers }) };
+      return { department_id: id || null, name: dir.departments.get(id)?.name ?? null, department_size: size, ...suppress(id ? size : s.privacy.minGroupSize, s, { flagged_users: e.flagged.size, by_signal: e.triggers, by_kind: countKinds(e.kinds.values()) }) };
     }),
     flagged_share: share,
     effectiveness: await effectiveness(ctx, from, to, s.effectivenessDays),
     users: individuals
       ? flags
           .filter((f) => visible === null || visible.has(f.user_id))
-          .map((f) => ({ flag_id: f.id, user_id: f.user_id, email: dir.members.get(f.user_id)?.email ?? null, status: f.status, raised_day: f.raised_day, resolved_day: f.resolved_day, triggers: f.triggers, signals: f.signals, departments: f.departments }))
+          .map((f) => ({ ...f, kind: f.kind!, severity: f.severity! }))
+          .sort(bySeverity)
+          .map((f) => ({ flag_id: f.id, user_id: f.user_id, email: dir.members.get(f.user_id)?.email ?? null, status: f.status, kind: f.kind, severity: f.severity, level: severityLevel(f.severity), raised_day: f.raised_day, resolved_day: f.resolved_day, triggers: f.triggers, signals: f.signals, departments: f.departments }))
       : undefined,
   };
 }

@@ -8,7 +8,7 @@
 import type { TenantContext } from '@orrery/plugin-sdk';
 import { loadDirectory, managersOf, type Directory } from './directory.ts';
 import { emptyFeatures, readFeatures } from './features.ts';
-import { components, departmentPercentiles, expertiseReasons, scoreOf, triggers, type Signal, type UserFeatures } from './score.ts';
+import { classify, components, departmentPercentiles, expertiseReasons, KINDS, scoreOf, triggers, usageBaselines, type Kind, type Signal, type UserFeatures } from './score.ts';
 import { loadSettings, type AdoptionSettings } from './settings.ts';
 
 export interface RunOptions {
@@ -19,6 +19,11 @@ export interface RunOptions {
   /** evaluate flags and expertise (the current day, or a replayed timeline) */
   flags: boolean;
   notify: boolean;
+  /**
+   * raised flags wait for an Admin's confirmation before anyone is notified
+   * (`POST /flags/confirm`): flags of a back-fill, or of a threshold change
+   */
+  hold?: 'backfill' | 'thresholds';
   /** end of the scored period; default: now for today, else the end of the day */
   end?: Date;
 }
@@ -30,6 +35,8 @@ export interface RunResult {
   updated: number;
   resolved: number;
   notified: number;
+  /** raised flags waiting for an Admin's confirmation before notifying */
+  held: number;
   experts: number;
   ms: { features: number; score: number; store: number; flags: number };
 }
@@ -37,12 +44,13 @@ export interface RunResult {
 export const today = () => new Date().toISOString().slice(0, 10);
 export const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
-export async function scoreDay(ctx: TenantContext, opts: RunOptions): Promise<RunResult> {
-  const t0 = performance.now();
-  const s = await loadSettings(ctx);
-  const dir = await loadDirectory(ctx);
+/**
+ * Scores and needs-support signals of one day under the given settings, without
+ * writing anything (the scoring run stores them; the settings preview counts them).
+ */
+export async function evaluateDay(ctx: TenantContext, s: AdoptionSettings, dir: Directory, opts: Pick<RunOptions, 'day' | 'users' | 'end'>) {
   const end = opts.end ?? (opts.day === today() ? new Date() : new Date(`${addDays(opts.day, 1)}T00:00:00Z`));
-  const { features, orgAverageEvents } = await readFeatures(ctx, end, s.windowDays, opts.users);
+  const { features, activeEvents } = await readFeatures(ctx, end, s.windowDays, opts.users);
   const t1 = performance.now();
 
   const byUser = new Map(features.map((f) => [f.user_id, f]));
@@ -63,6 +71,33 @@ export async function scoreDay(ctx: TenantContext, opts: RunOptions): Promise<Ru
       )
     : [];
   const pct = departmentPercentiles([...scored.map((x) => ({ user_id: x.f.user_id, score: x.score, departments: x.departments })), ...peers.map((p) => ({ ...p, score: Number(p.score) }))]);
+  const usage = usageBaselines(
+    scored.map((x) => ({ user_id: x.f.user_id, departments: x.departments })),
+    activeEvents,
+    (u) => dir.departmentsOf.get(u) ?? byUser.get(u)?.departments ?? [],
+    s.thresholds.usageBaseline,
+  );
+  const evaluated: Evaluated[] = scored.map((x) => {
+    const signals = triggers(x.f, x.score, x.scoreBefore, pct.get(x.f.user_id) ?? {}, usage.get(x.f.user_id)!, s);
+    return { user_id: x.f.user_id, score: x.score, departments: x.departments, signals, f: x.f, ...classify(signals, x.f) };
+  });
+  return { scored, pct, evaluated, featuresMs: t1 };
+}
+
+/** How many of the org's scored people the given settings flag today, by kind (the settings preview). */
+export async function previewFlags(ctx: TenantContext, s: AdoptionSettings) {
+  const dir = await loadDirectory(ctx);
+  const { evaluated } = await evaluateDay(ctx, s, dir, { day: today(), users: null });
+  const flagged = evaluated.filter((e) => e.signals.length);
+  const by_kind = Object.fromEntries(KINDS.map((k) => [k, flagged.filter((e) => e.kind === k).length])) as Record<Kind, number>;
+  return { day: today(), people: evaluated.length, flagged: flagged.length, by_kind };
+}
+
+export async function scoreDay(ctx: TenantContext, opts: RunOptions): Promise<RunResult> {
+  const t0 = performance.now();
+  const s = await loadSettings(ctx);
+  const dir = await loadDirectory(ctx);
+  const { scored, pct, evaluated, featuresMs: t1 } = await evaluateDay(ctx, s, dir, opts);
   const t2 = performance.now();
 
   const rows = scored.map((x) => {
@@ -88,15 +123,8 @@ export async function scoreDay(ctx: TenantContext, opts: RunOptions): Promise<Ru
   }
   const t3 = performance.now();
 
-  const result: RunResult = { day: opts.day, scored: rows.length, raised: 0, updated: 0, resolved: 0, notified: 0, experts: 0, ms: { features: 0, score: 0, store: 0, flags: 0 } };
+  const result: RunResult = { day: opts.day, scored: rows.length, raised: 0, updated: 0, resolved: 0, notified: 0, held: 0, experts: 0, ms: { features: 0, score: 0, store: 0, flags: 0 } };
   if (opts.flags) {
-    const evaluated = scored.map((x) => ({
-      user_id: x.f.user_id,
-      score: x.score,
-      departments: x.departments,
-      signals: triggers(x.f, x.score, x.scoreBefore, pct.get(x.f.user_id) ?? {}, orgAverageEvents, s),
-      f: x.f,
-    }));
     await evaluateFlags(ctx, s, dir, opts, evaluated, result);
     await recordExpertise(ctx, s, opts, evaluated, result);
   }
@@ -114,6 +142,10 @@ interface Evaluated {
   departments: string[];
   signals: Signal[];
   f: UserFeatures;
+  kind: Kind;
+  kinds: Kind[];
+  severity: number;
+  level: 'high' | 'medium' | 'low';
 }
 
 async function evaluateFlags(ctx: TenantContext, s: AdoptionSettings, dir: Directory, opts: RunOptions, evaluated: Evaluated[], result: RunResult) {
@@ -148,6 +180,9 @@ async function evaluateFlags(ctx: TenantContext, s: AdoptionSettings, dir: Direc
           triggers: JSON.stringify(e.signals.map((x) => x.trigger)),
           signals: JSON.stringify(e.signals),
           departments: JSON.stringify(e.departments),
+          kind: e.kind,
+          severity: e.severity,
+          pending: opts.hold ?? null,
         })),
       )
       .onConflict()
@@ -160,9 +195,9 @@ async function evaluateFlags(ctx: TenantContext, s: AdoptionSettings, dir: Direc
   for (let i = 0; i < toUpdate.length; i += 500) {
     const batch = toUpdate.slice(i, i + 500);
     await ctx.db.raw(
-      `UPDATE ??.adoption_flags AS f SET latest_triggers = v.t::jsonb, latest_signals = v.s::jsonb, updated_at = now()
-         FROM (VALUES ${batch.map(() => '(?, ?, ?)').join(', ')}) AS v(id, t, s) WHERE f.id = v.id::uuid`,
-      [ctx.db.schema, ...batch.flatMap(({ id, e }) => [id, JSON.stringify(e.signals.map((x) => x.trigger)), JSON.stringify(e.signals)])],
+      `UPDATE ??.adoption_flags AS f SET latest_triggers = v.t::jsonb, latest_signals = v.s::jsonb, kind = v.k, severity = v.sev::float8, updated_at = now()
+         FROM (VALUES ${batch.map(() => '(?, ?, ?, ?, ?)').join(', ')}) AS v(id, t, s, k, sev) WHERE f.id = v.id::uuid`,
+      [ctx.db.schema, ...batch.flatMap(({ id, e }) => [id, JSON.stringify(e.signals.map((x) => x.trigger)), JSON.stringify(e.signals), e.kind, String(e.severity)])],
     );
   }
   result.updated = toUpdate.length;
@@ -193,10 +228,11 @@ async function evaluateFlags(ctx: TenantContext, s: AdoptionSettings, dir: Direc
   for (const { flagId, e } of raised) {
     const names = new Set(e.signals.map((x) => x.trigger));
     const path = paths.get(flagId)!;
-    const flag = { kind: 'raised', flag_id: flagId, user_id: e.user_id, day: opts.day, score: e.score, triggers: [...names], signals: e.signals };
+    const flag = { kind: 'raised', flag_id: flagId, user_id: e.user_id, day: opts.day, score: e.score, triggers: [...names], signals: e.signals, support_kind: e.kind, severity: e.severity, pending: opts.hold ?? null };
     await ctx.bus.publish('flags', flag);
     for (const d of e.departments) await ctx.bus.publish('flags', flag, { kind: 'department', id: d });
-    if (opts.notify) {
+    if (opts.hold) result.held++;
+    else if (opts.notify) {
       const delivered = await notifyFlag(ctx, s, dir, e, path);
       await ctx.db.table('adoption_flags').where({ id: flagId }).update({ notifications: JSON.stringify(delivered) });
       result.notified++;
@@ -204,19 +240,52 @@ async function evaluateFlags(ctx: TenantContext, s: AdoptionSettings, dir: Direc
   }
 }
 
+/**
+ * Sends the notifications of flags held for confirmation (raised by a back-fill or a
+ * threshold change) and clears their hold; `ids` null confirms every held flag.
+ * With `notify` false the hold is cleared without notifying anyone. Flags resolved
+ * meanwhile are released without a notification: there is nothing left to act on.
+ */
+export async function confirmFlags(ctx: TenantContext, ids: string[] | null, notify: boolean) {
+  const s = await loadSettings(ctx);
+  const dir = await loadDirectory(ctx);
+  let q = ctx.db.table('adoption_flags').whereNotNull('pending');
+  if (ids) q = q.whereIn('id', ids);
+  const rows = (await q.select('id', 'user_id', 'status', 'signals', 'departments', 'kind', 'severity')) as Array<{ id: string; user_id: string; status: string; signals: Signal[]; departments: string[] }>;
+  let notified = 0;
+  if (rows.length && notify) {
+    const interventions = (await ctx.db.table('adoption_interventions').where({ enabled: true }).orderBy('position').select('title', 'url', 'triggers')) as Array<{ title: string; url: string | null; triggers: string[] }>;
+    for (const r of rows.filter((x) => x.status === 'open')) {
+      const names = new Set<string>(r.signals.map((x) => x.trigger));
+      const path = interventions.filter((i) => i.triggers.some((t) => names.has(t)));
+      const latest = (await ctx.db.table('adoption_scores').where({ user_id: r.user_id }).orderBy('day', 'desc').first('score')) as { score: number } | undefined;
+      const e = { user_id: r.user_id, score: Number(latest?.score ?? 0), departments: r.departments, signals: r.signals };
+      const delivered = await notifyFlag(ctx, s, dir, e, path);
+      await ctx.db.table('adoption_flags').where({ id: r.id }).update({ notifications: JSON.stringify(delivered), pending: null, updated_at: new Date() });
+      notified++;
+    }
+  }
+  const released = rows.map((r) => r.id);
+  for (let i = 0; i < released.length; i += 1000) await ctx.db.table('adoption_flags').whereIn('id', released.slice(i, i + 1000)).update({ pending: null, updated_at: new Date() });
+  if (rows.length) ctx.answersChanged();
+  return { confirmed: rows.length, notified };
+}
+
+const BASELINE_TEXT: Record<string, string> = { org_mean: 'org average', org_median: 'org median', department_mean: 'department average', department_median: 'department median' };
 const SIGNAL_TEXT: Record<string, (s: Signal) => string> = {
   low_score: (s) => `adoption score ${s.value} is under ${s.threshold}`,
   bottom_of_department: (s) => `in the bottom ${s.threshold}% of the department (percentile ${s.value} of ${s.department_size})`,
   score_drop: (s) => `score fell ${s.value}% in a week (from ${s.score_7_days_ago} to ${s.score})`,
   error_rate_24h: (s) => `${Math.round(s.value * 100)}% of the last 24 hours' attempts failed (${s.failures} of ${s.attempts})`,
-  low_usage: (s) => `${s.value} events in the window, more than ${s.percent_below_average}% below the org average of ${Math.round(Number(s.org_average_events))}`,
+  low_usage: (s) =>
+    `${s.value} events in the window, more than ${s.percent_below_average}% below the ${BASELINE_TEXT[String(s.baseline ?? 'org_mean')] ?? 'org average'} of ${Math.round(Number(s.baseline_events ?? s.org_average_events))}`,
   limited_commands: (s) => `${s.value} distinct commands used (expected at least ${s.threshold})`,
   error_rate: (s) => `error rate ${Math.round(s.value * 100)}% over the window (threshold ${Math.round(s.threshold * 100)}%)`,
   workflow_failures: (s) => `${s.value} workflows failed or left unfinished`,
 };
 export const describeSignal = (s: Signal) => (SIGNAL_TEXT[s.trigger] ?? ((x: Signal) => `${x.trigger}: ${x.value}`))(s);
 
-async function notifyFlag(ctx: TenantContext, s: AdoptionSettings, dir: Directory, e: Evaluated, path: Array<{ title: string; url: string | null }>) {
+async function notifyFlag(ctx: TenantContext, s: AdoptionSettings, dir: Directory, e: Pick<Evaluated, 'user_id' | 'score' | 'signals'>, path: Array<{ title: string; url: string | null }>) {
   const who = dir.members.get(e.user_id);
   const name = who?.display_name || who?.email || e.user_id;
   const reasons = e.signals.map((x) => `- ${describeSignal(x)}`).join('\n');

@@ -11,7 +11,7 @@
  *   workflow  = min(1, workflows completed (goal_reached) / workflows enrolled); with none enrolled,
  *               1 if some completed, else 0
  */
-import type { AdoptionSettings, Trigger } from './settings.ts';
+import type { AdoptionSettings, Trigger, UsageBaseline } from './settings.ts';
 
 export interface WindowFeatures {
   active_days: number;
@@ -95,18 +95,63 @@ export interface Signal {
   [detail: string]: unknown;
 }
 
+/** What a user's events in the window are compared with (settings `thresholds.usageBaseline`). */
+export interface UsageBaselineValue {
+  baseline: UsageBaseline;
+  /** mean or median events per active user of the org, or of the user's department */
+  events: number;
+  department_id?: string;
+}
+
+/**
+ * The usage baseline of each user: the mean or median events in the window per
+ * active user (one with an event in the window), over the org or over the
+ * user's first department with active users (the org's when none has).
+ */
+export function usageBaselines(users: Array<{ user_id: string; departments: string[] }>, activeEvents: Map<string, number>, departmentsOf: (user: string) => string[], kind: UsageBaseline) {
+  const stat = (xs: number[]) => (kind.endsWith('median') ? (median(xs) ?? 0) : xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+  const org: UsageBaselineValue = { baseline: kind, events: stat([...activeEvents.values()]) };
+  const out = new Map<string, UsageBaselineValue>();
+  if (kind.startsWith('org')) {
+    for (const u of users) out.set(u.user_id, org);
+    return out;
+  }
+  const perDept = new Map<string, number[]>();
+  for (const [user, n] of activeEvents) for (const d of departmentsOf(user)) perDept.set(d, [...(perDept.get(d) ?? []), n]);
+  const cache = new Map<string, UsageBaselineValue>();
+  for (const u of users) {
+    const d = u.departments.find((x) => perDept.get(x)?.length);
+    if (!d) {
+      out.set(u.user_id, org);
+      continue;
+    }
+    if (!cache.has(d)) cache.set(d, { baseline: kind, events: stat(perDept.get(d)!), department_id: d });
+    out.set(u.user_id, cache.get(d)!);
+  }
+  return out;
+}
+
+export function median(xs: number[]): number | null {
+  if (!xs.length) return null;
+  const a = [...xs].sort((x, y) => x - y);
+  const m = Math.floor(a.length / 2);
+  return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
+}
+
 /**
  * Every trigger that fires for one user, with the signals that raised it.
- * `orgAverageEvents` is the mean events per active user of the org in the window.
+ * `usage` is the baseline the user's events in the window are compared with
+ * (by default the mean events per active user of the org in the window).
  */
 export function triggers(
   f: UserFeatures,
   score: number,
   scoreBefore: number,
   percentiles: Record<string, { percentile: number | null; size: number; lower: number; higher: number }>,
-  orgAverageEvents: number,
+  usage: UsageBaselineValue,
   s: AdoptionSettings,
 ): Signal[] {
+  const orgAverageEvents = usage.events;
   const t = s.thresholds;
   const on = new Set(s.enabledTriggers);
   const out: Signal[] = [];
@@ -132,7 +177,16 @@ export function triggers(
   if (on.has('low_usage') && orgAverageEvents > 0) {
     const limit = orgAverageEvents * (1 - t.lowUsagePercentBelowAverage / 100);
     if (f.now.events < limit)
-      out.push({ trigger: 'low_usage', value: f.now.events, threshold: r4(limit), org_average_events: r4(orgAverageEvents), percent_below_average: t.lowUsagePercentBelowAverage });
+      out.push({
+        trigger: 'low_usage',
+        value: f.now.events,
+        threshold: r4(limit),
+        baseline: usage.baseline,
+        baseline_events: r4(orgAverageEvents),
+        ...(usage.baseline === 'org_mean' ? { org_average_events: r4(orgAverageEvents) } : {}),
+        ...(usage.department_id ? { department_id: usage.department_id } : {}),
+        percent_below_average: t.lowUsagePercentBelowAverage,
+      });
   }
   if (on.has('limited_commands') && f.commands < t.minDistinctCommands)
     out.push({ trigger: 'limited_commands', value: f.commands, threshold: t.minDistinctCommands });
@@ -154,4 +208,68 @@ export function expertiseReasons(f: UserFeatures, daysOverThreshold: number, s: 
   if (f.workflows_completed_total >= e.successfulWorkflows) out.push({ criterion: 'successful_workflows', value: f.workflows_completed_total, threshold: e.successfulWorkflows });
   if (f.features_succeeded_total >= e.successfulFeatures) out.push({ criterion: 'successful_features', value: f.features_succeeded_total, threshold: e.successfulFeatures });
   return out;
+}
+
+/**
+ * Kinds of support need, most urgent first: a manager acts on `struggling`
+ * (errors, failed workflows) and `slipping` (score falling, bottom of the
+ * department) before `not_started` (no use at all, now or a week earlier) and
+ * `light_use` (below the usage, score or command thresholds).
+ */
+export const KINDS = ['struggling', 'slipping', 'not_started', 'light_use'] as const;
+export type Kind = (typeof KINDS)[number];
+export const KIND_OF_TRIGGER: Record<Trigger, Kind> = {
+  error_rate_24h: 'struggling',
+  error_rate: 'struggling',
+  workflow_failures: 'struggling',
+  score_drop: 'slipping',
+  bottom_of_department: 'slipping',
+  low_score: 'light_use',
+  low_usage: 'light_use',
+  limited_commands: 'light_use',
+};
+
+const clamp01 = (x: number) => Math.max(0, Math.min(1, x));
+
+/**
+ * How far past its threshold a signal is, 0 (at the threshold) to 1 (as far as it
+ * can go): for "below" rules (threshold − value) / threshold, for rates
+ * (value − threshold) / (1 − threshold), for the score drop (value − threshold) /
+ * (100 − threshold), for workflow failures (value − threshold) / threshold.
+ */
+export function signalSeverity(x: Signal): number {
+  const v = Number(x.value);
+  const t = Number(x.threshold);
+  switch (x.trigger) {
+    case 'error_rate':
+    case 'error_rate_24h':
+      return r4(clamp01(t < 1 ? (v - t) / (1 - t) : 0));
+    case 'score_drop':
+      return r4(clamp01(t < 100 ? (v - t) / (100 - t) : 0));
+    case 'workflow_failures':
+      return r4(clamp01((v - t) / Math.max(t, 1)));
+    default:
+      return r4(clamp01(t > 0 ? (t - v) / t : 0));
+  }
+}
+
+export const severityLevel = (severity: number): 'high' | 'medium' | 'low' => (severity >= 0.5 ? 'high' : severity >= 0.2 ? 'medium' : 'low');
+
+/**
+ * A flag's kind (the most urgent kind among its signals; `not_started` when the
+ * user has no event in the window nor in the window a week earlier) and its
+ * severity (the largest severity among the signals of that kind).
+ */
+export function classify(signals: Signal[], f?: Pick<UserFeatures, 'now' | 'before'>): { kind: Kind; kinds: Kind[]; severity: number; level: 'high' | 'medium' | 'low' } {
+  const kinds = [...new Set(signals.map((x) => KIND_OF_TRIGGER[x.trigger] ?? 'light_use'))].sort((a, b) => KINDS.indexOf(a) - KINDS.indexOf(b));
+  let kind: Kind = kinds[0] ?? 'light_use';
+  if (f && f.now.events === 0 && f.before.events === 0 && (kind === 'light_use' || kind === 'slipping')) kind = 'not_started';
+  const of = kind === 'not_started' ? signals : signals.filter((x) => (KIND_OF_TRIGGER[x.trigger] ?? 'light_use') === kind);
+  const severity = of.length ? Math.max(...of.map(signalSeverity)) : 0;
+  return { kind, kinds: kinds.includes(kind) ? kinds : [kind, ...kinds], severity, level: severityLevel(severity) };
+}
+
+/** Most urgent kind first, then the most severe, then the newest. */
+export function bySeverity<T extends { kind: Kind; severity: number; raised_day?: string }>(a: T, b: T) {
+  return KINDS.indexOf(a.kind) - KINDS.indexOf(b.kind) || b.severity - a.severity || String(b.raised_day ?? '').localeCompare(String(a.raised_day ?? ''));
 }

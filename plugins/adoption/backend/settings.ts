@@ -19,6 +19,9 @@ export const TRIGGERS = [
 ] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
+export const USAGE_BASELINES = ['org_mean', 'org_median', 'department_mean', 'department_median'] as const;
+export type UsageBaseline = (typeof USAGE_BASELINES)[number];
+
 export interface AdoptionSettings {
   /** trailing window (days, ending at the scored instant) the score reads */
   windowDays: number;
@@ -33,6 +36,8 @@ export interface AdoptionSettings {
     errorRate24h: number;
     errorRate24hMinAttempts: number;
     lowUsagePercentBelowAverage: number;
+    /** what "usage" is compared with: the mean or median events per active user of the org or of the user's department */
+    usageBaseline: UsageBaseline;
     minDistinctCommands: number;
     errorRate: number;
     errorRateMinAttempts: number;
@@ -57,6 +62,7 @@ export const DEFAULTS: AdoptionSettings = {
     errorRate24h: 0.3,
     errorRate24hMinAttempts: 3,
     lowUsagePercentBelowAverage: 10,
+    usageBaseline: 'org_mean',
     minDistinctCommands: 2,
     errorRate: 0.1,
     errorRateMinAttempts: 10,
@@ -91,6 +97,7 @@ export const settingsSchema = {
         errorRate24h: num(0, 1),
         errorRate24hMinAttempts: int(1, 100000),
         lowUsagePercentBelowAverage: num(0, 100),
+        usageBaseline: { type: 'string', enum: [...USAGE_BASELINES] },
         minDistinctCommands: int(0, 1000),
         errorRate: num(0, 1),
         errorRateMinAttempts: int(1, 100000),
