@@ -10,7 +10,7 @@ import { registerChurnRoutes } from './routes/churn.ts';
 import { pgMigrations } from './store.ts';
 import { recomputeDynamicCohorts } from './cohorts.ts';
 import { READ, WRITE } from './permissions.ts';
-import { widgets } from './widgets.ts';
+import { widgets } from '../widgets.ts';
 import { chMigrations, rollUp } from './rollup.ts';
 
 export interface CohortsConfig {
@@ -22,7 +22,7 @@ export default definePlugin<CohortsConfig>({
   from: import.meta.url,
   id: 'cohorts',
   version: '0.1.0',
-  sdk: '^1.0.0 || ^2.0.0',
+  sdk: '^2.0.0',
   title: 'Cohorts and retention',
   description: 'Retention tables and curves, saved behavioural and static cohorts, spend per cohort',
   routePrefix: 'cohorts',

@@ -9,7 +9,7 @@ import { EXPORT_PERMISSION, registerStreamRoutes } from './routes/stream.ts';
 import { registerJobRoutes, registerJobHousekeeping } from './routes/jobs.ts';
 import { registerPdfRoutes } from './routes/pdf.ts';
 import { REPORTS_PERMISSION, registerReportRoutes } from './reports.ts';
-import { widgets } from './widgets.ts';
+import { widgets } from '../widgets.ts';
 
 export interface ExportsConfig {
   /** folder for background exports' files; default `<ORRERY_DATA_DIR or ./data>/exports` */
@@ -26,7 +26,7 @@ export default definePlugin<ExportsConfig>({
   from: import.meta.url,
   id: 'exports',
   version: '1.0.0',
-  sdk: '^1.0.0 || ^2.0.0',
+  sdk: '^2.0.0',
   title: 'Exports and reports',
   description: 'Events and plugin datasets as streamed CSV, JSON and NDJSON, background export jobs with progress, audited',
   routePrefix: 'export',
