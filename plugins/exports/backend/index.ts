@@ -3,7 +3,7 @@
  * NDJSON with no row cap, background export jobs with progress, and the
  * audit record of each export. See README.md.
  */
-import { definePlugin } from '@orrery/plugin-sdk';
+import { definePlugin, exportSourceRef, need } from '@orrery/plugin-sdk';
 import { pgMigrations } from './migrations.ts';
 import { EXPORT_PERMISSION, registerStreamRoutes } from './routes/stream.ts';
 import { registerJobRoutes, registerJobHousekeeping } from './routes/jobs.ts';
@@ -41,6 +41,8 @@ export default definePlugin<ExportsConfig>({
     },
   },
   migrations: { pg: pgMigrations },
+  // every plugin's tables as datasets beside `events` (backend/provided.ts)
+  needs: [need(exportSourceRef, '^1.0.0', { optional: true })],
   frontend: { remoteName: 'exports', distDir: './frontend/dist', widgets },
   register(env) {
     registerStreamRoutes(env);
