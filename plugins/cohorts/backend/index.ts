@@ -12,6 +12,7 @@ import { recomputeDynamicCohorts } from './cohorts.ts';
 import { READ, WRITE } from './permissions.ts';
 import { widgets } from '../widgets.ts';
 import { chMigrations, rollUp } from './rollup.ts';
+import { cohortFilters, cohortMetrics } from './contracts.ts';
 
 export interface CohortsConfig {
   /** the rollup job leaves out events received in the last this many seconds (inserts still on their way) */
@@ -37,6 +38,7 @@ export default definePlugin<CohortsConfig>({
   migrations: { pg: pgMigrations, clickhouse: chMigrations },
   topics: ['cohort-recomputed'],
   frontend: { remoteName: 'cohorts', distDir: './frontend/dist', widgets },
+  provides: [cohortMetrics, cohortFilters],
   register(env) {
     registerRetentionRoutes(env);
     registerChurnRoutes(env);
