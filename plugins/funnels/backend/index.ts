@@ -9,6 +9,7 @@ import { registerAdherenceRoutes } from './workflows/adherence.ts';
 import { registerInsightRoutes } from './funnel/insights.ts';
 import { registerSavedRoutes, savedMigrations } from './funnel/saved.ts';
 import { TOPIC, widgets } from '../widgets.ts';
+import { funnelMetrics } from './contracts.ts';
 
 export default definePlugin({
   from: import.meta.url,
@@ -23,6 +24,7 @@ export default definePlugin({
   migrations: { pg: savedMigrations },
   topics: [TOPIC],
   frontend: { remoteName: 'funnels', distDir: './frontend/dist', widgets },
+  provides: [funnelMetrics],
   register(env) {
     registerFunnelQuery(env);
     registerInsightRoutes(env);
