@@ -8,6 +8,7 @@ import { ASSIGN, READ, registerRoutes, WRITE } from './routes.ts';
 import { exposuresMigration } from './sql.ts';
 import { pgMigrations } from './store.ts';
 import { TOPIC, widgets } from '../widgets.ts';
+import { experimentExports } from './contracts.ts';
 
 export default definePlugin({
   from: import.meta.url,
@@ -25,6 +26,7 @@ export default definePlugin({
   migrations: { pg: pgMigrations, clickhouse: [exposuresMigration] },
   topics: [TOPIC],
   frontend: { remoteName: 'experiments', distDir: './frontend/dist', widgets },
+  provides: [experimentExports],
   register(env) {
     registerRoutes(env);
   },
