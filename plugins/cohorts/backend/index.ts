@@ -11,15 +11,10 @@ import { pgMigrations } from './store.ts';
 import { recomputeDynamicCohorts } from './cohorts.ts';
 import { READ, WRITE } from './permissions.ts';
 import { widgets } from '../widgets.ts';
-import { chMigrations, rollUp } from './rollup.ts';
+import { ACTIVITY, chMigrations } from './rollup.ts';
 import { cohortFilters, cohortMetrics } from './contracts.ts';
 
-export interface CohortsConfig {
-  /** the rollup job leaves out events received in the last this many seconds (inserts still on their way) */
-  rollupLagSeconds?: number;
-}
-
-export default definePlugin<CohortsConfig>({
+export default definePlugin({
   from: import.meta.url,
   id: 'cohorts',
   version: '0.1.0',
@@ -30,12 +25,9 @@ export default definePlugin<CohortsConfig>({
   // the seed's `GET /api/v1/users/cohorts`: a static path beside user-activity's `/api/v1/users…` routes
   extraRoutePrefixes: ['users/cohorts'],
   permissions: { [READ]: ['Admin', 'Manager', 'Developer'], [WRITE]: ['Admin', 'Manager'] },
-  configSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: { rollupLagSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 30 } },
-  },
+  configSchema: { type: 'object', additionalProperties: false, properties: {} },
   migrations: { pg: pgMigrations, clickhouse: chMigrations },
+  rollups: [ACTIVITY],
   topics: ['cohort-recomputed'],
   frontend: { remoteName: 'cohorts', distDir: './frontend/dist', widgets },
   provides: [cohortMetrics, cohortFilters],
@@ -43,13 +35,6 @@ export default definePlugin<CohortsConfig>({
     registerRetentionRoutes(env);
     registerChurnRoutes(env);
     registerCohortRoutes(env);
-    env.job({
-      name: 'roll-up-activity',
-      everySeconds: 60,
-      async run(ctx) {
-        return rollUp(ctx, ((ctx.config.rollupLagSeconds as number | undefined) ?? 30) * 1000);
-      },
-    });
     env.job({
       name: 'recompute-dynamic-cohorts',
       everySeconds: 3600,

@@ -105,7 +105,7 @@ describe('cohorts through the SDK contracts', () => {
   const events = randomEvents(41, 'a', ['dept-a', 'dept-b']);
 
   beforeAll(async () => {
-    b = await startTestBackend({ plugins: [plugin, consumer], config: { plugins: { cohorts: { rollupLagSeconds: 0 } } } });
+    b = await startTestBackend({ plugins: [plugin, consumer] });
     other = await b.createOrg('cohorts-contract-other');
     await b.org.insertEvents(events.map((e) => ({ ...e, action: 'started' })));
     await other.insertEvents(randomEvents(42, 'b', ['dept-a']).map((e) => ({ ...e, action: 'started' })));
