@@ -58,9 +58,9 @@ async function main() {
     const r0 = performance.now();
     await b.foldRollups();
     const [{ rows }] = (await (
-      await s.analytics.client.query({ query: `SELECT count() AS rows FROM ${s.analytics.database}.cohorts_user_hours WHERE org_id = '${b.org.id}'`, format: 'JSONEachRow' })
+      await s.analytics.client.query({ query: `SELECT count() AS rows FROM ${s.analytics.database}.cohorts_user_hours_1h WHERE org_id = '${b.org.id}'`, format: 'JSONEachRow' })
     ).json()) as Array<{ rows: number }>;
-    log(`roll-up job: ${ms(performance.now() - r0)} → ${Number(rows).toLocaleString()} user-hour rows (${(Number(events) / Number(rows)).toFixed(2)} events per row)`);
+    log(`rollup fold: ${ms(performance.now() - r0)} → ${Number(rows).toLocaleString()} user-hour rows (${(Number(events) / Number(rows)).toFixed(2)} events per row)`);
 
     // 12 weekly cohorts: from the Monday 12 weeks ago to this Monday
     const monday = new Date();
