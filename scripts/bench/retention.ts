@@ -6,7 +6,7 @@
  *   ORRERY_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx scripts/bench/retention.ts   # members in PostgreSQL, not PGlite
  *
  * 1. Events over the last 16 weeks are generated inside ClickHouse (integer formulas over
- *    numbers(): the rows never pass through Node), then the `roll-up-activity` job runs once.
+ *    numbers(): the rows never pass through Node), then the kernel folds the activity rollup once.
  * 2. Weekly first-time retention over 12 weekly cohorts (12 periods), through the route:
  *    `source=auto` (rollup + raw tail) and `source=raw` (the baseline: the same SQL over raw
  *    events), alternated, BENCH_RUNS times each; p50/p95 and the ratio are printed.
@@ -28,7 +28,7 @@ const ms = (x: number) => `${Math.round(x)} ms`;
 const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)]!;
 
 async function main() {
-  const b = await startTestBackend({ plugins: [cohorts], config: { server: { logLevel: 'warn' }, plugins: { cohorts: { rollupLagSeconds: 0 } } } });
+  const b = await startTestBackend({ plugins: [cohorts], config: { server: { logLevel: 'warn' } } });
   try {
     const s = b.kernel.services;
     // agent work comes in bursts: every event belongs to a session of about an hour, a user has
@@ -56,11 +56,11 @@ async function main() {
     log(`loaded ${Number(events).toLocaleString()} events of ${Number(users).toLocaleString()} users over ${DAYS} days in ${ms(t1 - t0)}`);
 
     const r0 = performance.now();
-    await b.runJob('cohorts', 'roll-up-activity');
+    await b.foldRollups();
     const [{ rows }] = (await (
-      await s.analytics.client.query({ query: `SELECT count() AS rows FROM ${s.analytics.database}.cohorts_user_hours WHERE org_id = '${b.org.id}'`, format: 'JSONEachRow' })
+      await s.analytics.client.query({ query: `SELECT count() AS rows FROM ${s.analytics.database}.cohorts_user_hours_1h WHERE org_id = '${b.org.id}'`, format: 'JSONEachRow' })
     ).json()) as Array<{ rows: number }>;
-    log(`roll-up job: ${ms(performance.now() - r0)} → ${Number(rows).toLocaleString()} user-hour rows (${(Number(events) / Number(rows)).toFixed(2)} events per row)`);
+    log(`rollup fold: ${ms(performance.now() - r0)} → ${Number(rows).toLocaleString()} user-hour rows (${(Number(events) / Number(rows)).toFixed(2)} events per row)`);
 
     // 12 weekly cohorts: from the Monday 12 weeks ago to this Monday
     const monday = new Date();

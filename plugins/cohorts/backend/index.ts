@@ -10,44 +10,31 @@ import { registerChurnRoutes } from './routes/churn.ts';
 import { pgMigrations } from './store.ts';
 import { recomputeDynamicCohorts } from './cohorts.ts';
 import { READ, WRITE } from './permissions.ts';
-import { widgets } from './widgets.ts';
-import { chMigrations, rollUp } from './rollup.ts';
+import { widgets } from '../widgets.ts';
+import { ACTIVITY, chMigrations } from './rollup.ts';
+import { cohortFilters, cohortMetrics } from './contracts.ts';
 
-export interface CohortsConfig {
-  /** the rollup job leaves out events received in the last this many seconds (inserts still on their way) */
-  rollupLagSeconds?: number;
-}
-
-export default definePlugin<CohortsConfig>({
+export default definePlugin({
   from: import.meta.url,
   id: 'cohorts',
   version: '0.1.0',
-  sdk: '^1.0.0 || ^2.0.0',
+  sdk: '^2.0.0',
   title: 'Cohorts and retention',
   description: 'Retention tables and curves, saved behavioural and static cohorts, spend per cohort',
   routePrefix: 'cohorts',
   // the seed's `GET /api/v1/users/cohorts`: a static path beside user-activity's `/api/v1/users…` routes
   extraRoutePrefixes: ['users/cohorts'],
   permissions: { [READ]: ['Admin', 'Manager', 'Developer'], [WRITE]: ['Admin', 'Manager'] },
-  configSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: { rollupLagSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 30 } },
-  },
+  configSchema: { type: 'object', additionalProperties: false, properties: {} },
   migrations: { pg: pgMigrations, clickhouse: chMigrations },
+  rollups: [ACTIVITY],
   topics: ['cohort-recomputed'],
   frontend: { remoteName: 'cohorts', distDir: './frontend/dist', widgets },
+  provides: [cohortMetrics, cohortFilters],
   register(env) {
     registerRetentionRoutes(env);
     registerChurnRoutes(env);
     registerCohortRoutes(env);
-    env.job({
-      name: 'roll-up-activity',
-      everySeconds: 60,
-      async run(ctx) {
-        return rollUp(ctx, ((ctx.config.rollupLagSeconds as number | undefined) ?? 30) * 1000);
-      },
-    });
     env.job({
       name: 'recompute-dynamic-cohorts',
       everySeconds: 3600,

@@ -4,24 +4,35 @@
  * user do X in that period", so an hour of activity is one row however many
  * events it held.
  *
- * Maintained by a job from a watermark on `received_at` (when the platform
- * took the event, not when it happened), so late events are rolled up too.
- * Reads take the rollup for everything received before the watermark and raw
- * events after it: an answer never waits for the job. Nothing rides on the
- * insert (no materialized view).
+ * Declared with the SDK's `defineRollup`: the kernel folds it off the insert
+ * path from its watermark on `inserted_at` (late events are folded too), and
+ * reads take the rollup for every event stored up to the watermark and raw
+ * events after it: an answer never waits for a fold.
  *
  * Hours are UTC, so the rollup answers for zones whose offset is a whole number
  * of hours over the range asked; others (e.g. +05:30) read raw events.
  */
-import { zoneOffsets, type ChMigration, type TenantContext } from '@orrery/plugin-sdk';
+import { defineRollup, freshRowsSql, rollupDdl, zoneOffsets, type ChMigration, type TenantContext } from '@orrery/plugin-sdk';
 
-export const ROLLUP = 'cohorts_user_hours';
+export const ACTIVITY = defineRollup({
+  name: 'user_hours',
+  source: 'events',
+  filter: "user_id != ''",
+  dimensions: ['event_type', 'user_id', 'department_id'],
+  leading: ['event_type', 'user_id'],
+  measures: [{ name: 'events', type: 'SimpleAggregateFunction(sum, UInt64)', expr: 'count()' }],
+  tables: [{ table: 'cohorts_user_hours_1h', grain: 'hour', dims: ['event_type', 'user_id', 'department_id'] }],
+});
+const ROLLUP = 'cohorts_user_hours_1h';
+
+/** the table the plugin's own job used to fill (0001), kept in the list so that its name stays taken */
+const OLD = 'cohorts_user_hours';
 
 export const chMigrations: ChMigration[] = [
   {
     name: '0001_user_hours',
     statements: [
-      `CREATE TABLE IF NOT EXISTS {db}.${ROLLUP}{cluster} (
+      `CREATE TABLE IF NOT EXISTS {db}.${OLD}{cluster} (
         org_id LowCardinality(String),
         event_type LowCardinality(String),
         user_id String,
@@ -32,31 +43,9 @@ export const chMigrations: ChMigration[] = [
       ORDER BY (org_id, event_type, user_id, hour, department_id)`,
     ],
   },
+  // the kernel folds the declared rollup now; the job-filled table goes
+  { name: '0002_user_hours_rollup', statements: [`DROP TABLE IF EXISTS {db}.${OLD}{cluster}`, ...rollupDdl(ACTIVITY)] },
 ];
-
-const chTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
-const EPOCH = '1970-01-01 00:00:00.000';
-
-interface RollupSettings { rollup_watermark?: string }
-
-/** Rolls up what was received since the last run (less `lagMs`, for inserts still on their way). */
-export async function rollUp(ctx: TenantContext, lagMs: number, now = Date.now()) {
-  const settings = await ctx.settings.get<RollupSettings>();
-  const from = settings.rollup_watermark ?? EPOCH;
-  const to = chTime(now - lagMs);
-  if (to <= from) return { from, to: from, rows: 0 };
-  await ctx.analytics.command(
-    `INSERT INTO {db}.${ROLLUP} (org_id, event_type, user_id, department_id, hour)
-     SELECT org_id, event_type, user_id, department_id, toStartOfHour(timestamp) AS hour
-       FROM ${ctx.analytics.table('events')}
-      WHERE org_id = {org_id:String} AND user_id != ''
-        AND received_at >= toDateTime64({from:String}, 3, 'UTC') AND received_at < toDateTime64({to:String}, 3, 'UTC')
-      GROUP BY org_id, event_type, user_id, department_id, hour`,
-    { from, to },
-  );
-  await ctx.settings.set<RollupSettings>({ ...settings, rollup_watermark: to });
-  return { from, to };
-}
 
 export type Source = 'auto' | 'raw';
 
@@ -68,15 +57,19 @@ export type Source = 'auto' | 'raw';
 export async function activitySource(ctx: TenantContext, tz: string, span: { from: Date; to: Date }, source: Source, params: Record<string, unknown>): Promise<{ sql: string; rollup: boolean }> {
   const events = ctx.analytics.table('events');
   const wholeHours = zoneOffsets(tz, span.from, span.to).every((o) => o % 3_600_000 === 0);
-  const watermark = source === 'raw' || !wholeHours ? undefined : (await ctx.settings.get<RollupSettings>()).rollup_watermark;
-  if (!watermark) return { sql: events, rollup: false };
-  params.rollup_watermark = watermark;
+  if (source === 'raw' || !wholeHours) return { sql: events, rollup: false };
+  // The query runs after this read returns, so a fold may publish in between: rows of that
+  // fold are then in the rollup and read raw as well. Retention asks only whether a user had
+  // an event in an hour, so a row seen twice changes no answer.
+  const watermark = await ctx.rollups.read(ACTIVITY.name, async (w) => w);
+  if (watermark.getTime() <= 0) return { sql: events, rollup: false };
+  params.rollup_watermark_ms = watermark.getTime();
   return {
     rollup: true,
-    sql: `(SELECT org_id, event_type, user_id, department_id, toDateTime64(hour, 3, 'UTC') AS timestamp
+    sql: `(SELECT org_id, event_type, user_id, department_id, toDateTime64(bucket, 3, 'UTC') AS timestamp
              FROM {db}.${ROLLUP} WHERE org_id = {org_id:String}
            UNION ALL
            SELECT org_id, event_type, user_id, department_id, toDateTime64(toStartOfHour(timestamp), 3, 'UTC') AS timestamp
-             FROM ${events} WHERE org_id = {org_id:String} AND received_at >= toDateTime64({rollup_watermark:String}, 3, 'UTC'))`,
+             FROM ${events} WHERE org_id = {org_id:String} AND user_id != '' AND ${freshRowsSql('rollup_watermark_ms')})`,
   };
 }

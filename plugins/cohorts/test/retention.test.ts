@@ -57,13 +57,13 @@ describe('GET /api/v1/cohorts/retention', () => {
   const otherEvents = randomEvents(99, 'a', ['dept-a', 'dept-b']).map((e) => ({ ...e, event_id: `o-${e.event_id}` }));
 
   beforeAll(async () => {
-    backend = await startTestBackend({ plugins: [plugin], config: { plugins: { cohorts: { rollupLagSeconds: 0 } } } });
+    backend = await startTestBackend({ plugins: [plugin] });
     other = await backend.createOrg('cohorts-other');
     // most events are rolled up; the rest arrive after the job ran and are read raw
     const cut = Math.floor(events.length * 0.8);
     await backend.org.insertEvents(toRows(events.filter((_, i) => i % 5 !== 0)));
     await other.insertEvents(toRows(otherEvents.slice(0, cut)));
-    await backend.runJob('cohorts', 'roll-up-activity');
+    await backend.foldRollups();
     await backend.org.insertEvents(toRows(events.filter((_, i) => i % 5 === 0)));
     await other.insertEvents(toRows(otherEvents.slice(cut)));
   }, 60_000);

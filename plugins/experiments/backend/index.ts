@@ -4,16 +4,17 @@
  * check, guardrails and a recommendation. See README.md.
  */
 import { definePlugin } from '@orrery/plugin-sdk';
-import { ASSIGN, READ, registerRoutes, TOPIC, WRITE } from './routes.ts';
+import { ASSIGN, READ, registerRoutes, WRITE } from './routes.ts';
 import { exposuresMigration } from './sql.ts';
 import { pgMigrations } from './store.ts';
-import { widgets } from './widgets.ts';
+import { TOPIC, widgets } from '../widgets.ts';
+import { experimentExports } from './contracts.ts';
 
 export default definePlugin({
   from: import.meta.url,
   id: 'experiments',
   version: '1.0.0',
-  sdk: '^1.0.0 || ^2.0.0',
+  sdk: '^2.0.0',
   title: 'Experiments',
   description: 'A/B tests of agent variants and workflows: assignment, significance, sequential testing, SRM, guardrails and recommendations',
   routePrefix: 'experiments',
@@ -25,6 +26,7 @@ export default definePlugin({
   migrations: { pg: pgMigrations, clickhouse: [exposuresMigration] },
   topics: [TOPIC],
   frontend: { remoteName: 'experiments', distDir: './frontend/dist', widgets },
+  provides: [experimentExports],
   register(env) {
     registerRoutes(env);
   },

@@ -13,7 +13,7 @@ import { createExperiment, getExperiment, listExperiments, stopExperiment, updat
 export const READ = 'experiments.read';
 export const WRITE = 'experiments.write';
 export const ASSIGN = 'experiments.assign';
-export const TOPIC = 'experiments';
+import { TOPIC } from '../widgets.ts';
 
 /** ClickHouse's DateTime64(3) text form, in UTC */
 const chTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');

@@ -1,8 +1,8 @@
 import { createRemoteConfig } from '../../../plugin-sdk/build/remote.mjs';
 
-// One exposed module per widget declared in backend/widgets.ts: `./<widget id>`.
+// Each widget declared in ../widgets.ts is exposed as `./<widget id>` from its `module`.
 export default createRemoteConfig({
   name: 'experiments',
   root: import.meta.dirname,
-  exposes: { './ab-test-results': './src/AbTestResults.tsx' },
+  widgets: '../widgets.ts',
 });

@@ -5,6 +5,7 @@
  * the statistics on top are the stats module's, proven in stats.test.ts.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { definePlugin, exportRows, exportSourceRef, need, parseTimeRange } from '@orrery/plugin-sdk';
 import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
 import plugin from '../backend/index.ts';
 import { assignVariant } from '../backend/assign.ts';
@@ -73,10 +74,41 @@ const baseExperiment = {
   start_at: iso(START),
 };
 
+/** A plugin that reads experiments' export table through the public SDK only, as exports does. */
+const reader = definePlugin({
+  from: import.meta.url,
+  id: 'results-reader',
+  version: '0.1.0',
+  sdk: '^2.0.0',
+  title: 'Results reader',
+  description: "Reads experiments' results table",
+  routePrefix: 'results-reader',
+  permissions: { 'results-reader.read': ['Admin', 'Manager', 'Developer'] },
+  needs: [need(exportSourceRef, '^1.0.0', { from: 'experiments' })],
+  register(env) {
+    env.route<{ from?: string; to?: string; limit?: number }>({
+      method: 'GET',
+      path: '/rows',
+      permission: 'results-reader.read',
+      summary: 'every row of experiments.results, page by page',
+      schema: {
+        querystring: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, limit: { type: 'integer', minimum: 1, default: 3 } } },
+        response: { 200: { type: 'object', properties: { columns: { type: 'array', items: { type: 'string' } }, rows: { type: 'array', items: { type: 'object', additionalProperties: true } } } } },
+      },
+      async handler(req, ctx) {
+        const source = await ctx.services.get(exportSourceRef, 'experiments');
+        const rows = [];
+        for await (const r of exportRows(source, 'results', { range: parseTimeRange(req.query), limit: req.query.limit ?? 3 })) rows.push(r);
+        return { columns: source.tables[0]!.columns.map((c) => c.name), rows };
+      },
+    });
+  },
+});
+
 describe('experiments API', () => {
   let backend: TestBackend;
   beforeAll(async () => {
-    backend = await startTestBackend({ plugins: [plugin] });
+    backend = await startTestBackend({ plugins: [plugin, reader] });
   }, 60_000);
   afterAll(() => backend?.close());
 
@@ -138,6 +170,33 @@ describe('experiments API', () => {
     const latency = await check('latency', meanOf((e) => e.execution_time_ms as number));
     expect(latency.metric.higher_is_better).toBe(false);
     await check('tokens', meanOf((e) => (e.input_tokens as number) + (e.output_tokens as number)));
+
+    // the export table: one row per metric × variant, the same figures as the reference, read in pages of 3
+    const table = await backend.client.get('/api/v1/results-reader/rows', { from: iso(START - 24 * HOUR), to: iso(START + 30 * 24 * HOUR) });
+    expect(table.status, table.text).toBe(200);
+    const mine = table.body.rows.filter((r: any) => r.experiment === 'reviewer-v2');
+    expect(mine.map((r: any) => `${r.metric}/${r.variant}`)).toEqual(baseExperiment.metrics.flatMap((m) => ['v1', 'v2'].map((v) => `${m.name}/${v}`)));
+    const outcomes: Record<string, (es: Ev[]) => number | null> = { success_rate: share, latency: meanOf((e) => e.execution_time_ms as number), tokens: meanOf((e) => (e.input_tokens as number) + (e.output_tokens as number)) };
+    for (const [metric, outcome] of Object.entries(outcomes)) {
+      const values = new Map<string, number[]>([['v1', []], ['v2', []]]);
+      for (const [, es] of units) values.get(es[0]!.agent_version as string)!.push(outcome(es)!);
+      const sums = ['v1', 'v2'].map((v) => summaryOf(values.get(v)!));
+      const w = welch(sums[0]!, sums[1]!, 0.05);
+      ['v1', 'v2'].forEach((v, i) => {
+        const row = mine.find((r: any) => r.metric === metric && r.variant === v);
+        expect(row.assigned, `${metric}/${v}`).toBe(values.get(v)!.length);
+        expect(row.units).toBe(sums[i]!.n);
+        expect(row.value).toBeCloseTo(sums[i]!.mean, 9);
+        expect(row.control).toBe(v === 'v1');
+        if (v === 'v2') {
+          expect(row.relative_lift).toBeCloseTo((sums[1]!.mean - sums[0]!.mean) / sums[0]!.mean, 9);
+          expect(row.p_value).toBeCloseTo(w.pValue, 9);
+        } else expect(row.relative_lift).toBeNull();
+      });
+    }
+    // a range before the experiment began holds none of its rows
+    const before = await backend.client.get('/api/v1/results-reader/rows', { from: iso(START - 48 * HOUR), to: iso(START - 24 * HOUR) });
+    expect(before.body.rows.filter((r: any) => r.experiment === 'reviewer-v2')).toEqual([]);
     await check('accepted', (es) => {
       const ids = new Set(es.map((e) => e.invocation_id));
       const fs = feedback.filter((f) => ids.has(f.invocation_id));

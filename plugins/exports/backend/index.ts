@@ -3,13 +3,13 @@
  * NDJSON with no row cap, background export jobs with progress, and the
  * audit record of each export. See README.md.
  */
-import { definePlugin } from '@orrery/plugin-sdk';
+import { definePlugin, exportSourceRef, need } from '@orrery/plugin-sdk';
 import { pgMigrations } from './migrations.ts';
 import { EXPORT_PERMISSION, registerStreamRoutes } from './routes/stream.ts';
 import { registerJobRoutes, registerJobHousekeeping } from './routes/jobs.ts';
 import { registerPdfRoutes } from './routes/pdf.ts';
 import { REPORTS_PERMISSION, registerReportRoutes } from './reports.ts';
-import { widgets } from './widgets.ts';
+import { widgets } from '../widgets.ts';
 
 export interface ExportsConfig {
   /** folder for background exports' files; default `<ORRERY_DATA_DIR or ./data>/exports` */
@@ -26,7 +26,7 @@ export default definePlugin<ExportsConfig>({
   from: import.meta.url,
   id: 'exports',
   version: '1.0.0',
-  sdk: '^1.0.0 || ^2.0.0',
+  sdk: '^2.0.0',
   title: 'Exports and reports',
   description: 'Events and plugin datasets as streamed CSV, JSON and NDJSON, background export jobs with progress, audited',
   routePrefix: 'export',
@@ -41,6 +41,8 @@ export default definePlugin<ExportsConfig>({
     },
   },
   migrations: { pg: pgMigrations },
+  // every plugin's tables as datasets beside `events` (backend/provided.ts)
+  needs: [need(exportSourceRef, '^1.0.0', { optional: true })],
   frontend: { remoteName: 'exports', distDir: './frontend/dist', widgets },
   register(env) {
     registerStreamRoutes(env);

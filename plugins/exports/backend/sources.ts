@@ -4,12 +4,13 @@
  * columns and an async reader of row pages, so every format (CSV, JSON, NDJSON,
  * a background job's file) is written the same way from any source.
  *
- * The events source lives here; other plugins' tables (agents, funnel
- * results, flagged users…) will register through the SDK's export-source
- * contract once it exists. `exportSources()` is the one place that lists them.
+ * The events source lives here; other plugins' tables (agent invocations,
+ * experiment results…) come through the SDK's export-source contract as
+ * `<plugin>.<table>` (provided.ts). `sourceOf()` is the one place that finds them.
  */
 import { badRequest, type TenantContext } from '@orrery/plugin-sdk';
 import { eventsSource } from './events.ts';
+import { providedDatasets, providedSource } from './provided.ts';
 
 export type ColumnType = 'text' | 'number' | 'time' | 'list';
 export interface ExportColumn {
@@ -46,13 +47,29 @@ export interface ExportSource {
 
 const SOURCES: ExportSource[] = [eventsSource];
 
-/** The sources this plugin offers (and, later, the ones other plugins register). */
+/** The sources this plugin reads itself; other plugins' tables are found per org by `sourceOf`. */
 export function exportSources(): readonly ExportSource[] {
   return SOURCES;
 }
 
-export function sourceOf(dataset: unknown): ExportSource {
-  const s = SOURCES.find((x) => x.dataset === dataset);
-  if (!s) throw badRequest(`dataset: "${String(dataset)}" is not an export source; known: ${SOURCES.map((x) => x.dataset).join(', ')}`, { field: 'dataset', known: SOURCES.map((x) => x.dataset) });
-  return s;
+/** Every dataset the org can export: this plugin's, then each enabled provider's tables. */
+export async function datasetsOf(ctx: TenantContext): Promise<Array<{ dataset: string; description: string; columns: ExportColumn[] | null }>> {
+  const provided = await providedDatasets(ctx);
+  return [
+    ...SOURCES.map((s) => ({ dataset: s.dataset, description: s.description, columns: null })),
+    ...provided.map((d) => ({ dataset: d.dataset, description: d.title, columns: providedColumns(d.columns) })),
+  ];
+}
+
+const providedColumns = (cols: Array<{ name: string; type: string }>): ExportColumn[] =>
+  cols.map((c) => ({ name: c.name, type: c.type === 'number' ? 'number' : c.type === 'datetime' ? 'time' : c.type === 'string[]' ? 'list' : 'text' }));
+
+export async function sourceOf(dataset: unknown, ctx: TenantContext): Promise<ExportSource> {
+  const own = SOURCES.find((x) => x.dataset === dataset);
+  if (own) return own;
+  const provided = await providedDatasets(ctx);
+  const d = provided.find((x) => x.dataset === dataset);
+  if (d) return providedSource(d);
+  const known = [...SOURCES.map((x) => x.dataset), ...provided.map((x) => x.dataset)];
+  throw badRequest(`dataset: "${String(dataset)}" is not an export source; known: ${known.join(', ')}`, { field: 'dataset', known });
 }

@@ -1,10 +1,8 @@
 import { createRemoteConfig } from '../../../plugin-sdk/build/remote.mjs';
 
-// One exposed module per widget declared in backend/widgets.ts: `./<widget id>`.
+// Each widget declared in ../widgets.ts is exposed as `./<widget id>` from its `module`.
 export default createRemoteConfig({
   name: 'exports',
   root: import.meta.dirname,
-  exposes: {
-    './export-data': './src/ExportData.tsx',
-  },
+  widgets: '../widgets.ts',
 });

@@ -8,13 +8,14 @@ import { registerWorkflowRoutes } from './workflows/routes.ts';
 import { registerAdherenceRoutes } from './workflows/adherence.ts';
 import { registerInsightRoutes } from './funnel/insights.ts';
 import { registerSavedRoutes, savedMigrations } from './funnel/saved.ts';
-import { TOPIC, widgets } from './widgets.ts';
+import { TOPIC, widgets } from '../widgets.ts';
+import { funnelMetrics } from './contracts.ts';
 
 export default definePlugin({
   from: import.meta.url,
   id: 'funnels',
   version: '1.0.0',
-  sdk: '^1.0.0 || ^2.0.0',
+  sdk: '^2.0.0',
   title: 'Funnels and workflows',
   description: 'Ad-hoc funnels over any events, and workflow adoption: enrolment, drop-off, time per step, adherence',
   routePrefix: 'funnels',
@@ -23,6 +24,7 @@ export default definePlugin({
   migrations: { pg: savedMigrations },
   topics: [TOPIC],
   frontend: { remoteName: 'funnels', distDir: './frontend/dist', widgets },
+  provides: [funnelMetrics],
   register(env) {
     registerFunnelQuery(env);
     registerInsightRoutes(env);

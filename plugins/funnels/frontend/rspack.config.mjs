@@ -1,13 +1,8 @@
 import { createRemoteConfig } from '../../../plugin-sdk/build/remote.mjs';
 
-// One exposed module per widget declared in backend/widgets.ts: `./<widget id>`.
+// Each widget declared in ../widgets.ts is exposed as `./<widget id>` from its `module`.
 export default createRemoteConfig({
   name: 'funnels',
   root: import.meta.dirname,
-  exposes: {
-    './workflow-adoption': './src/WorkflowAdoption.tsx',
-    './funnel': './src/Funnel.tsx',
-    './paths': './src/Paths.tsx',
-    './time-to-convert': './src/TimeToConvert.tsx',
-  },
+  widgets: '../widgets.ts',
 });

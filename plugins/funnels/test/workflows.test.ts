@@ -3,6 +3,7 @@
  * with series in UTC and in Europe/Berlin across the spring DST change (2026-03-29).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { definePlugin, metricSourceRef, need, parseTimeRange, timeRangeQuerySchema } from '@orrery/plugin-sdk';
 import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
 import plugin from '../backend/index.ts';
 import { median, rng, type Ev } from './reference.ts';
@@ -123,6 +124,35 @@ function expectClose(actual: Record<string, unknown>, expected: Record<string, u
   }
 }
 
+/** A plugin that reads funnels' metric source through the public SDK only, as alerts or reports would. */
+const consumer = definePlugin({
+  from: import.meta.url,
+  id: 'workflow-metric-consumer',
+  version: '0.1.0',
+  sdk: '^2.0.0',
+  title: 'Workflow metric consumer',
+  description: "Reads funnels' metrics",
+  routePrefix: 'workflow-metric-consumer',
+  permissions: { 'workflow-metric-consumer.read': ['Admin', 'Manager', 'Developer'] },
+  needs: [need(metricSourceRef, '^1.0.0', { from: 'funnels' })],
+  register(env) {
+    env.route<{ metric: string; from?: string; to?: string; department_id?: string }>({
+      method: 'GET',
+      path: '/read',
+      permission: 'workflow-metric-consumer.read',
+      summary: "one of funnels' metrics",
+      schema: {
+        querystring: { type: 'object', required: ['metric'], additionalProperties: false, properties: { ...timeRangeQuerySchema, metric: { type: 'string' }, department_id: { type: 'string' } } },
+        response: { 200: { type: 'object', properties: { value: { type: ['number', 'null'] } } } },
+      },
+      async handler(req, ctx) {
+        const source = await ctx.services.get(metricSourceRef, 'funnels');
+        return { value: await source.read(req.query.metric, { range: parseTimeRange(req.query), departmentId: req.query.department_id }) };
+      },
+    });
+  },
+});
+
 describe('workflow analytics', () => {
   let b: TestBackend;
   let other: TestOrg;
@@ -131,7 +161,7 @@ describe('workflow analytics', () => {
   const range = { from: FROM, to: TO };
 
   beforeAll(async () => {
-    b = await startTestBackend({ plugins: [plugin] });
+    b = await startTestBackend({ plugins: [plugin, consumer] });
     other = await b.createOrg('wf-other');
     await b.org.insertEvents(events);
     await other.insertEvents(otherEvents);
@@ -313,6 +343,30 @@ describe('workflow analytics', () => {
     expect(res.body.departments.map((d: any) => d.department_id)).toEqual(expected.map((d) => d.department_id));
     res.body.departments.forEach((d: any, i: number) => expectClose(d, expected[i]!, d.department_id));
     expect(expected.length).toBe(2);
+  });
+
+  it('offers workflow completion as a metric source: every workflow pooled, equal to the reference; per department; per org', async () => {
+    const read = (org: TestOrg, metric: string, extra: Record<string, string> = {}) => org.client.get('/api/v1/workflow-metric-consumer/read', { metric, ...range, ...extra });
+    const pooled = (evs: Ev[], wfs: string[], dept?: string) => {
+      const scoped = dept ? evs.filter((x) => x.department_id === dept) : evs;
+      const s = wfs.map((wf) => summary(cohort(scoped, wf)));
+      const enrolled = s.reduce((a, x) => a + x.enrolled, 0);
+      return { enrolled, rate: enrolled ? s.reduce((a, x) => a + x.completed, 0) / enrolled : null };
+    };
+    const want = pooled(events, ['onboarding', 'code-review']);
+    expect(want.enrolled).toBeGreaterThan(40);
+    const rate = await read(b.org, 'workflow_completion_rate');
+    expect(rate.status, rate.text).toBe(200);
+    expect(rate.body.value).toBeCloseTo(want.rate!, 12);
+    expect((await read(b.org, 'workflow_enrolments')).body.value).toBe(want.enrolled);
+    // a department: only that department's events, as the metric contract says
+    const ops = pooled(events, ['onboarding', 'code-review'], 'ops');
+    expect((await read(b.org, 'workflow_completion_rate', { department_id: 'ops' })).body.value).toBeCloseTo(ops.rate!, 12);
+    const theirs = pooled(otherEvents, ['onboarding']);
+    expect((await read(other, 'workflow_enrolments')).body.value).toBe(theirs.enrolled);
+    expect((await read(other, 'workflow_completion_rate')).body.value).toBeCloseTo(theirs.rate!, 12);
+    const none = await b.org.client.get('/api/v1/workflow-metric-consumer/read', { metric: 'workflow_completion_rate', from: '2020-01-01T00:00:00Z', to: '2020-01-02T00:00:00Z' });
+    expect(none.body.value).toBeNull();
   });
 
   it('bad input is a 400 naming the parameter', async () => {

@@ -1,4 +1,5 @@
 import { defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { atRisk } from '../../widgets.ts';
 
 interface Options { period_days: number; threshold: number; limit: number }
 interface AtRiskAnswer {
@@ -52,4 +53,4 @@ function AtRisk({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: AtRisk, defaults: { period_days: 7, threshold: 0.5, limit: 20 }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: AtRisk, declaration: atRisk });

@@ -1,4 +1,5 @@
 import { defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { retentionTable } from '../../widgets.ts';
 
 interface Options {
   period: 'day' | 'week' | 'month';
@@ -66,8 +67,4 @@ function RetentionTable({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({
-  component: RetentionTable,
-  defaults: { period: 'week', periods: 8, mode: 'first_time', counting: 'exact', start_event: 'any', return_event: 'any' },
-  optionsVersion: 1,
-});
+export default defineWidget<Options>({ component: RetentionTable, declaration: retentionTable });

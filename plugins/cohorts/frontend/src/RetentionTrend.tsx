@@ -1,4 +1,5 @@
 import { defineWidget, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { retentionTrend } from '../../widgets.ts';
 
 interface Options {
   period: 'day' | 'week' | 'month';
@@ -27,4 +28,4 @@ function RetentionTrend({ options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: RetentionTrend, defaults: { period: 'day', n: 7, mode: 'first_time', counting: 'exact' }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: RetentionTrend, declaration: retentionTrend });

@@ -1,4 +1,5 @@
 import { ChartFrame, defineWidget, formatters, PALETTE, useWidgetData, WidgetState, type PlotSpec, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { abTestResults } from '../../widgets.ts';
 
 interface Options { experiment: string; metric: string }
 
@@ -115,4 +116,4 @@ function AbTestResults({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: AbTestResults, defaults: { experiment: '', metric: '' }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: AbTestResults, declaration: abTestResults, defaults: { experiment: '', metric: '' } });

@@ -7,7 +7,7 @@
  */
 import { RawReply, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { CONTENT_TYPES, EXTENSIONS, writeExport, type Format, type WriteStats } from '../formats.ts';
-import { exportSources, sourceOf, type ExportCursor } from '../sources.ts';
+import { datasetsOf, exportSources, sourceOf, type ExportCursor } from '../sources.ts';
 
 export const EXPORT_PERMISSION = 'export.data';
 
@@ -15,11 +15,11 @@ export const datasetQuerySchema = {
   type: 'object',
   required: ['dataset'],
   properties: {
-    dataset: { type: 'string', maxLength: 64, description: `the export source: ${exportSources().map((s) => `\`${s.dataset}\` (${s.description})`).join('; ')}` },
+    dataset: { type: 'string', maxLength: 64, description: `the export source: ${exportSources().map((s) => `\`${s.dataset}\` (${s.description})`).join('; ')}, or \`<plugin>.<table>\` of a plugin's export source (GET /api/v1/export/datasets lists them)` },
     from: { type: 'string', maxLength: 64, description: 'ISO 8601 instant (inclusive); default: 30 days before `to`' },
     to: { type: 'string', maxLength: 64, description: 'ISO 8601 instant (exclusive); default: now' },
     event_type: { type: 'string', maxLength: 64, description: 'only events of this type (its fields are then the default columns)' },
-    fields: { type: 'string', maxLength: 4096, description: 'comma-separated field names of the event catalogue; default: all' },
+    fields: { type: 'string', maxLength: 4096, description: 'comma-separated field names of the event catalogue (of a plugin\'s table: its columns); default: all' },
     department_id: { type: 'string', maxLength: 128, description: 'only events of this department' },
   },
 } as const;
@@ -32,7 +32,7 @@ export interface DatasetQuery {
 /** Opens the source's cursor for a query: a 400 naming the parameter when it is wrong. */
 export async function openDataset(q: DatasetQuery, ctx: TenantContext): Promise<ExportCursor> {
   const { dataset, ...rest } = q;
-  return sourceOf(dataset).open(rest, ctx);
+  return (await sourceOf(dataset, ctx)).open(rest, ctx);
 }
 
 const day = (iso: unknown) => (typeof iso === 'string' ? iso.slice(0, 10) : '');
@@ -66,6 +66,42 @@ export function streamedExport(ctx: TenantContext, cursor: ExportCursor, format:
 }
 
 export function registerStreamRoutes(env: PluginEnv) {
+  env.route({
+    method: 'GET',
+    path: '/datasets',
+    permission: EXPORT_PERMISSION,
+    summary: 'The datasets this org can export: `events`, then every table an enabled plugin offers as an export source',
+    schema: {
+      response: {
+        200: {
+          type: 'object',
+          required: ['datasets'],
+          properties: {
+            datasets: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['dataset', 'description', 'columns'],
+                properties: {
+                  dataset: { type: 'string' },
+                  description: { type: 'string' },
+                  // null for `events`: its columns are the event catalogue's fields
+                  columns: {
+                    type: ['array', 'null'],
+                    items: { type: 'object', required: ['name', 'type'], properties: { name: { type: 'string' }, type: { type: 'string', enum: ['text', 'number', 'time', 'list'] } } },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async handler(_req, ctx) {
+      return { datasets: await datasetsOf(ctx) };
+    },
+  });
+
   env.route<DatasetQuery>({
     method: 'GET',
     path: '/csv',

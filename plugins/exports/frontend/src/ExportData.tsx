@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { Button, defineWidget, formatters, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { exportData } from '../../widgets.ts';
 
 interface Options { eventType: string; format: 'csv' | 'json' | 'ndjson'; fields: string }
 interface Job { id: string; status: 'queued' | 'running' | 'done' | 'failed'; progress: number; rows: number; bytes: number; url: string | null; error: string | null }
@@ -81,4 +82,4 @@ function ExportData({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: ExportData, defaults: { eventType: '', format: 'csv', fields: '' }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: ExportData, declaration: exportData });

@@ -1,5 +1,6 @@
 import { BarChart, defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { LIVE, stepName, type FunnelStep, type SavedFunnel } from './api.ts';
+import { funnel } from '../../widgets.ts';
 
 interface Options { funnelId?: number }
 
@@ -49,4 +50,4 @@ function Funnel({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: Funnel, defaults: {}, optionsVersion: 1 });
+export default defineWidget<Options>({ component: Funnel, declaration: funnel });

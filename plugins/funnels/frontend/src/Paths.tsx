@@ -1,5 +1,6 @@
 import { defineWidget, SankeyChart, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { usePost, useSavedFunnel, stepName } from './api.ts';
+import { paths } from '../../widgets.ts';
 
 interface Options { funnelId?: number; step: number }
 interface Answer { step: number; dropped: number; next: Array<{ event: string; units: number }>; links: Array<{ source: string; target: string; units: number }> }
@@ -23,4 +24,4 @@ function Paths({ options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: Paths, defaults: { step: 1 }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: Paths, declaration: paths });

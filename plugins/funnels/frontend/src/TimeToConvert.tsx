@@ -1,5 +1,6 @@
 import { BarChart, defineWidget, formatters, Stat, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { usePost, useSavedFunnel } from './api.ts';
+import { timeToConvert } from '../../widgets.ts';
 
 interface Options { funnelId?: number }
 interface Answer { units: number; median_seconds: number | null; p90_seconds: number | null; bins: Array<{ from_seconds: number; to_seconds: number; units: number }> }
@@ -30,4 +31,4 @@ function TimeToConvert({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: TimeToConvert, defaults: {}, optionsVersion: 1 });
+export default defineWidget<Options>({ component: TimeToConvert, declaration: timeToConvert });

@@ -1,5 +1,6 @@
 import { BarChart, defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { LIVE, type AdoptionRow } from './api.ts';
+import { workflowAdoption } from '../../widgets.ts';
 
 interface Options { limit: number }
 
@@ -49,4 +50,4 @@ function WorkflowAdoption({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: WorkflowAdoption, defaults: { limit: 8 }, optionsVersion: 1 });
+export default defineWidget<Options>({ component: WorkflowAdoption, declaration: workflowAdoption });

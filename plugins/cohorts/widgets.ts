@@ -1,0 +1,73 @@
+/**
+ * The plugin's widgets, each declared once as plain data: the backend's manifest lists
+ * them, each widget's `defineWidget({ declaration })` takes its options version and
+ * defaults (the schema's `default`s) from here, and the remote build exposes `module`
+ * as `./<id>` (frontend/rspack.config.mjs reads this file).
+ */
+import type { WidgetDecl } from '@orrery/plugin-sdk/contract';
+
+const ALL = ['Admin', 'Manager', 'Developer'] as const;
+
+export const retentionTable = {
+  id: 'retention-table',
+  module: './src/RetentionTable.tsx',
+  title: 'Retention',
+  description: 'Cohorts by period and the share that came back in each later period (a triangle heat map with cohort sizes)',
+  defaultSize: 'L',
+  minSize: { w: 4, h: 3 },
+  roles: [...ALL],
+  suggestedFor: ['Admin', 'Manager'],
+  optionsVersion: 1,
+  optionsSchema: {
+    type: 'object',
+    properties: {
+      period: { type: 'string', title: 'Period', enum: ['day', 'week', 'month'], default: 'week' },
+      periods: { type: 'integer', title: 'Periods shown', minimum: 2, maximum: 52, default: 8 },
+      mode: { type: 'string', title: 'Cohorts', enum: ['first_time', 'recurring'], default: 'first_time' },
+      counting: { type: 'string', title: 'Counting', enum: ['exact', 'on_or_after'], default: 'exact' },
+      start_event: { type: 'string', title: 'Start event', default: 'any' },
+      return_event: { type: 'string', title: 'Return event', default: 'any' },
+    },
+  },
+} satisfies WidgetDecl;
+
+export const retentionTrend = {
+  id: 'retention-trend',
+  module: './src/RetentionTrend.tsx',
+  title: 'Retention trend',
+  description: 'Period-n retention of successive cohorts (e.g. day-7 retention of each daily cohort) as a line',
+  defaultSize: 'M',
+  minSize: { w: 3, h: 3 },
+  roles: [...ALL],
+  optionsVersion: 1,
+  optionsSchema: {
+    type: 'object',
+    properties: {
+      period: { type: 'string', title: 'Period', enum: ['day', 'week', 'month'], default: 'day' },
+      n: { type: 'integer', title: 'Periods after the cohort', minimum: 1, maximum: 90, default: 7 },
+      mode: { type: 'string', title: 'Cohorts', enum: ['first_time', 'recurring'], default: 'first_time' },
+      counting: { type: 'string', title: 'Counting', enum: ['exact', 'on_or_after'], default: 'exact' },
+    },
+  },
+} satisfies WidgetDecl;
+
+export const atRisk = {
+  id: 'at-risk',
+  module: './src/AtRisk.tsx',
+  title: 'Users at risk of churning',
+  description: 'Users likely to be inactive next period, with the churn model\'s backtest AUC (only users in departments you may see)',
+  defaultSize: 'M',
+  minSize: { w: 3, h: 3 },
+  roles: ['Admin', 'Manager'],
+  optionsVersion: 1,
+  optionsSchema: {
+    type: 'object',
+    properties: {
+      period_days: { type: 'integer', title: 'Period (days)', minimum: 1, maximum: 90, default: 7 },
+      threshold: { type: 'number', title: 'Risk threshold', minimum: 0.05, maximum: 0.95, default: 0.5 },
+      limit: { type: 'integer', title: 'Users shown', minimum: 5, maximum: 200, default: 20 },
+    },
+  },
+} satisfies WidgetDecl;
+
+export const widgets: WidgetDecl[] = [retentionTable, retentionTrend, atRisk];

@@ -1,0 +1,29 @@
+/**
+ * The plugin's widgets, each declared once as plain data: the backend's manifest lists
+ * them, each widget's `defineWidget({ declaration })` takes its options version and
+ * defaults (the schema's `default`s) from here, and the remote build exposes `module`
+ * as `./<id>` (frontend/rspack.config.mjs reads this file).
+ */
+import type { WidgetDecl } from '@orrery/plugin-sdk/contract';
+
+
+export const exportData = {
+  id: 'export-data',
+  module: './src/ExportData.tsx',
+  title: 'Export data',
+  description: "The dashboard's time range as CSV, JSON or NDJSON: downloaded at once, or written in the background with progress",
+  defaultSize: 'S',
+  minSize: { w: 3, h: 3 },
+  roles: ['Admin', 'Manager', 'Developer'],
+  optionsVersion: 1,
+  optionsSchema: {
+    type: 'object',
+    properties: {
+      eventType: { type: 'string', title: 'Event type (empty: all)', default: '' },
+      format: { type: 'string', title: 'Format', enum: ['csv', 'json', 'ndjson'], default: 'csv' },
+      fields: { type: 'string', title: 'Fields (comma-separated; empty: all)', default: '' },
+    },
+  },
+} satisfies WidgetDecl;
+
+export const widgets: WidgetDecl[] = [exportData];
