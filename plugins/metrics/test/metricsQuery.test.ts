@@ -160,7 +160,7 @@ describe('metrics query compiler against a brute-force reference', () => {
     backend = await startTestBackend({ plugins: [plugin] });
     events = makeEvents(rng(7), 400, 'a');
     await backend.org.insertEvents(events);
-    other = await backend.createOrg('alerts-mq-other');
+    other = await backend.createOrg('metrics-mq-other');
     // same names, other numbers: must never leak into the first org's answers
     await other.insertEvents(makeEvents(rng(99), 300, 'b'));
   }, 60_000);
@@ -170,7 +170,7 @@ describe('metrics query compiler against a brute-force reference', () => {
     const rand = rng(12345);
     for (let n = 0; n < 60; n++) {
       const { q, from, to } = randomQuery(rand);
-      const res = await backend.client.post('/api/v1/alerts/query', { ...q, from: new Date(from).toISOString(), to: new Date(to).toISOString() });
+      const res = await backend.client.post('/api/v1/metrics/query', { ...q, from: new Date(from).toISOString(), to: new Date(to).toISOString() });
       expect(res.status, JSON.stringify({ q, body: res.body })).toBe(200);
       const want = reference(events, q, from, to);
       const got = [...res.body.series].sort((a: any, b: any) => JSON.stringify(a.group).localeCompare(JSON.stringify(b.group)));
@@ -198,11 +198,11 @@ describe('metrics query compiler against a brute-force reference', () => {
       [{ event_type: 'agent_invocation', measure: 'count', granularity: 'day', tz: 'Mars/Olympus' }, 'tz'],
     ];
     for (const [q, field] of cases) {
-      const res = await backend.client.post('/api/v1/alerts/query', { ...q, ...at });
+      const res = await backend.client.post('/api/v1/metrics/query', { ...q, ...at });
       expect(res.status, JSON.stringify(q)).toBe(400);
       expect(res.body.error.details.field).toBe(field);
     }
-    const m = await backend.client.post('/api/v1/alerts/query', { event_type: 'agent_invocation', measure: 'median', ...at });
+    const m = await backend.client.post('/api/v1/metrics/query', { event_type: 'agent_invocation', measure: 'median', ...at });
     expect(m.status).toBe(400);
     expect(JSON.stringify(m.body.error)).toContain('measure');
   });
