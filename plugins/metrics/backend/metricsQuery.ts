@@ -47,7 +47,7 @@ export const DEFAULT_TIMEOUT_SECONDS = 15;
 /** Runs SQL with the time-out; ClickHouse's TIMEOUT_EXCEEDED becomes a 504 `query_timeout`. */
 async function timed<T>(analytics: AnalyticsClient, sql: string, params: Record<string, unknown>, timeoutSeconds: number): Promise<T[]> {
   try {
-    return await analytics.query<T>(`${sql}\n SETTINGS max_execution_time = ${timeoutSeconds}, timeout_overflow_mode = 'throw'`, params);
+    return await analytics.query<T>(`${sql}\n SETTINGS max_execution_time = ${Math.max(timeoutSeconds, 0.000001).toFixed(6)}, timeout_overflow_mode = 'throw'`, params);
   } catch (e) {
     const m = String((e as Error)?.message ?? e);
     if (/TIMEOUT_EXCEEDED|Timeout exceeded|code: 159/i.test(m))
@@ -189,7 +189,7 @@ export function compileMetricsQuery(q: MetricsQuery, range: { from: Date; to: Da
   const dims = groupBy.map((_, i) => `g${i}`);
   let sql: string;
   if (q.granularity) {
-    sql = `SELECT ${[...keys, `toString(${bucketExpr('timestamp', q.granularity)}) AS bucket`, `${value} AS value`].join(', ')}
+    sql = `SELECT ${[...keys, `toUnixTimestamp(${bucketExpr('timestamp', q.granularity)}) AS bucket`, `${value} AS value`].join(', ')}
       FROM ${events} WHERE ${where.join(' AND ')}
       GROUP BY ${[...dims, 'bucket'].join(', ')} ORDER BY ${[...dims, 'bucket'].join(', ')}`;
   } else {
@@ -210,11 +210,13 @@ export function bucketStarts(from: Date, to: Date, granularity: Granularity, tz:
   let cursor: Date;
   switch (granularity) {
     case 'minute':
-      cursor = new Date(Date.UTC(y, mo, d, wall.getUTCHours(), wall.getUTCMinutes()));
-      break;
-    case 'hour':
-      cursor = new Date(Date.UTC(y, mo, d, wall.getUTCHours()));
-      break;
+    case 'hour': {
+      // in absolute time: a wall clock that falls back shows one hour twice, and both are buckets
+      const step = granularity === 'minute' ? 60_000 : 3_600_000;
+      const out: string[] = [];
+      for (let t = from.getTime() - (((wall.getTime() % step) + step) % step); t < to.getTime(); t += step) out.push(new Date(t).toISOString());
+      return out;
+    }
     case 'day':
       cursor = new Date(Date.UTC(y, mo, d));
       break;
@@ -232,9 +234,7 @@ export function bucketStarts(from: Date, to: Date, granularity: Granularity, tz:
     if (out[out.length - 1] !== iso) out.push(iso);
     const c = cursor;
     cursor =
-      granularity === 'minute' ? new Date(c.getTime() + 60_000)
-      : granularity === 'hour' ? new Date(c.getTime() + 3_600_000)
-      : granularity === 'day' ? new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth(), c.getUTCDate() + 1))
+      granularity === 'day' ? new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth(), c.getUTCDate() + 1))
       : granularity === 'week' ? new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth(), c.getUTCDate() + 7))
       : new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth() + 1, 1));
   }
@@ -284,7 +284,7 @@ export async function runMetricsQuery(
     for (const row of rows) {
       const k = keyOf(row);
       if (!byKey.has(k)) byKey.set(k, new Map());
-      byKey.get(k)!.set(new Date(bucketIso(String(row.bucket), tz)).toISOString(), num(row.value));
+      byKey.get(k)!.set(new Date(Number(row.bucket) * 1000).toISOString(), num(row.value));
     }
     for (const [k, s] of series) {
       const values = byKey.get(k) ?? new Map();

@@ -154,8 +154,8 @@ export function registerCustomRoutes(env: PluginEnv) {
     summary: 'Delete a custom metric',
     schema: { params: keyParams, response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } },
     async handler(req, ctx) {
-      const n = await ctx.db.table(TABLE).where({ key: req.params.key }).delete();
-      if (!n) throw notFound(`no custom metric "${req.params.key}"`, { field: 'key' });
+      const gone = (await ctx.db.table(TABLE).where({ key: req.params.key }).delete().returning('key')) as Array<{ key: string }>;
+      if (!gone.length) throw notFound(`no custom metric "${req.params.key}"`, { field: 'key' });
       await ctx.audit({ action: 'metrics.custom.delete', target: req.params.key });
       return { ok: true };
     },

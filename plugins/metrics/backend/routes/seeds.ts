@@ -4,7 +4,7 @@
  * agent or department over time). Raw events of the org, narrowed to the departments the
  * caller may see; every bucket of the range is present.
  */
-import { METRICS_GRANULARITIES, badRequest, bucketExpr, bucketIso, checkBuckets, parseTimeRange, type PluginEnv, type TimeRange } from '@orrery/plugin-sdk';
+import { METRICS_GRANULARITIES, badRequest, bucketExpr, checkBuckets, parseTimeRange, type PluginEnv, type TimeRange } from '@orrery/plugin-sdk';
 import { bucketStarts, MAX_POINTS } from '../metricsQuery.ts';
 import { READ } from '../permissions.ts';
 
@@ -81,7 +81,7 @@ export function registerSeedRoutes(env: PluginEnv) {
       const events = ctx.analytics.table('events');
       const [totalRow] = await ctx.analytics.query<Record<string, unknown>>(`SELECT ${cols} FROM ${events} WHERE ${where}`, params);
       const rows = await ctx.analytics.query<Record<string, unknown>>(
-        `SELECT toString(${bucketExpr('timestamp', req.query.granularity)}) AS bucket, ${cols} FROM ${events} WHERE ${where} GROUP BY bucket`,
+        `SELECT toUnixTimestamp(${bucketExpr('timestamp', req.query.granularity)}) AS bucket, ${cols} FROM ${events} WHERE ${where} GROUP BY bucket`,
         params,
       );
       const stats = (r: Record<string, unknown> | undefined) => {
@@ -97,7 +97,7 @@ export function registerSeedRoutes(env: PluginEnv) {
           p99_ms: invocations ? n(r!.p99_ms) : null,
         };
       };
-      const byBucket = new Map(rows.map((r) => [new Date(bucketIso(String(r.bucket), range.tz)).toISOString(), r]));
+      const byBucket = new Map(rows.map((r) => [new Date(Number(r.bucket) * 1000).toISOString(), r]));
       return { total: stats(totalRow), points: starts.map((bucket) => ({ bucket, ...stats(byBucket.get(bucket)) })) };
     },
   });
@@ -135,7 +135,7 @@ export function registerSeedRoutes(env: PluginEnv) {
       const col = BY[req.query.by];
       const events = ctx.analytics.table('events');
       const rows = await ctx.analytics.query<Record<string, unknown>>(
-        `SELECT toString(${col}) AS k, toString(${bucketExpr('timestamp', req.query.granularity)}) AS bucket,
+        `SELECT toString(${col}) AS k, toUnixTimestamp(${bucketExpr('timestamp', req.query.granularity)}) AS bucket,
            toString(sum(cost_usd)) AS cost_usd, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, count() AS invocations
          FROM ${events} WHERE ${where} GROUP BY k, bucket ORDER BY k, bucket`,
         params,
@@ -153,7 +153,7 @@ export function registerSeedRoutes(env: PluginEnv) {
       const total = zero();
       const series = keys.map((key) => {
         const mine = rows.filter((r) => String(r.k) === key);
-        const byBucket = new Map(mine.map((r) => [new Date(bucketIso(String(r.bucket), range.tz)).toISOString(), r]));
+        const byBucket = new Map(mine.map((r) => [new Date(Number(r.bucket) * 1000).toISOString(), r]));
         const t = zero();
         for (const r of mine) {
           add(t, r);
