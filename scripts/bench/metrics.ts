@@ -69,7 +69,7 @@ async function main() {
         viaSql.push(performance.now() - t);
       }
       const label = `${q.measure}${'field' in q ? `(${q.field})` : ''} by ${q.group_by.join(',')} hourly over 7 days${'tz' in q ? ` in ${q.tz}` : ''}`;
-      log(`${label}: route p50 ${pct(viaRoute, 0.5).toFixed(1)} ms, p95 ${pct(viaRoute, 0.95).toFixed(1)} ms; direct SQL p50 ${pct(viaSql, 0.5).toFixed(1)} ms, p95 ${pct(viaSql, 0.95).toFixed(1)} ms; ratio p95 ${(pct(viaRoute, 0.95) / pct(viaSql, 0.95)).toFixed(2)}×`);
+      log(`${label}: route p50 ${pct(viaRoute, 0.5).toFixed(1)} ms, p95 ${pct(viaRoute, 0.95).toFixed(1)} ms; direct SQL p50 ${pct(viaSql, 0.5).toFixed(1)} ms, p95 ${pct(viaSql, 0.95).toFixed(1)} ms; ratio p50 ${(pct(viaRoute, 0.5) / pct(viaSql, 0.5)).toFixed(2)}×, p95 ${(pct(viaRoute, 0.95) / pct(viaSql, 0.95)).toFixed(2)}×`);
     }
   } finally {
     await b.close();
