@@ -248,6 +248,17 @@ describe('metrics plugin API', () => {
     expect(JSON.stringify(bad.body.error)).toContain('by');
   });
 
+  it('lists the Metric widget in the plugin catalogue, its default options a valid query', async () => {
+    const res = await backend.client.get('/api/v1/plugins');
+    const me = res.body.plugins.find((p: any) => p.id === 'metrics');
+    const w = me.widgets.find((x: any) => x.id === 'metric');
+    expect(w, JSON.stringify(me.widgets)).toBeDefined();
+    const query = w.optionsSchema.properties.query.default;
+    const answer = await backend.client.post('/api/v1/metrics/query', { ...query, from: iso(OCT), to: iso(OCT + DAY) });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expectSame(answer.body, reference(events, query, OCT, OCT + DAY), query);
+  });
+
   it('documents every route in the OpenAPI document, with the quantile function', async () => {
     const doc = (await backend.client.get('/api/docs/json')).body;
     for (const p of ['/api/v1/metrics/query', '/api/v1/metrics/custom', '/api/v1/metrics/custom/{key}', '/api/v1/metrics/executions', '/api/v1/metrics/credits']) expect(Object.keys(doc.paths), p).toContain(p);
