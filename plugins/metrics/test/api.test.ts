@@ -259,6 +259,24 @@ describe('metrics plugin API', () => {
     expectSame(answer.body, reference(events, query, OCT, OCT + DAY), query);
   });
 
+  it("keeps a restricted department's events out of a Developer's answers, and in an Admin's", async () => {
+    const dev = await backend.org.addUser({ email: 'metrics-dev@example.com', role: 'Developer', departments: ['open'] });
+    await backend.org.addUser({ email: 'metrics-lead@example.com', role: 'Manager', departments: [{ name: 'secret', manager: true }], restricted: ['secret'] });
+    const open = backend.org.departments.get('open')!;
+    const secret = backend.org.departments.get('secret')!;
+    const DEC = Date.parse('2026-12-01T00:00:00Z');
+    const mine = makeEvents(rng(3), 60, 'dec', DEC, DAY).map((e, i) => ({ ...e, department_id: i % 3 ? open : secret }));
+    await backend.org.insertEvents(mine);
+    const body = { event_type: 'agent_invocation', measure: 'count', group_by: ['department_id'], from: iso(DEC), to: iso(DEC + DAY) };
+    const asDev = await dev.post('/api/v1/metrics/query', body);
+    expect(asDev.status).toBe(200);
+    expect(asDev.body.series).toEqual([{ group: { department_id: open }, total: mine.filter((e) => e.department_id === open).length, points: [] }]);
+    const asAdmin = await backend.client.post('/api/v1/metrics/query', body);
+    expect(byGroup(asAdmin.body.series).map((s: any) => [s.group.department_id, s.total])).toEqual(
+      byGroup([open, secret].map((d) => ({ group: { department_id: d }, total: mine.filter((e) => e.department_id === d).length }))).map((s: any) => [s.group.department_id, s.total]),
+    );
+  });
+
   it('documents every route in the OpenAPI document, with the quantile function', async () => {
     const doc = (await backend.client.get('/api/docs/json')).body;
     for (const p of ['/api/v1/metrics/query', '/api/v1/metrics/custom', '/api/v1/metrics/custom/{key}', '/api/v1/metrics/executions', '/api/v1/metrics/credits']) expect(Object.keys(doc.paths), p).toContain(p);
