@@ -41,7 +41,7 @@ function rng(seed: number) {
 
 async function main() {
   process.env.ORRERY_WEBHOOKS_ALLOW_PRIVATE = 'true';
-  const b = await startTestBackend({ loadPluginFolders: true, onlyPlugins: ['alerts', 'agent-analytics'], config: { server: { logLevel: 'warn' } } });
+  const b = await startTestBackend({ loadPluginFolders: true, onlyPlugins: ['alerts', 'metrics', 'agent-analytics'], config: { server: { logLevel: 'warn' } } });
   const received: Array<{ at: number; body: any }> = [];
   const server = createServer((req, res) => {
     let raw = '';

@@ -6,8 +6,7 @@
  * carries on where the last run stopped.
  */
 import { createHash } from 'node:crypto';
-import type { TenantContext } from '@orrery/plugin-sdk';
-import { runMetricsBatch, runMetricsQuery, type MetricsQuery, type Series } from './metricsQuery.ts';
+import { metricsQueryRef, type TenantContext, type MetricsQueryDefinition as MetricsQuery, type MetricsSeries as Series } from '@orrery/plugin-sdk';
 import { ACTIVE, initialState, step, type InstanceState, type Observation, type StateRule } from './stateMachine.ts';
 import { groupLabels, matches, resolveRoot, route, type Matcher, type ResolvedRoute, type RouteNode } from './routing.ts';
 import { enqueue, type Channel } from './delivery.ts';
@@ -67,7 +66,11 @@ export async function evaluateRule(ctx: TenantContext, rule: RuleRow, now: Date,
   let observations: Array<{ group: Record<string, string>; obs: Observation }> = [];
   let error: string | null = null;
   try {
-    const series = answered ?? (await runMetricsQuery(ctx.analytics, { ...rule.query, granularity: undefined }, { from: new Date(now.getTime() - rule.window_seconds * 1000), to: now }, rule.department_scope));
+    const metrics = await ctx.services.get(metricsQueryRef);
+    const window = { from: new Date(now.getTime() - rule.window_seconds * 1000), to: now };
+    const series =
+      answered ??
+      (await metrics.run({ ...rule.query, granularity: undefined, from: window.from.toISOString(), to: window.to.toISOString() }, { departments: rule.department_scope })).series;
     observations = series.map((s) => ({ group: s.group, obs: s.total === null ? { kind: 'nodata' } : { kind: 'value', value: s.total } }));
   } catch (err) {
     error = (err as Error).message.slice(0, 1000);
@@ -207,7 +210,8 @@ export async function evaluateDue(ctx: TenantContext, now = new Date()) {
     const started = performance.now();
     try {
       const first = batch[0]!;
-      const series = await runMetricsBatch(ctx.analytics, batch.map((r) => ({ ...r.query, granularity: undefined })), { from: new Date(now.getTime() - first.window_seconds * 1000), to: now }, first.department_scope);
+      const metrics = await ctx.services.get(metricsQueryRef);
+      const series = await metrics.runBatch(batch.map((r) => ({ ...r.query, granularity: undefined })), { from: new Date(now.getTime() - first.window_seconds * 1000), to: now }, { departments: first.department_scope });
       const ms = (performance.now() - started) / batch.length;
       batch.forEach((r, i) => answers.set(r.id, { series: series[i]!, ms }));
     } catch {

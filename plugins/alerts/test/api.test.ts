@@ -18,7 +18,7 @@ describe('alerts API', () => {
   const prevEnv = process.env.ORRERY_WEBHOOKS_ALLOW_PRIVATE;
   beforeAll(async () => {
     delete process.env.ORRERY_WEBHOOKS_ALLOW_PRIVATE;
-    backend = await startTestBackend({ plugins: [plugin] });
+    backend = await startTestBackend({ plugins: [plugin], loadPluginFolders: true, onlyPlugins: ['metrics'] });
     other = await backend.createOrg('alerts-api-other');
   }, 60_000);
   afterAll(async () => {

@@ -122,7 +122,7 @@ describe('alerts end to end', () => {
     });
     await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
     smtpPort = (smtp.server.address() as any).port;
-    backend = await startTestBackend({ plugins: [plugin], config: config() });
+    backend = await startTestBackend({ plugins: [plugin], loadPluginFolders: true, onlyPlugins: ['metrics'], config: config() });
     const c = backend.client;
     cpHook = (await c.post('/api/v1/alerts/contact-points', { name: 'ops hook', type: 'webhook', settings: { url: `${receiver.url}/hook`, secret: SECRET } })).body.id;
     cpMail = (await c.post('/api/v1/alerts/contact-points', { name: 'ops mail', type: 'email', settings: { addresses: ['oncall@example.com'] } })).body.id;
@@ -198,7 +198,7 @@ describe('alerts end to end', () => {
     await stopTicking();
     const { dataDir, config: cfg } = backend;
     await backend.close({ keepData: true });
-    backend = await startTestBackend({ plugins: [plugin], dataDir, config: { ...config(), storage: cfg.storage } });
+    backend = await startTestBackend({ plugins: [plugin], loadPluginFolders: true, onlyPlugins: ['metrics'], dataDir, config: { ...config(), storage: cfg.storage } });
     startTicking();
 
     const resolved = await until('the resolve after the restart', () => receiver.on('/hook').find((x) => x.body.status === 'resolved' && x.body.commonLabels.alertname === 'agent failures'));

@@ -29,8 +29,8 @@ describe('alerts on two nodes', () => {
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    a = await startTestBackend({ plugins: [plugin], realServers: true });
-    b = await startTestBackend({ plugins: [plugin], realServers: true, config: { storage: a.config.storage } });
+    a = await startTestBackend({ plugins: [plugin], loadPluginFolders: true, onlyPlugins: ['metrics'], realServers: true });
+    b = await startTestBackend({ plugins: [plugin], loadPluginFolders: true, onlyPlugins: ['metrics'], realServers: true, config: { storage: a.config.storage } });
   }, 90_000);
   afterAll(async () => {
     await b?.close({ keepData: true });

@@ -1,7 +1,6 @@
 /** Alert rules: CRUD, pause, the rule with its state and instances, acknowledgement, preview. */
 import { randomUUID } from 'node:crypto';
-import { HttpError, badRequest, notFound, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
-import { metricsQuerySchema, runMetricsQuery, validateMetricsQuery, type MetricsQuery } from '../metricsQuery.ts';
+import { HttpError, badRequest, metricsQueryDefinitionSchema as metricsQuerySchema, metricsQueryRef, notFound, type MetricsQueryDefinition as MetricsQuery, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { conditionProblem, type AlertState, type Condition } from '../stateMachine.ts';
 import { publishPlatformEvent } from '../platformEvents.ts';
 import { idAnswer, idParams, labelsSchema, listOf, okAnswer, open, iso } from '../schemas.ts';
@@ -80,7 +79,7 @@ export interface RuleBody {
 export async function checkRule(ctx: TenantContext, b: RuleBody) {
   if (b.interval_seconds === undefined || b.interval_seconds < MIN_INTERVAL_SECONDS)
     throw badRequest(`interval_seconds must be at least ${MIN_INTERVAL_SECONDS} (got ${b.interval_seconds})`, { field: 'interval_seconds', minimum: MIN_INTERVAL_SECONDS });
-  validateMetricsQuery(b.query, 'query.');
+  (await ctx.services.get(metricsQueryRef)).validate(b.query, 'query.');
   const p = conditionProblem(b.condition);
   if (p) throw badRequest(p.message, { field: p.field });
   if (b.contact_point_id && !(await ctx.db.table('alert_contact_points').where({ id: b.contact_point_id }).first()))
@@ -353,17 +352,13 @@ export function registerRuleRoutes(env: PluginEnv) {
     description:
       'The metrics query of API.md ("Metrics"), answered `{series: [{group, total, points: [{bucket, value}]}]}`. count/users/sum are exact; ' +
       'pXX are exact quantiles with linear interpolation between the two nearest values (ClickHouse `quantileExactInclusive`); ' +
-      'empty buckets are 0 for count/users/sum and null otherwise. It moves to the metrics plugin once that exists.',
+      'empty buckets are 0 for count/users/sum and null otherwise. Answered by the metrics plugin (POST /api/v1/metrics/query is the same query).',
     schema: {
       body: { ...metricsQuerySchema, required: [...metricsQuerySchema.required, 'from', 'to'], properties: { ...metricsQuerySchema.properties, from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' } } },
       response: { 200: seriesAnswer },
     },
     async handler(req, ctx) {
-      const { from, to, ...q } = req.body;
-      const range = { from: new Date(from), to: new Date(to) };
-      if (!(range.to > range.from)) throw badRequest('from must be before to', { field: 'from' });
-      validateMetricsQuery(q);
-      return { series: await runMetricsQuery(ctx.analytics, q, range, await ctx.visibleUserDepartments()) };
+      return (await ctx.services.get(metricsQueryRef)).run(req.body);
     },
   });
   env.route<unknown, unknown, { query: MetricsQuery; window_seconds: number }>({
@@ -376,9 +371,10 @@ export function registerRuleRoutes(env: PluginEnv) {
       response: { 200: seriesAnswer },
     },
     async handler(req, ctx) {
-      validateMetricsQuery(req.body.query, 'query.');
+      const metrics = await ctx.services.get(metricsQueryRef);
+      metrics.validate(req.body.query, 'query.');
       const to = new Date();
-      return { series: await runMetricsQuery(ctx.analytics, req.body.query, { from: new Date(to.getTime() - req.body.window_seconds * 1000), to }, await ctx.visibleUserDepartments()) };
+      return metrics.run({ ...req.body.query, from: new Date(to.getTime() - req.body.window_seconds * 1000).toISOString(), to: to.toISOString() });
     },
   });
 }

@@ -8,131 +8,7 @@ import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin
 import plugin from '../backend/index.ts';
 import { runMetricsBatch, type MetricsQuery } from '../backend/metricsQuery.ts';
 import type { AnalyticsClient } from '@orrery/plugin-sdk';
-
-function rng(seed: number) {
-  return () => {
-    seed = (seed * 1664525 + 1013904223) >>> 0;
-    return seed / 2 ** 32;
-  };
-}
-
-const FROM = Date.parse('2026-06-01T00:00:00Z');
-const SPAN = 3 * 86_400_000;
-const AGENTS = ['planner', 'coder', 'reviewer'];
-const DEPTS = ['d-eng', 'd-ops'];
-const USERS = ['u1', 'u2', 'u3', 'u4', 'u5'];
-const MODELS = ['m-small', 'm-large'];
-
-type Ev = Record<string, any> & { timestamp: string };
-
-function makeEvents(rand: () => number, n: number, tag: string): Ev[] {
-  const pick = <T,>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
-  return Array.from({ length: n }, (_, i) => ({
-    event_id: `${tag}-${i}`,
-    event_type: 'agent_invocation',
-    timestamp: new Date(FROM + Math.floor(rand() * SPAN)).toISOString(),
-    user_id: pick(USERS),
-    department_id: pick(DEPTS),
-    session_id: `s${i % 7}`,
-    agent_name: pick(AGENTS),
-    agent_version: '1',
-    invocation_id: `${tag}-inv-${i}`,
-    model_used: pick(MODELS),
-    input_tokens: Math.floor(rand() * 1000),
-    output_tokens: Math.floor(rand() * 500),
-    execution_time_ms: Math.round(rand() * 5000 * 100) / 100,
-    cost_usd: Math.round(rand() * 1e6) / 1e6,
-    status: rand() < 0.8 ? 'success' : 'failure',
-  }));
-}
-
-// ---- the reference ------------------------------------------------------------------
-
-function localParts(ms: number, tz: string) {
-  const f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', weekday: 'short' });
-  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
-  return { y: +p.year!, mo: +p.month! - 1, d: +p.day!, h: +p.hour!, mi: +p.minute!, s: +p.second!, wd: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(p.weekday!) };
-}
-/** the instant whose wall clock in tz reads the given local time (no DST gaps in the test range) */
-function fromLocal(y: number, mo: number, d: number, h: number, tz: string) {
-  const guess = Date.UTC(y, mo, d, h);
-  const p = localParts(guess, tz);
-  const offset = Date.UTC(p.y, p.mo, p.d, p.h, p.mi, p.s) - guess;
-  return guess - offset;
-}
-function bucketOf(ms: number, g: string, tz: string): number {
-  const p = localParts(ms, tz);
-  if (g === 'hour') return fromLocal(p.y, p.mo, p.d, p.h, tz);
-  if (g === 'day') return fromLocal(p.y, p.mo, p.d, 0, tz);
-  if (g === 'week') return fromLocal(p.y, p.mo, p.d - p.wd, 0, tz);
-  throw new Error(g);
-}
-function quantile(xs: number[], q: number) {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = (s.length - 1) * q;
-  const lo = Math.floor(h);
-  return lo + 1 < s.length ? s[lo]! + (h - lo) * (s[lo + 1]! - s[lo]!) : s[lo]!;
-}
-function measure(rows: Ev[], q: any): number | null {
-  const vals = () => rows.map((r) => Number(r[q.field]));
-  switch (q.measure) {
-    case 'count':
-      return rows.length;
-    case 'users':
-      return new Set(rows.map((r) => r.user_id)).size;
-    case 'sum':
-      return vals().reduce((a, b) => a + b, 0);
-  }
-  if (!rows.length) return null;
-  switch (q.measure) {
-    case 'avg':
-      return vals().reduce((a, b) => a + b, 0) / rows.length;
-    case 'min':
-      return Math.min(...vals());
-    case 'max':
-      return Math.max(...vals());
-    case 'rate':
-      return rows.filter((r) => matchesWhere(r, q.rate_where)).length / rows.length;
-    default:
-      return quantile(vals(), Number(q.measure.slice(1)) / 100);
-  }
-}
-function matchesWhere(r: Ev, where: Record<string, unknown> | undefined) {
-  return Object.entries(where ?? {}).every(([k, v]) => (Array.isArray(v) ? v : [v]).map(String).includes(String(r[k])));
-}
-function reference(events: Ev[], q: any, from: number, to: number) {
-  const rows = events.filter((e) => {
-    const t = Date.parse(e.timestamp);
-    return t >= from && t < to && matchesWhere(e, q.where) && (!q.department_id || e.department_id === q.department_id);
-  });
-  const groups = new Map<string, Ev[]>();
-  for (const r of rows) {
-    const k = JSON.stringify((q.group_by ?? []).map((g: string) => String(r[g])));
-    groups.set(k, [...(groups.get(k) ?? []), r]);
-  }
-  if (!(q.group_by ?? []).length && !groups.size) groups.set('[]', []);
-  const tz = q.tz ?? 'UTC';
-  const buckets: number[] = [];
-  if (q.granularity) {
-    for (let b = bucketOf(from, q.granularity, tz); b < to; ) {
-      buckets.push(b);
-      let next = b + 3_600_000;
-      while (bucketOf(next, q.granularity, tz) === b) next += 3_600_000;
-      b = bucketOf(next, q.granularity, tz);
-    }
-  }
-  const zero = ['count', 'users', 'sum'].includes(q.measure);
-  return [...groups.entries()]
-    .map(([k, rs]) => ({
-      group: Object.fromEntries((q.group_by ?? []).map((g: string, i: number) => [g, JSON.parse(k)[i]])),
-      total: measure(rs, q),
-      points: buckets.map((b) => {
-        const inB = rs.filter((r) => bucketOf(Date.parse(r.timestamp), q.granularity, tz) === b);
-        return { bucket: new Date(b).toISOString(), value: inB.length ? measure(inB, q) : zero ? 0 : null };
-      }),
-    }))
-    .sort((a, b) => JSON.stringify(a.group).localeCompare(JSON.stringify(b.group)));
-}
+import { FROM, SPAN, makeEvents, reference, rng, type Ev } from './reference.ts';
 
 function randomQuery(rand: () => number) {
   const pick = <T,>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
@@ -160,7 +36,7 @@ describe('metrics query compiler against a brute-force reference', () => {
     backend = await startTestBackend({ plugins: [plugin] });
     events = makeEvents(rng(7), 400, 'a');
     await backend.org.insertEvents(events);
-    other = await backend.createOrg('alerts-mq-other');
+    other = await backend.createOrg('metrics-mq-other');
     // same names, other numbers: must never leak into the first org's answers
     await other.insertEvents(makeEvents(rng(99), 300, 'b'));
   }, 60_000);
@@ -170,7 +46,7 @@ describe('metrics query compiler against a brute-force reference', () => {
     const rand = rng(12345);
     for (let n = 0; n < 60; n++) {
       const { q, from, to } = randomQuery(rand);
-      const res = await backend.client.post('/api/v1/alerts/query', { ...q, from: new Date(from).toISOString(), to: new Date(to).toISOString() });
+      const res = await backend.client.post('/api/v1/metrics/query', { ...q, from: new Date(from).toISOString(), to: new Date(to).toISOString() });
       expect(res.status, JSON.stringify({ q, body: res.body })).toBe(200);
       const want = reference(events, q, from, to);
       const got = [...res.body.series].sort((a: any, b: any) => JSON.stringify(a.group).localeCompare(JSON.stringify(b.group)));
@@ -198,11 +74,11 @@ describe('metrics query compiler against a brute-force reference', () => {
       [{ event_type: 'agent_invocation', measure: 'count', granularity: 'day', tz: 'Mars/Olympus' }, 'tz'],
     ];
     for (const [q, field] of cases) {
-      const res = await backend.client.post('/api/v1/alerts/query', { ...q, ...at });
+      const res = await backend.client.post('/api/v1/metrics/query', { ...q, ...at });
       expect(res.status, JSON.stringify(q)).toBe(400);
       expect(res.body.error.details.field).toBe(field);
     }
-    const m = await backend.client.post('/api/v1/alerts/query', { event_type: 'agent_invocation', measure: 'median', ...at });
+    const m = await backend.client.post('/api/v1/metrics/query', { event_type: 'agent_invocation', measure: 'median', ...at });
     expect(m.status).toBe(400);
     expect(JSON.stringify(m.body.error)).toContain('measure');
   });

@@ -1,71 +1,60 @@
 /**
  * The metrics query of API.md ("Metrics"): validated against the SDK's event
- * catalogue, compiled to tenant-bound ClickHouse SQL, answered as one series per
- * group. Self-contained on purpose: it belongs to the metrics plugin once that
- * exists, and alert rules only need `runMetricsQuery` with a time range.
+ * catalogue, compiled to tenant-bound ClickHouse SQL over the raw `events` table,
+ * answered as one series per group. Quantiles are exact
+ * (`quantileExactInclusive`: linear interpolation between the two nearest values).
  */
 import {
   EVENT_TYPE_BY_NAME,
   HttpError,
+  METRICS_GRANULARITIES,
+  METRICS_MEASURES,
   bucketExpr,
   bucketIso,
   checkBuckets,
   fieldsOf,
+  metricsQueryDefinitionSchema,
   zoneOffsetMs,
   type AnalyticsClient,
   type FieldSpec,
   type Granularity,
+  type MetricsMeasure,
+  type MetricsQueryDefinition,
+  type MetricsSeries,
 } from '@orrery/plugin-sdk';
 
-export const MEASURES = ['count', 'users', 'sum', 'avg', 'min', 'max', 'p50', 'p75', 'p90', 'p95', 'p99', 'rate'] as const;
-export type Measure = (typeof MEASURES)[number];
-export const GRANULARITIES: Granularity[] = ['minute', 'hour', 'day', 'week', 'month'];
+export const MEASURES = METRICS_MEASURES;
+export type Measure = MetricsMeasure;
+export const GRANULARITIES: Granularity[] = [...METRICS_GRANULARITIES];
 
 type WhereValue = string | number | boolean;
-export interface MetricsQuery {
-  event_type: string;
-  measure: Measure;
-  field?: string;
-  rate_where?: Record<string, WhereValue | WhereValue[]>;
-  where?: Record<string, WhereValue | WhereValue[]>;
-  group_by?: string[];
-  granularity?: Granularity;
-  tz?: string;
-  department_id?: string;
-}
-
-export interface Series {
-  group: Record<string, string>;
-  total: number | null;
-  points: Array<{ bucket: string; value: number | null }>;
-}
+export type MetricsQuery = MetricsQueryDefinition;
+export type Series = MetricsSeries;
 
 const NUMERIC_KINDS = new Set(['count', 'int', 'amount', 'number']);
 const GROUPABLE_KINDS = new Set(['id', 'label', 'enum']);
-const MAX_GROUP_BY = 3;
-const MAX_GROUPS = 1000;
+/** at most this many groups in one answer */
+export const MAX_GROUPS = 1000;
+/** at most this many points (groups × buckets) in one answer */
+export const MAX_POINTS = 100_000;
 
-const scalar = [{ type: 'string', maxLength: 256 }, { type: 'number' }, { type: 'boolean' }];
-const whereValue = { anyOf: [...scalar, { type: 'array', minItems: 1, maxItems: 100, items: { anyOf: scalar } }] };
-const whereSchema = { type: 'object', maxProperties: 20, additionalProperties: whereValue };
+/** JSON schema of a metrics query without `from`/`to` (alert rules, custom metrics); the catalogue checks run in `validateMetricsQuery`. */
+export const metricsQuerySchema = metricsQueryDefinitionSchema;
 
-/** JSON schema of a metrics query without `from`/`to` (alert rules); the catalogue checks run in `validateMetricsQuery`. */
-export const metricsQuerySchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['event_type', 'measure'],
-  properties: {
-    event_type: { type: 'string', minLength: 1, maxLength: 64 },
-    measure: { type: 'string', enum: [...MEASURES] },
-    field: { type: 'string', minLength: 1, maxLength: 64 },
-    rate_where: whereSchema,
-    where: whereSchema,
-    group_by: { type: 'array', maxItems: MAX_GROUP_BY, items: { type: 'string', minLength: 1, maxLength: 64 } },
-    granularity: { type: 'string', enum: GRANULARITIES },
-    tz: { type: 'string', minLength: 1, maxLength: 64 },
-    department_id: { type: 'string', minLength: 1, maxLength: 128 },
-  },
-} as const;
+/** How long one ClickHouse query of a metrics answer may run by default (seconds); the plugin's config sets it. */
+export const DEFAULT_TIMEOUT_SECONDS = 15;
+
+/** Runs SQL with the time-out; ClickHouse's TIMEOUT_EXCEEDED becomes a 504 `query_timeout`. */
+async function timed<T>(analytics: AnalyticsClient, sql: string, params: Record<string, unknown>, timeoutSeconds: number): Promise<T[]> {
+  try {
+    return await analytics.query<T>(`${sql}\n SETTINGS max_execution_time = ${Math.max(timeoutSeconds, 0.000001).toFixed(6)}, timeout_overflow_mode = 'throw'`, params);
+  } catch (e) {
+    const m = String((e as Error)?.message ?? e);
+    if (/TIMEOUT_EXCEEDED|Timeout exceeded|code: 159/i.test(m))
+      throw new HttpError(504, 'query_timeout', `the query ran longer than ${timeoutSeconds} s; narrow the range, the filters or the grouping`, { timeout_seconds: timeoutSeconds });
+    throw e;
+  }
+}
 
 const bad = (field: string, message: string, extra: Record<string, unknown> = {}) => new HttpError(400, 'bad_request', message, { field, ...extra });
 
@@ -200,7 +189,7 @@ export function compileMetricsQuery(q: MetricsQuery, range: { from: Date; to: Da
   const dims = groupBy.map((_, i) => `g${i}`);
   let sql: string;
   if (q.granularity) {
-    sql = `SELECT ${[...keys, `toString(${bucketExpr('timestamp', q.granularity)}) AS bucket`, `${value} AS value`].join(', ')}
+    sql = `SELECT ${[...keys, `toUnixTimestamp(${bucketExpr('timestamp', q.granularity)}) AS bucket`, `${value} AS value`].join(', ')}
       FROM ${events} WHERE ${where.join(' AND ')}
       GROUP BY ${[...dims, 'bucket'].join(', ')} ORDER BY ${[...dims, 'bucket'].join(', ')}`;
   } else {
@@ -221,11 +210,13 @@ export function bucketStarts(from: Date, to: Date, granularity: Granularity, tz:
   let cursor: Date;
   switch (granularity) {
     case 'minute':
-      cursor = new Date(Date.UTC(y, mo, d, wall.getUTCHours(), wall.getUTCMinutes()));
-      break;
-    case 'hour':
-      cursor = new Date(Date.UTC(y, mo, d, wall.getUTCHours()));
-      break;
+    case 'hour': {
+      // in absolute time: a wall clock that falls back shows one hour twice, and both are buckets
+      const step = granularity === 'minute' ? 60_000 : 3_600_000;
+      const out: string[] = [];
+      for (let t = from.getTime() - (((wall.getTime() % step) + step) % step); t < to.getTime(); t += step) out.push(new Date(t).toISOString());
+      return out;
+    }
     case 'day':
       cursor = new Date(Date.UTC(y, mo, d));
       break;
@@ -243,9 +234,7 @@ export function bucketStarts(from: Date, to: Date, granularity: Granularity, tz:
     if (out[out.length - 1] !== iso) out.push(iso);
     const c = cursor;
     cursor =
-      granularity === 'minute' ? new Date(c.getTime() + 60_000)
-      : granularity === 'hour' ? new Date(c.getTime() + 3_600_000)
-      : granularity === 'day' ? new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth(), c.getUTCDate() + 1))
+      granularity === 'day' ? new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth(), c.getUTCDate() + 1))
       : granularity === 'week' ? new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth(), c.getUTCDate() + 7))
       : new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth() + 1, 1));
   }
@@ -266,10 +255,11 @@ export async function runMetricsQuery(
   q: MetricsQuery,
   range: { from: Date; to: Date },
   visibleDepartments: string[] | null = null,
+  timeoutSeconds = DEFAULT_TIMEOUT_SECONDS,
 ): Promise<Series[]> {
   const events = analytics.table('events');
   const whole = compileMetricsQuery({ ...q, granularity: undefined }, range, events, visibleDepartments);
-  const totals = await analytics.query<Record<string, unknown>>(whole.sql, whole.params);
+  const totals = await timed<Record<string, unknown>>(analytics, whole.sql, whole.params, timeoutSeconds);
   if (totals.length > MAX_GROUPS) throw bad('group_by', `the query has ${totals.length} groups; at most ${MAX_GROUPS} are answered`);
   const groupOf = (row: Record<string, unknown>) => Object.fromEntries(whole.groupBy.map((g, i) => [g, String(row[`g${i}`])]));
   const keyOf = (row: Record<string, unknown>) => JSON.stringify(whole.groupBy.map((_, i) => String(row[`g${i}`])));
@@ -286,13 +276,15 @@ export async function runMetricsQuery(
     const tz = q.tz ?? 'UTC';
     checkBuckets({ from: range.from, to: range.to, fromCh: '', toCh: '', tz }, q.granularity);
     const starts = bucketStarts(range.from, range.to, q.granularity, tz);
+    if (starts.length * series.size > MAX_POINTS)
+      throw bad('granularity', `the answer would have ${starts.length * series.size} points (${series.size} groups × ${starts.length} buckets); at most ${MAX_POINTS}: use a coarser granularity, a shorter range or fewer groups`, { points: starts.length * series.size, max_points: MAX_POINTS });
     const compiled = compileMetricsQuery(q, range, events, visibleDepartments);
-    const rows = await analytics.query<Record<string, unknown>>(compiled.sql, compiled.params);
+    const rows = await timed<Record<string, unknown>>(analytics, compiled.sql, compiled.params, timeoutSeconds);
     const byKey = new Map<string, Map<string, number | null>>();
     for (const row of rows) {
       const k = keyOf(row);
       if (!byKey.has(k)) byKey.set(k, new Map());
-      byKey.get(k)!.set(new Date(bucketIso(String(row.bucket), tz)).toISOString(), num(row.value));
+      byKey.get(k)!.set(new Date(Number(row.bucket) * 1000).toISOString(), num(row.value));
     }
     for (const [k, s] of series) {
       const values = byKey.get(k) ?? new Map();
@@ -314,6 +306,7 @@ export async function runMetricsBatch(
   queries: MetricsQuery[],
   range: { from: Date; to: Date },
   visibleDepartments: string[] | null = null,
+  timeoutSeconds = DEFAULT_TIMEOUT_SECONDS,
 ): Promise<Series[][]> {
   const out: Series[][] = new Array(queries.length);
   const batches = new Map<string, number[]>();
@@ -358,7 +351,7 @@ export async function runMetricsBatch(
       });
       const dims = groupBy.map((_, i) => `g${i}`);
       const sql = `SELECT ${cols.join(', ')} FROM ${events} WHERE ${where.join(' AND ')}${dims.length ? ` GROUP BY ${dims.join(', ')}` : ''}`;
-      const rows = await analytics.query<Record<string, unknown>>(sql, params);
+      const rows = await timed<Record<string, unknown>>(analytics, sql, params, timeoutSeconds);
       idx.forEach((qi, k) => {
         const q = queries[qi]!;
         const series: Series[] = [];

@@ -1,0 +1,2 @@
+export const READ = 'metrics.read';
+export const WRITE = 'metrics.write';
