@@ -67,7 +67,7 @@ describe('mute timings end to end', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as any).port}`;
-    backend = await startTestBackend({ plugins: [plugin] });
+    backend = await startTestBackend({ plugins: [plugin], loadPluginFolders: true, onlyPlugins: ['metrics'] });
   }, 60_000);
   afterAll(async () => {
     await backend?.close();

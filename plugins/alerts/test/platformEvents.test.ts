@@ -71,7 +71,7 @@ describe('platform events to webhook subscriptions', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as any).port}`;
-    backend = await startTestBackend({ plugins: [plugin, probe], config: { plugins: { alerts: { retryBaseSeconds: 0.3 } } } });
+    backend = await startTestBackend({ plugins: [plugin, probe], loadPluginFolders: true, onlyPlugins: ['metrics'], config: { plugins: { alerts: { retryBaseSeconds: 0.3 } } } });
     other = await backend.createOrg('other-org');
   }, 60_000);
 
