@@ -15,7 +15,6 @@ export const knowledgeSharing = {
   defaultSize: 'M',
   minSize: { w: 3, h: 3 },
   roles: ['Admin', 'Manager', 'Developer'],
-  suggestedFor: ['Admin', 'Manager', 'Developer'],
   optionsSchema: none,
   optionsVersion: 1,
 } satisfies WidgetDecl;

@@ -134,6 +134,26 @@ export async function apiLogin(p: Platform) {
   };
 }
 
+/**
+ * A 2xx means the event is durable in the ingestion log; it is visible to queries once the
+ * loader has moved it into ClickHouse (milliseconds later). Tests that send events and then
+ * look at them wait for that, as a client reading its own writes would.
+ */
+export async function untilVisible(api: Awaited<ReturnType<typeof apiLogin>>, eventIds: string[], timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (const id of eventIds) {
+    for (;;) {
+      try {
+        await api('GET', `/api/v1/events/${encodeURIComponent(id)}`);
+        break;
+      } catch (err) {
+        if (!/: 404 /.test(String((err as Error).message)) || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+}
+
 /** axe-core in the page; answers the violations at `serious` or `critical` impact. */
 export async function axeSerious(page: Page) {
   const axePath = join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { apiLogin, axeSerious, hasChromium, launch, SCREENSHOTS, shot, startPlatform, type Platform } from './harness.ts';
+import { apiLogin, axeSerious, hasChromium, launch, SCREENSHOTS, shot, startPlatform, untilVisible, type Platform } from './harness.ts';
 
 describe.skipIf(!hasChromium)('portal in chromium', () => {
   let platform: Platform;
@@ -222,8 +222,10 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     const { token } = await api<{ token: string }>('POST', '/api/v1/tokens', { name: 'browser test chains', kind: 'hook' });
     const parent = crypto.randomUUID();
     const base = { event_type: 'agent_invocation', department_id: 'eng', user_id: 'u-browser', session_id: 's-chain', agent_version: '1.0.0', model_used: 'claude-sonnet-4-5', input_tokens: 100, output_tokens: 20, execution_time_ms: 400, status: 'success' };
-    await api('POST', '/api/v1/events', { ...base, event_id: crypto.randomUUID(), timestamp: new Date(Date.now() - 60_000).toISOString(), agent_name: 'planner', invocation_id: parent }, token);
-    await api('POST', '/api/v1/events', { ...base, event_id: crypto.randomUUID(), timestamp: new Date(Date.now() - 50_000).toISOString(), agent_name: 'test-writer', invocation_id: crypto.randomUUID(), parent_invocation_id: parent }, token);
+    const chain = [crypto.randomUUID(), crypto.randomUUID()];
+    await api('POST', '/api/v1/events', { ...base, event_id: chain[0], timestamp: new Date(Date.now() - 60_000).toISOString(), agent_name: 'planner', invocation_id: parent }, token);
+    await api('POST', '/api/v1/events', { ...base, event_id: chain[1], timestamp: new Date(Date.now() - 50_000).toISOString(), agent_name: 'test-writer', invocation_id: crypto.randomUUID(), parent_invocation_id: parent }, token);
+    await untilVisible(api, chain);
 
     const { plugins } = await api<{ plugins: Array<{ id: string; version: string; remote: { entry: string; widgetAssets?: Record<string, string[]> } | null }> }>('GET', '/api/v1/plugins');
     const before = await api<{ doc: unknown }>('GET', '/api/v1/dashboards/mine');
@@ -313,7 +315,7 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     await toggle.waitFor();
     expect(await toggle.isChecked()).toBe(true);
     try {
-      await toggle.click({ force: true }); // the input sits under its styled track
+      await toggle.dispatchEvent('click'); // the input sits under its styled track, low on a long list
       await page.getByText(`${other!.title} is now off`).waitFor();
       await page.getByRole('link', { name: 'Dashboard' }).click();
       await page.locator('section.cell').first().waitFor();
@@ -327,7 +329,7 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
       // the saved layout still holds the widget: it comes back with the plugin
       expect((await api<{ doc: { items: Array<{ ref: string }> } }>('GET', '/api/v1/dashboards/mine')).doc.items.length).toBe(before);
       await page.getByRole('link', { name: 'Settings' }).click();
-      await toggle.click({ force: true });
+      await toggle.dispatchEvent('click');
       await page.getByText(`${other!.title} is now on`).waitFor();
     } finally {
       await api('PUT', `/api/v1/admin/plugins/${other!.id}`, { enabled: true });
@@ -350,6 +352,7 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
       invocation_id: crypto.randomUUID(), model_used: 'claude-sonnet-4-5', input_tokens: 100, output_tokens: 20, execution_time_ms: 400, status: 'success',
     }));
     await api('POST', '/api/v1/events/batch', { events }, token);
+    await untilVisible(api, events.map((e) => e.event_id));
     await api('POST', '/api/v1/adoption/admin/rescore', {});
 
     const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US', timezoneId: 'Europe/Berlin' });

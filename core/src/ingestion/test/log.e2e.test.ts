@@ -80,7 +80,7 @@ describe('durable ingestion log', () => {
     const ready = await be.kernel.app.inject({ method: 'GET', url: '/ready' });
     expect(ready.statusCode).toBe(503);
     expect(ready.json()).toMatchObject({ parts: { ingestion: 'backlog_full' }, failing: ['ingestion'], ingestion: { backlog_rows: LIMIT, backlog_limit: LIMIT, full: true } });
-    const metrics = (await be.kernel.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const metrics = (await be.kernel.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${be.client.token}` } })).body;
     expect(metrics).toMatch(new RegExp(`^orrery_ingest_backlog_rows ${LIMIT}$`, 'm'));
     expect(metrics).toMatch(/^orrery_ingest_loader_lag_seconds \d/m);
     const quality = await be.client.get('/api/v1/ingestion/quality');
