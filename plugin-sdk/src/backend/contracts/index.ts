@@ -3,3 +3,4 @@ export * from './exports.ts';
 export * from './cohorts.ts';
 export * from './directory.ts';
 export * from './metricsQuery.ts';
+export * from './trends.ts';
