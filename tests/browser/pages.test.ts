@@ -59,6 +59,16 @@ describe.skipIf(!hasChromium)('plugin pages in chromium', () => {
     expect(await axeSerious(page)).toEqual([]);
   }, 60_000);
 
+  it('adoption’s support flags page: filters in the URL, an empty state that says what it means', async () => {
+    await page.goto(`${platform.url}/p/adoption/flags?kind=struggling`);
+    await page.getByRole('heading', { name: 'Support flags', level: 1 }).waitFor();
+    expect(await page.getByLabel('Kind').inputValue()).toBe('struggling');
+    await page.getByText(/No open flags match these filters|people needing support/i).first().waitFor();
+    await page.getByLabel('Kind').selectOption('');
+    await expect.poll(() => new URL(page.url()).searchParams.has('kind')).toBe(false);
+    expect(await axeSerious(page)).toEqual([]);
+  }, 30_000);
+
   it('a page of a plugin that is not on says so instead of failing', async () => {
     await page.goto(`${platform.url}/p/no-such-plugin/anything`);
     await page.getByRole('heading', { name: 'Page not available', level: 1 }).waitFor();
