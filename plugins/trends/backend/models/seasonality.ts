@@ -1,0 +1,140 @@
+/**
+ * Seasonality: the season length from the autocorrelation function and its strength from a
+ * classical decomposition.
+ *
+ * Detection: remove a least-squares line (a trend makes every lag look correlated), then
+ * take the sample ACF at lags 2…min(n/2, MAX_LAG) and choose the lag with the highest ACF
+ * among local peaks above PEAK_MIN; at least two full seasons are needed. A harmonic (14
+ * for a weekly pattern) scores a little below its base lag on noisy data, so the highest
+ * peak is the base period in practice.
+ *
+ * Strength (Wang, Smith & Hyndman 2006; fpp3 §4.3): F_S = max(0, 1 − Var(R) / Var(S + R))
+ * from a classical additive decomposition with that period: 0 = no seasonal pattern, 1 = all
+ * the detrended variation is seasonal.
+ */
+import { mean, variance } from './series.ts';
+
+export const MAX_LAG = 400;
+export const PEAK_MIN = 0.3;
+/** how far the ACF must have dipped below a peak before it, for the peak to count */
+export const TROUGH_DEPTH = 0.2;
+
+export interface Seasonality {
+  period: number | null;
+  strength: number;
+  /** the ACF at the chosen lag (0 without a period) */
+  acf: number;
+}
+
+/** Residuals of a least-squares line through (i, x_i). */
+export function detrendLinear(xs: ArrayLike<number>): Float64Array {
+  const n = xs.length;
+  const out = new Float64Array(n);
+  if (n === 0) return out;
+  const tm = (n - 1) / 2;
+  const xm = mean(xs);
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (i - tm) * (xs[i]! - xm);
+    sxx += (i - tm) ** 2;
+  }
+  const slope = sxx ? sxy / sxx : 0;
+  for (let i = 0; i < n; i++) out[i] = xs[i]! - (xm + slope * (i - tm));
+  return out;
+}
+
+/** Sample autocorrelation r_k = Σ (x_t − x̄)(x_{t+k} − x̄) / Σ (x_t − x̄)², k = 0…maxLag. */
+export function acf(xs: ArrayLike<number>, maxLag: number): Float64Array {
+  const n = xs.length;
+  const m = mean(xs);
+  const d = new Float64Array(n);
+  let denom = 0;
+  for (let i = 0; i < n; i++) {
+    d[i] = xs[i]! - m;
+    denom += d[i]! * d[i]!;
+  }
+  const L = Math.min(maxLag, n - 1);
+  const r = new Float64Array(L + 1);
+  if (denom === 0) return r;
+  for (let k = 0; k <= L; k++) {
+    let s = 0;
+    for (let t = 0; t + k < n; t++) s += d[t]! * d[t + k]!;
+    r[k] = s / denom;
+  }
+  return r;
+}
+
+/**
+ * Centered moving average of length `period` (a 2×m MA for even m, as classical
+ * decomposition uses); NaN where the window does not fit.
+ */
+export function centeredMovingAverage(xs: ArrayLike<number>, period: number): Float64Array {
+  const n = xs.length;
+  const out = new Float64Array(n).fill(NaN);
+  const prefix = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i]! + xs[i]!;
+  const sum = (a: number, b: number) => prefix[b + 1]! - prefix[a]!; // inclusive
+  if (period % 2 === 1) {
+    const h = (period - 1) / 2;
+    for (let i = h; i + h < n; i++) out[i] = sum(i - h, i + h) / period;
+  } else {
+    const h = period / 2;
+    for (let i = h; i + h < n; i++) out[i] = (sum(i - h, i + h) - xs[i - h]! / 2 - xs[i + h]! / 2) / period;
+  }
+  return out;
+}
+
+/** Classical additive decomposition: trend (centered MA), seasonal indices summing to 0, remainder. */
+export function classicalDecomposition(xs: ArrayLike<number>, period: number) {
+  const n = xs.length;
+  const trend = centeredMovingAverage(xs, period);
+  const sums = new Float64Array(period);
+  const counts = new Float64Array(period);
+  for (let i = 0; i < n; i++) {
+    if (Number.isNaN(trend[i]!)) continue;
+    sums[i % period]! += xs[i]! - trend[i]!;
+    counts[i % period]!++;
+  }
+  const idx = new Float64Array(period);
+  for (let j = 0; j < period; j++) idx[j] = counts[j] ? sums[j]! / counts[j]! : 0;
+  const idxMean = mean(idx);
+  for (let j = 0; j < period; j++) idx[j]! -= idxMean;
+  const seasonal = new Float64Array(n);
+  for (let i = 0; i < n; i++) seasonal[i] = idx[i % period]!;
+  return { trend, seasonal, indices: idx };
+}
+
+/** F_S = max(0, 1 − Var(R)/Var(S+R)) over the points where the trend is defined. */
+export function seasonalStrength(xs: ArrayLike<number>, period: number): number {
+  const { trend, seasonal } = classicalDecomposition(xs, period);
+  const r: number[] = [];
+  const sr: number[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    if (Number.isNaN(trend[i]!)) continue;
+    const detr = xs[i]! - trend[i]!;
+    sr.push(detr);
+    r.push(detr - seasonal[i]!);
+  }
+  const vsr = variance(sr);
+  if (!(vsr > 0)) return 0;
+  return Math.max(0, Math.min(1, 1 - variance(r) / vsr));
+}
+
+export function detectSeasonality(xs: ArrayLike<number>, opts: { maxLag?: number; candidates?: number[] } = {}): Seasonality {
+  const n = xs.length;
+  const maxLag = Math.min(opts.maxLag ?? MAX_LAG, Math.floor(n / 2));
+  if (maxLag < 2) return { period: null, strength: 0, acf: 0 };
+  const r = acf(detrendLinear(xs), maxLag + 1);
+  let best = -1;
+  let trough = r[1] ?? 0;
+  for (let k = 2; k <= maxLag && k + 1 < r.length; k++) {
+    trough = Math.min(trough, r[k]!);
+    // a real season dips between lag 1 and itself; a slowly decaying ACF (random walk, a
+    // curved trend) only wiggles, and its wiggles are not seasons
+    if (r[k]! < PEAK_MIN || r[k]! <= r[k - 1]! || r[k]! < r[k + 1]! || r[k]! - trough < TROUGH_DEPTH) continue;
+    if (best === -1 || r[k]! > r[best]! + 1e-9) best = k;
+  }
+  if (best === -1) return { period: null, strength: 0, acf: 0 };
+  return { period: best, strength: seasonalStrength(xs, best), acf: r[best]! };
+}
