@@ -3,10 +3,13 @@
  * what it leaves.
  *
  * 1. season length from the ACF (seasonality.ts), when the series holds two seasons;
- * 2. trend = centered running median over one season (7 buckets without a season): a spike
- *    moves a median by at most one rank, where it would drag a mean;
- * 3. season = per-phase median of the detrended values (centered to sum ≈ 0);
- * 4. residual r = value − trend − season, and z = (r − median r) / (1.4826·MAD r): the MAD is
+ * 2. trend = centered moving average over one season (a 2×m average for an even m, which
+ *    cancels the season exactly; the ends carry the nearest value), season = per-phase median
+ *    of the detrended values; then once more with the points the first pass flagged replaced
+ *    by their expected value, so a spike does not pull its neighbours' trend (the robustness
+ *    pass of STL, Cleveland et al. 1990, in its simplest form). Without a season the trend is
+ *    a running median over 7 buckets (a spike moves a median by one rank at most);
+ * 3. residual r = value − trend − season, and z = (r − median r) / (1.4826·MAD r): the MAD is
  *    the standard deviation of normal noise, and a handful of spikes barely move it
  *    (Leys et al. 2013, "Detecting outliers: Do not use standard deviation around the mean,
  *    use absolute deviation around the median"). When over half the residuals are equal
@@ -14,7 +17,7 @@
  * A bucket is an anomaly when |z| > sensitivity (default 3: ~0.27% of normal noise);
  * `expected` = trend + season (+ the residuals' median), the band is expected ± sensitivity·σ̂.
  */
-import { detectSeasonality } from './seasonality.ts';
+import { centeredMovingAverage, detectSeasonality } from './seasonality.ts';
 import { MAD_TO_SD, fillGaps, mad, median } from './series.ts';
 
 export interface AnomalyResult {
@@ -86,15 +89,61 @@ export function detectAnomalies(values: ReadonlyArray<number | null>, opts: { se
   const period = opts.period !== undefined ? opts.period : detectSeasonality(y).period;
   const usable = period && period >= 2 && n >= 2 * period ? period : null;
   res.period = usable;
-  const w = usable ? usable + (usable % 2 === 0 ? 1 : 0) : Math.min(7, n % 2 ? n : n - 1);
-  const trend = runningMedian(y, w);
-  const season = new Float64Array(n);
+  let { trend, season, r, center, scale } = decompose(y, present, usable);
   if (usable) {
-    const byPhase: number[][] = Array.from({ length: usable }, () => []);
-    for (let i = 0; i < n; i++) if (present[i]) byPhase[i % usable]!.push(y[i]! - trend[i]!);
+    // second pass: flagged points replaced by what the first pass expected
+    const cleaned = Float64Array.from(y);
+    let changed = false;
+    for (let i = 0; i < n; i++) {
+      if (scale > 0 && Math.abs((r[i]! - center) / scale) > k) {
+        cleaned[i] = trend[i]! + season[i]! + center;
+        changed = true;
+      }
+    }
+    if (changed) {
+      const t2 = decompose(cleaned, present, usable).trend;
+      ({ trend, season, r, center, scale } = decompose(y, present, usable, t2));
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const expected = trend[i]! + season[i]! + center;
+    res.expected[i] = expected;
+    res.lower[i] = expected - k * scale;
+    res.upper[i] = expected + k * scale;
+    if (!present[i]) continue;
+    const z = scale > 0 ? (r[i]! - center) / scale : 0;
+    res.score[i] = Math.abs(z);
+    res.anomaly[i] = Math.abs(z) > k;
+  }
+  return res;
+}
+
+/** Moving-average trend with the ends carried flat from the nearest defined value. */
+function maTrend(y: ArrayLike<number>, period: number): Float64Array {
+  const t = centeredMovingAverage(y, period);
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < t.length; i++) if (!Number.isNaN(t[i]!)) {
+    if (first === -1) first = i;
+    last = i;
+  }
+  if (first === -1) return runningMedian(y, Math.min(7, y.length % 2 ? y.length : y.length - 1));
+  for (let i = 0; i < first; i++) t[i] = t[first]!;
+  for (let i = last + 1; i < t.length; i++) t[i] = t[last]!;
+  return t;
+}
+
+/** Trend, per-phase median season, residuals and their robust center and scale. */
+function decompose(y: ArrayLike<number>, present: boolean[], period: number | null, trendIn?: Float64Array) {
+  const n = y.length;
+  const trend = trendIn ?? (period ? maTrend(y, period) : runningMedian(y, Math.min(7, n % 2 ? n : n - 1)));
+  const season = new Float64Array(n);
+  if (period) {
+    const byPhase: number[][] = Array.from({ length: period }, () => []);
+    for (let i = 0; i < n; i++) if (present[i]) byPhase[i % period]!.push(y[i]! - trend[i]!);
     const idx = byPhase.map((d) => (d.length ? median(d) : 0));
     const c = median(idx);
-    for (let i = 0; i < n; i++) season[i] = idx[i % usable]! - c;
+    for (let i = 0; i < n; i++) season[i] = idx[i % period]! - c;
   }
   const resid: number[] = [];
   const r = new Float64Array(n);
@@ -109,15 +158,9 @@ export function detectAnomalies(values: ReadonlyArray<number | null>, opts: { se
     for (const x of resid) s += Math.abs(x - center);
     scale = (s / resid.length) * 1.2533141373155001;
   }
-  for (let i = 0; i < n; i++) {
-    const expected = trend[i]! + season[i]! + center;
-    res.expected[i] = expected;
-    res.lower[i] = expected - k * scale;
-    res.upper[i] = expected + k * scale;
-    if (!present[i]) continue;
-    const z = scale > 0 ? (r[i]! - center) / scale : 0;
-    res.score[i] = Math.abs(z);
-    res.anomaly[i] = Math.abs(z) > k;
-  }
-  return res;
+  // a spread at the edge of floating-point resolution is rounding, not variation
+  let maxAbs = 0;
+  for (let i = 0; i < n; i++) maxAbs = Math.max(maxAbs, Math.abs(y[i]!));
+  if (!(scale > 1e-12 * maxAbs) || !Number.isFinite(1 / scale)) scale = 0;
+  return { trend, season, r, center, scale };
 }

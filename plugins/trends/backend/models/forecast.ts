@@ -7,10 +7,10 @@
  * - `seasonal_naive`: the value one season earlier (the last value without a season);
  * - `mean`: the mean of the history (fewer than 4 points, or nothing else did better).
  *
- * Choice: the smoothing parameters of Holt-Winters and Holt are chosen on a grid by the mean
- * absolute error of a forecast of the last `v` points from the points before them (a holdout,
- * not the in-sample fit, which rewards parameters that chase noise); the model with the
- * smallest holdout error is then refitted on the whole history.
+ * Choice: the smoothing parameters of Holt-Winters and Holt are chosen on a grid by the
+ * absolute error of their forecasts of the last `v` points (a holdout) from every origin
+ * before them, 1…min(horizon, v) steps ahead; the model with the smallest holdout error (the
+ * mean and seasonal naive compete on the same targets) is then fitted on the whole history.
  *
  * Intervals: σ² from the one-step in-sample residuals (SSE / (T − k), k smoothing parameters),
  * widened per step ahead by the ETS variance multipliers (fpp3 Table 9.8 / §8.7):
@@ -36,6 +36,18 @@ export interface Fitted {
   varianceMultiplier(h: number): number;
   /** one-step residual variance */
   sigma2: number;
+  /** Σ |error| of the rolling-origin forecasts asked for with a RollingScore */
+  score?: number;
+}
+
+/**
+ * Rolling-origin evaluation inside one pass: from every origin, forecasts 1…H steps ahead
+ * are scored on the targets at or after index `from`. The parameters stay fixed and the
+ * states take in each new value, which is exactly re-forecasting from every origin.
+ */
+export interface RollingScore {
+  from: number;
+  H: number;
 }
 
 const ALPHAS = [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9];
@@ -52,7 +64,7 @@ const GAMMAS = [0.01, 0.05, 0.1, 0.2, 0.4];
  * Initial states from the complete seasons: the trend from the first and last season means,
  * the level just before the first point, the season as the average detrended deviation.
  */
-export function holtWinters(y: ArrayLike<number>, m: number, alpha: number, beta: number, gamma: number): Fitted {
+export function holtWinters(y: ArrayLike<number>, m: number, alpha: number, beta: number, gamma: number, score?: RollingScore): Fitted {
   const n = y.length;
   const seasons = Math.floor(n / m);
   const smean = (k: number) => {
@@ -73,7 +85,16 @@ export function holtWinters(y: ArrayLike<number>, m: number, alpha: number, beta
   let l = means[0]! - b * ((m - 1) / 2 + 1);
   let sse = 0;
   let count = 0;
+  let scoreSum = 0;
   for (let t = 0; t < n; t++) {
+    if (score && t - 1 + score.H >= score.from) {
+      // forecasts from origin t−1 of the held-out targets (fixed parameters: rolling origin)
+      for (let h = 1; h <= score.H; h++) {
+        const j = t - 1 + h;
+        if (j >= n) break;
+        if (j >= score.from) scoreSum += Math.abs(y[j]! - (l + h * b + season[j % m]!));
+      }
+    }
     const p = t % m;
     const f = l + b + season[p]!;
     const e = y[t]! - f;
@@ -89,6 +110,7 @@ export function holtWinters(y: ArrayLike<number>, m: number, alpha: number, beta
   }
   const sigma2 = count > 3 ? sse / (count - 3) : sse / Math.max(1, count);
   return {
+    score: scoreSum,
     model: 'holt_winters_additive',
     params: { alpha, beta, gamma, period: m },
     sigma2,
@@ -108,13 +130,21 @@ export function holtWinters(y: ArrayLike<number>, m: number, alpha: number, beta
 // ------------------------------------------------------------------ Holt linear
 
 /** ℓ_t = αy_t + (1−α)(ℓ_{t−1} + b_{t−1}); b_t = β(ℓ_t − ℓ_{t−1}) + (1−β)b_{t−1}; ℓ_0 = y_0, b_0 = y_1 − y_0. */
-export function holtLinear(y: ArrayLike<number>, alpha: number, beta: number): Fitted {
+export function holtLinear(y: ArrayLike<number>, alpha: number, beta: number, score?: RollingScore): Fitted {
   const n = y.length;
   let l = y[0]!;
   let b = n > 1 ? y[1]! - y[0]! : 0;
   let sse = 0;
   let count = 0;
+  let scoreSum = 0;
   for (let t = 1; t < n; t++) {
+    if (score && t - 1 + score.H >= score.from) {
+      for (let h = 1; h <= score.H; h++) {
+        const j = t - 1 + h;
+        if (j >= n) break;
+        if (j >= score.from) scoreSum += Math.abs(y[j]! - (l + h * b));
+      }
+    }
     const e = y[t]! - (l + b);
     if (t >= 2) {
       sse += e * e;
@@ -126,6 +156,7 @@ export function holtLinear(y: ArrayLike<number>, alpha: number, beta: number): F
   }
   const sigma2 = count > 2 ? sse / (count - 2) : sse / Math.max(1, count);
   return {
+    score: scoreSum,
     model: 'holt_linear',
     params: { alpha, beta },
     sigma2,
@@ -184,59 +215,76 @@ export function seasonalNaive(y: ArrayLike<number>, period: number | null): Fitt
 
 // ------------------------------------------------------------------ choice on a holdout
 
-function mae(actual: ArrayLike<number>, start: number, predicted: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < predicted.length; i++) s += Math.abs(actual[start + i]! - predicted[i]!);
-  return s / predicted.length;
-}
-
 /** Holdout length: the horizon or one season, whichever is longer, at most a quarter of the points. */
 export function holdoutLength(n: number, horizon: number, period: number | null): number {
   return Math.max(1, Math.min(Math.max(horizon, period ?? 1), Math.floor(n / 4)));
 }
 
+/** Σ |error| of the rolling-origin forecasts of the mean of the values so far. */
+function meanScore(y: ArrayLike<number>, sc: RollingScore): number {
+  const n = y.length;
+  let sum = 0;
+  let total = 0;
+  for (let o = 0; o < n - 1; o++) {
+    sum += y[o]!;
+    if (o + sc.H < sc.from) continue;
+    const f = sum / (o + 1);
+    for (let h = 1; h <= sc.H && o + h < n; h++) if (o + h >= sc.from) total += Math.abs(y[o + h]! - f);
+  }
+  return total;
+}
+
+/** Σ |error| of the rolling-origin seasonal-naive forecasts (origins with a season behind them). */
+function naiveScore(y: ArrayLike<number>, m: number, sc: RollingScore): number {
+  const n = y.length;
+  let total = 0;
+  for (let o = Math.max(m - 1, sc.from - sc.H); o < n - 1; o++) {
+    for (let h = 1; h <= sc.H && o + h < n; h++) {
+      const j = o + h;
+      if (j >= sc.from) total += Math.abs(y[j]! - y[j - m * (Math.floor((h - 1) / m) + 1)]!);
+    }
+  }
+  return total;
+}
+
 /**
- * Chooses the model and its parameters on a holdout of the last points of `y`, then fits the
- * chosen one on all of `y`.
+ * Chooses the model and its parameters by their forecasts of the last `v` points from every
+ * origin before them (1…H steps ahead, H = min(horizon, v)): a rolling-origin holdout, which
+ * scores what the forecast will be used for and does not reward chasing noise the way the
+ * in-sample one-step fit or a single cut can. The chosen model is fitted on all of `y`.
  */
 export function chooseAndFit(y: ArrayLike<number>, period: number | null, horizon: number): Fitted {
   const n = y.length;
   if (n < 4) return meanModel(y);
   const v = holdoutLength(n, horizon, period);
-  const train = Array.prototype.slice.call(y, 0, n - v) as number[];
-  type Cand = { err: number; refit: () => Fitted };
-  const cands: Cand[] = [];
-  const consider = (f: Fitted, refit: () => Fitted) => cands.push({ err: mae(y, n - v, f.predict(v)), refit });
-
-  consider(meanModel(train), () => meanModel(y));
-  consider(seasonalNaive(train, period), () => seasonalNaive(y, period));
-  if (train.length >= 3) {
-    let best: { err: number; a: number; b: number } | null = null;
+  const sc: RollingScore = { from: n - v, H: Math.max(1, Math.min(horizon, v)) };
+  const m = Math.max(1, Math.min(period ?? 1, n - v));
+  type Cand = { err: number; fit: () => Fitted };
+  // simplest first: a richer model must be strictly better to win
+  const cands: Cand[] = [
+    { err: meanScore(y, sc), fit: () => meanModel(y) },
+    { err: naiveScore(y, m, sc), fit: () => seasonalNaive(y, period) },
+  ];
+  if (n - v >= 3) {
+    let best: Cand | null = null;
     for (const a of ALPHAS) for (const b of BETAS) {
-      const err = mae(y, n - v, holtLinear(train, a, b).predict(v));
-      if (!best || err < best.err) best = { err, a, b };
+      const f = holtLinear(y, a, b, sc);
+      if (!best || f.score! < best.err) best = { err: f.score!, fit: () => holtLinear(y, a, b) };
     }
-    if (best) {
-      const { a, b } = best;
-      cands.push({ err: best.err, refit: () => holtLinear(y, a, b) });
-    }
+    cands.push(best!);
   }
-  if (period && period >= 2 && train.length >= 2 * period) {
-    let best: { err: number; a: number; b: number; g: number } | null = null;
+  if (period && period >= 2 && n - v >= 2 * period) {
+    let best: Cand | null = null;
     for (const a of ALPHAS) for (const b of BETAS) for (const g of GAMMAS) {
       if (g > 1 - a) continue;
-      const err = mae(y, n - v, holtWinters(train, period, a, b, g).predict(v));
-      if (!best || err < best.err) best = { err, a, b, g };
+      const f = holtWinters(y, period, a, b, g, sc);
+      if (!best || f.score! < best.err) best = { err: f.score!, fit: () => holtWinters(y, period, a, b, g) };
     }
-    if (best) {
-      const { a, b, g } = best;
-      cands.push({ err: best.err, refit: () => holtWinters(y, period, a, b, g) });
-    }
+    cands.push(best!);
   }
-  // ties go to the later (richer) candidate only when strictly better: the list is simplest first
   let win = cands[0]!;
-  for (const c of cands) if (c.err < win.err - 1e-12) win = c;
-  return win.refit();
+  for (const c of cands) if (c.err < win.err * (1 - 1e-9)) win = c;
+  return win.fit();
 }
 
 // ------------------------------------------------------------------ the forecast

@@ -4,13 +4,14 @@
  *
  * Detection: remove a least-squares line (a trend makes every lag look correlated), then
  * take the sample ACF at lags 2…min(n/2, MAX_LAG) and choose the lag with the highest ACF
- * among local peaks above PEAK_MIN; at least two full seasons are needed. A harmonic (14
- * for a weekly pattern) scores a little below its base lag on noisy data, so the highest
- * peak is the base period in practice.
+ * among local peaks above max(PEAK_MIN, 2.5/√n) that the ACF dipped to before (TROUGH_DEPTH); at least two
+ * full seasons are needed. A multiple of the season (14 for a weekly one) that edges out the
+ * season on noisy data gives way to it (HARMONIC_SHARE). The peak must show in the ACF of the
+ * first differences too (DIFF_CONFIRM), which rules out the chance peaks of a random walk.
  *
  * Strength (Wang, Smith & Hyndman 2006; fpp3 §4.3): F_S = max(0, 1 − Var(R) / Var(S + R))
  * from a classical additive decomposition with that period: 0 = no seasonal pattern, 1 = all
- * the detrended variation is seasonal.
+ * the detrended variation is seasonal. A peak whose strength is below MIN_STRENGTH is no season.
  */
 import { mean, variance } from './series.ts';
 
@@ -18,6 +19,20 @@ export const MAX_LAG = 400;
 export const PEAK_MIN = 0.3;
 /** how far the ACF must have dipped below a peak before it, for the peak to count */
 export const TROUGH_DEPTH = 0.2;
+/** a divisor of the best lag wins when its ACF is at least this share of the best's */
+export const HARMONIC_SHARE = 0.85;
+/** below this seasonal strength a peak is reported as no season */
+export const MIN_STRENGTH = 0.3;
+/** the ACF of the first differences at the chosen lag must reach this */
+export const DIFF_CONFIRM = 0.2;
+
+/** ACF at `lag` of the first differences x_t − x_{t−1}. */
+export function lagCorrelationOfDifferences(xs: ArrayLike<number>, lag: number): number {
+  const d = new Float64Array(Math.max(0, xs.length - 1));
+  for (let i = 1; i < xs.length; i++) d[i - 1] = xs[i]! - xs[i - 1]!;
+  const r = acf(d, lag);
+  return r.length > lag ? r[lag]! : 0;
+}
 
 export interface Seasonality {
   period: number | null;
@@ -126,15 +141,35 @@ export function detectSeasonality(xs: ArrayLike<number>, opts: { maxLag?: number
   const maxLag = Math.min(opts.maxLag ?? MAX_LAG, Math.floor(n / 2));
   if (maxLag < 2) return { period: null, strength: 0, acf: 0 };
   const r = acf(detrendLinear(xs), maxLag + 1);
-  let best = -1;
+  // the ACF of noise has a standard error of about 1/√n: a short series needs a taller peak
+  const minPeak = Math.max(PEAK_MIN, 2.5 / Math.sqrt(n));
+  const peaks: number[] = [];
   let trough = r[1] ?? 0;
   for (let k = 2; k <= maxLag && k + 1 < r.length; k++) {
     trough = Math.min(trough, r[k]!);
     // a real season dips between lag 1 and itself; a slowly decaying ACF (random walk, a
     // curved trend) only wiggles, and its wiggles are not seasons
-    if (r[k]! < PEAK_MIN || r[k]! <= r[k - 1]! || r[k]! < r[k + 1]! || r[k]! - trough < TROUGH_DEPTH) continue;
-    if (best === -1 || r[k]! > r[best]! + 1e-9) best = k;
+    if (r[k]! < minPeak || r[k]! <= r[k - 1]! || r[k]! < r[k + 1]! || r[k]! - trough < TROUGH_DEPTH) continue;
+    peaks.push(k);
+  }
+  let best = -1;
+  for (const k of peaks) if (best === -1 || r[k]! > r[best]!) best = k;
+  // a multiple of the season (14 for a weekly one) can edge out the season itself on noisy
+  // data: the shortest peak that divides the best one and nearly matches it is the season
+  if (best !== -1) {
+    for (const k of peaks) {
+      if (k < best && best % k === 0 && r[k]! >= HARMONIC_SHARE * r[best]!) {
+        best = k;
+        break;
+      }
+    }
   }
   if (best === -1) return { period: null, strength: 0, acf: 0 };
-  return { period: best, strength: seasonalStrength(xs, best), acf: r[best]! };
+  // a random walk wanders around any line, and its ACF can show a peak by chance; its
+  // changes are noise, while a season survives differencing: confirm on the differences
+  if (lagCorrelationOfDifferences(xs, best) < DIFF_CONFIRM) return { period: null, strength: 0, acf: 0 };
+  const strength = seasonalStrength(xs, best);
+  // a pattern that explains little of the variation is not worth modelling (nor reporting)
+  if (strength < MIN_STRENGTH) return { period: null, strength: 0, acf: 0 };
+  return { period: best, strength, acf: r[best]! };
 }
