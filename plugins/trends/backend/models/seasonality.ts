@@ -2,7 +2,8 @@
  * Seasonality: the season length from the autocorrelation function and its strength from a
  * classical decomposition.
  *
- * Detection: remove a least-squares line (a trend makes every lag look correlated), then
+ * Detection: remove a least-squares line (a trend makes every lag look correlated), clip
+ * outliers (winsorized), then
  * take the sample ACF at lags 2…min(n/2, MAX_LAG) and choose the lag with the highest ACF
  * among local peaks above max(PEAK_MIN, 2.5/√n) that the ACF dipped to before (TROUGH_DEPTH); at least two
  * full seasons are needed. A multiple of the season (14 for a weekly one) that edges out the
@@ -13,7 +14,7 @@
  * from a classical additive decomposition with that period: 0 = no seasonal pattern, 1 = all
  * the detrended variation is seasonal. A peak whose strength is below MIN_STRENGTH is no season.
  */
-import { mean, variance } from './series.ts';
+import { MAD_TO_SD, mad, mean, median, variance } from './series.ts';
 
 export const MAX_LAG = 400;
 export const PEAK_MIN = 0.3;
@@ -136,11 +137,33 @@ export function seasonalStrength(xs: ArrayLike<number>, period: number): number 
   return Math.max(0, Math.min(1, 1 - variance(r) / vsr));
 }
 
-export function detectSeasonality(xs: ArrayLike<number>, opts: { maxLag?: number; candidates?: number[] } = {}): Seasonality {
+/**
+ * The series with its outliers pulled in: deviations from the least-squares line beyond
+ * 6 robust standard deviations (1.4826·MAD) are clipped to that bound (wide, because
+ * the MAD of a seasonal series can be small next to its off-days). One spike day of four
+ * times the usual volume otherwise dominates the ACF's denominator and hides a clear season.
+ */
+export function winsorized(xs: ArrayLike<number>): { detrended: Float64Array; clipped: Float64Array } {
+  const d = detrendLinear(xs);
+  const c = median(d);
+  const s = MAD_TO_SD * mad(d, c);
+  const clipped = Float64Array.from(xs as ArrayLike<number>);
+  if (!(s > 0)) return { detrended: d, clipped };
+  for (let i = 0; i < d.length; i++) {
+    const lim = Math.max(c - 6 * s, Math.min(c + 6 * s, d[i]!));
+    clipped[i] = clipped[i]! + (lim - d[i]!);
+    d[i] = lim;
+  }
+  return { detrended: d, clipped };
+}
+
+export function detectSeasonality(xs: ArrayLike<number>, opts: { maxLag?: number } = {}): Seasonality {
   const n = xs.length;
   const maxLag = Math.min(opts.maxLag ?? MAX_LAG, Math.floor(n / 2));
   if (maxLag < 2) return { period: null, strength: 0, acf: 0 };
-  const r = acf(detrendLinear(xs), maxLag + 1);
+  const { detrended, clipped } = winsorized(xs);
+  xs = clipped;
+  const r = acf(detrended, maxLag + 1);
   // the ACF of noise has a standard error of about 1/√n: a short series needs a taller peak
   const minPeak = Math.max(PEAK_MIN, 2.5 / Math.sqrt(n));
   const peaks: number[] = [];

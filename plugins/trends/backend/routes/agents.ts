@@ -51,6 +51,12 @@ export function scoreAgents(agents: AgentFeatures[], opts: { seed: number; trees
   return { agents: out };
 }
 
+/**
+ * A mean summed in another order by the store differs in its last bits, and the forest's cuts
+ * would differ with it: 12 significant digits keep the answer the same from run to run.
+ */
+const stable = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? 0 : Number(x.toPrecision(12)));
+
 interface Body { from: string; to: string; department_id?: string; seed?: number; trees?: number; threshold?: number; min_invocations?: number }
 
 export function registerAgentRoutes(env: PluginEnv) {
@@ -85,7 +91,7 @@ export function registerAgentRoutes(env: PluginEnv) {
         const name = s.group.agent_name ?? '';
         const invocations = s.total ?? 0;
         if (invocations < min_invocations) continue;
-        agents.push({ name, invocations, latency_ms: lat.get(name) ?? 0, error_rate: err.get(name) ?? 0, cost_per_call: cst.get(name) ?? 0 });
+        agents.push({ name, invocations, latency_ms: stable(lat.get(name)), error_rate: stable(err.get(name)), cost_per_call: stable(cst.get(name)) });
       }
       agents.sort((a, b) => a.name.localeCompare(b.name)); // the forest sees the same order whatever the store returns
       const scored = scoreAgents(agents, { seed, trees, threshold });
