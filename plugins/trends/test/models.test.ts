@@ -96,6 +96,23 @@ describe('published results', () => {
     expected.forEach((e, k) => expect(r[k]).toBeCloseTo(e, 7));
   });
 
+  it('the ACF of a long series (through the FFT) equals the direct sum', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: 64, maxLength: 300 }), fc.integer({ min: 32, max: 200 }), (xs, L) => {
+        const r = acf(xs, L);
+        const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+        const den = xs.reduce((a, x) => a + (x - m) ** 2, 0);
+        if (den < 1e-6) return; // (nearly) constant: the ratio is rounding noise
+        for (let k = 0; k <= Math.min(L, xs.length - 1); k++) {
+          let num = 0;
+          for (let t = 0; t + k < xs.length; t++) num += (xs[t]! - m) * (xs[t + k]! - m);
+          expect(Math.abs(r[k]! - num / den)).toBeLessThan(1e-9);
+        }
+      }),
+      { numRuns: 50 },
+    );
+  });
+
   it("Holt's method reproduces R's HoltWinters(austres, gamma = FALSE)", () => {
     // Quarterly Australian residents (thousands), 1971 Q1 – 1994 Q1, R's `austres`. R fits
     // alpha = 1, beta = 0.4062519 and reports a = 17661.5, b = 43.2471 (next quarter 17704.75).

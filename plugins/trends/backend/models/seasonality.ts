@@ -29,10 +29,18 @@ export const DIFF_CONFIRM = 0.2;
 
 /** ACF at `lag` of the first differences x_t − x_{t−1}. */
 export function lagCorrelationOfDifferences(xs: ArrayLike<number>, lag: number): number {
-  const d = new Float64Array(Math.max(0, xs.length - 1));
-  for (let i = 1; i < xs.length; i++) d[i - 1] = xs[i]! - xs[i - 1]!;
-  const r = acf(d, lag);
-  return r.length > lag ? r[lag]! : 0;
+  const n = xs.length - 1;
+  if (n <= lag) return 0;
+  const d = new Float64Array(n);
+  for (let i = 1; i <= n; i++) d[i - 1] = xs[i]! - xs[i - 1]!;
+  const m = mean(d);
+  let num = 0;
+  let den = 0;
+  for (let t = 0; t < n; t++) {
+    den += (d[t]! - m) ** 2;
+    if (t + lag < n) num += (d[t]! - m) * (d[t + lag]! - m);
+  }
+  return den > 0 ? num / den : 0;
 }
 
 export interface Seasonality {
@@ -60,9 +68,15 @@ export function detrendLinear(xs: ArrayLike<number>): Float64Array {
   return out;
 }
 
-/** Sample autocorrelation r_k = Σ (x_t − x̄)(x_{t+k} − x̄) / Σ (x_t − x̄)², k = 0…maxLag. */
+/**
+ * Sample autocorrelation r_k = Σ (x_t − x̄)(x_{t+k} − x̄) / Σ (x_t − x̄)², k = 0…maxLag.
+ * Many lags of a long series go through the FFT (Wiener–Khinchin: the autocovariance is the
+ * inverse transform of the power spectrum of the zero-padded series), O(n log n) instead of
+ * O(n · lags); the direct sum otherwise. Both give the same numbers to rounding.
+ */
 export function acf(xs: ArrayLike<number>, maxLag: number): Float64Array {
   const n = xs.length;
+  if (n >= 64 && maxLag >= 32) return acfFft(xs, maxLag);
   const m = mean(xs);
   const d = new Float64Array(n);
   let denom = 0;
@@ -79,6 +93,68 @@ export function acf(xs: ArrayLike<number>, maxLag: number): Float64Array {
     r[k] = s / denom;
   }
   return r;
+}
+
+function acfFft(xs: ArrayLike<number>, maxLag: number): Float64Array {
+  const n = xs.length;
+  const m = mean(xs);
+  let size = 1;
+  while (size < 2 * n) size <<= 1;
+  const re = new Float64Array(size);
+  const im = new Float64Array(size);
+  for (let i = 0; i < n; i++) re[i] = xs[i]! - m;
+  fft(re, im, false);
+  for (let i = 0; i < size; i++) {
+    re[i] = re[i]! * re[i]! + im[i]! * im[i]!;
+    im[i] = 0;
+  }
+  fft(re, im, true);
+  const L = Math.min(maxLag, n - 1);
+  const r = new Float64Array(L + 1);
+  const denom = re[0]!;
+  if (!(denom > 0)) return r;
+  for (let k = 0; k <= L; k++) r[k] = re[k]! / denom;
+  return r;
+}
+
+/** In-place iterative radix-2 FFT (length a power of two); `inverse` without the 1/N scale (the ACF divides it out). */
+function fft(re: Float64Array, im: Float64Array, inverse: boolean) {
+  const n = re.length;
+  for (let i = 1, j = 0; i < n; i++) {
+    let bit = n >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    j ^= bit;
+    if (i < j) {
+      let t = re[i]!;
+      re[i] = re[j]!;
+      re[j] = t;
+      t = im[i]!;
+      im[i] = im[j]!;
+      im[j] = t;
+    }
+  }
+  for (let len = 2; len <= n; len <<= 1) {
+    const ang = ((inverse ? 2 : -2) * Math.PI) / len;
+    const wr = Math.cos(ang);
+    const wi = Math.sin(ang);
+    for (let i = 0; i < n; i += len) {
+      let cr = 1;
+      let ci = 0;
+      for (let j = 0; j < len / 2; j++) {
+        const a = i + j;
+        const b = a + len / 2;
+        const xr = re[b]! * cr - im[b]! * ci;
+        const xi = re[b]! * ci + im[b]! * cr;
+        re[b] = re[a]! - xr;
+        im[b] = im[a]! - xi;
+        re[a] = re[a]! + xr;
+        im[a] = im[a]! + xi;
+        const ncr = cr * wr - ci * wi;
+        ci = cr * wi + ci * wr;
+        cr = ncr;
+      }
+    }
+  }
 }
 
 /**

@@ -39,10 +39,45 @@ export function variance(xs: ArrayLike<number>): number {
 }
 
 export function median(xs: ArrayLike<number>): number {
-  if (xs.length === 0) return NaN;
-  const s = Float64Array.from(xs).sort();
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+  const n = xs.length;
+  if (n === 0) return NaN;
+  const a = Float64Array.from(xs);
+  const h = n >> 1;
+  const hi = select(a, h);
+  if (n % 2) return hi;
+  // the lower middle is the largest value left of h after the partition
+  let lo = -Infinity;
+  for (let i = 0; i < h; i++) if (a[i]! > lo) lo = a[i]!;
+  return (lo + hi) / 2;
+}
+
+/** The k-th smallest value (0-based), partitioning `a` in place (Hoare's quickselect, median-of-three pivot). */
+function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    // median of three as the pivot: sorted input stays linear
+    const x = a[lo]!, y = a[mid]!, z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
 }
 
 /** Median absolute deviation from the median (unscaled). */
