@@ -16,7 +16,7 @@
  * Timings are of the computation alone (the metrics query is the metrics plugin's bench).
  */
 import { forecast, anomalies } from '../../plugins/trends/backend/service.ts';
-import { intervalsOf, seasonalNaive } from '../../plugins/trends/backend/models/forecast.ts';
+import { holtWinters, intervalsOf, seasonalNaive } from '../../plugins/trends/backend/models/forecast.ts';
 import { mulberry32 } from '../../plugins/trends/backend/models/random.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -38,7 +38,8 @@ function time(label: string, runs: number, fn: () => unknown) {
   }
   const p50 = quantile(t, 0.5);
   const p95 = quantile(t, 0.95);
-  log(`${label}: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms over ${runs} runs`);
+  const f = (ms: number) => (ms < 1 ? ms.toFixed(3) : ms.toFixed(1));
+  log(`${label}: p50 ${f(p50)} ms, p95 ${f(p95)} ms over ${runs} runs`);
   return { p50, p95 };
 }
 
@@ -52,8 +53,11 @@ function series(n: number, step: number, period: number, seed: number, spikes = 
   const pattern = Array.from({ length: period }, () => rand() * 2 - 1);
   const start = Date.UTC(2024, 0, 1);
   const values = Array.from({ length: n }, (_, t) => 200 + 0.1 * t + 60 * pattern[t % period]! + 8 * z());
-  for (let k = 0; k < spikes; k++) values[Math.floor(rand() * n)]! += 120;
-  return values.map((value, t) => ({ bucket: new Date(start + t * step).toISOString(), value }));
+  const at = new Set<number>();
+  while (at.size < spikes) at.add(Math.floor(rand() * n));
+  for (const i of at) values[i]! += 120;
+  const points = values.map((value, t) => ({ bucket: new Date(start + t * step).toISOString(), value }));
+  return Object.assign(points, { spikes: at });
 }
 
 // 1. forecast over two years of daily points
@@ -61,17 +65,25 @@ const daily = series(730, DAY, 7, 1);
 const fc = time('forecast, 730 daily points, horizon 30', RUNS, () => forecast(daily, { horizon: 30 }));
 const values = daily.map((p) => p.value);
 const base1 = time('baseline: seasonal naive + intervals, same points', RUNS, () => intervalsOf(seasonalNaive(values, 7), 30, 0.95, true));
+const base1b = time('baseline: one Holt-Winters pass with fixed parameters, same points', RUNS, () => intervalsOf(holtWinters(values, 7, 0.2, 0.05, 0.1), 30, 0.95, true));
 const answer = forecast(daily, { horizon: 30 });
 log(`  model ${answer.model}, season ${answer.seasonality.period} (strength ${answer.seasonality.strength.toFixed(2)}), backtest MAPE ${answer.backtest.mape?.toFixed(2)}% vs seasonal naive ${answer.backtest.baseline_mape?.toFixed(2)}%`);
-log(`  forecast / baseline (p50): ${(fc.p50 / base1.p50).toFixed(1)}×; goal < 200 ms: ${fc.p95 < 200 ? 'met' : 'NOT met'} (p95 ${fc.p95.toFixed(1)} ms)`);
+log(`  forecast / one Holt-Winters pass (p50): ${(fc.p50 / base1b.p50).toFixed(0)}× (the grid and the backtest); forecast / seasonal naive: ${(fc.p50 / base1.p50).toFixed(0)}×; goal < 200 ms: ${fc.p95 < 200 ? 'met' : 'NOT met'} (p95 ${fc.p95.toFixed(1)} ms)`);
 
 // 2. anomaly scan of 500 agents' hourly series over 30 days
 const agents = Array.from({ length: 500 }, (_, i) => series(720, HOUR, 24, 100 + i, 3));
 const scanRuns = Math.max(3, Math.round(RUNS / 4));
-let flagged = 0;
+let found = 0;
+let falseAlarms = 0;
 const scan = time('anomaly scan, 500 agents × 720 hourly points', scanRuns, () => {
-  flagged = 0;
-  for (const s of agents) for (const p of anomalies(s)) if (p.anomaly) flagged++;
+  found = 0;
+  falseAlarms = 0;
+  for (const s of agents) {
+    anomalies(s).forEach((p, i) => {
+      if (p.anomaly && s.spikes.has(i)) found++;
+      else if (p.anomaly) falseAlarms++;
+    });
+  }
 });
 const base2 = time('baseline: plain mean/sd z-score loop, same points', scanRuns, () => {
   let n = 0;
@@ -88,5 +100,5 @@ const base2 = time('baseline: plain mean/sd z-score loop, same points', scanRuns
   }
   return n;
 });
-log(`  ${flagged} buckets flagged (1,500 spikes injected)`);
+log(`  spikes found: ${found} of 1500; false alarms: ${falseAlarms} of ${500 * 720 - 1500} other buckets (${((100 * falseAlarms) / (500 * 720 - 1500)).toFixed(2)}%)`);
 log(`  scan / baseline (p50): ${(scan.p50 / base2.p50).toFixed(0)}×; goal < 2 s: ${scan.p95 < 2000 ? 'met' : 'NOT met'} (p95 ${scan.p95.toFixed(0)} ms)`);
