@@ -44,11 +44,3 @@ export function usePostQuery<T>(path: string, query: SeriesQuery, extra: Record<
     refetch: () => setTick((t) => t + 1),
   } as WidgetData<T>;
 }
-
-/** Plotly fill between two lines: the lower bound drawn invisibly, the upper filled down to it. */
-export function bandTraces(x: string[], lower: Array<number | null>, upper: Array<number | null>, name: string, color: string) {
-  return [
-    { type: 'scatter', mode: 'lines', x, y: lower, line: { width: 0, color }, showlegend: false, hoverinfo: 'skip', name: `${name} (lower)` },
-    { type: 'scatter', mode: 'lines', x, y: upper, line: { width: 0, color }, fill: 'tonexty', fillcolor: color, name, hoverinfo: 'skip' },
-  ];
-}
