@@ -80,7 +80,7 @@ describe('declarations', () => {
   it('each widget has its module, a granularity in its query and defaults for every option', () => {
     expect(widgets.map((w) => w.id)).toEqual(['forecast', 'anomalies']);
     for (const w of widgets) {
-      expect(existsSync(join(import.meta.dirname, '..', 'frontend', w.module))).toBe(true);
+      expect(existsSync(join(import.meta.dirname, '..', 'frontend', w.module!))).toBe(true);
       const props = (w.optionsSchema as any).properties;
       expect(props.query.required).toContain('granularity');
       expect(props.query.default.granularity).toBeDefined();
