@@ -13,11 +13,16 @@
  *    season, spikes injected): season detection and the robust decomposition of every series.
  *    Goal < 2 s. Baseline in the same run: a plain loop over the same points computing a
  *    mean/standard-deviation z-score per series (no season, no robustness).
+ * 3. Accuracy (not speed): 200 synthetic daily series (the tests' generator: trend, weekly season,
+ *    noise), 28 held-out days each: MAPE next to seasonal naive's, and how often the held-out
+ *    days fall inside the 95 % and 80 % intervals.
  * Timings are of the computation alone (the metrics query is the metrics plugin's bench).
  */
 import { forecast, anomalies } from '../../plugins/trends/backend/service.ts';
 import { holtWinters, intervalsOf, seasonalNaive } from '../../plugins/trends/backend/models/forecast.ts';
 import { mulberry32 } from '../../plugins/trends/backend/models/random.ts';
+import { forecastSeries } from '../../plugins/trends/backend/models/forecast.ts';
+import { synthetic } from '../../plugins/trends/test/synthetic.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const DAY = 86_400_000;
@@ -102,3 +107,31 @@ const base2 = time('baseline: plain mean/sd z-score loop, same points', scanRuns
 });
 log(`  spikes found: ${found} of 1500; false alarms: ${falseAlarms} of ${500 * 720 - 1500} other buckets (${((100 * falseAlarms) / (500 * 720 - 1500)).toFixed(2)}%)`);
 log(`  scan / baseline (p50): ${(scan.p50 / base2.p50).toFixed(0)}×; goal < 2 s: ${scan.p95 < 2000 ? 'met' : 'NOT met'} (p95 ${scan.p95.toFixed(0)} ms)`);
+
+// 3. accuracy on held-out days
+{
+  let in95 = 0;
+  let in80 = 0;
+  let total = 0;
+  let model = 0;
+  let naive = 0;
+  const runs = 200;
+  const horizon = 28;
+  for (let seed = 1; seed <= runs; seed++) {
+    const n = 70 + ((seed * 53) % 295);
+    const s = synthetic({ n: n + horizon, level: 1000, slope: ((seed * 7) % 40) / 10 - 2, period: 7, amplitude: 100, noise: 5 + ((seed * 13) % 35), seed });
+    const hist = s.values.slice(0, n);
+    const held = s.values.slice(n);
+    const mape = (p: ArrayLike<number>) => (100 * held.reduce((a, y, i) => a + Math.abs((y - p[i]!) / y), 0)) / horizon;
+    const f95 = forecastSeries(hist, { horizon, interval: 0.95 });
+    const f80 = forecastSeries(hist, { horizon, interval: 0.8 });
+    model += mape(f95.values);
+    naive += mape(seasonalNaive(hist, 7).predict(horizon));
+    held.forEach((y, i) => {
+      total++;
+      if (y >= f95.lower[i]! && y <= f95.upper[i]!) in95++;
+      if (y >= f80.lower[i]! && y <= f80.upper[i]!) in80++;
+    });
+  }
+  log(`accuracy, ${runs} synthetic daily series, ${horizon} held-out days each: MAPE ${(model / runs).toFixed(2)}% vs seasonal naive ${(naive / runs).toFixed(2)}% (ratio ${(model / naive).toFixed(2)}); 95% intervals cover ${((100 * in95) / total).toFixed(1)}%, 80% intervals ${((100 * in80) / total).toFixed(1)}%`);
+}
