@@ -189,6 +189,24 @@ describe('trends API', () => {
     expect(loose.body.points.filter((p: any) => p.anomaly).length).toBeGreaterThanOrEqual(flagged.length);
   });
 
+  it('answers a range without events (zeros for a count, gaps for an average) without failing', async () => {
+    const empty = { from: '2020-01-06T00:00:00.000Z', to: '2020-01-20T00:00:00.000Z' };
+    const f = await backend.client.post('/api/v1/trends/forecast', { query: query(empty), horizon: 3 });
+    expect(f.status, JSON.stringify(f.body)).toBe(200);
+    expect(f.body.history.every((p: any) => p.value === 0)).toBe(true);
+    expect(f.body.forecast.map((p: any) => [p.value, p.lower, p.upper])).toEqual([[0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+    const avg = { ...empty, measure: 'avg', field: 'execution_time_ms' };
+    const g = await backend.client.post('/api/v1/trends/forecast', { query: query(avg), horizon: 3 });
+    expect(g.status, JSON.stringify(g.body)).toBe(200);
+    expect(g.body.model).toBe('none');
+    expect(g.body.forecast).toEqual([]);
+    const a = await backend.client.post('/api/v1/trends/anomalies', { query: query(avg) });
+    expect(a.status).toBe(200);
+    expect(a.body.points.some((p: any) => p.anomaly)).toBe(false);
+    const sm = await backend.client.post('/api/v1/trends/smooth', { query: query(avg), method: 'ema', window: 3 });
+    expect(sm.body.points.every((p: any) => p.value === null && p.smoothed === null)).toBe(true);
+  });
+
   it('answers per group with one group_by field', async () => {
     const r = await backend.client.post('/api/v1/trends/smooth', { query: query({ group_by: ['agent_name'] }), method: 'sma', window: 3 });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
