@@ -29,11 +29,14 @@ export interface ForecastPoint {
 export interface ForecastAnswer {
   history: TrendPoint[];
   forecast: ForecastPoint[];
-  /** the model used, e.g. `holt_winters_additive`, `holt_linear`, `mean` */
+  /** the model used: `holt_winters_additive`, `holt_linear`, `seasonal_naive`, `mean` (`none`: no values) */
   model: string;
   /** detected season length in buckets (null = none) and its strength in [0, 1] */
   seasonality: { period: number | null; strength: number };
-  /** mean absolute percentage error on held-out buckets, next to the seasonal-naive baseline's */
+  /**
+   * mean absolute percentage error on held-out buckets, next to the seasonal-naive baseline's;
+   * in percent (12.5 = 12.5 %), null with too few values to hold some out
+   */
   backtest: { mape: number | null; baseline: 'seasonal_naive'; baseline_mape: number | null };
 }
 
