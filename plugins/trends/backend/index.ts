@@ -9,6 +9,7 @@ import { READ } from './permissions.ts';
 import { trendsService } from './service.ts';
 import { registerSeriesRoutes } from './routes/series.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
+import { registerGrowthRoutes } from './routes/growth.ts';
 import { widgets } from '../widgets.ts';
 
 export default definePlugin({
@@ -27,5 +28,6 @@ export default definePlugin({
   register(env) {
     registerSeriesRoutes(env);
     registerAgentRoutes(env);
+    registerGrowthRoutes(env);
   },
 });

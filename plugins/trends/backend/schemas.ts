@@ -156,3 +156,73 @@ export const agentAnomaliesAnswer = {
     note: { type: 'string' },
   },
 } as const;
+
+const windowValue = { type: 'object', required: ['from', 'to', 'value'], properties: { from: { type: 'string' }, to: { type: 'string' }, value: numOrNull } } as const;
+
+export const growthBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['query'],
+  properties: {
+    query: {
+      ...metricsQueryDefinitionSchema,
+      description: 'A metrics query without a range or group; `to` (default now) is where the windows end.',
+      properties: { ...metricsQueryDefinitionSchema.properties, to: { type: 'string', format: 'date-time', description: 'ISO instant, exclusive' } },
+    },
+  },
+} as const;
+
+export const growthAnswer = {
+  type: 'object',
+  required: ['at', 'rates'],
+  properties: {
+    at: { type: 'string' },
+    rates: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['period', 'current', 'previous', 'change_pct'],
+        properties: { period: { type: 'string', enum: ['day', 'week', 'month'] }, current: windowValue, previous: windowValue, change_pct: numOrNull },
+      },
+    },
+  },
+} as const;
+
+export const compareBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['query'],
+  properties: {
+    query: seriesQuerySchema,
+    compare: {
+      anyOf: [
+        { type: 'string', enum: ['previous_period', 'previous_year'] },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['from', 'to'],
+          properties: { from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' } },
+        },
+      ],
+    },
+  },
+} as const;
+
+export const compareAnswer = {
+  type: 'object',
+  required: ['current', 'previous', 'change', 'change_pct', 'points'],
+  properties: {
+    current: windowValue,
+    previous: windowValue,
+    change: numOrNull,
+    change_pct: numOrNull,
+    points: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['bucket', 'value', 'previous_bucket', 'previous_value', 'change_pct'],
+        properties: { bucket: { type: 'string' }, value: numOrNull, previous_bucket: { type: ['string', 'null'] }, previous_value: numOrNull, change_pct: numOrNull },
+      },
+    },
+  },
+} as const;
