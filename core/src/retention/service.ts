@@ -129,12 +129,14 @@ export class RetentionService {
   }
 
   /**
-   * The instant before which raw events are not complete for the org: its raw horizon, or the
-   * point an earlier (longer-reaching) expiry already deleted to, whichever is later.
+   * The instant before which the org's raw events are not complete: the point its expiry has
+   * reached (moved there before the first row goes), null before any expiry. Not the policy's
+   * horizon itself: until the job has run, the raw events before it are all still there, and a
+   * period made longer does not bring deleted events back.
    */
-  async rawHorizon(orgId: string, now = new Date()): Promise<Date> {
+  async rawHorizon(orgId: string): Promise<Date | null> {
     const r = await this.row(orgId);
-    return new Date(Math.max(horizonsAt(r.policy, now).rawEventsFrom.getTime(), r.rawExpiredBefore));
+    return r.rawExpiredBefore ? new Date(r.rawExpiredBefore) : null;
   }
 
   private async count(query: string, params: Record<string, unknown>): Promise<number> {

@@ -155,8 +155,8 @@ export class RollupService {
   }
 
   /**
-   * What `ctx.rollups` is for one plugin; `rawHorizon` gives the org's raw-event horizon, which
-   * `planSegments` inside a read respects (no raw piece before it).
+   * What `ctx.rollups` is for one plugin; `rawHorizon` gives the point the org's raw-event expiry
+   * has reached, which `planSegments` inside a read respects (no raw piece before it).
    */
   reader(plugin: string, rawHorizon?: () => Promise<Date | null>): RollupReader {
     return {

@@ -8,7 +8,8 @@
  * horizon is expired. Rollups outlive raw events (the kernel refuses a policy that would keep
  * aggregates or user-activity data for less time than raw events), so a question about a range
  * older than the raw horizon is answered from rollups: `planSegments` never reads raw events
- * before the raw horizon (they are being deleted, so whatever is left is incomplete).
+ * before the point the org's raw expiry has reached (the kernel moves that point before it
+ * deletes a row; whatever raw rows are left there are incomplete).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DAY_MS } from './rollups.ts';
@@ -62,8 +63,8 @@ export function retentionProblems(p: RetentionPolicy): Array<{ field: keyof Rete
 const rawHorizonScope = new AsyncLocalStorage<Date | null>();
 
 /**
- * Runs `fn` with the raw horizon of the org it works for: `planSegments` inside it reads no raw
- * events before that instant. The kernel's `ctx.rollups.read` does this; plugins need not.
+ * Runs `fn` with the raw horizon of the org it works for (where its raw-event expiry has
+ * reached): `planSegments` inside it reads no raw events before that instant. The kernel's `ctx.rollups.read` does this; plugins need not.
  */
 export function withRawHorizon<T>(horizon: Date | null, fn: () => T): T {
   return rawHorizonScope.run(horizon, fn);

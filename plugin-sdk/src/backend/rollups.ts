@@ -49,9 +49,9 @@ export const DAY_MS = 86_400_000;
  * raw companion over the same range limited to rows inserted after the watermark, so the
  * answer counts every event once: in a rollup if it was folded, raw if not yet.
  *
- * With a `rawHorizon` (the org's raw-event retention; inside `ctx.rollups.read` the kernel's
- * one applies by itself) no raw piece starts before it: raw events older than the horizon are
- * being expired, so whatever is left of them is incomplete. The part of the range before the
+ * With a `rawHorizon` (where the org's raw-event expiry has reached; inside `ctx.rollups.read`
+ * the kernel's applies by itself) no raw piece starts before it: raw events older than that
+ * are being expired, so whatever is left of them is incomplete. The part of the range before the
  * horizon is answered by rollups only, its edges widened outward to the finest level's buckets
  * (the answer covers whole minutes or hours there); without any level it is left out. Rows not
  * folded yet are still read raw (the companions): expiry deletes only folded rows.

@@ -215,8 +215,8 @@ export interface RollupReader {
   /**
    * Runs `fn` with the watermark of the plugin's rollup `name`: the rollup tables hold exactly
    * the source rows with `inserted_at <= watermark`, and no fold publishes while `fn` runs.
-   * `planSegments` called inside `fn` reads no raw events before the org's raw horizon
-   * (retention.ts).
+   * `planSegments` called inside `fn` reads no raw events before the point the org's raw-event
+   * expiry has reached (retention.ts).
    */
   read<T>(name: string, fn: (watermark: Date) => Promise<T>): Promise<T>;
 }
