@@ -192,6 +192,38 @@ export const appConfigSchema = {
       },
       default: {},
     },
+    retention: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'data lifecycle: the job that expires old data, the defaults of an org that has not set its own, storage tiers with a server (core/src/retention/README.md)',
+      properties: {
+        everySeconds: { type: 'number', minimum: 1, maximum: 604800, default: 3600 },
+        defaults: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            raw_events_days: { type: 'integer', minimum: 1, maximum: 3650, default: 90 },
+            aggregates_days: { type: 'integer', minimum: 1, maximum: 7300, default: 730 },
+            user_activity_days: { type: 'integer', minimum: 1, maximum: 7300, default: 365 },
+          },
+          default: {},
+        },
+        tiers: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'hot/warm/cold volumes of a ClickHouse server (TTL … TO VOLUME); ignored by embedded chDB',
+          properties: {
+            storagePolicy: { type: 'string', default: '' },
+            warmVolume: { type: 'string', default: 'warm' },
+            coldVolume: { type: 'string', default: 'cold' },
+            warmAfterDays: { type: 'integer', minimum: 0, maximum: 36500, default: 7 },
+            coldAfterDays: { type: 'integer', minimum: 0, maximum: 36500, default: 30 },
+          },
+          default: {},
+        },
+      },
+      default: {},
+    },
     smtp: {
       type: 'object',
       additionalProperties: false,
@@ -236,6 +268,11 @@ export interface AppConfig {
   bootstrap: { org: string; adminEmail: string; adminPassword: string; demoData: boolean };
   ingestion: { batchSize: number; maxDelayMs: number; [k: string]: unknown };
   rollups: { graceMs: number; everySeconds: number; maxRowsPerFold: number };
+  retention?: {
+    everySeconds: number;
+    defaults: { raw_events_days: number; aggregates_days: number; user_activity_days: number };
+    tiers: { storagePolicy: string; warmVolume: string; coldVolume: string; warmAfterDays: number; coldAfterDays: number };
+  };
   smtp: { url: string; from: string };
   plugins: Record<string, Record<string, unknown>>;
   pluginPaths: string[];

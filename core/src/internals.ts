@@ -6,6 +6,7 @@ import type { PermissionRegistry } from './auth/authenticate.ts';
 import type { OrgService } from './tenancy/orgs.ts';
 import type { PluginHost } from './plugins/host.ts';
 import type { RollupService } from './rollups/service.ts';
+import type { RetentionService } from './retention/service.ts';
 
 /** The whole cradle of the kernel's container, as kernel modules see it. */
 export interface Internals extends KernelServices {
@@ -17,6 +18,8 @@ export interface Internals extends KernelServices {
   plugins: PluginHost;
   /** folds the plugins' declared rollups (core/src/rollups) */
   rollups: RollupService;
+  /** each org's data lifecycle and the job that expires old data (core/src/retention) */
+  retention: RetentionService;
   /** drops cached token and membership lookups on every node */
   invalidateAuth(orgId?: string, userId?: string): void;
   version: { version: string; commit?: string; sdkVersion: string };

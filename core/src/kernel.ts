@@ -27,10 +27,10 @@ import { createNotifier } from './notifications/notifier.ts';
 import { createMailer } from './notifications/mailer.ts';
 import { kernelModules } from './modules.ts';
 import { generatePassword } from './auth/passwords.ts';
-import { events as eventsTable } from '../../migrations/ch/0001_events.ts';
-import { eventsInsertedAt } from '../../migrations/ch/0002_events_inserted_at.ts';
+import { eventsMigrations } from './ingestion/migrations/index.ts';
 import { RollupService } from './rollups/index.ts';
-import { eventsInsertDedup } from '../../migrations/ch/0003_events_insert_dedup.ts';
+import { RetentionService, tierProblems, tierStatements } from './retention/index.ts';
+import { DEFAULT_RETENTION, storedTables } from '@orrery/plugin-sdk';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -189,7 +189,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     only: opts.onlyPlugins,
   });
   const chSets: MigrationSet<any>[] = [
-    { owner: 'kernel:events', migrations: [eventsTable, eventsInsertedAt, eventsInsertDedup] },
+    { owner: 'kernel:events', migrations: eventsMigrations },
     ...modules.filter((m) => m.migrations?.clickhouse?.length).map((m) => ({ owner: `kernel:${m.name}`, migrations: m.migrations!.clickhouse! })),
     ...plugins.chMigrationSets(),
   ];
@@ -199,6 +199,22 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     config.rollups ?? { graceMs: 2000, everySeconds: 2, maxRowsPerFold: 500_000 },
   );
   container.register({ rollups: asValue(rollups) });
+  const retentionCfg = config.retention ?? { everySeconds: 3600, defaults: { ...DEFAULT_RETENTION }, tiers: { storagePolicy: '', warmVolume: 'warm', coldVolume: 'cold', warmAfterDays: 7, coldAfterDays: 30 } };
+  const retention = new RetentionService(
+    { knex: storage.knex, analytics, rollups, logger, orgs: () => orgService.list(), dataChanged: (orgId) => plugins.dataChanged(orgId) },
+    { everySeconds: retentionCfg.everySeconds, defaults: { ...DEFAULT_RETENTION, ...retentionCfg.defaults } },
+  );
+  container.register({ retention: asValue(retention) });
+  // storage tiers: only a server has volumes to move parts between (core/src/retention/README.md)
+  if (analytics.mode === 'server' && retentionCfg.tiers.storagePolicy) {
+    const problems = tierProblems(retentionCfg.tiers);
+    if (problems.length) throw new Error(`config: ${problems.join('; ')}`);
+    const tables = [
+      { table: `${analytics.database}.events`, column: 'timestamp' },
+      ...plugins.active.flatMap((p) => (p.decl.rollups ?? []).flatMap((d) => storedTables(d).map((t) => ({ table: `${analytics.database}.${t.table}`, column: 'bucket' })))),
+    ];
+    for (const t of tables) for (const q of tierStatements(retentionCfg.tiers, t.table, t.column, analytics.cluster)) await analytics.client.command({ query: q });
+  }
   for (const org of await orgService.list()) await orgService.migrate(org);
   await plugins.init();
   // plugins' bus subscriptions (env.onBus): handled on the publishing node, so once per cluster
@@ -293,6 +309,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
       if (opts.scheduleJobs !== false) {
         plugins.startJobs();
         rollups.start((seconds, fold) => plugins.runKernelJob('rollups.fold', seconds, fold));
+        retention.start((seconds, run) => plugins.runKernelJob('retention.expire', seconds, run));
       }
       const addr = app.server.address();
       return typeof addr === 'object' && addr ? `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
@@ -302,6 +319,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
       if (closed) return;
       closed = true;
       await plugins.stop();
+      await retention.stop();
       await rollups.stop();
       if (gateway) await gateway.close();
       if (metricsListener) await metricsListener.close();

@@ -6,6 +6,7 @@ import { ingestionModule } from './ingestion/index.ts';
 import { pluginsModule } from './plugins/routes.ts';
 import { opsModule } from './ops/routes.ts';
 import { rollupsModule } from './rollups/index.ts';
+import { retentionModule } from './retention/index.ts';
 import { notificationsModule } from './notifications/routes.ts';
 
 /** The kernel's own parts, in the order they register. Each is one folder under core/src. */
@@ -17,5 +18,6 @@ export const kernelModules: KernelModule[] = [
   ingestionModule,
   pluginsModule,
   rollupsModule,
+  retentionModule,
   opsModule,
 ];

@@ -3,7 +3,7 @@
  *
  *   npx tsx scripts/bench/ingest-formats.ts [--rows 100000] [--batch 5000]
  *
- * Two measures per format, on the events table of migrations/ch/0001_events.ts, rows shaped like
+ * Two measures per format, on the events table of core/src/ingestion/migrations/0001_events.ts, rows shaped like
  * the pipeline's (agent invocations, ~20 fields set):
  * - engine: `INSERT INTO events SELECT * FROM file(..., <format>)` from files ClickHouse wrote
  *   itself, so only the engine's parse + part write is timed (every format chDB reads);
@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { events } from '../../migrations/ch/0001_events.ts';
+import { events } from '../../core/src/ingestion/migrations/0001_events.ts';
 import { renderDdl } from '../../core/src/storage/migrations.ts';
 
 const args = new Map<string, string>();

@@ -275,7 +275,7 @@ async function main() {
 
     const { createClient } = await import('@clickhouse/client');
     const { createChdbConnection } = await import('chdb/connection');
-    const { events: eventsTable } = await import('../../migrations/ch/0001_events.ts');
+    const { events: eventsTable } = await import('../../core/src/ingestion/migrations/0001_events.ts');
     const { renderDdl } = await import('../../core/src/storage/migrations.ts');
     const { compactRows } = await import('../../core/src/ingestion/commit.ts');
     const ch = createClient({ connection: createChdbConnection({ path: join(dataDir, 'ch') }) as any, clickhouse_settings: { date_time_input_format: 'best_effort' } } as any);

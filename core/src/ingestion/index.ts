@@ -201,6 +201,7 @@ export const ingestionModule: KernelModule = {
     const onCommitted = (rows: EventRow[]) => {
       const byOrg = new Map<string, StoredEvent[]>();
       for (const r of rows) {
+        storedFilter?.addStored(r.org_id, r.event_id);
         let l = byOrg.get(r.org_id);
         if (!l) byOrg.set(r.org_id, (l = []));
         l.push(r);
@@ -324,7 +325,12 @@ export const ingestionModule: KernelModule = {
     const store = new IngestionOrgStore(storage);
     const deduper = new Deduper(kv, {
       nodeId,
-      ttlSeconds: cfg.dedupTtlSeconds,
+      // With the log and an in-process kv, a claim only has to cover an event until it is in the
+      // log's id index: after that the log (retained ids) and the stored-ids filter (ids loaded
+      // by this process included) answer, as they do after a restart. Kept for the whole dedup
+      // period it cost ~450 bytes of memory per event for 30 days. (`commit: direct` keeps the
+      // long claims: an uncertain insert is remembered by its claim.)
+      ttlSeconds: cfg.commit === 'log' && verifyInStore && !kvDurable ? Math.min(cfg.dedupTtlSeconds, Math.max(120, Math.ceil((2 * cfg.dedupStaleMs) / 1000))) : cfg.dedupTtlSeconds,
       staleMs: cfg.dedupStaleMs,
       stored: async (orgId, keys) => {
         // in the log (loaded or not): as good as stored, and no query

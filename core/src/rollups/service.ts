@@ -14,7 +14,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Knex } from 'knex';
 import type { Logger, Org, PgMigration, RollupDecl, RollupReader } from '@orrery/plugin-sdk';
-import { DAY_MS, foldPlan, storedTables } from '@orrery/plugin-sdk';
+import { DAY_MS, foldPlan, storedTables, withRawHorizon } from '@orrery/plugin-sdk';
 import type { Analytics } from '../types.ts';
 import { renderDdl } from '../storage/migrations.ts';
 
@@ -154,15 +154,42 @@ export class RollupService {
     return this.marks.get(this.key(plugin, rollup)) ?? 0;
   }
 
-  /** What `ctx.rollups` is for one plugin. */
-  reader(plugin: string): RollupReader {
+  /**
+   * What `ctx.rollups` is for one plugin; `rawHorizon` gives the point the org's raw-event expiry
+   * has reached, which `planSegments` inside a read respects (no raw piece before it).
+   */
+  reader(plugin: string, rawHorizon?: () => Promise<Date | null>): RollupReader {
     return {
       read: (name, fn) =>
         this.gate.read(async () => {
           this.decl(plugin, name);
-          return fn(new Date(await this.watermark(plugin, name)));
+          const w = new Date(await this.watermark(plugin, name));
+          const h = rawHorizon ? await rawHorizon() : null;
+          return withRawHorizon(h, () => fn(w));
         }),
     };
+  }
+
+  /** Before this instant (ms) an org's raw events may have been expired: no rebuild reads there. */
+  private rawFloor: (orgId: string) => Promise<number> = async () => 0;
+  useRawFloor(fn: (orgId: string) => Promise<number>) {
+    this.rawFloor = fn;
+  }
+
+  /** The lowest watermark of every declared rollup (ms): raw rows inserted up to it are in every rollup. */
+  async lowestWatermark(): Promise<number | null> {
+    const decls = this.s.declarations();
+    if (!decls.length) return null;
+    await this.ensureLoaded();
+    return Math.min(...decls.map(({ plugin, decl }) => this.marks.get(this.key(plugin, decl.name)) ?? 0));
+  }
+
+  /**
+   * Runs `fn` with no fold, rebuild or purge in between (retention's expiry): `fn` gets the
+   * declarations and a way to delete rollup rows that readers see all at once.
+   */
+  exclusive<T>(fn: (t: { declarations: Array<{ plugin: string; decl: RollupDecl }>; publish: <R>(write: () => Promise<R>) => Promise<R> }) => Promise<T>): Promise<T> {
+    return this.writer.run(() => fn({ declarations: this.s.declarations(), publish: (write) => this.gate.write(write) }));
   }
 
   private async sql(query: string, params: Record<string, unknown> = {}) {
@@ -321,6 +348,10 @@ export class RollupService {
 
   /** One org's rows of `[a, b)` (day-aligned) replaced by what raw events up to the watermark give. */
   private async rebuildRange(orgId: string, plugin: string, d: RollupDecl, a: number, b: number): Promise<number> {
+    // raw events before the org's expiry point are gone (or going): the rollup rows there are
+    // the only copy left, so they are kept as they are
+    a = Math.max(a, await this.rawFloor(orgId));
+    if (a >= b) return 0;
     const w = await this.watermark(plugin, d.name);
     const rows = `org_id = ${sqlString(orgId)} AND timestamp >= fromUnixTimestamp64Milli(${a}, 'UTC') AND timestamp < fromUnixTimestamp64Milli(${b}, 'UTC') AND inserted_at <= fromUnixTimestamp64Milli(${w}, 'UTC')`;
     const [count] = await this.select<{ n: string }>(`SELECT count() AS n FROM {db}.${d.source} WHERE (${d.filter ?? '1'}) AND ${rows}`);
@@ -353,6 +384,13 @@ export class RollupService {
       const n = await deleteRaw();
       for (const { plugin, decl } of decls) {
         for (const [a, b] of mergeDays(days.map((r) => Number(r.d)))) await this.rebuildRange(org.id, plugin, decl, a, b);
+        // rows keyed by the user outlive their raw events (retention): they go by key
+        const { cluster } = this.s.analytics;
+        for (const t of storedTables(decl).filter((x) => x.dims.includes('user_id'))) {
+          await this.gate.write(() =>
+            this.sql(`DELETE FROM {db}.${t.table}${cluster ? ` ON CLUSTER ${cluster}` : ''} WHERE org_id = {org:String} AND user_id = {user:String}`, { org: org.id, user: userId }),
+          );
+        }
       }
       return n;
     });

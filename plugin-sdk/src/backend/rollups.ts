@@ -16,6 +16,7 @@
  *   }
  */
 import { zoneOffsetMs, type Granularity } from './timeRange.ts';
+import { currentRawHorizon } from './retention.ts';
 
 export interface RollupLevel {
   /** bucket width of the rollup, in ms (buckets are aligned on the UTC epoch) */
@@ -47,8 +48,19 @@ export const DAY_MS = 86_400_000;
  * With the `watermark` of declared rollups (see rollupsDecl.ts), every rollup piece gets a
  * raw companion over the same range limited to rows inserted after the watermark, so the
  * answer counts every event once: in a rollup if it was folded, raw if not yet.
+ *
+ * With a `rawHorizon` (where the org's raw-event expiry has reached; inside `ctx.rollups.read`
+ * the kernel's applies by itself) no raw piece starts before it: raw events older than that
+ * are being expired, so whatever is left of them is incomplete. The part of the range before the
+ * horizon is answered by rollups only, its edges widened outward to the finest level's buckets
+ * (the answer covers whole minutes or hours there); without any level it is left out. Rows not
+ * folded yet are still read raw (the companions): expiry deletes only folded rows.
  */
-export function planSegments<L extends RollupLevel>(range: { from: Date; to: Date }, levels: readonly L[], opts: { watermark?: Date } = {}): Segment<L>[] {
+export function planSegments<L extends RollupLevel>(
+  range: { from: Date; to: Date },
+  levels: readonly L[],
+  opts: { watermark?: Date; rawHorizon?: Date | null } = {},
+): Segment<L>[] {
   const ordered = [...levels].sort((a, b) => b.stepMs - a.stepMs);
   const cover = (from: number, to: number, i: number): Segment<L>[] => {
     if (from >= to) return [];
@@ -59,7 +71,18 @@ export function planSegments<L extends RollupLevel>(range: { from: Date; to: Dat
     if (start >= end) return cover(from, to, i + 1);
     return [...cover(from, start, i + 1), { level, from: new Date(start), to: new Date(end) }, ...cover(end, to, i + 1)];
   };
-  const segments = cover(range.from.getTime(), range.to.getTime(), 0);
+  const from = range.from.getTime(), to = range.to.getTime();
+  const horizon = (opts.rawHorizon === undefined ? currentRawHorizon() : opts.rawHorizon)?.getTime();
+  let segments: Segment<L>[];
+  if (horizon === undefined || from >= horizon) segments = cover(from, to, 0);
+  else {
+    const finest = ordered.at(-1)?.stepMs;
+    const oldTo = Math.min(to, horizon);
+    // before the horizon only rollups answer: both edges move out to the finest bucket
+    const oldEnd = finest ? Math.ceil(oldTo / finest) * finest : oldTo;
+    const old = finest ? cover(Math.floor(from / finest) * finest, oldEnd, 0) : [];
+    segments = [...old, ...cover(Math.max(oldEnd, horizon), to, 0)];
+  }
   const w = opts.watermark;
   if (!w) return segments;
   return segments.flatMap((s) => (s.level ? [s, { level: null, from: s.from, to: s.to, insertedAfter: w }] : [s]));

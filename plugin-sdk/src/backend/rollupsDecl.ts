@@ -66,6 +66,12 @@ export interface RollupDecl {
   tables: readonly RollupTable[];
   /** sort key granularity of the tables (small granules: a read deserializes whole granules of states) */
   indexGranularity?: number;
+  /**
+   * which of the org's retention horizons the tables' rows follow (see retention.ts):
+   * `aggregates` (default, 2 years unless the org says otherwise) or `user_activity` (1 year),
+   * for rollups that hold per-user activity
+   */
+  retention?: 'aggregates' | 'user_activity';
 }
 
 /** Checks a declaration and returns it (tables in dependency order: every parent before its children). */
@@ -209,6 +215,8 @@ export interface RollupReader {
   /**
    * Runs `fn` with the watermark of the plugin's rollup `name`: the rollup tables hold exactly
    * the source rows with `inserted_at <= watermark`, and no fold publishes while `fn` runs.
+   * `planSegments` called inside `fn` reads no raw events before the point the org's raw-event
+   * expiry has reached (retention.ts).
    */
   read<T>(name: string, fn: (watermark: Date) => Promise<T>): Promise<T>;
 }

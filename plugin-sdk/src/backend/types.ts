@@ -14,6 +14,7 @@ import type { Directory } from './contracts/directory.ts';
 import type { BusMessage, BusScope, JsonSchema, PageDecl, Role, WidgetDecl } from '../contract/index.ts';
 export { ROLES, type BusMessage, type BusScope, type JsonSchema, type PageDecl, type Role, type WidgetDecl } from '../contract/index.ts';
 import type { RollupDecl, RollupReader } from './rollupsDecl.ts';
+import type { RetentionHorizons } from './retention.ts';
 
 export interface Logger {
   debug(obj: object | string, msg?: string): void;
@@ -165,6 +166,12 @@ export interface TenantContext<TConfig = Record<string, unknown>> {
   answersChanged(): void;
   /** reads the plugin's declared rollups at a consistent watermark (see rollupsDecl.ts) */
   rollups: RollupReader;
+  /**
+   * The org's data lifecycle (retention.ts): its policy and the horizons before which raw
+   * events, aggregates and per-user activity data are expired. A plugin that keeps per-user
+   * data of its own deletes what is older than `userActivityFrom` in one of its jobs.
+   */
+  retention(): Promise<RetentionHorizons>;
   /**
    * A short session as a member of this org, for rendering the portal on their behalf
    * (a dashboard as PDF, a scheduled report): the pair the portal keeps after a login.

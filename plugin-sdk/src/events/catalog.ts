@@ -2,7 +2,7 @@
  * The event catalogue: every event type, its fields and their kinds, in one
  * declarative table. The JSON schemas (validation + OpenAPI), the auto-fixes
  * and the ClickHouse row mapping are all derived from it, so adding a field is
- * one line here plus a column in migrations/ch/0001_events.ts. It is part of the
+ * one line here plus a column in core/src/ingestion/migrations/0001_events.ts. It is part of the
  * plugin contract (`@orrery/plugin-sdk` re-exports it) so plugins check fields against it.
  *
  * There are deliberately no free-form properties: every field an event may

@@ -18,6 +18,8 @@ export const ACTIVITY = defineRollup({
   name: 'user_hours',
   source: 'events',
   filter: "user_id != ''",
+  // one row per user and hour: user-activity data, kept for the org's user-activity period
+  retention: 'user_activity',
   dimensions: ['event_type', 'user_id', 'department_id'],
   leading: ['event_type', 'user_id'],
   measures: [{ name: 'events', type: 'SimpleAggregateFunction(sum, UInt64)', expr: 'count()' }],

@@ -14,6 +14,8 @@ export const ACTIVITY = defineRollup({
   name: 'activity',
   source: 'events',
   filter: "user_id != ''",
+  // per-user activity: kept for the org's user-activity period (1 year by default), not 2 years
+  retention: 'user_activity',
   dimensions: ['department_id', 'agent_name'],
   measures: [
     { name: 'events', type: 'SimpleAggregateFunction(sum, UInt64)', expr: 'count()' },

@@ -15,7 +15,7 @@ import { createChdbConnection } from 'chdb/connection';
 import { Redis } from 'ioredis';
 import { redisKv } from '../../storage/kv.ts';
 import { renderDdl } from '../../storage/migrations.ts';
-import { events as eventsTable } from '../../../../migrations/ch/0001_events.ts';
+import { events as eventsTable } from '../migrations/0001_events.ts';
 import { Deduper, type EventKey } from '../dedup.ts';
 import { GroupCommitter } from '../commit.ts';
 import type { KeyValueStore } from '../../types.ts';
