@@ -31,6 +31,7 @@ import { events as eventsTable } from '../../migrations/ch/0001_events.ts';
 import { eventsInsertedAt } from '../../migrations/ch/0002_events_inserted_at.ts';
 import { RollupService } from './rollups/index.ts';
 import { eventsInsertDedup } from '../../migrations/ch/0003_events_insert_dedup.ts';
+import { createHealth } from './health/index.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -199,6 +200,8 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     config.rollups ?? { graceMs: 2000, everySeconds: 2, maxRowsPerFold: 500_000 },
   );
   container.register({ rollups: asValue(rollups) });
+  const health = createHealth({ config, analytics, knex: storage.knex, orgs: orgService, audit: container.cradle.audit, logger, storage, kv, bus, plugins, rollups });
+  container.register({ health: asValue(health) });
   for (const org of await orgService.list()) await orgService.migrate(org);
   await plugins.init();
   // plugins' bus subscriptions (env.onBus): handled on the publishing node, so once per cluster
@@ -290,6 +293,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
         if (metricsListener) logger.info({ url: metricsListener.url }, 'metrics listener');
       }
       gateway = await startGateway(app.server, container.cradle, config.storage.redisUrl ? { url: config.storage.redisUrl, prefix: config.storage.redisPrefix } : undefined);
+      health.sockets = () => gateway?.io.engine.clientsCount ?? 0;
       if (opts.scheduleJobs !== false) {
         plugins.startJobs();
         rollups.start((seconds, fold) => plugins.runKernelJob('rollups.fold', seconds, fold));

@@ -7,6 +7,7 @@ import { pluginsModule } from './plugins/routes.ts';
 import { opsModule } from './ops/routes.ts';
 import { rollupsModule } from './rollups/index.ts';
 import { notificationsModule } from './notifications/routes.ts';
+import { healthModule } from './health/index.ts';
 
 /** The kernel's own parts, in the order they register. Each is one folder under core/src. */
 export const kernelModules: KernelModule[] = [
@@ -18,4 +19,5 @@ export const kernelModules: KernelModule[] = [
   pluginsModule,
   rollupsModule,
   opsModule,
+  healthModule,
 ];
