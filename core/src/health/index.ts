@@ -190,6 +190,13 @@ async function takeNode(s: Deps, h: Health, minSeconds: number): Promise<Platfor
     pts.push({ series: 'ingest_backlog_rows', key: 'node', value: ing.backlog_rows });
     pts.push({ series: 'ingest_loader_lag_ms', key: 'node', value: ing.loader_lag_ms });
   }
+  try {
+    const rs = await s.analytics.client.query({ query: 'SELECT sum(bytes_on_disk) AS b FROM system.parts WHERE database = {db:String} AND active', query_params: { db: s.analytics.database }, format: 'JSONEachRow' });
+    const [row] = (await rs.json()) as Array<{ b: string | number }>;
+    pts.push({ series: 'store_bytes', key: 'store:analytics', value: Number(row?.b ?? 0) });
+  } catch {
+    // the size is a nicety of the capacity view: a store that does not say is left out
+  }
   const lag = lastLag(s);
   if (lag !== null) pts.push({ series: 'rollup_lag_ms', key: 'node', value: lag });
   pts.push({ series: 'sockets_connected', key: 'node', value: h.sockets() });
@@ -205,6 +212,7 @@ function platformAccess(s: Deps, h: Health, pluginId: string, org: Org, caller: 
       usage: () => h.usage.usage(org),
       reportDashboardLoad: (l) => h.collector.dashboardLoad(org.id, l.dashboardId, l.ms),
       takeSample: () => h.collector.takeOrg(org.id),
+      sla: { ...h.collector.sla },
     },
     operator() {
       if (caller && !caller.operator) throw new HttpError(403, 'operator_only', 'only the platform operator may see the whole platform', { required: 'operator' });

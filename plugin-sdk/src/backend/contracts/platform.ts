@@ -94,6 +94,8 @@ export interface OrgPlatform {
    * latency percentiles per route class and plugin, dashboard loads, queries within SLA.
    */
   takeSample(): PlatformSample;
+  /** the SLAs that series and compliance are measured against */
+  sla: { dashboardMs: number; queryMs: number };
 }
 
 export interface OperatorPlatform {
