@@ -85,7 +85,10 @@ export function DashboardPage() {
   // most widgets draw charts: fetch the chart library alongside the widgets' code, not after it
   useEffect(() => { if (visible.length) preloadCharts(); }, [visible.length]);
   // the dashboard's load time (until its widgets have data) for the platform's dashboard SLA
-  useEffect(() => { if (doc) startDashboardLoad(source === 'user' ? 'mine' : source, visible.length); }, [doc === null, s.departmentId]);
+  // (once per visit: when the layout arrives and when the department changes, not on every edit)
+  const docLoaded = doc !== null;
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  useEffect(() => { if (docLoaded) startDashboardLoad(source === 'user' ? 'mine' : source, visible.length); }, [docLoaded, s.departmentId]);
 
   const onLayoutChange = (layout: Layout) => {
     if (!doc || phone) return;
