@@ -102,8 +102,11 @@ export class UsageMeter {
     return st;
   }
 
-  /** Re-reads the month's count from ClickHouse (on first use, and at most once a minute when the ingestion log is empty). */
-  private refresh(orgId: string, st: OrgState): Promise<void> {
+  /**
+   * Re-reads the month's count from ClickHouse: on first use, and then at most once a minute
+   * and only while the ingestion log is empty (rows still in the log are not in ClickHouse yet).
+   */
+  private recount(orgId: string, st: OrgState): Promise<void> {
     if (st.reading) return st.reading;
     const { from } = monthBounds();
     const addedAtStart = st.added;
@@ -120,17 +123,27 @@ export class UsageMeter {
       } finally {
         st.reading = null;
       }
-      const row = await this.s.knex.withSchema('public').table('orgs').where({ id: orgId }).first('tier');
-      st.tier = row?.tier ?? 'standard';
-      st.tierAt = Date.now();
     })();
     return st.reading;
+  }
+
+  /** The org's tier, re-read every few seconds (PUT /orgs/{slug}/tier takes effect without a restart). */
+  private async retier(orgId: string, st: OrgState) {
+    st.tierAt = Date.now();
+    const row = await this.s.knex.withSchema('public').table('orgs').where({ id: orgId }).first('tier');
+    st.tier = row?.tier ?? 'standard';
   }
 
   private async ready(orgId: string): Promise<OrgState> {
     const st = this.state(orgId);
     const stale = Date.now() - st.readAt > 60_000 && this.s.backlogRows() === 0;
-    if (st.base === null || stale || Date.now() - st.tierAt > 5_000) await this.refresh(orgId, st).catch((err) => this.s.logger.warn({ err, orgId }, 'could not read the org\'s usage'));
+    const warn = (err: unknown) => this.s.logger.warn({ err, orgId }, "could not read the org's usage");
+    // the first request of an org in a month waits for its count and tier; later ones are
+    // refreshed in the background, so the ingestion path awaits no query
+    if (st.base === null) await this.recount(orgId, st).catch(warn);
+    else if (stale) void this.recount(orgId, st).catch(warn);
+    if (st.tierAt === 0) await this.retier(orgId, st).catch(warn);
+    else if (Date.now() - st.tierAt > 5_000) void this.retier(orgId, st).catch(warn);
     return st;
   }
 
