@@ -9,6 +9,7 @@ import { definePlugin } from '@orrery/plugin-sdk';
 import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
 import healthPlugin from '../backend/index.ts';
 import { linearProjection } from '../backend/capacity.ts';
+import metricsPlugin from '../../metrics/backend/index.ts';
 
 const SLOW_MS = 120;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -53,7 +54,7 @@ let b: TestBackend;
 let other: TestOrg;
 
 beforeAll(async () => {
-  b = await startTestBackend({ plugins: [healthPlugin, probe], config: { usage: { tiers: { strict: { eventsPerMonth: 10, users: 3 } } }, plugins: { 'platform-health': { nodeSampleMinSeconds: 0 } } } });
+  b = await startTestBackend({ plugins: [healthPlugin, probe, metricsPlugin], config: { usage: { tiers: { strict: { eventsPerMonth: 10, users: 3 } } }, plugins: { 'platform-health': { nodeSampleMinSeconds: 0 } } } });
   other = await b.createOrg('other-org');
 }, 120_000);
 afterAll(async () => {
@@ -101,6 +102,18 @@ describe('the platform series', () => {
     const theirs = await other.client.get('/api/v1/platform-health/series', { series: 'http_count', key: 'plugin:slow-probe', step: 'hour', ...range() });
     expect(theirs.status).toBe(200);
     expect(sum(theirs.body, 'plugin:slow-probe')).toBe(otherCalls);
+
+    // the explorer reads the same figures as a metric source: the other org's API requests
+    // before the sample were exactly its probe calls
+    const q = { source: 'platform-health', ...range() };
+    const explorer = await other.client.post('/api/v1/metrics/query', { ...q, metric: 'api_requests' });
+    expect(explorer.status, explorer.text).toBe(200);
+    expect(explorer.body.series[0].total).toBe(otherCalls);
+    // platform-wide metrics are the operator's: a tenant Admin is not offered them
+    expect((await other.client.post('/api/v1/metrics/query', { ...q, metric: 'platform_cpu_ratio' })).status).toBe(400);
+    const cpu = await b.client.post('/api/v1/metrics/query', { ...q, metric: 'platform_cpu_ratio' });
+    expect(cpu.status, cpu.text).toBe(200);
+    expect(cpu.body.series[0].total).toBeGreaterThanOrEqual(0);
   });
 
   it('SLA compliance per day is the share of reported dashboard loads within the SLA', async () => {
