@@ -312,7 +312,11 @@ export const healthModule: KernelModule = {
         if (!url || !req.auth || req.method !== 'POST' || !/^\/(api\/v1\/events(\/batch)?|v1\/traces)$/.test(url)) return;
         const body = req.body as { events?: unknown[] } | undefined;
         const n = body && Array.isArray(body.events) ? body.events.length : 1;
-        const r = await h.usage.admit(req.auth.org, n);
+        const r = await h.usage.admit(req.auth.org, n).catch((err: HttpError) => {
+          const after = (err.details as { retry_after?: number } | undefined)?.retry_after;
+          if (after) reply.header('retry-after', after);
+          throw err;
+        });
         if (r && r.status !== 'ok') reply.header('x-usage-status', `${r.status}; used=${r.used}; limit=${r.limit}`);
       });
     }

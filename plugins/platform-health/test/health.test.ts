@@ -180,6 +180,19 @@ describe('usage against the tier', () => {
         } else expect(header).toBeUndefined();
       }
     }
+    // single events fill what is left of the overage, then the next one is refused too
+    const single = (id: string) =>
+      b.kernel.app.inject({ method: 'POST', url: '/api/v1/events', headers: { authorization: `Bearer ${hook}`, 'content-type': 'application/json' }, payload: JSON.stringify({ event_id: id, event_type: 'command', command_name: '/x', status: 'success', user_id: 'u1', department_id: 'd1', session_id: 's1', timestamp: new Date().toISOString() }) });
+    while (model.used < hard) {
+      const r = await single(`one-${n++}`);
+      expect(r.statusCode, r.body).toBe(202);
+      model.used++;
+    }
+    const refused = await single(`one-${n++}`);
+    expect(refused.statusCode).toBe(429);
+    expect(JSON.parse(refused.body).error.code).toBe('usage_limit_exceeded');
+    expect(Number(refused.headers['retry-after'])).toBe(JSON.parse(refused.body).error.details.retry_after);
+
     const usage = await small.client.get('/api/v1/usage');
     expect(usage.status, usage.text).toBe(200);
     expect(usage.body.tier).toBe('strict');
