@@ -7,7 +7,10 @@ type NoOptions = Record<string, never>;
 function PlatformHealth(_props: WidgetProps<NoOptions>) {
   const w = useWidget();
   const stats = useWidgetData<SystemStats>('/stats', {}, { withContext: false, isEmpty: () => false });
-  const latency = useWidgetData<SeriesAnswer>('/series', { series: 'http_p95_ms', scope: 'platform', step: 'minute' }, { isEmpty: (d) => d.keys.length === 0, enabled: !stats.error });
+  // minutes for up to two days, hours up to two months, days beyond (the route answers at most 5000 buckets)
+  const spanMs = new Date(w.timeRange.to).getTime() - new Date(w.timeRange.from).getTime();
+  const step = spanMs <= 2 * 86_400_000 ? 'minute' : spanMs <= 60 * 86_400_000 ? 'hour' : 'day';
+  const latency = useWidgetData<SeriesAnswer>('/series', { series: 'http_p95_ms', scope: 'platform', step }, { isEmpty: (d) => d.keys.length === 0, enabled: !stats.error });
   const n = new Intl.NumberFormat(w.locale, { maximumFractionDigits: 1 });
   if (stats.error && /operator/i.test(stats.error.message))
     return <p className="orrery-state orrery-state--empty">Only the platform operator sees the platform's health. Your organization's usage is in the Usage &amp; limits widget.</p>;
