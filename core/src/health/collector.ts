@@ -116,6 +116,11 @@ export class HealthCollector {
     }
   }
 
+  /** One query to a store (`database`, `analytics`), timed by the store's client. */
+  storeQuery(store: string, ms: number) {
+    hit(this.node, `store:${store}`).record(ms, false, this.sla.queryMs);
+  }
+
   dashboardLoad(orgId: string, dashboardId: string, ms: number) {
     const sla = this.sla.dashboardMs;
     hit(this.node, 'dashboard:all').record(ms, false, sla);
@@ -129,6 +134,7 @@ export class HealthCollector {
     const out: SeriesPoint[] = [];
     for (const [key, w] of m) {
       if (key.startsWith('dashboard:')) out.push(...windowPoints('dashboard_load', key, w, true));
+      else if (key.startsWith('store:')) out.push(...windowPoints('store_query', key, w, false));
       else out.push(...windowPoints('http', key, w, key.startsWith('queries:') || key.startsWith('plugin:')));
     }
     return out;

@@ -56,6 +56,22 @@ export function createHealth(s: Deps): Health {
     stop: () => collector.stop(),
   };
   health.usage = new UsageMeter({ ...s, backlogRows: () => health.ingestionStatus()?.backlog_rows ?? 0 });
+  if (health.recording) {
+    // every store query's time: ClickHouse through the tenant helper, PostgreSQL through knex's query events
+    s.analytics.observeQueries?.((ms) => collector.storeQuery('analytics', ms));
+    const started = new Map<string, number>();
+    s.knex.on('query', (q: { __knexQueryUid?: string }) => {
+      if (q.__knexQueryUid && started.size < 10_000) started.set(q.__knexQueryUid, performance.now());
+    });
+    const done = (q: { __knexQueryUid?: string }) => {
+      const t = q.__knexQueryUid ? started.get(q.__knexQueryUid) : undefined;
+      if (t === undefined) return;
+      started.delete(q.__knexQueryUid!);
+      collector.storeQuery('database', performance.now() - t);
+    };
+    s.knex.on('query-response', (_r: unknown, q: { __knexQueryUid?: string }) => done(q));
+    s.knex.on('query-error', (_e: unknown, q: { __knexQueryUid?: string }) => done(q));
+  }
   return health;
 }
 

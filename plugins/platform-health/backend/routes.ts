@@ -91,7 +91,7 @@ export function registerRoutes(env: PluginEnv) {
     permission: USAGE,
     summary: 'One of the platform\'s own series over a range, per key (route class, plugin, route, node, store)',
     description:
-      'Counters (`*_count`, `*_errors`, `*_within_sla`, `ingest_events_*`) are summed per bucket, p95/p99 are the worst sampled interval\'s, other figures are means. Series: `http_{count,errors,error_ratio,mean_ms,p50_ms,p95_ms,p99_ms,within_sla}` (keys `class:*`, `plugin:*`, `route:*`, `queries:all`), `dashboard_load_*` (`dashboard:all`, `dashboard:<id>`), and platform-wide `cpu_ratio`, `rss_bytes`, `heap_used_bytes`, `event_loop_{mean,p99}_ms`, `store_probe_ms`, `store_bytes`, `answer_cache_{hit_ratio,entries}`, `ingest_{events_accepted,events_refused,backlog_rows,loader_lag_ms}`, `rollup_lag_ms`, `sockets_connected`, `socket_messages`, `jobs_{failing,running}`.',
+      'Counters (`*_count`, `*_errors`, `*_within_sla`, `ingest_events_*`) are summed per bucket, p95/p99 are the worst sampled interval\'s, other figures are means. Series: `http_{count,errors,error_ratio,mean_ms,p50_ms,p95_ms,p99_ms,within_sla}` (keys `class:*`, `plugin:*`, `route:*`, `queries:all`), `dashboard_load_*` (`dashboard:all`, `dashboard:<id>`), and platform-wide `cpu_ratio`, `rss_bytes`, `heap_used_bytes`, `event_loop_{mean,p99}_ms`, `store_query_{count,mean_ms,p50_ms,p95_ms,p99_ms}` (keys `store:analytics`, `store:database`: every query), `store_probe_ms`, `store_bytes`, `answer_cache_{hit_ratio,entries}`, `ingest_{events_accepted,events_refused,backlog_rows,loader_lag_ms}`, `rollup_lag_ms`, `sockets_connected`, `socket_messages`, `jobs_{failing,running}`.',
     schema: {
       querystring: {
         type: 'object',

@@ -96,6 +96,10 @@ describe('the platform series', () => {
     expect(sum(count.body, 'route:GET /api/v1/slow-probe/fast')).toBe(durations.fast.length + otherCalls);
     expect(sum(count.body, 'plugin:slow-probe')).toBe(plan.length + otherCalls);
 
+    // every store query is timed: the probe route's requests ran PostgreSQL queries (auth, settings)
+    const storeCount = await b.client.get('/api/v1/platform-health/series', { series: 'store_query_count', scope: 'platform', step: 'hour', ...range() });
+    expect(sum(storeCount.body, 'store:database')).toBeGreaterThan(0);
+
     // each org's own series: only its own requests
     const mine = await b.client.get('/api/v1/platform-health/series', { series: 'http_count', key: 'plugin:slow-probe', step: 'hour', ...range() });
     expect(sum(mine.body, 'plugin:slow-probe')).toBe(plan.length);

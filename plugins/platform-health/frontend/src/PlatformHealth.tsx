@@ -52,7 +52,7 @@ function PlatformHealth(_props: WidgetProps<NoOptions>) {
                     title="p95 answer time per plugin (ms)"
                     format="number"
                     yTitle="ms"
-                    series={l.keys.filter((k) => k.key.startsWith('plugin:')).map((k) => ({ name: k.key.slice(7), points: k.points.map((p) => ({ t: p.bucket, v: p.value })) }))}
+                    series={l.keys.filter((k) => k.key.startsWith('plugin:') && k.key !== 'plugin:none' && k.key !== 'plugin:static').map((k) => ({ name: k.key.slice(7), points: k.points.map((p) => ({ t: p.bucket, v: p.value })) }))}
                   />
                 )}
               </WidgetState>
