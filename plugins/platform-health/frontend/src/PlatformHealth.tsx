@@ -1,5 +1,5 @@
 import { defineWidget, Stat, TimeSeriesChart, useWidget, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
-import type { SeriesAnswer, SystemStats } from './api.ts';
+import type { CapacityAnswer, SeriesAnswer, SystemStats } from './api.ts';
 import { platformHealth } from '../../widgets.ts';
 
 type NoOptions = Record<string, never>;
@@ -11,6 +11,7 @@ function PlatformHealth(_props: WidgetProps<NoOptions>) {
   const spanMs = new Date(w.timeRange.to).getTime() - new Date(w.timeRange.from).getTime();
   const step = spanMs <= 2 * 86_400_000 ? 'minute' : spanMs <= 60 * 86_400_000 ? 'hour' : 'day';
   const latency = useWidgetData<SeriesAnswer>('/series', { series: 'http_p95_ms', scope: 'platform', step }, { isEmpty: (d) => d.keys.length === 0, enabled: !stats.error });
+  const capacity = useWidgetData<CapacityAnswer>('/capacity', { days: 90 }, { withContext: false, isEmpty: (d) => d.history.every((h) => !h.events), enabled: !stats.error });
   const n = new Intl.NumberFormat(w.locale, { maximumFractionDigits: 1 });
   if (stats.error && /operator/i.test(stats.error.message))
     return <p className="orrery-state orrery-state--empty">Only the platform operator sees the platform's health. Your organization's usage is in the Usage &amp; limits widget.</p>;
@@ -45,6 +46,26 @@ function PlatformHealth(_props: WidgetProps<NoOptions>) {
                 Failing jobs: {s.jobs.filter((j) => j.failing).map((j) => `${j.job} (${j.failing})`).join(', ')}
               </p>
             ) : null}
+            <div style={{ flex: 1, minHeight: 180 }}>
+              <WidgetState query={capacity} emptyText="No events ingested in the last 30 days: nothing to project yet.">
+                {(c) => (
+                  <div style={{ display: 'flex', flexDirection: 'column', height: '100%' }}>
+                  <Stat label="Ingestion capacity used in 90 days" value={c.projection.at(-1)?.capacity_ratio ?? null} format="percent" />
+                  <div style={{ flex: 1, minHeight: 120 }}>
+                  <TimeSeriesChart
+                    title={`Events per day: last 30 days and the next 90 (${c.model === 'linear' ? 'straight-line projection' : c.model.replace('trends:', 'forecast: ')})`}
+                    summary={c.first_day_over_capacity ? `The projection reaches the ingestion capacity on ${c.first_day_over_capacity}.` : `The projection stays under the ingestion capacity (${n.format(c.capacity_events_per_day)} events a day) for the next 90 days.`}
+                    format="compact"
+                    series={[
+                      { name: 'events', points: c.history.map((h) => ({ t: h.day, v: h.events })) },
+                      { name: 'projected', points: c.projection.map((p) => ({ t: p.day, v: p.events })) },
+                    ]}
+                  />
+                  </div>
+                  </div>
+                )}
+              </WidgetState>
+            </div>
             <div style={{ flex: 1, minHeight: 140 }}>
               <WidgetState query={latency} emptyText="No latency sampled in this time range yet: the sampler writes every 10 seconds.">
                 {(l) => (

@@ -13,3 +13,11 @@ export interface SlaAnswer {
   sla: { dashboard_ms: number; query_ms: number };
   days: Array<{ day: string; dashboard_loads: number; dashboard_compliance: number | null; queries: number; query_compliance: number | null }>;
 }
+
+export interface CapacityAnswer {
+  model: string;
+  capacity_events_per_day: number;
+  history: Array<{ day: string; events: number; storage_bytes: number | null }>;
+  projection: Array<{ day: string; events: number; storage_bytes: number | null; capacity_ratio: number }>;
+  first_day_over_capacity: string | null;
+}
