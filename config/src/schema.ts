@@ -224,6 +224,46 @@ export const appConfigSchema = {
       },
       default: {},
     },
+    usage: {
+      type: 'object',
+      additionalProperties: false,
+      description: "each org's limits by tier (the org's `tier`, set with PUT /api/v1/orgs/{slug}/tier); an unknown tier has `standard`'s limits",
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        /** status `warning` from this share of a limit */
+        warnRatio: { type: 'number', minimum: 0, maximum: 1, default: 0.8 },
+        /** events are accepted up to limit × (1 + softOverage), then refused (429 usage_limit_exceeded) */
+        softOverage: { type: 'number', minimum: 0, maximum: 10, default: 0.2 },
+        tiers: {
+          type: 'object',
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              eventsPerMonth: { type: 'integer', minimum: 0 },
+              storageBytes: { type: 'integer', minimum: 0 },
+              users: { type: 'integer', minimum: 0 },
+            },
+          },
+          default: {},
+        },
+      },
+      default: {},
+    },
+    health: {
+      type: 'object',
+      additionalProperties: false,
+      description: "the platform's measurements of itself (core/src/health)",
+      properties: {
+        /** off: no per-request recording at all (the benchmark's baseline) */
+        recording: { type: 'boolean', default: true },
+        /** a dashboard load within this is within SLA */
+        slaDashboardMs: { type: 'integer', minimum: 1, default: 2000 },
+        /** an analytics query (a plugin's GET answer) within this is within SLA */
+        slaQueryMs: { type: 'integer', minimum: 1, default: 1000 },
+      },
+      default: {},
+    },
     smtp: {
       type: 'object',
       additionalProperties: false,
@@ -274,6 +314,8 @@ export interface AppConfig {
     tiers: { storagePolicy: string; warmVolume: string; coldVolume: string; warmAfterDays: number; coldAfterDays: number };
   };
   smtp: { url: string; from: string };
+  usage: { enabled: boolean; warnRatio: number; softOverage: number; tiers: Record<string, { eventsPerMonth?: number; storageBytes?: number; users?: number }> };
+  health: { recording: boolean; slaDashboardMs: number; slaQueryMs: number };
   plugins: Record<string, Record<string, unknown>>;
   pluginPaths: string[];
 }

@@ -7,6 +7,7 @@ import type { OrgService } from './tenancy/orgs.ts';
 import type { PluginHost } from './plugins/host.ts';
 import type { RollupService } from './rollups/service.ts';
 import type { RetentionService } from './retention/service.ts';
+import type { Health } from './health/index.ts';
 
 /** The whole cradle of the kernel's container, as kernel modules see it. */
 export interface Internals extends KernelServices {
@@ -24,4 +25,6 @@ export interface Internals extends KernelServices {
   invalidateAuth(orgId?: string, userId?: string): void;
   version: { version: string; commit?: string; sdkVersion: string };
   startedAt: number;
+  /** the platform's own counters and each org's usage (core/src/health) */
+  health: Health;
 }

@@ -31,6 +31,7 @@ import { eventsMigrations } from './ingestion/migrations/index.ts';
 import { RollupService } from './rollups/index.ts';
 import { RetentionService, tierProblems, tierStatements } from './retention/index.ts';
 import { DEFAULT_RETENTION, storedTables } from '@orrery/plugin-sdk';
+import { createHealth } from './health/index.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -215,6 +216,8 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     ];
     for (const t of tables) for (const q of tierStatements(retentionCfg.tiers, t.table, t.column, analytics.cluster)) await analytics.client.command({ query: q });
   }
+  const health = createHealth({ config, analytics, knex: storage.knex, orgs: orgService, audit: container.cradle.audit, logger, storage, kv, bus, plugins, rollups });
+  container.register({ health: asValue(health) });
   for (const org of await orgService.list()) await orgService.migrate(org);
   await plugins.init();
   // plugins' bus subscriptions (env.onBus): handled on the publishing node, so once per cluster
@@ -306,6 +309,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
         if (metricsListener) logger.info({ url: metricsListener.url }, 'metrics listener');
       }
       gateway = await startGateway(app.server, container.cradle, config.storage.redisUrl ? { url: config.storage.redisUrl, prefix: config.storage.redisPrefix } : undefined);
+      health.sockets = () => gateway?.io.engine.clientsCount ?? 0;
       if (opts.scheduleJobs !== false) {
         plugins.startJobs();
         rollups.start((seconds, fold) => plugins.runKernelJob('rollups.fold', seconds, fold));

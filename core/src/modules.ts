@@ -8,6 +8,7 @@ import { opsModule } from './ops/routes.ts';
 import { rollupsModule } from './rollups/index.ts';
 import { retentionModule } from './retention/index.ts';
 import { notificationsModule } from './notifications/routes.ts';
+import { healthModule } from './health/index.ts';
 
 /** The kernel's own parts, in the order they register. Each is one folder under core/src. */
 export const kernelModules: KernelModule[] = [
@@ -20,4 +21,5 @@ export const kernelModules: KernelModule[] = [
   rollupsModule,
   retentionModule,
   opsModule,
+  healthModule,
 ];

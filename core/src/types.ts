@@ -60,6 +60,8 @@ export interface Analytics {
   insertRaw(p: { table: string; columns: readonly string[]; format: 'JSONCompactEachRow' | 'JSONEachRow'; body: Buffer; settings?: Record<string, string | number> }): Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
+  /** tells `fn` the time of every tenant query run (the platform's store query series) */
+  observeQueries?(fn: (ms: number) => void): void;
 }
 
 export interface Storage {

@@ -356,11 +356,13 @@ export const ingestionModule: KernelModule = {
         const results = await pipeline.ingest(org, raws, opts);
         if (results.length === 1) {
           countStatus(org.slug, results[0]!.status, 1);
+          if (results[0]!.status === 'accepted') services.health?.usage.accepted(org.id, 1); // the org's monthly usage (core/src/health)
           return results;
         }
         const counts: Record<string, number> = {};
         for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
         for (const status in counts) countStatus(org.slug, status, counts[status]!);
+        services.health?.usage.accepted(org.id, counts.accepted ?? 0);
         return results;
       },
     } as Pipeline;

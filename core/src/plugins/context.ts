@@ -61,6 +61,7 @@ export function tenantContext(scope: AwilixContainer<Internals & PluginScope>, o
     retention: () => s.retention.horizons(org.id),
     visibleUserDepartments: () => directory.visibleDepartments(),
     directory,
+    platform: s.health.forPlugin(pluginId, org, caller),
     services: serviceAccess(s.plugins, pluginId, org, caller, (provider) => tenantContext(provider.scope, org, caller)),
     async renderSession(userId, purpose) {
       const pair = await issueTokenPair(s, userId, org.id, { method: `render:${pluginId}`, userAgent: `orrery ${pluginId}: ${purpose}`.slice(0, 200) });

@@ -67,6 +67,9 @@ export async function openAnalytics(opts: {
     mode,
     cluster,
     forOrg: (orgId: string, owner?: string) => tenantAnalytics(client, database, orgId, inFlight, owner),
+    observeQueries(fn: (ms: number) => void) {
+      inFlight.observe = fn;
+    },
     async insertRaw({ table, columns, format, body, settings }) {
       try {
         if (rawInsert) await rawInsert({ table, columns, format, values: body, settings });
@@ -102,6 +105,8 @@ interface InFlightReads {
   reads: Map<string, { rows: Promise<unknown[]>; joined: number }>;
   /** writes completed so far: part of every key */
   writes: number;
+  /** told the time of every tenant query run (core/src/health) */
+  observe?: (ms: number) => void;
 }
 
 async function sharedRead<T>(inFlight: InFlightReads, query: string, run: () => Promise<T[]>): Promise<T[]> {
@@ -141,8 +146,11 @@ function tenantAnalytics(client: ClickHouseClient, database: string, orgId: stri
     async query<T>(sql: string, params?: Record<string, unknown>) {
       const bound = bind(sql, params);
       return sharedRead<T>(inFlight, `${bound.query}\u0000${JSON.stringify(bound.query_params)}`, async () => {
+        const t = performance.now();
         const r = await client.query({ ...bound, format: 'JSONEachRow' });
-        return (await r.json()) as T[];
+        const rows = (await r.json()) as T[];
+        inFlight.observe?.(performance.now() - t);
+        return rows;
       });
     },
     async command(sql: string, params?: Record<string, unknown>) {

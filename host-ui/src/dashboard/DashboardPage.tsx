@@ -11,6 +11,7 @@ import { applyGrid, builtinDefault, COLS, newItem, partition, stacked, toGrid, t
 import { CatalogueList } from './CatalogueList.tsx';
 import { SetupBanner } from '../setup/SetupBanner.tsx';
 import { Modal, WidgetCell } from './WidgetCell.tsx';
+import { startDashboardLoad } from './loadTimer.ts';
 
 const PHONE = 640;
 const ROW_HEIGHT = 64;
@@ -83,6 +84,11 @@ export function DashboardPage() {
   const grid = useMemo(() => (phone ? stacked(visible) : toGrid(visible, catalogue)), [phone, visible, catalogue]);
   // most widgets draw charts: fetch the chart library alongside the widgets' code, not after it
   useEffect(() => { if (visible.length) preloadCharts(); }, [visible.length]);
+  // the dashboard's load time (until its widgets have data) for the platform's dashboard SLA
+  // (once per visit: when the layout arrives and when the department changes, not on every edit)
+  const docLoaded = doc !== null;
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  useEffect(() => { if (docLoaded) startDashboardLoad(source === 'user' ? 'mine' : source, visible.length); }, [docLoaded, s.departmentId]);
 
   const onLayoutChange = (layout: Layout) => {
     if (!doc || phone) return;

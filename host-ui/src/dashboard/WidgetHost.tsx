@@ -10,6 +10,7 @@ import { useSession } from '../lib/session.tsx';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import type { DashboardItem } from './layout.ts';
 import { resolveOptions } from './options.ts';
+import { trackWidgetRequest } from './loadTimer.ts';
 
 export function useWidgetDefinition(entry: CatalogueEntry) {
   // a definition loaded already (the dashboard warm-up) renders on the first pass
@@ -59,7 +60,7 @@ export function WidgetHost({ item, entry, refreshKey, onOptions, onMigrated, onD
 
   // one function per plugin prefix: a new one would make every data hook fetch again
   const request = useCallback<WidgetContext<any>['request']>(
-    (path, init = {}) => api.request(init.method ?? 'GET', path === '/' || path === '' ? prefix : `${prefix}${path.startsWith('/') ? '' : '/'}${path}`, { query: init.query, body: init.body, signal: init.signal }),
+    (path, init = {}) => trackWidgetRequest(api.request(init.method ?? 'GET', path === '/' || path === '' ? prefix : `${prefix}${path.startsWith('/') ? '' : '/'}${path}`, { query: init.query, body: init.body, signal: init.signal })),
     [prefix],
   );
 

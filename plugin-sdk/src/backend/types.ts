@@ -11,6 +11,7 @@
 import type { Knex } from 'knex';
 import type { NeededService, ProvidedService, ServiceAccess } from './services.ts';
 import type { Directory } from './contracts/directory.ts';
+import type { PlatformAccess } from './contracts/platform.ts';
 import type { BusMessage, BusScope, JsonSchema, PageDecl, Role, WidgetDecl } from '../contract/index.ts';
 export { ROLES, type BusMessage, type BusScope, type JsonSchema, type PageDecl, type Role, type WidgetDecl } from '../contract/index.ts';
 import type { RollupDecl, RollupReader } from './rollupsDecl.ts';
@@ -155,6 +156,8 @@ export interface TenantContext<TConfig = Record<string, unknown>> {
   visibleUserDepartments(): Promise<string[] | null>;
   /** the org's people and departments (the kernel's directory) */
   directory: Directory;
+  /** the platform's own measurements and the org's usage against its tier (contracts/platform.ts) */
+  platform: PlatformAccess;
   /** services of other plugins this plugin declared in `needs`, for this org and caller */
   services: ServiceAccess;
   /**
