@@ -16,7 +16,7 @@
  *    tick → scoring + notification → socket). Goal: under 60 s.
  */
 import { io } from 'socket.io-client';
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend } from '@orrery/backend-test-utils';
 import adoption from '../../plugins/adoption/backend/index.ts';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);

@@ -20,7 +20,7 @@
  * Everything runs in one process on the embedded stores (chDB, PGlite), like `npm start`.
  */
 import { createServer } from 'node:http';
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend } from '@orrery/backend-test-utils';
 
 const RULES = Math.max(1, Number(process.argv[2] ?? 1000));
 const TRIALS = Math.max(1, Number(process.argv[3] ?? 6));

@@ -8,7 +8,7 @@
  *   npx tsx scripts/bench/auth.ts [secondsPerRound=4] [rounds=3] [connections=32]
  */
 import autocannon from 'autocannon';
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend } from '@orrery/backend-test-utils';
 
 const seconds = Number(process.argv[2] ?? 4);
 const rounds = Number(process.argv[3] ?? 3);

@@ -14,7 +14,7 @@
  * aggregation of (1) written by hand and sent straight to chDB, no route, no
  * statistics. Goal: results p95 < 500 ms.
  */
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend } from '@orrery/backend-test-utils';
 import experiments from '../../plugins/experiments/backend/index.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);

@@ -14,7 +14,7 @@
  * (it has no per-step windows, exclusions, times or anchors in a range, so it answers an
  * easier question), and for 3 a plain count of the workflow's events.
  */
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend } from '@orrery/backend-test-utils';
 import funnels from '../../plugins/funnels/backend/index.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);

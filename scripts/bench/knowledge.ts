@@ -14,7 +14,7 @@
  * serialisation. The baseline is the cheapest query that reads the same rows: a count of
  * the org's knowledge_artifact events in the range, straight through the ClickHouse client.
  */
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 // The bench seeds the org exactly as the demo loader does (benchmarks may use the kernel; plugins may not).
 import { DEMO_DEPARTMENTS, demoEvents, demoUsers } from '../../core/src/demo/generate.ts';
 

@@ -7,7 +7,7 @@
  *   npx tsx scripts/bench/metrics.ts                       # 2M events over 30 days
  *   BENCH_EVENTS=10000000 BENCH_RUNS=30 npx tsx scripts/bench/metrics.ts
  */
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend } from '@orrery/backend-test-utils';
 import metrics from '../../plugins/metrics/backend/index.ts';
 import { compileMetricsQuery } from '../../plugins/metrics/backend/metricsQuery.ts';
 

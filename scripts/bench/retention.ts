@@ -15,7 +15,7 @@
  *    recomputed twice: first run (everyone joins: members and history written), second run
  *    (nothing changed). Goal: < 5 s for 100k members.
  */
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend } from '@orrery/backend-test-utils';
 import cohorts from '../../plugins/cohorts/backend/index.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);

@@ -20,7 +20,7 @@
  * out), which is how a faster query is shown to give the same figures.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { startTestBackend, TEST_PASSWORD, type TestBackend, type TestClient } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, TEST_PASSWORD, type TestBackend, type TestClient } from '@orrery/backend-test-utils';
 // The bench seeds the org exactly as the demo loader does (benchmarks may use the kernel; plugins may not).
 import { DEMO_DEPARTMENTS, demoEvents, demoUsers } from '../../core/src/demo/generate.ts';
 import { hashPassword } from '../../core/src/auth/passwords.ts';

@@ -5,7 +5,7 @@
  * events the test sent, never with the plugin's SQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
 import {
   DAY_MS,
   HOUR_MS,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createServiceRef, definePlugin, metricSourceRef, need, parseTimeRange, provide } from '@orrery/plugin-sdk';
-import { startTestBackend, type TestBackend, type TestClient, type TestOrg } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend, type TestClient, type TestOrg } from '@orrery/backend-test-utils';
 import agentAnalytics from '../../../plugins/agent-analytics/backend/index.ts';
 import userActivity from '../../../plugins/user-activity/backend/index.ts';
 import metricConsumer from '../fixtures/plugins/metric-consumer/backend/index.ts';

@@ -6,7 +6,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { definePlugin, exportRows, exportSourceRef, need, parseTimeRange } from '@orrery/plugin-sdk';
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
 import { assignVariant } from '../backend/assign.ts';
 import { welch, srm, sequential, holm, cuped, summarize, type Summary } from '../backend/stats/tests.ts';

@@ -4,7 +4,7 @@
  * and for a second org with the same department and agent names.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
 import userActivity from '../backend/index.ts';
 
 function rng(seed: number) {
