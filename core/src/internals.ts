@@ -6,6 +6,7 @@ import type { PermissionRegistry } from './auth/authenticate.ts';
 import type { OrgService } from './tenancy/orgs.ts';
 import type { PluginHost } from './plugins/host.ts';
 import type { RollupService } from './rollups/service.ts';
+import type { Metrics } from './ops/routes.ts';
 
 /** The whole cradle of the kernel's container, as kernel modules see it. */
 export interface Internals extends KernelServices {
@@ -21,4 +22,6 @@ export interface Internals extends KernelServices {
   invalidateAuth(orgId?: string, userId?: string): void;
   version: { version: string; commit?: string; sdkVersion: string };
   startedAt: number;
+  /** the Prometheus registry and the HTTP histogram (ops) */
+  metrics: Metrics;
 }
