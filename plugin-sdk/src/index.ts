@@ -7,3 +7,4 @@ export * from './events/catalog.ts';
 export * from './backend/services.ts';
 export * from './backend/contracts/index.ts';
 export * from './backend/rollupsDecl.ts';
+export { seededRandom } from './random.ts';

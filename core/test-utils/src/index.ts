@@ -17,6 +17,9 @@ import type { PluginDeclaration, Role } from '@orrery/plugin-sdk';
 import { createKernel } from '@orrery/core';
 import { validateConfig } from '@orrery/config';
 
+export { rng } from './random.ts';
+export { freePort } from './net.ts';
+
 export interface TestResponse<T = any> {
   status: number;
   body: T;

@@ -6,6 +6,7 @@ import agentAnalytics from '../../../plugins/agent-analytics/backend/index.ts';
 import userActivity from '../../../plugins/user-activity/backend/index.ts';
 import metricConsumer from '../fixtures/plugins/metric-consumer/backend/index.ts';
 import reachesKernel from '../fixtures/plugins/reaches-kernel/backend/index.ts';
+import { rng } from '@orrery/backend-test-utils/random';
 
 /**
  * Plugins that build on each other: a fixture plugin (not first party, public SDK only)
@@ -14,17 +15,6 @@ import reachesKernel from '../fixtures/plugins/reaches-kernel/backend/index.ts';
  * random events the test wrote; two orgs with the same department and agent names
  * must never see each other's numbers or people.
  */
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const START = Date.parse('2026-05-04T00:00:00.000Z');
 const DAYS = 4;
