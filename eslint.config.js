@@ -31,7 +31,15 @@ export default tseslint.config(
     // plugins reach the platform only through the SDK
     files: ['plugins/**/*.{ts,tsx}', 'core/test/fixtures/plugins/**/*.{ts,tsx}'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/core/**', '@orrery/core', '@orrery/core/*'], message: 'plugins import @orrery/plugin-sdk only' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/core/**', '@orrery/core', '@orrery/core/*'], message: 'plugins import @orrery/plugin-sdk only' },
+            { group: ['@orrery/plugin-sdk/testing'], message: 'the test harness moved to @orrery/backend-test-utils' },
+          ],
+        },
+      ],
     },
   },
   {
