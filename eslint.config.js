@@ -21,10 +21,25 @@ export default tseslint.config(
     rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'warn' },
   },
   {
+    // the SDK sits below the kernel: the kernel and its test harness import the SDK, never the reverse
+    files: ['plugin-sdk/**/*.{ts,tsx,mjs}'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/core/**', '@orrery/core', '@orrery/core/*', '@orrery/backend-test-utils'], message: 'the SDK never imports the kernel (@orrery/core) or the test harness (@orrery/backend-test-utils)' }] }],
+    },
+  },
+  {
     // plugins reach the platform only through the SDK
     files: ['plugins/**/*.{ts,tsx}', 'core/test/fixtures/plugins/**/*.{ts,tsx}'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/core/**', '@orrery/core', '@orrery/core/*'], message: 'plugins import @orrery/plugin-sdk only' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/core/**', '@orrery/core', '@orrery/core/*'], message: 'plugins import @orrery/plugin-sdk only' },
+            { group: ['@orrery/plugin-sdk/testing'], message: 'the test harness moved to @orrery/backend-test-utils' },
+          ],
+        },
+      ],
     },
   },
   {

@@ -188,7 +188,7 @@ function Notes({ context }: WidgetProps<Record<string, never>>) {
 export default defineWidget<Record<string, never>>({ component: Notes, declaration: notes });
 `,
     [`test/${id}.test.ts`]: `import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
 
 describe('${id}', () => {

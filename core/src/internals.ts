@@ -8,6 +8,7 @@ import type { PluginHost } from './plugins/host.ts';
 import type { RollupService } from './rollups/service.ts';
 import type { RetentionService } from './retention/service.ts';
 import type { Health } from './health/index.ts';
+import type { Metrics } from './ops/routes.ts';
 
 /** The whole cradle of the kernel's container, as kernel modules see it. */
 export interface Internals extends KernelServices {
@@ -27,4 +28,6 @@ export interface Internals extends KernelServices {
   startedAt: number;
   /** the platform's own counters and each org's usage (core/src/health) */
   health: Health;
+  /** the Prometheus registry and the HTTP histogram (ops) */
+  metrics: Metrics;
 }

@@ -138,7 +138,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     orgs: asValue(orgService),
     plugins: asValue(plugins),
     pluginHost: asValue(plugins),
-    metrics: asValue(metrics) as any,
+    metrics: asValue(metrics),
     startedAt: asValue(Date.now()),
     version: asValue(readVersion()),
     mailer: asValue(createMailer({ smtpUrl: config.smtp.url, from: config.smtp.from })),

@@ -1,4 +1,5 @@
 import type { KernelModule } from './types.ts';
+import type { Internals } from './internals.ts';
 import { tenancyModule } from './tenancy/routes.ts';
 import { authModule } from './auth/routes.ts';
 import { identityModule } from './identity/index.ts';
@@ -10,8 +11,12 @@ import { retentionModule } from './retention/index.ts';
 import { notificationsModule } from './notifications/routes.ts';
 import { healthModule } from './health/index.ts';
 
-/** The kernel's own parts, in the order they register. Each is one folder under core/src. */
-export const kernelModules: KernelModule[] = [
+/**
+ * The kernel's own parts, in the order they register. Each is one folder under core/src and
+ * declares the services it uses; typing the list by the container's cradle makes a module
+ * that needs a service the container lacks a compile error.
+ */
+export const kernelModules: KernelModule<Internals>[] = [
   tenancyModule,
   notificationsModule,
   authModule,

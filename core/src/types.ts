@@ -116,11 +116,15 @@ export interface KernelServices {
  * A part of the kernel that adds routes. Each module is one folder under
  * core/src and one entry in core/src/modules.ts.
  */
-export interface KernelModule {
+export interface KernelModule<Deps = any> {
   name: string;
   /** the module's own migrations: `public` catalogue, each org schema, ClickHouse */
   migrations?: { public?: PgMigration[]; org?: PgMigration[]; clickhouse?: ChMigration[] };
-  register(app: FastifyInstance, services: KernelServices & Record<string, any>): Promise<void> | void;
+  /**
+   * `Deps` is the part of the container the module uses (a `Pick` of the kernel's services),
+   * declared by the module; core/src/modules.ts checks that the container provides it.
+   */
+  register: (app: FastifyInstance, services: Deps) => Promise<void> | void;
 }
 
 export type { FastifyRequest };

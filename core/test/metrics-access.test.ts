@@ -1,5 +1,5 @@
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 
 // /metrics carries series per organization (ingestion counters name each org): on the
 // public port only a platform operator reads it; scrapers use the loopback listener.

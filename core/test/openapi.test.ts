@@ -6,7 +6,7 @@ import ts from 'typescript';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import openapiTS, { astToString } from 'openapi-typescript';
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 
 /**
  * The served document is what client generators read: it must be valid for independent

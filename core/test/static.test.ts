@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { brotliCompressSync, gzipSync, brotliDecompressSync } from 'node:zlib';
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import { definePlugin } from '@orrery/plugin-sdk';
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 
 // A plugin remote as scripts/build-ui.mjs leaves it: the entry and a hashed chunk, each with .br and .gz.
 const root = mkdtempSync(join(tmpdir(), 'orrery-remote-'));

@@ -8,3 +8,4 @@ export * from './backend/services.ts';
 export * from './backend/contracts/index.ts';
 export * from './backend/rollupsDecl.ts';
 export * from './backend/retention.ts';
+export { seededRandom } from './random.ts';

@@ -16,7 +16,7 @@
  *    tick → scoring + notification → socket). Goal: under 60 s.
  */
 import { io } from 'socket.io-client';
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startBenchBackend } from './backend.ts';
 import adoption from '../../plugins/adoption/backend/index.ts';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
@@ -32,7 +32,7 @@ async function ingestionModules(): Promise<unknown[]> {
 }
 
 async function main() {
-  const b = await startTestBackend({ plugins: [adoption], listen: true, modules: await ingestionModules(), config: { server: { logLevel: 'warn' } } });
+  const b = await startBenchBackend({ plugins: [adoption], listen: true, modules: await ingestionModules() });
   try {
     const s = b.kernel.services;
     // ---- 1. scoring ---------------------------------------------------------------

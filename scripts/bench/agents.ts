@@ -17,7 +17,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { parseTimeRange, type AnalyticsClient } from '@orrery/plugin-sdk';
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend } from '@orrery/backend-test-utils';
 import plugin from '../../plugins/agent-analytics/backend/index.ts';
 import { invocationMetrics, type MetricsQuery } from '../../plugins/agent-analytics/backend/query.ts';
 

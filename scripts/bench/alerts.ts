@@ -20,7 +20,7 @@
  * Everything runs in one process on the embedded stores (chDB, PGlite), like `npm start`.
  */
 import { createServer } from 'node:http';
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { rng, startBenchBackend } from './backend.ts';
 
 const RULES = Math.max(1, Number(process.argv[2] ?? 1000));
 const TRIALS = Math.max(1, Number(process.argv[3] ?? 6));
@@ -32,16 +32,9 @@ const pct = (xs: number[], p: number) => {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function rng(seed: number) {
-  return () => {
-    seed = (seed * 1664525 + 1013904223) >>> 0;
-    return seed / 2 ** 32;
-  };
-}
-
 async function main() {
   process.env.ORRERY_WEBHOOKS_ALLOW_PRIVATE = 'true';
-  const b = await startTestBackend({ loadPluginFolders: true, onlyPlugins: ['alerts', 'metrics', 'agent-analytics'], config: { server: { logLevel: 'warn' } } });
+  const b = await startBenchBackend({ loadPluginFolders: true, onlyPlugins: ['alerts', 'metrics', 'agent-analytics'] });
   const received: Array<{ at: number; body: any }> = [];
   const server = createServer((req, res) => {
     let raw = '';

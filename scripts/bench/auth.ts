@@ -8,7 +8,7 @@
  *   npx tsx scripts/bench/auth.ts [secondsPerRound=4] [rounds=3] [connections=32]
  */
 import autocannon from 'autocannon';
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startBenchBackend } from './backend.ts';
 
 const seconds = Number(process.argv[2] ?? 4);
 const rounds = Number(process.argv[3] ?? 3);
@@ -34,7 +34,7 @@ async function measure(url: string, token?: string) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function run(label: string, config: Record<string, unknown>, cases: Array<'open' | 'jwt' | 'api'>) {
-  const b = await startTestBackend({ listen: true, modules: [noop], config: { server: { logLevel: 'warn' }, ...config } });
+  const b = await startBenchBackend({ listen: true, modules: [noop], config });
   try {
     const api = (await b.client.post('/api/v1/tokens', { name: 'bench', kind: 'api' })).body.token as string;
     const target = (c: string) => (c === 'open' ? [`${b.url}/api/v1/bench/open`] : [`${b.url}/api/v1/bench/authed`, c === 'jwt' ? b.client.token : api]) as [string, string?];

@@ -14,7 +14,7 @@
  * aggregation of (1) written by hand and sent straight to chDB, no route, no
  * statistics. Goal: results p95 < 500 ms.
  */
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startBenchBackend } from './backend.ts';
 import experiments from '../../plugins/experiments/backend/index.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
@@ -42,7 +42,7 @@ async function time(label: string, runs: number, fn: () => Promise<void>) {
 }
 
 async function main() {
-  const b = await startTestBackend({ plugins: [experiments], config: { server: { logLevel: 'warn' } } });
+  const b = await startBenchBackend({ plugins: [experiments] });
   try {
     const s = b.kernel.services;
     const db = s.analytics.database;

@@ -14,7 +14,7 @@
  * (it has no per-step windows, exclusions, times or anchors in a range, so it answers an
  * easier question), and for 3 a plain count of the workflow's events.
  */
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startBenchBackend } from './backend.ts';
 import funnels from '../../plugins/funnels/backend/index.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);
@@ -40,7 +40,7 @@ async function timed(runs: number, fn: () => Promise<unknown>) {
 }
 
 async function main() {
-  const b = await startTestBackend({ plugins: [funnels], config: { server: { logLevel: 'warn' } } });
+  const b = await startBenchBackend({ plugins: [funnels] });
   try {
     const s = b.kernel.services;
     const db = s.analytics.database;

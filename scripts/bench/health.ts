@@ -15,7 +15,7 @@
  * dashboard's worth of widget requests at once (8 GETs, each a ClickHouse query over the
  * org's events), repeated. Goal from the issue: recording costs under 3% (ratio ≥ 0.97).
  */
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import { definePlugin } from '@orrery/plugin-sdk';
 import healthPlugin from '../../plugins/platform-health/backend/index.ts';
 

@@ -14,7 +14,8 @@
  * serialisation. The baseline is the cheapest query that reads the same rows: a count of
  * the org's knowledge_artifact events in the range, straight through the ClickHouse client.
  */
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { type TestBackend } from '@orrery/backend-test-utils';
+import { startBenchBackend } from './backend.ts';
 // The bench seeds the org exactly as the demo loader does (benchmarks may use the kernel; plugins may not).
 import { DEMO_DEPARTMENTS, demoEvents, demoUsers } from '../../core/src/demo/generate.ts';
 
@@ -58,7 +59,7 @@ const pct = (xs: number[], p: number) => {
 
 async function main() {
   const t0 = performance.now();
-  const b = await startTestBackend({ loadPluginFolders: true, onlyPlugins: ['knowledge'], config: { server: { logLevel: 'warn' } } });
+  const b = await startBenchBackend({ loadPluginFolders: true, onlyPlugins: ['knowledge'] });
   try {
     const d = await seed(b);
     log(`seeded ${d.events.toLocaleString('en')} events (${d.knowledge.toLocaleString('en')} knowledge_artifact, ×${SCALE}) in ${Math.round(performance.now() - t0)} ms`);

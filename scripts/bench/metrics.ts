@@ -7,7 +7,7 @@
  *   npx tsx scripts/bench/metrics.ts                       # 2M events over 30 days
  *   BENCH_EVENTS=10000000 BENCH_RUNS=30 npx tsx scripts/bench/metrics.ts
  */
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startBenchBackend } from './backend.ts';
 import metrics from '../../plugins/metrics/backend/index.ts';
 import { compileMetricsQuery } from '../../plugins/metrics/backend/metricsQuery.ts';
 
@@ -18,7 +18,7 @@ const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 
 const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 
 async function main() {
-  const b = await startTestBackend({ plugins: [metrics], config: { server: { logLevel: 'warn' } } });
+  const b = await startBenchBackend({ plugins: [metrics] });
   try {
     const s = b.kernel.services;
     const h = (k: number) => `intDiv(((number + ${k}) * ${[2654435761, 2246822519, 3266489917, 668265263][k % 4]} + ${k * 7 + 1}) % 4294967296, 65536)`;

@@ -15,7 +15,7 @@
  *    recomputed twice: first run (everyone joins: members and history written), second run
  *    (nothing changed). Goal: < 5 s for 100k members.
  */
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startBenchBackend } from './backend.ts';
 import cohorts from '../../plugins/cohorts/backend/index.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);
@@ -28,7 +28,7 @@ const ms = (x: number) => `${Math.round(x)} ms`;
 const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)]!;
 
 async function main() {
-  const b = await startTestBackend({ plugins: [cohorts], config: { server: { logLevel: 'warn' } } });
+  const b = await startBenchBackend({ plugins: [cohorts] });
   try {
     const s = b.kernel.services;
     // agent work comes in bursts: every event belongs to a session of about an hour, a user has

@@ -16,7 +16,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend } from '@orrery/backend-test-utils';
 import agents from '../../plugins/agent-analytics/backend/index.ts';
 import userActivity from '../../plugins/user-activity/backend/index.ts';
 import { invocationMetrics } from '../../plugins/agent-analytics/backend/query.ts';

@@ -20,7 +20,8 @@
  * out), which is how a faster query is shown to give the same figures.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { startTestBackend, TEST_PASSWORD, type TestBackend, type TestClient } from '@orrery/plugin-sdk/testing';
+import { TEST_PASSWORD, type TestBackend, type TestClient } from '@orrery/backend-test-utils';
+import { startBenchBackend } from './backend.ts';
 // The bench seeds the org exactly as the demo loader does (benchmarks may use the kernel; plugins may not).
 import { DEMO_DEPARTMENTS, demoEvents, demoUsers } from '../../core/src/demo/generate.ts';
 import { hashPassword } from '../../core/src/auth/passwords.ts';
@@ -99,7 +100,7 @@ function stable(v: unknown): unknown {
 
 async function main() {
   const t0 = performance.now();
-  const b = await startTestBackend({ loadPluginFolders: true, onlyPlugins: ['user-activity', 'adoption'], config: { server: { logLevel: 'warn' } } });
+  const b = await startBenchBackend({ loadPluginFolders: true, onlyPlugins: ['user-activity', 'adoption'] });
   try {
     const d = await seed(b);
     log(`seeded ${d.users.toLocaleString('en')} people, ${d.events.toLocaleString('en')} events (×${SCALE}) in ${Math.round(performance.now() - t0)} ms`);

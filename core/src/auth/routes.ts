@@ -2,9 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { HttpError } from '@orrery/plugin-sdk';
 import type { KernelModule } from '../types.ts';
 import type { Internals } from '../internals.ts';
+import type { IssueTokenDeps } from './session.ts';
 import { verifyPassword } from './passwords.ts';
 import { checkTotp } from './totp.ts';
 import { errorSchema } from '../http/schemas.ts';
+
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type AuthDeps = Pick<Internals, 'audit' | 'callers' | 'config' | 'invalidateAuth' | 'kv' | 'tokens' | 'knex'> & IssueTokenDeps;
 
 const tokenPair = {
   type: 'object',
@@ -16,9 +20,9 @@ const tokenPair = {
   },
 };
 
-export const authModule: KernelModule = {
+export const authModule: KernelModule<AuthDeps> = {
   name: 'auth',
-  register(app: FastifyInstance, s: Internals) {
+  register(app: FastifyInstance, s: AuthDeps) {
     const { tokens, knex } = s;
 
     async function pairFor(userId: string, orgId: string, sessionId?: string) {

@@ -2,12 +2,15 @@ import { HttpError } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
 import type { SessionMeta } from './tokens.ts';
 
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type IssueTokenDeps = Pick<Internals, 'callers' | 'config' | 'tokens'>;
+
 /**
  * Starts a session for a user in an org and answers the token pair every
  * login path returns (password, single sign-on, accepted invitation). The
  * access token carries the org, role and departments as claims.
  */
-export async function issueTokenPair(s: Internals, userId: string, orgId: string, meta: SessionMeta) {
+export async function issueTokenPair(s: IssueTokenDeps, userId: string, orgId: string, meta: SessionMeta) {
   const org = await s.callers.org(orgId);
   const caller = org && (await s.callers.caller(org, userId, 'access_token'));
   if (!org || !caller) throw new HttpError(401, 'unauthorized', 'user is deactivated or not a member');

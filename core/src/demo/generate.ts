@@ -3,16 +3,9 @@
  * agents with different reliability and cost, people who grow, stall or drop.
  * Deterministic (seeded) so demo screenshots and benchmarks are repeatable.
  */
-export function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '@orrery/plugin-sdk';
+
+export { rng };
 
 export const DEMO_DEPARTMENTS = [
   { name: 'Engineering', size: 60, adoption: 0.9 },

@@ -4,12 +4,15 @@ import type { Internals } from '../internals.ts';
 import { DEMO_DEPARTMENTS, demoEvents, demoUsers } from './generate.ts';
 import { hashPassword } from '../auth/passwords.ts';
 
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type DemoDataDeps = Pick<Internals, 'analytics' | 'knex'>;
+
 /**
  * Seeds the bootstrap org: departments, ~200 people with roles (one Manager per
  * department), and the last 30 days of events written straight into the
  * events table in 10k-row batches (STACK.md: keeps the event loop responsive).
  */
-export async function loadDemoData(s: Internals, org: Org, opts: { days?: number } = {}) {
+export async function loadDemoData(s: DemoDataDeps, org: Org, opts: { days?: number } = {}) {
   const knex = s.knex;
   const deptIds = DEMO_DEPARTMENTS.map(() => randomUUID());
   await knex.withSchema(org.schema).table('departments').insert(DEMO_DEPARTMENTS.map((d, i) => ({ id: deptIds[i], name: d.name })));

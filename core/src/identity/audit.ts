@@ -2,6 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Internals } from '../internals.ts';
 import { ctx, errors, iso, who } from './common.ts';
 
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type AuditDeps = Pick<Internals, 'audit' | 'knex' | 'logger' | 'orgService'>;
+
 const entry = {
   type: 'object',
   properties: {
@@ -40,7 +43,7 @@ interface Filters {
 /** Records older than this are purged; the PRD keeps twelve months of audit. */
 export const AUDIT_RETENTION_MONTHS = 12;
 
-function query(s: Internals, schema: string, f: Filters) {
+function query(s: AuditDeps, schema: string, f: Filters) {
   let q = s.knex.withSchema(schema).table('audit_log');
   if (f.from) q = q.where('at', '>=', new Date(f.from));
   if (f.to) q = q.where('at', '<', new Date(f.to));
@@ -60,7 +63,7 @@ const csvCell = (v: unknown) => {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
-export function auditRoutes(app: FastifyInstance, s: Internals) {
+export function auditRoutes(app: FastifyInstance, s: AuditDeps) {
   app.get<{ Querystring: Filters & { limit: number; before_id?: number } }>(
     '/api/v1/audit',
     {
@@ -125,7 +128,7 @@ export function auditRoutes(app: FastifyInstance, s: Internals) {
  * Deletes audit records older than the retention in every org. Locked per org
  * through job_runs so that one node runs it; recorded like plugin jobs.
  */
-export async function purgeAuditLogs(s: Internals, now = new Date()): Promise<Record<string, number>> {
+export async function purgeAuditLogs(s: AuditDeps, now = new Date()): Promise<Record<string, number>> {
   const cutoff = new Date(now);
   cutoff.setUTCMonth(cutoff.getUTCMonth() - AUDIT_RETENTION_MONTHS);
   const out: Record<string, number> = {};

@@ -3,6 +3,9 @@ import { HttpError, type Caller, type Org, type Role } from '@orrery/plugin-sdk'
 import type { Internals } from '../internals.ts';
 import { errorSchema } from '../http/schemas.ts';
 
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type IdentityCommonDeps = Pick<Internals, 'bus' | 'invalidateAuth' | 'knex' | 'logger' | 'tokens'>;
+
 export const ROLES: Role[] = ['Admin', 'Manager', 'Developer'];
 export const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 export const uuid = { type: 'string', pattern: UUID } as const;
@@ -43,7 +46,7 @@ export interface Member {
  * Reads one member of the caller's org. Every lookup by user id is filtered
  * on the org, so an id from another org answers 404 exactly like an unknown one.
  */
-export async function findMember(s: Internals, org: Org, userId: string): Promise<Member | null> {
+export async function findMember(s: IdentityCommonDeps, org: Org, userId: string): Promise<Member | null> {
   if (!new RegExp(UUID).test(userId)) return null;
   const m = await s.knex
     .withSchema('public')
@@ -71,18 +74,18 @@ export async function findMember(s: Internals, org: Org, userId: string): Promis
   };
 }
 
-export async function mustFindMember(s: Internals, org: Org, userId: string) {
+export async function mustFindMember(s: IdentityCommonDeps, org: Org, userId: string) {
   const m = await findMember(s, org, userId);
   if (!m) throw new HttpError(404, 'not_found', `no member ${userId} in this organization`);
   return m;
 }
 
-export async function findDepartment(s: Internals, org: Org, id: string) {
+export async function findDepartment(s: IdentityCommonDeps, org: Org, id: string) {
   if (!new RegExp(UUID).test(id)) return null;
   return (await s.knex.withSchema(org.schema).table('departments').where({ id }).first()) ?? null;
 }
 
-export async function mustFindDepartment(s: Internals, org: Org, id: string) {
+export async function mustFindDepartment(s: IdentityCommonDeps, org: Org, id: string) {
   const d = await findDepartment(s, org, id);
   if (!d) throw new HttpError(404, 'not_found', `no department ${id} in this organization`);
   return d;
@@ -107,7 +110,7 @@ export function assertMayManage(caller: Caller, change: { targetRole: Role; depa
 }
 
 /** An org keeps at least one active Admin: the last one cannot be demoted, deactivated or removed. */
-export async function assertNotLastAdmin(s: Internals, org: Org, userId: string) {
+export async function assertNotLastAdmin(s: IdentityCommonDeps, org: Org, userId: string) {
   const admins = await s.knex
     .withSchema('public')
     .table('memberships')
@@ -132,7 +135,7 @@ export const memberSchema = {
 } as const;
 
 /** Deactivation and removal end every credential of the user in this org at once, on every node. */
-export async function revokeEverything(s: Internals, org: Org, userId: string) {
+export async function revokeEverything(s: IdentityCommonDeps, org: Org, userId: string) {
   const families = await s.knex
     .withSchema('public')
     .table('refresh_tokens')
@@ -150,6 +153,6 @@ export const MEMBER_ADDED_TOPIC = 'kernel.members.added';
 export const MEMBER_REMOVED_TOPIC = 'kernel.members.removed';
 
 /** Announces a membership change on the bus; a bus failure never fails the change itself. */
-export function announceMember(s: Internals, org: Org, topic: typeof MEMBER_ADDED_TOPIC | typeof MEMBER_REMOVED_TOPIC, payload: { user_id: string; role: Role; via: string }) {
+export function announceMember(s: IdentityCommonDeps, org: Org, topic: typeof MEMBER_ADDED_TOPIC | typeof MEMBER_REMOVED_TOPIC, payload: { user_id: string; role: Role; via: string }) {
   return s.bus.publish(org.id, { kind: 'org' }, topic, { ...payload, at: new Date().toISOString() }).catch((err: unknown) => s.logger.warn({ err, topic }, 'could not announce a membership change'));
 }

@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { HttpError, type Caller } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
+import type { IdentityCommonDeps } from './common.ts';
 import { assertMayManage, ctx, errors, iso, mustFindDepartment, mustFindMember, uuid, who } from './common.ts';
+
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type DepartmentsDeps = Pick<Internals, 'audit' | 'invalidateAuth' | 'knex'> & IdentityCommonDeps;
 
 const department = {
   type: 'object',
@@ -25,7 +29,7 @@ const memberRow = {
 const seesPeople = (caller: Caller, d: { id: string; restricted: boolean }) =>
   !d.restricted || caller.role === 'Admin' || caller.departments.some((x) => x.id === d.id && x.manager);
 
-export function departmentRoutes(app: FastifyInstance, s: Internals) {
+export function departmentRoutes(app: FastifyInstance, s: DepartmentsDeps) {
   const db = (schema: string) => s.knex.withSchema(schema);
 
   async function listDepartments(schema: string) {

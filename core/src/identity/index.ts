@@ -1,6 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { KernelModule } from '../types.ts';
 import type { Internals } from '../internals.ts';
+import type { RateLimitDeps } from './ratelimit.ts';
+import type { DepartmentsDeps } from './departments.ts';
+import type { MembersDeps } from './members.ts';
+import type { InvitationsDeps } from './invitations.ts';
+import type { SessionsDeps } from './sessions.ts';
+import type { AuditDeps } from './audit.ts';
+import type { OrgDeletionDeps } from './org.ts';
+import type { OidcDeps } from './oidc.ts';
 import { identityPublicMigrations } from './migrations.ts';
 import { departmentRoutes } from './departments.ts';
 import { memberRoutes } from './members.ts';
@@ -11,6 +19,9 @@ import { orgRoutes } from './org.ts';
 import { oidcRoutes } from './oidc.ts';
 import { installRateLimits } from './ratelimit.ts';
 
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type IdentityDeps = Pick<Internals, 'kv' | 'logger' | 'orgService' | 'tokens'> & RateLimitDeps & DepartmentsDeps & MembersDeps & InvitationsDeps & SessionsDeps & AuditDeps & OrgDeletionDeps & OidcDeps;
+
 const DAY_MS = 24 * 3600 * 1000;
 
 /**
@@ -18,10 +29,10 @@ const DAY_MS = 24 * 3600 * 1000;
  * invitations, sessions, second factor, single sign-on, audit, org settings
  * and deletion, and the rate limits in front of every route.
  */
-export const identityModule: KernelModule = {
+export const identityModule: KernelModule<IdentityDeps> = {
   name: 'identity',
   migrations: { public: identityPublicMigrations },
-  async register(app: FastifyInstance, s: Internals) {
+  async register(app: FastifyInstance, s: IdentityDeps) {
     s.tokens.useRevocationStore(s.kv);
     s.tokens.sessionColumns = true;
     installRateLimits(app, s);
@@ -61,7 +72,7 @@ export const identityModule: KernelModule = {
 export { purgeAuditLogs, deleteOrgFor };
 
 /** For tests and tools: deletes an org as the platform would. */
-async function deleteOrgFor(s: Internals, slug: string, actor: string) {
+async function deleteOrgFor(s: IdentityDeps, slug: string, actor: string) {
   const { deleteOrg } = await import('./org.ts');
   const org = await s.orgService.bySlug(slug);
   if (!org) throw new Error(`no org ${slug}`);

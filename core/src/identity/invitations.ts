@@ -2,10 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { HttpError, type Org, type Role } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
+import type { IdentityCommonDeps } from './common.ts';
+import type { IssueTokenDeps } from '../auth/session.ts';
 import { randomSecret, sha256 } from '../auth/tokens.ts';
 import { passwordProblem, hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { issueTokenPair } from '../auth/session.ts';
 import { ROLES, assertMayManage, ctx, errors, iso, mustFindDepartment, uuid, who, departmentAssignments, announceMember, MEMBER_ADDED_TOPIC } from './common.ts';
+
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type InvitationsDeps = Pick<Internals, 'audit' | 'config' | 'invalidateAuth' | 'knex' | 'logger' | 'orgService' | 'tokens'> & IdentityCommonDeps & IssueTokenDeps;
 
 const invitation = {
   type: 'object',
@@ -47,16 +52,16 @@ const view = (r: any) => ({
  * the URL fragment, which browsers never send to a server, so it cannot end
  * up in an access log; the portal posts it to /invitations/accept.
  */
-const senders = new WeakMap<Internals, ReturnType<typeof makeSender>>();
+const senders = new WeakMap<InvitationsDeps, ReturnType<typeof makeSender>>();
 
 /** Writing and mailing invitations: one per kernel, shared by the invitation routes and the direct create of members. */
-export function invitationSender(s: Internals) {
+export function invitationSender(s: InvitationsDeps) {
   let sender = senders.get(s);
   if (!sender) senders.set(s, (sender = makeSender(s)));
   return sender;
 }
 
-function makeSender(s: Internals) {
+function makeSender(s: InvitationsDeps) {
   // nodemailer is loaded on the first invitation, not at start
   let transport: Promise<import('nodemailer').Transporter> | null = null;
   const mailer = s.config.smtp.url ? { sendMail: async (m: import('nodemailer').SendMailOptions) => (await (transport ??= import('nodemailer').then((n) => n.default.createTransport(s.config.smtp.url)))).sendMail(m) } : null;
@@ -110,7 +115,7 @@ function makeSender(s: Internals) {
   return { table, ttlMs, issue, invite };
 }
 
-export function invitationRoutes(app: FastifyInstance, s: Internals) {
+export function invitationRoutes(app: FastifyInstance, s: InvitationsDeps) {
   const { table, issue, invite } = invitationSender(s);
 
   async function mustFindInvitation(org: Org, id: string) {

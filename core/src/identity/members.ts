@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { HttpError, type Role } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
+import type { IdentityCommonDeps } from './common.ts';
+import type { InvitationsDeps } from './invitations.ts';
 import { passwordProblem } from '../auth/passwords.ts';
 import { invitationSender } from './invitations.ts';
 import {
@@ -22,7 +24,10 @@ import {
   MEMBER_REMOVED_TOPIC,
 } from './common.ts';
 
-export function memberRoutes(app: FastifyInstance, s: Internals) {
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type MembersDeps = Pick<Internals, 'audit' | 'invalidateAuth' | 'knex' | 'orgService' | 'permissions'> & IdentityCommonDeps & InvitationsDeps;
+
+export function memberRoutes(app: FastifyInstance, s: MembersDeps) {
   app.get<{ Querystring: { department_id?: string; role?: Role; active?: boolean; q?: string; limit?: number; offset?: number } }>(
     '/api/v1/members',
     {

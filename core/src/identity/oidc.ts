@@ -3,9 +3,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
 import { HttpError, type Org } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
+import type { IdentityCommonDeps } from './common.ts';
+import type { IssueTokenDeps } from '../auth/session.ts';
 import { randomSecret, sha256 } from '../auth/tokens.ts';
 import { issueTokenPair } from '../auth/session.ts';
 import { errors, who, announceMember, MEMBER_ADDED_TOPIC } from './common.ts';
+
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type OidcDeps = Pick<Internals, 'audit' | 'config' | 'invalidateAuth' | 'knex' | 'kv' | 'orgService'> & IdentityCommonDeps & IssueTokenDeps;
 
 type ProviderConfig = Internals['config']['auth']['providers'][number];
 
@@ -53,7 +58,7 @@ function issuerOf(p: ProviderConfig): string {
  * we redirect the browser to the portal with a one-time code in the URL
  * fragment → the portal trades it at /auth/sso/exchange for our token pair.
  */
-export async function oidcRoutes(app: FastifyInstance, s: Internals) {
+export async function oidcRoutes(app: FastifyInstance, s: OidcDeps) {
   const providers = new Map(s.config.auth.providers.map((p) => [p.id, p]));
   const configs = new Map<string, Promise<oidc.Configuration>>();
 

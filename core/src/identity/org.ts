@@ -4,6 +4,9 @@ import type { Internals } from '../internals.ts';
 import { ctx, errors, iso, who } from './common.ts';
 import { tierNames } from './ratelimit.ts';
 
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type OrgDeletionDeps = Pick<Internals, 'analytics' | 'audit' | 'config' | 'invalidateAuth' | 'knex' | 'orgService'>;
+
 /** Org settings an Admin may change, with their JSON schema (unknown keys are refused). */
 const SETTINGS = {
   'notifications.slack_webhook_url': { type: 'string', maxLength: 500, pattern: '^(https?://.+)?$' },
@@ -23,7 +26,7 @@ const orgView = {
  * ClickHouse rows, the schema, and the catalogue rows (cascading to
  * memberships, tokens, invitations, plugin settings).
  */
-export async function deleteOrg(s: Internals, org: Org, actor: string, ip: string | null) {
+export async function deleteOrg(s: OrgDeletionDeps, org: Org, actor: string, ip: string | null) {
   const counts = await s.knex.withSchema('public').table('memberships').where({ org_id: org.id }).count<{ n: string }[]>({ n: '*' });
   await s.knex.withSchema('public').table('platform_audit').insert({
     actor,
@@ -49,7 +52,7 @@ export async function deleteOrg(s: Internals, org: Org, actor: string, ip: strin
 }
 
 /** Deletes the org's rows from every ClickHouse table that has an org_id column (events, plugins' rollups). */
-async function deleteAnalytics(s: Internals, orgId: string) {
+async function deleteAnalytics(s: OrgDeletionDeps, orgId: string) {
   const a = s.analytics;
   const rs = await a.client.query({
     query: `SELECT table, engine FROM system.columns JOIN system.tables USING (database, table)
@@ -70,7 +73,7 @@ async function deleteAnalytics(s: Internals, orgId: string) {
   return tables.map((t) => t.table);
 }
 
-export function orgRoutes(app: FastifyInstance, s: Internals) {
+export function orgRoutes(app: FastifyInstance, s: OrgDeletionDeps) {
   const readOrg = async (id: string) => {
     const r = await s.knex.withSchema('public').table('orgs').where({ id }).first();
     return { id: r.id, slug: r.slug, name: r.name, tier: r.tier, created_at: iso(r.created_at) };

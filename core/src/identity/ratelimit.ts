@@ -4,6 +4,9 @@ import { HttpError } from '@orrery/plugin-sdk';
 import type { AppConfig } from '@orrery/config';
 import type { Internals } from '../internals.ts';
 
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type RateLimitDeps = Pick<Internals, 'bus' | 'config' | 'knex' | 'kv'>;
+
 export type RateClass = 'api' | 'admin' | 'auth' | 'ingest' | 'export';
 export interface Limit {
   max: number;
@@ -119,7 +122,7 @@ function redisCounter(redis: Redis): Counter {
  * limit can be per user or per org) and after body parsing (so an ingestion
  * batch counts as the number of events in it).
  */
-export function installRateLimits(app: FastifyInstance, s: Internals) {
+export function installRateLimits(app: FastifyInstance, s: RateLimitDeps) {
   if (s.config.rateLimits && s.config.rateLimits.enabled === false) return;
   const tiers = resolveTiers(s.config);
   const redis = (s.kv as unknown as { redis?: Redis }).redis;

@@ -1,10 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
+import type { IdentityCommonDeps } from './common.ts';
 import { sha256 } from '../auth/tokens.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../auth/passwords.ts';
 import { checkTotp, newTotpSecret, totpFor } from '../auth/totp.ts';
 import { ctx, errors, iso, mustFindMember, uuid, who } from './common.ts';
+
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type SessionsDeps = Pick<Internals, 'audit' | 'config' | 'invalidateAuth' | 'knex' | 'kv' | 'tokens'> & IdentityCommonDeps;
 
 const session = {
   type: 'object',
@@ -24,7 +28,7 @@ const session = {
  * Sessions are refresh-token families: one per login, alive while its newest
  * refresh token is neither used, revoked nor expired.
  */
-async function listSessions(s: Internals, orgId: string, userId: string, current: string | null) {
+async function listSessions(s: SessionsDeps, orgId: string, userId: string, current: string | null) {
   const rows = await s.knex
     .withSchema('public')
     .table('refresh_tokens')
@@ -45,7 +49,7 @@ async function listSessions(s: Internals, orgId: string, userId: string, current
   return [...fams.values()].filter((f) => f.live).map(({ live: _live, ...f }) => ({ ...f, current: f.id === current }));
 }
 
-export function sessionRoutes(app: FastifyInstance, s: Internals) {
+export function sessionRoutes(app: FastifyInstance, s: SessionsDeps) {
   app.get(
     '/api/v1/sessions',
     {

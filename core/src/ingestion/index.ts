@@ -21,7 +21,8 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import client from 'prom-client';
-import type { KernelModule, KernelServices } from '../types.ts';
+import type { KernelModule } from '../types.ts';
+import type { Internals } from '../internals.ts';
 import type { Org, StoredEvent } from '@orrery/plugin-sdk';
 import { join, resolve } from 'node:path';
 import { GroupCommitter, compactRows, rowKey } from './commit.ts';
@@ -35,6 +36,9 @@ import { Pipeline, type EventRow } from './pipeline.ts';
 import { registerRoutes } from './routes.ts';
 import { StoredIdsFilter } from './storedFilter.ts';
 import { registerOtlpRoutes, DEFAULT_OTLP_ATTRIBUTES, type OtlpAttributeConfig } from './otlp/routes.ts';
+
+/** The kernel services ingestion uses; permissions, metrics and rollups are optional so the pipeline also runs without them. */
+export type IngestionDeps = Pick<Internals, 'analytics' | 'kv' | 'bus' | 'logger' | 'storage' | 'config' | 'pluginHost' | 'audit' | 'health'> & Partial<Pick<Internals, 'permissions' | 'metrics' | 'rollups'>>;
 
 export interface IngestionConfig {
   batchSize: number;
@@ -95,10 +99,10 @@ function metric<T>(registry: client.Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
 }
 
-export const ingestionModule: KernelModule = {
+export const ingestionModule: KernelModule<IngestionDeps> = {
   name: 'ingestion',
   migrations: { org: orgMigrations, clickhouse: [qualityTable] },
-  register(app, services: KernelServices & Record<string, any>) {
+  register(app, services: IngestionDeps) {
     const { analytics, kv, bus, logger, storage } = services;
     const log = logger.child({ module: 'ingestion' });
     const serverMode = analytics.mode === 'server';

@@ -5,6 +5,9 @@ import type { Internals } from '../internals.ts';
 import { errorSchema } from '../http/schemas.ts';
 import { notificationMigrations } from './notifier.ts';
 
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type NotificationsDeps = Pick<Internals, 'knex' | 'notifier'>;
+
 const item = {
   type: 'object',
   properties: {
@@ -19,10 +22,10 @@ const item = {
 };
 
 /** The caller's in-app notifications, and a test send through every channel (like a contact point's "Test"). */
-export const notificationsModule: KernelModule = {
+export const notificationsModule: KernelModule<NotificationsDeps> = {
   name: 'notifications',
   migrations: { org: notificationMigrations },
-  register(app: FastifyInstance, s: Internals) {
+  register(app: FastifyInstance, s: NotificationsDeps) {
     app.get<{ Querystring: { unread?: boolean; limit: number; before?: string } }>(
       '/api/v1/notifications',
       {

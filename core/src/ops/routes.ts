@@ -4,6 +4,9 @@ import client from 'prom-client';
 import type { KernelModule } from '../types.ts';
 import type { Internals } from '../internals.ts';
 
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type OpsDeps = Pick<Internals, 'analytics' | 'kv' | 'storage' | 'version' | 'metrics'>;
+
 const ingestionStatusSchema = {
   type: 'object',
   description: 'the durable ingestion log: rows waiting for the loader, its limit, the age of the oldest (ms)',
@@ -28,9 +31,9 @@ export function createMetrics() {
 }
 export type Metrics = ReturnType<typeof createMetrics>;
 
-export const opsModule: KernelModule = {
+export const opsModule: KernelModule<OpsDeps> = {
   name: 'ops',
-  register(app: FastifyInstance, s: Internals & { metrics: Metrics }) {
+  register(app: FastifyInstance, s: OpsDeps) {
     const pub = { permission: 'public' };
     // One histogram child per method, route and status, looked up by a flat string: observe() with a
     // label object hashes (sorts and joins) the labels on every request. A callback hook, not an

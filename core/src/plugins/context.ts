@@ -1,10 +1,9 @@
-import type { AwilixContainer } from 'awilix';
 import type { BusScope, Caller, Logger, Org, TenantContext } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
 import { pluginDatabase } from './database.ts';
 import { directoryFor } from './directory.ts';
 import { serviceAccess } from './serviceAccess.ts';
-import { issueTokenPair } from '../auth/session.ts';
+import { issueTokenPair, type IssueTokenDeps } from '../auth/session.ts';
 
 /** What a plugin's scoped container holds besides the kernel's services. */
 export interface PluginScope {
@@ -13,12 +12,15 @@ export interface PluginScope {
   pluginConfig: Record<string, unknown>;
 }
 
+/** The kernel services a tenant context is built from, and the plugin's own scope. */
+export type TenantContextDeps = Pick<Internals, 'analytics' | 'audit' | 'bus' | 'knex' | 'mailer' | 'notifier' | 'plugins' | 'rollups' | 'tokens' | 'retention' | 'health'> & IssueTokenDeps & PluginScope;
+
 /**
  * Builds the TenantContext a plugin sees for one request or one job run. It is
  * the whole of what a plugin can reach: its org's schema, the tenant-bound
  * analytics helper, its own bus topics, its own settings.
  */
-export function tenantContext(scope: AwilixContainer<Internals & PluginScope>, org: Org, caller: Caller | null): TenantContext {
+export function tenantContext(scope: { cradle: TenantContextDeps }, org: Org, caller: Caller | null): TenantContext {
   const s = scope.cradle;
   const pluginId = s.pluginId;
   const topicName = (t: string) => (t.startsWith(`${pluginId}.`) ? t : `${pluginId}.${t}`);

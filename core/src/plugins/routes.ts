@@ -2,9 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import client from 'prom-client';
 import type { KernelModule } from '../types.ts';
 import type { Internals } from '../internals.ts';
-import type { Metrics } from '../ops/routes.ts';
 import { errorSchema } from '../http/schemas.ts';
 import { pageDeclSchema, widgetDeclSchema } from '@orrery/plugin-sdk/contract';
+
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type PluginRoutesDeps = Pick<Internals, 'audit' | 'plugins' | 'version' | 'metrics'>;
 
 const widget = widgetDeclSchema;
 const pluginView = {
@@ -35,9 +37,9 @@ const pluginView = {
   },
 };
 
-export const pluginsModule: KernelModule = {
+export const pluginsModule: KernelModule<PluginRoutesDeps> = {
   name: 'plugins',
-  register(app: FastifyInstance, s: Internals & { metrics?: Metrics }) {
+  register(app: FastifyInstance, s: PluginRoutesDeps) {
     const registry = s.metrics?.registry;
     if (registry && !registry.getSingleMetric('orrery_route_answers_total')) {
       const answers = s.plugins.answers;

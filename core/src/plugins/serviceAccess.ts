@@ -10,8 +10,10 @@ import type { PluginHost } from './host.ts';
 
 type Active = PluginHost['active'][number];
 
-export function providerDisabled(consumer: string, n: NeededService, provider: string) {
-  return new HttpError(424, 'provider_disabled', `plugin "${consumer}" needs "${n.ref.id}" from plugin "${provider}", which is not enabled for this organization`, {
+/** 424 for a provider that is off for the org, or (with `failure`) that failed to start on this node. */
+export function providerDisabled(consumer: string, n: NeededService, provider: string, failure?: string) {
+  const why = failure === undefined ? 'which is not enabled for this organization' : `which failed to start${failure ? ` (${failure})` : ''}`;
+  return new HttpError(424, 'provider_disabled', `plugin "${consumer}" needs "${n.ref.id}" from plugin "${provider}", ${why}`, {
     plugin: consumer,
     service: n.ref.id,
     provider,
@@ -32,6 +34,7 @@ export async function unavailableProvider(host: PluginHost, plugin: Active, orgI
   for (const n of plugin.decl.needs ?? []) {
     if (n.optional || (n.ref.multiple && !n.from)) continue;
     const p = namedProvider(host, n);
+    if (p?.status === 'failed') return providerDisabled(plugin.decl.id, n, p.decl.id, p.error ?? '');
     if (!p || p.status !== 'active' || !(await host.isEnabled(orgId, p.decl.id))) return providerDisabled(plugin.decl.id, n, p?.decl.id ?? n.from ?? '?');
   }
   return null;
@@ -67,6 +70,7 @@ export function serviceAccess(
           service: ref.id,
           provider: name ?? null,
         });
+      if (provider.status === 'failed') throw providerDisabled(consumerId, n, provider.decl.id, provider.error ?? '');
       if (provider.status !== 'active' || !(await host.isEnabled(org.id, provider.decl.id))) throw providerDisabled(consumerId, n, provider.decl.id);
       return build(provider, ref);
     },

@@ -3,6 +3,9 @@ import { Server } from 'socket.io';
 import type { BusScope } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
 
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type GatewayDeps = Pick<Internals, 'bus' | 'callers' | 'tokens'>;
+
 export const roomFor = (orgId: string, scope: BusScope) =>
   scope.kind === 'org' ? `org:${orgId}` : scope.kind === 'department' ? `org:${orgId}:dept:${scope.id}` : `org:${orgId}:user:${scope.id}`;
 
@@ -14,7 +17,7 @@ export const roomFor = (orgId: string, scope: BusScope) =>
  * only (`io.local`), so no message is sent twice; the socket.io Redis adapter
  * is installed as well so that room operations and direct emits span nodes.
  */
-export async function startGateway(httpServer: HttpServer, s: Internals, redis?: { url: string; prefix: string }) {
+export async function startGateway(httpServer: HttpServer, s: GatewayDeps, redis?: { url: string; prefix: string }) {
   const io = new Server(httpServer, { path: '/socket.io', serveClient: false, cors: { origin: false } });
   let closeAdapter = async () => {};
   if (redis) {

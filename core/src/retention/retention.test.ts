@@ -12,7 +12,7 @@
  * policy route validates, is Admin-only and audited.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
 import { DAY_MS, HOUR_MS, MINUTE_MS, badRequest, defineRollup, definePlugin, freshRowsSql, planSegments, rollupDdl, type RollupLevel } from '@orrery/plugin-sdk';
 
 const CALLS = defineRollup({

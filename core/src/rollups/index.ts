@@ -8,7 +8,10 @@ import { badRequest, notFound } from '@orrery/plugin-sdk';
 import type { KernelModule } from '../types.ts';
 import type { Internals } from '../internals.ts';
 import { errorSchema } from '../http/schemas.ts';
-import { rollupMigrations, type RollupService } from './service.ts';
+import { rollupMigrations } from './service.ts';
+
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type RollupsModuleDeps = Pick<Internals, 'audit' | 'plugins' | 'rollups'>;
 
 export { RollupService, rollupMigrations, type RollupOptions } from './service.ts';
 
@@ -32,10 +35,10 @@ const task = {
 
 const MAX_RANGE_DAYS = 3660;
 
-export const rollupsModule: KernelModule = {
+export const rollupsModule: KernelModule<RollupsModuleDeps> = {
   name: 'rollups',
   migrations: { public: rollupMigrations },
-  register(app: FastifyInstance, s: Internals & { rollups: RollupService }) {
+  register(app: FastifyInstance, s: RollupsModuleDeps) {
     app.post<{ Body: { plugin: string; rollup?: string; from: string; to: string } }>(
       '/api/v1/admin/materialized-views/refresh',
       {

@@ -1,5 +1,5 @@
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import { withInsertSettings } from './service.ts';
 
 // A fold publishes with a deduplication token. Given as a client setting, embedded chDB keeps it

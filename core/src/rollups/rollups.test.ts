@@ -5,7 +5,7 @@
  * events the test sent, never with the plugin's SQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
 import {
   DAY_MS,
   HOUR_MS,
@@ -20,6 +20,7 @@ import {
   rollupDdl,
   type RollupLevel,
 } from '@orrery/plugin-sdk';
+import { rng } from '@orrery/backend-test-utils/random';
 
 const CALLS = defineRollup({
   name: 'calls',
@@ -104,18 +105,6 @@ const probe = definePlugin({
 });
 
 // ---- random events and the brute-force reference ----------------------------------------
-
-/** mulberry32: the same events for a seed, so a failure can be replayed */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const START = Date.UTC(2026, 2, 1);
 const SPAN = 4 * DAY_MS;

@@ -6,10 +6,13 @@ import { errorSchema } from '../http/schemas.ts';
 import { publicMigrations, orgMigrations } from './migrations.ts';
 import { passwordProblem } from '../auth/passwords.ts';
 
-export const tenancyModule: KernelModule = {
+/** The kernel services this module uses (a part of the container, not all of it). */
+export type TenancyDeps = Pick<Internals, 'knex' | 'orgService'>;
+
+export const tenancyModule: KernelModule<TenancyDeps> = {
   name: 'tenancy',
   migrations: { public: publicMigrations, org: orgMigrations },
-  register(app: FastifyInstance, s: Internals) {
+  register(app: FastifyInstance, s: TenancyDeps) {
     app.post<{ Body: { slug: string; name: string; admin_email: string; admin_password?: string } }>(
       '/api/v1/orgs',
       {

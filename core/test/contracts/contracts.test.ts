@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createServiceRef, definePlugin, metricSourceRef, need, parseTimeRange, provide } from '@orrery/plugin-sdk';
-import { startTestBackend, type TestBackend, type TestClient, type TestOrg } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend, type TestClient, type TestOrg } from '@orrery/backend-test-utils';
 import agentAnalytics from '../../../plugins/agent-analytics/backend/index.ts';
 import userActivity from '../../../plugins/user-activity/backend/index.ts';
 import metricConsumer from '../fixtures/plugins/metric-consumer/backend/index.ts';
 import reachesKernel from '../fixtures/plugins/reaches-kernel/backend/index.ts';
+import { rng } from '@orrery/backend-test-utils/random';
 
 /**
  * Plugins that build on each other: a fixture plugin (not first party, public SDK only)
@@ -14,17 +15,6 @@ import reachesKernel from '../fixtures/plugins/reaches-kernel/backend/index.ts';
  * random events the test wrote; two orgs with the same department and agent names
  * must never see each other's numbers or people.
  */
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const START = Date.parse('2026-05-04T00:00:00.000Z');
 const DAYS = 4;
@@ -262,6 +252,7 @@ describe('what the loader refuses', () => {
   let b: TestBackend;
   const pingRef = createServiceRef<{ ping(): string }>({ id: 'ping', version: '1.0.0' });
   const pongRef = createServiceRef<{ pong(): string }>({ id: 'pong', version: '1.0.0' });
+  const echoRef = createServiceRef<{ echo(x: string): string }>({ id: 'echo', version: '1.0.0' });
   const base = (id: string) => ({
     id,
     version: '1.0.0',
@@ -281,6 +272,25 @@ describe('what the loader refuses', () => {
     definePlugin({ ...base('optional-only'), needs: [need(createServiceRef({ id: 'nobody', version: '1.0.0' }), '^1.0.0', { optional: true })] }),
     reachesKernel,
     agentAnalytics,
+    // a provider whose init fails, allowed to fail: the platform starts, its dependant degrades
+    definePlugin({ ...base('broken-provider'), allowedToFail: true, provides: [provide(echoRef, () => ({ echo: (x: string) => x }))], async init() { throw new Error('no licence key'); } }),
+    definePlugin({
+      ...base('needs-broken'),
+      permissions: { 'needs-broken.read': ['Admin'] },
+      needs: [need(echoRef, '^1.0.0')],
+      register(env) {
+        env.route({
+          method: 'GET',
+          path: '/',
+          permission: 'needs-broken.read',
+          summary: 'echo',
+          schema: { response: { 200: { type: 'object', properties: { echo: { type: 'string' } } } } },
+          async handler(_req, ctx) {
+            return { echo: (await ctx.services.get(echoRef)).echo('hi') };
+          },
+        });
+      },
+    }),
     definePlugin({
       ...base('agents-job'),
       needs: [need(metricSourceRef, '^1.0.0', { from: 'agent-analytics' })],
@@ -312,7 +322,7 @@ describe('what the loader refuses', () => {
     expect(refused['needs-refused']).toMatch(/needs "ping" \^1\.0\.0, which no plugin provides/);
     expect(refused['reaches-kernel']).toMatch(/backend\/index\.ts:\d+ reads the kernel's public schema/);
     expect(refused['reaches-kernel']).toMatch(/names a kernel table of the public schema/);
-    expect(body.plugins.map((p: any) => p.id).sort()).toEqual(['agent-analytics', 'agents-job', 'optional-only']);
+    expect(body.plugins.map((p: any) => p.id).sort()).toEqual(['agent-analytics', 'agents-job', 'broken-provider', 'needs-broken', 'optional-only']);
   });
 
   it("runs a dependant's job only in the orgs where its provider is on", async () => {
@@ -328,5 +338,21 @@ describe('what the loader refuses', () => {
   it('starts the platform without them: the refused plugins have no routes', async () => {
     expect((await b.client.get('/api/v1/reaches-kernel')).status).toBe(404);
     expect((await b.client.get('/api/v1/agents', { from: new Date(START).toISOString(), to: new Date(START + 86_400_000).toISOString() })).status).toBe(200);
+  });
+
+  it('keeps a dependant of a provider that failed to start answering a 424 that says so, in every org', async () => {
+    const plugins = (await b.client.get('/api/v1/plugins', { all: true })).body.plugins;
+    expect(plugins.find((p: any) => p.id === 'broken-provider')).toMatchObject({ status: 'failed' });
+    expect(plugins.find((p: any) => p.id === 'needs-broken')).toMatchObject({ status: 'active' });
+    const other = await b.createOrg('broken-org');
+    for (const client of [b.client, other.client]) {
+      const res = await client.get('/api/v1/needs-broken');
+      expect(res.status).toBe(424);
+      expect(res.body.error).toEqual({
+        code: 'provider_disabled',
+        message: 'plugin "needs-broken" needs "echo" from plugin "broken-provider", which failed to start (no licence key)',
+        details: { plugin: 'needs-broken', service: 'echo', provider: 'broken-provider' },
+      });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { TOTP, Secret } from 'otpauth';
-import { startTestBackend, TEST_PASSWORD, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, TEST_PASSWORD, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
 import { purgeAuditLogs } from '../../src/identity/index.ts';
 import { startMailbox, inviteToken } from './helpers.ts';
 

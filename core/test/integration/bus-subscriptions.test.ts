@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import { definePlugin, type BusMessage } from '@orrery/plugin-sdk';
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import { checkDeclaration } from '../../src/plugins/loader.ts';
 
 interface Heard {

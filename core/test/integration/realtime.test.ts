@@ -1,6 +1,6 @@
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 
 const connect = (url: string, token: string) =>
   new Promise<Socket>((resolve, reject) => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend } from '@orrery/backend-test-utils';
 
 // Runs on the embedded stores, and on the machine's PostgreSQL/Redis when
 // ORRERY_TEST_DATABASE_URL / ORRERY_TEST_REDIS_URL are set (.ci/run does).

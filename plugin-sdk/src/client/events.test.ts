@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ENVELOPE, EVENT_TYPES } from '../events/catalog.ts';
+import { renderClientEventTypes } from '../events/clientTypes.ts';
 
 /**
- * The client's event types (events.ts, written for readers of the client) must say what
+ * The client's event types (events.ts, generated from the catalogue) must say what
  * the catalogue the server validates with says: one interface per event type, the same
  * fields, the same required ones, the same actions. This test reads the TypeScript
  * source, so it fails as soon as either side changes alone.
@@ -29,6 +30,10 @@ const literals = (t: string) => [...t.matchAll(/'([^']+)'/g)].map((x) => x[1]!).
 
 describe("the client's event types", () => {
   const declared = declarations();
+
+  it('are what scripts/gen-client-events.ts renders from the catalogue today (run it after changing the catalogue)', () => {
+    expect(source).toBe(renderClientEventTypes());
+  });
 
   it('declare every event type of the catalogue, and no other', () => {
     expect([...declared.keys()].sort()).toEqual(EVENT_TYPES.map((t) => t.type).sort());

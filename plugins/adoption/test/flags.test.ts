@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import adoption from '../backend/index.ts';
 import { startSmtp } from './receivers.ts';
+import { rng } from '@orrery/backend-test-utils/random';
 
 /**
  * Support flags over a month of random history (a seeded generator: the same data every run).
@@ -21,17 +22,6 @@ const WINDOW = 14;
 const dayOf = (t: number) => new Date(t).toISOString().slice(0, 10);
 const today = dayOf(Date.now());
 const addDays = (d: string, n: number) => dayOf(Date.parse(`${d}T00:00:00Z`) + n * DAY);
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Ev { user: string; day: string; command: string; status: 'success' | 'failure' }
 

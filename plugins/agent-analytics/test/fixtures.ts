@@ -2,6 +2,10 @@
  * A seeded event set and the figures it should produce, computed here in plain
  * TypeScript: the expectations never go through the plugin's SQL.
  */
+import { rng } from '@orrery/backend-test-utils/random';
+
+/** the shared seeded generator, re-exported for this plugin's tests */
+export { rng };
 
 export type Invocation = {
   event_id: string;
@@ -39,17 +43,6 @@ export type ToolCall = {
   duration_ms: number;
   status: 'success' | 'failure';
 };
-
-export function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const START = Date.parse('2026-03-02T00:00:00.000Z'); // a Monday
 export const DAYS = 3;

@@ -1,6 +1,6 @@
 /** Rules, contact points, policy, silences and webhooks over HTTP: validation, permissions, tenancy. */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
 
 const rule = (over: Record<string, unknown> = {}) => ({

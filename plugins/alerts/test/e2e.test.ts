@@ -8,7 +8,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { createHmac } from 'node:crypto';
 import { SMTPServer } from 'smtp-server';
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
 
 interface Received {

@@ -1,5 +1,5 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 
 describe('GET /api/v1/users/cohorts beside user-activity', () => {
   let backend: TestBackend | undefined;

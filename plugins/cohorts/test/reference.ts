@@ -3,6 +3,10 @@
  * plugin README with nothing from the plugin's code: local calendar parts come
  * straight from Intl, every event is looked at one by one.
  */
+import { rng } from '@orrery/backend-test-utils/random';
+
+/** the shared seeded generator, re-exported for this plugin's tests */
+export { rng };
 
 export interface Ev {
   event_id: string;
@@ -16,17 +20,6 @@ export interface Ev {
 }
 
 export type P = 'hour' | 'day' | 'week' | 'month';
-
-export function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const fmts = new Map<string, Intl.DateTimeFormat>();
 function parts(t: number, tz: string) {

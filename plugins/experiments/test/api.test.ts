@@ -6,11 +6,11 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { definePlugin, exportRows, exportSourceRef, need, parseTimeRange } from '@orrery/plugin-sdk';
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
 import { assignVariant } from '../backend/assign.ts';
 import { welch, srm, sequential, holm, cuped, summarize, type Summary } from '../backend/stats/tests.ts';
-import { rng } from './random.ts';
+import { rng } from '@orrery/backend-test-utils/random';
 
 const START = Date.parse('2026-03-02T00:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -8,7 +8,7 @@
 import { describe, it, expect } from 'vitest';
 import { chiSquareSurvival, normalCdf, normalQuantile, studentQuantile, studentTwoSidedP } from '../backend/stats/distributions.ts';
 import { bayesian, cuped, holm, powerAt, powerPlan, sequential, srm, summarize, unitsPerVariant, welch, type Summary } from '../backend/stats/tests.ts';
-import { rng } from './random.ts';
+import { rng } from '@orrery/backend-test-utils/random';
 
 const fromValues = (xs: number[]): Summary => {
   const n = xs.length;

@@ -3,7 +3,7 @@
  * event sequences, and on the hand-made edge cases of the issue.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
 import { referenceFunnel, rng, type Ev, type RefFunnel, type RefStep } from './reference.ts';
 

@@ -3,7 +3,7 @@
  * conversion by entry date) against the per-unit attempts of the exhaustive reference.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
 import { referenceDetail, rng, type Ev, type RefFunnel } from './reference.ts';
 

@@ -3,6 +3,10 @@
  * every attempt, every path of matching events is enumerated. The plugin's SQL is
  * never consulted; tests compare its answers with these.
  */
+import { rng } from '@orrery/backend-test-utils/random';
+
+/** the shared seeded generator, re-exported for this plugin's tests */
+export { rng };
 
 export interface Ev {
   event_id: string;
@@ -184,13 +188,3 @@ export function referenceDetail(f: RefFunnel, events: Ev[]) {
   return { answer: result, units: picked, byUnit };
 }
 
-export function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

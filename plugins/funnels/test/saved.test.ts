@@ -3,7 +3,7 @@
  * ad-hoc query with the same definition (itself proven against the reference).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
 import { referenceFunnel, type Ev } from './reference.ts';
 

@@ -5,7 +5,7 @@
  * user ids and department ids and must never count.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBackend, type TestBackend, type TestClient, type TestOrg } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend, type TestClient, type TestOrg } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
 import * as ref from './reference.ts';
 

@@ -2,6 +2,10 @@
  * Random knowledge events and the brute-force answers to every route, computed
  * here in plain TypeScript from the events sent, never with the plugin's SQL.
  */
+import { rng } from '@orrery/backend-test-utils/random';
+
+/** the shared seeded generator, re-exported for this plugin's tests */
+export { rng };
 
 export interface Ev {
   event_id: string;
@@ -16,17 +20,6 @@ export interface Ev {
   agent_name: string;
   status?: 'success' | 'failure';
   invocation_id?: string;
-}
-
-export function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export const START = Date.parse('2026-05-04T00:00:00.000Z');

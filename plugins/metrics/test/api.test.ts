@@ -4,7 +4,7 @@
  * custom metrics, the executions and credits routes, and another org's data never showing.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
 import type { AnalyticsClient } from '@orrery/plugin-sdk';
 import plugin from '../backend/index.ts';
 import { runMetricsQuery } from '../backend/metricsQuery.ts';

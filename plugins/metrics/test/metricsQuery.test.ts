@@ -4,7 +4,7 @@
  * granularities, zones) must answer exactly what the reference says.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
 import { runMetricsBatch, type MetricsQuery } from '../backend/metricsQuery.ts';
 import type { AnalyticsClient } from '@orrery/plugin-sdk';

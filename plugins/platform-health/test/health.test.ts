@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePlugin } from '@orrery/plugin-sdk';
-import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
 import healthPlugin from '../backend/index.ts';
 import { linearProjection } from '../backend/capacity.ts';
 import metricsPlugin from '../../metrics/backend/index.ts';

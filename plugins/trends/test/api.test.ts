@@ -6,7 +6,7 @@
  * `trendsRef` service reached by another plugin through the loader.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
 import { definePlugin, need, trendsRef } from '@orrery/plugin-sdk';
 import plugin from '../backend/index.ts';
 import { mulberry32 } from '../backend/models/random.ts';

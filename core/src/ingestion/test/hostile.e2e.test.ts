@@ -3,7 +3,7 @@
  * keeps answering.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import { extraModules, invocation } from './helpers.ts';
 
 let be: TestBackend;

@@ -12,7 +12,7 @@ import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { startTestBackend, type TestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import { encodeOtlpRequest } from '../otlp/proto.ts';
 import { extraModules } from './helpers.ts';
 

@@ -13,7 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { PluginDeclaration, Role } from '../backend/types.ts';
+import type { PluginDeclaration, Role } from '@orrery/plugin-sdk';
+import { createKernel } from '@orrery/core';
+import { validateConfig } from '@orrery/config';
+
+export { rng } from './random.ts';
+export { freePort } from './net.ts';
 
 export interface TestResponse<T = any> {
   status: number;
@@ -100,8 +105,6 @@ const processChdb = () => (chdbFolder ??= mkdtempSync(join(tmpdir(), 'orrery-chd
 const ADMIN_PASSWORD = 'Test-password-0rrery!';
 
 export async function startTestBackend(opts: StartOptions = {}): Promise<TestBackend> {
-  const { createKernel } = await import('@orrery/core');
-  const { validateConfig }: { validateConfig: (c: unknown) => void } = await import('@orrery/config');
   const suffix = randomBytes(4).toString('hex');
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'orrery-test-'));
   const useReal = opts.realServers ?? !!(process.env.ORRERY_TEST_DATABASE_URL || process.env.ORRERY_TEST_REDIS_URL);
