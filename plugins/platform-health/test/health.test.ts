@@ -86,7 +86,8 @@ describe('the platform series', () => {
     const fast = val(p95.body, 'route:GET /api/v1/slow-probe/fast');
     // onResponse sees the answer a little after the server-timing header was written: never earlier
     expect(slow).toBeGreaterThanOrEqual(refQuantile(durations.slow, 0.95) - 0.5);
-    expect(slow).toBeLessThan(refQuantile(durations.slow, 0.95) + 50);
+    // the gap between the header and onResponse is scheduling: generous, so a busy machine does not fail it
+    expect(slow).toBeLessThan(refQuantile(durations.slow, 0.95) + 250);
     expect(slow).toBeGreaterThanOrEqual(SLOW_MS);
     expect(fast).toBeLessThan(SLOW_MS);
 
