@@ -243,6 +243,45 @@ export function registerBudgetRoutes(env: PluginEnv) {
     },
   });
 
+  // the burn-down widget reads under the plugin's own prefix (a widget's data hook is bound to it)
+  env.route<{ budget?: string; at?: string }>({
+    method: 'GET',
+    path: '/burn-down',
+    permission: READ,
+    summary: 'The burn-down of one budget, or of the one closest to running out (highest projected share); `budget: null` without budgets',
+    schema: {
+      querystring: { type: 'object', additionalProperties: false, properties: { ...atQuery, budget: { type: 'string', format: 'uuid' } } },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            budget: { type: ['object', 'null'], properties: budgetProps },
+            state: { ...stateSchema, type: ['object', 'null'] },
+            burn_down: burnDownSchema,
+            budgets: { type: 'array', items: { type: 'object', properties: { id: str, name: str } } },
+          },
+        },
+      },
+    },
+    async handler(req, ctx) {
+      const at = atOf(req.query.at);
+      const list = await visibleBudgets(ctx);
+      const choices = list.map((b) => ({ id: b.id, name: b.name }));
+      let pick: Budget | null = null;
+      let state: BudgetState | null = null;
+      if (req.query.budget) {
+        pick = await findVisible(ctx, req.query.budget);
+        state = await budgetState(ctx, pick, at);
+      } else {
+        for (const b of list) {
+          const s = await budgetState(ctx, b, at);
+          if (!state || s.projected_share > state.projected_share) [pick, state] = [b, s];
+        }
+      }
+      return { budget: pick, state, burn_down: pick ? await burnDown(ctx, pick, at) : [], budgets: choices };
+    },
+  });
+
   env.route<unknown, { id: string }, BudgetBody>({
     method: 'PUT',
     prefix: BUDGETS_PREFIX,

@@ -117,7 +117,7 @@ export function registerKpiRoutes(env: PluginEnv, rangeQuery: Record<string, unk
     permission: READ,
     summary: 'KPIs over the range with their targets, status and change against the period of the same length before',
     schema: {
-      querystring: { type: 'object', additionalProperties: false, properties: { ...rangeQuery, department_id: { type: 'string', minLength: 1, maxLength: 128 } } },
+      querystring: { type: 'object', additionalProperties: false, properties: { ...rangeQuery, tz: { type: 'string', maxLength: 64, description: 'accepted for the widgets’ sake; KPIs are totals over the range' }, department_id: { type: 'string', minLength: 1, maxLength: 128 } } },
       response: { 200: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, previous: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' } } }, kpis: { type: 'array', items: kpiSchema } } } },
     },
     async handler(req, ctx) {

@@ -2,7 +2,7 @@
  * The executive routes under /api/v1/executive: overview, KPIs, what is firing,
  * forecasts, burn per group, insights and the Executive dashboard layout.
  */
-import { alertsStatusRef, HttpError, badRequest, metricsQueryRef, parseTimeRange, trendsRef, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
+import { alertsStatusRef, HttpError, badRequest, metricsAnswerSchema, metricsQueryRef, parseTimeRange, trendsRef, type MetricsQueryDefinition, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { budgetState, visibleBudgets } from './budgets.ts';
 import { burnOf, costBy, costOf, DAY_MS, groupField, monthOf } from './cost.ts';
 import { atOf, atQuery } from './common.ts';
@@ -231,6 +231,36 @@ export function registerExecutiveRoutes(env: PluginEnv) {
         insights: insights.insights.slice(0, 5),
         alerts,
       };
+    },
+  });
+
+  // an insight's chart, drawn inside the insights widget (its data hook reaches only this prefix)
+  env.route<{ query: string; from: string; to: string; tz?: string }>({
+    method: 'GET',
+    path: '/chart',
+    permission: READ,
+    summary: 'The series of an insight’s link: its metrics query (JSON) over its range',
+    schema: {
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['query', 'from', 'to'],
+        properties: { query: { type: 'string', minLength: 2, maxLength: 4000, description: 'a metrics query without from/to, as JSON' }, ...rangeQuery, tz: { type: 'string', maxLength: 64 } },
+      },
+      response: { 200: metricsAnswerSchema },
+    },
+    async handler(req, ctx) {
+      let q: MetricsQueryDefinition;
+      try {
+        q = JSON.parse(req.query.query) as MetricsQueryDefinition;
+      } catch {
+        throw badRequest('query: not JSON', { field: 'query' });
+      }
+      if (!q || typeof q !== 'object' || Array.isArray(q)) throw badRequest('query: a metrics query object expected', { field: 'query' });
+      const metrics = await ctx.services.get(metricsQueryRef);
+      metrics.validate(q, 'query.');
+      const { from, to } = parseRange(req.query);
+      return metrics.run({ ...q, ...(req.query.tz ? { tz: req.query.tz } : {}), from: from.toISOString(), to: to.toISOString() });
     },
   });
 

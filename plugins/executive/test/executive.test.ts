@@ -96,6 +96,21 @@ describe('executive', () => {
     }
   });
 
+  it('gives the burn-down widget the budget closest to running out, or the one it names', async () => {
+    const shares = budgets.map((b) => ({ b, s: refBudget(events, b.amount, b.f, AT).projected / b.amount }));
+    const top = shares.sort((x, y) => y.s - x.s)[0]!.b;
+    const res = await admin.get('/api/v1/executive/burn-down', { at: iso(AT) });
+    expect(res.status).toBe(200);
+    expect(res.body.budget.id).toBe(top.id);
+    expect(res.body.budgets).toHaveLength(budgets.length);
+    const named = await admin.get('/api/v1/executive/burn-down', { at: iso(AT), budget: budgets[3]!.id });
+    expect(named.body.budget.name).toBe(budgets[3]!.name);
+    close(named.body.state.spent_usd, refBudget(events, budgets[3]!.amount, budgets[3]!.f, AT).spent, 'named budget spent');
+    const other = await backend.createOrg('exec-empty');
+    const none = await other.client.get('/api/v1/executive/burn-down');
+    expect(none.body).toMatchObject({ budget: null, state: null, burn_down: [], budgets: [] });
+  });
+
   it('answers month-to-date burn and projection for the org and per department, agent and model', async () => {
     const { start, end } = month(AT);
     const mtd = within(events, start, AT);
@@ -182,6 +197,28 @@ describe('executive', () => {
     expect(cost.text).toContain('planner on m-large');
     expect(cost.link.options.query).toMatchObject({ event_type: 'agent_invocation', measure: 'sum', field: 'cost_usd' });
     expect(res.body.insights.find((i: any) => i.id === `adoption_change:${deps.ops}`).text).toContain('ops');
+  });
+
+  it('draws an insight’s chart from its link, and refuses a bad query naming the field', async () => {
+    const res = await admin.get('/api/v1/executive/insights', { at: iso(AT) });
+    const link = res.body.insights.find((i: any) => i.id === 'error_rate_jump:reviewer').link;
+    const chart = await admin.get('/api/v1/executive/chart', { query: JSON.stringify(link.options.query), from: link.from, to: link.to });
+    expect(chart.status, JSON.stringify(chart.body)).toBe(200);
+    const points = chart.body.series[0].points;
+    // the two weeks compared, by UTC day: 15 buckets, the first and last cut at the range's ends
+    expect(points).toHaveLength(15);
+    for (const p of points) {
+      const from = Math.max(Date.parse(p.bucket), Date.parse(link.from));
+      const day = within(events, from, Math.min(Date.parse(p.bucket) + DAY, Date.parse(link.to))).filter((e) => e.agent_name === 'reviewer');
+      if (!day.length) expect(p.value).toBeNull();
+      else close(p.value, day.filter((e) => e.status === 'failure').length / day.length, `reviewer failure rate ${p.bucket}`);
+    }
+    const notJson = await admin.get('/api/v1/executive/chart', { query: '{oops', from: link.from, to: link.to });
+    expect(notJson.status).toBe(400);
+    expect(notJson.body.error.details.field).toBe('query');
+    const badField = await admin.get('/api/v1/executive/chart', { query: JSON.stringify({ event_type: 'agent_invocation', measure: 'sum', field: 'nope' }), from: link.from, to: link.to });
+    expect(badField.status).toBe(400);
+    expect(badField.body.error.details.field).toBe('query.field');
   });
 
   it('sums it up in the overview', async () => {
