@@ -378,4 +378,30 @@ describe('executive', () => {
     expect(mine.widgets.map((w: any) => w.id).sort()).toEqual(['budget-burn-down', 'insights', 'kpi-cards']);
     expect(mine.widgets.every((w: any) => w.suggestedFor.includes('Admin'))).toBe(true);
   });
+  it('lets an alert rule watch a budget through the metric source', async () => {
+    const now = Date.now();
+    await org.insertEvents([{ ...events[0]!, event_id: 'budget-now', invocation_id: 'budget-now', agent_name: 'alert-agent', cost_usd: 0.5, timestamp: iso(now - 60_000) }]);
+    const b = await admin.post('/api/v1/budgets', { name: 'Alert agent', scope: 'agent', scope_id: 'alert-agent', amount_usd: 0.25 });
+    expect(b.status).toBe(200);
+    const bad = await admin.post('/api/v1/alerts/rules', { name: 'bad', query: { source: 'executive', metric: 'nope' }, window_seconds: 600, condition: { op: 'gt', threshold: 1 }, interval_seconds: 10 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.field).toBe('query.metric');
+    const rule = await admin.post('/api/v1/alerts/rules', {
+      name: 'budget over',
+      query: { source: 'executive', metric: 'budget_used_ratio' },
+      window_seconds: 600,
+      condition: { op: 'gt', threshold: 1 },
+      interval_seconds: 10,
+    });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(200);
+    await backend.runJob('alerts', 'tick');
+    const got = await admin.get(`/api/v1/alerts/rules/${rule.body.id}`);
+    expect(got.body.state).toBe('firing');
+    // this month's highest share: the new budget's 0.5 of 0.25, unless another budget is further over
+    const at = Date.now();
+    const ref = Math.max(2, ...budgets.map((x) => refBudget(events, x.amount, x.f, at).share));
+    close(got.body.instances[0].value, ref, 'budget_used_ratio the rule saw', 3);
+    const firing = await admin.get('/api/v1/executive/alerts');
+    expect(firing.body.alerts.map((a: any) => a.rule_name)).toContain('budget over');
+  });
 });
