@@ -310,6 +310,12 @@ describe('executive', () => {
     expect((await other.client.delete(`/api/v1/budgets/${budgets[0]!.id}`)).status).toBe(404);
     const burn = await other.client.get('/api/v1/executive/burn', { at: iso(AT) });
     close(burn.body.groups[0].spent_usd, sumCost(within(otherEvents, month(AT).start, AT)), 'other org spent');
+    // the targets and budgets of the first org mean nothing here
+    const kpis = await other.client.get('/api/v1/executive/kpis', { from: iso(AT - 7 * DAY), to: iso(AT) });
+    expect(kpis.body.kpis.map((k: any) => k.target)).toEqual([null, null, null, null, null, null]);
+    close(kpis.body.kpis.find((k: any) => k.key === 'cost_usd').value, sumCost(within(otherEvents, AT - 7 * DAY, AT)), 'other org cost KPI');
+    const theirInsights = await other.client.get('/api/v1/executive/insights', { at: iso(AT) });
+    expect(theirInsights.body.insights.filter((i: any) => i.kind === 'budget')).toEqual([]);
     const created = await other.client.post('/api/v1/budgets', { name: 'Theirs', scope: 'org', amount_usd: 50 });
     expect(created.status).toBe(200);
     expect((await admin.get('/api/v1/budgets')).body.budgets.map((b: any) => b.name)).not.toContain('Theirs');
