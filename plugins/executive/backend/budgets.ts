@@ -7,8 +7,8 @@
  * departments; Admins see all; only Admins write (audited).
  */
 import { randomUUID } from 'node:crypto';
-import { badRequest, notFound, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
-import { burnOf, costOf, dailyCost, DAY_MS, monthOf, type Burn, type CostFilter, type Period } from './cost.ts';
+import { badRequest, metricsQueryRef, notFound, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
+import { burnOf, costOf, costQuery, dailyCost, DAY_MS, monthOf, type Burn, type CostFilter, type Period } from './cost.ts';
 import { ADMIN, READ } from './permissions.ts';
 import { BUDGETS_PREFIX, atOf, atQuery, isoOrNull } from './common.ts';
 
@@ -71,6 +71,16 @@ export function stateOf(amount: number, spent: number, p: Period): BudgetState {
 export async function budgetState(ctx: TenantContext, b: Budget, at: Date): Promise<BudgetState> {
   const p = monthOf(at);
   return stateOf(b.amount_usd, await costOf(ctx, p.start, p.at, filterOf(b)), p);
+}
+
+/** The states of many budgets at one instant, their costs asked in one batch (one ClickHouse query where the filters allow). */
+export async function budgetStates(ctx: TenantContext, list: Budget[], at: Date): Promise<BudgetState[]> {
+  if (!list.length) return [];
+  const p = monthOf(at);
+  if (p.at.getTime() <= p.start.getTime()) return list.map((b) => stateOf(b.amount_usd, 0, p));
+  const metrics = await ctx.services.get(metricsQueryRef);
+  const answers = await metrics.runBatch(list.map((b) => costQuery(filterOf(b))), { from: p.start, to: p.at });
+  return list.map((b, i) => stateOf(b.amount_usd, (answers[i] ?? []).reduce((s, x) => s + (x.total ?? 0), 0), p));
 }
 
 /** The budgets the caller may read (all for Admins and jobs; otherwise org, agent and own departments). */
@@ -204,7 +214,8 @@ export function registerBudgetRoutes(env: PluginEnv) {
     async handler(req, ctx) {
       const at = atOf(req.query.at);
       const list = await visibleBudgets(ctx, { departmentId: req.query.department_id });
-      return { as_of: at.toISOString(), budgets: await Promise.all(list.map(async (b) => ({ ...b, state: await budgetState(ctx, b, at) }))) };
+      const states = await budgetStates(ctx, list, at);
+      return { as_of: at.toISOString(), budgets: list.map((b, i) => ({ ...b, state: states[i]! })) };
     },
   });
 
@@ -273,10 +284,10 @@ export function registerBudgetRoutes(env: PluginEnv) {
         pick = await findVisible(ctx, req.query.budget);
         state = await budgetState(ctx, pick, at);
       } else {
-        for (const b of list) {
-          const s = await budgetState(ctx, b, at);
-          if (!state || s.projected_share > state.projected_share) [pick, state] = [b, s];
-        }
+        const states = await budgetStates(ctx, list, at);
+        list.forEach((b, i) => {
+          if (!state || states[i]!.projected_share > state.projected_share) [pick, state] = [b, states[i]!];
+        });
       }
       return { budget: pick, state, burn_down: pick ? await burnDown(ctx, pick, at) : [], budgets: choices };
     },

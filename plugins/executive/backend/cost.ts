@@ -45,7 +45,8 @@ export interface CostFilter {
   agent_name?: string;
 }
 
-const costQuery = (f: CostFilter) => {
+/** The metrics query of the cost of one filter (no range). */
+export const costQuery = (f: CostFilter) => {
   const where: MetricsWhere = {};
   if (f.agent_name) where.agent_name = f.agent_name;
   return {

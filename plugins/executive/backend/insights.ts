@@ -15,7 +15,7 @@
  * - budgets: a budget is over, or projected to end the month over.
  */
 import { metricsQueryRef, type MetricsQueryDefinition, type TenantContext } from '@orrery/plugin-sdk';
-import { budgetState, visibleBudgets } from './budgets.ts';
+import { budgetStates, visibleBudgets } from './budgets.ts';
 import { costBy, DAY_MS } from './cost.ts';
 
 export const THRESHOLDS = {
@@ -165,8 +165,10 @@ async function errorInsights(ctx: TenantContext, w: InsightWindows): Promise<Ins
 
 async function budgetInsights(ctx: TenantContext, w: InsightWindows): Promise<Insight[]> {
   const out: Insight[] = [];
-  for (const b of await visibleBudgets(ctx)) {
-    const s = await budgetState(ctx, b, w.at);
+  const list = await visibleBudgets(ctx);
+  const states = await budgetStates(ctx, list, w.at);
+  for (const [i, b] of list.entries()) {
+    const s = states[i]!;
     if (s.status === 'on_track') continue;
     const text =
       s.status === 'over'

@@ -6,12 +6,11 @@
  * budgets (and its cost) count.
  */
 import { defineMetricSource, metricSourceRef, provide, type MetricQuery, type TenantContext } from '@orrery/plugin-sdk';
-import { budgetState, visibleBudgets } from './budgets.ts';
+import { budgetStates, visibleBudgets } from './budgets.ts';
 import { burnOf, costOf, monthOf } from './cost.ts';
 
 async function states(ctx: TenantContext, q: MetricQuery) {
-  const list = await visibleBudgets(ctx, { departmentId: q.departmentId });
-  return Promise.all(list.map((b) => budgetState(ctx, b, q.range.to)));
+  return budgetStates(ctx, await visibleBudgets(ctx, { departmentId: q.departmentId }), q.range.to);
 }
 
 export const budgetMetrics = provide(metricSourceRef, (ctx) =>

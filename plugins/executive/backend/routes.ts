@@ -3,7 +3,7 @@
  * forecasts, burn per group, insights and the Executive dashboard layout.
  */
 import { alertsStatusRef, HttpError, badRequest, metricsAnswerSchema, metricsQueryRef, parseTimeRange, trendsRef, type MetricsQueryDefinition, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
-import { budgetState, visibleBudgets } from './budgets.ts';
+import { budgetStates, visibleBudgets } from './budgets.ts';
 import { burnOf, costBy, costOf, DAY_MS, groupField, monthOf } from './cost.ts';
 import { atOf, atQuery } from './common.ts';
 import { computeInsights } from './insights.ts';
@@ -219,7 +219,7 @@ export function registerExecutiveRoutes(env: PluginEnv) {
       const at = atOf(req.query.at ?? req.query.to);
       const p = monthOf(at);
       const [kpis, spent, list, insights, alerts] = await Promise.all([readKpis(ctx, from, to), costOf(ctx, p.start, p.at), visibleBudgets(ctx), computeInsights(ctx, at), firing(ctx, 20)]);
-      const states = await Promise.all(list.map((b) => budgetState(ctx, b, at)));
+      const states = await budgetStates(ctx, list, at);
       const count = (s: string) => states.filter((x) => x.status === s).length;
       const b = burnOf(spent, p);
       return {
