@@ -8,6 +8,10 @@ import type { WidgetDecl } from '@orrery/plugin-sdk/contract';
 
 export const PLUGIN_VERSION = '1.0.0';
 
+/** bus topics the backend publishes when an Admin changes a budget or a KPI target (backend/budgets.ts, kpis.ts) */
+export const TOPIC_BUDGETS = 'budgets';
+export const TOPIC_KPIS = 'kpis';
+
 export const kpiCards = {
   id: 'kpi-cards',
   module: './src/KpiCards.tsx',
@@ -17,6 +21,7 @@ export const kpiCards = {
   minSize: { w: 4, h: 2 },
   roles: ['Admin', 'Manager', 'Developer'],
   suggestedFor: ['Admin'],
+  topics: [TOPIC_KPIS],
   optionsVersion: 1,
   optionsSchema: {
     type: 'object',
@@ -35,6 +40,7 @@ export const budgetBurnDown = {
   minSize: { w: 4, h: 3 },
   roles: ['Admin', 'Manager', 'Developer'],
   suggestedFor: ['Admin'],
+  topics: [TOPIC_BUDGETS],
   optionsVersion: 1,
   optionsSchema: {
     type: 'object',
@@ -53,6 +59,7 @@ export const insightsList = {
   minSize: { w: 3, h: 3 },
   roles: ['Admin', 'Manager', 'Developer'],
   suggestedFor: ['Admin'],
+  topics: [TOPIC_BUDGETS],
   optionsVersion: 1,
   optionsSchema: {
     type: 'object',

@@ -11,6 +11,7 @@ import { badRequest, metricsQueryRef, notFound, type PluginEnv, type TenantConte
 import { burnOf, costOf, costQuery, dailyCost, DAY_MS, monthOf, type Burn, type CostFilter, type Period } from './cost.ts';
 import { ADMIN, READ } from './permissions.ts';
 import { BUDGETS_PREFIX, atOf, atQuery, isoOrNull } from './common.ts';
+import { TOPIC_BUDGETS } from '../widgets.ts';
 
 export const SCOPES = ['org', 'department', 'agent'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -232,6 +233,7 @@ export function registerBudgetRoutes(env: PluginEnv) {
       await ctx.db.table('executive_budgets').insert(row);
       const b = await findVisible(ctx, row.id);
       await ctx.audit({ action: 'executive.budget.create', target: b.id, after: b });
+      await ctx.bus.publish(TOPIC_BUDGETS, { id: b.id, change: 'created' });
       return b;
     },
   });
@@ -306,6 +308,7 @@ export function registerBudgetRoutes(env: PluginEnv) {
       await ctx.db.table('executive_budgets').where({ id: before.id }).update({ name: req.body.name, scope: req.body.scope, scope_id: scopeId, amount_usd: req.body.amount_usd, updated_at: new Date() });
       const after = await findVisible(ctx, before.id);
       await ctx.audit({ action: 'executive.budget.update', target: before.id, before, after });
+      await ctx.bus.publish(TOPIC_BUDGETS, { id: before.id, change: 'updated' });
       return after;
     },
   });
@@ -321,6 +324,7 @@ export function registerBudgetRoutes(env: PluginEnv) {
       const before = await findVisible(ctx, req.params.id);
       await ctx.db.table('executive_budgets').where({ id: before.id }).delete();
       await ctx.audit({ action: 'executive.budget.delete', target: before.id, before });
+      await ctx.bus.publish(TOPIC_BUDGETS, { id: before.id, change: 'deleted' });
       return { ok: true };
     },
   });

@@ -12,7 +12,7 @@ import { registerBudgetRoutes } from './budgets.ts';
 import { registerExecutiveRoutes } from './routes.ts';
 import { budgetMetrics } from './metricSource.ts';
 import { BUDGETS_PREFIX } from './common.ts';
-import { PLUGIN_VERSION, widgets } from '../widgets.ts';
+import { PLUGIN_VERSION, TOPIC_BUDGETS, TOPIC_KPIS, widgets } from '../widgets.ts';
 
 export default definePlugin({
   from: import.meta.url,
@@ -25,6 +25,7 @@ export default definePlugin({
   extraRoutePrefixes: [BUDGETS_PREFIX],
   permissions: { [READ]: ['Admin', 'Manager', 'Developer'], [ADMIN]: ['Admin'] },
   migrations: { pg: pgMigrations },
+  topics: [TOPIC_BUDGETS, TOPIC_KPIS],
   provides: [budgetMetrics],
   needs: [
     // cost and usage: the metrics query over the org's events

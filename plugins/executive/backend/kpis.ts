@@ -10,6 +10,7 @@
  */
 import { badRequest, metricsQueryRef, notFound, type MetricsQueryDefinition, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { ADMIN, READ } from './permissions.ts';
+import { TOPIC_KPIS } from '../widgets.ts';
 
 export interface KpiDef {
   key: string;
@@ -151,6 +152,7 @@ export function registerKpiRoutes(env: PluginEnv, rangeQuery: Record<string, unk
           .onConflict('key')
           .merge();
       await ctx.audit({ action: 'executive.kpi.target', target: k.key, before: before ? Number(before.target) : null, after: target });
+      await ctx.bus.publish(TOPIC_KPIS, { key: k.key, target });
       return { key: k.key, target };
     },
   });

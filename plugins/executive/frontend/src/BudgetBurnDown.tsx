@@ -34,7 +34,7 @@ function spec(a: Answer, tz: string): PlotSpec {
 /** What is left of a monthly budget day by day, against the straight line and the projection. */
 function BudgetBurnDown({ context, options }: WidgetProps<Options>) {
   const fmt = formatters(context.locale, context.tz);
-  const q = useWidgetData<Answer>('/burn-down', options.budget ? { budget: options.budget } : {}, { withContext: false, isEmpty: (a) => a.budget === null });
+  const q = useWidgetData<Answer>('/burn-down', options.budget ? { budget: options.budget } : {}, { withContext: false, live: ['budgets'], isEmpty: (a) => a.budget === null });
   return (
     <WidgetState query={q} emptyText="No budget yet: an Admin can set one per org, department or agent with POST /api/v1/budgets.">
       {(a) => (

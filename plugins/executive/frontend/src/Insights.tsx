@@ -51,7 +51,7 @@ function InsightChart({ link, tz }: { link: Link; tz: string }) {
 function Insights({ context, options }: WidgetProps<Options>) {
   const fmt = formatters(context.locale, context.tz);
   const [open, setOpen] = useState<string | null>(null);
-  const q = useWidgetData<Answer>('/insights', { at: context.timeRange.to }, { withContext: false });
+  const q = useWidgetData<Answer>('/insights', { at: context.timeRange.to }, { withContext: false, live: ['budgets'] });
   return (
     <WidgetState query={q} emptyText="Nothing stands out this week: no cost, adoption, error-rate or budget rule fired.">
       {(a) => (

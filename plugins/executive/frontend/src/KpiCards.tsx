@@ -21,7 +21,7 @@ const STATUS: Record<Kpi['status'], string> = { met: 'Target met', missed: 'Targ
 /** One card per KPI: value, change against the previous period, and the target with its status. */
 function KpiCards({ context, options }: WidgetProps<Options>) {
   const fmt = formatters(context.locale, context.tz);
-  const q = useWidgetData<{ kpis: Kpi[] }>('/kpis', {});
+  const q = useWidgetData<{ kpis: Kpi[] }>('/kpis', {}, { live: ['kpis'] });
   const show = (k: Kpi, v: number) => (k.unit === 'usd' ? fmt.currency(v) : k.unit === 'ratio' ? fmt.percent(v) : k.unit === 'ms' ? fmt.duration(v) : fmt.number(v));
   return (
     <WidgetState query={q} emptyText="No agent activity in this range yet: KPIs appear once agents report invocations.">
