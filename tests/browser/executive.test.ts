@@ -53,6 +53,14 @@ describe.skipIf(!hasChromium)('executive dashboard in chromium', () => {
     await kpis.waitFor({ timeout: 30_000 });
     expect(await kpis.getByRole('listitem').count()).toBe(6);
     await expect.poll(() => kpis.textContent()).toMatch(/target ≥ 90/);
+    // an Admin sets a target in place, by keyboard
+    await page.getByRole('button', { name: 'Set targets' }).click();
+    const spend = kpis.getByRole('listitem').filter({ hasText: 'AI spend' });
+    await spend.getByLabel('Target (USD)').fill('1000');
+    await spend.getByLabel('Target (USD)').press('Enter');
+    await expect.poll(() => spend.textContent(), { timeout: 15_000 }).toMatch(/Target met · target ≤ \$1,000/);
+    expect((await api<{ kpis: Array<{ key: string; target: number | null }> }>('GET', '/api/v1/executive/kpis')).kpis.find((k) => k.key === 'cost_usd')!.target).toBe(1000);
+    await page.getByRole('button', { name: 'Done setting targets' }).click();
 
     const burn = page.locator('section.cell[data-widget="executive/budget-burn-down"]');
     await burn.locator('.main-svg').first().waitFor({ timeout: 30_000 });
