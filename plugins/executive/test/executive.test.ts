@@ -316,6 +316,11 @@ describe('executive', () => {
     close(kpis.body.kpis.find((k: any) => k.key === 'cost_usd').value, sumCost(within(otherEvents, AT - 7 * DAY, AT)), 'other org cost KPI');
     const theirInsights = await other.client.get('/api/v1/executive/insights', { at: iso(AT) });
     expect(theirInsights.body.insights.filter((i: any) => i.kind === 'budget')).toEqual([]);
+    // another seed and volume: whatever fires there is what the reference finds, with the same numbers
+    const theirRef = refInsights(otherEvents, AT, []);
+    expect(theirInsights.body.insights.map((i: any) => i.id).sort()).toEqual([...theirRef.keys()].sort());
+    for (const i of theirInsights.body.insights)
+      for (const [k, v] of Object.entries(theirRef.get(i.id)!)) if (typeof v === 'number') close(i.evidence[k], v, `other org ${i.id} ${k}`);
     const created = await other.client.post('/api/v1/budgets', { name: 'Theirs', scope: 'org', amount_usd: 50 });
     expect(created.status).toBe(200);
     expect((await admin.get('/api/v1/budgets')).body.budgets.map((b: any) => b.name)).not.toContain('Theirs');
