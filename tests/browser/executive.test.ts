@@ -70,6 +70,13 @@ describe.skipIf(!hasChromium)('executive dashboard in chromium', () => {
     await insights.getByRole('list', { name: 'Insights' }).waitFor({ timeout: 30_000 });
     // the budget of $3 is over or heading there: its insight leads, in words
     expect(await insights.getByRole('listitem').first().textContent()).toMatch(/Budget “AI spend”/);
+    // an insight with a chart opens it in place
+    const show = insights.getByRole('button', { name: /^Show the chart/ }).first();
+    if (await show.count()) {
+      await show.click();
+      await insights.locator('.main-svg').first().waitFor({ timeout: 30_000 });
+      expect(await insights.getByRole('button', { name: 'Hide the chart' }).getAttribute('aria-expanded')).toBe('true');
+    }
 
     await page.locator('.orrery-state--loading').first().waitFor({ state: 'detached', timeout: 30_000 }).catch(() => undefined);
     await shot(page, '20-executive-dashboard');
