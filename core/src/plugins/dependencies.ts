@@ -4,6 +4,11 @@
  * outside the range) is refused, and so, in turn, are the plugins that needed
  * it; plugins whose needs form a cycle are refused with the cycle named. The
  * rest come back in start-up order: every provider before its dependants.
+ *
+ * Optional needs order start-up when they can but never close a cycle: the metrics
+ * plugin reads every metric source optionally, and a plugin that offers a metric
+ * source computed through the metrics query (budgets) must still load. Services are
+ * built per request, so such a pair only loses a preferred start-up order.
  */
 import semver from 'semver';
 import type { NeededService } from '@orrery/plugin-sdk';
@@ -64,8 +69,8 @@ export function resolveDependencies<P extends LoadedPlugin>(plugins: readonly P[
         }
       }
     }
-    // 2. cycles among the rest
-    const edges = new Map(alive().map((p) => [p.decl.id, [...new Set((p.decl.needs ?? []).flatMap((n) => providersOf(p, n).ids))]]));
+    // 2. cycles among the rest (required needs only: see above)
+    const edges = new Map(alive().map((p) => [p.decl.id, [...new Set((p.decl.needs ?? []).filter((n) => !n.optional).flatMap((n) => providersOf(p, n).ids))]]));
     const cycle = findCycle(edges);
     if (!cycle) break;
     const text = `its needs form a cycle: ${cycle.join(' → ')}`;
@@ -74,11 +79,16 @@ export function resolveDependencies<P extends LoadedPlugin>(plugins: readonly P[
 
   // 3. start-up order: providers first, otherwise the order the plugins came in
   const standing = alive();
-  const edges = new Map(standing.map((p) => [p.decl.id, new Set((p.decl.needs ?? []).flatMap((n) => providersOf(p, n).ids).filter((id) => id !== p.decl.id))]));
+  const edgesOf = (withOptional: boolean) =>
+    new Map(standing.map((p) => [p.decl.id, new Set((p.decl.needs ?? []).filter((n) => withOptional || !n.optional).flatMap((n) => providersOf(p, n).ids).filter((id) => id !== p.decl.id))]));
+  const edges = edgesOf(true);
+  const required = edgesOf(false);
   const ordered: P[] = [];
   const placed = new Set<string>();
+  const ready = (p: P, e: Map<string, Set<string>>) => !placed.has(p.decl.id) && [...e.get(p.decl.id)!].every((d) => placed.has(d));
   while (ordered.length < standing.length) {
-    const next = standing.find((p) => !placed.has(p.decl.id) && [...edges.get(p.decl.id)!].every((d) => placed.has(d)))!;
+    // an optional need that closes a cycle gives way to the required ones
+    const next = standing.find((p) => ready(p, edges)) ?? standing.find((p) => ready(p, required))!;
     ordered.push(next);
     placed.add(next.decl.id);
   }

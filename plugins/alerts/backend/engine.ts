@@ -16,7 +16,8 @@ import { isMuted, type MuteTiming } from './muteTimings.ts';
 export interface RuleRow {
   id: string;
   name: string;
-  query: MetricsQuery;
+  /** a metrics query, or a metric source `{source, metric}` */
+  query: MetricsQuery | { source: string; metric: string; department_id?: string };
   window_seconds: number;
   condition: StateRule['condition'];
   interval_seconds: number;
@@ -90,7 +91,7 @@ export async function evaluateRule(ctx: TenantContext, rule: RuleRow, now: Date,
     // a group that disappeared from the answer: 0 for counts, else clear (a missing series resolves)
     for (const r of existing) {
       if (seen.has(r.fingerprint)) continue;
-      const obs: Observation = ZERO_WHEN_MISSING.has(rule.query.measure) ? { kind: 'value', value: 0 } : { kind: 'nodata' };
+      const obs: Observation = 'measure' in rule.query && ZERO_WHEN_MISSING.has(rule.query.measure) ? { kind: 'value', value: 0 } : { kind: 'nodata' };
       work.push({ labels: r.labels, obs, rule: { ...machineRule, no_data: 'ok' } });
     }
   }
@@ -202,6 +203,8 @@ export async function evaluateDue(ctx: TenantContext, now = new Date()) {
   // rules with the same window and department scope share one query per event type and grouping
   const batches = new Map<string, RuleRow[]>();
   for (const r of rules) {
+    // a metric source is read on its own (evaluateRule), never batched with event queries
+    if ('source' in r.query) continue;
     const key = JSON.stringify([r.window_seconds, r.department_scope ?? null]);
     batches.set(key, [...(batches.get(key) ?? []), r]);
   }
@@ -211,7 +214,7 @@ export async function evaluateDue(ctx: TenantContext, now = new Date()) {
     try {
       const first = batch[0]!;
       const metrics = await ctx.services.get(metricsQueryRef);
-      const series = await metrics.runBatch(batch.map((r) => ({ ...r.query, granularity: undefined })), { from: new Date(now.getTime() - first.window_seconds * 1000), to: now }, { departments: first.department_scope });
+      const series = await metrics.runBatch(batch.map((r) => ({ ...(r.query as MetricsQuery), granularity: undefined })), { from: new Date(now.getTime() - first.window_seconds * 1000), to: now }, { departments: first.department_scope });
       const ms = (performance.now() - started) / batch.length;
       batch.forEach((r, i) => answers.set(r.id, { series: series[i]!, ms }));
     } catch {

@@ -15,6 +15,7 @@ import { evaluateDue, dispatch } from './engine.ts';
 import { deliverDue, type DeliveryConfig } from './delivery.ts';
 import { widgets } from '../widgets.ts';
 import { registerPlatformEvents } from './platformEvents.ts';
+import { alertsStatus } from './status.ts';
 
 export interface AlertsConfig {
   /** first retry delay of a failed delivery (then ×4): 60 s gives retries at 1, 5 and 21 minutes */
@@ -44,6 +45,8 @@ export default definePlugin<AlertsConfig>({
   migrations: { pg: pgMigrations },
   // rules are metrics queries: the metrics plugin answers them
   needs: [need(metricsQueryRef, '^1.0.0')],
+  // what is firing, for summaries such as the executive view
+  provides: [alertsStatus],
   topics: ['firing'],
   frontend: { remoteName: 'alerts', distDir: './frontend/dist', widgets },
   register(env) {

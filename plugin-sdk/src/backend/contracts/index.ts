@@ -5,3 +5,4 @@ export * from './directory.ts';
 export * from './metricsQuery.ts';
 export * from './trends.ts';
 export * from './platform.ts';
+export * from './alerts.ts';

@@ -29,13 +29,27 @@ const conditionSchema = {
   },
 };
 
+/** A metric another plugin offers (`metricSourceRef`), e.g. `{source: 'executive', metric: 'budget_used_ratio'}`: one value, no groups. */
+export const sourceQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['source', 'metric'],
+  properties: {
+    source: { type: 'string', minLength: 1, maxLength: 100 },
+    metric: { type: 'string', minLength: 1, maxLength: 100 },
+    department_id: { type: 'string', minLength: 1, maxLength: 128 },
+  },
+} as const;
+export type RuleQuery = MetricsQuery | { source: string; metric: string; department_id?: string };
+export const isSourceQuery = (q: RuleQuery): q is Extract<RuleQuery, { source: string }> => typeof (q as { source?: unknown }).source === 'string';
+
 export const ruleBodySchema = {
   type: 'object',
   additionalProperties: false,
   required: ['name', 'query', 'window_seconds', 'condition', 'interval_seconds'],
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 200 },
-    query: metricsQuerySchema,
+    query: { anyOf: [metricsQuerySchema, sourceQuerySchema], description: 'a metrics query without from/to, or a metric source `{source, metric, department_id?}`' },
     window_seconds: { type: 'integer', minimum: 1, maximum: 90 * 86_400, description: 'the query is evaluated over [now − window, now)' },
     condition: conditionSchema,
     // the minimum is checked in the handler so the answer names it like every other field
@@ -60,7 +74,7 @@ export const ruleBodySchema = {
 
 export interface RuleBody {
   name: string;
-  query: MetricsQuery;
+  query: RuleQuery;
   window_seconds: number;
   condition: Condition;
   interval_seconds: number;
@@ -79,7 +93,18 @@ export interface RuleBody {
 export async function checkRule(ctx: TenantContext, b: RuleBody) {
   if (b.interval_seconds === undefined || b.interval_seconds < MIN_INTERVAL_SECONDS)
     throw badRequest(`interval_seconds must be at least ${MIN_INTERVAL_SECONDS} (got ${b.interval_seconds})`, { field: 'interval_seconds', minimum: MIN_INTERVAL_SECONDS });
-  (await ctx.services.get(metricsQueryRef)).validate(b.query, 'query.');
+  const metrics = await ctx.services.get(metricsQueryRef);
+  if (isSourceQuery(b.query)) {
+    // the metrics service knows the sources on for the org: one read names what is wrong
+    const now = Date.now();
+    try {
+      await metrics.run({ ...b.query, from: new Date(now - 1000).toISOString(), to: new Date(now).toISOString() });
+    } catch (e) {
+      const field = (e as HttpError).details && typeof (e as HttpError).details === 'object' ? ((e as HttpError).details as { field?: string }).field : undefined;
+      if (e instanceof HttpError && e.statusCode === 400 && field) throw badRequest(`query.${e.message}`, { ...(e.details as object), field: `query.${field}` });
+      throw e;
+    }
+  } else metrics.validate(b.query, 'query.');
   const p = conditionProblem(b.condition);
   if (p) throw badRequest(p.message, { field: p.field });
   if (b.contact_point_id && !(await ctx.db.table('alert_contact_points').where({ id: b.contact_point_id }).first()))

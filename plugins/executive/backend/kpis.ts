@@ -1,0 +1,159 @@
+/**
+ * KPIs: a fixed catalogue of numbers over agent invocations, each read through the
+ * metrics query over the range asked for and over the period of the same length just
+ * before it, with the target an Admin set.
+ *
+ * - change = (value − previous) ÷ previous; null when previous is 0 or missing.
+ * - status: `no_data` without a value; `no_target` without a target; else `met` when the
+ *   value is on the good side of the target (≥ for higher-is-better, ≤ for lower-is-better),
+ *   `missed` otherwise.
+ */
+import { badRequest, metricsQueryRef, notFound, type MetricsQueryDefinition, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
+import { ADMIN, READ } from './permissions.ts';
+import { TOPIC_KPIS } from '../widgets.ts';
+
+export interface KpiDef {
+  key: string;
+  title: string;
+  unit: 'usd' | 'count' | 'users' | 'ratio' | 'ms';
+  better: 'higher' | 'lower';
+  description: string;
+  /** one or two metrics queries; a ratio KPI divides the first by the second */
+  queries: MetricsQueryDefinition[];
+}
+
+const inv = 'agent_invocation';
+export const KPIS: KpiDef[] = [
+  { key: 'cost_usd', title: 'AI spend', unit: 'usd', better: 'lower', description: 'Sum of cost_usd of agent invocations', queries: [{ event_type: inv, measure: 'sum', field: 'cost_usd' }] },
+  { key: 'invocations', title: 'Agent invocations', unit: 'count', better: 'higher', description: 'Number of agent invocations', queries: [{ event_type: inv, measure: 'count' }] },
+  { key: 'active_users', title: 'People using agents', unit: 'users', better: 'higher', description: 'Distinct users with at least one agent invocation', queries: [{ event_type: inv, measure: 'users' }] },
+  { key: 'success_rate', title: 'Success rate', unit: 'ratio', better: 'higher', description: 'Share of invocations with status success', queries: [{ event_type: inv, measure: 'rate', rate_where: { status: 'success' } }] },
+  { key: 'cost_per_invocation', title: 'Cost per invocation', unit: 'usd', better: 'lower', description: 'AI spend ÷ invocations', queries: [{ event_type: inv, measure: 'sum', field: 'cost_usd' }, { event_type: inv, measure: 'count' }] },
+  { key: 'p95_latency_ms', title: 'p95 latency', unit: 'ms', better: 'lower', description: '95th percentile of execution_time_ms', queries: [{ event_type: inv, measure: 'p95', field: 'execution_time_ms' }] },
+];
+const byKey = new Map(KPIS.map((k) => [k.key, k]));
+
+export type KpiStatus = 'met' | 'missed' | 'no_target' | 'no_data';
+
+export interface KpiAnswer {
+  key: string;
+  title: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  description: string;
+  value: number | null;
+  previous: number | null;
+  change: number | null;
+  target: number | null;
+  status: KpiStatus;
+}
+
+export function kpiStatus(value: number | null, target: number | null, better: 'higher' | 'lower'): KpiStatus {
+  if (value === null) return 'no_data';
+  if (target === null) return 'no_target';
+  return (better === 'higher' ? value >= target : value <= target) ? 'met' : 'missed';
+}
+
+const valueOf = (k: KpiDef, totals: Array<number | null>) => {
+  if (k.queries.length === 1) return totals[0] ?? null;
+  const [a, b] = totals;
+  return a === null || a === undefined || !b ? null : a / b;
+};
+
+/** The KPIs over [from, to) and the period of the same length before it. */
+export async function readKpis(ctx: TenantContext, from: Date, to: Date, departmentId?: string): Promise<{ previous: { from: string; to: string }; kpis: KpiAnswer[] }> {
+  const metrics = await ctx.services.get(metricsQueryRef);
+  const defs = KPIS.flatMap((k) => k.queries.map((q) => ({ ...q, ...(departmentId ? { department_id: departmentId } : {}) })));
+  const prevFrom = new Date(from.getTime() - (to.getTime() - from.getTime()));
+  const [cur, prev] = await Promise.all([metrics.runBatch(defs, { from, to }), metrics.runBatch(defs, { from: prevFrom, to: from })]);
+  const total = (answer: typeof cur, i: number) => {
+    const series = answer[i] ?? [];
+    if (!series.length) return defs[i]!.measure === 'count' || defs[i]!.measure === 'sum' || defs[i]!.measure === 'users' ? 0 : null;
+    return series[0]!.total;
+  };
+  const targets = new Map<string, number>((await ctx.db.table('executive_kpi_targets').select('key', 'target')).map((r: any) => [r.key, Number(r.target)]));
+  let i = 0;
+  const kpis = KPIS.map((k) => {
+    const idx = k.queries.map(() => i++);
+    const value = valueOf(k, idx.map((j) => total(cur, j)));
+    const previous = valueOf(k, idx.map((j) => total(prev, j)));
+    const target = targets.get(k.key) ?? null;
+    return {
+      key: k.key,
+      title: k.title,
+      unit: k.unit,
+      better: k.better,
+      description: k.description,
+      value,
+      previous,
+      change: value !== null && previous ? (value - previous) / previous : null,
+      target,
+      status: kpiStatus(value, target, k.better),
+    };
+  });
+  return { previous: { from: prevFrom.toISOString(), to: from.toISOString() }, kpis };
+}
+
+const num = { type: ['number', 'null'] };
+export const kpiSchema = {
+  type: 'object',
+  properties: {
+    key: { type: 'string' },
+    title: { type: 'string' },
+    unit: { type: 'string' },
+    better: { type: 'string', enum: ['higher', 'lower'] },
+    description: { type: 'string' },
+    value: num,
+    previous: num,
+    change: { type: ['number', 'null'], description: '(value − previous) ÷ previous' },
+    target: num,
+    status: { type: 'string', enum: ['met', 'missed', 'no_target', 'no_data'] },
+  },
+};
+
+export function registerKpiRoutes(env: PluginEnv, rangeQuery: Record<string, unknown>, parseRange: (q: Record<string, string | undefined>) => { from: Date; to: Date }) {
+  env.route<{ from?: string; to?: string; department_id?: string }>({
+    method: 'GET',
+    path: '/kpis',
+    permission: READ,
+    summary: 'KPIs over the range with their targets, status and change against the period of the same length before',
+    schema: {
+      querystring: { type: 'object', additionalProperties: false, properties: { ...rangeQuery, tz: { type: 'string', maxLength: 64, description: 'accepted for the widgets’ sake; KPIs are totals over the range' }, department_id: { type: 'string', minLength: 1, maxLength: 128 } } },
+      response: { 200: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, previous: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' } } }, kpis: { type: 'array', items: kpiSchema } } } },
+    },
+    async handler(req, ctx) {
+      const { from, to } = parseRange(req.query);
+      return { from: from.toISOString(), to: to.toISOString(), ...(await readKpis(ctx, from, to, req.query.department_id)) };
+    },
+  });
+
+  env.route<unknown, { key: string }, { target: number | null }>({
+    method: 'PUT',
+    path: '/kpis/:key',
+    permission: ADMIN,
+    summary: 'Set (or, with null, clear) the target of a KPI (Admin)',
+    schema: {
+      params: { type: 'object', required: ['key'], properties: { key: { type: 'string', minLength: 1, maxLength: 64 } } },
+      body: { type: 'object', additionalProperties: false, required: ['target'], properties: { target: { type: ['number', 'null'] } } },
+      response: { 200: { type: 'object', properties: { key: { type: 'string' }, target: num } } },
+    },
+    async handler(req, ctx) {
+      const k = byKey.get(req.params.key);
+      if (!k) throw notFound(`no KPI "${req.params.key}"; KPIs are ${KPIS.map((x) => x.key).join(', ')}`, { field: 'key', allowed: KPIS.map((x) => x.key) });
+      const target = req.body.target;
+      if (target !== null && (!Number.isFinite(target) || (k.unit === 'ratio' && (target < 0 || target > 1)) || target < 0))
+        throw badRequest(`target: ${k.unit === 'ratio' ? 'a ratio between 0 and 1' : 'a number ≥ 0'} expected for ${k.key}`, { field: 'target' });
+      const before = await ctx.db.table('executive_kpi_targets').where({ key: k.key }).first();
+      if (target === null) await ctx.db.table('executive_kpi_targets').where({ key: k.key }).delete();
+      else
+        await ctx.db
+          .table('executive_kpi_targets')
+          .insert({ key: k.key, target, updated_by: ctx.caller?.userId ?? null, updated_at: new Date() })
+          .onConflict('key')
+          .merge();
+      await ctx.audit({ action: 'executive.kpi.target', target: k.key, before: before ? Number(before.target) : null, after: target });
+      await ctx.bus.publish(TOPIC_KPIS, { key: k.key, target });
+      return { key: k.key, target };
+    },
+  });
+}

@@ -1,0 +1,92 @@
+import { useState, type FormEvent } from 'react';
+import { Button, defineWidget, formatters, Stat, useWidgetData, WidgetState, type WidgetContext, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { kpiCards } from '../../widgets.ts';
+
+interface Options { keys: string[] }
+interface Kpi {
+  key: string;
+  title: string;
+  unit: 'usd' | 'count' | 'users' | 'ratio' | 'ms';
+  better: 'higher' | 'lower';
+  description: string;
+  value: number | null;
+  previous: number | null;
+  change: number | null;
+  target: number | null;
+  status: 'met' | 'missed' | 'no_target' | 'no_data';
+}
+
+const FORMAT = { usd: 'currency', count: 'compact', users: 'number', ratio: 'percent', ms: 'duration' } as const;
+const STATUS: Record<Kpi['status'], string> = { met: 'Target met', missed: 'Target missed', no_target: 'No target set', no_data: 'No data' };
+
+/** An Admin's inline editor of one KPI's target (a ratio is typed as a percentage); empty clears it. */
+function TargetForm({ k, context, onSaved }: { k: Kpi; context: WidgetContext<Options>; onSaved(): void }) {
+  const scale = k.unit === 'ratio' ? 100 : 1;
+  const [value, setValue] = useState(k.target === null ? '' : String(Math.round(k.target * scale * 10000) / 10000));
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const id = `kpi-target-${context.instanceId}-${k.key}`;
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await context.request(`/kpis/${encodeURIComponent(k.key)}`, { method: 'PUT', body: { target: value.trim() === '' ? null : Number(value) / scale } });
+      onSaved();
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={submit} style={{ display: 'flex', gap: 4, alignItems: 'center', marginTop: 4, flexWrap: 'wrap' }}>
+      <label htmlFor={id} style={{ fontSize: '0.85em' }}>Target{k.unit === 'ratio' ? ' (%)' : k.unit === 'usd' ? ' (USD)' : k.unit === 'ms' ? ' (ms)' : ''}</label>
+      <input id={id} type="number" step="any" min={0} max={k.unit === 'ratio' ? 100 : undefined} value={value} onChange={(e) => setValue(e.target.value)} style={{ width: 80 }} aria-describedby={error ? `${id}-error` : undefined} />
+      <Button type="submit" disabled={busy}>Save</Button>
+      {error && <span id={`${id}-error`} role="alert">{error}</span>}
+    </form>
+  );
+}
+
+/** One card per KPI: value, change against the previous period, and the target with its status; Admins set targets in place. */
+function KpiCards({ context, options }: WidgetProps<Options>) {
+  const fmt = formatters(context.locale, context.tz);
+  const [editing, setEditing] = useState(false);
+  const q = useWidgetData<{ kpis: Kpi[] }>('/kpis', {}, { live: ['kpis'] });
+  const show = (k: Kpi, v: number) => (k.unit === 'usd' ? fmt.currency(v) : k.unit === 'ratio' ? fmt.percent(v) : k.unit === 'ms' ? fmt.duration(v) : fmt.number(v));
+  return (
+    <WidgetState query={q} emptyText="No agent activity in this range yet: KPIs appear once agents report invocations.">
+      {({ kpis }) => {
+        const list = options.keys.length ? kpis.filter((k) => options.keys.includes(k.key)) : kpis;
+        return (
+          <div>
+            <ul aria-label="Key performance indicators" style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(150px, 1fr))', gap: 8, listStyle: 'none', margin: 0, padding: 0 }}>
+              {list.map((k) => (
+                <li key={k.key} title={k.description} style={{ border: '1px solid var(--border, #ddd)', borderRadius: 6, padding: 8 }}>
+                  <Stat label={k.title} value={k.value} format={FORMAT[k.unit]} delta={k.change} deltaGoodWhen={k.better === 'higher' ? 'up' : 'down'} />
+                  <div style={{ fontSize: '0.85em' }}>
+                    {k.target === null ? (
+                      <span>{STATUS[k.status]}</span>
+                    ) : (
+                      <span className={k.status === 'met' ? 'is-good' : k.status === 'missed' ? 'is-bad' : undefined}>
+                        <span aria-hidden="true">{k.status === 'met' ? '✓ ' : k.status === 'missed' ? '✗ ' : ''}</span>
+                        {STATUS[k.status]} · target {k.better === 'higher' ? '≥' : '≤'} {show(k, k.target)}
+                      </span>
+                    )}
+                  </div>
+                  {editing && <TargetForm k={k} context={context} onSaved={q.refetch} />}
+                </li>
+              ))}
+            </ul>
+            {context.role === 'Admin' && (
+              <Button variant="quiet" aria-pressed={editing} onClick={() => setEditing(!editing)} style={{ marginTop: 6 }}>{editing ? 'Done setting targets' : 'Set targets'}</Button>
+            )}
+          </div>
+        );
+      }}
+    </WidgetState>
+  );
+}
+
+export default defineWidget<Options>({ component: KpiCards, declaration: kpiCards, defaults: { keys: [] } });
