@@ -14,7 +14,7 @@
  * Baseline, same data, same run: one bare ClickHouse sum of cost_usd over the month to date —
  * the least any budget answer has to read.
  */
-import { startTestBackend } from '@orrery/plugin-sdk/testing';
+import { startTestBackend } from '@orrery/backend-test-utils';
 import executive from '../../plugins/executive/backend/index.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
