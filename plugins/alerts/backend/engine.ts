@@ -6,12 +6,13 @@
  * carries on where the last run stopped.
  */
 import { createHash } from 'node:crypto';
-import { metricsQueryRef, type TenantContext, type MetricsQueryDefinition as MetricsQuery, type MetricsSeries as Series } from '@orrery/plugin-sdk';
+import { HttpError, metricsQueryRef, trendsRef, type TenantContext, type MetricsQueryDefinition as MetricsQuery, type MetricsSeries as Series } from '@orrery/plugin-sdk';
 import { ACTIVE, initialState, step, type InstanceState, type Observation, type StateRule } from './stateMachine.ts';
 import { groupLabels, matches, resolveRoot, route, type Matcher, type ResolvedRoute, type RouteNode } from './routing.ts';
 import { enqueue, type Channel } from './delivery.ts';
 import { publishPlatformEvent } from './platformEvents.ts';
 import { isMuted, type MuteTiming } from './muteTimings.ts';
+import { anomalyRange, anomalyObservations, changeObservations, thresholdObservations, ZERO_WHEN_MISSING, type GroupObservation } from './conditions.ts';
 
 export interface RuleRow {
   id: string;
@@ -46,7 +47,37 @@ export function renderTemplate(template: string, labels: Record<string, string>,
   );
 }
 
-const ZERO_WHEN_MISSING = new Set(['count', 'users', 'sum']);
+/** The trends plugin's service, or a 424 naming the condition when the plugin is off or absent. */
+export async function trendsService(ctx: TenantContext) {
+  try {
+    return await ctx.services.get(trendsRef);
+  } catch (err) {
+    if (err instanceof HttpError && err.statusCode === 424)
+      throw new HttpError(424, 'trends_unavailable', 'condition.kind: anomaly conditions need the trends plugin, which is not enabled for this organization', { field: 'condition.kind', provider: 'trends' });
+    throw err;
+  }
+}
+
+/** What the rule sees now, per group, by its condition's kind (conditions.ts). */
+export async function observe(ctx: TenantContext, rule: Pick<RuleRow, 'query' | 'window_seconds' | 'condition' | 'department_scope'>, now: Date): Promise<GroupObservation[]> {
+  const metrics = await ctx.services.get(metricsQueryRef);
+  const opts = { departments: rule.department_scope };
+  const totals = async (from: Date, to: Date) =>
+    (await metrics.run({ ...rule.query, granularity: undefined, from: from.toISOString(), to: to.toISOString() }, opts)).series;
+  const w = rule.window_seconds * 1000;
+  const t = now.getTime();
+  const kind = rule.condition.kind ?? 'threshold';
+  if (kind === 'threshold') return thresholdObservations(await totals(new Date(t - w), now));
+  if (kind === 'change' || kind === 'change_percent') {
+    const [current, previous] = await Promise.all([totals(new Date(t - w), now), totals(new Date(t - 2 * w), new Date(t - w))]);
+    return changeObservations(rule.query.measure, current, previous, kind === 'change_percent');
+  }
+  const trends = await trendsService(ctx);
+  const g = rule.condition.granularity ?? 'hour';
+  const range = anomalyRange(now, g, rule.window_seconds);
+  const { series } = await metrics.run({ ...rule.query, granularity: g, tz: undefined, from: range.from.toISOString(), to: range.to.toISOString() }, opts);
+  return anomalyObservations(series, (points) => trends.anomalies(points, rule.condition.sensitivity !== undefined ? { sensitivity: rule.condition.sensitivity } : {}));
+}
 
 async function history(ctx: TenantContext, row: Record<string, unknown>) {
   await ctx.db.table('alert_history').insert({ ...row, detail: row.detail === undefined ? null : JSON.stringify(row.detail) });
@@ -63,15 +94,10 @@ export async function evaluateRule(ctx: TenantContext, rule: RuleRow, now: Date,
     on_error: rule.on_error,
     flapping: rule.flapping,
   };
-  let observations: Array<{ group: Record<string, string>; obs: Observation }> = [];
+  let observations: GroupObservation[] = [];
   let error: string | null = null;
   try {
-    const metrics = await ctx.services.get(metricsQueryRef);
-    const window = { from: new Date(now.getTime() - rule.window_seconds * 1000), to: now };
-    const series =
-      answered ??
-      (await metrics.run({ ...rule.query, granularity: undefined, from: window.from.toISOString(), to: window.to.toISOString() }, { departments: rule.department_scope })).series;
-    observations = series.map((s) => ({ group: s.group, obs: s.total === null ? { kind: 'nodata' } : { kind: 'value', value: s.total } }));
+    observations = answered ? thresholdObservations(answered) : await observe(ctx, rule, now);
   } catch (err) {
     error = (err as Error).message.slice(0, 1000);
   }
@@ -202,6 +228,8 @@ export async function evaluateDue(ctx: TenantContext, now = new Date()) {
   // rules with the same window and department scope share one query per event type and grouping
   const batches = new Map<string, RuleRow[]>();
   for (const r of rules) {
+    // change and anomaly rules read other ranges: they are asked one by one
+    if ((r.condition.kind ?? 'threshold') !== 'threshold') continue;
     const key = JSON.stringify([r.window_seconds, r.department_scope ?? null]);
     batches.set(key, [...(batches.get(key) ?? []), r]);
   }

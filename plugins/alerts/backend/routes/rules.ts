@@ -1,11 +1,13 @@
 /** Alert rules: CRUD, pause, the rule with its state and instances, acknowledgement, preview. */
 import { randomUUID } from 'node:crypto';
 import { HttpError, badRequest, metricsQueryDefinitionSchema as metricsQuerySchema, metricsQueryRef, notFound, type MetricsQueryDefinition as MetricsQuery, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
-import { conditionProblem, type AlertState, type Condition } from '../stateMachine.ts';
+import { breaches, conditionProblem, type AlertState, type Condition } from '../stateMachine.ts';
+import { observe, trendsService } from '../engine.ts';
 import { publishPlatformEvent } from '../platformEvents.ts';
 import { idAnswer, idParams, labelsSchema, listOf, okAnswer, open, iso } from '../schemas.ts';
 import { READ, WRITE } from '../permissions.ts';
 import { TEMPLATES } from '../templates.ts';
+import { ANOMALY_GRANULARITIES, CONDITION_KINDS, bandCondition, kindProblem } from '../conditions.ts';
 
 export const MIN_INTERVAL_SECONDS = 10;
 
@@ -19,10 +21,20 @@ const seriesAnswer = open({
 const conditionSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['op', 'threshold'],
+  required: ['op'],
   properties: {
+    kind: {
+      type: 'string',
+      enum: CONDITION_KINDS,
+      default: 'threshold',
+      description:
+        'threshold: the value; change: the value minus the previous window\'s; change_percent: that change in % of the previous window\'s; ' +
+        'anomaly: the last complete bucket against the trends plugin\'s expected band (gt above it, lt below it, outside either way)',
+    },
+    granularity: { type: 'string', enum: [...ANOMALY_GRANULARITIES], description: 'anomaly: the bucket size the band is learnt over' },
+    sensitivity: { type: 'number', exclusiveMinimum: 0, maximum: 100, description: 'anomaly: robust z-score beyond which a bucket is unusual (default 3)' },
     op: { type: 'string', enum: ['gt', 'gte', 'lt', 'lte', 'outside', 'inside'] },
-    threshold: { type: 'number' },
+    threshold: { type: 'number', description: 'required except for anomaly conditions' },
     threshold2: { type: 'number', description: 'upper bound for outside/inside' },
     recovery_threshold: { type: 'number', description: 'hysteresis: a firing instance recovers only past this value' },
     recovery_threshold2: { type: 'number', description: 'hysteresis of the upper bound (outside/inside)' },
@@ -80,8 +92,9 @@ export async function checkRule(ctx: TenantContext, b: RuleBody) {
   if (b.interval_seconds === undefined || b.interval_seconds < MIN_INTERVAL_SECONDS)
     throw badRequest(`interval_seconds must be at least ${MIN_INTERVAL_SECONDS} (got ${b.interval_seconds})`, { field: 'interval_seconds', minimum: MIN_INTERVAL_SECONDS });
   (await ctx.services.get(metricsQueryRef)).validate(b.query, 'query.');
-  const p = conditionProblem(b.condition);
+  const p = kindProblem(b.condition, b.window_seconds) ?? (b.condition.kind === 'anomaly' ? null : conditionProblem(b.condition));
   if (p) throw badRequest(p.message, { field: p.field });
+  if (b.condition.kind === 'anomaly') await trendsService(ctx);
   if (b.contact_point_id && !(await ctx.db.table('alert_contact_points').where({ id: b.contact_point_id }).first()))
     throw badRequest(`contact_point_id: no contact point ${b.contact_point_id}`, { field: 'contact_point_id' });
   if ('alertname' in (b.labels ?? {})) throw badRequest('labels.alertname is set from the rule name', { field: 'labels.alertname' });
@@ -361,20 +374,52 @@ export function registerRuleRoutes(env: PluginEnv) {
       return (await ctx.services.get(metricsQueryRef)).run(req.body);
     },
   });
-  env.route<unknown, unknown, { query: MetricsQuery; window_seconds: number }>({
+  env.route<unknown, unknown, { query: MetricsQuery; window_seconds: number; condition?: Condition }>({
     method: 'POST',
     path: '/preview',
     permission: READ,
     summary: "A rule's query evaluated now: the value of each group over the last window (the editor draws the threshold over it)",
+    description:
+      'With `condition`, also `observations`: per group what the rule would compare now (the value, its change, its change in %, or the last complete bucket with the ' +
+      "trends plugin's expected band) and whether it breaches.",
     schema: {
-      body: { type: 'object', additionalProperties: false, required: ['query', 'window_seconds'], properties: { query: metricsQuerySchema, window_seconds: { type: 'integer', minimum: 1, maximum: 90 * 86_400 } } },
-      response: { 200: seriesAnswer },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['query', 'window_seconds'],
+        properties: { query: metricsQuerySchema, window_seconds: { type: 'integer', minimum: 1, maximum: 90 * 86_400 }, condition: conditionSchema },
+      },
+      response: {
+        200: open({
+          ...seriesAnswer.properties,
+          observations: {
+            type: 'array',
+            items: open({ group: open(), value: { type: ['number', 'null'] }, lower: { type: ['number', 'null'] }, upper: { type: ['number', 'null'] }, breach: { type: ['boolean', 'null'] } }),
+          },
+        }),
+      },
     },
     async handler(req, ctx) {
       const metrics = await ctx.services.get(metricsQueryRef);
       metrics.validate(req.body.query, 'query.');
       const to = new Date();
-      return metrics.run({ ...req.body.query, from: new Date(to.getTime() - req.body.window_seconds * 1000).toISOString(), to: to.toISOString() });
+      const answer = await metrics.run({ ...req.body.query, from: new Date(to.getTime() - req.body.window_seconds * 1000).toISOString(), to: to.toISOString() });
+      const c = req.body.condition;
+      if (!c) return answer;
+      const p = kindProblem(c, req.body.window_seconds) ?? (c.kind === 'anomaly' ? null : conditionProblem(c));
+      if (p) throw badRequest(p.message, { field: p.field });
+      const scope = await ctx.visibleUserDepartments();
+      const obs = await observe(ctx, { query: req.body.query, window_seconds: req.body.window_seconds, condition: c, department_scope: scope }, to);
+      return {
+        ...answer,
+        observations: obs.map((o) => ({
+          group: o.group,
+          value: o.obs.kind === 'value' ? o.obs.value : null,
+          lower: o.obs.kind === 'value' && o.obs.band ? o.obs.band.lower : null,
+          upper: o.obs.kind === 'value' && o.obs.band ? o.obs.band.upper : null,
+          breach: o.obs.kind === 'value' ? breaches(o.obs.band ? bandCondition(c.op, o.obs.band) : c, o.obs.value, false) : null,
+        })),
+      };
     },
   });
 }
