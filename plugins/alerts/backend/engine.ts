@@ -12,12 +12,15 @@ import { groupLabels, matches, resolveRoot, route, type Matcher, type ResolvedRo
 import { enqueue, type Channel } from './delivery.ts';
 import { publishPlatformEvent } from './platformEvents.ts';
 import { isMuted, type MuteTiming } from './muteTimings.ts';
+import { observeSignal, type SignalSource } from './signals.ts';
 import { anomalyRange, anomalyObservations, changeObservations, thresholdObservations, ZERO_WHEN_MISSING, type GroupObservation } from './conditions.ts';
 
 export interface RuleRow {
   id: string;
   name: string;
-  query: MetricsQuery;
+  /** null when the rule watches a signal (`source`) */
+  query: MetricsQuery | null;
+  source?: SignalSource | null;
   window_seconds: number;
   condition: StateRule['condition'];
   interval_seconds: number;
@@ -59,23 +62,25 @@ export async function trendsService(ctx: TenantContext) {
 }
 
 /** What the rule sees now, per group, by its condition's kind (conditions.ts). */
-export async function observe(ctx: TenantContext, rule: Pick<RuleRow, 'query' | 'window_seconds' | 'condition' | 'department_scope'>, now: Date): Promise<GroupObservation[]> {
+export async function observe(ctx: TenantContext, rule: Pick<RuleRow, 'query' | 'source' | 'window_seconds' | 'condition' | 'department_scope'>, now: Date): Promise<GroupObservation[]> {
+  if (rule.source || !rule.query) return observeSignal(ctx, rule.source ?? { kind: 'data_quality' }, now, rule.window_seconds);
+  const query = rule.query;
   const metrics = await ctx.services.get(metricsQueryRef);
   const opts = { departments: rule.department_scope };
   const totals = async (from: Date, to: Date) =>
-    (await metrics.run({ ...rule.query, granularity: undefined, from: from.toISOString(), to: to.toISOString() }, opts)).series;
+    (await metrics.run({ ...query, granularity: undefined, from: from.toISOString(), to: to.toISOString() }, opts)).series;
   const w = rule.window_seconds * 1000;
   const t = now.getTime();
   const kind = rule.condition.kind ?? 'threshold';
   if (kind === 'threshold') return thresholdObservations(await totals(new Date(t - w), now));
   if (kind === 'change' || kind === 'change_percent') {
     const [current, previous] = await Promise.all([totals(new Date(t - w), now), totals(new Date(t - 2 * w), new Date(t - w))]);
-    return changeObservations(rule.query.measure, current, previous, kind === 'change_percent');
+    return changeObservations(query.measure, current, previous, kind === 'change_percent');
   }
   const trends = await trendsService(ctx);
   const g = rule.condition.granularity ?? 'hour';
   const range = anomalyRange(now, g, rule.window_seconds);
-  const { series } = await metrics.run({ ...rule.query, granularity: g, tz: undefined, from: range.from.toISOString(), to: range.to.toISOString() }, opts);
+  const { series } = await metrics.run({ ...query, granularity: g, tz: undefined, from: range.from.toISOString(), to: range.to.toISOString() }, opts);
   return anomalyObservations(series, (points) => trends.anomalies(points, rule.condition.sensitivity !== undefined ? { sensitivity: rule.condition.sensitivity } : {}));
 }
 
@@ -116,7 +121,7 @@ export async function evaluateRule(ctx: TenantContext, rule: RuleRow, now: Date,
     // a group that disappeared from the answer: 0 for counts, else clear (a missing series resolves)
     for (const r of existing) {
       if (seen.has(r.fingerprint)) continue;
-      const obs: Observation = ZERO_WHEN_MISSING.has(rule.query.measure) ? { kind: 'value', value: 0 } : { kind: 'nodata' };
+      const obs: Observation = !rule.query || ZERO_WHEN_MISSING.has(rule.query.measure) ? { kind: 'value', value: 0 } : { kind: 'nodata' };
       work.push({ labels: r.labels, obs, rule: { ...machineRule, no_data: 'ok' } });
     }
   }
@@ -229,7 +234,7 @@ export async function evaluateDue(ctx: TenantContext, now = new Date()) {
   const batches = new Map<string, RuleRow[]>();
   for (const r of rules) {
     // change and anomaly rules read other ranges: they are asked one by one
-    if ((r.condition.kind ?? 'threshold') !== 'threshold') continue;
+    if ((r.condition.kind ?? 'threshold') !== 'threshold' || !r.query) continue;
     const key = JSON.stringify([r.window_seconds, r.department_scope ?? null]);
     batches.set(key, [...(batches.get(key) ?? []), r]);
   }
@@ -239,7 +244,7 @@ export async function evaluateDue(ctx: TenantContext, now = new Date()) {
     try {
       const first = batch[0]!;
       const metrics = await ctx.services.get(metricsQueryRef);
-      const series = await metrics.runBatch(batch.map((r) => ({ ...r.query, granularity: undefined })), { from: new Date(now.getTime() - first.window_seconds * 1000), to: now }, { departments: first.department_scope });
+      const series = await metrics.runBatch(batch.map((r) => ({ ...r.query!, granularity: undefined })), { from: new Date(now.getTime() - first.window_seconds * 1000), to: now }, { departments: first.department_scope });
       const ms = (performance.now() - started) / batch.length;
       batch.forEach((r, i) => answers.set(r.id, { series: series[i]!, ms }));
     } catch {

@@ -7,6 +7,7 @@ import { publishPlatformEvent } from '../platformEvents.ts';
 import { idAnswer, idParams, labelsSchema, listOf, okAnswer, open, iso } from '../schemas.ts';
 import { READ, WRITE } from '../permissions.ts';
 import { TEMPLATES } from '../templates.ts';
+import { signalSourceSchema, type SignalSource } from '../signals.ts';
 import { ANOMALY_GRANULARITIES, CONDITION_KINDS, bandCondition, kindProblem } from '../conditions.ts';
 
 export const MIN_INTERVAL_SECONDS = 10;
@@ -44,10 +45,12 @@ const conditionSchema = {
 export const ruleBodySchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'query', 'window_seconds', 'condition', 'interval_seconds'],
+  // `query` or `source`: checked in the handler so the answer names the field
+  required: ['name', 'window_seconds', 'condition', 'interval_seconds'],
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 200 },
     query: metricsQuerySchema,
+    source: signalSourceSchema,
     window_seconds: { type: 'integer', minimum: 1, maximum: 90 * 86_400, description: 'the query is evaluated over [now − window, now)' },
     condition: conditionSchema,
     // the minimum is checked in the handler so the answer names it like every other field
@@ -72,7 +75,9 @@ export const ruleBodySchema = {
 
 export interface RuleBody {
   name: string;
-  query: MetricsQuery;
+  /** a metrics query, or null/absent when `source` names a signal */
+  query?: MetricsQuery | null;
+  source?: SignalSource | null;
   window_seconds: number;
   condition: Condition;
   interval_seconds: number;
@@ -91,7 +96,11 @@ export interface RuleBody {
 export async function checkRule(ctx: TenantContext, b: RuleBody) {
   if (b.interval_seconds === undefined || b.interval_seconds < MIN_INTERVAL_SECONDS)
     throw badRequest(`interval_seconds must be at least ${MIN_INTERVAL_SECONDS} (got ${b.interval_seconds})`, { field: 'interval_seconds', minimum: MIN_INTERVAL_SECONDS });
-  (await ctx.services.get(metricsQueryRef)).validate(b.query, 'query.');
+  if (b.source && b.query) throw badRequest('query: a rule has a query or a source, not both', { field: 'query' });
+  if (!b.source && !b.query) throw badRequest("query: a rule needs a metrics query (or a signal `source`)", { field: 'query' });
+  if (b.source && (b.condition.kind ?? 'threshold') !== 'threshold')
+    throw badRequest('condition.kind: a signal rule compares the signal\'s value (kind threshold)', { field: 'condition.kind' });
+  if (b.query) (await ctx.services.get(metricsQueryRef)).validate(b.query, 'query.');
   const p = kindProblem(b.condition, b.window_seconds) ?? (b.condition.kind === 'anomaly' ? null : conditionProblem(b.condition));
   if (p) throw badRequest(p.message, { field: p.field });
   if (b.condition.kind === 'anomaly') await trendsService(ctx);
@@ -124,6 +133,7 @@ export const ruleView = (r: any, instances: any[], run: any = null) => ({
   id: r.id,
   name: r.name,
   query: r.query,
+  source: r.source ?? null,
   window_seconds: r.window_seconds,
   condition: r.condition,
   interval_seconds: r.interval_seconds,
@@ -175,7 +185,8 @@ async function getRule(ctx: TenantContext, id: string) {
 function rowOf(b: RuleBody) {
   return {
     name: b.name,
-    query: JSON.stringify(b.query),
+    query: b.query ? JSON.stringify(b.query) : null,
+    source: b.source ? JSON.stringify(b.source) : null,
     window_seconds: b.window_seconds,
     condition: JSON.stringify(b.condition),
     interval_seconds: b.interval_seconds,
