@@ -13,7 +13,7 @@ import { registerRoutingRoutes } from './routes/routing.ts';
 import { registerWebhookRoutes, WEBHOOK_PREFIX } from './routes/webhooks.ts';
 import { evaluateDue, dispatch } from './engine.ts';
 import { deliverDue, type DeliveryConfig } from './delivery.ts';
-import { widgets } from '../widgets.ts';
+import { pages, widgets } from '../widgets.ts';
 import { registerPlatformEvents } from './platformEvents.ts';
 
 export interface AlertsConfig {
@@ -45,7 +45,7 @@ export default definePlugin<AlertsConfig>({
   // rules are metrics queries: the metrics plugin answers them; anomaly conditions ask the trends plugin for the expected band
   needs: [need(metricsQueryRef, '^1.0.0'), need(trendsRef, '^1.0.0', { optional: true })],
   topics: ['firing'],
-  frontend: { remoteName: 'alerts', distDir: './frontend/dist', widgets },
+  frontend: { remoteName: 'alerts', distDir: './frontend/dist', widgets, pages },
   register(env) {
     registerRuleRoutes(env);
     registerContactPointRoutes(env);
