@@ -1,5 +1,5 @@
 /** Small pieces the alert pages share: links inside the portal, labelled fields, an action's busy/error state. */
-import { useState, type ReactNode } from 'react';
+import { cloneElement, useId, useState, type ReactElement, type ReactNode } from 'react';
 import type { WidgetContext } from '@orrery/plugin-sdk/frontend';
 
 /** A link to another portal path: moves without a reload where the host can, a plain link otherwise. */
@@ -18,13 +18,20 @@ export function PortalLink({ context, to, children }: { context: WidgetContext<a
   );
 }
 
-export function Field({ label, hint, children }: { label: string; hint?: string; children: ReactNode }) {
+/** A labelled control; the hint is its description (not part of its name), so screen readers read both. */
+export function Field({ label, hint, children }: { label: string; hint?: string; children: ReactElement<any> }) {
+  const id = useId();
   return (
-    <label style={{ display: 'grid', gap: 4, alignContent: 'start' }}>
-      <span>{label}</span>
-      {children}
-      {hint && <span className="small">{hint}</span>}
-    </label>
+    <div style={{ display: 'grid', gap: 4, alignContent: 'start', minWidth: 0 }}>
+      <label htmlFor={id}>{label}</label>
+      {cloneElement(children, {
+        id,
+        ...(hint ? { 'aria-describedby': `${id}-hint` } : {}),
+        // a select's intrinsic width would otherwise push it over the next column
+        style: { width: '100%', maxWidth: '100%', boxSizing: 'border-box', ...(children.props.style ?? {}) },
+      })}
+      {hint && <span id={`${id}-hint`} className="small">{hint}</span>}
+    </div>
   );
 }
 

@@ -84,7 +84,8 @@ function ResultsPage({ context, options }: WidgetProps<Options>) {
       <WidgetState query={q} emptyText="No units in this experiment yet: results appear once invocations or exposures arrive.">
         {(r) => {
           const value = (v: number | null) => (v === null ? '—' : r.metric.kind === 'proportion' ? fmt.percent(v, 2) : fmt.number(v));
-          const diff = (v: number) => (r.metric.kind === 'proportion' ? `${v >= 0 ? '+' : ''}${fmt.percent(v, 2)}` : `${v >= 0 ? '+' : ''}${fmt.number(v)}`);
+          // a difference of two shares is in percentage points, not a percentage of anything
+          const diff = (v: number) => (r.metric.kind === 'proportion' ? `${v >= 0 ? '+' : ''}${fmt.number(v * 100, 2)} pp` : `${v >= 0 ? '+' : ''}${fmt.number(v)}`);
           const running = r.experiment.status !== 'stopped';
           const level = Math.round((1 - r.experiment.alpha) * 100);
           const seq = new Map((r.sequential ?? []).map((s) => [s.variant, s]));
