@@ -27,9 +27,8 @@ const conditionSchema = {
     kind: {
       type: 'string',
       enum: CONDITION_KINDS,
-      default: 'threshold',
       description:
-        'threshold: the value; change: the value minus the previous window\'s; change_percent: that change in % of the previous window\'s; ' +
+        'threshold (default): the value; change: the value minus the previous window\'s; change_percent: that change in % of the previous window\'s; ' +
         'anomaly: the last complete bucket against the trends plugin\'s expected band (gt above it, lt below it, outside either way)',
     },
     granularity: { type: 'string', enum: [...ANOMALY_GRANULARITIES], description: 'anomaly: the bucket size the band is learnt over' },
