@@ -53,6 +53,7 @@ export const contactPointsPage = {
   description: 'Where alert notifications go: webhooks, Slack, email, in-app and on-call rotations, with message templates and a test button',
   roles: WRITERS,
   nav: true,
+  optionsSchema: { type: 'object', properties: {} },
 } satisfies PageDecl;
 
 export const silencesPage = {
@@ -62,6 +63,7 @@ export const silencesPage = {
   description: 'Silence matching alerts for a while: evaluation goes on, notifications stop',
   roles: WRITERS,
   nav: true,
+  optionsSchema: { type: 'object', properties: {} },
 } satisfies PageDecl;
 
 /** State changes and notifications as a timeline (`/p/alerts/history?rule_id=…`). */

@@ -133,5 +133,4 @@ function ContactPointsPage({ context }: WidgetProps) {
   );
 }
 
-export default defineWidget({ component: ContactPointsPage });
-export const declaration = contactPointsPage;
+export default defineWidget({ component: ContactPointsPage, declaration: contactPointsPage });

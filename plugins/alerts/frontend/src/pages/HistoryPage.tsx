@@ -55,4 +55,4 @@ function HistoryPage({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: HistoryPage, declaration: historyPage, defaults: { rule_id: '' } });
+export default defineWidget<Options>({ component: HistoryPage, declaration: historyPage });

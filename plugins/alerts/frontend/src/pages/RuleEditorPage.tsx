@@ -303,4 +303,4 @@ function RuleEditorPage({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: RuleEditorPage, declaration: rulePage, defaults: { id: '', template: '' } });
+export default defineWidget<Options>({ component: RuleEditorPage, declaration: rulePage });

@@ -114,4 +114,4 @@ function RulesPage({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: RulesPage, declaration: rulesPage, defaults: { state: '' } });
+export default defineWidget<Options>({ component: RulesPage, declaration: rulesPage });

@@ -76,5 +76,4 @@ function SilencesPage({ context }: WidgetProps) {
   );
 }
 
-export default defineWidget({ component: SilencesPage });
-export const declaration = silencesPage;
+export default defineWidget({ component: SilencesPage, declaration: silencesPage });

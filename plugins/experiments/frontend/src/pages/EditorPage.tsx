@@ -240,4 +240,4 @@ function EditorPage({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: EditorPage, declaration: editorPage, defaults: { key: '' } });
+export default defineWidget<Options>({ component: EditorPage, declaration: editorPage });

@@ -85,4 +85,4 @@ function ListPage({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: ListPage, declaration: listPage, defaults: { status: '' } });
+export default defineWidget<Options>({ component: ListPage, declaration: listPage });

@@ -170,4 +170,4 @@ function ResultsPage({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: ResultsPage, declaration: resultsPage, defaults: { key: '', metric: '' } });
+export default defineWidget<Options>({ component: ResultsPage, declaration: resultsPage });
