@@ -66,6 +66,17 @@ export const silencesPage = {
   optionsSchema: { type: 'object', properties: {} },
 } satisfies PageDecl;
 
+/** The notification policy: the root's receiver, grouping and timings, and the child routes. */
+export const policyPage = {
+  id: 'policy',
+  module: './src/pages/PolicyPage.tsx',
+  title: 'Notification policy',
+  description: 'Which contact point hears which alerts, how they are grouped, how often they repeat, and who is escalated to',
+  roles: WRITERS,
+  nav: true,
+  optionsSchema: { type: 'object', properties: {} },
+} satisfies PageDecl;
+
 /** State changes and notifications as a timeline (`/p/alerts/history?rule_id=…`). */
 export const historyPage = {
   id: 'history',
@@ -77,4 +88,4 @@ export const historyPage = {
   optionsSchema: { type: 'object', properties: { rule_id: { type: 'string', default: '' } } },
 } satisfies PageDecl;
 
-export const pages: PageDecl[] = [rulesPage, rulePage, contactPointsPage, silencesPage, historyPage];
+export const pages: PageDecl[] = [rulesPage, rulePage, contactPointsPage, policyPage, silencesPage, historyPage];

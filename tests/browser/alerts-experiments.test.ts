@@ -137,6 +137,23 @@ describe.skipIf(!hasChromium)('alerts and experiments pages in chromium', () => 
     expect(await axeSerious(page)).toEqual([]);
     const firingNow = await api<{ alerts: Array<{ rule_name: string; silenced: boolean }> }>('GET', '/api/v1/alerts/firing');
     expect(firingNow.alerts.find((a) => a.rule_name === 'browser failures')?.silenced).toBe(true);
+
+    // the policy page: a bad matcher regex is refused naming it; a good policy is saved
+    await page.goto(`${platform.url}/p/alerts/policy`);
+    const policy = page.getByRole('form', { name: 'Notification policy' });
+    await policy.waitFor();
+    await policy.getByLabel('Default contact point', { exact: true }).selectOption({ label: 'browser hook (webhook)' });
+    await policy.getByLabel('Repeat while firing (s)', { exact: true }).fill('600');
+    await policy.getByLabel('Child routes (JSON)', { exact: true }).fill('[{"matchers": [{"label": "team", "op": "=~", "value": "(["}]}]');
+    await policy.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByRole('alert').filter({ hasText: 'routes[0].matchers[0].value' }).waitFor();
+    await policy.getByLabel('Child routes (JSON)', { exact: true }).fill('[]');
+    await policy.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByText(/Policy saved/).waitFor();
+    expect(await axeSerious(page)).toEqual([]);
+    const saved = await api<{ policy: { contact_point_id: string; repeat_interval_seconds: number } }>('GET', '/api/v1/alerts/policy');
+    const cps = await api<{ contact_points: Array<{ id: string; name: string }> }>('GET', '/api/v1/alerts/contact-points');
+    expect(saved.policy).toMatchObject({ contact_point_id: cps.contact_points.find((c) => c.name === 'browser hook')!.id, repeat_interval_seconds: 600 });
   }, 180_000);
 
   it('experiments: one made in the editor shows its results, with units per variant as sent', async () => {
