@@ -19,6 +19,11 @@ export const MAX_RETRIES = 3;
 export interface DeliveryConfig {
   /** first retry delay; each next one is 4× longer (60 s → 60 s, 4 min, 16 min) */
   retryBaseSeconds: number;
+  /**
+   * rate limit per target (a contact point or a subscription): at most `max` deliveries sent in
+   * any `windowSeconds`; the rest wait their turn, in order (nothing is dropped)
+   */
+  rateLimit?: { max: number; windowSeconds: number };
 }
 
 export type Channel = 'webhook' | 'slack' | 'email' | 'in_app' | 'on_call' | 'org_slack' | 'org_webhook';
@@ -184,8 +189,17 @@ export async function deliverDue(ctx: TenantContext, cfg: DeliveryConfig, now = 
   await Promise.all(
     [...byTarget.entries()].map(async ([target, rows]) => {
       const t = await targetOf(ctx, target);
+      // what the target may still take in the current rate-limit window
+      let allowance = Infinity;
+      if (cfg.rateLimit) {
+        const since = new Date(now.getTime() - cfg.rateLimit.windowSeconds * 1000);
+        const [{ n }] = await ctx.db.table('alert_deliveries').where({ target, status: 'sent' }).andWhere('sent_at', '>', since).count({ n: '*' });
+        allowance = cfg.rateLimit.max - Number(n);
+      }
       for (const row of rows) {
         if (new Date(row.next_attempt_at) > now) return;
+        if (allowance <= 0) return; // rate limited: the rest wait, in order, for a later round
+        allowance--;
         if (!t) {
           await ctx.db.table('alert_deliveries').where({ id: row.id }).update({ status: 'dead', last_error: 'the contact point or subscription was deleted' });
           continue;

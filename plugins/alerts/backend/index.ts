@@ -19,6 +19,9 @@ import { registerPlatformEvents } from './platformEvents.ts';
 export interface AlertsConfig {
   /** first retry delay of a failed delivery (then ×4): 60 s gives retries at 1, 5 and 21 minutes */
   retryBaseSeconds?: number;
+  /** at most this many deliveries per target (contact point or subscription) in `rateLimitWindowSeconds`; 0 = no limit */
+  rateLimitPerTarget?: number;
+  rateLimitWindowSeconds?: number;
 }
 
 /** How often the job looks for due rules and deliveries; rules run on their own interval (≥ 10 s). */
@@ -39,6 +42,8 @@ export default definePlugin<AlertsConfig>({
     additionalProperties: false,
     properties: {
       retryBaseSeconds: { type: 'number', minimum: 0.1, maximum: 600, default: 60 },
+      rateLimitPerTarget: { type: 'integer', minimum: 0, maximum: 100_000, default: 0 },
+      rateLimitWindowSeconds: { type: 'number', minimum: 1, maximum: 86_400, default: 60 },
     },
   },
   migrations: { pg: pgMigrations },
@@ -57,7 +62,8 @@ export default definePlugin<AlertsConfig>({
       everySeconds: TICK_SECONDS,
       async run(ctx) {
         const c = ctx.config as AlertsConfig;
-        const cfg: DeliveryConfig = { retryBaseSeconds: c.retryBaseSeconds ?? 60 };
+        const limit = c.rateLimitPerTarget ?? 0;
+        const cfg: DeliveryConfig = { retryBaseSeconds: c.retryBaseSeconds ?? 60, rateLimit: limit > 0 ? { max: limit, windowSeconds: c.rateLimitWindowSeconds ?? 60 } : undefined };
         const durations = await evaluateDue(ctx);
         const { queued } = await dispatch(ctx);
         const { sent, failed } = await deliverDue(ctx, cfg);
