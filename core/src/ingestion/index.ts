@@ -199,6 +199,7 @@ export const ingestionModule: KernelModule<IngestionDeps> = {
     };
     const drainDispatch = () => Promise.all([...dispatchChains.values()].map((c) => c.tail));
 
+    const QUARANTINED_TOPIC = 'ingestion.quarantined';
     const publisher = new CoalescingPublisher(bus, cfg.publishIntervalMs, (err) => log.warn({ err }, 'bus publish failed'));
     const quality = new QualityTracker({ client: analytics.client, database: db, nodeId, kv, bus, onError: (err) => log.warn({ err }, 'quality metrics failed') });
 
@@ -345,7 +346,18 @@ export const ingestionModule: KernelModule<IngestionDeps> = {
         return inLog;
       },
     });
-    const pipeline = new Pipeline({ store, deduper, committer: { submit }, quality, onQuarantineError: (err) => log.error({ err }, 'quarantine write failed') });
+    const pipeline = new Pipeline({
+      store,
+      deduper,
+      committer: { submit },
+      quality,
+      onQuarantineError: (err) => log.error({ err }, 'quarantine write failed'),
+      // one message per request (at most 100 events named), for the alerts plugin's `event.quarantined` webhooks
+      onQuarantined: (org, items, source) =>
+        void bus
+          .publish(org.id, { kind: 'org' }, QUARANTINED_TOPIC, { count: items.length, source, events: items.slice(0, 100), at: new Date().toISOString() })
+          .catch((err) => log.warn({ err }, 'bus publish failed')),
+    });
     // counter children per org and status, found by a flat key: inc() with a label object hashes the
     // labels on every call, which the single-event route pays per event
     const counterChildren = new Map<string, { inc(n: number): void }>();

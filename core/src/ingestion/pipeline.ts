@@ -70,6 +70,8 @@ export class Pipeline {
     committer: Pick<GroupCommitter<EventRow>, 'submit'>;
     quality: QualityTracker;
     onQuarantineError(err: unknown): void;
+    /** told of the events of one request that were quarantined (the kernel publishes `ingestion.quarantined`) */
+    onQuarantined?(org: Org, items: Array<{ quarantine_id: string; event_id: string | null; event_type: string | null; errors: Problem[] }>, source: string): void;
   }) {}
 
   /**
@@ -195,6 +197,8 @@ export class Pipeline {
       quarantined.forEach((q, j) => {
         if (ids[j]) results[q.i]!.quarantine_id = ids[j];
       });
+      if (ids.length && this.d.onQuarantined)
+        this.d.onQuarantined(org, quarantined.flatMap((q, j) => (ids[j] ? [{ quarantine_id: ids[j]!, event_id: q.eventId, event_type: q.eventType, errors: q.errors }] : [])), String(opts.source));
     } catch (err) {
       // the event was neither stored nor quarantined: tell the sender to retry rather than claim it is kept
       this.d.onQuarantineError(err);

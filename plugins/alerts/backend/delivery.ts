@@ -10,6 +10,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { HttpError, type TenantContext } from '@orrery/plugin-sdk';
+import { onCallUser, renderMessage, type Rotation } from './messages.ts';
 
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const TIMEOUT_MS = 30_000;
@@ -18,9 +19,14 @@ export const MAX_RETRIES = 3;
 export interface DeliveryConfig {
   /** first retry delay; each next one is 4× longer (60 s → 60 s, 4 min, 16 min) */
   retryBaseSeconds: number;
+  /**
+   * rate limit per target (a contact point or a subscription): at most `max` deliveries sent in
+   * any `windowSeconds`; the rest wait their turn, in order (nothing is dropped)
+   */
+  rateLimit?: { max: number; windowSeconds: number };
 }
 
-export type Channel = 'webhook' | 'slack' | 'email' | 'in_app' | 'org_slack' | 'org_webhook';
+export type Channel = 'webhook' | 'slack' | 'email' | 'in_app' | 'on_call' | 'org_slack' | 'org_webhook';
 
 export interface ContactPoint {
   id: string;
@@ -89,6 +95,10 @@ interface Target {
   secret?: string;
   addresses?: string[];
   user_ids?: string[];
+  title_template?: string;
+  text_template?: string;
+  rotation_start?: string;
+  period_days?: number;
 }
 
 async function targetOf(ctx: TenantContext, target: string): Promise<Target | null> {
@@ -101,8 +111,12 @@ async function targetOf(ctx: TenantContext, target: string): Promise<Target | nu
   return sub ? { url: sub.url, secret: sub.secret ?? undefined } : null;
 }
 
-function summary(body: any): { subject: string; text: string } {
+function summary(body: any, t: Target = {}): { subject: string; text: string } {
   if (body && Array.isArray(body.alerts)) {
+    if (t.title_template || t.text_template) {
+      const plain = summary(body);
+      return { subject: t.title_template ? renderMessage(t.title_template, body) : plain.subject, text: t.text_template ? renderMessage(t.text_template, body) : plain.text };
+    }
     const firing = body.alerts.filter((a: any) => a.status === 'firing').length;
     const name = body.commonLabels?.alertname ?? body.groupLabels?.alertname ?? 'alerts';
     const subject = `[${String(body.status).toUpperCase()}${firing ? `:${firing}` : ''}] ${name}`;
@@ -123,7 +137,12 @@ async function sendOnce(ctx: TenantContext, cfg: DeliveryConfig, row: any, t: Ta
     await checkOutgoingUrl(t.url, 'settings.url').catch((e: Error) => {
       throw new Error(e.message);
     });
-    const payload = row.channel === 'slack' ? JSON.stringify((() => { const s = summary(body); return { text: `*${s.subject}*\n${s.text}` }; })()) : row.body;
+    const templated = (t.title_template || t.text_template) && Array.isArray(body?.alerts);
+    const payload =
+      row.channel === 'slack' ? JSON.stringify((() => { const s = summary(body, t); return { text: `*${s.subject}*\n${s.text}` }; })())
+      // a webhook with message templates carries the rendered title and message next to API.md's body
+      : templated ? JSON.stringify((() => { const s = summary(body, t); return { ...body, title: s.subject, message: s.text }; })())
+      : row.body;
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-event-id': row.id, 'x-retry-count': String(row.attempts) };
     if (row.attempts > 0) headers['x-retry-after'] = String(retryDelaySeconds(cfg, row.attempts - 1));
     if (t.secret) headers['x-orrery-signature'] = sign(t.secret, payload);
@@ -132,18 +151,20 @@ async function sendOnce(ctx: TenantContext, cfg: DeliveryConfig, row: any, t: Ta
     if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
   } else if (row.channel === 'email') {
     // the kernel's SMTP settings (`smtp.url`, `smtp.from`): one place to configure mail
-    const s = summary(body);
+    const s = summary(body, t);
     await ctx.mail.send({ to: t.addresses ?? [], subject: s.subject, text: s.text, headers: { 'X-Event-ID': row.id } });
   } else if (row.channel === 'org_slack' || row.channel === 'org_webhook') {
     // read through to the org's notification settings: the kernel notifier holds the URLs
-    const s = summary(body);
+    const s = summary(body, t);
     const channel = row.channel === 'org_slack' ? 'slack' : 'webhook';
     const r = await ctx.notify.send({ orgId: ctx.org.id, to: [], subject: s.subject, text: s.text, channels: [channel], data: { event_id: row.id, retry_count: row.attempts, body } });
     const failed = r.delivered.filter((x) => !x.ok);
     if (failed.length || !r.delivered.length) throw new Error(failed.map((f) => f.error).join('; ') || `no ${channel} URL in the org's notification settings`);
   } else {
-    const s = summary(body);
-    const r = await ctx.notify.send({ orgId: ctx.org.id, to: t.user_ids ?? [], subject: s.subject, text: s.text, channels: ['in_app'], data: { event_id: row.id } });
+    // in_app, or on_call: the one person whose turn it is now
+    const s = summary(body, t);
+    const to = row.channel === 'on_call' && t.user_ids?.length && t.rotation_start ? [onCallUser(t as Rotation, new Date())] : (t.user_ids ?? []);
+    const r = await ctx.notify.send({ orgId: ctx.org.id, to, subject: s.subject, text: s.text, channels: ['in_app'], data: { event_id: row.id } });
     const failed = r.delivered.filter((x) => !x.ok);
     if (failed.length) throw new Error(failed.map((f) => f.error).join('; '));
   }
@@ -168,8 +189,17 @@ export async function deliverDue(ctx: TenantContext, cfg: DeliveryConfig, now = 
   await Promise.all(
     [...byTarget.entries()].map(async ([target, rows]) => {
       const t = await targetOf(ctx, target);
+      // what the target may still take in the current rate-limit window
+      let allowance = Infinity;
+      if (cfg.rateLimit) {
+        const since = new Date(now.getTime() - cfg.rateLimit.windowSeconds * 1000);
+        const [{ n }] = await ctx.db.table('alert_deliveries').where({ target, status: 'sent' }).andWhere('sent_at', '>', since).count({ n: '*' });
+        allowance = cfg.rateLimit.max - Number(n);
+      }
       for (const row of rows) {
         if (new Date(row.next_attempt_at) > now) return;
+        if (allowance <= 0) return; // rate limited: the rest wait, in order, for a later round
+        allowance--;
         if (!t) {
           await ctx.db.table('alert_deliveries').where({ id: row.id }).update({ status: 'dead', last_error: 'the contact point or subscription was deleted' });
           continue;

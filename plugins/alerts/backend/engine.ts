@@ -6,18 +6,21 @@
  * carries on where the last run stopped.
  */
 import { createHash } from 'node:crypto';
-import { metricsQueryRef, type TenantContext, type MetricsQueryDefinition as MetricsQuery, type MetricsSeries as Series } from '@orrery/plugin-sdk';
+import { HttpError, metricsQueryRef, trendsRef, type TenantContext, type MetricsQueryDefinition as MetricsQuery, type MetricsSeries as Series } from '@orrery/plugin-sdk';
 import { ACTIVE, initialState, step, type InstanceState, type Observation, type StateRule } from './stateMachine.ts';
 import { groupLabels, matches, resolveRoot, route, type Matcher, type ResolvedRoute, type RouteNode } from './routing.ts';
 import { enqueue, type Channel } from './delivery.ts';
 import { publishPlatformEvent } from './platformEvents.ts';
 import { isMuted, type MuteTiming } from './muteTimings.ts';
+import { observeSignal, type SignalSource } from './signals.ts';
+import { anomalyRange, anomalyObservations, changeObservations, thresholdObservations, ZERO_WHEN_MISSING, type GroupObservation } from './conditions.ts';
 
 export interface RuleRow {
   id: string;
   name: string;
-  /** a metrics query, or a metric source `{source, metric}` */
-  query: MetricsQuery | { source: string; metric: string; department_id?: string };
+  /** a metrics query, or a metric source `{source, metric}`; null when the rule watches a signal (`source`) */
+  query: MetricsQuery | { source: string; metric: string; department_id?: string } | null;
+  source?: SignalSource | null;
   window_seconds: number;
   condition: StateRule['condition'];
   interval_seconds: number;
@@ -47,7 +50,39 @@ export function renderTemplate(template: string, labels: Record<string, string>,
   );
 }
 
-const ZERO_WHEN_MISSING = new Set(['count', 'users', 'sum']);
+/** The trends plugin's service, or a 424 naming the condition when the plugin is off or absent. */
+export async function trendsService(ctx: TenantContext) {
+  try {
+    return await ctx.services.get(trendsRef);
+  } catch (err) {
+    if (err instanceof HttpError && err.statusCode === 424)
+      throw new HttpError(424, 'trends_unavailable', 'condition.kind: anomaly conditions need the trends plugin, which is not enabled for this organization', { field: 'condition.kind', provider: 'trends' });
+    throw err;
+  }
+}
+
+/** What the rule sees now, per group, by its condition's kind (conditions.ts). */
+export async function observe(ctx: TenantContext, rule: Pick<RuleRow, 'query' | 'source' | 'window_seconds' | 'condition' | 'department_scope'>, now: Date): Promise<GroupObservation[]> {
+  if (rule.source || !rule.query) return observeSignal(ctx, rule.source ?? { kind: 'data_quality' }, now, rule.window_seconds);
+  const query = rule.query;
+  const metrics = await ctx.services.get(metricsQueryRef);
+  const opts = { departments: rule.department_scope };
+  const totals = async (from: Date, to: Date) =>
+    (await metrics.run({ ...query, granularity: undefined, from: from.toISOString(), to: to.toISOString() }, opts)).series;
+  const w = rule.window_seconds * 1000;
+  const t = now.getTime();
+  const kind = rule.condition.kind ?? 'threshold';
+  if (kind === 'threshold') return thresholdObservations(await totals(new Date(t - w), now));
+  if (kind === 'change' || kind === 'change_percent') {
+    const [current, previous] = await Promise.all([totals(new Date(t - w), now), totals(new Date(t - 2 * w), new Date(t - w))]);
+    return changeObservations('measure' in query ? query.measure : 'avg', current, previous, kind === 'change_percent');
+  }
+  const trends = await trendsService(ctx);
+  const g = rule.condition.granularity ?? 'hour';
+  const range = anomalyRange(now, g, rule.window_seconds);
+  const { series } = await metrics.run({ ...query, granularity: g, tz: undefined, from: range.from.toISOString(), to: range.to.toISOString() }, opts);
+  return anomalyObservations(series, (points) => trends.anomalies(points, rule.condition.sensitivity !== undefined ? { sensitivity: rule.condition.sensitivity } : {}));
+}
 
 async function history(ctx: TenantContext, row: Record<string, unknown>) {
   await ctx.db.table('alert_history').insert({ ...row, detail: row.detail === undefined ? null : JSON.stringify(row.detail) });
@@ -64,15 +99,10 @@ export async function evaluateRule(ctx: TenantContext, rule: RuleRow, now: Date,
     on_error: rule.on_error,
     flapping: rule.flapping,
   };
-  let observations: Array<{ group: Record<string, string>; obs: Observation }> = [];
+  let observations: GroupObservation[] = [];
   let error: string | null = null;
   try {
-    const metrics = await ctx.services.get(metricsQueryRef);
-    const window = { from: new Date(now.getTime() - rule.window_seconds * 1000), to: now };
-    const series =
-      answered ??
-      (await metrics.run({ ...rule.query, granularity: undefined, from: window.from.toISOString(), to: window.to.toISOString() }, { departments: rule.department_scope })).series;
-    observations = series.map((s) => ({ group: s.group, obs: s.total === null ? { kind: 'nodata' } : { kind: 'value', value: s.total } }));
+    observations = answered ? thresholdObservations(answered) : await observe(ctx, rule, now);
   } catch (err) {
     error = (err as Error).message.slice(0, 1000);
   }
@@ -91,7 +121,7 @@ export async function evaluateRule(ctx: TenantContext, rule: RuleRow, now: Date,
     // a group that disappeared from the answer: 0 for counts, else clear (a missing series resolves)
     for (const r of existing) {
       if (seen.has(r.fingerprint)) continue;
-      const obs: Observation = 'measure' in rule.query && ZERO_WHEN_MISSING.has(rule.query.measure) ? { kind: 'value', value: 0 } : { kind: 'nodata' };
+      const obs: Observation = !rule.query || ('measure' in rule.query && ZERO_WHEN_MISSING.has(rule.query.measure)) ? { kind: 'value', value: 0 } : { kind: 'nodata' };
       work.push({ labels: r.labels, obs, rule: { ...machineRule, no_data: 'ok' } });
     }
   }
@@ -203,8 +233,9 @@ export async function evaluateDue(ctx: TenantContext, now = new Date()) {
   // rules with the same window and department scope share one query per event type and grouping
   const batches = new Map<string, RuleRow[]>();
   for (const r of rules) {
-    // a metric source is read on its own (evaluateRule), never batched with event queries
-    if ('source' in r.query) continue;
+    // a metric source is read on its own (evaluateRule), never batched with event queries;
+    // change and anomaly rules read other ranges: they are asked one by one
+    if (!r.query || 'source' in r.query || (r.condition.kind ?? 'threshold') !== 'threshold') continue;
     const key = JSON.stringify([r.window_seconds, r.department_scope ?? null]);
     batches.set(key, [...(batches.get(key) ?? []), r]);
   }

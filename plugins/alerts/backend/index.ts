@@ -4,7 +4,7 @@
  * webhooks for platform events, with persisted deliveries, retries and dead
  * letters. Everything the plugin offers is declared here. See README.md.
  */
-import { definePlugin, metricsQueryRef, need } from '@orrery/plugin-sdk';
+import { definePlugin, metricsQueryRef, need, trendsRef } from '@orrery/plugin-sdk';
 import { pgMigrations } from './migrations.ts';
 import { ADMIN, READ, WRITE } from './permissions.ts';
 import { registerRuleRoutes } from './routes/rules.ts';
@@ -13,13 +13,16 @@ import { registerRoutingRoutes } from './routes/routing.ts';
 import { registerWebhookRoutes, WEBHOOK_PREFIX } from './routes/webhooks.ts';
 import { evaluateDue, dispatch } from './engine.ts';
 import { deliverDue, type DeliveryConfig } from './delivery.ts';
-import { widgets } from '../widgets.ts';
+import { pages, widgets } from '../widgets.ts';
 import { registerPlatformEvents } from './platformEvents.ts';
 import { alertsStatus } from './status.ts';
 
 export interface AlertsConfig {
   /** first retry delay of a failed delivery (then ×4): 60 s gives retries at 1, 5 and 21 minutes */
   retryBaseSeconds?: number;
+  /** at most this many deliveries per target (contact point or subscription) in `rateLimitWindowSeconds`; 0 = no limit */
+  rateLimitPerTarget?: number;
+  rateLimitWindowSeconds?: number;
 }
 
 /** How often the job looks for due rules and deliveries; rules run on their own interval (≥ 10 s). */
@@ -40,15 +43,17 @@ export default definePlugin<AlertsConfig>({
     additionalProperties: false,
     properties: {
       retryBaseSeconds: { type: 'number', minimum: 0.1, maximum: 600, default: 60 },
+      rateLimitPerTarget: { type: 'integer', minimum: 0, maximum: 100_000, default: 0 },
+      rateLimitWindowSeconds: { type: 'number', minimum: 1, maximum: 86_400, default: 60 },
     },
   },
   migrations: { pg: pgMigrations },
-  // rules are metrics queries: the metrics plugin answers them
-  needs: [need(metricsQueryRef, '^1.0.0')],
+  // rules are metrics queries: the metrics plugin answers them; anomaly conditions ask the trends plugin for the expected band
+  needs: [need(metricsQueryRef, '^1.0.0'), need(trendsRef, '^1.0.0', { optional: true })],
   // what is firing, for summaries such as the executive view
   provides: [alertsStatus],
   topics: ['firing'],
-  frontend: { remoteName: 'alerts', distDir: './frontend/dist', widgets },
+  frontend: { remoteName: 'alerts', distDir: './frontend/dist', widgets, pages },
   register(env) {
     registerRuleRoutes(env);
     registerContactPointRoutes(env);
@@ -60,7 +65,8 @@ export default definePlugin<AlertsConfig>({
       everySeconds: TICK_SECONDS,
       async run(ctx) {
         const c = ctx.config as AlertsConfig;
-        const cfg: DeliveryConfig = { retryBaseSeconds: c.retryBaseSeconds ?? 60 };
+        const limit = c.rateLimitPerTarget ?? 0;
+        const cfg: DeliveryConfig = { retryBaseSeconds: c.retryBaseSeconds ?? 60, rateLimit: limit > 0 ? { max: limit, windowSeconds: c.rateLimitWindowSeconds ?? 60 } : undefined };
         const durations = await evaluateDue(ctx);
         const { queued } = await dispatch(ctx);
         const { sent, failed } = await deliverDue(ctx, cfg);

@@ -140,4 +140,24 @@ export const pgMigrations: PgMigration[] = [
       }
     },
   },
+  {
+    // rules over signals the platform publishes (data quality, support flags) instead of a metrics query
+    name: '0003_alert_signals',
+    async up(knex, schema) {
+      await knex.schema.withSchema(schema).createTable('alert_signals', (t) => {
+        t.bigIncrements('id');
+        t.string('source', 40).notNullable();
+        t.string('key', 200).notNullable();
+        t.string('state', 20).notNullable();
+        t.double('value');
+        t.text('message');
+        t.timestamp('at', { useTz: true }).notNullable();
+        t.index(['source', 'key', 'at']);
+      });
+      await knex.schema.withSchema(schema).alterTable('alert_rules', (t) => {
+        t.jsonb('source');
+        t.jsonb('query').nullable().alter();
+      });
+    },
+  },
 ];

@@ -6,6 +6,7 @@
  */
 import type { BusMessage, PluginEnv, TenantContext } from '@orrery/plugin-sdk';
 import { enqueue } from './delivery.ts';
+import { recordSignal, SIGNAL_TOPICS } from './signals.ts';
 
 export interface PlatformEvent {
   description: string;
@@ -73,13 +74,15 @@ export function registerPlatformEvents(env: PluginEnv) {
     byTopic.set(e.topic, [...(byTopic.get(e.topic) ?? []), [name, e]]);
   }
   env.onBus({
-    topics: [...byTopic.keys()],
+    topics: [...new Set([...byTopic.keys(), ...SIGNAL_TOPICS])],
     async handle(msg, ctx) {
       for (const [name, e] of byTopic.get(msg.topic) ?? []) {
         const data = e.data!(msg);
         if (data === null || data === undefined) continue;
         await publishPlatformEvent(ctx, name, data, msg.at);
       }
+      // after the deliveries, so that recording a signal never reorders the webhooks of the messages behind it
+      if (SIGNAL_TOPICS.includes(msg.topic)) await recordSignal(ctx, msg);
     },
   });
 }

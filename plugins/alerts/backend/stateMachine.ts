@@ -7,11 +7,16 @@
  * flap detection. No clock, no I/O: tests drive it with their own times.
  */
 
+import { bandCondition } from './conditions.ts';
+
 export type AlertState = 'normal' | 'pending' | 'firing' | 'recovering' | 'nodata' | 'error';
 export type Op = 'gt' | 'gte' | 'lt' | 'lte' | 'outside' | 'inside';
 
 export interface Condition {
+  /** what is compared (conditions.ts): the value (default), its change, its change in %, or the trends band */
+  kind?: 'threshold' | 'change' | 'change_percent' | 'anomaly';
   op: Op;
+  /** ignored by anomaly conditions (the band is the threshold) */
   threshold: number;
   /** upper bound for outside/inside */
   threshold2?: number;
@@ -19,6 +24,10 @@ export interface Condition {
   recovery_threshold?: number;
   /** the same for the upper bound of outside/inside */
   recovery_threshold2?: number;
+  /** anomaly: the buckets the band is learnt over */
+  granularity?: 'minute' | 'hour' | 'day';
+  /** anomaly: robust z-score beyond which a bucket is unusual (the trends service's default 3) */
+  sensitivity?: number;
 }
 
 export interface StateRule {
@@ -45,7 +54,8 @@ export interface InstanceState {
   flapping: boolean;
 }
 
-export type Observation = { kind: 'value'; value: number } | { kind: 'nodata' } | { kind: 'error'; message: string };
+/** `band`: an anomaly condition's expected band for this value (its edges are the thresholds) */
+export type Observation = { kind: 'value'; value: number; band?: { lower: number; upper: number } } | { kind: 'nodata' } | { kind: 'error'; message: string };
 
 /** Something a notification must say: the instance became active, or stopped being active. */
 export type Change = 'fired' | 'resolved' | null;
@@ -118,7 +128,8 @@ export function step(rule: StateRule, prev: InstanceState, obs: Observation, now
   if (obs.kind === 'value') {
     value = obs.value;
     const held = prev.state === 'firing' || prev.state === 'recovering';
-    verdict = breaches(rule.condition, obs.value, held) ? 'breach' : 'clear';
+    const c = obs.band ? bandCondition(rule.condition.op, obs.band) : rule.condition;
+    verdict = breaches(c, obs.value, held) ? 'breach' : 'clear';
   } else if (obs.kind === 'nodata') {
     verdict = rule.no_data === 'nodata' ? 'nodata' : rule.no_data === 'ok' ? 'clear' : rule.no_data === 'alerting' ? 'breach' : 'keep';
   } else {

@@ -1,8 +1,9 @@
 /**
- * Built-in rule templates for the PRD's alert conditions that a metrics query
- * can state. Those that need other parts (data-quality conditions published by
- * ingestion, users flagged by adoption, budgets, per-row SLA comparisons) are
- * listed in README.md as not yet offered.
+ * Built-in rule templates for the PRD's alert conditions: over metrics queries, over
+ * the change against the previous window, over the trends plugin's band, and over
+ * the signals other parts publish (ingestion's four data-quality conditions, users
+ * newly needing support). Budgets and per-row SLA comparisons are listed in README.md
+ * as not yet offered.
  */
 import type { RuleBody } from './routes/rules.ts';
 
@@ -94,6 +95,111 @@ export const TEMPLATES: RuleTemplate[] = [
       interval_seconds: 300,
       labels: { severity: 'warning', category: 'data_quality' },
       annotations: { summary: 'no agent invocations in the last ' + String(p.minutes) + ' minutes' },
+    }),
+  },
+  {
+    key: 'data-quality-validation-failures',
+    title: 'Data quality: Events failing validation over 10% in 5 minutes',
+    description: 'Ingestion reports that more than 10% of the events received in 5 minutes failed validation and were quarantined (PRD 10.1.1). Routed through the policy tree like any rule.',
+    params: {},
+    build: () => ({
+      ...base,
+      source: { kind: 'data_quality', condition: 'validation_failures' },
+      window_seconds: 60,
+      condition: { op: 'gte', threshold: 1 },
+      interval_seconds: 60,
+      labels: { severity: 'warning', category: 'data_quality' },
+      annotations: { summary: 'data quality: events failing validation over 10% in 5 minutes' },
+    }),
+  },
+  {
+    key: 'data-quality-silence',
+    title: 'Data quality: No event for 12 hours',
+    description: 'Ingestion reports that no event was accepted for 12 hours: a hook or collector stopped sending (PRD 10.1.1). Routed through the policy tree like any rule.',
+    params: {},
+    build: () => ({
+      ...base,
+      source: { kind: 'data_quality', condition: 'silence' },
+      window_seconds: 60,
+      condition: { op: 'gte', threshold: 1 },
+      interval_seconds: 60,
+      labels: { severity: 'warning', category: 'data_quality' },
+      annotations: { summary: 'data quality: no event for 12 hours' },
+    }),
+  },
+  {
+    key: 'data-quality-duplicates',
+    title: 'Data quality: Duplicates over 5% in an hour',
+    description: 'Ingestion reports that more than 5% of the events received in an hour were duplicates (PRD 10.1.1). Routed through the policy tree like any rule.',
+    params: {},
+    build: () => ({
+      ...base,
+      source: { kind: 'data_quality', condition: 'duplicates' },
+      window_seconds: 60,
+      condition: { op: 'gte', threshold: 1 },
+      interval_seconds: 60,
+      labels: { severity: 'warning', category: 'data_quality' },
+      annotations: { summary: 'data quality: duplicates over 5% in an hour' },
+    }),
+  },
+  {
+    key: 'data-quality-latency',
+    title: 'Data quality: Processing latency over 10 s for 10 minutes',
+    description: 'Ingestion reports that ingestion took more than 10 s per event on average in each of the last 10 minutes (PRD 10.1.1). Routed through the policy tree like any rule.',
+    params: {},
+    build: () => ({
+      ...base,
+      source: { kind: 'data_quality', condition: 'latency' },
+      window_seconds: 60,
+      condition: { op: 'gte', threshold: 1 },
+      interval_seconds: 60,
+      labels: { severity: 'warning', category: 'data_quality' },
+      annotations: { summary: 'data quality: processing latency over 10 s for 10 minutes' },
+    }),
+  },
+  {
+    key: 'users-need-support',
+    title: 'Users newly needing support',
+    description: 'Adoption flagged users as needing support within the window (its daily run); one notification per batch of newly flagged users.',
+    params: { hours: { description: 'window in hours', default: 24 }, min_users: { description: 'fire when at least this many users were newly flagged', default: 1 } },
+    build: (p) => ({
+      ...base,
+      source: { kind: 'support_flags' },
+      window_seconds: p.hours! * 3600,
+      condition: { op: 'gte', threshold: p.min_users! },
+      interval_seconds: 300,
+      labels: { severity: 'info', category: 'adoption' },
+      annotations: { summary: '{{ $value }} users newly need support' },
+    }),
+  },
+  {
+    key: 'invocations-drop',
+    title: 'Agent invocations dropped by half against the hour before',
+    description: 'Per agent: invocations in the last hour fell by more than the given percentage against the hour before.',
+    params: { percent: { description: 'drop in percent', default: 50 } },
+    build: (p) => ({
+      ...base,
+      query: { event_type: 'agent_invocation', measure: 'count', group_by: ['agent_name'] },
+      window_seconds: 3600,
+      condition: { kind: 'change_percent', op: 'lt', threshold: -p.percent! },
+      interval_seconds: 300,
+      labels: { severity: 'warning' },
+      annotations: { summary: '{{ $labels.agent_name }}: invocations changed by {{ $value }}% against the hour before' },
+    }),
+  },
+  {
+    key: 'agent-failures-anomaly',
+    title: 'Unusual number of agent failures',
+    description: "Per agent: the failures of the last complete hour are above the band the trends plugin expects from the week before (needs the trends plugin).",
+    params: { sensitivity: { description: 'robust z-score beyond which an hour is unusual', default: 3 } },
+    build: (p) => ({
+      ...base,
+      query: { event_type: 'agent_invocation', measure: 'count', where: { status: 'failure' }, group_by: ['agent_name'] },
+      window_seconds: 7 * 86_400,
+      condition: { kind: 'anomaly', op: 'gt', threshold: 0, granularity: 'hour', sensitivity: p.sensitivity! },
+      interval_seconds: 600,
+      labels: { severity: 'warning' },
+      annotations: { summary: '{{ $labels.agent_name }}: {{ $value }} failures in the last hour, more than usual' },
     }),
   },
 ];

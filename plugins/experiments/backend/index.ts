@@ -7,7 +7,7 @@ import { definePlugin } from '@orrery/plugin-sdk';
 import { ASSIGN, READ, registerRoutes, WRITE } from './routes.ts';
 import { exposuresMigration } from './sql.ts';
 import { pgMigrations } from './store.ts';
-import { TOPIC, widgets } from '../widgets.ts';
+import { pages, TOPIC, widgets } from '../widgets.ts';
 import { experimentExports } from './contracts.ts';
 
 export default definePlugin({
@@ -25,7 +25,7 @@ export default definePlugin({
   },
   migrations: { pg: pgMigrations, clickhouse: [exposuresMigration] },
   topics: [TOPIC],
-  frontend: { remoteName: 'experiments', distDir: './frontend/dist', widgets },
+  frontend: { remoteName: 'experiments', distDir: './frontend/dist', widgets, pages },
   provides: [experimentExports],
   register(env) {
     registerRoutes(env);

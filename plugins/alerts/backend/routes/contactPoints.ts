@@ -5,6 +5,7 @@ import { checkOutgoingUrl, enqueue, type Channel } from '../delivery.ts';
 import { idAnswer, idParams, listOf, okAnswer, open, iso } from '../schemas.ts';
 import { notificationBody } from '../engine.ts';
 import { ADMIN, READ, WRITE } from '../permissions.ts';
+import { onCallUser, renderMessage, templateProblem } from '../messages.ts';
 
 const settingsSchema = {
   type: 'object',
@@ -14,20 +15,24 @@ const settingsSchema = {
     addresses: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string', format: 'email' } },
     user_ids: { type: 'array', minItems: 1, maxItems: 200, items: { type: 'string', format: 'uuid' } },
     secret: { type: 'string', minLength: 8, maxLength: 200 },
+    title_template: { type: 'string', minLength: 1, maxLength: 1000, description: 'message template of the subject / title (messages.ts): {{ status }}, {{ alertname }}, {{ count_firing }}, {{ commonLabels.x }}…' },
+    text_template: { type: 'string', minLength: 1, maxLength: 10_000, description: 'message template of the text, e.g. {{#firing}}- {{ labels.agent_name }}: {{ annotations.summary }}\n{{/firing}}' },
+    rotation_start: { type: 'string', format: 'date-time', description: 'on_call: when the first of user_ids begins a turn' },
+    period_days: { type: 'number', minimum: 0.01, maximum: 366, description: 'on_call: length of a turn in days (default 7)' },
   },
 };
 const body = {
   type: 'object',
   additionalProperties: false,
   required: ['name', 'type', 'settings'],
-  properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, type: { type: 'string', enum: ['webhook', 'email', 'slack', 'in_app', 'org_slack', 'org_webhook'] }, settings: settingsSchema },
+  properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, type: { type: 'string', enum: ['webhook', 'email', 'slack', 'in_app', 'on_call', 'org_slack', 'org_webhook'] }, settings: settingsSchema },
 };
 const view = open({ id: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' }, settings: open(), created_at: { type: 'string' } });
 
 interface CpBody {
   name: string;
   type: Channel;
-  settings: { url?: string; addresses?: string[]; user_ids?: string[]; secret?: string };
+  settings: { url?: string; addresses?: string[]; user_ids?: string[]; secret?: string; title_template?: string; text_template?: string; rotation_start?: string; period_days?: number };
 }
 
 async function check(b: CpBody) {
@@ -36,7 +41,14 @@ async function check(b: CpBody) {
     await checkOutgoingUrl(b.settings.url, 'settings.url');
   }
   if (b.type === 'email' && !b.settings.addresses?.length) throw badRequest('settings.addresses is required for an email contact point', { field: 'settings.addresses' });
-  if (b.type === 'in_app' && !b.settings.user_ids?.length) throw badRequest('settings.user_ids is required for an in_app contact point', { field: 'settings.user_ids' });
+  if ((b.type === 'in_app' || b.type === 'on_call') && !b.settings.user_ids?.length) throw badRequest(`settings.user_ids is required for an ${b.type} contact point`, { field: 'settings.user_ids' });
+  if (b.type === 'on_call' && !b.settings.rotation_start) throw badRequest('settings.rotation_start is required for an on_call contact point', { field: 'settings.rotation_start' });
+  if (b.type !== 'on_call') for (const f of ['rotation_start', 'period_days'] as const) if (b.settings[f] !== undefined) throw badRequest(`settings.${f} only applies to on_call contact points`, { field: `settings.${f}` });
+  for (const f of ['title_template', 'text_template'] as const) {
+    const t = b.settings[f];
+    const problem = t === undefined ? null : templateProblem(t);
+    if (problem) throw badRequest(`settings.${f}: ${problem}`, { field: `settings.${f}` });
+  }
 }
 
 /** The secret never leaves the server: only whether one is set. */
@@ -83,6 +95,49 @@ export function registerContactPointRoutes(env: PluginEnv) {
     schema: { params: idParams, response: { 200: view } },
     async handler(req, ctx) {
       return present(await contactPoint(ctx, req.params.id));
+    },
+  });
+  env.route<{ at?: string }, { id: string }>({
+    method: 'GET',
+    path: '/contact-points/:id/on-call',
+    permission: READ,
+    summary: 'Who an on_call contact point notifies at an instant (default now), and when the turn ends',
+    schema: {
+      params: idParams,
+      querystring: { type: 'object', additionalProperties: false, properties: { at: { type: 'string', format: 'date-time' } } },
+      response: { 200: open({ user_id: { type: 'string' }, turn_ends_at: { type: 'string' } }) },
+    },
+    async handler(req, ctx) {
+      const cp = await contactPoint(ctx, req.params.id);
+      if (cp.type !== 'on_call') throw badRequest(`contact point ${cp.id} is not an on_call rotation`, { field: 'id' });
+      const at = req.query.at ? new Date(req.query.at) : new Date();
+      const period = (cp.settings.period_days ?? 7) * 86_400_000;
+      const start = Date.parse(cp.settings.rotation_start);
+      const ends = start + (Math.floor((at.getTime() - start) / period) + 1) * period;
+      return { user_id: onCallUser(cp.settings, at), turn_ends_at: new Date(ends).toISOString() };
+    },
+  });
+  env.route<unknown, unknown, { title_template?: string; text_template?: string; body?: any }>({
+    method: 'POST',
+    path: '/contact-points/render',
+    permission: READ,
+    summary: "Renders message templates over a sample notification (the editor's preview); a bad template is a 400 naming it",
+    schema: {
+      body: { type: 'object', additionalProperties: false, properties: { title_template: settingsSchema.properties.title_template, text_template: settingsSchema.properties.text_template } },
+      response: { 200: open({ title: { type: ['string', 'null'] }, text: { type: ['string', 'null'] } }) },
+    },
+    async handler(req) {
+      for (const f of ['title_template', 'text_template'] as const) {
+        const t = req.body[f];
+        const problem = t === undefined ? null : templateProblem(t);
+        if (problem) throw badRequest(`${f}: ${problem}`, { field: f });
+      }
+      const now = new Date();
+      const sample = notificationBody('sample receiver', 'sample', { alertname: 'High error rate' }, [
+        { rule_id: '', fingerprint: 'a1', status: 'firing', labels: { alertname: 'High error rate', agent_name: 'planner' }, annotations: { summary: 'planner failed 12% of invocations' }, value: 0.12, starts_at: now, ends_at: null, acked: false },
+        { rule_id: '', fingerprint: 'a2', status: 'resolved', labels: { alertname: 'High error rate', agent_name: 'coder' }, annotations: { summary: 'coder is back to normal' }, value: 0.02, starts_at: now, ends_at: now, acked: false },
+      ]);
+      return { title: req.body.title_template ? renderMessage(req.body.title_template, sample) : null, text: req.body.text_template ? renderMessage(req.body.text_template, sample) : null };
     },
   });
   env.route<unknown, { id: string }, CpBody>({

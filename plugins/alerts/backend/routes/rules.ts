@@ -1,11 +1,14 @@
 /** Alert rules: CRUD, pause, the rule with its state and instances, acknowledgement, preview. */
 import { randomUUID } from 'node:crypto';
 import { HttpError, badRequest, metricsQueryDefinitionSchema as metricsQuerySchema, metricsQueryRef, notFound, type MetricsQueryDefinition as MetricsQuery, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
-import { conditionProblem, type AlertState, type Condition } from '../stateMachine.ts';
+import { breaches, conditionProblem, type AlertState, type Condition } from '../stateMachine.ts';
+import { observe, trendsService } from '../engine.ts';
 import { publishPlatformEvent } from '../platformEvents.ts';
 import { idAnswer, idParams, labelsSchema, listOf, okAnswer, open, iso } from '../schemas.ts';
 import { READ, WRITE } from '../permissions.ts';
 import { TEMPLATES } from '../templates.ts';
+import { signalSourceSchema, type SignalSource } from '../signals.ts';
+import { ANOMALY_GRANULARITIES, CONDITION_KINDS, bandCondition, kindProblem } from '../conditions.ts';
 
 export const MIN_INTERVAL_SECONDS = 10;
 
@@ -19,10 +22,19 @@ const seriesAnswer = open({
 const conditionSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['op', 'threshold'],
+  required: ['op'],
   properties: {
+    kind: {
+      type: 'string',
+      enum: CONDITION_KINDS,
+      description:
+        'threshold (default): the value; change: the value minus the previous window\'s; change_percent: that change in % of the previous window\'s; ' +
+        'anomaly: the last complete bucket against the trends plugin\'s expected band (gt above it, lt below it, outside either way)',
+    },
+    granularity: { type: 'string', enum: [...ANOMALY_GRANULARITIES], description: 'anomaly: the bucket size the band is learnt over' },
+    sensitivity: { type: 'number', exclusiveMinimum: 0, maximum: 100, description: 'anomaly: robust z-score beyond which a bucket is unusual (default 3)' },
     op: { type: 'string', enum: ['gt', 'gte', 'lt', 'lte', 'outside', 'inside'] },
-    threshold: { type: 'number' },
+    threshold: { type: 'number', description: 'required except for anomaly conditions' },
     threshold2: { type: 'number', description: 'upper bound for outside/inside' },
     recovery_threshold: { type: 'number', description: 'hysteresis: a firing instance recovers only past this value' },
     recovery_threshold2: { type: 'number', description: 'hysteresis of the upper bound (outside/inside)' },
@@ -46,10 +58,12 @@ export const isSourceQuery = (q: RuleQuery): q is Extract<RuleQuery, { source: s
 export const ruleBodySchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'query', 'window_seconds', 'condition', 'interval_seconds'],
+  // `query` or `source`: checked in the handler so the answer names the field
+  required: ['name', 'window_seconds', 'condition', 'interval_seconds'],
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 200 },
     query: { anyOf: [metricsQuerySchema, sourceQuerySchema], description: 'a metrics query without from/to, or a metric source `{source, metric, department_id?}`' },
+    source: signalSourceSchema,
     window_seconds: { type: 'integer', minimum: 1, maximum: 90 * 86_400, description: 'the query is evaluated over [now − window, now)' },
     condition: conditionSchema,
     // the minimum is checked in the handler so the answer names it like every other field
@@ -74,7 +88,9 @@ export const ruleBodySchema = {
 
 export interface RuleBody {
   name: string;
-  query: RuleQuery;
+  /** a metrics query or a metric source; null/absent when `source` names a signal */
+  query?: RuleQuery | null;
+  source?: SignalSource | null;
   window_seconds: number;
   condition: Condition;
   interval_seconds: number;
@@ -93,8 +109,12 @@ export interface RuleBody {
 export async function checkRule(ctx: TenantContext, b: RuleBody) {
   if (b.interval_seconds === undefined || b.interval_seconds < MIN_INTERVAL_SECONDS)
     throw badRequest(`interval_seconds must be at least ${MIN_INTERVAL_SECONDS} (got ${b.interval_seconds})`, { field: 'interval_seconds', minimum: MIN_INTERVAL_SECONDS });
+  if (b.source && b.query) throw badRequest('query: a rule has a query or a source, not both', { field: 'query' });
+  if (!b.source && !b.query) throw badRequest("query: a rule needs a metrics query (or a signal `source`)", { field: 'query' });
+  if (b.source && (b.condition.kind ?? 'threshold') !== 'threshold')
+    throw badRequest('condition.kind: a signal rule compares the signal\'s value (kind threshold)', { field: 'condition.kind' });
   const metrics = await ctx.services.get(metricsQueryRef);
-  if (isSourceQuery(b.query)) {
+  if (b.query && isSourceQuery(b.query)) {
     // the metrics service knows the sources on for the org: one read names what is wrong
     const now = Date.now();
     try {
@@ -104,9 +124,10 @@ export async function checkRule(ctx: TenantContext, b: RuleBody) {
       if (e instanceof HttpError && e.statusCode === 400 && field) throw badRequest(`query.${e.message}`, { ...(e.details as object), field: `query.${field}` });
       throw e;
     }
-  } else metrics.validate(b.query, 'query.');
-  const p = conditionProblem(b.condition);
+  } else if (b.query) metrics.validate(b.query, 'query.');
+  const p = kindProblem(b.condition, b.window_seconds) ?? (b.condition.kind === 'anomaly' ? null : conditionProblem(b.condition));
   if (p) throw badRequest(p.message, { field: p.field });
+  if (b.condition.kind === 'anomaly') await trendsService(ctx);
   if (b.contact_point_id && !(await ctx.db.table('alert_contact_points').where({ id: b.contact_point_id }).first()))
     throw badRequest(`contact_point_id: no contact point ${b.contact_point_id}`, { field: 'contact_point_id' });
   if ('alertname' in (b.labels ?? {})) throw badRequest('labels.alertname is set from the rule name', { field: 'labels.alertname' });
@@ -136,6 +157,7 @@ export const ruleView = (r: any, instances: any[], run: any = null) => ({
   id: r.id,
   name: r.name,
   query: r.query,
+  source: r.source ?? null,
   window_seconds: r.window_seconds,
   condition: r.condition,
   interval_seconds: r.interval_seconds,
@@ -187,7 +209,8 @@ async function getRule(ctx: TenantContext, id: string) {
 function rowOf(b: RuleBody) {
   return {
     name: b.name,
-    query: JSON.stringify(b.query),
+    query: b.query ? JSON.stringify(b.query) : null,
+    source: b.source ? JSON.stringify(b.source) : null,
     window_seconds: b.window_seconds,
     condition: JSON.stringify(b.condition),
     interval_seconds: b.interval_seconds,
@@ -386,20 +409,52 @@ export function registerRuleRoutes(env: PluginEnv) {
       return (await ctx.services.get(metricsQueryRef)).run(req.body);
     },
   });
-  env.route<unknown, unknown, { query: MetricsQuery; window_seconds: number }>({
+  env.route<unknown, unknown, { query: MetricsQuery; window_seconds: number; condition?: Condition }>({
     method: 'POST',
     path: '/preview',
     permission: READ,
     summary: "A rule's query evaluated now: the value of each group over the last window (the editor draws the threshold over it)",
+    description:
+      'With `condition`, also `observations`: per group what the rule would compare now (the value, its change, its change in %, or the last complete bucket with the ' +
+      "trends plugin's expected band) and whether it breaches.",
     schema: {
-      body: { type: 'object', additionalProperties: false, required: ['query', 'window_seconds'], properties: { query: metricsQuerySchema, window_seconds: { type: 'integer', minimum: 1, maximum: 90 * 86_400 } } },
-      response: { 200: seriesAnswer },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['query', 'window_seconds'],
+        properties: { query: metricsQuerySchema, window_seconds: { type: 'integer', minimum: 1, maximum: 90 * 86_400 }, condition: conditionSchema },
+      },
+      response: {
+        200: open({
+          ...seriesAnswer.properties,
+          observations: {
+            type: 'array',
+            items: open({ group: open(), value: { type: ['number', 'null'] }, lower: { type: ['number', 'null'] }, upper: { type: ['number', 'null'] }, breach: { type: ['boolean', 'null'] } }),
+          },
+        }),
+      },
     },
     async handler(req, ctx) {
       const metrics = await ctx.services.get(metricsQueryRef);
       metrics.validate(req.body.query, 'query.');
       const to = new Date();
-      return metrics.run({ ...req.body.query, from: new Date(to.getTime() - req.body.window_seconds * 1000).toISOString(), to: to.toISOString() });
+      const answer = await metrics.run({ ...req.body.query, from: new Date(to.getTime() - req.body.window_seconds * 1000).toISOString(), to: to.toISOString() });
+      const c = req.body.condition;
+      if (!c) return answer;
+      const p = kindProblem(c, req.body.window_seconds) ?? (c.kind === 'anomaly' ? null : conditionProblem(c));
+      if (p) throw badRequest(p.message, { field: p.field });
+      const scope = await ctx.visibleUserDepartments();
+      const obs = await observe(ctx, { query: req.body.query, window_seconds: req.body.window_seconds, condition: c, department_scope: scope }, to);
+      return {
+        ...answer,
+        observations: obs.map((o) => ({
+          group: o.group,
+          value: o.obs.kind === 'value' ? o.obs.value : null,
+          lower: o.obs.kind === 'value' && o.obs.band ? o.obs.band.lower : null,
+          upper: o.obs.kind === 'value' && o.obs.band ? o.obs.band.upper : null,
+          breach: o.obs.kind === 'value' ? breaches(o.obs.band ? bandCondition(c.op, o.obs.band) : c, o.obs.value, false) : null,
+        })),
+      };
     },
   });
 }
