@@ -4,7 +4,7 @@
  * webhooks for platform events, with persisted deliveries, retries and dead
  * letters. Everything the plugin offers is declared here. See README.md.
  */
-import { definePlugin, metricsQueryRef, need, trendsRef } from '@orrery/plugin-sdk';
+import { alertTemplatesRef, definePlugin, metricsQueryRef, need, trendsRef } from '@orrery/plugin-sdk';
 import { pgMigrations } from './migrations.ts';
 import { ADMIN, READ, WRITE } from './permissions.ts';
 import { registerRuleRoutes } from './routes/rules.ts';
@@ -49,7 +49,7 @@ export default definePlugin<AlertsConfig>({
   },
   migrations: { pg: pgMigrations },
   // rules are metrics queries: the metrics plugin answers them; anomaly conditions ask the trends plugin for the expected band
-  needs: [need(metricsQueryRef, '^1.0.0'), need(trendsRef, '^1.0.0', { optional: true })],
+  needs: [need(metricsQueryRef, '^1.0.0'), need(trendsRef, '^1.0.0', { optional: true }), need(alertTemplatesRef, '^1.0.0', { optional: true })],
   // what is firing, for summaries such as the executive view
   provides: [alertsStatus],
   topics: ['firing'],

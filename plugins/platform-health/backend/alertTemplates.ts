@@ -1,9 +1,8 @@
+import type { AlertRuleTemplate } from '@orrery/plugin-sdk';
 /**
- * The PRD's four performance alerts (9.4.2), stated over this plugin's metric sources.
- * They are data only: the alerts plugin offers no extension point through which another
- * plugin contributes built-in rule templates, and its rules do not yet take a metric
- * source as their query (plugins/alerts/README.md). Once both exist, each entry becomes
- * one template; until then an operator can watch the same metrics in the explorer.
+ * The PRD's four performance alerts (9.4.2), stated over this plugin's metric sources and
+ * contributed to the alerts plugin as rule templates (`alertTemplatesRef`): an operator makes
+ * each a rule with one call (`POST /api/v1/alerts/templates/platform-health.<key>`).
  */
 export interface PerformanceAlert {
   key: string;
@@ -52,4 +51,24 @@ export function performanceAlerts(dashboardSlaMs: number): PerformanceAlert[] {
       for_seconds: 60,
     },
   ];
+}
+
+/** The four as rule templates; keys are prefixed with this plugin's id. */
+export function performanceTemplates(dashboardSlaMs: number): AlertRuleTemplate[] {
+  return performanceAlerts(dashboardSlaMs).map((a) => ({
+    key: `platform-health.${a.key}`,
+    title: a.title,
+    description: `${a.title} (PRD 9.4.2), over the platform-health metric \`${a.metric.metric}\`; platform-wide, so only the platform operator can make it a rule.`,
+    params: { threshold: { description: a.condition.op === 'gt' ? 'fires above this' : 'fires below this', default: a.condition.threshold } },
+    build: (p) => ({
+      query: { ...a.metric },
+      window_seconds: a.window_seconds,
+      condition: { op: a.condition.op, threshold: p.threshold! },
+      interval_seconds: Math.min(60, a.window_seconds),
+      for_seconds: a.for_seconds,
+      no_data: 'ok',
+      labels: { severity: 'warning', source: 'platform-health' },
+      annotations: { summary: `${a.title}: {{ $value }}` },
+    }),
+  }));
 }

@@ -5,11 +5,12 @@
  * compliance, capacity, and each org's usage against its tier. The kernel measures
  * (core/src/health, `ctx.platform`); this plugin keeps, shows and offers the series.
  */
-import { definePlugin, need, trendsRef } from '@orrery/plugin-sdk';
+import { alertTemplatesRef, definePlugin, need, provide, trendsRef } from '@orrery/plugin-sdk';
 import { OPERATOR, REPORT, USAGE, registerRoutes } from './routes.ts';
 import { seriesMigration } from './series.ts';
 import { sampler } from './sampler.ts';
 import { healthMetrics } from './source.ts';
+import { performanceTemplates } from './alertTemplates.ts';
 import { widgets } from '../widgets.ts';
 
 export default definePlugin({
@@ -39,7 +40,11 @@ export default definePlugin({
   },
   migrations: { clickhouse: [seriesMigration] },
   frontend: { remoteName: 'platform_health', distDir: './frontend/dist', widgets },
-  provides: [healthMetrics],
+  provides: [
+    healthMetrics,
+    // the PRD's performance alerts, as templates the alerts plugin offers
+    provide(alertTemplatesRef, (ctx) => ({ templates: performanceTemplates(ctx.platform.org.sla.dashboardMs) })),
+  ],
   needs: [need(trendsRef, '^1.0.0', { optional: true })],
   register(env) {
     registerRoutes(env);

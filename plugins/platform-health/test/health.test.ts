@@ -10,6 +10,7 @@ import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backen
 import healthPlugin from '../backend/index.ts';
 import { linearProjection } from '../backend/capacity.ts';
 import metricsPlugin from '../../metrics/backend/index.ts';
+import alertsPlugin from '../../alerts/backend/index.ts';
 
 const SLOW_MS = 120;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,7 +55,7 @@ let b: TestBackend;
 let other: TestOrg;
 
 beforeAll(async () => {
-  b = await startTestBackend({ plugins: [healthPlugin, probe, metricsPlugin], config: { usage: { tiers: { strict: { eventsPerMonth: 10, users: 3 } } }, plugins: { 'platform-health': { nodeSampleMinSeconds: 0 } } } });
+  b = await startTestBackend({ plugins: [healthPlugin, probe, metricsPlugin, alertsPlugin], config: { usage: { tiers: { strict: { eventsPerMonth: 10, users: 3 } } }, plugins: { 'platform-health': { nodeSampleMinSeconds: 0 } } } });
   other = await b.createOrg('other-org');
 }, 120_000);
 afterAll(async () => {
@@ -277,5 +278,32 @@ describe('operator-only routes', () => {
     const p = linearProjection(history, 5, 86_400_000);
     p.points.forEach((pt, i) => expect(pt.value).toBeCloseTo(Math.max(0, a + slope * (20 + i)), 6));
     expect(p.points[0]!.bucket).toBe(new Date(Date.UTC(2026, 0, 21)).toISOString());
+  });
+});
+
+describe('performance alerts as rule templates', () => {
+  it('the alerts plugin offers the PRD’s four; the operator makes one a rule, a tenant Admin cannot watch platform-wide metrics', async () => {
+    const t = await b.client.get('/api/v1/alerts/templates');
+    expect(t.status, t.text).toBe(200);
+    const keys = t.body.templates.map((x: any) => x.key);
+    expect(keys).toEqual(expect.arrayContaining(['platform-health.dashboard-slower-than-2x-sla', 'platform-health.queries-over-sla', 'platform-health.cpu-over-60', 'platform-health.error-rate-over-10']));
+    const cpu = t.body.templates.find((x: any) => x.key === 'platform-health.cpu-over-60');
+    expect(cpu.rule).toMatchObject({ query: { source: 'platform-health', metric: 'platform_cpu_ratio' }, window_seconds: 60, condition: { op: 'gt', threshold: 0.6 }, for_seconds: 120 });
+    const dash = t.body.templates.find((x: any) => x.key === 'platform-health.dashboard-slower-than-2x-sla');
+    expect(dash.rule.condition.threshold).toBe(2 * 2000);
+
+    const made = await b.client.post('/api/v1/alerts/templates/platform-health.cpu-over-60', { params: { threshold: 0.75 } });
+    expect(made.status, made.text).toBe(200);
+    const rule = await b.client.get(`/api/v1/alerts/rules/${made.body.id}`);
+    expect(rule.status, rule.text).toBe(200);
+    expect(rule.body.query).toEqual({ source: 'platform-health', metric: 'platform_cpu_ratio' });
+    expect(rule.body.condition).toMatchObject({ op: 'gt', threshold: 0.75 });
+
+    const refused = await other.client.post('/api/v1/alerts/templates/platform-health.cpu-over-60', {});
+    expect(refused.status, refused.text).toBeGreaterThanOrEqual(400);
+    expect(refused.status).toBeLessThan(500);
+    const unknown = await b.client.post('/api/v1/alerts/templates/platform-health.no-such-alert', {});
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.details.field).toBe('key');
   });
 });

@@ -1,12 +1,12 @@
 /** Alert rules: CRUD, pause, the rule with its state and instances, acknowledgement, preview. */
 import { randomUUID } from 'node:crypto';
-import { HttpError, badRequest, metricsQueryDefinitionSchema as metricsQuerySchema, metricsQueryRef, notFound, type MetricsQueryDefinition as MetricsQuery, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
+import { HttpError, alertTemplatesRef, badRequest, metricsQueryDefinitionSchema as metricsQuerySchema, metricsQueryRef, notFound, type MetricsQueryDefinition as MetricsQuery, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { breaches, conditionProblem, type AlertState, type Condition } from '../stateMachine.ts';
 import { observe, trendsService } from '../engine.ts';
 import { publishPlatformEvent } from '../platformEvents.ts';
 import { idAnswer, idParams, labelsSchema, listOf, okAnswer, open, iso } from '../schemas.ts';
 import { READ, WRITE } from '../permissions.ts';
-import { TEMPLATES } from '../templates.ts';
+import { TEMPLATES, type RuleTemplate } from '../templates.ts';
 import { signalSourceSchema, type SignalSource } from '../signals.ts';
 import { ANOMALY_GRANULARITIES, CONDITION_KINDS, bandCondition, kindProblem } from '../conditions.ts';
 
@@ -349,11 +349,11 @@ export function registerRuleRoutes(env: PluginEnv) {
     method: 'GET',
     path: '/templates',
     permission: READ,
-    summary: 'Built-in rule templates for the PRD alert conditions, with their parameters and the rule each makes by default',
+    summary: 'Rule templates: the built-in ones for the PRD alert conditions and those other plugins contribute, with their parameters and the rule each makes by default',
     schema: { response: { 200: listOf('templates', open({ key: { type: 'string' }, title: { type: 'string' }, description: { type: 'string' }, params: open(), rule: open() })) } },
-    async handler() {
+    async handler(_req, ctx) {
       return {
-        templates: TEMPLATES.map((t) => ({
+        templates: (await allTemplates(ctx)).map((t) => ({
           key: t.key,
           title: t.title,
           description: t.description,
@@ -369,7 +369,8 @@ export function registerRuleRoutes(env: PluginEnv) {
     permission: WRITE,
     summary: 'Create a rule from a built-in template',
     schema: {
-      params: { type: 'object', required: ['key'], properties: { key: { type: 'string', enum: TEMPLATES.map((t) => t.key) } } },
+      // built-in keys and those other plugins contribute (`<plugin>.<key>`, alertTemplatesRef)
+      params: { type: 'object', required: ['key'], properties: { key: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[a-z0-9][a-z0-9.-]*$' } } },
       body: {
         type: 'object',
         additionalProperties: false,
@@ -383,7 +384,9 @@ export function registerRuleRoutes(env: PluginEnv) {
       response: { 200: idAnswer },
     },
     async handler(req, ctx) {
-      const t = TEMPLATES.find((x) => x.key === req.params.key)!;
+      const templates = await allTemplates(ctx);
+      const t = templates.find((x) => x.key === req.params.key);
+      if (!t) throw notFound(`no rule template "${req.params.key}"; there are ${templates.map((x) => x.key).join(', ')}`, { field: 'key' });
       for (const k of Object.keys(req.body.params ?? {})) if (!(k in t.params)) throw badRequest(`params.${k}: template ${t.key} has no such parameter`, { field: `params.${k}`, allowed: Object.keys(t.params) });
       const p = Object.fromEntries(Object.entries(t.params).map(([k, v]) => [k, req.body.params?.[k] ?? v.default]));
       const built = t.build(p);
@@ -457,4 +460,12 @@ export function registerRuleRoutes(env: PluginEnv) {
       };
     },
   });
+}
+
+/** The built-in templates, then those the org's other plugins contribute (alertTemplatesRef). */
+async function allTemplates(ctx: TenantContext): Promise<RuleTemplate[]> {
+  const contributed = (await ctx.services.all(alertTemplatesRef)).flatMap((src) => src.service.templates);
+  const known = new Set(TEMPLATES.map((t) => t.key));
+  // a contributed key that shadows a built-in one is left out: built-in keys stay stable
+  return [...TEMPLATES, ...contributed.filter((t) => !known.has(t.key)).map((t) => t as unknown as RuleTemplate)];
 }
