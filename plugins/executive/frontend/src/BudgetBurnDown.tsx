@@ -60,4 +60,4 @@ function BudgetBurnDown({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: BudgetBurnDown, declaration: budgetBurnDown, defaults: { budget: '' } });
+export default defineWidget<Options>({ component: BudgetBurnDown, declaration: budgetBurnDown });

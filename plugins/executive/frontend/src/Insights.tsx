@@ -86,4 +86,4 @@ function Insights({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: Insights, declaration: insightsList, defaults: { limit: 10 } });
+export default defineWidget<Options>({ component: Insights, declaration: insightsList });

@@ -89,4 +89,4 @@ function KpiCards({ context, options }: WidgetProps<Options>) {
   );
 }
 
-export default defineWidget<Options>({ component: KpiCards, declaration: kpiCards, defaults: { keys: [] } });
+export default defineWidget<Options>({ component: KpiCards, declaration: kpiCards });

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { ChartFrame, defineWidget, formatters, useWidget, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
-import { anomalies as declaration } from '../../widgets.ts';
+import { anomalies as anomaliesWidget } from '../../widgets.ts';
 import { usePostQuery, type SeriesQuery } from './usePostQuery.ts';
 import { anomalySpec, anomalySummary, type AnomalyPoint } from './specs.ts';
 
@@ -40,4 +40,4 @@ function AnomalyChart({ points, title }: { points: AnomalyPoint[]; title: string
   );
 }
 
-export default defineWidget<Options>({ component: Anomalies, declaration });
+export default defineWidget<Options>({ component: Anomalies, declaration: anomaliesWidget });

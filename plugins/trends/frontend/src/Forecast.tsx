@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { ChartFrame, defineWidget, useWidget, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
-import { forecast as declaration } from '../../widgets.ts';
+import { forecast as forecastWidget } from '../../widgets.ts';
 import { usePostQuery, type SeriesQuery } from './usePostQuery.ts';
 import { forecastSpec, forecastSummary, type ForecastAnswer } from './specs.ts';
 
@@ -32,4 +32,4 @@ function ForecastChart({ a, title, interval }: { a: ForecastAnswer; title: strin
   );
 }
 
-export default defineWidget<Options>({ component: Forecast, declaration });
+export default defineWidget<Options>({ component: Forecast, declaration: forecastWidget });
