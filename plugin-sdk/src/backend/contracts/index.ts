@@ -4,3 +4,4 @@ export * from './cohorts.ts';
 export * from './directory.ts';
 export * from './metricsQuery.ts';
 export * from './trends.ts';
+export * from './scores.ts';
