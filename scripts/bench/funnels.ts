@@ -40,7 +40,7 @@ async function timed(runs: number, fn: () => Promise<unknown>) {
 }
 
 async function main() {
-  const b = await startTestBackend({ plugins: [funnels], config: { server: { logLevel: 'warn' } } });
+  const b = await startTestBackend({ plugins: [funnels], config: { server: { logLevel: 'warn' }, plugins: { funnels: { rateLimitPerMinute: 100000 } } } });
   try {
     const s = b.kernel.services;
     const db = s.analytics.database;
