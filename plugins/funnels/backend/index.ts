@@ -6,6 +6,7 @@ import { definePlugin } from '@orrery/plugin-sdk';
 import { READ, WRITE, registerFunnelQuery } from './funnel/routes.ts';
 import { registerWorkflowRoutes } from './workflows/routes.ts';
 import { registerStreamRoute } from './workflows/stream.ts';
+import { registerChangeRoute } from './workflows/change.ts';
 import { registerAdherenceRoutes } from './workflows/adherence.ts';
 import { registerInsightRoutes } from './funnel/insights.ts';
 import { registerSavedRoutes, savedMigrations } from './funnel/saved.ts';
@@ -39,6 +40,7 @@ export default definePlugin({
     registerSavedRoutes(env);
     registerWorkflowRoutes(env);
     registerStreamRoute(env);
+    registerChangeRoute(env);
     registerAdherenceRoutes(env);
 
     // widgets refetch when workflow events are committed: one message per committed batch
