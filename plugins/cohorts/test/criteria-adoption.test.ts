@@ -32,7 +32,7 @@ describe('score-band criterion on adoption scores', () => {
     await b.org.insertEvents(rows);
     const run = await b.client.post('/api/v1/adoption/admin/rescore', { from: '2026-03-15', to: '2026-03-17' });
     expect(run.status, run.text).toBe(200);
-  }, 60_000);
+  }, 180_000);
   afterAll(() => b?.close());
 
   it("members are the event users whose adoption score is in the band on the latest scored day", async () => {

@@ -76,7 +76,7 @@ describe('role and score-band criteria', () => {
       const rs = rng(seed);
       SCORES.set(slug, new Map(SCORED_DAYS.map((d) => [d, new Map(ids.map((u) => [u, Math.round(rs() * 1000) / 10]))])));
     }
-  }, 60_000);
+  }, 180_000);
   afterAll(() => b?.close());
 
   const members = async (org: TestOrg | TestBackend['org'], id: string) => (await org.client.get(`/api/v1/cohorts/${id}/members`, { limit: 10000 })).body.members.map((m: any) => m.user_id).sort();

@@ -102,7 +102,7 @@ describe('workflow change effect', () => {
     await b.org.insertEvents(events as any);
     // the other org: the same user and workflow ids, no change at all
     await other.insertEvents(flat.map((e) => ({ ...e, event_id: `o-${e.event_id}` })) as any);
-  }, 60_000);
+  }, 180_000);
   afterAll(() => b?.close());
 
   it('conversion and step completion before and after, with the test, match the reference', async () => {

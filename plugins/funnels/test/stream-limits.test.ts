@@ -103,7 +103,7 @@ describe('workflow stream and rate limits', () => {
     other = await b.createOrg('stream-other');
     await b.org.insertEvents(events as any);
     await other.insertEvents(otherEvents as any);
-  }, 60_000);
+  }, 180_000);
   afterAll(() => b?.close());
 
   const url = (q: string) => `${b.url}/api/v1/workflows/onb/analytics/stream?${q}`;
@@ -149,7 +149,7 @@ describe('workflow stream and rate limits', () => {
     expect(figures(r.data)).toEqual(after);
     expect(r.data).toMatchObject({ new_enrollments_delta: 3, completed_delta: 2, currently_active_delta: after.currently_active - before.currently_active });
     expect(r.id).toBe(delta.id);
-  }, 60_000);
+  }, 180_000);
 
   it("another org's stream carries its own figures", async () => {
     const s = await stream(url(`from=${FROM}`), other.client.token, {}, (evs) => evs.some((e) => e.event === 'summary'));
