@@ -70,4 +70,41 @@ export const atRisk = {
   },
 } satisfies WidgetDecl;
 
-export const widgets: WidgetDecl[] = [retentionTable, retentionTrend, atRisk];
+export const cohortSizes = {
+  id: 'cohort-sizes',
+  module: './src/CohortSizes.tsx',
+  title: 'Cohort sizes',
+  description: 'Saved cohorts\' sizes over time: after each recomputation or member-list change',
+  defaultSize: 'M',
+  minSize: { w: 3, h: 3 },
+  roles: [...ALL],
+  optionsVersion: 1,
+  optionsSchema: {
+    type: 'object',
+    properties: {
+      cohort_ids: { type: 'string', title: 'Cohort ids (comma-separated, up to 10; empty = the first 10 by name)', default: '' },
+    },
+  },
+} satisfies WidgetDecl;
+
+export const retentionCurves = {
+  id: 'retention-curves',
+  module: './src/RetentionCurves.tsx',
+  title: 'Retention curves',
+  description: 'Retention curves of several saved cohorts side by side',
+  defaultSize: 'M',
+  minSize: { w: 3, h: 3 },
+  roles: [...ALL],
+  optionsVersion: 1,
+  optionsSchema: {
+    type: 'object',
+    properties: {
+      cohort_ids: { type: 'string', title: 'Cohort ids (comma-separated, 1 to 10)', default: '' },
+      period: { type: 'string', title: 'Period', enum: ['day', 'week', 'month'], default: 'week' },
+      periods: { type: 'integer', title: 'Periods shown', minimum: 2, maximum: 52, default: 8 },
+      counting: { type: 'string', title: 'Counting', enum: ['exact', 'on_or_after'], default: 'exact' },
+    },
+  },
+} satisfies WidgetDecl;
+
+export const widgets: WidgetDecl[] = [retentionTable, retentionTrend, atRisk, cohortSizes, retentionCurves];

@@ -18,6 +18,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** overrides the rate-limit class derived from the route's path and permission */
     rateClass?: RateClass | 'none';
+    /** a route's own per-user limit (a plugin's `RouteDecl.rateLimit`), checked on top of the tier's */
+    routeLimit?: Limit;
   }
 }
 
@@ -161,6 +163,24 @@ export function installRateLimits(app: FastifyInstance, s: RateLimitDeps) {
     }
     if (!cls) return;
     const org = req.auth?.org;
+    const own = req.routeOptions.config?.routeLimit;
+    if (own) {
+      const subject = req.auth ? `user:${org!.id}:${req.auth.caller.userId}` : `ip:${req.ip}`;
+      let h = counter.hit(`rl:route:${routeKey}:${own.max}/${own.windowSeconds}:${subject}`, 1, own.windowSeconds);
+      if (h instanceof Promise) h = await h;
+      const reset = Math.max(1, Math.ceil(h.resetMs / 1000));
+      reply.header('x-ratelimit-route-limit', own.max);
+      reply.header('x-ratelimit-route-remaining', Math.max(0, own.max - h.n));
+      if (h.n > own.max) {
+        reply.header('retry-after', reset);
+        throw new HttpError(429, 'rate_limited', `too many requests to ${req.method} ${url}: the limit is ${own.max} per ${own.windowSeconds} s per user; retry in ${reset} s`, {
+          route: `${req.method} ${url}`,
+          limit: own.max,
+          window_seconds: own.windowSeconds,
+          retry_after: reset,
+        });
+      }
+    }
     let tierName = org ? tierOf(org.id) : 'standard';
     if (typeof tierName !== 'string') tierName = await tierName;
     const limit = tiers[tierName]![cls];

@@ -34,7 +34,7 @@ export async function mountPluginRoutes(app: FastifyInstance, gate: PluginGate, 
             child.route({
               method: r.method,
               url: r.path === '/' ? '' : r.path.replace(/\{(\w+)\}/g, ':$1'),
-              config: { permission: r.permission },
+              config: { permission: r.permission, ...(r.rateLimit ? { routeLimit: routeLimitOf(r.rateLimit, p.scope.cradle.pluginConfig) } : {}) },
               schema: {
                 tags: [p.decl.id],
                 summary: r.summary,
@@ -73,4 +73,10 @@ export async function mountPluginRoutes(app: FastifyInstance, gate: PluginGate, 
       );
     }
   }
+}
+
+/** A route's own limit, with the plugin's config key (when set to a positive integer) replacing `max`. */
+function routeLimitOf(l: { max: number; windowSeconds: number; configKey?: string }, config: Record<string, unknown> | undefined) {
+  const v = l.configKey ? config?.[l.configKey] : undefined;
+  return { max: typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : l.max, windowSeconds: l.windowSeconds };
 }

@@ -231,6 +231,12 @@ export interface RouteRequest<Q = any, P = any, B = any> {
   id: string;
 }
 
+export interface RouteRateLimit {
+  max: number;
+  windowSeconds: number;
+  configKey?: string;
+}
+
 export interface RouteDecl<Q = any, P = any, B = any> {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** path under the plugin prefix: '/' or '/:name/analytics' */
@@ -258,6 +264,13 @@ export interface RouteDecl<Q = any, P = any, B = any> {
    * that changes (other plugins' rows, the clock beyond the range asked for).
    */
   cache?: { maxAgeSeconds: number };
+  /**
+   * A limit of this route's own, per user and org, on top of the org's tier limits (a heavy
+   * query): more than `max` requests in `windowSeconds` answer 429 `rate_limited` with
+   * `Retry-After`. `configKey` names a positive integer in the plugin's config slice
+   * (`plugins.<id>.<key>` in app-config.yaml) that replaces `max` when set.
+   */
+  rateLimit?: RouteRateLimit;
   /** the answer: JSON-able data, `undefined` (204), or a `RawReply` (CSV, PDF, a stream) */
   handler(req: RouteRequest<Q, P, B>, ctx: TenantContext): Promise<unknown>;
 }

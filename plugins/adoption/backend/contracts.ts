@@ -4,7 +4,7 @@
  * (retention, funnels and experiments filter by it). Both are computed by the
  * same code as the plugin's own routes, for the last day of the range asked.
  */
-import { cohortFilterRef, defineCohortFilters, defineMetricSource, metricSourceRef, provide, type TenantContext, type TimeRange } from '@orrery/plugin-sdk';
+import { cohortFilterRef, defineCohortFilters, defineMetricSource, metricSourceRef, provide, userScoreRef, type TenantContext, type TimeRange, type UserScoreService } from '@orrery/plugin-sdk';
 import { loadDirectory } from './directory.ts';
 import { openOn, rollup } from './reports.ts';
 import { loadSettings } from './settings.ts';
@@ -52,3 +52,21 @@ export const adoptionCohorts = provide(cohortFilterRef, (ctx) =>
     },
   ]),
 );
+
+/**
+ * Each user's adoption score by day (`userScoreRef`): the scores of the latest scored day
+ * at or before the day asked, as `GET /scores?day` stores them. Cohorts take score bands from it.
+ */
+export const adoptionUserScores = provide(userScoreRef, (ctx): UserScoreService => ({
+  title: 'Adoption score',
+  min: 0,
+  max: 100,
+  async scores({ day, userIds }) {
+    const latest = (await ctx.db.table('adoption_scores').where('day', '<=', day).first(ctx.db.raw(`to_char(max(day), 'YYYY-MM-DD') as day`))) as { day: string | null } | undefined;
+    if (!latest?.day) return [];
+    const q = ctx.db.table('adoption_scores').where({ day: latest.day });
+    if (userIds) q.whereIn('user_id', [...userIds]);
+    const rows = (await q.select('user_id', 'score')) as Array<{ user_id: string; score: number | string }>;
+    return rows.map((r) => ({ userId: r.user_id, score: Number(r.score), day: latest.day! }));
+  },
+}));

@@ -9,7 +9,7 @@
  * registers (see README).
  */
 import { randomUUID } from 'node:crypto';
-import { EVENT_TYPE_BY_NAME, badRequest, notFound, type TenantContext } from '@orrery/plugin-sdk';
+import { EVENT_TYPE_BY_NAME, badRequest, notFound, userScoreRef, type Role, type TenantContext } from '@orrery/plugin-sdk';
 import { COHORTS, HISTORY, MEMBERS } from './store.ts';
 
 const DAY = 86_400_000;
@@ -24,7 +24,14 @@ export type Criterion =
   /** did it in the `prior_days` before the last `days` days, and not in the last `days` days */
   | { kind: 'stopped'; event_type: string; days: number; prior_days: number }
   /** did it in the last `days` days, not in the `gap_days` before those, and at some time before the gap */
-  | { kind: 'restarted'; event_type: string; days: number; gap_days: number };
+  | { kind: 'restarted'; event_type: string; days: number; gap_days: number }
+  /** has one of these roles in the org now (the directory's) */
+  | { kind: 'role'; roles: Role[] }
+  /** adoption score (through the SDK's `userScoreRef`) in [min, max] on the latest scored day at or before the evaluation's UTC day */
+  | { kind: 'score_band'; min: number; max: number };
+
+type EventCriterion = Exclude<Criterion, { kind: 'role' } | { kind: 'score_band' }>;
+const isEventCriterion = (c: Criterion): c is EventCriterion => c.kind !== 'role' && c.kind !== 'score_band';
 
 export interface CohortRecord {
   id: string;
@@ -45,10 +52,10 @@ const eventTypeProp = { type: 'string', minLength: 1, maxLength: 64, description
 
 export const criterionSchema = {
   type: 'object',
-  required: ['kind', 'event_type'],
+  required: ['kind'],
   additionalProperties: false,
   properties: {
-    kind: { type: 'string', enum: ['performed', 'first_time', 'regularly', 'stopped', 'restarted'] },
+    kind: { type: 'string', enum: ['performed', 'first_time', 'regularly', 'stopped', 'restarted', 'role', 'score_band'] },
     event_type: eventTypeProp,
     min_count: int(1, 1_000_000, 'performed: at least this many events'),
     days: int(1, 3650, 'the most recent window, in days'),
@@ -57,6 +64,9 @@ export const criterionSchema = {
     of_periods: int(1, 366, 'regularly: windows looked at'),
     prior_days: int(1, 3650, 'stopped: the window before the recent one in which they were active'),
     gap_days: int(1, 3650, 'restarted: the quiet window before the recent one'),
+    roles: { type: 'array', minItems: 1, maxItems: 3, uniqueItems: true, items: { type: 'string', enum: ['Admin', 'Manager', 'Developer'] }, description: 'role: any of these roles' },
+    min: { type: 'number', minimum: 0, maximum: 100, description: 'score_band: lowest score (inclusive)' },
+    max: { type: 'number', minimum: 0, maximum: 100, description: 'score_band: highest score (inclusive)' },
   },
 } as const;
 
@@ -68,11 +78,20 @@ export function checkCriteria(criteria: unknown[]): Criterion[] {
     regularly: ['period_days', 'min_periods', 'of_periods'],
     stopped: ['days', 'prior_days'],
     restarted: ['days', 'gap_days'],
+    role: ['roles'],
+    score_band: ['min', 'max'],
   };
   criteria.forEach((c0, i) => {
     const c = c0 as Record<string, unknown>;
     const kind = c.kind as Criterion['kind'];
     for (const f of need[kind]) if (c[f] === undefined) throw badRequest(`criteria[${i}].${f} is required for a "${kind}" criterion`, { field: `criteria[${i}].${f}` });
+    if (kind === 'role' || kind === 'score_band') {
+      const extra = Object.keys(c).find((f) => f !== 'kind' && !need[kind].includes(f));
+      if (extra) throw badRequest(`criteria[${i}].${extra} does not apply to a "${kind}" criterion`, { field: `criteria[${i}].${extra}` });
+      if (kind === 'score_band' && (c.min as number) > (c.max as number)) throw badRequest(`criteria[${i}].min must not exceed max`, { field: `criteria[${i}].min` });
+      return;
+    }
+    if (c.event_type === undefined) throw badRequest(`criteria[${i}].event_type is required for a "${kind}" criterion`, { field: `criteria[${i}].event_type` });
     const t = c.event_type as string;
     if (t !== 'any' && !EVENT_TYPE_BY_NAME.has(t))
       throw badRequest(`criteria[${i}].event_type: "${t}" is neither "any" nor an event type`, { field: `criteria[${i}].event_type` });
@@ -85,7 +104,7 @@ export function checkCriteria(criteria: unknown[]): Criterion[] {
 const chTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 /** ClickHouse SQL giving the user ids that meet one criterion at `asOf`; adds its params. */
-function criterionSql(c: Criterion, i: number, asOf: number, events: string, departmentId: string | null, params: Record<string, unknown>): string {
+function criterionSql(c: EventCriterion, i: number, asOf: number, events: string, departmentId: string | null, params: Record<string, unknown>): string {
   const p = (name: string, ms: number) => {
     params[`c${i}_${name}`] = chTime(ms);
     return `toDateTime64({c${i}_${name}:String}, 3, 'UTC')`;
@@ -125,12 +144,18 @@ function criterionSql(c: Criterion, i: number, asOf: number, events: string, dep
   }
 }
 
-/** The users meeting every criterion (and having events in the department, when one is set) at `asOf`. */
+/**
+ * The users meeting every criterion (and having events in the department, when one is set)
+ * at `asOf`. Behavioural criteria are SQL over events; role and score-band criteria are sets
+ * from the directory and the score provider, intersected with the users the events give
+ * (with no behavioural criterion: everyone with an event before `asOf`, in the department
+ * when one is set). Members are user ids as events carry them.
+ */
 export async function evaluate(ctx: TenantContext, criteria: Criterion[], departmentId: string | null, asOf: number): Promise<string[]> {
   const params: Record<string, unknown> = {};
   if (departmentId) params.department_id = departmentId;
   const events = ctx.analytics.table('events');
-  const parts = criteria.map((c, i) => criterionSql(c, i, asOf, events, departmentId, params));
+  const parts = criteria.flatMap((c, i) => (isEventCriterion(c) ? [criterionSql(c, i, asOf, events, departmentId, params)] : []));
   if (!parts.length) {
     // department only: everyone with an event in it before asOf
     params.asof = chTime(asOf);
@@ -139,7 +164,25 @@ export async function evaluate(ctx: TenantContext, criteria: Criterion[], depart
     );
   }
   const rows = await ctx.analytics.query<{ user_id: string }>(`SELECT DISTINCT user_id FROM (${parts.join(' INTERSECT ')}) ORDER BY user_id`, params);
-  return rows.map((r) => r.user_id);
+  let users = rows.map((r) => r.user_id);
+  for (const c of criteria) {
+    if (isEventCriterion(c)) continue;
+    const keep = c.kind === 'role' ? await withRole(ctx, c.roles) : await inScoreBand(ctx, c.min, c.max, asOf);
+    users = users.filter((u) => keep.has(u));
+  }
+  return users;
+}
+
+/** Members of the org (the directory's, now) with one of the roles. */
+async function withRole(ctx: TenantContext, roles: Role[]): Promise<Set<string>> {
+  return new Set((await ctx.directory.members()).filter((m) => roles.includes(m.role)).map((m) => m.id));
+}
+
+/** Users whose score (the `userScoreRef` provider's, e.g. adoption's) on the latest scored day at or before asOf's UTC day is in [min, max]. */
+async function inScoreBand(ctx: TenantContext, min: number, max: number, asOf: number): Promise<Set<string>> {
+  const scores = await ctx.services.get(userScoreRef);
+  const day = new Date(asOf).toISOString().slice(0, 10);
+  return new Set((await scores.scores({ day })).filter((s) => s.score >= min && s.score <= max).map((s) => s.userId));
 }
 
 export function toRecord(r: Record<string, any>): CohortRecord {
@@ -236,6 +279,8 @@ export async function createCohort(
   if (body.kind === 'static' && body.criteria?.length) throw badRequest('a static cohort has members, not criteria', { field: 'criteria' });
   if (body.kind === 'dynamic' && (body.user_ids || body.csv)) throw badRequest('a dynamic cohort is computed from its criteria; it takes no user list', { field: body.user_ids ? 'user_ids' : 'csv' });
   if (await ctx.db.table(COHORTS).where({ name: body.name }).first()) throw badRequest(`a cohort named "${body.name}" exists`, { field: 'name' });
+  // a score band needs a score provider on for the org (424 otherwise): refuse before saving anything
+  if (criteria.some((c) => c.kind === 'score_band')) await ctx.services.get(userScoreRef);
   const id = randomUUID();
   await ctx.db.table(COHORTS).insert({
     id,

@@ -3,7 +3,7 @@
  * (`retention.ts`), saved cohorts with membership history (`cohorts.ts`), and
  * spend per cohort (`spend.ts`). Everything the plugin offers is declared here.
  */
-import { definePlugin } from '@orrery/plugin-sdk';
+import { definePlugin, need, userScoreRef } from '@orrery/plugin-sdk';
 import { registerRetentionRoutes } from './routes/retention.ts';
 import { registerCohortRoutes } from './routes/cohorts.ts';
 import { registerChurnRoutes } from './routes/churn.ts';
@@ -31,6 +31,8 @@ export default definePlugin({
   topics: ['cohort-recomputed'],
   frontend: { remoteName: 'cohorts', distDir: './frontend/dist', widgets },
   provides: [cohortMetrics, cohortFilters],
+  // score-band criteria read the adoption score through the SDK; without a provider they answer 424
+  needs: [need(userScoreRef, '^1.0.0', { optional: true })],
   register(env) {
     registerRetentionRoutes(env);
     registerChurnRoutes(env);

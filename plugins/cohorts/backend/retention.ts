@@ -16,6 +16,11 @@ import { PERIODS, STEP, cohortKeys, periodKeySql, periodStart, type Period } fro
 
 export type Mode = 'first_time' | 'recurring';
 export type Counting = 'exact' | 'on_or_after';
+/** `calendar`: return period k is the k-th calendar period after the cohort's; `rolling`: the k-th window of the period's length after the user's own start */
+export type Windows = 'calendar' | 'rolling';
+
+/** length of a rolling window per period, in ms (months have no fixed length: no rolling months) */
+export const ROLLING_MS: Partial<Record<Period, number>> = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000 };
 
 export interface RetentionQuery {
   from?: string;
@@ -32,6 +37,7 @@ export interface RetentionQuery {
   cohort_id?: string;
   source?: Source;
   spend?: boolean;
+  windows?: Windows;
 }
 
 export interface RetentionSpec {
@@ -53,6 +59,8 @@ export interface RetentionSpec {
   source?: Source;
   /** also the members' agent-invocation cost and tokens per period after the cohort's ("revenue cohorts") */
   spend?: boolean;
+  /** default `calendar` */
+  windows?: Windows;
 }
 
 export interface CohortRow {
@@ -70,6 +78,7 @@ export interface RetentionAnswer {
   period: Period;
   mode: Mode;
   counting: Counting;
+  windows: Windows;
   from: string;
   to: string;
   tz: string;
@@ -102,6 +111,14 @@ export const retentionQueryProperties = {
   department_id: { type: 'string', minLength: 1, maxLength: 64, description: 'only events recorded in this department (both start and return)' },
   breakdown: { type: 'string', enum: ['department'], description: 'also answer per department of the start event' },
   spend: { type: 'boolean', default: false, description: "also each cohort's agent-invocation cost and tokens in each period after it (spend, or \"revenue\", cohorts)" },
+  windows: {
+    type: 'string',
+    enum: ['calendar', 'rolling'],
+    default: 'calendar',
+    description:
+      "`rolling`: return period k is the k-th window of 1 h / 24 h / 7 × 24 h after the user's own start event (hours since start, not calendar days); " +
+      "k ≥ 1 counts returns at or after start + k × length and before start + (k + 1) × length. Cohorts stay calendar periods. Hour, day and week periods only; not with `spend`. Read from raw events.",
+  },
   source: { type: 'string', enum: ['auto', 'raw'], default: 'auto', description: '`raw`: read raw events even where the hourly activity rollup could answer (same figures, slower)' },
 } as const;
 
@@ -111,7 +128,11 @@ export function parseRetention(q: RetentionQuery): RetentionSpec {
   if (!PERIODS.includes(period)) throw badRequest(`period: "${period}" is not one of ${PERIODS.join(', ')}`, { field: 'period' });
   const periods = q.periods ?? 8;
   if (!Number.isInteger(periods) || periods < 1 || periods > MAX_PERIODS) throw badRequest(`periods must be an integer from 1 to ${MAX_PERIODS}`, { field: 'periods' });
+  const windows = q.windows ?? 'calendar';
+  if (windows === 'rolling' && !ROLLING_MS[period]) throw badRequest(`windows: rolling windows have a fixed length; period "${period}" has none (use hour, day or week)`, { field: 'windows', value: windows });
+  if (windows === 'rolling' && q.spend) throw badRequest('windows: spend is counted per calendar period; ask for it without rolling windows', { field: 'windows', value: windows });
   return {
+    windows,
     from: range.from,
     to: range.to,
     tz: range.tz,
@@ -142,6 +163,7 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
     period,
     mode: spec.mode,
     counting: spec.counting,
+    windows: spec.windows ?? 'calendar',
     from: spec.from.toISOString(),
     to: spec.to.toISOString(),
     tz,
@@ -180,7 +202,9 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
     params.cohort_users = spec.users;
   }
   const spanTo = Math.max(returnTo.getTime(), now.getTime());
-  const src = await activitySource(ctx, tz, { from: new Date(startFrom.getTime() - 86_400_000), to: new Date(spanTo) }, spec.source ?? 'auto', params);
+  const rollingMs = spec.windows === 'rolling' ? ROLLING_MS[period] : undefined;
+  // rolling windows need each event's own time: the hourly rollup cannot answer them
+  const src = await activitySource(ctx, tz, { from: new Date(startFrom.getTime() - 86_400_000), to: new Date(spanTo) }, rollingMs ? 'raw' : spec.source ?? 'auto', params);
   answer.source = src.rollup ? 'rollup' : 'raw';
   const events = src.sql;
   const startWhere = [...common, ...(spec.startEvent === 'any' ? [] : ['event_type = {start_event:String}'])];
@@ -232,7 +256,7 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
          GROUP BY user_id, p) AS r ON s.user_id = r.user_id
      WHERE r.p >= s.p AND k < ${periods} GROUP BY b, p, k`;
   const [table, spent] = await Promise.all([
-    ctx.analytics.query<{ b: string; p: number | string; k: number | string; n: number | string }>(tableSql, params),
+    ctx.analytics.query<{ b: string; p: number | string; k: number | string; n: number | string }>(rollingMs ? rollingSql(spec, events, common, startWhere, b, rollingMs, startTo, params) : tableSql, params),
     spec.spend ? ctx.analytics.query<{ b: string; p: number | string; k: number | string; cost: string | number; inp: string | number; outp: string | number }>(spendSql, params) : Promise.resolve([]),
   ]);
   const sizes = table.filter((r) => Number(r.k) === 0);
@@ -295,6 +319,45 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
     answer.cohorts = finish([...rowsOf('').values()]);
   }
   return answer;
+}
+
+/**
+ * Retention over rolling windows: per user start (department, cohort period, start instant
+ * t0), the returns at t ≥ t0 + L fall in window k = ⌊(t − t0) / L⌋. `first_time`: t0 is the
+ * user's first start event ever; `recurring`: their first start event in each cohort period.
+ */
+function rollingSql(spec: RetentionSpec, events: string, common: string[], startWhere: string[], b: string, L: number, startTo: Date, params: Record<string, unknown>): string {
+  const { period, periods } = spec;
+  params.rolling_r_to = chTime(new Date(startTo.getTime() + periods * L));
+  const ms = (col: string) => `toInt64(toUnixTimestamp64Milli(${col}))`;
+  const inKeys = (key: string) => `${key} >= {kmin:Int64} AND ${key} <= {kmax:Int64}`;
+  const starts =
+    spec.mode === 'first_time'
+      ? `SELECT user_id, [(argMin(${b}, timestamp), ${periodKeySql('min(timestamp)', period)}, ${ms('min(timestamp)')})] AS starts
+           FROM ${events} WHERE ${startWhere.join(' AND ')} AND timestamp < toDateTime64({s_to:String}, 3, 'UTC')
+          GROUP BY user_id HAVING ${inKeys(periodKeySql('min(timestamp)', period))}`
+      : `SELECT user_id, groupArray((b, p, t0)) AS starts FROM (
+           SELECT user_id, ${b} AS b, ${periodKeySql('timestamp', period)} AS p, ${ms('min(timestamp)')} AS t0
+             FROM ${events} WHERE ${startWhere.join(' AND ')}
+              AND timestamp >= toDateTime64({s_from:String}, 3, 'UTC') AND timestamp < toDateTime64({s_to:String}, 3, 'UTC')
+            GROUP BY user_id, b, p)
+          GROUP BY user_id`;
+  const returnWhere = [
+    ...common,
+    ...(spec.returnEvent === 'any' ? [] : ['event_type = {return_event:String}']),
+    "timestamp >= toDateTime64({s_from:String}, 3, 'UTC')",
+    ...(spec.counting === 'exact' ? ["timestamp < toDateTime64({rolling_r_to:String}, 3, 'UTC')"] : []),
+  ];
+  const returns = `SELECT user_id, groupArray(${ms('timestamp')}) AS rets FROM ${events} WHERE ${returnWhere.join(' AND ')} GROUP BY user_id`;
+  const later = `arrayDistinct(arrayMap(r -> intDiv(r - tupleElement(st, 3), ${L}), arrayFilter(r -> r >= tupleElement(st, 3) + ${L}, rets)))`;
+  const offsets =
+    spec.counting === 'exact'
+      ? `arrayFilter(k -> k < ${periods}, ${later})`
+      : `arrayMap(i -> toInt64(i), range(1, toUInt64(least(arrayMax(arrayConcat([toInt64(0)], ${later})), ${periods - 1}) + 1)))`;
+  return `SELECT tupleElement(st, 1) AS b, tupleElement(st, 2) AS p, arrayJoin(arrayConcat([toInt64(0)], ${offsets})) AS k, count() AS n
+      FROM (SELECT s.starts AS starts, r.rets AS rets FROM (${starts}) AS s LEFT JOIN (${returns}) AS r ON s.user_id = r.user_id)
+      ARRAY JOIN starts AS st
+     GROUP BY b, p, k`;
 }
 
 function emptyRow(key: number, spec: RetentionSpec, now: Date): CohortRow {

@@ -267,4 +267,44 @@ describe('saved cohorts', () => {
     expect((await backend.client.delete(`/api/v1/cohorts/${c.body.id}`)).status).toBe(204);
     expect((await backend.client.get(`/api/v1/cohorts/${c.body.id}`)).status).toBe(404);
   });
+
+  it('sizes over time: the size at `from` and after each recomputation, against the reference at each instant', async () => {
+    const crit = [{ kind: 'performed', event_type: 'any', min_count: 1, days: 5 }];
+    const created = await backend.client.post('/api/v1/cohorts', { name: 'five-day actives', kind: 'dynamic', criteria: crit });
+    const id = created.body.id;
+    const instants = [40, 33, 26, 19, 12, 5].map((d) => AS_OF - d * DAY);
+    for (const t of instants) await backend.client.post(`/api/v1/cohorts/${id}/recompute`, { as_of: new Date(t).toISOString() });
+    const want = instants.map((t) => all(events, crit, t).length);
+    expect(new Set(want).size).toBeGreaterThan(2);
+    // from between the 2nd and 3rd recomputation: the first point is the size then
+    const from = instants[1]! + DAY;
+    const res = await backend.client.get('/api/v1/cohorts/sizes', { from: new Date(from).toISOString(), to: new Date(AS_OF).toISOString(), cohort_ids: id });
+    expect(res.status, res.text).toBe(200);
+    const [c] = res.body.cohorts;
+    expect(c).toMatchObject({ id, name: 'five-day actives', kind: 'dynamic' });
+    expect(c.points[0]).toEqual({ at: new Date(from).toISOString(), size: want[1], joined: 0, left: 0 });
+    // one point per recomputation that changed the members, each with the reference size then
+    const changed = instants.slice(2).filter((_, i) => JSON.stringify(all(events, crit, instants[i + 2]!)) !== JSON.stringify(all(events, crit, instants[i + 1]!)));
+    expect(c.points.slice(1).map((p: any) => p.at)).toEqual(changed.map((t) => new Date(t).toISOString()));
+    for (const p of c.points.slice(1)) {
+      const t = Date.parse(p.at);
+      expect(p.size).toBe(all(events, crit, t).length);
+      const before = new Set(all(events, crit, instants[instants.indexOf(t) - 1]!));
+      const after = new Set(all(events, crit, t));
+      expect(p.joined).toBe([...after].filter((u) => !before.has(u)).length);
+      expect(p.left).toBe([...before].filter((u) => !after.has(u)).length);
+    }
+    // a Developer sees sizes (no ids); another org cannot name this cohort
+    const dev = await backend.org.addUser({ email: 'sizes-dev@c.local', role: 'Developer' });
+    expect((await dev.get('/api/v1/cohorts/sizes', { cohort_ids: id })).status).toBe(200);
+    expect((await other.client.get('/api/v1/cohorts/sizes', { cohort_ids: id })).status).toBe(404);
+    // without ids: every saved cohort (up to 10)
+    const everyone = await backend.client.get('/api/v1/cohorts/sizes', {});
+    expect(everyone.body.cohorts.length).toBeGreaterThan(1);
+    for (const [q, field] of [[{ cohort_ids: ',' }, 'cohort_ids'], [{ from: 'soon' }, 'from'], [{ cohort_ids: id, nonsense: 1 }, 'nonsense']] as const) {
+      const bad = await backend.client.get('/api/v1/cohorts/sizes', q as any);
+      expect(bad.status, JSON.stringify(q)).toBe(400);
+      expect(JSON.stringify(bad.body.error)).toContain(field);
+    }
+  });
 });

@@ -18,6 +18,6 @@ describe('GET /api/v1/users/cohorts beside user-activity', () => {
     expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/api/v1/users/cohorts', '/api/v1/cohorts/retention', '/api/v1/users/activity']));
     const plugins = await backend.client.get('/api/v1/plugins');
     const mine = (plugins.body.plugins ?? plugins.body).find((p: { id: string }) => p.id === 'cohorts');
-    expect(mine.widgets.map((w: { id: string }) => w.id)).toEqual(expect.arrayContaining(['retention-table', 'retention-trend', 'at-risk']));
+    expect(mine.widgets.map((w: { id: string }) => w.id)).toEqual(expect.arrayContaining(['retention-table', 'retention-trend', 'at-risk', 'cohort-sizes', 'retention-curves']));
   }, 60_000);
 });

@@ -101,3 +101,51 @@ export function referenceRetention(events: Ev[], q: RefQuery): Map<number, { siz
   }
   return out;
 }
+
+/**
+ * Rolling windows: cohorts are calendar periods of each user's start instant t0 (first start
+ * event ever, or the first one in each period for `recurring`); return window k covers
+ * [t0 + k·L, t0 + (k+1)·L). Cohort id → {size, retained[]}.
+ */
+export function referenceRolling(events: Ev[], q: RefQuery, L: number): Map<number, { size: number; retained: number[] }> {
+  const ids = cohortIds(Date.parse(q.from), Date.parse(q.to), q.period, q.tz);
+  const keep = (e: Ev) => (!q.department_id || e.department_id === q.department_id) && (!q.users || q.users.has(e.user_id)) && e.user_id !== '';
+  const starts = events.filter((e) => keep(e) && (q.start_event === 'any' || e.event_type === q.start_event));
+  const returns = events.filter((e) => keep(e) && (q.return_event === 'any' || e.event_type === q.return_event));
+  // cohort id → user → t0
+  const t0s = new Map<number, Map<string, number>>(ids.map((id) => [id, new Map()]));
+  if (q.mode === 'first_time') {
+    const first = new Map<string, number>();
+    for (const e of starts) {
+      const t = Date.parse(e.timestamp);
+      if (!first.has(e.user_id) || t < first.get(e.user_id)!) first.set(e.user_id, t);
+    }
+    for (const [u, t] of first) t0s.get(periodId(t, q.period, q.tz))?.set(u, t);
+  } else {
+    for (const e of starts) {
+      const t = Date.parse(e.timestamp);
+      const m = t0s.get(periodId(t, q.period, q.tz));
+      if (m && (!m.has(e.user_id) || t < m.get(e.user_id)!)) m.set(e.user_id, t);
+    }
+  }
+  const out = new Map<number, { size: number; retained: number[] }>();
+  for (const [c, users] of t0s) {
+    const retained = new Array<number>(q.periods).fill(0);
+    retained[0] = users.size;
+    for (const [u, t0] of users) {
+      const ks = new Set<number>();
+      for (const e of returns) {
+        const t = Date.parse(e.timestamp);
+        if (e.user_id === u && t >= t0 + L) ks.add(Math.floor((t - t0) / L));
+      }
+      if (q.counting === 'exact') {
+        for (const k of ks) if (k < q.periods) retained[k]!++;
+      } else {
+        const maxK = Math.max(0, ...ks);
+        for (let k = 1; k <= Math.min(maxK, q.periods - 1); k++) retained[k]!++;
+      }
+    }
+    out.set(c, { size: users.size, retained });
+  }
+  return out;
+}

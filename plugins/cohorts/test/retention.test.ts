@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
-import { cohortIds, periodId, referenceRetention, rng, type Ev, type P, type RefQuery } from './reference.ts';
+import { cohortIds, periodId, referenceRetention, referenceRolling, rng, type Ev, type P, type RefQuery } from './reference.ts';
 
 const TYPES = ['session', 'command', 'agent_invocation'] as const;
 const DAY = 86_400_000;
@@ -109,6 +109,57 @@ describe('GET /api/v1/cohorts/retention', () => {
         expect(res.status, res.text).toBe(200);
         compare(events, q, res.body);
       }
+  });
+
+  it('rolling windows: returns counted by hours since the user\'s own start, for hour/day/week, both modes and countings, in UTC and +05:30', async () => {
+    const L = { hour: 3_600_000, day: DAY, week: 7 * DAY } as const;
+    const cases = [
+      { period: 'day' as const, periods: 20, from: '2026-02-10T00:00:00Z', to: '2026-03-10T00:00:00Z' },
+      { period: 'week' as const, periods: 6, from: '2026-01-05T00:00:00Z', to: '2026-03-16T00:00:00Z' },
+      { period: 'hour' as const, periods: 30, from: '2026-03-01T00:00:00Z', to: '2026-03-03T00:00:00Z' },
+    ];
+    const r = rng(2024);
+    let differs = false;
+    for (const c of cases)
+      for (const tz of ['UTC', 'Asia/Kolkata'])
+        for (const mode of ['first_time', 'recurring'] as const)
+          for (const counting of ['exact', 'on_or_after'] as const) {
+            const q: RefQuery = { ...c, tz, mode, counting, start_event: r() < 0.5 ? 'any' : TYPES[Math.floor(r() * 3)]!, return_event: 'any', ...(r() < 0.3 ? { department_id: 'dept-a' } : {}) };
+            const res = await backend.client.get('/api/v1/cohorts/retention', { ...q, windows: 'rolling' } as any);
+            expect(res.status, res.text).toBe(200);
+            expect(res.body).toMatchObject({ windows: 'rolling', source: 'raw' });
+            const want = referenceRolling(events, q, L[c.period]);
+            const calendar = referenceRetention(events, q);
+            expect(res.body.cohorts.map((x: any) => periodId(Date.parse(x.cohort), q.period, q.tz))).toEqual(cohortIds(Date.parse(q.from), Date.parse(q.to), q.period, q.tz));
+            for (const row of res.body.cohorts) {
+              const id = periodId(Date.parse(row.cohort), q.period, q.tz);
+              expect(row.retained, `${c.period} ${tz} ${mode} ${counting} ${row.cohort}`).toEqual(want.get(id)!.retained);
+              row.rates.forEach((x: number, k: number) => expect(x).toBeCloseTo(row.size ? row.retained[k] / row.size : 0, 9));
+              if (JSON.stringify(calendar.get(id)!.retained) !== JSON.stringify(row.retained)) differs = true;
+            }
+          }
+    // the random data tell rolling windows from calendar periods
+    expect(differs).toBe(true);
+    // the other org's same-named users and departments are not counted
+    const q: RefQuery = { ...cases[0]!, tz: 'UTC', mode: 'first_time', counting: 'exact', start_event: 'any', return_event: 'any' };
+    const theirs = await other.client.get('/api/v1/cohorts/retention', { ...q, windows: 'rolling' } as any);
+    const want = referenceRolling(otherEvents, q, DAY);
+    for (const row of theirs.body.cohorts) expect(row.retained).toEqual(want.get(periodId(Date.parse(row.cohort), 'day', 'UTC'))!.retained);
+  });
+
+  it('rolling windows by hand: a start at 23:00 and a return at 01:00 is day 1 on the calendar, day 0 rolling', async () => {
+    const o = await backend.createOrg('cohorts-rolling');
+    const ev = (id: string, u: string, t: string) => ({ event_id: `rw-${id}`, event_type: 'command', action: '', timestamp: t, user_id: u, department_id: 'x' });
+    await o.insertEvents([
+      ev('1', 'late', '2026-05-04T23:00:00Z'), ev('2', 'late', '2026-05-05T01:00:00Z'), ev('3', 'late', '2026-05-06T00:30:00Z'),
+      ev('4', 'early', '2026-05-04T01:00:00Z'), ev('5', 'early', '2026-05-05T00:59:59.999Z'), ev('6', 'early', '2026-05-05T01:00:00Z'),
+    ]);
+    const q = { from: '2026-05-04T00:00:00Z', to: '2026-05-05T00:00:00Z', period: 'day', periods: 3 };
+    const cal = await o.client.get('/api/v1/cohorts/retention', q);
+    const roll = await o.client.get('/api/v1/cohorts/retention', { ...q, windows: 'rolling' });
+    expect(cal.body.cohorts[0].retained).toEqual([2, 2, 1]);
+    // late: +2 h is window 0, +25.5 h window 1; early: +23:59:59.999 is window 0, +24 h exactly is window 1
+    expect(roll.body.cohorts[0].retained).toEqual([2, 2, 0]);
   });
 
   it('the rollup and raw events give the same answers', async () => {
@@ -221,5 +272,8 @@ describe('GET /api/v1/cohorts/retention', () => {
     await bad({ counting: 'sometimes' }, 'counting');
     await bad({ cohort_id: 'not-a-uuid' }, 'cohort_id');
     await bad({ surprise: 1 }, 'surprise');
+    await bad({ windows: 'sliding' }, 'windows');
+    await bad({ windows: 'rolling', period: 'month' }, 'windows');
+    await bad({ windows: 'rolling', spend: true }, 'windows');
   });
 });

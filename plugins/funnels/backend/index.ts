@@ -5,6 +5,8 @@
 import { definePlugin } from '@orrery/plugin-sdk';
 import { READ, WRITE, registerFunnelQuery } from './funnel/routes.ts';
 import { registerWorkflowRoutes } from './workflows/routes.ts';
+import { registerStreamRoute } from './workflows/stream.ts';
+import { registerChangeRoute } from './workflows/change.ts';
 import { registerAdherenceRoutes } from './workflows/adherence.ts';
 import { registerInsightRoutes } from './funnel/insights.ts';
 import { registerSavedRoutes, savedMigrations } from './funnel/saved.ts';
@@ -21,6 +23,13 @@ export default definePlugin({
   routePrefix: 'funnels',
   extraRoutePrefixes: ['workflows'],
   permissions: { [READ]: ['Admin', 'Manager', 'Developer'], [WRITE]: ['Admin', 'Manager', 'Developer'] },
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      rateLimitPerMinute: { type: 'integer', minimum: 1, maximum: 100000, default: 60, description: 'requests per minute per user on each funnel query and workflow analytics route' },
+    },
+  },
   migrations: { pg: savedMigrations },
   topics: [TOPIC],
   frontend: { remoteName: 'funnels', distDir: './frontend/dist', widgets },
@@ -30,6 +39,8 @@ export default definePlugin({
     registerInsightRoutes(env);
     registerSavedRoutes(env);
     registerWorkflowRoutes(env);
+    registerStreamRoute(env);
+    registerChangeRoute(env);
     registerAdherenceRoutes(env);
 
     // widgets refetch when workflow events are committed: one message per committed batch

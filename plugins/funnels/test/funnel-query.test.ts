@@ -92,7 +92,7 @@ describe('POST /api/v1/funnels/query', () => {
   const random = randomEvents(7, 40);
 
   beforeAll(async () => {
-    b = await startTestBackend({ plugins: [plugin] });
+    b = await startTestBackend({ plugins: [plugin], config: { plugins: { funnels: { rateLimitPerMinute: 100000 } } } });
     other = await b.createOrg('funnels-other');
     await b.org.insertEvents(random);
     // the other org: same names, other people, other timing

@@ -51,7 +51,7 @@ describe('funnel drill-downs', () => {
   ];
 
   beforeAll(async () => {
-    b = await startTestBackend({ plugins: [plugin] });
+    b = await startTestBackend({ plugins: [plugin], config: { plugins: { funnels: { rateLimitPerMinute: 100000 } } } });
     await b.org.insertEvents(data);
   });
   afterAll(() => b?.close());

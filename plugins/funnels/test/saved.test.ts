@@ -20,7 +20,7 @@ describe('saved funnels', () => {
   const range = { from: new Date(T).toISOString(), to: new Date(T + 86_400_000).toISOString() };
 
   beforeAll(async () => {
-    b = await startTestBackend({ plugins: [plugin] });
+    b = await startTestBackend({ plugins: [plugin], config: { plugins: { funnels: { rateLimitPerMinute: 100000 } } } });
     other = await b.createOrg('saved-other');
     await b.org.insertEvents(data);
     await other.insertEvents([ev('9', 'zed', 'open', 0)]);

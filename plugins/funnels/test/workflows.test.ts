@@ -161,7 +161,7 @@ describe('workflow analytics', () => {
   const range = { from: FROM, to: TO };
 
   beforeAll(async () => {
-    b = await startTestBackend({ plugins: [plugin, consumer] });
+    b = await startTestBackend({ plugins: [plugin, consumer], config: { plugins: { funnels: { rateLimitPerMinute: 100000 } } } });
     other = await b.createOrg('wf-other');
     await b.org.insertEvents(events);
     await other.insertEvents(otherEvents);

@@ -9,6 +9,7 @@
 import { definePlugin } from '@orrery/plugin-sdk';
 import { PERMISSION, ADMIN_PERMISSION, registerRoutes } from './routes.ts';
 import { widgets } from '../widgets.ts';
+import { knowledgeMetrics } from './sources.ts';
 
 export default definePlugin({
   from: import.meta.url,
@@ -18,6 +19,7 @@ export default definePlugin({
   title: 'Knowledge sharing',
   description: 'Artifacts created, annotated and reused with AI; reuse rates, valuable artifacts, experts, and knowledge flow between departments',
   routePrefix: 'knowledge',
+  provides: [knowledgeMetrics],
   permissions: { [PERMISSION]: ['Admin', 'Manager', 'Developer'], [ADMIN_PERMISSION]: ['Admin'] },
   frontend: { remoteName: 'knowledge', distDir: './frontend/dist', widgets },
   register(env) {

@@ -1,5 +1,6 @@
 /** Query-string schemas shared by the routes, and the response schemas that document them. */
 import { timeRangeQuerySchema } from '@orrery/plugin-sdk';
+import { namesSchema } from './names.ts';
 
 export const str = (description: string) => ({ type: 'string', minLength: 1, maxLength: 200, description });
 
@@ -41,10 +42,12 @@ export const expertsResponse = obj({
     departments_reached: int,
     top_artifacts: arr({ artifact_id: s, artifact_type: s, agent_name: s, reusers: int, reuses: int }),
   }),
+  names: namesSchema,
 });
 
 export const flowResponse = obj({
   links: arr({ from_department_id: s, to_department_id: s, reuses: int, reusers: int, authors: int }),
   suppressed_links: int,
   min_group_size: int,
+  names: namesSchema,
 });

@@ -229,6 +229,8 @@ export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: V
                   SELECT user_id, timestamp, toStartOfHour(timestamp) AS h FROM {db}.events
                   WHERE org_id = {org_id:String} AND event_type = 'agent_invocation' AND status = 'success'
                     AND timestamp > toDateTime64({from:String}, 3, 'UTC') AND timestamp <= toDateTime64({to:String}, 3, 'UTC') + INTERVAL 1 HOUR
+                    -- only the reusers' invocations reach the join (a set built from the few reuse rows)
+                    AND user_id IN (SELECT user_id FROM (${REUSES_IN_RANGE}))
                 ) AS i
                 INNER JOIN (
                   SELECT event_id, user_id, timestamp, h FROM (${REUSES_IN_RANGE})
@@ -313,6 +315,8 @@ export async function transfer(a: AnalyticsClient, range: TimeRange, weeks: numb
          SELECT user_id, timestamp, status FROM {db}.events
          WHERE org_id = {org_id:String} AND event_type = 'agent_invocation'
            AND timestamp >= toDateTime64({from:String}, 3, 'UTC') - ${W} AND timestamp < toDateTime64({to:String}, 3, 'UTC') + ${W}
+           -- only the sample's invocations reach the join
+           AND user_id IN (SELECT reuser FROM (${sample}))
        ) AS i
        INNER JOIN (${sample}) AS f2 ON i.user_id = f2.reuser
        GROUP BY src, reuser

@@ -2,6 +2,7 @@
 import { checkBuckets, parseTimeRange, bucketExpr, type Granularity, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import * as q from './queries.ts';
 import { individualScope, loadSettings, requireIndividuals, saveSettings, settingsSchema, type KnowledgeSettings } from './privacy.ts';
+import { namesFor, namesSchema } from './names.ts';
 import { arr, expertsResponse, flowResponse, limit, obj, query, str, summaryResponse } from './params.ts';
 
 export const PERMISSION = 'knowledge.read';
@@ -69,7 +70,8 @@ export function registerRoutes(env: PluginEnv) {
     async handler(req, ctx) {
       const r = range(req.query);
       const scope = await requireIndividuals(ctx, await loadSettings(ctx));
-      return { experts: await q.experts(ctx.analytics, r, { agentName: req.query.agent_name, artifactType: req.query.artifact_type, departmentId: req.query.department_id, scope, limit: req.query.limit }) };
+      const experts = await q.experts(ctx.analytics, r, { agentName: req.query.agent_name, artifactType: req.query.artifact_type, departmentId: req.query.department_id, scope, limit: req.query.limit });
+      return { experts, names: await namesFor(ctx, [], experts.map((e) => e.user_id)) };
     },
   });
 
@@ -88,7 +90,8 @@ export function registerRoutes(env: PluginEnv) {
       const min = await groupRule(ctx, await loadSettings(ctx));
       const links = await q.flow(ctx.analytics, r, req.query.department_id);
       const kept = links.filter((l) => l.reusers >= min);
-      return { links: kept, suppressed_links: links.length - kept.length, min_group_size: min };
+      const names = await namesFor(ctx, kept.flatMap((l) => [l.from_department_id, l.to_department_id]));
+      return { links: kept, suppressed_links: links.length - kept.length, min_group_size: min, names };
     },
   });
 
@@ -104,7 +107,7 @@ export function registerRoutes(env: PluginEnv) {
         by: { type: 'string', enum: ['none', 'department', 'agent', 'artifact_type'], default: 'none' },
         department_id: str("only this department's events"),
       }),
-      response: { 200: obj({ series: arr({ bucket: text, group: text, created: int, annotated: int, reused: int, users: int }), suppressed_rows: int }) },
+      response: { 200: obj({ series: arr({ bucket: text, group: text, created: int, annotated: int, reused: int, users: int }), suppressed_rows: int, names: namesSchema }) },
     },
     cache: CACHE,
     async handler(req, ctx) {
@@ -113,7 +116,8 @@ export function registerRoutes(env: PluginEnv) {
       const min = req.query.by === 'department' ? await groupRule(ctx, await loadSettings(ctx)) : 0;
       const rows = await q.timeline(ctx.analytics, r, bucketExpr('timestamp', req.query.granularity), req.query.by, req.query.department_id);
       const kept = rows.filter((x) => x.users >= min);
-      return { series: kept, suppressed_rows: rows.length - kept.length };
+      const names = await namesFor(ctx, req.query.by === 'department' ? kept.map((x) => x.group) : []);
+      return { series: kept, suppressed_rows: rows.length - kept.length, names };
     },
   });
 
@@ -139,6 +143,7 @@ export function registerRoutes(env: PluginEnv) {
             artifact_id: text, author_id: { type: ['string', 'null'] }, department_id: text, artifact_type: text, agent_name: text,
             reusers: int, departments_reached: int, reuses: int, successful_reuses: int,
           }),
+          names: namesSchema,
         }),
       },
     },
@@ -148,7 +153,9 @@ export function registerRoutes(env: PluginEnv) {
       const scope = await individualScope(ctx, await loadSettings(ctx));
       const rows = await q.topArtifacts(ctx.analytics, r, req.query.sort, req.query.limit, { agentName: req.query.agent_name, artifactType: req.query.artifact_type });
       const sees = (author: string, dept: string) => !!scope && (scope.departments === null || scope.departments.includes(dept) || author === scope.self);
-      return { artifacts: rows.map((x) => ({ ...x, author_id: sees(x.author_id, x.department_id) ? x.author_id : null })) };
+      const artifacts = rows.map((x) => ({ ...x, author_id: sees(x.author_id, x.department_id) ? x.author_id : null }));
+      const names = await namesFor(ctx, artifacts.map((x) => x.department_id), artifacts.flatMap((x) => (x.author_id ? [x.author_id] : [])));
+      return { artifacts, names };
     },
   });
 
@@ -164,6 +171,7 @@ export function registerRoutes(env: PluginEnv) {
         200: obj({
           edges: arr({ author_id: text, reuser_id: text, author_department_id: text, reuser_department_id: text, reuses: int, artifacts: int }),
           nodes: arr({ user_id: text, authored_reuses: int, reuses_made: int }),
+          names: namesSchema,
         }),
       },
     },
@@ -178,7 +186,8 @@ export function registerRoutes(env: PluginEnv) {
         node(e.author_id).authored_reuses += e.reuses;
         node(e.reuser_id).reuses_made += e.reuses;
       }
-      return { edges, nodes: [...nodes.values()].sort((a, b) => b.authored_reuses - a.authored_reuses || a.user_id.localeCompare(b.user_id)) };
+      const names = await namesFor(ctx, edges.flatMap((e) => [e.author_department_id, e.reuser_department_id]), nodes.keys());
+      return { edges, names, nodes: [...nodes.values()].sort((a, b) => b.authored_reuses - a.authored_reuses || a.user_id.localeCompare(b.user_id)) };
     },
   });
 
@@ -200,6 +209,7 @@ export function registerRoutes(env: PluginEnv) {
             success_rate_before: rate, success_rate_after: rate, change: rate,
           }),
           suppressed_departments: int,
+          names: namesSchema,
         }),
       },
     },
@@ -209,7 +219,7 @@ export function registerRoutes(env: PluginEnv) {
       const min = await groupRule(ctx, await loadSettings(ctx));
       const rows = await q.transfer(ctx.analytics, r, req.query.weeks);
       const kept = rows.filter((x) => x.reusers >= min);
-      return { departments: kept, suppressed_departments: rows.length - kept.length };
+      return { departments: kept, suppressed_departments: rows.length - kept.length, names: await namesFor(ctx, kept.map((x) => x.from_department_id)) };
     },
   });
 

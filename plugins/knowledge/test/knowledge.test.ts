@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend, type TestBackend, type TestClient, type TestOrg } from '@orrery/backend-test-utils';
+import { definePlugin, metricSourceRef, need, parseTimeRange, timeRangeQuerySchema } from '@orrery/plugin-sdk';
 import plugin from '../backend/index.ts';
 import * as ref from './reference.ts';
 
@@ -25,6 +26,35 @@ const close = (a: number | null, b: number | null) => {
   else expect(a).toBeCloseTo(b, 12);
 };
 
+/** A plugin that reads knowledge's metric sources through the public SDK only, as alerts or reports would. */
+const consumer = definePlugin({
+  from: import.meta.url,
+  id: 'knowledge-metric-consumer',
+  version: '0.1.0',
+  sdk: '^2.0.0',
+  title: 'Knowledge metric consumer',
+  description: "Reads knowledge's metrics",
+  routePrefix: 'knowledge-metric-consumer',
+  permissions: { 'knowledge-metric-consumer.read': ['Admin', 'Manager', 'Developer'] },
+  needs: [need(metricSourceRef, '^1.0.0', { from: 'knowledge' })],
+  register(env) {
+    env.route<{ metric: string; from?: string; to?: string; department_id?: string }>({
+      method: 'GET',
+      path: '/read',
+      permission: 'knowledge-metric-consumer.read',
+      summary: "one of knowledge's metrics",
+      schema: {
+        querystring: { type: 'object', required: ['metric'], additionalProperties: false, properties: { ...timeRangeQuerySchema, metric: { type: 'string' }, department_id: { type: 'string' } } },
+        response: { 200: { type: 'object', properties: { value: { type: ['number', 'null'] }, metrics: { type: 'array', items: { type: 'string' } } } } },
+      },
+      async handler(req, ctx) {
+        const source = await ctx.services.get(metricSourceRef, 'knowledge');
+        return { value: await source.read(req.query.metric, { range: parseTimeRange(req.query), departmentId: req.query.department_id }), metrics: source.metrics.map((m) => m.name) };
+      },
+    });
+  },
+});
+
 describe('knowledge', () => {
   let b: TestBackend;
   let other: TestOrg;
@@ -37,7 +67,7 @@ describe('knowledge', () => {
   let evB: ref.Ev[];
 
   beforeAll(async () => {
-    b = await startTestBackend({ plugins: [plugin] });
+    b = await startTestBackend({ plugins: [plugin, consumer] });
     mgrEng = await b.org.addUser({ email: 'mgr-eng@k.local', role: 'Manager', departments: [{ name: 'Eng', manager: true }] });
     devEng = await b.org.addUser({ email: 'dev-eng@k.local', role: 'Developer', departments: ['Eng'] });
     mgrSales = await b.org.addUser({ email: 'mgr-sales@k.local', role: 'Manager', departments: [{ name: 'Sales', manager: true }] });
@@ -229,6 +259,52 @@ describe('knowledge', () => {
         await b.client.put('/api/v1/knowledge/settings', { privacy: { individualAccess: 'managers', minGroupSize: 5 } });
       }
     });
+  });
+
+  it('offers reuse rate, cross-department reuse rate and artifacts created as metric sources through the SDK', async () => {
+    for (const r of RANGES) {
+      for (const d of [undefined, dept.Eng, dept.Sales]) {
+        const want = ref.summary(evA, r[0], r[1], d);
+        const read = async (metric: string, client: TestClient = b.client) => (await client.get('/api/v1/knowledge-metric-consumer/read', q(r, { metric, ...(d ? { department_id: d } : {}) }))).body;
+        const rate = await read('reuse_rate');
+        expect(rate.metrics).toEqual(['reuse_rate', 'cross_department_reuse_rate', 'artifacts_created']);
+        close(rate.value, want.reuse_rate);
+        close((await read('cross_department_reuse_rate')).value, want.cross_department_reuse_rate);
+        expect((await read('artifacts_created')).value).toBe(want.created);
+        // a Developer (no individual access) gets no department figure over fewer than 5 people
+        const dev = await read('artifacts_created', devEng);
+        expect(dev.value).toBe(d && want.users < 5 ? null : want.created);
+      }
+    }
+    const theirs = (await other.client.get('/api/v1/knowledge-metric-consumer/read', q(RANGES[0]!, { metric: 'artifacts_created' }))).body;
+    expect(theirs.value).toBe(ref.summary(evB, ...RANGES[0]!).created);
+    const bad = await b.client.get('/api/v1/knowledge-metric-consumer/read', q(RANGES[0]!, { metric: 'likes' }));
+    expect(bad.status).toBe(400);
+    expect(fieldOf(bad.body)).toContain('metric');
+  });
+
+  it("answers carry the directory's department names and people's display names for their ids", async () => {
+    const r = RANGES[0]!;
+    const byId = Object.fromEntries(Object.entries(dept).map(([name, id]) => [id, name]));
+    const flow = (await b.client.get('/api/v1/knowledge/flow', q(r))).body;
+    const ids = new Set<string>(flow.links.flatMap((l: any) => [l.from_department_id, l.to_department_id]));
+    expect(ids.size).toBeGreaterThan(1);
+    for (const id of ids) expect(flow.names.departments[id]).toBe(byId[id]);
+    const top = (await b.client.get('/api/v1/knowledge/artifacts/top', q(r, { limit: 500 }))).body;
+    for (const a of top.artifacts) expect(top.names.departments[a.department_id]).toBe(byId[a.department_id]);
+    const ex = (await b.client.get('/api/v1/knowledge/experts', q(r, { limit: 500 }))).body;
+    // members of the org have a display name; ids that are only in events have none
+    const members = [mgrEng.userId, devEng.userId, mgrSales.userId];
+    const shown = ex.experts.map((e: any) => e.user_id).filter((id: string) => members.includes(id));
+    expect(shown.length).toBeGreaterThan(0);
+    for (const id of shown) expect(typeof ex.names.people[id]).toBe('string');
+    expect(ex.names.people['u-1']).toBeUndefined();
+    const tl = (await b.client.get('/api/v1/knowledge/timeline', q(r, { by: 'department' }))).body;
+    for (const row of tl.series) expect(tl.names.departments[row.group]).toBe(byId[row.group]);
+    // the other org's events carry this org's department ids, which its own directory does not name
+    const otherFlow = (await other.client.get('/api/v1/knowledge/flow', q(r))).body;
+    expect(otherFlow.links.length).toBeGreaterThan(0);
+    expect(otherFlow.names.departments).toEqual({});
   });
 
   it('lists its three widgets, per role, with the frontend remote', async () => {

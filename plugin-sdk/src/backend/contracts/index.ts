@@ -6,3 +6,4 @@ export * from './metricsQuery.ts';
 export * from './trends.ts';
 export * from './platform.ts';
 export * from './alerts.ts';
+export * from './scores.ts';

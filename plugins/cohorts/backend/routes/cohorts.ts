@@ -2,9 +2,9 @@
  * Saved cohorts: CRUD, members (list, CSV upload), recomputation, membership
  * history, and spend of the members per period. Also `GET /api/v1/users/cohorts`.
  */
-import { badRequest, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
+import { badRequest, parseTimeRange, timeRangeQuerySchema, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { COHORTS, HISTORY, MEMBERS } from '../store.ts';
-import { checkCriteria, createCohort, criterionSchema, getCohort, membersOf, parseCsv, recompute, setMembers, toRecord } from '../cohorts.ts';
+import { checkCriteria, createCohort, criterionSchema, getCohort, membersOf, parseCsv, recompute, setMembers, toRecord, type CohortRecord } from '../cohorts.ts';
 import { spend, spendQueryProperties, type SpendQuery } from '../spend.ts';
 import { READ, WRITE } from '../permissions.ts';
 
@@ -31,6 +31,24 @@ const listSchema = { type: 'object', properties: { cohorts: { type: 'array', ite
 const userIds = { type: 'array', maxItems: 100_000, items: { type: 'string', minLength: 1, maxLength: 200 } };
 const csv = { type: 'string', maxLength: 5_000_000, description: 'CSV text: one user id per line (first column, or the `user_id` column when the header names one)' };
 
+/** A cohort's size at `from` and after each change in [from, to), from its membership history. */
+async function sizesOf(ctx: TenantContext, id: string, range: { from: Date; to: Date }) {
+  const before = (await ctx.db.table(HISTORY).where({ cohort_id: id }).where('at', '<', range.from).select('change').count('* as n').groupBy('change')) as Array<{ change: string; n: string | number }>;
+  let size = before.reduce((a, r) => a + (r.change === 'joined' ? 1 : -1) * Number(r.n), 0);
+  const rows = (await ctx.db.table(HISTORY).where({ cohort_id: id }).where('at', '>=', range.from).where('at', '<', range.to).select('at', 'change').count('* as n').groupBy('at', 'change').orderBy('at')) as Array<{ at: string; change: string; n: string | number }>;
+  const points = [{ at: range.from.toISOString(), size, joined: 0, left: 0 }];
+  for (const r of rows) {
+    const at = new Date(r.at).toISOString();
+    let p = points[points.length - 1]!;
+    if (p.at !== at || points.length === 1) points.push((p = { at, size, joined: 0, left: 0 }));
+    if (r.change === 'joined') p.joined += Number(r.n);
+    else p.left += Number(r.n);
+    size += (r.change === 'joined' ? 1 : -1) * Number(r.n);
+    p.size = size;
+  }
+  return points;
+}
+
 async function list(ctx: TenantContext) {
   const rows = await ctx.db.table(COHORTS).select('*').orderBy('name');
   return { cohorts: rows.map(toRecord) };
@@ -49,6 +67,55 @@ export function registerCohortRoutes(env: PluginEnv) {
     });
   listRoute();
   listRoute('users/cohorts');
+
+  env.route<{ from?: string; to?: string; cohort_ids?: string }>({
+    method: 'GET',
+    path: '/sizes',
+    permission: READ,
+    summary: 'Saved cohorts\' sizes over time: the size at `from` and after each recomputation or member-list change in [from, to)',
+    description:
+      'Per cohort (the ones named in `cohort_ids`, else the first 10 by name), `points` starts with the size at `from` (every join and leave before it counted) ' +
+      'and adds one point per instant in [from, to) at which members joined or left, with the size after it. Sizes only: no user ids, so every reader may see them.',
+    schema: {
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          ...timeRangeQuerySchema,
+          cohort_ids: { type: 'string', maxLength: 400, description: 'comma-separated ids of up to 10 saved cohorts' },
+        },
+      },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            from: { type: 'string' },
+            to: { type: 'string' },
+            cohorts: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  id: { type: 'string' },
+                  name: { type: 'string' },
+                  kind: { type: 'string' },
+                  size: { type: 'integer', description: 'current size' },
+                  points: { type: 'array', items: { type: 'object', properties: { at: { type: 'string' }, size: { type: 'integer' }, joined: { type: 'integer' }, left: { type: 'integer' } } } },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async handler(req, ctx) {
+      const range = parseTimeRange(req.query, 90);
+      const ids = req.query.cohort_ids?.split(',').map((x) => x.trim()).filter(Boolean);
+      if (ids && (!ids.length || ids.length > 10)) throw badRequest('cohort_ids must name 1 to 10 saved cohorts', { field: 'cohort_ids' });
+      const cohorts = ids ? await Promise.all(ids.map((id) => getCohort(ctx, id, 'cohort_ids'))) : (await list(ctx)).cohorts.slice(0, 10);
+      return { from: range.from.toISOString(), to: range.to.toISOString(), cohorts: await Promise.all(cohorts.map(async (c: CohortRecord) => ({ id: c.id, name: c.name, kind: c.kind, size: c.size, points: await sizesOf(ctx, c.id, range) }))) };
+    },
+  });
 
   env.route<unknown, unknown, { name: string; description?: string; kind: 'static' | 'dynamic'; criteria?: unknown[]; department_id?: string; user_ids?: string[]; csv?: string }>({
     method: 'POST',

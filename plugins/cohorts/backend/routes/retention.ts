@@ -26,6 +26,7 @@ export const retentionResponse = {
     period: { type: 'string' },
     mode: { type: 'string' },
     counting: { type: 'string' },
+    windows: { type: 'string', enum: ['calendar', 'rolling'] },
     from: { type: 'string' },
     to: { type: 'string' },
     tz: { type: 'string' },

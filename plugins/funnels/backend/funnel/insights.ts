@@ -6,7 +6,7 @@
 import { badRequest, bucketExpr, bucketIso, checkBuckets, forbidden, parseTimeRange, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { funnelBodySchema, planFunnel, type FunnelInput, type FunnelPlan } from './spec.ts';
 import { funnelParams, unitsSql } from './sql.ts';
-import { READ } from './routes.ts';
+import { HEAVY, READ } from './routes.ts';
 
 export const PEOPLE_LIMIT = 500;
 
@@ -44,6 +44,7 @@ export function registerInsightRoutes(env: PluginEnv) {
     method: 'POST',
     path: '/query/people',
     permission: READ,
+    rateLimit: HEAVY,
     summary: 'The units (users or sessions) that dropped at a step: reached step − 1, never this step',
     description:
       'Same body as `/funnels/query` plus `step` (≥ 1) and `limit`. Only callers allowed to see individuals (Admins, and Managers unless ' +
@@ -84,6 +85,7 @@ export function registerInsightRoutes(env: PluginEnv) {
     method: 'POST',
     path: '/query/next-events',
     permission: READ,
+    rateLimit: HEAVY,
     summary: 'What the units that dropped at a step did next: their next two events, as Sankey links',
     description:
       'Same body as `/funnels/query` plus `step` (≥ 1). For each unit that reached step − 1 and never `step`, its first two events strictly after ' +
@@ -154,6 +156,7 @@ export function registerInsightRoutes(env: PluginEnv) {
     method: 'POST',
     path: '/query/time-to-convert',
     permission: READ,
+    rateLimit: HEAVY,
     summary: 'Distribution of the time from one step to a later one, over the units that reached the later step',
     description:
       'Same body as `/funnels/query` plus `from_step` (default 0) and `to_step` (default the last). Times are those of the funnel (the earliest ' +
@@ -210,6 +213,7 @@ export function registerInsightRoutes(env: PluginEnv) {
     method: 'POST',
     path: '/query/trends',
     permission: READ,
+    rateLimit: HEAVY,
     summary: 'Conversion over time: units by the entry date of their attempt, and how many reached the last step',
     description:
       'Same body as `/funnels/query` plus `granularity` (hour, day, week; default day) and `tz`. A unit is placed in the bucket (in `tz`, weeks ' +

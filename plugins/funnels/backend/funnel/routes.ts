@@ -5,6 +5,11 @@ import type { PluginEnv, TenantContext } from '@orrery/plugin-sdk';
 import { funnelBodySchema, planFunnel, type FunnelInput, type FunnelPlan } from './spec.ts';
 import { funnelParams, funnelSql } from './sql.ts';
 
+/**
+ * The per-user limit of the heavy routes (funnel queries and workflow analytics): 60 a minute
+ * by default, `plugins.funnels.rateLimitPerMinute` in app-config.yaml to change it.
+ */
+export const HEAVY = { max: 60, windowSeconds: 60, configKey: 'rateLimitPerMinute' };
 export const READ = 'funnels.read';
 export const WRITE = 'funnels.write';
 
@@ -106,6 +111,7 @@ export function registerFunnelQuery(env: PluginEnv) {
     method: 'POST',
     path: '/query',
     permission: READ,
+    rateLimit: HEAVY,
     summary: 'Ad-hoc funnel: ordered, strict or unordered steps with windows, exclusions and a breakdown',
     description: FUNNEL_DESCRIPTION,
     schema: { body: funnelBodySchema, response: { 200: funnelAnswerSchema } },

@@ -4,7 +4,7 @@
  */
 import { badRequest, notFound, parseTimeRange, timeRangeQuerySchema, type PgMigration, type PluginEnv } from '@orrery/plugin-sdk';
 import { funnelBodySchema, planFunnel, type FunnelInput } from './spec.ts';
-import { READ, WRITE, funnelAnswerSchema, runFunnel } from './routes.ts';
+import { HEAVY, READ, WRITE, funnelAnswerSchema, runFunnel } from './routes.ts';
 
 const TABLE = 'funnels_saved';
 
@@ -140,6 +140,7 @@ export function registerSavedRoutes(env: PluginEnv) {
     method: 'GET',
     path: '/saved/:id/results',
     permission: READ,
+    rateLimit: HEAVY,
     cache: { maxAgeSeconds: 300 },
     summary: 'Run a saved funnel over a range (default the last 30 days)',
     schema: { params: idParams, querystring: { type: 'object', additionalProperties: false, properties: { from: timeRangeQuerySchema.from, to: timeRangeQuerySchema.to } }, response: { 200: funnelAnswerSchema } },

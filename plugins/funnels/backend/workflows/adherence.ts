@@ -3,7 +3,7 @@
  * the widget shows: participation, adherence, completion.
  */
 import { parseTimeRange, timeRangeQuerySchema, type PluginEnv, type TenantContext, type TimeRange } from '@orrery/plugin-sdk';
-import { READ } from '../funnel/routes.ts';
+import { HEAVY, READ } from '../funnel/routes.ts';
 import { activeUsersSql, adherenceSql, listSql, stepsSql, workflowParams, type Scope } from './sql.ts';
 import { PREFIX } from './routes.ts';
 
@@ -81,6 +81,7 @@ export function registerAdherenceRoutes(env: PluginEnv) {
     path: '/:id/analytics/adherence',
     prefix: PREFIX,
     permission: READ,
+    rateLimit: HEAVY,
     cache: { maxAgeSeconds: 300 },
     summary: 'Adherence of one workflow: deviations and how common each is, bottleneck steps, recommendations with their evidence',
     description: ADHERENCE_NOTE,
@@ -108,6 +109,7 @@ export function registerAdherenceRoutes(env: PluginEnv) {
     method: 'GET',
     path: '/workflow-adoption',
     permission: READ,
+    rateLimit: HEAVY,
     cache: { maxAgeSeconds: 300 },
     summary: 'Workflow adoption: per workflow participation (enrolled / active users), adherence and completion',
     description: `Participation = users enrolled in [from, to) / users with any event in [from, to). Completion = completed / enrolled (see GET /workflows). ${ADHERENCE_NOTE}`,

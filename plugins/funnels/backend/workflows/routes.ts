@@ -2,7 +2,7 @@
  * The four workflow routes of API.md under `/api/v1/workflows`.
  */
 import { checkBuckets, bucketIso, parseTimeRange, timeRangeQuerySchema, type Granularity, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
-import { READ } from '../funnel/routes.ts';
+import { HEAVY, READ } from '../funnel/routes.ts';
 import { actionsSql, departmentsSql, exitsSql, listSql, seriesSql, stepsSql, summarySql, workflowParams, type Scope } from './sql.ts';
 
 export const PREFIX = 'workflows';
@@ -53,6 +53,7 @@ export function registerWorkflowRoutes(env: PluginEnv) {
     path: '/',
     prefix: PREFIX,
     permission: READ,
+    rateLimit: HEAVY,
     cache: CACHE,
     summary: 'Workflows with enrolments in the range: enrolled, active, completed, exited, conversion',
     description: SEMANTICS,
@@ -78,6 +79,7 @@ export function registerWorkflowRoutes(env: PluginEnv) {
     path: '/:id/analytics',
     prefix: PREFIX,
     permission: READ,
+    rateLimit: HEAVY,
     cache: CACHE,
     summary: 'Summary cards and a series (hour, day or week in the user’s zone) of one workflow',
     description: `${SEMANTICS} The series counts distinct enrolled users per bucket of the event’s own timestamp in [from, to): enrolments, later goals, later exits; buckets without events are left out.`,
@@ -120,6 +122,7 @@ export function registerWorkflowRoutes(env: PluginEnv) {
     path: '/:id/analytics/departments',
     prefix: PREFIX,
     permission: READ,
+    rateLimit: HEAVY,
     cache: CACHE,
     summary: 'One workflow compared across departments: the summary per department of the enrolment',
     description: `${SEMANTICS} A user belongs to the department on their first enrolment event in the range.`,
@@ -148,6 +151,7 @@ export function registerWorkflowRoutes(env: PluginEnv) {
     path: '/:id/analytics/funnel',
     prefix: PREFIX,
     permission: READ,
+    rateLimit: HEAVY,
     cache: CACHE,
     summary: 'Per step of one workflow: entered, completed, drop-off and median time in step',
     description:
@@ -194,6 +198,7 @@ export function registerWorkflowRoutes(env: PluginEnv) {
     path: '/:id/analytics/actions',
     prefix: PREFIX,
     permission: READ,
+    rateLimit: HEAVY,
     cache: CACHE,
     summary: 'Per step and action of one workflow: events, users, durations; exits by step and reason',
     description:

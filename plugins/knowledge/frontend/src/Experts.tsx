@@ -1,12 +1,12 @@
 import { defineWidget, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
-import { type Expert } from './api.ts';
+import { personName, type Expert, type Names } from './api.ts';
 import { experts } from '../../widgets.ts';
 
 interface Options { agent_name?: string; artifact_type?: string }
 
 /** Authors whose artifacts others reuse most widely, with their most reused artifacts as the evidence. */
 function Experts({ options }: WidgetProps<Options>) {
-  const q = useWidgetData<{ experts: Expert[] }>(
+  const q = useWidgetData<{ experts: Expert[]; names: Names }>(
     '/experts',
     { limit: 10, ...(options.agent_name ? { agent_name: options.agent_name } : {}), ...(options.artifact_type ? { artifact_type: options.artifact_type } : {}) },
     { isEmpty: (d) => d.experts.length === 0 },
@@ -21,7 +21,7 @@ function Experts({ options }: WidgetProps<Options>) {
           <tbody>
             {d.experts.map((e) => (
               <tr key={e.user_id}>
-                <td>{e.user_id}</td>
+                <td title={e.user_id}>{personName(d.names, e.user_id)}</td>
                 <td>{e.reusers}</td>
                 <td>{e.reuses}</td>
                 <td>{e.artifacts}</td>

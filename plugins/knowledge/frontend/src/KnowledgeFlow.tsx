@@ -1,5 +1,5 @@
 import { defineWidget, Heatmap, SankeyChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
-import { type FlowLink } from './api.ts';
+import { deptName, type FlowLink, type Names } from './api.ts';
 import { knowledgeFlow } from '../../widgets.ts';
 
 interface Options { view: 'sankey' | 'matrix' }
@@ -9,7 +9,7 @@ interface Options { view: 'sankey' | 'matrix' }
  * right (a department reusing its own work links to itself across the two sides).
  */
 function KnowledgeFlow({ options }: WidgetProps<Options>) {
-  const q = useWidgetData<{ links: FlowLink[]; suppressed_links: number; min_group_size: number }>('/flow', {}, {
+  const q = useWidgetData<{ links: FlowLink[]; suppressed_links: number; min_group_size: number; names: Names }>('/flow', {}, {
     isEmpty: (d) => d.links.length === 0,
   });
   return (
@@ -17,10 +17,10 @@ function KnowledgeFlow({ options }: WidgetProps<Options>) {
       {(d) => (
         <div style={{ display: 'flex', flexDirection: 'column', height: '100%' }}>
           <div style={{ flex: 1, minHeight: 160 }}>
-            {options.view === 'matrix' ? <Matrix links={d.links} /> : (
+            {options.view === 'matrix' ? <Matrix links={d.links} names={d.names} /> : (
               <SankeyChart
                 title="Knowledge flow between departments"
-                links={d.links.map((l) => ({ source: `${l.from_department_id || 'none'} (author)`, target: `${l.to_department_id || 'none'} (reuser)`, value: l.reuses }))}
+                links={d.links.map((l) => ({ source: `${deptName(d.names, l.from_department_id)} (author)`, target: `${deptName(d.names, l.to_department_id)} (reuser)`, value: l.reuses }))}
               />
             )}
           </div>
@@ -34,11 +34,20 @@ function KnowledgeFlow({ options }: WidgetProps<Options>) {
 }
 
 /** Rows: the author's department; columns: the reuser's; cells: reuses. */
-function Matrix({ links }: { links: FlowLink[] }) {
+function Matrix({ links, names }: { links: FlowLink[]; names: Names }) {
   const from = [...new Set(links.map((l) => l.from_department_id))].sort();
   const to = [...new Set(links.map((l) => l.to_department_id))].sort();
   const z = from.map((f) => to.map((t) => links.find((l) => l.from_department_id === f && l.to_department_id === t)?.reuses ?? null));
-  return <Heatmap title="Knowledge flow matrix (author department × reuser department)" x={to} y={from} z={z} xKey="to_department_id" yKey="from_department_id" />;
+  return (
+    <Heatmap
+      title="Knowledge flow matrix (author department × reuser department)"
+      x={to.map((id) => deptName(names, id))}
+      y={from.map((id) => deptName(names, id))}
+      z={z}
+      xKey="reuser department"
+      yKey="author department"
+    />
+  );
 }
 
 export default defineWidget<Options>({ component: KnowledgeFlow, declaration: knowledgeFlow });

@@ -20,3 +20,7 @@ export interface Expert {
 }
 export interface FlowLink { from_department_id: string; to_department_id: string; reuses: number; reusers: number }
 
+/** Names of the ids in an answer, from the directory; an id without a name is shown as itself. */
+export interface Names { departments: Record<string, string>; people: Record<string, string> }
+export const deptName = (n: Names | undefined, id: string) => (id ? n?.departments[id] ?? id : 'No department');
+export const personName = (n: Names | undefined, id: string) => n?.people[id] ?? id;

@@ -1,0 +1,38 @@
+import { BarChart, defineWidget, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { retentionCurves } from '../../widgets.ts';
+
+interface Options { cohort_ids: string; period: 'day' | 'week' | 'month'; periods: number; counting: 'exact' | 'on_or_after' }
+interface Curves { period: string; curves: Array<{ cohort_id: string; size: number; rates: number[] }> }
+interface Saved { cohorts: Array<{ id: string; name: string }> }
+
+/** Retention of several saved cohorts side by side: per period after joining, the share of each cohort retained. */
+function RetentionCurves({ options }: WidgetProps<Options>) {
+  const ids = options.cohort_ids?.trim() ?? '';
+  const saved = useWidgetData<Saved>('/', {}, { enabled: !!ids });
+  const q = useWidgetData<Curves>(
+    '/retention/curves',
+    { cohort_ids: ids, period: options.period, periods: options.periods, counting: options.counting },
+    { enabled: !!ids, isEmpty: (d) => d.curves.every((c) => c.size === 0) },
+  );
+  if (!ids) return <p className="orrery-state orrery-state--empty">Pick 1 to 10 saved cohorts (their ids) in this widget's settings to compare their retention.</p>;
+  const name = (id: string) => saved.data?.cohorts.find((c) => c.id === id)?.name ?? id;
+  return (
+    <WidgetState query={q} emptyText="The chosen cohorts have no members with events in this time range.">
+      {(d) => {
+        const longest = Math.max(0, ...d.curves.map((c) => c.rates.length));
+        return (
+          <BarChart
+            title={`Retention by ${d.period} since joining`}
+            summary={d.curves.map((c) => `${name(c.cohort_id)}: ${c.size} members`).join('; ')}
+            categories={Array.from({ length: longest }, (_, k) => `${d.period} ${k}`)}
+            categoryKey={`${d.period}s after joining`}
+            format="percent"
+            series={d.curves.map((c) => ({ name: name(c.cohort_id), values: Array.from({ length: longest }, (_, k) => c.rates[k] ?? null) }))}
+          />
+        );
+      }}
+    </WidgetState>
+  );
+}
+
+export default defineWidget<Options>({ component: RetentionCurves, declaration: retentionCurves });
