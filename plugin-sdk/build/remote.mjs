@@ -9,7 +9,8 @@
  *   });
  *
  * `widgets` names the module (relative to `root`) that exports the plugin's widget
- * declarations as `widgets`; each is exposed as `./<id>` from its `module`. A remote may
+ * declarations as `widgets`; each is exposed as `./<id>` from its `module`, and its page
+ * declarations (optional `pages` export) as `./pages/<id>`. A remote may
  * instead list `exposes: { './<widget id>': './src/Widget.tsx' }` itself.
  *
  * Output goes to `<root>/dist` (what the plugin declares as `frontend.distDir`, relative to
@@ -29,12 +30,17 @@ import { sharedModules } from './shared.mjs';
  * @returns {Record<string,string>}
  */
 export function exposesOf(file) {
-  const { widgets } = tsxRequire(file, import.meta.url);
+  const { widgets, pages } = tsxRequire(file, import.meta.url);
   if (!Array.isArray(widgets)) throw new Error(`${file} must export the widget declarations as \`widgets\``);
   const out = {};
   for (const w of widgets) {
     if (typeof w?.module !== 'string') throw new Error(`${file}: widget "${w?.id}" has no \`module\` (the file to expose as ./${w?.id})`);
     out[`./${w.id}`] = w.module;
+  }
+  // pages (optional) are exposed under ./pages/<id>, so a page and a widget may share an id
+  for (const p of Array.isArray(pages) ? pages : []) {
+    if (typeof p?.module !== 'string') throw new Error(`${file}: page "${p?.id}" has no \`module\` (the file to expose as ./pages/${p?.id})`);
+    out[`./pages/${p.id}`] = p.module;
   }
   return out;
 }

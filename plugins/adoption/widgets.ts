@@ -4,7 +4,7 @@
  * defaults (the schema's `default`s) from here, and the remote build exposes `module`
  * as `./<id>` (frontend/rspack.config.mjs reads this file).
  */
-import type { WidgetDecl } from '@orrery/plugin-sdk/contract';
+import type { PageDecl, WidgetDecl } from '@orrery/plugin-sdk/contract';
 
 export const adoptionHeatmap = {
   id: 'adoption-heatmap',
@@ -64,3 +64,23 @@ export const roi = {
 } satisfies WidgetDecl;
 
 export const widgets: WidgetDecl[] = [adoptionHeatmap, interventionAlerts, learningPath, adoptionScore, roi];
+
+/** Every open flag, filterable, with the held ones an Admin confirms (`/p/adoption/flags?pending=true`). */
+export const flagsPage = {
+  id: 'flags',
+  module: './src/FlagsPage.tsx',
+  title: 'Support flags',
+  description: 'Who needs support, most urgent first, and the flags waiting for confirmation',
+  roles: ['Admin', 'Manager'],
+  nav: true,
+  optionsSchema: {
+    type: 'object',
+    properties: {
+      kind: { type: 'string', default: '' },
+      pending: { type: 'string', default: '' },
+      sort: { type: 'string', default: 'severity' },
+    },
+  },
+} satisfies PageDecl;
+
+export const pages: PageDecl[] = [flagsPage];

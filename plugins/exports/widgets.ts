@@ -4,7 +4,7 @@
  * defaults (the schema's `default`s) from here, and the remote build exposes `module`
  * as `./<id>` (frontend/rspack.config.mjs reads this file).
  */
-import type { WidgetDecl } from '@orrery/plugin-sdk/contract';
+import type { PageDecl, WidgetDecl } from '@orrery/plugin-sdk/contract';
 
 
 export const exportData = {
@@ -27,3 +27,16 @@ export const exportData = {
 } satisfies WidgetDecl;
 
 export const widgets: WidgetDecl[] = [exportData];
+
+/** The export form as a full page whose choices live in the URL (`/p/exports/data`). */
+export const exportPage = {
+  id: 'data',
+  module: './src/ExportPage.tsx',
+  title: 'Export data',
+  description: 'Any event type in the selected range as CSV, JSON or NDJSON, with a shareable link',
+  roles: ['Admin', 'Manager', 'Developer'],
+  nav: true,
+  optionsSchema: exportData.optionsSchema,
+} satisfies PageDecl;
+
+export const pages: PageDecl[] = [exportPage];

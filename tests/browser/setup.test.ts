@@ -68,8 +68,12 @@ describe.skipIf(!hasChromium)('setup wizard in chromium', () => {
       // no adoption plugin in this build: the step says so and nothing is saved
       await shot(page, 'setup-2-adoption-missing');
     } else {
+      // the preview answers before anything is saved, and again after each change
+      await page.getByText(/would be flagged today/).waitFor();
       const windowDays = form.getByLabel(/^Window days/);
       await windowDays.fill('21');
+      await page.getByText(/would be flagged today/).waitFor();
+      expect(await page.getByRole('table').filter({ hasText: 'Everyone flagged' }).count()).toBe(1);
       await page.getByRole('button', { name: 'Save adoption settings' }).click();
       await page.getByText('Adoption settings saved.').waitFor();
       const saved = await api<Record<string, unknown>>('GET', '/api/v1/adoption/settings');

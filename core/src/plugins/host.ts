@@ -310,6 +310,7 @@ export class PluginHost {
           ? { name: p.decl.frontend.remoteName, entry: `/plugins/${p.decl.id}/remoteEntry.js`, widgetAssets: widgetAssets(dist, `/plugins/${p.decl.id}/`) }
           : null,
         widgets: (p.decl.frontend?.widgets ?? []).filter((w) => w.roles.includes(caller.role)),
+        pages: (p.decl.frontend?.pages ?? []).filter((pg) => pg.roles.includes(caller.role)).map(({ module: _m, ...pg }) => pg),
       });
     }
     return out;

@@ -105,6 +105,14 @@ export function checkDeclaration(raw: unknown, source: string, taken: { ids: Set
       if (!w.roles?.includes(r)) problems.push(`widget "${w.id}" is suggested for ${r}, who may not use it (roles: ${(w.roles ?? []).join(', ') || 'none'})`);
     }
   }
+  const pageIds = new Set<string>();
+  for (const pg of d.frontend?.pages ?? []) {
+    if (!pg.id || !/^[a-z0-9][a-z0-9-]*$/.test(pg.id)) problems.push(`page "${pg.id}" needs a URL-safe id ([a-z0-9-])`);
+    if (!pg.title) problems.push(`page "${pg.id}" needs a title`);
+    if (pageIds.has(pg.id)) problems.push(`page "${pg.id}" is declared twice`);
+    pageIds.add(pg.id);
+    if (!Array.isArray(pg.roles) || pg.roles.some((r) => !ROLES.includes(r))) problems.push(`page "${pg.id}" must list roles from ${ROLES.join(', ')}`);
+  }
   if (d.rollups !== undefined && !Array.isArray(d.rollups)) problems.push('rollups must be a list of defineRollup(...) declarations');
   for (const [i, r] of (Array.isArray(d.rollups) ? d.rollups : []).entries()) {
     // defineRollup checks the cascade; a hand-written object is checked the same way here

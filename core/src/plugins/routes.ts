@@ -4,7 +4,7 @@ import type { KernelModule } from '../types.ts';
 import type { Internals } from '../internals.ts';
 import type { Metrics } from '../ops/routes.ts';
 import { errorSchema } from '../http/schemas.ts';
-import { widgetDeclSchema } from '@orrery/plugin-sdk/contract';
+import { pageDeclSchema, widgetDeclSchema } from '@orrery/plugin-sdk/contract';
 
 const widget = widgetDeclSchema;
 const pluginView = {
@@ -31,6 +31,7 @@ const pluginView = {
       },
     },
     widgets: { type: 'array', items: widget },
+    pages: { type: 'array', items: pageDeclSchema, description: 'full pages the portal routes at /p/<plugin>/<page>' },
   },
 };
 

@@ -5,7 +5,7 @@
 import { loadRemote, registerRemotes } from '@module-federation/enhanced/runtime';
 import { isWidgetDefinition, type WidgetDefinition, type Role } from '@orrery/plugin-sdk/frontend';
 import type { ComponentType } from 'react';
-import type { OptionsSchema, WidgetDecl, WidgetSize } from '@orrery/plugin-sdk/contract';
+import type { OptionsSchema, PageDecl, WidgetDecl, WidgetSize } from '@orrery/plugin-sdk/contract';
 
 export type SizeName = WidgetSize;
 
@@ -24,6 +24,21 @@ export interface PluginManifest {
   /** `widgetAssets`: per widget id, the files of its module (index.html preloads them) */
   remote: { name: string; entry: string; widgetAssets?: Record<string, string[]> } | null;
   widgets: WidgetManifest[];
+  /** full pages the role may open, at `/p/<id>/<page id>` (plugins before SDK 2.1 list none) */
+  pages?: PageManifest[];
+}
+
+/** A page as the manifest lists it (its module stays on the server's side). */
+export type PageManifest = Omit<PageDecl, 'module'>;
+
+/** The path the portal shows a plugin's page at. */
+export const pagePath = (pluginId: string, pageId: string) => `/p/${pluginId}/${pageId}`;
+
+/** Pages the main navigation lists: enabled plugins with a remote, `nav` pages the role may open. */
+export function navPages(plugins: PluginManifest[]): Array<{ plugin: PluginManifest; page: PageManifest; path: string }> {
+  return plugins
+    .filter((p) => p.enabled !== false && p.remote)
+    .flatMap((p) => (p.pages ?? []).filter((pg) => pg.nav).map((page) => ({ plugin: p, page, path: pagePath(p.id, page.id) })));
 }
 
 export interface CatalogueEntry {
@@ -60,6 +75,15 @@ export function registerPluginRemotes(plugins: PluginManifest[]) {
 
 /** The widget's definition; a remote may also default-export a bare component. */
 export function loadWidget(plugin: PluginManifest, widgetId: string): Promise<WidgetDefinition<any>> {
+  return loadExposed(plugin, widgetId);
+}
+
+/** A plugin page's definition (exposed as `./pages/<id>`; default-exports `defineWidget(...)`). */
+export function loadPage(plugin: PluginManifest, pageId: string): Promise<WidgetDefinition<any>> {
+  return loadExposed(plugin, `pages/${pageId}`);
+}
+
+function loadExposed(plugin: PluginManifest, widgetId: string): Promise<WidgetDefinition<any>> {
   if (!plugin.remote) return Promise.reject(new Error(`plugin ${plugin.id} has no frontend`));
   const key = `${plugin.remote.name}/${widgetId}`;
   let p = loaded.get(key);

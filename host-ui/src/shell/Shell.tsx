@@ -7,6 +7,9 @@ import { SettingsPage } from '../pages/SettingsPage.tsx';
 import { TokensPage } from '../pages/TokensPage.tsx';
 import { ProfilePage } from '../pages/ProfilePage.tsx';
 import { SetupPage } from '../setup/SetupPage.tsx';
+import { PluginPage } from '../pages/PluginPage.tsx';
+import { parsePagePath } from '../lib/pagePath.ts';
+import { navPages } from '../lib/plugins.ts';
 import { Tour } from '../tour/Tour.tsx';
 import { Logo } from './Logo.tsx';
 import { TimeRangePicker } from './TimeRangePicker.tsx';
@@ -27,7 +30,8 @@ export function Shell() {
 
   // a route change moves focus to the page, as a full page load would, and names it
   useEffect(() => {
-    document.title = `${TITLES[path] ?? 'Orrery'} · ${s.me.org.name} · Orrery`;
+    // a plugin page names itself once its manifest entry is known (PluginPage)
+    if (!parsePagePath(path)) document.title = `${TITLES[path] ?? 'Orrery'} · ${s.me.org.name} · Orrery`;
     mainRef.current?.focus({ preventScroll: true });
   }, [path, s.me.org.name]);
 
@@ -40,9 +44,13 @@ export function Shell() {
       case '/tokens': return <TokensPage />;
       case '/me': return <ProfilePage />;
       case '/setup': return <SetupPage />;
-      default: return (
+      default: {
+        const pg = parsePagePath(path);
+        if (pg) return <PluginPage key={`${pg.pluginId}/${pg.pageId}`} pluginId={pg.pluginId} pageId={pg.pageId} />;
+        return (
         <div className="page"><h1>Not found</h1><p>There is no page at {path}.</p><Link to="/">Back to the dashboard</Link></div>
-      );
+        );
+      }
     }
   })();
 
@@ -56,6 +64,7 @@ export function Shell() {
           <Link to="/catalogue" data-tour="catalogue">Catalogue</Link>
           <Link to="/tokens">Tokens</Link>
           <Link to="/settings" data-tour="settings">Settings</Link>
+          <PluginNav />
         </nav>
         <div className="topbar__context">
           <OrgSwitcher />
@@ -75,6 +84,34 @@ export function Shell() {
       <main id="main" ref={mainRef} tabIndex={-1} className="main">{page}</main>
       <Tour />
     </div>
+  );
+}
+
+/**
+ * Plugin pages marked `nav`: inline while there are few, else in a "More" menu (a native
+ * disclosure, so it opens with the keyboard and closes once a page is chosen).
+ */
+function PluginNav() {
+  const s = useSession();
+  const path = usePath();
+  const pages = navPages(s.plugins);
+  if (!pages.length) return null;
+  if (pages.length <= 2) return <>{pages.map((p) => <Link key={p.path} to={p.path} title={p.page.description}>{p.page.title}</Link>)}</>;
+  const current = pages.find((p) => p.path === path);
+  return (
+    <details className="navmenu" key={path}>
+      <summary aria-current={current ? 'page' : undefined}>{current ? current.page.title : 'More'}</summary>
+      <ul role="list" className="navmenu__list">
+        {pages.map((p) => (
+          <li key={p.path}>
+            <Link to={p.path}>
+              <span className="navmenu__title">{p.page.title}</span>
+              <span className="navmenu__desc small">{p.plugin.title}: {p.page.description}</span>
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </details>
   );
 }
 

@@ -11,8 +11,8 @@
 import type { Knex } from 'knex';
 import type { NeededService, ProvidedService, ServiceAccess } from './services.ts';
 import type { Directory } from './contracts/directory.ts';
-import type { BusMessage, BusScope, JsonSchema, Role, WidgetDecl } from '../contract/index.ts';
-export { ROLES, type BusMessage, type BusScope, type JsonSchema, type Role, type WidgetDecl } from '../contract/index.ts';
+import type { BusMessage, BusScope, JsonSchema, PageDecl, Role, WidgetDecl } from '../contract/index.ts';
+export { ROLES, type BusMessage, type BusScope, type JsonSchema, type PageDecl, type Role, type WidgetDecl } from '../contract/index.ts';
 import type { RollupDecl, RollupReader } from './rollupsDecl.ts';
 
 export interface Logger {
@@ -321,6 +321,8 @@ export interface FrontendDecl {
   /** folder (relative to the plugin root) holding the built remote (`remoteEntry.js`) */
   distDir: string;
   widgets: WidgetDecl[];
+  /** full pages the host routes at `/p/<plugin id>/<page id>` (see PageDecl) */
+  pages?: PageDecl[];
 }
 
 export interface PluginEnv {

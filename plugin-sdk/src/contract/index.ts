@@ -69,6 +69,40 @@ export interface WidgetDecl {
   optionsVersion?: number;
 }
 
+/**
+ * A full page a plugin contributes (an editor, an explorer, a list): declared next to the
+ * plugin's widgets as plain data. The host routes `/p/<plugin id>/<page id>` to it and lists
+ * it in the main navigation when `nav` is set; the remote build exposes `module` as
+ * `./pages/<id>`. A page default-exports `defineWidget(...)` like a widget: its `options` are
+ * the URL's query parameters and `setOptions` writes them back, so a URL reopens the view.
+ */
+export interface PageDecl {
+  /** unique within the plugin; URL-safe (`[a-z0-9-]`) */
+  id: string;
+  /** the file exposed as `./pages/<id>`, relative to the plugin's `frontend/` folder */
+  module?: string;
+  title: string;
+  description: string;
+  roles: Role[];
+  /** listed in the main navigation (pages reached only by links leave it out) */
+  nav?: boolean;
+  /** JSON schema of the page's URL options; its `default`s fill parameters the URL leaves out */
+  optionsSchema?: JsonSchema;
+}
+
+/** The JSON schema of a page declaration as the plugin manifest answers it. */
+export const pageDeclSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    title: { type: 'string' },
+    description: { type: 'string' },
+    roles: { type: 'array', items: { type: 'string', enum: [...ROLES] } },
+    nav: { type: 'boolean' },
+    optionsSchema: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
 /** The JSON schema of a widget declaration as the plugin manifest answers it. */
 export const widgetDeclSchema = {
   type: 'object',

@@ -14,7 +14,8 @@ import type { WidgetDefinition, WidgetProps } from './types.ts';
  */
 export function defineWidget<O = Record<string, unknown>>(def: {
   component: ComponentType<WidgetProps<O>>;
-  declaration?: WidgetDecl;
+  /** the widget's (or page's) plain declaration: options version and defaults come from it */
+  declaration?: Pick<WidgetDecl, 'optionsSchema' | 'optionsVersion'>;
   defaults?: Partial<O>;
   optionsVersion?: number;
   migrate?(old: Record<string, unknown>, fromVersion: number): Partial<O>;

@@ -6,7 +6,7 @@
 import type { ComponentType } from 'react';
 
 import type { BusMessage, Role } from '../contract/index.ts';
-export type { BusMessage, BusScope, Role, WidgetDecl, WidgetSize, OptionsSchema } from '../contract/index.ts';
+export type { BusMessage, BusScope, PageDecl, Role, WidgetDecl, WidgetSize, OptionsSchema } from '../contract/index.ts';
 
 /** A half-open instant range, ISO 8601 in UTC (`to` exclusive), as the analytics routes take it. */
 export interface TimeRange {
@@ -67,8 +67,15 @@ export interface WidgetContext<O = Record<string, unknown>> {
   subscribe(topic: string, handler: (msg: BusMessage) => void): () => void;
   /** ask the host for a narrower view (a filtered dashboard / the plugin's page) */
   drillDown(d: DrillDown): void;
-  /** save new options for this cell */
+  /** save new options for this cell (on a page: the URL's query parameters) */
   setOptions(next: O): void;
+  /**
+   * Moves the portal to another of its paths (e.g. `/p/experiments/results?key=x`), as a link
+   * would, without reloading the page. Hosts before SDK 2.1 may not offer it.
+   */
+  navigate?(to: string): void;
+  /** `page` when rendered as a plugin page (full width, options from the URL), else `widget` */
+  surface?: 'widget' | 'page';
 }
 
 export interface WidgetProps<O = Record<string, unknown>> {

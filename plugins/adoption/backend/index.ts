@@ -18,7 +18,7 @@ import { effectiveness, flagReport, heatmap, rollup, roi, roiBucket } from './re
 import { addDays, confirmFlags, describeSignal, previewFlags, scoreDay, today } from './run.ts';
 import { bySeverity, classify, KINDS, severityLevel, WEIGHTS, type Kind, type Signal } from './score.ts';
 import * as R from './schemas.ts';
-import { widgets } from '../widgets.ts';
+import { pages, widgets } from '../widgets.ts';
 import { adoptionCohorts, adoptionMetrics } from './contracts.ts';
 import { loadSettings, merge, saveSettings, settingsSchema, TRIGGERS, type AdoptionSettings } from './settings.ts';
 
@@ -127,6 +127,21 @@ async function runDirty(ctx: TenantContext) {
   return { dirty: users.length, ...r };
 }
 
+const KIND_WORDS: Record<Kind, string> = { struggling: 'Struggling', slipping: 'Slipping', not_started: 'Not started', light_use: 'Light use' };
+
+/** The preview in the portal's words: one sentence, and a row per kind (now → with these settings). */
+function previewWords(next: { people: number; flagged: number; by_kind: Record<Kind, number> }, current: { flagged: number; by_kind: Record<Kind, number> }) {
+  const change = next.flagged - current.flagged;
+  const summary =
+    `With these thresholds, ${next.flagged} of ${next.people} ${next.people === 1 ? 'person' : 'people'} would be flagged today` +
+    (change === 0 ? ' (no change).' : ` (${change > 0 ? `${change} more` : `${-change} fewer`} than now).`);
+  const rows = [
+    ...KINDS.map((k) => ({ label: KIND_WORDS[k], current: current.by_kind[k], next: next.by_kind[k] })),
+    { label: 'Everyone flagged', current: current.flagged, next: next.flagged },
+  ];
+  return { summary, rows };
+}
+
 export default definePlugin({
   from: import.meta.url,
   id: 'adoption',
@@ -147,6 +162,7 @@ export default definePlugin({
     remoteName: 'adoption',
     distDir: 'frontend/dist',
     widgets,
+    pages,
   },
   register(env) {
     env.onEvents({ types: '*', handle: markDirty });
@@ -386,7 +402,15 @@ export default definePlugin({
         const flagging = ['windowDays', 'targets', 'thresholds', 'enabledTriggers'].some((k) => body[k] !== undefined);
         if (flagging && (await ctx.db.table('adoption_scores').where({ day: today() }).first('user_id'))) {
           const r = await scoreDay(ctx, { day: today(), users: null, flags: true, notify: false, hold: 'thresholds' });
-          return { settings, reevaluated: { raised: r.raised, resolved: r.resolved, held: r.held } };
+          const held = await ctx.db.table('adoption_flags').whereNotNull('pending').where({ status: 'open' }).count<{ n: string }[]>({ n: '*' });
+          const waiting = Number(held[0]?.n ?? 0);
+          return {
+            settings,
+            reevaluated: { raised: r.raised, resolved: r.resolved, held: r.held },
+            ...(waiting
+              ? { follow_up: { message: `${waiting} ${waiting === 1 ? 'flag waits' : 'flags wait'} for you to confirm before anyone is notified.`, href: '/p/adoption/flags?pending=true', label: 'Review held flags' } }
+              : {}),
+          };
         }
         return { settings };
       },
@@ -403,7 +427,7 @@ export default definePlugin({
         const next = merge(current, req.body as never);
         if (next.targets.activeDays > next.windowDays) throw badRequest(`targets.activeDays (${next.targets.activeDays}) cannot exceed windowDays (${next.windowDays})`, { field: 'targets.activeDays' });
         const [p, c] = await Promise.all([previewFlags(ctx, next), previewFlags(ctx, current)]);
-        return { ...p, current: { flagged: c.flagged, by_kind: c.by_kind } };
+        return { ...p, current: { flagged: c.flagged, by_kind: c.by_kind }, ...previewWords(p, c) };
       },
     });
 

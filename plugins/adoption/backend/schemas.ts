@@ -71,11 +71,21 @@ export const flag = open({
 });
 export const flagsAnswer = open({ total: int, offset: int, limit: int, sort: str, by_kind: byKind, pending: int, flags: arr(flag) }, ['total', 'flags', 'by_kind']);
 
-export const previewAnswer = open({ day: str, people: int, flagged: int, by_kind: byKind, current: open({ flagged: int, by_kind: byKind }) }, ['people', 'flagged', 'by_kind']);
+/**
+ * `summary` and `rows` follow the portal's settings-preview convention (a settings route's
+ * `POST …/preview` answers them and the settings form shows them as the Admin types).
+ */
+const previewRow = open({ label: str, current: int, next: int }, ['label', 'current', 'next']);
+export const previewAnswer = open(
+  { day: str, people: int, flagged: int, by_kind: byKind, current: open({ flagged: int, by_kind: byKind }), summary: str, rows: arr(previewRow) },
+  ['people', 'flagged', 'by_kind', 'summary', 'rows'],
+);
 export const confirmAnswer = open({ confirmed: int, notified: int }, ['confirmed', 'notified']);
 
 const settings = open({ windowDays: int, targets: open(), thresholds: open({ usageBaseline: { type: 'string', enum: [...USAGE_BASELINES] } }), enabledTriggers: arr(str), notify: open(), privacy: open(), expertise: open(), effectivenessDays: int, roi: open() });
-export const settingsAnswer = open({ settings, triggers: arr(str), kinds: arr(kind), reevaluated: open({ raised: int, resolved: int, held: int }) }, ['settings']);
+/** `follow_up`: what the Admin should do next, as the portal's settings form shows it (a message and a link). */
+const followUp = open({ message: str, href: str, label: str }, ['message', 'href', 'label']);
+export const settingsAnswer = open({ settings, triggers: arr(str), kinds: arr(kind), reevaluated: open({ raised: int, resolved: int, held: int }), follow_up: followUp }, ['settings']);
 
 const intervention = open({ id: str, key: str, title: str, kind: str, url: nstr, description: nstr, triggers: arr(str), enabled: bool, position: int });
 export const interventionsAnswer = open({ interventions: arr(intervention) }, ['interventions']);

@@ -202,6 +202,11 @@ describe('support flags', () => {
     expect(preview.body.flagged).toBe(expected.size);
     expect(preview.body.people).toBe(Object.keys(people).length);
     expect(preview.body.current.flagged).toBe(reference(today).size);
+    // the portal's words for it: the sentence and one row per kind, from the same counts
+    expect(preview.body.summary).toContain(`${expected.size} of ${Object.keys(people).length} people would be flagged today`);
+    const everyone = preview.body.rows.find((r: any) => r.label === 'Everyone flagged');
+    expect(everyone).toEqual({ label: 'Everyone flagged', current: reference(today).size, next: expected.size });
+    expect(preview.body.rows.slice(0, -1).reduce((a: number, r: any) => a + r.next, 0)).toBe(expected.size);
     // nothing saved yet
     expect((await b.client.get('/api/v1/adoption/settings')).body.settings.thresholds.lowUsagePercentBelowAverage).toBe(10);
     const saved = await b.client.put('/api/v1/adoption/settings', change);
@@ -216,6 +221,10 @@ describe('support flags', () => {
     expect(back.status).toBe(200);
     const raisedNow = back.body.reevaluated.raised as number;
     expect(back.body.reevaluated.held).toBe(raisedNow);
+    // held flags send the Admin to the page that confirms them
+    const waiting = Number((await knex().table('adoption_flags').whereNotNull('pending').where({ status: 'open' }).count({ n: '*' }))[0]!.n);
+    if (waiting) expect(back.body.follow_up).toMatchObject({ href: '/p/adoption/flags?pending=true', message: expect.stringContaining(`${waiting} flag`) });
+    else expect(back.body.follow_up).toBeUndefined();
     expect((await b.client.get('/api/v1/adoption/flags', { limit: 1000 })).body.total).toBe(reference(today, 5).size);
     if (raisedNow) expect((await knex().table('adoption_flags').where({ pending: 'thresholds', status: 'open' }).count({ n: '*' }))[0]!.n).toBe(String(raisedNow));
     expect(smtp.mails).toHaveLength(0);

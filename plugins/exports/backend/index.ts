@@ -9,7 +9,7 @@ import { EXPORT_PERMISSION, registerStreamRoutes } from './routes/stream.ts';
 import { registerJobRoutes, registerJobHousekeeping } from './routes/jobs.ts';
 import { registerPdfRoutes } from './routes/pdf.ts';
 import { REPORTS_PERMISSION, registerReportRoutes } from './reports.ts';
-import { widgets } from '../widgets.ts';
+import { pages, widgets } from '../widgets.ts';
 
 export interface ExportsConfig {
   /** folder for background exports' files; default `<ORRERY_DATA_DIR or ./data>/exports` */
@@ -43,7 +43,7 @@ export default definePlugin<ExportsConfig>({
   migrations: { pg: pgMigrations },
   // every plugin's tables as datasets beside `events` (backend/provided.ts)
   needs: [need(exportSourceRef, '^1.0.0', { optional: true })],
-  frontend: { remoteName: 'exports', distDir: './frontend/dist', widgets },
+  frontend: { remoteName: 'exports', distDir: './frontend/dist', widgets, pages },
   register(env) {
     registerStreamRoutes(env);
     registerJobRoutes(env);

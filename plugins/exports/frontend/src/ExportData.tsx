@@ -2,11 +2,11 @@ import { useEffect, useRef, useState } from 'react';
 import { Button, defineWidget, formatters, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { exportData } from '../../widgets.ts';
 
-interface Options { eventType: string; format: 'csv' | 'json' | 'ndjson'; fields: string }
+export interface Options { eventType: string; format: 'csv' | 'json' | 'ndjson'; fields: string }
 interface Job { id: string; status: 'queued' | 'running' | 'done' | 'failed'; progress: number; rows: number; bytes: number; url: string | null; error: string | null }
 
 /** The dashboard's range out as a file: at once (streamed), or as a background job with progress. */
-function ExportData({ context, options }: WidgetProps<Options>) {
+export function ExportData({ context, options }: WidgetProps<Options>) {
   const fmt = formatters(context.locale, context.tz);
   const [job, setJob] = useState<Job | null>(null);
   const [error, setError] = useState<string | null>(null);
