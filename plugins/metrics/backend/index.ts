@@ -13,7 +13,7 @@ import { metricsService, type MetricsConfig } from './service.ts';
 import { registerQueryRoute } from './routes/query.ts';
 import { customMigrations, registerCustomRoutes } from './routes/custom.ts';
 import { registerSeedRoutes } from './routes/seeds.ts';
-import { widgets } from '../widgets.ts';
+import { pages, widgets } from '../widgets.ts';
 import { EVENTS_ROLLUP, clickhouseMigrations } from './rollups.ts';
 
 export default definePlugin<MetricsConfig>({
@@ -37,7 +37,7 @@ export default definePlugin<MetricsConfig>({
   rollups: [EVENTS_ROLLUP],
   provides: [provide(metricsQueryRef, metricsService)],
   needs: [need(metricSourceRef, '^1.0.0', { optional: true })],
-  frontend: { remoteName: 'metrics', distDir: './frontend/dist', widgets },
+  frontend: { remoteName: 'metrics', distDir: './frontend/dist', widgets, pages },
   register(env) {
     registerQueryRoute(env);
     registerCustomRoutes(env);
