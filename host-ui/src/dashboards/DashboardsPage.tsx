@@ -128,7 +128,7 @@ export function DashboardsPage() {
             </label>
           )}
           <fieldset style={{ display: 'grid', gap: 4, border: 0, padding: 0, margin: 0 }}>
-            <legend>Shared with</legend>
+            <legend>Sharing</legend>
             <select aria-label="Shared with" name="scope" value={scope} onChange={(e) => setScope(e.target.value as Share['scope'])}>
               <option value="private">Only me</option>
               {s.me.departments.length > 0 && <option value="department">A department</option>}

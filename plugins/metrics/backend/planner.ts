@@ -39,7 +39,8 @@ export function holdingLevels(needed: Set<string>, levels: readonly Level[] = LE
 /** The pieces of `range` and the source of each; null when no rollup piece would be read. */
 export function planMetricsQuery(q: MetricsQuery, range: { from: Date; to: Date }, watermark: Date, visibleDepartments: string[] | null): Segment<Level>[] | null {
   const needed = neededDimensions(q, visibleDepartments);
-  if (!needed) return null;
+  // nothing folded yet (a new store, or the fold job not run): every piece would be read raw anyway
+  if (!needed || watermark.getTime() <= 0) return null;
   const levels = usableLevels(holdingLevels(needed), { granularity: q.granularity, tz: q.tz ?? 'UTC', from: range.from, to: range.to });
   const segments = planSegments(range, levels, { watermark });
   return segments.some((s) => s.level) ? segments : null;
