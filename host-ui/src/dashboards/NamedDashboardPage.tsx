@@ -31,6 +31,7 @@ export function NamedDashboardPage({ id }: { id: string }) {
   const [sharing, setSharing] = useState(false);
   const [tick, setTick] = useState(0);
   const saveTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const pending = useRef<Parameters<typeof namedApi.update>[1]>({});
   const { width, containerRef, mounted } = useContainerWidth({ debounceTimeout: 50 });
   const catalogue = useMemo(() => new Map(s.catalogue.map((e) => [e.ref, e])), [s.catalogue]);
 
@@ -50,9 +51,13 @@ export function NamedDashboardPage({ id }: { id: string }) {
 
   const change = useCallback((patch: Partial<Pick<Named, 'doc' | 'filters' | 'refresh_seconds' | 'name'>> & { share?: Partial<Share> }, delay = 0) => {
     setD((cur) => (cur ? { ...cur, ...patch, share: patch.share ? { ...cur.share, ...patch.share } as Share : cur.share } : cur));
+    // changes made while a save waits (a drag, then a filter) go out together
+    pending.current = { ...pending.current, ...patch };
     if (saveTimer.current) clearTimeout(saveTimer.current);
     saveTimer.current = setTimeout(() => {
-      namedApi.update(id, patch).then((x) => { setD(x); setNotice('All changes saved.'); }, (e: Error) => setNotice(`Could not save: ${e.message}`));
+      const body = pending.current;
+      pending.current = {};
+      namedApi.update(id, body).then((x) => { setD(x); setNotice('All changes saved.'); }, (e: Error) => setNotice(`Could not save: ${e.message}`));
     }, delay);
   }, [id]);
 
@@ -72,7 +77,8 @@ export function NamedDashboardPage({ id }: { id: string }) {
   if (error) return <div className="page"><div className="orrery-state orrery-state--error" role="alert"><p>Could not open this dashboard: {error}</p><Link to="/dashboards">All dashboards</Link></div></div>;
   if (!d) return <div className="page"><div className="orrery-state orrery-state--loading" role="status"><span className="orrery-spinner" aria-hidden="true" />Loading dashboard…</div></div>;
 
-  const setDoc = (doc: DashboardDoc, delay = 500) => change({ doc }, delay);
+  // a member who may only view never writes (a widget's migrated options stay in the page)
+  const setDoc = (doc: DashboardDoc, delay = 500) => (d.can_edit ? change({ doc }, delay) : setD({ ...d, doc }));
   const onLayoutChange = (layout: Layout) => {
     if (!editable) return;
     const moved = applyGrid(d.doc.items, layout);

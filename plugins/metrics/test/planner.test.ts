@@ -11,6 +11,7 @@ import plugin from '../backend/index.ts';
 import { runMetricsQuery } from '../backend/metricsQuery.ts';
 import { neededDimensions } from '../backend/planner.ts';
 import { FROM, SPAN, makeEvents, reference, rng, type Ev } from './reference.ts';
+import { scopedQuery } from '../frontend/src/scope.ts';
 
 /** Berlin falls back on 2026-10-25 (a 25-hour day), New York on 2026-11-01 */
 const DST_FROM = Date.parse('2026-10-24T00:00:00Z');
@@ -125,5 +126,27 @@ describe('metrics query planner: rollups where they answer exactly, raw otherwis
     console.info(`planner: ${planned} of ${answerable} answerable questions read rollup tables`);
     // most answerable questions (not Kolkata's half-hour offset, not sub-hour ranges) did read rollups
     expect(planned).toBeGreaterThan(answerable * 0.6);
+  }, 300_000);
+
+  it('a dashboard\'s department and agent filters, applied by the Metric widget, give the reference over only those events', async () => {
+    const rand = rng(99);
+    for (let n = 0; n < 20; n++) {
+      const { q, from, to } = randomQuery(rand);
+      const department = rand() < 0.6 ? { id: ['d-eng', 'd-ops'][Math.floor(rand() * 2)]! } : null;
+      const agent = rand() < 0.7 ? ['planner', 'coder', 'reviewer'][Math.floor(rand() * 3)]! : undefined;
+      const body = scopedQuery(q, { from: new Date(from).toISOString(), to: new Date(to).toISOString(), tz: q.tz ?? 'UTC', department, filters: agent ? { agent_name: agent } : {} });
+      // the reference narrows the events itself, not the query: what the dashboard promises
+      const seen = events.filter((e) => e.event_type === q.event_type && (!department || e.department_id === department.id) && (!agent || e.agent_name === agent));
+      const want = reference(seen, q, from, to);
+      const res = await backend.client.post('/api/v1/metrics/query', body);
+      expect(res.status, res.text).toBe(200);
+      const ctx = JSON.stringify(body);
+      const got = [...res.body.series].sort((a: any, b: any) => JSON.stringify(a.group).localeCompare(JSON.stringify(b.group)));
+      expect(got.map((s: any) => s.group), ctx).toEqual(want.map((s) => s.group));
+      for (const [i, s] of want.entries()) {
+        expect(close(got[i].total, s.total), `${ctx} total ${got[i].total} vs ${s.total}`).toBe(true);
+        for (const [j, p] of s.points.entries()) expect(close(got[i].points[j].value, p.value), `${ctx} ${p.bucket}`).toBe(true);
+      }
+    }
   }, 300_000);
 });
