@@ -71,7 +71,7 @@ export const explorer = {
       where: { type: 'string', description: 'filters as `field=value,value;field=value`', default: '' },
       rate_where: { type: 'string', description: 'for rate: `field=value`', default: '' },
       group_by: { type: 'string', description: 'comma-separated, up to 3', default: '' },
-      granularity: { type: 'string', enum: ['', 'minute', 'hour', 'day', 'week', 'month'], default: 'hour' },
+      granularity: { type: 'string', enum: ['none', 'minute', 'hour', 'day', 'week', 'month'], default: 'hour' },
       chart: { type: 'string', enum: ['line', 'bar', 'area', 'pie', 'table', 'number', 'heatmap'], default: 'line' },
       compare: { type: 'boolean', default: false },
     },

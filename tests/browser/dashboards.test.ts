@@ -62,7 +62,7 @@ describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', (
 
   it('builds a chart in the explorer, saves it to a new department dashboard, and a colleague sees it', async () => {
     const ana = await signIn('ana@dash.local');
-    await ana.goto(`${platform.url}/p/metrics/explorer?event_type=agent_invocation&measure=count&granularity=`);
+    await ana.goto(`${platform.url}/p/metrics/explorer?event_type=agent_invocation&measure=count&granularity=none`);
     await ana.getByRole('heading', { name: 'Explore metrics', level: 1 }).waitFor();
     await ana.getByLabel('Group by (up to 3)').selectOption(['agent_name']);
     await ana.getByLabel('Chart').selectOption('bar');

@@ -14,9 +14,10 @@ interface Options {
   where: string;
   rate_where: string;
   group_by: string;
-  granularity: '' | 'minute' | 'hour' | 'day' | 'week' | 'month';
+  granularity: 'none' | 'minute' | 'hour' | 'day' | 'week' | 'month';
   chart: ChartKind;
-  compare: boolean;
+  /** from the URL: `true` / `false` as text */
+  compare: boolean | string;
 }
 
 const MEASURES = [
@@ -52,7 +53,7 @@ export function toQuery(o: Options): MetricsQueryOptions {
     ...(Object.keys(where).length ? { where } : {}),
     ...(o.measure === 'rate' && Object.keys(rate).length ? { rate_where: rate } : {}),
     ...(groups.length ? { group_by: groups } : {}),
-    ...(o.granularity ? { granularity: o.granularity } : {}),
+    ...(o.granularity && o.granularity !== 'none' ? { granularity: o.granularity } : {}),
   };
 }
 
@@ -64,6 +65,7 @@ export function toQuery(o: Options): MetricsQueryOptions {
  */
 function Explorer({ context, options }: WidgetProps<Options>) {
   const set = (patch: Partial<Options>) => context.setOptions({ ...options, ...patch });
+  const compare = String(options.compare) === 'true';
   const spec: EventTypeSpec | undefined = EVENT_TYPES.find((t) => t.type === options.event_type);
   const fields = useMemo(() => (spec ? Object.entries(fieldsOf(spec)) : []), [spec]);
   const numeric = fields.filter(([, f]) => NUMERIC.has(f.kind)).map(([n]) => n);
@@ -71,14 +73,14 @@ function Explorer({ context, options }: WidgetProps<Options>) {
   const needsField = !['count', 'users', 'rate'].includes(options.measure);
   const query = toQuery(options);
   const ready = !!spec && (!needsField || !!query.field) && (options.measure !== 'rate' || !!query.rate_where);
-  const data = useMetrics(ready ? query : null, options.compare || options.chart === 'number');
+  const data = useMetrics(ready ? query : null, compare || options.chart === 'number');
   const title = `${MEASURES.find(([m]) => m === options.measure)?.[1] ?? options.measure}${needsField && query.field ? ` ${query.field}` : ''} · ${options.event_type}${query.group_by ? ` by ${query.group_by.join(', ')}` : ''}`;
   const [metricName, setMetricName] = useState('');
   const [saved, setSaved] = useState<string | null>(null);
   const groups = options.group_by.split(',').map((g) => g.trim()).filter(Boolean);
 
   const toDashboard = () => {
-    const widgetOptions = { title, chart: options.chart, compare: options.compare, query };
+    const widgetOptions = { title, chart: options.chart, compare, query };
     const to = `/dashboards?add=${encodeURIComponent('metrics/metric')}&title=${encodeURIComponent(title)}&options=${encodeURIComponent(JSON.stringify(widgetOptions))}`;
     if (context.navigate) context.navigate(to);
     else location.assign(to);
@@ -138,7 +140,7 @@ function Explorer({ context, options }: WidgetProps<Options>) {
         <label style={{ display: 'grid', gap: 4 }}>
           Buckets
           <select name="granularity" value={options.granularity} onChange={(e) => set({ granularity: e.target.value as Options['granularity'] })}>
-            <option value="">None (one value per group)</option>
+            <option value="none">None (one value per group)</option>
             {['minute', 'hour', 'day', 'week', 'month'].map((g) => <option key={g} value={g}>{g}</option>)}
           </select>
         </label>
@@ -149,7 +151,7 @@ function Explorer({ context, options }: WidgetProps<Options>) {
           </select>
         </label>
         <label style={{ display: 'flex', gap: 8, alignItems: 'center' }}>
-          <input type="checkbox" name="compare" checked={options.compare} onChange={(e) => set({ compare: e.target.checked })} />
+          <input type="checkbox" name="compare" checked={compare} onChange={(e) => set({ compare: e.target.checked })} />
           Compare with the previous period
         </label>
       </form>
@@ -160,7 +162,7 @@ function Explorer({ context, options }: WidgetProps<Options>) {
           <p role="status">{!spec ? 'Choose an event type.' : needsField ? 'Choose the numeric field to measure.' : 'Say which events count towards the share (e.g. status=failure).'}</p>
         ) : (
           <WidgetState query={data} emptyText="No events match this question in the selected range. Widen the range or loosen the filters.">
-            {({ now, before }) => <MetricView title={title} chart={options.chart} now={now} before={options.compare || options.chart === 'number' ? before : null} timed={!!query.granularity} />}
+            {({ now, before }) => <MetricView title={title} chart={options.chart} now={now} before={compare || options.chart === 'number' ? before : null} timed={!!query.granularity} />}
           </WidgetState>
         )}
       </section>
