@@ -47,11 +47,12 @@ describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', (
       counts[agent]!++;
       return {
         event_id: `dash-${i}`, event_type: 'agent_invocation', timestamp: new Date(now - (i + 1) * 600_000).toISOString(),
-        user_id: ids.ana, department_id: eng.id, agent_name: agent, agent_version: '1', invocation_id: `inv-${i}`,
+        user_id: ids.ana, department_id: eng.id, session_id: 'dash-session', agent_name: agent, agent_version: '1', invocation_id: `inv-${i}`,
         model_used: 'm', input_tokens: 10, output_tokens: 5, execution_time_ms: 100 + i, status: 'success', cost_usd: 0.01,
       };
     });
-    await api('POST', '/api/v1/events/batch', { events }, token);
+    const sent = await api<{ accepted: number; results: Array<{ status: string; error?: unknown }> }>('POST', '/api/v1/events/batch', { events }, token);
+    expect(sent.accepted, JSON.stringify(sent.results.find((r) => r.error))).toBe(events.length);
     await untilVisible(api, events.map((e) => e.event_id));
   }, 240_000);
 

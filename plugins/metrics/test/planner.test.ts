@@ -82,7 +82,7 @@ describe('metrics query planner: rollups where they answer exactly, raw otherwis
       insert: async () => undefined,
       command: async () => undefined,
     };
-  }, 120_000);
+  }, 300_000);
   afterAll(() => backend?.close());
 
   it('the fold filled the rollup tables', async () => {
