@@ -78,17 +78,21 @@ export function compilePlanned(
   const withUsers = q.measure === 'users';
   const f = q.field && FIELDS.has(q.field) && ['sum', 'avg', 'min', 'max'].includes(q.measure) ? q.field : null;
 
-  // the pieces, by source table ('' = raw events)
-  const bySource = new Map<string, Array<{ param: string; fresh: boolean }>>();
+  // the pieces, by source: a rollup table, raw events (the edges), or raw events inserted after
+  // the watermark (the rollup pieces' companions) — the last apart from the edges, so that its
+  // `inserted_at` condition is ANDed with the whole arm and the skip index on it drops every
+  // granule the fold has taken, instead of scanning the range for the few fresh rows
+  const bySource = new Map<string, { table: string; fresh: boolean; pieces: string[] }>();
   segments.forEach((s, i) => {
     params[`s${i}_from`] = s.from.getTime();
     params[`s${i}_to`] = s.to.getTime();
-    const key = s.level?.table ?? '';
-    if (!bySource.has(key)) bySource.set(key, []);
-    bySource.get(key)!.push({ param: `s${i}`, fresh: !!s.insertedAfter });
+    const fresh = !!s.insertedAfter;
+    const key = `${s.level?.table ?? ''}|${fresh}`;
+    if (!bySource.has(key)) bySource.set(key, { table: s.level?.table ?? '', fresh, pieces: [] });
+    bySource.get(key)!.pieces.push(`s${i}`);
   });
 
-  const arms = [...bySource.entries()].map(([source, pieces]) => {
+  const arms = [...bySource.values()].map(({ table: source, fresh, pieces }) => {
     const rollup = source !== '';
     const bucket = q.granularity ? [`toUnixTimestamp(${bucketExpr(rollup ? 'bucket' : 'timestamp', q.granularity)}) AS b_ts`] : [];
     const cols = [
@@ -104,16 +108,16 @@ export function compilePlanned(
         : []),
     ];
     const time = pieces
-      .map(({ param, fresh }) =>
+      .map((param) =>
         rollup
           ? `(bucket >= toDateTime(intDiv({${param}_from:Int64}, 1000), 'UTC') AND bucket < toDateTime(intDiv({${param}_to:Int64}, 1000), 'UTC'))`
-          : `(timestamp >= fromUnixTimestamp64Milli({${param}_from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({${param}_to:Int64}, 'UTC')${fresh ? ` AND ${freshRowsSql('watermark')}` : ''})`,
+          : `(timestamp >= fromUnixTimestamp64Milli({${param}_from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({${param}_to:Int64}, 'UTC'))`,
       )
       .join(' OR ');
     const armKeys = [...dims, ...(q.granularity ? ['b_ts'] : [])];
     return `SELECT ${cols.join(', ')}
         FROM ${table(rollup ? source : 'events')}
-        WHERE ${where.join(' AND ')} AND (${time})
+        WHERE ${where.join(' AND ')}${fresh ? ` AND ${freshRowsSql('watermark')}` : ''} AND (${time})
         ${armKeys.length ? `GROUP BY ${armKeys.join(', ')}` : ''}`;
   });
 
@@ -130,5 +134,5 @@ export function compilePlanned(
   const sql = `SELECT ${[...dims, ...(q.granularity ? ['b_ts AS bucket'] : []), `${value} AS value`].join(', ')}
       FROM (${arms.join('\n      UNION ALL\n      ')})
       ${outKeys.length ? `GROUP BY ${outKeys.join(', ')} ORDER BY ${outKeys.join(', ')}` : ''}`;
-  return { sql, params, groupBy, tables: [...bySource.keys()].map((k) => k || 'events') };
+  return { sql, params, groupBy, tables: [...new Set([...bySource.values()].map((v) => v.table || 'events'))] };
 }
