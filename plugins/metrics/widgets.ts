@@ -3,7 +3,7 @@
  * them, `defineWidget({ declaration })` takes the options version and defaults from here,
  * and the remote build exposes `module` as `./<id>` (frontend/rspack.config.mjs reads this file).
  */
-import type { WidgetDecl } from '@orrery/plugin-sdk/contract';
+import type { PageDecl, WidgetDecl } from '@orrery/plugin-sdk/contract';
 
 // the metrics query as the widget stores it (the backend checks it against the catalogue);
 // kept here as data because this file is also bundled for the browser
@@ -27,7 +27,7 @@ export const metric = {
   id: 'metric',
   module: './src/Metric.tsx',
   title: 'Metric',
-  description: 'Any metrics query (event type, measure, filters, groups, buckets) as a line, bars or a single number with its change',
+  description: 'Any metrics query (event type, measure, filters, groups, buckets) as a line, bars, stacked area, pie, table, heatmap or a single number with its change',
   defaultSize: 'M',
   minSize: { w: 2, h: 2 },
   roles: ['Admin', 'Manager', 'Developer'],
@@ -37,7 +37,8 @@ export const metric = {
     required: ['query'],
     properties: {
       title: { type: 'string', title: 'Title', maxLength: 200, default: '' },
-      chart: { type: 'string', title: 'Chart', enum: ['line', 'bar', 'number'], default: 'line' },
+      chart: { type: 'string', title: 'Chart', enum: ['line', 'bar', 'area', 'pie', 'table', 'number', 'heatmap'], default: 'line' },
+      compare: { type: 'boolean', title: 'Compare with the previous period', default: false },
       query: {
         ...querySchema,
         title: 'Metrics query (the dashboard supplies the range, zone and department)',
@@ -48,3 +49,33 @@ export const metric = {
 } satisfies WidgetDecl;
 
 export const widgets: WidgetDecl[] = [metric];
+
+/**
+ * The explorer (`/p/metrics/explorer`): every choice of a question in the URL, so a link
+ * reopens the same question; it saves the question as a Metric widget on a dashboard or as a
+ * custom metric.
+ */
+export const explorer = {
+  id: 'explorer',
+  module: './src/ExplorerPage.tsx',
+  title: 'Explore metrics',
+  description: 'Ask any question of the events: measure, filters, groups, buckets; chart it, compare periods, save it',
+  roles: ['Admin', 'Manager', 'Developer'],
+  nav: true,
+  optionsSchema: {
+    type: 'object',
+    properties: {
+      event_type: { type: 'string', default: 'agent_invocation' },
+      measure: { type: 'string', enum: querySchema.properties.measure.enum, default: 'count' },
+      field: { type: 'string', default: '' },
+      where: { type: 'string', description: 'filters as `field=value,value;field=value`', default: '' },
+      rate_where: { type: 'string', description: 'for rate: `field=value`', default: '' },
+      group_by: { type: 'string', description: 'comma-separated, up to 3', default: '' },
+      granularity: { type: 'string', enum: ['none', 'minute', 'hour', 'day', 'week', 'month'], default: 'hour' },
+      chart: { type: 'string', enum: ['line', 'bar', 'area', 'pie', 'table', 'number', 'heatmap'], default: 'line' },
+      compare: { type: 'boolean', default: false },
+    },
+  },
+} satisfies PageDecl;
+
+export const pages: PageDecl[] = [explorer];

@@ -1,15 +1,17 @@
 /**
- * The metrics query at scale: p50/p95 of a grouped hourly query over 7 days from raw
- * events, through `POST /api/v1/metrics/query`, against the same SQL run directly on
- * chDB in the same run (the baseline: what the route adds is validation, bucket filling,
- * JSON and HTTP).
+ * The metrics query at scale: p50/p95 of grouped hourly queries over 7 days through
+ * `POST /api/v1/metrics/query`, read by the planner (the plugin's rollup for whole hours,
+ * raw events for the edges and what the fold has not reached) and from raw events only
+ * (`?rollups=false`), each against the same SQL run directly on chDB in the same run (the
+ * baseline: what the route adds is validation, the watermark, bucket filling, JSON and HTTP).
  *
  *   npx tsx scripts/bench/metrics.ts                       # 2M events over 30 days
  *   BENCH_EVENTS=10000000 BENCH_RUNS=30 npx tsx scripts/bench/metrics.ts
  */
 import { startBenchBackend } from './backend.ts';
 import metrics from '../../plugins/metrics/backend/index.ts';
-import { compileMetricsQuery } from '../../plugins/metrics/backend/metricsQuery.ts';
+import { compileMetricsQuery, type CompiledQuery } from '../../plugins/metrics/backend/metricsQuery.ts';
+import { compilePlanned } from '../../plugins/metrics/backend/planner.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -37,40 +39,58 @@ async function main() {
     });
     log(`${EVENTS.toLocaleString('en')} events over ${DAYS} days inserted in ${Math.round(performance.now() - t0)} ms`);
 
+    let t1 = performance.now();
+    const folds = (await b.foldRollups()).filter((f) => f.plugin === 'metrics');
+    const watermark = new Date(Math.max(...folds.map((f) => f.to_ms)));
+    log(`folded into the metrics rollup in ${Math.round(performance.now() - t1)} ms (${folds.reduce((a, f) => a + f.rows, 0).toLocaleString('en')} rows written)`);
+
     const to = new Date();
     const from = new Date(to.getTime() - 7 * 86_400_000);
     const queries = [
       { event_type: 'agent_invocation', measure: 'count', group_by: ['agent_name'], granularity: 'hour' },
-      { event_type: 'agent_invocation', measure: 'p95', field: 'execution_time_ms', group_by: ['agent_name'], granularity: 'hour' },
       { event_type: 'agent_invocation', measure: 'rate', rate_where: { status: 'failure' }, group_by: ['model_used'], granularity: 'hour', tz: 'Europe/Berlin' },
+      { event_type: 'agent_invocation', measure: 'avg', field: 'execution_time_ms', group_by: ['agent_name'], granularity: 'hour' },
+      { event_type: 'agent_invocation', measure: 'p95', field: 'execution_time_ms', group_by: ['agent_name'], granularity: 'hour' },
     ] as const;
+    const table = (n: string) => `${s.analytics.database}.${n}`;
+    const run = async (cs: CompiledQuery[]) => {
+      for (const c of cs) {
+        const r = await s.analytics.client.query({ query: c.sql, query_params: { ...c.params, org_id: b.org.id }, format: 'JSONEachRow' });
+        await r.json();
+      }
+    };
+    const figures: string[] = [];
     for (const q of queries) {
       const body = { ...q, from: from.toISOString(), to: to.toISOString() };
-      // the route answers with two ClickHouse queries (totals, then buckets): the baseline runs both
-      const whole = compileMetricsQuery({ ...(q as any), granularity: undefined }, { from, to }, `${s.analytics.database}.events`);
-      const buckets = compileMetricsQuery(q as any, { from, to }, `${s.analytics.database}.events`);
-      const direct = async () => {
-        for (const c of [whole, buckets]) {
-          const r = await s.analytics.client.query({ query: c.sql, query_params: { ...c.params, org_id: b.org.id }, format: 'JSONEachRow' });
-          await r.json();
-        }
-      };
-      await b.client.post('/api/v1/metrics/query', body);
-      await direct();
-      const viaRoute: number[] = [];
-      const viaSql: number[] = [];
-      for (let i = 0; i < RUNS; i++) {
-        let t = performance.now();
-        const res = await b.client.post('/api/v1/metrics/query', body);
-        if (res.status !== 200) throw new Error(JSON.stringify(res.body));
-        viaRoute.push(performance.now() - t);
-        t = performance.now();
-        await direct();
-        viaSql.push(performance.now() - t);
-      }
       const label = `${q.measure}${'field' in q ? `(${q.field})` : ''} by ${q.group_by.join(',')} hourly over 7 days${'tz' in q ? ` in ${q.tz}` : ''}`;
-      log(`${label}: route p50 ${pct(viaRoute, 0.5).toFixed(1)} ms, p95 ${pct(viaRoute, 0.95).toFixed(1)} ms; direct SQL p50 ${pct(viaSql, 0.5).toFixed(1)} ms, p95 ${pct(viaSql, 0.95).toFixed(1)} ms; ratio p50 ${(pct(viaRoute, 0.5) / pct(viaSql, 0.5)).toFixed(2)}×, p95 ${(pct(viaRoute, 0.95) / pct(viaSql, 0.95)).toFixed(2)}×`);
+      // the route answers with two ClickHouse queries (totals, then buckets): each baseline runs both
+      const rawSql = [compileMetricsQuery({ ...(q as any), granularity: undefined }, { from, to }, table('events')), compileMetricsQuery(q as any, { from, to }, table('events'))];
+      const plannedSql = [compilePlanned({ ...(q as any), granularity: undefined }, { from, to }, table, watermark, null), compilePlanned(q as any, { from, to }, table, watermark, null)];
+      const modes = [
+        ...(plannedSql.every((c) => c) ? [{ name: 'rollups', path: '/api/v1/metrics/query', sql: plannedSql as CompiledQuery[], goal: 100 }] : []),
+        { name: 'raw', path: '/api/v1/metrics/query?rollups=false', sql: rawSql, goal: 500 },
+      ];
+      if (!plannedSql.every((c) => c)) log(`${label}: no rollup answers it exactly (exact quantiles read raw events)`);
+      for (const m of modes) {
+        await b.client.post(m.path, body);
+        await run(m.sql);
+        const viaRoute: number[] = [];
+        const viaSql: number[] = [];
+        for (let i = 0; i < RUNS; i++) {
+          t1 = performance.now();
+          const res = await b.client.post(m.path, body);
+          if (res.status !== 200) throw new Error(JSON.stringify(res.body));
+          viaRoute.push(performance.now() - t1);
+          t1 = performance.now();
+          await run(m.sql);
+          viaSql.push(performance.now() - t1);
+        }
+        const line = `${label}, ${m.name}: route p50 ${pct(viaRoute, 0.5).toFixed(1)} ms, p95 ${pct(viaRoute, 0.95).toFixed(1)} ms (goal < ${m.goal} ms: ${pct(viaRoute, 0.95) < m.goal ? 'met' : 'MISSED'}); direct SQL p50 ${pct(viaSql, 0.5).toFixed(1)} ms, p95 ${pct(viaSql, 0.95).toFixed(1)} ms; ratio p50 ${(pct(viaRoute, 0.5) / pct(viaSql, 0.5)).toFixed(2)}×, p95 ${(pct(viaRoute, 0.95) / pct(viaSql, 0.95)).toFixed(2)}×`;
+        log(line);
+        figures.push(line);
+      }
     }
+    console.log(`\n${EVENTS.toLocaleString('en')} events, ${RUNS} runs each:\n${figures.join('\n')}`);
   } finally {
     await b.close();
   }

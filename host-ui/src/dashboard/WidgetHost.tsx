@@ -11,6 +11,7 @@ import { ErrorBoundary } from './ErrorBoundary.tsx';
 import type { DashboardItem } from './layout.ts';
 import { resolveOptions } from './options.ts';
 import { trackWidgetRequest } from './loadTimer.ts';
+import { useDashboardScope } from '../dashboards/scope.tsx';
 
 export function useWidgetDefinition(entry: CatalogueEntry) {
   // a definition loaded already (the dashboard warm-up) renders on the first pass
@@ -55,7 +56,11 @@ export function WidgetHost({ item, entry, refreshKey, onOptions, onMigrated, onD
   }, [resolved?.migrated]);
 
   const timeRange = rangeOverride ?? s.resolveRange(item.timeRange ?? s.range);
-  const department = s.departmentId ? s.me.departments.find((d) => d.id === s.departmentId) ?? null : null;
+  const scope = useDashboardScope();
+  // a named dashboard's department filter wins over the department picked in the header
+  const department = scope?.department ?? (s.departmentId ? s.me.departments.find((d) => d.id === s.departmentId) ?? null : null);
+  const filters = scope?.filters;
+  const tick = scope?.tick ?? 0;
   const prefix = `/api/v1/${entry.plugin.routePrefix.replace(/^\/+|\/+$/g, '')}`;
 
   // one function per plugin prefix: a new one would make every data hook fetch again
@@ -101,7 +106,8 @@ export function WidgetHost({ item, entry, refreshKey, onOptions, onMigrated, onD
       tz: s.prefs.tz,
       locale: s.prefs.locale,
       options,
-      refreshKey,
+      refreshKey: refreshKey + tick,
+      ...(filters ? { filters } : {}),
       request,
       download,
       subscribe: s.hub.subscribe,
@@ -109,7 +115,7 @@ export function WidgetHost({ item, entry, refreshKey, onOptions, onMigrated, onD
       setOptions: onOptions,
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [resolved, extraFilters, entry, item.i, s.me, department?.id, timeRange.from, timeRange.to, s.prefs.tz, s.prefs.locale, refreshKey, request, download]);
+  }, [resolved, extraFilters, entry, item.i, s.me, department?.id, filters?.agent_name, tick, timeRange.from, timeRange.to, s.prefs.tz, s.prefs.locale, refreshKey, request, download]);
 
   if (error) {
     return (

@@ -8,6 +8,8 @@ import { TokensPage } from '../pages/TokensPage.tsx';
 import { ProfilePage } from '../pages/ProfilePage.tsx';
 import { SetupPage } from '../setup/SetupPage.tsx';
 import { PluginPage } from '../pages/PluginPage.tsx';
+import { DashboardsPage } from '../dashboards/DashboardsPage.tsx';
+import { NamedDashboardPage } from '../dashboards/NamedDashboardPage.tsx';
 import { parsePagePath } from '../lib/pagePath.ts';
 import { navPages } from '../lib/plugins.ts';
 import { Tour } from '../tour/Tour.tsx';
@@ -16,6 +18,7 @@ import { TimeRangePicker } from './TimeRangePicker.tsx';
 
 const TITLES: Record<string, string> = {
   '/': 'Dashboard',
+  '/dashboards': 'Dashboards',
   '/catalogue': 'Widget catalogue',
   '/settings': 'Settings',
   '/tokens': 'Tokens',
@@ -37,14 +40,15 @@ export function Shell() {
 
   const page = (() => {
     switch (path) {
-      case '/':
-      case '/dashboards': return <DashboardPage />;
+      case '/': return <DashboardPage />;
+      case '/dashboards': return <DashboardsPage />;
       case '/catalogue': return <CataloguePage />;
       case '/settings': return <SettingsPage />;
       case '/tokens': return <TokensPage />;
       case '/me': return <ProfilePage />;
       case '/setup': return <SetupPage />;
       default: {
+        if (path.startsWith('/d/')) return <NamedDashboardPage key={path} id={decodeURIComponent(path.slice(3))} />;
         const pg = parsePagePath(path);
         if (pg) return <PluginPage key={`${pg.pluginId}/${pg.pageId}`} pluginId={pg.pluginId} pageId={pg.pageId} />;
         return (
@@ -61,6 +65,7 @@ export function Shell() {
         <Link to="/" className="brand" aria-label="Orrery home"><Logo /><span>Orrery</span></Link>
         <nav aria-label="Main" className="topnav">
           <Link to="/">Dashboard</Link>
+          <Link to="/dashboards">Dashboards</Link>
           <Link to="/catalogue" data-tour="catalogue">Catalogue</Link>
           <Link to="/tokens">Tokens</Link>
           <Link to="/settings" data-tour="settings">Settings</Link>

@@ -5,7 +5,7 @@
  */
 export type {
   Role, WidgetSize, TimeRange, BusMessage, Query, QueryValue, DrillDown,
-  WidgetContext, WidgetProps, WidgetDefinition, ApiErrorBody,
+  WidgetContext, WidgetProps, WidgetDefinition, ApiErrorBody, DashboardFilters,
 } from './types.ts';
 export { defineWidget, isWidgetDefinition } from './defineWidget.ts';
 export { useWidget, WidgetProvider } from './context.tsx';

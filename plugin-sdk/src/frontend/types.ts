@@ -35,6 +35,11 @@ export interface DrillDown {
   timeRange?: TimeRange;
 }
 
+/** A named dashboard's filters (see `WidgetContext.filters`). */
+export interface DashboardFilters {
+  agent_name?: string;
+}
+
 export interface WidgetContext<O = Record<string, unknown>> {
   pluginId: string;
   pluginVersion: string;
@@ -42,8 +47,14 @@ export interface WidgetContext<O = Record<string, unknown>> {
   /** the cell's id on the dashboard: stable across reloads */
   instanceId: string;
   org: { id: string; slug: string; name: string };
-  /** the selected department, or null for the whole org */
+  /** the selected department (or a named dashboard's department filter), or null for the whole org */
   department: { id: string; name: string } | null;
+  /**
+   * Filters of the dashboard the widget sits on, which every widget follows where it can
+   * (e.g. add `agent_name` to its query). Absent outside a named dashboard and in hosts
+   * before SDK 2.2. The dashboard's department filter arrives as `department`.
+   */
+  filters?: DashboardFilters;
   role: Role;
   user: { id: string; email: string; displayName: string };
   timeRange: TimeRange;

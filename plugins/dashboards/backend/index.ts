@@ -5,25 +5,13 @@
  * (or of the first of the user's departments that has one) → the default of the user's role
  * → none (the portal then suggests one from the widgets the user may see).
  */
-import { badRequest, definePlugin, forbidden, notFound, ROLES, type Caller, type Role, type TenantContext } from '@orrery/plugin-sdk';
+import { definePlugin, forbidden, notFound, ROLES, type Caller, type Role, type TenantContext } from '@orrery/plugin-sdk';
 import { widgets } from '../widgets.ts';
-import { defaultAnswer, defaultsAnswer, docSchema, mineAnswer, savedAnswer } from '../answers.ts';
+import { defaultAnswer, defaultsAnswer, mineAnswer, savedAnswer } from '../answers.ts';
+import { checkDoc, docBody } from './checkDoc.ts';
+import { namedMigration } from './namedStore.ts';
+import { registerNamedRoutes } from './named.ts';
 import { deleteDefault, deleteUserLayout, getDefault, getUserLayout, listDefaults, putDefault, putUserLayout, DEFAULT_TABLE, USER_TABLE, type Doc } from './store.ts';
-
-const MAX_BYTES = 256 * 1024;
-
-const docBody = { type: 'object', required: ['doc'], properties: { doc: docSchema }, additionalProperties: false };
-
-function checkDoc(doc: Doc): Doc {
-  if (JSON.stringify(doc).length > MAX_BYTES) throw badRequest(`a dashboard may hold at most ${MAX_BYTES} bytes of JSON`);
-  const ids = new Set<string>();
-  for (const it of doc.items as Array<{ i: string; x: number; w: number }>) {
-    if (ids.has(it.i)) throw badRequest(`cell id "${it.i}" appears twice`);
-    ids.add(it.i);
-    if (it.x + it.w > 12) throw badRequest(`cell "${it.i}" runs past the 12th column (x ${it.x} + w ${it.w})`);
-  }
-  return doc;
-}
 
 function caller(ctx: TenantContext): Caller {
   if (!ctx.caller) throw forbidden('a signed-in user is required');
@@ -51,7 +39,7 @@ export default definePlugin({
   version: '1.0.0',
   sdk: '^2.0.0',
   title: 'Dashboards',
-  description: 'Per-user dashboard layouts, role and department default dashboards, and a getting-started widget.',
+  description: 'Named dashboards (shared privately, with a department or the org; templates, filters, auto-refresh), per-user layouts, role and department defaults, and a getting-started widget.',
   routePrefix: 'dashboards',
   enabledByDefault: true,
   permissions: {
@@ -83,6 +71,7 @@ export default definePlugin({
           await knex.schema.withSchema(schema).dropTableIfExists(USER_TABLE);
         },
       },
+      namedMigration,
     ],
   },
   frontend: {
@@ -91,6 +80,7 @@ export default definePlugin({
     widgets,
   },
   register(env) {
+    registerNamedRoutes(env);
     env.route<{ department_id?: string }>({
       method: 'GET',
       path: '/mine',

@@ -13,7 +13,8 @@ import { metricsService, type MetricsConfig } from './service.ts';
 import { registerQueryRoute } from './routes/query.ts';
 import { customMigrations, registerCustomRoutes } from './routes/custom.ts';
 import { registerSeedRoutes } from './routes/seeds.ts';
-import { widgets } from '../widgets.ts';
+import { pages, widgets } from '../widgets.ts';
+import { EVENTS_ROLLUP, clickhouseMigrations } from './rollups.ts';
 
 export default definePlugin<MetricsConfig>({
   from: import.meta.url,
@@ -27,12 +28,16 @@ export default definePlugin<MetricsConfig>({
   configSchema: {
     type: 'object',
     additionalProperties: false,
-    properties: { queryTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 600, default: 15 } },
+    properties: {
+      queryTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 600, default: 15 },
+      useRollups: { type: 'boolean', default: true, description: 'answer from the plugin\'s rollups where they hold a question exactly' },
+    },
   },
-  migrations: { pg: customMigrations },
+  migrations: { pg: customMigrations, clickhouse: clickhouseMigrations },
+  rollups: [EVENTS_ROLLUP],
   provides: [provide(metricsQueryRef, metricsService)],
   needs: [need(metricSourceRef, '^1.0.0', { optional: true })],
-  frontend: { remoteName: 'metrics', distDir: './frontend/dist', widgets },
+  frontend: { remoteName: 'metrics', distDir: './frontend/dist', widgets, pages },
   register(env) {
     registerQueryRoute(env);
     registerCustomRoutes(env);

@@ -21,7 +21,10 @@ import {
   type MetricsMeasure,
   type MetricsQueryDefinition,
   type MetricsSeries,
+  type RollupReader,
 } from '@orrery/plugin-sdk';
+import { compilePlanned } from './planner.ts';
+import { EVENTS_ROLLUP } from './rollups.ts';
 
 export const MEASURES = METRICS_MEASURES;
 export type Measure = MetricsMeasure;
@@ -113,7 +116,7 @@ export function validateMetricsQuery(q: MetricsQuery, prefix = ''): Record<strin
 /** ClickHouse literal time of an instant (`YYYY-MM-DD hh:mm:ss.sss`, UTC). */
 const chTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
 
-function conditionSql(filters: Record<string, WhereValue | WhereValue[]>, fields: Record<string, FieldSpec>, params: Record<string, unknown>, tag: string) {
+export function conditionSql(filters: Record<string, WhereValue | WhereValue[]>, fields: Record<string, FieldSpec>, params: Record<string, unknown>, tag: string) {
   const parts: string[] = [];
   let i = 0;
   for (const [name, value] of Object.entries(filters)) {
@@ -256,9 +259,36 @@ export async function runMetricsQuery(
   range: { from: Date; to: Date },
   visibleDepartments: string[] | null = null,
   timeoutSeconds = DEFAULT_TIMEOUT_SECONDS,
+  opts: RunOptions = {},
 ): Promise<Series[]> {
   const events = analytics.table('events');
-  const whole = compileMetricsQuery({ ...q, granularity: undefined }, range, events, visibleDepartments);
+  const raw = (x: MetricsQuery) => compileMetricsQuery(x, range, events, visibleDepartments);
+  if (!opts.rollups || opts.rollups === 'raw') return answer(analytics, q, range, timeoutSeconds, raw);
+  const reader = opts.rollups;
+  return reader.read(EVENTS_ROLLUP.name, (watermark) =>
+    answer(analytics, q, range, timeoutSeconds, (x) => {
+      const planned = compilePlanned(x, range, (t) => analytics.table(t), watermark, visibleDepartments);
+      opts.onPlan?.(planned?.tables ?? ['events']);
+      return planned ?? raw(x);
+    }),
+  );
+}
+
+export interface RunOptions {
+  /** the plugin's rollup reader (`ctx.rollups`): read rollups where they answer exactly; `raw` or absent: raw events only */
+  rollups?: RollupReader | 'raw';
+  /** told the tables each ClickHouse query of the answer reads (tests and benchmarks check the plan) */
+  onPlan?: (tables: string[]) => void;
+}
+
+async function answer(
+  analytics: AnalyticsClient,
+  q: MetricsQuery,
+  range: { from: Date; to: Date },
+  timeoutSeconds: number,
+  compile: (q: MetricsQuery) => CompiledQuery,
+): Promise<Series[]> {
+  const whole = compile({ ...q, granularity: undefined });
   const totals = await timed<Record<string, unknown>>(analytics, whole.sql, whole.params, timeoutSeconds);
   if (totals.length > MAX_GROUPS) throw bad('group_by', `the query has ${totals.length} groups; at most ${MAX_GROUPS} are answered`);
   const groupOf = (row: Record<string, unknown>) => Object.fromEntries(whole.groupBy.map((g, i) => [g, String(row[`g${i}`])]));
@@ -278,7 +308,7 @@ export async function runMetricsQuery(
     const starts = bucketStarts(range.from, range.to, q.granularity, tz);
     if (starts.length * series.size > MAX_POINTS)
       throw bad('granularity', `the answer would have ${starts.length * series.size} points (${series.size} groups × ${starts.length} buckets); at most ${MAX_POINTS}: use a coarser granularity, a shorter range or fewer groups`, { points: starts.length * series.size, max_points: MAX_POINTS });
-    const compiled = compileMetricsQuery(q, range, events, visibleDepartments);
+    const compiled = compile(q);
     const rows = await timed<Record<string, unknown>>(analytics, compiled.sql, compiled.params, timeoutSeconds);
     const byKey = new Map<string, Map<string, number | null>>();
     for (const row of rows) {

@@ -22,6 +22,8 @@ import { GRANULARITIES, bucketStarts, runMetricsBatch, runMetricsQuery, validate
 export interface MetricsConfig {
   /** longest a ClickHouse query of one answer may run */
   queryTimeoutSeconds?: number;
+  /** read the plugin's rollups where they answer a question exactly (default true) */
+  useRollups?: boolean;
 }
 
 /** A metric source's series is read bucket by bucket: at most this many buckets. */
@@ -68,6 +70,7 @@ async function runSource(ctx: TenantContext, q: MetricSourceQueryInput, visible:
 
 export function metricsService(ctx: TenantContext): MetricsQueryService {
   const timeout = (ctx.config as MetricsConfig).queryTimeoutSeconds ?? 15;
+  const useRollups = (ctx.config as MetricsConfig).useRollups ?? true;
   return {
     async run(q, opts: MetricsRunOptions = {}) {
       const visible = await scope(ctx, opts.departments);
@@ -76,7 +79,7 @@ export function metricsService(ctx: TenantContext): MetricsQueryService {
       const range = parseTimeRange({ from, to });
       if (definition.granularity && !GRANULARITIES.includes(definition.granularity)) throw badRequest(`granularity: unknown "${definition.granularity}"`, { field: 'granularity' });
       validateMetricsQuery(definition);
-      return { series: await runMetricsQuery(ctx.analytics, definition, range, visible, timeout) };
+      return { series: await runMetricsQuery(ctx.analytics, definition, range, visible, timeout, { rollups: useRollups && opts.rollups !== false ? ctx.rollups : 'raw' }) };
     },
     async runBatch(queries: MetricsQueryDefinition[], range, opts: MetricsRunOptions = {}) {
       const visible = await scope(ctx, opts.departments);

@@ -71,6 +71,8 @@ export interface MetricsRunOptions {
    * what the caller may see; `null`/absent adds no narrowing of its own.
    */
   departments?: string[] | null;
+  /** `false`: read raw events only, skipping any rollup the provider keeps (the answer is the same; checks and benchmarks compare the two). Default true. */
+  rollups?: boolean;
 }
 
 export interface MetricsQueryService {

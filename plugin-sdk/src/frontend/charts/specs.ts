@@ -128,6 +128,8 @@ export interface TimeSeriesInput {
    * the series counts something, and no row means none happened; the line drops to zero.
    */
   missing?: 'gap' | 'zero';
+  /** with `kind: 'area'`: each series stacked on the ones before it (shares of a total over time) */
+  stacked?: boolean;
 }
 
 /** A time as plotly draws it: an instant at the user's wall-clock time, a calendar date at its midnight. */
@@ -188,7 +190,8 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
     // a point with no neighbour on either side is no line at all: it gets a marker (and only
     // then markers: one per point of a long series is a lot of drawing for nothing)
     mode: kind === 'bar' ? undefined : s.alone ? 'lines+markers' : 'lines',
-    fill: kind === 'area' ? 'tozeroy' : undefined,
+    fill: kind === 'area' ? (input.stacked ? 'tonexty' : 'tozeroy') : undefined,
+    ...(kind === 'area' && input.stacked ? { stackgroup: 'one' } : {}),
     // the legend says which axis a series reads against
     name: twoAxes && s.right ? `${s.name} (right axis)` : s.name,
     ...(twoAxes && s.right ? { yaxis: 'y2' } : {}),

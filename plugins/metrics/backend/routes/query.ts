@@ -23,7 +23,10 @@ export const queryDescription =
   `Limits: ${MAX_GROUPS} groups, ${MAX_POINTS} points (groups × buckets) and the SDK's bucket limit per series, each a 400 naming the field; ` +
   'a query that runs past the time-out (config `queryTimeoutSeconds`, default 15 s) answers 504 `query_timeout`. ' +
   `With \`{source, metric}\` instead of an event query it reads a metric a plugin offers (one series without groups; with a granularity, the metric per bucket, at most ${MAX_SOURCE_BUCKETS}). ` +
-  'Events are read raw from the events table (no rollup of another plugin is read).';
+  'Where the plugin\'s own rollup holds the question exactly (count, users, sum/avg/min/max of a rolled-up field, rate; groups and filters on ' +
+  'event_type, action, status, agent_name, model_used, department_id; bucket widths that nest in the asked ones in its zone), whole hours and days ' +
+  'are read from it and the edges and not-yet-folded events from raw events; otherwise raw events only. `?rollups=false` forces raw events. ' +
+  'No rollup of another plugin is read.';
 
 /** Splits a body into an event query or a source query, refusing mixtures with a 400 naming the field. */
 export function asQuery(body: Record<string, unknown>, prefix = ''): MetricsQueryInput | MetricSourceQueryInput {
@@ -39,13 +42,18 @@ export function asQuery(body: Record<string, unknown>, prefix = ''): MetricsQuer
 }
 
 export function registerQueryRoute(env: PluginEnv) {
-  env.route<unknown, unknown, Record<string, unknown>>({
+  env.route<{ rollups?: boolean }, unknown, Record<string, unknown>>({
     method: 'POST',
     path: '/query',
     permission: READ,
     summary: 'A metrics query over [from, to): any event type, measure, filters, up to three groups, buckets in a time zone',
     description: queryDescription,
     schema: {
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { rollups: { type: 'boolean', default: true, description: '`false` reads raw events only (to compare with the planned answer); the answer is the same' } },
+      },
       body: {
         type: 'object',
         additionalProperties: false,
@@ -59,7 +67,7 @@ export function registerQueryRoute(env: PluginEnv) {
       response: { 200: metricsAnswerSchema },
     },
     async handler(req, ctx) {
-      return metricsService(ctx).run(asQuery(req.body));
+      return metricsService(ctx).run(asQuery(req.body), { rollups: req.query.rollups !== false });
     },
   });
 }

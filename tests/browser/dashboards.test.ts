@@ -1,0 +1,109 @@
+/**
+ * Named dashboards and the metrics explorer in Chromium: a member builds a chart in the
+ * explorer, saves it to a new dashboard shared with their department, and another member of
+ * that department sees it (view only) with the data; a member of another department does not.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { apiLogin, axeSerious, hasChromium, launch, shot, startPlatform, untilVisible, type Platform } from './harness.ts';
+
+const PASSWORD = 'dashboards-pass-2026';
+
+describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', () => {
+  let platform: Platform;
+  let browser: Browser;
+  let api: Awaited<ReturnType<typeof apiLogin>>;
+  const ids: Record<string, string> = {};
+  const counts: Record<string, number> = { planner: 0, coder: 0, reviewer: 0 };
+
+  async function signIn(email: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'Europe/Berlin' });
+    await context.addInitScript((uids) => { for (const u of uids) localStorage.setItem(`orrery.tour.${u}`, '{"how":"dismissed"}'); }, Object.values(ids));
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(`${platform.url}/login`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    return page;
+  }
+
+  beforeAll(async () => {
+    platform = await startPlatform();
+    browser = await launch();
+    api = await apiLogin(platform);
+    const eng = await api<{ id: string }>('POST', '/api/v1/departments', { name: 'Engineering' });
+    const sales = await api<{ id: string }>('POST', '/api/v1/departments', { name: 'Sales' });
+    ids.eng = eng.id;
+    for (const [name, dept] of [['ana', eng.id], ['ben', eng.id], ['cat', sales.id]] as const) {
+      const m = await api<{ user_id: string }>('POST', '/api/v1/users', { email: `${name}@dash.local`, display_name: name, role: 'Developer', password: PASSWORD, departments: [{ id: dept }] });
+      ids[name] = m.user_id;
+    }
+    const { token } = await api<{ token: string }>('POST', '/api/v1/tokens', { name: 'dash-hook', kind: 'hook' });
+    const now = Date.now();
+    const events = Array.from({ length: 30 }, (_, i) => {
+      const agent = ['planner', 'coder', 'reviewer'][i % 3]!;
+      counts[agent]!++;
+      return {
+        event_id: `dash-${i}`, event_type: 'agent_invocation', timestamp: new Date(now - (i + 1) * 600_000).toISOString(),
+        user_id: ids.ana, department_id: eng.id, session_id: 'dash-session', agent_name: agent, agent_version: '1', invocation_id: `inv-${i}`,
+        model_used: 'm', input_tokens: 10, output_tokens: 5, execution_time_ms: 100 + i, status: 'success', cost_usd: 0.01,
+      };
+    });
+    const sent = await api<{ accepted: number; results: Array<{ status: string; error?: unknown }> }>('POST', '/api/v1/events/batch', { events }, token);
+    expect(sent.accepted, JSON.stringify(sent.results.find((r) => r.error))).toBe(events.length);
+    await untilVisible(api, events.map((e) => e.event_id));
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  it('builds a chart in the explorer, saves it to a new department dashboard, and a colleague sees it', async () => {
+    const ana = await signIn('ana@dash.local');
+    await ana.goto(`${platform.url}/p/metrics/explorer?event_type=agent_invocation&measure=count&granularity=none`);
+    await ana.getByRole('heading', { name: 'Explore metrics', level: 1 }).waitFor();
+    await ana.getByLabel('Group by (up to 3)').selectOption(['agent_name']);
+    await ana.getByLabel('Chart').selectOption('bar');
+    // the question is in the URL: a reload reopens it
+    await expect.poll(() => new URL(ana.url()).searchParams.get('group_by')).toBe('agent_name');
+    await ana.reload();
+    expect(await ana.getByLabel('Chart').inputValue()).toBe('bar');
+    const chart = ana.locator('figure.orrery-chart');
+    await chart.waitFor();
+    // the chart's data table holds each agent's count, as sent
+    for (const [agent, n] of Object.entries(counts)) await ana.locator('figure.orrery-chart tr', { hasText: agent }).filter({ hasText: String(n) }).first().waitFor({ state: 'attached' });
+    expect(await axeSerious(ana)).toEqual([]);
+    await shot(ana, 'metrics-explorer');
+
+    await ana.getByRole('button', { name: 'Save to a dashboard…' }).click();
+    await ana.getByRole('heading', { name: 'Dashboards', level: 1 }).waitFor();
+    const form = ana.locator('section[aria-labelledby="new-title"]');
+    await form.getByLabel('Name').fill('Engineering agents');
+    await form.getByLabel('Shared with').selectOption('department');
+    await form.getByLabel('Department').selectOption(ids.eng!);
+    await form.getByLabel('They may').selectOption('view');
+    await form.getByRole('button', { name: 'Create and add' }).click();
+    await ana.getByRole('heading', { name: 'Engineering agents', level: 1 }).waitFor();
+    await ana.locator('[data-widget="metrics/metric"] figure.orrery-chart').waitFor();
+    expect(await axeSerious(ana)).toEqual([]);
+    await shot(ana, 'named-dashboard-owner');
+
+    const ben = await signIn('ben@dash.local');
+    await ben.goto(`${platform.url}/dashboards`);
+    await ben.getByRole('link', { name: 'Engineering agents' }).click();
+    await ben.getByRole('heading', { name: 'Engineering agents', level: 1 }).waitFor();
+    await ben.getByText('view only').waitFor();
+    for (const [agent, n] of Object.entries(counts)) await ben.locator('[data-widget="metrics/metric"] figure.orrery-chart tr', { hasText: agent }).filter({ hasText: String(n) }).first().waitFor({ state: 'attached' });
+    expect(await ben.getByRole('button', { name: 'Add widget' }).count()).toBe(0);
+    await shot(ben, 'named-dashboard-colleague');
+
+    const cat = await signIn('cat@dash.local');
+    await cat.goto(`${platform.url}/dashboards`);
+    await cat.getByRole('heading', { name: 'All dashboards you can see' }).waitFor();
+    await cat.getByText(/No named dashboards yet/).waitFor();
+    expect(await cat.getByRole('link', { name: 'Engineering agents' }).count()).toBe(0);
+  }, 180_000);
+});
