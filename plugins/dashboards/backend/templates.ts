@@ -1,5 +1,5 @@
 /**
- * The template library: four built-in dashboards made of other plugins' widgets (referenced
+ * The template library: five built-in dashboards made of other plugins' widgets (referenced
  * by `<pluginId>/<widgetId>`, never imported: a widget of a plugin that is off for the org is
  * shown by the host as unavailable), plus the role defaults an Admin saved (see store.ts).
  */
@@ -88,6 +88,19 @@ export const BUILTIN_TEMPLATES: Template[] = [
       ['funnels/time-to-convert', 6, 5],
       metric('Workflow exits per day', 'line', { event_type: 'workflow_step', measure: 'count', where: { action: 'exited' }, granularity: 'day' }),
       ['funnels/paths', 12, 5],
+    ]),
+  },
+  {
+    id: 'executive',
+    name: 'Executive',
+    description: 'KPIs against their targets, what changed and why, budgets, cost forecast and what is firing.',
+    kind: 'builtin',
+    doc: grid([
+      ['executive/kpi-cards', 12, 3],
+      ['executive/insights', 6, 6],
+      ['executive/budget-burn-down', 6, 6],
+      ['trends/forecast', 6, 5, { title: 'Cost per day and its forecast', horizon: 14, interval: 0.9, query: { event_type: 'agent_invocation', measure: 'sum', field: 'cost_usd', granularity: 'day' } }, 'Cost forecast'],
+      ['alerts/firing', 6, 5],
     ]),
   },
 ];

@@ -61,11 +61,11 @@ describe('named dashboards', () => {
     expect((await ana.delete(P(`/${id}`))).status).toBe(404);
   });
 
-  it('the template library: four built-ins and the role defaults; creating from one copies its widgets', async () => {
+  it('the template library: the built-ins and the role defaults; creating from one copies its widgets', async () => {
     const t = await users.ben!.get(P('/templates'));
     expect(t.status).toBe(200);
     const names = t.body.templates.map((x: { name: string }) => x.name);
-    for (const n of ['AI adoption overview', 'Agent reliability', 'Cost control', 'Workflow health']) expect(names).toContain(n);
+    for (const n of ['AI adoption overview', 'Agent reliability', 'Cost control', 'Workflow health', 'Executive']) expect(names).toContain(n);
     expect(t.body.templates.some((x: { kind: string }) => x.kind === 'role')).toBe(false);
 
     const role = { version: 1, items: [cell('r', 'user-activity/user-ranking')] };
