@@ -5,6 +5,7 @@
  * query; forecasts through the trends service; firing alerts through the alerts status
  * service. See README.md.
  */
+import { budgetAlertTemplates } from './alertTemplates.ts';
 import { alertsStatusRef, definePlugin, metricsQueryRef, need, trendsRef } from '@orrery/plugin-sdk';
 import { pgMigrations } from './migrations.ts';
 import { ADMIN, READ } from './permissions.ts';
@@ -26,7 +27,7 @@ export default definePlugin({
   permissions: { [READ]: ['Admin', 'Manager', 'Developer'], [ADMIN]: ['Admin'] },
   migrations: { pg: pgMigrations },
   topics: [TOPIC_BUDGETS, TOPIC_KPIS],
-  provides: [budgetMetrics],
+  provides: [budgetMetrics, budgetAlertTemplates],
   needs: [
     // cost and usage: the metrics query over the org's events
     need(metricsQueryRef, '^1.1.0'),

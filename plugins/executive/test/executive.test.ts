@@ -419,4 +419,19 @@ describe('executive', () => {
     const firing = await admin.get('/api/v1/executive/alerts');
     expect(firing.body.alerts.map((a: any) => a.rule_name)).toContain('budget over');
   });
+
+  it('offers the budget alerts as templates the alerts plugin lists and makes rules from', async () => {
+    const t = await admin.get('/api/v1/alerts/templates');
+    expect(t.status, t.text).toBe(200);
+    const near = t.body.templates.find((x: any) => x.key === 'executive.budget-nearly-spent');
+    expect(near.rule).toMatchObject({ query: { source: 'executive', metric: 'budget_used_ratio' }, condition: { op: 'gte', threshold: 0.8 } });
+    expect(t.body.templates.map((x: any) => x.key)).toContain('executive.budget-projected-over');
+    const made = await admin.post('/api/v1/alerts/templates/executive.budget-nearly-spent', { params: { share: 0.9 } });
+    expect(made.status, made.text).toBe(200);
+    await backend.runJob('alerts', 'tick');
+    const got = await admin.get(`/api/v1/alerts/rules/${made.body.id}`);
+    expect(got.body.condition.threshold).toBe(0.9);
+    // the budget of the previous test is 200% spent: over 90%, so the rule fires
+    expect(got.body.state).toBe('firing');
+  });
 });
