@@ -3,7 +3,7 @@
  * NDJSON with no row cap, background export jobs with progress, and the
  * audit record of each export. See README.md.
  */
-import { definePlugin, exportSourceRef, need } from '@orrery/plugin-sdk';
+import { cohortFilterRef, definePlugin, exportSourceRef, metricSourceRef, need, trendsRef } from '@orrery/plugin-sdk';
 import { pgMigrations } from './migrations.ts';
 import { EXPORT_PERMISSION, registerStreamRoutes } from './routes/stream.ts';
 import { registerJobRoutes, registerJobHousekeeping } from './routes/jobs.ts';
@@ -42,7 +42,13 @@ export default definePlugin<ExportsConfig>({
   },
   migrations: { pg: pgMigrations },
   // every plugin's tables as datasets beside `events` (backend/provided.ts)
-  needs: [need(exportSourceRef, '^1.0.0', { optional: true })],
+  // and, for the support and executive reports (backend/kinds.ts), metrics, cohorts and trends
+  needs: [
+    need(exportSourceRef, '^1.0.0', { optional: true }),
+    need(metricSourceRef, '^1.0.0', { optional: true }),
+    need(cohortFilterRef, '^1.0.0', { optional: true }),
+    need(trendsRef, '^1.0.0', { optional: true }),
+  ],
   frontend: { remoteName: 'exports', distDir: './frontend/dist', widgets, pages },
   register(env) {
     registerStreamRoutes(env);
