@@ -26,6 +26,7 @@ const KINDS: Array<{ id: Kind; label: string; hint: string }> = [
   { id: 'support', label: 'Support', hint: 'people needing support by department, the trend, who is flagged' },
   { id: 'executive', label: 'Executive summary', hint: 'key figures and their change, unusual days' },
 ];
+const CHANNELS = [{ id: 'email', label: 'Email' }, { id: 'in_app', label: 'In the portal' }, { id: 'slack', label: 'Slack' }, { id: 'webhook', label: 'Webhook' }];
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const API = '/api/v1/reports';
 
@@ -269,8 +270,8 @@ function NewReport({ context, onDone }: { context: WidgetContext<Options>; onDon
       </fieldset>
       <fieldset>
         <legend>Delivery</legend>
-        {['email', 'slack', 'webhook'].map((c) => (
-          <label key={c} style={{ marginRight: 12 }}><input type="checkbox" checked={channels.includes(c)} onChange={(e) => setChannels(toggle(channels, c, e.target.checked))} /> {c === 'email' ? 'Email' : c === 'slack' ? 'Slack' : 'Webhook'}</label>
+        {CHANNELS.map((c) => (
+          <label key={c.id} style={{ marginRight: 12 }}><input type="checkbox" checked={channels.includes(c.id)} onChange={(e) => setChannels(toggle(channels, c.id, e.target.checked))} /> {c.label}</label>
         ))}
         <label style={{ marginRight: 12 }}><input type="checkbox" checked={attach.includes('pdf')} onChange={(e) => setAttach(toggle(attach, 'pdf', e.target.checked))} /> Attach the dashboard as PDF</label>
         <label style={{ marginRight: 12 }}><input type="checkbox" checked={attach.includes('csv')} onChange={(e) => setAttach(toggle(attach, 'csv', e.target.checked))} /> Attach the period's events as CSV</label>
