@@ -9,6 +9,7 @@ import { EXPORT_PERMISSION, registerStreamRoutes } from './routes/stream.ts';
 import { registerJobRoutes, registerJobHousekeeping } from './routes/jobs.ts';
 import { registerPdfRoutes } from './routes/pdf.ts';
 import { REPORTS_PERMISSION, registerReportRoutes } from './reports.ts';
+import { ARCHIVE_PERMISSION, registerArchiveRoutes } from './archive.ts';
 import { pages, widgets } from '../widgets.ts';
 
 export interface ExportsConfig {
@@ -31,7 +32,7 @@ export default definePlugin<ExportsConfig>({
   description: 'Events and plugin datasets as streamed CSV, JSON and NDJSON, background export jobs with progress, audited',
   routePrefix: 'export',
   extraRoutePrefixes: ['reports'],
-  permissions: { [EXPORT_PERMISSION]: ['Admin', 'Manager', 'Developer'], [REPORTS_PERMISSION]: ['Admin', 'Manager'] },
+  permissions: { [EXPORT_PERMISSION]: ['Admin', 'Manager', 'Developer'], [REPORTS_PERMISSION]: ['Admin', 'Manager'], [ARCHIVE_PERMISSION]: ['Admin'] },
   configSchema: {
     type: 'object',
     additionalProperties: false,
@@ -56,5 +57,6 @@ export default definePlugin<ExportsConfig>({
     registerPdfRoutes(env);
     registerReportRoutes(env);
     registerJobHousekeeping(env);
+    registerArchiveRoutes(env);
   },
 });
