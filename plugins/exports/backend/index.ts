@@ -17,6 +17,8 @@ export interface ExportsConfig {
   dir?: string;
   /** rows read from ClickHouse per page of an export (memory per export is about one page) */
   pageRows?: number;
+  /** rows per page of an events CSV that ClickHouse writes as text; default 5 × pageRows */
+  csvPageRows?: number;
   /** the Chromium that draws PDFs; default CHROMIUM_PATH or /usr/bin/chromium */
   chromiumPath?: string;
   /** where the portal is reached from this node, for renders no request asked for; default: the last request's host */
@@ -37,6 +39,7 @@ export default definePlugin<ExportsConfig>({
     type: 'object',
     additionalProperties: false,
     properties: { dir: { type: 'string', minLength: 1 }, pageRows: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 20_000 },
+      csvPageRows: { type: 'integer', minimum: 1, maximum: 5_000_000 },
       chromiumPath: { type: 'string', minLength: 1 },
       portalUrl: { type: 'string', pattern: '^https?://' },
     },
