@@ -181,5 +181,16 @@ describe.skipIf(!hasChromium)('exports in chromium: the widget export menu and t
 
     await page.reload();
     await page.getByRole('heading', { name: 'Weekly executive', level: 2 }).waitFor();
+
+    // the run's link (here from the in-app notification) records the open; the page shows the rate
+    const { notifications } = await api<{ notifications: Array<{ subject: string; link: string | null }> }>('GET', '/api/v1/notifications');
+    const link = notifications.find((n) => n.subject.includes('Weekly executive'))!.link!;
+    expect(new URL(link).pathname).toBe('/p/exports/opened');
+    await page.goto(link);
+    await page.getByText('You opened the report “Weekly executive”').waitFor();
+    await page.getByRole('link', { name: 'Go to the dashboard' }).waitFor();
+    await page.goto(`${platform.url}/p/exports/reports?report=${id}`);
+    await page.getByText('(1 of 1 recipients over 1 runs)').waitFor();
+    expect(await page.getByRole('table', { name: /Runs of Weekly executive/ }).getByRole('row').nth(1).getByRole('cell').nth(2).textContent()).toBe('1'); // Opens (the first column is the row header)
   }, 120_000);
 });
