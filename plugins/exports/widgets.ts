@@ -51,7 +51,7 @@ export const reportsPage = {
     type: 'object',
     properties: {
       report: { type: 'string', title: 'Report shown', default: '' },
-      view: { type: 'string', title: 'View', enum: ['', 'new'], default: '' },
+      view: { type: 'string', title: 'View', enum: ['', 'new', 'edit'], default: '' },
     },
   },
 } satisfies PageDecl;

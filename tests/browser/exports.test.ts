@@ -192,5 +192,17 @@ describe.skipIf(!hasChromium)('exports in chromium: the widget export menu and t
     await page.goto(`${platform.url}/p/exports/reports?report=${id}`);
     await page.getByText('(1 of 1 recipients over 1 runs)').waitFor();
     expect(await page.getByRole('table', { name: /Runs of Weekly executive/ }).getByRole('row').nth(1).getByRole('cell').nth(2).textContent()).toBe('1'); // Opens (the first column is the row header)
+
+    // edited in place: what the form shows changes, the rest stays
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit Weekly executive', level: 2 }).waitFor();
+    expect(new URL(page.url()).searchParams.get('view')).toBe('edit');
+    expect(await page.getByLabel('Weekday').inputValue()).toBe('1');
+    await page.getByLabel('Name').fill('Weekly executive summary');
+    await page.getByLabel('Weekday').selectOption('5');
+    await page.getByRole('button', { name: 'Save report' }).click();
+    await page.getByRole('heading', { name: 'Weekly executive summary', level: 2 }).waitFor();
+    const edited = await api<{ name: string; kind: string; schedule: { weekday: number; time: string }; definition: { range_days: number; channels: string[] } }>('GET', `/api/v1/reports/${id}`);
+    expect(edited).toMatchObject({ name: 'Weekly executive summary', kind: 'executive', schedule: { weekday: 5, time: '08:30' }, definition: { range_days: 7, channels: ['in_app'] } });
   }, 120_000);
 });

@@ -20,6 +20,7 @@ interface Member { id: string; email: string; display_name: string; role: string
 interface Section { title: string; columns: string[]; rows: Array<Array<string | number | null>> }
 interface Engagement { runs: number; recipients: number; opened: number; open_rate: number | null }
 interface Options { report: string; view: string }
+interface FullReport extends Report { definition: Report['definition'] & { csv?: { event_type?: string; fields?: string } | null; paper?: string; department_id?: string | null } }
 
 const KINDS: Array<{ id: Kind; label: string; hint: string }> = [
   { id: 'dashboard', label: 'Dashboard', hint: 'your dashboard as PDF, events by type in the message' },
@@ -88,12 +89,15 @@ function ReportsPage({ context, options }: WidgetProps<Options>) {
           }
         </WidgetState>
       </section>
-      {selected && <ReportDetails key={selected.id} context={context} report={selected} onChanged={() => list.refetch()} onDeleted={() => { list.refetch(); set({ report: '' }); }} />}
+      {selected && options.view === 'edit' && (
+        <NewReport key={`edit-${selected.id}`} context={context} initial={selected as FullReport} onDone={() => { list.refetch(); set({ view: '' }); }} />
+      )}
+      {selected && options.view !== 'edit' && <ReportDetails key={selected.id} context={context} report={selected} onEdit={() => set({ view: 'edit' })} onChanged={() => list.refetch()} onDeleted={() => { list.refetch(); set({ report: '' }); }} />}
     </div>
   );
 }
 
-function ReportDetails({ context, report, onChanged, onDeleted }: { context: WidgetContext<Options>; report: Report; onChanged(): void; onDeleted(): void }) {
+function ReportDetails({ context, report, onEdit, onChanged, onDeleted }: { context: WidgetContext<Options>; report: Report; onEdit(): void; onChanged(): void; onDeleted(): void }) {
   const f = formatters(context.locale, context.tz);
   const runs = useWidgetData<{ runs: Run[] }>(`${API}/${report.id}/runs`, {}, { withContext: false, isEmpty: () => false });
   const opens = useWidgetData<Engagement>(`${API}/${report.id}/opens`, {}, { withContext: false, isEmpty: () => false });
@@ -149,6 +153,7 @@ function ReportDetails({ context, report, onChanged, onDeleted }: { context: Wid
       <div style={{ display: 'flex', gap: 8, flexWrap: 'wrap' }}>
         <Button variant="primary" onClick={send} disabled={busy}>Send now</Button>
         <Button onClick={showPreview} disabled={busy}>Preview</Button>
+        <Button onClick={onEdit} disabled={busy}>Edit</Button>
         <Button onClick={remove} disabled={busy}>Delete</Button>
       </div>
       <p role="status" aria-live="polite">{busy ? 'Working…' : message}</p>
@@ -196,19 +201,20 @@ function ReportDetails({ context, report, onChanged, onDeleted }: { context: Wid
   );
 }
 
-function NewReport({ context, onDone }: { context: WidgetContext<Options>; onDone(id?: string): void }) {
+/** The report form: a new report, or (with `initial`) the one shown, replaced with PUT. */
+function NewReport({ context, onDone, initial }: { context: WidgetContext<Options>; onDone(id?: string): void; initial?: FullReport }) {
   const members = useWidgetData<{ members: Member[] }>(`${API}/recipients`, {}, { withContext: false, isEmpty: () => false });
-  const [name, setName] = useState('');
-  const [kind, setKind] = useState<Kind>('dashboard');
-  const [frequency, setFrequency] = useState<Frequency | ''>('weekly');
-  const [weekday, setWeekday] = useState(1);
-  const [dayOfMonth, setDayOfMonth] = useState(1);
-  const [time, setTime] = useState('08:30');
-  const [tz, setTz] = useState(context.tz);
-  const [recipients, setRecipients] = useState<string[]>([context.user.id]);
-  const [channels, setChannels] = useState<string[]>(['email']);
-  const [attach, setAttach] = useState<string[]>(['pdf']);
-  const [skip, setSkip] = useState(false);
+  const [name, setName] = useState(initial?.name ?? '');
+  const [kind, setKind] = useState<Kind>(initial?.kind ?? 'dashboard');
+  const [frequency, setFrequency] = useState<Frequency | ''>(initial ? initial.schedule?.frequency ?? '' : 'weekly');
+  const [weekday, setWeekday] = useState(initial?.schedule?.weekday ?? 1);
+  const [dayOfMonth, setDayOfMonth] = useState(initial?.schedule?.day_of_month ?? 1);
+  const [time, setTime] = useState(initial?.schedule?.time ?? '08:30');
+  const [tz, setTz] = useState(initial?.schedule?.tz ?? initial?.definition.tz ?? context.tz);
+  const [recipients, setRecipients] = useState<string[]>(initial?.definition.recipients ?? [context.user.id]);
+  const [channels, setChannels] = useState<string[]>(initial?.definition.channels ?? ['email']);
+  const [attach, setAttach] = useState<string[]>(initial?.definition.attach ?? ['pdf']);
+  const [skip, setSkip] = useState(initial?.skip_when_empty ?? false);
   const [error, setError] = useState<string | null>(null);
   const toggle = (list: string[], v: string, on: boolean) => (on ? [...new Set([...list, v])] : list.filter((x) => x !== v));
 
@@ -219,8 +225,17 @@ function NewReport({ context, onDone }: { context: WidgetContext<Options>; onDon
       ? { frequency, time, tz, ...(frequency === 'weekly' ? { weekday } : {}), ...(frequency === 'monthly' ? { day_of_month: dayOfMonth } : {}) }
       : null;
     try {
-      const r = await context.request<Report>(API, { method: 'POST', body: { name, kind, schedule, tz, recipients, channels, attach, skip_when_empty: skip } });
-      onDone(r.id);
+      const body = { name, kind, schedule, tz, recipients, channels, attach, skip_when_empty: skip };
+      if (initial) {
+        // what the form does not show is kept as it was
+        const d = initial.definition;
+        const keep = { range_days: d.range_days, ...(d.paper ? { paper: d.paper } : {}), ...(d.department_id ? { department_id: d.department_id } : {}), ...(d.csv && attach.includes('csv') ? { csv: d.csv } : {}) };
+        await context.request<Report>(`${API}/${initial.id}`, { method: 'PUT', body: { ...body, ...keep } });
+        onDone(initial.id);
+      } else {
+        const r = await context.request<Report>(API, { method: 'POST', body });
+        onDone(r.id);
+      }
     } catch (err) {
       setError((err as Error).message);
     }
@@ -228,7 +243,7 @@ function NewReport({ context, onDone }: { context: WidgetContext<Options>; onDon
 
   return (
     <form onSubmit={submit} aria-labelledby="new-report" style={{ display: 'grid', gap: 12, maxWidth: 720 }}>
-      <h2 id="new-report">New report</h2>
+      <h2 id="new-report">{initial ? `Edit ${initial.name}` : 'New report'}</h2>
       <label style={{ display: 'grid', gap: 4 }}>Name<input required value={name} onChange={(e) => setName(e.target.value)} /></label>
       <fieldset>
         <legend>Kind</legend>
@@ -279,7 +294,7 @@ function NewReport({ context, onDone }: { context: WidgetContext<Options>; onDon
       </fieldset>
       {error && <p role="alert">{error}</p>}
       <div style={{ display: 'flex', gap: 8 }}>
-        <Button type="submit" variant="primary" disabled={!channels.length}>Create report</Button>
+        <Button type="submit" variant="primary" disabled={!channels.length}>{initial ? 'Save report' : 'Create report'}</Button>
         <Button onClick={() => onDone()}>Cancel</Button>
       </div>
     </form>
