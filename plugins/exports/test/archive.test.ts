@@ -113,4 +113,14 @@ describe('exports: the org archive', () => {
     expect(extra.status).toBe(400);
     expect(JSON.stringify(extra.body.error)).toContain('format');
   });
+
+  it('is a bulk export: on the strict tier an archive after an export is a 429', async () => {
+    const strict = await b.createOrg('strict-archive');
+    expect((await b.client.put('/api/v1/orgs/strict-archive/tier', { tier: 'strict' })).status).toBe(200);
+    expect((await strict.client.post('/api/v1/export/archive', {})).status).toBe(202);
+    const second = await strict.client.post('/api/v1/export/archive', {});
+    expect(second.status).toBe(429);
+    expect(second.body.error.details).toMatchObject({ class: 'export', limit: 1 });
+    expect((await strict.client.get('/api/v1/export/csv', { dataset: 'events' })).status).toBe(429);
+  });
 });
