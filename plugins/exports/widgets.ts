@@ -39,4 +39,32 @@ export const exportPage = {
   optionsSchema: exportData.optionsSchema,
 } satisfies PageDecl;
 
-export const pages: PageDecl[] = [exportPage];
+/** Reports: schedules, recipients, preview, history, send now (`/p/exports/reports?report=<id>`). */
+export const reportsPage = {
+  id: 'reports',
+  module: './src/ReportsPage.tsx',
+  title: 'Reports',
+  description: 'Scheduled reports by email, Slack or webhook: create, preview, send now, see the history and who opened them',
+  roles: ['Admin', 'Manager'],
+  nav: true,
+  optionsSchema: {
+    type: 'object',
+    properties: {
+      report: { type: 'string', title: 'Report shown', default: '' },
+      view: { type: 'string', title: 'View', enum: ['', 'new', 'edit'], default: '' },
+    },
+  },
+} satisfies PageDecl;
+
+/** Where a report's link lands: records the open, then points to the dashboard. Not in the navigation. */
+export const openedPage = {
+  id: 'opened',
+  module: './src/OpenedPage.tsx',
+  title: 'Report',
+  description: "A report's link: records that you opened it",
+  roles: ['Admin', 'Manager', 'Developer'],
+  nav: false,
+  optionsSchema: { type: 'object', properties: { t: { type: 'string', title: 'Link token', default: '' } } },
+} satisfies PageDecl;
+
+export const pages: PageDecl[] = [exportPage, reportsPage, openedPage];

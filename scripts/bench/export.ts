@@ -1,7 +1,7 @@
 /**
  * The events CSV export on 1 million events: time to the last byte and the
  * server's RSS growth while it streams, through the real HTTP route (keyset
- * pages of the sort key, RFC 4180 cells written in Node), against the raw
+ * pages of the sort key, records written by ClickHouse as raw text), against the raw
  * chDB `SELECT … FORMAT CSVWithNames` of the same rows, columns and order in
  * the same run. Goals from the issue: under 10 s, RSS growth under 100 MB.
  *

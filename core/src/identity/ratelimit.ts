@@ -72,7 +72,7 @@ export function classify(url: string, method: string, permission: string | undef
   // the exports plugin: a dataset or PDF pull, or a background export job, is a bulk export;
   // polling a job, downloading its file and editing schedules are not
   if (url.startsWith('/api/v1/export/')) {
-    if ((method === 'GET' && /^\/api\/v1\/export\/(csv|json|pdf)$/.test(url)) || (method === 'POST' && url === '/api/v1/export/jobs')) return 'export';
+    if ((method === 'GET' && /^\/api\/v1\/export\/(csv|json|pdf)$/.test(url)) || (method === 'POST' && (url === '/api/v1/export/jobs' || url === '/api/v1/export/archive'))) return 'export';
     return permission === 'admin' || permission === 'operator' ? 'admin' : 'api';
   }
   if ((method === 'POST' && /^\/api\/v1\/exports?(\/|$)/.test(url)) || /\/export(\.csv)?$/.test(url)) return 'export';

@@ -153,6 +153,10 @@ function tenantAnalytics(client: ClickHouseClient, database: string, orgId: stri
         return rows;
       });
     },
+    async queryText(sql: string, params: Record<string, unknown> | undefined, format: 'RawBLOB' | 'CSV' | 'CSVWithNames' | 'TabSeparated' | 'JSONEachRow') {
+      const r = await client.query({ ...bind(sql, params), format: format as never });
+      return r.text();
+    },
     async command(sql: string, params?: Record<string, unknown>) {
       await client.command(bind(sql, params));
     },

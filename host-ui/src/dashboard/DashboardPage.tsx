@@ -12,6 +12,7 @@ import { CatalogueList } from './CatalogueList.tsx';
 import { SetupBanner } from '../setup/SetupBanner.tsx';
 import { Modal, WidgetCell } from './WidgetCell.tsx';
 import { startDashboardLoad } from './loadTimer.ts';
+import { DashboardPdfButton } from './ExportMenu.tsx';
 
 const PHONE = 640;
 const ROW_HEIGHT = 64;
@@ -130,6 +131,7 @@ export function DashboardPage() {
         </div>
         <div className="toolbar">
           <button type="button" className="btn btn--primary" onClick={() => setAdding(true)} disabled={!doc}><Icon name="plus" /> Add widget</button>
+          <DashboardPdfButton />
           <details className="menu">
             <summary className="btn btn--ghost">Layout</summary>
             <div className="menu__panel">

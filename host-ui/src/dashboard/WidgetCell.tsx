@@ -1,6 +1,6 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { DrillDown } from '@orrery/plugin-sdk/frontend';
-import { formatters } from '@orrery/plugin-sdk/frontend';
+import { createWidgetExports, formatters, WidgetExportsProvider } from '@orrery/plugin-sdk/frontend';
 import type { CatalogueEntry, SizeName } from '../lib/plugins.ts';
 import { useSession } from '../lib/session.tsx';
 import { PRESETS, presetLabel } from '../lib/time.ts';
@@ -8,6 +8,7 @@ import { SIZES, sizeName, type DashboardItem } from './layout.ts';
 import { OptionsForm } from './OptionsForm.tsx';
 import { WidgetHost } from './WidgetHost.tsx';
 import { Icon } from '../shell/Icon.tsx';
+import { ExportMenu } from './ExportMenu.tsx';
 
 export function WidgetCell({ item, entry, onChange, onRemove, editable }: {
   item: DashboardItem;
@@ -21,6 +22,11 @@ export function WidgetCell({ item, entry, onChange, onRemove, editable }: {
   const [settingsOpen, setSettingsOpen] = useState(false);
   const title = item.title || entry.widget.title;
   const current = sizeName(item.w, item.h);
+  // what the widget's charts and stats show, for the export menu
+  const exports = useMemo(() => createWidgetExports(), []);
+  const body = useRef<HTMLDivElement>(null);
+  const s = useSession();
+  const range = s.resolveRange(item.timeRange ?? s.range);
 
   const drill = (d: DrillDown) => setFull({ drill: d });
 
@@ -34,6 +40,7 @@ export function WidgetCell({ item, entry, onChange, onRemove, editable }: {
         {item.timeRange && <span className="chip" title="This widget uses its own time range">{presetLabel(item.timeRange)}</span>}
         <div className="cell__actions">
           <button type="button" className="icon-btn" onClick={() => setRefreshKey((k) => k + 1)} aria-label={`Refresh ${title}`} title="Refresh"><Icon name="refresh" /></button>
+          <ExportMenu title={title} exports={exports} body={body} range={{ from: range.from, to: range.to }} />
           <button type="button" className="icon-btn" onClick={() => setFull({})} aria-label={`Full screen ${title}`} title="Full screen"><Icon name="expand" /></button>
           {editable && <>
             <SizeMenu title={title} current={current} onPick={(s) => onChange({ ...item, w: Math.max(SIZES[s].w, entry.widget.minSize?.w ?? 0), h: Math.max(SIZES[s].h, entry.widget.minSize?.h ?? 0) })} />
@@ -42,10 +49,12 @@ export function WidgetCell({ item, entry, onChange, onRemove, editable }: {
           </>}
         </div>
       </header>
-      <div className="cell__body">
+      <div className="cell__body" ref={body}>
+        <WidgetExportsProvider value={exports}>
         <WidgetHost item={item} entry={entry} refreshKey={refreshKey} onDrillDown={drill}
           onOptions={(options) => onChange({ ...item, options, optionsVersion: entry.widget.optionsVersion ?? 1, pluginVersion: entry.plugin.version })}
           onMigrated={(options, optionsVersion, pluginVersion) => onChange({ ...item, options, optionsVersion, pluginVersion })} />
+        </WidgetExportsProvider>
       </div>
       {full && <FullScreen item={item} entry={entry} title={title} drill={full.drill} onClose={() => setFull(null)} />}
       {settingsOpen && <SettingsDialog item={item} entry={entry} onClose={() => setSettingsOpen(false)} onSave={(n) => { onChange(n); setSettingsOpen(false); }} />}

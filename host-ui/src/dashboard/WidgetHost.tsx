@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { WidgetProvider, type DrillDown, type TimeRange, type WidgetContext, type WidgetDefinition } from '@orrery/plugin-sdk/frontend';
-import { api, buildUrl } from '../lib/api.ts';
+import { api, buildUrl, pluginPath } from '../lib/api.ts';
 import { loadWidget, loadedWidget, type CatalogueEntry } from '../lib/plugins.ts';
 import { useSession } from '../lib/session.tsx';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
@@ -65,14 +65,14 @@ export function WidgetHost({ item, entry, refreshKey, onOptions, onMigrated, onD
 
   // one function per plugin prefix: a new one would make every data hook fetch again
   const request = useCallback<WidgetContext<any>['request']>(
-    (path, init = {}) => trackWidgetRequest(api.request(init.method ?? 'GET', path === '/' || path === '' ? prefix : `${prefix}${path.startsWith('/') ? '' : '/'}${path}`, { query: init.query, body: init.body, signal: init.signal })),
+    (path, init = {}) => trackWidgetRequest(api.request(init.method ?? 'GET', pluginPath(prefix, path), { query: init.query, body: init.body, signal: init.signal })),
     [prefix],
   );
 
   const download = useCallback<NonNullable<WidgetContext<any>['download']>>(
     async (path, query) => {
       const token = await api.accessToken();
-      const res = await fetch(buildUrl(`${prefix}${path.startsWith('/') ? '' : '/'}${path}`, query), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      const res = await fetch(buildUrl(pluginPath(prefix, path), query), { headers: token ? { authorization: `Bearer ${token}` } : {} });
       if (!res.ok) {
         const err = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
         throw new Error(err?.error?.message ?? `HTTP ${res.status}`);

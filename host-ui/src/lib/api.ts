@@ -24,6 +24,16 @@ export type QueryValue = string | number | boolean | null | undefined | Array<st
 
 const STORE_KEY = 'orrery.session';
 
+/**
+ * The URL of a plugin's route: `path` relative to its main prefix (`/api/v1/<routePrefix>`), or
+ * an absolute `/api/v1/…` path for the routes under the plugin's other prefixes
+ * (`extraRoutePrefixes`, e.g. exports' `/api/v1/reports`).
+ */
+export function pluginPath(prefix: string, path: string): string {
+  if (path.startsWith('/api/v1/')) return path;
+  return path === '/' || path === '' ? prefix : `${prefix}${path.startsWith('/') ? '' : '/'}${path}`;
+}
+
 export function buildUrl(path: string, query?: Record<string, QueryValue>): string {
   const base = path.startsWith('/') ? path : `/${path}`;
   if (!query) return base;

@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { WidgetProvider, type DrillDown, type WidgetContext, type WidgetDefinition } from '@orrery/plugin-sdk/frontend';
-import { api, buildUrl } from '../lib/api.ts';
+import { api, buildUrl, pluginPath } from '../lib/api.ts';
 import { Link, navigate, useSearch } from '../lib/router.tsx';
 import { loadPage, type PluginManifest } from '../lib/plugins.ts';
 import { useSession } from '../lib/session.tsx';
@@ -58,13 +58,13 @@ function LoadedPage({ plugin, pageId, title, search }: { plugin: PluginManifest;
 
   const prefix = `/api/v1/${plugin.routePrefix.replace(/^\/+|\/+$/g, '')}`;
   const request = useCallback<WidgetContext<any>['request']>(
-    (path, init = {}) => api.request(init.method ?? 'GET', path === '/' || path === '' ? prefix : `${prefix}${path.startsWith('/') ? '' : '/'}${path}`, { query: init.query, body: init.body, signal: init.signal }),
+    (path, init = {}) => api.request(init.method ?? 'GET', pluginPath(prefix, path), { query: init.query, body: init.body, signal: init.signal }),
     [prefix],
   );
   const download = useCallback<NonNullable<WidgetContext<any>['download']>>(
     async (path, query) => {
       const token = await api.accessToken();
-      const res = await fetch(buildUrl(`${prefix}${path.startsWith('/') ? '' : '/'}${path}`, query), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      const res = await fetch(buildUrl(pluginPath(prefix, path), query), { headers: token ? { authorization: `Bearer ${token}` } : {} });
       if (!res.ok) {
         const err = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
         throw new Error(err?.error?.message ?? `HTTP ${res.status}`);

@@ -56,6 +56,12 @@ export interface AnalyticsClient {
   /** Fully qualified name of a kernel table, e.g. `table('events')` → `orrery.events`. */
   table(name: string): string;
   query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
+  /**
+   * The answer as ClickHouse writes it in `format` (e.g. `RawBLOB`, `CSV`, `TabSeparated`), one
+   * string, never parsed into rows: for exports that hand the store's own bytes to the client.
+   * Same tenant rule as `query`. Optional: hosts before SDK 2.1 do not offer it.
+   */
+  queryText?(sql: string, params: Record<string, unknown> | undefined, format: 'RawBLOB' | 'CSV' | 'CSVWithNames' | 'TabSeparated' | 'JSONEachRow'): Promise<string>;
   /** Insert rows into one of the plugin's own tables; `org_id` is set on every row. */
   insert(table: string, rows: Record<string, unknown>[]): Promise<void>;
   command(sql: string, params?: Record<string, unknown>): Promise<void>;

@@ -2,6 +2,7 @@ import type { ButtonHTMLAttributes, ReactNode } from 'react';
 import type { WidgetData } from './hooks.ts';
 import { useWidget } from './context.tsx';
 import { formatters } from './format.ts';
+import { useExportable } from './exports.tsx';
 
 /**
  * Uniform loading / error / empty states, so every widget on a dashboard looks and reads
@@ -42,6 +43,8 @@ export function Stat({ label, value, format = 'number', delta, deltaGoodWhen = '
   const f = formatters(ctx.locale, ctx.tz);
   const show = (v: number) => (format === 'percent' ? f.percent(v) : format === 'currency' ? f.currency(v) : format === 'duration' ? f.duration(v) : format === 'compact' ? f.compact(v) : f.number(v));
   const good = delta == null ? null : deltaGoodWhen === 'up' ? delta >= 0 : delta <= 0;
+  // the widget frame's export menu: the number with its label (several stats make one table)
+  useExportable({ title: label, table: () => ({ columns: ['label', 'value', 'change'], rows: [[label, value ?? null, delta ?? null]] }) });
   return (
     <div className="orrery-stat">
       <div className="orrery-stat__label">{label}</div>

@@ -16,6 +16,10 @@ export { formatters, toZonedWallTime, fromZonedWallTime, plotlySeparators } from
 export type { Formatters } from './format.ts';
 export { toCsv, downloadText } from './csv.ts';
 export type { DataTable } from './csv.ts';
+export {
+  createWidgetExports, WidgetExportsProvider, useExportable, widgetTables, domTables, tablesCsv, tablesJson, widgetCanvas, jpegPdf, exportWidget,
+} from './exports.tsx';
+export type { ExportableView, WidgetExports, NamedTable, WidgetExportFormat } from './exports.tsx';
 export { throttleBatch } from './throttle.ts';
 export {
   ChartFrame, TimeSeriesChart, BarChart, PieChart, Heatmap, SankeyChart, Gauge, DistributionChart, preloadCharts,

@@ -66,7 +66,10 @@ export interface WidgetContext<O = Record<string, unknown>> {
   options: O;
   /** bumps when the user presses refresh: data hooks refetch */
   refreshKey: number;
-  /** GET/POST against the plugin's own routes: `path` is relative to `/api/v1/<routePrefix>` */
+  /**
+   * GET/POST against the plugin's own routes: `path` is relative to `/api/v1/<routePrefix>`, or an
+   * absolute `/api/v1/<prefix>/…` for a route under one of the plugin's `extraRoutePrefixes`
+   */
   request<T = unknown>(path: string, init?: { method?: string; query?: Query; body?: unknown; signal?: AbortSignal }): Promise<T>;
   /**
    * Saves what one of the plugin's routes answers as a file (CSV, PDF…), signed in as the

@@ -136,6 +136,44 @@ export const eventsSource: ExportSource = {
         key = prev;
       }
     }
+    /**
+     * Pages of CSV as ClickHouse writes them (`RawBLOB` of `formatRow`: the records back to back),
+     * never parsed in Node. Each page is first measured on the key columns alone (its rows and
+     * last key, duplicates counted once), then its records are read up to that key.
+     */
+    // a raw CSV page is one string, not rows of objects: five times the rows in the same memory
+    const csvPageRows = (ctx.config as { csvPageRows?: number }).csvPageRows ?? pageRows * 5;
+    async function* rawCsvPages(text: NonNullable<TenantContext['analytics']['queryText']>): AsyncGenerator<{ text: string; rows: number }> {
+      const key = 'event_type, timestamp, event_id';
+      let last: Key | null = null;
+      for (;;) {
+        const after: string = last
+          ? ` AND (event_type > {k_type:String} OR (event_type = {k_type:String} AND timestamp >= {k_ts:DateTime64(3)}))
+              AND (${key}) > ({k_type:String}, {k_ts:DateTime64(3)}, {k_id:String})`
+          : '';
+        const p: Record<string, unknown> = last ? { ...params, k_type: last.t, k_ts: last.ts, k_id: last.id } : { ...params };
+        const [extent]: Array<{ n: string; t: string; ts: string; id: string }> = await ctx.analytics.query<{ n: string; t: string; ts: string; id: string }>(
+          `SELECT count() AS n, tupleElement(max(k), 1) AS t, toString(tupleElement(max(k), 2)) AS ts, tupleElement(max(k), 3) AS id
+           FROM (SELECT (${key}) AS k FROM ${table} WHERE ${where}${after} ORDER BY ${key} LIMIT 1 BY ${key} LIMIT ${csvPageRows})`,
+          p,
+        );
+        const n = Number(extent?.n ?? 0);
+        if (!n) return;
+        const end: { e_type: string; e_ts: string; e_id: string } = { e_type: extent!.t, e_ts: extent!.ts, e_id: extent!.id };
+        const body = await text(
+          `SELECT formatRow('CSV', ${columns.map(csvExpr).join(', ')}) FROM ${table}
+           WHERE ${where}${after} AND (event_type < {e_type:String} OR (event_type = {e_type:String} AND timestamp <= {e_ts:DateTime64(3)}))
+             AND (${key}) <= ({e_type:String}, {e_ts:DateTime64(3)}, {e_id:String})
+           ORDER BY ${key} LIMIT 1 BY ${key}
+           SETTINGS output_format_csv_crlf_end_of_line = 1`,
+          { ...p, ...end },
+          'RawBLOB',
+        );
+        yield { text: body, rows: n };
+        if (n < csvPageRows) return;
+        last = { t: end.e_type, ts: end.e_ts, id: end.e_id };
+      }
+    }
     const request = {
       dataset: 'events',
       from: range.from.toISOString(),
@@ -160,6 +198,10 @@ export const eventsSource: ExportSource = {
       },
       // ClickHouse writes each record: one string per row crosses into Node instead of a cell per column
       async *csvPages() {
+        if (ctx.analytics.queryText) {
+          yield* rawCsvPages(ctx.analytics.queryText.bind(ctx.analytics));
+          return;
+        }
         const line = `formatRow('CSV', ${columns.map(csvExpr).join(', ')}) AS _line`;
         for await (const rows of keyset(`${keyCols}, ${line}`, ' SETTINGS output_format_csv_crlf_end_of_line = 1')) {
           let text = '';

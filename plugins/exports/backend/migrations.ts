@@ -55,4 +55,23 @@ export const pgMigrations: PgMigration[] = [
       });
     },
   },
+  {
+    name: '0002_report_opens',
+    async up(knex, schema) {
+      // each run's link carries a token; a member who follows it is one open of that run
+      await knex.schema.withSchema(schema).alterTable('report_runs', (t) => {
+        t.string('open_token', 64);
+        t.index(['open_token']);
+      });
+      await knex.schema.withSchema(schema).createTable('report_opens', (t) => {
+        t.uuid('run_id').notNullable().references('id').inTable(`${schema}.report_runs`).onDelete('CASCADE');
+        t.uuid('report_id').notNullable();
+        t.string('user_id', 64).notNullable();
+        t.timestamp('opened_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.integer('count').notNullable().defaultTo(1);
+        t.primary(['run_id', 'user_id']);
+        t.index(['report_id']);
+      });
+    },
+  },
 ];

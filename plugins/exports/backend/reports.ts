@@ -9,6 +9,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { RawReply, badRequest, notFound, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
+import { csvRecord, csvText } from './csv.ts';
+import { REPORT_KINDS, rangeOf, contentText, executiveContent, reportContentSchema, supportContent, type ReportContent, type ReportKind, type SectionCell } from './kinds.ts';
+import { openLink, registerOpenRoutes } from './opens.ts';
 import { eventColumns } from './events.ts';
 import { dashboardPdf, portalUrl } from './routes/pdf.ts';
 import { nextRun, scheduleSchema, validateSchedule, type Schedule } from './schedule.ts';
@@ -18,7 +21,7 @@ type Channel = 'email' | 'slack' | 'webhook' | 'in_app';
 
 export interface ReportInput {
   name: string;
-  kind?: 'dashboard';
+  kind?: ReportKind;
   dashboard?: 'mine';
   department_id?: string | null;
   range_days?: number;
@@ -38,13 +41,13 @@ const reportInputSchema = {
   additionalProperties: false,
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 200 },
-    kind: { type: 'string', enum: ['dashboard'], default: 'dashboard' },
+    kind: { type: 'string', enum: REPORT_KINDS, default: 'dashboard', description: "dashboard: the owner's dashboard as PDF; support: users needing support by department; executive: key figures and their change" },
     dashboard: { type: 'string', enum: ['mine'], default: 'mine', description: "the owner's dashboard" },
     department_id: { type: ['string', 'null'], maxLength: 128 },
     range_days: { type: 'integer', minimum: 1, maximum: 92, description: 'the period ends at the run; default by frequency (1, 7, 30)' },
     tz: { type: 'string', maxLength: 64, description: 'zone of the dates shown; default the schedule zone or UTC' },
     paper: { type: 'string', enum: ['A4', 'Letter'], default: 'A4' },
-    attach: { type: 'array', items: { type: 'string', enum: ['pdf', 'csv'] }, uniqueItems: true, default: ['pdf'] },
+    attach: { type: 'array', items: { type: 'string', enum: ['pdf', 'csv'] }, uniqueItems: true, description: "the owner's dashboard as PDF, the period's events as CSV; default ['pdf'] for a dashboard report, none for the others (they send their tables as a summary CSV)" },
     csv: { type: 'object', additionalProperties: false, properties: { event_type: { type: 'string' }, fields: { type: 'string' } } },
     recipients: { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 100, description: 'member user ids; default the owner' },
     channels: { type: 'array', items: { type: 'string', enum: ['email', 'slack', 'webhook', 'in_app'] }, uniqueItems: true, minItems: 1, default: ['email'] },
@@ -64,6 +67,7 @@ const runSchema = {
     finished_at: { type: ['string', 'null'] },
     delivered: { type: ['array', 'null'], items: { type: 'object', additionalProperties: true } },
     error: { type: ['string', 'null'] },
+    opens: { type: 'integer', description: 'members who followed the link of this run' },
   },
 } as const;
 
@@ -88,7 +92,7 @@ const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
 const iso = (d: unknown) => (d ? new Date(d as string).toISOString() : null);
 
 function runView(r: any) {
-  return { id: r.id, report_id: r.report_id, trigger: r.trigger, status: r.status, started_at: iso(r.started_at)!, finished_at: iso(r.finished_at), delivered: json(r.delivered) ?? null, error: r.error ?? null };
+  return { id: r.id, report_id: r.report_id, trigger: r.trigger, status: r.status, started_at: iso(r.started_at)!, finished_at: iso(r.finished_at), delivered: json(r.delivered) ?? null, error: r.error ?? null, opens: Number(r.opens ?? 0) };
 }
 function reportView(r: any, lastRun?: any) {
   return {
@@ -117,11 +121,13 @@ function normalize(input: ReportInput, owner: string) {
   } catch {
     throw badRequest(`tz: "${tz}" is not an IANA time zone`, { field: 'tz' });
   }
-  const attach = input.attach ?? ['pdf'];
+  const kind = input.kind ?? 'dashboard';
+  const attach = input.attach ?? (kind === 'dashboard' ? ['pdf'] : []);
   if (input.csv && !attach.includes('csv')) throw badRequest('csv: given, but attach does not name "csv"', { field: 'csv' });
   // the same checks as the export routes: an unknown type or field fails now, not at 7 am on Monday
   if (attach.includes('csv')) eventColumns(input.csv ?? {});
   const definition = {
+    kind,
     dashboard: 'mine',
     department_id: input.department_id ?? null,
     range_days: input.range_days ?? (schedule ? DEFAULT_DAYS[schedule.frequency] : 7),
@@ -132,7 +138,7 @@ function normalize(input: ReportInput, owner: string) {
     recipients: input.recipients?.length ? [...new Set(input.recipients)] : [owner],
     channels: input.channels ?? ['email'],
   };
-  return { definition, schedule, skip_when_empty: input.skip_when_empty ?? false };
+  return { kind, definition, schedule, skip_when_empty: input.skip_when_empty ?? false };
 }
 
 async function findReport(ctx: TenantContext, id: string) {
@@ -145,9 +151,17 @@ async function findReport(ctx: TenantContext, id: string) {
   return row;
 }
 
+/** Runs with the number of members who opened each (followed its link). */
+async function withOpens(ctx: TenantContext, runs: any[]) {
+  if (!runs.length) return runs;
+  const counts = await ctx.db.table('report_opens').whereIn('run_id', runs.map((r) => r.id)).select('run_id').count({ n: '*' }).groupBy('run_id');
+  const by = new Map(counts.map((c: any) => [c.run_id, Number(c.n)]));
+  return runs.map((r) => ({ ...r, opens: by.get(r.id) ?? 0 }));
+}
+
 async function lastRuns(ctx: TenantContext, ids: string[]) {
   if (!ids.length) return new Map<string, any>();
-  const rows = await ctx.db.table('report_runs').whereIn('report_id', ids).orderBy('started_at', 'desc');
+  const rows = await withOpens(ctx, await ctx.db.table('report_runs').whereIn('report_id', ids).orderBy('started_at', 'desc'));
   const out = new Map<string, any>();
   for (const r of rows) if (!out.has(r.report_id)) out.set(r.report_id, r);
   return out;
@@ -160,7 +174,7 @@ async function createReport(ctx: TenantContext, input: ReportInput) {
   await ctx.db.table('reports').insert({
     id,
     name: input.name,
-    kind: input.kind ?? 'dashboard',
+    kind: n.kind,
     definition: JSON.stringify(n.definition),
     schedule: n.schedule ? JSON.stringify(n.schedule) : null,
     delivery: JSON.stringify({ channels: n.definition.channels }),
@@ -173,7 +187,7 @@ async function createReport(ctx: TenantContext, input: ReportInput) {
 }
 
 /** A plain summary of the period for the message body: events by type, and the change on the period before. */
-async function summary(ctx: TenantContext, from: Date, to: Date): Promise<{ text: string; events: number }> {
+async function summary(ctx: TenantContext, from: Date, to: Date): Promise<{ text: string; events: number; content: ReportContent }> {
   const span = to.getTime() - from.getTime();
   const ch = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
   const rows = await ctx.analytics.query<{ event_type: string; now: string; before: string }>(
@@ -192,25 +206,66 @@ async function summary(ctx: TenantContext, from: Date, to: Date): Promise<{ text
       const change = before ? `${now >= before ? '+' : ''}${(((now - before) / before) * 100).toFixed(0)}%` : 'new';
       return `  ${r.event_type}: ${now} (${change} on the period before)`;
     });
-  return { text: [`${total} events in the period.`, ...lines].join('\n'), events: total };
+  const content: ReportContent = {
+    kind: 'dashboard',
+    from: from.toISOString(),
+    to: to.toISOString(),
+    highlights: [`${total} events in the period.`],
+    sections: [{
+      title: 'Events by type',
+      columns: ['event type', 'period', 'period before', 'change %'],
+      rows: rows.filter((r) => Number(r.now) || Number(r.before)).map((r) => {
+        const now = Number(r.now);
+        const before = Number(r.before);
+        return [r.event_type, now, before, before ? Math.round(((now - before) / before) * 1000) / 10 : null];
+      }),
+    }],
+    empty: total === 0,
+  };
+  return { text: [`${total} events in the period.`, ...lines].join('\n'), events: total, content };
+}
+
+/** What a report says for a period: its kind's tables, and the body text of its message. */
+export async function reportContent(ctx: TenantContext, report: any, from: Date, to: Date): Promise<{ content: ReportContent; text: string }> {
+  const kind = (report.kind ?? 'dashboard') as ReportKind;
+  if (kind === 'support') {
+    const content = await supportContent(ctx, report.created_by, rangeOf(from, to));
+    return { content, text: contentText(content) };
+  }
+  if (kind === 'executive') {
+    const content = await executiveContent(ctx, rangeOf(from, to));
+    return { content, text: contentText(content) };
+  }
+  const sum = await summary(ctx, from, to);
+  return { content: sum.content, text: sum.text };
+}
+
+/** The tables of a report as one CSV: each section's title, header and rows, a blank line between sections. */
+export function contentCsv(c: ReportContent): string {
+  const cell = (v: SectionCell) => (v === null ? '' : typeof v === 'number' ? String(v) : csvText(v));
+  return c.sections.map((s) => csvRecord([csvText(s.title)]) + csvRecord(s.columns.map(csvText)) + s.rows.map((r) => csvRecord(r.map(cell))).join('')).join('\r\n');
 }
 
 /** Runs a report now: renders, attaches, delivers, records the run. Never throws; the run says what happened. */
 export async function runReport(ctx: TenantContext, report: any, trigger: 'manual' | 'schedule', baseUrl: string, at = new Date()) {
   const def = json(report.definition);
   const runId = randomUUID();
-  await ctx.db.table('report_runs').insert({ id: runId, report_id: report.id, trigger, status: 'running' });
+  const openToken = randomUUID().replace(/-/g, '');
+  await ctx.db.table('report_runs').insert({ id: runId, report_id: report.id, trigger, status: 'running', open_token: openToken });
   const finish = async (status: string, extra: Record<string, unknown> = {}) => {
     await ctx.db.table('report_runs').where({ id: runId }).update({ status, finished_at: new Date(), ...extra });
-    return runView(await ctx.db.table('report_runs').where({ id: runId }).first());
+    return runView((await withOpens(ctx, [await ctx.db.table('report_runs').where({ id: runId }).first()]))[0]);
   };
   try {
     const to = new Date(Math.floor(at.getTime() / 60_000) * 60_000);
     const from = new Date(to.getTime() - def.range_days * 86_400_000);
-    const sum = await summary(ctx, from, to);
-    if (report.skip_when_empty && sum.events === 0) return await finish('skipped', { error: 'no events in the period (skip when empty)' });
+    const sum = await reportContent(ctx, report, from, to);
+    if (report.skip_when_empty && sum.content.empty) return await finish('skipped', { error: 'nothing to report in the period (skip when empty)' });
     const attachments: Array<{ filename: string; content: Uint8Array; contentType: string }> = [];
     const day = (d: Date) => d.toISOString().slice(0, 10);
+    if (sum.content.kind !== 'dashboard') {
+      attachments.push({ filename: `${report.name}-summary-${day(from)}-${day(to)}.csv`.replace(/[^\w.-]/g, '_'), content: new TextEncoder().encode(contentCsv(sum.content)), contentType: 'text/csv' });
+    }
     if (def.attach.includes('pdf')) {
       const out = await dashboardPdf(ctx, { userId: report.created_by, from: from.toISOString(), to: to.toISOString(), tz: def.tz, paper: def.paper, departmentId: def.department_id, baseUrl, purpose: `report ${report.id}` });
       attachments.push({ filename: `${report.name}-${day(from)}-${day(to)}.pdf`.replace(/[^\w.-]/g, '_'), content: out.pdf, contentType: 'application/pdf' });
@@ -232,9 +287,9 @@ export async function runReport(ctx: TenantContext, report: any, trigger: 'manua
       orgId: ctx.org.id,
       to: def.recipients,
       subject: `${report.name} · ${ctx.org.name} · ${period}`,
-      text: `${report.name} for ${ctx.org.name}, ${period}.\n\n${sum.text}\n\nAttached: ${attachments.map((a) => a.filename).join(', ') || 'nothing'}.`,
+      text: `${report.name} for ${ctx.org.name}, ${period}.\n\n${sum.text}\n\nAttached: ${attachments.map((a) => a.filename).join(', ') || 'nothing'}.\n\nOpen in Orrery: ${openLink(baseUrl, openToken)}`,
       channels: def.channels,
-      link: `${baseUrl}/dashboards`,
+      link: openLink(baseUrl, openToken),
       attachments,
       data: { report_id: report.id, run_id: runId },
     });
@@ -317,6 +372,7 @@ export function registerReportRoutes(env: PluginEnv) {
         .where({ id: before.id })
         .update({
           name: req.body.name,
+          kind: n.kind,
           definition: JSON.stringify(n.definition),
           schedule: n.schedule ? JSON.stringify(n.schedule) : null,
           delivery: JSON.stringify({ channels: n.definition.channels }),
@@ -372,10 +428,40 @@ export function registerReportRoutes(env: PluginEnv) {
     },
     async handler(req, ctx) {
       const r = await findReport(ctx, req.params.id);
-      const rows = await ctx.db.table('report_runs').where({ report_id: r.id }).orderBy('started_at', 'desc').limit(req.query.limit ?? 50);
+      const rows = await withOpens(ctx, await ctx.db.table('report_runs').where({ report_id: r.id }).orderBy('started_at', 'desc').limit(req.query.limit ?? 50));
       return { runs: rows.map(runView) };
     },
   });
+
+  env.route<{ from?: string; to?: string }, { id: string }>({
+    method: 'GET',
+    path: '/{id}/preview',
+    prefix: 'reports',
+    permission: REPORTS_PERMISSION,
+    summary: "What the report would say for its period ending now: its kind's tables and the message body",
+    schema: { params, response: { 200: { type: 'object', properties: { content: reportContentSchema, text: { type: 'string' } } } } },
+    async handler(req, ctx) {
+      const r = await findReport(ctx, req.params.id);
+      const def = json(r.definition);
+      const to = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+      return reportContent(ctx, r, new Date(to.getTime() - def.range_days * 86_400_000), to);
+    },
+  });
+
+  env.route({
+    method: 'GET',
+    path: '/recipients',
+    prefix: 'reports',
+    permission: REPORTS_PERMISSION,
+    summary: "The org's active members a report may be sent to",
+    schema: { response: { 200: { type: 'object', properties: { members: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' }, display_name: { type: 'string' }, role: { type: 'string' } } } } } } } },
+    async handler(_req, ctx) {
+      const members = await ctx.directory.members();
+      return { members: members.map((m) => ({ id: m.id, email: m.email, display_name: m.displayName, role: m.role })).sort((a, b) => a.email.localeCompare(b.email)) };
+    },
+  });
+
+  registerOpenRoutes(env, findReport);
 
   // due reports: one job run per org, each report moved to its next run before it is sent (a slow send never runs twice)
   env.job({

@@ -2,6 +2,7 @@ import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useContext } from 'react';
 import { WidgetContextReact } from '../context.tsx';
 import { downloadText, toCsv } from '../csv.ts';
+import { useExportable } from '../exports.tsx';
 import { fromZonedWallTime } from '../format.ts';
 import { plotlyFormatFor } from './locales.ts';
 import type { DrillDown, TimeRange } from '../types.ts';
@@ -161,6 +162,18 @@ export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r
     await P.downloadImage(el, opts);
   };
   const exportCsv = () => downloadText(`${slug(title)}.csv`, toCsv(spec.table));
+  // the widget frame's export menu (CSV, JSON, PNG, PDF of the whole widget) gets this chart too
+  useExportable(empty ? null : {
+    title,
+    table: () => handlers.current.spec.table,
+    image: async () => {
+      const el = ref.current;
+      if (!el || !(el as unknown as { _fullLayout?: unknown })._fullLayout) return null;
+      const P = await loadPlotly();
+      const opts = { format: 'png', scale: 1 } as unknown as ToImgopts;
+      return P.toImage(el, opts);
+    },
+  });
 
   return (
     <figure className="orrery-chart" aria-label={title} style={{ height }}>

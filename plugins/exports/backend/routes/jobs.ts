@@ -24,12 +24,12 @@ export function exportDir(ctx: TenantContext): string {
   return join(configured ?? join(process.env.ORRERY_DATA_DIR ?? './data', 'exports'), ctx.org.id);
 }
 
-const jobSchema = {
+export const jobSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' },
     dataset: { type: 'string' },
-    format: { type: 'string', enum: FORMATS },
+    format: { type: 'string', enum: [...FORMATS, 'archive'], description: '`archive`: the org archive (.tar.gz)' },
     status: { type: 'string', enum: ['queued', 'running', 'done', 'failed'] },
     progress: { type: 'number', description: 'share of rows written, 0..1' },
     total: { type: 'integer', description: 'rows expected when the job started' },
@@ -45,7 +45,7 @@ const jobSchema = {
 
 const iso = (d: unknown) => (d ? new Date(d as string).toISOString() : null);
 
-function view(r: any) {
+export function jobView(r: any) {
   return {
     id: r.id,
     dataset: r.dataset,
@@ -149,7 +149,7 @@ export function registerJobRoutes(env: PluginEnv) {
       const row = await ctx.db.table('export_jobs').where({ id }).first();
       // started after the answer: the request's context stays valid for the job's life
       setImmediate(() => void runJob(ctx, id, cursor, format));
-      return new RawReply(JSON.stringify(view(row)), { 'content-type': 'application/json; charset=utf-8', location: `/api/v1/export/jobs/${id}` }, 202);
+      return new RawReply(JSON.stringify(jobView(row)), { 'content-type': 'application/json; charset=utf-8', location: `/api/v1/export/jobs/${id}` }, 202);
     },
   });
 
@@ -160,7 +160,7 @@ export function registerJobRoutes(env: PluginEnv) {
     summary: 'A background export: status, progress, rows, bytes and, once done, the download url',
     schema: { params: { type: 'object', properties: { id: { type: 'string' } } }, response: { 200: jobSchema } },
     async handler(req, ctx) {
-      return view(await findJob(ctx, req.params.id));
+      return jobView(await findJob(ctx, req.params.id));
     },
   });
 
@@ -176,6 +176,14 @@ export function registerJobRoutes(env: PluginEnv) {
       const path = join(exportDir(ctx), row.file);
       const size = await stat(path).then((s) => s.size, () => -1);
       if (size < 0) throw notFound(`the file of export job ${row.id} is gone`, { field: 'id' });
+      if (row.format === 'archive') {
+        const r = typeof row.request === 'string' ? JSON.parse(row.request) : row.request;
+        return new RawReply(createReadStream(path), {
+          'content-type': 'application/gzip',
+          'content-length': String(size),
+          'content-disposition': `attachment; filename="${`archive-${ctx.org.slug}-${String(r.from).slice(0, 10)}-${String(r.to).slice(0, 10)}.tar.gz`.replace(/[^\w.-]/g, '_')}"`,
+        });
+      }
       const format = row.format as Format;
       const cursorLike = { request: typeof row.request === 'string' ? JSON.parse(row.request) : row.request } as ExportCursor;
       return new RawReply(createReadStream(path), {
