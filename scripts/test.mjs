@@ -20,6 +20,11 @@ const run = (cmd, argv, env = {}) => spawnSync(cmd, argv, { stdio: 'inherit', cw
 
 const CHROMIUM = '/usr/bin/chromium';
 let browser = args.length === 0 || args.some((a) => a.includes('tests/browser'));
+// the exports plugin's PDF tests read what they render with poppler (pdftotext, pdftoppm)
+if (!existsSync('/usr/bin/pdftotext') && process.getuid?.() === 0) {
+  console.log('test: installing Debian poppler-utils for the PDF tests…');
+  run('apt-get', ['install', '-y', '-qq', 'poppler-utils'], { DEBIAN_FRONTEND: 'noninteractive' });
+}
 if (browser && !existsSync(CHROMIUM)) {
   if (process.getuid?.() === 0) {
     console.log('test: installing Debian chromium for the browser tests…');
