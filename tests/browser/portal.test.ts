@@ -317,7 +317,7 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     try {
       await toggle.dispatchEvent('click'); // the input sits under its styled track, low on a long list
       await page.getByText(`${other!.title} is now off`).waitFor();
-      await page.getByRole('link', { name: 'Dashboard' }).click();
+      await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
       await page.locator('section.cell').first().waitFor();
       expect(await cell.count()).toBe(0);
       await page.getByText(/hidden because/).waitFor();
@@ -334,7 +334,7 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     } finally {
       await api('PUT', `/api/v1/admin/plugins/${other!.id}`, { enabled: true });
     }
-    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
     await cell.first().waitFor();
     expect(await page.getByText(/hidden because/).count()).toBe(0);
   }, 90_000);
