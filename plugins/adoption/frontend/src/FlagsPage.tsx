@@ -102,15 +102,15 @@ function FlagsPage({ context, options }: WidgetProps<Options>) {
             <p style={{ margin: 0 }}>
               {KINDS.map((k) => `${k.label}: ${f.number(d.by_kind[k.id] ?? 0)}`).join(' · ')}
             </p>
-            <table className="orrery-table" style={{ width: '100%' }}>
+            <table className="orrery-table" style={{ width: '100%', textAlign: 'left' }}>
               <caption className="sr-only">People needing support, {options.sort === 'newest' ? 'newest first' : 'most urgent first'}</caption>
               <thead>
-                <tr><th scope="col">Person</th><th scope="col">Kind</th><th scope="col">Severity</th><th scope="col">Since</th><th scope="col">Why</th></tr>
+                <tr style={{ textAlign: 'left' }}><th scope="col">Person</th><th scope="col">Kind</th><th scope="col">Severity</th><th scope="col">Since</th><th scope="col">Why</th></tr>
               </thead>
               <tbody>
                 {d.flags.map((fl) => (
                   <tr key={fl.id}>
-                    <th scope="row" style={{ fontWeight: 500 }}>
+                    <th scope="row" style={{ fontWeight: 500, textAlign: 'left' }}>
                       {fl.email ?? fl.user_id}
                       {fl.pending && <span className="muted small"> (not yet notified)</span>}
                     </th>

@@ -21,7 +21,14 @@ function RetentionTable({ context, options }: WidgetProps<Options>) {
   const q = useWidgetData<Retention>('/retention', { ...options }, { isEmpty: (d) => d.cohorts.every((c) => c.size === 0) });
   const label = { day: 'Day', week: 'Week', month: 'Month' }[options.period] ?? 'Period';
   return (
-    <WidgetState query={q} emptyText="Nobody started in this time range.">
+    <WidgetState
+      query={q}
+      emptyText={
+        options.mode === 'recurring'
+          ? 'Nobody was active in this time range.'
+          : 'Nobody started in this time range. First-time cohorts only count people whose first activity falls in the range: widen the range, or choose recurring cohorts in this widget’s settings.'
+      }
+    >
       {(d) => {
         const cols = Math.max(0, ...d.cohorts.map((c) => c.retained.length));
         const total = d.cohorts.reduce((a, c) => a + c.size, 0);
