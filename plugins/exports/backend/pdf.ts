@@ -87,7 +87,8 @@ export async function renderDashboardPdf(input: RenderInput): Promise<{ pdf: Buf
       else sessionStorage.removeItem('orrery.department');
     }, state);
     const page = await context.newPage();
-    await page.goto(`${input.baseUrl}/dashboards`, { waitUntil: 'domcontentloaded' });
+    // the personal dashboard is the portal's root (`/dashboards` lists the named ones)
+    await page.goto(`${input.baseUrl}/`, { waitUntil: 'domcontentloaded' });
     const deadline = Date.now() + (input.timeoutMs ?? 60_000);
     let ready = '';
     while (!ready) {

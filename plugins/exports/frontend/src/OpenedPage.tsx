@@ -29,7 +29,7 @@ function OpenedPage({ context, options }: WidgetProps<Options>) {
       {!state && <p>Opening the report…</p>}
       {state?.name !== undefined && <p>You opened the report “{state.name}”. Its figures are live on your dashboard.</p>}
       {state?.error && <p>This report link could not be recorded: {state.error}</p>}
-      <p><a href="/dashboards">Go to the dashboard</a></p>
+      <p><a href="/">Go to the dashboard</a></p>
     </div>
   );
 }
