@@ -182,20 +182,31 @@ export const ingestionModule: KernelModule<IngestionDeps> = {
       : { date_time_input_format: 'best_effort' as const };
 
     // Plugin handlers run after the answer, so a slow or failing plugin never holds ingestion.
-    // Per org they run one batch after another: in commit order, and never hundreds at once.
-    const dispatchChains = new Map<string, { tail: Promise<void>; backlog: number }>();
+    // Per org they run one batch after another, in commit order. Loads that arrive while the
+    // handlers are busy join one batch for their next run: under load the handlers (and what
+    // they write, e.g. a PostgreSQL upsert) run a few times a second, not once per load.
+    const dispatchChains = new Map<string, { tail: Promise<void>; queued: StoredEvent[] | null; warned: boolean }>();
     const dispatch = (orgId: string, rows: StoredEvent[]) => {
       let c = dispatchChains.get(orgId);
-      if (!c) dispatchChains.set(orgId, (c = { tail: Promise.resolve(), backlog: 0 }));
+      if (!c) dispatchChains.set(orgId, (c = { tail: Promise.resolve(), queued: null, warned: false }));
       const chain = c;
-      chain.backlog++;
-      if (chain.backlog === 1000) log.warn({ orgId }, 'plugin event handlers are 1,000 batches behind ingestion');
+      if (chain.queued) {
+        for (const r of rows) chain.queued.push(r);
+        if (chain.queued.length >= 100_000 && !chain.warned) {
+          chain.warned = true;
+          log.warn({ orgId, rows: chain.queued.length }, 'plugin event handlers are 100,000 events behind ingestion');
+        }
+        return;
+      }
+      chain.queued = rows.slice();
       chain.tail = chain.tail
-        .then(() => services.pluginHost.dispatchEvents(orgId, rows))
-        .catch((err) => log.warn({ err, orgId }, 'plugin event handlers failed'))
-        .finally(() => {
-          chain.backlog--;
-        });
+        .then(() => {
+          const batch = chain.queued!;
+          chain.queued = null;
+          chain.warned = false;
+          return services.pluginHost.dispatchEvents(orgId, batch);
+        })
+        .catch((err) => log.warn({ err, orgId }, 'plugin event handlers failed'));
     };
     const drainDispatch = () => Promise.all([...dispatchChains.values()].map((c) => c.tail));
 
