@@ -36,6 +36,16 @@ export function monthBounds(now = new Date()): { from: Date; to: Date; key: stri
   return { from, to, key: from.toISOString().slice(0, 7) };
 }
 
+/** The current month's key, recomputed only when the clock leaves the cached month (asked on every ingestion request). */
+let monthCache = { key: '', from: 0, to: 0 };
+function currentMonthKey(now = Date.now()): string {
+  if (now < monthCache.from || now >= monthCache.to) {
+    const b = monthBounds(new Date(now));
+    monthCache = { key: b.key, from: b.from.getTime(), to: b.to.getTime() };
+  }
+  return monthCache.key;
+}
+
 interface OrgState {
   month: string;
   /** events in ClickHouse for the month when last read (null until read) */
@@ -93,7 +103,7 @@ export class UsageMeter {
   }
 
   private state(orgId: string): OrgState {
-    const month = monthBounds().key;
+    const month = currentMonthKey();
     let st = this.orgs.get(orgId);
     if (!st || st.month !== month) {
       st = { month, base: null, added: 0, reading: null, readAt: 0, refused: 0, refusedUnaudited: 0, lastAudit: 0, apiCalls: 0, tier: st?.tier ?? 'standard', tierAt: st?.tierAt ?? 0, storage: st?.storage ?? null };
@@ -134,6 +144,17 @@ export class UsageMeter {
     st.tier = row?.tier ?? 'standard';
   }
 
+  /** The org's state, refreshing in the background what is stale; null while its first count or tier is still to be read. */
+  private readyNow(orgId: string): OrgState | null {
+    const st = this.state(orgId);
+    if (st.base === null || st.tierAt === 0) return null;
+    const now = Date.now();
+    const warn = (err: unknown) => this.s.logger.warn({ err, orgId }, "could not read the org's usage");
+    if (now - st.readAt > 60_000 && this.s.backlogRows() === 0) void this.recount(orgId, st).catch(warn);
+    if (now - st.tierAt > 5_000) void this.retier(orgId, st).catch(warn);
+    return st;
+  }
+
   private async ready(orgId: string): Promise<OrgState> {
     const st = this.state(orgId);
     const stale = Date.now() - st.readAt > 60_000 && this.s.backlogRows() === 0;
@@ -154,7 +175,20 @@ export class UsageMeter {
   /** An ingestion request of `n` events for the org: throws the documented 429 when it would pass the soft limit. */
   async admit(org: Org, n: number): Promise<{ status: UsageStatus; used: number; limit: number } | null> {
     if (!this.enabled) return null;
-    const st = await this.ready(org.id);
+    return this.admitState(org, n, await this.ready(org.id));
+  }
+
+  /**
+   * `admit` without a promise once the org's count and tier are known (every request after its
+   * first of the month): `undefined` means "not known yet, call `admit`". Throws the same 429.
+   */
+  admitNow(org: Org, n: number): { status: UsageStatus; used: number; limit: number } | null | undefined {
+    if (!this.enabled) return null;
+    const st = this.readyNow(org.id);
+    return st ? this.admitState(org, n, st) : undefined;
+  }
+
+  private admitState(org: Org, n: number, st: OrgState): { status: UsageStatus; used: number; limit: number } {
     const limit = this.limitsOf(st.tier).eventsPerMonth;
     const hard = Math.floor(limit * (1 + this.soft));
     const used = this.eventsUsed(st);
