@@ -90,13 +90,19 @@ async function serveKernel() {
     modules: kernelModules.some((m) => m.name === 'ingestion') ? [] : [ingestionModule],
   });
   const url = await kernel.listen();
+  // measure the steady state: every job's first run after start (adoption's backfill of the past
+  // weeks, the first rollup folds, …) is over before any load is sent; how long that took is printed
+  const settle0 = performance.now();
+  const host = (kernel.services as unknown as { pluginHost: { jobsFirstRuns(): Promise<void> } }).pluginHost;
+  await Promise.race([host.jobsFirstRuns(), new Promise((r) => setTimeout(r, 120_000))]);
+  const settledMs = Math.round(performance.now() - settle0);
   // which materialized views an events insert feeds, so the printed figures say what they include
   const analytics = (kernel.services as unknown as { analytics: { client: import('@clickhouse/client').ClickHouseClient; database: string } }).analytics;
   const mvs = (await (await analytics.client.query({
     query: `SELECT name FROM system.tables WHERE database = {db:String} AND engine = 'MaterializedView' ORDER BY name`,
     query_params: { db: analytics.database }, format: 'JSONCompactEachRow',
   })).json()) as Array<[string]>;
-  process.stdout.write(JSON.stringify({ url, mvs: mvs.map(([n]) => n) }) + '\n');
+  process.stdout.write(JSON.stringify({ url, mvs: mvs.map(([n]) => n), settledMs }) + '\n');
   process.on('SIGTERM', () => void kernel.close().then(() => process.exit(0)));
 }
 
@@ -120,7 +126,7 @@ async function serveBare() {
 
 // ------------------------------------------------------------------ helpers --
 
-function start(kind: 'kernel' | 'bare', dataDir: string): Promise<{ child: ChildProcess; url: string; mvs: string[] }> {
+function start(kind: 'kernel' | 'bare', dataDir: string): Promise<{ child: ChildProcess; url: string; mvs: string[]; settledMs: number }> {
   const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF && kind === 'kernel' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', SELF, '--serve', kind], { env: { ...process.env, DATA_DIR: dataDir, BENCH_PLUGINS: args.plugins }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((ok, fail) => {
     let out = '';
@@ -128,8 +134,8 @@ function start(kind: 'kernel' | 'bare', dataDir: string): Promise<{ child: Child
       out += d;
       const line = out.split('\n').find((l) => l.startsWith('{"url"'));
       if (line) {
-        const j = JSON.parse(line) as { url: string; mvs?: string[] };
-        ok({ child, url: j.url, mvs: j.mvs ?? [] });
+        const j = JSON.parse(line) as { url: string; mvs?: string[]; settledMs?: number };
+        ok({ child, url: j.url, mvs: j.mvs ?? [], settledMs: j.settledMs ?? 0 });
       }
     });
     child.once('exit', (c) => fail(new Error(`${kind} server exited (${c})`)));
@@ -239,7 +245,7 @@ async function main() {
     const backlogAfterSingle = (await ingestionStatus(kernel.url)).backlog_rows;
     const drainMs = await untilLoaded(kernel.url);
     const m1 = await commitFigures(kernel.url, access);
-    say(`materialized views on events: ${kernel.mvs.length ? kernel.mvs.join(', ') : 'none'} (plugins: ${args.plugins || 'none'})`);
+    say(`materialized views on events: ${kernel.mvs.length ? kernel.mvs.join(', ') : 'none'} (plugins: ${args.plugins || 'none'}); load sent once every job's first run after start had finished (${(kernel.settledMs / 1000).toFixed(1)} s after listen)`);
     say(`single  POST /api/v1/events: ${fmt(single.rate)} events/s answered 2xx once in the durable log (p50 ${single.p50} ms, p99 ${single.p99} ms, non-2xx ${single.non2xx}, errors ${single.errors}); server CPU ${single.cpuPerReq.toFixed(0)} µs/event, ${single.cores.toFixed(2)} cores`);
     say(`        bare fastify route, same schema, no work: ${fmt(bareRes.rate)} req/s (server CPU ${bareRes.cpuPerReq.toFixed(0)} µs/req, ${bareRes.cores.toFixed(2)} cores) → ratio ${(single.rate / bareRes.rate).toFixed(2)}`);
     say(`        backlog when the load stopped: ${fmt(backlogAfterSingle)} rows, loaded into ClickHouse ${(drainMs / 1000).toFixed(1)} s later → ${fmt(single.ok / (single.ok / single.rate + drainMs / 1000))} events/s counted until visible`);

@@ -131,6 +131,11 @@ export class PluginHost implements PluginGate {
     this.jobs.start();
   }
 
+  /** Every job's first run after start has finished (see JobRunner.firstRuns). */
+  jobsFirstRuns() {
+    return this.jobs.firstRuns();
+  }
+
   runJobForAllOrgs(p: ActivePlugin | string, jobName: string) {
     return this.jobs.runForAllOrgs(p, jobName);
   }

@@ -14,6 +14,7 @@ export type JobRunResult = { status: 'ok' | 'failed' | 'skipped'; result?: unkno
  */
 export class JobRunner {
   private timers: NodeJS.Timeout[] = [];
+  private firstPending: Array<Promise<unknown>> = [];
   private readonly node = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
 
   constructor(
@@ -27,11 +28,13 @@ export class JobRunner {
     let stagger = 0;
     for (const p of this.gate.active) {
       for (const job of p.jobs) {
-        const run = () => void this.work.track(this.runForAllOrgs(p, job.name).catch((err) => this.deps.logger.error({ err, job: job.name }, 'job run failed')));
+        const run = () => this.work.track(this.runForAllOrgs(p, job.name).catch((err) => this.deps.logger.error({ err, job: job.name }, 'job run failed')));
         // a first run soon after start, so derived data (scores, rollups) is there without
         // waiting a whole period; staggered so jobs do not all start in the same second
-        const first = setTimeout(run, 2000 + 500 * stagger++);
-        const every = setInterval(run, job.everySeconds * 1000);
+        let firstDone!: () => void;
+        this.firstPending.push(new Promise<void>((ok) => (firstDone = ok)));
+        const first = setTimeout(() => void run().finally(firstDone), 2000 + 500 * stagger++);
+        const every = setInterval(() => void run(), job.everySeconds * 1000);
         first.unref();
         every.unref();
         this.timers.push(first, every);
@@ -41,6 +44,15 @@ export class JobRunner {
 
   stop() {
     for (const t of this.timers) clearTimeout(t);
+  }
+
+  /**
+   * Resolves once every job's first run after start has finished (a plugin's first run can
+   * be a backfill, e.g. adoption scores the past weeks): what a benchmark waits for before it
+   * measures the steady state.
+   */
+  firstRuns(): Promise<void> {
+    return Promise.all(this.firstPending).then(() => undefined);
   }
 
   /** Runs a job now for every org where the plugin is enabled (the scheduler, and tests). */
