@@ -5,6 +5,7 @@ import { execSync } from 'node:child_process';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createContainer, asValue, InjectionMode, type AwilixContainer } from 'awilix';
 import pino from 'pino';
+import { lazyChildLoggerFactory } from './http/lazyLogger.ts';
 import { SDK_VERSION, type Logger, type Org, type Caller } from '@orrery/plugin-sdk';
 import { loadConfig, type AppConfig, type LoadOptions } from '@orrery/config';
 import type { Bus, KernelModule, KeyValueStore } from './types.ts';
@@ -256,6 +257,8 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     requestIdHeader: 'x-request-id',
     // unique per process and cheap: a random prefix (this node) and a counter, not crypto per request
     genReqId: ((prefix: string, n: number) => () => `${prefix}${(n++).toString(36)}`)(randomSecret(4), 0),
+    // the request's child logger is made on its first line, not for every request (http/lazyLogger.ts)
+    childLoggerFactory: lazyChildLoggerFactory,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true }, plugins: [(await import('ajv-formats')).default as any] },
     routerOptions: { maxParamLength: 300 },
     clientErrorHandler,
