@@ -6,7 +6,7 @@
  * contracts/platform.ts). Nothing here writes a row per request: a plugin's job takes
  * the counters as series.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HttpError, PLATFORM_SCOPE_ORG_ID, type Caller, type Org, type PlatformAccess, type PlatformSample, type SeriesPoint, type SystemStats } from '@orrery/plugin-sdk';
 import type { KernelModule } from '../types.ts';
 import type { Internals } from '../internals.ts';
@@ -292,6 +292,17 @@ const statsSchema = {
   },
 };
 
+// the usage hook's two answers, outside the hook so the common path creates no closure per request
+function usageAdmitted(reply: FastifyReply, r: { status: string; used: number; limit: number } | null, done: (err?: Error) => void) {
+  if (r && r.status !== 'ok') reply.header('x-usage-status', `${r.status}; used=${r.used}; limit=${r.limit}`);
+  done();
+}
+function usageRefused(reply: FastifyReply, err: HttpError, done: (err?: Error) => void) {
+  const after = (err.details as { retry_after?: number } | undefined)?.retry_after;
+  if (after) reply.header('retry-after', after);
+  done(err);
+}
+
 export const healthModule: KernelModule = {
   name: 'health',
   register(app: FastifyInstance, s: Internals & { health: Health }) {
@@ -334,23 +345,14 @@ export const healthModule: KernelModule = {
         if (!ingest) return done();
         const body = req.body as { events?: unknown[] } | undefined;
         const n = body && Array.isArray(body.events) ? body.events.length : 1;
-        const admitted = (r: { status: string; used: number; limit: number } | null) => {
-          if (r && r.status !== 'ok') reply.header('x-usage-status', `${r.status}; used=${r.used}; limit=${r.limit}`);
-          done();
-        };
-        const refused = (err: HttpError) => {
-          const after = (err.details as { retry_after?: number } | undefined)?.retry_after;
-          if (after) reply.header('retry-after', after);
-          done(err);
-        };
         let now: ReturnType<typeof h.usage.admitNow>;
         try {
           now = h.usage.admitNow(req.auth.org, n);
         } catch (err) {
-          return refused(err as HttpError);
+          return usageRefused(reply, err as HttpError, done);
         }
-        if (now !== undefined) return admitted(now);
-        h.usage.admit(req.auth.org, n).then(admitted, refused);
+        if (now !== undefined) return usageAdmitted(reply, now, done);
+        h.usage.admit(req.auth.org, n).then((r) => usageAdmitted(reply, r, done), (err: HttpError) => usageRefused(reply, err, done));
       });
     }
 
