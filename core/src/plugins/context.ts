@@ -3,6 +3,7 @@ import type { Internals } from '../internals.ts';
 import { pluginDatabase } from './database.ts';
 import { directoryFor } from './directory.ts';
 import { serviceAccess } from './serviceAccess.ts';
+import { orgRecords } from './orgRecords.ts';
 import { issueTokenPair, type IssueTokenDeps } from '../auth/session.ts';
 
 /** What a plugin's scoped container holds besides the kernel's services. */
@@ -64,6 +65,7 @@ export function tenantContext(scope: { cradle: TenantContextDeps }, org: Org, ca
     visibleUserDepartments: () => directory.visibleDepartments(),
     directory,
     platform: s.health.forPlugin(pluginId, org, caller),
+    records: orgRecords(s.knex, org, caller),
     services: serviceAccess(s.plugins, pluginId, org, caller, (provider) => tenantContext(provider.scope, org, caller)),
     async renderSession(userId, purpose) {
       const pair = await issueTokenPair(s, userId, org.id, { method: `render:${pluginId}`, userAgent: `orrery ${pluginId}: ${purpose}`.slice(0, 200) });

@@ -12,6 +12,7 @@ import type { Knex } from 'knex';
 import type { NeededService, ProvidedService, ServiceAccess } from './services.ts';
 import type { Directory } from './contracts/directory.ts';
 import type { PlatformAccess } from './contracts/platform.ts';
+import type { OrgRecords } from './contracts/orgRecords.ts';
 import type { BusMessage, BusScope, JsonSchema, PageDecl, Role, WidgetDecl } from '../contract/index.ts';
 export { ROLES, type BusMessage, type BusScope, type JsonSchema, type PageDecl, type Role, type WidgetDecl } from '../contract/index.ts';
 import type { RollupDecl, RollupReader } from './rollupsDecl.ts';
@@ -188,6 +189,12 @@ export interface TenantContext<TConfig = Record<string, unknown>> {
    * Refused (401) for someone who is not an active member. Audited as `session.render`.
    */
   renderSession(userId: string, purpose: string): Promise<RenderSession>;
+  /**
+   * The org's audit log and every plugin's stored settings, read only (contracts/orgRecords.ts),
+   * for the org's data export: Admins and jobs only, a 403 for anyone else. Optional: a host
+   * that does not offer it leaves it out.
+   */
+  records?: OrgRecords;
 }
 
 export interface RenderSession {

@@ -9,11 +9,19 @@
  *   directory/departments.json
  *   directory/memberships.json
  *   exports/reports.json          this plugin's configuration: reports with their schedules
+ *   audit/log.ndjson              the org's audit log, oldest first (the kernel's, through `ctx.records`)
+ *   settings/plugins.json         every plugin's stored settings for the org, and whether it is on
  *
  * Each entry is written to a scratch folder first (a tar header needs the size), with the
  * same page-by-page writers as the other exports, then appended to the gzip stream, so memory
  * stays at one page whatever the size. The job row is the one of `POST /export/jobs`
  * (`dataset` = `archive`), polled with `GET /export/jobs/{id}` and downloaded the same way.
+ *
+ * An archive whose process stopped (its row has not moved for `STALE_MS`) is started again
+ * from the beginning by the `restart-stale-archives` job, at most `MAX_RESTARTS` times: its
+ * progress goes back to 0 and the job says how many times it was restarted. Resuming half
+ * way is not offered: the scratch entries of a stopped process may be cut anywhere, and the
+ * events may have changed since, so a fresh pass is the one that is known to be whole.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -25,10 +33,13 @@ import { RawReply, parseTimeRange, type PluginEnv, type TenantContext } from '@o
 import { writeExport, type WriteStats } from './formats.ts';
 import { providedDatasets, providedSource } from './provided.ts';
 import { eventsSource } from './events.ts';
-import { exportDir, jobSchema, jobView } from './routes/jobs.ts';
+import { STALE_MS, exportDir, jobSchema, jobView } from './routes/jobs.ts';
 import type { ExportCursor } from './sources.ts';
 
 export const ARCHIVE_PERMISSION = 'export.archive';
+/** an archive stopped this many times is failed rather than started again */
+export const MAX_RESTARTS = 3;
+const AUDIT_PAGE = 1000;
 
 /** A POSIX ustar header for one regular file. */
 export function tarHeader(name: string, size: number, mtime: Date): Buffer {
@@ -74,7 +85,30 @@ async function writeCursor(cursor: ExportCursor, file: string, onRows: (rows: nu
   return stats;
 }
 
-async function runArchive(ctx: TenantContext, id: string, range: { from: string; to: string }) {
+/** The audit log in id order, page by page, as NDJSON lines. */
+async function writeAuditLog(records: NonNullable<TenantContext['records']>, file: string): Promise<WriteStats> {
+  const stats: WriteStats = { rows: 0, bytes: 0 };
+  const out = createWriteStream(file);
+  const failed = once(out, 'error').then(([err]) => { throw err; });
+  failed.catch(() => undefined);
+  let afterId: number | undefined;
+  for (;;) {
+    const page = await records.auditLog({ ...(afterId !== undefined ? { afterId } : {}), limit: AUDIT_PAGE });
+    if (!page.length) break;
+    let text = '';
+    for (const r of page) text += `${JSON.stringify(r)}\n`;
+    stats.rows += page.length;
+    stats.bytes += Buffer.byteLength(text);
+    if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);
+    if (page.length < AUDIT_PAGE) break;
+    afterId = page[page.length - 1]!.id;
+  }
+  out.end();
+  await Promise.race([once(out, 'finish'), failed]);
+  return stats;
+}
+
+async function runArchive(ctx: TenantContext, id: string, range: { from: string; to: string }, createdBy: string) {
   const dir = exportDir(ctx);
   const scratch = join(dir, `${id}.d`);
   const file = join(dir, `${id}.tar.gz`);
@@ -82,6 +116,9 @@ async function runArchive(ctx: TenantContext, id: string, range: { from: string;
   const entries: Entry[] = [];
   let written = 0;
   try {
+    // a restarted archive starts from nothing: whatever a stopped process left is dropped
+    await rm(scratch, { recursive: true, force: true });
+    await rm(part, { force: true });
     await mkdir(scratch, { recursive: true });
     const events = await eventsSource.open({ from: range.from, to: range.to }, ctx);
     const provided = await providedDatasets(ctx);
@@ -100,7 +137,14 @@ async function runArchive(ctx: TenantContext, id: string, range: { from: string;
       const f = join(scratch, `d${i}`);
       const s = await writeCursor(cursor, f, async () => undefined);
       entries.push({ name: `datasets/${d.dataset}.ndjson`, file: f, rows: s.rows, bytes: s.bytes });
+      await ctx.db.table('export_jobs').where({ id }).update({ updated_at: new Date() });
     }
+    const missing: string[] = [];
+    if (ctx.records) {
+      const f = join(scratch, 'audit');
+      const s = await writeAuditLog(ctx.records, f);
+      entries.push({ name: 'audit/log.ndjson', file: f, rows: s.rows, bytes: s.bytes });
+    } else missing.push('audit/log.ndjson', 'settings/plugins.json');
 
     const json = async (name: string, value: unknown, rows: number) => {
       const f = join(scratch, `j${entries.length}`);
@@ -116,13 +160,19 @@ async function runArchive(ctx: TenantContext, id: string, range: { from: string;
     await json('directory/memberships.json', memberships, memberships.length);
     const reports = await ctx.db.table('reports').orderBy('created_at', 'asc');
     await json('exports/reports.json', reports, reports.length);
+    if (ctx.records) {
+      const settings = await ctx.records.pluginSettings();
+      await json('settings/plugins.json', settings, settings.length);
+    }
 
     const manifest = {
       org: { id: ctx.org.id, slug: ctx.org.slug, name: ctx.org.name },
       created_at: new Date().toISOString(),
-      created_by: ctx.caller?.userId ?? null,
+      created_by: createdBy || null,
       range,
       entries: entries.map((e) => ({ name: e.name, rows: e.rows, bytes: e.bytes })),
+      // the host does not offer the kernel's records to plugins: what the archive could not hold
+      ...(missing.length ? { missing } : {}),
     };
     const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
     await writeFile(join(scratch, 'manifest'), manifestText);
@@ -150,7 +200,7 @@ async function runArchive(ctx: TenantContext, id: string, range: { from: string;
     const bytes = (await stat(file)).size;
     await ctx.db.table('export_jobs').where({ id }).update({ status: 'done', progress: 1, rows: written, bytes, file: `${id}.tar.gz`, finished_at: new Date(), updated_at: new Date() });
     await ctx.audit({ action: 'export.archive', target: ctx.org.slug, after: { job: id, range, entries: manifest.entries, bytes } });
-    await ctx.bus.publish('job', { id, status: 'done', rows: written }, ctx.caller ? { kind: 'user', id: ctx.caller.userId } : undefined);
+    await ctx.bus.publish('job', { id, status: 'done', rows: written }, createdBy ? { kind: 'user', id: createdBy } : undefined);
   } catch (err) {
     ctx.logger.error({ err, job: id }, 'org archive failed');
     await rm(part, { force: true }).catch(() => undefined);
@@ -177,8 +227,37 @@ export function registerArchiveRoutes(env: PluginEnv) {
       const id = randomUUID();
       await ctx.db.table('export_jobs').insert({ id, created_by: ctx.caller?.userId ?? '', dataset: 'archive', format: 'archive', request: JSON.stringify({ dataset: 'archive', ...range }), status: 'queued' });
       const row = await ctx.db.table('export_jobs').where({ id }).first();
-      setImmediate(() => void runArchive(ctx, id, range));
+      setImmediate(() => void runArchive(ctx, id, range, ctx.caller?.userId ?? ''));
       return new RawReply(JSON.stringify(jobView(row)), { 'content-type': 'application/json; charset=utf-8', location: `/api/v1/export/jobs/${id}` }, 202);
+    },
+  });
+
+  env.job({
+    name: 'restart-stale-archives',
+    everySeconds: 300,
+    async run(ctx) {
+      const stale = await ctx.db
+        .table('export_jobs')
+        .where({ dataset: 'archive' })
+        .whereIn('status', ['queued', 'running'])
+        .andWhere('updated_at', '<', new Date(Date.now() - STALE_MS))
+        .select('id', 'request', 'created_by', 'restarts');
+      let restarted = 0;
+      let failed = 0;
+      for (const job of stale) {
+        const fresh = { updated_at: new Date(), progress: 0, rows: 0, total: 0, bytes: 0 };
+        const claim = ctx.db.table('export_jobs').where({ id: job.id }).whereIn('status', ['queued', 'running']).andWhere('updated_at', '<', new Date(Date.now() - STALE_MS));
+        if (Number(job.restarts) >= MAX_RESTARTS) {
+          failed += await claim.update({ ...fresh, status: 'failed', error: `the archive stopped ${MAX_RESTARTS + 1} times (the server restarted); start it again`, finished_at: new Date() });
+          continue;
+        }
+        // claimed by moving updated_at: another node running this job at the same time finds nothing
+        if (!(await claim.update({ ...fresh, status: 'queued', restarts: Number(job.restarts) + 1 }))) continue;
+        const request = typeof job.request === 'string' ? JSON.parse(job.request) : job.request;
+        setImmediate(() => void runArchive(ctx, job.id, { from: request.from, to: request.to }, job.created_by));
+        restarted++;
+      }
+      return { restarted, failed };
     },
   });
 }

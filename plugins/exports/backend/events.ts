@@ -138,40 +138,47 @@ export const eventsSource: ExportSource = {
     }
     /**
      * Pages of CSV as ClickHouse writes them (`RawBLOB` of `formatRow`: the records back to back),
-     * never parsed in Node. Each page is first measured on the key columns alone (its rows and
-     * last key, duplicates counted once), then its records are read up to that key.
+     * never parsed in Node. Each page ends at the `csvPageRows`-th key after the previous page
+     * (or at the last key of the range), found by reading the key columns in index order, so
+     * no query sorts more than one page; its rows are counted on the keys (a duplicate not yet
+     * merged away counted once) and its records read between the two keys.
      */
     // a raw CSV page is one string, not rows of objects: five times the rows in the same memory
     const csvPageRows = (ctx.config as { csvPageRows?: number }).csvPageRows ?? pageRows * 5;
     async function* rawCsvPages(text: NonNullable<TenantContext['analytics']['queryText']>): AsyncGenerator<{ text: string; rows: number }> {
       const key = 'event_type, timestamp, event_id';
+      const keyOut = 'event_type AS t, toString(timestamp) AS ts, event_id AS id';
       let last: Key | null = null;
       for (;;) {
+        // the first disjuncts let the primary index skip to the page's bounds; the tuples make them exact
         const after: string = last
           ? ` AND (event_type > {k_type:String} OR (event_type = {k_type:String} AND timestamp >= {k_ts:DateTime64(3)}))
               AND (${key}) > ({k_type:String}, {k_ts:DateTime64(3)}, {k_id:String})`
           : '';
         const p: Record<string, unknown> = last ? { ...params, k_type: last.t, k_ts: last.ts, k_id: last.id } : { ...params };
-        const [extent]: Array<{ n: string; t: string; ts: string; id: string }> = await ctx.analytics.query<{ n: string; t: string; ts: string; id: string }>(
-          `SELECT count() AS n, tupleElement(max(k), 1) AS t, toString(tupleElement(max(k), 2)) AS ts, tupleElement(max(k), 3) AS id
-           FROM (SELECT (${key}) AS k FROM ${table} WHERE ${where}${after} ORDER BY ${key} LIMIT 1 BY ${key} LIMIT ${csvPageRows})`,
-          p,
+        type KeyRow = { t: string; ts: string; id: string };
+        let [end]: Array<KeyRow | undefined> = await ctx.analytics.query<KeyRow>(
+          `SELECT ${keyOut} FROM ${table} WHERE ${where}${after} ORDER BY ${key} LIMIT 1 OFFSET {page_end:UInt64}`,
+          { ...p, page_end: csvPageRows - 1 },
         );
-        const n = Number(extent?.n ?? 0);
-        if (!n) return;
-        const end: { e_type: string; e_ts: string; e_id: string } = { e_type: extent!.t, e_ts: extent!.ts, e_id: extent!.id };
+        const full = end !== undefined;
+        if (!end) [end] = await ctx.analytics.query<KeyRow>(`SELECT ${keyOut} FROM ${table} WHERE ${where}${after} ORDER BY event_type DESC, timestamp DESC, event_id DESC LIMIT 1`, p);
+        if (!end) return;
+        const e = { ...p, e_type: end.t, e_ts: end.ts, e_id: end.id };
+        const upTo = ` AND (event_type < {e_type:String} OR (event_type = {e_type:String} AND timestamp <= {e_ts:DateTime64(3)}))
+             AND (${key}) <= ({e_type:String}, {e_ts:DateTime64(3)}, {e_id:String})`;
+        const [counted] = await ctx.analytics.query<{ n: string }>(`SELECT toString(uniqExact(${key})) AS n FROM ${table} WHERE ${where}${after}${upTo}`, e);
         const body = await text(
           `SELECT formatRow('CSV', ${columns.map(csvExpr).join(', ')}) FROM ${table}
-           WHERE ${where}${after} AND (event_type < {e_type:String} OR (event_type = {e_type:String} AND timestamp <= {e_ts:DateTime64(3)}))
-             AND (${key}) <= ({e_type:String}, {e_ts:DateTime64(3)}, {e_id:String})
+           WHERE ${where}${after}${upTo}
            ORDER BY ${key} LIMIT 1 BY ${key}
            SETTINGS output_format_csv_crlf_end_of_line = 1`,
-          { ...p, ...end },
+          e,
           'RawBLOB',
         );
-        yield { text: body, rows: n };
-        if (n < csvPageRows) return;
-        last = { t: end.e_type, ts: end.e_ts, id: end.e_id };
+        yield { text: body, rows: Number(counted?.n ?? 0) };
+        if (!full) return;
+        last = end;
       }
     }
     const request = {

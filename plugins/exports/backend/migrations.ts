@@ -74,4 +74,13 @@ export const pgMigrations: PgMigration[] = [
       });
     },
   },
+  {
+    name: '0003_job_restarts',
+    async up(knex, schema) {
+      // an org archive left unfinished by a stopped process is started again from the beginning
+      await knex.schema.withSchema(schema).alterTable('export_jobs', (t) => {
+        t.integer('restarts').notNullable().defaultTo(0);
+      });
+    },
+  },
 ];

@@ -7,3 +7,4 @@ export * from './trends.ts';
 export * from './platform.ts';
 export * from './alerts.ts';
 export * from './scores.ts';
+export * from './orgRecords.ts';

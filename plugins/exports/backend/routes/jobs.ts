@@ -17,7 +17,7 @@ import { EXPORT_PERMISSION, datasetQuerySchema, fileName, openDataset, type Data
 
 const FORMATS: Format[] = ['csv', 'json', 'ndjson'];
 /** a running job whose row has not moved for this long died with its process */
-const STALE_MS = 10 * 60_000;
+export const STALE_MS = 10 * 60_000;
 
 export function exportDir(ctx: TenantContext): string {
   const configured = (ctx.config as { dir?: string }).dir;
@@ -37,6 +37,8 @@ export const jobSchema = {
     bytes: { type: 'integer' },
     url: { type: ['string', 'null'], description: 'the download route, once done' },
     error: { type: ['string', 'null'] },
+    restarts: { type: 'integer', description: 'times the job was started again from the beginning after its process stopped (org archives)' },
+    note: { type: ['string', 'null'], description: 'what happened to the job besides its status (a restart)' },
     request: { type: 'object', additionalProperties: true },
     created_at: { type: 'string' },
     finished_at: { type: ['string', 'null'] },
@@ -57,6 +59,8 @@ export function jobView(r: any) {
     bytes: Number(r.bytes),
     url: r.status === 'done' ? `/api/v1/export/jobs/${r.id}/download` : null,
     error: r.error ?? null,
+    restarts: Number(r.restarts ?? 0),
+    note: Number(r.restarts ?? 0) > 0 ? `started again from the beginning after the server stopped (${Number(r.restarts)} ${Number(r.restarts) === 1 ? 'time' : 'times'})` : null,
     request: typeof r.request === 'string' ? JSON.parse(r.request) : r.request,
     created_at: iso(r.created_at)!,
     finished_at: iso(r.finished_at),
@@ -195,7 +199,7 @@ export function registerJobRoutes(env: PluginEnv) {
   });
 }
 
-/** Jobs whose process died mid-way are marked failed, so nobody polls them forever. */
+/** Jobs whose process died mid-way are marked failed, so nobody polls them forever (org archives are started again: archive.ts). */
 export function registerJobHousekeeping(env: PluginEnv) {
   env.job({
     name: 'stale-export-jobs',
@@ -204,6 +208,7 @@ export function registerJobHousekeeping(env: PluginEnv) {
       const n = await ctx.db
         .table('export_jobs')
         .whereIn('status', ['queued', 'running'])
+        .whereNot('dataset', 'archive')
         .andWhere('updated_at', '<', new Date(Date.now() - STALE_MS))
         .update({ status: 'failed', error: 'the export stopped (the server restarted); start it again', finished_at: new Date() });
       return { failed: n };
