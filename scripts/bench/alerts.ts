@@ -9,7 +9,7 @@
  * 3. Creates `rules` rules (counts, failure rates and p95 latencies per agent, a 5-minute
  *    window, interval 60 s) and runs one round with all of them due at once (the worst case:
  *    a first start or a restart), with the dashboard requests running alongside.
- * 4. A steady minute: the job every 2 s as the scheduler runs it (the rules spread over their
+ * 4. A steady minute: the job every 2 s as the scheduler runs it (fixed rate, an overlapping start skipped) (the rules spread over their
  *    interval after the first round), the dashboard requests running all the time: rule
  *    evaluations done, round times, and the dashboard p50/p95 and their ratio to step 2
  *    (same run, same process).
@@ -31,6 +31,12 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * The kernel's scheduler starts the job every 2 s (setInterval) and a start that finds the
+ * previous run still going is skipped (its lock): the next run starts on the next 2-s mark
+ * after a run began, not 2 s after it ended.
+ */
+const nextTick = (startedAt: number) => sleep(2000 - ((performance.now() - startedAt) % 2000));
 
 async function main() {
   process.env.ORRERY_WEBHOOKS_ALLOW_PRIVATE = 'true';
@@ -129,7 +135,7 @@ async function main() {
         for (const v of Object.values(r)) evaluated += (v as any)?.evaluated ?? 0;
         // the evaluations of this round: each rule's query time (a batch's time shared by its rules)
         for (const row of await knex.withSchema(schema).table('alert_rule_runs').where('last_eval_at', '>=', startedAt).select('last_eval_ms')) steadyEval.push(Number(row.last_eval_ms));
-        await sleep(2000);
+        await nextTick(a);
       }
     })();
     const steadyStart = Date.now();
@@ -151,8 +157,9 @@ async function main() {
     let stop = false;
     const ticker = (async () => {
       while (!stop) {
+        const a = performance.now();
         await b.runJob('alerts', 'tick').catch(() => undefined);
-        await sleep(2000); // the plugin's job period
+        await nextTick(a);
       }
     })();
     const latencies: number[] = [];
