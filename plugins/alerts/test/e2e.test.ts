@@ -158,8 +158,12 @@ describe('alerts end to end', () => {
   });
 
   it('fires one grouped, signed notification per group, emails the planner route, survives a restart without a duplicate and sends the resolve', async () => {
-    await failures('planner', 3);
-    await failures('coder', 2);
+    // one insert for both agents: their events leave the 15-s window in the same evaluation, so one resolve carries both
+    await backend.org.insertEvents(
+      [...Array(3).fill('planner'), ...Array(2).fill('coder')].map((agent: string) => ({
+        event_id: `e2e-${seq++}`, event_type: 'agent_invocation', timestamp: now(), user_id: 'u1', department_id: 'd1', agent_name: agent, status: 'failure', execution_time_ms: 10,
+      })),
+    );
     const r = await backend.client.post('/api/v1/alerts/rules', {
       name: 'agent failures',
       query: { event_type: 'agent_invocation', measure: 'count', where: { status: 'failure' }, group_by: ['agent_name'] },
