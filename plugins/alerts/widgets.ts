@@ -77,6 +77,17 @@ export const policyPage = {
   optionsSchema: { type: 'object', properties: {} },
 } satisfies PageDecl;
 
+/** Recurring windows (nights, weekends, holidays) in a zone when the routes that name them send nothing. */
+export const muteTimingsPage = {
+  id: 'mute-timings',
+  module: './src/pages/MuteTimingsPage.tsx',
+  title: 'Mute timings',
+  description: 'Recurring windows in a time zone (weekdays, times, days, months) when the policy routes that name them send nothing, and which routes use each',
+  roles: WRITERS,
+  nav: true,
+  optionsSchema: { type: 'object', properties: {} },
+} satisfies PageDecl;
+
 /** State changes and notifications as a timeline (`/p/alerts/history?rule_id=…`). */
 export const historyPage = {
   id: 'history',
@@ -88,4 +99,4 @@ export const historyPage = {
   optionsSchema: { type: 'object', properties: { rule_id: { type: 'string', default: '' } } },
 } satisfies PageDecl;
 
-export const pages: PageDecl[] = [rulesPage, rulePage, contactPointsPage, policyPage, silencesPage, historyPage];
+export const pages: PageDecl[] = [rulesPage, rulePage, contactPointsPage, policyPage, muteTimingsPage, silencesPage, historyPage];

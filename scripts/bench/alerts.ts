@@ -1,7 +1,7 @@
 /**
  * Alert evaluation at scale, and its cost to the dashboards.
  *
- *   npx tsx scripts/bench/alerts.ts [rules=1000] [trials=6]
+ *   npx tsx scripts/bench/alerts.ts [rules=1000] [trials=12]
  *
  * 1. Seeds 7 days of agent invocations (~60k events, 20 agents, 8 departments).
  * 2. Baseline: the agent dashboard routes (`GET /api/v1/agents`, `/agents/{name}/analytics`),
@@ -9,7 +9,7 @@
  * 3. Creates `rules` rules (counts, failure rates and p95 latencies per agent, a 5-minute
  *    window, interval 60 s) and runs one round with all of them due at once (the worst case:
  *    a first start or a restart), with the dashboard requests running alongside.
- * 4. A steady minute: the job every 2 s as the scheduler runs it (the rules spread over their
+ * 4. A steady minute: the job every 2 s as the scheduler runs it (fixed rate, an overlapping start skipped) (the rules spread over their
  *    interval after the first round), the dashboard requests running all the time: rule
  *    evaluations done, round times, and the dashboard p50/p95 and their ratio to step 2
  *    (same run, same process).
@@ -23,7 +23,7 @@ import { createServer } from 'node:http';
 import { rng, startBenchBackend } from './backend.ts';
 
 const RULES = Math.max(1, Number(process.argv[2] ?? 1000));
-const TRIALS = Math.max(1, Number(process.argv[3] ?? 6));
+const TRIALS = Math.max(1, Number(process.argv[3] ?? 12));
 const RUNS = 40;
 const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const pct = (xs: number[], p: number) => {
@@ -31,10 +31,17 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * The kernel's scheduler starts the job every 2 s (setInterval) and a start that finds the
+ * previous run still going is skipped (its lock): the next run starts on the next 2-s mark
+ * after a run began, not 2 s after it ended.
+ */
+const nextTick = (startedAt: number) => sleep(2000 - ((performance.now() - startedAt) % 2000));
 
 async function main() {
   process.env.ORRERY_WEBHOOKS_ALLOW_PRIVATE = 'true';
-  const b = await startBenchBackend({ loadPluginFolders: true, onlyPlugins: ['alerts', 'metrics', 'agent-analytics'] });
+  // every first-party plugin on, as in production: their jobs and bus handlers share the process with the rules
+  const b = await startBenchBackend({ loadPluginFolders: true });
   const received: Array<{ at: number; body: any }> = [];
   const server = createServer((req, res) => {
     let raw = '';
@@ -118,13 +125,17 @@ async function main() {
     let stopSteady = false;
     const ticks: number[] = [];
     let evaluated = 0;
+    const steadyEval: number[] = [];
     const steadyTicker = (async () => {
       while (!stopSteady) {
         const a = performance.now();
+        const startedAt = new Date();
         const r = await b.runJob('alerts', 'tick');
         ticks.push(performance.now() - a);
         for (const v of Object.values(r)) evaluated += (v as any)?.evaluated ?? 0;
-        await sleep(2000);
+        // the evaluations of this round: each rule's query time (a batch's time shared by its rules)
+        for (const row of await knex.withSchema(schema).table('alert_rule_runs').where('last_eval_at', '>=', startedAt).select('last_eval_ms')) steadyEval.push(Number(row.last_eval_ms));
+        await nextTick(a);
       }
     })();
     const steadyStart = Date.now();
@@ -136,7 +147,7 @@ async function main() {
 
     console.log(`\n${RULES} rules, interval 60 s, window 5 min, ${events.length.toLocaleString('en')} events; machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)} (2 cores, shared)`);
     console.log(`first round (all ${evalMs.length} rules due at once): ${(wall / 1000).toFixed(1)} s; per rule ${pct(evalMs, 50)} ms p50, ${pct(evalMs, 95)} ms p95 (batched queries, time shared by the rules of a batch)`);
-    console.log(`steady state: ${evaluated} rule evaluations in ${steadySeconds.toFixed(0)} s; a round (job run) p50 ${pct(ticks, 50).toFixed(0)} ms, p95 ${pct(ticks, 95).toFixed(0)} ms, max ${Math.max(...ticks).toFixed(0)} ms`);
+    console.log(`steady state: ${evaluated} rule evaluations in ${steadySeconds.toFixed(0)} s; per evaluation p50 ${pct(steadyEval, 50)} ms, p95 ${pct(steadyEval, 95)} ms (goal < 200 ms: ${pct(steadyEval, 95) < 200 ? 'met' : 'missed'}); a round (job run) p50 ${pct(ticks, 50).toFixed(0)} ms, p95 ${pct(ticks, 95).toFixed(0)} ms, max ${Math.max(...ticks).toFixed(0)} ms`);
     console.log(`dashboard p95: no rules ${pct(base, 95).toFixed(1)} ms | during the first round ${pct(herd, 95).toFixed(1)} ms (${(pct(herd, 95) / pct(base, 95)).toFixed(2)}×) | steady ${pct(steady, 95).toFixed(1)} ms (${(pct(steady, 95) / pct(base, 95)).toFixed(2)}×)`);
     console.log(`dashboard p50: no rules ${pct(base, 50).toFixed(1)} ms | during the first round ${pct(herd, 50).toFixed(1)} ms (${(pct(herd, 50) / pct(base, 50)).toFixed(2)}×) | steady ${pct(steady, 50).toFixed(1)} ms (${(pct(steady, 50) / pct(base, 50)).toFixed(2)}×)`);
 
@@ -146,11 +157,13 @@ async function main() {
     let stop = false;
     const ticker = (async () => {
       while (!stop) {
+        const a = performance.now();
         await b.runJob('alerts', 'tick').catch(() => undefined);
-        await sleep(2000); // the plugin's job period
+        await nextTick(a);
       }
     })();
     const latencies: number[] = [];
+    const splits: Array<{ toRound: number; roundToHook: number }> = [];
     for (let t = 0; t < TRIALS; t++) {
       const name = `latency-${t}`;
       await c.post('/api/v1/alerts/rules', { name, query: { event_type: 'agent_invocation', measure: 'count', where: { agent_name: name } }, window_seconds: 60, condition: { op: 'gte', threshold: 1 }, interval_seconds: 10 });
@@ -166,11 +179,19 @@ async function main() {
         if (Date.now() - at > 120_000) throw new Error(`no webhook for ${name}`);
         await sleep(50);
       }
-      log(`trial ${t + 1}: breach → webhook ${((latencies.at(-1)!) / 1000).toFixed(2)} s`);
+      // where the time went: breach → the round that saw it (the rule's interval and the job's period), → the webhook (that round's work and the delivery)
+      const ruleRow = await knex.withSchema(schema).table('alert_rules').where({ name }).first();
+      const fired = await knex.withSchema(schema).table('alert_history').where({ rule_id: ruleRow.id, kind: 'state', to_state: 'firing' }).orderBy('at').first();
+      const seenAt = fired ? new Date(fired.at).getTime() : NaN;
+      splits.push({ toRound: seenAt - at, roundToHook: latencies.at(-1)! - (seenAt - at) });
+      log(`trial ${t + 1}: breach → webhook ${((latencies.at(-1)!) / 1000).toFixed(2)} s (breach → the round that saw it ${((seenAt - at) / 1000).toFixed(2)} s, that round → webhook ${((latencies.at(-1)! - (seenAt - at)) / 1000).toFixed(2)} s)`);
     }
     stop = true;
     await ticker;
-    console.log(`breach → webhook over ${TRIALS} trials (interval 10 s, job every 2 s, ${RULES} other rules active): p50 ${(pct(latencies, 50) / 1000).toFixed(2)} s, max ${(Math.max(...latencies) / 1000).toFixed(2)} s (target: p99 < interval + 5 s = 15 s)`);
+    const p99 = pct(latencies, 99) / 1000;
+    console.log(`breach → webhook over ${TRIALS} trials (interval 10 s, job every 2 s, ${RULES} other rules active, every first-party plugin on): p50 ${(pct(latencies, 50) / 1000).toFixed(2)} s, p99 ${p99.toFixed(2)} s, max ${(Math.max(...latencies) / 1000).toFixed(2)} s (goal: p99 < interval + 5 s = 15 s: ${p99 < 15 ? 'met' : 'missed'}); machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
+    const s = (xs: number[]) => `p50 ${(pct(xs, 50) / 1000).toFixed(2)} s, max ${(Math.max(...xs) / 1000).toFixed(2)} s`;
+    console.log(`  of which breach → the round that saw it: ${s(splits.map((x) => x.toRound))}; that round → webhook: ${s(splits.map((x) => x.roundToHook))}; steady rounds took p95 ${pct(ticks, 95).toFixed(0)} ms`);
   } finally {
     server.close();
     await b.close();

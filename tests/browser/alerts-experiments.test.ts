@@ -138,22 +138,121 @@ describe.skipIf(!hasChromium)('alerts and experiments pages in chromium', () => 
     const firingNow = await api<{ alerts: Array<{ rule_name: string; silenced: boolean }> }>('GET', '/api/v1/alerts/firing');
     expect(firingNow.alerts.find((a) => a.rule_name === 'browser failures')?.silenced).toBe(true);
 
-    // the policy page: a bad matcher regex is refused naming it; a good policy is saved
+    // the policy page: a bad matcher regex in a child route is refused naming it; a good policy is saved
     await page.goto(`${platform.url}/p/alerts/policy`);
     const policy = page.getByRole('form', { name: 'Notification policy' });
     await policy.waitFor();
     await policy.getByLabel('Default contact point', { exact: true }).selectOption({ label: 'browser hook (webhook)' });
-    await policy.getByLabel('Repeat while firing (s)', { exact: true }).fill('600');
-    await policy.getByLabel('Child routes (JSON)', { exact: true }).fill('[{"matchers": [{"label": "team", "op": "=~", "value": "(["}]}]');
+    await policy.getByLabel('Repeat while firing (s)', { exact: true }).first().fill('600');
+    await policy.getByRole('button', { name: 'Add a route' }).click();
+    const route1 = policy.getByRole('group', { name: 'Route 1', exact: true });
+    const matcher = route1.getByRole('group', { name: 'Matcher 1' });
+    await matcher.getByLabel('Label', { exact: true }).fill('team');
+    await matcher.getByLabel('Match', { exact: true }).selectOption({ label: 'matches the regex' });
+    await matcher.getByLabel('Value', { exact: true }).fill('([');
     await policy.getByRole('button', { name: 'Save policy' }).click();
     await page.getByRole('alert').filter({ hasText: 'routes[0].matchers[0].value' }).waitFor();
-    await policy.getByLabel('Child routes (JSON)', { exact: true }).fill('[]');
+    await policy.getByRole('button', { name: 'Remove Route 1' }).click();
     await policy.getByRole('button', { name: 'Save policy' }).click();
     await page.getByText(/Policy saved/).waitFor();
     expect(await axeSerious(page)).toEqual([]);
-    const saved = await api<{ policy: { contact_point_id: string; repeat_interval_seconds: number } }>('GET', '/api/v1/alerts/policy');
+    const saved = await api<{ policy: { contact_point_id: string; repeat_interval_seconds: number; routes?: unknown[] } }>('GET', '/api/v1/alerts/policy');
     const cps = await api<{ contact_points: Array<{ id: string; name: string }> }>('GET', '/api/v1/alerts/contact-points');
     expect(saved.policy).toMatchObject({ contact_point_id: cps.contact_points.find((c) => c.name === 'browser hook')!.id, repeat_interval_seconds: 600 });
+    expect(saved.policy.routes ?? []).toEqual([]);
+  }, 180_000);
+
+  it('alerts: a mute timing made in its page (by keyboard) is named by a child route edited in the policy form, and the page says which route uses it', async () => {
+    await page.goto(`${platform.url}/p/alerts/mute-timings`);
+    await page.getByRole('heading', { name: 'Mute timings', level: 1 }).waitFor();
+    await page.getByText(/No mute timings yet/).waitFor();
+    const form = page.getByRole('form', { name: 'New mute timing' });
+    await form.getByLabel('Name', { exact: true }).fill('office nights');
+    await form.getByLabel('Time zone', { exact: true }).fill('Europe/Paris');
+    const interval = form.getByRole('group', { name: 'Interval 1' });
+    // weekdays by keyboard: Friday is on by default (Monday–Friday); Space on the focused box turns it off, Saturday on
+    const weekdays = interval.getByRole('group', { name: 'Weekdays' });
+    await weekdays.getByRole('checkbox', { name: 'Friday' }).focus();
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Tab');
+    await expect.poll(async () => page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.parentElement?.textContent?.trim())).toBe('Saturday');
+    await page.keyboard.press('Space');
+    await interval.getByLabel('From (range 1)', { exact: true }).fill('19:30');
+    await interval.getByRole('group', { name: 'Months' }).getByRole('checkbox', { name: 'December' }).check();
+    await interval.getByLabel('Days of the month', { exact: true }).fill('1, -1');
+    await form.getByRole('button', { name: 'Create mute timing' }).click();
+    const table = page.getByRole('table', { name: 'Mute timings' });
+    const row = table.getByRole('row').filter({ hasText: 'office nights' });
+    await row.waitFor();
+    await expect.poll(async () => (await row.getByRole('cell').nth(3).textContent())?.trim()).toBe('No route');
+    const stored = await api<{ mute_timings: unknown[] }>('GET', '/api/v1/alerts/mute-timings');
+    expect(stored.mute_timings).toEqual([
+      { name: 'office nights', time_zone: 'Europe/Paris', intervals: [{ weekdays: [1, 2, 3, 4, 6], times: [{ start: '19:30', end: '24:00' }], months: [12], days_of_month: [1, -1] }] },
+    ]);
+    expect(await axeSerious(page)).toEqual([]);
+
+    // a child route in the policy form, with a nested route, naming the timing
+    await page.goto(`${platform.url}/p/alerts/policy`);
+    const policy = page.getByRole('form', { name: 'Notification policy' });
+    await policy.waitFor();
+    await policy.getByRole('button', { name: 'Add a route' }).click();
+    const route1 = policy.getByRole('group', { name: 'Route 1', exact: true });
+    const m = route1.getByRole('group', { name: 'Matcher 1' });
+    await m.getByLabel('Label', { exact: true }).fill('team');
+    await m.getByLabel('Value', { exact: true }).fill('data');
+    await route1.getByLabel('Contact point', { exact: true }).first().selectOption({ label: 'browser hook (webhook)' });
+    await route1.getByLabel('Group by', { exact: true }).first().fill('alertname, agent_name');
+    await route1.getByLabel('Repeat while firing (s)', { exact: true }).first().fill('900');
+    await route1.getByRole('checkbox', { name: /Continue/ }).first().check();
+    await route1.getByRole('group', { name: 'Mute timings' }).first().getByRole('checkbox', { name: 'office nights' }).check();
+    await route1.getByRole('button', { name: 'Add a child route to Route 1' }).click();
+    const child = policy.getByRole('group', { name: 'Route 1 › 1', exact: true });
+    const cm = child.getByRole('group', { name: 'Matcher 1' });
+    await cm.getByLabel('Label', { exact: true }).fill('severity');
+    await cm.getByLabel('Match', { exact: true }).selectOption({ label: 'matches the regex' });
+    await cm.getByLabel('Value', { exact: true }).fill('crit.*');
+    await child.getByLabel('Wait after a change (s)', { exact: true }).fill('60');
+    await policy.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByText(/Policy saved/).waitFor();
+    expect(await axeSerious(page)).toEqual([]);
+    const cps = await api<{ contact_points: Array<{ id: string; name: string }> }>('GET', '/api/v1/alerts/contact-points');
+    const saved = await api<{ policy: { routes: unknown[] } }>('GET', '/api/v1/alerts/policy');
+    expect(saved.policy.routes).toEqual([
+      {
+        matchers: [{ label: 'team', op: '=', value: 'data' }],
+        contact_point_id: cps.contact_points.find((c) => c.name === 'browser hook')!.id,
+        group_by: ['alertname', 'agent_name'],
+        repeat_interval_seconds: 900,
+        continue: true,
+        mute_timings: ['office nights'],
+        routes: [{ matchers: [{ label: 'severity', op: '=~', value: 'crit.*' }], group_interval_seconds: 60 }],
+      },
+    ]);
+    // reloaded, the form shows the saved tree
+    await page.reload();
+    await policy.getByRole('group', { name: 'Route 1 › 1', exact: true }).getByLabel('Value', { exact: true }).first().waitFor();
+    expect(await policy.getByRole('group', { name: 'Route 1 › 1', exact: true }).getByLabel('Value', { exact: true }).first().inputValue()).toBe('crit.*');
+
+    // the mute-timings page names the route that uses it, and will not delete it while it does
+    await page.goto(`${platform.url}/p/alerts/mute-timings`);
+    const used = page.getByRole('table', { name: 'Mute timings' }).getByRole('row').filter({ hasText: 'office nights' });
+    await expect.poll(async () => (await used.getByRole('cell').nth(3).textContent())?.trim()).toBe('Route 1 (team = data)');
+    await used.getByRole('button', { name: /^Delete office nights/ }).click();
+    await page.getByRole('alert').filter({ hasText: 'office nights' }).waitFor();
+    // edit: the form takes the timing, a second interval is added, saved in place
+    await used.getByRole('button', { name: 'Edit office nights' }).click();
+    const edit = page.getByRole('form', { name: 'Edit mute timing "office nights"' });
+    await edit.getByRole('button', { name: 'Add an interval' }).click();
+    await edit.getByRole('group', { name: 'Interval 2' }).getByRole('group', { name: 'Weekdays' }).getByRole('checkbox', { name: 'Sunday' }).check();
+    await edit.getByRole('button', { name: 'Save mute timing' }).click();
+    await page.getByText(/Mute timing "office nights" saved/).waitFor();
+    const after = await api<{ mute_timings: Array<{ name: string; intervals: unknown[] }> }>('GET', '/api/v1/alerts/mute-timings');
+    expect(after.mute_timings).toHaveLength(1);
+    expect(after.mute_timings[0]!.intervals).toEqual([
+      { weekdays: [1, 2, 3, 4, 6], times: [{ start: '19:30', end: '24:00' }], months: [12], days_of_month: [1, -1] },
+      { weekdays: [0] },
+    ]);
+    expect(await axeSerious(page)).toEqual([]);
   }, 180_000);
 
   it('experiments: one made in the editor shows its results, with units per variant as sent', async () => {

@@ -99,6 +99,8 @@ interface Target {
   text_template?: string;
   rotation_start?: string;
   period_days?: number;
+  /** on_call: how the person on call hears of it (default in_app) */
+  channel?: 'in_app' | 'email';
 }
 
 async function targetOf(ctx: TenantContext, target: string): Promise<Target | null> {
@@ -160,8 +162,15 @@ async function sendOnce(ctx: TenantContext, cfg: DeliveryConfig, row: any, t: Ta
     const r = await ctx.notify.send({ orgId: ctx.org.id, to: [], subject: s.subject, text: s.text, channels: [channel], data: { event_id: row.id, retry_count: row.attempts, body } });
     const failed = r.delivered.filter((x) => !x.ok);
     if (failed.length || !r.delivered.length) throw new Error(failed.map((f) => f.error).join('; ') || `no ${channel} URL in the org's notification settings`);
+  } else if (row.channel === 'on_call' && t.channel === 'email') {
+    // the person whose turn it is now, at the address the directory holds for them
+    const s = summary(body, t);
+    const userId = onCallUser(t as Rotation, new Date());
+    const [member] = await ctx.directory.members({ ids: [userId] });
+    if (!member?.email) throw new Error(`on-call user ${userId} is not an active member with an email address`);
+    await ctx.mail.send({ to: [member.email], subject: s.subject, text: s.text, headers: { 'X-Event-ID': row.id } });
   } else {
-    // in_app, or on_call: the one person whose turn it is now
+    // in_app, or on_call (in-app by default): the one person whose turn it is now
     const s = summary(body, t);
     const to = row.channel === 'on_call' && t.user_ids?.length && t.rotation_start ? [onCallUser(t as Rotation, new Date())] : (t.user_ids ?? []);
     const r = await ctx.notify.send({ orgId: ctx.org.id, to, subject: s.subject, text: s.text, channels: ['in_app'], data: { event_id: row.id } });

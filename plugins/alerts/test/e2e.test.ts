@@ -2,7 +2,8 @@
  * End to end with real time, a real HTTP receiver and a real SMTP server started
  * here: fire, group, route to email, repeat, acknowledge, silence, resolve; the
  * receiver down then up gets every delivery; dead letters redelivered; a restart
- * in the middle sends no duplicate and loses no resolve.
+ * in the middle sends no duplicate and loses no resolve; an on-call rotation by email
+ * reaches the person on call at their directory address.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createServer, type Server } from 'node:http';
@@ -144,7 +145,8 @@ describe('alerts end to end', () => {
     });
     expect(policy.status).toBe(200);
     startTicking();
-  }, 60_000);
+    // the kernel with every store embedded starts in seconds alone, in minutes on a busy shared machine
+  }, 300_000);
 
   afterAll(async () => {
     await stopTicking();
@@ -156,8 +158,12 @@ describe('alerts end to end', () => {
   });
 
   it('fires one grouped, signed notification per group, emails the planner route, survives a restart without a duplicate and sends the resolve', async () => {
-    await failures('planner', 3);
-    await failures('coder', 2);
+    // one insert for both agents: their events leave the 15-s window in the same evaluation, so one resolve carries both
+    await backend.org.insertEvents(
+      [...Array(3).fill('planner'), ...Array(2).fill('coder')].map((agent: string) => ({
+        event_id: `e2e-${seq++}`, event_type: 'agent_invocation', timestamp: now(), user_id: 'u1', department_id: 'd1', agent_name: agent, status: 'failure', execution_time_ms: 10,
+      })),
+    );
     const r = await backend.client.post('/api/v1/alerts/rules', {
       name: 'agent failures',
       query: { event_type: 'agent_invocation', measure: 'count', where: { status: 'failure' }, group_by: ['agent_name'] },
@@ -347,4 +353,46 @@ describe('alerts end to end', () => {
     const n = await until('the in-app notification', async () => (await backend.client.get('/api/v1/notifications')).body.notifications?.find((x: any) => x.subject === '[FIRING:1] TestAlert'));
     expect(n.text).toContain('alertname=TestAlert');
   }, 60_000);
+  it('emails the person on call (by SMTP, at the address the directory holds) when the rotation asks for email', async () => {
+    const c = backend.client;
+    const first = await backend.org.addUser({ email: 'rota.first@example.com', role: 'Developer' });
+    const second = await backend.org.addUser({ email: 'rota.second@example.com', role: 'Developer' });
+    const day = 86_400_000;
+    // turns of 2 days from 5 days ago: turn 0 first, turn 1 second, turn 2 (now) first again — computed here
+    const start = Date.now() - 5 * day;
+    const rota = [first, second];
+    const onCallNow = rota[Math.floor((Date.now() - start) / (2 * day)) % rota.length]!;
+    const offCall = rota.find((u) => u !== onCallNow)!;
+    const addressOf = (u: typeof first) => (u === first ? 'rota.first@example.com' : 'rota.second@example.com');
+    const cp = await c.post('/api/v1/alerts/contact-points', { name: 'rota mail', type: 'on_call', settings: { user_ids: rota.map((u) => u.userId), rotation_start: new Date(start).toISOString(), period_days: 2, channel: 'email' } });
+    expect(cp.status, JSON.stringify(cp.body)).toBe(200);
+    expect((await c.get(`/api/v1/alerts/contact-points/${cp.body.id}/on-call`)).body.user_id).toBe(onCallNow.userId);
+
+    // a firing rule routed to the rotation
+    const policy = (await c.get('/api/v1/alerts/policy')).body.policy;
+    policy.routes.unshift({ matchers: [{ label: 'alertname', op: '=', value: 'on call by mail' }], contact_point_id: cp.body.id });
+    expect((await c.put('/api/v1/alerts/policy', policy)).status).toBe(200);
+    await failures('rota', 2);
+    const rule = await c.post('/api/v1/alerts/rules', { name: 'on call by mail', query: { event_type: 'agent_invocation', measure: 'count', where: { agent_name: 'rota' } }, window_seconds: 3600, condition: { op: 'gte', threshold: 2 }, interval_seconds: 10 });
+    expect(rule.status).toBe(200);
+    const mail = await until('the on-call email', () => mails.find((m) => /on call by mail/.test(m.raw)));
+    expect(mail.to).toEqual([addressOf(onCallNow)]);
+    expect(mail.raw).toMatch(/Subject: \[FIRING:1\] on call by mail/);
+    // and the test notification goes the same way
+    expect((await c.post('/api/v1/alerts/test', { contact_point_id: cp.body.id })).status).toBe(200);
+    const test = await until('the on-call test email', () => mails.find((m) => m.to.includes(addressOf(onCallNow)) && /TestAlert/.test(m.raw)));
+    expect(test.to).toEqual([addressOf(onCallNow)]);
+    expect(mails.filter((m) => m.to.includes(addressOf(offCall)))).toEqual([]);
+    // nobody in-app: the rotation chose email
+    expect(((await onCallNow.get('/api/v1/notifications')).body.notifications ?? []).filter((n: any) => /on call by mail|TestAlert/.test(n.subject))).toEqual([]);
+
+    // someone without a membership cannot be on an email rotation: a 400 naming the field
+    const bad = await c.post('/api/v1/alerts/contact-points', { name: 'rota bad', type: 'on_call', settings: { user_ids: ['00000000-0000-4000-8000-000000000000'], rotation_start: new Date(start).toISOString(), channel: 'email' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.field).toBe('settings.user_ids');
+    const notOnCall = await c.post('/api/v1/alerts/contact-points', { name: 'mail channel', type: 'email', settings: { addresses: ['x@example.com'], channel: 'email' } });
+    expect(notOnCall.status).toBe(400);
+    expect(notOnCall.body.error.details.field).toBe('settings.channel');
+    await c.delete(`/api/v1/alerts/rules/${rule.body.id}`);
+  }, 90_000);
 });

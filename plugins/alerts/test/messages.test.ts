@@ -107,7 +107,7 @@ describe('message templates and on-call contact points end to end', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as any).port}`;
     backend = await startTestBackend({ plugins: [plugin], loadPluginFolders: true, onlyPlugins: ['metrics'] });
-  }, 60_000);
+  }, 300_000);
   afterAll(async () => {
     await backend?.close();
     server?.close();

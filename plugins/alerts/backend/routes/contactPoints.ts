@@ -19,6 +19,7 @@ const settingsSchema = {
     text_template: { type: 'string', minLength: 1, maxLength: 10_000, description: 'message template of the text, e.g. {{#firing}}- {{ labels.agent_name }}: {{ annotations.summary }}\n{{/firing}}' },
     rotation_start: { type: 'string', format: 'date-time', description: 'on_call: when the first of user_ids begins a turn' },
     period_days: { type: 'number', minimum: 0.01, maximum: 366, description: 'on_call: length of a turn in days (default 7)' },
+    channel: { type: 'string', enum: ['in_app', 'email'], description: "on_call: in_app (default) or email, by SMTP to the address the org's directory holds for the person on call" },
   },
 };
 const body = {
@@ -32,10 +33,10 @@ const view = open({ id: { type: 'string' }, name: { type: 'string' }, type: { ty
 interface CpBody {
   name: string;
   type: Channel;
-  settings: { url?: string; addresses?: string[]; user_ids?: string[]; secret?: string; title_template?: string; text_template?: string; rotation_start?: string; period_days?: number };
+  settings: { url?: string; addresses?: string[]; user_ids?: string[]; secret?: string; title_template?: string; text_template?: string; rotation_start?: string; period_days?: number; channel?: 'in_app' | 'email' };
 }
 
-async function check(b: CpBody) {
+async function check(b: CpBody, ctx: TenantContext) {
   if (b.type === 'webhook' || b.type === 'slack') {
     if (!b.settings.url) throw badRequest(`settings.url is required for a ${b.type} contact point`, { field: 'settings.url' });
     await checkOutgoingUrl(b.settings.url, 'settings.url');
@@ -43,7 +44,13 @@ async function check(b: CpBody) {
   if (b.type === 'email' && !b.settings.addresses?.length) throw badRequest('settings.addresses is required for an email contact point', { field: 'settings.addresses' });
   if ((b.type === 'in_app' || b.type === 'on_call') && !b.settings.user_ids?.length) throw badRequest(`settings.user_ids is required for an ${b.type} contact point`, { field: 'settings.user_ids' });
   if (b.type === 'on_call' && !b.settings.rotation_start) throw badRequest('settings.rotation_start is required for an on_call contact point', { field: 'settings.rotation_start' });
-  if (b.type !== 'on_call') for (const f of ['rotation_start', 'period_days'] as const) if (b.settings[f] !== undefined) throw badRequest(`settings.${f} only applies to on_call contact points`, { field: `settings.${f}` });
+  if (b.type !== 'on_call') for (const f of ['rotation_start', 'period_days', 'channel'] as const) if (b.settings[f] !== undefined) throw badRequest(`settings.${f} only applies to on_call contact points`, { field: `settings.${f}` });
+  if (b.type === 'on_call' && b.settings.channel === 'email') {
+    // an email rotation needs everyone in it to have an address in the directory
+    const known = new Set((await ctx.directory.members({ ids: b.settings.user_ids ?? [] })).filter((m) => m.email).map((m) => m.id));
+    const missing = (b.settings.user_ids ?? []).filter((id) => !known.has(id));
+    if (missing.length) throw badRequest(`settings.user_ids: ${missing.join(', ')} is not an active member with an email address`, { field: 'settings.user_ids', user_ids: missing });
+  }
   for (const f of ['title_template', 'text_template'] as const) {
     const t = b.settings[f];
     const problem = t === undefined ? null : templateProblem(t);
@@ -69,7 +76,7 @@ export function registerContactPointRoutes(env: PluginEnv) {
     description: 'Webhook and Slack URLs that resolve to loopback, private or link-local addresses are refused unless ORRERY_WEBHOOKS_ALLOW_PRIVATE=true.',
     schema: { body, response: { 200: idAnswer } },
     async handler(req, ctx) {
-      await check(req.body);
+      await check(req.body, ctx);
       if (await ctx.db.table('alert_contact_points').where({ name: req.body.name }).first()) throw conflict(`a contact point named "${req.body.name}" exists`, { field: 'name' });
       const id = randomUUID();
       await ctx.db.table('alert_contact_points').insert({ id, name: req.body.name, type: req.body.type, settings: JSON.stringify(req.body.settings) });
@@ -148,7 +155,7 @@ export function registerContactPointRoutes(env: PluginEnv) {
     schema: { params: idParams, body, response: { 200: idAnswer } },
     async handler(req, ctx) {
       await contactPoint(ctx, req.params.id);
-      await check(req.body);
+      await check(req.body, ctx);
       await ctx.db.table('alert_contact_points').where({ id: req.params.id }).update({ name: req.body.name, type: req.body.type, settings: JSON.stringify(req.body.settings) });
       return { id: req.params.id };
     },

@@ -5,14 +5,14 @@ import { ActionStatus, Field, grid, PortalLink, useAction } from './ui.tsx';
 
 interface ContactPoint { id: string; name: string; type: string; settings: Record<string, unknown> & { has_secret?: boolean } }
 type Type = 'webhook' | 'slack' | 'email' | 'in_app' | 'on_call';
-const TYPES: Record<Type, string> = { webhook: 'Webhook (signed JSON)', slack: 'Slack incoming webhook', email: 'Email', in_app: 'In-app notification', on_call: 'On-call rotation (in-app)' };
+const TYPES: Record<Type, string> = { webhook: 'Webhook (signed JSON)', slack: 'Slack incoming webhook', email: 'Email', in_app: 'In-app notification', on_call: 'On-call rotation (in-app or email)' };
 const KNOWN: Record<string, string> = { ...TYPES, org_slack: 'Org Slack (notification settings)', org_webhook: 'Org webhook (notification settings)' };
 
 function where(cp: ContactPoint): string {
   const s = cp.settings;
   if (typeof s.url === 'string') return s.url + (s.has_secret ? ' (signed)' : '');
   if (Array.isArray(s.addresses)) return (s.addresses as string[]).join(', ');
-  if (Array.isArray(s.user_ids)) return `${(s.user_ids as string[]).length} people${cp.type === 'on_call' ? `, turns of ${Number(s.period_days ?? 7)} days` : ''}`;
+  if (Array.isArray(s.user_ids)) return `${(s.user_ids as string[]).length} people${cp.type === 'on_call' ? `, turns of ${Number(s.period_days ?? 7)} days, ${s.channel === 'email' ? 'by email' : 'in-app'}` : ''}`;
   return 'the org’s notification settings';
 }
 
@@ -27,6 +27,7 @@ function ContactPointsPage({ context }: WidgetProps) {
   const [people, setPeople] = useState('');
   const [rotationStart, setRotationStart] = useState('');
   const [periodDays, setPeriodDays] = useState('7');
+  const [onCallChannel, setOnCallChannel] = useState<'in_app' | 'email'>('in_app');
   const [title, setTitle] = useState('');
   const [text, setText] = useState('');
   const [rendered, setRendered] = useState<{ title: string | null; text: string | null } | null>(null);
@@ -40,6 +41,7 @@ function ContactPointsPage({ context }: WidgetProps) {
     if (type === 'on_call') {
       s.rotation_start = rotationStart ? new Date(rotationStart).toISOString() : undefined;
       s.period_days = Number(periodDays);
+      if (onCallChannel === 'email') s.channel = 'email';
     }
     if (title) s.title_template = title;
     if (text) s.text_template = text;
@@ -106,6 +108,12 @@ function ContactPointsPage({ context }: WidgetProps) {
             <>
               <Field label="First turn starts" hint="In your time zone."><input required type="datetime-local" value={rotationStart} onChange={(e) => setRotationStart(e.target.value)} /></Field>
               <Field label="Turn length (days)"><input type="number" min={0.01} step="any" value={periodDays} onChange={(e) => setPeriodDays(e.target.value)} /></Field>
+              <Field label="Notify the person on call by" hint="Email goes by SMTP to the address the organization's directory holds for them.">
+                <select value={onCallChannel} onChange={(e) => setOnCallChannel(e.target.value as 'in_app' | 'email')}>
+                  <option value="in_app">In-app notification</option>
+                  <option value="email">Email</option>
+                </select>
+              </Field>
             </>
           )}
         </div>

@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'react';
 import { Button, defineWidget, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { policyPage } from '../../../widgets.ts';
-import { ActionStatus, Field, grid, PortalLink, useAction } from './ui.tsx';
+import { ActionStatus, Field, grid, ListInput, PortalLink, useAction } from './ui.tsx';
+import { RoutesEditor } from './RoutesEditor.tsx';
+import type { RouteNode } from './policyTree.ts';
 
 interface Policy {
   contact_point_id?: string;
@@ -9,29 +11,30 @@ interface Policy {
   group_wait_seconds?: number;
   group_interval_seconds?: number;
   repeat_interval_seconds?: number;
-  routes?: unknown[];
+  routes?: RouteNode[];
   escalation?: Array<{ after_seconds: number; contact_point_id: string }>;
   [k: string]: unknown;
 }
 
 /**
- * The notification policy: the root (default contact point, grouping, timings, escalation) as a
- * form, the child routes as JSON (matchers, continue, their own timings, mute timings); the API
- * checks everything and its answer names the bad field.
+ * The notification policy as a form: the root (default contact point, grouping, timings,
+ * escalation) and the tree of child routes (matchers, continue, grouping, timings, mute
+ * timings, their own children); the API checks everything and its answer names the bad field.
  */
 function PolicyPage({ context }: WidgetProps) {
   const q = useWidgetData<{ policy: Policy; defaults: Policy }>('/policy', {}, { withContext: false });
   const cps = useWidgetData<{ contact_points: Array<{ id: string; name: string; type: string }> }>('/contact-points', {}, { withContext: false });
+  const mutes = useWidgetData<{ mute_timings: Array<{ name: string }> }>('/mute-timings', {}, { withContext: false });
   const act = useAction();
   const [root, setRoot] = useState<Policy>({});
-  const [routes, setRoutes] = useState('[]');
+  const [routes, setRoutes] = useState<RouteNode[]>([]);
   const [escalateTo, setEscalateTo] = useState('');
   const [escalateAfter, setEscalateAfter] = useState('');
   useEffect(() => {
     if (!q.data) return;
     const { routes: r, escalation, ...rest } = q.data.policy;
     setRoot(rest);
-    setRoutes(JSON.stringify(r ?? [], null, 2));
+    setRoutes(r ?? []);
     setEscalateTo(escalation?.[0]?.contact_point_id ?? '');
     setEscalateAfter(escalation?.[0] ? String(escalation[0].after_seconds) : '');
   }, [q.data]);
@@ -39,13 +42,7 @@ function PolicyPage({ context }: WidgetProps) {
   const num = (v: string) => (v === '' ? undefined : Number(v));
   const save = () =>
     act.run(async () => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(routes || '[]');
-      } catch (e) {
-        throw new Error(`Child routes: not valid JSON (${(e as Error).message})`, { cause: e });
-      }
-      const body: Policy = { ...root, routes: parsed as unknown[] };
+      const body: Policy = { ...root, routes };
       for (const k of Object.keys(body)) if (body[k] === undefined || body[k] === '') delete body[k];
       if (escalateTo && escalateAfter) body.escalation = [{ contact_point_id: escalateTo, after_seconds: Number(escalateAfter) }];
       await context.request('/policy', { method: 'PUT', body });
@@ -69,7 +66,7 @@ function PolicyPage({ context }: WidgetProps) {
                 </select>
               </Field>
               <Field label="Group by" hint={`Labels, comma-separated; ... groups by every label. Default ${(d.group_by ?? []).join(', ')}.`}>
-                <input value={(root.group_by ?? []).join(', ')} onChange={(e) => setRoot({ ...root, group_by: e.target.value ? e.target.value.split(',').map((s) => s.trim()).filter(Boolean) : undefined })} />
+                <ListInput value={root.group_by} onChange={(group_by) => setRoot({ ...root, group_by })} />
               </Field>
               <Field label="Wait before the first notification (s)" hint={`Default ${d.group_wait_seconds}.`}><input type="number" min={0} value={root.group_wait_seconds ?? ''} onChange={(e) => setRoot({ ...root, group_wait_seconds: num(e.target.value) })} /></Field>
               <Field label="Wait after a change (s)" hint={`Default ${d.group_interval_seconds}.`}><input type="number" min={0} value={root.group_interval_seconds ?? ''} onChange={(e) => setRoot({ ...root, group_interval_seconds: num(e.target.value) })} /></Field>
@@ -85,12 +82,13 @@ function PolicyPage({ context }: WidgetProps) {
                 </select>
               </Field>
             </fieldset>
-            <Field
-              label="Child routes (JSON)"
-              hint='e.g. [{"matchers": [{"label": "team", "op": "=", "value": "data"}], "contact_point_id": "…", "continue": true, "repeat_interval_seconds": 600}]'
-            >
-              <textarea rows={10} spellCheck={false} style={{ fontFamily: 'monospace' }} value={routes} onChange={(e) => setRoutes(e.target.value)} />
-            </Field>
+            <RoutesEditor
+              routes={routes}
+              onChange={setRoutes}
+              contactPoints={cps.data?.contact_points ?? []}
+              muteTimings={(mutes.data?.mute_timings ?? []).map((m) => m.name)}
+              context={context}
+            />
             <div style={{ display: 'flex', gap: 12, alignItems: 'center' }}>
               <Button type="submit" variant="primary" disabled={act.busy}>Save policy</Button>
               <ActionStatus error={act.error} done={act.done} />

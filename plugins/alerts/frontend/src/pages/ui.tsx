@@ -76,3 +76,25 @@ export const STATE_WORDS: Record<string, string> = {
 };
 
 export const grid = { display: 'grid', gap: 12, gridTemplateColumns: 'repeat(auto-fit, minmax(200px, 1fr))' } as const;
+
+/**
+ * A comma-separated list typed as text: the text is kept as typed (a trailing comma included,
+ * so the next item can be typed) and the parsed list goes up; empty is undefined (inherited).
+ */
+export function ListInput({ value, onChange, ...rest }: { value: string[] | undefined; onChange: (v: string[] | undefined) => void; id?: string; style?: object; 'aria-describedby'?: string }) {
+  const [text, setText] = useState((value ?? []).join(', '));
+  const parse = (t: string) => t.split(',').map((s) => s.trim()).filter(Boolean);
+  // a value changed from outside (loaded, reset) replaces the text; one that only reparses it does not
+  const shown = JSON.stringify(parse(text)) === JSON.stringify(value ?? []) ? text : (value ?? []).join(', ');
+  return (
+    <input
+      {...rest}
+      value={shown}
+      onChange={(e) => {
+        setText(e.target.value);
+        const list = parse(e.target.value);
+        onChange(list.length ? list : undefined);
+      }}
+    />
+  );
+}
