@@ -16,6 +16,7 @@ import { deliverDue, type DeliveryConfig } from './delivery.ts';
 import { pages, widgets } from '../widgets.ts';
 import { registerPlatformEvents } from './platformEvents.ts';
 import { alertsStatus } from './status.ts';
+import { pruneSignals } from './signals.ts';
 
 export interface AlertsConfig {
   /** first retry delay of a failed delivery (then ×4): 60 s gives retries at 1, 5 and 21 minutes */
@@ -72,6 +73,13 @@ export default definePlugin<AlertsConfig>({
         const { sent, failed } = await deliverDue(ctx, cfg);
         if (durations.length || queued || sent || failed) ctx.answersChanged();
         return { evaluated: durations.length, queued, sent, failed };
+      },
+    });
+    env.job({
+      name: 'prune-signals',
+      everySeconds: 86_400,
+      async run(ctx) {
+        return { removed: await pruneSignals(ctx, new Date()) };
       },
     });
   },

@@ -57,3 +57,25 @@ export async function observeSignal(ctx: TenantContext, source: SignalSource, no
   }
   return out;
 }
+
+/** The longest window a rule may watch (`window_seconds`' maximum): older signals can't be seen. */
+export const SIGNAL_HORIZON_SECONDS = 90 * 86_400;
+
+/**
+ * Drops signals no rule can see any more: support flags older than the longest window, and
+ * data-quality messages older than it except each condition's latest, which still says
+ * whether the condition is firing now.
+ */
+export async function pruneSignals(ctx: TenantContext, now: Date): Promise<number> {
+  const before = new Date(now.getTime() - SIGNAL_HORIZON_SECONDS * 1000);
+  const stale: number[] = (await ctx.db.table('alert_signals').where({ source: 'support_flags' }).andWhere('at', '<', before).select('id')).map((r: { id: number }) => r.id);
+  for (const condition of DATA_QUALITY_CONDITIONS) {
+    const latest = await ctx.db.table('alert_signals').where({ source: 'data_quality', key: condition }).orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }]).first('id');
+    if (!latest) continue;
+    const rows = await ctx.db.table('alert_signals').where({ source: 'data_quality', key: condition }).andWhere('at', '<', before).whereNot({ id: latest.id }).select('id');
+    stale.push(...rows.map((r: { id: number }) => r.id));
+  }
+  // ids counted here rather than from the delete: drivers answer a delete's count differently
+  for (let i = 0; i < stale.length; i += 1000) await ctx.db.table('alert_signals').whereIn('id', stale.slice(i, i + 1000)).del();
+  return stale.length;
+}

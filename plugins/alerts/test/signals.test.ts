@@ -175,4 +175,38 @@ describe('signal rules', () => {
     expect(got.body.data.events.map((e: any) => e.quarantine_id).sort()).toEqual(invalid.map((x: any) => x.quarantine_id).sort());
     expect(received.filter((x) => x.path === '/quarantine-other')).toEqual([]);
   });
+  it('the daily prune drops signals older than the longest window, keeping each condition\'s latest state', async () => {
+    // an org of its own: ingestion may have published current conditions for the others
+    const org = await backend.createOrg('alerts-signals-prune');
+    const r = rng(11);
+    const day = 86_400_000;
+    const now = Date.now();
+    const old = (d: number) => new Date(now - d * day).toISOString();
+    let expected = 0;
+    // support flags: anything older than 90 days goes
+    for (let i = 0; i < 30; i++) {
+      const age = Math.floor(r() * 180);
+      await publish(org.id, 'adoption.flags', { kind: 'raised', flag_id: `p${i}`, user_id: `u${i}`, day: '2026-01-01', at: old(age + 0.5) });
+      if (age + 0.5 > 90) expected++;
+    }
+    // data quality: older than 90 days goes, except the latest message of each condition
+    for (const cond of DATA_QUALITY_CONDITIONS) {
+      const ages = Array.from({ length: 1 + Math.floor(r() * 6) }, () => Math.floor(r() * 200) + 0.5);
+      const newest = Math.min(...ages);
+      ages.forEach((age, i) => {
+        if (age > 90 && !(age === newest && ages.indexOf(newest) === i)) expected++;
+      });
+      for (const age of ages) await publish(org.id, 'ingestion.quality', { condition: cond, state: r() < 0.5 ? 'firing' : 'resolved', value: 1, threshold: 0.1, window: '5m', message: 'm', at: old(age) });
+    }
+    // the bus handler stores messages asynchronously: prune until everything expected is gone
+    let removed = 0;
+    await until('old signals pruned', async () => {
+      const res: any = await backend.runJob('alerts', 'prune-signals');
+      removed += res[org.slug]?.removed ?? 0;
+      return removed >= expected;
+    });
+    expect(removed).toBe(expected);
+    const again: any = await backend.runJob('alerts', 'prune-signals');
+    expect(again[org.slug]).toEqual({ removed: 0 });
+  });
 });
