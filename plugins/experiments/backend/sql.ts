@@ -41,10 +41,17 @@ export interface Window {
 class Params {
   readonly values: Record<string, unknown> = {};
   private i = 0;
+  private readonly seen = new Map<string, string>();
+  /** one placeholder per type and value, so equal conditions are equal text (and deduplicate) */
   add(type: string, value: unknown): string {
+    const id = `${type}\u0000${JSON.stringify(value)}`;
+    const known = this.seen.get(id);
+    if (known) return known;
     const name = `p${this.i++}`;
     this.values[name] = value;
-    return `{${name}:${type}}`;
+    const placeholder = `{${name}:${type}}`;
+    this.seen.set(id, placeholder);
+    return placeholder;
   }
 }
 
