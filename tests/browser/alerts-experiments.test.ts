@@ -267,6 +267,10 @@ describe.skipIf(!hasChromium)('alerts and experiments pages in chromium', () => 
     await exp.getByLabel('Name', { exact: true }).fill('Reviewer v2 in the browser');
     const audience = page.getByRole('group', { name: 'Audience' });
     await audience.getByLabel('Agent', { exact: true }).fill('exp-reviewer');
+    // the audience offers the directory's roles; ticked and unticked again (the events below come from people outside the directory)
+    const roles = page.getByRole('group', { name: 'Roles (optional)' });
+    await roles.getByLabel('Developer').check();
+    await roles.getByLabel('Developer').uncheck();
     await page.getByLabel('Variant 1 key').fill('v1');
     await page.getByLabel('Variant 2 key').fill('v2');
     await page.getByRole('button', { name: 'Add a variant' }).click();

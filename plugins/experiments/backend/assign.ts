@@ -37,3 +37,21 @@ export function assignVariant(experimentKey: string, unitId: string, variants: r
   // only reachable through rounding at the very top of the interval
   return variants[variants.length - 1]!.key;
 }
+
+/** Departments and/or roles an experiment is for; either left out (or empty) does not narrow. */
+export interface Audience {
+  departments?: string[];
+  roles?: string[];
+}
+
+/**
+ * Whether a person is in an audience: one of its roles (when it names roles) and
+ * a member of one of its departments (when it names departments). A client that
+ * assigns offline applies this before assigning, with the person's role and
+ * departments as the directory gives them; units outside are not exposed.
+ */
+export function inAudience(audience: Audience | undefined, person: { role: string; departments: readonly string[] }): boolean {
+  if (audience?.roles?.length && !audience.roles.includes(person.role)) return false;
+  if (audience?.departments?.length && !person.departments.some((d) => audience.departments!.includes(d))) return false;
+  return true;
+}

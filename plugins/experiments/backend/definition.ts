@@ -3,7 +3,8 @@
  * a schema cannot express: weights summing to 100, the control among the
  * variants, metrics naming real event types and fields of the catalogue.
  */
-import { badRequest, EVENT_TYPE_BY_NAME, fieldsOf, type JsonSchema } from '@orrery/plugin-sdk';
+import { badRequest, EVENT_TYPE_BY_NAME, fieldsOf, ROLES, type JsonSchema } from '@orrery/plugin-sdk';
+import type { Audience } from './assign.ts';
 
 export const VARIANT_FIELDS = ['agent_version', 'prompt_template_version', 'model_used'] as const;
 export type VariantField = (typeof VARIANT_FIELDS)[number];
@@ -60,6 +61,8 @@ export interface ExperimentDef {
   cuped_lookback_days: number;
   start_at: string;
   end_at?: string | null;
+  /** departments and/or roles (the directory's) the experiment is for; absent: everyone */
+  audience?: Audience;
 }
 
 export const DEFAULTS = {
@@ -137,6 +140,15 @@ export const experimentProperties = {
   cuped_lookback_days: { type: 'integer', minimum: 1, maximum: 90, default: DEFAULTS.cuped_lookback_days },
   start_at: isoDate,
   end_at: { type: ['string', 'null'], format: 'date-time' },
+  audience: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'only units whose user is in one of these departments and has one of these roles (the directory’s, now); either left out does not narrow',
+    properties: {
+      departments: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 128 }, maxItems: 200, uniqueItems: true, description: 'department ids' },
+      roles: { type: 'array', items: { type: 'string', enum: [...ROLES] }, maxItems: 3, uniqueItems: true },
+    },
+  },
 } as const;
 
 export const createBodySchema: JsonSchema = {
@@ -160,6 +172,8 @@ const NUMERIC_KINDS = new Set(['count', 'int', 'amount', 'number']);
 /** The checks beyond the schema; throws a 400 naming the field. */
 export function validateExperiment(input: Omit<ExperimentDef, keyof typeof DEFAULTS> & Partial<ExperimentDef>): ExperimentDef {
   const def: ExperimentDef = { ...DEFAULTS, ...input } as ExperimentDef;
+  // GET /experiments/audience-options is a route of its own
+  if (def.key === 'audience-options') throw badRequest('"audience-options" is reserved', { field: 'key' });
   const keys = def.variants.map((v) => v.key);
   if (new Set(keys).size !== keys.length) throw badRequest('variant keys must be unique', { field: 'variants', keys });
   const total = def.variants.reduce((a, v) => a + v.weight, 0);

@@ -2,8 +2,9 @@
  * The routes under /api/v1/experiments (API.md → Experiments, plus list, read,
  * update, stop, exposures from offline clients and the power calculator).
  */
-import { badRequest, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
-import { assignVariant } from './assign.ts';
+import { badRequest, ROLES, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
+import { assignVariant, inAudience } from './assign.ts';
+import { audienceUsers, checkAudience, hasAudience, peopleOf, userInAudience } from './audience.ts';
 import { createBodySchema, experimentProperties, updateBodySchema, validateExperiment, type ExperimentDef } from './definition.ts';
 import { analyseMetric, guardrailsOf, recommend, srmOf } from './results.ts';
 import { EXPOSURES_TABLE, variantSums } from './sql.ts';
@@ -115,7 +116,8 @@ export async function computeResults(ctx: TenantContext, e: StoredExperiment, me
   if (!metric) throw badRequest(`unknown metric "${metricName}"; the experiment has ${def.metrics.map((m) => m.name).join(', ')}`, { field: 'metric', metrics: def.metrics.map((m) => m.name) });
   const win = windowOf(e);
   const guards = def.metrics.filter((m) => m.guardrail && m.name !== metric.name);
-  const sums = await variantSums(ctx.analytics, def, [metric, ...guards], win);
+  const audience = await audienceUsers(ctx.directory, def.audience);
+  const sums = await variantSums(ctx.analytics, def, [metric, ...guards], win, audience);
   const analysis = analyseMetric(def, metric, sums.get(metric.name)!);
   const srm = srmOf(def, analysis);
   const guardrails = guards.flatMap((g) => guardrailsOf(g, analyseMetric(def, g, sums.get(g.name)!)));
@@ -146,6 +148,7 @@ export function registerRoutes(env: PluginEnv): void {
     schema: { body: createBodySchema, response: { 200: { type: 'object', properties: { id: str, key: str } } } },
     async handler(req, ctx) {
       const def = validateExperiment(req.body);
+      await checkAudience(ctx.directory, def.audience);
       const created = await createExperiment(ctx, def);
       await ctx.audit({ action: 'experiments.create', target: def.key, after: def });
       await ctx.bus.publish(TOPIC, { key: def.key, change: 'created' });
@@ -211,6 +214,24 @@ export function registerRoutes(env: PluginEnv): void {
     },
   });
 
+  env.route({
+    method: 'GET',
+    path: '/audience-options',
+    permission: READ,
+    summary: 'What an audience can name: the org’s departments (id, name) and the roles',
+    schema: {
+      response: {
+        200: {
+          type: 'object',
+          properties: { departments: { type: 'array', items: { type: 'object', properties: { id: str, name: str } } }, roles: { type: 'array', items: str } },
+        },
+      },
+    },
+    async handler(_req, ctx) {
+      return { departments: (await ctx.directory.departments()).map((d) => ({ id: d.id, name: d.name })), roles: [...ROLES] };
+    },
+  });
+
   env.route<unknown, { key: string }>({
     method: 'GET',
     path: '/:key',
@@ -231,6 +252,7 @@ export function registerRoutes(env: PluginEnv): void {
     async handler(req, ctx) {
       const before = await getExperiment(ctx, req.params.key);
       const def = validateExperiment({ ...req.body, key: req.params.key });
+      await checkAudience(ctx.directory, def.audience);
       const after = await updateExperiment(ctx, req.params.key, def);
       await ctx.audit({ action: 'experiments.update', target: def.key, before: before.definition, after: def });
       await ctx.bus.publish(TOPIC, { key: def.key, change: 'updated' });
@@ -273,11 +295,18 @@ export function registerRoutes(env: PluginEnv): void {
           department_id: { type: 'string', maxLength: 128 },
         },
       },
-      response: { 200: { type: 'object', properties: { variant: str, experiment: str, recorded: { type: 'boolean' } } } },
+      response: { 200: { type: 'object', properties: { variant: { type: ['string', 'null'] }, experiment: str, recorded: { type: 'boolean' }, in_audience: { type: 'boolean' } } } },
     },
     async handler(req, ctx) {
       const e = await getExperiment(ctx, req.params.key);
-      const variant = assignVariant(e.definition.key, req.query.unit_id, e.definition.variants);
+      const def = e.definition;
+      if (hasAudience(def.audience)) {
+        // the audience is of people: with unit `invocation` the caller names the user behind it
+        const user = def.unit === 'user' ? req.query.unit_id : req.query.user_id;
+        if (!user) throw badRequest('the experiment has an audience (departments or roles): user_id names the user behind the invocation', { field: 'user_id' });
+        if (!(await userInAudience(ctx.directory, def.audience, user))) return { variant: null, experiment: def.key, recorded: false, in_audience: false };
+      }
+      const variant = assignVariant(def.key, req.query.unit_id, def.variants);
       const record = req.query.record !== false && e.status === 'running';
       if (record) {
         await ctx.analytics.insert(EXPOSURES_TABLE, [
@@ -292,7 +321,7 @@ export function registerRoutes(env: PluginEnv): void {
           },
         ]);
       }
-      return { variant, experiment: e.definition.key, recorded: record };
+      return { variant, experiment: e.definition.key, recorded: record, in_audience: true };
     },
   });
 
@@ -327,25 +356,36 @@ export function registerRoutes(env: PluginEnv): void {
           },
         },
       },
-      response: { 200: { type: 'object', properties: { accepted: { type: 'integer' } } } },
+      response: { 200: { type: 'object', properties: { accepted: { type: 'integer' }, outside_audience: { type: 'integer', description: 'exposures of users outside the audience, not stored' } } } },
     },
     async handler(req, ctx) {
       const e = await getExperiment(ctx, req.params.key);
       const known = new Set(e.definition.variants.map((v) => v.key));
-      const rows = req.body.exposures.map((x, i) => {
+      const userOf = (x: { unit_id: string; user_id?: string }) => x.user_id ?? (e.definition.unit === 'user' ? x.unit_id : '');
+      // the same rule as an offline client's (assign.ts inAudience), with the directory's people
+      let keep = (_x: { unit_id: string; user_id?: string }) => true;
+      const audience = e.definition.audience;
+      if (hasAudience(audience)) {
+        const ids = [...new Set(req.body.exposures.map(userOf).filter(Boolean))];
+        const inside = new Set((await peopleOf(ctx.directory, audience, ids)).filter((p) => inAudience(audience, p)).map((p) => p.id));
+        keep = (x) => inside.has(userOf(x));
+      }
+      req.body.exposures.forEach((x, i) => {
         if (!known.has(x.variant)) throw badRequest(`exposure ${i}: variant "${x.variant}" is not one of ${[...known].join(', ')}`, { field: `exposures[${i}].variant` });
+      });
+      const rows = req.body.exposures.filter((x) => keep(x)).map((x) => {
         return {
           experiment_key: e.definition.key,
           unit_id: x.unit_id,
           variant: x.variant,
           timestamp: chTime(Date.parse(x.timestamp)),
-          user_id: x.user_id ?? (e.definition.unit === 'user' ? x.unit_id : ''),
+          user_id: userOf(x),
           department_id: x.department_id ?? '',
           source: 'client',
         };
       });
-      await ctx.analytics.insert(EXPOSURES_TABLE, rows);
-      return { accepted: rows.length };
+      if (rows.length) await ctx.analytics.insert(EXPOSURES_TABLE, rows);
+      return { accepted: rows.length, outside_audience: req.body.exposures.length - rows.length };
     },
   });
 

@@ -310,14 +310,14 @@ describe('experiments API', () => {
       seen.set(`w${i}`, a.body.variant);
     }
     const again = await backend.client.get('/api/v1/experiments/onboarding-flow/assignment', { unit_id: 'w7', record: false });
-    expect(again.body).toEqual({ variant: seen.get('w7'), experiment: 'onboarding-flow', recorded: false });
+    expect(again.body).toEqual({ variant: seen.get('w7'), experiment: 'onboarding-flow', recorded: false, in_audience: true });
     // offline clients: same hash, exposures sent in a batch
     const offline = Array.from({ length: 900 }, (_, i) => `o${i}`);
     const sent = await backend.client.post('/api/v1/experiments/onboarding-flow/exposures', {
       exposures: offline.map((u) => ({ unit_id: u, variant: assignVariant('onboarding-flow', u, def.variants), timestamp: iso(Date.now() - HOUR) })),
     });
     expect(sent.status).toBe(200);
-    expect(sent.body.accepted).toBe(900);
+    expect(sent.body).toEqual({ accepted: 900, outside_audience: 0 });
     for (const u of offline) seen.set(u, assignVariant('onboarding-flow', u, def.variants));
     // conversions: some users reach the goal after exposure; a goal before exposure does not count
     const rand = rng(12);

@@ -22,7 +22,9 @@ interface Def {
   end_at?: string | null;
   min_units_per_variant?: number;
   cuped?: boolean;
+  audience?: { departments?: string[]; roles?: string[] };
 }
+interface AudienceOptions { departments: Array<{ id: string; name: string }>; roles: string[] }
 
 const BLANK: Def = {
   key: '',
@@ -64,6 +66,7 @@ function parseWhere(text: string): Record<string, unknown> {
 function EditorPage({ context, options }: WidgetProps<Options>) {
   const editing = options.key !== '';
   const existing = useWidgetData<{ definition: Def; status: string }>(`/${encodeURIComponent(options.key)}`, {}, { withContext: false, enabled: editing });
+  const options_ = useWidgetData<AudienceOptions>('/audience-options', {}, { withContext: false });
   const [d, setD] = useState<Def>(BLANK);
   const [wheres, setWheres] = useState<string[]>(BLANK.metrics.map((m) => whereText(m.where)));
   const [loaded, setLoaded] = useState('');
@@ -102,6 +105,9 @@ function EditorPage({ context, options }: WidgetProps<Options>) {
     if (!b.variant_field) delete b.variant_field;
     if (!b.end_at) delete b.end_at;
     if (!b.description) delete b.description;
+    const audience = { ...(b.audience?.departments?.length ? { departments: b.audience.departments } : {}), ...(b.audience?.roles?.length ? { roles: b.audience.roles } : {}) };
+    if (Object.keys(audience).length) b.audience = audience;
+    else delete b.audience;
     return b;
   };
 
@@ -161,6 +167,20 @@ function EditorPage({ context, options }: WidgetProps<Options>) {
             <option value="">assignment (exposures recorded)</option>
           </select>
         </Field>
+        <AudienceChoice
+          legend="Departments (optional)"
+          hint="Only people in one of these; none ticked: every department."
+          choices={(options_.data?.departments ?? []).map((x) => ({ value: x.id, label: x.name }))}
+          chosen={d.audience?.departments ?? []}
+          onChange={(departments) => setD({ ...d, audience: { ...d.audience, departments } })}
+        />
+        <AudienceChoice
+          legend="Roles (optional)"
+          hint="Only people with one of these roles; none ticked: every role."
+          choices={(options_.data?.roles ?? []).map((r) => ({ value: r, label: r }))}
+          chosen={d.audience?.roles ?? []}
+          onChange={(roles) => setD({ ...d, audience: { ...d.audience, roles } })}
+        />
       </fieldset>
 
       <fieldset style={{ display: 'grid', gap: 8 }}>
@@ -237,6 +257,22 @@ function EditorPage({ context, options }: WidgetProps<Options>) {
         </div>
       </div>
     </form>
+  );
+}
+
+/** Checkboxes for one part of the audience (departments or roles) of the directory. */
+function AudienceChoice({ legend, hint, choices, chosen, onChange }: { legend: string; hint: string; choices: Array<{ value: string; label: string }>; chosen: string[]; onChange: (next: string[]) => void }) {
+  return (
+    <fieldset style={{ display: 'grid', gap: 4, alignContent: 'start', border: 0, padding: 0, margin: 0 }}>
+      <legend>{legend}</legend>
+      {choices.length === 0 && <span className="small">None in the directory.</span>}
+      {choices.map((c) => (
+        <label key={c.value} style={{ display: 'flex', gap: 6, alignItems: 'center' }}>
+          <input type="checkbox" checked={chosen.includes(c.value)} onChange={(e) => onChange(e.target.checked ? [...chosen, c.value] : chosen.filter((x) => x !== c.value))} /> {c.label}
+        </label>
+      ))}
+      <span className="small">{hint}</span>
+    </fieldset>
   );
 }
 
