@@ -64,7 +64,7 @@ describe('plain ordered funnels (the greedy evaluation)', () => {
   beforeAll(async () => {
     b = await startTestBackend({ plugins: [plugin], config: { plugins: { funnels: { rateLimitPerMinute: 100000 } } } });
     await b.org.insertEvents(events);
-  });
+  }, 300_000);
   afterAll(() => b?.close());
 
   it('matches the exhaustive reference on 40 random funnels of 2 to 20 steps', async () => {
