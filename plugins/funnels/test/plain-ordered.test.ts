@@ -96,6 +96,32 @@ describe('plain ordered funnels (the greedy evaluation)', () => {
     expect(deep).toBeGreaterThan(2);
   }, 600_000);
 
+  it('windowFunnel is no fast path: on ties it differs from API.md in both of its modes', async () => {
+    const ch = b.kernel.services.analytics.client;
+    const windowFunnel = async (seq: Array<[number, string]>, mode: string) => {
+      const rows = seq.map(([t, c]) => `(${t}, '${c}')`).join(', ');
+      const res = await ch.query({
+        query: `SELECT windowFunnel(60${mode ? `, '${mode}'` : ''})(t, c = 'a', c = 'b') AS level
+                FROM (SELECT arrayJoin([${rows}]) AS r, toDateTime(r.1) AS t, r.2 AS c)`,
+        format: 'JSONEachRow',
+      });
+      return Number(((await res.json()) as Array<{ level: number }>)[0]!.level);
+    };
+    const reference = (seq: Array<[number, string]>) => {
+      const evs: Ev[] = seq.map(([t, c], i) => ({ event_id: `wf-${i}`, event_type: 'command', command_name: c, timestamp: iso(T0 + t * S), user_id: 'wf' }));
+      const f: RefFunnel = { steps: [STEPS[0]!, STEPS[1]!], from: iso(T0), to: iso(T0 + 3600 * S), window_seconds: 60, order: 'ordered' };
+      return referenceFunnel(f, evs).steps.filter((x) => x.count > 0).length;
+    };
+    // b at the instant of the only a: not strictly later, API.md stops at step 0; the default mode moves on
+    const sameInstant: Array<[number, string]> = [[5, 'a'], [5, 'b']];
+    expect(reference(sameInstant)).toBe(1);
+    expect(await windowFunnel(sameInstant, '')).toBe(2);
+    // b strictly after the first a: API.md reaches it; strict_increase keeps only the later a's chain
+    const earlierAnchor: Array<[number, string]> = [[0, 'a'], [5, 'a'], [5, 'b']];
+    expect(reference(earlierAnchor)).toBe(2);
+    expect(await windowFunnel(earlierAnchor, 'strict_increase')).toBe(1);
+  });
+
   it('time to convert and the people who dropped read the same attempts as the reference', async () => {
     const f: RefFunnel = { steps: [STEPS[0]!, STEPS[1]!, STEPS[2]!], from: iso(T0), to: iso(T0 + 300 * S), window_seconds: 60, order: 'ordered' };
     const expected = referenceFunnel(f, events);
