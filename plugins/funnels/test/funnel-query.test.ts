@@ -113,7 +113,7 @@ describe('POST /api/v1/funnels/query', () => {
     }
     // the generator must exercise conversions, not only empty funnels
     expect(nonTrivial).toBeGreaterThan(40);
-  }, 300_000);
+  }, 900_000);
 
   it('keeps tenants apart: the other org answers from its own events only', async () => {
     const f: RefFunnel = { steps: [POOL[0]!, POOL[1]!], from: iso(T0), to: iso(T0 + 600 * S), window_seconds: 600 };

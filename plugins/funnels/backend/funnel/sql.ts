@@ -20,6 +20,7 @@
  * step k when k + 1 distinct steps have a matching event in [t0, t0 + window].
  */
 import type { FunnelPlan } from './spec.ts';
+import { isPlainOrdered, plainOrderedUnits } from './greedy.ts';
 
 const I = (n: number) => `toInt64(${Math.trunc(n)})`;
 
@@ -108,6 +109,13 @@ function unorderedAttempt(plan: FunnelPlan, t0: string): string {
  * times (ms) of its steps 0…K.
  */
 export function unitsSql(plan: FunnelPlan, eventsTable: string, opts: { byBreakdown: boolean; deptFilter: boolean }): string {
+  const grouped = `
+        SELECT unit, arraySort(x -> (x.1, x.2), groupArray((t, event_id, sm, xm, bd))) AS ev
+        FROM (${baseScan(plan, eventsTable, opts.deptFilter)})
+        GROUP BY unit
+        -- only units with an anchor in [from, to) are walked at all
+        HAVING countIf(${plan.order === 'unordered' ? 'sm != 0' : 'bitTest(sm, 0)'} AND t >= {from_ms:Int64} AND t < {to_ms:Int64}) > 0`;
+  if (isPlainOrdered(plan)) return plainOrderedUnits(plan, grouped, opts.byBreakdown);
   const anchorTest = plan.order === 'unordered' ? 'ev[i].3 != 0' : 'bitTest(ev[i].3, 0)';
   const t0 = 'ev[i].1';
   const attempt =
@@ -124,13 +132,7 @@ export function unitsSql(plan: FunnelPlan, eventsTable: string, opts: { byBreakd
     FROM (
       SELECT unit, arrayMap(i -> (${t0}, ev[i].5, ${attempt}),
                   arrayFilter(i -> ${anchorTest} AND ev[i].1 >= {from_ms:Int64} AND ev[i].1 < {to_ms:Int64}, arrayEnumerate(ev))) AS rs
-      FROM (
-        SELECT unit, arraySort(x -> (x.1, x.2), groupArray((t, event_id, sm, xm, bd))) AS ev
-        FROM (${baseScan(plan, eventsTable, opts.deptFilter)})
-        GROUP BY unit
-        -- only units with an anchor in [from, to) are walked at all
-        HAVING countIf(${plan.order === 'unordered' ? 'sm != 0' : 'bitTest(sm, 0)'} AND t >= {from_ms:Int64} AND t < {to_ms:Int64}) > 0
-      )
+      FROM (${grouped})
     )
     ARRAY JOIN rs AS r
     GROUP BY ${opts.byBreakdown ? 'unit, bd' : 'unit'}`;

@@ -1,0 +1,135 @@
+/**
+ * The fast evaluation of plain ordered funnels (funnel/greedy.ts: no per-step windows, no
+ * exclusions) against the exhaustive reference, on random event sequences made for it:
+ * long per-unit sequences over few event kinds (so 20-step funnels convert deep), many
+ * events at one instant, repeated steps, breakdowns and sessions.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
+import plugin from '../backend/index.ts';
+import { referenceFunnel, rng, type Ev, type RefFunnel, type RefStep } from './reference.ts';
+
+const T0 = Date.parse('2026-05-11T08:00:00.000Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+const S = 1000;
+const NAMES = ['a', 'b', 'c', 'd'];
+
+function denseEvents(seed: number, users: number): Ev[] {
+  const r = rng(seed);
+  const out: Ev[] = [];
+  for (let u = 0; u < users; u++) {
+    const n = 1 + Math.floor(r() * (u % 4 === 0 ? 13 : 9));
+    for (let i = 0; i < n; i++) {
+      // whole seconds over 5 minutes: many events share an instant
+      const t = T0 + Math.floor(r() * 300) * S;
+      out.push({
+        event_id: `p${seed}-${u}-${i}`,
+        event_type: 'command',
+        command_name: NAMES[Math.floor(r() * NAMES.length)]!,
+        timestamp: iso(t),
+        user_id: `pu-${u}`,
+        session_id: `ps-${u}-${Math.floor(r() * 2)}`,
+        department_id: ['eng', 'ops', 'sales'][Math.floor(r() * 3)],
+      });
+    }
+  }
+  return out;
+}
+
+const STEPS: RefStep[] = [
+  ...NAMES.map((c) => ({ event_type: 'command', where: { command_name: c } })),
+  { event_type: 'command', where: { command_name: ['a', 'b'] } },
+  { event_type: 'command', where: { command_name: ['c', 'd'] } },
+  { event_type: 'command' },
+];
+
+function plainFunnel(r: () => number): RefFunnel {
+  const n = r() < 0.25 ? 12 + Math.floor(r() * 9) : 2 + Math.floor(r() * 6);
+  // long funnels over two single names, so they convert deep; never a step matching every
+  // event there: the reference enumerates every path, which that makes exponential
+  const pool = n > 7 ? STEPS.slice(0, 2) : STEPS;
+  const steps = Array.from({ length: n }, () => pool[Math.floor(r() * pool.length)]!);
+  const from = T0 + Math.floor(r() * 150) * S;
+  const to = from + (10 + Math.floor(r() * 150)) * S;
+  const f: RefFunnel = { steps, from: iso(from), to: iso(to), order: 'ordered', window_seconds: [5, 30, 60, 120, 400][Math.floor(r() * 5)] };
+  if (r() < 0.3) f.count_by = 'session';
+  if (r() < 0.3) f.breakdown = 'department_id';
+  return f;
+}
+
+describe('plain ordered funnels (the greedy evaluation)', () => {
+  let b: TestBackend;
+  const events = denseEvents(11, 60);
+
+  beforeAll(async () => {
+    b = await startTestBackend({ plugins: [plugin], config: { plugins: { funnels: { rateLimitPerMinute: 100000 } } } });
+    await b.org.insertEvents(events);
+  }, 300_000);
+  afterAll(() => b?.close());
+
+  it('matches the exhaustive reference on 40 random funnels of 2 to 20 steps', async () => {
+    const r = rng(4242);
+    let deep = 0;
+    for (let i = 0; i < 40; i++) {
+      const f = plainFunnel(r);
+      const res = await b.client.post('/api/v1/funnels/query', f);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const expected = referenceFunnel(f, events);
+      const label = `case ${i} ${JSON.stringify(f)}`;
+      const same = (a: any[], e: any[], where: string) => {
+        expect(a.map((s) => s.count), `${where} counts`).toEqual(e.map((s) => s.count));
+        a.forEach((s, k) => {
+          for (const field of ['median_seconds_from_previous', 'avg_seconds_from_previous']) {
+            if (e[k][field] === null) expect(s[field], `${where} step ${k} ${field}`).toBeNull();
+            else expect(s[field], `${where} step ${k} ${field}`).toBeCloseTo(e[k][field], 6);
+          }
+        });
+      };
+      same(res.body.steps, expected.steps, label);
+      if (expected.breakdown) {
+        expect(res.body.breakdown.map((x: any) => x.value)).toEqual(expected.breakdown.map((x) => x.value));
+        res.body.breakdown.forEach((x: any, j: number) => same(x.steps, expected.breakdown![j]!.steps, `${label} [${x.value}]`));
+      }
+      if (f.steps.length >= 4 && expected.steps[3]!.count > 0) deep++;
+    }
+    // the generator must reach deep steps, not only the first two
+    expect(deep).toBeGreaterThan(2);
+  }, 600_000);
+
+  it('windowFunnel is no fast path: on ties it differs from API.md in both of its modes', async () => {
+    const ch = b.kernel.services.analytics.client;
+    const windowFunnel = async (seq: Array<[number, string]>, mode: string) => {
+      const rows = seq.map(([t, c]) => `(${t}, '${c}')`).join(', ');
+      const res = await ch.query({
+        query: `SELECT windowFunnel(60${mode ? `, '${mode}'` : ''})(t, c = 'a', c = 'b') AS level
+                FROM (SELECT arrayJoin([${rows}]) AS r, toDateTime(r.1) AS t, r.2 AS c)`,
+        format: 'JSONEachRow',
+      });
+      return Number(((await res.json()) as Array<{ level: number }>)[0]!.level);
+    };
+    const reference = (seq: Array<[number, string]>) => {
+      const evs: Ev[] = seq.map(([t, c], i) => ({ event_id: `wf-${i}`, event_type: 'command', command_name: c, timestamp: iso(T0 + t * S), user_id: 'wf' }));
+      const f: RefFunnel = { steps: [STEPS[0]!, STEPS[1]!], from: iso(T0), to: iso(T0 + 3600 * S), window_seconds: 60, order: 'ordered' };
+      return referenceFunnel(f, evs).steps.filter((x) => x.count > 0).length;
+    };
+    // b at the instant of the only a: not strictly later, API.md stops at step 0; the default mode moves on
+    const sameInstant: Array<[number, string]> = [[5, 'a'], [5, 'b']];
+    expect(reference(sameInstant)).toBe(1);
+    expect(await windowFunnel(sameInstant, '')).toBe(2);
+    // b strictly after the first a: API.md reaches it; strict_increase keeps only the later a's chain
+    const earlierAnchor: Array<[number, string]> = [[0, 'a'], [5, 'a'], [5, 'b']];
+    expect(reference(earlierAnchor)).toBe(2);
+    expect(await windowFunnel(earlierAnchor, 'strict_increase')).toBe(1);
+  });
+
+  it('time to convert and the people who dropped read the same attempts as the reference', async () => {
+    const f: RefFunnel = { steps: [STEPS[0]!, STEPS[1]!, STEPS[2]!], from: iso(T0), to: iso(T0 + 300 * S), window_seconds: 60, order: 'ordered' };
+    const expected = referenceFunnel(f, events);
+    const ttc = await b.client.post('/api/v1/funnels/query/time-to-convert', { ...f, from_step: 0, to_step: 2 });
+    expect(ttc.status, JSON.stringify(ttc.body)).toBe(200);
+    expect(ttc.body.units).toBe(expected.steps[2]!.count);
+    const people = await b.client.post('/api/v1/funnels/query/people', { ...f, step: 1, limit: 500 });
+    expect(people.status, JSON.stringify(people.body)).toBe(200);
+    expect(people.body.total).toBe(expected.steps[0]!.count - expected.steps[1]!.count);
+  });
+});
