@@ -110,7 +110,7 @@ export async function experts(
   if (f.agentName) where.push('a.a_agent = {agent:String}');
   if (f.artifactType) where.push('a.a_type = {atype:String}');
   if (f.departmentId) where.push('a.author_dept = {dept:String}');
-  where.push(scopeSql(f.scope, 'a.author', 'a.author_dept'));
+  where.push(scopeSql(f.scope, 'a.author'));
   // per (author, artifact) first, so that each author carries the evidence: their most reused artifacts
   const rows = await a.query<Record<string, unknown>>(
     `SELECT user_id, count() AS artifacts,
@@ -267,7 +267,7 @@ export async function network(a: AnalyticsClient, range: TimeRange, limit: numbe
             count() AS reuses, uniqExact(r.artifact_id) AS artifacts
      FROM (${REUSES_IN_RANGE}) AS r
      INNER JOIN (${AUTHORS}) AS a ON r.artifact_id = a.artifact_id
-     WHERE r.user_id != a.author AND ${scopeSql(scope, 'a.author', 'a.author_dept')} AND ${scopeSql(scope, 'r.user_id', 'r.department_id')}
+     WHERE r.user_id != a.author AND ${scopeSql(scope, 'a.author')} AND ${scopeSql(scope, 'r.user_id')}
      GROUP BY author_id, reuser_id
      ORDER BY reuses DESC, author_id, reuser_id
      LIMIT {limit:UInt32}`,
