@@ -89,7 +89,7 @@ describe('knowledge', () => {
     other = await b.createOrg('knowledge-other');
     await b.org.insertEvents(evA as any);
     await other.insertEvents(evB as any);
-  });
+  }, 300_000); // a fresh kernel with two orgs: minutes on a busy shared machine
   afterAll(() => b?.close());
 
   it('summary: action counts, reuse rate and cross-department reuse rate match the reference, per range and department', async () => {
