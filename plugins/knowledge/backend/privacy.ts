@@ -4,9 +4,10 @@
  * departments they manage), or everyone; and the minimum group size below which a
  * department aggregate is withheld from callers who may not see individuals.
  *
- * Departments come from the events (an artifact's author department is its `created`
- * event's; a reuser's is the reuse event's), and the kernel's rule for restricted
- * departments applies on top through `ctx.visibleUserDepartments()`.
+ * Who is in which department comes from the SDK directory (`ctx.directory`): a Manager sees
+ * the members of the departments they manage, whatever department their events carry, and
+ * members of restricted departments the caller may not see (`ctx.visibleUserDepartments()`)
+ * stay hidden whatever the setting.
  */
 import { badRequest, forbidden, type TenantContext } from '@orrery/plugin-sdk';
 
@@ -47,27 +48,45 @@ export async function saveSettings(ctx: TenantContext, change: Partial<Knowledge
 }
 
 /**
- * Whose individual rows the caller may see: `departments` null = every department,
- * otherwise only people whose relevant event carries one of them; the caller always
- * sees themself. `null` = the caller may not see individuals at all.
+ * Whose individual rows the caller may see, by directory membership: `users` null = everyone,
+ * otherwise only those ids (the caller always among them); `hidden` = members of restricted
+ * departments the caller may not see (never the caller), left out whatever `users` says.
+ * `null` = the caller may not see individuals at all.
  */
 export interface IndividualScope {
-  departments: string[] | null;
-  self: string;
+  users: string[] | null;
+  hidden: string[];
 }
 
 export async function individualScope(ctx: TenantContext, s: KnowledgeSettings): Promise<IndividualScope | null> {
   const c = ctx.caller;
-  const visible = await ctx.visibleUserDepartments();
-  if (!c) return { departments: visible, self: '' };
+  const hidden = await hiddenMembers(ctx);
+  if (!c) return { users: null, hidden };
   const access = s.privacy.individualAccess;
-  if (c.role === 'Admin' || access === 'everyone') return { departments: visible, self: c.userId };
+  if (c.role === 'Admin' || access === 'everyone') return { users: null, hidden };
   if (access === 'managers' && c.role === 'Manager') {
     const managed = c.departments.filter((d) => d.manager).map((d) => d.id);
-    return { departments: visible === null ? managed : managed.filter((d) => visible.includes(d)), self: c.userId };
+    const members = managed.length ? await ctx.directory.memberships({ departmentIds: managed }) : [];
+    const users = new Set([c.userId, ...members.map((m) => m.userId)]);
+    for (const h of hidden) users.delete(h);
+    return { users: [...users], hidden };
   }
   return null;
 }
+
+/** Members of the departments whose per-user rows the caller may not see (the kernel's restricted-department rule), except the caller. */
+async function hiddenMembers(ctx: TenantContext): Promise<string[]> {
+  const visible = await ctx.visibleUserDepartments();
+  if (visible === null) return [];
+  const shown = new Set(visible);
+  const unseen = (await ctx.directory.departments()).map((d) => d.id).filter((id) => !shown.has(id));
+  if (!unseen.length) return [];
+  const self = ctx.caller?.userId;
+  return [...new Set((await ctx.directory.memberships({ departmentIds: unseen })).map((m) => m.userId))].filter((u) => u !== self);
+}
+
+export const seesPerson = (scope: IndividualScope | null, user: string) =>
+  !!scope && (scope.users === null || scope.users.includes(user)) && !scope.hidden.includes(user);
 
 export async function requireIndividuals(ctx: TenantContext, s: KnowledgeSettings): Promise<IndividualScope> {
   const scope = await individualScope(ctx, s);
@@ -80,9 +99,11 @@ export async function requireIndividuals(ctx: TenantContext, s: KnowledgeSetting
   return scope;
 }
 
-/** SQL: is a person (`user`, with the department on their event `dept`) inside the scope? Bind `scope_depts`, `scope_self`. */
-export function scopeSql(scope: IndividualScope, user: string, dept: string): string {
-  if (scope.departments === null) return '1';
-  return `(${dept} IN {scope_depts:Array(String)} OR ${user} = {scope_self:String})`;
+/** SQL: is the person `user` inside the scope? Bind `scopeParams(scope)`. */
+export function scopeSql(scope: IndividualScope, user: string): string {
+  const parts = [];
+  if (scope.users !== null) parts.push(`${user} IN {scope_users:Array(String)}`);
+  if (scope.hidden.length) parts.push(`${user} NOT IN {scope_hidden:Array(String)}`);
+  return parts.length ? `(${parts.join(' AND ')})` : '1';
 }
-export const scopeParams = (scope: IndividualScope) => ({ scope_depts: scope.departments ?? [], scope_self: scope.self });
+export const scopeParams = (scope: IndividualScope) => ({ scope_users: scope.users ?? [], scope_hidden: scope.hidden });

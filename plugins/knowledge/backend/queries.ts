@@ -10,6 +10,7 @@
  */
 import { bucketIso, type AnalyticsClient, type TimeRange } from '@orrery/plugin-sdk';
 import { scopeParams, scopeSql, type IndividualScope } from './privacy.ts';
+import { hourCalls, hourCounts } from './invocations.ts';
 
 const KA = "event_type = 'knowledge_artifact' AND org_id = {org_id:String} AND artifact_id != ''";
 const IN_RANGE = "timestamp >= toDateTime64({from:String}, 3, 'UTC') AND timestamp < toDateTime64({to:String}, 3, 'UTC')";
@@ -31,6 +32,9 @@ const REUSES_IN_RANGE = `
   SELECT artifact_id, user_id, department_id, timestamp, event_id
   FROM {db}.events
   WHERE ${KA} AND action = 'reused' AND ${IN_RANGE}`;
+
+/** the UTC hour of a DateTime64 expression, as the invocation rollup's `bucket` (DateTime) */
+const HOUR_OF = (x: string) => `toDateTime(toStartOfHour(${x}), 'UTC')`;
 
 const rangeParams = (r: TimeRange) => ({ from: r.fromCh, to: r.toCh });
 const n = (x: unknown) => Number(x ?? 0);
@@ -110,7 +114,7 @@ export async function experts(
   if (f.agentName) where.push('a.a_agent = {agent:String}');
   if (f.artifactType) where.push('a.a_type = {atype:String}');
   if (f.departmentId) where.push('a.author_dept = {dept:String}');
-  where.push(scopeSql(f.scope, 'a.author', 'a.author_dept'));
+  where.push(scopeSql(f.scope, 'a.author'));
   // per (author, artifact) first, so that each author carries the evidence: their most reused artifacts
   const rows = await a.query<Record<string, unknown>>(
     `SELECT user_id, count() AS artifacts,
@@ -209,7 +213,7 @@ export type ValueSort = 'reusers' | 'departments' | 'successful_reuses' | 'reuse
  * followed within an hour (after the reuse, up to and including one hour) by a successful
  * agent invocation of the reuser.
  */
-export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: ValueSort, limit: number, filter: { agentName?: string; artifactType?: string }) {
+export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: ValueSort, limit: number, filter: { agentName?: string; artifactType?: string }, watermark: Date) {
   const where = ['r.user_id != a.author'];
   if (filter.agentName) where.push('a.a_agent = {agent:String}');
   if (filter.artifactType) where.push('a.a_type = {atype:String}');
@@ -222,21 +226,19 @@ export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: V
        SELECT r.artifact_id AS artifact_id, a.author AS author, a.author_dept AS author_dept, a.a_type AS a_type, a.a_agent AS a_agent,
               r.user_id AS reuser, r.department_id AS reuse_dept, r.event_id AS event_id,
               r.event_id IN (
-                -- reuses followed within the hour: each reuse is looked for in its own hour and the next,
-                -- so the invocations (many) stream against the reuses (few) without a per-user cross product
+                -- reuses followed within the hour: each reuse is looked for in its own hour and the next, in the
+                -- (timestamp, success) pairs of the invocation rollup's rows of exactly those (user, hour) pairs
                 SELECT DISTINCT ru.event_id
                 FROM (
-                  SELECT user_id, timestamp, toStartOfHour(timestamp) AS h FROM {db}.events
-                  WHERE org_id = {org_id:String} AND event_type = 'agent_invocation' AND status = 'success'
-                    AND timestamp > toDateTime64({from:String}, 3, 'UTC') AND timestamp <= toDateTime64({to:String}, 3, 'UTC') + INTERVAL 1 HOUR
-                    -- only the reusers' invocations reach the join (a set built from the few reuse rows)
-                    AND user_id IN (SELECT user_id FROM (${REUSES_IN_RANGE}))
-                ) AS i
-                INNER JOIN (
-                  SELECT event_id, user_id, timestamp, h FROM (${REUSES_IN_RANGE})
-                  ARRAY JOIN [toStartOfHour(timestamp), toStartOfHour(timestamp) + INTERVAL 1 HOUR] AS h
-                ) AS ru ON i.user_id = ru.user_id AND i.h = ru.h
-                WHERE i.timestamp > ru.timestamp AND i.timestamp <= ru.timestamp + INTERVAL 1 HOUR
+                  SELECT event_id, user_id, timestamp, h AS bucket FROM (${REUSES_IN_RANGE})
+                  ARRAY JOIN [${HOUR_OF('timestamp')}, ${HOUR_OF('timestamp')} + INTERVAL 1 HOUR] AS h
+                ) AS ru
+                INNER JOIN (${hourCalls(
+                  `SELECT user_id, arrayJoin([${HOUR_OF('timestamp')}, ${HOUR_OF('timestamp')} + INTERVAL 1 HOUR]) FROM (${REUSES_IN_RANGE})`,
+                  `${HOUR_OF("toDateTime64({from:String}, 3, 'UTC')")}`,
+                  "toDateTime64({to:String}, 3, 'UTC') + INTERVAL 2 HOUR",
+                )}) AS i ON i.user_id = ru.user_id AND i.bucket = ru.bucket
+                WHERE arrayExists(x -> x.2 = 1 AND x.1 > ru.timestamp AND x.1 <= ru.timestamp + INTERVAL 1 HOUR, i.calls)
               ) AS followed
        FROM (${REUSES_IN_RANGE}) AS r
        INNER JOIN (${AUTHORS}) AS a ON r.artifact_id = a.artifact_id
@@ -245,7 +247,7 @@ export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: V
      GROUP BY artifact_id
      ORDER BY ${order} DESC, reuses DESC, artifact_id ASC
      LIMIT {limit:UInt32}`,
-    { ...rangeParams(range), agent: filter.agentName ?? '', atype: filter.artifactType ?? '', limit },
+    { ...rangeParams(range), agent: filter.agentName ?? '', atype: filter.artifactType ?? '', limit, wm: watermark.getTime() },
   );
   return rows.map((r) => ({
     artifact_id: String(r.artifact_id),
@@ -267,7 +269,7 @@ export async function network(a: AnalyticsClient, range: TimeRange, limit: numbe
             count() AS reuses, uniqExact(r.artifact_id) AS artifacts
      FROM (${REUSES_IN_RANGE}) AS r
      INNER JOIN (${AUTHORS}) AS a ON r.artifact_id = a.artifact_id
-     WHERE r.user_id != a.author AND ${scopeSql(scope, 'a.author', 'a.author_dept')} AND ${scopeSql(scope, 'r.user_id', 'r.department_id')}
+     WHERE r.user_id != a.author AND ${scopeSql(scope, 'a.author')} AND ${scopeSql(scope, 'r.user_id')}
      GROUP BY author_id, reuser_id
      ORDER BY reuses DESC, author_id, reuser_id
      LIMIT {limit:UInt32}`,
@@ -288,7 +290,7 @@ export async function network(a: AnalyticsClient, range: TimeRange, limit: numbe
  * whose first reuse of that department's work falls in [from, to), their agent invocations
  * in the `weeks` before that first reuse against the `weeks` after it.
  */
-export async function transfer(a: AnalyticsClient, range: TimeRange, weeks: number) {
+export async function transfer(a: AnalyticsClient, range: TimeRange, weeks: number, watermark: Date) {
   // the sample: per source department and person outside it, the first reuse of its work
   const sample = `
     SELECT a.author_dept AS src, r.user_id AS reuser, min(r.timestamp) AS first
@@ -298,32 +300,41 @@ export async function transfer(a: AnalyticsClient, range: TimeRange, weeks: numb
     GROUP BY src, reuser
     HAVING first >= toDateTime64({from:String}, 3, 'UTC') AND first < toDateTime64({to:String}, 3, 'UTC')`;
   const W = 'toIntervalWeek({weeks:UInt32})';
+  // each sample row's windows [first - W, first) and [first, first + W): the hours strictly inside come
+  // from the rollup's counts, the three hours they cut (at first - W, first, first + W) from the pairs
+  const edges = `${HOUR_OF(`f.first - ${W}`)} AS b_lo, ${HOUR_OF('f.first')} AS b_mid, ${HOUR_OF(`f.first + ${W}`)} AS b_hi`;
+  const spanFrom = HOUR_OF(`toDateTime64({from:String}, 3, 'UTC') - ${W}`);
+  const spanTo = `toDateTime64({to:String}, 3, 'UTC') + ${W} + INTERVAL 1 HOUR`;
+  const perReuser = `
+    SELECT src, reuser, sum(b_inv) AS b_inv, sum(b_ok) AS b_ok, sum(a_inv) AS a_inv, sum(a_ok) AS a_ok
+    FROM (
+      SELECT f.src AS src, f.reuser AS reuser, ${edges},
+             if(h.bucket < b_mid, h.invocations, 0) AS b_inv, if(h.bucket < b_mid, h.successes, 0) AS b_ok,
+             if(h.bucket > b_mid, h.invocations, 0) AS a_inv, if(h.bucket > b_mid, h.successes, 0) AS a_ok
+      FROM (${hourCounts(`SELECT reuser FROM (${sample})`, spanFrom, spanTo)}) AS h
+      INNER JOIN (${sample}) AS f ON h.user_id = f.reuser
+      WHERE h.bucket > b_lo AND h.bucket < b_hi AND h.bucket != b_mid
+      UNION ALL
+      SELECT f.src AS src, f.reuser AS reuser, ${edges},
+             arrayCount(x -> x.1 >= f.first - ${W} AND x.1 < f.first, c.calls) AS b_inv,
+             arrayCount(x -> x.2 = 1 AND x.1 >= f.first - ${W} AND x.1 < f.first, c.calls) AS b_ok,
+             arrayCount(x -> x.1 >= f.first AND x.1 < f.first + ${W}, c.calls) AS a_inv,
+             arrayCount(x -> x.2 = 1 AND x.1 >= f.first AND x.1 < f.first + ${W}, c.calls) AS a_ok
+      FROM (${hourCalls(`SELECT reuser, arrayJoin([${HOUR_OF(`first - ${W}`)}, ${HOUR_OF('first')}, ${HOUR_OF(`first + ${W}`)}]) FROM (${sample})`, spanFrom, spanTo)}) AS c
+      INNER JOIN (${sample}) AS f ON c.user_id = f.reuser
+      WHERE c.bucket IN (b_lo, b_mid, b_hi)
+    )
+    GROUP BY src, reuser`;
   const rows = await a.query<Record<string, unknown>>(
     `SELECT f.src AS from_department_id, count() AS reusers,
             sum(s.b_inv) AS invocations_before, sum(s.b_ok) AS successes_before,
             sum(s.a_inv) AS invocations_after, sum(s.a_ok) AS successes_after,
             countIf(s.b_inv > 0 AND s.a_inv > 0) AS reusers_with_both
      FROM (${sample}) AS f
-     LEFT JOIN (
-       -- the invocations (many) stream against the sample (few) on the right
-       SELECT f2.src AS src, f2.reuser AS reuser,
-              countIf(i.timestamp >= f2.first - ${W} AND i.timestamp < f2.first) AS b_inv,
-              countIf(i.timestamp >= f2.first - ${W} AND i.timestamp < f2.first AND i.status = 'success') AS b_ok,
-              countIf(i.timestamp >= f2.first AND i.timestamp < f2.first + ${W}) AS a_inv,
-              countIf(i.timestamp >= f2.first AND i.timestamp < f2.first + ${W} AND i.status = 'success') AS a_ok
-       FROM (
-         SELECT user_id, timestamp, status FROM {db}.events
-         WHERE org_id = {org_id:String} AND event_type = 'agent_invocation'
-           AND timestamp >= toDateTime64({from:String}, 3, 'UTC') - ${W} AND timestamp < toDateTime64({to:String}, 3, 'UTC') + ${W}
-           -- only the sample's invocations reach the join
-           AND user_id IN (SELECT reuser FROM (${sample}))
-       ) AS i
-       INNER JOIN (${sample}) AS f2 ON i.user_id = f2.reuser
-       GROUP BY src, reuser
-     ) AS s ON s.src = f.src AND s.reuser = f.reuser
+     LEFT JOIN (${perReuser}) AS s ON s.src = f.src AND s.reuser = f.reuser
      GROUP BY from_department_id
      ORDER BY reusers DESC, from_department_id`,
-    { ...rangeParams(range), weeks },
+    { ...rangeParams(range), weeks, wm: watermark.getTime() },
   );
   return rows.map((r) => {
     const bi = n(r.invocations_before), bo = n(r.successes_before), ai = n(r.invocations_after), ao = n(r.successes_after);

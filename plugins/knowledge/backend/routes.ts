@@ -1,8 +1,9 @@
 /** The plugin's HTTP routes under /api/v1/knowledge. Definitions: README.md and API.md. */
 import { checkBuckets, parseTimeRange, bucketExpr, type Granularity, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import * as q from './queries.ts';
-import { individualScope, loadSettings, requireIndividuals, saveSettings, settingsSchema, type KnowledgeSettings } from './privacy.ts';
+import { individualScope, loadSettings, seesPerson, requireIndividuals, saveSettings, settingsSchema, type KnowledgeSettings } from './privacy.ts';
 import { namesFor, namesSchema } from './names.ts';
+import { INVOCATION_HOURS } from './invocations.ts';
 import { arr, expertsResponse, flowResponse, limit, obj, query, str, summaryResponse } from './params.ts';
 
 export const PERMISSION = 'knowledge.read';
@@ -151,9 +152,8 @@ export function registerRoutes(env: PluginEnv) {
     async handler(req, ctx) {
       const r = range(req.query);
       const scope = await individualScope(ctx, await loadSettings(ctx));
-      const rows = await q.topArtifacts(ctx.analytics, r, req.query.sort, req.query.limit, { agentName: req.query.agent_name, artifactType: req.query.artifact_type });
-      const sees = (author: string, dept: string) => !!scope && (scope.departments === null || scope.departments.includes(dept) || author === scope.self);
-      const artifacts = rows.map((x) => ({ ...x, author_id: sees(x.author_id, x.department_id) ? x.author_id : null }));
+      const rows = await ctx.rollups.read(INVOCATION_HOURS.name, (wm) => q.topArtifacts(ctx.analytics, r, req.query.sort, req.query.limit, { agentName: req.query.agent_name, artifactType: req.query.artifact_type }, wm));
+      const artifacts = rows.map((x) => ({ ...x, author_id: seesPerson(scope, x.author_id) ? x.author_id : null }));
       const names = await namesFor(ctx, artifacts.map((x) => x.department_id), artifacts.flatMap((x) => (x.author_id ? [x.author_id] : [])));
       return { artifacts, names };
     },
@@ -217,7 +217,7 @@ export function registerRoutes(env: PluginEnv) {
     async handler(req, ctx) {
       const r = range(req.query);
       const min = await groupRule(ctx, await loadSettings(ctx));
-      const rows = await q.transfer(ctx.analytics, r, req.query.weeks);
+      const rows = await ctx.rollups.read(INVOCATION_HOURS.name, (wm) => q.transfer(ctx.analytics, r, req.query.weeks, wm));
       const kept = rows.filter((x) => x.reusers >= min);
       return { departments: kept, suppressed_departments: rows.length - kept.length, names: await namesFor(ctx, kept.map((x) => x.from_department_id)) };
     },

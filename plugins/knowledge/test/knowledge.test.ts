@@ -61,6 +61,9 @@ describe('knowledge', () => {
   let mgrEng: TestClient & { userId: string };
   let devEng: TestClient & { userId: string };
   let mgrSales: TestClient & { userId: string };
+  let opsUser: string;
+  let dataUser: string;
+  let mover: string;
   let dept: Record<string, string>;
   let users: Record<string, string>;
   let evA: ref.Ev[];
@@ -71,11 +74,14 @@ describe('knowledge', () => {
     mgrEng = await b.org.addUser({ email: 'mgr-eng@k.local', role: 'Manager', departments: [{ name: 'Eng', manager: true }] });
     devEng = await b.org.addUser({ email: 'dev-eng@k.local', role: 'Developer', departments: ['Eng'] });
     mgrSales = await b.org.addUser({ email: 'mgr-sales@k.local', role: 'Manager', departments: [{ name: 'Sales', manager: true }] });
-    await b.org.addUser({ email: 'ops@k.local', role: 'Developer', departments: ['Ops'] });
-    await b.org.addUser({ email: 'data@k.local', role: 'Developer', departments: ['Data'], restricted: ['Data'] });
+    opsUser = (await b.org.addUser({ email: 'ops@k.local', role: 'Developer', departments: ['Ops'] })).userId;
+    dataUser = (await b.org.addUser({ email: 'data@k.local', role: 'Developer', departments: ['Data'], restricted: ['Data'] })).userId;
+    // a member of Sales whose events carry Eng: the directory, not the events, says whose manager sees them
+    mover = (await b.org.addUser({ email: 'mover@k.local', role: 'Developer', departments: ['Sales'] })).userId;
     dept = Object.fromEntries(b.org.departments);
     users = {
       [mgrEng.userId]: dept.Eng!, [devEng.userId]: dept.Eng!, [mgrSales.userId]: dept.Sales!,
+      [opsUser]: dept.Ops!, [dataUser]: dept.Data!, [mover]: dept.Eng!,
       'u-1': dept.Eng!, 'u-2': dept.Eng!, 'u-3': dept.Sales!, 'u-4': dept.Sales!, 'u-5': dept.Ops!, 'u-6': dept.Ops!, 'u-7': dept.Data!, 'u-8': dept.Data!, 'u-9': dept.Ops!,
     };
     evA = ref.generate(11, users, { artifacts: 120, days: DAYS, prefix: 'a' });
@@ -83,7 +89,7 @@ describe('knowledge', () => {
     other = await b.createOrg('knowledge-other');
     await b.org.insertEvents(evA as any);
     await other.insertEvents(evB as any);
-  });
+  }, 300_000); // a fresh kernel with two orgs: minutes on a busy shared machine
   afterAll(() => b?.close());
 
   it('summary: action counts, reuse rate and cross-department reuse rate match the reference, per range and department', async () => {
@@ -202,7 +208,9 @@ describe('knowledge', () => {
 
   describe('privacy', () => {
     const r = RANGES[0]!;
-    const visibleTo = (depts: string[] | null, self: string) => (user: string, d: string) => depts === null || depts.includes(d) || user === self;
+    // the directory's members of a department (and the caller); events' departments play no part
+    const membersOf = (d: string) => ({ Eng: [mgrEng.userId, devEng.userId], Sales: [mgrSales.userId, mover], Ops: [opsUser], Data: [dataUser] })[d]!;
+    const only = (ids: string[]) => (user: string) => ids.includes(user);
 
     it('a Developer may not see individuals by default; department aggregates below the minimum group size are withheld', async () => {
       expect((await devEng.get('/api/v1/knowledge/experts', q(r))).status).toBe(403);
@@ -225,21 +233,56 @@ describe('knowledge', () => {
       expect(top.body.artifacts.every((a: any) => a.author_id === null)).toBe(true);
     });
 
-    it('a Manager sees the authors of the departments they manage (and themself) only', async () => {
+    it("a Manager sees the members of the departments they manage (per the directory) and themself only", async () => {
+      const eng = only([...membersOf('Eng'), mgrEng.userId]);
       const res = await mgrEng.get('/api/v1/knowledge/experts', q(r, { limit: 500 }));
       expect(res.status).toBe(200);
-      const want = ref.experts(evA, ...r, { visible: visibleTo([dept.Eng!], mgrEng.userId) });
+      const want = ref.experts(evA, ...r, { visible: eng });
       expect(res.body.experts.map(({ top_artifacts: _evidence, ...e }: any) => e)).toEqual(want);
+      expect(want.length).toBeGreaterThan(0);
       expect(want.length).toBeLessThan(ref.experts(evA, ...r).length);
+      // the mover's events carry Eng, yet only the Sales manager (their department in the directory) sees them
+      const all = ref.experts(evA, ...r).map((e) => e.user_id);
+      expect(all).toContain(mover);
+      expect(res.body.experts.map((e: any) => e.user_id)).not.toContain(mover);
+      // people who are in no department of the directory (ids only in events) are nobody's to see
+      expect(res.body.experts.map((e: any) => e.user_id)).not.toContain('u-1');
       const sales = await mgrSales.get('/api/v1/knowledge/experts', q(r, { limit: 500 }));
-      expect(sales.body.experts.map((e: any) => e.user_id).sort()).toEqual(ref.experts(evA, ...r, { visible: visibleTo([dept.Sales!], mgrSales.userId) }).map((e) => e.user_id).sort());
+      const salesWant = ref.experts(evA, ...r, { visible: only([...membersOf('Sales'), mgrSales.userId]) });
+      expect(sales.body.experts.map(({ top_artifacts: _evidence, ...e }: any) => e)).toEqual(salesWant);
+      expect(salesWant.map((e) => e.user_id)).toContain(mover);
       const net = await mgrEng.get('/api/v1/knowledge/network', q(r));
-      expect(net.body.edges.length).toBe(ref.network(evA, ...r, visibleTo([dept.Eng!], mgrEng.userId)).length);
+      const edgeKey = (e: any) => `${e.author_id}|${e.reuser_id}`;
+      expect(net.body.edges.map((e: any) => ({ author_id: e.author_id, reuser_id: e.reuser_id, reuses: e.reuses, artifacts: e.artifacts })).sort((x: any, y: any) => edgeKey(x).localeCompare(edgeKey(y))))
+        .toEqual(ref.network(evA, ...r, eng).sort((x, y) => edgeKey(x).localeCompare(edgeKey(y))));
+      // artifacts/top names the author only when the Manager may see them
+      const top = await mgrEng.get('/api/v1/knowledge/artifacts/top', q(r, { limit: 500 }));
+      for (const a of top.body.artifacts) {
+        const author = ref.authors(evA).get(a.artifact_id)!.author;
+        expect(a.author_id).toBe(eng(author) ? author : null);
+      }
+      expect(top.body.artifacts.some((a: any) => a.author_id === null)).toBe(true);
+      expect(top.body.artifacts.some((a: any) => a.author_id !== null)).toBe(true);
       // Managers see individuals: no group-size suppression
       expect((await mgrEng.get('/api/v1/knowledge/flow', q(r))).body.links).toEqual(ref.flow(evA, ...r));
     });
 
-    it('with individual access for everyone a Developer sees all but the restricted department; only an Admin changes the setting', async () => {
+    it('with individual access for Admins only a Manager gets 403 and the group-size rule', async () => {
+      await b.client.put('/api/v1/knowledge/settings', { privacy: { individualAccess: 'admins' } });
+      try {
+        expect((await mgrEng.get('/api/v1/knowledge/experts', q(r))).status).toBe(403);
+        expect((await mgrEng.get('/api/v1/knowledge/network', q(r))).status).toBe(403);
+        const flow = await mgrEng.get('/api/v1/knowledge/flow', q(r));
+        expect(flow.body.links).toEqual(ref.flow(evA, ...r).filter((l) => l.reusers >= 5));
+        const top = await mgrEng.get('/api/v1/knowledge/artifacts/top', q(r));
+        expect(top.body.artifacts.every((a: any) => a.author_id === null)).toBe(true);
+        expect((await b.client.get('/api/v1/knowledge/experts', q(r))).status).toBe(200);
+      } finally {
+        await b.client.put('/api/v1/knowledge/settings', { privacy: { individualAccess: 'managers', minGroupSize: 5 } });
+      }
+    });
+
+    it('with individual access for everyone a Developer sees all but the members of the restricted department; only an Admin changes the setting', async () => {
       expect((await devEng.put('/api/v1/knowledge/settings', { privacy: { individualAccess: 'everyone' } })).status).toBe(403);
       const bad = await b.client.put('/api/v1/knowledge/settings', { privacy: { individualAccess: 'all' } });
       expect(bad.status).toBe(400);
@@ -247,14 +290,14 @@ describe('knowledge', () => {
       const put = await b.client.put('/api/v1/knowledge/settings', { privacy: { individualAccess: 'everyone', minGroupSize: 3 } });
       expect(put.body).toEqual({ privacy: { individualAccess: 'everyone', minGroupSize: 3 } });
       try {
-        const nonRestricted = [dept.Eng!, dept.Sales!, dept.Ops!];
+        // everyone but the members of the restricted department (per the directory)
         const res = await devEng.get('/api/v1/knowledge/experts', q(r, { limit: 500 }));
         expect(res.status).toBe(200);
-        expect(res.body.experts.map(({ top_artifacts: _evidence, ...e }: any) => e)).toEqual(ref.experts(evA, ...r, { visible: visibleTo(nonRestricted, devEng.userId) }));
-        expect(res.body.experts.some((e: any) => users[e.user_id] === dept.Data)).toBe(false);
+        expect(res.body.experts.map(({ top_artifacts: _evidence, ...e }: any) => e)).toEqual(ref.experts(evA, ...r, { visible: (u) => !membersOf('Data').includes(u) }));
+        expect(res.body.experts.map((e: any) => e.user_id)).not.toContain(dataUser);
         // the Admin sees everyone
         const admin = await b.client.get('/api/v1/knowledge/experts', q(r, { limit: 500 }));
-        expect(admin.body.experts.some((e: any) => users[e.user_id] === dept.Data)).toBe(true);
+        expect(admin.body.experts.map((e: any) => e.user_id)).toContain(dataUser);
       } finally {
         await b.client.put('/api/v1/knowledge/settings', { privacy: { individualAccess: 'managers', minGroupSize: 5 } });
       }

@@ -133,13 +133,13 @@ export function summary(evs: Ev[], from: number, to: number, dept?: string) {
   };
 }
 
-export function experts(evs: Ev[], from: number, to: number, f: { agent?: string; type?: string; dept?: string; visible?: (user: string, dept: string) => boolean } = {}) {
+export function experts(evs: Ev[], from: number, to: number, f: { agent?: string; type?: string; dept?: string; visible?: (user: string) => boolean } = {}) {
   const by = new Map<string, { arts: Set<string>; reusers: Set<string>; reuses: number; depts: Set<string> }>();
   for (const { e, art } of reusesByOthers(evs, from, to)) {
     if (f.agent && art.agent !== f.agent) continue;
     if (f.type && art.type !== f.type) continue;
     if (f.dept && art.dept !== f.dept) continue;
-    if (f.visible && !f.visible(art.author, art.dept)) continue;
+    if (f.visible && !f.visible(art.author)) continue;
     const x = by.get(art.author) ?? { arts: new Set(), reusers: new Set(), reuses: 0, depts: new Set() };
     x.arts.add(art.id);
     x.reusers.add(e.user_id);
@@ -184,10 +184,10 @@ export function topArtifacts(evs: Ev[], from: number, to: number) {
   }));
 }
 
-export function network(evs: Ev[], from: number, to: number, visible: (user: string, dept: string) => boolean = () => true) {
+export function network(evs: Ev[], from: number, to: number, visible: (user: string) => boolean = () => true) {
   const by = new Map<string, { author_id: string; reuser_id: string; reuses: number; arts: Set<string> }>();
   for (const { e, art } of reusesByOthers(evs, from, to)) {
-    if (!visible(art.author, art.dept) || !visible(e.user_id, e.department_id)) continue;
+    if (!visible(art.author) || !visible(e.user_id)) continue;
     const k = `${art.author}→${e.user_id}`;
     const x = by.get(k) ?? { author_id: art.author, reuser_id: e.user_id, reuses: 0, arts: new Set() };
     x.reuses++;
