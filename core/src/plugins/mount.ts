@@ -51,7 +51,7 @@ export async function mountPluginRoutes(app: FastifyInstance, gate: PluginGate, 
                 const ctx = tenantContext(p.scope, req.auth!.org, req.auth!.caller);
                 const run = () => r.handler({ query: req.query, params: req.params, body: req.body, headers: req.headers, id: req.id }, ctx);
                 let result: unknown;
-                if (r.cache && (r.method === 'GET' || r.method === 'POST') && req.auth!.caller) {
+                if (r.cache && (r.method === 'GET' || r.method === 'POST') && req.auth!.caller && (!r.cache.when || r.cache.when({ query: req.query, params: req.params, body: req.body }))) {
                   // `Cache-Control: no-cache` asks for an answer computed now (a widget's refresh button)
                   const fresh = /\bno-cache\b/i.test(String(req.headers['cache-control'] ?? ''));
                   // a POST that opts in is a read whose question is its body (too large for a URL)

@@ -272,7 +272,11 @@ export interface RouteDecl<Q = any, P = any, B = any> {
    * do that themselves). Leave it out for routes that write, or that read anything else
    * that changes (other plugins' rows, the clock beyond the range asked for).
    */
-  cache?: { maxAgeSeconds: number };
+  cache?: {
+    maxAgeSeconds: number;
+    /** remember only the requests this accepts (e.g. not those that read another plugin's metric source) */
+    when?: (req: { query: unknown; params: unknown; body: unknown }) => boolean;
+  };
   /**
    * A limit of this route's own, per user and org, on top of the org's tier limits (a heavy
    * query): more than `max` requests in `windowSeconds` answer 429 `rate_limited` with
