@@ -36,10 +36,16 @@ describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', (
     const eng = await api<{ id: string }>('POST', '/api/v1/departments', { name: 'Engineering' });
     const sales = await api<{ id: string }>('POST', '/api/v1/departments', { name: 'Sales' });
     ids.eng = eng.id;
+    ids.sales = sales.id;
+    const ops = await api<{ id: string }>('POST', '/api/v1/departments', { name: 'Operations' });
+    ids.ops = ops.id;
     for (const [name, dept] of [['ana', eng.id], ['ben', eng.id], ['cat', sales.id]] as const) {
       const m = await api<{ user_id: string }>('POST', '/api/v1/users', { email: `${name}@dash.local`, display_name: name, role: 'Developer', password: PASSWORD, departments: [{ id: dept }] });
       ids[name] = m.user_id;
     }
+    // a Manager of Sales who is a plain member of Engineering
+    const mia = await api<{ user_id: string }>('POST', '/api/v1/users', { email: 'mia@dash.local', display_name: 'mia', role: 'Manager', password: PASSWORD, departments: [{ id: eng.id }, { id: sales.id, manager: true }] });
+    ids.mia = mia.user_id;
     const { token } = await api<{ token: string }>('POST', '/api/v1/tokens', { name: 'dash-hook', kind: 'hook' });
     const now = Date.now();
     const events = Array.from({ length: 30 }, (_, i) => {
@@ -54,7 +60,7 @@ describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', (
     const sent = await api<{ accepted: number; results: Array<{ status: string; error?: unknown }> }>('POST', '/api/v1/events/batch', { events }, token);
     expect(sent.accepted, JSON.stringify(sent.results.find((r) => r.error))).toBe(events.length);
     await untilVisible(api, events.map((e) => e.event_id));
-  }, 240_000);
+  }, 600_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -105,5 +111,43 @@ describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', (
     await cat.getByRole('heading', { name: 'All dashboards you can see' }).waitFor();
     await cat.getByText(/No named dashboards yet/).waitFor();
     expect(await cat.getByRole('link', { name: 'Engineering agents' }).count()).toBe(0);
+  }, 180_000);
+
+  it('offers every department to an Admin, the managed ones to a Manager, and the org\'s agents as a picker that still takes free text', async () => {
+    const departmentsOf = async (page: Page) => (await page.locator('select[name="filter-department"] option').allTextContents()).filter((t) => t !== 'All departments').sort();
+    const agentsOf = (page: Page) => page.locator('#filter-agent-options option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value).sort());
+
+    // the Admin is in no department, yet picks any of the org's
+    const board = await api<{ id: string }>('POST', '/api/v1/dashboards', { name: 'Pickers' });
+    const admin = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await admin.goto(`${platform.url}/login`);
+    await admin.getByLabel('Email').fill(platform.email);
+    await admin.getByLabel('Password').fill(platform.password);
+    await admin.getByRole('button', { name: 'Sign in' }).click();
+    await admin.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    await admin.goto(`${platform.url}/d/${board.id}`);
+    await admin.getByRole('heading', { name: 'Pickers', level: 1 }).waitFor();
+    await expect.poll(() => departmentsOf(admin), { timeout: 30_000 }).toEqual(['Engineering', 'Operations', 'Sales']);
+    // the agents the events carried, from the metrics query
+    await expect.poll(() => agentsOf(admin), { timeout: 30_000 }).toEqual(Object.keys(counts).sort());
+    // picking one from the list filters at once and is saved with the dashboard
+    await admin.getByLabel('Agent').fill('coder');
+    await expect.poll(async () => (await api<{ filters: { agent_name?: string } }>('GET', `/api/v1/dashboards/${board.id}`)).filters.agent_name, { timeout: 10_000 }).toBe('coder');
+    // a name not in the list is still taken (on Enter)
+    await admin.getByLabel('Agent').fill('an-agent-not-seen-yet');
+    await admin.getByLabel('Agent').press('Enter');
+    await expect.poll(async () => (await api<{ filters: { agent_name?: string } }>('GET', `/api/v1/dashboards/${board.id}`)).filters.agent_name, { timeout: 10_000 }).toBe('an-agent-not-seen-yet');
+    await admin.getByLabel('Department').selectOption(ids.ops!);
+    await expect.poll(async () => (await api<{ filters: { department_id?: string } }>('GET', `/api/v1/dashboards/${board.id}`)).filters.department_id, { timeout: 10_000 }).toBe(ids.ops);
+    await shot(admin, 'dashboard-pickers-admin');
+
+    // the Manager picks Sales (managed), not Engineering (a plain member) nor Operations
+    const mia = await signIn('mia@dash.local');
+    const asMia = await apiLogin({ ...platform, email: 'mia@dash.local', password: PASSWORD });
+    const own = await asMia<{ id: string }>('POST', '/api/v1/dashboards', { name: 'Mine' });
+    await mia.goto(`${platform.url}/d/${own.id}`);
+    await mia.getByRole('heading', { name: 'Mine', level: 1 }).waitFor();
+    // (the caller's own departments show until the options arrive)
+    await expect.poll(() => departmentsOf(mia), { timeout: 30_000 }).toEqual(['Sales']);
   }, 180_000);
 });

@@ -8,6 +8,11 @@ import type { AnswerCache } from './answerCache.ts';
 import type { PluginGate } from './active.ts';
 
 /** What a caller may see: the same request from callers with the same scope has the same answer. */
+/** JSON with object keys sorted: the same question asked with its fields in another order is the same key. */
+export const stableJson = (v: unknown): string =>
+  Array.isArray(v) ? `[${v.map(stableJson).join(',')}]`
+  : v && typeof v === 'object' ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`
+  : JSON.stringify(v) ?? 'null';
 const callerScope = (c: Caller) => `${c.userId}|${c.role}|${c.departments.map((d) => `${d.id}:${d.manager ? 'm' : ''}`).join(',')}`;
 
 /**
@@ -46,10 +51,12 @@ export async function mountPluginRoutes(app: FastifyInstance, gate: PluginGate, 
                 const ctx = tenantContext(p.scope, req.auth!.org, req.auth!.caller);
                 const run = () => r.handler({ query: req.query, params: req.params, body: req.body, headers: req.headers, id: req.id }, ctx);
                 let result: unknown;
-                if (r.cache && r.method === 'GET' && req.auth!.caller) {
+                if (r.cache && (r.method === 'GET' || r.method === 'POST') && req.auth!.caller && (!r.cache.when || r.cache.when({ query: req.query, params: req.params, body: req.body }))) {
                   // `Cache-Control: no-cache` asks for an answer computed now (a widget's refresh button)
                   const fresh = /\bno-cache\b/i.test(String(req.headers['cache-control'] ?? ''));
-                  const answer = await answers.get(req.auth!.org.id, p.decl.id, `${callerScope(req.auth!.caller)}\u0000${req.url}`, r.cache.maxAgeSeconds * 1000, run, { fresh });
+                  // a POST that opts in is a read whose question is its body (too large for a URL)
+                  const question = r.method === 'POST' ? `${req.url}\u0000${stableJson(req.body)}` : req.url;
+                  const answer = await answers.get(req.auth!.org.id, p.decl.id, `${callerScope(req.auth!.caller)}\u0000${question}`, r.cache.maxAgeSeconds * 1000, run, { fresh });
                   void reply.header('x-orrery-answer', answer.source);
                   result = answer.value;
                 } else {

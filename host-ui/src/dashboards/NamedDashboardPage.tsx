@@ -15,7 +15,7 @@ import { Icon } from '../shell/Icon.tsx';
 import { applyGrid, COLS, newItem, partition, stacked, toGrid, type DashboardDoc, type DashboardItem } from '../dashboard/layout.ts';
 import { CatalogueList } from '../dashboard/CatalogueList.tsx';
 import { Modal, WidgetCell } from '../dashboard/WidgetCell.tsx';
-import { namedApi, type Filters, type Named, type NamedSummary, type Share } from './api.ts';
+import { namedApi, type FilterOptions, type Filters, type Named, type NamedSummary, type Share } from './api.ts';
 import { DashboardScopeProvider, REFRESH_CHOICES, type DashboardScope } from './scope.tsx';
 
 const PHONE = 640;
@@ -30,6 +30,7 @@ export function NamedDashboardPage({ id }: { id: string }) {
   const [adding, setAdding] = useState(false);
   const [sharing, setSharing] = useState(false);
   const [tick, setTick] = useState(0);
+  const [options, setOptions] = useState<FilterOptions | null>(null);
   const saveTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const pending = useRef<Parameters<typeof namedApi.update>[1]>({});
   const { width, containerRef, mounted } = useContainerWidth({ debounceTimeout: 50 });
@@ -41,6 +42,17 @@ export function NamedDashboardPage({ id }: { id: string }) {
     namedApi.get(id).then((x) => { setD(x); document.title = `${x.name} · ${s.me.org.name} · Orrery`; }, (e: Error) => setError(e.message));
     namedApi.list().then(setOthers, () => undefined);
   }, [id, s.me.org.name]);
+
+  // the pickers: departments the caller may pick (by role, from the directory) and the agents seen in
+  // the department filtered on; asked once the dashboard is there, so it never delays the widgets
+  const filterDept = d?.filters.department_id;
+  const loaded = !!d;
+  useEffect(() => {
+    if (!loaded) return;
+    let live = true;
+    namedApi.filterOptions(filterDept).then((o) => { if (live) setOptions(o); }, () => undefined);
+    return () => { live = false; };
+  }, [loaded, filterDept]);
 
   // auto-refresh: every widget refetches on the interval (live updates keep arriving meanwhile)
   useEffect(() => {
@@ -61,9 +73,11 @@ export function NamedDashboardPage({ id }: { id: string }) {
     }, delay);
   }, [id]);
 
-  const department = d?.filters.department_id
-    ? { id: d.filters.department_id, name: s.me.departments.find((x) => x.id === d.filters.department_id)?.name ?? 'Department' }
-    : null;
+  const departmentName = (id: string) => options?.departments.find((x) => x.id === id)?.name ?? s.me.departments.find((x) => x.id === id)?.name;
+  const department = d?.filters.department_id ? { id: d.filters.department_id, name: departmentName(d.filters.department_id) ?? 'Department' } : null;
+  // until the options come, the caller's own departments; a department the dashboard filters on stays listed
+  const pickable = options?.departments ?? s.me.departments.map((x) => ({ id: x.id, name: x.name }));
+  const departmentChoices = department && !pickable.some((x) => x.id === department.id) ? [...pickable, department] : pickable;
   const scope = useMemo<DashboardScope>(() => ({ department, filters: d?.filters.agent_name ? { agent_name: d.filters.agent_name } : {}, tick }),
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [department?.id, d?.filters.agent_name, tick]);
@@ -129,14 +143,23 @@ export function NamedDashboardPage({ id }: { id: string }) {
           Department{' '}
           <select name="filter-department" value={d.filters.department_id ?? ''} disabled={!d.can_edit} onChange={(e) => setFilters({ ...d.filters, department_id: e.target.value || undefined })}>
             <option value="">All departments</option>
-            {s.me.departments.map((x) => <option key={x.id} value={x.id}>{x.name}</option>)}
+            {departmentChoices.map((x) => <option key={x.id} value={x.id}>{x.name}</option>)}
           </select>
         </label>
         <label>
           Agent{' '}
-          <input name="filter-agent" defaultValue={d.filters.agent_name ?? ''} disabled={!d.can_edit} placeholder="All agents"
+          {/* a picker of the org's agents that still takes any name typed */}
+          <input name="filter-agent" list="filter-agent-options" autoComplete="off" defaultValue={d.filters.agent_name ?? ''} disabled={!d.can_edit} placeholder="All agents"
             onBlur={(e) => e.target.value.trim() !== (d.filters.agent_name ?? '') && setFilters({ ...d.filters, agent_name: e.target.value.trim() || undefined })}
-            onKeyDown={(e) => { if (e.key === 'Enter') (e.target as HTMLInputElement).blur(); }} />
+            onKeyDown={(e) => { if (e.key === 'Enter') (e.target as HTMLInputElement).blur(); }}
+            onChange={(e) => {
+              // picking from the list commits at once; typing commits on Enter or leaving the field
+              const v = e.target.value.trim();
+              if (options?.agents.some((a) => a.name === v) && v !== (d.filters.agent_name ?? '')) setFilters({ ...d.filters, agent_name: v });
+            }} />
+          <datalist id="filter-agent-options">
+            {(options?.agents ?? []).map((a) => <option key={a.name} value={a.name}>{`${a.events.toLocaleString()} invocations`}</option>)}
+          </datalist>
         </label>
         <span className="small muted">Every widget on this dashboard follows these filters.</span>
       </form>

@@ -21,6 +21,12 @@ export interface NamedSummary {
   updated_at: string;
 }
 export interface Named extends NamedSummary { doc: DashboardDoc }
+/** What the filters bar offers (`GET /dashboards/filter-options`): departments by role, the org's agents busiest first. */
+export interface FilterOptions {
+  departments: Array<{ id: string; name: string }>;
+  agents: Array<{ name: string; events: number }>;
+  agents_source: 'metrics' | 'none';
+}
 export interface Template { id: string; name: string; description: string; kind: 'builtin' | 'role'; doc: DashboardDoc }
 
 const BASE = '/api/v1/dashboards';
@@ -33,5 +39,7 @@ export const namedApi = {
   create: async (body: { name: string; template?: string; doc?: DashboardDoc; share?: Partial<Share>; filters?: Filters; refresh_seconds?: number }) => fix(await api.post<Named>(BASE, body)),
   update: async (id: string, body: Partial<{ name: string; doc: DashboardDoc; share: Partial<Share>; filters: Filters; refresh_seconds: number }>) =>
     fix(await api.put<Named>(`${BASE}/${encodeURIComponent(id)}`, body)),
+  filterOptions: (departmentId?: string) =>
+    api.get<FilterOptions>(`${BASE}/filter-options${departmentId ? `?department_id=${encodeURIComponent(departmentId)}` : ''}`),
   remove: (id: string) => api.request('DELETE', `${BASE}/${encodeURIComponent(id)}`),
 };

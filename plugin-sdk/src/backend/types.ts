@@ -270,13 +270,20 @@ export interface RouteDecl<Q = any, P = any, B = any> {
    * them) and on the caller may let the platform remember it: the same request by the
    * same caller is answered from memory until events are committed or deleted for the
    * org, a plugin is switched, a role or membership changes, or `maxAgeSeconds` pass.
+   * A POST route that only reads (a question too large for a URL, such as the metrics
+   * query) may opt in too: its body, keys sorted, is part of the request it is remembered
+   * by, and it no longer counts as a write of the plugin's.
    * Answers somebody read are recomputed in the background after such a change. A route
    * that also reads the plugin's own PostgreSQL rows may opt in when every write to them
    * is followed by `ctx.answersChanged()` (the plugin's non-GET routes and `settings.set`
    * do that themselves). Leave it out for routes that write, or that read anything else
    * that changes (other plugins' rows, the clock beyond the range asked for).
    */
-  cache?: { maxAgeSeconds: number };
+  cache?: {
+    maxAgeSeconds: number;
+    /** remember only the requests this accepts (e.g. not those that read another plugin's metric source) */
+    when?: (req: { query: unknown; params: unknown; body: unknown }) => boolean;
+  };
   /**
    * A limit of this route's own, per user and org, on top of the org's tier limits (a heavy
    * query): more than `max` requests in `windowSeconds` answer 429 `rate_limited` with

@@ -5,12 +5,13 @@
  * (or of the first of the user's departments that has one) → the default of the user's role
  * → none (the portal then suggests one from the widgets the user may see).
  */
-import { definePlugin, forbidden, notFound, ROLES, type Caller, type Role, type TenantContext } from '@orrery/plugin-sdk';
+import { definePlugin, forbidden, metricsQueryRef, need, notFound, ROLES, type Caller, type Role, type TenantContext } from '@orrery/plugin-sdk';
 import { widgets } from '../widgets.ts';
 import { defaultAnswer, defaultsAnswer, mineAnswer, savedAnswer } from '../answers.ts';
 import { checkDoc, docBody } from './checkDoc.ts';
 import { namedMigration } from './namedStore.ts';
 import { registerNamedRoutes } from './named.ts';
+import { filterOptions, filterOptionsAnswer, filterOptionsQuery, type FilterOptionsQuery } from './filterOptions.ts';
 import { deleteDefault, deleteUserLayout, getDefault, getUserLayout, listDefaults, putDefault, putUserLayout, DEFAULT_TABLE, USER_TABLE, type Doc } from './store.ts';
 
 function caller(ctx: TenantContext): Caller {
@@ -79,8 +80,20 @@ export default definePlugin({
     distDir: 'frontend/dist',
     widgets,
   },
+  // the agent picker asks the metrics query; without it the picker is empty and free text filters
+  needs: [need(metricsQueryRef, '^1.0.0', { optional: true })],
   register(env) {
     registerNamedRoutes(env);
+    env.route<FilterOptionsQuery>({
+      method: 'GET',
+      path: '/filter-options',
+      permission: 'dashboards.read',
+      summary: 'What the dashboard filters offer: the departments the caller may pick and the org\'s agents',
+      description: 'Departments from the directory (Admin: every department; Manager: those they manage; Developer: their own). Agents: names of `agent_invocation` events over the last `days` (default 90), busiest first, within what the caller may see, from the metrics query; `department_id` narrows them.',
+      schema: { querystring: filterOptionsQuery, response: { 200: filterOptionsAnswer } },
+      cache: { maxAgeSeconds: 60 },
+      handler: (req, ctx) => filterOptions(ctx, req.query),
+    });
     env.route<{ department_id?: string }>({
       method: 'GET',
       path: '/mine',

@@ -48,9 +48,9 @@ export const metricsQuerySchema = metricsQueryDefinitionSchema;
 export const DEFAULT_TIMEOUT_SECONDS = 15;
 
 /** Runs SQL with the time-out; ClickHouse's TIMEOUT_EXCEEDED becomes a 504 `query_timeout`. */
-async function timed<T>(analytics: AnalyticsClient, sql: string, params: Record<string, unknown>, timeoutSeconds: number): Promise<T[]> {
+async function timed<T>(analytics: AnalyticsClient, sql: string, params: Record<string, unknown>, timeoutSeconds: number, settings = ''): Promise<T[]> {
   try {
-    return await analytics.query<T>(`${sql}\n SETTINGS max_execution_time = ${Math.max(timeoutSeconds, 0.000001).toFixed(6)}, timeout_overflow_mode = 'throw'`, params);
+    return await analytics.query<T>(`${sql}\n SETTINGS max_execution_time = ${Math.max(timeoutSeconds, 0.000001).toFixed(6)}, timeout_overflow_mode = 'throw'${settings}`, params);
   } catch (e) {
     const m = String((e as Error)?.message ?? e);
     if (/TIMEOUT_EXCEEDED|Timeout exceeded|code: 159/i.test(m))
@@ -281,6 +281,37 @@ export interface RunOptions {
   onPlan?: (tables: string[]) => void;
 }
 
+/**
+ * The bucketed query of an answer turned into one that also yields the totals per group, in
+ * the same scan: `GROUP BY GROUPING SETS ((groups…, bucket), (groups…))`. Every measure's
+ * aggregate is computed over each set from the rows themselves (an exact quantile or distinct
+ * count of a group's total is not a sum of its buckets), so the totals equal the separate
+ * totals query's. Both compilers end with `GROUP BY <groups, bucket> ORDER BY <groups, bucket>`;
+ * null when the SQL has another shape, or when the answer reaches the limits (groups or points):
+ * the caller then asks the totals first, as before, and answers the 400 naming the limit.
+ */
+export function groupingSetsSql(sql: string): string | null {
+  const m = /GROUP BY ([\w, ]*\bbucket) ORDER BY ([\w, ]*\bbucket)\s*$/.exec(sql);
+  if (!m || m[1] !== m[2]) return null;
+  const keys = m[1]!.split(',').map((k) => k.trim());
+  if (keys[keys.length - 1] !== 'bucket') return null;
+  const groups = keys.slice(0, -1);
+  const body = sql.slice(0, m.index).replace(/^\s*SELECT /, '');
+  return `SELECT grouping(bucket) AS t__total, ${body}GROUP BY GROUPING SETS ((${keys.join(', ')}), (${groups.join(', ')})) ORDER BY t__total, ${keys.join(', ')}`;
+}
+
+async function oneScan(analytics: AnalyticsClient, compiled: CompiledQuery, timeoutSeconds: number): Promise<{ totals: Array<Record<string, unknown>>; buckets: Array<Record<string, unknown>> } | null> {
+  const sql = groupingSetsSql(compiled.sql);
+  if (!sql) return null;
+  const cap = MAX_POINTS + MAX_GROUPS + 1;
+  // `grouping(x)` is 1 on the rows where x is not grouped (the totals), as standard SQL says
+  const rows = await timed<Record<string, unknown>>(analytics, sql, compiled.params, timeoutSeconds, `, force_grouping_standard_compatibility = 1, group_by_use_nulls = 0, max_result_rows = ${cap}, result_overflow_mode = 'break'`);
+  if (rows.length >= cap) return null;
+  const totals = rows.filter((r) => Number(r.t__total) === 1);
+  if (totals.length > MAX_GROUPS) return null;
+  return { totals, buckets: rows.filter((r) => Number(r.t__total) === 0) };
+}
+
 async function answer(
   analytics: AnalyticsClient,
   q: MetricsQuery,
@@ -289,7 +320,10 @@ async function answer(
   compile: (q: MetricsQuery) => CompiledQuery,
 ): Promise<Series[]> {
   const whole = compile({ ...q, granularity: undefined });
-  const totals = await timed<Record<string, unknown>>(analytics, whole.sql, whole.params, timeoutSeconds);
+  // with buckets, one scan answers the totals and the buckets together (grouping sets); an
+  // answer too large for the limits falls back to asking the totals first, which names the limit
+  const both = q.granularity ? await oneScan(analytics, compile(q), timeoutSeconds) : null;
+  const totals = both?.totals ?? (await timed<Record<string, unknown>>(analytics, whole.sql, whole.params, timeoutSeconds));
   if (totals.length > MAX_GROUPS) throw bad('group_by', `the query has ${totals.length} groups; at most ${MAX_GROUPS} are answered`);
   const groupOf = (row: Record<string, unknown>) => Object.fromEntries(whole.groupBy.map((g, i) => [g, String(row[`g${i}`])]));
   const keyOf = (row: Record<string, unknown>) => JSON.stringify(whole.groupBy.map((_, i) => String(row[`g${i}`])));
@@ -308,8 +342,11 @@ async function answer(
     const starts = bucketStarts(range.from, range.to, q.granularity, tz);
     if (starts.length * series.size > MAX_POINTS)
       throw bad('granularity', `the answer would have ${starts.length * series.size} points (${series.size} groups × ${starts.length} buckets); at most ${MAX_POINTS}: use a coarser granularity, a shorter range or fewer groups`, { points: starts.length * series.size, max_points: MAX_POINTS });
-    const compiled = compile(q);
-    const rows = await timed<Record<string, unknown>>(analytics, compiled.sql, compiled.params, timeoutSeconds);
+    let rows = both?.buckets;
+    if (!rows) {
+      const compiled = compile(q);
+      rows = await timed<Record<string, unknown>>(analytics, compiled.sql, compiled.params, timeoutSeconds);
+    }
     const byKey = new Map<string, Map<string, number | null>>();
     for (const row of rows) {
       const k = keyOf(row);

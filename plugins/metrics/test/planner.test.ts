@@ -126,7 +126,7 @@ describe('metrics query planner: rollups where they answer exactly, raw otherwis
     console.info(`planner: ${planned} of ${answerable} answerable questions read rollup tables`);
     // most answerable questions (not Kolkata's half-hour offset, not sub-hour ranges) did read rollups
     expect(planned).toBeGreaterThan(answerable * 0.6);
-  }, 300_000);
+  }, 900_000);
 
   it('a dashboard\'s department and agent filters, applied by the Metric widget, give the reference over only those events', async () => {
     const rand = rng(99);

@@ -66,6 +66,10 @@ export function registerQueryRoute(env: PluginEnv) {
       },
       response: { 200: metricsAnswerSchema },
     },
+    // a read: the same event question by the same caller is answered from memory until the
+    // org's events change (every Metric widget of a dashboard asks again on each visit); a
+    // metric source's answer follows its own plugin's rows, so it is always computed
+    cache: { maxAgeSeconds: 300, when: (req) => !(req.body && typeof req.body === 'object' && 'source' in req.body) },
     async handler(req, ctx) {
       return metricsService(ctx).run(asQuery(req.body), { rollups: req.query.rollups !== false });
     },
