@@ -119,7 +119,7 @@ export const retentionQueryProperties = {
       "`rolling`: return period k is the k-th window of 1 h / 24 h / 7 × 24 h after the user's own start event (hours since start, not calendar days); " +
       "k ≥ 1 counts returns at or after start + k × length and before start + (k + 1) × length. Cohorts stay calendar periods. Hour, day and week periods only; not with `spend`. Read from raw events.",
   },
-  source: { type: 'string', enum: ['auto', 'raw'], default: 'auto', description: '`raw`: read raw events even where the hourly activity rollup could answer (same figures, slower)' },
+  source: { type: 'string', enum: ['auto', 'raw'], default: 'auto', description: '`raw`: read raw events even where the activity rollup (quarter-hour sets per user and month) could answer (same figures)' },
 } as const;
 
 export function parseRetention(q: RetentionQuery): RetentionSpec {
