@@ -1,5 +1,6 @@
 /** The loader refuses a plugin whose rollups cannot be folded, naming the problem. */
 import { describe, expect, it } from 'vitest';
+import { defineRollup, foldPlan, rebuildSpan, rollupDdl, type RollupDecl } from '@orrery/plugin-sdk';
 import { checkDeclaration } from '../plugins/loader.ts';
 
 const plugin = (rollups: unknown) => ({
@@ -29,5 +30,28 @@ describe('rollup declarations at load', () => {
     expect(() => checkDeclaration(plugin([ok, ok]), 'test', taken())).toThrow(/"calls" is declared twice/);
     expect(() => checkDeclaration(plugin({}), 'test', taken())).toThrow(/rollups must be a list/);
     expect(checkDeclaration(plugin([ok]), 'test', taken()).decl.id).toBe('bad-rollups');
+  });
+});
+
+describe('month grain', () => {
+  const decl = (grain: 'day' | 'month') =>
+    defineRollup({ ...base, tables: [{ table: 'a', grain, dims: ['agent_name'] }] } as RollupDecl);
+  const at = (iso: string) => Date.parse(iso);
+
+  it('rebuilds whole UTC months for a month-grained table, whole UTC days otherwise', () => {
+    const [a, b] = [at('2026-03-10T05:00:00Z'), at('2026-03-12T00:00:00Z')];
+    expect(rebuildSpan(decl('month'), a, b)).toEqual([at('2026-03-01T00:00:00Z'), at('2026-04-01T00:00:00Z')]);
+    expect(rebuildSpan(decl('day'), a, b)).toEqual([at('2026-03-10T00:00:00Z'), at('2026-03-12T00:00:00Z')]);
+    // a span ending on a month's first instant stays in the month before; one across a year end takes both months
+    expect(rebuildSpan(decl('month'), at('2026-01-31T00:00:00Z'), at('2026-02-01T00:00:00Z'))).toEqual([at('2026-01-01T00:00:00Z'), at('2026-02-01T00:00:00Z')]);
+    expect(rebuildSpan(decl('month'), at('2025-12-31T23:00:00Z'), at('2026-01-01T01:00:00Z'))).toEqual([at('2025-12-01T00:00:00Z'), at('2026-02-01T00:00:00Z')]);
+  });
+
+  it('buckets by the month\'s first instant in UTC and partitions by year', () => {
+    const d = decl('month');
+    expect(rollupDdl(d)[0]).toMatch(/PARTITION BY toYear\(bucket\)/);
+    expect(foldPlan(d, '1').publish[0]!.sql).toMatch(/toDateTime\(toStartOfMonth\(timestamp\), 'UTC'\) AS b__bucket/);
+    // a coarser parent is refused as before
+    expect(() => defineRollup({ ...base, tables: [{ table: 'a', grain: 'month', dims: ['agent_name'] }, { table: 'b', grain: 'day', dims: ['agent_name'], from: 'a' }] } as RollupDecl)).toThrow(/coarser/);
   });
 });

@@ -14,7 +14,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Knex } from 'knex';
 import type { Logger, Org, PgMigration, RollupDecl, RollupReader } from '@orrery/plugin-sdk';
-import { DAY_MS, foldPlan, storedTables, withRawHorizon } from '@orrery/plugin-sdk';
+import { DAY_MS, foldPlan, rebuildSpan, storedTables, withRawHorizon } from '@orrery/plugin-sdk';
 import type { Analytics } from '../types.ts';
 import { renderDdl } from '../storage/migrations.ts';
 
@@ -325,8 +325,12 @@ export class RollupService {
     const work = this.writer
       .run(async () => {
         for (const name of rollups) {
+          const decl = this.decl(plugin, name);
+          let done = -1; // a month-grained rollup rebuilds a whole month per day asked: once is enough
           for (const [a, b] of days) {
-            task.rows += await this.rebuildRange(orgId, plugin, this.decl(plugin, name), a, b);
+            const [wa, wb] = rebuildSpan(decl, a, b);
+            if (Math.max(wa, done) < wb) task.rows += await this.rebuildRange(orgId, plugin, decl, Math.max(wa, done), wb);
+            done = Math.max(done, wb);
             task.progress.done++;
           }
         }
@@ -346,11 +350,17 @@ export class RollupService {
     return this.tasks.get(id) ?? null;
   }
 
-  /** One org's rows of `[a, b)` (day-aligned) replaced by what raw events up to the watermark give. */
+  /**
+   * One org's rows of `[a, b)` replaced by what raw events up to the watermark give; the span is
+   * widened to whole buckets of the rollup's coarsest table (days, or months: `rebuildSpan`).
+   */
   private async rebuildRange(orgId: string, plugin: string, d: RollupDecl, a: number, b: number): Promise<number> {
+    [a, b] = rebuildSpan(d, a, b);
     // raw events before the org's expiry point are gone (or going): the rollup rows there are
-    // the only copy left, so they are kept as they are
-    a = Math.max(a, await this.rawFloor(orgId));
+    // the only copy left, so they are kept as they are (a month row with days before that point
+    // is kept whole: rebuilding it would drop those days)
+    const floor = await this.rawFloor(orgId);
+    if (a < floor) a = storedTables(d).some((t) => t.grain === 'month') ? rebuildSpan(d, floor - 1, floor)[1] : floor;
     if (a >= b) return 0;
     const w = await this.watermark(plugin, d.name);
     const rows = `org_id = ${sqlString(orgId)} AND timestamp >= fromUnixTimestamp64Milli(${a}, 'UTC') AND timestamp < fromUnixTimestamp64Milli(${b}, 'UTC') AND inserted_at <= fromUnixTimestamp64Milli(${w}, 'UTC')`;
@@ -383,7 +393,7 @@ export class RollupService {
         : [];
       const n = await deleteRaw();
       for (const { plugin, decl } of decls) {
-        for (const [a, b] of mergeDays(days.map((r) => Number(r.d)))) await this.rebuildRange(org.id, plugin, decl, a, b);
+        for (const [a, b] of mergeSpans(mergeDays(days.map((r) => Number(r.d))).map(([a, b]) => rebuildSpan(decl, a, b)))) await this.rebuildRange(org.id, plugin, decl, a, b);
         // rows keyed by the user outlive their raw events (retention): they go by key
         const { cluster } = this.s.analytics;
         for (const t of storedTables(decl).filter((x) => x.dims.includes('user_id'))) {
@@ -454,6 +464,17 @@ export class RollupService {
 export function dayRanges(from: number, to: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (let a = Math.floor(from / DAY_MS) * DAY_MS; a < to; a += DAY_MS) out.push([a, a + DAY_MS]);
+  return out;
+}
+
+/** Sorted spans → the same spans with the overlapping or touching ones joined. */
+function mergeSpans(spans: Array<[number, number]>): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const [a, b] of spans) {
+    const last = out.at(-1);
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
   return out;
 }
 

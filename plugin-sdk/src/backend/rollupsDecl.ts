@@ -20,10 +20,33 @@
  */
 import { DAY_MS, HOUR_MS, MINUTE_MS } from './rollups.ts';
 
-export type RollupGrain = 'minute' | 'hour' | 'day';
+/**
+ * `month`: UTC calendar months, for rollups that keep one row per key over a long span (a
+ * per-user activity set); a month's row is rebuilt whole (`rebuildSpan`) and expires with its
+ * first day, like every bucket.
+ */
+export type RollupGrain = 'minute' | 'hour' | 'day' | 'month';
 
-export const GRAIN_MS: Record<RollupGrain, number> = { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS };
-const TRUNCATE: Record<RollupGrain, string> = { minute: 'toStartOfMinute', hour: 'toStartOfHour', day: 'toStartOfDay' };
+/** a grain's length; a month counts as 31 days (only the order of grains uses it) */
+export const GRAIN_MS: Record<RollupGrain, number> = { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS, month: 31 * DAY_MS };
+const TRUNCATE: Record<RollupGrain, (col: string) => string> = {
+  minute: (c) => `toStartOfMinute(${c})`,
+  hour: (c) => `toStartOfHour(${c})`,
+  day: (c) => `toStartOfDay(${c})`,
+  month: (c) => `toDateTime(toStartOfMonth(${c}), 'UTC')`,
+};
+
+/**
+ * The UTC span `[a, b)` widened to whole buckets of the coarsest stored table: a rebuild deletes
+ * rows by bucket, so it must recompute every event of each bucket it touches.
+ */
+export function rebuildSpan(d: RollupDecl, a: number, b: number): [number, number] {
+  const day = (t: number, up: boolean) => (up ? Math.ceil(t / DAY_MS) : Math.floor(t / DAY_MS)) * DAY_MS;
+  if (!storedTables(d).some((t) => t.grain === 'month')) return [day(a, false), day(b, true)];
+  const start = new Date(a);
+  const end = new Date(b - 1);
+  return [Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), 1), Date.UTC(end.getUTCFullYear(), end.getUTCMonth() + 1, 1)];
+}
 
 export interface RollupMeasure {
   name: string;
@@ -161,7 +184,7 @@ export function rollupDdl(d: RollupDecl): string[] {
     if (t.stored !== false) out.push(`CREATE TABLE IF NOT EXISTS {db}.${t.table}{cluster} (
       ${columnsDdl(d, t)}
     ) ENGINE = {engine:AggregatingMergeTree}
-    PARTITION BY ${t.grain === 'day' ? 'toYear(bucket)' : 'toYYYYMM(bucket)'}
+    PARTITION BY ${t.grain === 'day' || t.grain === 'month' ? 'toYear(bucket)' : 'toYYYYMM(bucket)'}
     ORDER BY (${sortKey(d, t).join(', ')})
     SETTINGS index_granularity = ${d.indexGranularity ?? 128}, non_replicated_deduplication_window = 1000`);
     if (isParent(d, t)) out.push(`CREATE TABLE IF NOT EXISTS {db}.${deltaTable(t)}{cluster} (${columnsDdl(d, t)}) ENGINE = Memory`);
@@ -191,10 +214,10 @@ export function foldPlan(d: RollupDecl, rows: string): { compute: Array<{ table:
     const dims = t.dims.map((x) => `, ${x}`).join('');
     const measures = d.measures.map((m) => `${parent ? mergeExpr(m) : m.expr} AS m__${m.name}`).join(', ');
     const select = parent
-      ? `SELECT org_id, ${TRUNCATE[t.grain]}(bucket) AS b__bucket${dims}, ${measures}
+      ? `SELECT org_id, ${TRUNCATE[t.grain]('bucket')} AS b__bucket${dims}, ${measures}
          FROM {db}.${deltaTable(parent)}
          GROUP BY org_id, b__bucket${dims}`
-      : `SELECT org_id, ${TRUNCATE[t.grain]}(timestamp) AS b__bucket${dims}, ${measures}
+      : `SELECT org_id, ${TRUNCATE[t.grain]('timestamp')} AS b__bucket${dims}, ${measures}
          FROM {db}.${d.source}
          WHERE (${d.filter ?? '1'}) AND (${rows})
          GROUP BY org_id, b__bucket${dims}`;

@@ -20,7 +20,7 @@
  * happened in.
  */
 import type { ChMigration, RollupMeasure, RollupTable } from '@orrery/plugin-sdk';
-import { DAY_MS, HOUR_MS, MINUTE_MS, defineRollup, rollupDdl, type RollupLevel } from '@orrery/plugin-sdk';
+import { GRAIN_MS, defineRollup, rollupDdl, type RollupLevel } from '@orrery/plugin-sdk';
 
 /** Columns an invocation can be sliced by without going back to raw events. */
 export const DIMENSIONS = ['agent_name', 'agent_version', 'model_used', 'prompt_template_version', 'department_id', 'status', 'error_type'] as const;
@@ -123,7 +123,7 @@ export const INVOCATIONS = defineRollup({
 
 const level = (t: RollupTable): Level => ({
   table: t.table,
-  stepMs: { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS }[t.grain],
+  stepMs: GRAIN_MS[t.grain],
   dims: t.dims as readonly Dimension[],
   ...(t.grain === 'minute' ? { onlyFor: 'minute' as const } : {}),
 });

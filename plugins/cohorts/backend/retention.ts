@@ -11,7 +11,7 @@
  *    `retained[0]` = size; periods not yet begun are left out of the arrays.
  */
 import { EVENT_TYPE_BY_NAME, badRequest, parseTimeRange, type TenantContext } from '@orrery/plugin-sdk';
-import { activitySource, type Source } from './rollup.ts';
+import { QUARTER_MS, activitySets, quarterStartSql, type Source } from './rollup.ts';
 import { PERIODS, STEP, cohortKeys, periodKeySql, periodStart, type Period } from './periods.ts';
 
 export type Mode = 'first_time' | 'recurring';
@@ -119,7 +119,7 @@ export const retentionQueryProperties = {
       "`rolling`: return period k is the k-th window of 1 h / 24 h / 7 × 24 h after the user's own start event (hours since start, not calendar days); " +
       "k ≥ 1 counts returns at or after start + k × length and before start + (k + 1) × length. Cohorts stay calendar periods. Hour, day and week periods only; not with `spend`. Read from raw events.",
   },
-  source: { type: 'string', enum: ['auto', 'raw'], default: 'auto', description: '`raw`: read raw events even where the hourly activity rollup could answer (same figures, slower)' },
+  source: { type: 'string', enum: ['auto', 'raw'], default: 'auto', description: '`raw`: read raw events even where the activity rollup (quarter-hour sets per user and month) could answer (same figures)' },
 } as const;
 
 export function parseRetention(q: RetentionQuery): RetentionSpec {
@@ -203,12 +203,16 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
   }
   const spanTo = Math.max(returnTo.getTime(), now.getTime());
   const rollingMs = spec.windows === 'rolling' ? ROLLING_MS[period] : undefined;
-  // rolling windows need each event's own time: the hourly rollup cannot answer them
-  const src = await activitySource(ctx, tz, { from: new Date(startFrom.getTime() - 86_400_000), to: new Date(spanTo) }, rollingMs ? 'raw' : spec.source ?? 'auto', params);
-  answer.source = src.rollup ? 'rollup' : 'raw';
-  const events = src.sql;
+  const events = ctx.analytics.table('events');
   const startWhere = [...common, ...(spec.startEvent === 'any' ? [] : ['event_type = {start_event:String}'])];
   const b = spec.breakdown ? 'department_id' : "''";
+  // rolling windows need each event's own time, and a first-time breakdown the department of
+  // the very first event (two in one quarter-hour tie in the rollup): raw events answer those
+  const rollupCan = !rollingMs && !(spec.breakdown && spec.mode === 'first_time');
+  const sets = rollupCan
+    ? await activitySets(ctx, tz, { from: new Date(startFrom.getTime() - 86_400_000), to: new Date(spanTo) }, spec.source ?? 'auto', { start: spec.startEvent, ret: spec.returnEvent, where: common }, params)
+    : null;
+  answer.source = sets ? 'rollup' : 'raw';
   const starts =
     spec.mode === 'first_time'
       ? `SELECT user_id, argMin(${b}, timestamp) AS b, ${periodKeySql('min(timestamp)', period)} AS p
@@ -217,40 +221,21 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
       : `SELECT DISTINCT user_id, ${b} AS b, ${periodKeySql('timestamp', period)} AS p
            FROM ${events} WHERE ${startWhere.join(' AND ')}
              AND timestamp >= toDateTime64({s_from:String}, 3, 'UTC') AND timestamp < toDateTime64({s_to:String}, 3, 'UTC')`;
-  // one pass: per user, their cohort period(s) and the distinct periods they returned in;
-  // then per cohort period the offsets k of those returns (k = 0 stands for membership)
-  const isStart = spec.startEvent === 'any' ? '1' : 'event_type = {start_event:String}';
-  const isReturn = [
-    ...(spec.returnEvent === 'any' ? [] : ['event_type = {return_event:String}']),
-    "timestamp >= toDateTime64({s_from:String}, 3, 'UTC')",
-    ...(spec.counting === 'exact' ? ["timestamp < toDateTime64({r_to:String}, 3, 'UTC')"] : []),
-  ].join(' AND ');
-  const startCond =
-    spec.mode === 'first_time'
-      ? `${isStart} AND timestamp < toDateTime64({s_to:String}, 3, 'UTC')`
-      : `${isStart} AND timestamp >= toDateTime64({s_from:String}, 3, 'UTC') AND timestamp < toDateTime64({s_to:String}, 3, 'UTC')`;
-  const firstKey = periodKeySql(`minIf(timestamp, ${startCond})`, period);
-  const startsOfUser =
-    spec.mode === 'first_time'
-      ? `if(countIf(${startCond}) > 0 AND ${firstKey} >= {kmin:Int64} AND ${firstKey} <= {kmax:Int64}, [(argMinIf(${b}, timestamp, ${startCond}), ${firstKey})], [])`
-      : `groupUniqArrayIf((${b}, ${periodKeySql('timestamp', period)}), ${startCond})`;
   const later = `arrayMap(r -> intDiv(r - tupleElement(st, 2), ${step}), arrayFilter(r -> r > tupleElement(st, 2), rets))`;
   const offsets =
     spec.counting === 'exact'
       ? `arrayFilter(k -> k < ${periods}, ${later})`
       : `arrayMap(i -> toInt64(i), range(1, toUInt64(least(arrayMax(arrayConcat([toInt64(0)], ${later})), ${periods - 1}) + 1)))`;
+  // one pass: per user, their cohort period(s) and the distinct periods they returned in;
+  // then per cohort period the offsets k of those returns (k = 0 stands for membership)
+  const perUser = sets ? rollupPerUser(spec, sets, b, { startFrom, startTo, returnTo }, params) : rawPerUser(spec, events, common, b);
   const tableSql = `SELECT tupleElement(st, 1) AS b, tupleElement(st, 2) AS p, arrayJoin(arrayConcat([toInt64(0)], ${offsets})) AS k, count() AS n
-      FROM (
-        SELECT ${startsOfUser} AS starts, groupUniqArrayIf(${periodKeySql('timestamp', period)}, ${isReturn}) AS rets
-          FROM ${events}
-         WHERE ${common.join(' AND ')} AND ((${startCond}) OR (${isReturn}))
-         GROUP BY user_id
-      ) ARRAY JOIN starts AS st
+      FROM (${perUser}) ARRAY JOIN starts AS st
      GROUP BY b, p, k`;
   const spendSql = `SELECT s.b AS b, s.p AS p, intDiv(r.p - s.p, ${step}) AS k, sum(r.cost) AS cost, sum(r.inp) AS inp, sum(r.outp) AS outp
       FROM (${starts}) AS s INNER JOIN (
         SELECT user_id, ${periodKeySql('timestamp', period)} AS p, sum(cost_usd) AS cost, sum(input_tokens) AS inp, sum(output_tokens) AS outp
-          FROM ${ctx.analytics.table('events')}
+          FROM ${events}
          WHERE ${common.join(' AND ')} AND event_type = 'agent_invocation'
            AND timestamp >= toDateTime64({s_from:String}, 3, 'UTC') AND timestamp < toDateTime64({r_to:String}, 3, 'UTC')
          GROUP BY user_id, p) AS r ON s.user_id = r.user_id
@@ -319,6 +304,55 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
     answer.cohorts = finish([...rowsOf('').values()]);
   }
   return answer;
+}
+
+/**
+ * Per user, `starts` (their cohort periods as (breakdown value, period key)) and `rets` (the
+ * distinct periods of their return events from the cohorts' first period on), from raw events.
+ */
+function rawPerUser(spec: RetentionSpec, events: string, common: string[], b: string): string {
+  const { period } = spec;
+  const isStart = spec.startEvent === 'any' ? '1' : 'event_type = {start_event:String}';
+  const isReturn = [
+    ...(spec.returnEvent === 'any' ? [] : ['event_type = {return_event:String}']),
+    "timestamp >= toDateTime64({s_from:String}, 3, 'UTC')",
+    ...(spec.counting === 'exact' ? ["timestamp < toDateTime64({r_to:String}, 3, 'UTC')"] : []),
+  ].join(' AND ');
+  const startCond =
+    spec.mode === 'first_time'
+      ? `${isStart} AND timestamp < toDateTime64({s_to:String}, 3, 'UTC')`
+      : `${isStart} AND timestamp >= toDateTime64({s_from:String}, 3, 'UTC') AND timestamp < toDateTime64({s_to:String}, 3, 'UTC')`;
+  const firstKey = periodKeySql(`minIf(timestamp, ${startCond})`, period);
+  const startsOfUser =
+    spec.mode === 'first_time'
+      ? `if(countIf(${startCond}) > 0 AND ${firstKey} >= {kmin:Int64} AND ${firstKey} <= {kmax:Int64}, [(argMinIf(${b}, timestamp, ${startCond}), ${firstKey})], [])`
+      : `groupUniqArrayIf((${b}, ${periodKeySql('timestamp', period)}), ${startCond})`;
+  return `SELECT ${startsOfUser} AS starts, groupUniqArrayIf(${periodKeySql('timestamp', period)}, ${isReturn}) AS rets
+            FROM ${events}
+           WHERE ${common.join(' AND ')} AND ((${startCond}) OR (${isReturn}))
+           GROUP BY user_id`;
+}
+
+/**
+ * The same columns from the activity rollup's quarter-hour sets (`activitySets`): a quarter-hour
+ * lies wholly inside one period of the zone, so the period of its start is the period of every
+ * event in it, and the first start quarter-hour gives the period of the first start event.
+ */
+function rollupPerUser(spec: RetentionSpec, sets: string, b: string, span: { startFrom: Date; startTo: Date; returnTo: Date }, params: Record<string, unknown>): string {
+  const { period } = spec;
+  params.q_s_from = span.startFrom.getTime() / QUARTER_MS;
+  params.q_s_to = span.startTo.getTime() / QUARTER_MS;
+  params.q_r_to = span.returnTo.getTime() / QUARTER_MS;
+  const key = (q: string) => periodKeySql(quarterStartSql(q), period);
+  const first = 'minIf(arrayMin(s), notEmpty(s))';
+  const startsOfUser =
+    spec.mode === 'first_time'
+      ? `if(countIf(notEmpty(s)) > 0 AND ${key(first)} >= {kmin:Int64} AND ${key(first)} <= {kmax:Int64}, [('', ${key(first)})], [])`
+      : `arrayDistinct(groupArrayArray(arrayMap(q -> (${b}, ${key('q')}), arrayFilter(q -> q >= {q_s_from:UInt32} AND q < {q_s_to:UInt32}, s))))`;
+  const inReturns = spec.counting === 'exact' ? 'q >= {q_s_from:UInt32} AND q < {q_r_to:UInt32}' : 'q >= {q_s_from:UInt32}';
+  return `SELECT ${startsOfUser} AS starts, arrayDistinct(arrayMap(q -> ${key('q')}, arrayFilter(q -> ${inReturns}, groupArrayArray(r)))) AS rets
+            FROM ${sets}
+           GROUP BY user_id`;
 }
 
 /**
