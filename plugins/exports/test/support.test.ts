@@ -269,6 +269,15 @@ describe('exports: the support report against a reference from the scores and fl
     if (best) expect(content.highlights.find((h) => h.startsWith('Most effective intervention'))).toContain(`${best[0]} (followed ${best[3]} `);
     else expect(content.highlights.some((h) => h.startsWith('Most effective intervention'))).toBe(false);
 
+    // a Manager's report: the departments she manages only; the interventions as adoption shows them to Managers (org-wide)
+    const mgr = await b.org.addUser({ email: 'lead@support.local', role: 'Manager', departments: [{ name: 'Platform', manager: true }] });
+    const mine = await mgr.post('/api/v1/reports', { name: 'Platform support', kind: 'support', range_days: 28 });
+    expect(mine.status, mine.text).toBe(201);
+    const view = (await mgr.get(`/api/v1/reports/${mine.body.id}/preview`)).body.content as typeof content;
+    const rowsOf = (c: typeof content, title: string) => c.sections.find((x) => x.title === title)?.rows;
+    expect(rowsOf(view, 'Flagged users by department and signal')).toEqual(bySignal.filter((r) => r[0] === 'Platform'));
+    expect(rowsOf(view, 'Interventions and their effectiveness')).toEqual(expected);
+
     // the same table as a file, through the exports routes
     const file = await b.client.get('/api/v1/export/json', { dataset: 'adoption.interventions', from: content.from, to: content.to });
     expect(file.status, file.text).toBe(200);
