@@ -143,7 +143,7 @@ export async function flagsBySignal(ctx: TenantContext, range: TimeRange) {
   const s = await loadSettings(ctx);
   const dir = await loadDirectory(ctx);
   const { from, to } = daysOf(range);
-  const report = await flagReport(ctx, s, dir, from, to, null, false);
+  const report = await flagReport(ctx, s, dir, from, to, null, false, true);
   const rows: Array<Record<string, unknown>> = [];
   const depts = [...report.by_department].sort((a, b) => String(a.name ?? '').localeCompare(String(b.name ?? '')));
   for (const d of depts) {

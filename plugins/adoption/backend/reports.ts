@@ -212,9 +212,10 @@ async function byIntervention(ctx: TenantContext, s: AdoptionSettings, recovered
 /**
  * Flagged users of a period by department and by signal, the share flagged per
  * day, and effectiveness. `visible` limits the per-user list (privacy); the
- * counts cover everyone but are suppressed for small departments.
+ * counts cover everyone but are suppressed for small departments. `countsOnly` leaves out
+ * the share per day and effectiveness (the export table of the counts reads none of them).
  */
-export async function flagReport(ctx: TenantContext, s: AdoptionSettings, dir: Directory, from: string, to: string, visible: Set<string> | null, individuals: boolean) {
+export async function flagReport(ctx: TenantContext, s: AdoptionSettings, dir: Directory, from: string, to: string, visible: Set<string> | null, individuals: boolean, countsOnly = false) {
   const flags = (await ctx.db
     .table('adoption_flags')
     .where('raised_day', '>=', from)
@@ -250,7 +251,8 @@ export async function flagReport(ctx: TenantContext, s: AdoptionSettings, dir: D
     }
   }
   const share: Array<{ day: string; scored: number; flagged: number; share: number }> = [];
-  for (let d = from; d < to; d = addDays(d, 1)) {
+  // two queries a day: left out when only the counts are read (the flags_by_signal export table)
+  for (let d = from; d < to && !countsOnly; d = addDays(d, 1)) {
     const scored = await ctx.db.table('adoption_scores').where({ day: d }).count({ n: '*' });
     const n = Number(scored[0]?.n ?? 0);
     if (!n) continue;
@@ -269,7 +271,7 @@ export async function flagReport(ctx: TenantContext, s: AdoptionSettings, dir: D
       return { department_id: id || null, name: dir.departments.get(id)?.name ?? null, department_size: size, ...suppress(id ? size : s.privacy.minGroupSize, s, { flagged_users: e.flagged.size, by_signal: e.triggers, by_kind: countKinds(e.kinds.values()) }) };
     }),
     flagged_share: share,
-    effectiveness: await effectiveness(ctx, s, from, to, s.effectivenessDays),
+    effectiveness: countsOnly ? undefined : await effectiveness(ctx, s, from, to, s.effectivenessDays),
     users: individuals
       ? flags
           .filter((f) => visible === null || visible.has(f.user_id))
