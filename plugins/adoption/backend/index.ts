@@ -19,7 +19,7 @@ import { addDays, confirmFlags, describeSignal, previewFlags, scoreDay, today } 
 import { bySeverity, classify, KINDS, severityLevel, WEIGHTS, type Kind, type Signal } from './score.ts';
 import * as R from './schemas.ts';
 import { pages, widgets } from '../widgets.ts';
-import { adoptionCohorts, adoptionMetrics, adoptionUserScores } from './contracts.ts';
+import { adoptionCohorts, adoptionExports, adoptionMetrics, adoptionUserScores } from './contracts.ts';
 import { loadSettings, merge, saveSettings, settingsSchema, TRIGGERS, type AdoptionSettings } from './settings.ts';
 
 const DAY = { type: 'string', format: 'date' }; // a calendar day: 2026-13-01 is a 400 naming the field
@@ -146,7 +146,7 @@ export default definePlugin({
   from: import.meta.url,
   id: 'adoption',
   version: '1.0.0',
-  provides: [adoptionMetrics, adoptionCohorts, adoptionUserScores],
+  provides: [adoptionMetrics, adoptionCohorts, adoptionUserScores, adoptionExports],
   sdk: '^2.0.0',
   title: 'Adoption',
   description: 'Adoption scores, needs-support flags and notifications, interventions and learning paths, expertise, reports.',
@@ -533,7 +533,8 @@ export default definePlugin({
       schema: { querystring: obj({ ...dayRange, days: { type: 'integer', minimum: 1, maximum: 365 } }), response: { 200: R.effectivenessAnswer } },
       async handler(req, ctx) {
         const { from, to } = range(req.query, 90);
-        return effectiveness(ctx, from, to, Number(req.query.days ?? (await loadSettings(ctx)).effectivenessDays));
+        const s = await loadSettings(ctx);
+        return effectiveness(ctx, s, from, to, Number(req.query.days ?? s.effectivenessDays));
       },
     });
 

@@ -129,9 +129,14 @@ export async function heatmap(ctx: TenantContext, s: AdoptionSettings, dir: Dire
 /**
  * Intervention effectiveness: of the flags raised in [from, to) that were given
  * an intervention, how many were resolved within `days` days, for users who
- * followed at least one of theirs and for those who followed none.
+ * followed at least one of theirs and for those who followed none; and per
+ * intervention (`by_intervention`): its assignments of those flags, how many
+ * were shown, followed and dismissed, how many of their flags were resolved
+ * within `days` days, and its effectiveness (the share resolved among the
+ * assignments followed) with its lift over those not followed. An intervention
+ * given to fewer users than the minimum group size is suppressed.
  */
-export async function effectiveness(ctx: TenantContext, from: string, to: string, days: number) {
+export async function effectiveness(ctx: TenantContext, s: AdoptionSettings, from: string, to: string, days: number) {
   const flags = (await ctx.db
     .table('adoption_flags as f')
     .where('f.raised_day', '>=', from)
@@ -144,8 +149,9 @@ export async function effectiveness(ctx: TenantContext, from: string, to: string
       ctx.db.raw(`to_char(f.resolved_day, 'YYYY-MM-DD') as resolved`),
       ctx.db.raw(`exists (select 1 from ??.adoption_assignments a where a.flag_id = f.id and a.followed_at is not null) as followed`, [ctx.db.schema]),
     )) as Array<{ id: string; user_id: string; raised: string; resolved: string | null; followed: boolean }>;
+  const recoveredIn = (f: { raised: string; resolved: string | null }) => !!f.resolved && f.resolved <= addDays(f.raised, days);
   const group = (list: typeof flags) => {
-    const recovered = list.filter((f) => f.resolved && f.resolved <= addDays(f.raised, days));
+    const recovered = list.filter(recoveredIn);
     const spans = recovered.map((f) => (Date.parse(f.resolved!) - Date.parse(f.raised)) / 86_400_000);
     return { flagged: list.length, recovered: recovered.length, rate: list.length ? r4(recovered.length / list.length) : null, median_days_to_recover: median(spans) };
   };
@@ -158,15 +164,58 @@ export async function effectiveness(ctx: TenantContext, from: string, to: string
     followed,
     not_followed: notFollowed,
     lift: followed.rate !== null && notFollowed.rate !== null ? r4(followed.rate - notFollowed.rate) : null,
+    by_intervention: await byIntervention(ctx, s, new Map(flags.map((f) => [f.id, recoveredIn(f)]))),
   };
+}
+
+/** Per intervention, over the assignments of the flags given (flag id → resolved within the days). */
+async function byIntervention(ctx: TenantContext, s: AdoptionSettings, recovered: Map<string, boolean>) {
+  const interventions = (await ctx.db.table('adoption_interventions').orderBy('position').select('id', 'key', 'title')) as Array<{ id: string; key: string; title: string }>;
+  const assignments: Array<{ flag_id: string; user_id: string; intervention_id: string; shown: boolean; followed: boolean; dismissed: boolean }> = [];
+  const ids = [...recovered.keys()];
+  for (let i = 0; i < ids.length; i += 1000) {
+    assignments.push(
+      ...((await ctx.db
+        .table('adoption_assignments')
+        .whereIn('flag_id', ids.slice(i, i + 1000))
+        .select('flag_id', 'user_id', 'intervention_id', ctx.db.raw('shown_at is not null as shown'), ctx.db.raw('followed_at is not null as followed'), ctx.db.raw('dismissed_at is not null as dismissed'))) as typeof assignments),
+    );
+  }
+  return interventions
+    .map((iv) => {
+      const mine = assignments.filter((a) => a.intervention_id === iv.id);
+      const users = new Set(mine.map((a) => a.user_id)).size;
+      const followed = mine.filter((a) => a.followed);
+      const notFollowed = mine.filter((a) => !a.followed);
+      const rate = (list: typeof mine) => (list.length ? r4(list.filter((a) => recovered.get(a.flag_id)).length / list.length) : null);
+      const eff = rate(followed);
+      const rest = rate(notFollowed);
+      return {
+        intervention_id: iv.id,
+        key: iv.key,
+        title: iv.title,
+        users,
+        ...suppress(users, s, {
+          assigned: mine.length,
+          shown: mine.filter((a) => a.shown).length,
+          followed: followed.length,
+          dismissed: mine.filter((a) => a.dismissed).length,
+          resolved: mine.filter((a) => recovered.get(a.flag_id)).length,
+          effectiveness: eff,
+          lift: eff !== null && rest !== null ? r4(eff - rest) : null,
+        }),
+      };
+    })
+    .filter((r) => r.users > 0);
 }
 
 /**
  * Flagged users of a period by department and by signal, the share flagged per
  * day, and effectiveness. `visible` limits the per-user list (privacy); the
- * counts cover everyone but are suppressed for small departments.
+ * counts cover everyone but are suppressed for small departments. `countsOnly` leaves out
+ * the share per day and effectiveness (the export table of the counts reads none of them).
  */
-export async function flagReport(ctx: TenantContext, s: AdoptionSettings, dir: Directory, from: string, to: string, visible: Set<string> | null, individuals: boolean) {
+export async function flagReport(ctx: TenantContext, s: AdoptionSettings, dir: Directory, from: string, to: string, visible: Set<string> | null, individuals: boolean, countsOnly = false) {
   const flags = (await ctx.db
     .table('adoption_flags')
     .where('raised_day', '>=', from)
@@ -202,7 +251,8 @@ export async function flagReport(ctx: TenantContext, s: AdoptionSettings, dir: D
     }
   }
   const share: Array<{ day: string; scored: number; flagged: number; share: number }> = [];
-  for (let d = from; d < to; d = addDays(d, 1)) {
+  // two queries a day: left out when only the counts are read (the flags_by_signal export table)
+  for (let d = from; d < to && !countsOnly; d = addDays(d, 1)) {
     const scored = await ctx.db.table('adoption_scores').where({ day: d }).count({ n: '*' });
     const n = Number(scored[0]?.n ?? 0);
     if (!n) continue;
@@ -221,7 +271,7 @@ export async function flagReport(ctx: TenantContext, s: AdoptionSettings, dir: D
       return { department_id: id || null, name: dir.departments.get(id)?.name ?? null, department_size: size, ...suppress(id ? size : s.privacy.minGroupSize, s, { flagged_users: e.flagged.size, by_signal: e.triggers, by_kind: countKinds(e.kinds.values()) }) };
     }),
     flagged_share: share,
-    effectiveness: await effectiveness(ctx, from, to, s.effectivenessDays),
+    effectiveness: countsOnly ? undefined : await effectiveness(ctx, s, from, to, s.effectivenessDays),
     users: individuals
       ? flags
           .filter((f) => visible === null || visible.has(f.user_id))

@@ -93,7 +93,8 @@ export const interventionAnswer = intervention;
 export const learningPathAnswer = open({ steps: arr(open({ id: str, key: str, title: str, kind: str, url: nstr, description: nstr, status: str, why: arr(str), assigned_day: str, flag_status: str, shown_at: any, followed_at: any, dismissed_at: any })) }, ['steps']);
 export const okAnswer = open({ ok: bool }, ['ok']);
 const effGroup = open({ flagged: int, recovered: int, rate: nnum, median_days_to_recover: nnum });
-export const effectivenessAnswer = open({ from: str, to: str, within_days: int, followed: effGroup, not_followed: effGroup, lift: nnum }, ['followed', 'not_followed']);
+const byIntervention = open({ intervention_id: str, key: str, title: str, users: int, assigned: int, shown: int, followed: int, dismissed: int, resolved: int, effectiveness: nnum, lift: nnum, ...suppressed });
+export const effectivenessAnswer = open({ from: str, to: str, within_days: int, followed: effGroup, not_followed: effGroup, lift: nnum, by_intervention: arr(byIntervention) }, ['followed', 'not_followed']);
 export const expertiseAnswer = open({ experts: arr(open({ user_id: str, email: nstr, day: str, reasons: arr(any) })) }, ['experts']);
 export const reportAnswer = open(
   {

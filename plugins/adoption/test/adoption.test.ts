@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import adoption from '../backend/index.ts';
+// the exports plugin streams every export source: adoption's support tables are checked through it
+import exportsPlugin from '../../exports/backend/index.ts';
 import { startSmtp, startWebhook } from './receivers.ts';
 
 /**
@@ -67,7 +69,7 @@ async function ingestionModules(): Promise<unknown[]> {
 beforeAll(async () => {
   smtp = await startSmtp();
   slack = await startWebhook();
-  b = await startTestBackend({ plugins: [adoption], config: { smtp: { url: smtp.url } }, modules: await ingestionModules() });
+  b = await startTestBackend({ plugins: [adoption, exportsPlugin], config: { smtp: { url: smtp.url } }, modules: await ingestionModules() });
   u.mia = await b.org.addUser({ email: 'mia@t.local', role: 'Manager', departments: [{ name: 'Eng', manager: true }] });
   for (const name of ['hank', 'dora', 'erin', 'rita']) u[name] = await b.org.addUser({ email: `${name}@t.local`, role: 'Developer', departments: ['Eng'] });
   eng = b.org.departments.get('Eng')!;
@@ -292,6 +294,70 @@ describe('interventions, recovery and reports', () => {
     expect(notADay.body.error.details).toEqual([expect.objectContaining({ field: 'from' })]);
     expect(notADay.body.error.message).toMatch(/from must match format "date"/);
     expect(h.body.cells.find((c: any) => c.week === '2026-03-16T00:00:00Z')).toMatchObject({ name: 'Eng', users: 5, score: 58.8, flagged_share: 0.6 });
+  });
+
+  it('offers the support tables as export sources equal to its own report routes, suppressed and for Managers and Admins only', async () => {
+    const exported = async (table: string, from: string, to: string, who = b.client) => {
+      const r = await who.get('/api/v1/export/json', { dataset: `adoption.${table}`, from, to });
+      return r;
+    };
+    // interventions: by_intervention of GET /effectiveness for the same days and the org's 14 days
+    const sameAsRoute = async () => {
+      const eff = (await b.client.get('/api/v1/adoption/effectiveness', { from: '2026-03-16', to: '2026-03-17', days: 14 })).body;
+      const iv = await exported('interventions', '2026-03-16', '2026-03-17');
+      expect(iv.status, iv.text).toBe(200);
+      expect(eff.by_intervention.length).toBeGreaterThan(0);
+      expect(iv.body).toEqual(
+        eff.by_intervention.map((r: any) => ({
+          intervention_id: r.intervention_id, key: r.key, title: r.title, users: r.users,
+          ...Object.fromEntries(['assigned', 'shown', 'followed', 'dismissed', 'resolved'].map((k) => [k, r.suppressed ? null : r[k]])),
+          within_days: 14, effectiveness: r.suppressed ? null : r.effectiveness, lift: r.suppressed ? null : r.lift, suppressed: r.suppressed,
+        })),
+      );
+      return iv.body as any[];
+    };
+    // four flags were raised that day: no intervention reached five users, every one is withheld
+    const suppressedRows = await sameAsRoute();
+    expect(suppressedRows.every((r) => r.users < 5 && r.suppressed && r.assigned === null && r.effectiveness === null)).toBe(true);
+    await b.client.put('/api/v1/adoption/settings', { privacy: { minGroupSize: 1 } });
+    let iv: any[];
+    try {
+      iv = await sameAsRoute();
+    } finally {
+      await b.client.put('/api/v1/adoption/settings', { privacy: { minGroupSize: 5 } });
+    }
+    // rita followed getting-started and recovered within 14 days (30 March)
+    const gs = iv.find((r) => r.key === 'getting-started');
+    expect(gs).toMatchObject({ followed: 1, suppressed: false, effectiveness: 1 });
+    expect(gs.resolved).toBeGreaterThanOrEqual(1);
+    // flags by department and signal: by_department × kind of the weekly report of the same week
+    const weekly = (await b.client.get('/api/v1/adoption/reports/weekly', { week: '2026-03-18' })).body;
+    const fl = await exported('flags_by_signal', '2026-03-16', '2026-03-23');
+    expect(fl.status, fl.text).toBe(200);
+    const expected = [...weekly.by_department]
+      .sort((a: any, c: any) => String(a.name ?? '').localeCompare(String(c.name ?? '')))
+      .flatMap((d: any) => ['struggling', 'slipping', 'not_started', 'light_use'].map((k) => ({ department_id: d.department_id, department: d.name, department_size: d.department_size, signal: k, flagged_users: d.suppressed ? null : d.by_kind[k], suppressed: d.suppressed })));
+    expect(fl.body).toEqual(expected);
+    const engRows = fl.body.filter((r: any) => r.department === 'Eng');
+    expect(engRows.reduce((a: number, r: any) => a + r.flagged_users, 0)).toBe(3); // dora, erin, rita
+    // a department under the minimum group size keeps its rows but no counts
+    await b.client.put('/api/v1/adoption/settings', { privacy: { minGroupSize: 6 } });
+    try {
+      const small = await exported('flags_by_signal', '2026-03-16', '2026-03-23');
+      expect(small.body.filter((r: any) => r.department === 'Eng').every((r: any) => r.suppressed === true && r.flagged_users === null)).toBe(true);
+    } finally {
+      await b.client.put('/api/v1/adoption/settings', { privacy: { minGroupSize: 5 } });
+    }
+    // the manager sees the figures adoption's report routes show her; a Developer gets none
+    const asMia = await exported('interventions', '2026-03-16', '2026-03-17', u.mia);
+    expect(asMia.status, asMia.text).toBe(200);
+    expect(asMia.body).toEqual(suppressedRows);
+    // a Developer (no adoption.manage) reads both tables empty
+    for (const t of ['interventions', 'flags_by_signal']) {
+      const asDora = await exported(t, '2026-03-16', '2026-03-23', u.dora);
+      expect(asDora.status, asDora.text).toBe(200);
+      expect(asDora.body).toEqual([]);
+    }
   });
 
   it('values time saved and errors avoided against spend', async () => {

@@ -3,7 +3,9 @@
  *
  * - `support` (the PRD's standard support report): users needing support by department, the
  *   change on the period before, the trend over the period, and who is flagged, from the
- *   adoption plugin's `flagged_users` / `adoption_score` metric sources and its `flagged` cohort.
+ *   adoption plugin's `flagged_users` / `adoption_score` metric sources and its `flagged` cohort;
+ *   flagged users by department and signal (the flag's kind) and the interventions with their
+ *   effectiveness, from the same plugin's `flags_by_signal` and `interventions` export tables.
  * - `executive`: every metric every source offers for the org, over the period and the period
  *   before, with the change and whether it is good news (the metric's `better`), and the
  *   unusual days of the period's activity as the trends service finds them.
@@ -11,7 +13,7 @@
  * Both answer a `ReportContent`: sections of plain tables, which become the message body,
  * the summary CSV and the preview the reports page shows.
  */
-import { cohortFilterRef, metricSourceRef, parseTimeRange, trendsRef, type TenantContext, type TimeRange } from '@orrery/plugin-sdk';
+import { cohortFilterRef, exportRows, exportSourceRef, metricSourceRef, parseTimeRange, trendsRef, type TenantContext, type TimeRange } from '@orrery/plugin-sdk';
 
 /** A time range of the SDK's shape from two instants. */
 export const rangeOf = (from: Date, to: Date, tz = 'UTC'): TimeRange => parseTimeRange({ from: from.toISOString(), to: to.toISOString(), tz });
@@ -80,6 +82,70 @@ async function ownerScope(ctx: TenantContext, owner: string): Promise<Set<string
   return new Set(managed);
 }
 
+/** the kinds of flag adoption's `flags_by_signal` table carries, in its order */
+const SIGNALS = ['struggling', 'slipping', 'not_started', 'light_use'];
+const INTERVENTION_COLUMNS = ['intervention', 'assigned', 'shown', 'followed', 'dismissed', 'resolved within days', 'days', 'effectiveness', 'lift'];
+
+/**
+ * The adoption plugin's support tables, read through its export source: per department in the
+ * owner's scope the users flagged in the period by signal (the flag's kind), and per
+ * intervention its figures for the flags of the period (org-wide, as adoption's own
+ * effectiveness route shows them to Managers; small groups arrive suppressed as empty cells).
+ * Null when the source is absent or refuses (the owner is no longer an Admin or Manager).
+ */
+async function supportTables(ctx: TenantContext, plugin: string, range: TimeRange, scope: Set<string> | null) {
+  const provider = (await ctx.services.all(exportSourceRef)).find((p) => p.plugin === plugin);
+  const has = (t: string) => !!provider?.service.tables.some((x) => x.name === t);
+  const read = async (t: string) => {
+    if (!provider || !has(t)) return null;
+    try {
+      const rows: Array<Record<string, unknown>> = [];
+      for await (const r of exportRows(provider.service, t, { range, limit: 1000 })) rows.push(r);
+      return rows;
+    } catch {
+      return null;
+    }
+  };
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+  const flagRows = await read('flags_by_signal');
+  let signals: SectionCell[][] | null = null;
+  if (flagRows) {
+    const byDept = new Map<string, { name: string; counts: Map<string, number | null> }>();
+    for (const r of flagRows) {
+      const id = (r.department_id as string | null) ?? '';
+      if (scope && !scope.has(id)) continue;
+      const e = byDept.get(id) ?? { name: (r.department as string | null) ?? '(no department)', counts: new Map<string, number | null>() };
+      e.counts.set(String(r.signal), r.suppressed ? null : num(r.flagged_users));
+      byDept.set(id, e);
+    }
+    signals = [...byDept.values()].map((e) => {
+      const counts = SIGNALS.map((k) => (e.counts.has(k) ? e.counts.get(k)! : null));
+      return [e.name, ...counts, counts.every((c) => c === null) ? null : counts.reduce<number>((a, c) => a + (c ?? 0), 0)];
+    });
+    signals.sort((a, b) => Number(b.at(-1) ?? -1) - Number(a.at(-1) ?? -1) || String(a[0]).localeCompare(String(b[0])));
+  }
+
+  // org-wide figures: for an owner who is an Admin or manages a department (adoption.manage)
+  const ivRows = scope && !scope.size ? null : await read('interventions');
+  let interventions: SectionCell[][] | null = null;
+  let best: string | null = null;
+  if (ivRows) {
+    interventions = ivRows.map((r) => [String(r.title), num(r.assigned), num(r.shown), num(r.followed), num(r.dismissed), num(r.resolved), num(r.within_days), num(r.effectiveness), num(r.lift)]);
+    // the most effective: the highest share resolved among those who followed it, then the most followed
+    const ranked = ivRows
+      .filter((r) => !r.suppressed && r.effectiveness !== null && r.effectiveness !== undefined)
+      .sort((a, b) => Number(b.effectiveness) - Number(a.effectiveness) || Number(b.followed) - Number(a.followed) || String(a.title).localeCompare(String(b.title)));
+    const top = ranked[0];
+    if (top) {
+      const pct = Math.round(Number(top.effectiveness) * 1000) / 10;
+      const lift = top.lift === null || top.lift === undefined ? '' : `, ${Number(top.lift) >= 0 ? '+' : ''}${Math.round(Number(top.lift) * 1000) / 10} points over not following it`;
+      best = `Most effective intervention: ${String(top.title)} (followed ${Number(top.followed)} ${Number(top.followed) === 1 ? 'time' : 'times'}, ${pct}% of those flags resolved within ${Number(top.within_days)} days${lift}).`;
+    }
+  }
+  return { signals, interventions, best };
+}
+
 export async function supportContent(ctx: TenantContext, owner: string, range: TimeRange): Promise<ReportContent> {
   const base = { kind: 'support' as const, from: range.from.toISOString(), to: range.to.toISOString() };
   const sources = await ctx.services.all(metricSourceRef);
@@ -136,6 +202,8 @@ export async function supportContent(ctx: TenantContext, owner: string, range: T
     people.sort((a, b) => String(a[2]).localeCompare(String(b[2])) || String(a[0]).localeCompare(String(b[0])));
   }
 
+  const { signals, interventions, best } = await supportTables(ctx, adoption.plugin, range, scope);
+
   const highlights = [
     orgNow === null
       ? 'No adoption scores yet for this period.'
@@ -143,6 +211,7 @@ export async function supportContent(ctx: TenantContext, owner: string, range: T
   ];
   const worst = rows.find((r) => Number(r[1] ?? 0) > 0);
   if (worst) highlights.push(`Most flagged department: ${worst[0]} (${worst[1]}).`);
+  if (best) highlights.push(best);
   return {
     ...base,
     highlights,
@@ -150,6 +219,8 @@ export async function supportContent(ctx: TenantContext, owner: string, range: T
       { title: 'Users needing support by department', columns: ['department', 'flagged', 'flagged before', 'change %', 'adoption score'], rows },
       { title: 'Flagged users over the period', columns: ['day ending', 'flagged'], rows: trend },
       { title: 'Who is flagged', columns: ['name', 'email', 'departments'], rows: people },
+      ...(signals ? [{ title: 'Flagged users by department and signal', columns: ['department', ...SIGNALS.map((k) => k.replace('_', ' ')), 'flagged'], rows: signals }] : []),
+      ...(interventions ? [{ title: 'Interventions and their effectiveness', columns: INTERVENTION_COLUMNS, rows: interventions }] : []),
     ],
     empty: !orgNow,
   };

@@ -7,6 +7,11 @@
  * the period before, their change and the mean adoption score (groups under the minimum size
  * suppressed), the org's flagged users at the end of each step of the period (the trend), and
  * who is flagged with their departments.
+ *
+ * Then the test answers some of the interventions adoption assigned (intervention events
+ * shown / followed / dismissed, sent through the ingestion API) and checks the report's
+ * flags by department and signal and its interventions with their effectiveness against what
+ * those events, the assignments (the learning paths) and the flags give.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
@@ -20,12 +25,18 @@ const addDays = (d: string, n: number) => dayOf(Date.parse(`${d}T00:00:00Z`) + n
 const MIN_GROUP = 5;
 
 interface Score { user_id: string; score: number; departments: string[] }
-interface Flag { user_id: string; raised_day: string; resolved_day: string | null }
+interface Flag { user_id: string; raised_day: string; resolved_day: string | null; kind: string; departments: string[] }
+interface Step { key: string; title: string; assigned_day: string; status: string }
+/** the adoption plugin's defaults: days for a flag to count as resolved after an intervention */
+const WITHIN_DAYS = 14;
+const KINDS = ['struggling', 'slipping', 'not_started', 'light_use'];
+const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
 describe('exports: the support report against a reference from the scores and flags', () => {
   let b: TestBackend;
   const emails = new Map<string, string>(); // user id → email
   const deptName = new Map<string, string>();
+  const deptOf = new Map<string, string>(); // user id → department id
 
   beforeAll(async () => {
     b = await startTestBackend({ loadPluginFolders: true, onlyPlugins: ['exports', 'adoption'] });
@@ -39,6 +50,7 @@ describe('exports: the support report against a reference from the scores and fl
       emails.set(user.userId, email);
       const dept = b.org.departments.get(department)!;
       deptName.set(dept, department);
+      deptOf.set(user.userId, dept);
       if (rand() < 0.15) continue; // never started
       const perDay = 1 + Math.floor(rand() * 4);
       const failRate = rand() < 0.3 ? 0.4 : 0.03;
@@ -136,4 +148,139 @@ describe('exports: the support report against a reference from the scores and fl
     }
     expect(content.highlights[0]).toContain(`${now.org} `);
   }, 120_000);
+  it('says by department and signal, and per intervention, what the flags, assignments and intervention events give', async () => {
+    const rand = rng(97);
+    const me = (await b.client.get('/api/v1/me')).body.user as { id: string; email: string };
+    emails.set(me.id, me.email);
+    // the learning paths adoption assigned: (user, intervention, day)
+    const steps = new Map<string, Step[]>();
+    for (const id of emails.keys()) {
+      const r = await b.client.get(`/api/v1/adoption/users/${id}`);
+      if (r.status === 200) steps.set(id, (r.body.learning_path ?? []) as Step[]);
+    }
+    // answer some of them: per user and intervention a random set of shown / followed / dismissed
+    const sent = new Map<string, Set<string>>(); // `${user} ${key}` → actions
+    const events: Array<Record<string, unknown>> = [];
+    for (const [user, path] of steps) {
+      for (const key of new Set(path.map((p) => p.key))) {
+        if (rand() < 0.3) continue;
+        const actions = new Set<string>();
+        if (rand() < 0.8) actions.add('shown');
+        const answer = rand();
+        if (answer < 0.5) actions.add('followed');
+        else if (answer < 0.75) actions.add('dismissed');
+        if (!actions.size) continue;
+        sent.set(`${user} ${key}`, actions);
+        for (const action of actions) {
+          events.push({
+            event_id: `iv-${events.length}`,
+            event_type: 'intervention',
+            action,
+            intervention_id: key,
+            user_id: user,
+            ...(deptOf.has(user) ? { department_id: deptOf.get(user) } : {}),
+            session_id: `iv-${user}`,
+            timestamp: new Date(Date.now() - 60_000).toISOString(),
+          });
+        }
+      }
+    }
+    expect([...sent.values()].some((a) => a.has('followed'))).toBe(true);
+    const hook = await b.org.hookToken();
+    const posted = await b.kernel.app.inject({ method: 'POST', url: '/api/v1/events/batch', headers: { authorization: `Bearer ${hook}`, 'content-type': 'application/json' }, payload: JSON.stringify({ events }) });
+    expect(posted.statusCode, posted.body).toBe(200);
+    expect(JSON.parse(posted.body).accepted).toBe(events.length);
+    // the events are applied after the commit: wait until every followed / dismissed answer shows on its user's path
+    const latest = (path: Step[], key: string) => path.filter((p) => p.key === key).sort((x, y) => y.assigned_day.localeCompare(x.assigned_day))[0]!;
+    for (let i = 0; i < 100; i++) {
+      let done = true;
+      for (const [k, actions] of sent) {
+        const [user, key] = k.split(' ') as [string, string];
+        const want = actions.has('followed') ? 'followed' : actions.has('dismissed') ? 'dismissed' : null;
+        if (!want) continue;
+        const path = (await b.client.get(`/api/v1/adoption/users/${user}`)).body.learning_path as Step[];
+        if (latest(path, key).status !== want) done = false;
+        if (!done) break;
+      }
+      if (done) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await new Promise((r) => setTimeout(r, 300)); // the shown events of the same batch
+
+    const fl = await b.client.get('/api/v1/adoption/flags', { status: 'all', limit: 1000 });
+    const flagsNow = fl.body.flags as Flag[];
+    const created = await b.client.post('/api/v1/reports', { name: 'Support monthly', kind: 'support', range_days: 28 });
+    expect(created.status, created.text).toBe(201);
+    const preview = await b.client.get(`/api/v1/reports/${created.body.id}/preview`);
+    expect(preview.status, preview.text).toBe(200);
+    const content = preview.body.content as { from: string; to: string; sections: Array<{ title: string; rows: unknown[][] }>; highlights: string[] };
+    // the days the period covers: its first day to the day after its last
+    const F = dayOf(Date.parse(content.from));
+    const T = addDays(dayOf(Date.parse(content.to) - 1), 1);
+    const inPeriod = flagsNow.filter((f) => f.raised_day.slice(0, 10) >= F && f.raised_day.slice(0, 10) < T);
+    expect(inPeriod.length).toBeGreaterThan(0);
+    const section = (title: string) => content.sections.find((x) => x.title === title)?.rows;
+
+    // flags by department and signal: per department, each flagged user once, by the kind of their latest flag of the period
+    const latestKind = new Map<string, Map<string, string>>(); // department → user → kind
+    for (const f of [...inPeriod].sort((x, y) => x.raised_day.localeCompare(y.raised_day))) {
+      for (const d of f.departments.length ? f.departments : ['']) {
+        const m = latestKind.get(d) ?? new Map<string, string>();
+        m.set(f.user_id, f.kind);
+        latestKind.set(d, m);
+      }
+    }
+    const size = (d: string) => [...emails.keys()].filter((u) => deptOf.get(u) === d).length;
+    const bySignal = [...latestKind].map(([d, m]) => {
+      const counts = KINDS.map((k) => [...m.values()].filter((x) => x === k).length);
+      if (d && size(d) < MIN_GROUP) return [deptName.get(d)!, null, null, null, null, null];
+      return [d ? deptName.get(d)! : '(no department)', ...counts, counts.reduce((a, c) => a + c, 0)];
+    });
+    bySignal.sort((x, y) => Number(y.at(-1) ?? -1) - Number(x.at(-1) ?? -1) || String(x[0]).localeCompare(String(y[0])));
+    expect(section('Flagged users by department and signal')).toEqual(bySignal);
+
+    // interventions: every assignment of a flag of the period; an answer lands on the user's latest assignment of that intervention
+    const order = ((await b.client.get('/api/v1/adoption/interventions')).body.interventions as Array<{ key: string; title: string }>);
+    const flagOf = (user: string, day: string) => flagsNow.find((f) => f.user_id === user && f.raised_day.slice(0, 10) === day);
+    const perKey = new Map<string, Array<{ user: string; shown: boolean; followed: boolean; dismissed: boolean; resolved: boolean }>>();
+    for (const [user, path] of steps) {
+      for (const p of path) {
+        const f = flagOf(user, p.assigned_day);
+        if (!f || p.assigned_day < F || p.assigned_day >= T) continue;
+        const answered = latest(path, p.key) === p ? (sent.get(`${user} ${p.key}`) ?? new Set<string>()) : new Set<string>();
+        const resolved = !!f.resolved_day && f.resolved_day.slice(0, 10) <= addDays(f.raised_day.slice(0, 10), WITHIN_DAYS);
+        perKey.set(p.key, [...(perKey.get(p.key) ?? []), { user, shown: answered.has('shown'), followed: answered.has('followed'), dismissed: answered.has('dismissed'), resolved }]);
+      }
+    }
+    const expected = order
+      .filter((iv) => perKey.has(iv.key))
+      .map((iv) => {
+        const list = perKey.get(iv.key)!;
+        if (new Set(list.map((a) => a.user)).size < MIN_GROUP) return [iv.title, null, null, null, null, null, WITHIN_DAYS, null, null];
+        const rate = (xs: typeof list) => (xs.length ? r4(xs.filter((a) => a.resolved).length / xs.length) : null);
+        const eff = rate(list.filter((a) => a.followed));
+        const rest = rate(list.filter((a) => !a.followed));
+        const count = (k: 'shown' | 'followed' | 'dismissed' | 'resolved') => list.filter((a) => a[k]).length;
+        return [iv.title, list.length, count('shown'), count('followed'), count('dismissed'), count('resolved'), WITHIN_DAYS, eff, eff !== null && rest !== null ? r4(eff - rest) : null];
+      });
+    expect(section('Interventions and their effectiveness')).toEqual(expected);
+    expect(expected.some((r) => r[1] !== null)).toBe(true);
+    const best = expected.filter((r) => r[7] !== null).sort((x, y) => Number(y[7]) - Number(x[7]) || Number(y[3]) - Number(x[3]) || String(x[0]).localeCompare(String(y[0])))[0];
+    if (best) expect(content.highlights.find((h) => h.startsWith('Most effective intervention'))).toContain(`${best[0]} (followed ${best[3]} `);
+    else expect(content.highlights.some((h) => h.startsWith('Most effective intervention'))).toBe(false);
+
+    // a Manager's report: the departments she manages only; the interventions as adoption shows them to Managers (org-wide)
+    const mgr = await b.org.addUser({ email: 'lead@support.local', role: 'Manager', departments: [{ name: 'Platform', manager: true }] });
+    const mine = await mgr.post('/api/v1/reports', { name: 'Platform support', kind: 'support', range_days: 28 });
+    expect(mine.status, mine.text).toBe(201);
+    const view = (await mgr.get(`/api/v1/reports/${mine.body.id}/preview`)).body.content as typeof content;
+    const rowsOf = (c: typeof content, title: string) => c.sections.find((x) => x.title === title)?.rows;
+    expect(rowsOf(view, 'Flagged users by department and signal')).toEqual(bySignal.filter((r) => r[0] === 'Platform'));
+    expect(rowsOf(view, 'Interventions and their effectiveness')).toEqual(expected);
+
+    // the same table as a file, through the exports routes
+    const file = await b.client.get('/api/v1/export/json', { dataset: 'adoption.interventions', from: content.from, to: content.to });
+    expect(file.status, file.text).toBe(200);
+    expect(file.body.map((r: { title: string; assigned: number | null; followed: number | null }) => [r.title, r.assigned, r.followed])).toEqual(expected.map((r) => [r[0], r[1], r[3]]));
+  }, 180_000);
 });
