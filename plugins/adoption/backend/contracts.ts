@@ -24,7 +24,7 @@ import {
   type UserScoreService,
 } from '@orrery/plugin-sdk';
 import { loadDirectory } from './directory.ts';
-import { effectiveness, flagReport, openOn, rollup } from './reports.ts';
+import { effectiveness, flagReport, heatmap, openOn, rollup } from './reports.ts';
 import { KINDS } from './score.ts';
 import { loadSettings } from './settings.ts';
 
@@ -137,6 +137,34 @@ const INTERVENTION_COLUMNS: ExportColumn[] = [
   { name: 'suppressed', type: 'boolean', description: 'given to fewer users than the minimum group size' },
 ];
 
+const HEATMAP_COLUMNS: ExportColumn[] = [
+  { name: 'department_id', type: 'string' },
+  { name: 'department', type: 'string' },
+  { name: 'week', type: 'string', description: 'the Monday the week starts on (UTC)' },
+  { name: 'users', type: 'number', description: 'scored users of the department in the week' },
+  { name: 'score', type: 'number', description: 'mean adoption score of their scored days; empty when suppressed' },
+  { name: 'flagged', type: 'number', description: 'users with a support flag open on one of their scored days; empty when suppressed' },
+  { name: 'flagged_share', type: 'number', description: 'flagged ÷ users; empty when suppressed' },
+  { name: 'suppressed', type: 'boolean', description: 'fewer users than the minimum group size' },
+];
+
+/** Rows of `support_heatmap`: the cells of `GET /heatmap` (departments × weeks) for the range's days. */
+export async function heatmapRows(ctx: TenantContext, range: TimeRange) {
+  if (!mayManage(ctx)) return [];
+  const { from, to } = daysOf(range);
+  const cells = await heatmap(ctx, await loadSettings(ctx), await loadDirectory(ctx), from, to);
+  return cells.map((c: any) => ({
+    department_id: c.department_id,
+    department: c.name,
+    week: String(c.week).slice(0, 10),
+    users: c.users,
+    score: c.suppressed ? null : c.score,
+    flagged: c.suppressed ? null : c.flagged,
+    flagged_share: c.suppressed ? null : c.flagged_share,
+    suppressed: !!c.suppressed,
+  }));
+}
+
 /** Rows of `flags_by_signal`: per department (by name) and kind, as `GET /reports/weekly|monthly` counts them. */
 export async function flagsBySignal(ctx: TenantContext, range: TimeRange) {
   if (!mayManage(ctx)) return [];
@@ -197,6 +225,12 @@ export const adoptionExports = provide(exportSourceRef, (ctx) =>
       title: 'Interventions and their effectiveness',
       columns: INTERVENTION_COLUMNS,
       page: async (q) => paged(await interventionRows(ctx, q.range), q),
+    },
+    {
+      name: 'support_heatmap',
+      title: 'Support need by department and week (the heat map)',
+      columns: HEATMAP_COLUMNS,
+      page: async (q) => paged(await heatmapRows(ctx, q.range), q),
     },
   ]),
 );

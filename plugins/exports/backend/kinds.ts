@@ -5,7 +5,8 @@
  *   change on the period before, the trend over the period, and who is flagged, from the
  *   adoption plugin's `flagged_users` / `adoption_score` metric sources and its `flagged` cohort;
  *   flagged users by department and signal (the flag's kind) and the interventions with their
- *   effectiveness, from the same plugin's `flags_by_signal` and `interventions` export tables.
+ *   effectiveness, and the departments × weeks heat map of the share flagged, from the same
+ *   plugin's `flags_by_signal`, `interventions` and `support_heatmap` export tables.
  * - `executive`: every metric every source offers for the org, over the period and the period
  *   before, with the change and whether it is good news (the metric's `better`), and the
  *   unusual days of the period's activity as the trends service finds them.
@@ -143,7 +144,25 @@ async function supportTables(ctx: TenantContext, plugin: string, range: TimeRang
       best = `Most effective intervention: ${String(top.title)} (followed ${Number(top.followed)} ${Number(top.followed) === 1 ? 'time' : 'times'}, ${pct}% of those flags resolved within ${Number(top.within_days)} days${lift}).`;
     }
   }
-  return { signals, interventions, best };
+  // the heat map: departments × weeks, each cell the share of the department's scored users
+  // flagged in that week (%), empty where adoption suppresses a small group
+  const heatRows = await read('support_heatmap');
+  let heat: { columns: string[]; rows: SectionCell[][] } | null = null;
+  if (heatRows) {
+    const weeks = [...new Set(heatRows.map((r) => String(r.week)))].sort();
+    const byDept = new Map<string, { name: string; cells: Map<string, number | null> }>();
+    for (const r of heatRows) {
+      const id = (r.department_id as string | null) ?? '';
+      if (scope && !scope.has(id)) continue;
+      const e = byDept.get(id) ?? { name: (r.department as string | null) ?? '(no department)', cells: new Map<string, number | null>() };
+      const share = r.suppressed ? null : num(r.flagged_share);
+      e.cells.set(String(r.week), share === null ? null : Math.round(share * 1000) / 10);
+      byDept.set(id, e);
+    }
+    const rows = [...byDept.values()].sort((a, b) => a.name.localeCompare(b.name)).map((e) => [e.name, ...weeks.map((w) => (e.cells.has(w) ? e.cells.get(w)! : null))]);
+    heat = { columns: ['department', ...weeks.map((w) => `week of ${w} (% flagged)`)], rows };
+  }
+  return { signals, interventions, best, heat };
 }
 
 export async function supportContent(ctx: TenantContext, owner: string, range: TimeRange): Promise<ReportContent> {
@@ -202,7 +221,7 @@ export async function supportContent(ctx: TenantContext, owner: string, range: T
     people.sort((a, b) => String(a[2]).localeCompare(String(b[2])) || String(a[0]).localeCompare(String(b[0])));
   }
 
-  const { signals, interventions, best } = await supportTables(ctx, adoption.plugin, range, scope);
+  const { signals, interventions, best, heat } = await supportTables(ctx, adoption.plugin, range, scope);
 
   const highlights = [
     orgNow === null
@@ -221,6 +240,7 @@ export async function supportContent(ctx: TenantContext, owner: string, range: T
       { title: 'Who is flagged', columns: ['name', 'email', 'departments'], rows: people },
       ...(signals ? [{ title: 'Flagged users by department and signal', columns: ['department', ...SIGNALS.map((k) => k.replace('_', ' ')), 'flagged'], rows: signals }] : []),
       ...(interventions ? [{ title: 'Interventions and their effectiveness', columns: INTERVENTION_COLUMNS, rows: interventions }] : []),
+      ...(heat ? [{ title: 'Support need by department and week (heat map, % of users flagged)', columns: heat.columns, rows: heat.rows }] : []),
     ],
     empty: !orgNow,
   };
