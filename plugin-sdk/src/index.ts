@@ -9,3 +9,4 @@ export * from './backend/contracts/index.ts';
 export * from './backend/rollupsDecl.ts';
 export * from './backend/retention.ts';
 export { seededRandom } from './random.ts';
+export { normalQuantile } from './normal.ts';

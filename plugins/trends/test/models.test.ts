@@ -10,7 +10,6 @@ import { acf, detectSeasonality } from '../backend/models/seasonality.ts';
 import { forecastSeries, holtLinear, holtWinters, seasonalNaive } from '../backend/models/forecast.ts';
 import { detectAnomalies } from '../backend/models/anomalies.ts';
 import { isolationForestScores } from '../backend/models/isolationForest.ts';
-import { normalQuantile } from '../backend/models/series.ts';
 import { mulberry32 } from '../backend/models/random.ts';
 import { gaussian, synthetic } from './synthetic.ts';
 import { anomalies, forecast, smooth } from '../backend/service.ts';
@@ -128,13 +127,6 @@ describe('published results', () => {
     const f = holtLinear(austres, 1, 0.4062519).predict(2);
     expect(f[0]).toBeCloseTo(17704.75, 1);
     expect(f[1]! - f[0]!).toBeCloseTo(43.2471, 3);
-  });
-
-  it('normal quantiles match the tables', () => {
-    expect(normalQuantile(0.975)).toBeCloseTo(1.959963985, 8);
-    expect(normalQuantile(0.95)).toBeCloseTo(1.644853627, 8);
-    expect(normalQuantile(0.995)).toBeCloseTo(2.575829304, 8);
-    expect(normalQuantile(0.001)).toBeCloseTo(-3.090232306, 8);
   });
 
   it('Holt-Winters reproduces a noise-free trend + season exactly', () => {

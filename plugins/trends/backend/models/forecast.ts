@@ -23,7 +23,8 @@
  * same cut, so the number shown is what the method would have scored, not the in-sample fit.
  */
 import { detectSeasonality, seasonalStrength } from './seasonality.ts';
-import { mape, mean, normalQuantile } from './series.ts';
+import { normalQuantile } from '@orrery/plugin-sdk';
+import { mape, mean } from './series.ts';
 
 export type ModelName = 'holt_winters_additive' | 'holt_linear' | 'seasonal_naive' | 'mean';
 
