@@ -21,6 +21,7 @@ export {
 } from './exports.tsx';
 export type { ExportableView, WidgetExports, NamedTable, WidgetExportFormat } from './exports.tsx';
 export { throttleBatch } from './throttle.ts';
+export { PortalLink, Field, useAction, ActionStatus, ListInput, formGrid } from './forms.tsx';
 export {
   ChartFrame, TimeSeriesChart, BarChart, PieChart, Heatmap, SankeyChart, Gauge, DistributionChart, preloadCharts,
 } from './charts/Chart.tsx';
