@@ -7,10 +7,12 @@
  * events answered 2xx. Threads are grouped by name: the main thread (JS, the loader's
  * encoding, LMDB reads), V8's helpers (GC), chDB's (inserts, merges, rollup folds' queries),
  * libuv's pool and the rest. Runs alternate between variants (`--variants` = JSON list of
- * `BENCH_INGESTION` settings) so that each pair sees the same machine.
+ * `{ ingestion?: BENCH_INGESTION settings, root?: another checkout of the repository }`) so
+ * that each pair sees the same machine. The server's RSS and V8 heap at the end of each run are
+ * printed too (what the claims and the log keep).
  *
  *   npx tsx scripts/bench/ingest-cpu.ts --rate 1000 --seconds 20 --rounds 2 \
- *     --variants '[{}, {"loadDelayMs": 250}]'
+ *     --variants '[{"root": "/tmp/before"}, {}, {"ingestion": {"loadDelayMs": 250}}]'
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -31,6 +33,7 @@ const { values: args } = parseArgs({
 });
 const PASSWORD = 'Bench-passw0rd-orrery!';
 const INGEST = join(import.meta.dirname, 'ingest.ts');
+interface Variant { ingestion?: object; root?: string }
 
 function event(i: number) {
   return {
@@ -50,15 +53,20 @@ function threadCpu(pid: number): Map<string, number> {
     const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ms = (Number(f[11]) + Number(f[12])) * 10;
-    const group = Number(tid) === pid ? 'main' : /^V8 |^node$/.test(name) ? 'v8-helpers' : /^libuv/.test(name) ? 'libuv' : /^lmdb|^Worker/.test(name) ? `other:${name}` : 'chdb';
+    // V8's platform workers (concurrent GC, compilation) are named "V8 …"; threads that keep the
+    // process's name are native threads that did not name themselves (chDB's pools among them)
+    const group = Number(tid) === pid ? 'main' : /^V8 /.test(name) ? 'v8-helpers' : /^libuv/.test(name) ? 'libuv' : name === 'node' ? 'unnamed' : 'chdb-named';
     out.set(group, (out.get(group) ?? 0) + ms);
   }
   return out;
 }
 
-function start(dataDir: string, ingestion: object): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', INGEST, '--serve', 'kernel'], {
-    env: { ...process.env, DATA_DIR: dataDir, BENCH_PLUGINS: args.plugins, BENCH_INGESTION: JSON.stringify(ingestion) },
+function start(dataDir: string, v: Variant): Promise<{ child: ChildProcess; url: string }> {
+  // BENCH_CPU_PROF=<dir>: the server writes a CPU profile of its main thread there on exit
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', v.root ? join(v.root, 'scripts/bench/ingest.ts') : INGEST, '--serve', 'kernel'], {
+    cwd: v.root ?? process.cwd(),
+    env: { ...process.env, DATA_DIR: dataDir, BENCH_PLUGINS: args.plugins, BENCH_INGESTION: JSON.stringify(v.ingestion ?? {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((ok, fail) => {
@@ -72,14 +80,24 @@ function start(dataDir: string, ingestion: object): Promise<{ child: ChildProces
   });
 }
 
-async function once(ingestion: object) {
+async function once(variant: Variant) {
   const dataDir = mkdtempSync(join(tmpdir(), 'orrery-cpu-'));
-  const { child, url } = await start(dataDir, ingestion);
+  const { child, url } = await start(dataDir, variant);
   try {
     const access = (await (await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@bench.local', password: PASSWORD }) })).json()).access_token;
     const hook = (await (await fetch(`${url}/api/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${access}` }, body: JSON.stringify({ name: 'bench', kind: 'hook' }) })).json()).token;
     const autocannon = (await import('autocannon')).default;
     let i = 0;
+    // seconds since the server started, so a CPU profile can be cut to the load window
+    const age = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) - Number(readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]) / 100;
+    const from = age();
+    // RSS split into anonymous (heaps, claims, chDB's caches) and file-backed (the log's map, chDB's parts), every 10 s
+    const rssSamples: string[] = [];
+    const kb = (text: string, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) / 1024;
+    const sampler = setInterval(() => {
+      const st = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      rssSamples.push(`${Math.round(age() - from)}s ${Math.round(kb(st, 'VmRSS'))} (anon ${Math.round(kb(st, 'RssAnon'))}, file ${Math.round(kb(st, 'RssFile'))})`);
+    }, 10_000);
     const cpu0 = threadCpu(child.pid!);
     const la0 = loadavg()[0]!;
     const r = await autocannon({
@@ -87,7 +105,9 @@ async function once(ingestion: object) {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${hook}` },
       requests: [{ setupRequest: (req: any) => ({ ...req, body: JSON.stringify(event(i++)) }) }],
     });
+    clearInterval(sampler);
     const cpu1 = threadCpu(child.pid!);
+    const window = `${from.toFixed(1)}–${age().toFixed(1)} s after the server started`;
     const ok = (r as any)['2xx'] as number;
     const per: Record<string, number> = {};
     let total = 0;
@@ -99,7 +119,9 @@ async function once(ingestion: object) {
     const status = (await (await fetch(`${url}/ready`)).json()).ingestion ?? {};
     const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${access}` } })).text();
     const v = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metrics)?.[1] ?? NaN);
-    return { ok, rate: ok / Number(args.seconds), p99: r.latency.p99, non2xx: r.non2xx, total: Math.round((total * 1000) / Math.max(1, ok)), per, inserts: v('orrery_ingest_commit_seconds_count'), rows: v('orrery_ingest_batch_rows_sum'), backlog: status.backlog_rows, load: `${la0.toFixed(1)}→${loadavg()[0]!.toFixed(1)}` };
+    const rssMb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    const heapMb = v('nodejs_heap_size_used_bytes') / 1024 ** 2;
+    return { rssSamples, window, rssMb, heapMb, ok, rate: ok / Number(args.seconds), p99: r.latency.p99, non2xx: r.non2xx, total: Math.round((total * 1000) / Math.max(1, ok)), per, inserts: v('orrery_ingest_commit_seconds_count'), rows: v('orrery_ingest_batch_rows_sum'), backlog: status.backlog_rows, load: `${la0.toFixed(1)}→${loadavg()[0]!.toFixed(1)}` };
   } finally {
     const exited = new Promise((ok) => child.once('exit', ok));
     child.kill('SIGTERM');
@@ -108,14 +130,15 @@ async function once(ingestion: object) {
   }
 }
 
-const variants = JSON.parse(args.variants) as object[];
+const variants = JSON.parse(args.variants) as Variant[];
 console.log(`server CPU per single event at ${args.rate} events/s offered for ${args.seconds} s, ${args.connections} connections, plugins: ${args.plugins}`);
 const totals = variants.map(() => [] as number[]);
 for (let round = 0; round < Number(args.rounds); round++) {
   for (const [k, v] of variants.entries()) {
     const r = await once(v);
     totals[k]!.push(r.total);
-    console.log(`${JSON.stringify(v)}: ${r.total} µs/event (${Object.entries(r.per).map(([g, us]) => `${g} ${us}`).join(', ')}); ${Math.round(r.rate)}/s 2xx, non-2xx ${r.non2xx}, p99 ${r.p99} ms; loader ${r.inserts} inserts, avg ${Math.round(r.rows / r.inserts)} rows; backlog ${r.backlog}; load ${r.load}`);
+    console.log(`${JSON.stringify(v)}: ${r.total} µs/event (${Object.entries(r.per).map(([g, us]) => `${g} ${us}`).join(', ')}); ${Math.round(r.rate)}/s 2xx, non-2xx ${r.non2xx}, p99 ${r.p99} ms; loader ${r.inserts} inserts, avg ${Math.round(r.rows / r.inserts)} rows; backlog ${r.backlog}; RSS ${Math.round(r.rssMb)} MB, V8 heap used ${Math.round(r.heapMb)} MB; load ${r.load}; load window ${r.window}`);
+    if (Number(args.seconds) >= 60) console.log(`  RSS MB every 10 s: ${r.rssSamples.join(', ')}`);
   }
 }
 if (variants.length > 1) for (const [k, v] of variants.entries()) {
