@@ -10,8 +10,7 @@
  * is what the dedup lookup of every request needs.
  *
  * Three databases in one environment:
- * - `entries`: sequence number → `{ t: append ms, rows }` (one entry per request's rows;
- *   `{ t, k: id keys }` once loaded);
+ * - `entries`: sequence number → `{ t: append ms, rows }` (one entry per request's rows);
  * - `ids`: `org \0 event_id` → sequence number, written in the same transaction as the
  *   entry, so the log is also the index of recent ids (dedup across restarts);
  * - `meta`: `loaded` (the last sequence number stored in ClickHouse), `pending` (the range
@@ -20,10 +19,7 @@
  *   part of every token).
  *
  * Loaded entries are kept `retainMs` (the window in which the log answers dedup
- * lookups by itself), then removed with their ids. The position commit that marks an
- * entry loaded also cuts it down to its id keys: the rows are in ClickHouse, and kept in
- * full for the retention they made the log's file (and the process's file-backed memory)
- * grow by ~1 KB per event where ~100 bytes answer the dedup question.
+ * lookups by itself), then removed with their ids.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -32,10 +28,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 export interface LogEntry<R> {
   /** append time, ms */
   t: number;
-  /** the rows, until they are loaded */
-  rows?: R[];
-  /** once loaded: only the id keys (`org \0 event_id`), what pruning needs to find them in `ids` */
-  k?: string[];
+  rows: R[];
 }
 
 export interface LogRange {
@@ -104,7 +97,7 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
     this.seq = Math.max(last, this.loadedSeq);
     this.committedSeq = this.seq;
     for (const { key, value } of this.entries.getRange({ start: this.loadedSeq + 1 })) {
-      this.backlog += value.rows?.length ?? 0;
+      this.backlog += value.rows.length;
       this.waiting.set(key, value.t);
     }
   }
@@ -190,7 +183,7 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
     let rows = 0;
     let last = first - 1;
     for (let s = first; s <= committedUpTo; s++) {
-      const n = this.fresh.get(s)?.length ?? this.entries.get(s)?.rows?.length;
+      const n = this.fresh.get(s)?.length ?? this.entries.get(s)?.rows.length;
       // a sequence number whose append failed has no entry: step over it
       if (n === undefined) {
         last = s;
@@ -218,25 +211,15 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
     return out;
   }
 
-  /** The range is in ClickHouse: move the position past it and cut its entries down to their ids (durably, at once). */
+  /** The range is in ClickHouse: move the position past it (durably). */
   async commitLoaded(r: LogRange): Promise<void> {
-    const slim: Array<[number, LogEntry<R>]> = [];
-    let rows = 0;
-    for (let s = r.first; s <= r.last; s++) {
-      const own = this.fresh.get(s);
-      const stored = own ? undefined : this.entries.get(s);
-      const entryRows = own ?? stored?.rows;
-      const t = this.waiting.get(s) ?? stored?.t;
-      if (!entryRows || t === undefined) continue;
-      rows += entryRows.length;
-      slim.push([s, { t, k: entryRows.map((row) => idKey(row.org_id, row.event_id)) }]);
-    }
     await this.root.transaction(() => {
       this.meta.put('loaded', r.last);
       this.meta.remove('pending');
-      for (const [s, e] of slim) this.entries.put(s, e);
     });
+    let rows = 0;
     for (let s = r.first; s <= r.last; s++) {
+      rows += this.fresh.get(s)?.length ?? this.entries.get(s)?.rows.length ?? 0;
       this.fresh.delete(s);
       this.waiting.delete(s);
     }
@@ -250,7 +233,7 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
     const doomed: Array<{ key: number; keys: string[] }> = [];
     for (const { key, value } of this.entries.getRange({ end: this.loadedSeq + 1, limit: maxEntries })) {
       if (value.t > cutoff) break;
-      doomed.push({ key, keys: value.k ?? (value.rows ?? []).map((r) => idKey(r.org_id, r.event_id)) });
+      doomed.push({ key, keys: value.rows.map((r) => idKey(r.org_id, r.event_id)) });
     }
     if (doomed.length === 0) return 0;
     await this.root.transaction(() => {
