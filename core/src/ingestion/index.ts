@@ -343,11 +343,15 @@ export const ingestionModule: KernelModule<IngestionDeps> = {
       nodeId,
       // With the log and an in-process kv, a claim only has to cover an event until it is in the
       // log's id index: after that the log (retained ids) and the stored-ids filter (ids loaded
-      // by this process included) answer, as they do after a restart. Kept for the whole dedup
-      // period it cost ~450 bytes of memory per event for 30 days. (`commit: direct` keeps the
-      // long claims: an uncertain insert is remembered by its claim.)
+      // by this process included) answer, as they do after a restart. It is dropped at the commit
+      // (`releaseOnCommit`); the short TTL is the backstop for a request that never got there.
+      // Kept for the whole dedup period it cost ~450 bytes of memory per event for 30 days.
+      // (`commit: direct` keeps the long claims: an uncertain insert is remembered by its claim.)
       ttlSeconds: cfg.commit === 'log' && verifyInStore && !kvDurable ? Math.min(cfg.dedupTtlSeconds, Math.max(120, Math.ceil((2 * cfg.dedupStaleMs) / 1000))) : cfg.dedupTtlSeconds,
       staleMs: cfg.dedupStaleMs,
+      // the log's id index answers for an id from its append on (across restarts too), so an
+      // in-process claim is needed only while its request is on the way to the log
+      releaseOnCommit: cfg.commit === 'log' && verifyInStore && !kvDurable,
       stored: async (orgId, keys) => {
         // in the log (loaded or not): as good as stored, and no query
         const inLog = new Set(eventLog ? keys.filter((k) => eventLog!.has(orgId, k.id)).map((k) => k.id) : []);

@@ -165,6 +165,7 @@ export class Pipeline {
       if (toCommit.length) {
         try {
           const stored = await this.d.committer.submit(toCommit);
+          this.d.deduper.settled(org.id, toCommit.map((r) => r.event_id));
           toCommit.forEach((row, j) => {
             const i = commitIdx[j]!;
             if (stored.has(rowKey(org.id, row.event_id))) {

@@ -1,7 +1,8 @@
 /**
- * Embedded mode keeps dedup claims in memory only while an event is in flight: once an event is
- * in the log, the log's id index and then the stored-ids filter (ids loaded by this process
- * included) answer. The test forgets the claims and prunes the log, as time would, and checks
+ * Embedded mode keeps dedup claims in memory only while an event is on its way to the log: once
+ * it is committed there the claim is dropped, and the log's id index and then the stored-ids
+ * filter (ids loaded by this process included) answer. The test checks the claims are gone,
+ * prunes the log, as time would, and checks
  * that resends are still duplicates, stored once, while new ids are taken.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -38,9 +39,14 @@ describe('dedup without remembering every id in memory', () => {
     for (const e of single) expect((await post('/api/v1/events', e)).statusCode).toBe(202);
     expect((await post('/api/v1/events/batch', { events: batch })).json().accepted).toBe(batch.length);
 
-    // what time does: the in-flight claims expire, the log prunes its loaded entries and their ids
+    // the claims went with the commit: the log's id index answers from the append on
     const s = be.kernel.services;
-    for (const e of evs) await s.kv.del(`ingest:ev:${be.org.id}:${e.event_id}`);
+    await new Promise((r) => setImmediate(r));
+    for (const e of evs) expect(await s.kv.get(`ingest:ev:${be.org.id}:${e.event_id}`)).toBeNull();
+    for (const e of single) expect((await post('/api/v1/events', e)).statusCode).toBe(409);
+    expect((await post('/api/v1/events/batch', { events: batch })).json().accepted).toBe(0);
+
+    // what time does: the log prunes its loaded entries and their ids
     const log = be.kernel.app.ingestion.log;
     expect(await log.prune(Date.now() + 24 * 3_600_000)).toBeGreaterThan(0);
     for (const e of evs) expect(log.has(be.org.id, e.event_id)).toBe(false);

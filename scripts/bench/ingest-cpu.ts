@@ -1,0 +1,148 @@
+/**
+ * Server CPU per single event, by thread, at a fixed offered rate: the figure to compare code
+ * or settings by on a shared machine, where throughput says more about the neighbours than
+ * about the code. The platform starts as `ingest.ts` starts it (every first-party plugin on);
+ * single `POST /api/v1/events` are sent at `--rate` events/s for `--seconds`, and the CPU each
+ * thread of the server used in that window (`/proc/<pid>/task/<tid>/stat`) is divided by the
+ * events answered 2xx. Threads are grouped by name: the main thread (JS, the loader's
+ * encoding, LMDB reads), V8's helpers (GC), chDB's (inserts, merges, rollup folds' queries),
+ * libuv's pool and the rest. Runs alternate between variants (`--variants` = JSON list of
+ * `{ ingestion?: BENCH_INGESTION settings, root?: another checkout of the repository }`) so
+ * that each pair sees the same machine. The server's RSS and V8 heap at the end of each run are
+ * printed too (what the claims and the log keep).
+ *
+ *   npx tsx scripts/bench/ingest-cpu.ts --rate 1000 --seconds 20 --rounds 2 \
+ *     --variants '[{"root": "/tmp/before"}, {}, {"ingestion": {"loadDelayMs": 250}}]'
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+
+const { values: args } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '1' },
+    connections: { type: 'string', default: '64' },
+    plugins: { type: 'string', default: 'all' },
+    variants: { type: 'string', default: '[{}]' },
+  },
+});
+const PASSWORD = 'Bench-passw0rd-orrery!';
+const INGEST = join(import.meta.dirname, 'ingest.ts');
+interface Variant { ingestion?: object; root?: string }
+
+function event(i: number) {
+  return {
+    event_id: randomUUID(), event_type: 'agent_invocation', timestamp: new Date().toISOString(),
+    department_id: `dept-${i % 12}`, user_id: `user-${i % 200}`, session_id: `s-${i % 1000}`, agent_name: `agent-${i % 8}`,
+    agent_version: '1.0.0', invocation_id: randomUUID(), model_used: 'claude-sonnet-4-5', input_tokens: 1200, output_tokens: 300,
+    execution_time_ms: 850, status: 'success', tools_used: ['grep', 'edit'],
+  };
+}
+
+/** CPU ms per thread group of a process */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try { stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'); } catch { continue; }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ms = (Number(f[11]) + Number(f[12])) * 10;
+    // V8's platform workers (concurrent GC, compilation) are named "V8 …"; threads that keep the
+    // process's name are native threads that did not name themselves (chDB's pools among them)
+    const group = Number(tid) === pid ? 'main' : /^V8 /.test(name) ? 'v8-helpers' : /^libuv/.test(name) ? 'libuv' : name === 'node' ? 'unnamed' : 'chdb-named';
+    out.set(group, (out.get(group) ?? 0) + ms);
+  }
+  return out;
+}
+
+function start(dataDir: string, v: Variant): Promise<{ child: ChildProcess; url: string }> {
+  // BENCH_CPU_PROF=<dir>: the server writes a CPU profile of its main thread there on exit
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', v.root ? join(v.root, 'scripts/bench/ingest.ts') : INGEST, '--serve', 'kernel'], {
+    cwd: v.root ?? process.cwd(),
+    env: { ...process.env, DATA_DIR: dataDir, BENCH_PLUGINS: args.plugins, BENCH_INGESTION: JSON.stringify(v.ingestion ?? {}) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((ok, fail) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{"url"'));
+      if (line) ok({ child, url: (JSON.parse(line) as { url: string }).url });
+    });
+    child.once('exit', (c) => fail(new Error(`server exited (${c})`)));
+  });
+}
+
+async function once(variant: Variant) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'orrery-cpu-'));
+  const { child, url } = await start(dataDir, variant);
+  try {
+    const access = (await (await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@bench.local', password: PASSWORD }) })).json()).access_token;
+    const hook = (await (await fetch(`${url}/api/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${access}` }, body: JSON.stringify({ name: 'bench', kind: 'hook' }) })).json()).token;
+    const autocannon = (await import('autocannon')).default;
+    let i = 0;
+    // seconds since the server started, so a CPU profile can be cut to the load window
+    const age = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) - Number(readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]) / 100;
+    const from = age();
+    // RSS split into anonymous (heaps, claims, chDB's caches) and file-backed (the log's map, chDB's parts), every 10 s
+    const rssSamples: string[] = [];
+    const kb = (text: string, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) / 1024;
+    const sampler = setInterval(() => {
+      const st = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      rssSamples.push(`${Math.round(age() - from)}s ${Math.round(kb(st, 'VmRSS'))} (anon ${Math.round(kb(st, 'RssAnon'))}, file ${Math.round(kb(st, 'RssFile'))})`);
+    }, 10_000);
+    const cpu0 = threadCpu(child.pid!);
+    const la0 = loadavg()[0]!;
+    const r = await autocannon({
+      url: `${url}/api/v1/events`, method: 'POST', connections: Number(args.connections), duration: Number(args.seconds), overallRate: Number(args.rate),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${hook}` },
+      requests: [{ setupRequest: (req: any) => ({ ...req, body: JSON.stringify(event(i++)) }) }],
+    });
+    clearInterval(sampler);
+    const cpu1 = threadCpu(child.pid!);
+    const window = `${from.toFixed(1)}–${age().toFixed(1)} s after the server started`;
+    const ok = (r as any)['2xx'] as number;
+    const per: Record<string, number> = {};
+    let total = 0;
+    for (const [g, ms] of cpu1) {
+      const d = ms - (cpu0.get(g) ?? 0);
+      total += d;
+      per[g] = Math.round((d * 1000) / Math.max(1, ok));
+    }
+    const status = (await (await fetch(`${url}/ready`)).json()).ingestion ?? {};
+    const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${access}` } })).text();
+    const v = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    const rssMb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    const heapMb = v('nodejs_heap_size_used_bytes') / 1024 ** 2;
+    return { rssSamples, window, rssMb, heapMb, ok, rate: ok / Number(args.seconds), p99: r.latency.p99, non2xx: r.non2xx, total: Math.round((total * 1000) / Math.max(1, ok)), per, inserts: v('orrery_ingest_commit_seconds_count'), rows: v('orrery_ingest_batch_rows_sum'), backlog: status.backlog_rows, load: `${la0.toFixed(1)}→${loadavg()[0]!.toFixed(1)}` };
+  } finally {
+    const exited = new Promise((ok) => child.once('exit', ok));
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const variants = JSON.parse(args.variants) as Variant[];
+console.log(`server CPU per single event at ${args.rate} events/s offered for ${args.seconds} s, ${args.connections} connections, plugins: ${args.plugins}`);
+const totals = variants.map(() => [] as number[]);
+for (let round = 0; round < Number(args.rounds); round++) {
+  for (const [k, v] of variants.entries()) {
+    const r = await once(v);
+    totals[k]!.push(r.total);
+    console.log(`${JSON.stringify(v)}: ${r.total} µs/event (${Object.entries(r.per).map(([g, us]) => `${g} ${us}`).join(', ')}); ${Math.round(r.rate)}/s 2xx, non-2xx ${r.non2xx}, p99 ${r.p99} ms; loader ${r.inserts} inserts, avg ${Math.round(r.rows / r.inserts)} rows; backlog ${r.backlog}; RSS ${Math.round(r.rssMb)} MB, V8 heap used ${Math.round(r.heapMb)} MB; load ${r.load}; load window ${r.window}`);
+    if (Number(args.seconds) >= 60) console.log(`  RSS MB every 10 s: ${r.rssSamples.join(', ')}`);
+  }
+}
+if (variants.length > 1) for (const [k, v] of variants.entries()) {
+  const avg = totals[k]!.reduce((a, b) => a + b, 0) / totals[k]!.length;
+  const base = totals[0]!.reduce((a, b) => a + b, 0) / totals[0]!.length;
+  console.log(`${JSON.stringify(v)}: mean ${Math.round(avg)} µs/event, ${(avg / base).toFixed(2)} of the first variant`);
+}
