@@ -15,6 +15,9 @@
  * twice.
  */
 import { defineRollup, freshRowsSql, rollupDdl, type ChMigration } from '@orrery/plugin-sdk';
+import { NEVER } from './artifacts.ts';
+
+const EPOCH = "toDateTime64(0, 3, 'UTC')";
 
 export const INVOCATION_HOURS = defineRollup({
   name: 'invocation_hours',
@@ -28,12 +31,32 @@ export const INVOCATION_HOURS = defineRollup({
     { name: 'invocations', type: 'SimpleAggregateFunction(sum, UInt64)', expr: 'count()' },
     { name: 'successes', type: 'SimpleAggregateFunction(sum, UInt64)', expr: "countIf(status = 'success')" },
     { name: 'calls', type: "AggregateFunction(groupArray, Tuple(DateTime64(3, 'UTC'), UInt8))", expr: "groupArrayState((timestamp, toUInt8(status = 'success')))" },
+    // the hour's first and last success (NEVER / EPOCH without one): enough to tell whether a
+    // success follows an instant within the hour, without reading the pairs
+    { name: 'first_success', type: "SimpleAggregateFunction(min, DateTime64(3, 'UTC'))", expr: `min(if(status = 'success', timestamp, ${NEVER}))` },
+    { name: 'last_success', type: "SimpleAggregateFunction(max, DateTime64(3, 'UTC'))", expr: `max(if(status = 'success', timestamp, ${EPOCH}))` },
   ],
   tables: [{ table: 'knowledge_invocation_hours', grain: 'hour', dims: ['user_id'] }],
 });
 const TABLE = 'knowledge_invocation_hours';
 
-export const chMigrations: ChMigration[] = [{ name: '0001_invocation_hours', statements: rollupDdl(INVOCATION_HOURS) }];
+/**
+ * Tables made by 0001 before the success bounds existed get them, filled from the pairs they
+ * hold (a new table has them from 0001: the statements then change nothing).
+ */
+const successBounds: ChMigration = {
+  name: '0002_invocation_success_bounds',
+  statements: [
+    `ALTER TABLE {db}.${TABLE}{cluster} ADD COLUMN IF NOT EXISTS first_success SimpleAggregateFunction(min, DateTime64(3, 'UTC')) DEFAULT ${NEVER}`,
+    `ALTER TABLE {db}.${TABLE}{cluster} ADD COLUMN IF NOT EXISTS last_success SimpleAggregateFunction(max, DateTime64(3, 'UTC')) DEFAULT ${EPOCH}`,
+    `ALTER TABLE {db}.${TABLE}{cluster} UPDATE
+       first_success = arrayMin(arrayMap(x -> if(x.2 = 1, x.1, ${NEVER}), arrayPushBack(finalizeAggregation(calls), (${NEVER}, toUInt8(0))))),
+       last_success = arrayMax(arrayMap(x -> if(x.2 = 1, x.1, ${EPOCH}), arrayPushBack(finalizeAggregation(calls), (${EPOCH}, toUInt8(0)))))
+     WHERE first_success = ${NEVER} AND last_success = ${EPOCH} SETTINGS mutations_sync = 2`,
+  ],
+};
+
+export const invocationMigrations: ChMigration[] = [{ name: '0001_invocation_hours', statements: rollupDdl(INVOCATION_HOURS) }, successBounds];
 
 /** Bind `wm` (the watermark, ms) with these. */
 const FRESH = `org_id = {org_id:String} AND event_type = 'agent_invocation' AND user_id != '' AND ${freshRowsSql('wm')}`;
@@ -53,6 +76,24 @@ export function hourCounts(usersSql: string, fromSql: string, toSql: string): st
     SELECT user_id, toDateTime(toStartOfHour(timestamp), 'UTC') AS bucket, count() AS invocations, countIf(status = 'success') AS successes
     FROM {db}.events
     WHERE ${FRESH} AND user_id IN (${usersSql}) AND timestamp >= ${fromSql} AND timestamp < ${toSql}
+    GROUP BY user_id, bucket`;
+}
+
+/**
+ * Per (user, hour) first and last success — `user_id, bucket, first_success, last_success` — for
+ * the users in `usersSql` and hours in [`fromSql`, `toSql`), from the rollup and the raw rows
+ * inserted after the watermark (a (user, hour) may come from both; callers look at each row).
+ */
+export function hourSuccessBounds(usersSql: string, fromSql: string, toSql: string): string {
+  return `
+    SELECT user_id, bucket, first_success, last_success
+    FROM {db}.${TABLE}
+    WHERE org_id = {org_id:String} AND user_id IN (${usersSql}) AND bucket >= ${fromSql} AND bucket < ${toSql} AND successes > 0
+    UNION ALL
+    SELECT user_id, toDateTime(toStartOfHour(timestamp), 'UTC') AS bucket,
+           min(if(status = 'success', timestamp, ${NEVER})) AS first_success, max(if(status = 'success', timestamp, ${EPOCH})) AS last_success
+    FROM {db}.events
+    WHERE ${FRESH} AND status = 'success' AND user_id IN (${usersSql}) AND timestamp >= ${fromSql} AND timestamp < ${toSql}
     GROUP BY user_id, bucket`;
 }
 
