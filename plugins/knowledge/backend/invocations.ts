@@ -63,15 +63,15 @@ const FRESH = `org_id = {org_id:String} AND event_type = 'agent_invocation' AND 
 
 /**
  * Per (user, hour) counts — `user_id, bucket, invocations, successes` — for the users in
- * `usersSql` and hours in [`fromSql`, `toSql`): the rollup's rows plus the raw rows inserted
- * after the watermark (a (user, hour) may come from both; callers sum).
+ * `usersSql` and hours in [`fromSql`, `toSql`): the rollup's rows as stored plus the raw rows
+ * inserted after the watermark. A (user, hour) may come in several rows (parts not merged yet,
+ * fresh rows): callers sum, so no aggregation is spent here.
  */
 export function hourCounts(usersSql: string, fromSql: string, toSql: string): string {
   return `
-    SELECT user_id, bucket, sum(invocations) AS invocations, sum(successes) AS successes
+    SELECT user_id, bucket, invocations, successes
     FROM {db}.${TABLE}
     WHERE org_id = {org_id:String} AND user_id IN (${usersSql}) AND bucket >= ${fromSql} AND bucket < ${toSql}
-    GROUP BY user_id, bucket
     UNION ALL
     SELECT user_id, toDateTime(toStartOfHour(timestamp), 'UTC') AS bucket, count() AS invocations, countIf(status = 'success') AS successes
     FROM {db}.events
@@ -99,15 +99,15 @@ export function hourSuccessBounds(usersSql: string, fromSql: string, toSql: stri
 
 /**
  * The (timestamp, success) pairs of the (user, hour) pairs that `pairsSql` yields (columns
- * `user_id, bucket`), for hours in [`fromSql`, `toSql`): `user_id, bucket, calls`. Rows from the
- * rollup and from the fresh raw events are separate (callers look at each).
+ * `user_id, bucket`), for hours in [`fromSql`, `toSql`): `user_id, bucket, calls`. A (user, hour)
+ * may come in several rows (parts not merged yet, fresh rows), each with its own pairs: callers
+ * look at each.
  */
 export function hourCalls(pairsSql: string, fromSql: string, toSql: string): string {
   return `
-    SELECT user_id, bucket, groupArrayMerge(calls) AS calls
+    SELECT user_id, bucket, finalizeAggregation(calls) AS calls
     FROM {db}.${TABLE}
     WHERE org_id = {org_id:String} AND (user_id, bucket) IN (${pairsSql}) AND bucket >= ${fromSql} AND bucket < ${toSql}
-    GROUP BY user_id, bucket
     UNION ALL
     SELECT user_id, toDateTime(toStartOfHour(timestamp), 'UTC') AS bucket, groupArray((timestamp, toUInt8(status = 'success'))) AS calls
     FROM {db}.events
