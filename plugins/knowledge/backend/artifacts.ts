@@ -27,6 +27,8 @@ export const ARTIFACT_EVENTS = defineRollup({
   name: 'artifact_events',
   source: 'events',
   filter: `${KA} AND action IN ('created', 'reused')`,
+  // rows per person: user-activity data, kept for the org's user-activity period
+  retention: 'user_activity',
   dimensions: ['artifact_id', 'user_id', 'department_id'],
   measures: [
     // (time, type, agent) of the earliest `created` event; NEVER on rows of reuses only
