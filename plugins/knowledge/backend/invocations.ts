@@ -80,20 +80,23 @@ export function hourCounts(usersSql: string, fromSql: string, toSql: string): st
 }
 
 /**
- * Per (user, hour) first and last success — `user_id, bucket, first_success, last_success` — for
- * the users in `usersSql` and hours in [`fromSql`, `toSql`), from the rollup and the raw rows
- * inserted after the watermark (a (user, hour) may come from both; callers look at each row).
+ * Per (user, hour) first and last success — `user_id, bucket, first_success, last_success` — of
+ * the (user, hour) pairs that `pairsSql` yields (columns `user_id, bucket`), for hours in
+ * [`fromSql`, `toSql`), from the rollup (the sort key (org, user, hour) skips the other rows) and
+ * the raw rows inserted after the watermark. A (user, hour) may come in several rows (parts not
+ * merged yet, fresh rows): callers look at each.
  */
-export function hourSuccessBounds(usersSql: string, fromSql: string, toSql: string): string {
+export function hourSuccessBounds(pairsSql: string, fromSql: string, toSql: string): string {
   return `
     SELECT user_id, bucket, first_success, last_success
     FROM {db}.${TABLE}
-    WHERE org_id = {org_id:String} AND user_id IN (${usersSql}) AND bucket >= ${fromSql} AND bucket < ${toSql} AND successes > 0
+    WHERE org_id = {org_id:String} AND (user_id, bucket) IN (${pairsSql}) AND bucket >= ${fromSql} AND bucket < ${toSql} AND successes > 0
     UNION ALL
     SELECT user_id, toDateTime(toStartOfHour(timestamp), 'UTC') AS bucket,
-           min(if(status = 'success', timestamp, ${NEVER})) AS first_success, max(if(status = 'success', timestamp, ${EPOCH})) AS last_success
+           min(timestamp) AS first_success, max(timestamp) AS last_success
     FROM {db}.events
-    WHERE ${FRESH} AND status = 'success' AND user_id IN (${usersSql}) AND timestamp >= ${fromSql} AND timestamp < ${toSql}
+    WHERE ${FRESH} AND status = 'success' AND timestamp >= ${fromSql} AND timestamp < ${toSql}
+      AND (user_id, toDateTime(toStartOfHour(timestamp), 'UTC')) IN (${pairsSql})
     GROUP BY user_id, bucket`;
 }
 

@@ -232,8 +232,9 @@ export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: V
   if (filter.artifactType) where.push('a.a_type = {atype:String}');
   const order = { reusers: 'reusers', departments: 'departments_reached', successful_reuses: 'successful_reuses', reuses: 'reuses' }[sort];
   const reuses = reusesInRange(range, wm.artifacts);
+  // the two hours each reuse looks at: its own and the next
   const bounds = hourSuccessBounds(
-    `SELECT DISTINCT user_id FROM (${reuses.sql})`,
+    `SELECT user_id, arrayJoin([${HOUR_OF('t')}, ${HOUR_OF('t')} + INTERVAL 1 HOUR]) FROM (${reuses.sql})`,
     HOUR_OF("toDateTime64({from:String}, 3, 'UTC')"),
     "toDateTime64({to:String}, 3, 'UTC') + INTERVAL 2 HOUR",
   );
