@@ -10,7 +10,8 @@ import { definePlugin } from '@orrery/plugin-sdk';
 import { PERMISSION, ADMIN_PERMISSION, registerRoutes } from './routes.ts';
 import { widgets } from '../widgets.ts';
 import { knowledgeMetrics } from './sources.ts';
-import { INVOCATION_HOURS, chMigrations } from './invocations.ts';
+import { INVOCATION_HOURS, invocationMigrations } from './invocations.ts';
+import { ARTIFACT_EVENTS, artifactMigration } from './artifacts.ts';
 
 export default definePlugin({
   from: import.meta.url,
@@ -21,8 +22,8 @@ export default definePlugin({
   description: 'Artifacts created, annotated and reused with AI; reuse rates, valuable artifacts, experts, and knowledge flow between departments',
   routePrefix: 'knowledge',
   provides: [knowledgeMetrics],
-  migrations: { clickhouse: chMigrations },
-  rollups: [INVOCATION_HOURS],
+  migrations: { clickhouse: [...invocationMigrations, artifactMigration] },
+  rollups: [INVOCATION_HOURS, ARTIFACT_EVENTS],
   permissions: { [PERMISSION]: ['Admin', 'Manager', 'Developer'], [ADMIN_PERMISSION]: ['Admin'] },
   frontend: { remoteName: 'knowledge', distDir: './frontend/dist', widgets },
   register(env) {

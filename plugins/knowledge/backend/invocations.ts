@@ -15,6 +15,9 @@
  * twice.
  */
 import { defineRollup, freshRowsSql, rollupDdl, type ChMigration } from '@orrery/plugin-sdk';
+import { NEVER } from './artifacts.ts';
+
+const EPOCH = "toDateTime64(0, 3, 'UTC')";
 
 export const INVOCATION_HOURS = defineRollup({
   name: 'invocation_hours',
@@ -28,27 +31,47 @@ export const INVOCATION_HOURS = defineRollup({
     { name: 'invocations', type: 'SimpleAggregateFunction(sum, UInt64)', expr: 'count()' },
     { name: 'successes', type: 'SimpleAggregateFunction(sum, UInt64)', expr: "countIf(status = 'success')" },
     { name: 'calls', type: "AggregateFunction(groupArray, Tuple(DateTime64(3, 'UTC'), UInt8))", expr: "groupArrayState((timestamp, toUInt8(status = 'success')))" },
+    // the hour's first and last success (NEVER / EPOCH without one): enough to tell whether a
+    // success follows an instant within the hour, without reading the pairs
+    { name: 'first_success', type: "SimpleAggregateFunction(min, DateTime64(3, 'UTC'))", expr: `min(if(status = 'success', timestamp, ${NEVER}))` },
+    { name: 'last_success', type: "SimpleAggregateFunction(max, DateTime64(3, 'UTC'))", expr: `max(if(status = 'success', timestamp, ${EPOCH}))` },
   ],
   tables: [{ table: 'knowledge_invocation_hours', grain: 'hour', dims: ['user_id'] }],
 });
 const TABLE = 'knowledge_invocation_hours';
 
-export const chMigrations: ChMigration[] = [{ name: '0001_invocation_hours', statements: rollupDdl(INVOCATION_HOURS) }];
+/**
+ * Tables made by 0001 before the success bounds existed get them, filled from the pairs they
+ * hold (a new table has them from 0001: the statements then change nothing).
+ */
+const successBounds: ChMigration = {
+  name: '0002_invocation_success_bounds',
+  statements: [
+    `ALTER TABLE {db}.${TABLE}{cluster} ADD COLUMN IF NOT EXISTS first_success SimpleAggregateFunction(min, DateTime64(3, 'UTC')) DEFAULT ${NEVER}`,
+    `ALTER TABLE {db}.${TABLE}{cluster} ADD COLUMN IF NOT EXISTS last_success SimpleAggregateFunction(max, DateTime64(3, 'UTC')) DEFAULT ${EPOCH}`,
+    `ALTER TABLE {db}.${TABLE}{cluster} UPDATE
+       first_success = arrayMin(arrayMap(x -> if(x.2 = 1, x.1, ${NEVER}), arrayPushBack(finalizeAggregation(calls), (${NEVER}, toUInt8(0))))),
+       last_success = arrayMax(arrayMap(x -> if(x.2 = 1, x.1, ${EPOCH}), arrayPushBack(finalizeAggregation(calls), (${EPOCH}, toUInt8(0)))))
+     WHERE first_success = ${NEVER} AND last_success = ${EPOCH} SETTINGS mutations_sync = 2`,
+  ],
+};
+
+export const invocationMigrations: ChMigration[] = [{ name: '0001_invocation_hours', statements: rollupDdl(INVOCATION_HOURS) }, successBounds];
 
 /** Bind `wm` (the watermark, ms) with these. */
 const FRESH = `org_id = {org_id:String} AND event_type = 'agent_invocation' AND user_id != '' AND ${freshRowsSql('wm')}`;
 
 /**
  * Per (user, hour) counts — `user_id, bucket, invocations, successes` — for the users in
- * `usersSql` and hours in [`fromSql`, `toSql`): the rollup's rows plus the raw rows inserted
- * after the watermark (a (user, hour) may come from both; callers sum).
+ * `usersSql` and hours in [`fromSql`, `toSql`): the rollup's rows as stored plus the raw rows
+ * inserted after the watermark. A (user, hour) may come in several rows (parts not merged yet,
+ * fresh rows): callers sum, so no aggregation is spent here.
  */
 export function hourCounts(usersSql: string, fromSql: string, toSql: string): string {
   return `
-    SELECT user_id, bucket, sum(invocations) AS invocations, sum(successes) AS successes
+    SELECT user_id, bucket, invocations, successes
     FROM {db}.${TABLE}
     WHERE org_id = {org_id:String} AND user_id IN (${usersSql}) AND bucket >= ${fromSql} AND bucket < ${toSql}
-    GROUP BY user_id, bucket
     UNION ALL
     SELECT user_id, toDateTime(toStartOfHour(timestamp), 'UTC') AS bucket, count() AS invocations, countIf(status = 'success') AS successes
     FROM {db}.events
@@ -57,16 +80,37 @@ export function hourCounts(usersSql: string, fromSql: string, toSql: string): st
 }
 
 /**
+ * Per (user, hour) first and last success — `user_id, bucket, first_success, last_success` — of
+ * the (user, hour) pairs that `pairsSql` yields (columns `user_id, bucket`), for hours in
+ * [`fromSql`, `toSql`), from the rollup (the sort key (org, user, hour) skips the other rows) and
+ * the raw rows inserted after the watermark. A (user, hour) may come in several rows (parts not
+ * merged yet, fresh rows): callers look at each.
+ */
+export function hourSuccessBounds(pairsSql: string, fromSql: string, toSql: string): string {
+  return `
+    SELECT user_id, bucket, first_success, last_success
+    FROM {db}.${TABLE}
+    WHERE org_id = {org_id:String} AND (user_id, bucket) IN (${pairsSql}) AND bucket >= ${fromSql} AND bucket < ${toSql} AND successes > 0
+    UNION ALL
+    SELECT user_id, toDateTime(toStartOfHour(timestamp), 'UTC') AS bucket,
+           min(timestamp) AS first_success, max(timestamp) AS last_success
+    FROM {db}.events
+    WHERE ${FRESH} AND status = 'success' AND timestamp >= ${fromSql} AND timestamp < ${toSql}
+      AND (user_id, toDateTime(toStartOfHour(timestamp), 'UTC')) IN (${pairsSql})
+    GROUP BY user_id, bucket`;
+}
+
+/**
  * The (timestamp, success) pairs of the (user, hour) pairs that `pairsSql` yields (columns
- * `user_id, bucket`), for hours in [`fromSql`, `toSql`): `user_id, bucket, calls`. Rows from the
- * rollup and from the fresh raw events are separate (callers look at each).
+ * `user_id, bucket`), for hours in [`fromSql`, `toSql`): `user_id, bucket, calls`. A (user, hour)
+ * may come in several rows (parts not merged yet, fresh rows), each with its own pairs: callers
+ * look at each.
  */
 export function hourCalls(pairsSql: string, fromSql: string, toSql: string): string {
   return `
-    SELECT user_id, bucket, groupArrayMerge(calls) AS calls
+    SELECT user_id, bucket, finalizeAggregation(calls) AS calls
     FROM {db}.${TABLE}
     WHERE org_id = {org_id:String} AND (user_id, bucket) IN (${pairsSql}) AND bucket >= ${fromSql} AND bucket < ${toSql}
-    GROUP BY user_id, bucket
     UNION ALL
     SELECT user_id, toDateTime(toStartOfHour(timestamp), 'UTC') AS bucket, groupArray((timestamp, toUInt8(status = 'success'))) AS calls
     FROM {db}.events

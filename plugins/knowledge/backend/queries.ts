@@ -10,7 +10,8 @@
  */
 import { bucketIso, type AnalyticsClient, type TimeRange } from '@orrery/plugin-sdk';
 import { scopeParams, scopeSql, type IndividualScope } from './privacy.ts';
-import { hourCalls, hourCounts } from './invocations.ts';
+import { hourCalls, hourCounts, hourSuccessBounds } from './invocations.ts';
+import { AUTHORS_FOLDED, REUSE_FIRSTS, reusesInRange } from './artifacts.ts';
 
 const KA = "event_type = 'knowledge_artifact' AND org_id = {org_id:String} AND artifact_id != ''";
 const IN_RANGE = "timestamp >= toDateTime64({from:String}, 3, 'UTC') AND timestamp < toDateTime64({to:String}, 3, 'UTC')";
@@ -207,47 +208,53 @@ export async function timeline(a: AnalyticsClient, range: TimeRange, bucketSql: 
 
 export type ValueSort = 'reusers' | 'departments' | 'successful_reuses' | 'reuses';
 
+/** The watermarks of the plugin's two rollups, read together (`ctx.rollups.read` nested). */
+export interface Watermarks {
+  invocations: Date;
+  artifacts: Date;
+}
+
 /**
  * The most valuable artifacts, over the reuse events in [from, to) by others: distinct
  * reusers, departments reached (distinct departments of those reuse events), and reuses
  * followed within an hour (after the reuse, up to and including one hour) by a successful
  * agent invocation of the reuser.
+ *
+ * Reuses come from the artifact rollup through the SDK's planner, authors from its month
+ * table. A reuse at t in hour H is followed iff the reuser's last success in H is after t or
+ * their first success in H + 1 is at most t + 1 hour (every success in H after t is within the
+ * hour; every one in H + 1 is after t): the invocation rollup's success bounds of those two
+ * hours decide it, exactly, without reading any invocation.
  */
-export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: ValueSort, limit: number, filter: { agentName?: string; artifactType?: string }, watermark: Date) {
+export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: ValueSort, limit: number, filter: { agentName?: string; artifactType?: string }, wm: Watermarks) {
   const where = ['r.user_id != a.author'];
   if (filter.agentName) where.push('a.a_agent = {agent:String}');
   if (filter.artifactType) where.push('a.a_type = {atype:String}');
   const order = { reusers: 'reusers', departments: 'departments_reached', successful_reuses: 'successful_reuses', reuses: 'reuses' }[sort];
+  const reuses = reusesInRange(range, wm.artifacts);
+  // the two hours each reuse looks at: its own and the next
+  const bounds = hourSuccessBounds(
+    `SELECT user_id, arrayJoin([${HOUR_OF('t')}, ${HOUR_OF('t')} + INTERVAL 1 HOUR]) FROM (${reuses.sql})`,
+    HOUR_OF("toDateTime64({from:String}, 3, 'UTC')"),
+    "toDateTime64({to:String}, 3, 'UTC') + INTERVAL 2 HOUR",
+  );
   const rows = await a.query<Record<string, unknown>>(
     `SELECT artifact_id, any(author) AS author, any(author_dept) AS author_dept, any(a_type) AS artifact_type, any(a_agent) AS agent_name,
             uniqExact(reuser) AS reusers, uniqExact(reuse_dept) AS departments_reached, count() AS reuses,
             countIf(followed) AS successful_reuses
      FROM (
        SELECT r.artifact_id AS artifact_id, a.author AS author, a.author_dept AS author_dept, a.a_type AS a_type, a.a_agent AS a_agent,
-              r.user_id AS reuser, r.department_id AS reuse_dept, r.event_id AS event_id,
-              r.event_id IN (
-                -- reuses followed within the hour: each reuse is looked for in its own hour and the next, in the
-                -- (timestamp, success) pairs of the invocation rollup's rows of exactly those (user, hour) pairs
-                SELECT DISTINCT ru.event_id
-                FROM (
-                  SELECT event_id, user_id, timestamp, h AS bucket FROM (${REUSES_IN_RANGE})
-                  ARRAY JOIN [${HOUR_OF('timestamp')}, ${HOUR_OF('timestamp')} + INTERVAL 1 HOUR] AS h
-                ) AS ru
-                INNER JOIN (${hourCalls(
-                  `SELECT user_id, arrayJoin([${HOUR_OF('timestamp')}, ${HOUR_OF('timestamp')} + INTERVAL 1 HOUR]) FROM (${REUSES_IN_RANGE})`,
-                  `${HOUR_OF("toDateTime64({from:String}, 3, 'UTC')")}`,
-                  "toDateTime64({to:String}, 3, 'UTC') + INTERVAL 2 HOUR",
-                )}) AS i ON i.user_id = ru.user_id AND i.bucket = ru.bucket
-                WHERE arrayExists(x -> x.2 = 1 AND x.1 > ru.timestamp AND x.1 <= ru.timestamp + INTERVAL 1 HOUR, i.calls)
-              ) AS followed
-       FROM (${REUSES_IN_RANGE}) AS r
-       INNER JOIN (${AUTHORS}) AS a ON r.artifact_id = a.artifact_id
+              r.user_id AS reuser, r.department_id AS reuse_dept,
+              arrayExists(x -> (x.1 = ${HOUR_OF('r.t')} AND x.3 > r.t) OR (x.1 = ${HOUR_OF('r.t')} + INTERVAL 1 HOUR AND x.2 <= r.t + INTERVAL 1 HOUR), s.hours) AS followed
+       FROM (${reuses.sql}) AS r
+       INNER JOIN (${AUTHORS_FOLDED}) AS a ON r.artifact_id = a.artifact_id
+       LEFT JOIN (SELECT user_id, groupArray((bucket, first_success, last_success)) AS hours FROM (${bounds}) GROUP BY user_id) AS s ON s.user_id = r.user_id
        WHERE ${where.join(' AND ')}
      )
      GROUP BY artifact_id
      ORDER BY ${order} DESC, reuses DESC, artifact_id ASC
      LIMIT {limit:UInt32}`,
-    { ...rangeParams(range), agent: filter.agentName ?? '', atype: filter.artifactType ?? '', limit, wm: watermark.getTime() },
+    { ...rangeParams(range), ...reuses.params, agent: filter.agentName ?? '', atype: filter.artifactType ?? '', limit, wm: wm.invocations.getTime() },
   );
   return rows.map((r) => ({
     artifact_id: String(r.artifact_id),
@@ -289,52 +296,56 @@ export async function network(a: AnalyticsClient, range: TimeRange, limit: numbe
  * Transfer effectiveness per source department: for each reuser (outside the department)
  * whose first reuse of that department's work falls in [from, to), their agent invocations
  * in the `weeks` before that first reuse against the `weeks` after it.
+ *
+ * The sample (first cross-department reuse per source department and person: every person's
+ * first reuse per artifact from the artifact rollup's month table, joined with the authors) is
+ * computed once and joined with two per-person arrays from the invocation rollup: the hourly
+ * counts of a superset of the sample's people (everyone with a first reuse of some artifact in
+ * the range) and the (timestamp, success) pairs of the hours each candidate's windows cut. The
+ * hours strictly inside a window come from the counts, the three hours the windows cut (at
+ * first - W, first, first + W) from the pairs, so the answer stays exact.
  */
-export async function transfer(a: AnalyticsClient, range: TimeRange, weeks: number, watermark: Date) {
-  // the sample: per source department and person outside it, the first reuse of its work
+export async function transfer(a: AnalyticsClient, range: TimeRange, weeks: number, wm: Watermarks) {
   const sample = `
-    SELECT a.author_dept AS src, r.user_id AS reuser, min(r.timestamp) AS first
-    FROM (SELECT artifact_id, user_id, department_id, timestamp FROM {db}.events WHERE ${KA} AND action = 'reused') AS r
-    INNER JOIN (${AUTHORS}) AS a ON r.artifact_id = a.artifact_id
+    SELECT a.author_dept AS src, r.user_id AS reuser, min(r.first) AS first
+    FROM (${REUSE_FIRSTS}) AS r
+    INNER JOIN (${AUTHORS_FOLDED}) AS a ON r.artifact_id = a.artifact_id
     WHERE r.user_id != a.author AND r.department_id != a.author_dept
     GROUP BY src, reuser
     HAVING first >= toDateTime64({from:String}, 3, 'UTC') AND first < toDateTime64({to:String}, 3, 'UTC')`;
+  // every (person, time) whose first reuse of some artifact falls in the range: each sample row's
+  // (reuser, first) is one of these, whatever its source department
+  const candidates = `
+    SELECT user_id, first FROM (${REUSE_FIRSTS})
+    WHERE first >= toDateTime64({from:String}, 3, 'UTC') AND first < toDateTime64({to:String}, 3, 'UTC')`;
   const W = 'toIntervalWeek({weeks:UInt32})';
-  // each sample row's windows [first - W, first) and [first, first + W): the hours strictly inside come
-  // from the rollup's counts, the three hours they cut (at first - W, first, first + W) from the pairs
-  const edges = `${HOUR_OF(`f.first - ${W}`)} AS b_lo, ${HOUR_OF('f.first')} AS b_mid, ${HOUR_OF(`f.first + ${W}`)} AS b_hi`;
   const spanFrom = HOUR_OF(`toDateTime64({from:String}, 3, 'UTC') - ${W}`);
   const spanTo = `toDateTime64({to:String}, 3, 'UTC') + ${W} + INTERVAL 1 HOUR`;
-  const perReuser = `
-    SELECT src, reuser, sum(b_inv) AS b_inv, sum(b_ok) AS b_ok, sum(a_inv) AS a_inv, sum(a_ok) AS a_ok
-    FROM (
-      SELECT f.src AS src, f.reuser AS reuser, ${edges},
-             if(h.bucket < b_mid, h.invocations, 0) AS b_inv, if(h.bucket < b_mid, h.successes, 0) AS b_ok,
-             if(h.bucket > b_mid, h.invocations, 0) AS a_inv, if(h.bucket > b_mid, h.successes, 0) AS a_ok
-      FROM (${hourCounts(`SELECT reuser FROM (${sample})`, spanFrom, spanTo)}) AS h
-      INNER JOIN (${sample}) AS f ON h.user_id = f.reuser
-      WHERE h.bucket > b_lo AND h.bucket < b_hi AND h.bucket != b_mid
-      UNION ALL
-      SELECT f.src AS src, f.reuser AS reuser, ${edges},
-             arrayCount(x -> x.1 >= f.first - ${W} AND x.1 < f.first, c.calls) AS b_inv,
-             arrayCount(x -> x.2 = 1 AND x.1 >= f.first - ${W} AND x.1 < f.first, c.calls) AS b_ok,
-             arrayCount(x -> x.1 >= f.first AND x.1 < f.first + ${W}, c.calls) AS a_inv,
-             arrayCount(x -> x.2 = 1 AND x.1 >= f.first AND x.1 < f.first + ${W}, c.calls) AS a_ok
-      FROM (${hourCalls(`SELECT reuser, arrayJoin([${HOUR_OF(`first - ${W}`)}, ${HOUR_OF('first')}, ${HOUR_OF(`first + ${W}`)}]) FROM (${sample})`, spanFrom, spanTo)}) AS c
-      INNER JOIN (${sample}) AS f ON c.user_id = f.reuser
-      WHERE c.bucket IN (b_lo, b_mid, b_hi)
-    )
-    GROUP BY src, reuser`;
+  const counts = hourCounts(`SELECT user_id FROM (${candidates})`, spanFrom, spanTo);
+  const calls = hourCalls(`SELECT user_id, arrayJoin([${HOUR_OF(`first - ${W}`)}, ${HOUR_OF('first')}, ${HOUR_OF(`first + ${W}`)}]) FROM (${candidates})`, spanFrom, spanTo);
+  // per sample row: whole hours strictly inside each window from the counts, the cut hours from the pairs
+  const inside = (cmp: string, col: 2 | 3) => `arraySum(x -> if(${cmp}, x.${col}, 0), h.hours)`;
+  const cut = (lo: string, hi: string, ok: boolean) =>
+    `arraySum(c -> if(c.1 IN (b_lo, b_mid, b_hi), arrayCount(y -> ${ok ? 'y.2 = 1 AND ' : ''}y.1 >= ${lo} AND y.1 < ${hi}, c.2), 0), p.cut)`;
   const rows = await a.query<Record<string, unknown>>(
-    `SELECT f.src AS from_department_id, count() AS reusers,
-            sum(s.b_inv) AS invocations_before, sum(s.b_ok) AS successes_before,
-            sum(s.a_inv) AS invocations_after, sum(s.a_ok) AS successes_after,
-            countIf(s.b_inv > 0 AND s.a_inv > 0) AS reusers_with_both
-     FROM (${sample}) AS f
-     LEFT JOIN (${perReuser}) AS s ON s.src = f.src AND s.reuser = f.reuser
+    `SELECT src AS from_department_id, count() AS reusers,
+            sum(b_inv) AS invocations_before, sum(b_ok) AS successes_before,
+            sum(a_inv) AS invocations_after, sum(a_ok) AS successes_after,
+            countIf(b_inv > 0 AND a_inv > 0) AS reusers_with_both
+     FROM (
+       SELECT f.src AS src, f.first AS first,
+              ${HOUR_OF(`f.first - ${W}`)} AS b_lo, ${HOUR_OF('f.first')} AS b_mid, ${HOUR_OF(`f.first + ${W}`)} AS b_hi,
+              ${inside('x.1 > b_lo AND x.1 < b_mid', 2)} + ${cut(`first - ${W}`, 'first', false)} AS b_inv,
+              ${inside('x.1 > b_lo AND x.1 < b_mid', 3)} + ${cut(`first - ${W}`, 'first', true)} AS b_ok,
+              ${inside('x.1 > b_mid AND x.1 < b_hi', 2)} + ${cut('first', `first + ${W}`, false)} AS a_inv,
+              ${inside('x.1 > b_mid AND x.1 < b_hi', 3)} + ${cut('first', `first + ${W}`, true)} AS a_ok
+       FROM (${sample}) AS f
+       LEFT JOIN (SELECT user_id, groupArray((bucket, invocations, successes)) AS hours FROM (${counts}) GROUP BY user_id) AS h ON h.user_id = f.reuser
+       LEFT JOIN (SELECT user_id, groupArray((bucket, calls)) AS cut FROM (${calls}) GROUP BY user_id) AS p ON p.user_id = f.reuser
+     )
      GROUP BY from_department_id
      ORDER BY reusers DESC, from_department_id`,
-    { ...rangeParams(range), weeks, wm: watermark.getTime() },
+    { ...rangeParams(range), weeks, wm: wm.invocations.getTime(), awm: wm.artifacts.getTime() },
   );
   return rows.map((r) => {
     const bi = n(r.invocations_before), bo = n(r.successes_before), ai = n(r.invocations_after), ao = n(r.successes_after);

@@ -4,6 +4,7 @@ import * as q from './queries.ts';
 import { individualScope, loadSettings, seesPerson, requireIndividuals, saveSettings, settingsSchema, type KnowledgeSettings } from './privacy.ts';
 import { namesFor, namesSchema } from './names.ts';
 import { INVOCATION_HOURS } from './invocations.ts';
+import { ARTIFACT_EVENTS } from './artifacts.ts';
 import { arr, expertsResponse, flowResponse, limit, obj, query, str, summaryResponse } from './params.ts';
 
 export const PERMISSION = 'knowledge.read';
@@ -18,6 +19,10 @@ const range = (x: Range) => parseTimeRange(x, DEFAULT_DAYS);
 async function groupRule(ctx: TenantContext, s: KnowledgeSettings): Promise<number> {
   return (await individualScope(ctx, s)) ? 0 : s.privacy.minGroupSize;
 }
+
+/** Runs `fn` with the watermarks of both rollups; no fold publishes in either while it runs. */
+const readFolded = <T>(ctx: TenantContext, fn: (wm: q.Watermarks) => Promise<T>) =>
+  ctx.rollups.read(INVOCATION_HOURS.name, (invocations) => ctx.rollups.read(ARTIFACT_EVENTS.name, (artifacts) => fn({ invocations, artifacts })));
 
 const int = { type: 'integer' };
 const rate = { type: ['number', 'null'] };
@@ -152,7 +157,7 @@ export function registerRoutes(env: PluginEnv) {
     async handler(req, ctx) {
       const r = range(req.query);
       const scope = await individualScope(ctx, await loadSettings(ctx));
-      const rows = await ctx.rollups.read(INVOCATION_HOURS.name, (wm) => q.topArtifacts(ctx.analytics, r, req.query.sort, req.query.limit, { agentName: req.query.agent_name, artifactType: req.query.artifact_type }, wm));
+      const rows = await readFolded(ctx, (wm) => q.topArtifacts(ctx.analytics, r, req.query.sort, req.query.limit, { agentName: req.query.agent_name, artifactType: req.query.artifact_type }, wm));
       const artifacts = rows.map((x) => ({ ...x, author_id: seesPerson(scope, x.author_id) ? x.author_id : null }));
       const names = await namesFor(ctx, artifacts.map((x) => x.department_id), artifacts.flatMap((x) => (x.author_id ? [x.author_id] : [])));
       return { artifacts, names };
@@ -217,7 +222,7 @@ export function registerRoutes(env: PluginEnv) {
     async handler(req, ctx) {
       const r = range(req.query);
       const min = await groupRule(ctx, await loadSettings(ctx));
-      const rows = await ctx.rollups.read(INVOCATION_HOURS.name, (wm) => q.transfer(ctx.analytics, r, req.query.weeks, wm));
+      const rows = await readFolded(ctx, (wm) => q.transfer(ctx.analytics, r, req.query.weeks, wm));
       const kept = rows.filter((x) => x.reusers >= min);
       return { departments: kept, suppressed_departments: rows.length - kept.length, names: await namesFor(ctx, kept.map((x) => x.from_department_id)) };
     },
