@@ -60,7 +60,7 @@ describe('retention from one bit-mask per user', () => {
   }, 300_000);
   afterAll(() => backend?.close());
 
-  const ask = async (q: RefQuery & Record<string, unknown>) => {
+  const ask = async (q: RefQuery & { breakdown?: string; source?: string }) => {
     const res = await backend.client.get('/api/v1/cohorts/retention', q as any);
     expect(res.status, res.text).toBe(200);
     return res.body;
