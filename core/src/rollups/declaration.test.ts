@@ -55,3 +55,19 @@ describe('month grain', () => {
     expect(() => defineRollup({ ...base, tables: [{ table: 'a', grain: 'month', dims: ['agent_name'] }, { table: 'b', grain: 'day', dims: ['agent_name'], from: 'a' }] } as RollupDecl)).toThrow(/coarser/);
   });
 });
+
+describe('high-cardinality dimensions', () => {
+  const users = { name: 'users', source: 'events' as const, dimensions: ['user_id', 'department_id'], measures: [measure], tables: [{ table: 'u', grain: 'month' as const, dims: ['user_id', 'department_id'] }] };
+
+  it('stores them as plain String and the others as LowCardinality(String)', () => {
+    const ddl = rollupDdl(defineRollup({ ...users, highCardinality: ['user_id'] }))[0]!;
+    expect(ddl).toMatch(/user_id String,/);
+    expect(ddl).toMatch(/department_id LowCardinality\(String\)/);
+    // without the option every dimension stays LowCardinality, as before
+    expect(rollupDdl(defineRollup(users))[0]).toMatch(/user_id LowCardinality\(String\)/);
+  });
+
+  it('refuses a name that is not a dimension', () => {
+    expect(() => checkDeclaration(plugin([{ ...users, highCardinality: ['session_id'] }]), 'test', taken())).toThrow(/highCardinality names session_id, which are not dimensions/);
+  });
+});

@@ -13,6 +13,7 @@
 import { EVENT_TYPE_BY_NAME, badRequest, parseTimeRange, type TenantContext } from '@orrery/plugin-sdk';
 import { QUARTER_MS, activitySets, quarterStartSql, type Source } from './rollup.ts';
 import { PERIODS, STEP, cohortKeys, periodKeySql, periodStart, type Period } from './periods.ts';
+import { MAX_MASK_PERIODS, maskPeriods, maskRetentionSql } from './maskRetention.ts';
 
 export type Mode = 'first_time' | 'recurring';
 export type Counting = 'exact' | 'on_or_after';
@@ -55,7 +56,7 @@ export interface RetentionSpec {
   /** only these users (a saved cohort's members); undefined = everyone */
   users?: string[];
   now?: Date;
-  /** `raw` skips the activity rollup (for checking it) */
+  /** `raw` skips the activity rollup, `sets` its per-user masks (both for checking the fast path) */
   source?: Source;
   /** also the members' agent-invocation cost and tokens per period after the cohort's ("revenue cohorts") */
   spend?: boolean;
@@ -84,6 +85,8 @@ export interface RetentionAnswer {
   tz: string;
   /** what was read: the activity rollup (plus raw events received since it was last brought up to date) or raw events */
   source: 'rollup' | 'raw';
+  /** with the rollup: `masks` (one 64-bit mask per user, the fast path) or `sets` (quarter-hour arrays merged per user) */
+  rollup_path?: 'masks' | 'sets';
   cohorts: CohortRow[];
   breakdown?: Array<{ department_id: string; cohorts: CohortRow[] }>;
 }
@@ -119,7 +122,14 @@ export const retentionQueryProperties = {
       "`rolling`: return period k is the k-th window of 1 h / 24 h / 7 × 24 h after the user's own start event (hours since start, not calendar days); " +
       "k ≥ 1 counts returns at or after start + k × length and before start + (k + 1) × length. Cohorts stay calendar periods. Hour, day and week periods only; not with `spend`. Read from raw events.",
   },
-  source: { type: 'string', enum: ['auto', 'raw'], default: 'auto', description: '`raw`: read raw events even where the activity rollup (quarter-hour sets per user and month) could answer (same figures)' },
+  source: {
+    type: 'string',
+    enum: ['auto', 'sets', 'raw'],
+    default: 'auto',
+    description:
+      '`raw`: read raw events even where the activity rollup (quarter-hour sets per user and month) could answer; `sets`: the rollup, merging the sets per user rather than ' +
+      'one bit-mask per user (same figures; both for checking)',
+  },
 } as const;
 
 export function parseRetention(q: RetentionQuery): RetentionSpec {
@@ -213,6 +223,9 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
     ? await activitySets(ctx, tz, { from: new Date(startFrom.getTime() - 86_400_000), to: new Date(spanTo) }, spec.source ?? 'auto', { start: spec.startEvent, ret: spec.returnEvent, where: common }, params)
     : null;
   answer.source = sets ? 'rollup' : 'raw';
+  // the fast path: a 64-bit mask per user where the question's periods fit one
+  const masks = !!sets && !spec.breakdown && spec.source !== 'sets' && maskPeriods(keys.length, periods) <= MAX_MASK_PERIODS;
+  if (sets) answer.rollup_path = masks ? 'masks' : 'sets';
   const starts =
     spec.mode === 'first_time'
       ? `SELECT user_id, argMin(${b}, timestamp) AS b, ${periodKeySql('min(timestamp)', period)} AS p
@@ -241,7 +254,14 @@ export async function retention(ctx: TenantContext, spec: RetentionSpec): Promis
          GROUP BY user_id, p) AS r ON s.user_id = r.user_id
      WHERE r.p >= s.p AND k < ${periods} GROUP BY b, p, k`;
   const [table, spent] = await Promise.all([
-    ctx.analytics.query<{ b: string; p: number | string; k: number | string; n: number | string }>(rollingMs ? rollingSql(spec, events, common, startWhere, b, rollingMs, startTo, params) : tableSql, params),
+    ctx.analytics.query<{ b: string; p: number | string; k: number | string; n: number | string }>(
+      rollingMs
+        ? rollingSql(spec, events, common, startWhere, b, rollingMs, startTo, params)
+        : masks
+          ? maskRetentionSql({ period, periods, mode: spec.mode, counting: spec.counting, keys, span: { startFrom, startTo, returnTo } }, sets!, params)
+          : tableSql,
+      params,
+    ),
     spec.spend ? ctx.analytics.query<{ b: string; p: number | string; k: number | string; cost: string | number; inp: string | number; outp: string | number }>(spendSql, params) : Promise.resolve([]),
   ]);
   const sizes = table.filter((r) => Number(r.k) === 0);

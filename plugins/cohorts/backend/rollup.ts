@@ -40,6 +40,8 @@ export const ACTIVITY = defineRollup({
   // per-user activity, kept for the org's user-activity period
   retention: 'user_activity',
   dimensions: ['user_id', 'department_id'],
+  // a million distinct users: plain strings read and group several times faster than LowCardinality
+  highCardinality: ['user_id'],
   leading: ['user_id'],
   measures: [set('q_any', null), ...EVENT_TYPES.map((t) => set(quartersColumn(t.type), `event_type = '${t.type}'`))],
   tables: [{ table: 'cohorts_user_months', grain: 'month', dims: ['user_id', 'department_id'] }],
@@ -77,9 +79,13 @@ export const chMigrations: ChMigration[] = [
   { name: '0002_user_hours_rollup', statements: [`DROP TABLE IF EXISTS {db}.${OLD}{cluster}`, ...rollupDdl(HOURLY)] },
   // one row per user and month instead of per user, event type and hour
   { name: '0003_user_months_rollup', statements: [...dropRollupDdl(HOURLY), ...rollupDdl(ACTIVITY)] },
+  // user_id as a plain String (`highCardinality`): rewrites the column in place, so the rows
+  // and the rollup's watermark stay (0003 on a fresh install already makes it a String)
+  { name: '0004_user_id_string', statements: [`ALTER TABLE {db}.${ROLLUP}{cluster} MODIFY COLUMN user_id String`] },
 ];
 
-export type Source = 'auto' | 'raw';
+/** `sets` reads the rollup like `auto` but merges its sets per user (the general path) */
+export type Source = 'auto' | 'sets' | 'raw';
 
 /**
  * Per user and department, the quarter-hours of their start and return events (columns

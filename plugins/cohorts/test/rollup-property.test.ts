@@ -43,7 +43,7 @@ const queryArb = fc.record({
 });
 
 const SHAPE: Record<P, { days: number; periods: number }> = {
-  hour: { days: 2, periods: 30 },
+  hour: { days: 1, periods: 30 },
   day: { days: 21, periods: 20 },
   week: { days: 56, periods: 6 },
   month: { days: 62, periods: 3 },
@@ -95,19 +95,24 @@ describe('retention from the quarter-hour rollup = raw events = brute force', ()
   }, 300_000);
   afterAll(() => backend?.close());
 
-  const ask = async (q: RefQuery, source: 'auto' | 'raw') => {
+  const ask = async (q: RefQuery, source: 'auto' | 'sets' | 'raw') => {
     const res = await backend.client.get('/api/v1/cohorts/retention', { ...(q as any), source });
     expect(res.status, res.text).toBe(200);
     return res.body;
   };
 
-  it('random questions: the rollup answers every one of these zones, and equals raw events and the reference', async () => {
+  it('random questions: the rollup answers every one of these zones (bit-masks and sets), and equals raw events and the reference', async () => {
     await fc.assert(
       fc.asyncProperty(queryArb, async (x) => {
         const q = toQuery(x);
         const planned = await ask(q, 'auto');
         expect(planned.source).toBe('rollup');
+        // every question here fits a 64-bit mask: the fast path answers it
+        expect(planned.rollup_path).toBe('masks');
         expectReference(events, q, planned);
+        const sets = await ask(q, 'sets');
+        expect(sets.rollup_path).toBe('sets');
+        expect(sets.cohorts).toEqual(planned.cohorts);
         const raw = await ask(q, 'raw');
         expect(raw.source).toBe('raw');
         expect(planned.cohorts).toEqual(raw.cohorts);

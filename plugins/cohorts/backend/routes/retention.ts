@@ -31,6 +31,7 @@ export const retentionResponse = {
     to: { type: 'string' },
     tz: { type: 'string' },
     source: { type: 'string', enum: ['rollup', 'raw'] },
+    rollup_path: { type: 'string', enum: ['masks', 'sets'], description: 'with the rollup: one bit-mask per user (the fast path) or quarter-hour sets merged per user' },
     cohorts: { type: 'array', items: cohortRow },
     breakdown: { type: 'array', items: { type: 'object', properties: { department_id: { type: 'string' }, cohorts: { type: 'array', items: cohortRow } } } },
   },
