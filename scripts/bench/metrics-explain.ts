@@ -68,7 +68,9 @@ async function main() {
         log('  no rollup answers it');
         continue;
       }
-      const plannedCpu = await time('planned, one scan (the route\'s statement)', groupingSetsSql(planned.sql)!, planned.params);
+      const plannedCpu = await time('planned, one scan (the route\'s statement)', `${groupingSetsSql(planned.sql)!}${planned.settings ? ` SETTINGS ${planned.settings.replace(/^,\s*/, '')}` : ''}`, planned.params);
+      await time('planned, one scan, default threads', groupingSetsSql(planned.sql)!, planned.params);
+      await time('planned, EXPLAIN PLAN only (analysis, no reads)', `EXPLAIN PLAN ${groupingSetsSql(planned.sql)!}`, planned.params);
       log(`  planned / raw CPU: ${(plannedCpu / rawCpu).toFixed(2)}×`);
       const inner = planned.sql.slice(planned.sql.indexOf('FROM (') + 6, planned.sql.lastIndexOf(')'));
       for (const [i, arm] of inner.split('UNION ALL').entries()) {
