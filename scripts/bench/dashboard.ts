@@ -204,7 +204,9 @@ async function loadOnce(b: Browser, url: string, session: string, userId: string
     })());
   });
 
-  await page.goto(`${url}${opts.path ?? '/'}`);
+  // the page notes when it shows everything (above); waiting for its load event as well would
+  // time out on a busy machine while the preloaded widget code still downloads
+  await page.goto(`${url}${opts.path ?? '/'}`, { waitUntil: 'commit', timeout: 60_000 });
   // Noted by the page itself (see the init script above), read once it is there: waiting with
   // playwright's locators or waitForFunction injects its ~330 KB helper script into the page
   // mid-load, main-thread work the portal does not do for its users.

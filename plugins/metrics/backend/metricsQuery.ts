@@ -61,13 +61,24 @@ async function timed<T>(analytics: AnalyticsClient, sql: string, params: Record<
 
 const bad = (field: string, message: string, extra: Record<string, unknown> = {}) => new HttpError(400, 'bad_request', message, { field, ...extra });
 
+/**
+ * Zones checked so far: a DateTimeFormat costs milliseconds to build, and an answer validates its
+ * query several times (the route, each compile); bounded, since the names come from requests.
+ */
+const zones = new Map<string, boolean>();
+
 function validZone(tz: string) {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
+  let ok = zones.get(tz);
+  if (ok === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    if (zones.size < 1000) zones.set(tz, ok);
   }
+  return ok;
 }
 
 /**
