@@ -66,6 +66,13 @@ const median = (xs: number[]) => {
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
 
+/** per data request path: the median over the runs of its server time */
+function serverTimesOf(rs: RunResult[]): Map<string, number> {
+  const by = new Map<string, number[]>();
+  for (const r of rs) for (const q of r.requests) by.set(q.path, [...(by.get(q.path) ?? []), q.serverMs]);
+  return new Map([...by].map(([p, t]) => [p, median(t)]));
+}
+
 interface RunResult {
   toDataMs: number;
   widgets: number;
@@ -78,6 +85,8 @@ interface RunResult {
   meMs: number[];
   /** the widgets on the page, as `<plugin>/<widget>` */
   refs: string[];
+  /** when things happened, ms from the navigation's start (the page's resource timing) */
+  timeline: { scripts: number; lastScriptEnd: number; dataRequests: number; firstDataStart: number; lastDataEnd: number };
 }
 
 /**
@@ -195,7 +204,9 @@ async function loadOnce(b: Browser, url: string, session: string, userId: string
     })());
   });
 
-  await page.goto(`${url}${opts.path ?? '/'}`);
+  // the page notes when it shows everything (above); waiting for its load event as well would
+  // time out on a busy machine while the preloaded widget code still downloads
+  await page.goto(`${url}${opts.path ?? '/'}`, { waitUntil: 'commit', timeout: 60_000 });
   // Noted by the page itself (see the init script above), read once it is there: waiting with
   // playwright's locators or waitForFunction injects its ~330 KB helper script into the page
   // mid-load, main-thread work the portal does not do for its users.
@@ -211,9 +222,23 @@ async function loadOnce(b: Browser, url: string, session: string, userId: string
   const refs = await page.$$eval('section.cell', (cells) => cells.map((c) => c.getAttribute('data-widget') ?? '?'));
   const widgets = refs.length;
   await page.waitForLoadState('networkidle').catch(() => undefined);
+  const entries = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => ({ name: e.name, type: (e as PerformanceResourceTiming).initiatorType, start: e.startTime, end: (e as PerformanceResourceTiming).responseEnd })));
+  const isData = (name: string) => {
+    const u = new URL(name);
+    return u.pathname.startsWith('/api/v1/') && !HOST_PATHS.some((r) => r.test(u.pathname));
+  };
+  const scripts = entries.filter((e) => /\.js(\?|$)/.test(e.name));
+  const data = entries.filter((e) => isData(e.name) && e.start <= toDataMs);
+  const timeline = {
+    scripts: scripts.length,
+    lastScriptEnd: Math.max(0, ...scripts.map((e) => e.end)),
+    dataRequests: data.length,
+    firstDataStart: data.length ? Math.min(...data.map((e) => e.start)) : NaN,
+    lastDataEnd: data.length ? Math.max(...data.map((e) => e.end)) : NaN,
+  };
   await Promise.all(pending);
   await context.close();
-  return { toDataMs, widgets, errors, jsBytes, jsBytesDecoded, allBytes, requests, meMs, refs };
+  return { toDataMs, widgets, errors, jsBytes, jsBytesDecoded, allBytes, requests, meMs, refs, timeline };
 }
 
 async function main() {
@@ -359,16 +384,22 @@ async function main() {
   console.log(`    ${'baseline: the same page with zero widgets'.padEnd(52)} ${ms(baseMs).padStart(8)}  ratio after a new event ${(toData / baseMs).toFixed(2)}×, computed ${(median(computed.map((r) => r.toDataMs)) / baseMs).toFixed(2)}×`);
   const namedMs = median(namedRuns.map((r) => r.toDataMs));
   console.log(`  named dashboard of ${expectNamed} widgets (the built-in templates), after one new event, goal < 1500 ms: ${ms(namedMs)} (runs: ${namedRuns.map((r) => ms(r.toDataMs)).join(', ')}; ${namedMs < 1500 ? 'met' : 'MISSED'}); ratio to the zero-widget baseline ${(namedMs / baseMs).toFixed(2)}×${namedRuns.at(-1)!.errors.length ? `; errors: ${namedRuns.at(-1)!.errors.join(' | ')}` : ''}`);
+  const timeline = (label: string, rs: RunResult[]) => {
+    const m = (f: (t: RunResult['timeline']) => number) => ms(median(rs.map((r) => f(r.timeline))));
+    console.log(`    ${label}: ${m((t) => t.scripts)} scripts (last loaded at ${m((t) => t.lastScriptEnd)}), ${m((t) => t.dataRequests)} data requests from ${m((t) => t.firstDataStart)} to ${m((t) => t.lastDataEnd)}, all shown at ${ms(median(rs.map((r) => r.toDataMs)))}`.replace(/(\d+) ms scripts/, '$1 scripts').replace(/(\d+) ms data requests/, '$1 data requests'));
+  };
+  console.log('  timeline (median, ms from navigation):');
+  timeline('Admin default, after a new event', full);
+  timeline('named dashboard, after a new event', namedRuns);
+  timeline('zero widgets', base);
+  const namedTimes = serverTimesOf(namedRuns);
+  console.log(`  named dashboard's data requests, server time (median of ${runs}, ms): ${[...namedTimes].sort((a, b) => b[1] - a[1]).map(([p, t]) => `${p} ${t.toFixed(0)}`).join(', ')}`);
   console.log(`  JavaScript transferred               ${kb(median(full.map((r) => r.jsBytes)))} (${kb(median(full.map((r) => r.jsBytesDecoded)))} decoded); baseline ${kb(median(base.map((r) => r.jsBytes)))}; ratio ${(median(full.map((r) => r.jsBytes)) / median(base.map((r) => r.jsBytes))).toFixed(2)}×`);
   console.log(`  all bytes transferred                ${kb(median(full.map((r) => r.allBytes)))}; baseline ${kb(median(base.map((r) => r.allBytes)))}`);
   if (last.errors.length) console.log(`  widgets showing an error: ${last.errors.join(' | ')}`);
 
   // per data request: median over the runs of its server time, one column per kind of load
-  const serverTimes = (rs: RunResult[]) => {
-    const by = new Map<string, number[]>();
-    for (const r of rs) for (const q of r.requests) by.set(q.path, [...(by.get(q.path) ?? []), q.serverMs]);
-    return new Map([...by].map(([p, t]) => [p, median(t)]));
-  };
+  const serverTimes = serverTimesOf;
   const afterEvent = serverTimes(full);
   const computedTimes = serverTimes(computed);
   const nothingNew = serverTimes(remembered);

@@ -1,17 +1,24 @@
 /**
- * Where the time of a planned metrics query goes: after the same data as metrics.ts, each
- * arm of the planned SQL (rollup pieces, raw edges, rows after the watermark) alone, with
- * `EXPLAIN indexes = 1`, the parts of each table, and rows/bytes read per arm.
+ * Where the time of a planned metrics query goes: after the same data as metrics.ts, for each
+ * question of metrics.ts, the planned statement whole and each of its arms (rollup pieces, raw
+ * edges, rows after the watermark) alone, with `EXPLAIN indexes = 1` of each arm, the parts of
+ * each table, and for every statement its wall time and its CPU time. chDB runs inside this
+ * process, so the process's CPU time over a statement is what the statement cost, whatever the
+ * load of the machine: the figure to compare on a shared machine (wall time is mostly waiting
+ * for a core there).
  *
  *   BENCH_EVENTS=1000000 npx tsx scripts/bench/metrics-explain.ts
+ *   BENCH_EXPLAIN=1 …  also prints EXPLAIN indexes = 1 of every arm
  */
+import { loadavg } from 'node:os';
 import { startBenchBackend } from './backend.ts';
 import metrics from '../../plugins/metrics/backend/index.ts';
 import { compilePlanned } from '../../plugins/metrics/backend/planner.ts';
-import { compileMetricsQuery } from '../../plugins/metrics/backend/metricsQuery.ts';
+import { compileMetricsQuery, groupingSetsSql } from '../../plugins/metrics/backend/metricsQuery.ts';
+import { BENCH_QUERIES, insertBenchEvents } from './metricsData.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
-const DAYS = 30;
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
 async function main() {
@@ -19,20 +26,8 @@ async function main() {
   try {
     const s = b.kernel.services;
     const db = s.analytics.database;
-    const h = (k: number) => `intDiv(((number + ${k}) * ${[2654435761, 2246822519, 3266489917, 668265263][k % 4]} + ${k * 7 + 1}) % 4294967296, 65536)`;
     let t = performance.now();
-    await s.analytics.client.command({
-      query: `INSERT INTO ${db}.events (org_id, event_id, event_type, timestamp, department_id, user_id, agent_name, model_used, status, execution_time_ms, input_tokens, output_tokens, cost_usd)
-        SELECT '${b.org.id}', concat('b', toString(number)), 'agent_invocation',
-          now64(3) - toIntervalSecond(${h(1)} * 65536 % ${DAYS * 86400}),
-          concat('dept-', toString(${h(0)} % 20)), concat('u', toString(${h(0)} % 5000)),
-          ['coder', 'reviewer', 'planner', 'sql', 'search', 'triage'][${h(2)} % 6 + 1],
-          ['m-small', 'm-large', 'm-mini'][${h(3)} % 3 + 1],
-          if(${h(3)} % 100 < 7, 'failure', 'success'),
-          (${h(2)} % 5000) + 0.5, ${h(1)} % 3000, ${h(0)} % 800, toDecimal64((${h(3)} % 1000) / 100000, 9)
-        FROM numbers(${EVENTS})`,
-      clickhouse_settings: { max_insert_threads: 2 },
-    });
+    await insertBenchEvents(s.analytics.client, db, b.org.id, EVENTS);
     log(`inserted ${EVENTS} in ${Math.round(performance.now() - t)} ms`);
     t = performance.now();
     const folds = (await b.foldRollups()).filter((f) => f.plugin === 'metrics');
@@ -46,30 +41,43 @@ async function main() {
     const to = new Date();
     const from = new Date(to.getTime() - 7 * 86_400_000);
     const table = (n: string) => `${db}.${n}`;
-    const query = { event_type: 'agent_invocation', measure: 'count', group_by: ['agent_name'], granularity: 'hour' } as any;
-    const planned = compilePlanned(query, { from, to }, table, watermark, null)!;
-    const raw = compileMetricsQuery(query, { from, to }, table('events'));
+    /** median wall and CPU time (ms) of a statement over RUNS runs, after one warm-up */
     const time = async (label: string, sql: string, params: Record<string, unknown>) => {
       await q(sql, params);
-      const xs: number[] = [];
-      for (let i = 0; i < 7; i++) {
+      const wall: number[] = [];
+      const cpu: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         await q(sql, params);
-        xs.push(performance.now() - t0);
+        wall.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
       }
-      xs.sort((a, b) => a - b);
-      log(`${label}: median ${xs[3]!.toFixed(1)} ms, min ${xs[0]!.toFixed(1)} ms`);
+      const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      log(`  ${label.padEnd(44)} wall median ${med(wall).toFixed(1).padStart(7)} ms, min ${Math.min(...wall).toFixed(1).padStart(7)} ms; CPU median ${med(cpu).toFixed(1).padStart(7)} ms`);
+      return med(cpu);
     };
-    await time('planned, whole', planned.sql, planned.params);
-    await time('raw, whole', raw.sql, raw.params);
-    const inner = planned.sql.slice(planned.sql.indexOf('FROM (') + 6, planned.sql.lastIndexOf(')'));
-    const arms = inner.split('UNION ALL');
-    for (const [i, arm] of arms.entries()) {
-      await time(`arm ${i} (${/FROM (\S+)/.exec(arm)![1]}${arm.includes('inserted_at') ? ', fresh' : ''})`, arm, planned.params);
-      const ex = await q(`EXPLAIN indexes = 1 ${arm}`, planned.params);
-      console.log(ex.map((r) => r.explain).join('\n'));
+    const load = () => loadavg()[0]!.toFixed(1);
+    for (const query of BENCH_QUERIES) {
+      log(`${JSON.stringify(query)} (load ${load()})`);
+      const planned = compilePlanned(query as any, { from, to }, table, watermark, null);
+      const raw = compileMetricsQuery(query as any, { from, to }, table('events'));
+      const rawCpu = await time('raw, one scan (the route\'s statement)', groupingSetsSql(raw.sql)!, raw.params);
+      if (!planned) {
+        log('  no rollup answers it');
+        continue;
+      }
+      const plannedCpu = await time('planned, one scan (the route\'s statement)', `${groupingSetsSql(planned.sql)!}${planned.settings ? ` SETTINGS ${planned.settings.replace(/^,\s*/, '')}` : ''}`, planned.params);
+      await time('planned, one scan, default threads', groupingSetsSql(planned.sql)!, planned.params);
+      await time('planned, EXPLAIN PLAN only (analysis, no reads)', `EXPLAIN PLAN ${groupingSetsSql(planned.sql)!}`, planned.params);
+      log(`  planned / raw CPU: ${(plannedCpu / rawCpu).toFixed(2)}×`);
+      const inner = planned.sql.slice(planned.sql.indexOf('FROM (') + 6, planned.sql.lastIndexOf(')'));
+      for (const [i, arm] of inner.split('UNION ALL').entries()) {
+        await time(`arm ${i} (${/FROM \S+\.(\S+)/.exec(arm)![1]}${arm.includes('inserted_at') ? ', fresh' : ''})`, arm, planned.params);
+        if (process.env.BENCH_EXPLAIN) console.log((await q(`EXPLAIN indexes = 1 ${arm}`, planned.params)).map((r) => r.explain).join('\n'));
+      }
     }
-    console.log(planned.sql);
   } finally {
     await b.close();
   }

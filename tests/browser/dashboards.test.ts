@@ -106,6 +106,24 @@ describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', (
     expect(await ben.getByRole('button', { name: 'Add widget' }).count()).toBe(0);
     await shot(ben, 'named-dashboard-colleague');
 
+    // opened directly (a link, a bookmark) on a first visit: index.html asks for the named
+    // dashboard while the bundles download, and preloads its widgets' code from it
+    const dashboardPath = new URL(ben.url()).pathname;
+    const stored = await ben.evaluate(() => Object.fromEntries(Object.entries(localStorage)));
+    const visit = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'Europe/Berlin' });
+    await visit.addInitScript((entries) => { for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v); }, stored);
+    const direct = await visit.newPage();
+    const asked: string[] = [];
+    direct.on('request', (r) => { const u = new URL(r.url()); if (u.pathname === `/api/v1/dashboards${dashboardPath.slice(2)}`) asked.push(u.pathname); });
+    await direct.goto(`${platform.url}${dashboardPath}`);
+    for (const [agent, n] of Object.entries(counts)) await direct.locator('[data-widget="metrics/metric"] figure.orrery-chart tr', { hasText: agent }).filter({ hasText: String(n) }).first().waitFor({ state: 'attached' });
+    const { plugins } = await api<{ plugins: Array<{ id: string; remote: { entry: string; widgetAssets?: Record<string, string[]> } | null }> }>('GET', '/api/v1/plugins');
+    const remote = plugins.find((p) => p.id === 'metrics')!.remote!;
+    const entries = await direct.evaluate(() => performance.getEntriesByType('resource').map((e) => ({ path: new URL(e.name).pathname, by: (e as PerformanceResourceTiming).initiatorType })));
+    for (const path of [remote.entry, ...(remote.widgetAssets?.metric ?? [])]) expect(entries.filter((e) => e.path === path), path).toEqual([{ path, by: 'link' }]);
+    expect(asked).toHaveLength(1); // the app took the boot script's answer
+    await visit.close();
+
     const cat = await signIn('cat@dash.local');
     await cat.goto(`${platform.url}/dashboards`);
     await cat.getByRole('heading', { name: 'All dashboards you can see' }).waitFor();

@@ -14,6 +14,7 @@ import type { CatalogueEntry } from '../lib/plugins.ts';
 import { Icon } from '../shell/Icon.tsx';
 import { applyGrid, COLS, newItem, partition, stacked, toGrid, type DashboardDoc, type DashboardItem } from '../dashboard/layout.ts';
 import { CatalogueList } from '../dashboard/CatalogueList.tsx';
+import { afterDashboardLoad, startDashboardLoad } from '../dashboard/loadTimer.ts';
 import { Modal, WidgetCell } from '../dashboard/WidgetCell.tsx';
 import { namedApi, type FilterOptions, type Filters, type Named, type NamedSummary, type Share } from './api.ts';
 import { DashboardScopeProvider, REFRESH_CHOICES, type DashboardScope } from './scope.tsx';
@@ -44,15 +45,23 @@ export function NamedDashboardPage({ id }: { id: string }) {
   }, [id, s.me.org.name]);
 
   // the pickers: departments the caller may pick (by role, from the directory) and the agents seen in
-  // the department filtered on; asked once the dashboard is there, so it never delays the widgets
+  // the department filtered on (a scan of 90 days of events); asked once the widgets have their
+  // data, or as soon as the filters bar is used, so it never competes with the widgets' requests
   const filterDept = d?.filters.department_id;
   const loaded = !!d;
+  const [wantOptions, setWantOptions] = useState(false);
   useEffect(() => {
     if (!loaded) return;
     let live = true;
+    afterDashboardLoad().then(() => { if (live) setWantOptions(true); }, () => undefined);
+    return () => { live = false; };
+  }, [loaded]);
+  useEffect(() => {
+    if (!loaded || !wantOptions) return;
+    let live = true;
     namedApi.filterOptions(filterDept).then((o) => { if (live) setOptions(o); }, () => undefined);
     return () => { live = false; };
-  }, [loaded, filterDept]);
+  }, [loaded, wantOptions, filterDept]);
 
   // auto-refresh: every widget refetches on the interval (live updates keep arriving meanwhile)
   useEffect(() => {
@@ -87,6 +96,10 @@ export function NamedDashboardPage({ id }: { id: string }) {
   const { visible, hidden } = useMemo(() => (d ? partition(d.doc.items, catalogue) : { visible: [], hidden: [] }), [d, catalogue]);
   const grid = useMemo(() => (phone ? stacked(visible) : toGrid(visible, catalogue)), [phone, visible, catalogue]);
   useEffect(() => { if (visible.length) preloadCharts(); }, [visible.length]);
+  // the load time until the widgets have data (platform health's dashboard SLA), once per visit
+  // and filter: it also tells the filters bar when to ask for its pickers
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  useEffect(() => { if (d) startDashboardLoad(`named:${d.id}`.slice(0, 120), visible.length); }, [d?.id, d?.filters.department_id, d?.filters.agent_name]);
 
   if (error) return <div className="page"><div className="orrery-state orrery-state--error" role="alert"><p>Could not open this dashboard: {error}</p><Link to="/dashboards">All dashboards</Link></div></div>;
   if (!d) return <div className="page"><div className="orrery-state orrery-state--loading" role="status"><span className="orrery-spinner" aria-hidden="true" />Loading dashboard…</div></div>;
@@ -138,7 +151,7 @@ export function NamedDashboardPage({ id }: { id: string }) {
         </div>
       </div>
 
-      <form className="toolbar filters-bar" aria-label="Dashboard filters" onSubmit={(e) => e.preventDefault()} style={{ marginBottom: 16 }}>
+      <form className="toolbar filters-bar" aria-label="Dashboard filters" onSubmit={(e) => e.preventDefault()} onFocus={() => setWantOptions(true)} onPointerEnter={() => setWantOptions(true)} style={{ marginBottom: 16 }}>
         <label>
           Department{' '}
           <select name="filter-department" value={d.filters.department_id ?? ''} disabled={!d.can_edit} onChange={(e) => setFilters({ ...d.filters, department_id: e.target.value || undefined })}>

@@ -61,13 +61,24 @@ async function timed<T>(analytics: AnalyticsClient, sql: string, params: Record<
 
 const bad = (field: string, message: string, extra: Record<string, unknown> = {}) => new HttpError(400, 'bad_request', message, { field, ...extra });
 
+/**
+ * Zones checked so far: a DateTimeFormat costs milliseconds to build, and an answer validates its
+ * query several times (the route, each compile); bounded, since the names come from requests.
+ */
+const zones = new Map<string, boolean>();
+
 function validZone(tz: string) {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
+  let ok = zones.get(tz);
+  if (ok === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    if (zones.size < 1000) zones.set(tz, ok);
   }
+  return ok;
 }
 
 /**
@@ -165,6 +176,8 @@ export interface CompiledQuery {
   sql: string;
   params: Record<string, unknown>;
   groupBy: string[];
+  /** ClickHouse settings the statement runs with (`, name = value…`), appended to the time-out's */
+  settings?: string;
 }
 
 /**
@@ -305,7 +318,7 @@ async function oneScan(analytics: AnalyticsClient, compiled: CompiledQuery, time
   if (!sql) return null;
   const cap = MAX_POINTS + MAX_GROUPS + 1;
   // `grouping(x)` is 1 on the rows where x is not grouped (the totals), as standard SQL says
-  const rows = await timed<Record<string, unknown>>(analytics, sql, compiled.params, timeoutSeconds, `, force_grouping_standard_compatibility = 1, group_by_use_nulls = 0, max_result_rows = ${cap}, result_overflow_mode = 'break'`);
+  const rows = await timed<Record<string, unknown>>(analytics, sql, compiled.params, timeoutSeconds, `, force_grouping_standard_compatibility = 1, group_by_use_nulls = 0, max_result_rows = ${cap}, result_overflow_mode = 'break'${compiled.settings ?? ''}`);
   if (rows.length >= cap) return null;
   const totals = rows.filter((r) => Number(r.t__total) === 1);
   if (totals.length > MAX_GROUPS) return null;
@@ -323,7 +336,7 @@ async function answer(
   // with buckets, one scan answers the totals and the buckets together (grouping sets); an
   // answer too large for the limits falls back to asking the totals first, which names the limit
   const both = q.granularity ? await oneScan(analytics, compile(q), timeoutSeconds) : null;
-  const totals = both?.totals ?? (await timed<Record<string, unknown>>(analytics, whole.sql, whole.params, timeoutSeconds));
+  const totals = both?.totals ?? (await timed<Record<string, unknown>>(analytics, whole.sql, whole.params, timeoutSeconds, whole.settings));
   if (totals.length > MAX_GROUPS) throw bad('group_by', `the query has ${totals.length} groups; at most ${MAX_GROUPS} are answered`);
   const groupOf = (row: Record<string, unknown>) => Object.fromEntries(whole.groupBy.map((g, i) => [g, String(row[`g${i}`])]));
   const keyOf = (row: Record<string, unknown>) => JSON.stringify(whole.groupBy.map((_, i) => String(row[`g${i}`])));
@@ -345,7 +358,7 @@ async function answer(
     let rows = both?.buckets;
     if (!rows) {
       const compiled = compile(q);
-      rows = await timed<Record<string, unknown>>(analytics, compiled.sql, compiled.params, timeoutSeconds);
+      rows = await timed<Record<string, unknown>>(analytics, compiled.sql, compiled.params, timeoutSeconds, compiled.settings);
     }
     const byKey = new Map<string, Map<string, number | null>>();
     for (const row of rows) {
