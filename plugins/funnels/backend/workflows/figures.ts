@@ -1,0 +1,40 @@
+/**
+ * The cohort figures of workflows (list, summary and series, per department), read from the
+ * enrolment rollup and the raw events after its watermark (rollup.ts), or from raw events
+ * only (`source: 'raw'`, the reference the rollup is checked and timed against).
+ */
+import type { Granularity, TenantContext, TimeRange } from '@orrery/plugin-sdk';
+import { withOutcomes, type Source } from './rollup.ts';
+import { departmentsSql, listSql, outcomeCohortSql, seriesSql, summarySql, workflowParams, type Scope } from './sql.ts';
+
+export type SummaryRow = { enrolled: unknown; completed: unknown; exited: unknown; median_ms: unknown; avg_ms: unknown };
+export type SeriesRow = { bucket: string; enrolled: unknown; completed: unknown; exited: unknown };
+
+/** Every workflow with enrolments in the range. */
+export function readList(ctx: TenantContext, range: TimeRange, scope: Scope, source: Source = 'auto') {
+  const params = workflowParams(range, null, scope);
+  return withOutcomes(ctx, range, null, scope, source, params, (outcomes) =>
+    ctx.analytics.query<SummaryRow & { workflow_id: string }>(listSql(outcomeCohortSql(outcomes)), params),
+  );
+}
+
+/** One workflow's summary, and its series when a granularity is given. */
+export function readSummary(ctx: TenantContext, range: TimeRange, workflowId: string, scope: Scope, granularity: Granularity | null, source: Source = 'auto') {
+  const params = workflowParams(range, workflowId, scope);
+  return withOutcomes(ctx, range, workflowId, scope, source, params, async (outcomes) => {
+    const cohort = outcomeCohortSql(outcomes);
+    const [summary, series] = await Promise.all([
+      ctx.analytics.query<SummaryRow>(summarySql(cohort), params),
+      granularity ? ctx.analytics.query<SeriesRow>(seriesSql(cohort, granularity), params) : Promise.resolve([]),
+    ]);
+    return { summary: summary[0], series };
+  });
+}
+
+/** One workflow's summary per department of the enrolment. */
+export function readDepartments(ctx: TenantContext, range: TimeRange, workflowId: string, scope: Scope, source: Source = 'auto') {
+  const params = workflowParams(range, workflowId, scope);
+  return withOutcomes(ctx, range, workflowId, scope, source, params, (outcomes) =>
+    ctx.analytics.query<SummaryRow & { department_id: string }>(departmentsSql(outcomeCohortSql(outcomes)), params),
+  );
+}
