@@ -49,7 +49,8 @@ async function main() {
     const db = s.analytics.database;
     const org = b.org.id;
     const h = (k: number) => `intDiv(((number + ${k}) * ${[2654435761, 2246822519, 3266489917, 668265263, 374761393, 1597334677][k % 6]} + ${k * 7 + 1}) % 4294967296, 65536)`;
-    const user = `(${h(0)} % ${USERS})`;
+    // h() has 16 bits: a user drawn from it could be one of 65,536 at most, whatever BENCH_USERS says
+    const user = `(intHash64(number) % ${USERS})`;
     const kind = `${h(3)} % 100`;
     const end = Date.parse('2026-06-01T00:00:00Z');
     const t0 = performance.now();
