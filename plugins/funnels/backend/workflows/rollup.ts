@@ -60,9 +60,12 @@ const OPEN_END = Date.UTC(2100, 0, 1);
 
 export type Source = 'auto' | 'raw';
 
+// a SimpleAggregateFunction column and a plain array have no common type in a UNION
+const ENROLMENTS_COLUMN = "CAST(enrolments, 'Array(Tuple(Int64, String))')";
+
 /**
- * Runs `fn` with a subquery of per-user rows — `workflow_id, user_id, enr` (enrolments as
- * `(ms, event_id, department_id)`), `goals`, `exits` (ms) — holding every outcome event of
+ * Runs `fn` with a subquery of per-user rows — `workflow_id, user_id, enr` (enrolments: ms,
+ * or with `departments` `(ms, event_id, department_id)`), `goals`, `exits` (ms) — holding every outcome event of
  * the workflow (or of all, `workflowId` null) with a timestamp at or after `from`, from the
  * rollup up to its watermark and raw events after it; `source: 'raw'` reads raw events only.
  * A user may have several rows (one per piece, bucket and department): readers group them.
@@ -75,6 +78,7 @@ export async function withOutcomes<T>(
   scope: Scope,
   source: Source,
   params: Record<string, unknown>,
+  departments: boolean,
   fn: (outcomes: string) => Promise<T>,
 ): Promise<T> {
   const events = ctx.analytics.table('events');
@@ -84,7 +88,7 @@ export async function withOutcomes<T>(
     ...(scope.departments ? ['department_id IN {departments:Array(String)}'] : []),
   ];
   const rawPiece = (i: number, bounded: boolean, fresh: boolean) =>
-    `SELECT workflow_id, user_id, arrayMap(x -> (x.1, x.2, department_id), groupArrayIf((${MS}, event_id), action = 'enrolled')) AS enr,
+    `SELECT workflow_id, user_id, ${departments ? `arrayMap(x -> (x.1, x.2, department_id), groupArrayIf((${MS}, event_id), action = 'enrolled'))` : `groupArrayIf(${MS}, action = 'enrolled')`} AS enr,
         groupArrayIf(${MS}, action = 'goal_reached') AS goals, groupArrayIf(${MS}, action = 'exited') AS exits
       FROM ${events}
       WHERE ${[...dims, `(${ENROLMENTS.filter})`, `timestamp >= fromUnixTimestamp64Milli({p${i}_from:Int64}, 'UTC')`].join(' AND ')}
@@ -92,7 +96,7 @@ export async function withOutcomes<T>(
         ${fresh ? `AND ${freshRowsSql('outcomes_watermark')}` : ''}
       GROUP BY workflow_id, user_id, department_id`;
   const rollupPiece = (i: number, table: string) =>
-    `SELECT workflow_id, user_id, arrayMap(x -> (x.1, x.2, department_id), CAST(enrolments, 'Array(Tuple(Int64, String))')) AS enr,
+    `SELECT workflow_id, user_id, ${departments ? `arrayMap(x -> (x.1, x.2, department_id), ${ENROLMENTS_COLUMN})` : `tupleElement(${ENROLMENTS_COLUMN}, 1)`} AS enr,
         CAST(goals, 'Array(Int64)') AS goals, CAST(exits, 'Array(Int64)') AS exits
       FROM {db}.${table}
       WHERE ${[...dims, `bucket >= toDateTime(intDiv({p${i}_from:Int64}, 1000), 'UTC')`, `bucket < toDateTime(intDiv({p${i}_to:Int64}, 1000), 'UTC')`].join(' AND ')}`;

@@ -52,17 +52,20 @@ export function cohortSql(events: string, scope: Scope, workflow: boolean): stri
 /**
  * The same rows as `cohortSql` (plus the user's enrolment, goal and exit times since `from`:
  * `ens`, `gs`, `xs`), from per-user outcome rows (`withOutcomes` in rollup.ts: the rollup
- * and raw events after its watermark). A user's rows are merged first; the enrolment is the
- * smallest (ms, event_id) in [from, to), as on raw events.
+ * and raw events after its watermark). A user's rows are merged first. With `departments`
+ * the enrolments carry their event id and department, and the enrolment is the smallest
+ * (ms, event_id) in [from, to), as on raw events; without, they are times only (`dept` '').
  */
-export function outcomeCohortSql(outcomes: string): string {
-  return `SELECT workflow_id, user_id, ens, gs, xs, arrayReduce('min', ens) AS first, first.1 AS e, first.3 AS dept,
+export function outcomeCohortSql(outcomes: string, departments: boolean): string {
+  const enrolment = departments ? "arrayReduce('min', ens) AS first, first.1 AS e, first.3 AS dept" : "arrayMin(ens) AS e, '' AS dept";
+  const inRange = departments ? 'x.1' : 'x';
+  return `SELECT workflow_id, user_id, ens, gs, xs, ${enrolment},
       arrayFilter(x -> x > e, gs) AS later_goals, notEmpty(later_goals) AS has_goal,
       if(has_goal, arrayMin(later_goals), toInt64(-1)) AS goal,
       arrayExists(x -> x > e, xs) AS has_exit
     FROM (
       SELECT workflow_id, user_id,
-        arrayFilter(x -> x.1 >= {from_ms:Int64} AND x.1 < {to_ms:Int64}, groupArrayArray(enr)) AS ens,
+        arrayFilter(x -> ${inRange} >= {from_ms:Int64} AND ${inRange} < {to_ms:Int64}, groupArrayArray(enr)) AS ens,
         arrayFilter(x -> x >= {from_ms:Int64}, groupArrayArray(goals)) AS gs,
         arrayFilter(x -> x >= {from_ms:Int64}, groupArrayArray(exits)) AS xs
       FROM ${outcomes}
@@ -89,16 +92,22 @@ export function summarySql(cohort: string): string {
 }
 
 /**
- * Distinct users per bucket (in `tz`) of the event's own timestamp, within [from, to): every
- * enrolment of a cohort user, and their goals and exits later than their enrolment. Over
- * `outcomeCohortSql`, whose rows carry the times.
+ * The summary and the series in one pass over the cohort (`outcomeCohortSql` without
+ * departments, whose rows carry the times): the row with a null bucket is the summary
+ * (one entry per user); the others are the series, distinct users per bucket (in `tz`) of
+ * the event's own timestamp within [from, to): every enrolment of a cohort user, and their
+ * goals and exits later than their enrolment.
  */
-export function seriesSql(cohort: string, granularity: Granularity): string {
-  return `SELECT ${bucketExpr('ts', granularity)} AS bucket,
-      uniqExactIf(user_id, kind = 0) AS enrolled, uniqExactIf(user_id, kind = 1) AS completed, uniqExactIf(user_id, kind = 2) AS exited
+export function summarySeriesSql(cohort: string, granularity: Granularity): string {
+  const summary = 'kind = 3';
+  return `SELECT if(${summary}, NULL, ${bucketExpr('ts', granularity)}) AS bucket,
+      uniqExactIf(user_id, kind = 0) AS enrolled_users, uniqExactIf(user_id, kind = 1) AS completed_users, uniqExactIf(user_id, kind = 2) AS exited_users,
+      countIf(${summary}) AS enrolled, countIf(${summary} AND has_goal) AS completed, countIf(${summary} AND NOT has_goal AND has_exit) AS exited,
+      quantileExactInclusiveIf(0.5)(goal - e, ${summary} AND has_goal) AS median_ms, avgIf(goal - e, ${summary} AND has_goal) AS avg_ms
     FROM (
-      SELECT user_id, arrayJoin(arrayConcat(
-          arrayMap(x -> (x.1, 0), ens),
+      SELECT user_id, e, goal, has_goal, has_exit, arrayJoin(arrayConcat(
+          [(e, 3)],
+          arrayMap(x -> (x, 0), ens),
           arrayMap(x -> (x, 1), arrayFilter(x -> x > e AND x < {to_ms:Int64}, gs)),
           arrayMap(x -> (x, 2), arrayFilter(x -> x > e AND x < {to_ms:Int64}, xs)))) AS p,
         fromUnixTimestamp64Milli(p.1, 'UTC') AS ts, p.2 AS kind
@@ -107,7 +116,7 @@ export function seriesSql(cohort: string, granularity: Granularity): string {
     GROUP BY bucket ORDER BY bucket`;
 }
 
-/** The workflow's events (with `t` in ms) of its enrolled users, each with their enrolment time `e`. */
+/** The workflow's events (with `t` in ms) of its enrolled users, each with their enrolment time `e` (raw events). */
 function joined(events: string, scope: Scope, extra: string[], columns: string): string {
   return `(SELECT user_id, ${columns}, ${t} AS t ${base(events, scope, true, extra)}) AS ev
     INNER JOIN (SELECT user_id, e FROM (${cohortSql(events, scope, true)})) AS c USING (user_id)`;
