@@ -5,11 +5,12 @@
  * the range included).
  */
 import { defineMetricSource, metricSourceRef, provide, type MetricQuery, type TenantContext } from '@orrery/plugin-sdk';
-import { listSql, workflowParams, type Scope } from './workflows/sql.ts';
+import type { Scope } from './workflows/sql.ts';
+import { readList } from './workflows/figures.ts';
 
 async function totals(ctx: TenantContext, q: MetricQuery) {
   const scope: Scope = { departments: q.departmentId ? [q.departmentId] : null };
-  const rows = await ctx.analytics.query<{ enrolled: unknown; completed: unknown }>(listSql(ctx.analytics.table('events'), scope), workflowParams(q.range, null, scope));
+  const rows = await readList(ctx, q.range, scope);
   let enrolled = 0;
   let completed = 0;
   for (const r of rows) {

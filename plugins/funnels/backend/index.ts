@@ -12,6 +12,7 @@ import { registerInsightRoutes } from './funnel/insights.ts';
 import { registerSavedRoutes, savedMigrations } from './funnel/saved.ts';
 import { TOPIC, widgets } from '../widgets.ts';
 import { funnelMetrics } from './contracts.ts';
+import { ENROLMENTS, chMigrations } from './workflows/rollup.ts';
 
 export default definePlugin({
   from: import.meta.url,
@@ -30,7 +31,9 @@ export default definePlugin({
       rateLimitPerMinute: { type: 'integer', minimum: 1, maximum: 100000, default: 60, description: 'requests per minute per user on each funnel query and workflow analytics route' },
     },
   },
-  migrations: { pg: savedMigrations },
+  migrations: { pg: savedMigrations, clickhouse: chMigrations },
+  // the kernel folds it off the insert path; the workflow figures read it (workflows/rollup.ts)
+  rollups: [ENROLMENTS],
   topics: [TOPIC],
   frontend: { remoteName: 'funnels', distDir: './frontend/dist', widgets },
   provides: [funnelMetrics],

@@ -4,7 +4,8 @@
  */
 import { parseTimeRange, timeRangeQuerySchema, type PluginEnv, type TenantContext, type TimeRange } from '@orrery/plugin-sdk';
 import { HEAVY, READ } from '../funnel/routes.ts';
-import { activeUsersSql, adherenceSql, listSql, stepsSql, workflowParams, type Scope } from './sql.ts';
+import { activeUsersSql, adherenceSql, stepsSql, workflowParams, type Scope } from './sql.ts';
+import { readList } from './figures.ts';
 import { PREFIX } from './routes.ts';
 
 const ALL: Scope = { departments: null };
@@ -131,7 +132,7 @@ export function registerAdherenceRoutes(env: PluginEnv) {
       const params = workflowParams(range, null, ALL);
       const [active, list, adh] = await Promise.all([
         ctx.analytics.query<{ users: unknown }>(activeUsersSql(events), params),
-        ctx.analytics.query<{ workflow_id: string; enrolled: unknown; completed: unknown }>(listSql(events, ALL), params),
+        readList(ctx, range, ALL),
         ctx.analytics.query<AdherenceRow>(adherenceSql(events, ALL, false), params),
       ]);
       const activeUsers = n(active[0]?.users);

@@ -3,13 +3,21 @@
  */
 import { checkBuckets, bucketIso, parseTimeRange, timeRangeQuerySchema, type Granularity, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { HEAVY, READ } from '../funnel/routes.ts';
-import { actionsSql, departmentsSql, exitsSql, listSql, seriesSql, stepsSql, summarySql, workflowParams, type Scope } from './sql.ts';
+import { actionsSql, exitsSql, stepsSql, workflowParams, type Scope } from './sql.ts';
+import { readDepartments, readList, readSummary, type SummaryRow } from './figures.ts';
+import type { Source } from './rollup.ts';
 
 export const PREFIX = 'workflows';
 /** Answers are remembered until the org's events change (and at most this long). */
 const CACHE = { maxAgeSeconds: 300 };
 
+/**
+ * `raw` reads raw events only, skipping the enrolment rollup: the same answer, slower (for
+ * checking the rollup and as its baseline).
+ */
+const sourceParam = { type: 'string', enum: ['auto', 'raw'], default: 'auto', description: '`raw`: read raw events only instead of the enrolment rollup (same answer)' };
 const rangeQuery = { type: 'object', additionalProperties: false, properties: { from: timeRangeQuerySchema.from, to: timeRangeQuerySchema.to } };
+const rangeSourceQuery = { type: 'object', additionalProperties: false, properties: { from: timeRangeQuerySchema.from, to: timeRangeQuerySchema.to, source: sourceParam } };
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 256, description: '`workflow_id`' } } };
 const int = { type: 'integer' };
 const numOrNull = { type: ['number', 'null'] };
@@ -24,8 +32,7 @@ export async function scopeOf(_ctx: TenantContext): Promise<Scope> {
   return { departments: null };
 }
 
-type SummaryRow = { enrolled: unknown; completed: unknown; exited: unknown; median_ms: unknown; avg_ms: unknown };
-function summaryOf(r: SummaryRow | undefined) {
+export function summaryOf(r: SummaryRow | undefined) {
   const enrolled = n(r?.enrolled);
   const completed = n(r?.completed);
   const exited = n(r?.exited);
@@ -48,7 +55,7 @@ export const SEMANTICS =
   '(`quantileExactInclusive`: the mean of the two middle values for an even count).';
 
 export function registerWorkflowRoutes(env: PluginEnv) {
-  env.route<{ from?: string; to?: string }>({
+  env.route<{ from?: string; to?: string; source?: Source }>({
     method: 'GET',
     path: '/',
     prefix: PREFIX,
@@ -58,13 +65,13 @@ export function registerWorkflowRoutes(env: PluginEnv) {
     summary: 'Workflows with enrolments in the range: enrolled, active, completed, exited, conversion',
     description: SEMANTICS,
     schema: {
-      querystring: rangeQuery,
+      querystring: rangeSourceQuery,
       response: { 200: { type: 'object', properties: { workflows: arrayOf({ workflow_id: { type: 'string' }, enrolled: int, active: int, completed: int, exited: int, conversion_rate: numOrNull }) } } },
     },
     async handler(req, ctx) {
       const range = parseTimeRange(req.query, 30);
       const scope = await scopeOf(ctx);
-      const rows = await ctx.analytics.query<SummaryRow & { workflow_id: string }>(listSql(ctx.analytics.table('events'), scope), workflowParams(range, null, scope));
+      const rows = await readList(ctx, range, scope, req.query.source);
       return {
         workflows: rows.map((r) => {
           const s = summaryOf(r);
@@ -74,7 +81,7 @@ export function registerWorkflowRoutes(env: PluginEnv) {
     },
   });
 
-  env.route<{ from?: string; to?: string; tz?: string; granularity?: Granularity }, { id: string }>({
+  env.route<{ from?: string; to?: string; tz?: string; granularity?: Granularity; source?: Source }, { id: string }>({
     method: 'GET',
     path: '/:id/analytics',
     prefix: PREFIX,
@@ -85,7 +92,7 @@ export function registerWorkflowRoutes(env: PluginEnv) {
     description: `${SEMANTICS} The series counts distinct enrolled users per bucket of the event’s own timestamp in [from, to): enrolments, later goals, later exits; buckets without events are left out.`,
     schema: {
       params: idParams,
-      querystring: { type: 'object', additionalProperties: false, properties: { ...timeRangeQuerySchema, granularity: { type: 'string', enum: ['hour', 'day', 'week'], default: 'day' } } },
+      querystring: { type: 'object', additionalProperties: false, properties: { ...timeRangeQuerySchema, granularity: { type: 'string', enum: ['hour', 'day', 'week'], default: 'day' }, source: sourceParam } },
       response: {
         200: {
           type: 'object',
@@ -104,20 +111,15 @@ export function registerWorkflowRoutes(env: PluginEnv) {
       const granularity = req.query.granularity ?? 'day';
       checkBuckets(range, granularity);
       const scope = await scopeOf(ctx);
-      const events = ctx.analytics.table('events');
-      const params = workflowParams(range, req.params.id, scope);
-      const [summary, series] = await Promise.all([
-        ctx.analytics.query<SummaryRow>(summarySql(events, scope), params),
-        ctx.analytics.query<{ bucket: string; enrolled: unknown; completed: unknown; exited: unknown }>(seriesSql(events, scope, granularity), params),
-      ]);
+      const { summary, series } = await readSummary(ctx, range, req.params.id, scope, granularity, req.query.source);
       return {
-        summary: summaryOf(summary[0]),
+        summary: summaryOf(summary),
         series: series.map((s) => ({ bucket: new Date(bucketIso(s.bucket, range.tz)).toISOString(), enrolled: n(s.enrolled), completed: n(s.completed), exited: n(s.exited) })),
       };
     },
   });
 
-  env.route<{ from?: string; to?: string }, { id: string }>({
+  env.route<{ from?: string; to?: string; source?: Source }, { id: string }>({
     method: 'GET',
     path: '/:id/analytics/departments',
     prefix: PREFIX,
@@ -128,7 +130,7 @@ export function registerWorkflowRoutes(env: PluginEnv) {
     description: `${SEMANTICS} A user belongs to the department on their first enrolment event in the range.`,
     schema: {
       params: idParams,
-      querystring: rangeQuery,
+      querystring: rangeSourceQuery,
       response: {
         200: {
           type: 'object',
@@ -141,7 +143,7 @@ export function registerWorkflowRoutes(env: PluginEnv) {
     async handler(req, ctx) {
       const range = parseTimeRange(req.query, 30);
       const scope = await scopeOf(ctx);
-      const rows = await ctx.analytics.query<SummaryRow & { department_id: string }>(departmentsSql(ctx.analytics.table('events'), scope), workflowParams(range, req.params.id, scope));
+      const rows = await readDepartments(ctx, range, req.params.id, scope, req.query.source);
       return { departments: rows.map((r) => ({ department_id: r.department_id, ...summaryOf(r) })) };
     },
   });

@@ -49,36 +49,77 @@ export function cohortSql(events: string, scope: Scope, workflow: boolean): stri
     )`;
 }
 
+/**
+ * The same rows as `cohortSql` (plus the user's enrolment, goal and exit times since `from`:
+ * `ens`, `gs`, `xs`), from per-user outcome rows (`withOutcomes` in rollup.ts: the rollup
+ * and raw events after its watermark). A user's rows are merged first. With `departments`
+ * the enrolments carry their event id and department, and the enrolment is the smallest
+ * (ms, event_id) in [from, to), as on raw events; without, they are times only (`dept` '').
+ */
+export function outcomeCohortSql(outcomes: string, departments: boolean): string {
+  const enrolment = departments ? "arrayReduce('min', ens) AS first, first.1 AS e, first.3 AS dept" : "arrayMin(ens) AS e, '' AS dept";
+  const inRange = departments ? 'x.1' : 'x';
+  return `SELECT workflow_id, user_id, ens, gs, xs, ${enrolment},
+      arrayFilter(x -> x > e, gs) AS later_goals, notEmpty(later_goals) AS has_goal,
+      if(has_goal, arrayMin(later_goals), toInt64(-1)) AS goal,
+      arrayExists(x -> x > e, xs) AS has_exit
+    FROM (
+      SELECT workflow_id, user_id,
+        arrayFilter(x -> ${inRange} >= {from_ms:Int64} AND ${inRange} < {to_ms:Int64}, groupArrayArray(enr)) AS ens,
+        arrayFilter(x -> x >= {from_ms:Int64}, groupArrayArray(goals)) AS gs,
+        arrayFilter(x -> x >= {from_ms:Int64}, groupArrayArray(exits)) AS xs
+      FROM ${outcomes}
+      GROUP BY workflow_id, user_id
+    )
+    WHERE notEmpty(ens)`;
+}
+
 const summaryColumns = `count() AS enrolled, countIf(has_goal) AS completed, countIf(NOT has_goal AND has_exit) AS exited,
     quantileExactInclusiveIf(0.5)(goal - e, has_goal) AS median_ms, avgIf(goal - e, has_goal) AS avg_ms`;
 
-export function listSql(events: string, scope: Scope): string {
-  return `SELECT workflow_id, ${summaryColumns} FROM (${cohortSql(events, scope, false)}) GROUP BY workflow_id ORDER BY enrolled DESC, workflow_id`;
+/** Per workflow over a cohort subquery (`outcomeCohortSql` or `cohortSql` of every workflow). */
+export function listSql(cohort: string): string {
+  return `SELECT workflow_id, ${summaryColumns} FROM (${cohort}) GROUP BY workflow_id ORDER BY enrolled DESC, workflow_id`;
 }
 
 /** The summary per department of the enrolment (the department on the user's first enrolment event in range). */
-export function departmentsSql(events: string, scope: Scope): string {
-  return `SELECT dept AS department_id, ${summaryColumns} FROM (${cohortSql(events, scope, true)}) GROUP BY dept ORDER BY enrolled DESC, dept`;
+export function departmentsSql(cohort: string): string {
+  return `SELECT dept AS department_id, ${summaryColumns} FROM (${cohort}) GROUP BY dept ORDER BY enrolled DESC, dept`;
 }
 
-export function summarySql(events: string, scope: Scope): string {
-  return `SELECT ${summaryColumns} FROM (${cohortSql(events, scope, true)})`;
+export function summarySql(cohort: string): string {
+  return `SELECT ${summaryColumns} FROM (${cohort})`;
 }
 
-/** The workflow's events (with `t` in ms) of its enrolled users, each with their enrolment time `e`. */
+/**
+ * The summary and the series in one pass over the cohort (`outcomeCohortSql` without
+ * departments, whose rows carry the times): the row with a null bucket is the summary
+ * (one entry per user); the others are the series, distinct users per bucket (in `tz`) of
+ * the event's own timestamp within [from, to): every enrolment of a cohort user, and their
+ * goals and exits later than their enrolment.
+ */
+export function summarySeriesSql(cohort: string, granularity: Granularity): string {
+  const summary = 'kind = 3';
+  return `SELECT if(${summary}, NULL, ${bucketExpr('ts', granularity)}) AS bucket,
+      uniqExactIf(user_id, kind = 0) AS enrolled_users, uniqExactIf(user_id, kind = 1) AS completed_users, uniqExactIf(user_id, kind = 2) AS exited_users,
+      countIf(${summary}) AS enrolled, countIf(${summary} AND has_goal) AS completed, countIf(${summary} AND NOT has_goal AND has_exit) AS exited,
+      quantileExactInclusiveIf(0.5)(goal - e, ${summary} AND has_goal) AS median_ms, avgIf(goal - e, ${summary} AND has_goal) AS avg_ms
+    FROM (
+      SELECT user_id, e, goal, has_goal, has_exit, arrayJoin(arrayConcat(
+          [(e, 3)],
+          arrayMap(x -> (x, 0), ens),
+          arrayMap(x -> (x, 1), arrayFilter(x -> x > e AND x < {to_ms:Int64}, gs)),
+          arrayMap(x -> (x, 2), arrayFilter(x -> x > e AND x < {to_ms:Int64}, xs)))) AS p,
+        fromUnixTimestamp64Milli(p.1, 'UTC') AS ts, p.2 AS kind
+      FROM (${cohort})
+    )
+    GROUP BY bucket ORDER BY bucket`;
+}
+
+/** The workflow's events (with `t` in ms) of its enrolled users, each with their enrolment time `e` (raw events). */
 function joined(events: string, scope: Scope, extra: string[], columns: string): string {
   return `(SELECT user_id, ${columns}, ${t} AS t ${base(events, scope, true, extra)}) AS ev
     INNER JOIN (SELECT user_id, e FROM (${cohortSql(events, scope, true)})) AS c USING (user_id)`;
-}
-
-/** Distinct users per bucket (in `tz`) of the event's own timestamp, within [from, to). */
-export function seriesSql(events: string, scope: Scope, granularity: Granularity): string {
-  return `SELECT ${bucketExpr('ts', granularity)} AS bucket,
-      uniqExactIf(user_id, action = 'enrolled') AS enrolled,
-      uniqExactIf(user_id, action = 'goal_reached' AND t > e) AS completed,
-      uniqExactIf(user_id, action = 'exited' AND t > e) AS exited
-    FROM ${joined(events, scope, ["timestamp < toDateTime64({to:String}, 3, 'UTC')", "action IN ('enrolled', 'goal_reached', 'exited')"], 'action, timestamp AS ts')}
-    GROUP BY bucket ORDER BY bucket`;
 }
 
 /** Per step: users who entered / completed it (at or after enrolment), and time from entering to completing. */
@@ -151,6 +192,8 @@ export function workflowParams(range: TimeRange, workflowId: string | null, scop
   return {
     from: range.fromCh,
     to: range.toCh,
+    from_ms: range.from.getTime(),
+    to_ms: range.to.getTime(),
     tz: range.tz,
     ...(workflowId !== null ? { workflow_id: workflowId } : {}),
     ...(scope.departments ? { departments: scope.departments } : {}),

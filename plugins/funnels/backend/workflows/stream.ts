@@ -13,7 +13,7 @@
  */
 import { badRequest, parseTimeRange, RawReply, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { HEAVY, READ } from '../funnel/routes.ts';
-import { summarySql, workflowParams } from './sql.ts';
+import { readSummary } from './figures.ts';
 import { PREFIX, scopeOf } from './routes.ts';
 
 interface State { fromMs: number; enrolled: number; completed: number; exited: number }
@@ -32,7 +32,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function read(ctx: TenantContext, workflowId: string, fromMs: number): Promise<State> {
   const scope = await scopeOf(ctx);
   const range = parseTimeRange({ from: new Date(fromMs).toISOString(), to: new Date(Math.max(Date.now(), fromMs + 1)).toISOString() });
-  const [r] = await ctx.analytics.query<{ enrolled: unknown; completed: unknown; exited: unknown }>(summarySql(ctx.analytics.table('events'), scope), workflowParams(range, workflowId, scope));
+  const { summary: r } = await readSummary(ctx, range, workflowId, scope, null);
   return { fromMs, enrolled: Number(r?.enrolled ?? 0), completed: Number(r?.completed ?? 0), exited: Number(r?.exited ?? 0) };
 }
 

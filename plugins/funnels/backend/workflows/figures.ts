@@ -1,0 +1,41 @@
+/**
+ * The cohort figures of workflows (list, summary and series, per department), read from the
+ * enrolment rollup and the raw events after its watermark (rollup.ts), or from raw events
+ * only (`source: 'raw'`, the reference the rollup is checked and timed against).
+ */
+import type { Granularity, TenantContext, TimeRange } from '@orrery/plugin-sdk';
+import { withOutcomes, type Source } from './rollup.ts';
+import { departmentsSql, listSql, outcomeCohortSql, summarySeriesSql, summarySql, workflowParams, type Scope } from './sql.ts';
+
+export type SummaryRow = { enrolled: unknown; completed: unknown; exited: unknown; median_ms: unknown; avg_ms: unknown };
+export type SeriesRow = { bucket: string; enrolled: unknown; completed: unknown; exited: unknown };
+
+/** Every workflow with enrolments in the range. */
+export function readList(ctx: TenantContext, range: TimeRange, scope: Scope, source: Source = 'auto') {
+  const params = workflowParams(range, null, scope);
+  return withOutcomes(ctx, range, null, scope, source, params, false, (outcomes) =>
+    ctx.analytics.query<SummaryRow & { workflow_id: string }>(listSql(outcomeCohortSql(outcomes, false)), params),
+  );
+}
+
+/** One workflow's summary, and its series when a granularity is given (one query). */
+export function readSummary(ctx: TenantContext, range: TimeRange, workflowId: string, scope: Scope, granularity: Granularity | null, source: Source = 'auto') {
+  const params = workflowParams(range, workflowId, scope);
+  return withOutcomes(ctx, range, workflowId, scope, source, params, false, async (outcomes) => {
+    const cohort = outcomeCohortSql(outcomes, false);
+    if (!granularity) return { summary: (await ctx.analytics.query<SummaryRow>(summarySql(cohort), params))[0], series: [] as SeriesRow[] };
+    const rows = await ctx.analytics.query<SummaryRow & { bucket: string | null; enrolled_users: unknown; completed_users: unknown; exited_users: unknown }>(summarySeriesSql(cohort, granularity), params);
+    return {
+      summary: rows.find((r) => r.bucket === null),
+      series: rows.filter((r) => r.bucket !== null).map((r): SeriesRow => ({ bucket: r.bucket!, enrolled: r.enrolled_users, completed: r.completed_users, exited: r.exited_users })),
+    };
+  });
+}
+
+/** One workflow's summary per department of the enrolment. */
+export function readDepartments(ctx: TenantContext, range: TimeRange, workflowId: string, scope: Scope, source: Source = 'auto') {
+  const params = workflowParams(range, workflowId, scope);
+  return withOutcomes(ctx, range, workflowId, scope, source, params, true, (outcomes) =>
+    ctx.analytics.query<SummaryRow & { department_id: string }>(departmentsSql(outcomeCohortSql(outcomes, true)), params),
+  );
+}

@@ -1,0 +1,121 @@
+/**
+ * The enrolment rollup: per org, workflow, user, department and UTC hour (and day, derived
+ * from the hours), the exact times of the user's `enrolled`, `goal_reached` and `exited`
+ * events, as arrays (the enrolments with their `event_id`, for the tie-break of two
+ * enrolments at one instant).
+ *
+ * Why per user and with exact times: a workflow figure is about each user's first enrolment
+ * in [from, to) and the first goal strictly after it, and no per-bucket counter says whether a
+ * goal follows an enrolment of another bucket, or which enrolment of an hour cut by `from`
+ * comes first. A user's row of an hour holds the times themselves, so the read filters them
+ * against `from`, `to` and the enrolment time to the millisecond: every answer is the one raw
+ * events give, whatever range or zone is asked, and the ranges' edges need no special case.
+ * A user's few enrolment, goal and exit events of a day are one row instead of every step
+ * event of the workflow, which is what the raw path has to scan and group.
+ *
+ * Declared with the SDK's `defineRollup`: the kernel folds it off the insert path from its
+ * watermark on `inserted_at` (late events included); reads take the rollup for every event
+ * stored up to the watermark and raw events after it (`planSegments` with the watermark),
+ * inside `ctx.rollups.read`, so no fold publishes while a read runs.
+ */
+import { GRAIN_MS, defineRollup, freshRowsSql, planSegments, rollupDdl, type ChMigration, type RollupLevel, type TenantContext, type TimeRange } from '@orrery/plugin-sdk';
+import type { Scope } from './sql.ts';
+
+const MS = 'toUnixTimestamp64Milli(timestamp)';
+/** the actions whose times decide a user's standing in a workflow */
+const OUTCOME_ACTIONS = "action IN ('enrolled', 'goal_reached', 'exited')";
+
+export const ENROLMENTS = defineRollup({
+  name: 'workflow_enrolments',
+  source: 'events',
+  filter: `event_type = 'workflow_step' AND user_id != '' AND ${OUTCOME_ACTIONS}`,
+  // per-user activity: kept for the org's user-activity period
+  retention: 'user_activity',
+  dimensions: ['workflow_id', 'user_id', 'department_id'],
+  // a read is about one workflow (or all): its rows sit together
+  leading: ['workflow_id'],
+  measures: [
+    { name: 'enrolments', type: 'SimpleAggregateFunction(groupArrayArray, Array(Tuple(Int64, String)))', expr: `groupArrayIf((${MS}, event_id), action = 'enrolled')` },
+    { name: 'goals', type: 'SimpleAggregateFunction(groupArrayArray, Array(Int64))', expr: `groupArrayIf(${MS}, action = 'goal_reached')` },
+    { name: 'exits', type: 'SimpleAggregateFunction(groupArrayArray, Array(Int64))', expr: `groupArrayIf(${MS}, action = 'exited')` },
+  ],
+  tables: [
+    { table: 'funnels_wf_enrolments_1h', grain: 'hour', dims: ['workflow_id', 'user_id', 'department_id'] },
+    { table: 'funnels_wf_enrolments_1d', grain: 'day', dims: ['workflow_id', 'user_id', 'department_id'], from: 'funnels_wf_enrolments_1h' },
+  ],
+});
+
+export const chMigrations: ChMigration[] = [{ name: '0001_workflow_enrolments_rollup', statements: rollupDdl(ENROLMENTS) }];
+
+interface Level extends RollupLevel {
+  table: string;
+}
+const LEVELS: readonly Level[] = ENROLMENTS.tables.map((t) => ({ table: t.table, stepMs: GRAIN_MS[t.grain] }));
+
+/**
+ * Goals and exits after `to` still count, so the pieces run from `from` to here (a day
+ * boundary, inside DateTime's range), and one raw piece takes whatever lies beyond.
+ */
+const OPEN_END = Date.UTC(2100, 0, 1);
+
+export type Source = 'auto' | 'raw';
+
+// a SimpleAggregateFunction column and a plain array have no common type in a UNION
+const ENROLMENTS_COLUMN = "CAST(enrolments, 'Array(Tuple(Int64, String))')";
+
+/**
+ * Runs `fn` with a subquery of per-user rows — `workflow_id, user_id, enr` (enrolments: ms,
+ * or with `departments` `(ms, event_id, department_id)`), `goals`, `exits` (ms) — holding every outcome event of
+ * the workflow (or of all, `workflowId` null) with a timestamp at or after `from`, from the
+ * rollup up to its watermark and raw events after it; `source: 'raw'` reads raw events only.
+ * A user may have several rows (one per piece, bucket and department): readers group them.
+ * `params` gets the parameters the subquery names.
+ */
+export async function withOutcomes<T>(
+  ctx: TenantContext,
+  range: TimeRange,
+  workflowId: string | null,
+  scope: Scope,
+  source: Source,
+  params: Record<string, unknown>,
+  departments: boolean,
+  fn: (outcomes: string) => Promise<T>,
+): Promise<T> {
+  const events = ctx.analytics.table('events');
+  const dims = [
+    'org_id = {org_id:String}',
+    ...(workflowId !== null ? ['workflow_id = {workflow_id:String}'] : []),
+    ...(scope.departments ? ['department_id IN {departments:Array(String)}'] : []),
+  ];
+  const rawPiece = (i: number, bounded: boolean, fresh: boolean) =>
+    `SELECT workflow_id, user_id, ${departments ? `arrayMap(x -> (x.1, x.2, department_id), groupArrayIf((${MS}, event_id), action = 'enrolled'))` : `groupArrayIf(${MS}, action = 'enrolled')`} AS enr,
+        groupArrayIf(${MS}, action = 'goal_reached') AS goals, groupArrayIf(${MS}, action = 'exited') AS exits
+      FROM ${events}
+      WHERE ${[...dims, `(${ENROLMENTS.filter})`, `timestamp >= fromUnixTimestamp64Milli({p${i}_from:Int64}, 'UTC')`].join(' AND ')}
+        ${bounded ? `AND timestamp < fromUnixTimestamp64Milli({p${i}_to:Int64}, 'UTC')` : ''}
+        ${fresh ? `AND ${freshRowsSql('outcomes_watermark')}` : ''}
+      GROUP BY workflow_id, user_id, department_id`;
+  const rollupPiece = (i: number, table: string) =>
+    `SELECT workflow_id, user_id, ${departments ? `arrayMap(x -> (x.1, x.2, department_id), ${ENROLMENTS_COLUMN})` : `tupleElement(${ENROLMENTS_COLUMN}, 1)`} AS enr,
+        CAST(goals, 'Array(Int64)') AS goals, CAST(exits, 'Array(Int64)') AS exits
+      FROM {db}.${table}
+      WHERE ${[...dims, `bucket >= toDateTime(intDiv({p${i}_from:Int64}, 1000), 'UTC')`, `bucket < toDateTime(intDiv({p${i}_to:Int64}, 1000), 'UTC')`].join(' AND ')}`;
+
+  if (source === 'raw') {
+    params.p0_from = range.from.getTime();
+    return fn(`(${rawPiece(0, false, false)})`);
+  }
+  return ctx.rollups.read(ENROLMENTS.name, async (watermark) => {
+    params.outcomes_watermark = watermark.getTime();
+    const segments = planSegments({ from: range.from, to: new Date(Math.max(OPEN_END, range.to.getTime())) }, LEVELS, { watermark });
+    const pieces = segments.map((s, i) => {
+      params[`p${i}_from`] = s.from.getTime();
+      params[`p${i}_to`] = s.to.getTime();
+      return s.level ? rollupPiece(i, s.level.table) : rawPiece(i, true, Boolean(s.insertedAfter));
+    });
+    const last = segments.length;
+    params[`p${last}_from`] = Math.max(OPEN_END, range.to.getTime());
+    pieces.push(rawPiece(last, false, false));
+    return fn(`(${pieces.join('\n  UNION ALL\n  ')})`);
+  });
+}
