@@ -148,8 +148,12 @@ export async function dispatch(ctx: TenantContext, now = new Date()) {
   const timings = new Map((settings.mute_timings ?? []).map((t) => [t.name, t]));
   const muted = (r: ResolvedRoute) => (r.mute_timings ?? []).some((n) => { const t = timings.get(n); return !!t && isMuted(t, now); });
   const silences = await activeSilences(ctx, now);
-  const rules = new Map<string, any>((await ctx.db.table('alert_rules').select('id', 'contact_point_id', 'deleted_at')).map((r: any) => [r.id, r]));
   const instances = await ctx.db.table('alert_instances').select('*');
+  // only the rules routing needs: those with instances, and deleted ones still to forget (not every rule every round)
+  const ruleIds = [...new Set(instances.map((i: any) => i.rule_id as string))];
+  const rules = new Map<string, any>(
+    (await ctx.db.table('alert_rules').select('id', 'contact_point_id', 'deleted_at').where((q: any) => q.whereIn('id', ruleIds).orWhereNotNull('deleted_at'))).map((r: any) => [r.id, r]),
+  );
   const stored = new Map<string, any>((await ctx.db.table('alert_groups').select('*')).map((g: any) => [g.key, g]));
   await forgetDeletedRules(ctx, rules, instances, stored);
   const groups = new Map<string, { route: ResolvedRoute; labels: Record<string, string>; alerts: AlertView[] }>();
