@@ -17,8 +17,10 @@ import { slicer, type Slicer } from './slicer.ts';
 
 /** How many rule queries asked one by one run at once: ClickHouse work overlaps the others'. */
 const CONCURRENCY = 4;
-/** rows per multi-row statement (PostgreSQL takes at most 65,535 parameters) */
-const CHUNK = 500;
+/** rows per statement: each statement holds the thread whole, so a round sends several short ones rather than one long one */
+const CHUNK = 200;
+/** rules per shared query: a round of a thousand due rules costs a few queries, none holding the thread long */
+const BATCH = 250;
 /**
  * A rule late by more than this (and by at least its interval) missed a whole slot: nothing was
  * evaluating (a stop, a restart). It is not caught up at once with every other such rule but takes
@@ -188,7 +190,7 @@ const isEventQuery = (r: RuleRow): r is RuleRow & { query: MetricsQuery } => !!r
  * compares is computed from the two exactly as `observe` does. Metric sources, signals and
  * anomaly rules (bucketed series) are asked one by one, a few at a time.
  */
-async function answerRound(ctx: TenantContext, rules: RuleRow[], now: Date): Promise<Map<string, Answer>> {
+async function answerRound(ctx: TenantContext, rules: RuleRow[], now: Date, slice: Slicer): Promise<Map<string, Answer>> {
   const answers = new Map<string, Answer>();
   const batches = new Map<string, Array<RuleRow & { query: MetricsQuery }>>();
   for (const r of rules) {
@@ -197,8 +199,11 @@ async function answerRound(ctx: TenantContext, rules: RuleRow[], now: Date): Pro
     const key = JSON.stringify([r.window_seconds, r.department_scope ?? null]);
     batches.set(key, [...(batches.get(key) ?? []), r]);
   }
+  // building a batch's SQL is synchronous work on this thread: a thousand rules go in a few batches, with a turn for the loop between them
+  const parts = [...batches.values()].flatMap((b) => Array.from({ length: Math.ceil(b.length / BATCH) }, (_, i) => b.slice(i * BATCH, (i + 1) * BATCH)));
   const t = now.getTime();
-  for (const batch of batches.values()) {
+  for (const batch of parts) {
+    await slice.pause();
     const started = performance.now();
     try {
       const first = batch[0]!;
@@ -245,29 +250,37 @@ async function answerRound(ctx: TenantContext, rules: RuleRow[], now: Date): Pro
  * that missed a whole slot is only moved to its next one (CATCH_UP_MARGIN_MS).
  */
 async function claimDue(ctx: TenantContext, now: Date, slice: Slicer): Promise<RuleRow[]> {
-  const due: RuleRow[] = await ctx.db.table('alert_rules').where({ paused: false }).whereNull('deleted_at').andWhere('next_eval_at', '<=', now).orderBy('next_eval_at').limit(5000);
+  // only what the claim needs: the rules themselves come back from the claiming statements, CHUNK at a time
+  const due: Array<Pick<RuleRow, 'id' | 'interval_seconds' | 'next_eval_at'>> = await ctx.db
+    .table('alert_rules')
+    .where({ paused: false })
+    .whereNull('deleted_at')
+    .andWhere('next_eval_at', '<=', now)
+    .orderBy('next_eval_at')
+    .limit(5000)
+    .select('id', 'interval_seconds', 'next_eval_at');
   await slice.pause();
   const t = now.getTime();
-  const missed = (r: RuleRow) => t - new Date(r.next_eval_at).getTime() >= Math.max(r.interval_seconds * 1000, CATCH_UP_MARGIN_MS);
+  const missed = new Set(due.filter((r) => t - new Date(r.next_eval_at).getTime() >= Math.max(r.interval_seconds * 1000, CATCH_UP_MARGIN_MS)).map((r) => r.id));
   const bySlot = new Map<number, string[]>();
   for (const r of due) {
-    const next = (missed(r) ? phaseSlotAfter(r.id, r.interval_seconds, now) : nextSlot(r.id, r.interval_seconds, now)).getTime();
+    const next = (missed.has(r.id) ? phaseSlotAfter(r.id, r.interval_seconds, now) : nextSlot(r.id, r.interval_seconds, now)).getTime();
     bySlot.set(next, [...(bySlot.get(next) ?? []), r.id]);
   }
-  const claimed = new Set<string>();
+  const claimed: RuleRow[] = [];
   for (const [next, ids] of bySlot) {
-    for (let i = 0; i < ids.length; i += 1000) {
-      const got = await ctx.db
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const got: RuleRow[] = await ctx.db
         .table('alert_rules')
-        .whereIn('id', ids.slice(i, i + 1000))
+        .whereIn('id', ids.slice(i, i + CHUNK))
         .andWhere({ paused: false })
         .andWhere('next_eval_at', '<=', now)
-        .update({ next_eval_at: new Date(next) }, ['id']);
-      for (const r of got as Array<{ id: string }>) claimed.add(r.id);
+        .update({ next_eval_at: new Date(next) }, '*');
+      claimed.push(...got.filter((r) => !missed.has(r.id)));
       await slice.pause();
     }
   }
-  return due.filter((r) => claimed.has(r.id) && !missed(r));
+  return claimed;
 }
 
 /**
@@ -279,12 +292,12 @@ export async function evaluateDue(ctx: TenantContext, now = new Date()) {
   const rules = await claimDue(ctx, now, slice);
   if (!rules.length) return [];
   const instances = new Map<string, any[]>();
-  for (let i = 0; i < rules.length; i += 1000) {
-    for (const row of await ctx.db.table('alert_instances').whereIn('rule_id', rules.slice(i, i + 1000).map((r) => r.id)))
+  for (let i = 0; i < rules.length; i += CHUNK) {
+    for (const row of await ctx.db.table('alert_instances').whereIn('rule_id', rules.slice(i, i + CHUNK).map((r) => r.id)))
       instances.set(row.rule_id, [...(instances.get(row.rule_id) ?? []), row]);
     await slice.pause();
   }
-  const answers = await answerRound(ctx, rules, now);
+  const answers = await answerRound(ctx, rules, now, slice);
   const writes = newWrites();
   for (const rule of rules) {
     planRule(rule, now, instances.get(rule.id) ?? [], answers.get(rule.id)!, writes);
