@@ -245,8 +245,8 @@ async function answerRound(ctx: TenantContext, rules: RuleRow[], now: Date, slic
 }
 
 /**
- * Claims the due rules: each moves to its next slot in one `UPDATE … WHERE next_eval_at <= now`
- * per slot, so two nodes never evaluate a rule twice. Returns the rules to evaluate now; a rule
+ * Claims the due rules: each moves to its next slot in `UPDATE … WHERE next_eval_at <= now`
+ * statements (CHUNK rules each), so two nodes never evaluate a rule twice. Returns the rules to evaluate now; a rule
  * that missed a whole slot is only moved to its next one (CATCH_UP_MARGIN_MS).
  */
 async function claimDue(ctx: TenantContext, now: Date, slice: Slicer): Promise<RuleRow[]> {
@@ -262,23 +262,20 @@ async function claimDue(ctx: TenantContext, now: Date, slice: Slicer): Promise<R
   await slice.pause();
   const t = now.getTime();
   const missed = new Set(due.filter((r) => t - new Date(r.next_eval_at).getTime() >= Math.max(r.interval_seconds * 1000, CATCH_UP_MARGIN_MS)).map((r) => r.id));
-  const bySlot = new Map<number, string[]>();
-  for (const r of due) {
-    const next = (missed.has(r.id) ? phaseSlotAfter(r.id, r.interval_seconds, now) : nextSlot(r.id, r.interval_seconds, now)).getTime();
-    bySlot.set(next, [...(bySlot.get(next) ?? []), r.id]);
-  }
+  const nextOf = (r: (typeof due)[number]) => (missed.has(r.id) ? phaseSlotAfter(r.id, r.interval_seconds, now) : nextSlot(r.id, r.interval_seconds, now));
   const claimed: RuleRow[] = [];
-  for (const [next, ids] of bySlot) {
-    for (let i = 0; i < ids.length; i += CHUNK) {
-      const got: RuleRow[] = await ctx.db
-        .table('alert_rules')
-        .whereIn('id', ids.slice(i, i + CHUNK))
-        .andWhere({ paused: false })
-        .andWhere('next_eval_at', '<=', now)
-        .update({ next_eval_at: new Date(next) }, '*');
-      claimed.push(...got.filter((r) => !missed.has(r.id)));
-      await slice.pause();
-    }
+  // one statement per CHUNK rules, each moved to its own slot (`CASE id`): rules have their own phases, so one statement per slot would be one per rule
+  for (let i = 0; i < due.length; i += CHUNK) {
+    const chunk = due.slice(i, i + CHUNK);
+    const slots = ctx.db.raw(`case id ${chunk.map(() => 'when ?::uuid then ?::timestamptz').join(' ')} end`, chunk.flatMap((r) => [r.id, nextOf(r)]));
+    const got: RuleRow[] = await ctx.db
+      .table('alert_rules')
+      .whereIn('id', chunk.map((r) => r.id))
+      .andWhere({ paused: false })
+      .andWhere('next_eval_at', '<=', now)
+      .update({ next_eval_at: slots }, '*');
+    claimed.push(...got.filter((r) => !missed.has(r.id)));
+    await slice.pause();
   }
   return claimed;
 }
