@@ -6,14 +6,13 @@
  * carries on where the last run stopped.
  */
 import { createHash } from 'node:crypto';
-import { HttpError, metricsQueryRef, trendsRef, type TenantContext, type MetricsQueryDefinition as MetricsQuery, type MetricsSeries as Series } from '@orrery/plugin-sdk';
-import { ACTIVE, initialState, step, type InstanceState, type Observation, type StateRule } from './stateMachine.ts';
+import { HttpError, metricsQueryRef, trendsRef, type TenantContext, type MetricsQueryDefinition as MetricsQuery } from '@orrery/plugin-sdk';
+import type { StateRule } from './stateMachine.ts';
 import { groupLabels, matches, resolveRoot, route, type Matcher, type ResolvedRoute, type RouteNode } from './routing.ts';
 import { enqueue, type Channel } from './delivery.ts';
-import { publishPlatformEvent } from './platformEvents.ts';
 import { isMuted, type MuteTiming } from './muteTimings.ts';
 import { observeSignal, type SignalSource } from './signals.ts';
-import { anomalyRange, anomalyObservations, changeObservations, thresholdObservations, ZERO_WHEN_MISSING, type GroupObservation } from './conditions.ts';
+import { anomalyRange, anomalyObservations, changeObservations, thresholdObservations, type GroupObservation } from './conditions.ts';
 
 export interface RuleRow {
   id: string;
@@ -88,185 +87,29 @@ async function history(ctx: TenantContext, row: Record<string, unknown>) {
   await ctx.db.table('alert_history').insert({ ...row, detail: row.detail === undefined ? null : JSON.stringify(row.detail) });
 }
 
-/** Evaluates one rule now, given its stored instances; returns how long the query took (ms) and its error. */
-export async function evaluateRule(ctx: TenantContext, rule: RuleRow, now: Date, existing: any[], answered?: Series[]): Promise<{ ms: number; error: string | null }> {
-  const started = performance.now();
-  const machineRule: StateRule = {
-    condition: rule.condition,
-    for_seconds: rule.for_seconds,
-    keep_firing_for_seconds: rule.keep_firing_for_seconds,
-    no_data: rule.no_data,
-    on_error: rule.on_error,
-    flapping: rule.flapping,
-  };
-  let observations: GroupObservation[] = [];
-  let error: string | null = null;
-  try {
-    observations = answered ? thresholdObservations(answered) : await observe(ctx, rule, now);
-  } catch (err) {
-    error = (err as Error).message.slice(0, 1000);
-  }
-  const elapsed = performance.now() - started;
-  const byFp = new Map<string, any>(existing.map((r: any) => [r.fingerprint, r]));
-  const base = { alertname: rule.name, ...rule.labels };
-  const seen = new Set<string>();
-  const work: Array<{ labels: Record<string, string>; obs: Observation; rule: StateRule }> = [];
-  if (error !== null) {
-    // every known instance learns of the error; a rule that never produced one gets one without group labels
-    const targets = existing.length ? existing.map((r: any) => r.labels as Record<string, string>) : [base];
-    for (const labels of targets) work.push({ labels, obs: { kind: 'error', message: error }, rule: machineRule });
-  } else {
-    for (const o of observations) work.push({ labels: { ...base, ...o.group }, obs: o.obs, rule: machineRule });
-    for (const o of work) seen.add(fingerprintOf(o.labels));
-    // a group that disappeared from the answer: 0 for counts, else clear (a missing series resolves)
-    for (const r of existing) {
-      if (seen.has(r.fingerprint)) continue;
-      const obs: Observation = !rule.query || ('measure' in rule.query && ZERO_WHEN_MISSING.has(rule.query.measure)) ? { kind: 'value', value: 0 } : { kind: 'nodata' };
-      work.push({ labels: r.labels, obs, rule: { ...machineRule, no_data: 'ok' } });
-    }
-  }
-  const t = now.getTime();
-  for (const w of work) {
-    const fp = fingerprintOf(w.labels);
-    const prev = byFp.get(fp);
-    const prevMachine: InstanceState = prev ? prev.machine : initialState(t);
-    const s = step(w.rule, prevMachine, w.obs, t);
-    const routed = s.next.flapping ? (prev?.routed_status ?? 'resolved') : ACTIVE.has(s.next.state) ? 'firing' : 'resolved';
-    const prevRouted = prev?.routed_status ?? 'resolved';
-    const value = w.obs.kind === 'value' ? w.obs.value : null;
-    const annotations = Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, renderTemplate(v, w.labels, value)]));
-    if (w.obs.kind === 'error') annotations.error = w.obs.message;
-    if (!prev && s.next.state === 'normal') continue; // nothing to remember about a quiet group
-    if (prev && s.next.state === 'normal' && prevRouted === 'resolved' && !seen.has(fp) && error === null) {
-      await ctx.db.table('alert_instances').where({ rule_id: rule.id, fingerprint: fp }).delete();
-      continue;
-    }
-    const row: Record<string, unknown> = {
-      labels: JSON.stringify(w.labels),
-      annotations: JSON.stringify(annotations),
-      machine: JSON.stringify(s.next),
-      state: s.next.state,
-      routed_status: routed,
-      value,
-      updated_at: now,
-    };
-    if (routed === 'firing' && prevRouted !== 'firing') Object.assign(row, { starts_at: now, ends_at: null, acked_at: null, acked_by: null });
-    if (routed === 'resolved' && prevRouted === 'firing') Object.assign(row, { ends_at: now, acked_at: null, acked_by: null });
-    if (prev) await ctx.db.table('alert_instances').where({ rule_id: rule.id, fingerprint: fp }).update(row);
-    else await ctx.db.table('alert_instances').insert({ rule_id: rule.id, fingerprint: fp, ...row });
-    if (s.transitioned || s.next.flapping !== prevMachine.flapping) {
-      await history(ctx, {
-        rule_id: rule.id,
-        fingerprint: fp,
-        kind: 'state',
-        from_state: prevMachine.state,
-        to_state: s.next.state,
-        value,
-        at: now,
-        detail: { labels: w.labels, flapping: s.next.flapping, ...(w.obs.kind === 'error' ? { error: w.obs.message } : {}) },
-      });
-    }
-    if (routed !== prevRouted) {
-      await ctx.bus.publish('firing', { rule_id: rule.id, fingerprint: fp, status: routed });
-      await publishPlatformEvent(ctx, routed === 'firing' ? 'alert.firing' : 'alert.resolved', { rule_id: rule.id, rule_name: rule.name, fingerprint: fp, labels: w.labels, value, state: s.next.state });
-    }
-  }
-  return { ms: elapsed, error };
-}
-
 /**
  * The next evaluation of a rule after `now`: each rule has its own phase within its
  * interval (from its id, in whole job ticks), so a thousand rules made at once spread over
  * the interval after their first round instead of all querying in the same second.
  */
 export function nextSlot(id: string, intervalSeconds: number, now: Date): Date {
+  const period = intervalSeconds * 1000;
+  let next = phaseSlotAfter(id, intervalSeconds, now).getTime();
+  // never sooner than half an interval (only a rule's first slot is shorter than the interval)
+  while (next < now.getTime() + period / 2) next += period;
+  return new Date(next);
+}
+
+/** The first instant after `now` on the rule's own phase: `phase` past a multiple of its interval. */
+export function phaseSlotAfter(id: string, intervalSeconds: number, now: Date): Date {
   const tick = 2;
   const slots = Math.max(1, Math.floor(intervalSeconds / tick));
   const phase = (parseInt(id.replace(/-/g, '').slice(0, 8), 16) % slots) * tick * 1000;
   const period = intervalSeconds * 1000;
   const t = now.getTime();
-  // the first instant after now that is `phase` past a multiple of the interval
   let next = Math.floor(t / period) * period + phase;
-  // never sooner than half an interval (only a rule's first slot is shorter than the interval)
-  while (next < t + period / 2) next += period;
+  while (next <= t) next += period;
   return new Date(next);
-}
-
-/** How many rule queries run at once: ClickHouse work overlaps the PostgreSQL writes of the others. */
-const CONCURRENCY = 4;
-
-/**
- * Evaluates every rule that is due. The rules are claimed first by moving their next
- * time forward in one statement per interval (only rows still due are taken), so two
- * runs on two nodes never evaluate a rule twice; the results of the round are written
- * in one statement.
- */
-export async function evaluateDue(ctx: TenantContext, now = new Date()) {
-  const due: RuleRow[] = await ctx.db.table('alert_rules').where({ paused: false }).whereNull('deleted_at').andWhere('next_eval_at', '<=', now).orderBy('next_eval_at').limit(5000);
-  // rules sharing an interval and a next slot are claimed by one statement
-  const bySlot = new Map<string, { next: Date; ids: string[] }>();
-  for (const r of due) {
-    const next = nextSlot(r.id, r.interval_seconds, now);
-    const key = `${r.interval_seconds}|${next.getTime()}`;
-    if (!bySlot.has(key)) bySlot.set(key, { next, ids: [] });
-    bySlot.get(key)!.ids.push(r.id);
-  }
-  const claimed = new Set<string>();
-  for (const { next, ids } of bySlot.values()) {
-    for (let i = 0; i < ids.length; i += 1000) {
-      const got = await ctx.db
-        .table('alert_rules')
-        .whereIn('id', ids.slice(i, i + 1000))
-        .andWhere({ paused: false })
-        .andWhere('next_eval_at', '<=', now)
-        .update({ next_eval_at: next }, ['id']);
-      for (const r of got as Array<{ id: string }>) claimed.add(r.id);
-    }
-  }
-  const rules = due.filter((r) => claimed.has(r.id));
-  const instances = new Map<string, any[]>();
-  for (let i = 0; i < rules.length; i += 1000) {
-    for (const row of await ctx.db.table('alert_instances').whereIn('rule_id', rules.slice(i, i + 1000).map((r) => r.id)))
-      instances.set(row.rule_id, [...(instances.get(row.rule_id) ?? []), row]);
-  }
-  const runs: Array<{ rule_id: string; last_eval_at: Date; last_eval_ms: number; last_error: string | null }> = [];
-  // rules with the same window and department scope share one query per event type and grouping
-  const batches = new Map<string, RuleRow[]>();
-  for (const r of rules) {
-    // a metric source is read on its own (evaluateRule), never batched with event queries;
-    // change and anomaly rules read other ranges: they are asked one by one
-    if (!r.query || 'source' in r.query || (r.condition.kind ?? 'threshold') !== 'threshold') continue;
-    const key = JSON.stringify([r.window_seconds, r.department_scope ?? null]);
-    batches.set(key, [...(batches.get(key) ?? []), r]);
-  }
-  const answers = new Map<string, { series: Series[]; ms: number }>();
-  for (const batch of batches.values()) {
-    const started = performance.now();
-    try {
-      const first = batch[0]!;
-      const metrics = await ctx.services.get(metricsQueryRef);
-      const series = await metrics.runBatch(batch.map((r) => ({ ...(r.query as MetricsQuery), granularity: undefined })), { from: new Date(now.getTime() - first.window_seconds * 1000), to: now }, { departments: first.department_scope });
-      const ms = (performance.now() - started) / batch.length;
-      batch.forEach((r, i) => answers.set(r.id, { series: series[i]!, ms }));
-    } catch {
-      // one bad query must not fail the others: those rules are asked one by one below
-    }
-  }
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(CONCURRENCY, rules.length) }, async () => {
-      while (next < rules.length) {
-        const rule = rules[next++]!;
-        const a = answers.get(rule.id);
-        const r = await evaluateRule(ctx, rule, now, instances.get(rule.id) ?? [], a?.series);
-        runs.push({ rule_id: rule.id, last_eval_at: now, last_eval_ms: Math.round(a ? a.ms : r.ms), last_error: r.error });
-      }
-    }),
-  );
-  for (let i = 0; i < runs.length; i += 1000) {
-    await ctx.db.table('alert_rule_runs').insert(runs.slice(i, i + 1000)).onConflict('rule_id').merge();
-  }
-  return runs.map((r) => r.last_eval_ms);
 }
 
 interface AlertView {
@@ -305,8 +148,12 @@ export async function dispatch(ctx: TenantContext, now = new Date()) {
   const timings = new Map((settings.mute_timings ?? []).map((t) => [t.name, t]));
   const muted = (r: ResolvedRoute) => (r.mute_timings ?? []).some((n) => { const t = timings.get(n); return !!t && isMuted(t, now); });
   const silences = await activeSilences(ctx, now);
-  const rules = new Map<string, any>((await ctx.db.table('alert_rules').select('id', 'contact_point_id', 'deleted_at')).map((r: any) => [r.id, r]));
   const instances = await ctx.db.table('alert_instances').select('*');
+  // only the rules routing needs: those with instances, and deleted ones still to forget (not every rule every round)
+  const ruleIds = [...new Set(instances.map((i: any) => i.rule_id as string))];
+  const rules = new Map<string, any>(
+    (await ctx.db.table('alert_rules').select('id', 'contact_point_id', 'deleted_at').where((q: any) => q.whereIn('id', ruleIds).orWhereNotNull('deleted_at'))).map((r: any) => [r.id, r]),
+  );
   const stored = new Map<string, any>((await ctx.db.table('alert_groups').select('*')).map((g: any) => [g.key, g]));
   await forgetDeletedRules(ctx, rules, instances, stored);
   const groups = new Map<string, { route: ResolvedRoute; labels: Record<string, string>; alerts: AlertView[] }>();

@@ -11,7 +11,9 @@ import { registerRuleRoutes } from './routes/rules.ts';
 import { registerContactPointRoutes } from './routes/contactPoints.ts';
 import { registerRoutingRoutes } from './routes/routing.ts';
 import { registerWebhookRoutes, WEBHOOK_PREFIX } from './routes/webhooks.ts';
-import { evaluateDue, dispatch } from './engine.ts';
+import { dispatch } from './engine.ts';
+import { evaluateDue } from './evaluation.ts';
+import { yieldToLoop } from './slicer.ts';
 import { deliverDue, type DeliveryConfig } from './delivery.ts';
 import { pages, widgets } from '../widgets.ts';
 import { registerPlatformEvents } from './platformEvents.ts';
@@ -69,7 +71,10 @@ export default definePlugin<AlertsConfig>({
         const limit = c.rateLimitPerTarget ?? 0;
         const cfg: DeliveryConfig = { retryBaseSeconds: c.retryBaseSeconds ?? 60, rateLimit: limit > 0 ? { max: limit, windowSeconds: c.rateLimitWindowSeconds ?? 60 } : undefined };
         const durations = await evaluateDue(ctx);
+        // each step gives the event loop a turn: the routes share this thread with the round
+        await yieldToLoop();
         const { queued } = await dispatch(ctx);
+        await yieldToLoop();
         const { sent, failed } = await deliverDue(ctx, cfg);
         if (durations.length || queued || sent || failed) ctx.answersChanged();
         return { evaluated: durations.length, queued, sent, failed };
