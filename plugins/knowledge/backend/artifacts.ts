@@ -30,6 +30,8 @@ export const ARTIFACT_EVENTS = defineRollup({
   // rows per person: user-activity data, kept for the org's user-activity period
   retention: 'user_activity',
   dimensions: ['artifact_id', 'user_id', 'department_id'],
+  // one value per artifact and per person: plain strings, not per-part dictionaries
+  highCardinality: ['artifact_id', 'user_id'],
   measures: [
     // (time, type, agent) of the earliest `created` event; NEVER on rows of reuses only
     {

@@ -32,6 +32,8 @@ export const ENROLMENTS = defineRollup({
   // per-user activity: kept for the org's user-activity period
   retention: 'user_activity',
   dimensions: ['workflow_id', 'user_id', 'department_id'],
+  // a row per person: a plain string, not a per-part dictionary of a million values
+  highCardinality: ['user_id'],
   // a read is about one workflow (or all): its rows sit together
   leading: ['workflow_id'],
   measures: [
