@@ -224,11 +224,18 @@ export async function setMembers(ctx: TenantContext, id: string, users: string[]
     const joined = [...next].filter((u) => !current.has(u));
     const left = [...current].filter((u) => !next.has(u));
     for (let i = 0; i < left.length; i += 10_000) await trx.withSchema(schema).table(MEMBERS).where({ cohort_id: id }).whereIn('user_id', left.slice(i, i + 10_000)).delete();
-    // rows per statement: PostgreSQL takes at most 65,535 bound values
-    for (let i = 0; i < joined.length; i += 10_000)
-      await trx.withSchema(schema).table(MEMBERS).insert(joined.slice(i, i + 10_000).map((user_id) => ({ cohort_id: id, user_id, since: at })));
-    const history = [...joined.map((user_id) => ({ cohort_id: id, user_id, change: 'joined', at })), ...left.map((user_id) => ({ cohort_id: id, user_id, change: 'left', at }))];
-    for (let i = 0; i < history.length; i += 10_000) await trx.withSchema(schema).table(HISTORY).insert(history.slice(i, i + 10_000));
+    // one statement per table whatever the size: the ids go as one array parameter, which the
+    // database unnests; rows of bound values (at most 65,535 per statement) cost PGlite most of
+    // a large recompute in parsing and binding
+    const members = trx.raw('??.??', [schema, MEMBERS]);
+    const history = trx.raw('??.??', [schema, HISTORY]);
+    if (joined.length)
+      await trx.raw('INSERT INTO ? (cohort_id, user_id, since) SELECT ?::uuid, u, ?::timestamptz FROM unnest(?::text[]) AS u', [members, id, at, joined]);
+    if (joined.length || left.length)
+      await trx.raw(
+        "INSERT INTO ? (cohort_id, user_id, change, at) SELECT ?::uuid, u, 'joined', ?::timestamptz FROM unnest(?::text[]) AS u UNION ALL SELECT ?::uuid, u, 'left', ?::timestamptz FROM unnest(?::text[]) AS u",
+        [history, id, at, joined, id, at, left],
+      );
     await trx.withSchema(schema).table(COHORTS).where({ id }).update({ size: next.size, ...(computed ? { computed_at: at } : {}) });
     return { joined: joined.length, left: left.length };
   });
