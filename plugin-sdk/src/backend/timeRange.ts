@@ -33,7 +33,8 @@ const chLiteral = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', ''
 /** Zones checked so far: building a DateTimeFormat costs ~3 ms, and a dashboard asks with one zone. */
 const zones = new Map<string, boolean>();
 
-function validZone(tz: string) {
+/** Whether `tz` is an IANA time zone this runtime knows; answers are remembered. */
+export function validZone(tz: string) {
   let ok = zones.get(tz);
   if (ok === undefined) {
     try {

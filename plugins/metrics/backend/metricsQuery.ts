@@ -14,6 +14,7 @@ import {
   checkBuckets,
   fieldsOf,
   metricsQueryDefinitionSchema,
+  validZone,
   zoneOffsetMs,
   type AnalyticsClient,
   type FieldSpec,
@@ -60,26 +61,6 @@ async function timed<T>(analytics: AnalyticsClient, sql: string, params: Record<
 }
 
 const bad = (field: string, message: string, extra: Record<string, unknown> = {}) => new HttpError(400, 'bad_request', message, { field, ...extra });
-
-/**
- * Zones checked so far: a DateTimeFormat costs milliseconds to build, and an answer validates its
- * query several times (the route, each compile); bounded, since the names come from requests.
- */
-const zones = new Map<string, boolean>();
-
-function validZone(tz: string) {
-  let ok = zones.get(tz);
-  if (ok === undefined) {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      ok = true;
-    } catch {
-      ok = false;
-    }
-    if (zones.size < 1000) zones.set(tz, ok);
-  }
-  return ok;
-}
 
 /**
  * Checks a query against the event catalogue; throws a 400 naming the field
