@@ -8,7 +8,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
-import { cohortIds, periodId, referenceRetention, rng, type Ev, type P, type RefQuery } from './reference.ts';
+import { expectReference, rng, type Ev, type P, type RefQuery } from './reference.ts';
 
 const TYPES = ['session', 'command', 'agent_invocation', 'feature_use'] as const;
 const DEPTS = ['dept-a', 'dept-b'];
@@ -31,16 +31,6 @@ function history(seed: number): Ev[] {
     }
   }
   return events;
-}
-
-function expectReference(events: Ev[], q: RefQuery, body: any) {
-  const ref = referenceRetention(events, q);
-  expect(body.cohorts.map((c: any) => periodId(Date.parse(c.cohort), q.period, q.tz))).toEqual(cohortIds(Date.parse(q.from), Date.parse(q.to), q.period, q.tz));
-  for (const c of body.cohorts) {
-    const want = ref.get(periodId(Date.parse(c.cohort), q.period, q.tz))!;
-    expect({ cohort: c.cohort, size: c.size, retained: c.retained }).toEqual({ cohort: c.cohort, size: want.size, retained: want.retained });
-  }
-  return ref;
 }
 
 describe('retention from one bit-mask per user', () => {

@@ -3,6 +3,7 @@
  * plugin README with nothing from the plugin's code: local calendar parts come
  * straight from Intl, every event is looked at one by one.
  */
+import { expect } from 'vitest';
 import { rng } from '@orrery/backend-test-utils/random';
 
 /** the shared seeded generator, re-exported for this plugin's tests */
@@ -148,4 +149,19 @@ export function referenceRolling(events: Ev[], q: RefQuery, L: number): Map<numb
     out.set(c, { size: users.size, retained });
   }
   return out;
+}
+
+/**
+ * A retention answer's cohorts against the reference: the cohort list is exactly the range's
+ * periods, and each cohort's size and retained counts are the reference's. Returns the
+ * reference for further checks.
+ */
+export function expectReference(events: Ev[], q: RefQuery, body: any): Map<number, { size: number; retained: number[] }> {
+  const ref = referenceRetention(events, q);
+  expect(body.cohorts.map((c: any) => periodId(Date.parse(c.cohort), q.period, q.tz))).toEqual(cohortIds(Date.parse(q.from), Date.parse(q.to), q.period, q.tz));
+  for (const c of body.cohorts) {
+    const want = ref.get(periodId(Date.parse(c.cohort), q.period, q.tz))!;
+    expect({ cohort: c.cohort, size: c.size, retained: c.retained }).toEqual({ cohort: c.cohort, size: want.size, retained: want.retained });
+  }
+  return ref;
 }

@@ -11,7 +11,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
 import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
-import { cohortIds, periodId, referenceRetention, type Ev, type P, type RefQuery } from './reference.ts';
+import { expectReference, type Ev, type P, type RefQuery } from './reference.ts';
 
 const TYPES = ['session', 'command', 'agent_invocation', 'feature_use'] as const;
 const DEPTS = ['dept-a', 'dept-b'];
@@ -65,16 +65,6 @@ function toQuery(x: Question): RefQuery {
     return_event: x.return_event,
     ...(x.department ? { department_id: x.department } : {}),
   };
-}
-
-/** the answer's rows against the reference (every period here has begun: the data are in the past) */
-function expectReference(events: Ev[], q: RefQuery, body: any) {
-  const ref = referenceRetention(events, q);
-  expect(body.cohorts.map((c: any) => periodId(Date.parse(c.cohort), q.period, q.tz))).toEqual(cohortIds(Date.parse(q.from), Date.parse(q.to), q.period, q.tz));
-  for (const c of body.cohorts) {
-    const want = ref.get(periodId(Date.parse(c.cohort), q.period, q.tz))!;
-    expect({ cohort: c.cohort, size: c.size, retained: c.retained }).toEqual({ cohort: c.cohort, size: want.size, retained: want.retained });
-  }
 }
 
 describe('retention from the quarter-hour rollup = raw events = brute force', () => {
