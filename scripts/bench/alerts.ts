@@ -39,6 +39,8 @@ const TRIALS = Math.max(1, Number(process.argv[3] ?? 12));
 const RUNS = 40;
 /** each no-rules baseline (A before the rules, A′ after them with the rules paused) runs this long */
 const BASELINE_SECONDS = 40;
+/** an A/A band wider than this (A′÷A or A÷A′) is too noisy to judge a ratio against */
+const NOISE_TOO_WIDE = 1.25;
 const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, c) => a - c);
@@ -248,7 +250,9 @@ async function main() {
     const lo = Math.min(1, pct(baseB.samples, 95) / pct(base, 95));
     const hi = Math.max(1, pct(baseB.samples, 95) / pct(base, 95));
     const steadyRatio = pct(steady, 95) / pct(base, 95);
-    console.log(`steady p95 ratio ${steadyRatio.toFixed(2)}× against the A/A band [${lo.toFixed(2)}, ${hi.toFixed(2)}]: ${steadyRatio <= Math.max(hi, 1.05) ? 'within the noise (or ≤ 1.05×)' : 'above the noise'}`);
+    // a band this wide says the machine moved more than any effect to be judged: no verdict
+    const verdict = hi / lo > NOISE_TOO_WIDE ? `no verdict: A′÷A alone moved by more than ${NOISE_TOO_WIDE}×, measure on a quieter machine` : steadyRatio <= Math.max(hi, 1.05) ? 'within the noise (or ≤ 1.05×)' : 'above the noise';
+    console.log(`steady p95 ratio ${steadyRatio.toFixed(2)}× against the A/A band [${lo.toFixed(2)}, ${hi.toFixed(2)}]: ${verdict}`);
 
     // breach → webhook, with the 1,000 rules still active on their 60 s interval
     const cp = await c.post('/api/v1/alerts/contact-points', { name: 'bench hook', type: 'webhook', settings: { url: `http://127.0.0.1:${(server.address() as any).port}/` } });
