@@ -4,24 +4,25 @@
  *   npx tsx scripts/bench/alerts.ts [rules=1000] [trials=12]
  *
  * 1. Seeds 7 days of agent invocations (~60k events, 20 agents, 8 departments).
- * 2. Baseline: the agent dashboard routes (`GET /api/v1/agents`, `/agents/{name}/analytics`),
- *    RUNS requests each, no rules.
+ * 2. Baseline A: the agent dashboard routes (`GET /api/v1/agents`, `/agents/{name}/analytics`)
+ *    for 40 s, no rules, the job running every 2 s as the scheduler runs it (fixed rate, an
+ *    overlapping start skipped) in this and every later phase.
  * 3. Creates `rules` rules (counts, failure rates and p95 latencies per agent, a 5-minute
- *    window, interval 60 s) and runs one round with all of them due at once (the worst case:
- *    every rule unpaused or created together), first alone (the round's main-thread time),
- *    then with the dashboard requests running alongside.
+ *    window, interval 60 s) and makes all of them due at once (the worst case: every rule
+ *    unpaused or created together): one round alone (its main-thread time), then the minute
+ *    after beside the dashboards.
  * 4. A restart: every rule overdue by 10 minutes (the process was stopped). 20 s of rounds
- *    alone (main-thread time and event-loop delay per round), then a steady minute: the job
- *    every 2 s as the scheduler runs it (fixed rate, an overlapping start skipped), the
- *    dashboard requests running all the time: rule evaluations done, round times, and the
- *    dashboard p50/p95 and their ratio to step 2 (same run, same process).
- *
+ *    alone (main-thread time and event-loop delay per round), then a steady minute beside the
+ *    dashboards: rule evaluations done, round times, and the dashboard p50/p95.
+ * 5. Baseline A′: the rules paused, the dashboards for 40 s again. Every ratio is to A, and
+ *    A′ ÷ A is printed beside them: how far the same measurement moves with nothing changed
+ *    (the machine is shared), so a reader can tell an effect of the rules from noise.
  * Main-thread time of a round: the main thread's CPU time during it (Linux's per-thread
  * counters: it does not grow when the machine's other work takes the cores away) and the event
  * loop's active time (`performance.eventLoopUtilization`, wall-clock, so it does grow under
  * load), measured while nothing else runs. The event-loop delay (`perf_hooks.monitorEventLoopDelay`)
  * is how late a 2-ms timer fired: what a request arriving then waits before its first line runs.
- * 5. Breach → webhook: a rule with for_seconds 0 and interval 10 s exists; at a random
+ * 6. Breach → webhook: a rule with for_seconds 0 and interval 10 s exists; at a random
  *    moment an event that breaches it is committed; the time until a local HTTP receiver
  *    gets the firing notification (group_wait 0), with the job ticking as the scheduler does.
  *
@@ -30,11 +31,16 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { loadavg } from 'node:os';
 import { rng, startBenchBackend } from './backend.ts';
 
 const RULES = Math.max(1, Number(process.argv[2] ?? 1000));
 const TRIALS = Math.max(1, Number(process.argv[3] ?? 12));
 const RUNS = 40;
+/** each no-rules baseline (A before the rules, A′ after them with the rules paused) runs this long */
+const BASELINE_SECONDS = 40;
+/** an A/A band wider than this (A′÷A or A÷A′) is too noisy to judge a ratio against */
+const NOISE_TOO_WIDE = 1.25;
 const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, c) => a - c);
@@ -129,23 +135,6 @@ async function main() {
       return xs;
     };
     await dashboard(); // warm up
-    const baseDelay = loopDelay();
-    const base = await dashboard();
-    const baseLoop = baseDelay();
-    log(`baseline dashboard p50 ${pct(base, 50).toFixed(1)} ms, p95 ${pct(base, 95).toFixed(1)} ms`);
-
-    const t1 = performance.now();
-    for (let i = 0; i < RULES; i++) {
-      const agent = agents[i % agents.length];
-      const kind = i % 3;
-      const query =
-        kind === 0 ? { event_type: 'agent_invocation', measure: 'count', where: { agent_name: agent } }
-        : kind === 1 ? { event_type: 'agent_invocation', measure: 'rate', rate_where: { status: 'failure' }, where: { agent_name: agent } }
-        : { event_type: 'agent_invocation', measure: 'p95', field: 'execution_time_ms', group_by: ['model_used'], where: { agent_name: agent } };
-      const r = await c.post('/api/v1/alerts/rules', { name: `bench ${i}`, query, window_seconds: 300, condition: { op: 'gt', threshold: kind === 0 ? 1e9 : kind === 1 ? 0.99 : 1e9 }, interval_seconds: 60, paused: true });
-      if (r.status !== 200) throw new Error(`rule: ${r.status} ${r.text}`);
-    }
-    log(`created ${RULES} rules in ${Math.round(performance.now() - t1)} ms`);
 
     const schema = b.org.schema;
     const knex = b.kernel.services.knex;
@@ -160,25 +149,62 @@ async function main() {
       const wall = performance.now() - a;
       return { wall, active: performance.eventLoopUtilization(elu).active, cpu: mainThreadCpuMs() - cpu, delay: delay(), evaluated: evaluatedIn(r) };
     };
+    type Round = Awaited<ReturnType<typeof timedRound>>;
+    /**
+     * The dashboards for `seconds`, with the job running every 2 s as the scheduler runs it
+     * (fixed rate, an overlapping start skipped) — with or without rules, so that every phase
+     * differs only by the rules.
+     */
+    const phase = async (seconds: number) => {
+      let stop = false;
+      const rounds: Round[] = [];
+      const ticker = (async () => {
+        while (!stop) {
+          const a = performance.now();
+          rounds.push(await timedRound());
+          await nextTick(a);
+        }
+      })();
+      const started = Date.now();
+      const delay = loopDelay();
+      const samples: number[] = [];
+      while (Date.now() - started < seconds * 1000) samples.push(...(await dashboard()));
+      stop = true;
+      await ticker;
+      return { samples, rounds, loop: delay(), seconds: (Date.now() - started) / 1000, evaluated: rounds.reduce((n, r) => n + r.evaluated, 0), load: loadavg()[0]! };
+    };
 
-    // the worst case first: every rule due in the same round (all unpaused or created together); alone, then beside the dashboards
+    // baseline A: no rules
+    const baseA = await phase(BASELINE_SECONDS);
+    log(`baseline A (no rules): dashboard p50 ${pct(baseA.samples, 50).toFixed(1)} ms, p95 ${pct(baseA.samples, 95).toFixed(1)} ms (${baseA.samples.length} requests), load ${baseA.load.toFixed(1)}`);
+
+    const t1 = performance.now();
+    for (let i = 0; i < RULES; i++) {
+      const agent = agents[i % agents.length];
+      const kind = i % 3;
+      const query =
+        kind === 0 ? { event_type: 'agent_invocation', measure: 'count', where: { agent_name: agent } }
+        : kind === 1 ? { event_type: 'agent_invocation', measure: 'rate', rate_where: { status: 'failure' }, where: { agent_name: agent } }
+        : { event_type: 'agent_invocation', measure: 'p95', field: 'execution_time_ms', group_by: ['model_used'], where: { agent_name: agent } };
+      const r = await c.post('/api/v1/alerts/rules', { name: `bench ${i}`, query, window_seconds: 300, condition: { op: 'gt', threshold: kind === 0 ? 1e9 : kind === 1 ? 0.99 : 1e9 }, interval_seconds: 60, paused: true });
+      if (r.status !== 200) throw new Error(`rule: ${r.status} ${r.text}`);
+    }
+    log(`created ${RULES} rules in ${Math.round(performance.now() - t1)} ms`);
+
+    // the worst case: every rule due in the same round (all unpaused or created together); one round alone, then the minute after beside the dashboards
     await knex.withSchema(schema).table('alert_rules').update({ paused: false, next_eval_at: new Date() });
     const herdAlone = await timedRound();
-    log(`all due, alone: ${herdAlone.evaluated} rules in ${Math.round(herdAlone.wall)} ms, main-thread CPU ${Math.round(herdAlone.cpu)} ms, loop delay max ${ms(herdAlone.delay.max)}`);
+    log(`all due, alone: the round evaluated ${herdAlone.evaluated} in ${Math.round(herdAlone.wall)} ms, main-thread CPU ${Math.round(herdAlone.cpu)} ms, loop delay max ${ms(herdAlone.delay.max)}`);
+    await knex.withSchema(schema).table('alert_rule_runs').delete();
     await knex.withSchema(schema).table('alert_rules').update({ next_eval_at: new Date() });
-    const t2 = performance.now();
-    const herdDelay = loopDelay();
-    const round = timedRound();
-    const herd = await dashboard();
-    const herdRound = await round;
-    const herdLoop = herdDelay();
-    const wall = performance.now() - t2;
-    const evalMs = (await knex.withSchema(schema).table('alert_rule_runs').select('last_eval_ms')).map((r: any) => Number(r.last_eval_ms));
-    log(`all due, beside the dashboards: ${herdRound.evaluated} rules in ${Math.round(herdRound.wall)} ms`);
+    const burstStart = new Date();
+    const burst = await phase(60);
+    const evalMs = (await knex.withSchema(schema).table('alert_rule_runs').where('last_eval_at', '>=', burstStart).select('last_eval_ms')).map((r: any) => Number(r.last_eval_ms));
+    log(`the minute after all came due, beside the dashboards: ${burst.evaluated} evaluations in ${burst.rounds.length} rounds (first round ${burst.rounds[0]?.evaluated ?? 0}); dashboard p95 ${pct(burst.samples, 95).toFixed(1)} ms`);
 
     // a restart: every rule overdue by 10 minutes; first 20 s of rounds alone, then a steady minute beside the dashboards
     await knex.withSchema(schema).table('alert_rules').update({ next_eval_at: new Date(Date.now() - 600_000) });
-    const alone: Array<Awaited<ReturnType<typeof timedRound>>> = [];
+    const alone: Round[] = [];
     const aloneStart = performance.now();
     while (performance.now() - aloneStart < 20_000) {
       const a = performance.now();
@@ -188,46 +214,45 @@ async function main() {
     const firstAfterRestart = alone[0]!;
     log(`after a restart, alone: ${alone.length} rounds, ${alone.reduce((n, r) => n + r.evaluated, 0)} evaluations; the first round evaluated ${firstAfterRestart.evaluated}`);
 
-    let stopSteady = false;
-    const ticks: number[] = [];
-    const steadyRounds: Array<Awaited<ReturnType<typeof timedRound>>> = [];
-    let evaluated = 0;
-    const steadyTicker = (async () => {
-      while (!stopSteady) {
-        const a = performance.now();
-        const r = await timedRound();
-        steadyRounds.push(r);
-        ticks.push(r.wall);
-        evaluated += r.evaluated;
-        await nextTick(a);
-      }
-    })();
-    const steadyStart = Date.now();
-    const steadyStartDate = new Date(steadyStart);
-    const steadyDelay = loopDelay();
-    const steady: number[] = [];
-    while (Date.now() - steadyStart < 60_000) steady.push(...(await dashboard()));
-    stopSteady = true;
-    await steadyTicker;
-    const steadyLoop = steadyDelay();
-    const steadySeconds = (Date.now() - steadyStart) / 1000;
+    const steadyStartDate = new Date();
+    const steadyPhase = await phase(60);
+    const steady = steadyPhase.samples;
+    const ticks = steadyPhase.rounds.map((r) => r.wall);
     // each rule's query time in its last evaluation of the minute (a batch's time shared by its rules), read once the minute is over
     const steadyEval = (await knex.withSchema(schema).table('alert_rule_runs').where('last_eval_at', '>=', steadyStartDate).select('last_eval_ms')).map((row: any) => Number(row.last_eval_ms));
+    log(`steady minute: ${steadyPhase.evaluated} evaluations; dashboard p95 ${pct(steady, 95).toFixed(1)} ms`);
 
-    console.log(`\n${RULES} rules, interval 60 s, window 5 min, ${events.length.toLocaleString('en')} events; machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)} (2 cores, shared)`);
-    console.log(`all ${evalMs.length} rules due in one round (beside the dashboards): ${(wall / 1000).toFixed(1)} s; per rule ${pct(evalMs, 50)} ms p50, ${pct(evalMs, 95)} ms p95 (batched queries, time shared by the rules of a batch)`);
-    console.log(`steady state: ${evaluated} rule evaluations in ${steadySeconds.toFixed(0)} s; per evaluation p50 ${pct(steadyEval, 50)} ms, p95 ${pct(steadyEval, 95)} ms (goal < 200 ms: ${pct(steadyEval, 95) < 200 ? 'met' : 'missed'}); a round (job run) p50 ${pct(ticks, 50).toFixed(0)} ms, p95 ${pct(ticks, 95).toFixed(0)} ms, max ${Math.max(...ticks).toFixed(0)} ms`);
-    const roundStats = (rs: Array<Awaited<ReturnType<typeof timedRound>>>) => {
+    // baseline A′: the rules paused (the job still runs), the same measurement again: A′ ÷ A is what the noise alone does to a ratio
+    await knex.withSchema(schema).table('alert_rules').update({ paused: true });
+    const baseB = await phase(BASELINE_SECONDS);
+    log(`baseline A′ (rules paused): dashboard p50 ${pct(baseB.samples, 50).toFixed(1)} ms, p95 ${pct(baseB.samples, 95).toFixed(1)} ms (${baseB.samples.length} requests), load ${baseB.load.toFixed(1)}`);
+    await knex.withSchema(schema).table('alert_rules').update({ paused: false, next_eval_at: new Date(Date.now() - 600_000) });
+
+    const base = baseA.samples;
+    console.log(`\n${RULES} rules, interval 60 s, window 5 min, ${events.length.toLocaleString('en')} events; machine load (1 min) A ${baseA.load.toFixed(1)}, burst ${burst.load.toFixed(1)}, steady ${steadyPhase.load.toFixed(1)}, A′ ${baseB.load.toFixed(1)} (2 cores, shared)`);
+    console.log(`the minute after all ${RULES} came due at once (beside the dashboards): ${burst.evaluated} evaluations, first round ${burst.rounds[0]?.evaluated ?? 0}; per rule ${pct(evalMs, 50)} ms p50, ${pct(evalMs, 95)} ms p95 (batched queries, time shared by the rules of a batch)`);
+    console.log(`steady state: ${steadyPhase.evaluated} rule evaluations in ${steadyPhase.seconds.toFixed(0)} s; per evaluation p50 ${pct(steadyEval, 50)} ms, p95 ${pct(steadyEval, 95)} ms (goal < 200 ms: ${pct(steadyEval, 95) < 200 ? 'met' : 'missed'}); a round (job run) p50 ${pct(ticks, 50).toFixed(0)} ms, p95 ${pct(ticks, 95).toFixed(0)} ms, max ${Math.max(...ticks).toFixed(0)} ms`);
+    const roundStats = (rs: Round[]) => {
       const busy = rs.filter((r) => r.evaluated > 0);
       const cpu = rs.reduce((n, r) => n + r.cpu, 0);
       return `${rs.length} rounds (${busy.length} evaluating); main-thread CPU ${cpu.toFixed(0)} ms in all (${(cpu / rs.length).toFixed(1)} ms a round); event loop active per round p50 ${ms(pct(rs.map((r) => r.active), 50))}, p95 ${ms(pct(rs.map((r) => r.active), 95))}, max ${ms(Math.max(...rs.map((r) => r.active)))}; loop delay in a round: p99 ${ms(pct(rs.map((r) => r.delay.p99), 95))} (p95 of rounds), max ${ms(Math.max(...rs.map((r) => r.delay.max)))}`;
     };
-    console.log(`main thread, all ${herdAlone.evaluated} due alone: CPU ${ms(herdAlone.cpu)}, event loop active ${ms(herdAlone.active)} in a ${ms(herdAlone.wall)} round; loop delay p99 ${ms(herdAlone.delay.p99)}, max ${ms(herdAlone.delay.max)}`);
+    console.log(`main thread, all ${RULES} due, one round alone (evaluated ${herdAlone.evaluated}): CPU ${ms(herdAlone.cpu)}, event loop active ${ms(herdAlone.active)} in a ${ms(herdAlone.wall)} round; loop delay p99 ${ms(herdAlone.delay.p99)}, max ${ms(herdAlone.delay.max)}`);
     console.log(`main thread, the first 20 s after a restart (alone; first round evaluated ${firstAfterRestart.evaluated} of ${RULES}): ${roundStats(alone)}`);
-    console.log(`main thread, steady minute (beside the dashboards, so it includes their work): ${roundStats(steadyRounds)}`);
-    console.log(`event-loop delay while the dashboards run: no rules p99 ${ms(baseLoop.p99)}, max ${ms(baseLoop.max)} | all due at once p99 ${ms(herdLoop.p99)}, max ${ms(herdLoop.max)} | steady p99 ${ms(steadyLoop.p99)} (${(steadyLoop.p99 / baseLoop.p99).toFixed(2)}×), max ${ms(steadyLoop.max)}`);
-    console.log(`dashboard p95: no rules ${pct(base, 95).toFixed(1)} ms | all due at once ${pct(herd, 95).toFixed(1)} ms (${(pct(herd, 95) / pct(base, 95)).toFixed(2)}×) | steady (the minute after a restart) ${pct(steady, 95).toFixed(1)} ms (${(pct(steady, 95) / pct(base, 95)).toFixed(2)}×)`);
-    console.log(`dashboard p50: no rules ${pct(base, 50).toFixed(1)} ms | all due at once ${pct(herd, 50).toFixed(1)} ms (${(pct(herd, 50) / pct(base, 50)).toFixed(2)}×) | steady ${pct(steady, 50).toFixed(1)} ms (${(pct(steady, 50) / pct(base, 50)).toFixed(2)}×)`);
+    console.log(`main thread, steady minute (beside the dashboards, so it includes their work): ${roundStats(steadyPhase.rounds)}`);
+    console.log(`event-loop delay p99 while the dashboards run: A ${ms(baseA.loop.p99)} | A′ ${ms(baseB.loop.p99)} (A′÷A ${(baseB.loop.p99 / baseA.loop.p99).toFixed(2)}×) | burst minute ${ms(burst.loop.p99)} (${(burst.loop.p99 / baseA.loop.p99).toFixed(2)}×) | steady ${ms(steadyPhase.loop.p99)} (${(steadyPhase.loop.p99 / baseA.loop.p99).toFixed(2)}×)`);
+    // ratios to A; A′÷A beside them says how far the same measurement moves with no change at all
+    for (const [p, name] of [[95, 'p95'], [50, 'p50']] as const) {
+      const a = pct(base, p);
+      const ratio = (xs: number[]) => `${pct(xs, p).toFixed(1)} ms (${(pct(xs, p) / a).toFixed(2)}×)`;
+      console.log(`dashboard ${name}: A (no rules) ${a.toFixed(1)} ms | A′ (no rules, after) ${ratio(baseB.samples)} ← the noise | steady, ${RULES} rules ${ratio(steady)} | the minute after all came due ${ratio(burst.samples)}`);
+    }
+    const lo = Math.min(1, pct(baseB.samples, 95) / pct(base, 95));
+    const hi = Math.max(1, pct(baseB.samples, 95) / pct(base, 95));
+    const steadyRatio = pct(steady, 95) / pct(base, 95);
+    // a band this wide says the machine moved more than any effect to be judged: no verdict
+    const verdict = hi / lo > NOISE_TOO_WIDE ? `no verdict: A′÷A alone moved by more than ${NOISE_TOO_WIDE}×, measure on a quieter machine` : steadyRatio <= Math.max(hi, 1.05) ? 'within the noise (or ≤ 1.05×)' : 'above the noise';
+    console.log(`steady p95 ratio ${steadyRatio.toFixed(2)}× against the A/A band [${lo.toFixed(2)}, ${hi.toFixed(2)}]: ${verdict}`);
 
     // breach → webhook, with the 1,000 rules still active on their 60 s interval
     const cp = await c.post('/api/v1/alerts/contact-points', { name: 'bench hook', type: 'webhook', settings: { url: `http://127.0.0.1:${(server.address() as any).port}/` } });

@@ -28,6 +28,17 @@ const BATCH = 250;
  * slow round on a loaded machine from skipping a slot.
  */
 const CATCH_UP_MARGIN_MS = 15_000;
+/**
+ * First evaluations (a rule created, edited or unpaused: due off its own phase) a round takes at
+ * most. Beyond that, rules that came due together (created or unpaused in bulk) take their own
+ * phase slot within one interval instead, so a thousand of them are not one burst of queries
+ * beside the dashboards. A rule made alone is still evaluated at once; rules on their phase
+ * are never deferred.
+ */
+const FIRST_EVALS_PER_ROUND = 50;
+
+/** Whether `at` is one of the rule's own phase slots (where `nextSlot` puts it), not a first evaluation. */
+const onPhase = (r: { id: string; interval_seconds: number }, at: Date) => phaseSlotAfter(r.id, r.interval_seconds, new Date(at.getTime() - 1)).getTime() === at.getTime();
 
 /** What a rule saw this round: its groups' observations, or the error of its query; `ms` its share of the query time. */
 interface Answer {
@@ -208,7 +219,8 @@ async function answerRound(ctx: TenantContext, rules: RuleRow[], now: Date, slic
     try {
       const first = batch[0]!;
       const w = first.window_seconds * 1000;
-      const opts = { departments: first.department_scope };
+      // a round's reads wait on nobody: one ClickHouse thread each, the other core stays with the dashboards
+      const opts = { departments: first.department_scope, background: true };
       const metrics = await ctx.services.get(metricsQueryRef);
       const changing = batch.filter((r) => (r.condition.kind ?? 'threshold') !== 'threshold');
       const [current, previous] = await Promise.all([
@@ -247,7 +259,8 @@ async function answerRound(ctx: TenantContext, rules: RuleRow[], now: Date, slic
 /**
  * Claims the due rules: each moves to its next slot in `UPDATE … WHERE next_eval_at <= now`
  * statements (CHUNK rules each), so two nodes never evaluate a rule twice. Returns the rules to evaluate now; a rule
- * that missed a whole slot is only moved to its next one (CATCH_UP_MARGIN_MS).
+ * that missed a whole slot (CATCH_UP_MARGIN_MS), or a first evaluation beyond the round's
+ * share (FIRST_EVALS_PER_ROUND), is only moved to its next one.
  */
 async function claimDue(ctx: TenantContext, now: Date, slice: Slicer): Promise<RuleRow[]> {
   // only what the claim needs: the rules themselves come back from the claiming statements, CHUNK at a time
@@ -261,8 +274,11 @@ async function claimDue(ctx: TenantContext, now: Date, slice: Slicer): Promise<R
     .select('id', 'interval_seconds', 'next_eval_at');
   await slice.pause();
   const t = now.getTime();
-  const missed = new Set(due.filter((r) => t - new Date(r.next_eval_at).getTime() >= Math.max(r.interval_seconds * 1000, CATCH_UP_MARGIN_MS)).map((r) => r.id));
-  const nextOf = (r: (typeof due)[number]) => (missed.has(r.id) ? phaseSlotAfter(r.id, r.interval_seconds, now) : nextSlot(r.id, r.interval_seconds, now));
+  // moved to their own next slot without an evaluation now: those that missed a whole slot, and first evaluations beyond the round's share (the oldest keep their turn)
+  const deferred = new Set(due.filter((r) => t - new Date(r.next_eval_at).getTime() >= Math.max(r.interval_seconds * 1000, CATCH_UP_MARGIN_MS)).map((r) => r.id));
+  const first = due.filter((r) => !deferred.has(r.id) && !onPhase(r, new Date(r.next_eval_at)));
+  for (const r of first.slice(FIRST_EVALS_PER_ROUND)) deferred.add(r.id);
+  const nextOf = (r: (typeof due)[number]) => (deferred.has(r.id) ? phaseSlotAfter(r.id, r.interval_seconds, now) : nextSlot(r.id, r.interval_seconds, now));
   const claimed: RuleRow[] = [];
   // one statement per CHUNK rules, each moved to its own slot (`CASE id`): rules have their own phases, so one statement per slot would be one per rule
   for (let i = 0; i < due.length; i += CHUNK) {
@@ -274,7 +290,7 @@ async function claimDue(ctx: TenantContext, now: Date, slice: Slicer): Promise<R
       .andWhere({ paused: false })
       .andWhere('next_eval_at', '<=', now)
       .update({ next_eval_at: slots }, '*');
-    claimed.push(...got.filter((r) => !missed.has(r.id)));
+    claimed.push(...got.filter((r) => !deferred.has(r.id)));
     await slice.pause();
   }
   return claimed;

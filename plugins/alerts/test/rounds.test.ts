@@ -120,4 +120,45 @@ describe('alert rounds', () => {
     // spread over the interval, not one slot
     expect(new Set(rows.map((row: any) => new Date(row.next_eval_at).getTime())).size).toBeGreaterThan(10);
   });
+
+  it('rules due together for their first evaluation: a round takes 50, the rest take their own slot and are evaluated there; rules on their phase are never deferred', async () => {
+    const c = backend.client;
+    const make = async (name: string) => (await c.post('/api/v1/alerts/rules', { name, query: { event_type: 'agent_invocation', measure: 'count' }, window_seconds: 300, condition: { op: 'gt', threshold: 1e9 }, interval_seconds: 60, paused: true })).body.id as string;
+    const bulk = await Promise.all(Array.from({ length: 80 }, (_, i) => make(`bulk ${i}`)));
+    const phased = await Promise.all(Array.from({ length: 60 }, (_, i) => make(`phased ${i}`)));
+    await table('alert_rule_runs').delete();
+    const far = new Date(Date.now() + 3_600_000);
+    await table('alert_rules').update({ next_eval_at: far });
+    // unpaused together (the route sets next_eval_at to now), oldest first
+    const at = Date.now() - 1000;
+    for (const [i, id] of bulk.entries()) await table('alert_rules').where({ id }).update({ paused: false, next_eval_at: new Date(at - 80 + i) });
+    // rules due on their own phase slot of the last 30 s (late by less than an interval: not a missed slot)
+    const now = Date.now();
+    const dueOnPhase = phased.filter((id) => phaseSlotAfter(id, 60, new Date(now - 30_000)).getTime() <= now - 500);
+    expect(dueOnPhase.length).toBeGreaterThan(5);
+    for (const id of dueOnPhase) await table('alert_rules').where({ id }).update({ paused: false, next_eval_at: phaseSlotAfter(id, 60, new Date(now - 30_000)) });
+    const before = Date.now();
+    await backend.runJob('alerts', 'tick');
+    const after = Date.now();
+    const evaluated = new Set((await table('alert_rule_runs').select('rule_id')).map((x: any) => x.rule_id as string));
+    expect(dueOnPhase.filter((id) => !evaluated.has(id))).toEqual([]);
+    expect(bulk.filter((id) => evaluated.has(id))).toEqual(bulk.slice(0, 50));
+    // the other 30 wait for their own phase slot, within one interval
+    const waiting: Array<{ id: string; next_eval_at: Date }> = await table('alert_rules').whereIn('id', bulk.slice(50)).select('id', 'next_eval_at');
+    expect(waiting).toHaveLength(30);
+    for (const row of waiting) {
+      const t = new Date(row.next_eval_at).getTime();
+      expect([phaseSlotAfter(row.id, 60, new Date(before)).getTime(), phaseSlotAfter(row.id, 60, new Date(after)).getTime()]).toContain(t);
+    }
+    // when that slot comes they are on their phase and evaluated, however many: as if a minute had passed (late by < 45 s, not a missed slot)
+    await table('alert_rule_runs').delete();
+    await table('alert_rules').update({ next_eval_at: far });
+    const t2 = Date.now();
+    const shifted = waiting.map((row) => ({ id: row.id, slot: new Date(new Date(row.next_eval_at).getTime() - 60_000) })).filter((x) => x.slot.getTime() >= t2 - 45_000 && x.slot.getTime() <= t2);
+    expect(shifted.length).toBeGreaterThan(5);
+    for (const x of shifted) await table('alert_rules').where({ id: x.id }).update({ next_eval_at: x.slot });
+    await backend.runJob('alerts', 'tick');
+    const later = new Set((await table('alert_rule_runs').select('rule_id')).map((x: any) => x.rule_id as string));
+    expect(shifted.map((x) => x.id).filter((id) => !later.has(id))).toEqual([]);
+  });
 });

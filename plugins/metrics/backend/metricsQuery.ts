@@ -368,6 +368,8 @@ export async function runMetricsBatch(
   range: { from: Date; to: Date },
   visibleDepartments: string[] | null = null,
   timeoutSeconds = DEFAULT_TIMEOUT_SECONDS,
+  /** ClickHouse settings every statement of the batch runs with (`, name = value…`) */
+  settings = '',
 ): Promise<Series[][]> {
   const out: Series[][] = new Array(queries.length);
   const batches = new Map<string, number[]>();
@@ -412,7 +414,7 @@ export async function runMetricsBatch(
       });
       const dims = groupBy.map((_, i) => `g${i}`);
       const sql = `SELECT ${cols.join(', ')} FROM ${events} WHERE ${where.join(' AND ')}${dims.length ? ` GROUP BY ${dims.join(', ')}` : ''}`;
-      const rows = await timed<Record<string, unknown>>(analytics, sql, params, timeoutSeconds);
+      const rows = await timed<Record<string, unknown>>(analytics, sql, params, timeoutSeconds, settings);
       idx.forEach((qi, k) => {
         const q = queries[qi]!;
         const series: Series[] = [];

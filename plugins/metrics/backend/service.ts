@@ -68,6 +68,13 @@ async function runSource(ctx: TenantContext, q: MetricSourceQueryInput, visible:
   return { series: [{ group: {}, total, points }] };
 }
 
+/**
+ * A background read runs on one thread: the machine's other cores stay with the dashboards'
+ * queries. (ClickHouse's `priority` would not help here: it only orders queries that all set
+ * one, and interactive queries set none.)
+ */
+export const BACKGROUND_SETTINGS = ', max_threads = 1';
+
 export function metricsService(ctx: TenantContext): MetricsQueryService {
   const timeout = (ctx.config as MetricsConfig).queryTimeoutSeconds ?? 15;
   const useRollups = (ctx.config as MetricsConfig).useRollups ?? true;
@@ -83,7 +90,7 @@ export function metricsService(ctx: TenantContext): MetricsQueryService {
     },
     async runBatch(queries: MetricsQueryDefinition[], range, opts: MetricsRunOptions = {}) {
       const visible = await scope(ctx, opts.departments);
-      return runMetricsBatch(ctx.analytics, queries, range, visible, timeout);
+      return runMetricsBatch(ctx.analytics, queries, range, visible, timeout, opts.background ? BACKGROUND_SETTINGS : '');
     },
     validate(q, prefix = '') {
       validateMetricsQuery(q, prefix);

@@ -73,6 +73,12 @@ export interface MetricsRunOptions {
   departments?: string[] | null;
   /** `false`: read raw events only, skipping any rollup the provider keeps (the answer is the same; checks and benchmarks compare the two). Default true. */
   rollups?: boolean;
+  /**
+   * A read nobody is waiting on (an alert round): the provider runs it on one thread so that it
+   * leaves the other cores to the interactive queries it would otherwise compete with. The
+   * answer is the same. Honoured by `runBatch`. Default false.
+   */
+  background?: boolean;
 }
 
 export interface MetricsQueryService {
