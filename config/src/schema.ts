@@ -167,6 +167,9 @@ export const appConfigSchema = {
         logRetainSeconds: { type: 'integer', minimum: 0, description: 'loaded entries stay in the log this long, answering dedup lookups (default 3600)' },
         loadBatchSize: { type: 'integer', minimum: 1, maximum: 1000000, description: 'rows per loader insert (default 20,000)' },
         loadDelayMs: { type: 'integer', minimum: 0, maximum: 60000, description: 'a small batch waits this long after its oldest row for company (default 50)' },
+        loadBusyRows: { type: 'integer', minimum: 1, description: 'a batch holding this many rows after loadDelayMs is busy traffic: it waits on up to loadBusyDelayMs (default 100)' },
+        loadBusyDelayMs: { type: 'integer', minimum: 0, maximum: 60000, description: 'how long after its oldest row a busy batch gathers company; at most loadDelayMs turns it off (default 150)' },
+        loadTargetRows: { type: 'integer', minimum: 1, description: 'a batch this large is loaded without waiting further (default 2,000)' },
         otlp: {
           type: 'object',
           additionalProperties: false,

@@ -30,6 +30,8 @@ export interface KeyValueStore {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlSeconds?: number): Promise<void>;
   del(key: string): Promise<void>;
+  /** many keys at once (one round trip) */
+  delMany(keys: string[]): Promise<void>;
   /** increments a counter that expires ttlSeconds after its first increment */
   incr(key: string, ttlSeconds: number): Promise<number>;
   close(): Promise<void>;

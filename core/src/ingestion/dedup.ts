@@ -107,6 +107,7 @@ export class Deduper {
 
   /** Forget claims (right to be forgotten: deleted events may be sent again). */
   async release(orgId: string, ids: string[]): Promise<void> {
-    await Promise.all(ids.map((id) => this.kv.del(this.key(orgId, id)).catch(() => undefined)));
+    // one call for the request's ids: a promise per id was measurable on 1,000-event batches
+    await this.kv.delMany(ids.map((id) => this.key(orgId, id))).catch(() => undefined);
   }
 }

@@ -16,6 +16,8 @@
  *   ackAfter ('log')                        with the log: 'loaded' holds the 2xx until the event is in ClickHouse (tests, read-your-writes)
  *   logPath (<dataDir>/ingest-log), maxBacklogRows (1,000,000), logRetainSeconds (3600)
  *   loadBatchSize (20000), loadDelayMs (50)  the loader: rows per insert, wait for company
+ *   loadBusyRows (100), loadBusyDelayMs (150), loadTargetRows (2000)
+ *                                           a batch with loadBusyRows after loadDelayMs waits on up to loadBusyDelayMs or loadTargetRows rows
  *   otlp.userAttributes, otlp.departmentAttributes, otlp.sessionAttributes (attribute names, first match wins)
  */
 import { hostname } from 'node:os';
@@ -58,6 +60,9 @@ export interface IngestionConfig {
   logRetainSeconds: number;
   loadBatchSize: number;
   loadDelayMs: number;
+  loadBusyRows: number;
+  loadBusyDelayMs: number;
+  loadTargetRows: number;
 }
 
 export function ingestionConfig(raw: Record<string, unknown> | undefined, serverMode: boolean): IngestionConfig {
@@ -82,6 +87,9 @@ export function ingestionConfig(raw: Record<string, unknown> | undefined, server
     logRetainSeconds: num('logRetainSeconds', 3600),
     loadBatchSize: num('loadBatchSize', 20_000),
     loadDelayMs: num('loadDelayMs', 50),
+    loadBusyRows: num('loadBusyRows', 100),
+    loadBusyDelayMs: num('loadBusyDelayMs', 150),
+    loadTargetRows: num('loadTargetRows', 2000),
   };
 }
 
@@ -272,6 +280,9 @@ export const ingestionModule: KernelModule<IngestionDeps> = {
         log: el,
         batchSize: cfg.loadBatchSize,
         maxDelayMs: cfg.loadDelayMs,
+        busyRows: cfg.loadBusyRows,
+        busyDelayMs: cfg.loadBusyDelayMs,
+        targetRows: cfg.loadTargetRows,
         async insert(rows, token) {
           const end = commitSeconds.startTimer();
           const { columns, values } = compactRows(rows, await loadColumns());

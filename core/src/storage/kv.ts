@@ -28,6 +28,10 @@ export function redisKv(url: string, prefix: string): KeyValueStore & { redis: R
     async del(k) {
       await redis.del(k);
     },
+    async delMany(keys) {
+      // a bounded number of keys per command, so one huge batch does not block the server
+      for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+    },
     async incr(k, ttl) {
       const [[, n]] = (await redis.multi().incr(k).expire(k, ttl, 'NX').exec()) as [[unknown, number]];
       return n;

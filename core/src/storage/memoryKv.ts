@@ -41,6 +41,9 @@ export function memoryKv(): KeyValueStore {
     async del(k) {
       map.delete(k);
     },
+    async delMany(keys) {
+      for (const k of keys) map.delete(k);
+    },
     async incr(k, ttl) {
       const e = live(k);
       const n = (e ? Number(e.v) : 0) + 1;

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventLog, BacklogFullError } from '../log.ts';
+import { Loader } from '../loader.ts';
 
 type Row = { org_id: string; event_id: string; n: number };
 
@@ -75,4 +76,46 @@ describe('EventLog', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('Loader', () => {
+  /** Appends `perTick` rows every `everyMs` for `forMs`, with a loader of the given options; returns the insert sizes. */
+  async function run(opts: { busyRows?: number; busyDelayMs?: number; targetRows?: number }, traffic: { perTick: number; everyMs: number; forMs: number }) {
+    const dir = mkdtempSync(join(tmpdir(), 'orrery-loader-'));
+    const log = new EventLog<Row>({ path: dir, maxBacklogRows: 1_000_000, retainMs: 0 });
+    const inserts: Row[][] = [];
+    const loader = new Loader<Row>({ log, batchSize: 20_000, maxDelayMs: 20, ...opts, insert: async (rows) => void inserts.push(rows), onLoaded: () => {}, onError: () => {} });
+    loader.start();
+    let n = 0;
+    const sent: Row[] = [];
+    const appends: Promise<number>[] = [];
+    try {
+      for (const end = Date.now() + traffic.forMs; Date.now() < end; await new Promise((r) => setTimeout(r, traffic.everyMs))) {
+        const rows = Array.from({ length: traffic.perTick }, () => ({ org_id: 'o', event_id: `e${n}`, n: n++ }));
+        sent.push(...rows);
+        appends.push(log.append(rows));
+      }
+      await Promise.all(appends);
+      await loader.stop(true);
+      // every row loaded once, in log order, whatever the insert sizes
+      expect(inserts.flat().map((r) => r.n)).toEqual(sent.map((r) => r.n));
+      return inserts.map((i) => i.length);
+    } finally {
+      await log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+  it('gathers busy traffic into larger inserts, bounded by targetRows, and leaves sparse traffic to the short delay', async () => {
+    const busy = { perTick: 20, everyMs: 2, forMs: 600 };
+    const short = await run({}, busy);
+    const gathered = await run({ busyRows: 50, busyDelayMs: 200, targetRows: 1500 }, busy);
+    expect(mean(gathered)).toBeGreaterThan(1.5 * mean(short));
+    // the target ends the wait: no insert runs far past it (one append turn of rows at most)
+    expect(Math.max(...gathered)).toBeLessThan(1500 + 400);
+    // sparse traffic never reaches busyRows: it is loaded after maxDelayMs as before
+    const sparse = await run({ busyRows: 50, busyDelayMs: 5000, targetRows: 1500 }, { perTick: 1, everyMs: 10, forMs: 300 });
+    expect(Math.max(...sparse)).toBeLessThan(50);
+  }, 30_000);
 });
