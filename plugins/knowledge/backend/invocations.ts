@@ -30,7 +30,15 @@ export const INVOCATION_HOURS = defineRollup({
   measures: [
     { name: 'invocations', type: 'SimpleAggregateFunction(sum, UInt64)', expr: 'count()' },
     { name: 'successes', type: 'SimpleAggregateFunction(sum, UInt64)', expr: "countIf(status = 'success')" },
+    // the pairs as aggregate states, as the first tables kept them (migrations 0002 and 0004 fill later columns from them)
     { name: 'calls', type: "AggregateFunction(groupArray, Tuple(DateTime64(3, 'UTC'), UInt8))", expr: "groupArrayState((timestamp, toUInt8(status = 'success')))" },
+    // the same pairs as a plain array: a read deserializes an aggregate state per row, which cost
+    // `transfer` five times the rest of its scan of the hours; an array column is read as it lies
+    {
+      name: 'call_pairs',
+      type: "SimpleAggregateFunction(groupArrayArray, Array(Tuple(DateTime64(3, 'UTC'), UInt8)))",
+      expr: "groupArray((timestamp, toUInt8(status = 'success')))",
+    },
     // the hour's first and last success (NEVER / EPOCH without one): enough to tell whether a
     // success follows an instant within the hour, without reading the pairs
     { name: 'first_success', type: "SimpleAggregateFunction(min, DateTime64(3, 'UTC'))", expr: `min(if(status = 'success', timestamp, ${NEVER}))` },
@@ -56,64 +64,62 @@ const successBounds: ChMigration = {
   ],
 };
 
+/**
+ * Tables made before the pairs were kept as a plain array get the column, filled from the
+ * aggregate states they hold (a new table has it from 0001: the update then changes nothing).
+ */
+const plainPairs: ChMigration = {
+  name: '0004_invocation_call_pairs',
+  statements: [
+    `ALTER TABLE {db}.${TABLE}{cluster} ADD COLUMN IF NOT EXISTS call_pairs SimpleAggregateFunction(groupArrayArray, Array(Tuple(DateTime64(3, 'UTC'), UInt8)))`,
+    `ALTER TABLE {db}.${TABLE}{cluster} UPDATE call_pairs = finalizeAggregation(calls) WHERE empty(call_pairs) AND invocations > 0 SETTINGS mutations_sync = 2`,
+  ],
+};
+
 export const invocationMigrations: ChMigration[] = [{ name: '0001_invocation_hours', statements: rollupDdl(INVOCATION_HOURS) }, successBounds];
+/** after the artifact rollup's 0003 */
+export const invocationPairsMigration = plainPairs;
 
 /** Bind `wm` (the watermark, ms) with these. */
 const FRESH = `org_id = {org_id:String} AND event_type = 'agent_invocation' AND user_id != '' AND ${freshRowsSql('wm')}`;
 
 /**
- * Per (user, hour) counts — `user_id, bucket, invocations, successes` — for the users in
- * `usersSql` and hours in [`fromSql`, `toSql`): the rollup's rows as stored plus the raw rows
- * inserted after the watermark. A (user, hour) may come in several rows (parts not merged yet,
- * fresh rows): callers sum, so no aggregation is spent here.
+ * Every (user, hour) row with hours in [`fromSql`, `toSql`) — `user_id, bucket, invocations,
+ * successes, pairs` — the rollup's rows as stored plus the raw rows inserted after the watermark.
+ * A (user, hour) may come in several rows (parts not merged yet, fresh rows), each with its own
+ * counts and pairs: callers sum over rows. No user filter: reading every user's hours in the
+ * span cost less than building and probing a set of the users wanted.
  */
-export function hourCounts(usersSql: string, fromSql: string, toSql: string): string {
+export function hourRows(fromSql: string, toSql: string): string {
   return `
-    SELECT user_id, bucket, invocations, successes
+    SELECT user_id, bucket, invocations, successes, call_pairs AS pairs
     FROM {db}.${TABLE}
-    WHERE org_id = {org_id:String} AND user_id IN (${usersSql}) AND bucket >= ${fromSql} AND bucket < ${toSql}
+    WHERE org_id = {org_id:String} AND bucket >= ${fromSql} AND bucket < ${toSql}
     UNION ALL
-    SELECT user_id, toDateTime(toStartOfHour(timestamp), 'UTC') AS bucket, count() AS invocations, countIf(status = 'success') AS successes
+    SELECT user_id, toDateTime(toStartOfHour(timestamp), 'UTC') AS bucket, count() AS invocations, countIf(status = 'success') AS successes,
+           groupArray((timestamp, toUInt8(status = 'success'))) AS pairs
     FROM {db}.events
-    WHERE ${FRESH} AND user_id IN (${usersSql}) AND timestamp >= ${fromSql} AND timestamp < ${toSql}
+    WHERE ${FRESH} AND timestamp >= ${fromSql} AND timestamp < ${toSql}
     GROUP BY user_id, bucket`;
 }
 
 /**
  * Per (user, hour) first and last success — `user_id, bucket, first_success, last_success` — of
- * the (user, hour) pairs that `pairsSql` yields (columns `user_id, bucket`), for hours in
- * [`fromSql`, `toSql`), from the rollup (the sort key (org, user, hour) skips the other rows) and
- * the raw rows inserted after the watermark. A (user, hour) may come in several rows (parts not
- * merged yet, fresh rows): callers look at each.
+ * every user's hours with a success in [`fromSql`, `toSql`), from the rollup and the raw rows
+ * inserted after the watermark. A (user, hour) may come in several rows (parts not merged yet,
+ * fresh rows): callers look at each. No filter on the (user, hour) pairs wanted: building and
+ * probing that set (and computing what yields it a second time) cost more than reading the few
+ * small columns of every hour in the span.
  */
-export function hourSuccessBounds(pairsSql: string, fromSql: string, toSql: string): string {
+export function hourSuccessBounds(fromSql: string, toSql: string): string {
   return `
     SELECT user_id, bucket, first_success, last_success
     FROM {db}.${TABLE}
-    WHERE org_id = {org_id:String} AND (user_id, bucket) IN (${pairsSql}) AND bucket >= ${fromSql} AND bucket < ${toSql} AND successes > 0
+    WHERE org_id = {org_id:String} AND bucket >= ${fromSql} AND bucket < ${toSql} AND successes > 0
     UNION ALL
     SELECT user_id, toDateTime(toStartOfHour(timestamp), 'UTC') AS bucket,
            min(timestamp) AS first_success, max(timestamp) AS last_success
     FROM {db}.events
     WHERE ${FRESH} AND status = 'success' AND timestamp >= ${fromSql} AND timestamp < ${toSql}
-      AND (user_id, toDateTime(toStartOfHour(timestamp), 'UTC')) IN (${pairsSql})
-    GROUP BY user_id, bucket`;
-}
-
-/**
- * The (timestamp, success) pairs of the (user, hour) pairs that `pairsSql` yields (columns
- * `user_id, bucket`), for hours in [`fromSql`, `toSql`): `user_id, bucket, calls`. A (user, hour)
- * may come in several rows (parts not merged yet, fresh rows), each with its own pairs: callers
- * look at each.
- */
-export function hourCalls(pairsSql: string, fromSql: string, toSql: string): string {
-  return `
-    SELECT user_id, bucket, finalizeAggregation(calls) AS calls
-    FROM {db}.${TABLE}
-    WHERE org_id = {org_id:String} AND (user_id, bucket) IN (${pairsSql}) AND bucket >= ${fromSql} AND bucket < ${toSql}
-    UNION ALL
-    SELECT user_id, toDateTime(toStartOfHour(timestamp), 'UTC') AS bucket, groupArray((timestamp, toUInt8(status = 'success'))) AS calls
-    FROM {db}.events
-    WHERE ${FRESH} AND timestamp >= ${fromSql} AND timestamp < ${toSql} AND (user_id, toDateTime(toStartOfHour(timestamp), 'UTC')) IN (${pairsSql})
     GROUP BY user_id, bucket`;
 }

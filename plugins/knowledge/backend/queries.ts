@@ -10,7 +10,7 @@
  */
 import { bucketIso, type AnalyticsClient, type TimeRange } from '@orrery/plugin-sdk';
 import { scopeParams, scopeSql, type IndividualScope } from './privacy.ts';
-import { hourCalls, hourCounts, hourSuccessBounds } from './invocations.ts';
+import { hourRows, hourSuccessBounds } from './invocations.ts';
 import { AUTHORS_FOLDED, REUSE_FIRSTS, reusesInRange } from './artifacts.ts';
 
 const KA = "event_type = 'knowledge_artifact' AND org_id = {org_id:String} AND artifact_id != ''";
@@ -232,12 +232,8 @@ export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: V
   if (filter.artifactType) where.push('a.a_type = {atype:String}');
   const order = { reusers: 'reusers', departments: 'departments_reached', successful_reuses: 'successful_reuses', reuses: 'reuses' }[sort];
   const reuses = reusesInRange(range, wm.artifacts);
-  // the two hours each reuse looks at: its own and the next
-  const bounds = hourSuccessBounds(
-    `SELECT user_id, arrayJoin([${HOUR_OF('t')}, ${HOUR_OF('t')} + INTERVAL 1 HOUR]) FROM (${reuses.sql})`,
-    HOUR_OF("toDateTime64({from:String}, 3, 'UTC')"),
-    "toDateTime64({to:String}, 3, 'UTC') + INTERVAL 2 HOUR",
-  );
+  // every success bound of the hours the reuses look at (their own and the next)
+  const bounds = hourSuccessBounds(HOUR_OF("toDateTime64({from:String}, 3, 'UTC')"), "toDateTime64({to:String}, 3, 'UTC') + INTERVAL 2 HOUR");
   const rows = await a.query<Record<string, unknown>>(
     `SELECT artifact_id, any(author) AS author, any(author_dept) AS author_dept, any(a_type) AS artifact_type, any(a_agent) AS agent_name,
             uniqExact(reuser) AS reusers, uniqExact(reuse_dept) AS departments_reached, count() AS reuses,
@@ -299,11 +295,10 @@ export async function network(a: AnalyticsClient, range: TimeRange, limit: numbe
  *
  * The sample (first cross-department reuse per source department and person: every person's
  * first reuse per artifact from the artifact rollup's month table, joined with the authors) is
- * computed once and joined with two per-person arrays from the invocation rollup: the hourly
- * counts of a superset of the sample's people (everyone with a first reuse of some artifact in
- * the range) and the (timestamp, success) pairs of the hours each candidate's windows cut. The
- * hours strictly inside a window come from the counts, the three hours the windows cut (at
- * first - W, first, first + W) from the pairs, so the answer stays exact.
+ * computed once, and every (user, hour) row of the invocation rollup in the span is joined to
+ * the sample rows of its user, in one pass: an hour strictly inside a window adds its counts,
+ * one of the three hours the windows cut (at first - W, first, first + W) adds its pairs that
+ * fall inside. Each invocation falls in exactly one part, so the answer stays exact.
  */
 export async function transfer(a: AnalyticsClient, range: TimeRange, weeks: number, wm: Watermarks) {
   const sample = `
@@ -313,35 +308,30 @@ export async function transfer(a: AnalyticsClient, range: TimeRange, weeks: numb
     WHERE r.user_id != a.author AND r.department_id != a.author_dept
     GROUP BY src, reuser
     HAVING first >= toDateTime64({from:String}, 3, 'UTC') AND first < toDateTime64({to:String}, 3, 'UTC')`;
-  // every (person, time) whose first reuse of some artifact falls in the range: each sample row's
-  // (reuser, first) is one of these, whatever its source department
-  const candidates = `
-    SELECT user_id, first FROM (${REUSE_FIRSTS})
-    WHERE first >= toDateTime64({from:String}, 3, 'UTC') AND first < toDateTime64({to:String}, 3, 'UTC')`;
   const W = 'toIntervalWeek({weeks:UInt32})';
   const spanFrom = HOUR_OF(`toDateTime64({from:String}, 3, 'UTC') - ${W}`);
   const spanTo = `toDateTime64({to:String}, 3, 'UTC') + ${W} + INTERVAL 1 HOUR`;
-  const counts = hourCounts(`SELECT user_id FROM (${candidates})`, spanFrom, spanTo);
-  const calls = hourCalls(`SELECT user_id, arrayJoin([${HOUR_OF(`first - ${W}`)}, ${HOUR_OF('first')}, ${HOUR_OF(`first + ${W}`)}]) FROM (${candidates})`, spanFrom, spanTo);
-  // per sample row: whole hours strictly inside each window from the counts, the cut hours from the pairs
-  const inside = (cmp: string, col: 2 | 3) => `arraySum(x -> if(${cmp}, x.${col}, 0), h.hours)`;
-  const cut = (lo: string, hi: string, ok: boolean) =>
-    `arraySum(c -> if(c.1 IN (b_lo, b_mid, b_hi), arrayCount(y -> ${ok ? 'y.2 = 1 AND ' : ''}y.1 >= ${lo} AND y.1 < ${hi}, c.2), 0), p.cut)`;
+  // per joined (sample row, hour row): the hour's counts when strictly inside the window, its pairs inside the window when cut
+  const part = (lo: string, hi: string, col: 'invocations' | 'successes') =>
+    `if(bucket > ${HOUR_OF(lo)} AND bucket < ${HOUR_OF(hi)}, ${col}, 0) + arrayCount(y -> ${col === 'successes' ? 'y.2 = 1 AND ' : ''}y.1 >= ${lo} AND y.1 < ${hi}, cut)`;
   const rows = await a.query<Record<string, unknown>>(
     `SELECT src AS from_department_id, count() AS reusers,
             sum(b_inv) AS invocations_before, sum(b_ok) AS successes_before,
             sum(a_inv) AS invocations_after, sum(a_ok) AS successes_after,
             countIf(b_inv > 0 AND a_inv > 0) AS reusers_with_both
      FROM (
-       SELECT f.src AS src, f.first AS first,
-              ${HOUR_OF(`f.first - ${W}`)} AS b_lo, ${HOUR_OF('f.first')} AS b_mid, ${HOUR_OF(`f.first + ${W}`)} AS b_hi,
-              ${inside('x.1 > b_lo AND x.1 < b_mid', 2)} + ${cut(`first - ${W}`, 'first', false)} AS b_inv,
-              ${inside('x.1 > b_lo AND x.1 < b_mid', 3)} + ${cut(`first - ${W}`, 'first', true)} AS b_ok,
-              ${inside('x.1 > b_mid AND x.1 < b_hi', 2)} + ${cut('first', `first + ${W}`, false)} AS a_inv,
-              ${inside('x.1 > b_mid AND x.1 < b_hi', 3)} + ${cut('first', `first + ${W}`, true)} AS a_ok
-       FROM (${sample}) AS f
-       LEFT JOIN (SELECT user_id, groupArray((bucket, invocations, successes)) AS hours FROM (${counts}) GROUP BY user_id) AS h ON h.user_id = f.reuser
-       LEFT JOIN (SELECT user_id, groupArray((bucket, calls)) AS cut FROM (${calls}) GROUP BY user_id) AS p ON p.user_id = f.reuser
+       SELECT src, reuser,
+              sum(${part('f_lo', 'f_mid', 'invocations')}) AS b_inv, sum(${part('f_lo', 'f_mid', 'successes')}) AS b_ok,
+              sum(${part('f_mid', 'f_hi', 'invocations')}) AS a_inv, sum(${part('f_mid', 'f_hi', 'successes')}) AS a_ok
+       FROM (
+         SELECT f.src AS src, f.reuser AS reuser, f.first - ${W} AS f_lo, f.first AS f_mid, f.first + ${W} AS f_hi,
+                h.bucket AS bucket, h.invocations AS invocations, h.successes AS successes,
+                if(h.bucket IN (${HOUR_OF('f_lo')}, ${HOUR_OF('f_mid')}, ${HOUR_OF('f_hi')}), h.pairs, []) AS cut
+         -- the sample on the right: the small side is the one hashed; a person without invocations keeps their row
+         FROM (${hourRows(spanFrom, spanTo)}) AS h
+         RIGHT JOIN (${sample}) AS f ON h.user_id = f.reuser
+       )
+       GROUP BY src, reuser
      )
      GROUP BY from_department_id
      ORDER BY reusers DESC, from_department_id`,

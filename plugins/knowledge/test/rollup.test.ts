@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
+import { invocationPairsMigration } from '../backend/invocations.ts';
 import * as ref from './reference.ts';
 
 const { START, DAY, HOUR } = ref;
@@ -98,6 +99,14 @@ describe('knowledge invocation rollup', () => {
   it('everything folded: == brute force', async () => {
     for (let n = -1; n !== 0; ) n = (await b.foldRollups()).filter((f) => f.plugin === 'knowledge').reduce((x, f) => x + f.rows, 0);
     await check('rollup after the late events', (o) => [...o.first, ...o.later]);
+  }, SLOW);
+
+  it('a table made before the plain pairs column gets it filled from the aggregate states by migration 0004: == brute force', async () => {
+    const ch = b.kernel.services.analytics;
+    const sql = (x: string) => x.replaceAll('{db}', ch.database).replaceAll('{cluster}', '');
+    await ch.client.command({ query: sql('ALTER TABLE {db}.knowledge_invocation_hours DROP COLUMN call_pairs SETTINGS mutations_sync = 2') });
+    for (const statement of invocationPairsMigration.statements) await ch.client.command({ query: sql(statement) });
+    await check('after migration 0004', (o) => [...o.first, ...o.later]);
   }, SLOW);
 
   it('the data exercises the cut hours: follow-ups in the same and the next hour, and first reuses inside hours', () => {
