@@ -24,9 +24,27 @@ import { isPlainOrdered, plainOrderedParams, plainOrderedUnits } from './greedy.
 
 const I = (n: number) => `toInt64(${Math.trunc(n)})`;
 
+/**
+ * The bitmap of the conditions a row matches, each distinct condition evaluated once: a
+ * funnel that repeats a step (a → b → a → b) has the same condition under other parameter
+ * names, and a 20-step funnel over 10 commands evaluated every condition twice per row.
+ */
+function bitmap(conds: string[], params: Record<string, unknown>): string {
+  if (!conds.length) return '0';
+  const resolved = (c: string) => c.replace(/\{(\w+):[^}]+\}/g, (_, name: string) => JSON.stringify(params[name]));
+  const bitsOf = new Map<string, { cond: string; bits: number }>();
+  conds.forEach((c, i) => {
+    const key = resolved(c);
+    const seen = bitsOf.get(key);
+    if (seen) seen.bits += 2 ** i;
+    else bitsOf.set(key, { cond: c, bits: 2 ** i });
+  });
+  return [...bitsOf.values()].map(({ cond, bits }) => `if(${cond}, ${bits}, 0)`).join(' + ');
+}
+
 /** `lean`: only (unit, t, sm, bd), for the plain ordered evaluation, which reads no event_id or exclusion */
 function baseScan(plan: FunnelPlan, eventsTable: string, deptFilter: boolean, lean = false): string {
-  const bits = (conds: string[]) => (conds.length ? conds.map((c, i) => `if(${c}, ${2 ** i}, 0)`).join(' + ') : '0');
+  const bits = (conds: string[]) => bitmap(conds, plan.params);
   const unit = plan.unit === 'user' ? 'user_id' : 'session_id';
   const bd = plan.breakdown ? `toString(${plan.breakdown})` : "''";
   const where = [
