@@ -96,6 +96,52 @@ describe('plain ordered funnels (the greedy evaluation)', () => {
     expect(deep).toBeGreaterThan(2);
   }, 600_000);
 
+  it('where the in-order bound says more than the answer: ties at one instant, one event on two steps, the window, a from before 1900', async () => {
+    // the bound lets events at one instant follow each other and ignores the window, so
+    // each of these units has a bound above its furthest step and needs the exact chain
+    const E = T0 + 3600 * S;
+    let n = 0;
+    const ev = (user: string, c: string, at: number, dept = 'eng'): Ev => ({
+      event_id: `bound-${n++}`, event_type: 'command', command_name: c, timestamp: iso(E + at), user_id: user, session_id: `${user}-s`, department_id: dept,
+    });
+    const edge: Ev[] = [
+      ev('tie', 'a', 0), ev('tie', 'b', 0), ev('tie', 'c', 0), ev('tie', 'c', 9 * S),
+      ev('tie-late', 'a', 0), ev('tie-late', 'b', 5 * S), ev('tie-late', 'c', 5 * S), ev('tie-late', 'c', 8 * S),
+      ev('cut', 'a', 0), ev('cut', 'b', 30 * S), ev('cut', 'c', 61 * S),
+      // the later anchor reaches further: its chain is the one that counts, and its times
+      ev('second', 'a', 0, 'ops'), ev('second', 'a', 40 * S, 'sales'), ev('second', 'b', 50 * S), ev('second', 'c', 70 * S), ev('second', 'd', 95 * S),
+      // an anchor after `to` is none, but it may fill a later step of the same command
+      ev('late-anchor', 'a', 10 * S), ev('late-anchor', 'b', 20 * S), ev('late-anchor', 'a', 200 * S), ev('late-anchor', 'b', 210 * S),
+    ];
+    await b.org.insertEvents(edge);
+    const abcd: RefStep[] = NAMES.map((c) => ({ event_type: 'command', where: { command_name: c } }));
+    const cases: RefFunnel[] = [
+      { steps: abcd, from: iso(E), to: iso(E + 100 * S), window_seconds: 60, order: 'ordered' },
+      { steps: abcd, from: iso(E), to: iso(E + 100 * S), window_seconds: 60, order: 'ordered', breakdown: 'department_id' },
+      { steps: [abcd[0]!, abcd[1]!, abcd[0]!, abcd[1]!], from: iso(E), to: iso(E + 100 * S), window_seconds: 600, order: 'ordered' },
+      // from before the earliest instant the events table holds: times are packed from there
+      { steps: abcd, from: '1800-01-01T00:00:00.000Z', to: iso(E + 100 * S), window_seconds: 60, order: 'ordered' },
+    ];
+    for (const f of cases) {
+      const res = await b.client.post('/api/v1/funnels/query', f);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      // the reference over every event of the org: the 1800 case takes in the random ones too
+      const expected = referenceFunnel(f, [...events, ...edge]);
+      expect(res.body.steps.map((x: any) => x.count), JSON.stringify(f)).toEqual(expected.steps.map((x) => x.count));
+      res.body.steps.forEach((x: any, k: number) => {
+        for (const field of ['median_seconds_from_previous', 'avg_seconds_from_previous'] as const) {
+          if (expected.steps[k]![field] === null) expect(x[field]).toBeNull();
+          else expect(x[field], `${JSON.stringify(f)} step ${k} ${field}`).toBeCloseTo(expected.steps[k]![field]!, 6);
+        }
+      });
+      if (expected.breakdown) expect(res.body.breakdown.map((x: any) => x.steps.map((y: any) => y.count))).toEqual(expected.breakdown.map((x) => x.steps.map((y) => y.count)));
+    }
+    // by hand: tie stops at a (b at the same instant is not later), tie-late reaches c at 8 s
+    // (not the c at b's instant), cut stops at b (c 61 s after a), second reaches d from its
+    // anchor at 40 s, late-anchor reaches b once
+    expect(referenceFunnel(cases[0]!, edge).steps.map((x) => x.count)).toEqual([5, 4, 2, 1]);
+  });
+
   it('windowFunnel is no fast path: on ties it differs from API.md in both of its modes', async () => {
     const ch = b.kernel.services.analytics.client;
     const windowFunnel = async (seq: Array<[number, string]>, mode: string) => {

@@ -20,12 +20,31 @@
  * step k when k + 1 distinct steps have a matching event in [t0, t0 + window].
  */
 import type { FunnelPlan } from './spec.ts';
-import { isPlainOrdered, plainOrderedUnits } from './greedy.ts';
+import { isPlainOrdered, plainOrderedParams, plainOrderedUnits } from './greedy.ts';
 
 const I = (n: number) => `toInt64(${Math.trunc(n)})`;
 
-function baseScan(plan: FunnelPlan, eventsTable: string, deptFilter: boolean): string {
-  const bits = (conds: string[]) => (conds.length ? conds.map((c, i) => `if(${c}, ${2 ** i}, 0)`).join(' + ') : '0');
+/**
+ * The bitmap of the conditions a row matches, each distinct condition evaluated once: a
+ * funnel that repeats a step (a → b → a → b) has the same condition under other parameter
+ * names, and a 20-step funnel over 10 commands evaluated every condition twice per row.
+ */
+function bitmap(conds: string[], params: Record<string, unknown>): string {
+  if (!conds.length) return '0';
+  const resolved = (c: string) => c.replace(/\{(\w+):[^}]+\}/g, (_, name: string) => JSON.stringify(params[name]));
+  const bitsOf = new Map<string, { cond: string; bits: number }>();
+  conds.forEach((c, i) => {
+    const key = resolved(c);
+    const seen = bitsOf.get(key);
+    if (seen) seen.bits += 2 ** i;
+    else bitsOf.set(key, { cond: c, bits: 2 ** i });
+  });
+  return [...bitsOf.values()].map(({ cond, bits }) => `if(${cond}, ${bits}, 0)`).join(' + ');
+}
+
+/** `lean`: only (unit, t, sm, bd), for the plain ordered evaluation, which reads no event_id or exclusion */
+function baseScan(plan: FunnelPlan, eventsTable: string, deptFilter: boolean, lean = false): string {
+  const bits = (conds: string[]) => bitmap(conds, plan.params);
   const unit = plan.unit === 'user' ? 'user_id' : 'session_id';
   const bd = plan.breakdown ? `toString(${plan.breakdown})` : "''";
   const where = [
@@ -35,8 +54,12 @@ function baseScan(plan: FunnelPlan, eventsTable: string, deptFilter: boolean): s
     `${unit} != ''`,
   ];
   // strict needs every event of the unit (any other event between two steps breaks it)
-  if (plan.order !== 'strict') where.push('event_type IN {types:Array(String)}', '(sm != 0 OR xm != 0)');
+  if (plan.order !== 'strict') where.push('event_type IN {types:Array(String)}', plan.exclusions.length ? '(sm != 0 OR xm != 0)' : 'sm != 0');
   if (deptFilter) where.push('department_id IN {departments:Array(String)}');
+  if (lean) {
+    return `SELECT ${unit} AS unit, toUnixTimestamp64Milli(timestamp) AS t, toUInt32(${bits(plan.steps)}) AS sm${plan.breakdown ? `, ${bd} AS bd` : ''}
+      FROM ${eventsTable} WHERE ${where.join(' AND ')}`;
+  }
   return `SELECT ${unit} AS unit, toUnixTimestamp64Milli(timestamp) AS t, event_id,
       toUInt32(${bits(plan.steps)}) AS sm, toUInt32(${bits(plan.exclusions.map((x) => x.cond))}) AS xm, ${bd} AS bd
     FROM ${eventsTable} WHERE ${where.join(' AND ')}`;
@@ -109,13 +132,13 @@ function unorderedAttempt(plan: FunnelPlan, t0: string): string {
  * times (ms) of its steps 0…K.
  */
 export function unitsSql(plan: FunnelPlan, eventsTable: string, opts: { byBreakdown: boolean; deptFilter: boolean }): string {
+  if (isPlainOrdered(plan)) return plainOrderedUnits(plan, baseScan(plan, eventsTable, opts.deptFilter, true), opts.byBreakdown);
   const grouped = `
         SELECT unit, arraySort(x -> (x.1, x.2), groupArray((t, event_id, sm, xm, bd))) AS ev
         FROM (${baseScan(plan, eventsTable, opts.deptFilter)})
         GROUP BY unit
         -- only units with an anchor in [from, to) are walked at all
         HAVING countIf(${plan.order === 'unordered' ? 'sm != 0' : 'bitTest(sm, 0)'} AND t >= {from_ms:Int64} AND t < {to_ms:Int64}) > 0`;
-  if (isPlainOrdered(plan)) return plainOrderedUnits(plan, grouped, opts.byBreakdown);
   const anchorTest = plan.order === 'unordered' ? 'ev[i].3 != 0' : 'bitTest(ev[i].3, 0)';
   const t0 = 'ev[i].1';
   const attempt =
@@ -157,6 +180,7 @@ export function funnelParams(plan: FunnelPlan, departments: string[] | null): Re
     to_ms: plan.toMs,
     until_ms: plan.toMs + plan.windowMs,
     window_ms: plan.windowMs,
+    ...(isPlainOrdered(plan) ? plainOrderedParams(plan) : {}),
     ...(departments ? { departments } : {}),
   };
 }
