@@ -133,4 +133,31 @@ describe('workflow figures from the enrolment rollup', () => {
     expect(after.body).toEqual(before.body);
     expectSummary(after.body.summary, summary(cohort(events, 'onboarding', FROM, TO)), 'after the last fold');
   });
+
+  it("past the org's raw-event horizon the rollup alone answers, to the millisecond", async () => {
+    // raw events kept one day: the expiry deletes every (folded) raw event before a day inside
+    // the data, and reads before it take whole hours of the rollup, clipped to the range
+    const put = await b.client.put('/api/v1/admin/retention', { raw_events_days: 1 });
+    expect(put.status, put.text).toBe(200);
+    await b.kernel.services.retention.expireAll(new Date(START + 4 * 24 * H + 5 * H));
+    const horizon = Date.parse((await b.client.get('/api/v1/admin/retention')).body.raw_expired_before);
+    expect(horizon).toBeGreaterThan(START);
+    const r = rng(405);
+    for (let q = 0; q < 6; q++) {
+      const from = START + Math.floor(r() * 5 * 24 * H);
+      const to = from + 1 + Math.floor(r() * 3 * 24 * H);
+      const g = (['hour', 'day'] as const)[q % 2]!;
+      const label = `${iso(from)}…${iso(to)} ${g} (raw from ${iso(horizon)})`;
+      for (const wf of ['onboarding', 'code-review']) {
+        const res = await b.client.get(`/api/v1/workflows/${wf}/analytics`, { from: iso(from), to: iso(to), granularity: g, tz: 'Europe/Berlin' }, { headers: { 'cache-control': 'no-cache' } });
+        expect(res.status, res.text).toBe(200);
+        expectSummary(res.body.summary, summary(cohort(events, wf, from, to)), `${label} ${wf}`);
+        expect(res.body.series, label).toEqual(series(events, wf, from, to, g, 'Europe/Berlin'));
+      }
+      const depts = await b.client.get('/api/v1/workflows/onboarding/analytics/departments', { from: iso(from), to: iso(to) }, { headers: { 'cache-control': 'no-cache' } });
+      const want = byDept(cohort(events, 'onboarding', from, to));
+      expect(depts.body.departments.map((d: any) => d.department_id), label).toEqual(want.map((d) => d.department_id));
+      depts.body.departments.forEach((d: any, i: number) => expectSummary(d, want[i]!, `${label} ${d.department_id}`));
+    }
+  }, 300_000);
 });

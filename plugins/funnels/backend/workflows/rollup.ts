@@ -67,10 +67,21 @@ const ENROLMENTS_COLUMN = "CAST(enrolments, 'Array(Tuple(Int64, String))')";
 
 /**
  * Runs `fn` with a subquery of per-user rows — `workflow_id, user_id, enr` (enrolments: ms,
- * or with `departments` `(ms, event_id, department_id)`), `goals`, `exits` (ms) — holding every outcome event of
- * the workflow (or of all, `workflowId` null) with a timestamp at or after `from`, from the
- * rollup up to its watermark and raw events after it; `source: 'raw'` reads raw events only.
- * A user may have several rows (one per piece, bucket and department): readers group them.
+ * or with `departments` `(ms, event_id, department_id)`), `goals`, `exits` (ms) — holding the
+ * outcome events of the workflow (or of all, `workflowId` null): the enrolments in [from, to)
+ * and the goals and exits at or after `from` (none earlier), from the rollup up to its
+ * watermark and raw events after it; `source: 'raw'` reads raw events only. A user may have
+ * several rows (one per piece, bucket and department): readers group them.
+ *
+ * Why the times come clipped: the cohort query can then take a user's first enrolment, and
+ * whether a goal or an exit follows it, with `arrayMin` / `arrayMax` over the merged arrays
+ * instead of filtering every user's arrays with lambdas, which cost as much as the rest of
+ * the read together. So the range is planned as two parts: [from, to) with enrolments and
+ * [to, …) without them (rows of only enrolments there are skipped); when the planner widens
+ * a piece past its part's edges (the rollup-only part before the org's raw-event horizon,
+ * widened to whole hours), the rows are clipped here instead. A bucket read by both parts
+ * repeats its goals and exits, which no reader counts twice (first goal, whether one
+ * follows, distinct users per bucket).
  * `params` gets the parameters the subquery names.
  */
 export async function withOutcomes<T>(
@@ -89,35 +100,69 @@ export async function withOutcomes<T>(
     ...(workflowId !== null ? ['workflow_id = {workflow_id:String}'] : []),
     ...(scope.departments ? ['department_id IN {departments:Array(String)}'] : []),
   ];
-  const rawPiece = (i: number, bounded: boolean, fresh: boolean) =>
-    `SELECT workflow_id, user_id, ${departments ? `arrayMap(x -> (x.1, x.2, department_id), groupArrayIf((${MS}, event_id), action = 'enrolled'))` : `groupArrayIf(${MS}, action = 'enrolled')`} AS enr,
+  const noEnrolments = departments ? "CAST([], 'Array(Tuple(Int64, String, String))')" : "CAST([], 'Array(Int64)')";
+  const rawPiece = (i: number, p: Piece) =>
+    `SELECT workflow_id, user_id, ${!p.enrolments ? noEnrolments : departments ? `arrayMap(x -> (x.1, x.2, department_id), groupArrayIf((${MS}, event_id), action = 'enrolled'))` : `groupArrayIf(${MS}, action = 'enrolled')`} AS enr,
         groupArrayIf(${MS}, action = 'goal_reached') AS goals, groupArrayIf(${MS}, action = 'exited') AS exits
       FROM ${events}
-      WHERE ${[...dims, `(${ENROLMENTS.filter})`, `timestamp >= fromUnixTimestamp64Milli({p${i}_from:Int64}, 'UTC')`].join(' AND ')}
-        ${bounded ? `AND timestamp < fromUnixTimestamp64Milli({p${i}_to:Int64}, 'UTC')` : ''}
-        ${fresh ? `AND ${freshRowsSql('outcomes_watermark')}` : ''}
+      WHERE ${[...dims, `(${ENROLMENTS.filter})`, ...(p.enrolments ? [] : ["action != 'enrolled'"]), `timestamp >= fromUnixTimestamp64Milli({p${i}_from:Int64}, 'UTC')`].join(' AND ')}
+        ${p.to !== null ? `AND timestamp < fromUnixTimestamp64Milli({p${i}_to:Int64}, 'UTC')` : ''}
+        ${p.fresh ? `AND ${freshRowsSql('outcomes_watermark')}` : ''}
       GROUP BY workflow_id, user_id, department_id`;
-  const rollupPiece = (i: number, table: string) =>
-    `SELECT workflow_id, user_id, ${departments ? `arrayMap(x -> (x.1, x.2, department_id), ${ENROLMENTS_COLUMN})` : `tupleElement(${ENROLMENTS_COLUMN}, 1)`} AS enr,
+  const rollupPiece = (i: number, table: string, p: Piece) =>
+    `SELECT workflow_id, user_id, ${!p.enrolments ? noEnrolments : departments ? `arrayMap(x -> (x.1, x.2, department_id), ${ENROLMENTS_COLUMN})` : `tupleElement(${ENROLMENTS_COLUMN}, 1)`} AS enr,
         CAST(goals, 'Array(Int64)') AS goals, CAST(exits, 'Array(Int64)') AS exits
       FROM {db}.${table}
-      WHERE ${[...dims, `bucket >= toDateTime(intDiv({p${i}_from:Int64}, 1000), 'UTC')`, `bucket < toDateTime(intDiv({p${i}_to:Int64}, 1000), 'UTC')`].join(' AND ')}`;
+      WHERE ${[...dims, ...(p.enrolments ? [] : ['(notEmpty(goals) OR notEmpty(exits))']), `bucket >= toDateTime(intDiv({p${i}_from:Int64}, 1000), 'UTC')`, `bucket < toDateTime(intDiv({p${i}_to:Int64}, 1000), 'UTC')`].join(' AND ')}`;
+  const from = range.from.getTime();
+  const to = range.to.getTime();
+  const union = (pieces: Piece[]) =>
+    pieces
+      .map((p, i) => {
+        params[`p${i}_from`] = p.from;
+        if (p.to !== null) params[`p${i}_to`] = p.to;
+        return p.table ? rollupPiece(i, p.table, p) : rawPiece(i, p);
+      })
+      .join('\n  UNION ALL\n  ');
+  // the enrolments in [from, to), the goals and exits from `from` on (for the few pieces that reach past their part)
+  const clipped = (rows: string) =>
+    `(SELECT workflow_id, user_id, arrayFilter(x -> ${departments ? 'x.1' : 'x'} >= {from_ms:Int64} AND ${departments ? 'x.1' : 'x'} < {to_ms:Int64}, enr) AS enr,
+        arrayFilter(x -> x >= {from_ms:Int64}, goals) AS goals, arrayFilter(x -> x >= {from_ms:Int64}, exits) AS exits
+      FROM (${rows}))`;
 
   if (source === 'raw') {
-    params.p0_from = range.from.getTime();
-    return fn(`(${rawPiece(0, false, false)})`);
+    return fn(`(${union([{ table: null, from, to, enrolments: true, fresh: false }, { table: null, from: to, to: null, enrolments: false, fresh: false }])})`);
   }
   return ctx.rollups.read(ENROLMENTS.name, async (watermark) => {
     params.outcomes_watermark = watermark.getTime();
-    const segments = planSegments({ from: range.from, to: new Date(Math.max(OPEN_END, range.to.getTime())) }, LEVELS, { watermark });
-    const pieces = segments.map((s, i) => {
-      params[`p${i}_from`] = s.from.getTime();
-      params[`p${i}_to`] = s.to.getTime();
-      return s.level ? rollupPiece(i, s.level.table) : rawPiece(i, true, Boolean(s.insertedAfter));
-    });
-    const last = segments.length;
-    params[`p${last}_from`] = Math.max(OPEN_END, range.to.getTime());
-    pieces.push(rawPiece(last, false, false));
-    return fn(`(${pieces.join('\n  UNION ALL\n  ')})`);
+    const end = Math.max(OPEN_END, to);
+    const part = (partFrom: number, partTo: number, enrolments: boolean): Piece[] =>
+      partFrom >= partTo
+        ? []
+        : planSegments({ from: new Date(partFrom), to: new Date(partTo) }, LEVELS, { watermark }).map((s) => ({
+            table: s.level?.table ?? null,
+            from: s.from.getTime(),
+            to: s.to.getTime(),
+            enrolments,
+            fresh: Boolean(s.insertedAfter),
+            widened: s.from.getTime() < partFrom || s.to.getTime() > partTo,
+          }));
+    const pieces = [...part(from, to, true), ...part(to, end, false), { table: null, from: end, to: null, enrolments: false, fresh: false }];
+    const rows = union(pieces);
+    return fn(pieces.some((p) => p.widened) ? clipped(rows) : `(${rows})`);
   });
+}
+
+interface Piece {
+  /** the rollup table read, or null for raw events */
+  table: string | null;
+  from: number;
+  /** null: open end */
+  to: number | null;
+  /** whether the piece's enrolments count (those in [from, to) only) */
+  enrolments: boolean;
+  /** raw rows inserted after the watermark only (a rollup piece's companion) */
+  fresh: boolean;
+  /** the planner reached past the part's edges (before the raw-event horizon) */
+  widened?: boolean;
 }

@@ -52,26 +52,28 @@ export function cohortSql(events: string, scope: Scope, workflow: boolean): stri
 /**
  * The same rows as `cohortSql` (plus the user's enrolment, goal and exit times since `from`:
  * `ens`, `gs`, `xs`), from per-user outcome rows (`withOutcomes` in rollup.ts: the rollup
- * and raw events after its watermark). A user's rows are merged first. With `departments`
+ * and raw events after its watermark), whose enrolments are those in [from, to) and whose
+ * goals and exits none before `from`. A user's rows are merged first. With `departments`
  * the enrolments carry their event id and department, and the enrolment is the smallest
- * (ms, event_id) in [from, to), as on raw events; without, they are times only (`dept` '').
+ * (ms, event_id), as on raw events; without, they are times only (`dept` '').
+ *
+ * A goal or exit follows the enrolment when the latest one is later (`arrayMax` of an empty
+ * array is 0, before any enrolment); only users with a later goal filter their goals for the
+ * first one (`if` evaluates its branch for those rows only): lambdas over every user's
+ * arrays were most of the read's cost.
  */
 export function outcomeCohortSql(outcomes: string, departments: boolean): string {
   const enrolment = departments ? "arrayReduce('min', ens) AS first, first.1 AS e, first.3 AS dept" : "arrayMin(ens) AS e, '' AS dept";
-  const inRange = departments ? 'x.1' : 'x';
   return `SELECT workflow_id, user_id, ens, gs, xs, ${enrolment},
-      arrayFilter(x -> x > e, gs) AS later_goals, notEmpty(later_goals) AS has_goal,
-      if(has_goal, arrayMin(later_goals), toInt64(-1)) AS goal,
-      arrayExists(x -> x > e, xs) AS has_exit
+      arrayMax(gs) > e AS has_goal,
+      if(has_goal, arrayMin(arrayFilter(x -> x > e, gs)), toInt64(-1)) AS goal,
+      arrayMax(xs) > e AS has_exit
     FROM (
-      SELECT workflow_id, user_id,
-        arrayFilter(x -> ${inRange} >= {from_ms:Int64} AND ${inRange} < {to_ms:Int64}, groupArrayArray(enr)) AS ens,
-        arrayFilter(x -> x >= {from_ms:Int64}, groupArrayArray(goals)) AS gs,
-        arrayFilter(x -> x >= {from_ms:Int64}, groupArrayArray(exits)) AS xs
+      SELECT workflow_id, user_id, groupArrayArray(enr) AS ens, groupArrayArray(goals) AS gs, groupArrayArray(exits) AS xs
       FROM ${outcomes}
       GROUP BY workflow_id, user_id
-    )
-    WHERE notEmpty(ens)`;
+      HAVING notEmpty(ens)
+    )`;
 }
 
 const summaryColumns = `count() AS enrolled, countIf(has_goal) AS completed, countIf(NOT has_goal AND has_exit) AS exited,
@@ -96,7 +98,7 @@ export function summarySql(cohort: string): string {
  * departments, whose rows carry the times): the row with a null bucket is the summary
  * (one entry per user); the others are the series, distinct users per bucket (in `tz`) of
  * the event's own timestamp within [from, to): every enrolment of a cohort user, and their
- * goals and exits later than their enrolment.
+ * goals and exits later than their enrolment (filtered only for users who have one).
  */
 export function summarySeriesSql(cohort: string, granularity: Granularity): string {
   const summary = 'kind = 3';
@@ -107,9 +109,9 @@ export function summarySeriesSql(cohort: string, granularity: Granularity): stri
     FROM (
       SELECT user_id, e, goal, has_goal, has_exit, arrayJoin(arrayConcat(
           [(e, 3)],
-          arrayMap(x -> (x, 0), ens),
-          arrayMap(x -> (x, 1), arrayFilter(x -> x > e AND x < {to_ms:Int64}, gs)),
-          arrayMap(x -> (x, 2), arrayFilter(x -> x > e AND x < {to_ms:Int64}, xs)))) AS p,
+          arrayZip(ens, arrayWithConstant(length(ens), 0)),
+          if(has_goal, arrayMap(x -> (x, 1), arrayFilter(x -> x > e AND x < {to_ms:Int64}, gs)), []),
+          if(has_exit, arrayMap(x -> (x, 2), arrayFilter(x -> x > e AND x < {to_ms:Int64}, xs)), []))) AS p,
         fromUnixTimestamp64Milli(p.1, 'UTC') AS ts, p.2 AS kind
       FROM (${cohort})
     )
