@@ -21,6 +21,8 @@ export {
 } from './exports.tsx';
 export type { ExportableView, WidgetExports, NamedTable, WidgetExportFormat } from './exports.tsx';
 export { throttleBatch } from './throttle.ts';
+export { createBatcher } from './batch.ts';
+export type { BatchOptions } from './batch.ts';
 export { PortalLink, Field, useAction, ActionStatus, ListInput, formGrid } from './forms.tsx';
 export {
   ChartFrame, TimeSeriesChart, BarChart, PieChart, Heatmap, SankeyChart, Gauge, DistributionChart, preloadCharts,

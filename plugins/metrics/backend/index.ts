@@ -11,6 +11,7 @@ import { definePlugin, metricSourceRef, metricsQueryRef, need, provide } from '@
 import { READ, WRITE } from './permissions.ts';
 import { metricsService, type MetricsConfig } from './service.ts';
 import { registerQueryRoute } from './routes/query.ts';
+import { registerBatchRoute } from './routes/batch.ts';
 import { customMigrations, registerCustomRoutes } from './routes/custom.ts';
 import { registerSeedRoutes } from './routes/seeds.ts';
 import { pages, widgets } from '../widgets.ts';
@@ -40,6 +41,7 @@ export default definePlugin<MetricsConfig>({
   frontend: { remoteName: 'metrics', distDir: './frontend/dist', widgets, pages },
   register(env) {
     registerQueryRoute(env);
+    registerBatchRoute(env);
     registerCustomRoutes(env);
     registerSeedRoutes(env);
   },

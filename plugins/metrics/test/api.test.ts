@@ -83,7 +83,7 @@ describe('metrics plugin API', () => {
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expectSame(res.body, reference(events, q, from, to), q);
     }
-  }, 60_000);
+  }, 300_000);
 
   it('never shows another org\'s events: each org gets its own reference', async () => {
     const q = { event_type: 'agent_invocation', measure: 'count', group_by: ['agent_name', 'department_id'], granularity: 'day' } as const;
@@ -94,6 +94,51 @@ describe('metrics plugin API', () => {
     expectSame(theirs.body, reference(otherEvents, q, OCT, OCT + 4 * DAY), q);
     expect(mine.body).not.toEqual(theirs.body);
   });
+
+  it('answers a batch of random queries each as the reference and as POST /query alone, a bad one with its own error, per org', async () => {
+    const r = rng(18);
+    const pick = <T,>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+    const measures = ['count', 'users', 'sum', 'avg', 'min', 'max', 'p50', 'p95', 'rate'];
+    const queries: any[] = [];
+    for (let i = 0; i < 14; i++) {
+      const measure = pick(measures);
+      const q: any = { event_type: 'agent_invocation', measure, tz: pick(['UTC', 'Europe/Berlin', 'America/New_York']) };
+      if (!['count', 'users', 'rate'].includes(measure)) q.field = pick(['execution_time_ms', 'input_tokens', 'cost_usd']);
+      if (measure === 'rate') q.rate_where = { status: 'failure' };
+      const granularity = pick(['hour', 'day', null]);
+      if (granularity) q.granularity = granularity;
+      const groups = pick([[], ['agent_name'], ['model_used', 'status'], ['department_id']]);
+      if (groups.length) q.group_by = groups;
+      if (r() < 0.3) q.where = { model_used: pick(['m-large', 'm-small']) };
+      if (r() < 0.2) q.department_id = 'd-ops';
+      const from = OCT + Math.floor(r() * 30) * 3_600_000 + Math.floor(r() * 3_600_000);
+      queries.push({ ...q, from: iso(from), to: iso(from + DAY + Math.floor(r() * 2 * DAY)) });
+    }
+    // a query that alone answers 400 naming its field: its place holds that error, the others are answered
+    queries.splice(5, 0, { event_type: 'agent_invocation', measure: 'p95', from: iso(OCT), to: iso(OCT + DAY) });
+    for (const [who, client, evs] of [['mine', backend.client, events], ['theirs', other.client, otherEvents]] as const) {
+      const res = await client.post('/api/v1/metrics/query/batch', { queries });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.answers).toHaveLength(queries.length);
+      for (const [i, q] of queries.entries()) {
+        const alone = await client.post('/api/v1/metrics/query', q);
+        if (i === 5) {
+          expect(alone.status).toBe(400);
+          expect(res.body.answers[i], who).toEqual({ status: 400, error: alone.body.error });
+          expect(res.body.answers[i].error.details.field).toBe('field');
+          continue;
+        }
+        expectSame(res.body.answers[i], reference(evs, q, Date.parse(q.from), Date.parse(q.to)), { who, ...q });
+        expect(res.body.answers[i], `${who} ${JSON.stringify(q)}`).toEqual(alone.body);
+      }
+    }
+    const one = { event_type: 'agent_invocation', measure: 'count', from: iso(OCT), to: iso(OCT + DAY) };
+    for (const [body, field] of [[{}, 'queries'], [{ queries: [] }, 'queries'], [{ queries: Array(51).fill(one) }, 'queries'], [{ queries: [one], extra: 1 }, 'extra']] as const) {
+      const res = await backend.client.post('/api/v1/metrics/query/batch', body);
+      expect(res.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+      expect(JSON.stringify(res.body.error)).toContain(field);
+    }
+  }, 600_000);
 
   it('refuses bad input and answers beyond the limits with a 400 naming the field', async () => {
     const at = { from: iso(OCT), to: iso(OCT + DAY) };
@@ -279,7 +324,7 @@ describe('metrics plugin API', () => {
 
   it('documents every route in the OpenAPI document, with the quantile function', async () => {
     const doc = (await backend.client.get('/api/docs/json')).body;
-    for (const p of ['/api/v1/metrics/query', '/api/v1/metrics/custom', '/api/v1/metrics/custom/{key}', '/api/v1/metrics/executions', '/api/v1/metrics/credits']) expect(Object.keys(doc.paths), p).toContain(p);
+    for (const p of ['/api/v1/metrics/query', '/api/v1/metrics/query/batch', '/api/v1/metrics/custom', '/api/v1/metrics/custom/{key}', '/api/v1/metrics/executions', '/api/v1/metrics/credits']) expect(Object.keys(doc.paths), p).toContain(p);
     expect(JSON.stringify(doc.paths['/api/v1/metrics/query'])).toContain('quantileExactInclusive');
   });
 });

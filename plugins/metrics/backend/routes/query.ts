@@ -28,6 +28,18 @@ export const queryDescription =
   'are read from it and the edges and not-yet-folded events from raw events; otherwise raw events only. `?rollups=false` forces raw events. ' +
   'No rollup of another plugin is read.';
 
+/** The body of POST /query (and of each query of POST /query/batch). */
+export const queryBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['from', 'to'],
+  properties: {
+    ...storedQueryProperties,
+    from: { type: 'string', format: 'date-time', description: 'ISO instant, inclusive' },
+    to: { type: 'string', format: 'date-time', description: 'ISO instant, exclusive' },
+  },
+} as const;
+
 /** Splits a body into an event query or a source query, refusing mixtures with a 400 naming the field. */
 export function asQuery(body: Record<string, unknown>, prefix = ''): MetricsQueryInput | MetricSourceQueryInput {
   if (body.source !== undefined || body.metric !== undefined) {
@@ -54,16 +66,7 @@ export function registerQueryRoute(env: PluginEnv) {
         additionalProperties: false,
         properties: { rollups: { type: 'boolean', default: true, description: '`false` reads raw events only (to compare with the planned answer); the answer is the same' } },
       },
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['from', 'to'],
-        properties: {
-          ...storedQueryProperties,
-          from: { type: 'string', format: 'date-time', description: 'ISO instant, inclusive' },
-          to: { type: 'string', format: 'date-time', description: 'ISO instant, exclusive' },
-        },
-      },
+      body: queryBodySchema,
       response: { 200: metricsAnswerSchema },
     },
     // a read: the same event question by the same caller is answered from memory until the

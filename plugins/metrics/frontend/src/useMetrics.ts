@@ -1,9 +1,32 @@
 import { useEffect, useState } from 'react';
-import { useWidget, type WidgetData } from '@orrery/plugin-sdk/frontend';
+import { createBatcher, useWidget, WidgetRequestError, type WidgetContext, type WidgetData } from '@orrery/plugin-sdk/frontend';
 import type { Answer } from './MetricView.tsx';
 import { scopedQuery, type MetricsQueryOptions } from './scope.ts';
 
 export type MetricsData = WidgetData<{ now: Answer; before: Answer | null }>;
+
+type Request = WidgetContext['request'];
+type BatchAnswer = { answers: Array<Answer | { status: number; error: { code: string; message: string; details?: unknown } }> };
+
+const alone = (request: Request, body: unknown, signal: AbortSignal) =>
+  request<Answer>('/query', { method: 'POST', body, signal }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+
+/**
+ * Every Metric widget of a page asks through one request: the queries of the widgets that
+ * mount together go to POST /query/batch (one round trip, one route cost), each answered as
+ * POST /query would. A single query still goes to /query. A batch the server refuses for its
+ * shape (a malformed saved query) is asked again query by query, so the others still answer.
+ */
+const askMetrics = createBatcher<unknown, Answer, Request>(async (queries, request, signal) => {
+  if (queries.length === 1) return [await alone(request, queries[0], signal)];
+  try {
+    const { answers } = await request<BatchAnswer>('/query/batch', { method: 'POST', body: { queries }, signal });
+    return answers.map((a) => ('error' in a ? new WidgetRequestError(a.status, a.error.code, a.error.message, a.error.details) : a));
+  } catch (e) {
+    if ((e as { status?: number }).status !== 400) throw e;
+    return Promise.all(queries.map((q) => alone(request, q, signal)));
+  }
+});
 
 /**
  * POSTs a metrics query over the dashboard's range, zone, department and agent filter (and,
@@ -20,7 +43,7 @@ export function useMetrics(query: MetricsQueryOptions | null, withPrevious: bool
     const from = Date.parse(ctx.timeRange.from);
     const to = Date.parse(ctx.timeRange.to);
     const scope = (f: number, t: number) => ({ from: new Date(f).toISOString(), to: new Date(t).toISOString(), tz: ctx.tz, department: ctx.department, filters: ctx.filters });
-    const ask = (b: unknown) => ctx.request<Answer>('/query', { method: 'POST', body: b, signal: ac.signal });
+    const ask = (b: unknown) => askMetrics(b, ctx.request, ac.signal);
     setState((s) => ({ ...s, fetching: true }));
     Promise.all([
       ask(scopedQuery(query, scope(from, to))),
