@@ -100,9 +100,16 @@ export function nextSlot(id: string, intervalSeconds: number, now: Date): Date {
   return new Date(next);
 }
 
+/**
+ * Width of the phases rules are spread over. Rules on one phase are evaluated in one round,
+ * where rules of one shape share a statement: wider phases mean fewer, larger rounds and fewer
+ * statements for the same rules, so less of the cores taken from interactive queries.
+ */
+export const PHASE_SECONDS = 10;
+
 /** The first instant after `now` on the rule's own phase: `phase` past a multiple of its interval. */
 export function phaseSlotAfter(id: string, intervalSeconds: number, now: Date): Date {
-  const tick = 2;
+  const tick = PHASE_SECONDS;
   const slots = Math.max(1, Math.floor(intervalSeconds / tick));
   const phase = (parseInt(id.replace(/-/g, '').slice(0, 8), 16) % slots) * tick * 1000;
   const period = intervalSeconds * 1000;

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { nextSlot } from '../backend/engine.ts';
+import { nextSlot, PHASE_SECONDS } from '../backend/engine.ts';
 import { breaches, conditionProblem, initialState, step, type InstanceState, type Observation, type StateRule } from '../backend/stateMachine.ts';
 
 const rule = (over: Partial<StateRule> = {}): StateRule => ({
@@ -103,9 +103,10 @@ describe('alert state machine (injected clock)', () => {
     for (const t of slots) {
       expect(t - now.getTime()).toBeGreaterThanOrEqual(30_000);
       expect(t - now.getTime()).toBeLessThanOrEqual(90_000);
-      expect((t % 60_000) % 2000).toBe(0);
+      expect((t % 60_000) % (PHASE_SECONDS * 1000)).toBe(0);
     }
-    expect(new Set(slots.map((t) => t % 60_000)).size).toBeGreaterThan(20);
+    // every phase of the interval is used
+    expect(new Set(slots.map((t) => t % 60_000)).size).toBe(60 / PHASE_SECONDS);
     // after that, exactly one interval apart
     const first = nextSlot(ids[0]!, 60, now);
     expect(nextSlot(ids[0]!, 60, first).getTime() - first.getTime()).toBe(60_000);
