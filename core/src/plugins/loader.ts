@@ -63,6 +63,15 @@ const PREFIX = /^[a-z][a-z0-9-]*(\/[a-z][a-z0-9-]*)*$/;
 const RESERVED_PREFIXES = ['auth', 'me', 'tokens', 'orgs', 'events', 'plugins', 'admin', 'docs'];
 
 /**
+ * `admin/<routePrefix>` (and below it) belongs to the plugin of that prefix: the seeds put a
+ * feature's Admin actions there (e.g. `POST /api/v1/admin/alerts/test`), while the rest of
+ * `admin/` stays the kernel's.
+ */
+function ownAdminPrefix(x: string, routePrefix: unknown): boolean {
+  return typeof routePrefix === 'string' && (x === `admin/${routePrefix}` || x.startsWith(`admin/${routePrefix}/`));
+}
+
+/**
  * Checks a declaration and runs its register step. Every problem is reported
  * in one message naming the plugin and the field, so an author can fix it in
  * one go; a refused plugin never takes the others down.
@@ -86,7 +95,7 @@ export function checkDeclaration(raw: unknown, source: string, taken: { ids: Set
   else
     for (const x of extraPrefixes) {
       if (typeof x !== 'string' || !PREFIX.test(x)) problems.push(`extraRoutePrefixes: "${x}" must be a path like "metrics/dau"`);
-      else if (RESERVED_PREFIXES.includes(x.split('/')[0]!)) problems.push(`extraRoutePrefixes: "${x}" is reserved by the kernel`);
+      else if (RESERVED_PREFIXES.includes(x.split('/')[0]!) && !ownAdminPrefix(x, d.routePrefix)) problems.push(`extraRoutePrefixes: "${x}" is reserved by the kernel`);
       else if (taken.prefixes.has(x)) problems.push(`extraRoutePrefixes: "${x}" is already mounted by ${taken.prefixes.get(x)}`);
       else if (x === d.routePrefix || extraPrefixes.indexOf(x) !== extraPrefixes.lastIndexOf(x)) problems.push(`extraRoutePrefixes: "${x}" is listed twice`);
     }

@@ -387,7 +387,9 @@ export interface PluginDeclaration<TConfig = Record<string, unknown>> {
   routePrefix: string;
   /**
    * further prefixes the plugin owns (unique across plugins like `routePrefix`);
-   * a route picks one with `prefix`. For contract paths outside the main prefix.
+   * a route picks one with `prefix`. For contract paths outside the main prefix. The kernel's
+   * prefixes (`admin`, `auth`, …) are refused, except `admin/<routePrefix>` and below it: a
+   * plugin's own Admin actions.
    */
   extraRoutePrefixes?: string[];
   /** permission name → roles that hold it */

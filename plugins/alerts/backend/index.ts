@@ -8,7 +8,7 @@ import { alertTemplatesRef, definePlugin, metricsQueryRef, need, trendsRef } fro
 import { pgMigrations } from './migrations.ts';
 import { ADMIN, READ, WRITE } from './permissions.ts';
 import { registerRuleRoutes } from './routes/rules.ts';
-import { registerContactPointRoutes } from './routes/contactPoints.ts';
+import { ADMIN_ALERTS_PREFIX, registerContactPointRoutes } from './routes/contactPoints.ts';
 import { registerRoutingRoutes } from './routes/routing.ts';
 import { registerWebhookRoutes, WEBHOOK_PREFIX } from './routes/webhooks.ts';
 import { dispatch } from './engine.ts';
@@ -39,7 +39,7 @@ export default definePlugin<AlertsConfig>({
   title: 'Alerts',
   description: 'Alert rules over any metric, notification routing, silences, contact points and outgoing webhooks',
   routePrefix: 'alerts',
-  extraRoutePrefixes: [WEBHOOK_PREFIX],
+  extraRoutePrefixes: [WEBHOOK_PREFIX, ADMIN_ALERTS_PREFIX],
   permissions: { [READ]: ['Admin', 'Manager', 'Developer'], [WRITE]: ['Admin', 'Manager'], [ADMIN]: ['Admin'] },
   configSchema: {
     type: 'object',

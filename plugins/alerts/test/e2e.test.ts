@@ -290,7 +290,7 @@ describe('alerts end to end', () => {
 
     // down for good: 1 try + 3 retries, then a dead letter
     receiver.down.add('/down');
-    const test = await backend.client.post('/api/v1/alerts/test', { contact_point_id: cpDown });
+    const test = await backend.client.post('/api/v1/admin/alerts/test', { contact_point_id: cpDown });
     expect(test.status).toBe(200);
     const dead = await until('a dead letter', async () => {
       const d = await backend.client.get('/api/v1/alerts/deliveries', { status: 'dead' });

@@ -7,6 +7,9 @@ import { notificationBody } from '../engine.ts';
 import { ADMIN, READ, WRITE } from '../permissions.ts';
 import { onCallUser, renderMessage, templateProblem } from '../messages.ts';
 
+/** the Admin namespace the kernel leaves to this plugin (`admin/<routePrefix>`) */
+export const ADMIN_ALERTS_PREFIX = 'admin/alerts';
+
 const settingsSchema = {
   type: 'object',
   additionalProperties: false,
@@ -172,9 +175,11 @@ export function registerContactPointRoutes(env: PluginEnv) {
       return { ok: true };
     },
   });
-  env.route<unknown, unknown, { contact_point_id: string }>({
+  // at `/alerts/test` and, as the seeds name it, at `/admin/alerts/test`: the same route
+  for (const prefix of [undefined, ADMIN_ALERTS_PREFIX]) env.route<unknown, unknown, { contact_point_id: string }>({
     method: 'POST',
     path: '/test',
+    ...(prefix ? { prefix } : {}),
     permission: ADMIN,
     summary: 'Send a test notification to a contact point',
     description: 'Queues a firing notification with one alert labelled `alertname=TestAlert` through the normal delivery path (signature, retries).',
