@@ -22,7 +22,7 @@ export function readList(ctx: TenantContext, range: TimeRange, scope: Scope, sou
 export function readSummary(ctx: TenantContext, range: TimeRange, workflowId: string, scope: Scope, granularity: Granularity | null, source: Source = 'auto') {
   const params = workflowParams(range, workflowId, scope);
   return withOutcomes(ctx, range, workflowId, scope, source, params, false, async (outcomes) => {
-    const cohort = outcomeCohortSql(outcomes, false);
+    const cohort = outcomeCohortSql(outcomes, false, true);
     if (!granularity) return { summary: (await ctx.analytics.query<SummaryRow>(summarySql(cohort), params))[0], series: [] as SeriesRow[] };
     const rows = await ctx.analytics.query<SummaryRow & { bucket: string | null; enrolled_users: unknown; completed_users: unknown; exited_users: unknown }>(summarySeriesSql(cohort, granularity), params);
     return {
@@ -36,6 +36,6 @@ export function readSummary(ctx: TenantContext, range: TimeRange, workflowId: st
 export function readDepartments(ctx: TenantContext, range: TimeRange, workflowId: string, scope: Scope, source: Source = 'auto') {
   const params = workflowParams(range, workflowId, scope);
   return withOutcomes(ctx, range, workflowId, scope, source, params, true, (outcomes) =>
-    ctx.analytics.query<SummaryRow & { department_id: string }>(departmentsSql(outcomeCohortSql(outcomes, true)), params),
+    ctx.analytics.query<SummaryRow & { department_id: string }>(departmentsSql(outcomeCohortSql(outcomes, true, true)), params),
   );
 }
