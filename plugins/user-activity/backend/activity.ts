@@ -101,7 +101,7 @@ export async function sessionsByUser(ctx: TenantContext, f: Filters, userId?: st
   return sessionRows(ctx, f, true, userId);
 }
 
-function sessionShape(f: Filters, r: Record<string, number | string>) {
+export function sessionShape(f: Filters, r: Record<string, number | string>) {
   const weeks = Math.max(1, (f.range.to.getTime() - f.range.from.getTime()) / (7 * 86_400_000));
   return {
     sessions: Number(r.sessions),
