@@ -11,7 +11,7 @@
 import { bucketExpr, bucketIso, checkBuckets, type TenantContext } from '@orrery/plugin-sdk';
 import { sessionShape } from './activity.ts';
 import { isMemberId, round, userDirectory, where, type Filters } from './scope.ts';
-import { CAPABILITY, COMPARED_COLUMNS, engagementRow, teamAverages, USAGE, type UsageKind } from './usage.ts';
+import { CAPABILITY, engagementRow, teamAverages, USAGE, type UsageKind } from './usage.ts';
 
 /** how many items of each kind the answer lists */
 const TOP = 10;
@@ -82,12 +82,14 @@ function sessionFigures(f: Filters, rows: UserRow[]) {
   return sessionShape(f, { sessions: durations.length, users: 1, avg_ms: total / durations.length, p50_ms: exactMedian(durations), total_ms: total });
 }
 
-/** The org's means over its active users. */
+/** The org's means over its active users (events, active days and diversity: what the answer compares). */
 async function orgMeans(ctx: TenantContext, f: Filters) {
   const all = where(f);
   const [org] = await ctx.analytics.query<Record<string, number>>(
     `SELECT count() AS users, avg(events) AS events, avg(active_days) AS active_days, avg(diversity) AS diversity
-       FROM (SELECT user_id, ${COMPARED_COLUMNS} FROM {db}.events WHERE ${all.sql} GROUP BY user_id)`,
+       FROM (SELECT user_id, count() AS events, uniqExact(toDate(toTimeZone(timestamp, {tz:String}))) AS active_days,
+                    uniqExactIf(${CAPABILITY}, ${CAPABILITY} != '') AS diversity
+               FROM {db}.events WHERE ${all.sql} GROUP BY user_id)`,
     all.params,
   );
   return { active_users: Number(org?.users ?? 0), events: round(Number(org?.events ?? 0), 2), active_days: round(Number(org?.active_days ?? 0), 2), diversity: round(Number(org?.diversity ?? 0), 2) };
