@@ -96,12 +96,7 @@ export async function sessionStats(ctx: TenantContext, f: Filters) {
   return (await sessionRows(ctx, f, false)).get('') ?? sessionShape(f, { sessions: 0, users: 0 });
 }
 
-/** Session figures per user; with `userId`, of that user only (the scan skips everyone else). */
-export async function sessionsByUser(ctx: TenantContext, f: Filters, userId?: string) {
-  return sessionRows(ctx, f, true, userId);
-}
-
-function sessionShape(f: Filters, r: Record<string, number | string>) {
+export function sessionShape(f: Filters, r: Record<string, number | string>) {
   const weeks = Math.max(1, (f.range.to.getTime() - f.range.from.getTime()) / (7 * 86_400_000));
   return {
     sessions: Number(r.sessions),

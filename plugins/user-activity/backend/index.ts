@@ -15,7 +15,8 @@ import { widgets } from '../widgets.ts';
 import { activityAnswer, adoptionAnswer, dauAnswer, engagementAnswer, heatmapAnswer, lifecycleAnswer, overviewAnswer, patternsAnswer, sequencesAnswer, usageAnswer, userAnswer } from '../answers.ts';
 import type { ActivityAnswer, AdoptionAnswer, DauAnswer, EngagementAnswer, HeatmapAnswer, LifecycleAnswer, OverviewAnswer, PatternsAnswer, SequencesAnswer, UsageAnswer, UserAnswer } from '../answers.ts';
 import { activityCohorts, activityMetrics } from './contracts.ts';
-import { engagement, SORTS, usage, userAnalytics, USAGE, type Sort, type UsageKind } from './usage.ts';
+import { engagement, SORTS, usage, USAGE, type Sort, type UsageKind } from './usage.ts';
+import { userAnalytics } from './userAnalytics.ts';
 import { ACTIVITY, clickhouseMigrations } from './rollups.ts';
 
 const q = (props: Record<string, unknown> = {}) => ({

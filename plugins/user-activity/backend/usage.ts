@@ -2,9 +2,8 @@
  * Usage of features, commands, tools and agents, usage diversity, and the
  * per-user engagement rows (ranking, user-to-team comparison).
  */
-import { bucketExpr, bucketIso, checkBuckets, type TenantContext } from '@orrery/plugin-sdk';
-import { sessionsByUser } from './activity.ts';
-import { departmentMembers, departments, HIDDEN_HAVING, isMemberId, round, userDirectory, where, type Filters } from './scope.ts';
+import type { TenantContext } from '@orrery/plugin-sdk';
+import { departmentMembers, departments, HIDDEN_HAVING, round, userDirectory, where, type Filters } from './scope.ts';
 import { RANKING_SORTS } from '../widgets.ts';
 
 export type UsageKind = 'feature' | 'command' | 'tool' | 'agent';
@@ -101,6 +100,15 @@ const ENGAGEMENT_COLUMNS = `
   countIf(status = 'failure') AS failures,
   max(timestamp) AS last_seen`;
 
+/** What a user is compared on (a team's or the org's means): the engagement figures these means need, and no more. */
+export const COMPARED_COLUMNS = `
+  count() AS events,
+  uniqExact(toDate(toTimeZone(timestamp, {tz:String}))) AS active_days,
+  uniqExactIf(session_id, session_id != '') AS sessions,
+  uniqExactIf(${CAPABILITY}, ${CAPABILITY} != '') AS diversity,
+  countIf(status = 'success') AS successes,
+  countIf(status = 'failure') AS failures`;
+
 export interface EngagementRow {
   user_id: string;
   events: number;
@@ -115,7 +123,7 @@ export interface EngagementRow {
   last_seen: string;
 }
 
-function engagementRow(r: Record<string, string | number>): EngagementRow {
+export function engagementRow(r: Record<string, string | number>): EngagementRow {
   const outcomes = Number(r.successes) + Number(r.failures);
   return {
     user_id: String(r.user_id),
@@ -177,7 +185,7 @@ export async function teamAverages(ctx: TenantContext, f: Filters, only?: string
   const rows = await ctx.analytics.query<Record<string, string | number>>(
     `SELECT department_id, count() AS users, avg(events) AS events, avg(active_days) AS active_days, avg(sessions) AS sessions,
             avg(diversity) AS diversity, sum(successes) AS successes, sum(failures) AS failures
-       FROM (SELECT department_id, user_id, ${ENGAGEMENT_COLUMNS} FROM {db}.events WHERE ${w.sql} GROUP BY department_id, user_id)
+       FROM (SELECT department_id, user_id, ${COMPARED_COLUMNS} FROM {db}.events WHERE ${w.sql} GROUP BY department_id, user_id)
       GROUP BY department_id ORDER BY department_id`,
     w.params,
   );
@@ -195,58 +203,4 @@ export async function teamAverages(ctx: TenantContext, f: Filters, only?: string
       success_rate: outcomes ? round(Number(r.successes) / outcomes, 4) : null,
     };
   });
-}
-
-/** One user's activity: totals, a daily series, top items of each kind, and their teams and the org to compare with. */
-export async function userAnalytics(ctx: TenantContext, f: Filters, userId: string) {
-  const w = where(f, 'user_id = {user_id:String}');
-  const params = { ...w.params, user_id: userId };
-  checkBuckets(f.range, 'day');
-  // totals and the daily series in one round trip: the series is a scalar
-  // subquery over the same rows (no events, no totals row and no series)
-  const [totals] = await ctx.analytics.query<Record<string, string | number> & { series: Array<[string, number, number, number]> }>(
-    `WITH (SELECT groupArray((b, events, successes, failures)) FROM (
-             SELECT ${bucketExpr('timestamp', 'day')} AS b, count() AS events, countIf(status = 'success') AS successes, countIf(status = 'failure') AS failures
-               FROM {db}.events WHERE ${w.sql} GROUP BY b ORDER BY b)) AS daily
-     SELECT user_id, ${ENGAGEMENT_COLUMNS}, any(daily) AS series FROM {db}.events WHERE ${w.sql} GROUP BY user_id`,
-    params,
-  );
-  const series = (totals?.series ?? []).map(([b, events, successes, failures]) => ({ b, events, successes, failures }));
-  // the four top-10 lists in one query (LIMIT … BY kind) instead of one per kind
-  const KIND = `multiIf(${Object.entries(USAGE).map(([kind, u]) => `event_type = '${u.type}', '${kind}'`).join(', ')}, '')`;
-  const NAME = `multiIf(${Object.values(USAGE).map((u) => `event_type = '${u.type}', ${u.column}`).join(', ')}, '')`;
-  const topRows = await ctx.analytics.query<{ kind: UsageKind; name: string; uses: number }>(
-    `SELECT ${KIND} AS kind, ${NAME} AS name, count() AS uses FROM {db}.events
-      WHERE ${w.sql} AND event_type IN {kinds:Array(String)} AND name != ''
-      GROUP BY kind, name ORDER BY kind, uses DESC, name LIMIT 10 BY kind`,
-    { ...params, kinds: Object.values(USAGE).map((u) => u.type) },
-  );
-  const top = Object.fromEntries(Object.keys(USAGE).map((k) => [k, []])) as unknown as Record<UsageKind, Array<{ name: string; uses: number }>>;
-  for (const r of topRows) top[r.kind].push({ name: r.name, uses: Number(r.uses) });
-  const mySessions = (await sessionsByUser(ctx, f, userId)).get(userId) ?? null;
-  // a user known only from events (not a member) belongs to no department
-  const memberOf = isMemberId(userId)
-    ? (await ctx.directory.memberships()).filter((m) => m.userId === userId).map((m) => m.departmentId)
-    : [];
-  // only the user's own departments: every department's means were computed and
-  // all but these thrown away before
-  const all = where(f);
-  const [org] = await ctx.analytics.query<Record<string, number>>(
-    `SELECT count() AS users, avg(events) AS events, avg(active_days) AS active_days, avg(diversity) AS diversity
-       FROM (SELECT user_id, ${ENGAGEMENT_COLUMNS} FROM {db}.events WHERE ${all.sql} GROUP BY user_id)`,
-    all.params,
-  );
-  const teams = memberOf.length ? await teamAverages(ctx, f, memberOf) : [];
-  const dir = await userDirectory(ctx, [userId]);
-  return {
-    user: { id: userId, email: dir.get(userId)?.email ?? null, display_name: dir.get(userId)?.display_name ?? null, department_ids: memberOf },
-    totals: totals ? engagementRow(totals) : null,
-    sessions: mySessions,
-    series: series.map((r) => ({ bucket: bucketIso(r.b, f.range.tz), events: Number(r.events), successes: Number(r.successes), failures: Number(r.failures) })),
-    top,
-    compare: {
-      teams,
-      org: { active_users: Number(org?.users ?? 0), events: round(Number(org?.events ?? 0), 2), active_days: round(Number(org?.active_days ?? 0), 2), diversity: round(Number(org?.diversity ?? 0), 2) },
-    },
-  };
 }
