@@ -91,19 +91,25 @@ const ms = (p: string) => `fromUnixTimestamp64Milli({${p}:Int64}, 'UTC')`;
 /**
  * The reuse events in [from, to), one row each — `artifact_id, user_id, department_id, t` —
  * planned by the SDK: whole hours from the hour table (plus the rows inserted after the
- * watermark), the edges raw. Returns the SQL and its parameters (`awm` included).
+ * watermark), the edges raw. Every raw piece goes into one arm over the events table (their
+ * conditions OR-ed): each arm over that wide table costs several ms of planning, whatever it
+ * reads. Returns the SQL and its parameters (`awm` included).
  */
 export function reusesInRange(range: TimeRange, watermark: Date): { sql: string; params: Record<string, unknown> } {
   const params: Record<string, unknown> = { awm: watermark.getTime() };
-  const arms = planSegments({ from: range.from, to: range.to }, [{ stepMs: HOUR_MS }], { watermark }).map((s, i) => {
+  const arms: string[] = [];
+  const raw: string[] = [];
+  planSegments({ from: range.from, to: range.to }, [{ stepMs: HOUR_MS }], { watermark }).forEach((s, i) => {
     params[`rs${i}_from`] = s.from.getTime();
     params[`rs${i}_to`] = s.to.getTime();
+    const within = `bucket >= ${ms(`rs${i}_from`)} AND bucket < ${ms(`rs${i}_to`)}`;
     if (s.level)
-      return `SELECT artifact_id, user_id, department_id, arrayJoin(reuse_times) AS t FROM {db}.${HOURS}
-        WHERE org_id = {org_id:String} AND reuses > 0 AND bucket >= ${ms(`rs${i}_from`)} AND bucket < ${ms(`rs${i}_to`)}`;
-    return `SELECT artifact_id, user_id, department_id, timestamp AS t FROM {db}.events
-      WHERE org_id = {org_id:String} AND ${KA} AND action = 'reused' AND timestamp >= ${ms(`rs${i}_from`)} AND timestamp < ${ms(`rs${i}_to`)}
-      ${s.insertedAfter ? `AND ${freshRowsSql('awm')}` : ''}`;
+      arms.push(`SELECT artifact_id, user_id, department_id, arrayJoin(reuse_times) AS t FROM {db}.${HOURS}
+        WHERE org_id = {org_id:String} AND reuses > 0 AND ${within}`);
+    else raw.push(`(timestamp >= ${ms(`rs${i}_from`)} AND timestamp < ${ms(`rs${i}_to`)}${s.insertedAfter ? ` AND ${freshRowsSql('awm')}` : ''})`);
   });
+  if (raw.length)
+    arms.push(`SELECT artifact_id, user_id, department_id, timestamp AS t FROM {db}.events
+      WHERE org_id = {org_id:String} AND ${KA} AND action = 'reused' AND (${raw.join(' OR ')})`);
   return { sql: arms.length ? arms.join('\nUNION ALL\n') : "SELECT '' AS artifact_id, '' AS user_id, '' AS department_id, now64(3, 'UTC') AS t WHERE 0", params };
 }

@@ -225,6 +225,12 @@ export interface Watermarks {
  * their first success in H + 1 is at most t + 1 hour (every success in H after t is within the
  * hour; every one in H + 1 is after t): the invocation rollup's success bounds of those two
  * hours decide it, exactly, without reading any invocation.
+ *
+ * Each reuser's hours come as three parallel arrays, looked up with `indexOf` (native, no
+ * lambda: a lambda copies the reuse's time and hour once per element of the reuser's array,
+ * which cost about as much as the rest of the query). A (user, hour) in more than one row
+ * (parts not merged yet, rows inserted after the watermark) would hide all but its first row
+ * from `indexOf`: for those reuses only (`countEqual` > 1) every row is looked at.
  */
 export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: ValueSort, limit: number, filter: { agentName?: string; artifactType?: string }, wm: Watermarks) {
   const where = ['r.user_id != a.author'];
@@ -241,10 +247,14 @@ export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: V
      FROM (
        SELECT r.artifact_id AS artifact_id, a.author AS author, a.author_dept AS author_dept, a.a_type AS a_type, a.a_agent AS a_agent,
               r.user_id AS reuser, r.department_id AS reuse_dept,
-              arrayExists(x -> (x.1 = ${HOUR_OF('r.t')} AND x.3 > r.t) OR (x.1 = ${HOUR_OF('r.t')} + INTERVAL 1 HOUR AND x.2 <= r.t + INTERVAL 1 HOUR), s.hours) AS followed
+              ${HOUR_OF('r.t')} AS h, h + INTERVAL 1 HOUR AS h1, r.t + INTERVAL 1 HOUR AS t1,
+              if(countEqual(s.buckets, h) > 1 OR countEqual(s.buckets, h1) > 1,
+                 arrayExists((b, f, l) -> (b = h AND l > r.t) OR (b = h1 AND f <= t1), s.buckets, s.firsts, s.lasts),
+                 ((indexOf(s.buckets, h) AS i) > 0 AND s.lasts[i] > r.t) OR ((indexOf(s.buckets, h1) AS j) > 0 AND s.firsts[j] <= t1)) AS followed
        FROM (${reuses.sql}) AS r
        INNER JOIN (${AUTHORS_FOLDED}) AS a ON r.artifact_id = a.artifact_id
-       LEFT JOIN (SELECT user_id, groupArray((bucket, first_success, last_success)) AS hours FROM (${bounds}) GROUP BY user_id) AS s ON s.user_id = r.user_id
+       LEFT JOIN (SELECT user_id, groupArray(bucket) AS buckets, groupArray(first_success) AS firsts, groupArray(last_success) AS lasts FROM (${bounds}) GROUP BY user_id) AS s
+         ON s.user_id = r.user_id
        WHERE ${where.join(' AND ')}
      )
      GROUP BY artifact_id
