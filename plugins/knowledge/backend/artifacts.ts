@@ -75,35 +75,60 @@ export const AUTHORS_FOLDED = `
   GROUP BY artifact_id`;
 
 /**
- * Each (artifact, reuser, reuse department)'s first reuse at any time — `artifact_id, user_id,
- * department_id, first` — possibly in several rows (unmerged parts, fresh events): callers take
- * the minimum.
+ * Each source department's first reuse by each person at any time — `src, reuser, first` — a
+ * reuse by someone other than the artifact's author, on an event of another department than
+ * the author's. One pass over the month table and the events inserted after the watermark:
+ * per artifact, its author (the user of the earliest creation, as in `AUTHORS_FOLDED`) next to
+ * every (reuser, department, first reuse) of it, so neither the table nor the fresh events are
+ * read twice and no join with the authors is needed.
  */
-export const REUSE_FIRSTS = `
-  SELECT artifact_id, user_id, department_id, first_reuse AS first FROM {db}.${MONTHS}
-  WHERE org_id = {org_id:String} AND reuses > 0
-  UNION ALL
-  SELECT artifact_id, user_id, department_id, timestamp AS first FROM {db}.events
-  WHERE ${FRESH} AND action = 'reused'`;
+export const FIRST_CROSS_DEPARTMENT_REUSES = `
+  SELECT src, reuser, min(first) AS first FROM (
+    SELECT o.1 AS author, o.2 AS src, arrayJoin(reuses_of) AS x, x.1 AS reuser, x.3 AS first
+    FROM (
+      SELECT argMinIf((user_id, department_id), created_at, created_at < ${NEVER}) AS o,
+             groupArrayIf((user_id, department_id, first), reuses > 0) AS reuses_of
+      FROM (
+        SELECT artifact_id, toString(user_id) AS user_id, toString(department_id) AS department_id, origin.1 AS created_at, reuses, first_reuse AS first
+        FROM {db}.${MONTHS}
+        WHERE org_id = {org_id:String}
+        UNION ALL
+        SELECT artifact_id, user_id, toString(department_id), if(action = 'created', timestamp, ${NEVER}), toUInt64(action = 'reused'), timestamp
+        FROM {db}.events
+        WHERE ${FRESH} AND action IN ('created', 'reused')
+      )
+      GROUP BY artifact_id
+      -- an artifact never created has no author
+      HAVING countIf(created_at < ${NEVER}) > 0
+    )
+    WHERE x.1 != author AND x.2 != src
+  )
+  GROUP BY src, reuser`;
 
 const ms = (p: string) => `fromUnixTimestamp64Milli({${p}:Int64}, 'UTC')`;
 
 /**
  * The reuse events in [from, to), one row each — `artifact_id, user_id, department_id, t` —
  * planned by the SDK: whole hours from the hour table (plus the rows inserted after the
- * watermark), the edges raw. Returns the SQL and its parameters (`awm` included).
+ * watermark), the edges raw. Every raw piece goes into one arm over the events table (their
+ * conditions OR-ed): each arm over that wide table costs several ms of planning, whatever it
+ * reads. Returns the SQL and its parameters (`awm` included).
  */
 export function reusesInRange(range: TimeRange, watermark: Date): { sql: string; params: Record<string, unknown> } {
   const params: Record<string, unknown> = { awm: watermark.getTime() };
-  const arms = planSegments({ from: range.from, to: range.to }, [{ stepMs: HOUR_MS }], { watermark }).map((s, i) => {
+  const arms: string[] = [];
+  const raw: string[] = [];
+  planSegments({ from: range.from, to: range.to }, [{ stepMs: HOUR_MS }], { watermark }).forEach((s, i) => {
     params[`rs${i}_from`] = s.from.getTime();
     params[`rs${i}_to`] = s.to.getTime();
+    const within = `bucket >= ${ms(`rs${i}_from`)} AND bucket < ${ms(`rs${i}_to`)}`;
     if (s.level)
-      return `SELECT artifact_id, user_id, department_id, arrayJoin(reuse_times) AS t FROM {db}.${HOURS}
-        WHERE org_id = {org_id:String} AND reuses > 0 AND bucket >= ${ms(`rs${i}_from`)} AND bucket < ${ms(`rs${i}_to`)}`;
-    return `SELECT artifact_id, user_id, department_id, timestamp AS t FROM {db}.events
-      WHERE org_id = {org_id:String} AND ${KA} AND action = 'reused' AND timestamp >= ${ms(`rs${i}_from`)} AND timestamp < ${ms(`rs${i}_to`)}
-      ${s.insertedAfter ? `AND ${freshRowsSql('awm')}` : ''}`;
+      arms.push(`SELECT artifact_id, user_id, department_id, arrayJoin(reuse_times) AS t FROM {db}.${HOURS}
+        WHERE org_id = {org_id:String} AND reuses > 0 AND ${within}`);
+    else raw.push(`(timestamp >= ${ms(`rs${i}_from`)} AND timestamp < ${ms(`rs${i}_to`)}${s.insertedAfter ? ` AND ${freshRowsSql('awm')}` : ''})`);
   });
+  if (raw.length)
+    arms.push(`SELECT artifact_id, user_id, department_id, timestamp AS t FROM {db}.events
+      WHERE org_id = {org_id:String} AND ${KA} AND action = 'reused' AND (${raw.join(' OR ')})`);
   return { sql: arms.length ? arms.join('\nUNION ALL\n') : "SELECT '' AS artifact_id, '' AS user_id, '' AS department_id, now64(3, 'UTC') AS t WHERE 0", params };
 }

@@ -11,7 +11,7 @@
 import { bucketIso, type AnalyticsClient, type TimeRange } from '@orrery/plugin-sdk';
 import { scopeParams, scopeSql, type IndividualScope } from './privacy.ts';
 import { hourRows, hourSuccessBounds } from './invocations.ts';
-import { AUTHORS_FOLDED, REUSE_FIRSTS, reusesInRange } from './artifacts.ts';
+import { AUTHORS_FOLDED, FIRST_CROSS_DEPARTMENT_REUSES, reusesInRange } from './artifacts.ts';
 
 const KA = "event_type = 'knowledge_artifact' AND org_id = {org_id:String} AND artifact_id != ''";
 const IN_RANGE = "timestamp >= toDateTime64({from:String}, 3, 'UTC') AND timestamp < toDateTime64({to:String}, 3, 'UTC')";
@@ -225,6 +225,12 @@ export interface Watermarks {
  * their first success in H + 1 is at most t + 1 hour (every success in H after t is within the
  * hour; every one in H + 1 is after t): the invocation rollup's success bounds of those two
  * hours decide it, exactly, without reading any invocation.
+ *
+ * Each reuser's hours come as three parallel arrays, looked up with `indexOf` (native, no
+ * lambda: a lambda copies the reuse's time and hour once per element of the reuser's array,
+ * which cost about as much as the rest of the query). A (user, hour) in more than one row
+ * (parts not merged yet, rows inserted after the watermark) would hide all but its first row
+ * from `indexOf`: for those reuses only (`countEqual` > 1) every row is looked at.
  */
 export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: ValueSort, limit: number, filter: { agentName?: string; artifactType?: string }, wm: Watermarks) {
   const where = ['r.user_id != a.author'];
@@ -241,10 +247,14 @@ export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: V
      FROM (
        SELECT r.artifact_id AS artifact_id, a.author AS author, a.author_dept AS author_dept, a.a_type AS a_type, a.a_agent AS a_agent,
               r.user_id AS reuser, r.department_id AS reuse_dept,
-              arrayExists(x -> (x.1 = ${HOUR_OF('r.t')} AND x.3 > r.t) OR (x.1 = ${HOUR_OF('r.t')} + INTERVAL 1 HOUR AND x.2 <= r.t + INTERVAL 1 HOUR), s.hours) AS followed
+              ${HOUR_OF('r.t')} AS h, h + INTERVAL 1 HOUR AS h1, r.t + INTERVAL 1 HOUR AS t1,
+              if(countEqual(s.buckets, h) > 1 OR countEqual(s.buckets, h1) > 1,
+                 arrayExists((b, f, l) -> (b = h AND l > r.t) OR (b = h1 AND f <= t1), s.buckets, s.firsts, s.lasts),
+                 ((indexOf(s.buckets, h) AS i) > 0 AND s.lasts[i] > r.t) OR ((indexOf(s.buckets, h1) AS j) > 0 AND s.firsts[j] <= t1)) AS followed
        FROM (${reuses.sql}) AS r
        INNER JOIN (${AUTHORS_FOLDED}) AS a ON r.artifact_id = a.artifact_id
-       LEFT JOIN (SELECT user_id, groupArray((bucket, first_success, last_success)) AS hours FROM (${bounds}) GROUP BY user_id) AS s ON s.user_id = r.user_id
+       LEFT JOIN (SELECT user_id, groupArray(bucket) AS buckets, groupArray(first_success) AS firsts, groupArray(last_success) AS lasts FROM (${bounds}) GROUP BY user_id) AS s
+         ON s.user_id = r.user_id
        WHERE ${where.join(' AND ')}
      )
      GROUP BY artifact_id
@@ -293,45 +303,45 @@ export async function network(a: AnalyticsClient, range: TimeRange, limit: numbe
  * whose first reuse of that department's work falls in [from, to), their agent invocations
  * in the `weeks` before that first reuse against the `weeks` after it.
  *
- * The sample (first cross-department reuse per source department and person: every person's
- * first reuse per artifact from the artifact rollup's month table, joined with the authors) is
- * computed once, and every (user, hour) row of the invocation rollup in the span is joined to
+ * The sample (first cross-department reuse per source department and person, from one pass
+ * over the artifact rollup's month table: `FIRST_CROSS_DEPARTMENT_REUSES`) is computed once,
+ * with its window bounds and cut hours, and every (user, hour) row of the invocation rollup in the span is joined to
  * the sample rows of its user, in one pass: an hour strictly inside a window adds its counts,
  * one of the three hours the windows cut (at first - W, first, first + W) adds its pairs that
  * fall inside. Each invocation falls in exactly one part, so the answer stays exact.
  */
 export async function transfer(a: AnalyticsClient, range: TimeRange, weeks: number, wm: Watermarks) {
-  const sample = `
-    SELECT a.author_dept AS src, r.user_id AS reuser, min(r.first) AS first
-    FROM (${REUSE_FIRSTS}) AS r
-    INNER JOIN (${AUTHORS_FOLDED}) AS a ON r.artifact_id = a.artifact_id
-    WHERE r.user_id != a.author AND r.department_id != a.author_dept
-    GROUP BY src, reuser
-    HAVING first >= toDateTime64({from:String}, 3, 'UTC') AND first < toDateTime64({to:String}, 3, 'UTC')`;
   const W = 'toIntervalWeek({weeks:UInt32})';
+  // the sample, numbered, with its window bounds and the three hours they cut, computed once per sample row
+  const sample = `
+    SELECT row_number() OVER () AS sid, src, reuser, first, first - ${W} AS f_lo, first + ${W} AS f_hi,
+           ${HOUR_OF('f_lo')} AS h_lo, ${HOUR_OF('first')} AS h_mid, ${HOUR_OF('f_hi')} AS h_hi
+    FROM (${FIRST_CROSS_DEPARTMENT_REUSES})
+    WHERE first >= toDateTime64({from:String}, 3, 'UTC') AND first < toDateTime64({to:String}, 3, 'UTC')`;
   const spanFrom = HOUR_OF(`toDateTime64({from:String}, 3, 'UTC') - ${W}`);
   const spanTo = `toDateTime64({to:String}, 3, 'UTC') + ${W} + INTERVAL 1 HOUR`;
-  // per joined (sample row, hour row): the hour's counts when strictly inside the window, its pairs inside the window when cut
-  const part = (lo: string, hi: string, col: 'invocations' | 'successes') =>
-    `if(bucket > ${HOUR_OF(lo)} AND bucket < ${HOUR_OF(hi)}, ${col}, 0) + arrayCount(y -> ${col === 'successes' ? 'y.2 = 1 AND ' : ''}y.1 >= ${lo} AND y.1 < ${hi}, cut)`;
+  // the pairs of a cut hour that fall inside the window
+  const cut = (lo: string, hi: string, ok: boolean) => `arrayCount(y -> ${ok ? 'y.2 = 1 AND ' : ''}y.1 >= ${lo} AND y.1 < ${hi}, cut)`;
   const rows = await a.query<Record<string, unknown>>(
     `SELECT src AS from_department_id, count() AS reusers,
             sum(b_inv) AS invocations_before, sum(b_ok) AS successes_before,
             sum(a_inv) AS invocations_after, sum(a_ok) AS successes_after,
             countIf(b_inv > 0 AND a_inv > 0) AS reusers_with_both
      FROM (
-       SELECT src, reuser,
-              sum(${part('f_lo', 'f_mid', 'invocations')}) AS b_inv, sum(${part('f_lo', 'f_mid', 'successes')}) AS b_ok,
-              sum(${part('f_mid', 'f_hi', 'invocations')}) AS a_inv, sum(${part('f_mid', 'f_hi', 'successes')}) AS a_ok
+       SELECT any(src) AS src,
+              sum(in_before * invocations + ${cut('f_lo', 'f_mid', false)}) AS b_inv, sum(in_before * successes + ${cut('f_lo', 'f_mid', true)}) AS b_ok,
+              sum(in_after * invocations + ${cut('f_mid', 'f_hi', false)}) AS a_inv, sum(in_after * successes + ${cut('f_mid', 'f_hi', true)}) AS a_ok
        FROM (
-         SELECT f.src AS src, f.reuser AS reuser, f.first - ${W} AS f_lo, f.first AS f_mid, f.first + ${W} AS f_hi,
-                h.bucket AS bucket, h.invocations AS invocations, h.successes AS successes,
-                if(h.bucket IN (${HOUR_OF('f_lo')}, ${HOUR_OF('f_mid')}, ${HOUR_OF('f_hi')}), h.pairs, []) AS cut
+         SELECT f.sid AS sid, f.src AS src, f.f_lo AS f_lo, f.first AS f_mid, f.f_hi AS f_hi,
+                h.bucket > f.h_lo AND h.bucket < f.h_mid AS in_before, h.bucket > f.h_mid AND h.bucket < f.h_hi AS in_after,
+                h.invocations AS invocations, h.successes AS successes,
+                if(h.bucket = f.h_lo OR h.bucket = f.h_mid OR h.bucket = f.h_hi, h.pairs, []) AS cut
          -- the sample on the right: the small side is the one hashed; a person without invocations keeps their row
          FROM (${hourRows(spanFrom, spanTo)}) AS h
          RIGHT JOIN (${sample}) AS f ON h.user_id = f.reuser
        )
-       GROUP BY src, reuser
+       -- by the sample row's number: grouping ~1 M joined rows by two strings cost more than the join
+       GROUP BY sid
      )
      GROUP BY from_department_id
      ORDER BY reusers DESC, from_department_id`,
