@@ -72,6 +72,7 @@ function baseScan(plan: FunnelPlan, eventsTable: string, opts: UnitsOptions, lea
   // strict needs every event of the unit (any other event between two steps breaks it)
   if (plan.order !== 'strict') where.push('event_type IN {types:Array(String)}', plan.exclusions.length ? '(sm != 0 OR xm != 0)' : 'sm != 0');
   if (opts.deptFilter) where.push('department_id IN {departments:Array(String)}');
+  where.push(`${unit} IN (${anchorUnits(plan, eventsTable, column, unit)})`);
   if (lean) {
     return `SELECT ${unit} AS unit, toUnixTimestamp64Milli(timestamp) AS t, toUInt32(${bits(plan.steps)}) AS sm${plan.breakdown ? `, ${bd} AS bd` : ''}
       FROM ${eventsTable} WHERE ${where.join(' AND ')}`;
@@ -79,6 +80,19 @@ function baseScan(plan: FunnelPlan, eventsTable: string, opts: UnitsOptions, lea
   return `SELECT ${unit} AS unit, toUnixTimestamp64Milli(timestamp) AS t, event_id,
       toUInt32(${bits(plan.steps)}) AS sm, toUInt32(${bits(plan.exclusions.map((x) => x.cond))}) AS xm, ${bd} AS bd
     FROM ${eventsTable} WHERE ${where.join(' AND ')}`;
+}
+
+/**
+ * The units with an anchor (a step-0 event, or any step's when unordered) in [from, to): a
+ * prefilter of the scan, so that the events of units that cannot enter the funnel are never
+ * grouped (on the bench's data half the units with a step event have no anchor). A superset
+ * is harmless: the grouping's own anchor test (HAVING) still decides.
+ */
+function anchorUnits(plan: FunnelPlan, eventsTable: string, column: string, unit: string): string {
+  const anchor = plan.order === 'unordered' ? `(${plan.steps.join(' OR ')})` : plan.steps[0]!;
+  return `SELECT ${unit} FROM ${eventsTable}
+      WHERE org_id = {org_id:String} AND event_type IN {types:Array(String)} AND ${column} != ''
+        AND timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC') AND ${anchor}`;
 }
 
 /** The fold of one ordered/strict attempt anchored at `t0` over `evs`; yields (furthest step, path of times). */
