@@ -69,7 +69,7 @@ export function registerInsightRoutes(env: PluginEnv) {
       if (k < 1) throw badRequest('step: people drop at a step ≥ 1', { field: 'step' });
       const depts = await ctx.visibleUserDepartments();
       const rows = await ctx.analytics.query<{ unit: string; K: number; last: number; total: number }>(
-        `SELECT unit, K, path[K + 1] AS last, count() OVER () AS total FROM (${unitsSql(plan, ctx.analytics.table('events'), { byBreakdown: false, deptFilter: !!depts })})
+        `SELECT unit, K, path[K + 1] AS last, count() OVER () AS total FROM (${unitsSql(plan, ctx.analytics.table('events'), { byBreakdown: false, deptFilter: !!depts, ids: true })})
          WHERE K = {reached:Int64} ORDER BY last DESC, unit LIMIT {limit:UInt32}`,
         { ...funnelParams(plan, depts), reached: k - 1, limit: req.body.limit ?? 100 },
       );
@@ -107,7 +107,7 @@ export function registerInsightRoutes(env: PluginEnv) {
     async handler(req, ctx) {
       const plan = planFunnel(req.body);
       const k = stepOf(plan, req.body.step, 'step', 1);
-      const units = unitsSql(plan, ctx.analytics.table('events'), { byBreakdown: false, deptFilter: false });
+      const units = unitsSql(plan, ctx.analytics.table('events'), { byBreakdown: false, deptFilter: false, ids: true });
       const unitCol = plan.unit === 'user' ? 'user_id' : 'session_id';
       const rows = await ctx.analytics.query<{ first: string; second: string; units: number }>(
         `WITH dropped AS (SELECT unit, path[K + 1] AS last, t0 FROM (${units}) WHERE K = {reached:Int64})

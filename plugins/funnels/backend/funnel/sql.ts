@@ -42,20 +42,37 @@ function bitmap(conds: string[], params: Record<string, unknown>): string {
   return [...bitsOf.values()].map(({ cond, bits }) => `if(${cond}, ${bits}, 0)`).join(' + ');
 }
 
-/** `lean`: only (unit, t, sm, bd), for the plain ordered evaluation, which reads no event_id or exclusion */
-function baseScan(plan: FunnelPlan, eventsTable: string, deptFilter: boolean, lean = false): string {
+export interface UnitsOptions {
+  byBreakdown: boolean;
+  deptFilter: boolean;
+  /**
+   * `unit` as the user or session id itself (routes that name people). Otherwise it is
+   * `cityHash64` of the id: grouping a million units by a 64-bit key instead of their strings
+   * is the larger part of a funnel's cost. Exact unless two ids of the range share a hash
+   * (about n² / 2⁶⁵: 3·10⁻⁸ for a million ids).
+   */
+  ids?: boolean;
+}
+
+/**
+ * The rows of the steps (and exclusions) in [from, to + window]: (unit, t, sm[, event_id, xm], bd).
+ * `lean`: only (unit, t, sm, bd), for the plain ordered evaluation, which reads no event_id or exclusion.
+ */
+function baseScan(plan: FunnelPlan, eventsTable: string, opts: UnitsOptions, lean = false): string {
   const bits = (conds: string[]) => bitmap(conds, plan.params);
-  const unit = plan.unit === 'user' ? 'user_id' : 'session_id';
+  const column = plan.unit === 'user' ? 'user_id' : 'session_id';
+  const unit = opts.ids ? column : `cityHash64(${column})`;
   const bd = plan.breakdown ? `toString(${plan.breakdown})` : "''";
   const where = [
     'org_id = {org_id:String}',
     "timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')",
     "timestamp <= fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')",
-    `${unit} != ''`,
+    `${column} != ''`,
   ];
   // strict needs every event of the unit (any other event between two steps breaks it)
   if (plan.order !== 'strict') where.push('event_type IN {types:Array(String)}', plan.exclusions.length ? '(sm != 0 OR xm != 0)' : 'sm != 0');
-  if (deptFilter) where.push('department_id IN {departments:Array(String)}');
+  if (opts.deptFilter) where.push('department_id IN {departments:Array(String)}');
+  where.push(`${unit} IN (${anchorUnits(plan, eventsTable, column, unit)})`);
   if (lean) {
     return `SELECT ${unit} AS unit, toUnixTimestamp64Milli(timestamp) AS t, toUInt32(${bits(plan.steps)}) AS sm${plan.breakdown ? `, ${bd} AS bd` : ''}
       FROM ${eventsTable} WHERE ${where.join(' AND ')}`;
@@ -63,6 +80,19 @@ function baseScan(plan: FunnelPlan, eventsTable: string, deptFilter: boolean, le
   return `SELECT ${unit} AS unit, toUnixTimestamp64Milli(timestamp) AS t, event_id,
       toUInt32(${bits(plan.steps)}) AS sm, toUInt32(${bits(plan.exclusions.map((x) => x.cond))}) AS xm, ${bd} AS bd
     FROM ${eventsTable} WHERE ${where.join(' AND ')}`;
+}
+
+/**
+ * The units with an anchor (a step-0 event, or any step's when unordered) in [from, to): a
+ * prefilter of the scan, so that the events of units that cannot enter the funnel are never
+ * grouped (on the bench's data half the units with a step event have no anchor). A superset
+ * is harmless: the grouping's own anchor test (HAVING) still decides.
+ */
+function anchorUnits(plan: FunnelPlan, eventsTable: string, column: string, unit: string): string {
+  const anchor = plan.order === 'unordered' ? `(${plan.steps.join(' OR ')})` : plan.steps[0]!;
+  return `SELECT ${unit} FROM ${eventsTable}
+      WHERE org_id = {org_id:String} AND event_type IN {types:Array(String)} AND ${column} != ''
+        AND timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC') AND ${anchor}`;
 }
 
 /** The fold of one ordered/strict attempt anchored at `t0` over `evs`; yields (furthest step, path of times). */
@@ -131,11 +161,11 @@ function unorderedAttempt(plan: FunnelPlan, t0: string): string {
  * step `K`, and the earliest attempt reaching it: its step-0 time `t0` and `path`, the
  * times (ms) of its steps 0…K.
  */
-export function unitsSql(plan: FunnelPlan, eventsTable: string, opts: { byBreakdown: boolean; deptFilter: boolean }): string {
-  if (isPlainOrdered(plan)) return plainOrderedUnits(plan, baseScan(plan, eventsTable, opts.deptFilter, true), opts.byBreakdown);
+export function unitsSql(plan: FunnelPlan, eventsTable: string, opts: UnitsOptions): string {
+  if (isPlainOrdered(plan)) return plainOrderedUnits(plan, baseScan(plan, eventsTable, opts, true), opts.byBreakdown);
   const grouped = `
         SELECT unit, arraySort(x -> (x.1, x.2), groupArray((t, event_id, sm, xm, bd))) AS ev
-        FROM (${baseScan(plan, eventsTable, opts.deptFilter)})
+        FROM (${baseScan(plan, eventsTable, opts)})
         GROUP BY unit
         -- only units with an anchor in [from, to) are walked at all
         HAVING countIf(${plan.order === 'unordered' ? 'sm != 0' : 'bitTest(sm, 0)'} AND t >= {from_ms:Int64} AND t < {to_ms:Int64}) > 0`;
@@ -162,7 +192,7 @@ export function unitsSql(plan: FunnelPlan, eventsTable: string, opts: { byBreakd
 }
 
 /** Rows (bd, k, units, median_ms, avg_ms) per step index k. */
-export function funnelSql(plan: FunnelPlan, eventsTable: string, opts: { byBreakdown: boolean; deptFilter: boolean }): string {
+export function funnelSql(plan: FunnelPlan, eventsTable: string, opts: UnitsOptions): string {
   return `
   SELECT bd, kg.1 AS k, count() AS units,
          quantileExactInclusiveIf(0.5)(kg.2, kg.1 > 0) AS median_ms, avgIf(kg.2, kg.1 > 0) AS avg_ms
