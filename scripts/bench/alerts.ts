@@ -1,28 +1,28 @@
 /**
  * Alert evaluation at scale, and its cost to the dashboards.
  *
- *   npx tsx scripts/bench/alerts.ts [rules=1000] [trials=12]
+ *   npx tsx scripts/bench/alerts.ts [rules=1000] [trials=12] [pairs=12] [blockSeconds=20]
  *
  * 1. Seeds 7 days of agent invocations (~60k events, 20 agents, 8 departments).
- * 2. Baseline A: the agent dashboard routes (`GET /api/v1/agents`, `/agents/{name}/analytics`)
- *    for 40 s, no rules, the job running every 2 s as the scheduler runs it (fixed rate, an
- *    overlapping start skipped) in this and every later phase.
- * 3. Creates `rules` rules (counts, failure rates and p95 latencies per agent, a 5-minute
- *    window, interval 60 s) and makes all of them due at once (the worst case: every rule
- *    unpaused or created together): one round alone (its main-thread time), then the minute
- *    after beside the dashboards.
- * 4. A restart: every rule overdue by 10 minutes (the process was stopped). 20 s of rounds
- *    alone (main-thread time and event-loop delay per round), then a steady minute beside the
- *    dashboards: rule evaluations done, round times, and the dashboard p50/p95.
- * 5. Baseline A′: the rules paused, the dashboards for 40 s again. Every ratio is to A, and
- *    A′ ÷ A is printed beside them: how far the same measurement moves with nothing changed
- *    (the machine is shared), so a reader can tell an effect of the rules from noise.
+ * 2. Creates `rules` rules (counts, failure rates and p95 latencies per agent, a 5-minute
+ *    window, interval 60 s). All of them due at once (the worst case: every rule unpaused or
+ *    created together): one round alone, its main-thread time. A restart (every rule overdue by
+ *    10 minutes): 20 s of rounds alone.
+ * 3. Whether the rules cost the dashboards anything: the agent dashboard routes
+ *    (`GET /api/v1/agents`, `/agents/{name}/analytics`, alternately, one after another) in
+ *    `pairs` pairs of `blockSeconds`-s blocks, one block with the rules running and one with
+ *    them paused, the order within a pair drawn at random; the job runs every 2 s in both, as
+ *    the scheduler runs it (fixed rate, an overlapping start skipped). Short alternating blocks
+ *    put the shared machine's slow swings on both conditions alike. Per condition: the pooled
+ *    dashboard p50/p95, the event-loop delay p99, main-thread and process CPU per minute;
+ *    the ratio with ÷ without and its 95 % interval (paired block bootstrap), an A/A ratio (no-rules
+ *    blocks of odd ÷ even pairs), and PASS/FAIL against the criterion printed with them.
  * Main-thread time of a round: the main thread's CPU time during it (Linux's per-thread
  * counters: it does not grow when the machine's other work takes the cores away) and the event
  * loop's active time (`performance.eventLoopUtilization`, wall-clock, so it does grow under
- * load), measured while nothing else runs. The event-loop delay (`perf_hooks.monitorEventLoopDelay`)
- * is how late a 2-ms timer fired: what a request arriving then waits before its first line runs.
- * 6. Breach → webhook: a rule with for_seconds 0 and interval 10 s exists; at a random
+ * load). The event-loop delay (`perf_hooks.monitorEventLoopDelay`) is how late a 2-ms timer
+ * fired: what a request arriving then waits before its first line runs.
+ * 4. Breach → webhook: a rule with for_seconds 0 and interval 10 s exists; at a random
  *    moment an event that breaches it is committed; the time until a local HTTP receiver
  *    gets the firing notification (group_wait 0), with the job ticking as the scheduler does.
  *
@@ -32,20 +32,19 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
+import { phaseSlotAfter } from '../../plugins/alerts/backend/engine.ts';
+import { aaRatio, bootstrapRatioCI, percentile, pooledRatio, unaffected, type BlockPair } from './alternating.ts';
 import { rng, startBenchBackend } from './backend.ts';
 
 const RULES = Math.max(1, Number(process.argv[2] ?? 1000));
 const TRIALS = Math.max(1, Number(process.argv[3] ?? 12));
-const RUNS = 40;
-/** each no-rules baseline (A before the rules, A′ after them with the rules paused) runs this long */
-const BASELINE_SECONDS = 40;
-/** an A/A band wider than this (A′÷A or A÷A′) is too noisy to judge a ratio against */
-const NOISE_TOO_WIDE = 1.25;
+const PAIRS = Math.max(2, Number(process.argv[4] ?? 12));
+const BLOCK_SECONDS = Math.max(5, Number(process.argv[5] ?? 20));
+/** between blocks, unmeasured: a round started under the other condition ends (a steady round takes well under this) */
+const SETTLE_MS = 2000;
+/** "unaffected": the dashboards' p95 with the rules at most this times that without them */
+const LIMIT = 1.1;
 const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, c) => a - c);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * The kernel's scheduler starts the job every 2 s (setInterval) and a start that finds the
@@ -125,18 +124,15 @@ async function main() {
     const c = b.client;
     const from = new Date(now - 7 * 86_400_000).toISOString();
     const to = new Date(now).toISOString();
-    const dashboard = async () => {
-      const xs: number[] = [];
-      for (let i = 0; i < RUNS; i++) {
-        b.kernel.services.pluginHost.dataChanged(b.org.id); // computed, not remembered
-        const a = performance.now();
-        const r = i % 2 ? await c.get('/api/v1/agents', { from, to }) : await c.get('/api/v1/agents/agent-3/analytics', { from, to, granularity: 'hour' });
-        if (r.status !== 200) throw new Error(`dashboard: ${r.status} ${r.text.slice(0, 200)}`);
-        xs.push(performance.now() - a);
-      }
-      return xs;
+    /** one dashboard request, the two routes in turn; its time (ms) */
+    const dashboardRequest = async (i: number) => {
+      b.kernel.services.pluginHost.dataChanged(b.org.id); // computed, not remembered
+      const a = performance.now();
+      const r = i % 2 ? await c.get('/api/v1/agents', { from, to }) : await c.get('/api/v1/agents/agent-3/analytics', { from, to, granularity: 'hour' });
+      if (r.status !== 200) throw new Error(`dashboard: ${r.status} ${r.text.slice(0, 200)}`);
+      return performance.now() - a;
     };
-    await dashboard(); // warm up
+    for (let i = 0; i < 40; i++) await dashboardRequest(i); // warm up
 
     const schema = b.org.schema;
     const knex = b.kernel.services.knex;
@@ -152,34 +148,6 @@ async function main() {
       return { wall, active: performance.eventLoopUtilization(elu).active, cpu: mainThreadCpuMs() - cpu, delay: delay(), evaluated: evaluatedIn(r) };
     };
     type Round = Awaited<ReturnType<typeof timedRound>>;
-    /**
-     * The dashboards for `seconds`, with the job running every 2 s as the scheduler runs it
-     * (fixed rate, an overlapping start skipped) — with or without rules, so that every phase
-     * differs only by the rules.
-     */
-    const phase = async (seconds: number) => {
-      let stop = false;
-      const rounds: Round[] = [];
-      const ticker = (async () => {
-        while (!stop) {
-          const a = performance.now();
-          rounds.push(await timedRound());
-          await nextTick(a);
-        }
-      })();
-      const started = Date.now();
-      const delay = loopDelay();
-      const samples: number[] = [];
-      while (Date.now() - started < seconds * 1000) samples.push(...(await dashboard()));
-      stop = true;
-      await ticker;
-      return { samples, rounds, loop: delay(), seconds: (Date.now() - started) / 1000, evaluated: rounds.reduce((n, r) => n + r.evaluated, 0), load: loadavg()[0]! };
-    };
-
-    // baseline A: no rules
-    const baseA = await phase(BASELINE_SECONDS);
-    log(`baseline A (no rules): dashboard p50 ${pct(baseA.samples, 50).toFixed(1)} ms, p95 ${pct(baseA.samples, 95).toFixed(1)} ms (${baseA.samples.length} requests), load ${baseA.load.toFixed(1)}`);
-
     const t1 = performance.now();
     for (let i = 0; i < RULES; i++) {
       const agent = agents[i % agents.length];
@@ -192,20 +160,15 @@ async function main() {
       if (r.status !== 200) throw new Error(`rule: ${r.status} ${r.text}`);
     }
     log(`created ${RULES} rules in ${Math.round(performance.now() - t1)} ms`);
+    const benchRules = () => knex.withSchema(schema).table('alert_rules').where('name', 'like', 'bench %');
 
-    // the worst case: every rule due in the same round (all unpaused or created together); one round alone, then the minute after beside the dashboards
-    await knex.withSchema(schema).table('alert_rules').update({ paused: false, next_eval_at: new Date() });
+    // the worst case: every rule due in the same round (all unpaused or created together), one round alone
+    await benchRules().update({ paused: false, next_eval_at: new Date() });
     const herdAlone = await timedRound();
     log(`all due, alone: the round evaluated ${herdAlone.evaluated} in ${Math.round(herdAlone.wall)} ms, main-thread CPU ${Math.round(herdAlone.cpu)} ms, loop delay max ${ms(herdAlone.delay.max)}`);
-    await knex.withSchema(schema).table('alert_rule_runs').delete();
-    await knex.withSchema(schema).table('alert_rules').update({ next_eval_at: new Date() });
-    const burstStart = new Date();
-    const burst = await phase(60);
-    const evalMs = (await knex.withSchema(schema).table('alert_rule_runs').where('last_eval_at', '>=', burstStart).select('last_eval_ms')).map((r: any) => Number(r.last_eval_ms));
-    log(`the minute after all came due, beside the dashboards: ${burst.evaluated} evaluations in ${burst.rounds.length} rounds (first round ${burst.rounds[0]?.evaluated ?? 0}); dashboard p95 ${pct(burst.samples, 95).toFixed(1)} ms`);
 
-    // a restart: every rule overdue by 10 minutes; first 20 s of rounds alone, then a steady minute beside the dashboards
-    await knex.withSchema(schema).table('alert_rules').update({ next_eval_at: new Date(Date.now() - 600_000) });
+    // a restart: every rule overdue by 10 minutes; the first 20 s of rounds alone
+    await benchRules().update({ next_eval_at: new Date(Date.now() - 600_000) });
     const alone: Round[] = [];
     const aloneStart = performance.now();
     while (performance.now() - aloneStart < 20_000) {
@@ -216,45 +179,141 @@ async function main() {
     const firstAfterRestart = alone[0]!;
     log(`after a restart, alone: ${alone.length} rounds, ${alone.reduce((n, r) => n + r.evaluated, 0)} evaluations; the first round evaluated ${firstAfterRestart.evaluated}`);
 
-    const steadyStartDate = new Date();
-    const steadyPhase = await phase(60);
-    const steady = steadyPhase.samples;
-    const ticks = steadyPhase.rounds.map((r) => r.wall);
-    // each rule's query time in its last evaluation of the minute (a batch's time shared by its rules), read once the minute is over
-    const steadyEval = (await knex.withSchema(schema).table('alert_rule_runs').where('last_eval_at', '>=', steadyStartDate).select('last_eval_ms')).map((row: any) => Number(row.last_eval_ms));
-    log(`steady minute: ${steadyPhase.evaluated} evaluations; dashboard p95 ${pct(steady, 95).toFixed(1)} ms`);
+    /*
+     * Rules off and on, as pausing and resuming them does, except that a resumed rule goes back to
+     * its own phase slot (where a rule that never stopped would be) rather than being due at once:
+     * a block with rules is the steady state, not the minutes after a bulk unpause.
+     */
+    const rulesOff = () => benchRules().update({ paused: true });
+    const rulesOn = async () => {
+      const now = new Date();
+      const rows: Array<{ id: string; interval_seconds: number }> = await benchRules().select('id', 'interval_seconds');
+      for (let i = 0; i < rows.length; i += 200) {
+        const chunk = rows.slice(i, i + 200);
+        const slots = knex.raw(`case id ${chunk.map(() => 'when ?::uuid then ?::timestamptz').join(' ')} end`, chunk.flatMap((r) => [r.id, phaseSlotAfter(r.id, r.interval_seconds, now)]));
+        await knex.withSchema(schema).table('alert_rules').whereIn('id', chunk.map((r) => r.id)).update({ paused: false, next_eval_at: slots });
+      }
+    };
 
-    // baseline A′: the rules paused (the job still runs), the same measurement again: A′ ÷ A is what the noise alone does to a ratio
-    await knex.withSchema(schema).table('alert_rules').update({ paused: true });
-    const baseB = await phase(BASELINE_SECONDS);
-    log(`baseline A′ (rules paused): dashboard p50 ${pct(baseB.samples, 50).toFixed(1)} ms, p95 ${pct(baseB.samples, 95).toFixed(1)} ms (${baseB.samples.length} requests), load ${baseB.load.toFixed(1)}`);
-    await knex.withSchema(schema).table('alert_rules').update({ paused: false, next_eval_at: new Date(Date.now() - 600_000) });
+    // alternating blocks: one platform, one org, the same request loop; only the rules differ
+    interface Block {
+      on: boolean;
+      samples: number[];
+      seconds: number;
+      mainCpu: number;
+      processCpu: number;
+      load: number;
+      rounds: Round[];
+      loop: { p50: number; p99: number; max: number };
+    }
+    const blocks: Block[] = [];
+    let current: Block | null = null;
+    let stopTicker = false;
+    const blockTicker = (async () => {
+      while (!stopTicker) {
+        const a = performance.now();
+        const owner = current as Block | null; // a round counts for the block it started in; rounds between blocks count for none
+        const round = await timedRound();
+        owner?.rounds.push(round);
+        await nextTick(a);
+      }
+    })();
+    const blockRand = rng(7);
+    const abStart = new Date();
+    for (let pair = 0; pair < PAIRS; pair++) {
+      // the order within a pair is drawn, so that neither condition always follows the other
+      for (const on of blockRand() < 0.5 ? [false, true] : [true, false]) {
+        await (on ? rulesOn() : rulesOff());
+        await sleep(SETTLE_MS); // a round started under the other condition ends outside the measurement
+        const block: Block = { on, samples: [], seconds: 0, mainCpu: mainThreadCpuMs(), processCpu: 0, load: 0, rounds: [], loop: { p50: 0, p99: 0, max: 0 } };
+        const cpu0 = process.cpuUsage();
+        const t = performance.now();
+        current = block;
+        // a histogram per block: one re-enabled would count the pause between blocks as a delay
+        const delay = loopDelay();
+        for (let i = 0; performance.now() - t < BLOCK_SECONDS * 1000; i++) block.samples.push(await dashboardRequest(i));
+        block.loop = delay();
+        current = null;
+        const cpu = process.cpuUsage(cpu0);
+        block.seconds = (performance.now() - t) / 1000;
+        block.mainCpu = mainThreadCpuMs() - block.mainCpu;
+        block.processCpu = (cpu.user + cpu.system) / 1000;
+        block.load = loadavg()[0]!;
+        blocks.push(block);
+      }
+      const [x, y] = blocks.slice(-2);
+      log(`pair ${pair + 1}/${PAIRS}: dashboard p95 without ${percentile((x!.on ? y! : x!).samples, 95).toFixed(1)} ms, with ${percentile((x!.on ? x! : y!).samples, 95).toFixed(1)} ms; load ${loadavg()[0]!.toFixed(1)}`);
+    }
+    stopTicker = true;
+    await blockTicker;
+    // each rule's query time in its last evaluation during the blocks (a batch's time shared by its rules)
+    const steadyEval = (await knex.withSchema(schema).table('alert_rule_runs').where('last_eval_at', '>=', abStart).select('last_eval_ms')).map((row: any) => Number(row.last_eval_ms));
+    await rulesOn();
 
-    const base = baseA.samples;
-    console.log(`\n${RULES} rules, interval 60 s, window 5 min, ${events.length.toLocaleString('en')} events; machine load (1 min) A ${baseA.load.toFixed(1)}, burst ${burst.load.toFixed(1)}, steady ${steadyPhase.load.toFixed(1)}, A′ ${baseB.load.toFixed(1)} (2 cores, shared)`);
-    console.log(`the minute after all ${RULES} came due at once (beside the dashboards): ${burst.evaluated} evaluations, first round ${burst.rounds[0]?.evaluated ?? 0}; per rule ${pct(evalMs, 50)} ms p50, ${pct(evalMs, 95)} ms p95 (batched queries, time shared by the rules of a batch)`);
-    console.log(`steady state: ${steadyPhase.evaluated} rule evaluations in ${steadyPhase.seconds.toFixed(0)} s; per evaluation p50 ${pct(steadyEval, 50)} ms, p95 ${pct(steadyEval, 95)} ms (goal < 200 ms: ${pct(steadyEval, 95) < 200 ? 'met' : 'missed'}); a round (job run) p50 ${pct(ticks, 50).toFixed(0)} ms, p95 ${pct(ticks, 95).toFixed(0)} ms, max ${Math.max(...ticks).toFixed(0)} ms`);
+    const ticks = blocks.filter((x) => x.on).flatMap((x) => x.rounds.map((r) => r.wall));
+    const pairs: BlockPair[] = [];
+    for (let i = 0; i < blocks.length; i += 2) {
+      const [x, y] = [blocks[i]!, blocks[i + 1]!];
+      pairs.push({ off: (x.on ? y : x).samples, on: (x.on ? x : y).samples });
+    }
+    const loads = blocks.map((b) => b.load);
+    console.log(`\n${RULES} rules, interval 60 s, window 5 min, ${events.length.toLocaleString('en')} events; machine load (1 min) ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} during the blocks (2 cores, shared)`);
+    console.log(`main thread, all ${RULES} due, one round alone (evaluated ${herdAlone.evaluated}): CPU ${ms(herdAlone.cpu)}, event loop active ${ms(herdAlone.active)} in a ${ms(herdAlone.wall)} round; loop delay p99 ${ms(herdAlone.delay.p99)}, max ${ms(herdAlone.delay.max)}`);
     const roundStats = (rs: Round[]) => {
       const busy = rs.filter((r) => r.evaluated > 0);
       const cpu = rs.reduce((n, r) => n + r.cpu, 0);
-      return `${rs.length} rounds (${busy.length} evaluating); main-thread CPU ${cpu.toFixed(0)} ms in all (${(cpu / rs.length).toFixed(1)} ms a round); event loop active per round p50 ${ms(pct(rs.map((r) => r.active), 50))}, p95 ${ms(pct(rs.map((r) => r.active), 95))}, max ${ms(Math.max(...rs.map((r) => r.active)))}; loop delay in a round: p99 ${ms(pct(rs.map((r) => r.delay.p99), 95))} (p95 of rounds), max ${ms(Math.max(...rs.map((r) => r.delay.max)))}`;
+      return `${rs.length} rounds (${busy.length} evaluating); main-thread CPU ${cpu.toFixed(0)} ms in all (${(cpu / rs.length).toFixed(1)} ms a round); event loop active per round p50 ${ms(percentile(rs.map((r) => r.active), 50))}, max ${ms(Math.max(...rs.map((r) => r.active)))}; loop delay max ${ms(Math.max(...rs.map((r) => r.delay.max)))}`;
     };
-    console.log(`main thread, all ${RULES} due, one round alone (evaluated ${herdAlone.evaluated}): CPU ${ms(herdAlone.cpu)}, event loop active ${ms(herdAlone.active)} in a ${ms(herdAlone.wall)} round; loop delay p99 ${ms(herdAlone.delay.p99)}, max ${ms(herdAlone.delay.max)}`);
     console.log(`main thread, the first 20 s after a restart (alone; first round evaluated ${firstAfterRestart.evaluated} of ${RULES}): ${roundStats(alone)}`);
-    console.log(`main thread, steady minute (beside the dashboards, so it includes their work): ${roundStats(steadyPhase.rounds)}`);
-    console.log(`event-loop delay p99 while the dashboards run: A ${ms(baseA.loop.p99)} | A′ ${ms(baseB.loop.p99)} (A′÷A ${(baseB.loop.p99 / baseA.loop.p99).toFixed(2)}×) | burst minute ${ms(burst.loop.p99)} (${(burst.loop.p99 / baseA.loop.p99).toFixed(2)}×) | steady ${ms(steadyPhase.loop.p99)} (${(steadyPhase.loop.p99 / baseA.loop.p99).toFixed(2)}×)`);
-    // ratios to A; A′÷A beside them says how far the same measurement moves with no change at all
-    for (const [p, name] of [[95, 'p95'], [50, 'p50']] as const) {
-      const a = pct(base, p);
-      const ratio = (xs: number[]) => `${pct(xs, p).toFixed(1)} ms (${(pct(xs, p) / a).toFixed(2)}×)`;
-      console.log(`dashboard ${name}: A (no rules) ${a.toFixed(1)} ms | A′ (no rules, after) ${ratio(baseB.samples)} ← the noise | steady, ${RULES} rules ${ratio(steady)} | the minute after all came due ${ratio(burst.samples)}`);
+
+    console.log(`\nalternating blocks: ${PAIRS} pairs of ${BLOCK_SECONDS}-s blocks without / with the ${RULES} rules (order drawn per pair, ${SETTLE_MS / 1000} s unmeasured between blocks), the job every 2 s in both`);
+    const condition = (on: boolean) => {
+      const bs = blocks.filter((b) => b.on === on);
+      const minutes = bs.reduce((n, b) => n + b.seconds, 0) / 60;
+      const rounds = bs.flatMap((b) => b.rounds);
+      const samples = bs.flatMap((b) => b.samples);
+      const sum = (f: (b: Block) => number) => bs.reduce((n, b) => n + f(b), 0);
+      return {
+        samples,
+        minutes,
+        roundsCpuPerMin: rounds.reduce((n, r) => n + r.cpu, 0) / minutes,
+        mainCpuPerMin: sum((b) => b.mainCpu) / minutes,
+        processCpuPerMin: sum((b) => b.processCpu) / minutes,
+        mainCpuPerRequest: sum((b) => b.mainCpu) / samples.length,
+        evaluationsPerMin: rounds.reduce((n, r) => n + r.evaluated, 0) / minutes,
+        loopP99: percentile(bs.map((b) => b.loop.p99), 50),
+        loopMax: Math.max(...bs.map((b) => b.loop.max)),
+      };
+    };
+    const off = condition(false);
+    const on = condition(true);
+    for (const [name, x] of [['without rules', off], ['with rules', on]] as const)
+      console.log(
+        `  ${name.padEnd(13)}: ${x.samples.length} requests in ${x.minutes.toFixed(1)} min; dashboard p50 ${percentile(x.samples, 50).toFixed(1)} ms, p95 ${percentile(x.samples, 95).toFixed(1)} ms; event-loop delay p99 ${ms(x.loopP99)} (median of the blocks' p99; max ${ms(x.loopMax)}); ` +
+          `main-thread CPU ${x.mainCpuPerMin.toFixed(0)} ms/min (${x.mainCpuPerRequest.toFixed(1)} ms a request), of it in the job's rounds ${x.roundsCpuPerMin.toFixed(0)} ms/min; process CPU (all threads) ${x.processCpuPerMin.toFixed(0)} ms/min; ${x.evaluationsPerMin.toFixed(0)} rule evaluations/min`,
+      );
+    console.log(`  main-thread CPU the rules add: ${(on.roundsCpuPerMin - off.roundsCpuPerMin).toFixed(0)} ms per minute in the job's rounds (with − without; a round's CPU includes request work interleaved with it), per dashboard request ${(on.mainCpuPerRequest - off.mainCpuPerRequest).toFixed(2)} ms`);
+    console.log(`  per evaluation (query time, a batch's shared by its rules): p50 ${percentile(steadyEval, 50)} ms, p95 ${percentile(steadyEval, 95)} ms (goal < 200 ms: ${percentile(steadyEval, 95) < 200 ? 'met' : 'missed'}); a round (job run) with rules p50 ${percentile(ticks, 50).toFixed(0)} ms, p95 ${percentile(ticks, 95).toFixed(0)} ms, max ${Math.max(...ticks).toFixed(0)} ms`);
+    const ciRand = rng(99);
+    const verdicts: string[] = [];
+    for (const p of [95, 50]) {
+      const ratio = pooledRatio(pairs, p);
+      const ci = bootstrapRatioCI(pairs, p, ciRand);
+      const aa = aaRatio(pairs, p);
+      const higher = pairs.filter((x) => percentile(x.on, p) > percentile(x.off, p)).length;
+      console.log(`  dashboard p${p} with ÷ without: ${ratio.toFixed(3)}× (95 % CI ${ci[0].toFixed(3)}–${ci[1].toFixed(3)}, paired block bootstrap); A/A, no-rules blocks of odd ÷ even pairs: ${aa.toFixed(3)}×; pairs where the block with rules had the higher p${p}: ${higher} of ${pairs.length}`);
+      if (p === 95) {
+        const v = unaffected(ratio, ci, aa, LIMIT);
+        verdicts.push(
+          `criterion: dashboard p95 with ÷ without ≤ ${LIMIT}× and within the noise (its 95 % CI includes 1.0, or it is within the A/A band ≤ ${v.band.toFixed(3)}×): ${v.pass ? 'PASS' : 'FAIL'}` +
+            `; the stronger claim, the CI's upper end ≤ ${LIMIT}× (any effect below ${Math.round((LIMIT - 1) * 100)} %): ${v.bounded ? 'yes' : 'no'}`,
+        );
+      }
     }
-    const lo = Math.min(1, pct(baseB.samples, 95) / pct(base, 95));
-    const hi = Math.max(1, pct(baseB.samples, 95) / pct(base, 95));
-    const steadyRatio = pct(steady, 95) / pct(base, 95);
-    // a band this wide says the machine moved more than any effect to be judged: no verdict
-    const verdict = hi / lo > NOISE_TOO_WIDE ? `no verdict: A′÷A alone moved by more than ${NOISE_TOO_WIDE}×, measure on a quieter machine` : steadyRatio <= Math.max(hi, 1.05) ? 'within the noise (or ≤ 1.05×)' : 'above the noise';
-    console.log(`steady p95 ratio ${steadyRatio.toFixed(2)}× against the A/A band [${lo.toFixed(2)}, ${hi.toFixed(2)}]: ${verdict}`);
+    const offLoops = blocks.filter((x) => !x.on).map((x) => x.loop.p99);
+    const loopAA = percentile(offLoops.filter((_, i) => i % 2 === 1), 50) / percentile(offLoops.filter((_, i) => i % 2 === 0), 50);
+    console.log(`  event-loop delay p99 with ÷ without: ${(on.loopP99 / off.loopP99).toFixed(2)}× (A/A ${loopAA.toFixed(2)}×)`);
+    for (const v of verdicts) console.log(`  ${v}`);
 
     // breach → webhook, with the 1,000 rules still active on their 60 s interval
     const cp = await c.post('/api/v1/alerts/contact-points', { name: 'bench hook', type: 'webhook', settings: { url: `http://127.0.0.1:${(server.address() as any).port}/` } });
@@ -293,10 +352,10 @@ async function main() {
     }
     stop = true;
     await ticker;
-    const p99 = pct(latencies, 99) / 1000;
-    console.log(`breach → webhook over ${TRIALS} trials (interval 10 s, job every 2 s, ${RULES} other rules active, every first-party plugin on): p50 ${(pct(latencies, 50) / 1000).toFixed(2)} s, p99 ${p99.toFixed(2)} s, max ${(Math.max(...latencies) / 1000).toFixed(2)} s (goal: p99 < interval + 5 s = 15 s: ${p99 < 15 ? 'met' : 'missed'}); machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
-    const s = (xs: number[]) => `p50 ${(pct(xs, 50) / 1000).toFixed(2)} s, max ${(Math.max(...xs) / 1000).toFixed(2)} s`;
-    console.log(`  of which breach → the round that saw it: ${s(splits.map((x) => x.toRound))}; that round → webhook: ${s(splits.map((x) => x.roundToHook))}; steady rounds took p95 ${pct(ticks, 95).toFixed(0)} ms`);
+    const p99 = percentile(latencies, 99) / 1000;
+    console.log(`breach → webhook over ${TRIALS} trials (interval 10 s, job every 2 s, ${RULES} other rules active, every first-party plugin on): p50 ${(percentile(latencies, 50) / 1000).toFixed(2)} s, p99 ${p99.toFixed(2)} s, max ${(Math.max(...latencies) / 1000).toFixed(2)} s (goal: p99 < interval + 5 s = 15 s: ${p99 < 15 ? 'met' : 'missed'}); machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
+    const s = (xs: number[]) => `p50 ${(percentile(xs, 50) / 1000).toFixed(2)} s, max ${(Math.max(...xs) / 1000).toFixed(2)} s`;
+    console.log(`  of which breach → the round that saw it: ${s(splits.map((x) => x.toRound))}; that round → webhook: ${s(splits.map((x) => x.roundToHook))}; rounds with rules took p95 ${percentile(ticks, 95).toFixed(0)} ms`);
   } finally {
     server.close();
     await b.close();

@@ -155,13 +155,23 @@ export async function dispatch(ctx: TenantContext, now = new Date()) {
   const timings = new Map((settings.mute_timings ?? []).map((t) => [t.name, t]));
   const muted = (r: ResolvedRoute) => (r.mute_timings ?? []).some((n) => { const t = timings.get(n); return !!t && isMuted(t, now); });
   const silences = await activeSilences(ctx, now);
-  const instances = await ctx.db.table('alert_instances').select('*');
-  // only the rules routing needs: those with instances, and deleted ones still to forget (not every rule every round)
+  const stored = new Map<string, any>((await ctx.db.table('alert_groups').select('*')).map((g: any) => [g.key, g]));
+  // Only the instances a group can act on: those firing, and those a group still owes a resolve
+  // (sent as firing). A resolved instance that no group owes anything is left out of every
+  // group's alerts below, so reading it changes nothing: quiet rules cost dispatch no rows.
+  const owed = [...new Set([...stored.values()].flatMap((g) => Object.entries(g.sent as Record<string, string>).filter(([, st]) => st === 'firing').map(([fp]) => fp)))];
+  const instances = await ctx.db
+    .table('alert_instances')
+    .where({ routed_status: 'firing' })
+    .modify((q: any) => {
+      if (owed.length) q.orWhereIn('fingerprint', owed);
+    })
+    .select('*');
+  // only the rules routing needs: those of these instances, and deleted ones still to forget (not every rule every round)
   const ruleIds = [...new Set(instances.map((i: any) => i.rule_id as string))];
   const rules = new Map<string, any>(
     (await ctx.db.table('alert_rules').select('id', 'contact_point_id', 'deleted_at').where((q: any) => q.whereIn('id', ruleIds).orWhereNotNull('deleted_at'))).map((r: any) => [r.id, r]),
   );
-  const stored = new Map<string, any>((await ctx.db.table('alert_groups').select('*')).map((g: any) => [g.key, g]));
   await forgetDeletedRules(ctx, rules, instances, stored);
   const groups = new Map<string, { route: ResolvedRoute; labels: Record<string, string>; alerts: AlertView[] }>();
   for (const i of instances) {
