@@ -15,13 +15,12 @@ import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseTimeRange, type AnalyticsClient } from '@orrery/plugin-sdk';
 import { startBenchBackend } from './backend.ts';
-import { DEMO_DEPARTMENTS, demoEvents, demoUsers } from '../../core/src/demo/generate.ts';
+import { seedKnowledgeOrg } from './knowledgeSeed.ts';
 
 const SCALE = Math.max(1, Math.floor(Number(process.env.BENCH_SCALE ?? 1)));
 const DIR = process.env.PIECES_DIR ?? '/tmp/knowledge-pieces';
 const NOW = new Date('2026-03-20T14:37:00Z');
 const DAY = 86_400_000;
-const uuid = (prefix: number, i: number) => `${prefix.toString(16).padStart(8, '0')}-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
@@ -31,21 +30,7 @@ async function main() {
   const b = await startBenchBackend({ loadPluginFolders: true, config: { auth: { accessTokenTtlSeconds: 8 * 3600 } } });
   const s = b.kernel.services;
   const ch = s.analytics;
-  const deptIds = DEMO_DEPARTMENTS.map((_, i) => uuid(1, i));
-  const users = demoUsers((i) => uuid(2, i));
-  const today = Date.UTC(NOW.getUTCFullYear(), NOW.getUTCMonth(), NOW.getUTCDate());
-  const batch: Record<string, unknown>[] = [];
-  for (const day of demoEvents(users, deptIds, new Date(today - 29 * DAY), new Date(today + DAY))) for (const e of day) if ((e.timestamp as number) <= NOW.getTime()) batch.push(e);
-  await b.org.insertEvents(batch);
-  const table = `${ch.database}.events`;
-  if (SCALE > 1)
-    await ch.client.command({
-      query: `INSERT INTO ${table} SELECT e.* REPLACE (concat(event_id, '~', toString(n.number)) AS event_id, concat(user_id, '~', toString(n.number)) AS user_id,
-                if(session_id = '', '', concat(session_id, '~', toString(n.number))) AS session_id,
-                if(artifact_id = '', '', concat(artifact_id, '~', toString(n.number))) AS artifact_id)
-                FROM ${table} AS e CROSS JOIN numbers(1, ${SCALE - 1}) AS n WHERE e.org_id = '${b.org.id}'`,
-      clickhouse_settings: { max_insert_threads: 2 },
-    });
+  await seedKnowledgeOrg(b, NOW, SCALE);
   for (let n = -1; n !== 0; ) n = (await b.foldRollups()).reduce((x, y) => x + y.rows, 0);
   log(`seeded ×${SCALE} and folded`);
   const orgId = b.org.id;

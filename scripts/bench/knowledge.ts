@@ -18,43 +18,14 @@
  * serialisation. The baseline is the cheapest query that reads the same rows: a count of
  * the org's knowledge_artifact events in the range, straight through the ClickHouse client.
  */
-import { type TestBackend } from '@orrery/backend-test-utils';
 import { startBenchBackend } from './backend.ts';
-// The bench seeds the org exactly as the demo loader does (benchmarks may use the kernel; plugins may not).
-import { DEMO_DEPARTMENTS, demoEvents, demoUsers } from '../../core/src/demo/generate.ts';
+import { seedKnowledgeOrg } from './knowledgeSeed.ts';
 
 const RUNS = Math.max(1, Number(process.argv[2] ?? 30));
 const SCALE = Math.max(1, Math.floor(Number(process.env.BENCH_SCALE ?? 1)));
 const NOW = new Date(process.env.BENCH_NOW ?? '2026-03-20T14:37:00Z');
 const DAY = 86_400_000;
 const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
-const uuid = (prefix: number, i: number) => `${prefix.toString(16).padStart(8, '0')}-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
-
-async function seed(b: TestBackend) {
-  const s = b.kernel.services;
-  const deptIds = DEMO_DEPARTMENTS.map((_, i) => uuid(1, i));
-  const users = demoUsers((i) => uuid(2, i));
-  const today = Date.UTC(NOW.getUTCFullYear(), NOW.getUTCMonth(), NOW.getUTCDate());
-  const batch: Record<string, unknown>[] = [];
-  for (const day of demoEvents(users, deptIds, new Date(today - 29 * DAY), new Date(today + DAY))) for (const e of day) if ((e.timestamp as number) <= NOW.getTime()) batch.push(e);
-  await b.org.insertEvents(batch);
-  if (SCALE > 1) {
-    // more people doing the same, with their own artifacts: copies under other user, session, event and artifact ids
-    const table = `${s.analytics.database}.events`;
-    await s.analytics.client.command({
-      query: `INSERT INTO ${table} SELECT e.* REPLACE (concat(event_id, '~', toString(n.number)) AS event_id, concat(user_id, '~', toString(n.number)) AS user_id,
-                if(session_id = '', '', concat(session_id, '~', toString(n.number))) AS session_id,
-                if(artifact_id = '', '', concat(artifact_id, '~', toString(n.number))) AS artifact_id)
-                FROM ${table} AS e CROSS JOIN numbers(1, ${SCALE - 1}) AS n WHERE e.org_id = '${b.org.id}'`,
-      clickhouse_settings: { max_insert_threads: 2 },
-    });
-  }
-  const rows = (await (await s.analytics.client.query({
-    query: `SELECT count() AS n, countIf(event_type = 'knowledge_artifact') AS k FROM ${s.analytics.database}.events WHERE org_id = '${b.org.id}'`,
-    format: 'JSONEachRow',
-  })).json()) as Array<{ n: number; k: number }>;
-  return { events: Number(rows[0]!.n), knowledge: Number(rows[0]!.k) };
-}
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, c) => a - c);
@@ -67,7 +38,7 @@ async function main() {
   // ×90 seeds and folds for longer than the default 15-minute access token
   const b = await startBenchBackend({ loadPluginFolders: true, config: { auth: { accessTokenTtlSeconds: 4 * 3600 } } });
   try {
-    const d = await seed(b);
+    const d = await seedKnowledgeOrg(b, NOW, SCALE);
     log(`seeded ${d.events.toLocaleString('en')} events (${d.knowledge.toLocaleString('en')} knowledge_artifact, ×${SCALE}) in ${Math.round(performance.now() - t0)} ms`);
     if (process.env.BENCH_ROLLUPS !== 'off') {
       // the fold job's work, done now: every plugin's rollups take every event seeded
