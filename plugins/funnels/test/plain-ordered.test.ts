@@ -142,6 +142,50 @@ describe('plain ordered funnels (the greedy evaluation)', () => {
     expect(referenceFunnel(cases[0]!, edge).steps.map((x) => x.count)).toEqual([5, 4, 2, 1]);
   });
 
+  it('units that cannot pass step 0 are counted there without being grouped, once each, and none else', async () => {
+    // funnelSql groups only the units with a step-1 event strictly after their first anchor;
+    // every other anchored unit is counted at step 0 from the scalar that found them
+    const E = T0 + 7200 * S;
+    let n = 0;
+    const ev = (user: string, c: string, at: number): Ev => ({
+      event_id: `pass-${n++}`, event_type: 'command', command_name: c, timestamp: iso(E + at), user_id: user, session_id: `${user}-s`, department_id: 'eng',
+    });
+    const edge: Ev[] = [
+      ev('b-before', 'b', 5 * S), ev('b-before', 'a', 10 * S), // step 1 only before the anchor
+      ev('b-tie', 'a', 20 * S), ev('b-tie', 'b', 20 * S), // step 1 at the anchor's instant
+      ev('b-late', 'a', 0), ev('b-late', 'b', 90 * S), // step 1 after, but outside the window: grouped, stops at 0
+      ev('pre-from', 'a', -10 * S), ev('pre-from', 'b', 5 * S), // anchor before `from`: no attempt
+      ev('post-to', 'b', 110 * S), ev('post-to', 'a', 120 * S), ev('post-to', 'b', 130 * S), // anchor after `to`: none
+      ev('no-anchor', 'b', 10 * S), ev('no-anchor', 'c', 20 * S),
+      ev('second', 'a', 0), ev('second', 'b', 0), ev('second', 'a', 30 * S), ev('second', 'b', 50 * S), ev('second', 'c', 55 * S),
+      ev('passes', 'a', 1), ev('passes', 'b', 2), ev('passes', 'a', 3),
+    ];
+    await b.org.insertEvents(edge);
+    const abcd: RefStep[] = NAMES.map((c) => ({ event_type: 'command', where: { command_name: c } }));
+    const cases: RefFunnel[] = [
+      { steps: abcd, from: iso(E), to: iso(E + 100 * S), window_seconds: 60, order: 'ordered' },
+      { steps: abcd.slice(0, 2), from: iso(E), to: iso(E + 100 * S), window_seconds: 60, order: 'ordered', count_by: 'session' },
+      // one command on both steps: its second event passes step 0
+      { steps: [abcd[0]!, abcd[0]!, abcd[1]!], from: iso(E), to: iso(E + 100 * S), window_seconds: 60, order: 'ordered' },
+      // no anchor in the range at all
+      { steps: abcd, from: iso(E + 500 * S), to: iso(E + 600 * S), window_seconds: 60, order: 'ordered' },
+    ];
+    for (const f of cases) {
+      const res = await b.client.post('/api/v1/funnels/query', f);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const expected = referenceFunnel(f, [...events, ...edge]);
+      expect(res.body.steps.map((x: any) => x.count), JSON.stringify(f)).toEqual(expected.steps.map((x) => x.count));
+      res.body.steps.forEach((x: any, k: number) => {
+        for (const field of ['median_seconds_from_previous', 'avg_seconds_from_previous'] as const) {
+          if (expected.steps[k]![field] === null) expect(x[field]).toBeNull();
+          else expect(x[field], `${JSON.stringify(f)} step ${k} ${field}`).toBeCloseTo(expected.steps[k]![field]!, 6);
+        }
+      });
+    }
+    // by hand: b-before, b-tie, b-late, second and passes enter; second reaches c, passes b
+    expect(referenceFunnel(cases[0]!, edge).steps.map((x) => x.count)).toEqual([5, 2, 1, 0]);
+  });
+
   it('windowFunnel is no fast path: on ties it differs from API.md in both of its modes', async () => {
     const ch = b.kernel.services.analytics.client;
     const windowFunnel = async (seq: Array<[number, string]>, mode: string) => {

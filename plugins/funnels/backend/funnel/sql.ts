@@ -46,6 +46,12 @@ export interface UnitsOptions {
   byBreakdown: boolean;
   deptFilter: boolean;
   /**
+   * Only the units that can pass step 0 are grouped (see `anchoredUnits`); the others are
+   * counted at step 0 without being grouped. Plain ordered funnels without breakdown or
+   * department filter, inside `funnelSql` only (the scan reads its scalar `anchored`). Default false.
+   */
+  passersOnly?: boolean;
+  /**
    * `unit` as the user or session id itself (routes that name people). Otherwise it is
    * `cityHash64` of the id: grouping a million units by a 64-bit key instead of their strings
    * is the larger part of a funnel's cost. Exact unless two ids of the range share a hash
@@ -72,7 +78,7 @@ function baseScan(plan: FunnelPlan, eventsTable: string, opts: UnitsOptions, lea
   // strict needs every event of the unit (any other event between two steps breaks it)
   if (plan.order !== 'strict') where.push('event_type IN {types:Array(String)}', plan.exclusions.length ? '(sm != 0 OR xm != 0)' : 'sm != 0');
   if (opts.deptFilter) where.push('department_id IN {departments:Array(String)}');
-  where.push(`${unit} IN (${anchorUnits(plan, eventsTable, column, unit)})`);
+  where.push(`${unit} IN (${opts.passersOnly ? 'SELECT arrayJoin(anchored.2)' : anchorUnits(plan, eventsTable, column, unit)})`);
   if (lean) {
     return `SELECT ${unit} AS unit, toUnixTimestamp64Milli(timestamp) AS t, toUInt32(${bits(plan.steps)}) AS sm${plan.breakdown ? `, ${bd} AS bd` : ''}
       FROM ${eventsTable} WHERE ${where.join(' AND ')}`;
@@ -93,6 +99,24 @@ function anchorUnits(plan: FunnelPlan, eventsTable: string, column: string, unit
   return `SELECT ${unit} FROM ${eventsTable}
       WHERE org_id = {org_id:String} AND event_type IN {types:Array(String)} AND ${column} != ''
         AND timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC') AND ${anchor}`;
+}
+
+/**
+ * One row per unit with an anchor in [from, to): `u`, its hash, and `pass`, whether it has a
+ * step-1 event strictly later than its first anchor. A unit without one stops at step 0 (an
+ * attempt's step-1 event is strictly later than its anchor, which is at or after the first), so
+ * its events need not be grouped: it counts at step 0 only, and its path is its anchor, whose
+ * time no figure reads. Reads the step-0 and step-1 rows only; no array, three numbers per unit.
+ */
+function anchoredUnits(plan: FunnelPlan, eventsTable: string, column: string): string {
+  const t = 'toUnixTimestamp64Milli(timestamp)';
+  const anchor = `${plan.steps[0]!} AND ${t} < {to_ms:Int64}`;
+  return `SELECT cityHash64(${column}) AS u, minIf(${t}, ${anchor}) < maxIf(${t}, ${plan.steps[1]!}) AS pass FROM ${eventsTable}
+      WHERE org_id = {org_id:String} AND event_type IN {types:Array(String)} AND ${column} != ''
+        AND timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC') AND timestamp <= fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+        AND (${plan.steps[0]!} OR ${plan.steps[1]!})
+      GROUP BY u
+      HAVING countIf(${anchor}) > 0`;
 }
 
 /** The fold of one ordered/strict attempt anchored at `t0` over `evs`; yields (furthest step, path of times). */
@@ -191,8 +215,29 @@ export function unitsSql(plan: FunnelPlan, eventsTable: string, opts: UnitsOptio
     GROUP BY ${opts.byBreakdown ? 'unit, bd' : 'unit'}`;
 }
 
+/**
+ * Whether `funnelSql` groups only the units that can pass step 0 (`UnitsOptions.passersOnly`):
+ * plain ordered funnels counted without breakdown or department filter.
+ */
+export function groupsPassersOnly(plan: FunnelPlan, opts: UnitsOptions): boolean {
+  return isPlainOrdered(plan) && !opts.byBreakdown && !opts.deptFilter;
+}
+
 /** Rows (bd, k, units, median_ms, avg_ms) per step index k. */
 export function funnelSql(plan: FunnelPlan, eventsTable: string, opts: UnitsOptions): string {
+  if (opts.passersOnly ?? groupsPassersOnly(plan, opts)) {
+    // `anchored`, a scalar computed once: (units with an anchor, the hashes of those that can
+    // pass step 0). Step 0 counts the former; steps ≥ 1 come from grouping the latter only.
+    const column = plan.unit === 'user' ? 'user_id' : 'session_id';
+    return `
+  WITH (SELECT (count(), groupArrayIf(u, pass)) FROM (${anchoredUnits(plan, eventsTable, column)})) AS anchored
+  SELECT '' AS bd, toUInt64(0) AS k, anchored.1 AS units, CAST(NULL, 'Nullable(Float64)') AS median_ms, CAST(NULL, 'Nullable(Float64)') AS avg_ms
+  UNION ALL
+  SELECT bd, kg.1 AS k, count() AS units, quantileExactInclusive(0.5)(kg.2) AS median_ms, avg(kg.2) AS avg_ms
+  FROM (${unitsSql(plan, eventsTable, { ...opts, passersOnly: true })})
+  ARRAY JOIN arrayMap(k -> (k, path[k + 1] - path[k]), range(1, toUInt64(K + 1))) AS kg
+  GROUP BY bd, k`;
+  }
   return `
   SELECT bd, kg.1 AS k, count() AS units,
          quantileExactInclusiveIf(0.5)(kg.2, kg.1 > 0) AS median_ms, avgIf(kg.2, kg.1 > 0) AS avg_ms
