@@ -19,6 +19,7 @@
  */
 import { loadavg } from 'node:os';
 import { startBenchBackend } from './backend.ts';
+import { DAYS, END, seedFunnelsBench } from './funnelsSeed.ts';
 import funnels from '../../plugins/funnels/backend/index.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);
@@ -26,7 +27,6 @@ const USERS = Number(process.env.BENCH_USERS ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 /** which funnel sizes to time (`BENCH_STEPS=5` skips the 20-step one, `none` both) */
 const STEP_SIZES = (process.env.BENCH_STEPS ?? '5,20').split(',').map(Number).filter((n) => n >= 2);
-const DAYS = 30;
 // the load average with every line: on a shared machine it says how much the wall clock is stretched
 const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)} load ${loadavg()[0]!.toFixed(1)}] ${msg}`);
 
@@ -57,29 +57,9 @@ async function main() {
     const s = b.kernel.services;
     const db = s.analytics.database;
     const org = b.org.id;
-    const h = (k: number) => `intDiv(((number + ${k}) * ${[2654435761, 2246822519, 3266489917, 668265263, 374761393, 1597334677][k % 6]} + ${k * 7 + 1}) % 4294967296, 65536)`;
-    // h() has 16 bits: a user drawn from it could be one of 65,536 at most, whatever BENCH_USERS says
-    const user = `(intHash64(number) % ${USERS})`;
-    const kind = `${h(3)} % 100`;
-    const end = Date.parse('2026-06-01T00:00:00Z');
+    const end = END;
     const t0 = performance.now();
-    await s.analytics.client.command({
-      query: `INSERT INTO ${db}.events (org_id, event_id, event_type, action, timestamp, department_id, user_id, session_id, command_name, feature_name, workflow_id, workflow_step, step_index)
-        SELECT '${org}', concat('b', toString(number)),
-          multiIf(${kind} < 60, 'command', ${kind} < 85, 'feature_use', 'workflow_step'),
-          if(${kind} >= 85, ['enrolled', 'step_entered', 'step_completed', 'step_entered', 'step_completed', 'goal_reached', 'exited'][${h(4)} % 7 + 1], ''),
-          fromUnixTimestamp64Milli(toInt64(${end} - (${h(1)} * 65536 + ${h(2)}) % ${DAYS * 86_400_000}), 'UTC'),
-          concat('dept-', toString(${user} % 20)),
-          concat('u', toString(${user})),
-          concat('s', toString(${user})),
-          if(${kind} < 60, concat('/c', toString(${h(5)} % 10)), ''),
-          if(${kind} >= 60 AND ${kind} < 85, concat('f', toString(${h(5)} % 6)), ''),
-          if(${kind} >= 85, ['onboarding', 'pr-review'][${h(5)} % 2 + 1], ''),
-          if(${kind} >= 85, concat('s', toString(${h(2)} % 4)), ''),
-          if(${kind} >= 85, ${h(2)} % 4 + 1, 0)
-        FROM numbers(${EVENTS})`,
-      clickhouse_settings: { max_insert_threads: 2 },
-    });
+    await seedFunnelsBench(b, EVENTS, USERS);
     log(`generated ${EVENTS.toLocaleString()} events of ${USERS.toLocaleString()} users over ${DAYS} days in ${Math.round(performance.now() - t0)} ms`);
 
     // generating 10 M events on a loaded machine can outlast the Admin's access token
