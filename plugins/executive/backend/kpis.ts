@@ -8,7 +8,7 @@
  *   value is on the good side of the target (≥ for higher-is-better, ≤ for lower-is-better),
  *   `missed` otherwise.
  */
-import { badRequest, metricsQueryRef, notFound, type MetricsQueryDefinition, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
+import { badRequest, metricsQueryRef, notFound, type MetricsQueryDefinition, type MetricsSeries, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { ADMIN, READ } from './permissions.ts';
 import { TOPIC_KPIS } from '../widgets.ts';
 
@@ -65,7 +65,8 @@ export async function readKpis(ctx: TenantContext, from: Date, to: Date, departm
   const metrics = await ctx.services.get(metricsQueryRef);
   const defs = KPIS.flatMap((k) => k.queries.map((q) => ({ ...q, ...(departmentId ? { department_id: departmentId } : {}) })));
   const prevFrom = new Date(from.getTime() - (to.getTime() - from.getTime()));
-  const [cur, prev] = await Promise.all([metrics.runBatch(defs, { from, to }), metrics.runBatch(defs, { from: prevFrom, to: from })]);
+  // both periods in one read of their events (one ClickHouse query: one event type, no grouping)
+  const [cur, prev] = (await metrics.runWindows(defs, [{ from, to }, { from: prevFrom, to: from }])) as [MetricsSeries[][], MetricsSeries[][]];
   const total = (answer: typeof cur, i: number) => {
     const series = answer[i] ?? [];
     if (!series.length) return defs[i]!.measure === 'count' || defs[i]!.measure === 'sum' || defs[i]!.measure === 'users' ? 0 : null;
