@@ -91,6 +91,22 @@ interface RunResult {
   refs: string[];
   /** when things happened, ms from the navigation's start (the page's resource timing) */
   timeline: { scripts: number; lastScriptEnd: number; dataRequests: number; firstDataStart: number; lastDataEnd: number };
+  /**
+   * Where the time went until everything was shown (read on the first poll after it, ≤ 100 ms
+   * late): the page's main thread (Chromium's Performance metrics: all tasks, of which
+   * JavaScript, layout and style) and the server process's CPU over both its cores, in ms
+   */
+  work: { mainThread: number; script: number; layout: number; style: number; serverCpu: number };
+}
+
+/** CPU time (ms) used so far by a process, from /proc; NaN where there is none */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
 }
 
 /**
@@ -177,6 +193,8 @@ async function loadOnce(b: Browser, url: string, session: string, userId: string
   await cdp.send('Network.enable');
   // the new window's own start-up work is not the portal's
   await browserSettled();
+  await cdp.send('Performance.enable');
+  const serverCpu0 = processCpuMs(server?.pid);
   const types = new Map<string, string>();
   let jsBytes = 0;
   let jsBytesDecoded = 0;
@@ -220,6 +238,9 @@ async function loadOnce(b: Browser, url: string, session: string, userId: string
     if (shown !== undefined) { toDataMs = shown; break; }
   }
   if (Number.isNaN(toDataMs)) throw new Error(`the dashboard did not show ${expectWidgets} widgets with data within 60 s`);
+  const serverCpu = processCpuMs(server?.pid) - serverCpu0;
+  const perf = new Map(((await cdp.send('Performance.getMetrics')) as { metrics: Array<{ name: string; value: number }> }).metrics.map((m) => [m.name, m.value * 1000]));
+  const work = { mainThread: perf.get('TaskDuration') ?? NaN, script: perf.get('ScriptDuration') ?? NaN, layout: perf.get('LayoutDuration') ?? NaN, style: perf.get('RecalcStyleDuration') ?? NaN, serverCpu };
   const errors = await page.$$eval('section.cell', (cells) => cells
     .filter((c) => c.querySelector('.orrery-state--error'))
     .map((c) => `${c.getAttribute('aria-label')}: ${c.querySelector('.orrery-state--error')!.textContent!.trim().slice(0, 120)}`));
@@ -242,7 +263,7 @@ async function loadOnce(b: Browser, url: string, session: string, userId: string
   };
   await Promise.all(pending);
   await context.close();
-  return { toDataMs, widgets, errors, jsBytes, jsBytesDecoded, allBytes, requests, meMs, refs, timeline };
+  return { toDataMs, widgets, errors, jsBytes, jsBytesDecoded, allBytes, requests, meMs, refs, timeline, work };
 }
 
 async function main() {
@@ -409,6 +430,14 @@ async function main() {
     const m = (f: (t: RunResult['timeline']) => number) => ms(median(rs.map((r) => f(r.timeline))));
     console.log(`    ${label}: ${m((t) => t.scripts)} scripts (last loaded at ${m((t) => t.lastScriptEnd)}), ${m((t) => t.dataRequests)} data requests from ${m((t) => t.firstDataStart)} to ${m((t) => t.lastDataEnd)}, all shown at ${ms(median(rs.map((r) => r.toDataMs)))}`.replace(/(\d+) ms scripts/, '$1 scripts').replace(/(\d+) ms data requests/, '$1 data requests'));
   };
+  console.log('  work until all was shown (median): page main thread (of it JavaScript / layout / style), server CPU on its 2 cores:');
+  const workLine = (label: string, rs: RunResult[]) => {
+    const m = (f: (w: RunResult['work']) => number) => median(rs.map((r) => f(r.work))).toFixed(0);
+    console.log(`    ${label}: main thread ${m((w) => w.mainThread)} ms (${m((w) => w.script)} / ${m((w) => w.layout)} / ${m((w) => w.style)}), server CPU ${m((w) => w.serverCpu)} ms, shown at ${ms(median(rs.map((r) => r.toDataMs)))}`);
+  };
+  workLine(`named dashboard of ${items20.length}`, named20Runs);
+  workLine(`named dashboard of ${expectNamed}`, namedRuns);
+  workLine('zero widgets', base);
   console.log('  timeline (median, ms from navigation):');
   timeline('Admin default, after a new event', full);
   timeline(`named dashboard of ${items20.length}, after a new event`, named20Runs);
