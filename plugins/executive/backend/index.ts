@@ -30,7 +30,7 @@ export default definePlugin({
   provides: [budgetMetrics, budgetAlertTemplates],
   needs: [
     // cost and usage: the metrics query over the org's events
-    need(metricsQueryRef, '^1.1.0'),
+    need(metricsQueryRef, '^1.2.0'),
     // forecasts; without trends /executive/forecast answers 424 and the rest works
     need(trendsRef, '^1.0.0', { optional: true }),
     // what is firing; without alerts /executive/alerts answers empty and says so

@@ -14,9 +14,9 @@
  *   ERROR_MIN_INVOCATIONS invocations in each week.
  * - budgets: a budget is over, or projected to end the month over.
  */
-import { metricsQueryRef, type MetricsQueryDefinition, type TenantContext } from '@orrery/plugin-sdk';
+import { metricsQueryRef, type MetricsQueryDefinition, type MetricsSeries, type TenantContext } from '@orrery/plugin-sdk';
 import { budgetStates, visibleBudgets } from './budgets.ts';
-import { costBy, DAY_MS } from './cost.ts';
+import { DAY_MS } from './cost.ts';
 
 export const THRESHOLDS = {
   COST_CHANGE: 0.2,
@@ -61,15 +61,43 @@ export function windowsOf(at: Date): InsightWindows {
   return { at, current: { from: mid, to: at }, previous: { from: new Date(mid.getTime() - 7 * DAY_MS), to: mid } };
 }
 
-async function costInsight(ctx: TenantContext, w: InsightWindows): Promise<Insight[]> {
-  const [cur, prev] = await Promise.all([costBy(ctx, w.current.from, w.current.to, ['agent_name', 'model_used']), costBy(ctx, w.previous.from, w.previous.to, ['agent_name', 'model_used'])]);
+/**
+ * What the cost, error and adoption rules read, for both weeks at once: two ClickHouse
+ * queries (invocations and cost per agent, model and status; people per department) through
+ * the metrics service's `runWindows`, which reads the two weeks' events once.
+ */
+interface Weeks {
+  /** per week: invocations and cost per (agent, model, status) */
+  calls: Record<'current' | 'previous', MetricsSeries[]>;
+  cost: Record<'current' | 'previous', MetricsSeries[]>;
+  /** per week: distinct people with an invocation, per department */
+  users: Record<'current' | 'previous', MetricsSeries[]>;
+}
+
+const INVOCATION_GROUPS = ['agent_name', 'model_used', 'status'];
+async function readWeeks(ctx: TenantContext, w: InsightWindows): Promise<Weeks> {
+  const metrics = await ctx.services.get(metricsQueryRef);
+  const queries: MetricsQueryDefinition[] = [
+    { event_type: 'agent_invocation', measure: 'count', group_by: INVOCATION_GROUPS },
+    { event_type: 'agent_invocation', measure: 'sum', field: 'cost_usd', group_by: INVOCATION_GROUPS },
+    { event_type: 'agent_invocation', measure: 'users', group_by: ['department_id'] },
+  ];
+  const [cur, prev] = await metrics.runWindows(queries, [w.current, w.previous]);
+  return {
+    calls: { current: cur![0] ?? [], previous: prev![0] ?? [] },
+    cost: { current: cur![1] ?? [], previous: prev![1] ?? [] },
+    users: { current: cur![2] ?? [], previous: prev![2] ?? [] },
+  };
+}
+
+function costInsight(weeks: Weeks, w: InsightWindows): Insight[] {
   const key = (g: Record<string, string>) => `${g.agent_name ?? ''}\u0000${g.model_used ?? ''}`;
   const pairs = new Map<string, { agent_name: string; model_used: string; current: number; previous: number }>();
-  for (const [list, side] of [[cur, 'current'], [prev, 'previous']] as const)
-    for (const r of list) {
+  for (const side of ['current', 'previous'] as const)
+    for (const r of weeks.cost[side]) {
       const k = key(r.group);
       const p = pairs.get(k) ?? { agent_name: r.group.agent_name ?? '', model_used: r.group.model_used ?? '', current: 0, previous: 0 };
-      p[side] += r.cost;
+      p[side] += r.total ?? 0;
       pairs.set(k, p);
     }
   const current = [...pairs.values()].reduce((s, p) => s + p.current, 0);
@@ -98,13 +126,10 @@ async function costInsight(ctx: TenantContext, w: InsightWindows): Promise<Insig
   ];
 }
 
-async function adoptionInsights(ctx: TenantContext, w: InsightWindows): Promise<Insight[]> {
-  const metrics = await ctx.services.get(metricsQueryRef);
-  const q: MetricsQueryDefinition = { event_type: 'agent_invocation', measure: 'users', group_by: ['department_id'] };
-  const [cur, prev] = await Promise.all([metrics.runBatch([q], w.current), metrics.runBatch([q], w.previous)]);
+async function adoptionInsights(ctx: TenantContext, weeks: Weeks, w: InsightWindows): Promise<Insight[]> {
   const users = new Map<string, { current: number; previous: number }>();
-  for (const [list, side] of [[cur[0] ?? [], 'current'], [prev[0] ?? [], 'previous']] as const)
-    for (const s of list) {
+  for (const side of ['current', 'previous'] as const)
+    for (const s of weeks.users[side]) {
       const d = s.group.department_id ?? '';
       const u = users.get(d) ?? { current: 0, previous: 0 };
       u[side] += s.total ?? 0;
@@ -131,12 +156,9 @@ async function adoptionInsights(ctx: TenantContext, w: InsightWindows): Promise<
   return out;
 }
 
-async function errorInsights(ctx: TenantContext, w: InsightWindows): Promise<Insight[]> {
-  const metrics = await ctx.services.get(metricsQueryRef);
-  const q: MetricsQueryDefinition = { event_type: 'agent_invocation', measure: 'count', group_by: ['agent_name', 'status'] };
-  const [cur, prev] = await Promise.all([metrics.runBatch([q], w.current), metrics.runBatch([q], w.previous)]);
+function errorInsights(weeks: Weeks, w: InsightWindows): Insight[] {
   const agents = new Map<string, { cur: [number, number]; prev: [number, number] }>();
-  for (const [list, side] of [[cur[0] ?? [], 'cur'], [prev[0] ?? [], 'prev']] as const)
+  for (const [list, side] of [[weeks.calls.current, 'cur'], [weeks.calls.previous, 'prev']] as const)
     for (const s of list) {
       const a = agents.get(s.group.agent_name ?? '') ?? { cur: [0, 0], prev: [0, 0] };
       const n = s.total ?? 0;
@@ -191,7 +213,8 @@ const RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
 export async function computeInsights(ctx: TenantContext, at: Date) {
   const w = windowsOf(at);
-  const groups = await Promise.all([budgetInsights(ctx, w), errorInsights(ctx, w), costInsight(ctx, w), adoptionInsights(ctx, w)]);
+  const [budgets, weeks] = await Promise.all([budgetInsights(ctx, w), readWeeks(ctx, w)]);
+  const groups = [budgets, errorInsights(weeks, w), costInsight(weeks, w), await adoptionInsights(ctx, weeks, w)];
   const insights = groups.flat().sort((a, b) => RANK[a.severity] - RANK[b.severity]);
   return {
     as_of: at.toISOString(),

@@ -371,20 +371,54 @@ export async function runMetricsBatch(
   /** ClickHouse settings every statement of the batch runs with (`, name = value…`) */
   settings = '',
 ): Promise<Series[][]> {
-  const out: Series[][] = new Array(queries.length);
+  return (await runMetricsWindows(analytics, queries, [range], visibleDepartments, timeoutSeconds, settings))[0]!;
+}
+
+/**
+ * `runMetricsBatch` over several ranges at once (e.g. a week and the week before it): still
+ * one ClickHouse query per event type and grouping, which reads the ranges' events once and
+ * gives each (query, range) its own `-If` aggregate whose condition adds the range. Answer
+ * `[range][query]`, each exactly what `runMetricsBatch` answers for that range alone. Ranges
+ * may touch, overlap or lie apart.
+ */
+export async function runMetricsWindows(
+  analytics: AnalyticsClient,
+  queries: MetricsQuery[],
+  ranges: Array<{ from: Date; to: Date }>,
+  visibleDepartments: string[] | null = null,
+  timeoutSeconds = DEFAULT_TIMEOUT_SECONDS,
+  /** ClickHouse settings every statement runs with (`, name = value…`) */
+  settings = '',
+): Promise<Series[][][]> {
+  const out: Series[][][] = ranges.map(() => new Array(queries.length));
+  const live = ranges.map((r, w) => ({ ...r, w })).filter((r) => r.to > r.from);
+  // an empty range reads nothing: its answers are those of a range without events
+  for (const r of ranges.map((x, w) => ({ ...x, w })).filter((x) => !(x.to > x.from)))
+    queries.forEach((q, i) => (out[r.w]![i] = q.group_by?.length ? [] : [{ group: {}, total: zeroWhenEmpty(q.measure) ? 0 : null, points: [] }]));
+  if (!live.length) return out;
   const batches = new Map<string, number[]>();
   queries.forEach((q, i) => {
     const key = JSON.stringify([q.event_type, q.group_by ?? []]);
     batches.set(key, [...(batches.get(key) ?? []), i]);
   });
   const events = analytics.table('events');
+  const hull = { from: new Date(Math.min(...live.map((r) => r.from.getTime()))), to: new Date(Math.max(...live.map((r) => r.to.getTime()))) };
+  const perStatement = Math.max(1, Math.floor(200 / live.length));
   for (const members of batches.values()) {
-    for (let start = 0; start < members.length; start += 200) {
-      const idx = members.slice(start, start + 200);
+    for (let start = 0; start < members.length; start += perStatement) {
+      const idx = members.slice(start, start + perStatement);
       const first = queries[idx[0]!]!;
       const groupBy = first.group_by ?? [];
-      const params: Record<string, unknown> = { event_type: first.event_type, from: chTime(range.from), to: chTime(range.to) };
+      const params: Record<string, unknown> = { event_type: first.event_type, from: chTime(hull.from), to: chTime(hull.to) };
       const where = ['org_id = {org_id:String}', 'event_type = {event_type:String}', "timestamp >= toDateTime64({from:String}, 3, 'UTC')", "timestamp < toDateTime64({to:String}, 3, 'UTC')"];
+      // one range: the WHERE is the range; several: each aggregate adds its own
+      const inRange: string[] = live.map((r, j) => {
+        if (live.length === 1) return '';
+        params[`w${j}f`] = chTime(r.from);
+        params[`w${j}t`] = chTime(r.to);
+        return `timestamp >= toDateTime64({w${j}f:String}, 3, 'UTC') AND timestamp < toDateTime64({w${j}t:String}, 3, 'UTC')`;
+      });
+      if (live.length > 1) where.push(`(${inRange.map((c) => `(${c})`).join(' OR ')})`);
       if (visibleDepartments) {
         params.visible_departments = visibleDepartments;
         where.push('department_id IN {visible_departments:Array(String)}');
@@ -393,42 +427,49 @@ export async function runMetricsBatch(
       idx.forEach((qi, k) => {
         const q = queries[qi]!;
         const fields = validateMetricsQuery(q);
-        const parts = conditionSql(q.where ?? {}, fields, params, `q${k}w`);
+        const base = conditionSql(q.where ?? {}, fields, params, `q${k}w`);
         if (q.department_id) {
           params[`q${k}d`] = q.department_id;
-          parts.push(`department_id = {q${k}d:String}`);
+          base.push(`department_id = {q${k}d:String}`);
         }
-        const c = parts.length ? parts.join(' AND ') : '1';
         const f = q.field ? `toFloat64(${q.field})` : '';
         const rate = q.rate_where ? conditionSql(q.rate_where, fields, params, `q${k}r`).join(' AND ') : '1';
-        const v =
-          q.measure === 'count' ? `toFloat64(countIf(${c}))`
-          : q.measure === 'users' ? `toFloat64(uniqExactIf(user_id, ${c}))`
-          : q.measure === 'sum' ? `sumIf(${f}, ${c})`
-          : q.measure === 'avg' ? `avgIf(${f}, ${c})`
-          : q.measure === 'min' ? `minIf(${f}, ${c})`
-          : q.measure === 'max' ? `maxIf(${f}, ${c})`
-          : q.measure === 'rate' ? `countIf((${c}) AND (${rate})) / greatest(countIf(${c}), 1)`
-          : `quantileExactInclusiveIf(${Number(q.measure.slice(1)) / 100})(${f}, ${c})`;
-        cols.push(`${v} AS v${k}`, `countIf(${c}) AS n${k}`);
+        live.forEach((_, j) => {
+          const parts = inRange[j] ? [...base, inRange[j]] : base;
+          const c = parts.length ? parts.join(' AND ') : '1';
+          const v =
+            q.measure === 'count' ? `toFloat64(countIf(${c}))`
+            : q.measure === 'users' ? `toFloat64(uniqExactIf(user_id, ${c}))`
+            : q.measure === 'sum' ? `sumIf(${f}, ${c})`
+            : q.measure === 'avg' ? `avgIf(${f}, ${c})`
+            : q.measure === 'min' ? `minIf(${f}, ${c})`
+            : q.measure === 'max' ? `maxIf(${f}, ${c})`
+            : q.measure === 'rate' ? `countIf((${c}) AND (${rate})) / greatest(countIf(${c}), 1)`
+            : `quantileExactInclusiveIf(${Number(q.measure.slice(1)) / 100})(${f}, ${c})`;
+          const name = live.length === 1 ? `${k}` : `${k}_${j}`;
+          cols.push(`${v} AS v${name}`, `countIf(${c}) AS n${name}`);
+        });
       });
       const dims = groupBy.map((_, i) => `g${i}`);
       const sql = `SELECT ${cols.join(', ')} FROM ${events} WHERE ${where.join(' AND ')}${dims.length ? ` GROUP BY ${dims.join(', ')}` : ''}`;
       const rows = await timed<Record<string, unknown>>(analytics, sql, params, timeoutSeconds, settings);
       idx.forEach((qi, k) => {
         const q = queries[qi]!;
-        const series: Series[] = [];
-        for (const row of rows) {
-          const n = Number(row[`n${k}`]);
-          if (n === 0) {
-            if (!dims.length) series.push({ group: {}, total: zeroWhenEmpty(q.measure) ? 0 : null, points: [] });
-            continue;
+        live.forEach((r, j) => {
+          const name = live.length === 1 ? `${k}` : `${k}_${j}`;
+          const series: Series[] = [];
+          for (const row of rows) {
+            const n = Number(row[`n${name}`]);
+            if (n === 0) {
+              if (!dims.length) series.push({ group: {}, total: zeroWhenEmpty(q.measure) ? 0 : null, points: [] });
+              continue;
+            }
+            series.push({ group: Object.fromEntries(groupBy.map((g, i) => [g, String(row[`g${i}`])])), total: num(row[`v${name}`]), points: [] });
           }
-          series.push({ group: Object.fromEntries(groupBy.map((g, i) => [g, String(row[`g${i}`])])), total: num(row[`v${k}`]), points: [] });
-        }
-        if (!dims.length && !series.length) series.push({ group: {}, total: zeroWhenEmpty(q.measure) ? 0 : null, points: [] });
-        if (series.length > MAX_GROUPS) throw bad('group_by', `the query has ${series.length} groups; at most ${MAX_GROUPS} are answered`);
-        out[qi] = series;
+          if (!dims.length && !series.length) series.push({ group: {}, total: zeroWhenEmpty(q.measure) ? 0 : null, points: [] });
+          if (series.length > MAX_GROUPS) throw bad('group_by', `the query has ${series.length} groups; at most ${MAX_GROUPS} are answered`);
+          out[r.w]![qi] = series;
+        });
       });
     }
   }

@@ -17,7 +17,7 @@ import {
   type MetricsRunOptions,
   type TenantContext,
 } from '@orrery/plugin-sdk';
-import { GRANULARITIES, bucketStarts, runMetricsBatch, runMetricsQuery, validateMetricsQuery } from './metricsQuery.ts';
+import { GRANULARITIES, bucketStarts, runMetricsBatch, runMetricsQuery, runMetricsWindows, validateMetricsQuery } from './metricsQuery.ts';
 
 export interface MetricsConfig {
   /** longest a ClickHouse query of one answer may run */
@@ -91,6 +91,10 @@ export function metricsService(ctx: TenantContext): MetricsQueryService {
     async runBatch(queries: MetricsQueryDefinition[], range, opts: MetricsRunOptions = {}) {
       const visible = await scope(ctx, opts.departments);
       return runMetricsBatch(ctx.analytics, queries, range, visible, timeout, opts.background ? BACKGROUND_SETTINGS : '');
+    },
+    async runWindows(queries: MetricsQueryDefinition[], ranges, opts: MetricsRunOptions = {}) {
+      const visible = await scope(ctx, opts.departments);
+      return runMetricsWindows(ctx.analytics, queries, ranges, visible, timeout, opts.background ? BACKGROUND_SETTINGS : '');
     },
     validate(q, prefix = '') {
       validateMetricsQuery(q, prefix);

@@ -6,7 +6,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
-import { runMetricsBatch, type MetricsQuery } from '../backend/metricsQuery.ts';
+import { runMetricsBatch, runMetricsWindows, type MetricsQuery } from '../backend/metricsQuery.ts';
 import { BACKGROUND_SETTINGS } from '../backend/service.ts';
 import type { AnalyticsClient } from '@orrery/plugin-sdk';
 import { FROM, SPAN, makeEvents, reference, rng, type Ev } from './reference.ts';
@@ -111,6 +111,45 @@ describe('metrics query compiler against a brute-force reference', () => {
           for (const [j, w] of want.entries()) expect(close(got[j]!.total, w.total), `${JSON.stringify(q)}: ${got[j]!.total} vs ${w.total}`).toBe(true);
         }
       }
+    }
+  }, 120_000);
+
+  it('answers a batch over several ranges at once exactly as the reference says for each range', async () => {
+    const s = backend.kernel.services.analytics;
+    const analytics: AnalyticsClient = {
+      orgId: backend.org.id,
+      table: (name) => `${s.database}.${name}`,
+      async query<T>(sql: string, params: Record<string, unknown> = {}) {
+        const r = await s.client.query({ query: sql, query_params: { ...params, org_id: backend.org.id }, format: 'JSONEachRow' });
+        return (await r.json()) as T[];
+      },
+      insert: async () => undefined,
+      command: async () => undefined,
+    };
+    const rand = rng(4242);
+    // touching (a period and the one before), overlapping, apart, one empty, and a single range
+    const shapes = ['touching', 'overlapping', 'apart', 'with-empty', 'single'] as const;
+    for (let round = 0; round < 10; round++) {
+      const shape = shapes[round % shapes.length]!;
+      const { from, to } = randomQuery(rand);
+      const len = Math.max(3_600_000, Math.floor((to - from) / 2));
+      const ranges =
+        shape === 'touching' ? [{ from: from + len, to: from + 2 * len }, { from, to: from + len }]
+        : shape === 'overlapping' ? [{ from, to: from + len }, { from: from + Math.floor(len / 2), to: from + 2 * len }]
+        : shape === 'apart' ? [{ from, to: from + Math.floor(len / 3) }, { from: from + len, to: from + 2 * len }, { from: from + Math.floor(len / 2), to: from + Math.floor(len / 2) + 3_600_000 }]
+        : shape === 'with-empty' ? [{ from, to: from + len }, { from: from + len, to: from + len }]
+        : [{ from, to }];
+      const queries: MetricsQuery[] = Array.from({ length: 8 }, () => ({ ...randomQuery(rand).q, granularity: undefined, tz: undefined }));
+      const answer = await runMetricsWindows(analytics, queries, ranges.map((r) => ({ from: new Date(r.from), to: new Date(r.to) })));
+      expect(answer.length).toBe(ranges.length);
+      for (const [w, r] of ranges.entries())
+        for (const [i, q] of queries.entries()) {
+          const ctx = `${shape} range ${w} ${JSON.stringify(q)}`;
+          const want = reference(events, q, r.from, r.to);
+          const got = [...answer[w]![i]!].sort((a, b) => JSON.stringify(a.group).localeCompare(JSON.stringify(b.group)));
+          expect(got.map((x) => x.group), ctx).toEqual(want.map((x) => x.group));
+          for (const [j, x] of want.entries()) expect(close(got[j]!.total, x.total), `${ctx}: ${got[j]!.total} vs ${x.total}`).toBe(true);
+        }
     }
   }, 120_000);
 });

@@ -88,6 +88,12 @@ export interface MetricsQueryService {
    * few ClickHouse queries as their event types and groupings allow (alert rounds).
    */
   runBatch(queries: MetricsQueryDefinition[], range: { from: Date; to: Date }, opts?: MetricsRunOptions): Promise<MetricsSeries[][]>;
+  /**
+   * `runBatch` over several ranges at once (a period and the one before it): the answer is
+   * `[range][query]`, each exactly what `runBatch` answers for that range alone, read in one
+   * ClickHouse query per event type and grouping for all the ranges (since 1.2.0).
+   */
+  runWindows(queries: MetricsQueryDefinition[], ranges: Array<{ from: Date; to: Date }>, opts?: MetricsRunOptions): Promise<MetricsSeries[][][]>;
   /** Checks a query against the event catalogue; throws a 400 naming the field (`prefix` + name, e.g. `query.field`). */
   validate(query: MetricsQueryDefinition, prefix?: string): void;
 }
@@ -136,7 +142,7 @@ export const metricsAnswerSchema = {
 
 export const metricsQueryRef = createServiceRef<MetricsQueryService>({
   id: 'metrics-query',
-  version: '1.1.0',
+  version: '1.2.0',
   multiple: false,
   description: "API.md's metrics query over the org's events and the metric sources plugins offer",
 });
