@@ -17,7 +17,7 @@
  * Declared with the SDK's `defineRollup`: the kernel folds it from its watermark on
  * `inserted_at`, off the insert path.
  */
-import { defineRollup, freshRowsSql, rollupDdl, type ChMigration } from '@orrery/plugin-sdk';
+import { defineRollup, freshRowsSql, HOUR_MS, planSegments, rollupDdl, type ChMigration, type TimeRange } from '@orrery/plugin-sdk';
 
 /** later than any event: the "none" of a `min` (DateTime64(3) ends in 2299) */
 export const NEVER = "toDateTime64('2299-12-31 23:59:59.999', 3, 'UTC')";
@@ -48,6 +48,7 @@ export const ARTIFACT_EVENTS = defineRollup({
     { table: 'knowledge_artifact_months', grain: 'month', dims: ['artifact_id', 'user_id', 'department_id'], from: 'knowledge_artifact_hours' },
   ],
 });
+const HOURS = 'knowledge_artifact_hours';
 const MONTHS = 'knowledge_artifact_months';
 
 export const artifactMigration: ChMigration = { name: '0003_artifact_events', statements: rollupDdl(ARTIFACT_EVENTS) };
@@ -56,10 +57,28 @@ export const artifactMigration: ChMigration = { name: '0003_artifact_events', st
 const FRESH = `org_id = {org_id:String} AND ${KA} AND ${freshRowsSql('awm')}`;
 
 /**
+ * One row per created artifact — `artifact_id, author, author_dept, created_at, a_type, a_agent` —
+ * from the month table and the `created` events inserted after the watermark: the author is the
+ * user of the earliest creation whatever fold brought it.
+ */
+export const AUTHORS_FOLDED = `
+  SELECT artifact_id,
+         argMin((toString(user_id), toString(department_id), origin.2, origin.3), origin.1) AS o,
+         o.1 AS author, o.2 AS author_dept, min(origin.1) AS created_at, o.3 AS a_type, o.4 AS a_agent
+  FROM (
+    SELECT artifact_id, user_id, department_id, origin FROM {db}.${MONTHS}
+    WHERE org_id = {org_id:String} AND origin.1 < ${NEVER}
+    UNION ALL
+    SELECT artifact_id, user_id, department_id, (timestamp, toString(artifact_type), toString(agent_name)) AS origin FROM {db}.events
+    WHERE ${FRESH} AND action = 'created'
+  )
+  GROUP BY artifact_id`;
+
+/**
  * Each source department's first reuse by each person at any time — `src, reuser, first` — a
  * reuse by someone other than the artifact's author, on an event of another department than
  * the author's. One pass over the month table and the events inserted after the watermark:
- * per artifact, its author (the user of the earliest creation, whatever fold brought it) next to
+ * per artifact, its author (the user of the earliest creation, as in `AUTHORS_FOLDED`) next to
  * every (reuser, department, first reuse) of it, so neither the table nor the fresh events are
  * read twice and no join with the authors is needed.
  */
@@ -86,36 +105,30 @@ export const FIRST_CROSS_DEPARTMENT_REUSES = `
   )
   GROUP BY src, reuser`;
 
-const FROM = "toDateTime64({from:String}, 3, 'UTC')";
-const TO = "toDateTime64({to:String}, 3, 'UTC')";
+const ms = (p: string) => `fromUnixTimestamp64Milli({${p}:Int64}, 'UTC')`;
 
 /**
- * Every artifact's creations and its reuse events in [from, to), in one pass over the month
- * table and the events inserted after the watermark — `artifact_id, user_id, department_id,
- * created_at, a_type, a_agent, is_reuse, t` — one row per reuse (`is_reuse`, at `t`) and one per
- * (artifact, person, department, month) row without a reuse in the range (its creation, if any,
- * in `created_at`, `NEVER` otherwise). A caller groups by artifact: the author is the user of the
- * earliest creation, whatever fold brought it, next to the range's reuses
- * of that artifact, so the reuses are not joined with the authors (nor read from a second table).
- *
- * Exact at millisecond edges: a month row keeps every reuse time, filtered to [from, to) here. The
- * month rows read are those with a creation and, for the reuses, the months [from, to) touches
- * (the filter runs before the reuse times are read). Bind `from`, `to` (ClickHouse text, UTC) and
- * `awm` (the watermark, ms).
+ * The reuse events in [from, to), one row each — `artifact_id, user_id, department_id, t` —
+ * planned by the SDK: whole hours from the hour table (plus the rows inserted after the
+ * watermark), the edges raw. Every raw piece goes into one arm over the events table (their
+ * conditions OR-ed): each arm over that wide table costs several ms of planning, whatever it
+ * reads. Returns the SQL and its parameters (`awm` included).
  */
-export const ARTIFACT_ROWS_IN_RANGE = `
-  SELECT artifact_id, user_id, department_id, created_at, a_type, a_agent, notEmpty(ts) AS is_reuse, t
-  FROM (
-    SELECT artifact_id, toString(user_id) AS user_id, toString(department_id) AS department_id,
-           origin.1 AS created_at, origin.2 AS a_type, origin.3 AS a_agent,
-           arrayFilter(x -> x >= ${FROM} AND x < ${TO}, reuse_times) AS ts
-    FROM {db}.${MONTHS}
-    WHERE org_id = {org_id:String} AND (origin.1 < ${NEVER} OR (reuses > 0 AND bucket >= toStartOfMonth(${FROM}) AND bucket < ${TO}))
-    UNION ALL
-    SELECT artifact_id, toString(user_id), toString(department_id), if(action = 'created', timestamp, ${NEVER}),
-           if(action = 'created', toString(artifact_type), ''), if(action = 'created', toString(agent_name), ''),
-           if(action = 'reused' AND timestamp >= ${FROM} AND timestamp < ${TO}, [timestamp], [])
-    FROM {db}.events
-    WHERE ${FRESH} AND action IN ('created', 'reused')
-  )
-  LEFT ARRAY JOIN ts AS t`;
+export function reusesInRange(range: TimeRange, watermark: Date): { sql: string; params: Record<string, unknown> } {
+  const params: Record<string, unknown> = { awm: watermark.getTime() };
+  const arms: string[] = [];
+  const raw: string[] = [];
+  planSegments({ from: range.from, to: range.to }, [{ stepMs: HOUR_MS }], { watermark }).forEach((s, i) => {
+    params[`rs${i}_from`] = s.from.getTime();
+    params[`rs${i}_to`] = s.to.getTime();
+    const within = `bucket >= ${ms(`rs${i}_from`)} AND bucket < ${ms(`rs${i}_to`)}`;
+    if (s.level)
+      arms.push(`SELECT artifact_id, user_id, department_id, arrayJoin(reuse_times) AS t FROM {db}.${HOURS}
+        WHERE org_id = {org_id:String} AND reuses > 0 AND ${within}`);
+    else raw.push(`(timestamp >= ${ms(`rs${i}_from`)} AND timestamp < ${ms(`rs${i}_to`)}${s.insertedAfter ? ` AND ${freshRowsSql('awm')}` : ''})`);
+  });
+  if (raw.length)
+    arms.push(`SELECT artifact_id, user_id, department_id, timestamp AS t FROM {db}.events
+      WHERE org_id = {org_id:String} AND ${KA} AND action = 'reused' AND (${raw.join(' OR ')})`);
+  return { sql: arms.length ? arms.join('\nUNION ALL\n') : "SELECT '' AS artifact_id, '' AS user_id, '' AS department_id, now64(3, 'UTC') AS t WHERE 0", params };
+}

@@ -11,7 +11,7 @@
 import { bucketIso, type AnalyticsClient, type TimeRange } from '@orrery/plugin-sdk';
 import { scopeParams, scopeSql, type IndividualScope } from './privacy.ts';
 import { hourRows, hourSuccessBounds } from './invocations.ts';
-import { ARTIFACT_ROWS_IN_RANGE, FIRST_CROSS_DEPARTMENT_REUSES, NEVER } from './artifacts.ts';
+import { AUTHORS_FOLDED, FIRST_CROSS_DEPARTMENT_REUSES, reusesInRange } from './artifacts.ts';
 
 const KA = "event_type = 'knowledge_artifact' AND org_id = {org_id:String} AND artifact_id != ''";
 const IN_RANGE = "timestamp >= toDateTime64({from:String}, 3, 'UTC') AND timestamp < toDateTime64({to:String}, 3, 'UTC')";
@@ -220,57 +220,47 @@ export interface Watermarks {
  * followed within an hour (after the reuse, up to and including one hour) by a successful
  * agent invocation of the reuser.
  *
- * One pass over the artifact rollup's month table (and the events inserted after its
- * watermark) gives each artifact's creations next to the range's reuses of it
- * (`ARTIFACT_ROWS_IN_RANGE`), grouped by artifact: the author (the user of the earliest
- * creation) and the reuses by others come out of the same group, with no join of the reuses
- * with every artifact's author.
+ * Reuses come from the artifact rollup through the SDK's planner, authors from its month
+ * table. A reuse at t in hour H is followed iff the reuser's last success in H is after t or
+ * their first success in H + 1 is at most t + 1 hour (every success in H after t is within the
+ * hour; every one in H + 1 is after t): the invocation rollup's success bounds of those two
+ * hours decide it, exactly, without reading any invocation.
  *
- * A reuse at t in hour H is followed iff the reuser's last success in H is after t or their
- * first success in H + 1 is at most t + 1 hour (every success in H after t is within the hour;
- * every one in H + 1 is after t): the invocation rollup's success bounds of those two hours
- * decide it, exactly, without reading any invocation. Each reuser's hours come as three parallel
- * arrays, looked up with `indexOf` (native, no lambda: a lambda copies the reuse's time and hour
- * once per element of the reuser's array, which cost about as much as the rest of the query). A
- * (user, hour) in more than one row (parts not merged yet, rows inserted after the watermark)
- * would hide all but its first row from `indexOf`: for those reuses only (`countEqual` > 1)
- * every row is looked at.
+ * Each reuser's hours come as three parallel arrays, looked up with `indexOf` (native, no
+ * lambda: a lambda copies the reuse's time and hour once per element of the reuser's array,
+ * which cost about as much as the rest of the query). A (user, hour) in more than one row
+ * (parts not merged yet, rows inserted after the watermark) would hide all but its first row
+ * from `indexOf`: for those reuses only (`countEqual` > 1) every row is looked at.
  */
 export async function topArtifacts(a: AnalyticsClient, range: TimeRange, sort: ValueSort, limit: number, filter: { agentName?: string; artifactType?: string }, wm: Watermarks) {
-  const where = ['reuses > 0'];
-  if (filter.agentName) where.push('agent_name = {agent:String}');
-  if (filter.artifactType) where.push('artifact_type = {atype:String}');
+  const where = ['r.user_id != a.author'];
+  if (filter.agentName) where.push('a.a_agent = {agent:String}');
+  if (filter.artifactType) where.push('a.a_type = {atype:String}');
   const order = { reusers: 'reusers', departments: 'departments_reached', successful_reuses: 'successful_reuses', reuses: 'reuses' }[sort];
+  const reuses = reusesInRange(range, wm.artifacts);
   // every success bound of the hours the reuses look at (their own and the next)
   const bounds = hourSuccessBounds(HOUR_OF("toDateTime64({from:String}, 3, 'UTC')"), "toDateTime64({to:String}, 3, 'UTC') + INTERVAL 2 HOUR");
   const rows = await a.query<Record<string, unknown>>(
-    `SELECT artifact_id, o.1 AS author, o.2 AS author_dept, o.3 AS artifact_type, o.4 AS agent_name,
-            -- the range's reuses by others: (reuser, reuse department, followed)
-            arrayFilter(x -> x.1 != author, rs) AS by_others,
-            length(arrayDistinct(arrayMap(x -> x.1, by_others))) AS reusers, length(arrayDistinct(arrayMap(x -> x.2, by_others))) AS departments_reached,
-            length(by_others) AS reuses, arrayCount(x -> x.3, by_others) AS successful_reuses
+    `SELECT artifact_id, any(author) AS author, any(author_dept) AS author_dept, any(a_type) AS artifact_type, any(a_agent) AS agent_name,
+            uniqExact(reuser) AS reusers, uniqExact(reuse_dept) AS departments_reached, count() AS reuses,
+            countIf(followed) AS successful_reuses
      FROM (
-       SELECT artifact_id, argMinIf((user_id, department_id, a_type, a_agent), created_at, created_at < ${NEVER}) AS o,
-              groupArrayIf((user_id, department_id, followed), is_reuse) AS rs
-       FROM (
-         SELECT x.artifact_id AS artifact_id, x.user_id AS user_id, x.department_id AS department_id, x.created_at AS created_at,
-                x.a_type AS a_type, x.a_agent AS a_agent, x.is_reuse AS is_reuse,
-                ${HOUR_OF('x.t')} AS h, h + INTERVAL 1 HOUR AS h1, x.t + INTERVAL 1 HOUR AS t1,
-                is_reuse AND if(countEqual(s.buckets, h) > 1 OR countEqual(s.buckets, h1) > 1,
-                   arrayExists((b, f, l) -> (b = h AND l > x.t) OR (b = h1 AND f <= t1), s.buckets, s.firsts, s.lasts),
-                   ((indexOf(s.buckets, h) AS i) > 0 AND s.lasts[i] > x.t) OR ((indexOf(s.buckets, h1) AS j) > 0 AND s.firsts[j] <= t1)) AS followed
-         FROM (${ARTIFACT_ROWS_IN_RANGE}) AS x
-         LEFT JOIN (SELECT user_id, groupArray(bucket) AS buckets, groupArray(first_success) AS firsts, groupArray(last_success) AS lasts FROM (${bounds}) GROUP BY user_id) AS s
-           ON s.user_id = x.user_id
-       )
-       GROUP BY artifact_id
-       -- an artifact never created has no author
-       HAVING countIf(created_at < ${NEVER}) > 0
+       SELECT r.artifact_id AS artifact_id, a.author AS author, a.author_dept AS author_dept, a.a_type AS a_type, a.a_agent AS a_agent,
+              r.user_id AS reuser, r.department_id AS reuse_dept,
+              ${HOUR_OF('r.t')} AS h, h + INTERVAL 1 HOUR AS h1, r.t + INTERVAL 1 HOUR AS t1,
+              if(countEqual(s.buckets, h) > 1 OR countEqual(s.buckets, h1) > 1,
+                 arrayExists((b, f, l) -> (b = h AND l > r.t) OR (b = h1 AND f <= t1), s.buckets, s.firsts, s.lasts),
+                 ((indexOf(s.buckets, h) AS i) > 0 AND s.lasts[i] > r.t) OR ((indexOf(s.buckets, h1) AS j) > 0 AND s.firsts[j] <= t1)) AS followed
+       FROM (${reuses.sql}) AS r
+       INNER JOIN (${AUTHORS_FOLDED}) AS a ON r.artifact_id = a.artifact_id
+       LEFT JOIN (SELECT user_id, groupArray(bucket) AS buckets, groupArray(first_success) AS firsts, groupArray(last_success) AS lasts FROM (${bounds}) GROUP BY user_id) AS s
+         ON s.user_id = r.user_id
+       WHERE ${where.join(' AND ')}
      )
-     WHERE ${where.join(' AND ')}
+     GROUP BY artifact_id
      ORDER BY ${order} DESC, reuses DESC, artifact_id ASC
      LIMIT {limit:UInt32}`,
-    { ...rangeParams(range), agent: filter.agentName ?? '', atype: filter.artifactType ?? '', limit, wm: wm.invocations.getTime(), awm: wm.artifacts.getTime() },
+    { ...rangeParams(range), ...reuses.params, agent: filter.agentName ?? '', atype: filter.artifactType ?? '', limit, wm: wm.invocations.getTime() },
   );
   return rows.map((r) => ({
     artifact_id: String(r.artifact_id),

@@ -1,12 +1,11 @@
 /**
- * `artifacts/top` reads each artifact's creations and the range's reuses in one pass over the
- * artifact rollup's month table (and the events inserted after its watermark). Here the data
- * crosses a month boundary (April 29 – May 7), so month rows lie wholly inside, partly inside and
- * outside the ranges asked: ranges inside one month, starting or ending on the boundary, and
- * crossing it with edges that cut through hours. Two orgs hold the same artifact, user and
- * department ids with different events. Equal to the brute-force reference at every stage of the
- * fold: raw, a random half folded, the other half (later and late events) read raw after the
- * watermark, everything folded.
+ * `artifacts/top` reads the artifact rollup's hour rows for the whole hours of the range (raw
+ * events for its edges and for the rows inserted after the watermark) and each artifact's author
+ * from the month table. Here the data crosses a month boundary (April 29 – May 7): ranges inside
+ * one month, starting or ending on the boundary, and crossing it with edges that cut through
+ * hours. Two orgs hold the same artifact, user and department ids with different events. Equal to
+ * the brute-force reference at every stage of the fold: raw, a random half folded, the other half
+ * (later and late events) read raw after the watermark, everything folded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
