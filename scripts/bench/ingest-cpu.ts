@@ -15,7 +15,7 @@
  *     --variants '[{"root": "/tmp/before"}, {}, {"ingestion": {"loadDelayMs": 250}}]'
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -96,7 +96,10 @@ async function once(variant: Variant) {
     const kb = (text: string, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) / 1024;
     const sampler = setInterval(() => {
       const st = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      rssSamples.push(`${Math.round(age() - from)}s ${Math.round(kb(st, 'VmRSS'))} (anon ${Math.round(kb(st, 'RssAnon'))}, file ${Math.round(kb(st, 'RssFile'))})`);
+      // the durable log's data file: what its loaded entries, kept `logRetainSeconds`, occupy
+      let logMb = NaN;
+      try { logMb = statSync(join(dataDir, 'ingest-log', 'data.mdb')).size / 1024 ** 2; } catch { /* not created (yet) */ }
+      rssSamples.push(`${Math.round(age() - from)}s ${Math.round(kb(st, 'VmRSS'))} (anon ${Math.round(kb(st, 'RssAnon'))}, file ${Math.round(kb(st, 'RssFile'))}, log file ${Math.round(logMb)})`);
     }, 10_000);
     const cpu0 = threadCpu(child.pid!);
     const la0 = loadavg()[0]!;

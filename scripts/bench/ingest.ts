@@ -79,7 +79,7 @@ async function serveKernel() {
     load: {
       file: '/nonexistent/app-config.yaml',
       overrides: {
-        server: { host: '127.0.0.1', port: 0, logLevel: 'warn' },
+        server: { host: '127.0.0.1', port: Number(process.env.BENCH_PORT ?? 0), logLevel: 'warn' },
         storage: { dataDir: process.env.DATA_DIR },
         bootstrap: { org: 'bench', adminEmail: 'admin@bench.local', adminPassword: PASSWORD, demoData: false },
         // ingestion settings to try (JSON), e.g. BENCH_INGESTION='{"maxConcurrentInserts":1}'
@@ -96,6 +96,17 @@ async function serveKernel() {
   const host = (kernel.services as unknown as { pluginHost: { jobsFirstRuns(): Promise<void> } }).pluginHost;
   await Promise.race([host.jobsFirstRuns(), new Promise((r) => setTimeout(r, 120_000))]);
   const settledMs = Math.round(performance.now() - settle0);
+  // BENCH_PG_COUNT=1: count the PostgreSQL statements run from here on (after the first runs), by text,
+  // and print the most frequent to stderr on exit: what the platform asks PostgreSQL while it ingests
+  if (process.env.BENCH_PG_COUNT) {
+    const knex = (kernel.services as unknown as { storage: { knex: import('knex').Knex } }).storage.knex;
+    const counts = new Map<string, number>();
+    knex.on('query', (q: { sql: string }) => counts.set(q.sql, (counts.get(q.sql) ?? 0) + 1));
+    process.on('SIGTERM', () => {
+      const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 25);
+      process.stderr.write(`PostgreSQL statements after the first runs: ${[...counts.values()].reduce((a, b) => a + b, 0)}\n${top.map(([q, n]) => `${String(n).padStart(7)}  ${q.replace(/\s+/g, ' ').slice(0, 160)}`).join('\n')}\n`);
+    });
+  }
   // which materialized views an events insert feeds, so the printed figures say what they include
   const analytics = (kernel.services as unknown as { analytics: { client: import('@clickhouse/client').ClickHouseClient; database: string } }).analytics;
   const mvs = (await (await analytics.client.query({

@@ -14,7 +14,9 @@
  *   commit ('log')                          'log': 2xx once in the durable log, a loader fills ClickHouse;
  *                                           'direct': 2xx once ClickHouse has it (group commit, async_insert with a server)
  *   ackAfter ('log')                        with the log: 'loaded' holds the 2xx until the event is in ClickHouse (tests, read-your-writes)
- *   logPath (<dataDir>/ingest-log), maxBacklogRows (1,000,000), logRetainSeconds (3600)
+ *   logPath (<dataDir>/ingest-log), maxBacklogRows (1,000,000)
+ *   logRetainSeconds (60 when the kv is Redis or ids are checked in the store, as by default; else 3600)
+ *                                           how long loaded entries and their ids stay in the log
  *   loadBatchSize (20000), loadDelayMs (50)  the loader: rows per insert, wait for company
  *   loadBusyRows (100), loadBusyDelayMs (150), loadTargetRows (2000)
  *                                           a batch with loadBusyRows after loadDelayMs waits on up to loadBusyDelayMs or loadTargetRows rows
@@ -57,7 +59,8 @@ export interface IngestionConfig {
   ackAfter: 'log' | 'loaded';
   logPath: string;
   maxBacklogRows: number;
-  logRetainSeconds: number;
+  /** undefined: chosen at start (60 s when something else answers for older ids, else 3600 s) */
+  logRetainSeconds: number | undefined;
   loadBatchSize: number;
   loadDelayMs: number;
   loadBusyRows: number;
@@ -84,13 +87,27 @@ export function ingestionConfig(raw: Record<string, unknown> | undefined, server
     ackAfter: r.ackAfter === 'loaded' ? 'loaded' : 'log',
     logPath: typeof r.logPath === 'string' ? r.logPath : '',
     maxBacklogRows: num('maxBacklogRows', 1_000_000),
-    logRetainSeconds: num('logRetainSeconds', 3600),
+    logRetainSeconds: typeof r.logRetainSeconds === 'number' && Number.isFinite(r.logRetainSeconds) ? r.logRetainSeconds : undefined,
     loadBatchSize: num('loadBatchSize', 20_000),
     loadDelayMs: num('loadDelayMs', 50),
     loadBusyRows: num('loadBusyRows', 100),
     loadBusyDelayMs: num('loadBusyDelayMs', 150),
     loadTargetRows: num('loadTargetRows', 2000),
   };
+}
+
+/** how often loaded entries past the retention are removed from the log */
+const PRUNE_EVERY_MS = 5_000;
+
+/**
+ * How long loaded entries (and their ids) stay in the log. The log is the index of recent ids
+ * that answers a resend without any query; once an id has left it, the kv (Redis: claims for
+ * `dedupTtlSeconds`) or the stored-ids filter and a store lookup (in-process kv) answer. When
+ * one of those is on, a minute covers the resends of a client that got no answer, and keeps the
+ * log's file small; with neither, the log is the only memory of ids across restarts: an hour.
+ */
+export function logRetainSeconds(cfg: Pick<IngestionConfig, 'logRetainSeconds'>, verifyInStore: boolean, kvDurable: boolean): number {
+  return cfg.logRetainSeconds ?? (verifyInStore || kvDurable ? 60 : 3600);
 }
 
 /** rows encoded per turn of the event loop by the loader */
@@ -274,7 +291,7 @@ export const ingestionModule: KernelModule<IngestionDeps> = {
       const el = (eventLog = new EventLog<EventRow>({
         path: cfg.logPath ? resolve(cfg.logPath) : join(dataDir, 'ingest-log'),
         maxBacklogRows: cfg.maxBacklogRows,
-        retainMs: cfg.logRetainSeconds * 1000,
+        retainMs: logRetainSeconds(cfg, verifyInStore, kvDurable) * 1000,
       }));
       const ld = (loader = new Loader<EventRow>({
         log: el,
@@ -328,9 +345,17 @@ export const ingestionModule: KernelModule<IngestionDeps> = {
         return stored;
       };
       ld.start();
-      const pruneTimer = setInterval(() => void el.prune().catch((err) => log.warn({ err }, 'pruning the ingestion log failed')), 60_000);
+      // pruned to completion every few seconds: the pages freed are reused by the next commits, so
+      // the log's file stays at retention × rate × entry size (one prune at a time)
+      let pruning: Promise<unknown> | null = null;
+      const pruneTimer = setInterval(() => {
+        pruning ??= el.pruneAll().catch((err) => log.warn({ err }, 'pruning the ingestion log failed')).finally(() => (pruning = null));
+      }, PRUNE_EVERY_MS);
       pruneTimer.unref();
-      app.addHook('onClose', async () => clearInterval(pruneTimer));
+      app.addHook('onClose', async () => {
+        clearInterval(pruneTimer);
+        await pruning;
+      });
       metric(registry, 'orrery_ingest_backlog_rows', () => new client.Gauge({
         name: 'orrery_ingest_backlog_rows', help: 'Rows in the durable log not yet loaded into ClickHouse', registers: [registry], collect() { this.set(eventLog?.backlogRows ?? 0); },
       }));
@@ -346,7 +371,7 @@ export const ingestionModule: KernelModule<IngestionDeps> = {
     }
     /** backlog and loader lag, for /ready, the quality route and the benchmark */
     const logStatus = () => eventLog
-      ? { commit: 'log' as const, backlog_rows: eventLog.backlogRows, backlog_limit: eventLog.limit, full: eventLog.backlogRows >= eventLog.limit, loader_lag_ms: eventLog.lagMs(), refused_rows: eventLog.stats.refused, loaded_seq: eventLog.loaded, last_seq: eventLog.lastSeq }
+      ? { commit: 'log' as const, backlog_rows: eventLog.backlogRows, backlog_limit: eventLog.limit, full: eventLog.backlogRows >= eventLog.limit, loader_lag_ms: eventLog.lagMs(), refused_rows: eventLog.stats.refused, loaded_seq: eventLog.loaded, last_seq: eventLog.lastSeq, pruned_entries: eventLog.stats.pruned, log_file_bytes: eventLog.footprint().fileBytes }
       : { commit: 'direct' as const, backlog_rows: committer?.pendingRows ?? 0, backlog_limit: null, full: false, loader_lag_ms: 0, refused_rows: 0 };
 
     const store = new IngestionOrgStore(storage);

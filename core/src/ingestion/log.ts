@@ -19,7 +19,10 @@
  *   part of every token).
  *
  * Loaded entries are kept `retainMs` (the window in which the log answers dedup
- * lookups by itself), then removed with their ids.
+ * lookups by itself), then removed with their ids (`pruneAll`, run every few
+ * seconds): LMDB puts the freed pages on its free list and the next commits reuse
+ * them, so the file (and the part of RSS that maps it) stays at about
+ * retention × rate × the entry size instead of growing with every event.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -245,6 +248,29 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
     });
     this.stats.pruned += doomed.length;
     return doomed.length;
+  }
+
+  /**
+   * Prunes until nothing loaded is older than the retention, `chunk` entries per transaction
+   * with a turn of the event loop between them (a transaction's removes are written at its
+   * commit, on LMDB's thread; the reads that find them run here). Returns entries removed.
+   */
+  async pruneAll(now = Date.now(), chunk = 5_000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.prune(now, chunk);
+      total += n;
+      if (n < chunk) return total;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** Size of the log's data file and its pages in use, bytes (what pruning keeps bounded). */
+  footprint(): { fileBytes: number; usedBytes: number; entries: number } {
+    const st = this.root.getStats() as { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; lastPageNumber: number };
+    const dbs = [this.entries, this.ids, this.meta].map((d) => d.getStats() as { treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; entryCount: number });
+    const pages = dbs.reduce((a, d) => a + d.treeBranchPageCount + d.treeLeafPageCount + d.overflowPages, 0);
+    return { fileBytes: (st.lastPageNumber + 1) * st.pageSize, usedBytes: pages * st.pageSize, entries: dbs[0]!.entryCount };
   }
 
   /** Forgets ids (right to be forgotten: deleted events may be sent again). */

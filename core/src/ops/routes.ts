@@ -12,7 +12,7 @@ const ingestionStatusSchema = {
   description: 'the durable ingestion log: rows waiting for the loader, its limit, the age of the oldest (ms)',
   properties: {
     commit: { type: 'string' }, backlog_rows: { type: 'integer' }, backlog_limit: { type: ['integer', 'null'] }, full: { type: 'boolean' },
-    loader_lag_ms: { type: 'number' }, refused_rows: { type: 'integer' }, loaded_seq: { type: 'integer' }, last_seq: { type: 'integer' },
+    loader_lag_ms: { type: 'number' }, refused_rows: { type: 'integer' }, loaded_seq: { type: 'integer' }, last_seq: { type: 'integer' }, pruned_entries: { type: 'integer' }, log_file_bytes: { type: 'integer' },
   },
 };
 

@@ -52,10 +52,16 @@ export async function startGateway(httpServer: HttpServer, s: GatewayDeps, redis
   });
 
   // Every node receives every bus message (Redis pub/sub); each emits only to its own sockets.
+  // socket.io encodes a packet before it looks at the room, so a message for a room without a
+  // socket here is dropped first: ingestion publishes one summary per active user and department
+  // every 150 ms (hundreds a second), and most of those rooms have nobody in them.
+  const localRooms = io.of('/').adapter.rooms;
   const unsubscribe = s.bus.subscribe('*', (msg) => {
     if (msg.topic.startsWith('kernel.')) return;
+    const room = roomFor(msg.orgId, msg.scope);
+    if (!localRooms.has(room)) return;
     const { node: _publisher, ...forBrowsers } = msg; // which node published is the platform's business
-    io.local.to(roomFor(msg.orgId, msg.scope)).emit('bus', forBrowsers);
+    io.local.to(room).emit('bus', forBrowsers);
   });
 
   return {

@@ -78,6 +78,91 @@ describe('EventLog', () => {
   });
 });
 
+describe('EventLog pruning', () => {
+  type Padded = Row & { pad: string };
+  const rowsFrom = (n: number, k: number): Padded[] => Array.from({ length: k }, (_, i) => ({ org_id: 'o', event_id: `e${n + i}`, n: n + i, pad: 'x'.repeat(400) }));
+
+  it('keeps the file at what the retention holds: freed pages are reused, without pruning it grows with every event', async () => {
+    const fileAfter: Record<'pruned' | 'kept', number[]> = { pruned: [], kept: [] };
+    for (const mode of ['pruned', 'kept'] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'orrery-log-'));
+      const log = new EventLog<Padded>({ path: dir, maxBacklogRows: 1e9, retainMs: 0 });
+      try {
+        let n = 0;
+        for (let round = 0; round < 20; round++) {
+          // 200 requests of 5 events, loaded, then (pruned mode) removed: a steady stream through the log
+          await Promise.all(Array.from({ length: 200 }, () => log.append(rowsFrom((n += 5) - 5, 5))));
+          await log.commitLoaded(log.nextRange(1e9)!);
+          if (mode === 'pruned') expect(await log.pruneAll(Date.now() + 1, 150)).toBe(200);
+          fileAfter[mode].push(log.footprint().fileBytes);
+        }
+        const fp = log.footprint();
+        expect(fp.entries).toBe(mode === 'pruned' ? 0 : 4000);
+      } finally {
+        await log.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    const { pruned, kept } = fileAfter;
+    // kept: every round adds its ~1,000 events' pages (20 rounds ≥ 10× the first)
+    expect(kept[19]!).toBeGreaterThan(10 * kept[0]!);
+    // pruned: the file stops growing after the first rounds (pages freed by a prune are reused)
+    expect(Math.max(...pruned.slice(5))).toBeLessThanOrEqual(pruned[4]! * 1.1);
+    expect(pruned[19]!).toBeLessThan(kept[19]! / 5);
+  });
+
+  it('forgets exactly the ids of loaded entries past the retention (random appends, loads and prunes against a model)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orrery-log-'));
+    const retainMs = 1_000;
+    const log = new EventLog<Row>({ path: dir, maxBacklogRows: 1e9, retainMs });
+    let seed = 7;
+    const rand = (k: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % k;
+    // the model: per id, its entry and the clock just before and after its append; ids known gone
+    const model = new Map<string, { seq: number; before: number; after: number }>();
+    const gone = new Set<string>();
+    let loaded = 0;
+    let n = 0;
+    try {
+      for (let step = 0; step < 300; step++) {
+        const op = rand(10);
+        if (op < 6) {
+          const before = Date.now();
+          const rows = Array.from({ length: 1 + rand(4) }, () => ({ org_id: 'o', event_id: `e${n}`, n: n++ }));
+          const seq = await log.append(rows);
+          for (const r of rows) model.set(r.event_id, { seq, before, after: Date.now() });
+        } else if (op < 8) {
+          const r = log.nextRange(1 + rand(20));
+          if (r) {
+            await log.commitLoaded(r);
+            loaded = r.last;
+          }
+        } else {
+          // "now" on either side of the retention boundary of what was appended so far, small chunks
+          const now = Date.now() + rand(3) * retainMs - retainMs / 2;
+          await log.pruneAll(now, 1 + rand(7));
+          const cutoff = now - retainMs;
+          for (const [id, v] of model) {
+            if (gone.has(id)) expect(log.has('o', id)).toBe(false);
+            else if (v.seq <= loaded && v.after <= cutoff) {
+              expect(log.has('o', id)).toBe(false);
+              gone.add(id);
+            } else if (v.seq > loaded || v.before > cutoff) expect(log.has('o', id)).toBe(true);
+            else if (!log.has('o', id)) gone.add(id); // appended across the boundary: either is right
+          }
+        }
+      }
+      expect(gone.size).toBeGreaterThan(0);
+      // far in the future every loaded id is gone and every id not loaded is still there
+      await log.pruneAll(Date.now() + 10 * retainMs);
+      for (const [id, v] of model) expect(log.has('o', id)).toBe(v.seq > loaded);
+      expect([...model.values()].some((v) => v.seq > loaded)).toBe(true);
+    } finally {
+      await log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('Loader', () => {
   /** Appends `perTick` rows every `everyMs` for `forMs`, with a loader of the given options; returns the insert sizes. */
   async function run(opts: { busyRows?: number; busyDelayMs?: number; targetRows?: number }, traffic: { perTick: number; everyMs: number; forMs: number }) {
