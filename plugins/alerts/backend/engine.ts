@@ -101,14 +101,11 @@ export function nextSlot(id: string, intervalSeconds: number, now: Date): Date {
 }
 
 /**
- * Width of the phases rules are spread over: one job tick (`TICK_SECONDS`). Rules on one phase
- * are evaluated in one round, where rules of one shape share a statement. Wider phases (10 s)
- * meant fewer, larger rounds, but each came as one burst of main-thread work every 10 s (a
- * 20–30 ms claim statement, ~100 ms of the thread in all) that a dashboard request landing then
- * waited behind; one phase per tick spreads the same rules evenly, ~1/30 of them every 2 s
- * (`scripts/bench/alertsShape.ts`, README "Performance").
+ * Width of the phases rules are spread over. Rules on one phase are evaluated in one round,
+ * where rules of one shape share a statement: wider phases mean fewer, larger rounds and fewer
+ * statements for the same rules, so less of the cores taken from interactive queries.
  */
-export const PHASE_SECONDS = 2;
+export const PHASE_SECONDS = 10;
 
 /** The first instant after `now` on the rule's own phase: `phase` past a multiple of its interval. */
 export function phaseSlotAfter(id: string, intervalSeconds: number, now: Date): Date {

@@ -117,8 +117,8 @@ describe('alert rounds', () => {
       expect(t).toBeLessThanOrEqual(after + 60_000);
       expect([phaseSlotAfter(row.id, 60, new Date(before)).getTime(), phaseSlotAfter(row.id, 60, new Date(after)).getTime()]).toContain(t);
     }
-    // spread over the interval, not one slot: 40 rules on their own phases take at least half the slots they could
-    expect(new Set(rows.map((row: any) => new Date(row.next_eval_at).getTime())).size).toBeGreaterThanOrEqual(Math.min(40, 60 / PHASE_SECONDS) / 2);
+    // spread over the interval, not one slot
+    expect(new Set(rows.map((row: any) => new Date(row.next_eval_at).getTime())).size).toBeGreaterThanOrEqual(60 / PHASE_SECONDS - 1);
   });
 
   it('rules due together for their first evaluation: a round takes 50, the rest take their own slot and are evaluated there; rules on their phase are never deferred', async () => {
