@@ -17,8 +17,12 @@ import { slicer, type Slicer } from './slicer.ts';
 
 /** How many rule queries asked one by one run at once: ClickHouse work overlaps the others'. */
 const CONCURRENCY = 4;
-/** rows per statement: each statement holds the thread whole, so a round sends several short ones rather than one long one */
-const CHUNK = 200;
+/**
+ * Rows per statement: each statement holds the thread whole, so a round sends several short ones
+ * rather than one long one, with a turn for the loop between them. At 200 a round's claim of ~170
+ * rules was one statement of tens of milliseconds on the routes' thread (`scripts/bench/alertsShape.ts`).
+ */
+const CHUNK = 50;
 /** rules per shared query: a round of a thousand due rules costs a few queries, none holding the thread long */
 const BATCH = 250;
 /**
@@ -280,16 +284,16 @@ async function claimDue(ctx: TenantContext, now: Date, slice: Slicer): Promise<R
   for (const r of first.slice(FIRST_EVALS_PER_ROUND)) deferred.add(r.id);
   const nextOf = (r: (typeof due)[number]) => (deferred.has(r.id) ? phaseSlotAfter(r.id, r.interval_seconds, now) : nextSlot(r.id, r.interval_seconds, now));
   const claimed: RuleRow[] = [];
-  // one statement per CHUNK rules, each moved to its own slot (`CASE id`): rules have their own phases, so one statement per slot would be one per rule
+  // one statement per CHUNK rules, each moved to its own slot: rules have their own phases, so one statement per slot would be
+  // one per rule. The slots are a joined VALUES list (a hash join), not `CASE id WHEN …` (every row tests every branch)
   for (let i = 0; i < due.length; i += CHUNK) {
     const chunk = due.slice(i, i + CHUNK);
-    const slots = ctx.db.raw(`case id ${chunk.map(() => 'when ?::uuid then ?::timestamptz').join(' ')} end`, chunk.flatMap((r) => [r.id, nextOf(r)]));
-    const got: RuleRow[] = await ctx.db
-      .table('alert_rules')
-      .whereIn('id', chunk.map((r) => r.id))
-      .andWhere({ paused: false })
-      .andWhere('next_eval_at', '<=', now)
-      .update({ next_eval_at: slots }, '*');
+    const res = await ctx.db.raw(
+      `UPDATE ??.alert_rules AS r SET next_eval_at = v.slot FROM (VALUES ${chunk.map(() => '(?::uuid, ?::timestamptz)').join(', ')}) AS v(id, slot)
+         WHERE r.id = v.id AND r.paused = false AND r.next_eval_at <= ? RETURNING r.*`,
+      [ctx.db.schema, ...chunk.flatMap((r) => [r.id, nextOf(r)]), now],
+    );
+    const got = (res as { rows: RuleRow[] }).rows;
     claimed.push(...got.filter((r) => !deferred.has(r.id)));
     await slice.pause();
   }
