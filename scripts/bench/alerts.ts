@@ -35,6 +35,7 @@ import { loadavg } from 'node:os';
 import { phaseSlotAfter } from '../../plugins/alerts/backend/engine.ts';
 import { aaRatio, bootstrapRatioCI, percentile, pooledRatio, unaffected, type BlockPair } from './alternating.ts';
 import { rng, startBenchBackend } from './backend.ts';
+import { alertBenchEvents, createBenchRules } from './alertsBenchData.ts';
 
 const RULES = Math.max(1, Number(process.argv[2] ?? 1000));
 const TRIALS = Math.max(1, Number(process.argv[3] ?? 12));
@@ -96,27 +97,9 @@ async function main() {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
-    const rand = rng(42);
     const now = Date.now();
-    const agents = Array.from({ length: 20 }, (_, i) => `agent-${i}`);
-    const events = Array.from({ length: 60_000 }, (_, i) => ({
-      event_id: `b${i}`,
-      event_type: 'agent_invocation',
-      // a third of them in the last hour, so the rules' 5-minute windows hold data
-      timestamp: new Date(now - (rand() < 0.33 ? rand() * 3_600_000 : rand() * 7 * 86_400_000)).toISOString(),
-      user_id: `u${Math.floor(rand() * 200)}`,
-      department_id: `d${Math.floor(rand() * 8)}`,
-      session_id: `s${Math.floor(rand() * 3000)}`,
-      agent_name: agents[Math.floor(rand() * agents.length)],
-      agent_version: '1',
-      invocation_id: `i${i}`,
-      model_used: rand() < 0.5 ? 'small' : 'large',
-      input_tokens: Math.floor(rand() * 2000),
-      output_tokens: Math.floor(rand() * 800),
-      execution_time_ms: Math.round(rand() * 8000),
-      status: rand() < 0.9 ? 'success' : 'failure',
-      cost_usd: rand() / 100,
-    }));
+    const events = alertBenchEvents(now);
+    const rand = rng(42); // the breach trials' waits
     const t0 = performance.now();
     await b.org.insertEvents(events);
     log(`seeded ${events.length.toLocaleString('en')} events in ${Math.round(performance.now() - t0)} ms`);
@@ -149,16 +132,7 @@ async function main() {
     };
     type Round = Awaited<ReturnType<typeof timedRound>>;
     const t1 = performance.now();
-    for (let i = 0; i < RULES; i++) {
-      const agent = agents[i % agents.length];
-      const kind = i % 3;
-      const query =
-        kind === 0 ? { event_type: 'agent_invocation', measure: 'count', where: { agent_name: agent } }
-        : kind === 1 ? { event_type: 'agent_invocation', measure: 'rate', rate_where: { status: 'failure' }, where: { agent_name: agent } }
-        : { event_type: 'agent_invocation', measure: 'p95', field: 'execution_time_ms', group_by: ['model_used'], where: { agent_name: agent } };
-      const r = await c.post('/api/v1/alerts/rules', { name: `bench ${i}`, query, window_seconds: 300, condition: { op: 'gt', threshold: kind === 0 ? 1e9 : kind === 1 ? 0.99 : 1e9 }, interval_seconds: 60, paused: true });
-      if (r.status !== 200) throw new Error(`rule: ${r.status} ${r.text}`);
-    }
+    await createBenchRules(c, RULES);
     log(`created ${RULES} rules in ${Math.round(performance.now() - t1)} ms`);
     const benchRules = () => knex.withSchema(schema).table('alert_rules').where('name', 'like', 'bench %');
 
