@@ -198,6 +198,11 @@ describe('chart specs', () => {
     // columns whose labels cannot sit side by side get room to turn
     const many = barSpec({ categories: Array.from({ length: 24 }, (_, i) => `category number ${i}`), series: [{ name: 'n', values: Array(24).fill(1) }] }, env);
     expect(m(many).b).toBeGreaterThan(100);
+    // ... turned straight down, which that bottom margin is sized for: turned 30°, the last
+    // labels run right past the plot and plotly draws the chart again with a wider margin
+    expect((many.layout.xaxis as { autotickangles?: number[] }).autotickangles).toEqual([0, 90]);
+    // the last date label, centred on the end of the time axis, pokes out to the right
+    expect(m(small).r).toBeGreaterThanOrEqual(28);
     // a heatmap keeps room right of the plot for its colour bar
     expect(m(heatmapSpec({ x: ['9'], y: ['Mon'], z: [[3]] }, env)).r).toBeGreaterThanOrEqual(48);
   });

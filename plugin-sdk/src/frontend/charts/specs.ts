@@ -68,6 +68,9 @@ function tickFormat(f: ValueFormat | undefined, values: Iterable<number | null |
  * the chart's edge, which the margins above already make room for.
  */
 
+/** right margin of a date axis: half of its widest label ("Nov 30") and a little air */
+const DATE_LABEL_OVERHANG = 28;
+
 /** px of a label in the kit's 12 px sans-serif font: a generous average per character */
 const textPx = (s: string) => Math.ceil(s.length * 7) + 2;
 const longest = (labels: readonly string[]) => labels.reduce((m, l) => Math.max(m, textPx(String(l))), 0);
@@ -218,7 +221,8 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
       hovermode: 'x unified',
       showlegend: legend,
       // date ticks take two lines where the day or year changes
-      margin: margin(clampPx(yTicks + 16 + (input.yTitle ? 22 : 0), 32, 160), twoAxes ? clampPx(y2Ticks + 16, 32, 160) : 16, legend ? 44 : 8, 48),
+      // right: the last date label is centred on the axis' end and pokes half its width past it
+      margin: margin(clampPx(yTicks + 16 + (input.yTitle ? 22 : 0), 32, 160), twoAxes ? clampPx(y2Ticks + 16, 32, 160) : DATE_LABEL_OVERHANG, legend ? 44 : 8, 48),
       xaxis: { type: 'date', gridcolor: GRID, linecolor: GRID, automargin: true, ticklabeloverflow: 'allow', ...timeAxisExtent(times, env) },
       yaxis: { title: input.yTitle ? { text: input.yTitle } : undefined, gridcolor: GRID, zerolinecolor: GRID, automargin: true, ticklabeloverflow: 'allow', rangemode: 'tozero', ...tickFormat(input.format, yValues) },
       // its own ticks, no second grid over the first
@@ -286,7 +290,11 @@ export function barSpec(input: BarInput, env: ChartEnv): PlotSpec {
     marker: { color: colorAt(i) },
     hovertemplate: `%{${h ? 'y' : 'x'}}<br>${s.name}: %{${h ? 'x' : 'y'}}<extra></extra>`,
   }));
-  const catAxis = { automargin: true, linecolor: GRID, type: 'category', autorange: h ? 'reversed' : true };
+  // Column labels that do not fit side by side turn straight down (plotly's default tries 30°
+  // first, whose labels run down and to the right past the last column: the right margin the
+  // estimate cannot know, so plotly drew such a chart twice); the bottom margin below is sized
+  // for labels turned 90°.
+  const catAxis = { automargin: true, linecolor: GRID, type: 'category', autorange: h ? 'reversed' : true, ...(h ? {} : { autotickangles: [0, 90] }) };
   const legend = input.series.length > 1;
   const values = input.stacked
     ? input.categories.map((_, ci) => input.series.reduce((a, s) => a + (s.values[ci] ?? 0), 0))
