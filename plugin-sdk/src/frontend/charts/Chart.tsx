@@ -88,6 +88,10 @@ export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r
   handlers.current = { drill, onZoom, spec, tz };
 
   const locale = (ctx?.locale ?? navigator.language).toLowerCase();
+  // What is drawn, by content: a widget that renders again (its context, its export menu, a
+  // sibling's state) builds an equal spec in new arrays, and plotly's react compares data
+  // arrays by reference, so it would draw the whole chart again for nothing.
+  const drawnKey = useMemo(() => (spec.empty ? '' : JSON.stringify([spec.data, spec.layout])), [spec]);
   useEffect(() => {
     let cancelled = false;
     const el = ref.current;
@@ -136,7 +140,9 @@ export function ChartFrame(props: ChartCommonProps & { spec: PlotSpec; onZoom?(r
       });
     }).catch((e: Error) => !cancelled && setFailed(e.message));
     return () => { cancelled = true; };
-  }, [spec, title, locale]);
+    // drawnKey stands for spec: the spec of the render that changed it is the one drawn
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [drawnKey, spec.empty, title, locale]);
 
   // Grid cells resize without a window resize: follow the element itself.
   useEffect(() => {
