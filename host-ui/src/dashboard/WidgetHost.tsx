@@ -117,6 +117,13 @@ export function WidgetHost({ item, entry, refreshKey, onOptions, onMigrated, onD
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [resolved, extraFilters, entry, item.i, s.me, department?.id, filters?.agent_name, tick, timeRange.from, timeRange.to, s.prefs.tz, s.prefs.locale, refreshKey, request, download]);
 
+  // The widget's own element, the same object while its context is: a render of the page
+  // around it (the filters bar's choices arriving, a notice, the grid measuring its width)
+  // then stops here instead of rendering every widget on the dashboard again, each of which
+  // rebuilds its charts' data and would have them drawn again.
+  const Comp = def?.component;
+  const body = useMemo(() => (Comp && ctx ? <Comp context={ctx} options={ctx.options} /> : null), [Comp, ctx]);
+
   if (error) {
     return (
       <div className="orrery-state orrery-state--error" role="alert">
@@ -127,12 +134,11 @@ export function WidgetHost({ item, entry, refreshKey, onOptions, onMigrated, onD
     );
   }
   if (!def || !ctx) return <div className="orrery-state orrery-state--loading" role="status"><span className="orrery-spinner" aria-hidden="true" />Loading widget…</div>;
-  const Comp = def.component;
   return (
     <ErrorBoundary label={entry.widget.title} resetKey={`${refreshKey}|${JSON.stringify(ctx.options)}`}>
       {resolved?.migrationError && <p className="notice small" role="status">Saved settings could not be upgraded ({resolved.migrationError}); showing defaults.</p>}
       <WidgetProvider value={ctx}>
-        <Comp context={ctx} options={ctx.options} />
+        {body}
       </WidgetProvider>
     </ErrorBoundary>
   );
