@@ -13,6 +13,9 @@
  * (devtools timeline categories) into `<prefix>-A.json` / `<prefix>-B.json`, and the main
  * thread's busiest task kinds and functions are printed.
  *
+ * With DEFAULT=1, the Admin's own dashboard at / (its default: the portal's suggested layout)
+ * instead of the named one.
+ *
  * Both platforms run with the demo month and the bench's admin (admin@demo.local).
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,7 +28,7 @@ const EMAIL = 'admin@demo.local';
 const PASSWORD = process.env.ORRERY_ADMIN_PASSWORD ?? 'Bench-dashboard-2026!';
 const WIDGETS = Number(process.env.WIDGETS ?? 20);
 
-interface Target { label: string; url: string; pid: number; token: string; session: string; userId: string; hook: string; department: string; dashboard: string; widgets: number; sent: number }
+interface Target { label: string; url: string; pid: number; token: string; session: string; userId: string; hook: string; department: string; path: string; widgets: number; sent: number }
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -84,11 +87,21 @@ async function connect(label: string, url: string, pid: number): Promise<Target>
     top += Math.max(0, ...t.doc.items.map((it) => it.y + it.h));
   }
   const chosen = items.filter((it) => catalogue.includes(String(it.ref))).slice(0, WIDGETS);
+  if (process.env.DEFAULT) {
+    // the user's own dashboard at /: the Admin's default, as dashboard.ts measures it first
+    await call('DELETE', '/api/v1/dashboards/mine');
+    const mine = await call<{ doc: { items: Array<{ ref: string }> } | null }>('GET', '/api/v1/dashboards/mine');
+    const n = mine.doc ? mine.doc.items.filter((i) => catalogue.includes(i.ref)).length : Math.min(8, catalogue.length);
+    const hook = (await call<{ token: string }>('POST', '/api/v1/tokens', { name: 'dashboard-ab-bench', kind: 'hook' })).token;
+    const { departments } = await call<{ departments: Array<{ id: string }> }>('GET', '/api/v1/departments');
+    const session = JSON.stringify({ access_token: pair.access_token, refresh_token: pair.refresh_token, expires_at: Date.now() + pair.expires_in * 1000 });
+    return { label, url, pid, token: pair.access_token, session, userId: me.user.id, hook, department: departments[0]?.id ?? 'none', path: '/', widgets: n, sent: 0 };
+  }
   const named = await call<{ id: string }>('POST', '/api/v1/dashboards', { name: `A/B bench: ${chosen.length} widgets`, doc: { version: 1, items: chosen } });
   const hook = (await call<{ token: string }>('POST', '/api/v1/tokens', { name: 'dashboard-ab-bench', kind: 'hook' })).token;
   const { departments } = await call<{ departments: Array<{ id: string }> }>('GET', '/api/v1/departments');
   const session = JSON.stringify({ access_token: pair.access_token, refresh_token: pair.refresh_token, expires_at: Date.now() + pair.expires_in * 1000 });
-  return { label, url, pid, token: pair.access_token, session, userId: me.user.id, hook, department: departments[0]?.id ?? 'none', dashboard: named.id, widgets: chosen.length, sent: 0 };
+  return { label, url, pid, token: pair.access_token, session, userId: me.user.id, hook, department: departments[0]?.id ?? 'none', path: `/d/${named.id}`, widgets: chosen.length, sent: 0 };
 }
 
 async function oneEvent(t: Target) {
@@ -103,7 +116,8 @@ async function oneEvent(t: Target) {
 interface Load { toDataMs: number; mainThread: number; script: number; layout: number; style: number; serverCpu: number; charts: number; pushed: number }
 
 async function load(b: Browser, t: Target, trace?: string): Promise<Load> {
-  await oneEvent(t);
+  // NO_EVENT=1: nothing new since the last load (the answers are remembered)
+  if (!process.env.NO_EVENT) await oneEvent(t);
   const context = await b.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
   await context.addInitScript(([s, uid]) => {
     localStorage.setItem('orrery.session', s);
@@ -134,7 +148,7 @@ async function load(b: Browser, t: Target, trace?: string): Promise<Load> {
     await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline,v8.execute,disabled-by-default-v8.cpu_profiler,blink.user_timing', transferMode: 'ReportEvents' });
   }
   const cpu0 = cpuMs(t.pid);
-  await page.goto(`${t.url}/d/${t.dashboard}`, { waitUntil: 'commit', timeout: 60_000 });
+  await page.goto(`${t.url}${t.path}`, { waitUntil: 'commit', timeout: 60_000 });
   let toDataMs = NaN;
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
     const shown = await page.evaluate(() => (window as unknown as { __benchShown?: number }).__benchShown);
