@@ -109,7 +109,10 @@ async function platform(v: Variant, bodies: string[]) {
     }
     const inserts = (await metric('orrery_ingest_commit_seconds_count')) - inserts0;
     const rows = (await metric('orrery_ingest_batch_rows_sum')) - rows0;
-    return { rate: accepted / secs, answered: accepted / ackSecs, accepted, cpuUs: (total * 1000) / Math.max(1, accepted), per, inserts, rowsPerInsert: rows / Math.max(1, inserts), load: `${la0.toFixed(1)}→${loadavg()[0]!.toFixed(1)}` };
+    const st = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const mb = (field: string) => Math.round(Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(st)?.[1] ?? 0) / 1024);
+    const rss = `RSS ${mb('VmRSS')} MB (anon ${mb('RssAnon')}, file ${mb('RssFile')}, peak ${mb('VmHWM')})`;
+    return { rss, rate: accepted / secs, answered: accepted / ackSecs, accepted, cpuUs: (total * 1000) / Math.max(1, accepted), per, inserts, rowsPerInsert: rows / Math.max(1, inserts), load: `${la0.toFixed(1)}→${loadavg()[0]!.toFixed(1)}` };
   } finally {
     const exited = new Promise((ok) => child.once('exit', ok));
     child.kill('SIGTERM');
@@ -164,7 +167,7 @@ try {
       const r = await platform(v, bodies);
       got.push(r);
       per = Math.max(per, r.rowsPerInsert);
-      console.log(`round ${round + 1} ${JSON.stringify(v)}: ${Math.round(r.rate)} events/s until visible (${Math.round(r.answered)}/s answered), server CPU ${r.cpuUs.toFixed(1)} µs/event (${Object.entries(r.per).map(([g, us]) => `${g} ${us}`).join(', ')}); ${r.inserts} inserts of ${Math.round(r.rowsPerInsert)} rows; load ${r.load}`);
+      console.log(`round ${round + 1} ${JSON.stringify(v)}: ${Math.round(r.rate)} events/s until visible (${Math.round(r.answered)}/s answered), server CPU ${r.cpuUs.toFixed(1)} µs/event (${Object.entries(r.per).map(([g, us]) => `${g} ${us}`).join(', ')}); ${r.inserts} inserts of ${Math.round(r.rowsPerInsert)} rows; ${r.rss}; load ${r.load}`);
     }
     const rowsPer = Math.max(1000, Math.round(per / 1000) * 1000);
     const rr = await raw(nBatches * 1000, rowsPer);
