@@ -33,7 +33,7 @@ const { values: args } = parseArgs({
 });
 const PASSWORD = 'Bench-passw0rd-orrery!';
 const INGEST = join(import.meta.dirname, 'ingest.ts');
-interface Variant { ingestion?: object; root?: string }
+interface Variant { ingestion?: object; root?: string; env?: Record<string, string> }
 
 function event(i: number) {
   return {
@@ -66,7 +66,7 @@ function start(dataDir: string, v: Variant): Promise<{ child: ChildProcess; url:
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const child = spawn(process.execPath, [...prof, '--import', 'tsx', v.root ? join(v.root, 'scripts/bench/ingest.ts') : INGEST, '--serve', 'kernel'], {
     cwd: v.root ?? process.cwd(),
-    env: { ...process.env, DATA_DIR: dataDir, BENCH_PLUGINS: args.plugins, BENCH_INGESTION: JSON.stringify(v.ingestion ?? {}) },
+    env: { ...process.env, ...v.env, DATA_DIR: dataDir, BENCH_PLUGINS: args.plugins, BENCH_INGESTION: JSON.stringify(v.ingestion ?? {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((ok, fail) => {
@@ -94,12 +94,19 @@ async function once(variant: Variant) {
     // RSS split into anonymous (heaps, claims, chDB's caches) and file-backed (the log's map, chDB's parts), every 10 s
     const rssSamples: string[] = [];
     const kb = (text: string, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) / 1024;
-    const sampler = setInterval(() => {
+    // V8's heap (used / reserved) and the memory V8 knows of outside it (external, array buffers), from /metrics
+    const v8Mb = async () => {
+      const m = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${access}` } })).text();
+      const g = (name: string) => Math.round(Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(m)?.[1] ?? NaN) / 1024 ** 2);
+      return `heap ${g('nodejs_heap_size_used_bytes')}/${g('nodejs_heap_size_total_bytes')}, external ${g('nodejs_external_memory_bytes')}`;
+    };
+    const sampler = setInterval(async () => {
       const st = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const v8 = await v8Mb().catch(() => 'heap ?');
       // the durable log's data file: what its loaded entries, kept `logRetainSeconds`, occupy
       let logMb = NaN;
       try { logMb = statSync(join(dataDir, 'ingest-log', 'data.mdb')).size / 1024 ** 2; } catch { /* not created (yet) */ }
-      rssSamples.push(`${Math.round(age() - from)}s ${Math.round(kb(st, 'VmRSS'))} (anon ${Math.round(kb(st, 'RssAnon'))}, file ${Math.round(kb(st, 'RssFile'))}, log file ${Math.round(logMb)})`);
+      rssSamples.push(`${Math.round(age() - from)}s ${Math.round(kb(st, 'VmRSS'))} (anon ${Math.round(kb(st, 'RssAnon'))}, file ${Math.round(kb(st, 'RssFile'))}, log file ${Math.round(logMb)}, ${v8})`);
     }, 10_000);
     const cpu0 = threadCpu(child.pid!);
     const la0 = loadavg()[0]!;

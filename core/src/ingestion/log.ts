@@ -9,14 +9,16 @@
  * one commit: that is the group commit. Reads are synchronous and cheap, which
  * is what the dedup lookup of every request needs.
  *
- * Three databases in one environment:
+ * Two databases in one environment:
  * - `entries`: sequence number → `{ t: append ms, rows }` (one entry per request's rows);
- * - `ids`: `org \0 event_id` → sequence number, written in the same transaction as the
- *   entry, so the log is also the index of recent ids (dedup across restarts);
  * - `meta`: `loaded` (the last sequence number stored in ClickHouse), `pending` (the range
  *   the loader is inserting: after a crash it is inserted again with the same
  *   deduplication token, so ClickHouse drops the copy) and `id` (this log's identity,
  *   part of every token).
+ *
+ * The log is also the index of recent ids (dedup across restarts): an in-memory
+ * hash index (`idIndex.ts`) over the retained entries' rows, filled at append and
+ * rebuilt from the entries when the log opens.
  *
  * Loaded entries are kept `retainMs` (the window in which the log answers dedup
  * lookups by itself), then removed with their ids (`pruneAll`, run every few
@@ -27,6 +29,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { IdIndex, idHash } from './idIndex.ts';
 
 export interface LogEntry<R> {
   /** append time, ms */
@@ -57,12 +60,13 @@ export interface EventLogOptions {
   mapSize?: number;
 }
 
-export const idKey = (orgId: string, eventId: string) => `${orgId}\u0000${eventId}`;
-
 export class EventLog<R extends { org_id: string; event_id: string }> {
   private readonly root: RootDatabase;
   private readonly entries: Database<LogEntry<R>, number>;
-  private readonly ids: Database<number, string>;
+  /** recent ids (appended, being appended, or loaded and retained) → their entry's sequence number */
+  private readonly index = new IdIndex();
+  /** the last entry read back from LMDB to check an index hit (a resent batch hits the same entry row after row) */
+  private lastRead: { seq: number; rows: R[] | undefined } | null = null;
   private readonly meta: Database<unknown, string>;
   /** this log's identity (deduplication tokens) */
   readonly id: string;
@@ -72,8 +76,6 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
   private loadedSeq: number;
   /** rows appended (or being appended) and not loaded yet */
   private backlog = 0;
-  /** ids whose append is not committed yet: `has` must see them */
-  private readonly appending = new Set<string>();
   /** rows of entries appended by this process and not loaded yet: the loader takes them from here */
   private readonly fresh = new Map<number, R[]>();
   /** appended entries not yet loaded: seq → (append ms, rows) for the lag figure */
@@ -86,7 +88,6 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
     mkdirSync(o.path, { recursive: true });
     this.root = open({ path: o.path, overlappingSync: false, maxDbs: 4, mapSize: o.mapSize ?? 8 * 1024 ** 3 });
     this.entries = this.root.openDB<LogEntry<R>, number>({ name: 'entries' });
-    this.ids = this.root.openDB<number, string>({ name: 'ids', encoding: 'ordered-binary' });
     this.meta = this.root.openDB<unknown, string>({ name: 'meta' });
     let id = this.meta.get('id') as string | undefined;
     if (!id) {
@@ -99,16 +100,39 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
     for (const k of this.entries.getKeys({ reverse: true, limit: 1 })) last = k as number;
     this.seq = Math.max(last, this.loadedSeq);
     this.committedSeq = this.seq;
-    for (const { key, value } of this.entries.getRange({ start: this.loadedSeq + 1 })) {
-      this.backlog += value.rows.length;
-      this.waiting.set(key, value.t);
+    for (const { key, value } of this.entries.getRange()) {
+      for (const r of value.rows) this.index.add(idHash(r.org_id, r.event_id), key);
+      if (key > this.loadedSeq) {
+        this.backlog += value.rows.length;
+        this.waiting.set(key, value.t);
+      }
     }
   }
 
   /** Is this event id in the log (appended, being appended, or loaded and still retained)? */
   has(orgId: string, eventId: string): boolean {
-    const k = idKey(orgId, eventId);
-    return this.appending.has(k) || this.ids.get(k) !== undefined;
+    return this.entryOf(orgId, eventId, idHash(orgId, eventId)) >= 0;
+  }
+
+  /** The sequence number of the entry holding this event, or -1: index hits are checked against the entry's rows. */
+  private entryOf(orgId: string, eventId: string, hash: number): number {
+    return this.index.find(hash, (seq) => {
+      const rows = this.rowsAt(seq);
+      if (rows) for (const r of rows) if (r.event_id === eventId && r.org_id === orgId) return true;
+      return false;
+    });
+  }
+
+  private rowsAt(seq: number): R[] | undefined {
+    const fresh = this.fresh.get(seq);
+    if (fresh) return fresh;
+    if (this.lastRead?.seq !== seq) this.lastRead = { seq, rows: this.entries.get(seq)?.rows };
+    return this.lastRead.rows;
+  }
+
+  /** ids held by the index, and the bytes of its table */
+  get indexStats() {
+    return { ids: this.index.size, bytes: this.index.bytes };
   }
 
   get backlogRows() {
@@ -144,23 +168,19 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
     }
     const seq = ++this.seq;
     const t = Date.now();
-    const keys = rows.map((r) => idKey(r.org_id, r.event_id));
-    for (const k of keys) this.appending.add(k);
+    const hashes = new Uint32Array(rows.length);
+    for (let i = 0; i < rows.length; i++) this.index.add((hashes[i] = idHash(rows[i]!.org_id, rows[i]!.event_id)), seq);
     this.backlog += rows.length;
     this.fresh.set(seq, rows);
     this.waiting.set(seq, t);
     try {
-      await this.root.transaction(() => {
-        this.entries.put(seq, { t, rows });
-        for (const k of keys) this.ids.put(k, seq);
-      });
+      await this.entries.put(seq, { t, rows });
     } catch (err) {
       this.backlog -= rows.length;
       this.fresh.delete(seq);
       this.waiting.delete(seq);
+      for (const h of hashes) this.index.remove(h, seq);
       throw err;
-    } finally {
-      for (const k of keys) this.appending.delete(k);
     }
     if (seq > this.committedSeq) this.committedSeq = seq;
     this.stats.appends++;
@@ -233,18 +253,18 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
   /** Removes loaded entries older than the retention, and their ids. Returns entries removed. */
   async prune(now = Date.now(), maxEntries = 10_000): Promise<number> {
     const cutoff = now - this.o.retainMs;
-    const doomed: Array<{ key: number; keys: string[] }> = [];
+    const doomed: number[] = [];
     for (const { key, value } of this.entries.getRange({ end: this.loadedSeq + 1, limit: maxEntries })) {
       if (value.t > cutoff) break;
-      doomed.push({ key, keys: value.rows.map((r) => idKey(r.org_id, r.event_id)) });
+      doomed.push(key);
+      // only this entry's slots: an id appended again later (after a right-to-be-forgotten delete) keeps its newer one
+      for (const r of value.rows) this.index.remove(idHash(r.org_id, r.event_id), key);
     }
     if (doomed.length === 0) return 0;
+    this.lastRead = null;
+    this.index.shrinkIfSparse();
     await this.root.transaction(() => {
-      for (const d of doomed) {
-        this.entries.remove(d.key);
-        // an id appended again later (after a right-to-be-forgotten delete) points at its newer entry
-        for (const k of d.keys) if (this.ids.get(k) === d.key) this.ids.remove(k);
-      }
+      for (const key of doomed) this.entries.remove(key);
     });
     this.stats.pruned += doomed.length;
     return doomed.length;
@@ -268,16 +288,20 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
   /** Size of the log's data file and its pages in use, bytes (what pruning keeps bounded). */
   footprint(): { fileBytes: number; usedBytes: number; entries: number } {
     const st = this.root.getStats() as { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; lastPageNumber: number };
-    const dbs = [this.entries, this.ids, this.meta].map((d) => d.getStats() as { treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; entryCount: number });
+    const dbs = [this.entries, this.meta].map((d) => d.getStats() as { treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; entryCount: number });
     const pages = dbs.reduce((a, d) => a + d.treeBranchPageCount + d.treeLeafPageCount + d.overflowPages, 0);
     return { fileBytes: (st.lastPageNumber + 1) * st.pageSize, usedBytes: pages * st.pageSize, entries: dbs[0]!.entryCount };
   }
 
-  /** Forgets ids (right to be forgotten: deleted events may be sent again). */
-  async forget(orgId: string, eventIds: string[]): Promise<void> {
-    await this.root.transaction(() => {
-      for (const id of eventIds) this.ids.remove(idKey(orgId, id));
-    });
+  /**
+   * Forgets ids (right to be forgotten: deleted events may be sent again). In memory only: the
+   * rows stay in their retained entries, so a restart within the retention knows them again.
+   */
+  forget(orgId: string, eventIds: string[]): void {
+    for (const id of eventIds) {
+      const h = idHash(orgId, id);
+      for (let seq = this.entryOf(orgId, id, h); seq >= 0; seq = this.entryOf(orgId, id, h)) this.index.remove(h, seq);
+    }
   }
 
   async close(): Promise<void> {
