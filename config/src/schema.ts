@@ -164,7 +164,7 @@ export const appConfigSchema = {
         ackAfter: { enum: ['log', 'loaded'], default: 'log' },
         logPath: { type: 'string', description: 'folder of the durable log (default <dataDir>/ingest-log)' },
         maxBacklogRows: { type: 'integer', minimum: 1, description: 'rows logged and not loaded above which events are refused with 503 (default 1,000,000)' },
-        logRetainSeconds: { type: 'integer', minimum: 0, description: 'loaded entries stay in the log this long, answering dedup lookups (default 3600)' },
+        logRetainSeconds: { type: 'integer', minimum: 0, description: 'loaded entries stay in the log this long, answering dedup lookups (default 60 when Redis or the event store answers for older ids, as by default; else 3600)' },
         loadBatchSize: { type: 'integer', minimum: 1, maximum: 1000000, description: 'rows per loader insert (default 20,000)' },
         loadDelayMs: { type: 'integer', minimum: 0, maximum: 60000, description: 'a small batch waits this long after its oldest row for company (default 50)' },
         loadBusyRows: { type: 'integer', minimum: 1, description: 'a batch holding this many rows after loadDelayMs is busy traffic: it waits on up to loadBusyDelayMs (default 100)' },
