@@ -123,9 +123,10 @@ export function deriveAllPlan(d: RollupDecl): Array<{ table: string; truncate: s
 /**
  * SQL: the keys (of `state`) with a source row inserted after the watermark `{param:Int64}` and
  * matching `where` (source columns): the keys a read merges itself, their derived rows being
- * behind. `where` should bound the source's `timestamp` from below where the read can.
+ * behind. `source` is the source table's name as the plugin reads it (`ctx.analytics.table`);
+ * `where` should bound the source's `timestamp` from below where the read can.
  */
-export function keysAfterSql(d: RollupDecl, state: DerivedState, param: string, where: string): string {
-  return `SELECT DISTINCT ${state.keys.join(', ')} FROM {db}.${d.source}
+export function keysAfterSql(d: RollupDecl, state: DerivedState, source: string, param: string, where: string): string {
+  return `SELECT DISTINCT ${state.keys.join(', ')} FROM ${source}
     WHERE (${d.filter ?? '1'}) AND (${where}) AND inserted_at > fromUnixTimestamp64Milli({${param}:Int64}, 'UTC')`;
 }
