@@ -35,7 +35,6 @@ import {
 import type { Scope } from './sql.ts';
 import { OUTCOMES_TABLE, OUTCOME_COLUMNS, OUTCOMES_SELECT, outcomeRowsSql } from './outcomes.ts';
 
-
 const MS = 'toUnixTimestamp64Milli(timestamp)';
 /** the actions whose times decide a user's standing in a workflow */
 const OUTCOME_ACTIONS = "action IN ('enrolled', 'goal_reached', 'exited')";
@@ -195,7 +194,6 @@ export async function withOutcomeSources<T>(
   return ctx.rollups.read(ENROLMENTS.name, async (watermark, state) => {
     params.outcomes_watermark = watermark.getTime();
     let derived: string | null = null;
-
     if (source === 'auto' && workflowId !== null && !scope.departments && !departments && state.derived.has(OUTCOMES_TABLE)) {
       // the users whose derived rows are behind: events of theirs from `from` on came after the watermark
       // (an earlier late event changes no answer for this range: outcomes.ts)
