@@ -100,7 +100,7 @@ async function main() {
     log(`enrolment rollup folded: ${folded.toLocaleString('en')} outcome events in ${Math.round(performance.now() - tf)} ms`);
     // the process's CPU time per request as well: chDB runs in this process, so it counts the
     // query's work, which the machine's load stretches far less than the wall clock
-    const workflowSummaryOnce = async (source: 'auto' | 'raw') => {
+    const workflowSummaryOnce = async (source: 'auto' | 'merge' | 'raw') => {
       const t = performance.now();
       const c = process.cpuUsage();
       const r = await client.get('/api/v1/workflows/onboarding/analytics', { ...range, granularity: 'day', source }, { headers: { 'cache-control': 'no-cache' } });
@@ -111,8 +111,10 @@ async function main() {
     // alternate the two so that the machine's load weighs on both alike
     const rolled = { times: [] as number[], cpu: [] as number[], last: null as unknown };
     const raw = { times: [] as number[], cpu: [] as number[], last: null as unknown };
+    // `merge`: the rollup's per-user rows merged at read time, the read before the derived outcome rows
+    const merged = { times: [] as number[], cpu: [] as number[], last: null as unknown };
     for (let i = 0; i < RUNS; i++) {
-      for (const [source, acc] of [['auto', rolled], ['raw', raw]] as const) {
+      for (const [source, acc] of [['auto', rolled], ['merge', merged], ['raw', raw]] as const) {
         const one = await workflowSummaryOnce(source);
         acc.times.push(one.ms);
         acc.cpu.push(one.cpu);
@@ -127,7 +129,7 @@ async function main() {
         })
       ).json(),
     );
-    const same = JSON.stringify(rolled.last) === JSON.stringify(raw.last);
+    const same = JSON.stringify(rolled.last) === JSON.stringify(raw.last) && JSON.stringify(merged.last) === JSON.stringify(raw.last);
     const summary = (rolled.last as { summary: Record<string, number> }).summary;
     const p = (xs: number[], q: number) => Math.round(quantile(xs, q));
     log(
@@ -135,6 +137,10 @@ async function main() {
         `ratio p95 rollup/raw ${(quantile(rolled.times, 0.95) / quantile(raw.times, 0.95)).toFixed(3)}× | ` +
         `CPU per request median: rollup ${p(rolled.cpu, 0.5)} ms, raw ${p(raw.cpu, 0.5)} ms (${(quantile(rolled.cpu, 0.5) / quantile(raw.cpu, 0.5)).toFixed(3)}×) | count by action p95 ${Math.round(wfBase.p95)} ms | ` +
         `enrolled ${summary.enrolled}, completed ${summary.completed} | rollup answer ${same ? '=' : '≠'} raw answer`,
+    );
+    log(
+      `derived outcome rows (auto) against the per-user merge (merge), alternated: p50 ${p(rolled.times, 0.5)} / ${p(merged.times, 0.5)} ms, p95 ${p(rolled.times, 0.95)} / ${p(merged.times, 0.95)} ms ` +
+        `(${(quantile(rolled.times, 0.95) / quantile(merged.times, 0.95)).toFixed(3)}×), CPU per request median ${p(rolled.cpu, 0.5)} / ${p(merged.cpu, 0.5)} ms (${(quantile(rolled.cpu, 0.5) / quantile(merged.cpu, 0.5)).toFixed(3)}×) | load ${loadavg()[0]!.toFixed(1)}`,
     );
     if (!same) throw new Error('the rollup answer differs from the raw one');
   } finally {

@@ -54,18 +54,28 @@ async function main() {
     const ch = s.analytics.client as unknown as { query: (q: Query) => Promise<{ json: () => Promise<unknown> }> };
     const run = ch.query.bind(ch);
     let captured: Query | null = null;
+    let tailKeys: Query | null = null;
     ch.query = (q) => {
       if (q.query.includes('enrolled_users')) captured = q;
+      // the derived read's first query: the users with events after the rollup's watermark
+      if (q.query.includes('SELECT DISTINCT') && q.query.includes('inserted_at >')) tailKeys = q;
       return run(q);
     };
     const client = await b.org.addUser({ email: `bench-${Date.now()}@example.com`, role: 'Admin' });
     const range = { from: new Date(END - DAYS * 86_400_000).toISOString(), to: new Date(END).toISOString() };
     const res = await client.get('/api/v1/workflows/onboarding/analytics', { ...range, granularity: 'day' }, { headers: { 'cache-control': 'no-cache' } });
-    ch.query = run;
     if (res.status !== 200 || !captured) throw new Error(`the route's query was not captured: ${res.status}`);
     const q = captured as Query;
     writeFileSync(`${DIR}/v0-current.sql`, q.query.replaceAll(`${db}.`, '{db}.'));
-    writeFileSync(`${DIR}/params.json`, JSON.stringify(q.query_params, null, 1));
+    if (tailKeys) writeFileSync(`${DIR}/vt-tail-keys.sql`, (tailKeys as Query).query.replaceAll(`${db}.`, '{db}.'));
+    // the per-user merge (the read before the derived outcome rows), for comparison
+    captured = null;
+    await client.get('/api/v1/workflows/onboarding/analytics', { ...range, granularity: 'day', source: 'merge' }, { headers: { 'cache-control': 'no-cache' } });
+    if (captured) writeFileSync(`${DIR}/vm-merge.sql`, (captured as Query).query.replaceAll(`${db}.`, '{db}.'));
+    ch.query = run;
+    // one parameter set serves every file: the merge's piece parameters beside the derived read's
+    const allParams = { ...((captured as Query | null)?.query_params ?? {}), ...(q.query_params ?? {}) };
+    writeFileSync(`${DIR}/params.json`, JSON.stringify(allParams, null, 1));
     log(`ready: ${DIR}/v0-current.sql; enrolled ${(res.body as { summary: { enrolled: number } }).summary.enrolled}`);
 
     while (!existsSync(`${DIR}/stop`)) {

@@ -181,6 +181,13 @@ export class RetentionService {
           if (n > 0) await publish(() => this.command(`DELETE FROM ${db}.${t.table}${this.onCluster()} WHERE ${where}`, { org: org.id, cut }));
           if (n > 0) rollupDeleted[t.table] = n;
         }
+        // derived per-key rows (rollupsDerived.ts) follow their rollup's horizon by their time column
+        for (const x of (decl.derived ?? []).filter((y) => y.timeColumn)) {
+          const where = `org_id = {org:String} AND ${x.timeColumn} < {cut:Int64}`;
+          const n = await this.count(`SELECT count() AS n FROM ${db}.${x.table} WHERE ${where}`, { org: org.id, cut });
+          if (n > 0) await publish(() => this.command(`DELETE FROM ${db}.${x.table}${this.onCluster()} WHERE ${where}`, { org: org.id, cut }));
+          if (n > 0) rollupDeleted[x.table] = n;
+        }
       }
       const result: ExpiryResult = {
         org_id: org.id,

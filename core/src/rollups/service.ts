@@ -14,7 +14,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Knex } from 'knex';
 import type { Logger, Org, PgMigration, RollupDecl, RollupReader } from '@orrery/plugin-sdk';
-import { DAY_MS, foldPlan, rebuildSpan, storedTables, withRawHorizon } from '@orrery/plugin-sdk';
+import { DAY_MS, deriveAllPlan, foldPlan, rebuildSpan, storedTables, withRawHorizon } from '@orrery/plugin-sdk';
 import type { Analytics } from '../types.ts';
 import { renderDdl } from '../storage/migrations.ts';
 
@@ -62,6 +62,20 @@ export const rollupMigrations: PgMigration[] = [
         t.bigInteger('last_rows');
         t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
         t.primary(['plugin_id', 'rollup']);
+      });
+    },
+  },
+  {
+    name: '0002_rollup_derived',
+    async up(knex) {
+      // a derived table listed here holds every key as of its rollup's watermark; one added to a
+      // rollup that already has rows is derived whole by the next fold, and listed then
+      await knex.schema.withSchema('public').createTable('rollup_derived', (t) => {
+        t.string('plugin_id', 80).notNullable();
+        t.string('rollup', 80).notNullable();
+        t.string('derived_table', 120).notNullable();
+        t.timestamp('derived_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.primary(['plugin_id', 'rollup', 'derived_table']);
       });
     },
   },
@@ -118,6 +132,8 @@ export class RollupService {
   private readonly gate = new Gate();
   private readonly writer = new Mutex();
   private readonly marks = new Map<string, number>();
+  /** `plugin/rollup` → its derived tables that hold every key (public.rollup_derived) */
+  private readonly derivedReady = new Map<string, Set<string>>();
   private loaded = false;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
@@ -139,7 +155,17 @@ export class RollupService {
     for (const r of await this.s.knex.withSchema('public').table('rollup_watermarks').select('plugin_id', 'rollup', 'watermark_ms')) {
       this.marks.set(this.key(r.plugin_id, r.rollup), Number(r.watermark_ms));
     }
+    for (const r of await this.s.knex.withSchema('public').table('rollup_derived').select('plugin_id', 'rollup', 'derived_table')) {
+      this.readySet(r.plugin_id, r.rollup).add(r.derived_table);
+    }
     this.loaded = true;
+  }
+
+  private readySet(plugin: string, rollup: string): Set<string> {
+    const k = this.key(plugin, rollup);
+    let set = this.derivedReady.get(k);
+    if (!set) this.derivedReady.set(k, (set = new Set()));
+    return set;
   }
 
   private decl(plugin: string, rollup: string): RollupDecl {
@@ -165,7 +191,8 @@ export class RollupService {
           this.decl(plugin, name);
           const w = new Date(await this.watermark(plugin, name));
           const h = rawHorizon ? await rawHorizon() : null;
-          return withRawHorizon(h, () => fn(w));
+          const derived: ReadonlySet<string> = new Set(this.readySet(plugin, name));
+          return withRawHorizon(h, () => fn(w, { derived }));
         }),
     };
   }
@@ -222,6 +249,7 @@ export class RollupService {
 
   private async foldOnce(plugin: string, d: RollupDecl): Promise<FoldResult & { more: boolean }> {
     await this.ensureLoaded();
+    await this.deriveMissing(plugin, d);
     const k = this.key(plugin, d.name);
     const state = await this.s.knex.withSchema('public').table('rollup_watermarks').where({ plugin_id: plugin, rollup: d.name }).first();
     const from = Number(state?.watermark_ms ?? 0);
@@ -261,6 +289,27 @@ export class RollupService {
     return { plugin, rollup: d.name, rows, from_ms: from, to_ms: to, more };
   }
 
+  /**
+   * Derived tables not yet listed as complete (new, or added to a rollup that has rows): every
+   * key derived from the rollup as it stands, under the gate, then listed. A fold's window
+   * pending after a crash re-derives its keys again when it is redone.
+   */
+  private async deriveMissing(plugin: string, d: RollupDecl) {
+    const ready = this.readySet(plugin, d.name);
+    const missing = deriveAllPlan(d).filter((p) => !ready.has(p.table));
+    if (!missing.length) return;
+    await this.gate.write(async () => {
+      for (const p of missing) {
+        await this.sql(p.truncate);
+        await this.sql(p.insert);
+      }
+    });
+    for (const p of missing) {
+      await this.s.knex.withSchema('public').table('rollup_derived').insert({ plugin_id: plugin, rollup: d.name, derived_table: p.table }).onConflict(['plugin_id', 'rollup', 'derived_table']).ignore();
+      ready.add(p.table);
+    }
+  }
+
   private async setWatermark(plugin: string, rollup: string, to: number, rows: number) {
     await this.s.knex.withSchema('public').table('rollup_watermarks')
       .insert({ plugin_id: plugin, rollup, watermark_ms: to, pending_to_ms: null, last_rows: rows })
@@ -274,14 +323,15 @@ export class RollupService {
    * Aggregates the source rows matching `rows` through the cascade and publishes them; `before`
    * runs first inside the publish (a rebuild deletes what it replaces there), `after` last.
    */
-  private async apply(d: RollupDecl, rows: string, token: string | null, after: () => Promise<void>, before?: () => Promise<void>) {
-    const plan = foldPlan(d, rows);
+  private async apply(d: RollupDecl, rows: string, token: string | null, after: () => Promise<void>, before?: () => Promise<void>, storedRows?: string) {
+    const plan = foldPlan(d, rows, storedRows);
     // the scratch tables are emptied after each use, and a restart empties them (Memory): only
     // a use that failed half way leaves rows behind
     if (this.dirty.has(d)) for (const c of plan.clear) await this.sql(c);
     this.dirty.add(d);
     try {
       for (const c of plan.compute) await this.sql(c.sql);
+      for (const x of plan.derive) await this.sql(x.keys);
       await this.gate.write(async () => {
         if (before) await before();
         // a rebuild writes blocks equal to ones written before (then deleted): a token of its own, or
@@ -290,6 +340,12 @@ export class RollupService {
         // The token goes in the statement, not in the client's settings: chDB keeps client settings
         // for the rest of its session, and a lingering token silently drops later inserts.
         for (const p of plan.publish) await this.sql(withInsertSettings(p.sql, { insert_deduplication_token: `${tag}:${p.table}` }));
+        // the touched keys' derived rows replaced from the rollup just published (no token:
+        // redoing a window deletes and inserts the same rows again, which is what it should do)
+        for (const x of plan.derive) {
+          await this.sql(x.delete);
+          await this.sql(x.insert);
+        }
         await after();
       });
     } finally {
@@ -366,14 +422,23 @@ export class RollupService {
     const rows = `org_id = ${sqlString(orgId)} AND timestamp >= fromUnixTimestamp64Milli(${a}, 'UTC') AND timestamp < fromUnixTimestamp64Milli(${b}, 'UTC') AND inserted_at <= fromUnixTimestamp64Milli(${w}, 'UTC')`;
     const [count] = await this.select<{ n: string }>(`SELECT count() AS n FROM {db}.${d.source} WHERE (${d.filter ?? '1'}) AND ${rows}`);
     const { cluster } = this.s.analytics;
-    await this.apply(d, rows, null, async () => undefined, async () => {
-      for (const t of storedTables(d)) {
-        await this.sql(
-          `DELETE FROM {db}.${t.table}${cluster ? ` ON CLUSTER ${cluster}` : ''} WHERE org_id = {org:String} AND bucket >= toDateTime(intDiv({a:Int64}, 1000), 'UTC') AND bucket < toDateTime(intDiv({b:Int64}, 1000), 'UTC')`,
-          { org: orgId, a, b },
-        );
-      }
-    });
+    const buckets = `org_id = ${sqlString(orgId)} AND bucket >= toDateTime(intDiv(${a}, 1000), 'UTC') AND bucket < toDateTime(intDiv(${b}, 1000), 'UTC')`;
+    await this.apply(
+      d,
+      rows,
+      null,
+      async () => undefined,
+      async () => {
+        for (const t of storedTables(d)) {
+          await this.sql(
+            `DELETE FROM {db}.${t.table}${cluster ? ` ON CLUSTER ${cluster}` : ''} WHERE org_id = {org:String} AND bucket >= toDateTime(intDiv({a:Int64}, 1000), 'UTC') AND bucket < toDateTime(intDiv({b:Int64}, 1000), 'UTC')`,
+            { org: orgId, a, b },
+          );
+        }
+      },
+      // the keys whose rows the rebuild replaces are re-derived, also those left with no event
+      buckets,
+    );
     return Number(count!.n);
   }
 
@@ -396,7 +461,8 @@ export class RollupService {
         for (const [a, b] of mergeSpans(mergeDays(days.map((r) => Number(r.d))).map(([a, b]) => rebuildSpan(decl, a, b)))) await this.rebuildRange(org.id, plugin, decl, a, b);
         // rows keyed by the user outlive their raw events (retention): they go by key
         const { cluster } = this.s.analytics;
-        for (const t of storedTables(decl).filter((x) => x.dims.includes('user_id'))) {
+        const byUser = [...storedTables(decl).filter((x) => x.dims.includes('user_id')), ...(decl.derived ?? []).filter((x) => x.keys.includes('user_id'))];
+        for (const t of byUser) {
           await this.gate.write(() =>
             this.sql(`DELETE FROM {db}.${t.table}${cluster ? ` ON CLUSTER ${cluster}` : ''} WHERE org_id = {org:String} AND user_id = {user:String}`, { org: org.id, user: userId }),
           );

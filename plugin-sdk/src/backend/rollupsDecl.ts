@@ -19,6 +19,9 @@
  *   const rows = await ctx.rollups.read('calls', (w) => query(ctx.analytics, w));
  */
 import { DAY_MS, HOUR_MS, MINUTE_MS } from './rollups.ts';
+import { checkDerived, derivePlan, derivedDdl, derivedKeysTable, type DerivePlan, type DerivedState } from './rollupsDerived.ts';
+
+export * from './rollupsDerived.ts';
 
 /**
  * `month`: UTC calendar months, for rollups that keep one row per key over a long span (a
@@ -102,6 +105,11 @@ export interface RollupDecl {
    * for rollups that hold per-user activity
    */
   retention?: 'aggregates' | 'user_activity';
+  /**
+   * per-key derived tables over one of the stored tables (rollupsDerived.ts): re-derived by
+   * the kernel, for the keys each fold touches, inside the fold's publish
+   */
+  derived?: readonly DerivedState[];
 }
 
 /** Checks a declaration and returns it (tables in dependency order: every parent before its children). */
@@ -129,6 +137,7 @@ export function defineRollup(d: RollupDecl): RollupDecl {
   const notDims = (d.highCardinality ?? []).filter((x) => !d.dimensions.includes(x));
   if (notDims.length) throw new Error(`rollup ${d.name}: highCardinality names ${notDims.join(', ')}, which are not dimensions`);
   for (const m of d.measures) mergeExpr(m); // throws on a type the cascade cannot re-aggregate
+  checkDerived(d);
   return { ...d, tables: cascadeOrder(d.tables) };
 }
 
@@ -201,20 +210,29 @@ export function rollupDdl(d: RollupDecl): string[] {
     SETTINGS index_granularity = ${d.indexGranularity ?? 128}, non_replicated_deduplication_window = 1000`);
     if (isParent(d, t)) out.push(`CREATE TABLE IF NOT EXISTS {db}.${deltaTable(t)}{cluster} (${columnsDdl(d, t)}) ENGINE = Memory`);
   }
-  return out;
+  return [...out, ...derivedDdl(d, (k) => dimensionType(d, k))];
 }
 
 /** The statements of a declaration's tables, to drop them (a plugin's later migration). */
-export const dropRollupDdl = (d: RollupDecl): string[] =>
-  d.tables.flatMap((t) => [`DROP TABLE IF EXISTS {db}.${t.table}{cluster}`, `DROP TABLE IF EXISTS {db}.${deltaTable(t)}{cluster}`]);
+export const dropRollupDdl = (d: RollupDecl): string[] => [
+  ...d.tables.flatMap((t) => [`DROP TABLE IF EXISTS {db}.${t.table}{cluster}`, `DROP TABLE IF EXISTS {db}.${deltaTable(t)}{cluster}`]),
+  ...(d.derived ?? []).flatMap((s) => [`DROP TABLE IF EXISTS {db}.${s.table}{cluster}`, `DROP TABLE IF EXISTS {db}.${derivedKeysTable(s)}{cluster}`]),
+];
 
 /**
  * One fold, as SQL the kernel runs in order (`{db}` filled in). `rows` is the condition on the
  * source that selects what is folded (an `inserted_at` window, or an org and time range for a
  * rebuild). `compute` fills the parents' scratch tables; `publish` writes every table (the
- * only statements readers can see); `clear` empties the scratch tables.
+ * only statements readers can see); `derive` re-derives the derived tables' touched keys (see
+ * rollupsDerived.ts: its `keys` run with `compute`, its `delete` and `insert` after `publish`
+ * under the same gate); `clear` empties the scratch tables. `storedRows` (a rebuild): a condition
+ * on the stored tables whose keys are re-derived as well.
  */
-export function foldPlan(d: RollupDecl, rows: string): { compute: Array<{ table: string; sql: string }>; publish: Array<{ table: string; sql: string }>; clear: string[] } {
+export function foldPlan(
+  d: RollupDecl,
+  rows: string,
+  storedRows?: string,
+): { compute: Array<{ table: string; sql: string }>; publish: Array<{ table: string; sql: string }>; derive: DerivePlan[]; clear: string[] } {
   const compute: Array<{ table: string; sql: string }> = [];
   const publish: Array<{ table: string; sql: string }> = [];
   const clear: string[] = [];
@@ -242,7 +260,8 @@ export function foldPlan(d: RollupDecl, rows: string): { compute: Array<{ table:
       publish.push({ table: t.table, sql: into(t.table) });
     }
   }
-  return { compute, publish, clear };
+  const derive = derivePlan(d, rows, storedRows);
+  return { compute, publish, derive, clear: [...clear, ...derive.map((x) => x.clear)] };
 }
 
 /** What a plugin gets to read its rollups consistently (`ctx.rollups`). */
@@ -251,9 +270,11 @@ export interface RollupReader {
    * Runs `fn` with the watermark of the plugin's rollup `name`: the rollup tables hold exactly
    * the source rows with `inserted_at <= watermark`, and no fold publishes while `fn` runs.
    * `planSegments` called inside `fn` reads no raw events before the point the org's raw-event
-   * expiry has reached (retention.ts).
+   * expiry has reached (retention.ts). `state.derived`: the rollup's derived tables that hold
+   * every key as of the watermark (a derived table added to a rollup with rows is filled by the
+   * next fold; until then it is not listed and reads take another way).
    */
-  read<T>(name: string, fn: (watermark: Date) => Promise<T>): Promise<T>;
+  read<T>(name: string, fn: (watermark: Date, state: { derived: ReadonlySet<string> }) => Promise<T>): Promise<T>;
 }
 
 /** SQL condition: a source row not yet in the rollups of watermark `param` (a `{param:Int64}` of ms). */

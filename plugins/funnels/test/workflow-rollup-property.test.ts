@@ -9,7 +9,9 @@
  * often sit in different batches and pieces (day and hour rows, raw companions, the open end),
  * and some users enrolled only before `from` or at `to`. The ranges start and end anywhere
  * (to the millisecond) within ±3 days of the change; the series is asked hourly, daily and
- * weekly in the zone of the change or in UTC.
+ * weekly in the zone of the change or in UTC. The users without events in the tail answer from
+ * the derived outcome rows, the others merged per user; after the tail is folded, all of them
+ * from the derived rows, and the answer must not move.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -109,6 +111,13 @@ describe('workflow figures from the enrolment rollup, property-based', () => {
         const perDept = byDept(want);
         expect(depts.body.departments.map((d: { department_id: string }) => d.department_id), label).toEqual(perDept.map((d) => d.department_id));
         depts.body.departments.forEach((d: Record<string, unknown>, i: number) => close(d, perDept[i]!, `${label} ${d.department_id}`));
+        // the rollup merged per user (no derived outcome rows) gives the same answer
+        const merged = await b.client.get(`/api/v1/workflows/${wf}/analytics`, { ...query, source: 'merge' }, headers);
+        expect(merged.body, `${label} merge`).toEqual(res.body);
+        // the tail folded: every user of the workflow now answers from the derived outcome rows
+        await fold();
+        const derived = await b.client.get(`/api/v1/workflows/${wf}/analytics`, query, headers);
+        expect(derived.body, `${label} all derived`).toEqual(res.body);
       }),
       { numRuns: 25, seed: 1905, endOnFailure: true },
     );

@@ -102,7 +102,7 @@ describe('metrics query planner: rollups where they answer exactly, raw otherwis
       const ctx = JSON.stringify(body);
       const tables: string[][] = [];
       const direct = await runMetricsQuery(analytics, q, { from: new Date(from), to: new Date(to) }, null, 15, {
-        rollups: { read: (_name, fn) => fn(new Date(watermark)) },
+        rollups: { read: (_name, fn) => fn(new Date(watermark), { derived: new Set() }) },
         onPlan: (t) => tables.push(t),
       });
       const viaRoute = await backend.client.post('/api/v1/metrics/query', body);

@@ -4,8 +4,9 @@
  * only (`source: 'raw'`, the reference the rollup is checked and timed against).
  */
 import type { Granularity, TenantContext, TimeRange } from '@orrery/plugin-sdk';
-import { withOutcomes, type Source } from './rollup.ts';
-import { departmentsSql, listSql, outcomeCohortSql, summarySeriesSql, summarySql, workflowParams, type Scope } from './sql.ts';
+import { withOutcomeSources, withOutcomes, type Source } from './rollup.ts';
+import { cohortPairsSql, departmentsSql, listSql, outcomeCohortSql, summaryFromPairsSql, summarySql, workflowParams, type Scope } from './sql.ts';
+import { outcomeCohortRowsSql, outcomePairsSql } from './outcomes.ts';
 
 export type SummaryRow = { enrolled: unknown; completed: unknown; exited: unknown; median_ms: unknown; avg_ms: unknown };
 export type SeriesRow = { bucket: string; enrolled: unknown; completed: unknown; exited: unknown };
@@ -18,13 +19,22 @@ export function readList(ctx: TenantContext, range: TimeRange, scope: Scope, sou
   );
 }
 
-/** One workflow's summary, and its series when a granularity is given (one query). */
+/**
+ * One workflow's summary, and its series when a granularity is given (one query): from the
+ * derived outcome rows where they are current, plus the per-user rows of the users with events
+ * after the watermark (all users when the derived rows cannot answer).
+ */
 export function readSummary(ctx: TenantContext, range: TimeRange, workflowId: string, scope: Scope, granularity: Granularity | null, source: Source = 'auto') {
   const params = workflowParams(range, workflowId, scope);
-  return withOutcomes(ctx, range, workflowId, scope, source, params, false, async (outcomes) => {
-    const cohort = outcomeCohortSql(outcomes, false, true);
-    if (!granularity) return { summary: (await ctx.analytics.query<SummaryRow>(summarySql(cohort), params))[0], series: [] as SeriesRow[] };
-    const rows = await ctx.analytics.query<SummaryRow & { bucket: string | null; enrolled_users: unknown; completed_users: unknown; exited_users: unknown }>(summarySeriesSql(cohort, granularity), params);
+  return withOutcomeSources(ctx, range, workflowId, scope, source, params, false, async ({ merged, derived }) => {
+    const cohort = merged && outcomeCohortSql(merged, false, true);
+    const unionOf = (parts: Array<string | null>) => parts.filter((x): x is string => x !== null).join('\n    UNION ALL\n    ');
+    if (!granularity) {
+      const rows = unionOf([cohort && `SELECT e, goal, has_goal, has_exit FROM (${cohort})`, derived && outcomeCohortRowsSql(derived)]);
+      return { summary: (await ctx.analytics.query<SummaryRow>(summarySql(rows), params))[0], series: [] as SeriesRow[] };
+    }
+    const pairs = unionOf([cohort && cohortPairsSql(cohort, granularity), derived && outcomePairsSql(derived, granularity)]);
+    const rows = await ctx.analytics.query<SummaryRow & { bucket: string | null; enrolled_users: unknown; completed_users: unknown; exited_users: unknown }>(summaryFromPairsSql(pairs), params);
     return {
       summary: rows.find((r) => r.bucket === null),
       series: rows.filter((r) => r.bucket !== null).map((r): SeriesRow => ({ bucket: r.bucket!, enrolled: r.enrolled_users, completed: r.completed_users, exited: r.exited_users })),

@@ -18,8 +18,22 @@
  * stored up to the watermark and raw events after it (`planSegments` with the watermark),
  * inside `ctx.rollups.read`, so no fold publishes while a read runs.
  */
-import { GRAIN_MS, defineRollup, freshRowsSql, planSegments, rollupDdl, type ChMigration, type RollupLevel, type TenantContext, type TimeRange } from '@orrery/plugin-sdk';
+import {
+  GRAIN_MS,
+  defineRollup,
+  derivedDdl,
+  dimensionType,
+  freshRowsSql,
+  keysAfterSql,
+  planSegments,
+  rollupDdl,
+  type ChMigration,
+  type RollupLevel,
+  type TenantContext,
+  type TimeRange,
+} from '@orrery/plugin-sdk';
 import type { Scope } from './sql.ts';
+import { OUTCOMES_TABLE, OUTCOME_COLUMNS, OUTCOMES_SELECT, outcomeRowsSql } from './outcomes.ts';
 
 const MS = 'toUnixTimestamp64Milli(timestamp)';
 /** the actions whose times decide a user's standing in a workflow */
@@ -45,9 +59,26 @@ export const ENROLMENTS = defineRollup({
     { table: 'funnels_wf_enrolments_1h', grain: 'hour', dims: ['workflow_id', 'user_id', 'department_id'] },
     { table: 'funnels_wf_enrolments_1d', grain: 'day', dims: ['workflow_id', 'user_id', 'department_id'], from: 'funnels_wf_enrolments_1h' },
   ],
+  derived: [
+    {
+      // one row per outcome event of a (workflow, user), with what the summary needs to know
+      // about it from the user's other events (outcomes.ts)
+      table: OUTCOMES_TABLE,
+      from: 'funnels_wf_enrolments_1d',
+      keys: ['workflow_id', 'user_id'],
+      columns: OUTCOME_COLUMNS,
+      // a read takes one workflow's events in [from, to)
+      orderBy: ['workflow_id', 't'],
+      timeColumn: 't',
+      select: OUTCOMES_SELECT,
+    },
+  ],
 });
 
-export const chMigrations: ChMigration[] = [{ name: '0001_workflow_enrolments_rollup', statements: rollupDdl(ENROLMENTS) }];
+export const chMigrations: ChMigration[] = [
+  { name: '0001_workflow_enrolments_rollup', statements: rollupDdl({ ...ENROLMENTS, derived: [] }) },
+  { name: '0002_workflow_outcomes', statements: derivedDdl(ENROLMENTS, (k) => dimensionType(ENROLMENTS, k)) },
+];
 
 interface Level extends RollupLevel {
   table: string;
@@ -60,7 +91,15 @@ const LEVELS: readonly Level[] = ENROLMENTS.tables.map((t) => ({ table: t.table,
  */
 const OPEN_END = Date.UTC(2100, 0, 1);
 
-export type Source = 'auto' | 'raw';
+/**
+ * `auto`: the derived outcome rows where a read can use them (the summary), else the rollup's
+ * per-user rows; `merge`: the rollup's per-user rows only (the read before the derived rows,
+ * kept to check and time them against); `raw`: raw events only.
+ */
+export type Source = 'auto' | 'merge' | 'raw';
+
+/** above this many users with events after the watermark, the read merges every user instead */
+const MAX_TAIL_USERS = 1000;
 
 // a SimpleAggregateFunction column and a plain array have no common type in a UNION
 const ENROLMENTS_COLUMN = "CAST(enrolments, 'Array(Tuple(Int64, String))')";
@@ -84,7 +123,7 @@ const ENROLMENTS_COLUMN = "CAST(enrolments, 'Array(Tuple(Int64, String))')";
  * follows, distinct users per bucket).
  * `params` gets the parameters the subquery names.
  */
-export async function withOutcomes<T>(
+export function withOutcomes<T>(
   ctx: TenantContext,
   range: TimeRange,
   workflowId: string | null,
@@ -93,6 +132,25 @@ export async function withOutcomes<T>(
   params: Record<string, unknown>,
   departments: boolean,
   fn: (outcomes: string) => Promise<T>,
+): Promise<T> {
+  return withOutcomeSources(ctx, range, workflowId, scope, source === 'auto' ? 'merge' : source, params, departments, (s) => fn(s.merged!));
+}
+
+/**
+ * Like `withOutcomes`, and with `source: 'auto'` for one workflow (no department scope) the
+ * derived outcome rows (outcomes.ts) as `derived`, a subquery of the workflow's outcome events
+ * in [from, to) of the users with no event after the watermark; `merged` then holds the
+ * per-user rows of the other users only (`{tail_users}`), or is null when there are none.
+ */
+export async function withOutcomeSources<T>(
+  ctx: TenantContext,
+  range: TimeRange,
+  workflowId: string | null,
+  scope: Scope,
+  source: Source,
+  params: Record<string, unknown>,
+  departments: boolean,
+  fn: (s: { merged: string | null; derived: string | null }) => Promise<T>,
 ): Promise<T> {
   const events = ctx.analytics.table('events');
   const dims = [
@@ -131,10 +189,23 @@ export async function withOutcomes<T>(
       FROM (${rows}))`;
 
   if (source === 'raw') {
-    return fn(`(${union([{ table: null, from, to, enrolments: true, fresh: false }, { table: null, from: to, to: null, enrolments: false, fresh: false }])})`);
+    return fn({ merged: `(${union([{ table: null, from, to, enrolments: true, fresh: false }, { table: null, from: to, to: null, enrolments: false, fresh: false }])})`, derived: null });
   }
-  return ctx.rollups.read(ENROLMENTS.name, async (watermark) => {
+  return ctx.rollups.read(ENROLMENTS.name, async (watermark, state) => {
     params.outcomes_watermark = watermark.getTime();
+    let derived: string | null = null;
+    if (source === 'auto' && workflowId !== null && !scope.departments && !departments && state.derived.has(OUTCOMES_TABLE)) {
+      // the users whose derived rows are behind: events of theirs from `from` on came after the watermark
+      // (an earlier late event changes no answer for this range: outcomes.ts)
+      const since = "org_id = {org_id:String} AND workflow_id = {workflow_id:String} AND timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')";
+      const tail = await ctx.analytics.query<{ user_id: string }>(`${keysAfterSql(ENROLMENTS, ENROLMENTS.derived![0]!, events, 'outcomes_watermark', since)} LIMIT ${MAX_TAIL_USERS + 1}`, params);
+      if (tail.length <= MAX_TAIL_USERS) {
+        params.tail_users = tail.map((r) => r.user_id);
+        derived = outcomeRowsSql(tail.length > 0);
+        if (!tail.length) return fn({ merged: null, derived });
+        dims.push('user_id IN {tail_users:Array(String)}');
+      }
+    }
     const end = Math.max(OPEN_END, to);
     const part = (partFrom: number, partTo: number, enrolments: boolean): Piece[] =>
       partFrom >= partTo
@@ -149,7 +220,7 @@ export async function withOutcomes<T>(
           }));
     const pieces = [...part(from, to, true), ...part(to, end, false), { table: null, from: end, to: null, enrolments: false, fresh: false }];
     const rows = union(pieces);
-    return fn(pieces.some((p) => p.widened) ? clipped(rows) : `(${rows})`);
+    return fn({ merged: pieces.some((p) => p.widened) ? clipped(rows) : `(${rows})`, derived });
   });
 }
 

@@ -15,7 +15,12 @@ const CACHE = { maxAgeSeconds: 300 };
  * `raw` reads raw events only, skipping the enrolment rollup: the same answer, slower (for
  * checking the rollup and as its baseline).
  */
-const sourceParam = { type: 'string', enum: ['auto', 'raw'], default: 'auto', description: '`raw`: read raw events only instead of the enrolment rollup (same answer)' };
+const sourceParam = {
+  type: 'string',
+  enum: ['auto', 'merge', 'raw'],
+  default: 'auto',
+  description: '`raw`: read raw events only instead of the enrolment rollup; `merge`: the rollup merged per user, without its derived outcome rows (same answer)',
+};
 const rangeQuery = { type: 'object', additionalProperties: false, properties: { from: timeRangeQuerySchema.from, to: timeRangeQuerySchema.to } };
 const rangeSourceQuery = { type: 'object', additionalProperties: false, properties: { from: timeRangeQuerySchema.from, to: timeRangeQuerySchema.to, source: sourceParam } };
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 256, description: '`workflow_id`' } } };

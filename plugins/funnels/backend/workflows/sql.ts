@@ -111,19 +111,29 @@ export function summarySql(cohort: string): string {
  * CPU as the rest of the read.
  */
 export function summarySeriesSql(cohort: string, granularity: Granularity): string {
-  const summary = 'p.2 = 3';
-  return `SELECT if(${summary}, NULL, p.1) AS bucket,
-      countIf(p.2 = 0) AS enrolled_users, countIf(p.2 = 1) AS completed_users, countIf(p.2 = 2) AS exited_users,
-      countIf(${summary}) AS enrolled, countIf(${summary} AND has_goal) AS completed, countIf(${summary} AND NOT has_goal AND has_exit) AS exited,
-      quantileExactInclusiveIf(0.5)(goal - e, ${summary} AND has_goal) AS median_ms, avgIf(goal - e, ${summary} AND has_goal) AS avg_ms
-    FROM (
+  return summaryFromPairsSql(cohortPairsSql(cohort, granularity));
+}
+
+/** A cohort's pairs `(b, k, e, goal, has_goal, has_exit)`: `k` 0–2 its series (distinct per user, bucket and kind), 3 the user's summary row. */
+export function cohortPairsSql(cohort: string, granularity: Granularity): string {
+  return `SELECT p.1 AS b, p.2 AS k, e, goal, has_goal, has_exit FROM (
       SELECT e, goal, has_goal, has_exit, arrayJoin(arrayDistinct(arrayMap(x -> (${bucketExpr("fromUnixTimestamp64Milli(x.1, 'UTC')", granularity)}, x.2), arrayConcat(
           [(e, 3)],
           arrayZip(ens, arrayWithConstant(length(ens), 0)),
           if(has_goal, arrayMap(x -> (x, 1), arrayFilter(x -> x > e AND x < {to_ms:Int64}, gs)), []),
           if(has_exit, arrayMap(x -> (x, 2), arrayFilter(x -> x > e AND x < {to_ms:Int64}, xs)), []))))) AS p
       FROM (${cohort})
-    )
+    )`;
+}
+
+/** The summary (the row with a null bucket) and the series from pairs of `cohortPairsSql` (or of outcomes.ts). */
+export function summaryFromPairsSql(pairs: string): string {
+  const summary = 'k = 3';
+  return `SELECT if(${summary}, NULL, b) AS bucket,
+      countIf(k = 0) AS enrolled_users, countIf(k = 1) AS completed_users, countIf(k = 2) AS exited_users,
+      countIf(${summary}) AS enrolled, countIf(${summary} AND has_goal) AS completed, countIf(${summary} AND NOT has_goal AND has_exit) AS exited,
+      quantileExactInclusiveIf(0.5)(goal - e, ${summary} AND has_goal) AS median_ms, avgIf(goal - e, ${summary} AND has_goal) AS avg_ms
+    FROM (${pairs})
     GROUP BY bucket ORDER BY bucket`;
 }
 
