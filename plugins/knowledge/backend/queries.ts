@@ -306,6 +306,9 @@ export async function network(a: AnalyticsClient, range: TimeRange, limit: numbe
   }));
 }
 
+/** past every call code (an hour has 3,600,000 ms, so codes are below 7,200,000) */
+const NO_CODE = 7_200_000;
+
 /**
  * Transfer effectiveness per source department: for each reuser (outside the department)
  * whose first reuse of that department's work falls in [from, to), their agent invocations
@@ -337,10 +340,8 @@ export async function transfer(a: AnalyticsClient, range: TimeRange, weeks: numb
     WHERE first >= toDateTime64({from:String}, 3, 'UTC') AND first < toDateTime64({to:String}, 3, 'UTC')`;
   const spanFrom = HOUR_OF(`toDateTime64({from:String}, 3, 'UTC') - ${W}`);
   const spanTo = `toDateTime64({to:String}, 3, 'UTC') + ${W} + INTERVAL 1 HOUR`;
-  // the calls of a cut hour on one side of a bound (successes only when `ok`)
-  const calls = (test: string, hour: string, ok: boolean) => `arrayCount(c -> c ${test}${ok ? ' AND bitAnd(c, 1)' : ''}, ${hour})`;
-  const before = (ok: boolean) => `${calls('>= o_lo', 'cut_lo', ok)} + ${calls('< o_mid', 'cut_mid', ok)}`;
-  const after = (ok: boolean) => `${calls('>= o_mid', 'cut_mid', ok)} + ${calls('< o_hi', 'cut_hi', ok)}`;
+  // the calls of a joined row's hour in [lo, hi) (successes only when `ok`): an empty array unless the hour is cut
+  const calls = (lo: string, hi: string, ok: boolean) => `arrayCount(c -> c >= ${lo} AND c < ${hi}${ok ? ' AND bitAnd(c, 1)' : ''}, cut)`;
   const rows = await a.query<Record<string, unknown>>(
     `SELECT src AS from_department_id, count() AS reusers,
             sum(b_inv) AS invocations_before, sum(b_ok) AS successes_before,
@@ -348,13 +349,19 @@ export async function transfer(a: AnalyticsClient, range: TimeRange, weeks: numb
             countIf(b_inv > 0 AND a_inv > 0) AS reusers_with_both
      FROM (
        SELECT any(src) AS src,
-              sum(in_before * invocations + ${before(false)}) AS b_inv, sum(in_before * successes + ${before(true)}) AS b_ok,
-              sum(in_after * invocations + ${after(false)}) AS a_inv, sum(in_after * successes + ${after(true)}) AS a_ok
+              sum(in_before * invocations + ${calls('b_lo', 'b_hi', false)}) AS b_inv, sum(in_before * successes + ${calls('b_lo', 'b_hi', true)}) AS b_ok,
+              sum(in_after * invocations + ${calls('a_lo', 'a_hi', false)}) AS a_inv, sum(in_after * successes + ${calls('a_lo', 'a_hi', true)}) AS a_ok
        FROM (
-         SELECT f.sid AS sid, f.src AS src, f.o_lo AS o_lo, f.o_mid AS o_mid, f.o_hi AS o_hi,
+         SELECT f.sid AS sid, f.src AS src,
                 h.bucket > f.h_lo AND h.bucket < f.h_mid AS in_before, h.bucket > f.h_mid AND h.bucket < f.h_hi AS in_after,
                 h.invocations AS invocations, h.successes AS successes,
-                if(h.bucket = f.h_lo, h.codes, []) AS cut_lo, if(h.bucket = f.h_mid, h.codes, []) AS cut_mid, if(h.bucket = f.h_hi, h.codes, []) AS cut_hi
+                h.bucket = f.h_lo AS at_lo, h.bucket = f.h_mid AS at_mid, h.bucket = f.h_hi AS at_hi,
+                -- each window's [start, end) as codes in this row's hour: from the bound in the hour it cuts, the whole
+                -- hour beyond it, nothing (${NO_CODE}, past every code) in the other hours
+                if(at_lo, f.o_lo, if(at_mid, 0, ${NO_CODE})) AS b_lo, if(at_mid, f.o_mid, ${NO_CODE}) AS b_hi,
+                if(at_mid, f.o_mid, if(at_hi, 0, ${NO_CODE})) AS a_lo, if(at_hi, f.o_hi, ${NO_CODE}) AS a_hi,
+                -- one array, not one per cut hour: each array the join's rows carry is copied once more per row
+                if(at_lo OR at_mid OR at_hi, h.codes, []) AS cut
          -- the sample on the right: the small side is the one hashed; a person without invocations keeps their row
          FROM (${hourRows(spanFrom, spanTo)}) AS h
          RIGHT JOIN (${sample}) AS f ON h.user_id = f.reuser
