@@ -10,7 +10,7 @@ import { definePlugin } from '@orrery/plugin-sdk';
 import { PERMISSION, ADMIN_PERMISSION, registerRoutes } from './routes.ts';
 import { widgets } from '../widgets.ts';
 import { knowledgeMetrics } from './sources.ts';
-import { INVOCATION_HOURS, invocationMigrations, invocationPairsMigration } from './invocations.ts';
+import { INVOCATION_HOURS, invocationCodesMigration, invocationMigrations, invocationPairsMigration } from './invocations.ts';
 import { ARTIFACT_EVENTS, artifactMigration } from './artifacts.ts';
 
 export default definePlugin({
@@ -22,7 +22,7 @@ export default definePlugin({
   description: 'Artifacts created, annotated and reused with AI; reuse rates, valuable artifacts, experts, and knowledge flow between departments',
   routePrefix: 'knowledge',
   provides: [knowledgeMetrics],
-  migrations: { clickhouse: [...invocationMigrations, artifactMigration, invocationPairsMigration] },
+  migrations: { clickhouse: [...invocationMigrations, artifactMigration, invocationPairsMigration, invocationCodesMigration] },
   rollups: [INVOCATION_HOURS, ARTIFACT_EVENTS],
   permissions: { [PERMISSION]: ['Admin', 'Manager', 'Developer'], [ADMIN_PERMISSION]: ['Admin'] },
   frontend: { remoteName: 'knowledge', distDir: './frontend/dist', widgets },

@@ -18,6 +18,10 @@ import { defineRollup, freshRowsSql, rollupDdl, type ChMigration } from '@orrery
 import { NEVER } from './artifacts.ts';
 
 const EPOCH = "toDateTime64(0, 3, 'UTC')";
+/** the milliseconds of a DateTime64(3) since the start of its UTC hour, as UInt32 */
+export const MS_IN_HOUR = (x: string) => `toUInt32(toUnixTimestamp64Milli(${x}) % 3600000)`;
+/** a call as `call_codes` holds it: milliseconds into its hour × 2, + 1 if it succeeded */
+const CALL_CODE = `toUInt32(${MS_IN_HOUR('timestamp')} * 2 + (status = 'success'))`;
 
 export const INVOCATION_HOURS = defineRollup({
   name: 'invocation_hours',
@@ -32,13 +36,11 @@ export const INVOCATION_HOURS = defineRollup({
     { name: 'successes', type: 'SimpleAggregateFunction(sum, UInt64)', expr: "countIf(status = 'success')" },
     // the pairs as aggregate states, as the first tables kept them (migrations 0002 and 0004 fill later columns from them)
     { name: 'calls', type: "AggregateFunction(groupArray, Tuple(DateTime64(3, 'UTC'), UInt8))", expr: "groupArrayState((timestamp, toUInt8(status = 'success')))" },
-    // the same pairs as a plain array: a read deserializes an aggregate state per row, which cost
-    // `transfer` five times the rest of its scan of the hours; an array column is read as it lies
-    {
-      name: 'call_pairs',
-      type: "SimpleAggregateFunction(groupArrayArray, Array(Tuple(DateTime64(3, 'UTC'), UInt8)))",
-      expr: "groupArray((timestamp, toUInt8(status = 'success')))",
-    },
+    // each call as one UInt32, its milliseconds into the hour × 2 + 1 if it succeeded: the pairs
+    // (plain arrays of (DateTime64, UInt8), 9 bytes a call, migration 0004) were read for every
+    // hour of `transfer`'s span and copied through its join; 4 bytes a call, and the cut of an
+    // hour by a window is an integer compare against the bound's milliseconds into that hour
+    { name: 'call_codes', type: 'SimpleAggregateFunction(groupArrayArray, Array(UInt32))', expr: `groupArray(${CALL_CODE})` },
     // the hour's first and last success (NEVER / EPOCH without one): enough to tell whether a
     // success follows an instant within the hour, without reading the pairs
     { name: 'first_success', type: "SimpleAggregateFunction(min, DateTime64(3, 'UTC'))", expr: `min(if(status = 'success', timestamp, ${NEVER}))` },
@@ -76,28 +78,43 @@ const plainPairs: ChMigration = {
   ],
 };
 
+/**
+ * Tables made before the calls were kept as codes get the column, filled from the pairs (which
+ * 0004 filled from the aggregate states on tables older still); a new table has it from 0001.
+ * The fold no longer writes the pairs: rows folded from here on have codes only.
+ */
+const callCodes: ChMigration = {
+  name: '0005_invocation_call_codes',
+  statements: [
+    `ALTER TABLE {db}.${TABLE}{cluster} ADD COLUMN IF NOT EXISTS call_codes SimpleAggregateFunction(groupArrayArray, Array(UInt32))`,
+    `ALTER TABLE {db}.${TABLE}{cluster} UPDATE call_codes = arrayMap(x -> toUInt32(${MS_IN_HOUR('x.1')} * 2 + x.2), call_pairs) WHERE empty(call_codes) AND invocations > 0 SETTINGS mutations_sync = 2`,
+  ],
+};
+
 export const invocationMigrations: ChMigration[] = [{ name: '0001_invocation_hours', statements: rollupDdl(INVOCATION_HOURS) }, successBounds];
-/** after the artifact rollup's 0003 */
+/** after the artifact rollup's 0003, in this order */
 export const invocationPairsMigration = plainPairs;
+export const invocationCodesMigration = callCodes;
 
 /** Bind `wm` (the watermark, ms) with these. */
 const FRESH = `org_id = {org_id:String} AND event_type = 'agent_invocation' AND user_id != '' AND ${freshRowsSql('wm')}`;
 
 /**
  * Every (user, hour) row with hours in [`fromSql`, `toSql`) — `user_id, bucket, invocations,
- * successes, pairs` — the rollup's rows as stored plus the raw rows inserted after the watermark.
+ * successes, codes` (`call_codes`: each call's milliseconds into the hour × 2 + success) — the
+ * rollup's rows as stored plus the raw rows inserted after the watermark.
  * A (user, hour) may come in several rows (parts not merged yet, fresh rows), each with its own
  * counts and pairs: callers sum over rows. No user filter: reading every user's hours in the
  * span cost less than building and probing a set of the users wanted.
  */
 export function hourRows(fromSql: string, toSql: string): string {
   return `
-    SELECT user_id, bucket, invocations, successes, call_pairs AS pairs
+    SELECT user_id, bucket, invocations, successes, call_codes AS codes
     FROM {db}.${TABLE}
     WHERE org_id = {org_id:String} AND bucket >= ${fromSql} AND bucket < ${toSql}
     UNION ALL
     SELECT user_id, toDateTime(toStartOfHour(timestamp), 'UTC') AS bucket, count() AS invocations, countIf(status = 'success') AS successes,
-           groupArray((timestamp, toUInt8(status = 'success'))) AS pairs
+           groupArray(${CALL_CODE}) AS codes
     FROM {db}.events
     WHERE ${FRESH} AND timestamp >= ${fromSql} AND timestamp < ${toSql}
     GROUP BY user_id, bucket`;

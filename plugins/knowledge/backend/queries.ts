@@ -10,7 +10,7 @@
  */
 import { bucketIso, type AnalyticsClient, type TimeRange } from '@orrery/plugin-sdk';
 import { scopeParams, scopeSql, type IndividualScope } from './privacy.ts';
-import { hourRows, hourSuccessBounds } from './invocations.ts';
+import { hourRows, hourSuccessBounds, MS_IN_HOUR } from './invocations.ts';
 import { AUTHORS_FOLDED, FIRST_CROSS_DEPARTMENT_REUSES, reusesInRange } from './artifacts.ts';
 
 const KA = "event_type = 'knowledge_artifact' AND org_id = {org_id:String} AND artifact_id != ''";
@@ -38,8 +38,6 @@ const REUSES_IN_RANGE = `
 const HOUR_OF = (x: string) => `toDateTime(toStartOfHour(${x}), 'UTC')`;
 /** the number of the hour of a time (hours since 1970, UTC), 4 bytes */
 const HOUR_NUM = (x: string) => `toUInt32(toRelativeHourNum(${x}, 'UTC'))`;
-/** the milliseconds of a DateTime64(3) since the start of its UTC hour, 4 bytes */
-const MS_IN_HOUR = (x: string) => `toUInt32(toUnixTimestamp64Milli(${x}) % 3600000)`;
 
 const rangeParams = (r: TimeRange) => ({ from: r.fromCh, to: r.toCh });
 const n = (x: unknown) => Number(x ?? 0);
@@ -308,6 +306,9 @@ export async function network(a: AnalyticsClient, range: TimeRange, limit: numbe
   }));
 }
 
+/** past every call code (an hour has 3,600,000 ms, so codes are below 7,200,000) */
+const NO_CODE = 7_200_000;
+
 /**
  * Transfer effectiveness per source department: for each reuser (outside the department)
  * whose first reuse of that department's work falls in [from, to), their agent invocations
@@ -315,23 +316,32 @@ export async function network(a: AnalyticsClient, range: TimeRange, limit: numbe
  *
  * The sample (first cross-department reuse per source department and person, from one pass
  * over the artifact rollup's month table: `FIRST_CROSS_DEPARTMENT_REUSES`) is computed once,
- * with its window bounds and cut hours, and every (user, hour) row of the invocation rollup in the span is joined to
- * the sample rows of its user, in one pass: an hour strictly inside a window adds its counts,
- * one of the three hours the windows cut (at first - W, first, first + W) adds its pairs that
- * fall inside. Each invocation falls in exactly one part, so the answer stays exact.
+ * with its window bounds and cut hours, and every (user, hour) row of the invocation rollup in
+ * the span is joined to the sample rows of its user, in one pass: an hour strictly inside a
+ * window adds its counts, one of the three hours the windows cut (at first - W, first,
+ * first + W) adds its calls that fall inside. Each invocation falls in exactly one part, so
+ * the answer stays exact.
+ *
+ * A cut hour's calls are codes (milliseconds into the hour × 2 + success), and each bound is
+ * taken as its milliseconds into its own hour × 2 (`o_*`): in the hour of a window's start the
+ * calls at or after it are those with code >= o; in the hour of its end, those before it have
+ * code < o (a call at the bound's millisecond has code o or o + 1, so it falls on the start's
+ * side); a success is an odd code. No call crosses hours, so these compares are exact.
  */
 export async function transfer(a: AnalyticsClient, range: TimeRange, weeks: number, wm: Watermarks) {
   const W = 'toIntervalWeek({weeks:UInt32})';
-  // the sample, numbered, with its window bounds and the three hours they cut, computed once per sample row
+  const cutAt = (x: string) => `${MS_IN_HOUR(x)} * 2`;
+  // the sample, numbered, with its window bounds' hours and their codes, computed once per sample row
   const sample = `
-    SELECT row_number() OVER () AS sid, src, reuser, first, first - ${W} AS f_lo, first + ${W} AS f_hi,
-           ${HOUR_OF('f_lo')} AS h_lo, ${HOUR_OF('first')} AS h_mid, ${HOUR_OF('f_hi')} AS h_hi
+    SELECT row_number() OVER () AS sid, src, first - ${W} AS f_lo, first + ${W} AS f_hi,
+           ${HOUR_OF('f_lo')} AS h_lo, ${HOUR_OF('first')} AS h_mid, ${HOUR_OF('f_hi')} AS h_hi,
+           ${cutAt('f_lo')} AS o_lo, ${cutAt('first')} AS o_mid, ${cutAt('f_hi')} AS o_hi, reuser
     FROM (${FIRST_CROSS_DEPARTMENT_REUSES})
     WHERE first >= toDateTime64({from:String}, 3, 'UTC') AND first < toDateTime64({to:String}, 3, 'UTC')`;
   const spanFrom = HOUR_OF(`toDateTime64({from:String}, 3, 'UTC') - ${W}`);
   const spanTo = `toDateTime64({to:String}, 3, 'UTC') + ${W} + INTERVAL 1 HOUR`;
-  // the pairs of a cut hour that fall inside the window
-  const cut = (lo: string, hi: string, ok: boolean) => `arrayCount(y -> ${ok ? 'y.2 = 1 AND ' : ''}y.1 >= ${lo} AND y.1 < ${hi}, cut)`;
+  // the calls of a joined row's hour in [lo, hi) (successes only when `ok`): an empty array unless the hour is cut
+  const calls = (lo: string, hi: string, ok: boolean) => `arrayCount(c -> c >= ${lo} AND c < ${hi}${ok ? ' AND bitAnd(c, 1)' : ''}, cut)`;
   const rows = await a.query<Record<string, unknown>>(
     `SELECT src AS from_department_id, count() AS reusers,
             sum(b_inv) AS invocations_before, sum(b_ok) AS successes_before,
@@ -339,13 +349,19 @@ export async function transfer(a: AnalyticsClient, range: TimeRange, weeks: numb
             countIf(b_inv > 0 AND a_inv > 0) AS reusers_with_both
      FROM (
        SELECT any(src) AS src,
-              sum(in_before * invocations + ${cut('f_lo', 'f_mid', false)}) AS b_inv, sum(in_before * successes + ${cut('f_lo', 'f_mid', true)}) AS b_ok,
-              sum(in_after * invocations + ${cut('f_mid', 'f_hi', false)}) AS a_inv, sum(in_after * successes + ${cut('f_mid', 'f_hi', true)}) AS a_ok
+              sum(in_before * invocations + ${calls('b_lo', 'b_hi', false)}) AS b_inv, sum(in_before * successes + ${calls('b_lo', 'b_hi', true)}) AS b_ok,
+              sum(in_after * invocations + ${calls('a_lo', 'a_hi', false)}) AS a_inv, sum(in_after * successes + ${calls('a_lo', 'a_hi', true)}) AS a_ok
        FROM (
-         SELECT f.sid AS sid, f.src AS src, f.f_lo AS f_lo, f.first AS f_mid, f.f_hi AS f_hi,
+         SELECT f.sid AS sid, f.src AS src,
                 h.bucket > f.h_lo AND h.bucket < f.h_mid AS in_before, h.bucket > f.h_mid AND h.bucket < f.h_hi AS in_after,
                 h.invocations AS invocations, h.successes AS successes,
-                if(h.bucket = f.h_lo OR h.bucket = f.h_mid OR h.bucket = f.h_hi, h.pairs, []) AS cut
+                h.bucket = f.h_lo AS at_lo, h.bucket = f.h_mid AS at_mid, h.bucket = f.h_hi AS at_hi,
+                -- each window's [start, end) as codes in this row's hour: from the bound in the hour it cuts, the whole
+                -- hour beyond it, nothing (${NO_CODE}, past every code) in the other hours
+                if(at_lo, f.o_lo, if(at_mid, 0, ${NO_CODE})) AS b_lo, if(at_mid, f.o_mid, ${NO_CODE}) AS b_hi,
+                if(at_mid, f.o_mid, if(at_hi, 0, ${NO_CODE})) AS a_lo, if(at_hi, f.o_hi, ${NO_CODE}) AS a_hi,
+                -- one array, not one per cut hour: each array the join's rows carry is copied once more per row
+                if(at_lo OR at_mid OR at_hi, h.codes, []) AS cut
          -- the sample on the right: the small side is the one hashed; a person without invocations keeps their row
          FROM (${hourRows(spanFrom, spanTo)}) AS h
          RIGHT JOIN (${sample}) AS f ON h.user_id = f.reuser

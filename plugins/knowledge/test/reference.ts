@@ -210,7 +210,8 @@ export function timelineByDepartmentDay(evs: Ev[], from: number, to: number) {
   return [...by.values()].map(({ users, ...x }) => ({ ...x, users: users.size })).sort((a, b) => a.bucket.localeCompare(b.bucket) || a.group.localeCompare(b.group));
 }
 
-export function transfer(evs: Ev[], from: number, to: number, weeks: number) {
+/** each source department's first reuse by each person (by someone not the author, on an event of another department) */
+export function firstCrossDepartmentReuses(evs: Ev[]): Array<{ src: string; reuser: string; at: number }> {
   const a = authors(evs);
   const first = new Map<string, { src: string; reuser: string; at: number }>();
   for (const e of ka(evs)) {
@@ -221,10 +222,15 @@ export function transfer(evs: Ev[], from: number, to: number, weeks: number) {
     const cur = first.get(k);
     if (!cur || t(e) < cur.at) first.set(k, { src: art.dept, reuser: e.user_id, at: t(e) });
   }
+  return [...first.values()];
+}
+
+export function transfer(evs: Ev[], from: number, to: number, weeks: number) {
+  const first = firstCrossDepartmentReuses(evs);
   const W = weeks * 7 * DAY;
   const inv = evs.filter((e) => e.event_type === 'agent_invocation');
   const out = new Map<string, { reusers: number; both: number; bi: number; bo: number; ai: number; ao: number }>();
-  for (const f of first.values()) {
+  for (const f of first) {
     if (f.at < from || f.at >= to) continue;
     const mine = inv.filter((i) => i.user_id === f.reuser);
     const before = mine.filter((i) => t(i) >= f.at - W && t(i) < f.at);

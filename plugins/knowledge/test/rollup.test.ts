@@ -8,10 +8,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend, type TestBackend, type TestOrg } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
-import { invocationPairsMigration } from '../backend/invocations.ts';
+import { invocationCodesMigration, invocationPairsMigration } from '../backend/invocations.ts';
 import * as ref from './reference.ts';
 
 const { START, DAY, HOUR } = ref;
+const WEEK = 7 * DAY;
 const SEEDS = [3, 42];
 const USERS: Record<string, string> = { 'u-1': 'd-eng', 'u-2': 'd-eng', 'u-3': 'd-sales', 'u-4': 'd-sales', 'u-5': 'd-ops', 'u-6': 'd-ops', 'u-7': 'd-data' };
 
@@ -22,6 +23,29 @@ function ranges(seed: number): Array<[number, number]> {
   for (let i = 0; i < 2; i++) {
     const from = START - DAY + Math.floor(r() * 8 * DAY);
     out.push([from, from + HOUR + Math.floor(r() * 6 * DAY)]);
+  }
+  return out;
+}
+/**
+ * Invocations of each first cross-department reuser on the edges the rollup's call codes
+ * (milliseconds into the hour × 2 + success) must tell apart: exactly at each window bound of
+ * 1 and 2 weeks and at the first reuse, a millisecond either side, and at the first and the
+ * last millisecond of each bound's hour; successes and failures alike.
+ */
+function boundaryCalls(evs: ref.Ev[], seed: number): ref.Ev[] {
+  const r = ref.rng(seed + 77);
+  const out: ref.Ev[] = [];
+  for (const f of ref.firstCrossDepartmentReuses(evs)) {
+    for (const bound of [f.at, f.at - WEEK, f.at + WEEK, f.at - 2 * WEEK, f.at + 2 * WEEK]) {
+      const hour = bound - (bound % HOUR);
+      for (const at of [bound - 1, bound, bound + 1, hour, hour + HOUR - 1]) {
+        if (r() < 0.5) continue;
+        out.push({
+          event_id: `edge-${seed}-${out.length}`, event_type: 'agent_invocation', timestamp: new Date(at).toISOString(), user_id: f.reuser,
+          department_id: USERS[f.reuser]!, session_id: `s-${f.reuser}`, agent_name: 'coder', status: r() < 0.5 ? 'success' : 'failure', invocation_id: `edge-${seed}-${out.length}`,
+        });
+      }
+    }
   }
   return out;
 }
@@ -37,6 +61,7 @@ describe('knowledge invocation rollup', () => {
     b = await startTestBackend({ plugins: [plugin] });
     for (const seed of SEEDS) {
       const all = ref.generate(seed, USERS, { artifacts: 60, days: 8, prefix: `s${seed}` });
+      all.push(...boundaryCalls(all, seed));
       // a random half arrives later; its timestamps are anywhere in the data (late events too)
       const r = ref.rng(seed + 1000);
       const first: ref.Ev[] = [];
@@ -101,12 +126,14 @@ describe('knowledge invocation rollup', () => {
     await check('rollup after the late events', (o) => [...o.first, ...o.later]);
   }, SLOW);
 
-  it('a table made before the plain pairs column gets it filled from the aggregate states by migration 0004: == brute force', async () => {
+  it('a table made before the call codes (and before the plain pairs) gets them from the aggregate states by migrations 0004 and 0005: == brute force', async () => {
     const ch = b.kernel.services.analytics;
     const sql = (x: string) => x.replaceAll('{db}', ch.database).replaceAll('{cluster}', '');
-    await ch.client.command({ query: sql('ALTER TABLE {db}.knowledge_invocation_hours DROP COLUMN call_pairs SETTINGS mutations_sync = 2') });
-    for (const statement of invocationPairsMigration.statements) await ch.client.command({ query: sql(statement) });
-    await check('after migration 0004', (o) => [...o.first, ...o.later]);
+    // the fold writes neither column any more on a new table's rows: 0004 fills the pairs from `calls`, 0005 the codes from the pairs
+    for (const column of ['call_codes', 'call_pairs'])
+      await ch.client.command({ query: sql(`ALTER TABLE {db}.knowledge_invocation_hours DROP COLUMN IF EXISTS ${column} SETTINGS mutations_sync = 2`) });
+    for (const m of [invocationPairsMigration, invocationCodesMigration]) for (const statement of m.statements) await ch.client.command({ query: sql(statement) });
+    await check('after migrations 0004 and 0005', (o) => [...o.first, ...o.later]);
   }, SLOW);
 
   it('the data exercises the cut hours: follow-ups in the same and the next hour, and first reuses inside hours', () => {
@@ -115,6 +142,7 @@ describe('knowledge invocation rollup', () => {
       const top = ref.topArtifacts(evs, START - 40 * DAY, START + 60 * DAY);
       expect(top.some((a) => a.successful_reuses > 0 && a.successful_reuses < a.reuses)).toBe(true);
       expect([...ref.transfer(evs, START - 40 * DAY, START + 60 * DAY, 1).values()].some((d) => d.invocations_before > 0 && d.invocations_after > 0)).toBe(true);
+      expect(evs.filter((e) => e.event_id.startsWith('edge-')).length).toBeGreaterThan(50);
     }
   });
 });
