@@ -95,7 +95,8 @@ async function main() {
       res.writeHead(200).end();
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  // the webhook receiver's port: BENCH_HOOK_PORT where ports are assigned per user of the machine, else any free one
+  await new Promise<void>((r) => server.listen(Number(process.env.BENCH_HOOK_PORT ?? 0), '127.0.0.1', r));
   try {
     const now = Date.now();
     const events = alertBenchEvents(now);

@@ -71,6 +71,45 @@ describe('alert rounds', () => {
     }
   });
 
+  it('rules asking the same question share one answer, and rules asking different ones in the same batch each get their own', async () => {
+    const r = rng(2212);
+    const now = Date.now();
+    const W = 600_000;
+    // agents of their own, so the other tests' events do not count here
+    const agents = AGENTS.map((a) => `same-${a}`);
+    const counts = Object.fromEntries(agents.map((a) => [a, { cur: 0, prev: 0 }]));
+    const events = [];
+    for (const a of agents) {
+      for (const [key, from] of [['cur', now - W], ['prev', now - 2 * W]] as const) {
+        const n = r() < 0.25 ? 0 : Math.floor(r() * 12);
+        for (let i = 0; i < n; i++) events.push({ event_id: `same-${a}-${key}-${i}`, event_type: 'agent_invocation', timestamp: new Date(from + 30_000 + r() * (W - 90_000)).toISOString(), user_id: 'u1', agent_name: a, status: 'success' });
+        counts[a]![key] += n;
+      }
+    }
+    await backend.org.insertEvents(events);
+    const c = backend.client;
+    // every agent's count asked by several rules of each kind, interleaved, all in one window: one batch of repeated and distinct queries
+    const rules: Array<{ id: string; agent: string; kind: string; threshold: number }> = [];
+    for (let i = 0; i < 3 * agents.length * 2; i++) {
+      const agent = agents[Math.floor(r() * agents.length)]!;
+      const kind = ['threshold', 'change', 'change_percent'][i % 3]!;
+      const threshold = kind === 'change_percent' ? Math.round(r() * 200 - 100) : kind === 'change' ? Math.round(r() * 10 - 5) : Math.floor(r() * 8);
+      const query = { event_type: 'agent_invocation', measure: 'count', where: { agent_name: agent } };
+      const res = await c.post('/api/v1/alerts/rules', { name: `same ${i}`, query, window_seconds: W / 1000, condition: { kind, op: 'gt', threshold }, interval_seconds: 60 });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      rules.push({ id: res.body.id, agent, kind, threshold });
+    }
+    await backend.runJob('alerts', 'tick');
+    for (const rule of rules) {
+      const { cur, prev } = counts[rule.agent]!;
+      // one series without groups: a count with no events is 0
+      const value = rule.kind === 'threshold' ? cur : rule.kind === 'change' ? cur - prev : prev === 0 ? (cur === 0 ? 0 : null) : (100 * (cur - prev)) / prev;
+      const got = (await c.get(`/api/v1/alerts/rules/${rule.id}`)).body.instances.map((i: any) => ({ value: i.value, state: i.state }));
+      const expected = value === null ? [{ value: null, state: 'nodata' }] : value > rule.threshold ? [{ value, state: 'firing' }] : [];
+      expect(got, `${rule.agent} ${rule.kind} > ${rule.threshold}`).toEqual(expected);
+    }
+  });
+
   it('leaves an instance that stays as it was unwritten, and writes it when its value moves', async () => {
     const c = backend.client;
     const res = await c.post('/api/v1/alerts/rules', { name: 'steady', query: { event_type: 'agent_invocation', measure: 'count', where: { agent_name: 'steady-agent' } }, window_seconds: 3600, condition: { op: 'gte', threshold: 1 }, interval_seconds: 60 });
