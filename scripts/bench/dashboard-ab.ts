@@ -20,6 +20,7 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { shownScript } from './dashboardShown.ts';
 import { chromium, type Browser } from 'playwright-core';
 
 const rounds = Math.max(1, Number(process.argv[2] ?? 5));
@@ -123,21 +124,8 @@ async function load(b: Browser, t: Target, trace?: string): Promise<Load> {
     localStorage.setItem('orrery.session', s);
     localStorage.setItem(`orrery.tour.${uid}`, '{"how":"dismissed"}');
   }, [t.session, t.userId] as const);
-  // word for word the test of dashboard.ts
-  await context.addInitScript(`(() => {
-    const n = ${t.widgets};
-    const shown = () => {
-      if (n === 0) return !!document.body && document.body.textContent.includes('Your dashboard is empty');
-      const cells = [...document.querySelectorAll('section.cell')];
-      return cells.length >= n && cells.every((c) => {
-        const body = c.querySelector('.cell__body');
-        return body && !body.querySelector('.orrery-state--loading') && body.textContent.trim().length + body.querySelectorAll('svg, canvas, table').length > 0
-          && [...body.querySelectorAll('.orrery-chart__plot')].every((p) => p.style.display === 'none' || p.querySelector('.main-svg'));
-      });
-    };
-    const check = () => { if (shown()) window.__benchShown = performance.now(); else requestAnimationFrame(check); };
-    requestAnimationFrame(check);
-  })();`);
+  // the same test of all data shown as dashboard.ts
+  await context.addInitScript(shownScript(t.widgets));
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await browserSettled();

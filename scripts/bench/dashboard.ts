@@ -25,6 +25,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { shownScript } from './dashboardShown.ts';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort } from '@orrery/backend-test-utils/net';
 
@@ -170,24 +171,8 @@ async function loadOnce(b: Browser, url: string, session: string, userId: string
     localStorage.setItem(`orrery.tour.${uid}`, '{"how":"dismissed"}');
   }, [session, userId] as const);
   // every animation frame, the page notes (performance.now(), counted from the navigation's
-  // start) the first frame on which what is measured was there: the empty dashboard's text,
-  // or every cell present with none still loading its code or its data, and every chart drawn
-  // by plotly (not only its screen-reader table)
-  // (a string, not a function: the function's compiled form would call the build's helpers)
-  await context.addInitScript(`(() => {
-    const n = ${expectWidgets};
-    const shown = () => {
-      if (n === 0) return !!document.body && document.body.textContent.includes('Your dashboard is empty');
-      const cells = [...document.querySelectorAll('section.cell')];
-      return cells.length >= n && cells.every((c) => {
-        const body = c.querySelector('.cell__body');
-        return body && !body.querySelector('.orrery-state--loading') && body.textContent.trim().length + body.querySelectorAll('svg, canvas, table').length > 0
-          && [...body.querySelectorAll('.orrery-chart__plot')].every((p) => p.style.display === 'none' || p.querySelector('.main-svg'));
-      });
-    };
-    const check = () => { if (shown()) window.__benchShown = performance.now(); else requestAnimationFrame(check); };
-    requestAnimationFrame(check);
-  })();`);
+  // start) the first frame on which what is measured was there (dashboardShown.ts)
+  await context.addInitScript(shownScript(expectWidgets));
   const page: Page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');

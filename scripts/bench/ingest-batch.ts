@@ -13,12 +13,11 @@
  *
  * BENCH_CPU_PROF=<dir> writes a CPU profile of each server's main thread.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { benchEvent, startIngestServer, threadCpu, type Variant } from './ingestServer.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,54 +29,9 @@ const { values: args } = parseArgs({
   },
 });
 const PASSWORD = 'Bench-passw0rd-orrery!';
-const INGEST = join(import.meta.dirname, 'ingest.ts');
-interface Variant { ingestion?: object; root?: string; env?: Record<string, string> }
-
-function event(i: number): Record<string, unknown> {
-  return {
-    event_id: randomUUID(), event_type: 'agent_invocation', timestamp: new Date().toISOString(),
-    department_id: `dept-${i % 12}`, user_id: `user-${i % 200}`, session_id: `s-${i % 1000}`, agent_name: `agent-${i % 8}`,
-    agent_version: '1.0.0', invocation_id: randomUUID(), model_used: 'claude-sonnet-4-5', input_tokens: 1200, output_tokens: 300,
-    execution_time_ms: 850, status: 'success', tools_used: ['grep', 'edit'],
-  };
-}
-
-/** CPU ms per thread group of a process (see ingest-cpu.ts) */
-function threadCpu(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try { stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'); } catch { continue; }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ms = (Number(f[11]) + Number(f[12])) * 10;
-    const group = Number(tid) === pid ? 'main' : /^V8 /.test(name) ? 'v8' : /^libuv/.test(name) ? 'libuv' : name === 'node' ? 'unnamed' : 'chdb';
-    out.set(group, (out.get(group) ?? 0) + ms);
-  }
-  return out;
-}
-
-function start(dataDir: string, v: Variant): Promise<{ child: ChildProcess; url: string }> {
-  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...prof, '--import', 'tsx', v.root ? join(v.root, 'scripts/bench/ingest.ts') : INGEST, '--serve', 'kernel'], {
-    cwd: v.root ?? process.cwd(),
-    env: { ...process.env, ...v.env, DATA_DIR: dataDir, BENCH_PLUGINS: args.plugins, BENCH_INGESTION: JSON.stringify(v.ingestion ?? {}) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((ok, fail) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{"url"'));
-      if (line) ok({ child, url: (JSON.parse(line) as { url: string }).url });
-    });
-    child.once('exit', (c) => fail(new Error(`server exited (${c})`)));
-  });
-}
-
 async function platform(v: Variant, bodies: string[]) {
   const dataDir = mkdtempSync(join(tmpdir(), 'orrery-batch-'));
-  const { child, url } = await start(dataDir, v);
+  const { child, url } = await startIngestServer(dataDir, v, args.plugins);
   try {
     const access = (await (await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@bench.local', password: PASSWORD }) })).json()).access_token;
     const hook = (await (await fetch(`${url}/api/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${access}` }, body: JSON.stringify({ name: 'bench', kind: 'hook' }) })).json()).token;
@@ -140,7 +94,7 @@ for (const id of pluginIds) {
 
 async function raw(n: number, per: number) {
   const now = new Date().toISOString();
-  const flat = Array.from({ length: n }, (_, i) => ({ ...event(i), org_id: 'org-bench', action: '', fixes: [], schema_version: 2, received_schema_version: 2, received_at: now, source: 'batch', cost_usd: 0.0081, cost_source: 'computed' }));
+  const flat = Array.from({ length: n }, (_, i) => ({ ...benchEvent(i), org_id: 'org-bench', action: '', fixes: [], schema_version: 2, received_schema_version: 2, received_at: now, source: 'batch', cost_usd: 0.0081, cost_source: 'computed' }));
   const la0 = loadavg()[0]!;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -163,7 +117,7 @@ try {
     let per = 0;
     const got: Array<Awaited<ReturnType<typeof platform>>> = [];
     for (const v of variants) {
-      const bodies = Array.from({ length: nBatches }, (_, b) => JSON.stringify({ events: Array.from({ length: 1000 }, (_, i) => event(b * 1000 + i)) }));
+      const bodies = Array.from({ length: nBatches }, (_, b) => JSON.stringify({ events: Array.from({ length: 1000 }, (_, i) => benchEvent(b * 1000 + i)) }));
       const r = await platform(v, bodies);
       got.push(r);
       per = Math.max(per, r.rowsPerInsert);

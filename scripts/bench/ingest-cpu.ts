@@ -14,12 +14,11 @@
  *   npx tsx scripts/bench/ingest-cpu.ts --rate 1000 --seconds 20 --rounds 2 \
  *     --variants '[{"root": "/tmp/before"}, {}, {"ingestion": {"loadDelayMs": 250}}]'
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { benchEvent, startIngestServer, threadCpu, type Variant } from './ingestServer.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,57 +31,9 @@ const { values: args } = parseArgs({
   },
 });
 const PASSWORD = 'Bench-passw0rd-orrery!';
-const INGEST = join(import.meta.dirname, 'ingest.ts');
-interface Variant { ingestion?: object; root?: string; env?: Record<string, string> }
-
-function event(i: number) {
-  return {
-    event_id: randomUUID(), event_type: 'agent_invocation', timestamp: new Date().toISOString(),
-    department_id: `dept-${i % 12}`, user_id: `user-${i % 200}`, session_id: `s-${i % 1000}`, agent_name: `agent-${i % 8}`,
-    agent_version: '1.0.0', invocation_id: randomUUID(), model_used: 'claude-sonnet-4-5', input_tokens: 1200, output_tokens: 300,
-    execution_time_ms: 850, status: 'success', tools_used: ['grep', 'edit'],
-  };
-}
-
-/** CPU ms per thread group of a process */
-function threadCpu(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try { stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'); } catch { continue; }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ms = (Number(f[11]) + Number(f[12])) * 10;
-    // V8's platform workers (concurrent GC, compilation) are named "V8 …"; threads that keep the
-    // process's name are native threads that did not name themselves (chDB's pools among them)
-    const group = Number(tid) === pid ? 'main' : /^V8 /.test(name) ? 'v8-helpers' : /^libuv/.test(name) ? 'libuv' : name === 'node' ? 'unnamed' : 'chdb-named';
-    out.set(group, (out.get(group) ?? 0) + ms);
-  }
-  return out;
-}
-
-function start(dataDir: string, v: Variant): Promise<{ child: ChildProcess; url: string }> {
-  // BENCH_CPU_PROF=<dir>: the server writes a CPU profile of its main thread there on exit
-  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...prof, '--import', 'tsx', v.root ? join(v.root, 'scripts/bench/ingest.ts') : INGEST, '--serve', 'kernel'], {
-    cwd: v.root ?? process.cwd(),
-    env: { ...process.env, ...v.env, DATA_DIR: dataDir, BENCH_PLUGINS: args.plugins, BENCH_INGESTION: JSON.stringify(v.ingestion ?? {}) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((ok, fail) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{"url"'));
-      if (line) ok({ child, url: (JSON.parse(line) as { url: string }).url });
-    });
-    child.once('exit', (c) => fail(new Error(`server exited (${c})`)));
-  });
-}
-
 async function once(variant: Variant) {
   const dataDir = mkdtempSync(join(tmpdir(), 'orrery-cpu-'));
-  const { child, url } = await start(dataDir, variant);
+  const { child, url } = await startIngestServer(dataDir, variant, args.plugins);
   try {
     const access = (await (await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@bench.local', password: PASSWORD }) })).json()).access_token;
     const hook = (await (await fetch(`${url}/api/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${access}` }, body: JSON.stringify({ name: 'bench', kind: 'hook' }) })).json()).token;
@@ -113,7 +64,7 @@ async function once(variant: Variant) {
     const r = await autocannon({
       url: `${url}/api/v1/events`, method: 'POST', connections: Number(args.connections), duration: Number(args.seconds), overallRate: Number(args.rate),
       headers: { 'content-type': 'application/json', authorization: `Bearer ${hook}` },
-      requests: [{ setupRequest: (req: any) => ({ ...req, body: JSON.stringify(event(i++)) }) }],
+      requests: [{ setupRequest: (req: any) => ({ ...req, body: JSON.stringify(benchEvent(i++)) }) }],
     });
     clearInterval(sampler);
     const cpu1 = threadCpu(child.pid!);
