@@ -10,20 +10,28 @@ import { HttpError } from '@orrery/plugin-sdk';
 
 export const MAX_BODY_DEPTH = 40;
 
-/** Nesting depth of a JSON text; stops counting once over `limit`. */
+/**
+ * Nesting depth of a JSON text; stops counting once over `limit`. Strings are skipped with
+ * `indexOf` (a quote ends one unless an odd run of backslashes precedes it): most of an event
+ * batch's text is inside strings, and the native search is several times faster there than a
+ * loop over every character (~1 against ~5 ms for a 1,000-event batch, measured alternately).
+ */
 export function textDepth(s: string, limit: number): number {
   let depth = 0;
   let max = 0;
-  let inString = false;
-  for (let i = 0; i < s.length; i++) {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped char
-      else if (c === 34) inString = false;
-      continue;
-    }
-    if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
+    if (c === 34) {
+      for (;;) {
+        const q = s.indexOf('"', i + 1);
+        if (q < 0) return max; // unterminated: JSON.parse refuses it
+        let b = q - 1;
+        while (s.charCodeAt(b) === 92) b--;
+        i = q;
+        if ((q - 1 - b) % 2 === 0) break;
+      }
+    } else if (c === 123 || c === 91) {
       if (++depth > max && (max = depth) > limit) return max;
     } else if (c === 125 || c === 93) depth--;
   }
