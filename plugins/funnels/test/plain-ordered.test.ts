@@ -186,6 +186,58 @@ describe('plain ordered funnels (the greedy evaluation)', () => {
     expect(referenceFunnel(cases[0]!, edge).steps.map((x) => x.count)).toEqual([5, 2, 1, 0]);
   });
 
+  it('the window test of the units that may pass step 0: the window edge, a later anchor that completes, buckets that wrap', async () => {
+    // funnelSql groups a unit only if some anchor's bucket is 0…D buckets before a step-1 event's
+    // bucket (mod 64): the edge must pass, a millisecond past it need not, and a wrap is only a
+    // unit grouped for nothing
+    const E = T0 + 10_800 * S;
+    let n = 0;
+    const ev = (user: string, c: string, at: number): Ev => ({
+      event_id: `win-${n++}`, event_type: 'command', command_name: c, timestamp: iso(E + at), user_id: user, session_id: `${user}-s`, department_id: 'eng',
+    });
+    const W = 1000 * S;
+    const edge: Ev[] = [
+      ev('edge', 'a', 0), ev('edge', 'b', 60 * S), // step 1 exactly at the window's end
+      ev('edge-1', 'a', 0), ev('edge-1', 'b', 60 * S + 1), // a millisecond after it
+      ev('second', 'a', 0), ev('second', 'a', 90 * S), ev('second', 'b', 140 * S), ev('second', 'c', 145 * S), // only the second anchor completes
+      ev('late', 'a', 100 * S - 1), ev('late', 'b', 160 * S - 1), // anchor a millisecond before `to`, step 1 after `to` at the window's end
+      ev('tie', 'a', 20 * S), ev('tie', 'b', 20 * S), ev('tie', 'b', 80 * S), // b at the anchor's instant, then at the edge
+      ev('first-fails', 'a', 0), ev('first-fails', 'b', 61 * S), ev('first-fails', 'a', 70 * S), ev('first-fails', 'b', 75 * S),
+      // window 60 s: buckets of 7.5 s, so 480 s is 64 buckets (the same bit) and 540 s 72 (8 after, mod 64)
+      ev('wrap', 'a', W), ev('wrap', 'b', W + 480 * S),
+      ev('wrap-8', 'a', W), ev('wrap-8', 'b', W + 540 * S),
+      ev('wrap-late', 'a', W), ev('wrap-late', 'a', W + 480 * S), ev('wrap-late', 'b', W + 481 * S),
+      ev('short', 'a', 200 * S), ev('short', 'b', 201 * S),
+      ev('short-1', 'a', 200 * S), ev('short-1', 'b', 201 * S + 1),
+    ];
+    await b.org.insertEvents(edge);
+    const abcd: RefStep[] = NAMES.map((c) => ({ event_type: 'command', where: { command_name: c } }));
+    const cases: RefFunnel[] = [
+      { steps: abcd, from: iso(E), to: iso(E + 100 * S), window_seconds: 60, order: 'ordered' },
+      { steps: abcd.slice(0, 3), from: iso(E), to: iso(E + 100 * S), window_seconds: 60, order: 'ordered', count_by: 'session' },
+      { steps: abcd, from: iso(E + W), to: iso(E + W + 6000 * S), window_seconds: 60, order: 'ordered' },
+      // a window of 1 s: buckets of 125 ms, step 1 exactly 8 buckets after its anchor, or 1 ms more
+      { steps: abcd, from: iso(E + 200 * S), to: iso(E + 300 * S), window_seconds: 1, order: 'ordered' },
+    ];
+    for (const f of cases) {
+      const res = await b.client.post('/api/v1/funnels/query', f);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const expected = referenceFunnel(f, [...events, ...edge]);
+      expect(res.body.steps.map((x: any) => x.count), JSON.stringify(f)).toEqual(expected.steps.map((x) => x.count));
+      res.body.steps.forEach((x: any, k: number) => {
+        for (const field of ['median_seconds_from_previous', 'avg_seconds_from_previous'] as const) {
+          if (expected.steps[k]![field] === null) expect(x[field]).toBeNull();
+          else expect(x[field], `${JSON.stringify(f)} step ${k} ${field}`).toBeCloseTo(expected.steps[k]![field]!, 6);
+        }
+      });
+    }
+    // by hand: edge, second, late, tie and first-fails reach b (edge-1 does not), second reaches c;
+    // of the wrapping units only wrap-late, from its second anchor
+    expect(referenceFunnel(cases[0]!, edge).steps.map((x) => x.count)).toEqual([6, 5, 1, 0]);
+    expect(referenceFunnel(cases[2]!, edge).steps.map((x) => x.count)).toEqual([3, 1, 0, 0]);
+    expect(referenceFunnel(cases[3]!, edge).steps.map((x) => x.count)).toEqual([2, 1, 0, 0]);
+  });
+
   it('windowFunnel is no fast path: on ties it differs from API.md in both of its modes', async () => {
     const ch = b.kernel.services.analytics.client;
     const windowFunnel = async (seq: Array<[number, string]>, mode: string) => {

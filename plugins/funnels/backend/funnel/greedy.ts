@@ -75,8 +75,10 @@ function nextStep(prev: string, times: string): string {
 /**
  * Rows (unit, bd, K, path, t0) like `unitsSql`, from `scan`: the unit's events as rows
  * (unit, t, sm, bd) with `t` in ms and `sm` the step bitmap, only events of some step.
+ * `anchored`: every unit of the scan is known to have an anchor in [from, to), so the
+ * grouping does not test it again.
  */
-export function plainOrderedUnits(plan: FunnelPlan, scan: string, byBreakdown: boolean): string {
+export function plainOrderedUnits(plan: FunnelPlan, scan: string, byBreakdown: boolean, anchored = false): string {
   const N = plan.steps.length;
   if (N > STEP_BITS) throw new Error(`a funnel has at most ${STEP_BITS} steps`);
   const isAnchor = (x: string) => `bitTest(${x}, 0) AND ${time(x)} < {span_ms:Int64}`;
@@ -109,7 +111,6 @@ export function plainOrderedUnits(plan: FunnelPlan, scan: string, byBreakdown: b
               ${byBreakdown ? `, groupArrayIf((toUInt64(t - {base_ms:Int64}), bd), bitTest(sm, 0) AND t < {to_ms:Int64}) AS anchors` : ''}
             FROM (${scan})
             GROUP BY unit
-            -- only units with an anchor in [from, to) are walked at all
-            HAVING countIf(bitTest(sm, 0) AND t >= {from_ms:Int64} AND t < {to_ms:Int64}) > 0))
+            ${anchored ? '' : '-- only units with an anchor in [from, to) are walked at all\n            HAVING countIf(bitTest(sm, 0) AND t >= {from_ms:Int64} AND t < {to_ms:Int64}) > 0'}))
         ARRAY JOIN ${byBreakdown ? 'arrayDistinct(arrayMap(x -> x.2, anchors))' : "['']"} AS bd))`;
 }

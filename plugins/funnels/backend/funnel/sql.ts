@@ -101,22 +101,39 @@ function anchorUnits(plan: FunnelPlan, eventsTable: string, column: string, unit
         AND timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC') AND ${anchor}`;
 }
 
+/** window buckets per conversion window in the step-1 test of `anchoredUnits` */
+const BUCKETS_PER_WINDOW = 8;
+
 /**
- * One row per unit with an anchor in [from, to): `u`, its hash, and `pass`, whether it has a
- * step-1 event strictly later than its first anchor. A unit without one stops at step 0 (an
- * attempt's step-1 event is strictly later than its anchor, which is at or after the first), so
- * its events need not be grouped: it counts at step 0 only, and its path is its anchor, whose
- * time no figure reads. Reads the step-0 and step-1 rows only; no array, three numbers per unit.
+ * One row per unit with a step-0 or step-1 event in [from, to + window]: `u`, its hash; `am`,
+ * non-zero when it has an anchor in [from, to); and `pass`, whether it may pass step 0. A unit
+ * that cannot pass stops at step 0, so its events need not be grouped: it counts at step 0 only,
+ * and its path is its anchor, whose time no figure reads. `pass` is a superset test of "some
+ * anchor a has a step-1 event e with a < e ≤ a + window", from two numbers per unit: time cut
+ * into buckets of w = ⌊window / 8⌋ ms from `from`, `am` holds the buckets of the unit's anchors
+ * and `bm` those of its step-1 events as bits of a UInt64 (bucket mod 64). a ≤ e ≤ a + window
+ * puts e's bucket 0 … D = ⌈window / w⌉ (8 or 9) buckets after a's, so some rotation of `am` by
+ * 0 … D meets a bit of `bm`. Modulo 64, the bucket width and e = a only let more units through;
+ * the walk decides. (Testing besides that the first anchor is before the last step-1 event,
+ * the test before, kept 4 % fewer units of the bench's and cost more than it saved.)
+ *
+ * Reads the step-0 and step-1 rows only; no array.
  */
 function anchoredUnits(plan: FunnelPlan, eventsTable: string, column: string): string {
   const t = 'toUnixTimestamp64Milli(timestamp)';
-  const anchor = `${plan.steps[0]!} AND ${t} < {to_ms:Int64}`;
-  return `SELECT cityHash64(${column}) AS u, minIf(${t}, ${anchor}) < maxIf(${t}, ${plan.steps[1]!}) AS pass FROM ${eventsTable}
+  const w = Math.max(1, Math.floor(plan.windowMs / BUCKETS_PER_WINDOW));
+  const shifts = Math.ceil(plan.windowMs / w);
+  // rows are at or after `from`, so the bucket is never negative
+  const bit = `bitShiftLeft(toUInt64(1), intDiv(${t} - {from_ms:Int64}, ${I(w)}) % 64)`;
+  const near = Array.from({ length: shifts + 1 }, (_, s) => `bitAnd(bitRotateLeft(am, ${s}), bm)`).join(' + ');
+  return `SELECT u, am, (${near}) != 0 AS pass FROM (
+      SELECT cityHash64(${column}) AS u, groupBitOr(if(${plan.steps[0]!} AND ${t} < {to_ms:Int64}, ${bit}, 0)) AS am,
+        groupBitOr(if(${plan.steps[1]!}, ${bit}, 0)) AS bm
+      FROM ${eventsTable}
       WHERE org_id = {org_id:String} AND event_type IN {types:Array(String)} AND ${column} != ''
         AND timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC') AND timestamp <= fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
         AND (${plan.steps[0]!} OR ${plan.steps[1]!})
-      GROUP BY u
-      HAVING countIf(${anchor}) > 0`;
+      GROUP BY u)`;
 }
 
 /** The fold of one ordered/strict attempt anchored at `t0` over `evs`; yields (furthest step, path of times). */
@@ -186,7 +203,7 @@ function unorderedAttempt(plan: FunnelPlan, t0: string): string {
  * times (ms) of its steps 0…K.
  */
 export function unitsSql(plan: FunnelPlan, eventsTable: string, opts: UnitsOptions): string {
-  if (isPlainOrdered(plan)) return plainOrderedUnits(plan, baseScan(plan, eventsTable, opts, true), opts.byBreakdown);
+  if (isPlainOrdered(plan)) return plainOrderedUnits(plan, baseScan(plan, eventsTable, opts, true), opts.byBreakdown, opts.passersOnly);
   const grouped = `
         SELECT unit, arraySort(x -> (x.1, x.2), groupArray((t, event_id, sm, xm, bd))) AS ev
         FROM (${baseScan(plan, eventsTable, opts)})
@@ -230,7 +247,7 @@ export function funnelSql(plan: FunnelPlan, eventsTable: string, opts: UnitsOpti
     // pass step 0). Step 0 counts the former; steps ≥ 1 come from grouping the latter only.
     const column = plan.unit === 'user' ? 'user_id' : 'session_id';
     return `
-  WITH (SELECT (count(), groupArrayIf(u, pass)) FROM (${anchoredUnits(plan, eventsTable, column)})) AS anchored
+  WITH (SELECT (countIf(am != 0), groupArrayIf(u, pass)) FROM (${anchoredUnits(plan, eventsTable, column)})) AS anchored
   SELECT '' AS bd, toUInt64(0) AS k, anchored.1 AS units, CAST(NULL, 'Nullable(Float64)') AS median_ms, CAST(NULL, 'Nullable(Float64)') AS avg_ms
   UNION ALL
   SELECT bd, kg.1 AS k, count() AS units, quantileExactInclusive(0.5)(kg.2) AS median_ms, avg(kg.2) AS avg_ms
