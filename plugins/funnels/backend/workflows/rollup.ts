@@ -20,6 +20,8 @@
  */
 import {
   GRAIN_MS,
+  badRequest,
+  currentRawHorizon,
   defineRollup,
   derivedDdl,
   dimensionType,
@@ -189,7 +191,18 @@ export async function withOutcomeSources<T>(
       FROM (${rows}))`;
 
   if (source === 'raw') {
-    return fn({ merged: `(${union([{ table: null, from, to, enrolments: true, fresh: false }, { table: null, from: to, to: null, enrolments: false, fresh: false }])})`, derived: null });
+    // Raw events before the org's raw horizon have expired while the rollup keeps them (rollups
+    // outlive raw events by design): there the rollup's answer is the one that survives, and a
+    // raw read would silently count fewer enrolments. Raw events from `from` on are all there
+    // (expiry deletes only what lies before the horizon), so a range starting at or after it is
+    // answered exactly.
+    return ctx.rollups.read(ENROLMENTS.name, async () => {
+      const horizon = currentRawHorizon();
+      if (horizon && from < horizon.getTime()) {
+        throw badRequest(`raw events before ${horizon.toISOString()} have expired; source=auto or merge answers from the rollup there`, { field: 'source', raw_events_from: horizon.toISOString() });
+      }
+      return fn({ merged: `(${union([{ table: null, from, to, enrolments: true, fresh: false }, { table: null, from: to, to: null, enrolments: false, fresh: false }])})`, derived: null });
+    });
   }
   return ctx.rollups.read(ENROLMENTS.name, async (watermark, state) => {
     params.outcomes_watermark = watermark.getTime();
