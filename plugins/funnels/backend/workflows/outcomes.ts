@@ -59,18 +59,19 @@ export const OUTCOMES_SELECT = `SELECT org_id, workflow_id, user_id, o.1 AS kind
   ARRAY JOIN arrayConcat(${kindRows(0, 'es')}, ${kindRows(1, 'gs')}, ${kindRows(2, 'xs')}) AS o`;
 
 /**
- * One workflow's outcome rows with `t` in [from, to), except the users `{tail_users}` (the
- * ones with events after the watermark, read per user instead).
+ * One workflow's outcome rows with `t` in [from, to) (`oneWorkflow`), or every workflow's of the
+ * org, except the users `{tail_users}` (the ones with events after the watermark, read per user
+ * instead).
  */
-export function outcomeRowsSql(withTail: boolean): string {
-  return `(SELECT kind, t, prev, goal, exit_after, enr_before, prev_enr_before FROM {db}.${OUTCOMES_TABLE}
-    WHERE org_id = {org_id:String} AND workflow_id = {workflow_id:String} AND t >= {from_ms:Int64} AND t < {to_ms:Int64}
+export function outcomeRowsSql(withTail: boolean, oneWorkflow = true): string {
+  return `(SELECT workflow_id, kind, t, prev, goal, exit_after, enr_before, prev_enr_before FROM {db}.${OUTCOMES_TABLE}
+    WHERE org_id = {org_id:String} ${oneWorkflow ? 'AND workflow_id = {workflow_id:String}' : ''} AND t >= {from_ms:Int64} AND t < {to_ms:Int64}
       ${withTail ? 'AND user_id NOT IN {tail_users:Array(String)}' : ''})`;
 }
 
 /** The cohort rows (`e, goal, has_goal, has_exit`) among the outcome rows. */
 export function outcomeCohortRowsSql(rows: string): string {
-  return `SELECT t AS e, goal, goal > t AS has_goal, exit_after AS has_exit FROM ${rows} WHERE kind = 0 AND prev < {from_ms:Int64}`;
+  return `SELECT workflow_id, t AS e, goal, goal > t AS has_goal, exit_after AS has_exit FROM ${rows} WHERE kind = 0 AND prev < {from_ms:Int64}`;
 }
 
 /**

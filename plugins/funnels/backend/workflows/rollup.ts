@@ -139,9 +139,10 @@ export function withOutcomes<T>(
 }
 
 /**
- * Like `withOutcomes`, and with `source: 'auto'` for one workflow (no department scope) the
- * derived outcome rows (outcomes.ts) as `derived`, a subquery of the workflow's outcome events
- * in [from, to) of the users with no event after the watermark; `merged` then holds the
+ * Like `withOutcomes`, and with `source: 'auto'` (no department scope, no departments) the
+ * derived outcome rows (outcomes.ts) as `derived`, a subquery of the workflow's (or every
+ * workflow's, `workflowId` null) outcome events in [from, to) of the users with no event after
+ * the watermark; `merged` then holds the
  * per-user rows of the other users only (`{tail_users}`), or is null when there are none.
  */
 export async function withOutcomeSources<T>(
@@ -207,14 +208,15 @@ export async function withOutcomeSources<T>(
   return ctx.rollups.read(ENROLMENTS.name, async (watermark, state) => {
     params.outcomes_watermark = watermark.getTime();
     let derived: string | null = null;
-    if (source === 'auto' && workflowId !== null && !scope.departments && !departments && state.derived.has(OUTCOMES_TABLE)) {
+    if (source === 'auto' && !scope.departments && !departments && state.derived.has(OUTCOMES_TABLE)) {
       // the users whose derived rows are behind: events of theirs from `from` on came after the watermark
-      // (an earlier late event changes no answer for this range: outcomes.ts)
-      const since = "org_id = {org_id:String} AND workflow_id = {workflow_id:String} AND timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')";
-      const tail = await ctx.analytics.query<{ user_id: string }>(`${keysAfterSql(ENROLMENTS, ENROLMENTS.derived![0]!, events, 'outcomes_watermark', since)} LIMIT ${MAX_TAIL_USERS + 1}`, params);
+      // (an earlier late event changes no answer for this range: outcomes.ts); for every workflow (the
+      // list) a user with such events in any workflow is read per user in all of them
+      const since = `org_id = {org_id:String} ${workflowId !== null ? 'AND workflow_id = {workflow_id:String}' : ''} AND timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')`;
+      const tail = await ctx.analytics.query<{ user_id: string }>(`SELECT DISTINCT user_id FROM (${keysAfterSql(ENROLMENTS, ENROLMENTS.derived![0]!, events, 'outcomes_watermark', since)}) LIMIT ${MAX_TAIL_USERS + 1}`, params);
       if (tail.length <= MAX_TAIL_USERS) {
         params.tail_users = tail.map((r) => r.user_id);
-        derived = outcomeRowsSql(tail.length > 0);
+        derived = outcomeRowsSql(tail.length > 0, workflowId !== null);
         if (!tail.length) return fn({ merged: null, derived });
         dims.push('user_id IN {tail_users:Array(String)}');
       }
