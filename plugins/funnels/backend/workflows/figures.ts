@@ -4,7 +4,7 @@
  * only (`source: 'raw'`, the reference the rollup is checked and timed against).
  */
 import type { Granularity, TenantContext, TimeRange } from '@orrery/plugin-sdk';
-import { withOutcomeSources, withOutcomes, type Source } from './rollup.ts';
+import { withOutcomeSources, type Source } from './rollup.ts';
 import { cohortPairsSql, departmentsSql, listSql, outcomeCohortSql, summaryFromPairsSql, summarySql, workflowParams, type Scope } from './sql.ts';
 import { outcomeCohortRowsSql, outcomePairsSql } from './outcomes.ts';
 
@@ -24,7 +24,7 @@ export function readList(ctx: TenantContext, range: TimeRange, scope: Scope, sou
   return withOutcomeSources(ctx, range, null, scope, source, params, false, ({ merged, derived }) => {
     const rows = unionOf([
       merged && `SELECT workflow_id, e, goal, has_goal, has_exit FROM (${outcomeCohortSql(merged, false)})`,
-      derived && outcomeCohortRowsSql(derived),
+      derived && `SELECT workflow_id, e, goal, has_goal, has_exit FROM (${outcomeCohortRowsSql(derived)})`,
     ]);
     return ctx.analytics.query<SummaryRow & { workflow_id: string }>(listSql(rows), params);
   });
@@ -40,7 +40,7 @@ export function readSummary(ctx: TenantContext, range: TimeRange, workflowId: st
   return withOutcomeSources(ctx, range, workflowId, scope, source, params, false, async ({ merged, derived }) => {
     const cohort = merged && outcomeCohortSql(merged, false, true);
     if (!granularity) {
-      const rows = unionOf([cohort && `SELECT workflow_id, e, goal, has_goal, has_exit FROM (${cohort})`, derived && outcomeCohortRowsSql(derived)]);
+      const rows = unionOf([cohort && `SELECT e, goal, has_goal, has_exit FROM (${cohort})`, derived && `SELECT e, goal, has_goal, has_exit FROM (${outcomeCohortRowsSql(derived)})`]);
       return { summary: (await ctx.analytics.query<SummaryRow>(summarySql(rows), params))[0], series: [] as SeriesRow[] };
     }
     const pairs = unionOf([cohort && cohortPairsSql(cohort, granularity), derived && outcomePairsSql(derived, granularity)]);
@@ -52,10 +52,17 @@ export function readSummary(ctx: TenantContext, range: TimeRange, workflowId: st
   });
 }
 
-/** One workflow's summary per department of the enrolment. */
+/**
+ * One workflow's summary per department of the enrolment: the cohort rows of the derived outcome
+ * rows carry the department of the enrolment event, the tail's users merged per user as before.
+ */
 export function readDepartments(ctx: TenantContext, range: TimeRange, workflowId: string, scope: Scope, source: Source = 'auto') {
   const params = workflowParams(range, workflowId, scope);
-  return withOutcomes(ctx, range, workflowId, scope, source, params, true, (outcomes) =>
-    ctx.analytics.query<SummaryRow & { department_id: string }>(departmentsSql(outcomeCohortSql(outcomes, true, true)), params),
-  );
+  return withOutcomeSources(ctx, range, workflowId, scope, source, params, true, ({ merged, derived }) => {
+    const rows = unionOf([
+      merged && `SELECT dept, e, goal, has_goal, has_exit FROM (${outcomeCohortSql(merged, true, true)})`,
+      derived && `SELECT dept, e, goal, has_goal, has_exit FROM (${outcomeCohortRowsSql(derived)})`,
+    ]);
+    return ctx.analytics.query<SummaryRow & { department_id: string }>(departmentsSql(rows), params);
+  });
 }

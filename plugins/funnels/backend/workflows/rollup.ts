@@ -35,7 +35,7 @@ import {
   type TimeRange,
 } from '@orrery/plugin-sdk';
 import type { Scope } from './sql.ts';
-import { OUTCOMES_TABLE, OUTCOME_COLUMNS, OUTCOMES_SELECT, outcomeRowsSql } from './outcomes.ts';
+import { OLD_OUTCOMES_TABLE, OUTCOMES_TABLE, OUTCOME_COLUMNS, OUTCOMES_SELECT, outcomeRowsSql } from './outcomes.ts';
 
 const MS = 'toUnixTimestamp64Milli(timestamp)';
 /** the actions whose times decide a user's standing in a workflow */
@@ -80,6 +80,11 @@ export const ENROLMENTS = defineRollup({
 export const chMigrations: ChMigration[] = [
   { name: '0001_workflow_enrolments_rollup', statements: rollupDdl({ ...ENROLMENTS, derived: [] }) },
   { name: '0002_workflow_outcomes', statements: derivedDdl(ENROLMENTS, (k) => dimensionType(ENROLMENTS, k)) },
+  {
+    // the outcome rows with the enrolment's department, in a table of their own (outcomes.ts)
+    name: '0003_workflow_outcomes_departments',
+    statements: [...derivedDdl(ENROLMENTS, (k) => dimensionType(ENROLMENTS, k)), `DROP TABLE IF EXISTS {db}.${OLD_OUTCOMES_TABLE}{cluster}`, `DROP TABLE IF EXISTS {db}.${OLD_OUTCOMES_TABLE}__keys{cluster}`],
+  },
 ];
 
 interface Level extends RollupLevel {
@@ -208,7 +213,7 @@ export async function withOutcomeSources<T>(
   return ctx.rollups.read(ENROLMENTS.name, async (watermark, state) => {
     params.outcomes_watermark = watermark.getTime();
     let derived: string | null = null;
-    if (source === 'auto' && !scope.departments && !departments && state.derived.has(OUTCOMES_TABLE)) {
+    if (source === 'auto' && !scope.departments && state.derived.has(OUTCOMES_TABLE)) {
       // the users whose derived rows are behind: events of theirs from `from` on came after the watermark
       // (an earlier late event changes no answer for this range: outcomes.ts); for every workflow (the
       // list) a user with such events in any workflow is read per user in all of them
