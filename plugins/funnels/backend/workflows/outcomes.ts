@@ -13,7 +13,7 @@
  *   enrolment strictly before them (`enr_before`) is at or after `from`, and whose previous goal
  *   (exit) is not itself such a one in the same bucket (`prev`, `prev_enr_before`).
  * Events inserted after the rollup's watermark are not in these rows: the users they touch are
- * read the old way (merged per user, `withOutcomes`) and left out of the scan.
+ * read the old way (merged per user, `withOutcomeSources`) and left out of the scan.
  */
 import { bucketExpr, type Granularity } from '@orrery/plugin-sdk';
 

@@ -99,7 +99,8 @@ const LEVELS: readonly Level[] = ENROLMENTS.tables.map((t) => ({ table: t.table,
 const OPEN_END = Date.UTC(2100, 0, 1);
 
 /**
- * `auto`: the derived outcome rows where a read can use them (the summary), else the rollup's
+ * `auto`: the derived outcome rows where a read can use them (the summary, the list and the
+ * departments; not a department scope, which filters goals and exits too), else the rollup's
  * per-user rows; `merge`: the rollup's per-user rows only (the read before the derived rows,
  * kept to check and time them against); `raw`: raw events only.
  */
@@ -129,26 +130,13 @@ const ENROLMENTS_COLUMN = "CAST(enrolments, 'Array(Tuple(Int64, String))')";
  * repeats its goals and exits, which no reader counts twice (first goal, whether one
  * follows, distinct users per bucket).
  * `params` gets the parameters the subquery names.
- */
-export function withOutcomes<T>(
-  ctx: TenantContext,
-  range: TimeRange,
-  workflowId: string | null,
-  scope: Scope,
-  source: Source,
-  params: Record<string, unknown>,
-  departments: boolean,
-  fn: (outcomes: string) => Promise<T>,
-): Promise<T> {
-  return withOutcomeSources(ctx, range, workflowId, scope, source === 'auto' ? 'merge' : source, params, departments, (s) => fn(s.merged!));
-}
-
-/**
- * Like `withOutcomes`, and with `source: 'auto'` (no department scope, no departments) the
- * derived outcome rows (outcomes.ts) as `derived`, a subquery of the workflow's (or every
- * workflow's, `workflowId` null) outcome events in [from, to) of the users with no event after
- * the watermark; `merged` then holds the
- * per-user rows of the other users only (`{tail_users}`), or is null when there are none.
+ *
+ * With `source: 'auto'` and no department scope, `fn` also gets the derived outcome rows
+ * (outcomes.ts) as `derived`: a subquery of the workflow's (or every workflow's, `workflowId`
+ * null) outcome events in [from, to) of the users with no event after the watermark; `merged`
+ * then holds the per-user rows of the other users only (`{tail_users}`), or is null when there
+ * are none. `source: 'merge'` gives `merged` only (every user), `raw` raw events only, and a 400
+ * naming `source` for a range that starts before the org's raw horizon.
  */
 export async function withOutcomeSources<T>(
   ctx: TenantContext,
