@@ -12,7 +12,9 @@
  *   2. a 20-step ordered funnel;
  *   3. GET /workflows/{id}/analytics (summary + daily series), computed fresh each run, from
  *      the enrolment rollup (folded before timing) and from raw events (`source=raw`), the
- *      two alternated; the two answers must be equal.
+ *      two alternated; the two answers must be equal;
+ *   4. GET /workflows (the list) and …/analytics/departments the same way: `auto` (the list from
+ *      the derived outcome rows), `merge` (per-user rows of the rollup) and `raw`, alternated.
  * Baselines, same data, same run: ClickHouse's `windowFunnel` on the same steps and window
  * (it has no per-step windows, exclusions, times or anchors in a range, so it answers an
  * easier question), and for 3 the raw path and a plain count of the workflow's events.
@@ -143,6 +145,35 @@ async function main() {
         `(${(quantile(rolled.times, 0.95) / quantile(merged.times, 0.95)).toFixed(3)}×), CPU per request median ${p(rolled.cpu, 0.5)} / ${p(merged.cpu, 0.5)} ms (${(quantile(rolled.cpu, 0.5) / quantile(merged.cpu, 0.5)).toFixed(3)}×) | load ${loadavg()[0]!.toFixed(1)}`,
     );
     if (!same) throw new Error('the rollup answer differs from the raw one');
+
+    // 4. the list and the departments, the same way: derived outcome rows (auto) against the
+    // per-user merge and raw events, alternated (order reversed every other round)
+    for (const [name, path, query] of [
+      ['workflow list', '/api/v1/workflows', range],
+      ['departments', '/api/v1/workflows/onboarding/analytics/departments', range],
+    ] as const) {
+      const acc = { auto: { times: [] as number[], cpu: [] as number[], body: '' }, merge: { times: [] as number[], cpu: [] as number[], body: '' }, raw: { times: [] as number[], cpu: [] as number[], body: '' } };
+      const order = ['auto', 'merge', 'raw'] as const;
+      for (let i = 0; i < RUNS; i++) {
+        for (const source of i % 2 ? [...order].reverse() : order) {
+          const t = performance.now();
+          const c = process.cpuUsage();
+          const r = await client.get(path, { ...query, source }, { headers: { 'cache-control': 'no-cache' } });
+          if (r.status !== 200) throw new Error(JSON.stringify(r.body));
+          const cpu = process.cpuUsage(c);
+          acc[source].times.push(performance.now() - t);
+          acc[source].cpu.push((cpu.user + cpu.system) / 1000);
+          acc[source].body = JSON.stringify(r.body);
+        }
+      }
+      const equal = acc.auto.body === acc.merge.body && acc.merge.body === acc.raw.body;
+      const fig = (k: keyof typeof acc) => `p50 ${p(acc[k].times, 0.5)} ms, p95 ${p(acc[k].times, 0.95)} ms, CPU median ${p(acc[k].cpu, 0.5)} ms`;
+      log(
+        `${name}: auto ${fig('auto')} | merge ${fig('merge')} | raw ${fig('raw')} | auto/merge p95 ${(quantile(acc.auto.times, 0.95) / quantile(acc.merge.times, 0.95)).toFixed(3)}×, ` +
+          `CPU ${(quantile(acc.auto.cpu, 0.5) / quantile(acc.merge.cpu, 0.5)).toFixed(3)}× | answers ${equal ? 'equal' : 'DIFFER'} | load ${loadavg()[0]!.toFixed(1)}`,
+      );
+      if (!equal) throw new Error(`${name}: the answers of auto, merge and raw differ`);
+    }
   } finally {
     await b.close();
   }

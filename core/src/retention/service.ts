@@ -14,13 +14,18 @@
  *    rollup has folded (`inserted_at <= lowest watermark`): a late event older than the horizon
  *    stays until it is in the rollups, so no aggregate ever misses it;
  * 3. rollup rows with a bucket before the aggregates horizon (user-activity horizon for
- *    rollups declared `retention: 'user_activity'`) are deleted, in one publish per table.
+ *    rollups declared `retention: 'user_activity'`) are deleted, in one publish per rollup that
+ *    also derives again the derived per-key rows of every key that lost rows (so they stay a
+ *    function of the rows the key keeps), then derived rows still before the horizon go.
  */
 import type { Knex } from 'knex';
 import type { Logger, Org, PgMigration, RetentionHorizons, RetentionPolicy } from '@orrery/plugin-sdk';
-import { DEFAULT_RETENTION, horizonsAt, storedTables } from '@orrery/plugin-sdk';
+import { DEFAULT_RETENTION, derivePlan, horizonsAt, storedTables } from '@orrery/plugin-sdk';
+import { renderDdl } from '../storage/migrations.ts';
 import type { Analytics } from '../types.ts';
 import type { RollupService } from '../rollups/service.ts';
+
+const sqlString = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
 export interface RetentionOptions {
   /** seconds between expiry runs (one node runs each) */
@@ -175,17 +180,40 @@ export class RetentionService {
       const rollupDeleted: Record<string, number> = {};
       for (const { decl } of declarations) {
         const cut = (decl.retention === 'user_activity' ? h.userActivityFrom : h.aggregatesFrom).getTime();
+        const where = `org_id = {org:String} AND bucket < toDateTime(intDiv({cut:Int64}, 1000), 'UTC')`;
+        const deletes: string[] = [];
         for (const t of storedTables(decl)) {
-          const where = `org_id = {org:String} AND bucket < toDateTime(intDiv({cut:Int64}, 1000), 'UTC')`;
           const n = await this.count(`SELECT count() AS n FROM ${db}.${t.table} WHERE ${where}`, { org: org.id, cut });
-          if (n > 0) await publish(() => this.command(`DELETE FROM ${db}.${t.table}${this.onCluster()} WHERE ${where}`, { org: org.id, cut }));
+          if (n > 0) deletes.push(`DELETE FROM ${db}.${t.table}${this.onCluster()} WHERE ${where}`);
           if (n > 0) rollupDeleted[t.table] = n;
         }
-        // derived per-key rows (rollupsDerived.ts) follow their rollup's horizon by their time column
+        // Derived per-key rows (rollupsDerived.ts) are a function of all of a key's rows: a key that
+        // loses rows here is derived again from the rows it keeps, in the same publish, or its rows
+        // after the horizon would still name events before it (a previous enrolment, the latest
+        // one before a goal) that no other read sees any more. Keys: those with rows of the
+        // derived state's table before the cut, found before anything goes.
+        const cutRows = `org_id = ${sqlString(org.id)} AND bucket < toDateTime(intDiv(${cut}, 1000), 'UTC')`;
+        const derive = deletes.length ? derivePlan(decl, '0', cutRows).map((x) => ({ ...x, keys: renderDdl(x.keys, db, this.s.analytics.cluster), delete: renderDdl(x.delete, db, this.s.analytics.cluster), insert: renderDdl(x.insert, db, this.s.analytics.cluster), clear: renderDdl(x.clear, db, this.s.analytics.cluster) })) : [];
+        try {
+          for (const x of derive) await this.command(x.clear);
+          for (const x of derive) await this.command(x.keys);
+          if (deletes.length) {
+            await publish(async () => {
+              for (const q of deletes) await this.command(q, { org: org.id, cut });
+              for (const x of derive) {
+                await this.command(x.delete);
+                await this.command(x.insert);
+              }
+            });
+          }
+        } finally {
+          for (const x of derive) await this.command(x.clear);
+        }
+        // and whatever derived row is still before the horizon goes by its time column
         for (const x of (decl.derived ?? []).filter((y) => y.timeColumn)) {
-          const where = `org_id = {org:String} AND ${x.timeColumn} < {cut:Int64}`;
-          const n = await this.count(`SELECT count() AS n FROM ${db}.${x.table} WHERE ${where}`, { org: org.id, cut });
-          if (n > 0) await publish(() => this.command(`DELETE FROM ${db}.${x.table}${this.onCluster()} WHERE ${where}`, { org: org.id, cut }));
+          const old = `org_id = {org:String} AND ${x.timeColumn} < {cut:Int64}`;
+          const n = await this.count(`SELECT count() AS n FROM ${db}.${x.table} WHERE ${old}`, { org: org.id, cut });
+          if (n > 0) await publish(() => this.command(`DELETE FROM ${db}.${x.table}${this.onCluster()} WHERE ${old}`, { org: org.id, cut }));
           if (n > 0) rollupDeleted[x.table] = n;
         }
       }

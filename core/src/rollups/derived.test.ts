@@ -197,4 +197,15 @@ describe('derived per-key state over a rollup', () => {
     sentA.splice(0, sentA.length, ...sentA.filter((e) => e.user_id !== 'u2'));
     await expectDerived('after the purge');
   });
+
+  it("derives again, at retention's expiry, the keys that lose rows: no row names an expired event", async () => {
+    // the probe rollup keeps aggregates: two days of them, one of raw events, expired at START + 4 d 1 h
+    const put = await b.client.put('/api/v1/admin/retention', { raw_events_days: 1, aggregates_days: 2 });
+    expect(put.status, put.text).toBe(200);
+    const cut = START + 2 * DAY_MS;
+    // the data has users with events on both sides of the cut (whose `prev` would name an expired one)
+    expect(sentA.some((e) => Date.parse(e.timestamp) < cut) && sentA.some((e) => Date.parse(e.timestamp) >= cut)).toBe(true);
+    await b.kernel.services.retention.expireAll(new Date(START + 4 * DAY_MS + 3_600_000));
+    await expectDerived('after the expiry', sentA.filter((e) => Date.parse(e.timestamp) >= cut));
+  });
 });

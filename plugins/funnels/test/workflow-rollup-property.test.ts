@@ -111,6 +111,16 @@ describe('workflow figures from the enrolment rollup, property-based', () => {
         const perDept = byDept(want);
         expect(depts.body.departments.map((d: { department_id: string }) => d.department_id), label).toEqual(perDept.map((d) => d.department_id));
         depts.body.departments.forEach((d: Record<string, unknown>, i: number) => close(d, perDept[i]!, `${label} ${d.department_id}`));
+        // the list: every workflow of the org so far, from the derived rows of all of them (and per
+        // user for the tail's users), equal to the per-user merge and to the reference for this one
+        const list = await b.client.get('/api/v1/workflows', { from: iso(from), to: iso(to) }, headers);
+        expect(list.status, list.text).toBe(200);
+        const mine = list.body.workflows.find((w: { workflow_id: string }) => w.workflow_id === wf);
+        const s = summary(want);
+        if (s.enrolled) close(mine, { enrolled: s.enrolled, active: s.currently_active, completed: s.completed, exited: s.exited, conversion_rate: s.conversion_rate }, `${label} list`);
+        else expect(mine, `${label} list`).toBeUndefined();
+        const listMerged = await b.client.get('/api/v1/workflows', { from: iso(from), to: iso(to), source: 'merge' }, headers);
+        expect(list.body, `${label} list merge`).toEqual(listMerged.body);
         // the rollup merged per user (no derived outcome rows) gives the same answer
         const merged = await b.client.get(`/api/v1/workflows/${wf}/analytics`, { ...query, source: 'merge' }, headers);
         expect(merged.body, `${label} merge`).toEqual(res.body);

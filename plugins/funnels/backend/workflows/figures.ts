@@ -4,19 +4,30 @@
  * only (`source: 'raw'`, the reference the rollup is checked and timed against).
  */
 import type { Granularity, TenantContext, TimeRange } from '@orrery/plugin-sdk';
-import { withOutcomeSources, withOutcomes, type Source } from './rollup.ts';
+import { withOutcomeSources, type Source } from './rollup.ts';
 import { cohortPairsSql, departmentsSql, listSql, outcomeCohortSql, summaryFromPairsSql, summarySql, workflowParams, type Scope } from './sql.ts';
 import { outcomeCohortRowsSql, outcomePairsSql } from './outcomes.ts';
 
 export type SummaryRow = { enrolled: unknown; completed: unknown; exited: unknown; median_ms: unknown; avg_ms: unknown };
 export type SeriesRow = { bucket: string; enrolled: unknown; completed: unknown; exited: unknown };
 
-/** Every workflow with enrolments in the range. */
+const unionOf = (parts: Array<string | null>) => parts.filter((x): x is string => x !== null).join('\n    UNION ALL\n    ');
+
+/**
+ * Every workflow with enrolments in the range: from the derived outcome rows of every workflow
+ * where they are current (a user's cohort enrolment per workflow is one row, no merge), plus
+ * the per-user rows of the users with events after the watermark (all users when the derived
+ * rows cannot answer: `merge`, a department scope, more than the tail's limit).
+ */
 export function readList(ctx: TenantContext, range: TimeRange, scope: Scope, source: Source = 'auto') {
   const params = workflowParams(range, null, scope);
-  return withOutcomes(ctx, range, null, scope, source, params, false, (outcomes) =>
-    ctx.analytics.query<SummaryRow & { workflow_id: string }>(listSql(outcomeCohortSql(outcomes, false)), params),
-  );
+  return withOutcomeSources(ctx, range, null, scope, source, params, false, ({ merged, derived }) => {
+    const rows = unionOf([
+      merged && `SELECT workflow_id, e, goal, has_goal, has_exit FROM (${outcomeCohortSql(merged, false)})`,
+      derived && `SELECT workflow_id, e, goal, has_goal, has_exit FROM (${outcomeCohortRowsSql(derived)})`,
+    ]);
+    return ctx.analytics.query<SummaryRow & { workflow_id: string }>(listSql(rows), params);
+  });
 }
 
 /**
@@ -28,9 +39,8 @@ export function readSummary(ctx: TenantContext, range: TimeRange, workflowId: st
   const params = workflowParams(range, workflowId, scope);
   return withOutcomeSources(ctx, range, workflowId, scope, source, params, false, async ({ merged, derived }) => {
     const cohort = merged && outcomeCohortSql(merged, false, true);
-    const unionOf = (parts: Array<string | null>) => parts.filter((x): x is string => x !== null).join('\n    UNION ALL\n    ');
     if (!granularity) {
-      const rows = unionOf([cohort && `SELECT e, goal, has_goal, has_exit FROM (${cohort})`, derived && outcomeCohortRowsSql(derived)]);
+      const rows = unionOf([cohort && `SELECT e, goal, has_goal, has_exit FROM (${cohort})`, derived && `SELECT e, goal, has_goal, has_exit FROM (${outcomeCohortRowsSql(derived)})`]);
       return { summary: (await ctx.analytics.query<SummaryRow>(summarySql(rows), params))[0], series: [] as SeriesRow[] };
     }
     const pairs = unionOf([cohort && cohortPairsSql(cohort, granularity), derived && outcomePairsSql(derived, granularity)]);
@@ -42,10 +52,17 @@ export function readSummary(ctx: TenantContext, range: TimeRange, workflowId: st
   });
 }
 
-/** One workflow's summary per department of the enrolment. */
+/**
+ * One workflow's summary per department of the enrolment: the cohort rows of the derived outcome
+ * rows carry the department of the enrolment event, the tail's users merged per user as before.
+ */
 export function readDepartments(ctx: TenantContext, range: TimeRange, workflowId: string, scope: Scope, source: Source = 'auto') {
   const params = workflowParams(range, workflowId, scope);
-  return withOutcomes(ctx, range, workflowId, scope, source, params, true, (outcomes) =>
-    ctx.analytics.query<SummaryRow & { department_id: string }>(departmentsSql(outcomeCohortSql(outcomes, true, true)), params),
-  );
+  return withOutcomeSources(ctx, range, workflowId, scope, source, params, true, ({ merged, derived }) => {
+    const rows = unionOf([
+      merged && `SELECT dept, e, goal, has_goal, has_exit FROM (${outcomeCohortSql(merged, true, true)})`,
+      derived && `SELECT dept, e, goal, has_goal, has_exit FROM (${outcomeCohortRowsSql(derived)})`,
+    ]);
+    return ctx.analytics.query<SummaryRow & { department_id: string }>(departmentsSql(rows), params);
+  });
 }

@@ -13,11 +13,18 @@
  *   enrolment strictly before them (`enr_before`) is at or after `from`, and whose previous goal
  *   (exit) is not itself such a one in the same bucket (`prev`, `prev_enr_before`).
  * Events inserted after the rollup's watermark are not in these rows: the users they touch are
- * read the old way (merged per user, `withOutcomes`) and left out of the scan.
+ * read the old way (merged per user, `withOutcomeSources`) and left out of the scan.
  */
 import { bucketExpr, type Granularity } from '@orrery/plugin-sdk';
 
-export const OUTCOMES_TABLE = 'funnels_wf_outcomes';
+/**
+ * `_v2`: the rows carry the enrolment's department (`dept`). A new table rather than a column
+ * added in place: the kernel derives a derived table it has not listed as complete from the whole
+ * rollup at the next fold, and reads use the per-user merge until then, so no row is ever read
+ * with an empty department. Migration 0003 drops the table before it.
+ */
+export const OUTCOMES_TABLE = 'funnels_wf_outcomes_v2';
+export const OLD_OUTCOMES_TABLE = 'funnels_wf_outcomes';
 
 export const OUTCOME_COLUMNS = [
   /** 0 enrolment, 1 goal, 2 exit */
@@ -34,6 +41,8 @@ export const OUTCOME_COLUMNS = [
   { name: 'enr_before', type: 'Int64' },
   /** goals and exits: the same for `prev` */
   { name: 'prev_enr_before', type: 'Int64' },
+  /** enrolments: the department on the enrolment event ('' for goals and exits) */
+  { name: 'dept', type: 'LowCardinality(String)' },
 ];
 
 const NONE = 'toInt64(-1)';
@@ -42,15 +51,19 @@ const lastEnrolmentBefore = (x: string) => `if(arrayExists(e -> e < ${x}, es), a
 const kindRows = (kind: number, times: string) =>
   `arrayMap(i -> (toUInt8(${kind}), ${times}[i], if(i > 1, ${times}[i - 1], ${NONE}), ` +
   (kind === 0
-    ? `if(arrayExists(g -> g > es[i], gs), arrayFirst(g -> g > es[i], gs), ${NONE}), toUInt8(arrayExists(x -> x > es[i], xs)), ${NONE}, ${NONE}`
-    : `${NONE}, toUInt8(0), ${lastEnrolmentBefore(`${times}[i]`)}, if(i > 1, ${lastEnrolmentBefore(`${times}[i - 1]`)}, ${NONE})`) +
+    ? `if(arrayExists(g -> g > es[i], gs), arrayFirst(g -> g > es[i], gs), ${NONE}), toUInt8(arrayExists(x -> x > es[i], xs)), ${NONE}, ${NONE}, ds[i]`
+    : `${NONE}, toUInt8(0), ${lastEnrolmentBefore(`${times}[i]`)}, if(i > 1, ${lastEnrolmentBefore(`${times}[i - 1]`)}, ${NONE}), ''`) +
   `), arrayEnumerate(${times}))`;
 
 /** One key's merged rollup rows → its outcome rows (the derived state's SELECT over `{rows}`). */
-export const OUTCOMES_SELECT = `SELECT org_id, workflow_id, user_id, o.1 AS kind, o.2 AS t, o.3 AS prev, o.4 AS goal, o.5 AS exit_after, o.6 AS enr_before, o.7 AS prev_enr_before
+export const OUTCOMES_SELECT = `SELECT org_id, workflow_id, user_id, o.1 AS kind, o.2 AS t, o.3 AS prev, o.4 AS goal, o.5 AS exit_after, o.6 AS enr_before, o.7 AS prev_enr_before, o.8 AS dept
   FROM (
     SELECT org_id, workflow_id, user_id,
-      arraySort(tupleElement(groupArrayArray(CAST(enrolments, 'Array(Tuple(Int64, String))')), 1)) AS es,
+      -- (ms, event_id, department) sorted: of two enrolments at one instant the smaller event id
+      -- comes first, the one a cohort takes (as on raw events)
+      arraySort(groupArrayArray(arrayMap(x -> (x.1, x.2, toString(department_id)), CAST(enrolments, 'Array(Tuple(Int64, String))')))) AS ets,
+      arrayMap(x -> x.1, ets) AS es,
+      arrayMap(x -> x.3, ets) AS ds,
       arraySort(groupArrayArray(CAST(goals, 'Array(Int64)'))) AS gs,
       arraySort(groupArrayArray(CAST(exits, 'Array(Int64)'))) AS xs
     FROM {rows}
@@ -59,18 +72,19 @@ export const OUTCOMES_SELECT = `SELECT org_id, workflow_id, user_id, o.1 AS kind
   ARRAY JOIN arrayConcat(${kindRows(0, 'es')}, ${kindRows(1, 'gs')}, ${kindRows(2, 'xs')}) AS o`;
 
 /**
- * One workflow's outcome rows with `t` in [from, to), except the users `{tail_users}` (the
- * ones with events after the watermark, read per user instead).
+ * One workflow's outcome rows with `t` in [from, to) (`oneWorkflow`), or every workflow's of the
+ * org, except the users `{tail_users}` (the ones with events after the watermark, read per user
+ * instead).
  */
-export function outcomeRowsSql(withTail: boolean): string {
-  return `(SELECT kind, t, prev, goal, exit_after, enr_before, prev_enr_before FROM {db}.${OUTCOMES_TABLE}
-    WHERE org_id = {org_id:String} AND workflow_id = {workflow_id:String} AND t >= {from_ms:Int64} AND t < {to_ms:Int64}
+export function outcomeRowsSql(withTail: boolean, oneWorkflow = true): string {
+  return `(SELECT workflow_id, kind, t, prev, goal, exit_after, enr_before, prev_enr_before, dept FROM {db}.${OUTCOMES_TABLE}
+    WHERE org_id = {org_id:String} ${oneWorkflow ? 'AND workflow_id = {workflow_id:String}' : ''} AND t >= {from_ms:Int64} AND t < {to_ms:Int64}
       ${withTail ? 'AND user_id NOT IN {tail_users:Array(String)}' : ''})`;
 }
 
 /** The cohort rows (`e, goal, has_goal, has_exit`) among the outcome rows. */
 export function outcomeCohortRowsSql(rows: string): string {
-  return `SELECT t AS e, goal, goal > t AS has_goal, exit_after AS has_exit FROM ${rows} WHERE kind = 0 AND prev < {from_ms:Int64}`;
+  return `SELECT workflow_id, dept, t AS e, goal, goal > t AS has_goal, exit_after AS has_exit FROM ${rows} WHERE kind = 0 AND prev < {from_ms:Int64}`;
 }
 
 /**

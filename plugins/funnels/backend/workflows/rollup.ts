@@ -20,6 +20,8 @@
  */
 import {
   GRAIN_MS,
+  badRequest,
+  currentRawHorizon,
   defineRollup,
   derivedDdl,
   dimensionType,
@@ -33,7 +35,7 @@ import {
   type TimeRange,
 } from '@orrery/plugin-sdk';
 import type { Scope } from './sql.ts';
-import { OUTCOMES_TABLE, OUTCOME_COLUMNS, OUTCOMES_SELECT, outcomeRowsSql } from './outcomes.ts';
+import { OLD_OUTCOMES_TABLE, OUTCOMES_TABLE, OUTCOME_COLUMNS, OUTCOMES_SELECT, outcomeRowsSql } from './outcomes.ts';
 
 const MS = 'toUnixTimestamp64Milli(timestamp)';
 /** the actions whose times decide a user's standing in a workflow */
@@ -78,6 +80,11 @@ export const ENROLMENTS = defineRollup({
 export const chMigrations: ChMigration[] = [
   { name: '0001_workflow_enrolments_rollup', statements: rollupDdl({ ...ENROLMENTS, derived: [] }) },
   { name: '0002_workflow_outcomes', statements: derivedDdl(ENROLMENTS, (k) => dimensionType(ENROLMENTS, k)) },
+  {
+    // the outcome rows with the enrolment's department, in a table of their own (outcomes.ts)
+    name: '0003_workflow_outcomes_departments',
+    statements: [...derivedDdl(ENROLMENTS, (k) => dimensionType(ENROLMENTS, k)), `DROP TABLE IF EXISTS {db}.${OLD_OUTCOMES_TABLE}{cluster}`, `DROP TABLE IF EXISTS {db}.${OLD_OUTCOMES_TABLE}__keys{cluster}`],
+  },
 ];
 
 interface Level extends RollupLevel {
@@ -92,7 +99,8 @@ const LEVELS: readonly Level[] = ENROLMENTS.tables.map((t) => ({ table: t.table,
 const OPEN_END = Date.UTC(2100, 0, 1);
 
 /**
- * `auto`: the derived outcome rows where a read can use them (the summary), else the rollup's
+ * `auto`: the derived outcome rows where a read can use them (the summary, the list and the
+ * departments; not a department scope, which filters goals and exits too), else the rollup's
  * per-user rows; `merge`: the rollup's per-user rows only (the read before the derived rows,
  * kept to check and time them against); `raw`: raw events only.
  */
@@ -122,25 +130,13 @@ const ENROLMENTS_COLUMN = "CAST(enrolments, 'Array(Tuple(Int64, String))')";
  * repeats its goals and exits, which no reader counts twice (first goal, whether one
  * follows, distinct users per bucket).
  * `params` gets the parameters the subquery names.
- */
-export function withOutcomes<T>(
-  ctx: TenantContext,
-  range: TimeRange,
-  workflowId: string | null,
-  scope: Scope,
-  source: Source,
-  params: Record<string, unknown>,
-  departments: boolean,
-  fn: (outcomes: string) => Promise<T>,
-): Promise<T> {
-  return withOutcomeSources(ctx, range, workflowId, scope, source === 'auto' ? 'merge' : source, params, departments, (s) => fn(s.merged!));
-}
-
-/**
- * Like `withOutcomes`, and with `source: 'auto'` for one workflow (no department scope) the
- * derived outcome rows (outcomes.ts) as `derived`, a subquery of the workflow's outcome events
- * in [from, to) of the users with no event after the watermark; `merged` then holds the
- * per-user rows of the other users only (`{tail_users}`), or is null when there are none.
+ *
+ * With `source: 'auto'` and no department scope, `fn` also gets the derived outcome rows
+ * (outcomes.ts) as `derived`: a subquery of the workflow's (or every workflow's, `workflowId`
+ * null) outcome events in [from, to) of the users with no event after the watermark; `merged`
+ * then holds the per-user rows of the other users only (`{tail_users}`), or is null when there
+ * are none. `source: 'merge'` gives `merged` only (every user), `raw` raw events only, and a 400
+ * naming `source` for a range that starts before the org's raw horizon.
  */
 export async function withOutcomeSources<T>(
   ctx: TenantContext,
@@ -189,19 +185,31 @@ export async function withOutcomeSources<T>(
       FROM (${rows}))`;
 
   if (source === 'raw') {
-    return fn({ merged: `(${union([{ table: null, from, to, enrolments: true, fresh: false }, { table: null, from: to, to: null, enrolments: false, fresh: false }])})`, derived: null });
+    // Raw events before the org's raw horizon have expired while the rollup keeps them (rollups
+    // outlive raw events by design): there the rollup's answer is the one that survives, and a
+    // raw read would silently count fewer enrolments. Raw events from `from` on are all there
+    // (expiry deletes only what lies before the horizon), so a range starting at or after it is
+    // answered exactly.
+    return ctx.rollups.read(ENROLMENTS.name, async () => {
+      const horizon = currentRawHorizon();
+      if (horizon && from < horizon.getTime()) {
+        throw badRequest(`raw events before ${horizon.toISOString()} have expired; source=auto or merge answers from the rollup there`, { field: 'source', raw_events_from: horizon.toISOString() });
+      }
+      return fn({ merged: `(${union([{ table: null, from, to, enrolments: true, fresh: false }, { table: null, from: to, to: null, enrolments: false, fresh: false }])})`, derived: null });
+    });
   }
   return ctx.rollups.read(ENROLMENTS.name, async (watermark, state) => {
     params.outcomes_watermark = watermark.getTime();
     let derived: string | null = null;
-    if (source === 'auto' && workflowId !== null && !scope.departments && !departments && state.derived.has(OUTCOMES_TABLE)) {
+    if (source === 'auto' && !scope.departments && state.derived.has(OUTCOMES_TABLE)) {
       // the users whose derived rows are behind: events of theirs from `from` on came after the watermark
-      // (an earlier late event changes no answer for this range: outcomes.ts)
-      const since = "org_id = {org_id:String} AND workflow_id = {workflow_id:String} AND timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')";
-      const tail = await ctx.analytics.query<{ user_id: string }>(`${keysAfterSql(ENROLMENTS, ENROLMENTS.derived![0]!, events, 'outcomes_watermark', since)} LIMIT ${MAX_TAIL_USERS + 1}`, params);
+      // (an earlier late event changes no answer for this range: outcomes.ts); for every workflow (the
+      // list) a user with such events in any workflow is read per user in all of them
+      const since = `org_id = {org_id:String} ${workflowId !== null ? 'AND workflow_id = {workflow_id:String}' : ''} AND timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')`;
+      const tail = await ctx.analytics.query<{ user_id: string }>(`SELECT DISTINCT user_id FROM (${keysAfterSql(ENROLMENTS, ENROLMENTS.derived![0]!, events, 'outcomes_watermark', since)}) LIMIT ${MAX_TAIL_USERS + 1}`, params);
       if (tail.length <= MAX_TAIL_USERS) {
         params.tail_users = tail.map((r) => r.user_id);
-        derived = outcomeRowsSql(tail.length > 0);
+        derived = outcomeRowsSql(tail.length > 0, workflowId !== null);
         if (!tail.length) return fn({ merged: null, derived });
         dims.push('user_id IN {tail_users:Array(String)}');
       }

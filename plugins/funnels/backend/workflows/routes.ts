@@ -19,7 +19,8 @@ const sourceParam = {
   type: 'string',
   enum: ['auto', 'merge', 'raw'],
   default: 'auto',
-  description: '`raw`: read raw events only instead of the enrolment rollup; `merge`: the rollup merged per user, without its derived outcome rows (same answer)',
+  description:
+    '`raw`: read raw events only instead of the enrolment rollup (a 400 for a `from` before the org\'s raw-event horizon: those events have expired, the rollup keeps them); `merge`: the rollup merged per user, without its derived outcome rows (same answer)',
 };
 const rangeQuery = { type: 'object', additionalProperties: false, properties: { from: timeRangeQuerySchema.from, to: timeRangeQuerySchema.to } };
 const rangeSourceQuery = { type: 'object', additionalProperties: false, properties: { from: timeRangeQuerySchema.from, to: timeRangeQuerySchema.to, source: sourceParam } };

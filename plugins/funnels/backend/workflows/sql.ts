@@ -51,7 +51,7 @@ export function cohortSql(events: string, scope: Scope, workflow: boolean): stri
 
 /**
  * The same rows as `cohortSql` (plus the user's enrolment, goal and exit times since `from`:
- * `ens`, `gs`, `xs`), from per-user outcome rows (`withOutcomes` in rollup.ts: the rollup
+ * `ens`, `gs`, `xs`), from per-user outcome rows (`withOutcomeSources` in rollup.ts: the rollup
  * and raw events after its watermark), whose enrolments are those in [from, to) and whose
  * goals and exits none before `from`. A user's rows are merged first. With `departments`
  * the enrolments carry their event id and department, and the enrolment is the smallest
