@@ -81,6 +81,9 @@ async function once(variant: Variant) {
       requests: [{ setupRequest: (req: any) => ({ ...req, body: JSON.stringify(benchEvent(i++)) }) }],
     });
     if (Number(args.warmup) > 0) await send(Number(args.warmup));
+    // the rollup folds: lag samples are taken one per rollup at the end of each fold
+    const rollupStatus = async () => (await (await fetch(`${url}/api/v1/admin/materialized-views`, { headers: { authorization: `Bearer ${access}` } })).json()) as { lag_ms?: { p50: number | null; p99: number | null; samples: number }; rollups?: unknown[] };
+    const folds0 = await rollupStatus().catch(() => ({}) as Awaited<ReturnType<typeof rollupStatus>>);
     const names0 = threadNames(child.pid!);
     const cpu0 = threadCpu(child.pid!);
     const la0 = loadavg()[0]!;
@@ -102,9 +105,12 @@ async function once(variant: Variant) {
     const v = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metrics)?.[1] ?? NaN);
     const rssMb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
     const heapMb = v('nodejs_heap_size_used_bytes') / 1024 ** 2;
+    const folds1 = await rollupStatus().catch(() => ({}) as Awaited<ReturnType<typeof rollupStatus>>);
+    const nRollups = Math.max(1, folds1.rollups?.length ?? 1);
+    const folds = `${Math.round(((folds1.lag_ms?.samples ?? 0) - (folds0.lag_ms?.samples ?? 0)) / nRollups)} folds in the window, lag p50 ${folds1.lag_ms?.p50} / p99 ${folds1.lag_ms?.p99} ms (last 1,000 samples)`;
     const byName = [...names1].map(([n, ms]) => [n, ms - (names0.get(n) ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1])
       .map(([n, d]) => `${n} ${Math.round((d * 1000) / Math.max(1, ok))}`).join(', ');
-    return { byName, rssSamples, window, rssMb, heapMb, ok, rate: ok / Number(args.seconds), p99: r.latency.p99, non2xx: r.non2xx, total: Math.round((total * 1000) / Math.max(1, ok)), per, inserts: v('orrery_ingest_commit_seconds_count'), rows: v('orrery_ingest_batch_rows_sum'), backlog: status.backlog_rows, load: `${la0.toFixed(1)}→${loadavg()[0]!.toFixed(1)}` };
+    return { folds, byName, rssSamples, window, rssMb, heapMb, ok, rate: ok / Number(args.seconds), p99: r.latency.p99, non2xx: r.non2xx, total: Math.round((total * 1000) / Math.max(1, ok)), per, inserts: v('orrery_ingest_commit_seconds_count'), rows: v('orrery_ingest_batch_rows_sum'), backlog: status.backlog_rows, load: `${la0.toFixed(1)}→${loadavg()[0]!.toFixed(1)}` };
   } finally {
     const exited = new Promise((ok) => child.once('exit', ok));
     child.kill('SIGTERM');
@@ -122,6 +128,7 @@ for (let round = 0; round < Number(args.rounds); round++) {
     totals[k]!.push(r.total);
     console.log(`${JSON.stringify(v)}: ${r.total} µs/event (${Object.entries(r.per).map(([g, us]) => `${g} ${us}`).join(', ')}); ${Math.round(r.rate)}/s 2xx, non-2xx ${r.non2xx}, p99 ${r.p99} ms; loader ${r.inserts} inserts, avg ${Math.round(r.rows / r.inserts)} rows; backlog ${r.backlog}; RSS ${Math.round(r.rssMb)} MB, V8 heap used ${Math.round(r.heapMb)} MB; load ${r.load}; load window ${r.window}`);
     if (args.threads) console.log(`  µs/event by thread name: ${r.byName}`);
+    console.log(`  rollups: ${r.folds}`);
     if (Number(args.seconds) >= 60) console.log(`  RSS MB every 10 s: ${r.rssSamples.join(', ')}`);
   }
 }

@@ -525,7 +525,7 @@ export class RollupService {
    * whatever the rows it takes, so under sustained traffic the next fold waits as long as the
    * lag bound allows: it is started so that it should end before the lowest watermark is
    * `maxLagMs` old, judged by the slowest of the last folds, and never sooner than
-   * `everySeconds` after the previous one ended. A fold that took nothing (a quiet spell)
+   * `everySeconds` after the previous one started. A fold that took nothing (a quiet spell)
    * keeps the plain period.
    */
   start(locked: (seconds: number, fold: () => Promise<unknown>) => Promise<boolean>) {
@@ -559,20 +559,21 @@ export class RollupService {
   /** how long the last folds took (ms), for the pacing */
   private readonly foldMs: number[] = [];
 
-  /** ms to wait before the next fold (see `start`) */
+  /** ms to wait, after a fold that took `tookMs`, before the next one (see `start`) */
   nextFoldDelay(tookMs: number, rows: number, now = Date.now()): number {
-    const every = this.opts.everySeconds * 1000;
+    // the plain period runs from one fold's start to the next (a fold longer than it is followed at once)
+    const plain = Math.max(0, this.opts.everySeconds * 1000 - tookMs);
     this.foldMs.push(tookMs);
     if (this.foldMs.length > 5) this.foldMs.shift();
     const maxLag = this.opts.maxLagMs ?? 0;
-    if (!rows || maxLag <= 0) return every;
+    if (!rows || maxLag <= 0) return plain;
     const decls = this.s.declarations();
-    if (!decls.length) return every;
+    if (!decls.length) return plain;
     const lowest = Math.min(...decls.map(({ plugin, decl }) => this.marks.get(this.key(plugin, decl.name)) ?? 0));
     // the next fold should end before the lowest watermark is maxLag old: start it the slowest
     // recent fold's duration (with half again for safety) before that
     const slowest = Math.max(...this.foldMs);
-    return Math.max(every, Math.min(maxLag, lowest + maxLag - slowest * 1.5 - now));
+    return Math.max(plain, Math.min(maxLag, lowest + maxLag - slowest * 1.5 - now));
   }
 
   private pending = new Set<Promise<unknown>>();
