@@ -190,6 +190,8 @@ export const appConfigSchema = {
         /** events inserted in the last graceMs are left for the next fold: longer than any insert takes */
         graceMs: { type: 'integer', minimum: 0, maximum: 600000, default: 2000 },
         everySeconds: { type: 'number', minimum: 0.1, maximum: 3600, default: 2 },
+        /** under sustained traffic folds are spaced out as far as this bound on the watermark's age allows; 0 = every everySeconds */
+        maxLagMs: { type: 'integer', minimum: 0, maximum: 3600000, default: 5000 },
         /** the most source rows one fold takes (a first fold over a large store goes in steps) */
         maxRowsPerFold: { type: 'integer', minimum: 1000, default: 500000 },
       },
@@ -310,7 +312,7 @@ export interface AppConfig {
   rateLimits: { enabled: boolean; tiers: Record<string, Partial<Record<RateClass, RateLimit>>> };
   bootstrap: { org: string; adminEmail: string; adminPassword: string; demoData: boolean };
   ingestion: { batchSize: number; maxDelayMs: number; [k: string]: unknown };
-  rollups: { graceMs: number; everySeconds: number; maxRowsPerFold: number };
+  rollups: { graceMs: number; everySeconds: number; maxRowsPerFold: number; maxLagMs?: number };
   retention?: {
     everySeconds: number;
     defaults: { raw_events_days: number; aggregates_days: number; user_activity_days: number };

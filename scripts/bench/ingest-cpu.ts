@@ -14,7 +14,7 @@
  *   npx tsx scripts/bench/ingest-cpu.ts --rate 1000 --seconds 20 --rounds 2 \
  *     --variants '[{"root": "/tmp/before"}, {}, {"ingestion": {"loadDelayMs": 250}}]'
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,9 +28,25 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '64' },
     plugins: { type: 'string', default: 'all' },
     variants: { type: 'string', default: '[{}]' },
+    // seconds of the same load sent before the measured window (first scores of new users, caches, JIT)
+    warmup: { type: 'string', default: '0' },
+    // print the CPU per event of each thread name (chDB's pools, merges, LMDB's writer, …)
+    threads: { type: 'boolean', default: false },
   },
 });
 const PASSWORD = 'Bench-passw0rd-orrery!';
+/** CPU ms per thread name (the main thread as `main`) */
+function threadNames(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try { stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'); } catch { continue; }
+    const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * 10);
+  }
+  return out;
+}
 async function once(variant: Variant) {
   const dataDir = mkdtempSync(join(tmpdir(), 'orrery-cpu-'));
   const { child, url } = await startIngestServer(dataDir, variant, args.plugins);
@@ -59,15 +75,22 @@ async function once(variant: Variant) {
       try { logMb = statSync(join(dataDir, 'ingest-log', 'data.mdb')).size / 1024 ** 2; } catch { /* not created (yet) */ }
       rssSamples.push(`${Math.round(age() - from)}s ${Math.round(kb(st, 'VmRSS'))} (anon ${Math.round(kb(st, 'RssAnon'))}, file ${Math.round(kb(st, 'RssFile'))}, log file ${Math.round(logMb)}, ${v8})`);
     }, 10_000);
-    const cpu0 = threadCpu(child.pid!);
-    const la0 = loadavg()[0]!;
-    const r = await autocannon({
-      url: `${url}/api/v1/events`, method: 'POST', connections: Number(args.connections), duration: Number(args.seconds), overallRate: Number(args.rate),
+    const send = (seconds: number) => autocannon({
+      url: `${url}/api/v1/events`, method: 'POST', connections: Number(args.connections), duration: seconds, overallRate: Number(args.rate),
       headers: { 'content-type': 'application/json', authorization: `Bearer ${hook}` },
       requests: [{ setupRequest: (req: any) => ({ ...req, body: JSON.stringify(benchEvent(i++)) }) }],
     });
+    if (Number(args.warmup) > 0) await send(Number(args.warmup));
+    // the rollup folds: lag samples are taken one per rollup at the end of each fold
+    const rollupStatus = async () => (await (await fetch(`${url}/api/v1/admin/materialized-views`, { headers: { authorization: `Bearer ${access}` } })).json()) as { lag_ms?: { p50: number | null; p99: number | null; samples: number }; rollups?: unknown[] };
+    const folds0 = await rollupStatus().catch(() => ({}) as Awaited<ReturnType<typeof rollupStatus>>);
+    const names0 = threadNames(child.pid!);
+    const cpu0 = threadCpu(child.pid!);
+    const la0 = loadavg()[0]!;
+    const r = await send(Number(args.seconds));
     clearInterval(sampler);
     const cpu1 = threadCpu(child.pid!);
+    const names1 = threadNames(child.pid!);
     const window = `${from.toFixed(1)}–${age().toFixed(1)} s after the server started`;
     const ok = (r as any)['2xx'] as number;
     const per: Record<string, number> = {};
@@ -82,7 +105,12 @@ async function once(variant: Variant) {
     const v = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metrics)?.[1] ?? NaN);
     const rssMb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
     const heapMb = v('nodejs_heap_size_used_bytes') / 1024 ** 2;
-    return { rssSamples, window, rssMb, heapMb, ok, rate: ok / Number(args.seconds), p99: r.latency.p99, non2xx: r.non2xx, total: Math.round((total * 1000) / Math.max(1, ok)), per, inserts: v('orrery_ingest_commit_seconds_count'), rows: v('orrery_ingest_batch_rows_sum'), backlog: status.backlog_rows, load: `${la0.toFixed(1)}→${loadavg()[0]!.toFixed(1)}` };
+    const folds1 = await rollupStatus().catch(() => ({}) as Awaited<ReturnType<typeof rollupStatus>>);
+    const nRollups = Math.max(1, folds1.rollups?.length ?? 1);
+    const folds = `${Math.round(((folds1.lag_ms?.samples ?? 0) - (folds0.lag_ms?.samples ?? 0)) / nRollups)} folds in the window, lag p50 ${folds1.lag_ms?.p50} / p99 ${folds1.lag_ms?.p99} ms (last 1,000 samples)`;
+    const byName = [...names1].map(([n, ms]) => [n, ms - (names0.get(n) ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1])
+      .map(([n, d]) => `${n} ${Math.round((d * 1000) / Math.max(1, ok))}`).join(', ');
+    return { folds, byName, rssSamples, window, rssMb, heapMb, ok, rate: ok / Number(args.seconds), p99: r.latency.p99, non2xx: r.non2xx, total: Math.round((total * 1000) / Math.max(1, ok)), per, inserts: v('orrery_ingest_commit_seconds_count'), rows: v('orrery_ingest_batch_rows_sum'), backlog: status.backlog_rows, load: `${la0.toFixed(1)}→${loadavg()[0]!.toFixed(1)}` };
   } finally {
     const exited = new Promise((ok) => child.once('exit', ok));
     child.kill('SIGTERM');
@@ -99,6 +127,8 @@ for (let round = 0; round < Number(args.rounds); round++) {
     const r = await once(v);
     totals[k]!.push(r.total);
     console.log(`${JSON.stringify(v)}: ${r.total} µs/event (${Object.entries(r.per).map(([g, us]) => `${g} ${us}`).join(', ')}); ${Math.round(r.rate)}/s 2xx, non-2xx ${r.non2xx}, p99 ${r.p99} ms; loader ${r.inserts} inserts, avg ${Math.round(r.rows / r.inserts)} rows; backlog ${r.backlog}; RSS ${Math.round(r.rssMb)} MB, V8 heap used ${Math.round(r.heapMb)} MB; load ${r.load}; load window ${r.window}`);
+    if (args.threads) console.log(`  µs/event by thread name: ${r.byName}`);
+    console.log(`  rollups: ${r.folds}`);
     if (Number(args.seconds) >= 60) console.log(`  RSS MB every 10 s: ${r.rssSamples.join(', ')}`);
   }
 }

@@ -84,6 +84,8 @@ async function serveKernel() {
         bootstrap: { org: 'bench', adminEmail: 'admin@bench.local', adminPassword: PASSWORD, demoData: false },
         // ingestion settings to try (JSON), e.g. BENCH_INGESTION='{"maxConcurrentInserts":1}'
         ingestion: JSON.parse(process.env.BENCH_INGESTION || '{}'),
+        // other configuration sections to try (JSON), e.g. BENCH_CONFIG='{"rollups":{"everySeconds":4}}'
+        ...JSON.parse(process.env.BENCH_CONFIG || '{}'),
       },
     },
     ...(process.env.BENCH_PLUGINS === 'all' ? {} : plugins.length ? { onlyPlugins: plugins } : { pluginRoots: [] }),

@@ -110,6 +110,7 @@ export const rollupsModule: KernelModule<RollupsModuleDeps> = {
               properties: {
                 grace_ms: { type: 'integer' },
                 every_seconds: { type: 'number' },
+                max_lag_ms: { type: 'integer' },
                 lag_ms: { type: 'object', properties: { p50: { type: ['number', 'null'] }, p99: { type: ['number', 'null'] }, samples: { type: 'integer' } } },
                 rollups: {
                   type: 'array',

@@ -22,6 +22,11 @@ export interface RollupOptions {
   graceMs: number;
   everySeconds: number;
   maxRowsPerFold: number;
+  /**
+   * Under sustained traffic folds are spaced out as far as this bound on the lowest watermark's
+   * age (now − watermark, grace included) allows; 0 = fold every `everySeconds` whatever the load.
+   */
+  maxLagMs?: number;
 }
 
 export interface FoldResult {
@@ -236,9 +241,13 @@ export class RollupService {
   foldAll(maxSteps = 20): Promise<FoldResult[]> {
     return this.writer.run(async () => {
       const out: Array<FoldResult & { more: boolean }> = [];
-      for (const { plugin, decl } of this.s.declarations()) {
+      const decls = this.s.declarations();
+      // one read of ClickHouse's clock and one count per source table for every rollup's first
+      // step, instead of two queries per rollup (each chDB statement has a fixed cost)
+      const first = await this.firstWindows(decls);
+      for (const { plugin, decl } of decls) {
         for (let i = 0; i < maxSteps; i++) {
-          const r = await this.foldOnce(plugin, decl);
+          const r = await this.foldOnce(plugin, decl, i === 0 ? first.get(decl) : undefined);
           out.push(r);
           if (!r.more) break;
         }
@@ -247,7 +256,36 @@ export class RollupService {
     });
   }
 
-  private async foldOnce(plugin: string, d: RollupDecl): Promise<FoldResult & { more: boolean }> {
+  /**
+   * For each declaration, the rows of its source with `inserted_at` in (W, cap], W its
+   * watermark as this node knows it: one query per source table. A fold uses the count only if
+   * the ledger holds the same W (another node may have folded since) and nothing is pending.
+   */
+  private async firstWindows(decls: Array<{ plugin: string; decl: RollupDecl }>): Promise<Map<RollupDecl, { from: number; cap: number; n: number }>> {
+    const out = new Map<RollupDecl, { from: number; cap: number; n: number }>();
+    if (!decls.length) return out;
+    await this.ensureLoaded();
+    const bySource = new Map<string, Array<{ decl: RollupDecl; from: number }>>();
+    for (const { plugin, decl } of decls) {
+      let l = bySource.get(decl.source);
+      if (!l) bySource.set(decl.source, (l = []));
+      l.push({ decl, from: this.marks.get(this.key(plugin, decl.name)) ?? 0 });
+    }
+    const [now] = await this.select<{ t: string }>(`SELECT toUnixTimestamp64Milli(now64(3)) AS t`);
+    const cap = Number(now!.t) - this.opts.graceMs;
+    for (const [source, list] of bySource) {
+      const lowest = Math.min(...list.map((x) => x.from));
+      if (lowest >= cap) continue;
+      const cols = list.map((x, j) => `countIf((${x.decl.filter ?? '1'}) AND inserted_at > ${ms(`w${j}`)}) AS n${j}`).join(', ');
+      const params: Record<string, unknown> = { lo: lowest, cap };
+      list.forEach((x, j) => (params[`w${j}`] = x.from));
+      const [row] = await this.select<Record<string, string>>(`SELECT ${cols} FROM {db}.${source} WHERE inserted_at > ${ms('lo')} AND inserted_at <= ${ms('cap')}`, params);
+      list.forEach((x, j) => out.set(x.decl, { from: x.from, cap, n: Number(row![`n${j}`]) }));
+    }
+    return out;
+  }
+
+  private async foldOnce(plugin: string, d: RollupDecl, counted?: { from: number; cap: number; n: number }): Promise<FoldResult & { more: boolean }> {
     await this.ensureLoaded();
     await this.deriveMissing(plugin, d);
     const k = this.key(plugin, d.name);
@@ -259,25 +297,32 @@ export class RollupService {
     if (state?.pending_to_ms != null) {
       to = Number(state.pending_to_ms); // a fold that stopped half way: the same window again
     } else {
-      const [now] = await this.select<{ t: string }>(`SELECT toUnixTimestamp64Milli(now64(3)) AS t`);
-      const cap = Number(now!.t) - this.opts.graceMs;
-      // a long way behind (a first fold over a large store): take the window in steps of maxRowsPerFold rows
-      const [edge] = await this.select<{ n: string; last: string }>(
-        `SELECT count() AS n, toUnixTimestamp64Milli(max(inserted_at)) AS last FROM (
-           SELECT inserted_at FROM {db}.${d.source}
-           WHERE (${d.filter ?? '1'}) AND inserted_at > ${ms('from')} AND inserted_at <= ${ms('to')}
-           ORDER BY inserted_at LIMIT {limit:UInt64})`,
-        { from, to: cap, limit: this.opts.maxRowsPerFold },
-      );
-      more = Number(edge!.n) >= this.opts.maxRowsPerFold;
-      to = more ? Number(edge!.last) : cap;
+      let n: number;
+      if (counted && counted.from === from && counted.n < this.opts.maxRowsPerFold) {
+        // counted with the other rollups of the source, from the same watermark: the whole window
+        n = counted.n;
+        to = counted.cap;
+      } else {
+        const cap = counted ? counted.cap : Number((await this.select<{ t: string }>(`SELECT toUnixTimestamp64Milli(now64(3)) AS t`))[0]!.t) - this.opts.graceMs;
+        // a long way behind (a first fold over a large store): take the window in steps of maxRowsPerFold rows
+        const [edge] = await this.select<{ n: string; last: string }>(
+          `SELECT count() AS n, toUnixTimestamp64Milli(max(inserted_at)) AS last FROM (
+             SELECT inserted_at FROM {db}.${d.source}
+             WHERE (${d.filter ?? '1'}) AND inserted_at > ${ms('from')} AND inserted_at <= ${ms('to')}
+             ORDER BY inserted_at LIMIT {limit:UInt64})`,
+          { from, to: cap, limit: this.opts.maxRowsPerFold },
+        );
+        n = Number(edge!.n);
+        more = n >= this.opts.maxRowsPerFold;
+        to = more ? Number(edge!.last) : cap;
+      }
       if (to <= from) return { plugin, rollup: d.name, rows: 0, from_ms: from, to_ms: from, more: false };
-      if (Number(edge!.n) === 0) {
+      if (n === 0) {
         // nothing new: the watermark moves, nothing is written
         await this.gate.write(() => this.setWatermark(plugin, d.name, to, 0));
         return { plugin, rollup: d.name, rows: 0, from_ms: from, to_ms: to, more: false };
       }
-      if (!more) known = Number(edge!.n); // the whole window: its count is already known
+      if (!more) known = n; // the whole window: its count is already known
       await this.s.knex.withSchema('public').table('rollup_watermarks')
         .insert({ plugin_id: plugin, rollup: d.name, watermark_ms: from, pending_to_ms: to })
         .onConflict(['plugin_id', 'rollup']).merge({ pending_to_ms: to, updated_at: new Date() });
@@ -474,21 +519,61 @@ export class RollupService {
 
   // ---- schedule ------------------------------------------------------------------------
 
-  /** Folds on a timer; `locked` runs a fold under a lock, so one node folds at a time. */
+  /**
+   * Folds on a timer; `locked` runs a fold under a lock, so one node folds at a time. Each fold
+   * has a fixed cost (a part written into every stored table, a dozen statements per rollup)
+   * whatever the rows it takes, so under sustained traffic the next fold waits as long as the
+   * lag bound allows: it is started so that it should end before the lowest watermark is
+   * `maxLagMs` old, judged by the slowest of the last folds, and never sooner than
+   * `everySeconds` after the previous one started. A fold that took nothing (a quiet spell)
+   * keeps the plain period.
+   */
   start(locked: (seconds: number, fold: () => Promise<unknown>) => Promise<boolean>) {
     if (this.timer || !this.s.declarations().length) return;
+    this.stopped = false;
+    const schedule = (delayMs: number) => {
+      if (this.stopped) return;
+      this.timer = setTimeout(() => void tick(), delayMs);
+      this.timer.unref();
+    };
     const tick = async () => {
-      if (this.running) return;
+      const t0 = Date.now();
+      let rows = 0;
       const run = (async () => {
         // the result recorded is the rows folded (job_runs.last_result)
-        await locked(Math.max(this.opts.everySeconds * 5, 30), async () => ({ rows: (await this.foldAll()).reduce((n, r) => n + r.rows, 0) }));
+        await locked(Math.max(this.opts.everySeconds * 5, 30), async () => {
+          rows = (await this.foldAll()).reduce((n, r) => n + r.rows, 0);
+          return { rows };
+        });
       })()
         .catch((err) => this.s.logger.error({ err }, 'rollup fold failed'))
         .finally(() => (this.running = null));
       this.running = run;
+      await run;
+      schedule(this.nextFoldDelay(Date.now() - t0, rows));
     };
-    this.timer = setInterval(() => void tick(), this.opts.everySeconds * 1000);
-    this.timer.unref();
+    schedule(this.opts.everySeconds * 1000);
+  }
+
+  private stopped = false;
+  /** how long the last folds took (ms), for the pacing */
+  private readonly foldMs: number[] = [];
+
+  /** ms to wait, after a fold that took `tookMs`, before the next one (see `start`) */
+  nextFoldDelay(tookMs: number, rows: number, now = Date.now()): number {
+    // the plain period runs from one fold's start to the next (a fold longer than it is followed at once)
+    const plain = Math.max(0, this.opts.everySeconds * 1000 - tookMs);
+    this.foldMs.push(tookMs);
+    if (this.foldMs.length > 5) this.foldMs.shift();
+    const maxLag = this.opts.maxLagMs ?? 0;
+    if (!rows || maxLag <= 0) return plain;
+    const decls = this.s.declarations();
+    if (!decls.length) return plain;
+    const lowest = Math.min(...decls.map(({ plugin, decl }) => this.marks.get(this.key(plugin, decl.name)) ?? 0));
+    // the next fold should end before the lowest watermark is maxLag old: start it the slowest
+    // recent fold's duration (with half again for safety) before that
+    const slowest = Math.max(...this.foldMs);
+    return Math.max(plain, Math.min(maxLag, lowest + maxLag - slowest * 1.5 - now));
   }
 
   private pending = new Set<Promise<unknown>>();
@@ -498,7 +583,8 @@ export class RollupService {
   }
 
   async stop() {
-    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await Promise.allSettled([this.running, ...this.pending]);
   }
@@ -511,6 +597,7 @@ export class RollupService {
     return {
       grace_ms: this.opts.graceMs,
       every_seconds: this.opts.everySeconds,
+      max_lag_ms: this.opts.maxLagMs ?? 0,
       lag_ms: { p50: pct(0.5), p99: pct(0.99), samples: sorted.length },
       rollups: this.s.declarations().map(({ plugin, decl }) => {
         const w = this.marks.get(this.key(plugin, decl.name)) ?? 0;
