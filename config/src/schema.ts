@@ -191,7 +191,7 @@ export const appConfigSchema = {
         graceMs: { type: 'integer', minimum: 0, maximum: 600000, default: 2000 },
         everySeconds: { type: 'number', minimum: 0.1, maximum: 3600, default: 2 },
         /** under sustained traffic folds are spaced out as far as this bound on the watermark's age allows; 0 = every everySeconds */
-        maxLagMs: { type: 'integer', minimum: 0, maximum: 3600000, default: 5000 },
+        maxLagMs: { type: 'integer', minimum: 0, maximum: 3600000, default: 0 },
         /** the most source rows one fold takes (a first fold over a large store goes in steps) */
         maxRowsPerFold: { type: 'integer', minimum: 1000, default: 500000 },
       },
