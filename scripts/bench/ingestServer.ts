@@ -10,8 +10,8 @@ import { randomUUID } from 'node:crypto';
 
 const INGEST = join(import.meta.dirname, 'ingest.ts');
 
-/** one variant of the server: ingestion config overrides, another checkout, extra environment */
-export interface Variant { ingestion?: object; root?: string; env?: Record<string, string> }
+/** one variant of the server: ingestion config overrides, another checkout, extra environment, node flags */
+export interface Variant { ingestion?: object; root?: string; env?: Record<string, string>; node?: string[] }
 
 /** the agent invocation both benches send, varied by `i` */
 export function benchEvent(i: number): Record<string, unknown> {
@@ -44,7 +44,7 @@ export function threadCpu(pid: number): Map<string, number> {
 export function startIngestServer(dataDir: string, v: Variant, plugins: string): Promise<{ child: ChildProcess; url: string }> {
   // BENCH_CPU_PROF=<dir>: the server writes a CPU profile of its main thread there on exit
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...prof, '--import', 'tsx', v.root ? join(v.root, 'scripts/bench/ingest.ts') : INGEST, '--serve', 'kernel'], {
+  const child = spawn(process.execPath, [...(v.node ?? []), ...prof, '--import', 'tsx', v.root ? join(v.root, 'scripts/bench/ingest.ts') : INGEST, '--serve', 'kernel'], {
     cwd: v.root ?? process.cwd(),
     env: { ...process.env, ...v.env, DATA_DIR: dataDir, BENCH_PLUGINS: plugins, BENCH_INGESTION: JSON.stringify(v.ingestion ?? {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
