@@ -27,6 +27,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { startFlags } from './ingestServer.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const PASSWORD = 'Bench-passw0rd-orrery!';
@@ -172,7 +173,7 @@ async function serveBare() {
 // ------------------------------------------------------------------ helpers --
 
 function start(kind: 'kernel' | 'bare', dataDir: string): Promise<{ child: ChildProcess; url: string; mvs: string[]; settledMs: number }> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF && kind === 'kernel' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', SELF, '--serve', kind], { env: { ...process.env, DATA_DIR: dataDir, BENCH_PLUGINS: args.plugins }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(kind === 'kernel' ? startFlags(join(import.meta.dirname, '../..')) : []), ...(process.env.BENCH_CPU_PROF && kind === 'kernel' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', SELF, '--serve', kind], { env: { ...process.env, DATA_DIR: dataDir, BENCH_PLUGINS: args.plugins }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((ok, fail) => {
     let out = '';
     child.stdout!.on('data', (d) => {
