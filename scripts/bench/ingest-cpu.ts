@@ -58,24 +58,39 @@ async function once(variant: Variant) {
     // seconds since the server started, so a CPU profile can be cut to the load window
     const age = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) - Number(readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]) / 100;
     const from = age();
-    // RSS split into anonymous (heaps, claims, chDB's caches) and file-backed (the log's map, chDB's parts), every 10 s
-    const rssSamples: string[] = [];
+    // RSS split into anonymous (heaps, claims, chDB's memory) and file-backed (the log's map, chDB's
+    // parts), V8's heap from /metrics, and (this checkout's server) what chDB holds, every 10 s
+    const samples: MemSample[] = [];
+    let answeredSoFar = 0;
+    const answered = () => answeredSoFar;
     const kb = (text: string, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) / 1024;
-    // V8's heap (used / reserved) and the memory V8 knows of outside it (external, array buffers), from /metrics
-    const v8Mb = async () => {
-      const m = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${access}` } })).text();
-      const g = (name: string) => Math.round(Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(m)?.[1] ?? NaN) / 1024 ** 2);
-      return `heap ${g('nodejs_heap_size_used_bytes')}/${g('nodejs_heap_size_total_bytes')}, external ${g('nodejs_external_memory_bytes')}`;
-    };
+    let chdb: Record<string, number> = {};
+    child.stdout!.on('data', (d: Buffer) => {
+      for (const line of String(d).split('\n')) if (line.startsWith('{"mem"')) chdb = (JSON.parse(line) as { mem: Record<string, number> }).mem;
+    });
     const sampler = setInterval(async () => {
+      const t = age() - from;
       const st = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const v8 = await v8Mb().catch(() => 'heap ?');
+      let heapUsed = NaN, heapTotal = NaN, external = NaN;
+      try {
+        const m = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${access}` } })).text();
+        const g = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(m)?.[1] ?? NaN) / 1024 ** 2;
+        [heapUsed, heapTotal, external] = [g('nodejs_heap_size_used_bytes'), g('nodejs_heap_size_total_bytes'), g('nodejs_external_memory_bytes')];
+      } catch { /* a busy server: the /proc figures still count */ }
       // the durable log's data file: what its loaded entries, kept `logRetainSeconds`, occupy
       let logMb = NaN;
       try { logMb = statSync(join(dataDir, 'ingest-log', 'data.mdb')).size / 1024 ** 2; } catch { /* not created (yet) */ }
-      rssSamples.push(`${Math.round(age() - from)}s ${Math.round(kb(st, 'VmRSS'))} (anon ${Math.round(kb(st, 'RssAnon'))}, file ${Math.round(kb(st, 'RssFile'))}, log file ${Math.round(logMb)}, ${v8})`);
+      // rollup lag: now − the oldest watermark of the declared rollups
+      let rollupLag = NaN;
+      try {
+        const mv = await (await fetch(`${url}/api/v1/admin/materialized-views`, { headers: { authorization: `Bearer ${access}` } })).json() as { rollups?: Array<{ lag_ms: number | null }> };
+        rollupLag = Math.max(...(mv.rollups ?? []).map((x) => x.lag_ms ?? NaN));
+      } catch { /* as above */ }
+      samples.push({ t, rollupLag, rss: kb(st, 'VmRSS'), anon: kb(st, 'RssAnon'), file: kb(st, 'RssFile'), logMb, heapUsed, heapTotal, external, answered: answered(), chdb: { ...chdb } });
     }, 10_000);
-    const send = (seconds: number) => autocannon({
+    // the returned tracker is an event emitter as well as a promise of the result
+    type Run = Promise<import('autocannon').Result> & { on(e: 'response', f: (c: unknown, status: number) => void): void };
+    const send = (seconds: number): Run => (autocannon as any)({
       url: `${url}/api/v1/events`, method: 'POST', connections: Number(args.connections), duration: seconds, overallRate: Number(args.rate),
       headers: { 'content-type': 'application/json', authorization: `Bearer ${hook}` },
       requests: [{ setupRequest: (req: any) => ({ ...req, body: JSON.stringify(benchEvent(i++)) }) }],
@@ -87,7 +102,9 @@ async function once(variant: Variant) {
     const names0 = threadNames(child.pid!);
     const cpu0 = threadCpu(child.pid!);
     const la0 = loadavg()[0]!;
-    const r = await send(Number(args.seconds));
+    const run = send(Number(args.seconds));
+    run.on('response', (_c, status) => { if (status >= 200 && status < 300) answeredSoFar++; });
+    const r = await run;
     clearInterval(sampler);
     const cpu1 = threadCpu(child.pid!);
     const names1 = threadNames(child.pid!);
@@ -110,7 +127,7 @@ async function once(variant: Variant) {
     const folds = `${Math.round(((folds1.lag_ms?.samples ?? 0) - (folds0.lag_ms?.samples ?? 0)) / nRollups)} folds in the window, lag p50 ${folds1.lag_ms?.p50} / p99 ${folds1.lag_ms?.p99} ms (last 1,000 samples)`;
     const byName = [...names1].map(([n, ms]) => [n, ms - (names0.get(n) ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1])
       .map(([n, d]) => `${n} ${Math.round((d * 1000) / Math.max(1, ok))}`).join(', ');
-    return { folds, byName, rssSamples, window, rssMb, heapMb, ok, rate: ok / Number(args.seconds), p99: r.latency.p99, non2xx: r.non2xx, total: Math.round((total * 1000) / Math.max(1, ok)), per, inserts: v('orrery_ingest_commit_seconds_count'), rows: v('orrery_ingest_batch_rows_sum'), backlog: status.backlog_rows, load: `${la0.toFixed(1)}→${loadavg()[0]!.toFixed(1)}` };
+    return { folds, byName, samples, window, rssMb, heapMb, ok, rate: ok / Number(args.seconds), p99: r.latency.p99, non2xx: r.non2xx, total: Math.round((total * 1000) / Math.max(1, ok)), per, inserts: v('orrery_ingest_commit_seconds_count'), rows: v('orrery_ingest_batch_rows_sum'), backlog: status.backlog_rows, load: `${la0.toFixed(1)}→${loadavg()[0]!.toFixed(1)}` };
   } finally {
     const exited = new Promise((ok) => child.once('exit', ok));
     child.kill('SIGTERM');
@@ -119,7 +136,54 @@ async function once(variant: Variant) {
   }
 }
 
+interface MemSample { t: number; rss: number; anon: number; file: number; logMb: number; heapUsed: number; heapTotal: number; external: number; answered: number; rollupLag: number; chdb: Record<string, number> }
+
+function sampleLine(x: MemSample): string {
+  const r = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '?' : String(Math.round(n)));
+  const c = x.chdb;
+  const ch = c.MemoryTracking === undefined ? '' : `; chDB ${r(c.MemoryTracking)}, je ${r(c.jeResident)}/${r(c.jeRetained)}, caches ${r((c.MarkCacheBytes ?? 0) + (c.PrimaryIndexCacheBytes ?? 0))}, parts ${r(c.activeParts)}/${r(c.inactiveParts)}, live heap ${r(c.liveAfterMajorGc)}`;
+  return `${r(x.t)}s ${r(x.rss)} (anon ${r(x.anon)}, file ${r(x.file)}, log ${r(x.logMb)}, heap ${r(x.heapUsed)}/${r(x.heapTotal)}, native ${r(x.anon - x.heapTotal)}, lag ${(x.rollupLag / 1000).toFixed(1)}${ch})`;
+}
+
+/** least-squares slope of y against t (per second) */
+function slope(pts: Array<[number, number]>): number {
+  const ok = pts.filter(([, y]) => Number.isFinite(y));
+  const n = ok.length;
+  if (n < 3) return NaN;
+  const mt = ok.reduce((a, [t]) => a + t, 0) / n, my = ok.reduce((a, [, y]) => a + y, 0) / n;
+  const num = ok.reduce((a, [t, y]) => a + (t - mt) * (y - my), 0), den = ok.reduce((a, [t]) => a + (t - mt) ** 2, 0);
+  return den ? num / den : NaN;
+}
+
+/**
+ * What "flat" means here: over the last 4 minutes of the run (the first minute is warm-up: the
+ * log's retention, V8's and chDB's pools growing to their working size), the least-squares slope
+ * of RSS is under FLAT_MB_PER_MIN, and so is the slope of the live heap after full collections
+ * (a leak of JS objects shows there even when the saw-tooth hides it in RSS); the rollup lag's
+ * slope is under 1 s per minute (the folds keep up). Printed beside the first-third → last-third
+ * change the issue quotes.
+ */
+const FLAT_MB_PER_MIN = 2;
+function flatness(samples: MemSample[], seconds: number): string {
+  const tail = samples.filter((x) => x.t >= seconds - 240);
+  const perMin = (f: (x: MemSample) => number) => slope(tail.map((x) => [x.t, f(x)])) * 60;
+  const rss = perMin((x) => x.rss), anon = perMin((x) => x.anon), native = perMin((x) => x.anon - x.heapTotal), heap = perMin((x) => x.heapUsed);
+  const live = perMin((x) => x.chdb.liveAfterMajorGc ?? NaN), je = perMin((x) => x.chdb.jeResident ?? NaN), lag = perMin((x) => x.rollupLag / 1000);
+  const third = Math.max(1, Math.floor(samples.length / 3));
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const first = avg(samples.slice(0, third).map((x) => x.rss)), last = avg(samples.slice(-third).map((x) => x.rss));
+  const rate = tail.length > 1 ? (tail.at(-1)!.answered - tail[0]!.answered) / (tail.at(-1)!.t - tail[0]!.t) : NaN;
+  const f = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '?');
+  const flat = rss < FLAT_MB_PER_MIN && (!Number.isFinite(live) || live < FLAT_MB_PER_MIN) && (!Number.isFinite(lag) || lag < 1);
+  return [
+    `  slopes over the last ${Math.min(240, seconds)} s (MB/min, least squares over ${tail.length} samples, ${Math.round(rate)} events/s answered): RSS ${f(rss)} (${f((rss * 1024) / (rate * 60))} KB/event), anon ${f(anon)}, native ${f(native)}, V8 heap used ${f(heap)}, live heap after full GC ${f(live)}, chDB jemalloc resident ${f(je)}; rollup lag ${f(lag)} s/min`,
+    `  RSS first third ${Math.round(first)} MB → last third ${Math.round(last)} MB (${last >= first ? '+' : ''}${(((last - first) / first) * 100).toFixed(1)} %); ${flat ? 'FLAT' : 'NOT FLAT'} (RSS and live-heap slopes < ${FLAT_MB_PER_MIN} MB/min, rollup lag < 1 s/min)`,
+  ].join('\n');
+}
+
 const variants = JSON.parse(args.variants) as Variant[];
+// this checkout's server reports what chDB holds every 10 s (another checkout's may not)
+process.env.BENCH_MEM_PROBE ??= Number(args.seconds) >= 60 ? '10000' : '';
 console.log(`server CPU per single event at ${args.rate} events/s offered for ${args.seconds} s, ${args.connections} connections, plugins: ${args.plugins}`);
 const totals = variants.map(() => [] as number[]);
 for (let round = 0; round < Number(args.rounds); round++) {
@@ -129,7 +193,11 @@ for (let round = 0; round < Number(args.rounds); round++) {
     console.log(`${JSON.stringify(v)}: ${r.total} µs/event (${Object.entries(r.per).map(([g, us]) => `${g} ${us}`).join(', ')}); ${Math.round(r.rate)}/s 2xx, non-2xx ${r.non2xx}, p99 ${r.p99} ms; loader ${r.inserts} inserts, avg ${Math.round(r.rows / r.inserts)} rows; backlog ${r.backlog}; RSS ${Math.round(r.rssMb)} MB, V8 heap used ${Math.round(r.heapMb)} MB; load ${r.load}; load window ${r.window}`);
     if (args.threads) console.log(`  µs/event by thread name: ${r.byName}`);
     console.log(`  rollups: ${r.folds}`);
-    if (Number(args.seconds) >= 60) console.log(`  RSS MB every 10 s: ${r.rssSamples.join(', ')}`);
+    if (Number(args.seconds) >= 60) {
+      console.log(`  every 10 s (s: RSS MB, anon, file, log file, V8 heap used/total, native = anon − heap total, rollup lag s${r.samples.some((x) => x.chdb.MemoryTracking) ? '; chDB: tracked, jemalloc resident/retained, caches mark+pk, parts active/inactive, live heap after the last full GC' : ''}):`);
+      for (const x of r.samples) console.log(`    ${sampleLine(x)}`);
+      console.log(flatness(r.samples, Number(args.seconds)));
+    }
   }
 }
 if (variants.length > 1) for (const [k, v] of variants.entries()) {

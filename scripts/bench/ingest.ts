@@ -26,6 +26,8 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { startFlags } from './ingestServer.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const PASSWORD = 'Bench-passw0rd-orrery!';
@@ -116,7 +118,40 @@ async function serveKernel() {
     query_params: { db: analytics.database }, format: 'JSONCompactEachRow',
   })).json()) as Array<[string]>;
   process.stdout.write(JSON.stringify({ url, mvs: mvs.map(([n]) => n), settledMs }) + '\n');
+  // BENCH_MEM_PROBE=<ms>: every <ms>, one `{"mem": …}` line on stdout with what the embedded
+  // ClickHouse holds (its memory tracker, caches, parts, jemalloc's counters) and V8's heap
+  if (Number(process.env.BENCH_MEM_PROBE) > 0) {
+    const probe = setInterval(() => void memProbe(analytics.client).then((mem) => process.stdout.write(JSON.stringify({ mem }) + '\n'), () => {}), Number(process.env.BENCH_MEM_PROBE));
+    probe.unref();
+    // the live heap: V8's used size right after its last full (mark-compact) collection
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (((e as unknown as { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) liveAfterMajorGc = process.memoryUsage().heapUsed;
+    }).observe({ entryTypes: ['gc'] });
+  }
   process.on('SIGTERM', () => void kernel.close().then(() => process.exit(0)));
+}
+
+let liveAfterMajorGc = NaN;
+/** MB figures of the embedded ClickHouse and of V8, for the sustained-run benches */
+async function memProbe(client: import('@clickhouse/client').ClickHouseClient): Promise<Record<string, number>> {
+  const mb = (b: number) => Math.round((b / 1024 ** 2) * 10) / 10;
+  const rows = async (query: string) => (await (await client.query({ query, format: 'JSONEachRow' })).json()) as Array<Record<string, string | number>>;
+  const out: Record<string, number> = {};
+  for (const r of await rows(`SELECT metric, value FROM system.metrics WHERE metric IN ('MemoryTracking', 'MarkCacheBytes', 'PrimaryIndexCacheBytes', 'UncompressedCacheBytes', 'QueryCacheBytes', 'IndexMarkCacheBytes', 'MergesMutationsMemoryTracking', 'GlobalThread')`)) {
+    out[String(r.metric)] = r.metric === 'GlobalThread' ? Number(r.value) : mb(Number(r.value));
+  }
+  const [p] = await rows(`SELECT count() AS parts, sum(bytes_on_disk) AS disk, sum(primary_key_bytes_in_memory_allocated) AS pk, sum(marks_bytes) AS marks FROM system.parts WHERE active`);
+  out.activeParts = Number(p!.parts);
+  out.partsDisk = mb(Number(p!.disk));
+  out.partsPk = mb(Number(p!.pk));
+  out.inactiveParts = Number((await rows(`SELECT count() AS n FROM system.parts WHERE NOT active`))[0]!.n);
+  const [je] = await rows(`SELECT stats FROM system.jemalloc_stats`);
+  const m = /Allocated: (\d+), active: (\d+), metadata: (\d+).*?resident: (\d+), mapped: (\d+), retained: (\d+)/.exec(String(je?.stats ?? ''));
+  if (m) Object.assign(out, { jeAllocated: mb(+m[1]!), jeActive: mb(+m[2]!), jeMetadata: mb(+m[3]!), jeResident: mb(+m[4]!), jeMapped: mb(+m[5]!), jeRetained: mb(+m[6]!) });
+  const h = process.memoryUsage();
+  Object.assign(out, { heapUsed: mb(h.heapUsed), heapTotal: mb(h.heapTotal), external: mb(h.external), arrayBuffers: mb(h.arrayBuffers) });
+  out.liveAfterMajorGc = mb(liveAfterMajorGc);
+  return out;
 }
 
 async function serveBare() {
@@ -140,7 +175,7 @@ async function serveBare() {
 // ------------------------------------------------------------------ helpers --
 
 function start(kind: 'kernel' | 'bare', dataDir: string): Promise<{ child: ChildProcess; url: string; mvs: string[]; settledMs: number }> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF && kind === 'kernel' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', SELF, '--serve', kind], { env: { ...process.env, DATA_DIR: dataDir, BENCH_PLUGINS: args.plugins }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(kind === 'kernel' ? startFlags(join(import.meta.dirname, '../..')) : []), ...(process.env.BENCH_CPU_PROF && kind === 'kernel' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', SELF, '--serve', kind], { env: { ...process.env, DATA_DIR: dataDir, BENCH_PLUGINS: args.plugins }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((ok, fail) => {
     let out = '';
     child.stdout!.on('data', (d) => {

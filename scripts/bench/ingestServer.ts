@@ -10,8 +10,8 @@ import { randomUUID } from 'node:crypto';
 
 const INGEST = join(import.meta.dirname, 'ingest.ts');
 
-/** one variant of the server: ingestion config overrides, another checkout, extra environment */
-export interface Variant { ingestion?: object; root?: string; env?: Record<string, string> }
+/** one variant of the server: ingestion config overrides, another checkout, extra environment, node flags */
+export interface Variant { ingestion?: object; root?: string; env?: Record<string, string>; node?: string[] }
 
 /** the agent invocation both benches send, varied by `i` */
 export function benchEvent(i: number): Record<string, unknown> {
@@ -40,11 +40,19 @@ export function threadCpu(pid: number): Map<string, number> {
   return out;
 }
 
+/** the flags between `node` and the script in a checkout's `npm start` */
+export function startFlags(root: string): string[] {
+  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: { start?: string } }).scripts?.start ?? '';
+  return /^node\s+(.*?)\s*\S+\.m?[jt]s\b/.exec(start)?.[1]?.split(/\s+/).filter((f) => f.startsWith('--')) ?? [];
+}
+
 /** Start the platform with `plugins` on (`all`, `none` or a list); resolves with its URL. */
 export function startIngestServer(dataDir: string, v: Variant, plugins: string): Promise<{ child: ChildProcess; url: string }> {
+  // the node flags `npm start` of that checkout gives (its package.json), unless the variant names its own
+  const node = v.node ?? startFlags(v.root ?? process.cwd());
   // BENCH_CPU_PROF=<dir>: the server writes a CPU profile of its main thread there on exit
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...prof, '--import', 'tsx', v.root ? join(v.root, 'scripts/bench/ingest.ts') : INGEST, '--serve', 'kernel'], {
+  const child = spawn(process.execPath, [...node, ...prof, '--import', 'tsx', v.root ? join(v.root, 'scripts/bench/ingest.ts') : INGEST, '--serve', 'kernel'], {
     cwd: v.root ?? process.cwd(),
     env: { ...process.env, ...v.env, DATA_DIR: dataDir, BENCH_PLUGINS: plugins, BENCH_INGESTION: JSON.stringify(v.ingestion ?? {}) },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -6,6 +6,8 @@ import type { AnalyticsClient } from '@orrery/plugin-sdk';
 import type { Analytics } from '../types.ts';
 
 const ORG_PARAM = '{org_id:String}';
+/** the embedded engine's server configuration (what differs from chDB's defaults, and why) */
+const CHDB_CONFIG = join(import.meta.dirname, 'chdb.xml');
 
 /**
  * The analytical store. chDB in-process (one data directory per process — see
@@ -21,6 +23,7 @@ export async function openAnalytics(opts: {
 }): Promise<Analytics> {
   let client: ClickHouseClient;
   let mode: Analytics['mode'];
+  let configSession: { close(): void } | null = null;
   let rawInsert: ((p: { table: string; columns: readonly string[]; format: string; values: Buffer; settings?: Record<string, string | number> }) => Promise<unknown>) | null = null;
   if (opts.clickhouseUrl) {
     client = createClient({
@@ -31,6 +34,11 @@ export async function openAnalytics(opts: {
   } else {
     const dir = opts.chdbPath || join(opts.dataDir, 'ch');
     mkdirSync(dir, { recursive: true });
+    // The engine's server configuration (chdb.xml) is taken from the first connection that opens
+    // the data directory; the client's connection (which takes no arguments) opens it second and
+    // shares that engine. This one is held until close.
+    const { Session } = (await import('chdb')) as unknown as { Session: new (path: string, opts: { connectionArgs: string[] }) => { close(): void } };
+    configSession = new Session(dir, { connectionArgs: [`--config-file=${CHDB_CONFIG}`] });
     const { createChdbConnection } = await import('chdb/connection');
     const connection = createChdbConnection({ path: dir });
     // zero-copy Buffer insert with a per-insert SETTINGS clause (the client's settings become a
@@ -87,7 +95,10 @@ export async function openAnalytics(opts: {
         return false;
       }
     },
-    close: () => client.close(),
+    close: async () => {
+      await client.close();
+      configSession?.close();
+    },
   };
   return analytics;
 }
