@@ -162,6 +162,8 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
    * synced. Refuses (BacklogFullError) when the loader is too far behind.
    */
   async append(rows: R[]): Promise<number> {
+    // the request gets "send again" (nothing of it was written), never a 2xx
+    if (this.closing) throw new Error('the ingestion log is closing');
     if (this.backlog + rows.length > this.o.maxBacklogRows) {
       this.stats.refused += rows.length;
       throw new BacklogFullError(this.backlog, this.o.maxBacklogRows);
@@ -304,7 +306,17 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
     }
   }
 
+  private closing = false;
+
+  /**
+   * Closes the log once the writes queued before the call are committed: lmdb-js starts a
+   * queued write on the next turn of the event loop, and a close in between made that write fail
+   * outside any promise ("The environment is already closed"), killing the process at a stop
+   * under load. Appends after this call are refused.
+   */
   async close(): Promise<void> {
+    this.closing = true;
+    await this.root.committed;
     await this.root.close();
   }
 }

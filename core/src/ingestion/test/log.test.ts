@@ -12,6 +12,27 @@ import { Loader } from '../loader.ts';
 type Row = { org_id: string; event_id: string; n: number };
 
 describe('EventLog', () => {
+  it('a close with appends still queued commits them first, and refuses appends after it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orrery-log-'));
+    try {
+      let log = new EventLog<Row>({ path: dir, maxBacklogRows: 10_000, retainMs: 0 });
+      // appends of requests still in flight when the stop begins: queued, not yet written
+      const appends = Array.from({ length: 50 }, (_, i) => log.append([{ org_id: 'o', event_id: `e${i}`, n: i }]));
+      await log.close();
+      const seqs = await Promise.all(appends);
+      expect(new Set(seqs).size).toBe(50);
+      await expect(log.append([{ org_id: 'o', event_id: 'late', n: 99 }])).rejects.toThrow(/closing/);
+      // what each append resolved for is on disk
+      log = new EventLog<Row>({ path: dir, maxBacklogRows: 10_000, retainMs: 0 });
+      expect(log.backlogRows).toBe(50);
+      for (let i = 0; i < 50; i++) expect(log.has('o', `e${i}`)).toBe(true);
+      expect(log.has('o', 'late')).toBe(false);
+      await log.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps appended rows, ids and the position across a reopen; ranges cover the log once, in order', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'orrery-log-'));
     try {
