@@ -24,8 +24,7 @@ import { DEFAULT_RETENTION, derivePlan, horizonsAt, storedTables } from '@orrery
 import { renderDdl } from '../storage/migrations.ts';
 import type { Analytics } from '../types.ts';
 import type { RollupService } from '../rollups/service.ts';
-
-const sqlString = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+import { sqlString } from '../rollups/service.ts';
 
 export interface RetentionOptions {
   /** seconds between expiry runs (one node runs each) */

@@ -131,7 +131,7 @@ class Mutex {
 }
 
 const ms = (param: string) => `fromUnixTimestamp64Milli({${param}:Int64}, 'UTC')`;
-const sqlString = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+export const sqlString = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
 export class RollupService {
   private readonly gate = new Gate();
