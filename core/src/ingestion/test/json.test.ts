@@ -4,7 +4,7 @@
  * random points so unterminated strings occur too.
  */
 import { describe, it, expect } from 'vitest';
-import { textDepth } from '../json.ts';
+import { textDepth, tooDeep } from '../json.ts';
 
 /** Reference: character by character, tracking whether we are in a string and whether the next char is escaped. */
 function depthRef(s: string, limit: number): number {
@@ -39,5 +39,25 @@ describe('textDepth', () => {
     // real JSON: the depth of what JSON.stringify wrote
     const nested = (d: number): unknown => (d === 0 ? 'x"]}\\\\' : rand(2) ? [nested(d - 1), '[['] : { k: nested(d - 1), '{"': '\\\\"' });
     for (let d = 0; d < 30; d++) expect(textDepth(JSON.stringify(nested(d)), 100)).toBe(d);
+  });
+
+  it('tooDeep answers as the reference does, with few or many brackets', () => {
+    let seed = 11;
+    const rand = (k: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % k;
+    // brackets rare (the shortcut decides) or common (the scan decides), inside strings or not
+    const sparse = ['{', '}', '[', ']', '"', '\\\\', 'a', 'b', ':', ',', ' ', 'x', 'y', 'z', 'é'];
+    const dense = ['{', '{', '[', '[', '}', ']', '"', '\\\\', 'a'];
+    for (let t = 0; t < 20_000; t++) {
+      const alphabet = t % 2 ? sparse : dense;
+      const s = Array.from({ length: rand(80) }, () => alphabet[rand(alphabet.length)]).join('');
+      const limit = 1 + rand(10);
+      expect(tooDeep(s, limit), s).toBe(depthRef(s, limit) > limit);
+    }
+    // at the edge: exactly `limit` levels passes, one more does not, with brackets in strings beside them
+    for (const limit of [1, 5, 40]) {
+      const deep = (d: number) => '['.repeat(d) + '"{[{["'.repeat(3) + ']'.repeat(d);
+      expect(tooDeep(deep(limit), limit)).toBe(false);
+      expect(tooDeep(deep(limit + 1), limit)).toBe(true);
+    }
   });
 });
