@@ -189,6 +189,8 @@ export const appConfigSchema = {
       properties: {
         /** events inserted in the last graceMs are left for the next fold: longer than any insert takes */
         graceMs: { type: 'integer', minimum: 0, maximum: 600000, default: 2000 },
+        /** with the embedded engine, whose writes this process tracks: this far behind the clock and before the oldest write under way */
+        embeddedGraceMs: { type: 'integer', minimum: 0, maximum: 600000, default: 100 },
         everySeconds: { type: 'number', minimum: 0.1, maximum: 3600, default: 2 },
         /** under sustained traffic folds are spaced out as far as this bound on the watermark's age allows; 0 = every everySeconds */
         maxLagMs: { type: 'integer', minimum: 0, maximum: 3600000, default: 0 },
@@ -312,7 +314,7 @@ export interface AppConfig {
   rateLimits: { enabled: boolean; tiers: Record<string, Partial<Record<RateClass, RateLimit>>> };
   bootstrap: { org: string; adminEmail: string; adminPassword: string; demoData: boolean };
   ingestion: { batchSize: number; maxDelayMs: number; [k: string]: unknown };
-  rollups: { graceMs: number; everySeconds: number; maxRowsPerFold: number; maxLagMs?: number };
+  rollups: { graceMs: number; embeddedGraceMs?: number; everySeconds: number; maxRowsPerFold: number; maxLagMs?: number };
   retention?: {
     everySeconds: number;
     defaults: { raw_events_days: number; aggregates_days: number; user_activity_days: number };

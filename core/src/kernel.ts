@@ -198,7 +198,7 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
   await migrateClickHouse(analytics, chSets);
   const rollups = new RollupService(
     { analytics, knex: storage.knex, logger, declarations: () => plugins.active.filter((p) => p.status === 'active').flatMap((p) => (p.decl.rollups ?? []).map((decl) => ({ plugin: p.decl.id, decl }))) },
-    config.rollups ?? { graceMs: 2000, everySeconds: 2, maxRowsPerFold: 500_000, maxLagMs: 0 },
+    config.rollups ?? { graceMs: 2000, embeddedGraceMs: 100, everySeconds: 2, maxRowsPerFold: 500_000, maxLagMs: 0 },
   );
   container.register({ rollups: asValue(rollups) });
   const retentionCfg = config.retention ?? { everySeconds: 3600, defaults: { ...DEFAULT_RETENTION }, tiers: { storagePolicy: '', warmVolume: 'warm', coldVolume: 'cold', warmAfterDays: 7, coldAfterDays: 30 } };

@@ -64,6 +64,13 @@ export interface Analytics {
   close(): Promise<void>;
   /** tells `fn` the time of every tenant query run (the platform's store query series) */
   observeQueries?(fn: (ms: number) => void): void;
+  /**
+   * When the oldest write of this process still under way began (`Date.now()` ms, taken before
+   * the statement was sent), or null when none is. Every insert and command goes through this
+   * object's client or `insertRaw`, so in embedded mode, where nothing outside this process
+   * writes to the engine, no row can become visible later with an `inserted_at` before it.
+   */
+  oldestWriteStartedAt?(): number | null;
 }
 
 export interface Storage {

@@ -452,7 +452,7 @@ async function main() {
     say(`        2xx → socket.io message:  p50 ${pct(toSocket, 50).toFixed(1)} ms, p99 ${pct(toSocket, 99).toFixed(1)} ms`);
     // the kernel folds declared rollups from a watermark off the insert path; it samples their lag itself
     const mv = await (await fetch(`${kernel.url}/api/v1/admin/materialized-views`, { headers: { authorization: `Bearer ${access2}` } })).json();
-    say(`        rollup lag (now − watermark, sampled by the fold job over the run): p50 ${fmt(mv.lag_ms?.p50 ?? NaN)} ms, p99 ${fmt(mv.lag_ms?.p99 ?? NaN)} ms (${mv.lag_ms?.samples ?? 0} samples; grace ${mv.grace_ms} ms, every ${mv.every_seconds} s)`);
+    say(`        rollup lag (now − watermark, sampled by the fold job over the run): as a fold moves the watermark (its highest) p50 ${fmt(mv.peak_lag_ms?.p50 ?? NaN)} ms, p99 ${fmt(mv.peak_lag_ms?.p99 ?? NaN)} ms; right after (its lowest) p50 ${fmt(mv.lag_ms?.p50 ?? NaN)} ms, p99 ${fmt(mv.lag_ms?.p99 ?? NaN)} ms (${mv.lag_ms?.samples ?? 0} samples; grace ${mv.grace_ms} ms${mv.grace?.startsWith('embedded') ? ' and the oldest write under way' : ''}, every ${mv.every_seconds} s)`);
 
     // 5. sustained single events at the measured rate: do RSS, backlog and lag stay flat?
     const sustainSecs = Number(args.sustain);

@@ -108,10 +108,12 @@ export const rollupsModule: KernelModule<RollupsModuleDeps> = {
             200: {
               type: 'object',
               properties: {
-                grace_ms: { type: 'integer' },
+                grace_ms: { type: 'integer', description: 'how far behind the clock a fold stops' },
+                grace: { type: 'string', description: 'what else holds a fold back: with the embedded engine, the oldest write under way' },
                 every_seconds: { type: 'number' },
                 max_lag_ms: { type: 'integer' },
-                lag_ms: { type: 'object', properties: { p50: { type: ['number', 'null'] }, p99: { type: ['number', 'null'] }, samples: { type: 'integer' } } },
+                lag_ms: { type: 'object', description: 'now − watermark right after each fold (the lowest lag)', properties: { p50: { type: ['number', 'null'] }, p99: { type: ['number', 'null'] }, samples: { type: 'integer' } } },
+                peak_lag_ms: { type: 'object', description: 'now − the old watermark as each fold moves it (the highest lag)', properties: { p50: { type: ['number', 'null'] }, p99: { type: ['number', 'null'] }, samples: { type: 'integer' } } },
                 rollups: {
                   type: 'array',
                   items: {

@@ -19,7 +19,18 @@ import type { Analytics } from '../types.ts';
 import { renderDdl } from '../storage/migrations.ts';
 
 export interface RollupOptions {
+  /**
+   * How far behind ClickHouse's clock a fold stops: longer than any insert into a source takes,
+   * so that no row can still appear with an `inserted_at` below the watermark. With a server,
+   * where other processes insert too, this is the only guard.
+   */
   graceMs: number;
+  /**
+   * Embedded mode, where every write to the engine goes through this process and is tracked
+   * (`Analytics.oldestWriteStartedAt`): the fold stops this far behind the clock, and before
+   * the start of the oldest write still under way. Default 100 ms, never more than `graceMs`.
+   */
+  embeddedGraceMs?: number;
   everySeconds: number;
   maxRowsPerFold: number;
   /**
@@ -147,6 +158,11 @@ export class RollupService {
   private readonly dirty = new Set<RollupDecl>();
   /** the lag of the last folds (now − watermark at the end of a fold), for /metrics and the stats route */
   readonly lagMs: number[] = [];
+  /**
+   * now − the old watermark at the moment a fold moves it: the top of the lag's saw-tooth (a
+   * watermark is oldest right before the fold that moves it), where `lagMs` is its bottom
+   */
+  readonly peakLagMs: number[] = [];
 
   constructor(
     private readonly s: { analytics: Analytics; knex: Knex; logger: Logger; declarations: () => Array<{ plugin: string; decl: RollupDecl }> },
@@ -271,8 +287,7 @@ export class RollupService {
       if (!l) bySource.set(decl.source, (l = []));
       l.push({ decl, from: this.marks.get(this.key(plugin, decl.name)) ?? 0 });
     }
-    const [now] = await this.select<{ t: string }>(`SELECT toUnixTimestamp64Milli(now64(3)) AS t`);
-    const cap = Number(now!.t) - this.opts.graceMs;
+    const cap = await this.foldCap();
     for (const [source, list] of bySource) {
       const lowest = Math.min(...list.map((x) => x.from));
       if (lowest >= cap) continue;
@@ -283,6 +298,28 @@ export class RollupService {
       list.forEach((x, j) => out.set(x.decl, { from: x.from, cap, n: Number(row![`n${j}`]) }));
     }
     return out;
+  }
+
+  /**
+   * The `inserted_at` up to which a fold may take source rows now: every row at or below it is
+   * already visible. With a server, ClickHouse's clock minus `graceMs`. Embedded, the engine's
+   * writes are all this process's own and tracked, so the fold stops `embeddedGraceMs` behind
+   * the clock and 1 ms before the oldest write still under way began (its rows get an
+   * `inserted_at` at or after that): a fresher watermark without waiting out the slowest insert.
+   */
+  /** never more than `graceMs` (tests fold what they just inserted with a grace of 0) */
+  private embeddedGraceMs() {
+    return Math.min(this.opts.graceMs, this.opts.embeddedGraceMs ?? 100);
+  }
+
+  private async foldCap(): Promise<number> {
+    const [now] = await this.select<{ t: string }>(`SELECT toUnixTimestamp64Milli(now64(3)) AS t`);
+    const a = this.s.analytics;
+    if (a.mode !== 'embedded' || !a.oldestWriteStartedAt) return Number(now!.t) - this.opts.graceMs;
+    // read after the clock: a write that began before that read and is still running is listed
+    const oldest = a.oldestWriteStartedAt();
+    const cap = Number(now!.t) - this.embeddedGraceMs();
+    return oldest === null ? cap : Math.min(cap, oldest - 1);
   }
 
   private async foldOnce(plugin: string, d: RollupDecl, counted?: { from: number; cap: number; n: number }): Promise<FoldResult & { more: boolean }> {
@@ -303,7 +340,7 @@ export class RollupService {
         n = counted.n;
         to = counted.cap;
       } else {
-        const cap = counted ? counted.cap : Number((await this.select<{ t: string }>(`SELECT toUnixTimestamp64Milli(now64(3)) AS t`))[0]!.t) - this.opts.graceMs;
+        const cap = counted ? counted.cap : await this.foldCap();
         // a long way behind (a first fold over a large store): take the window in steps of maxRowsPerFold rows
         const [edge] = await this.select<{ n: string; last: string }>(
           `SELECT count() AS n, toUnixTimestamp64Milli(max(inserted_at)) AS last FROM (
@@ -359,9 +396,14 @@ export class RollupService {
     await this.s.knex.withSchema('public').table('rollup_watermarks')
       .insert({ plugin_id: plugin, rollup, watermark_ms: to, pending_to_ms: null, last_rows: rows })
       .onConflict(['plugin_id', 'rollup']).merge({ watermark_ms: to, pending_to_ms: null, last_rows: rows, updated_at: new Date() });
-    this.marks.set(this.key(plugin, rollup), to);
-    this.lagMs.push(Date.now() - to);
+    const k = this.key(plugin, rollup);
+    const before = this.marks.get(k);
+    this.marks.set(k, to);
+    const now = Date.now();
+    this.lagMs.push(now - to);
+    if (before) this.peakLagMs.push(now - before);
     if (this.lagMs.length > 1000) this.lagMs.splice(0, this.lagMs.length - 1000);
+    if (this.peakLagMs.length > 1000) this.peakLagMs.splice(0, this.peakLagMs.length - 1000);
   }
 
   /**
@@ -592,13 +634,19 @@ export class RollupService {
   /** Lag and watermarks, for the admin route and /metrics. */
   async status() {
     await this.ensureLoaded();
-    const sorted = [...this.lagMs].sort((a, b) => a - b);
-    const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : null);
+    const pcts = (xs: number[]) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : null);
+      return { p50: pct(0.5), p99: pct(0.99), samples: sorted.length };
+    };
+    const embedded = this.s.analytics.mode === 'embedded' && !!this.s.analytics.oldestWriteStartedAt;
     return {
-      grace_ms: this.opts.graceMs,
+      grace_ms: embedded ? this.embeddedGraceMs() : this.opts.graceMs,
+      grace: embedded ? 'embedded: behind the clock and before the oldest write under way' : 'behind the clock',
       every_seconds: this.opts.everySeconds,
       max_lag_ms: this.opts.maxLagMs ?? 0,
-      lag_ms: { p50: pct(0.5), p99: pct(0.99), samples: sorted.length },
+      lag_ms: pcts(this.lagMs),
+      peak_lag_ms: pcts(this.peakLagMs),
       rollups: this.s.declarations().map(({ plugin, decl }) => {
         const w = this.marks.get(this.key(plugin, decl.name)) ?? 0;
         return {

@@ -56,16 +56,31 @@ export async function openAnalytics(opts: {
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}${cluster ? ` ON CLUSTER ${cluster}` : ''}` });
 
   const inFlight: InFlightReads = { reads: new Map(), writes: 0 };
+  // Writes under way, by number, with the time each began (a Map keeps insertion order: the
+  // first entry is the oldest). The rollup fold reads it to know that no row with an
+  // `inserted_at` before that time can still appear (oldestWriteStartedAt).
+  const started = new Map<number, number>();
+  let nextWrite = 0;
+  const begin = () => {
+    const id = nextWrite++;
+    started.set(id, Date.now());
+    return id;
+  };
   // Every write, whoever makes it (ingestion uses the client directly), starts a new
   // generation of shared reads: a read asked for after a write returned never joins one
   // that started before it.
+  const done = (id: number) => {
+    started.delete(id);
+    inFlight.writes++;
+  };
   for (const method of ['insert', 'command', 'exec'] as const) {
     const write = (client[method] as (...a: unknown[]) => Promise<unknown>).bind(client);
     (client as unknown as Record<string, unknown>)[method] = async (...a: unknown[]) => {
+      const id = begin();
       try {
         return await write(...a);
       } finally {
-        inFlight.writes++;
+        done(id);
       }
     };
   }
@@ -79,12 +94,17 @@ export async function openAnalytics(opts: {
       inFlight.observe = fn;
     },
     async insertRaw({ table, columns, format, body, settings }) {
+      if (!rawInsert) return void (await client.insert({ table, columns: columns as [string, ...string[]], format, values: Readable.from([body]), clickhouse_settings: settings as never }));
+      const id = begin();
       try {
-        if (rawInsert) await rawInsert({ table, columns, format, values: body, settings });
-        else await client.insert({ table, columns: columns as [string, ...string[]], format, values: Readable.from([body]), clickhouse_settings: settings as never });
+        await rawInsert({ table, columns, format, values: body, settings });
       } finally {
-        inFlight.writes++;
+        done(id);
       }
+    },
+    oldestWriteStartedAt() {
+      for (const t of started.values()) return t;
+      return null;
     },
     async ping() {
       try {
