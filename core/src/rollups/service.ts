@@ -305,7 +305,8 @@ export class RollupService {
    * already visible. With a server, ClickHouse's clock minus `graceMs`. Embedded, the engine's
    * writes are all this process's own and tracked, so the fold stops `embeddedGraceMs` behind
    * the clock and 1 ms before the oldest write still under way began (its rows get an
-   * `inserted_at` at or after that): a fresher watermark without waiting out the slowest insert.
+   * `inserted_at` at or after that), but never further behind than `graceMs`: a fresher
+   * watermark without waiting out the slowest insert.
    */
   /** never more than `graceMs` (tests fold what they just inserted with a grace of 0) */
   private embeddedGraceMs() {
@@ -314,12 +315,15 @@ export class RollupService {
 
   private async foldCap(): Promise<number> {
     const [now] = await this.select<{ t: string }>(`SELECT toUnixTimestamp64Milli(now64(3)) AS t`);
+    const clock = Number(now!.t);
     const a = this.s.analytics;
-    if (a.mode !== 'embedded' || !a.oldestWriteStartedAt) return Number(now!.t) - this.opts.graceMs;
+    if (a.mode !== 'embedded' || !a.oldestWriteStartedAt) return clock - this.opts.graceMs;
     // read after the clock: a write that began before that read and is still running is listed
     const oldest = a.oldestWriteStartedAt();
-    const cap = Number(now!.t) - this.embeddedGraceMs();
-    return oldest === null ? cap : Math.min(cap, oldest - 1);
+    const tracked = oldest === null ? clock - this.embeddedGraceMs() : Math.min(clock - this.embeddedGraceMs(), oldest - 1);
+    // never further behind than `graceMs` (the rule with a server): a write queued behind a long
+    // statement holds the fold back at most that long, and a grace of 0 (tests) folds everything
+    return Math.max(clock - this.opts.graceMs, tracked);
   }
 
   private async foldOnce(plugin: string, d: RollupDecl, counted?: { from: number; cap: number; n: number }): Promise<FoldResult & { more: boolean }> {
