@@ -163,6 +163,8 @@ export class RollupService {
    * watermark is oldest right before the fold that moves it), where `lagMs` is its bottom
    */
   readonly peakLagMs: number[] = [];
+  /** rollups whose watermark this process has moved at least once */
+  private readonly movedHere = new Set<string>();
 
   constructor(
     private readonly s: { analytics: Analytics; knex: Knex; logger: Logger; declarations: () => Array<{ plugin: string; decl: RollupDecl }> },
@@ -405,7 +407,9 @@ export class RollupService {
     this.marks.set(k, to);
     const now = Date.now();
     this.lagMs.push(now - to);
-    if (before) this.peakLagMs.push(now - before);
+    // the first move after a start measures how long the process was down, not a fold's period
+    if (before && this.movedHere.has(k)) this.peakLagMs.push(now - before);
+    this.movedHere.add(k);
     if (this.lagMs.length > 1000) this.lagMs.splice(0, this.lagMs.length - 1000);
     if (this.peakLagMs.length > 1000) this.peakLagMs.splice(0, this.peakLagMs.length - 1000);
   }
