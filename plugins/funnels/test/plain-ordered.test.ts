@@ -67,6 +67,21 @@ describe('plain ordered funnels (the greedy evaluation)', () => {
   }, 300_000);
   afterAll(() => b?.close());
 
+  /** the route's step counts and times against the exhaustive reference over `all` */
+  const expectAsReference = async (f: RefFunnel, all: Ev[]) => {
+    const res = await b.client.post('/api/v1/funnels/query', f);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const expected = referenceFunnel(f, all);
+    expect(res.body.steps.map((x: any) => x.count), JSON.stringify(f)).toEqual(expected.steps.map((x) => x.count));
+    res.body.steps.forEach((x: any, k: number) => {
+      for (const field of ['median_seconds_from_previous', 'avg_seconds_from_previous'] as const) {
+        if (expected.steps[k]![field] === null) expect(x[field], `${JSON.stringify(f)} step ${k} ${field}`).toBeNull();
+        else expect(x[field], `${JSON.stringify(f)} step ${k} ${field}`).toBeCloseTo(expected.steps[k]![field]!, 6);
+      }
+    });
+    return { res, expected };
+  };
+
   it('matches the exhaustive reference on 40 random funnels of 2 to 20 steps', async () => {
     const r = rng(4242);
     let deep = 0;
@@ -123,17 +138,8 @@ describe('plain ordered funnels (the greedy evaluation)', () => {
       { steps: abcd, from: '1800-01-01T00:00:00.000Z', to: iso(E + 100 * S), window_seconds: 60, order: 'ordered' },
     ];
     for (const f of cases) {
-      const res = await b.client.post('/api/v1/funnels/query', f);
-      expect(res.status, JSON.stringify(res.body)).toBe(200);
       // the reference over every event of the org: the 1800 case takes in the random ones too
-      const expected = referenceFunnel(f, [...events, ...edge]);
-      expect(res.body.steps.map((x: any) => x.count), JSON.stringify(f)).toEqual(expected.steps.map((x) => x.count));
-      res.body.steps.forEach((x: any, k: number) => {
-        for (const field of ['median_seconds_from_previous', 'avg_seconds_from_previous'] as const) {
-          if (expected.steps[k]![field] === null) expect(x[field]).toBeNull();
-          else expect(x[field], `${JSON.stringify(f)} step ${k} ${field}`).toBeCloseTo(expected.steps[k]![field]!, 6);
-        }
-      });
+      const { res, expected } = await expectAsReference(f, [...events, ...edge]);
       if (expected.breakdown) expect(res.body.breakdown.map((x: any) => x.steps.map((y: any) => y.count))).toEqual(expected.breakdown.map((x) => x.steps.map((y) => y.count)));
     }
     // by hand: tie stops at a (b at the same instant is not later), tie-late reaches c at 8 s
@@ -171,16 +177,7 @@ describe('plain ordered funnels (the greedy evaluation)', () => {
       { steps: abcd, from: iso(E + 500 * S), to: iso(E + 600 * S), window_seconds: 60, order: 'ordered' },
     ];
     for (const f of cases) {
-      const res = await b.client.post('/api/v1/funnels/query', f);
-      expect(res.status, JSON.stringify(res.body)).toBe(200);
-      const expected = referenceFunnel(f, [...events, ...edge]);
-      expect(res.body.steps.map((x: any) => x.count), JSON.stringify(f)).toEqual(expected.steps.map((x) => x.count));
-      res.body.steps.forEach((x: any, k: number) => {
-        for (const field of ['median_seconds_from_previous', 'avg_seconds_from_previous'] as const) {
-          if (expected.steps[k]![field] === null) expect(x[field]).toBeNull();
-          else expect(x[field], `${JSON.stringify(f)} step ${k} ${field}`).toBeCloseTo(expected.steps[k]![field]!, 6);
-        }
-      });
+      await expectAsReference(f, [...events, ...edge]);
     }
     // by hand: b-before, b-tie, b-late, second and passes enter; second reaches c, passes b
     expect(referenceFunnel(cases[0]!, edge).steps.map((x) => x.count)).toEqual([5, 2, 1, 0]);
@@ -220,16 +217,7 @@ describe('plain ordered funnels (the greedy evaluation)', () => {
       { steps: abcd, from: iso(E + 200 * S), to: iso(E + 300 * S), window_seconds: 1, order: 'ordered' },
     ];
     for (const f of cases) {
-      const res = await b.client.post('/api/v1/funnels/query', f);
-      expect(res.status, JSON.stringify(res.body)).toBe(200);
-      const expected = referenceFunnel(f, [...events, ...edge]);
-      expect(res.body.steps.map((x: any) => x.count), JSON.stringify(f)).toEqual(expected.steps.map((x) => x.count));
-      res.body.steps.forEach((x: any, k: number) => {
-        for (const field of ['median_seconds_from_previous', 'avg_seconds_from_previous'] as const) {
-          if (expected.steps[k]![field] === null) expect(x[field]).toBeNull();
-          else expect(x[field], `${JSON.stringify(f)} step ${k} ${field}`).toBeCloseTo(expected.steps[k]![field]!, 6);
-        }
-      });
+      await expectAsReference(f, [...events, ...edge]);
     }
     // by hand: edge, second, late, tie and first-fails reach b (edge-1 does not), second reaches c;
     // of the wrapping units only wrap-late, from its second anchor

@@ -22,7 +22,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
 import { rng, type Ev } from './reference.ts';
-import { H, START, cohort, series, summary, type Cohort } from './workflow-reference.ts';
+import { H, START, cohort, series, summary, byDept } from './workflow-reference.ts';
+import { expectSummary } from './expectSummary.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const DAY = 24 * H;
@@ -100,16 +101,6 @@ describe('workflow figures before the lifecycle horizons', () => {
   }, 120_000);
   afterAll(() => b?.close());
 
-  const close = (actual: Record<string, unknown>, expected: Record<string, unknown>, label: string) => {
-    for (const [k, v] of Object.entries(expected)) {
-      if (typeof v === 'number') expect(actual[k], `${label} ${k}`).toBeCloseTo(v, 6);
-      else expect(actual[k], `${label} ${k}`).toEqual(v);
-    }
-  };
-  const byDept = (c: Cohort) =>
-    [...new Set([...c.values()].map((v) => v.dept))]
-      .map((d) => ({ department_id: d, ...summary(new Map([...c.entries()].filter(([, v]) => v.dept === d))) }))
-      .sort((x, y) => y.enrolled - x.enrolled || x.department_id.localeCompare(y.department_id));
 
   /** random ranges over the data, most starting before one of the horizons */
   const ranges = (seed: number, n: number) => {
@@ -131,7 +122,7 @@ describe('workflow figures before the lifecycle horizons', () => {
         const want = cohort(kept, wf, from, to);
         const res = await b.client.get(`/api/v1/workflows/${wf}/analytics`, query, headers);
         expect(res.status, res.text).toBe(200);
-        close(res.body.summary, summary(want), label);
+        expectSummary(res.body.summary, summary(want), label);
         expect(res.body.series, label).toEqual(series(kept, wf, from, to, g, tz));
         const merged = await b.client.get(`/api/v1/workflows/${wf}/analytics`, { ...query, source: 'merge' }, headers);
         expect(merged.body, `${label} merge`).toEqual(res.body);
@@ -145,7 +136,7 @@ describe('workflow figures before the lifecycle horizons', () => {
         expect(depts.status, depts.text).toBe(200);
         const perDept = byDept(want);
         expect(depts.body.departments.map((d: { department_id: string }) => d.department_id), label).toEqual(perDept.map((d) => d.department_id));
-        depts.body.departments.forEach((d: Record<string, unknown>, i: number) => close(d, perDept[i]!, `${label} ${d.department_id}`));
+        depts.body.departments.forEach((d: Record<string, unknown>, i: number) => expectSummary(d, perDept[i]!, `${label} ${d.department_id}`));
       }
       const list = await b.client.get('/api/v1/workflows', { from: iso(from), to: iso(to) }, headers);
       expect(list.status, list.text).toBe(200);
@@ -153,7 +144,7 @@ describe('workflow figures before the lifecycle horizons', () => {
       for (const w of wantList) {
         const got = list.body.workflows.find((x: { workflow_id: string }) => x.workflow_id === w.workflow_id);
         expect(got, `${label0} list ${w.workflow_id}`).toBeDefined();
-        close(got, { enrolled: w.enrolled, active: w.currently_active, completed: w.completed, exited: w.exited, conversion_rate: w.conversion_rate }, `${label0} list ${w.workflow_id}`);
+        expectSummary(got, { enrolled: w.enrolled, active: w.currently_active, completed: w.completed, exited: w.exited, conversion_rate: w.conversion_rate }, `${label0} list ${w.workflow_id}`);
       }
       expect(list.body.workflows.length, `${label0} list`).toBe(wantList.length);
     }
@@ -166,7 +157,7 @@ describe('workflow figures before the lifecycle horizons', () => {
     const want = cohort(kept, 'alpha', from, to);
     expect(want.get('twice')).toMatchObject({ e: USER_CUT + H, goal: USER_CUT + 2 * H });
     expect(want.has('orphan')).toBe(false);
-    close(res.body.summary, summary(want), 'hand-made');
+    expectSummary(res.body.summary, summary(want), 'hand-made');
   }, 60_000);
 
   it('with the tail after the watermark: auto and merge equal the reference, raw from its horizon on', () => check('tail', 77), 600_000);

@@ -105,6 +105,13 @@ export function summary(c: Cohort) {
 }
 
 /** Distinct cohort users per bucket of the event's own time in [from, to): enrolments, later goals, later exits. */
+/** `summary` per department of the cohort, the largest first (then by name), as the departments route lists them. */
+export function byDept(c: Cohort) {
+  return [...new Set([...c.values()].map((v) => v.dept))]
+    .map((d) => ({ department_id: d, ...summary(new Map([...c.entries()].filter(([, v]) => v.dept === d))) }))
+    .sort((x, y) => y.enrolled - x.enrolled || x.department_id.localeCompare(y.department_id));
+}
+
 export function series(events: Ev[], wf: string, from: number, to: number, g: 'hour' | 'day' | 'week', tz: string) {
   const c = cohort(events, wf, from, to);
   const buckets = new Map<string, { enrolled: Set<string>; completed: Set<string>; exited: Set<string> }>();

@@ -18,7 +18,8 @@ import fc from 'fast-check';
 import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
 import type { Ev } from './reference.ts';
-import { H, cohort, series, summary, type Cohort } from './workflow-reference.ts';
+import { H, cohort, series, summary, byDept } from './workflow-reference.ts';
+import { expectSummary } from './expectSummary.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 /** daylight-saving changes: Europe/Berlin 2026-03-29 01:00 UTC, America/New_York 2026-03-08 07:00 UTC */
@@ -60,16 +61,6 @@ describe('workflow figures from the enrolment rollup, property-based', () => {
   afterAll(() => b?.close());
 
   const fold = async () => (await b.foldRollups()).filter((f) => f.plugin === 'funnels').reduce((x, f) => x + f.rows, 0);
-  const close = (actual: Record<string, unknown>, expected: Record<string, unknown>, label: string) => {
-    for (const [k, v] of Object.entries(expected)) {
-      if (typeof v === 'number') expect(actual[k], `${label} ${k}`).toBeCloseTo(v, 6);
-      else expect(actual[k], `${label} ${k}`).toEqual(v);
-    }
-  };
-  const byDept = (c: Cohort) =>
-    [...new Set([...c.values()].map((v) => v.dept))]
-      .map((d) => ({ department_id: d, ...summary(new Map([...c.entries()].filter(([, v]) => v.dept === d))) }))
-      .sort((x, y) => y.enrolled - x.enrolled || x.department_id.localeCompare(y.department_id));
 
   it('random histories in three batches (two folds, a raw tail), random ranges around a daylight-saving change', async () => {
     let n = 0;
@@ -102,7 +93,7 @@ describe('workflow figures from the enrolment rollup, property-based', () => {
         const res = await b.client.get(`/api/v1/workflows/${wf}/analytics`, query, headers);
         expect(res.status, res.text).toBe(200);
         const want = cohort(events, wf, from, to);
-        close(res.body.summary, summary(want), label);
+        expectSummary(res.body.summary, summary(want), label);
         expect(res.body.series, label).toEqual(series(events, wf, from, to, c.granularity, zone));
         const raw = await b.client.get(`/api/v1/workflows/${wf}/analytics`, { ...query, source: 'raw' }, headers);
         expect(raw.body, label).toEqual(res.body);
@@ -110,14 +101,14 @@ describe('workflow figures from the enrolment rollup, property-based', () => {
         expect(depts.status, depts.text).toBe(200);
         const perDept = byDept(want);
         expect(depts.body.departments.map((d: { department_id: string }) => d.department_id), label).toEqual(perDept.map((d) => d.department_id));
-        depts.body.departments.forEach((d: Record<string, unknown>, i: number) => close(d, perDept[i]!, `${label} ${d.department_id}`));
+        depts.body.departments.forEach((d: Record<string, unknown>, i: number) => expectSummary(d, perDept[i]!, `${label} ${d.department_id}`));
         // the list: every workflow of the org so far, from the derived rows of all of them (and per
         // user for the tail's users), equal to the per-user merge and to the reference for this one
         const list = await b.client.get('/api/v1/workflows', { from: iso(from), to: iso(to) }, headers);
         expect(list.status, list.text).toBe(200);
         const mine = list.body.workflows.find((w: { workflow_id: string }) => w.workflow_id === wf);
         const s = summary(want);
-        if (s.enrolled) close(mine, { enrolled: s.enrolled, active: s.currently_active, completed: s.completed, exited: s.exited, conversion_rate: s.conversion_rate }, `${label} list`);
+        if (s.enrolled) expectSummary(mine, { enrolled: s.enrolled, active: s.currently_active, completed: s.completed, exited: s.exited, conversion_rate: s.conversion_rate }, `${label} list`);
         else expect(mine, `${label} list`).toBeUndefined();
         const listMerged = await b.client.get('/api/v1/workflows', { from: iso(from), to: iso(to), source: 'merge' }, headers);
         expect(list.body, `${label} list merge`).toEqual(listMerged.body);

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import plugin from '../backend/index.ts';
 import { rng, type Ev } from './reference.ts';
-import { H, START, cohort, generate, series, summary, type Cohort } from './workflow-reference.ts';
+import { H, START, cohort, generate, series, summary, byDept } from './workflow-reference.ts';
+import { expectSummary } from './expectSummary.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const FROM = Date.parse('2026-03-27T05:30:00.000Z');
@@ -66,16 +67,6 @@ describe('workflow figures from the enrolment rollup', () => {
   }, 300_000);
   afterAll(() => b?.close());
 
-  const expectSummary = (actual: Record<string, unknown>, expected: Record<string, unknown>, label: string) => {
-    for (const [k, v] of Object.entries(expected)) {
-      if (typeof v === 'number') expect(actual[k], `${label} ${k}`).toBeCloseTo(v, 6);
-      else expect(actual[k], `${label} ${k}`).toEqual(v);
-    }
-  };
-  const byDept = (c: Cohort) =>
-    [...new Set([...c.values()].map((v) => v.dept))]
-      .map((d) => ({ department_id: d, ...summary(new Map([...c.entries()].filter(([, v]) => v.dept === d))) }))
-      .sort((x, y) => y.enrolled - x.enrolled || x.department_id.localeCompare(y.department_id));
 
   it('the rollup holds two folds of outcome events', () => {
     const outcomes = events.filter((x) => ['enrolled', 'goal_reached', 'exited'].includes(x.action as string));
