@@ -1,7 +1,8 @@
 /**
  * The embedded engine runs with core/src/storage/chdb.xml: merged-away parts are removed within
- * seconds (they held memory for minutes under the default cleanup back-off), and the engine can
- * be closed and opened again on another directory in the same process.
+ * seconds (they held memory for minutes under the default cleanup back-off), its caches have
+ * ceilings far below chDB's 5 GiB defaults, and the engine can be closed and opened again on
+ * another directory in the same process.
  */
 import { describe, it, expect } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -51,6 +52,13 @@ describe('embedded ClickHouse configuration', () => {
       try {
         const s = await rows<{ name: string; value: string }>(`SELECT name, value FROM system.merge_tree_settings WHERE name IN ('cleanup_delay_period', 'max_cleanup_delay_period') ORDER BY name`);
         expect(s).toEqual([{ name: 'cleanup_delay_period', value: '2' }, { name: 'max_cleanup_delay_period', value: '10' }]);
+        // the caches' ceilings (chDB's defaults: 5 GiB each)
+        const caches = await rows<{ name: string; value: string }>(`SELECT name, value FROM system.server_settings WHERE name IN ('mark_cache_size', 'index_mark_cache_size', 'primary_index_cache_size') ORDER BY name`);
+        expect(caches).toEqual([
+          { name: 'index_mark_cache_size', value: String(64 * 2 ** 20) },
+          { name: 'mark_cache_size', value: String(256 * 2 ** 20) },
+          { name: 'primary_index_cache_size', value: String(128 * 2 ** 20) },
+        ]);
       } finally {
         await done();
       }
