@@ -59,7 +59,7 @@ const hello = definePlugin({
 
 const broken = {
   id: 'Broken Plugin', version: 'x', sdk: '^9.0.0', title: '', routePrefix: 'hello', permissions: {}, register: 5,
-  frontend: { remoteName: 'broken', distDir: 'dist', widgets: [{ id: 'w', title: 'W', description: '', defaultSize: 'M', roles: ['Developer'], suggestedFor: ['Admin'] }] },
+  frontend: { remoteName: 'broken', distDir: 'dist', widgets: [{ id: 'w', title: 'W', description: '', defaultSize: 'M', roles: ['Developer'], suggestedFor: ['Admin'], defaultTimeRange: '2w' }] },
 };
 
 describe('kernel', () => {
@@ -97,6 +97,7 @@ describe('kernel', () => {
     expect(refused).toMatch(/built for SDK \^9\.0\.0/);
     expect(refused).toMatch(/register\(env\) is required/);
     expect(refused).toMatch(/widget "w" is suggested for Admin, who may not use it/);
+    expect(refused).toMatch(/widget "w" defaultTimeRange must be one of 1h, 24h, today, 7d, week, 30d, month, 90d/);
   });
 
   it('mounts plugin routes with their permissions and validation', async () => {

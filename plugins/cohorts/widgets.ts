@@ -17,6 +17,8 @@ export const retentionTable = {
   minSize: { w: 4, h: 3 },
   roles: [...ALL],
   suggestedFor: ['Admin', 'Manager'],
+  // weekly cohorts over the dashboard's usual week would be one cohort at most
+  defaultTimeRange: '90d',
   optionsVersion: 1,
   optionsSchema: {
     type: 'object',
@@ -39,6 +41,8 @@ export const retentionTrend = {
   defaultSize: 'M',
   minSize: { w: 3, h: 3 },
   roles: [...ALL],
+  // day-7 retention needs cohorts at least a week old
+  defaultTimeRange: '30d',
   optionsVersion: 1,
   optionsSchema: {
     type: 'object',

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
-import { SDK_VERSION, ROLES, defineRollup, type PluginDeclaration, type RouteDecl, type JobDecl, type EventHandlerDecl, type BusSubscriptionDecl } from '@orrery/plugin-sdk';
+import { SDK_VERSION, ROLES, TIME_RANGE_PRESETS, defineRollup, type PluginDeclaration, type RouteDecl, type JobDecl, type EventHandlerDecl, type BusSubscriptionDecl } from '@orrery/plugin-sdk';
 
 /** A declaration the loader accepted, with what its register step declared. */
 export interface LoadedPlugin {
@@ -112,6 +112,9 @@ export function checkDeclaration(raw: unknown, source: string, taken: { ids: Set
     if (!['S', 'M', 'L', 'F'].includes(w.defaultSize)) problems.push(`widget "${w.id}" defaultSize must be S, M, L or F`);
     for (const r of w.suggestedFor ?? []) {
       if (!w.roles?.includes(r)) problems.push(`widget "${w.id}" is suggested for ${r}, who may not use it (roles: ${(w.roles ?? []).join(', ') || 'none'})`);
+    }
+    if (w.defaultTimeRange !== undefined && !(TIME_RANGE_PRESETS as readonly string[]).includes(w.defaultTimeRange)) {
+      problems.push(`widget "${w.id}" defaultTimeRange must be one of ${TIME_RANGE_PRESETS.join(', ')}`);
     }
   }
   const pageIds = new Set<string>();

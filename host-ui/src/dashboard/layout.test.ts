@@ -40,6 +40,16 @@ describe('newItem', () => {
   it('uses the default size, the minimum size and records the plugin version', () => {
     const it1 = newItem(entry('a', 'S', { w: 4, h: 3 }), [], 'x1');
     expect(it1).toMatchObject({ i: 'x1', ref: 'p/a', w: 4, h: 3, x: 0, y: 0, pluginVersion: '2.1.0', optionsVersion: 1 });
+    expect(it1.timeRange).toBeUndefined();
+  });
+
+  it("starts a widget with its declared range instead of the dashboard's, and the built-in default keeps it", () => {
+    const e = entry('r', 'M');
+    const longSpan: CatalogueEntry = { ...e, widget: { ...e.widget, roles: ['Admin'], suggestedFor: ['Admin'], defaultTimeRange: '90d' } };
+    expect(newItem(longSpan, [], 'x2').timeRange).toBe('90d');
+    const doc = builtinDefault([longSpan, entry('s', 'S')], () => 'id', 8, 'Admin');
+    expect(doc.items.find((i) => i.ref === 'p/r')?.timeRange).toBe('90d');
+    expect(doc.items.find((i) => i.ref === 'p/s')?.timeRange).toBeUndefined();
   });
 });
 

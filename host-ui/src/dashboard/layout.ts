@@ -125,7 +125,11 @@ export function newItem(entry: CatalogueEntry, items: DashboardItem[], id: strin
   const w = Math.max(size.w, entry.widget.minSize?.w ?? 0);
   const h = Math.max(size.h, entry.widget.minSize?.h ?? 0);
   const { x, y } = findSlot(items, w, h);
-  return { i: id, ref: entry.ref, x, y, w, h, options: {}, pluginVersion: entry.plugin.version, optionsVersion: entry.widget.optionsVersion ?? 1 };
+  return {
+    i: id, ref: entry.ref, x, y, w, h, options: {}, pluginVersion: entry.plugin.version, optionsVersion: entry.widget.optionsVersion ?? 1,
+    // a widget whose figures need a long span starts with its own range (shown on the cell, changeable)
+    ...(entry.widget.defaultTimeRange ? { timeRange: entry.widget.defaultTimeRange } : {}),
+  };
 }
 
 /** The nearest preset name for a size, for the size menu and labels. */

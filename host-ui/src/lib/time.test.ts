@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { fromLocalInput, resolvePreset, startOfZonedDay, toLocalInput } from './time.ts';
+import { TIME_RANGE_PRESETS } from '@orrery/plugin-sdk/contract';
+import { PRESETS, fromLocalInput, resolvePreset, startOfZonedDay, toLocalInput } from './time.ts';
 
 describe('time range presets', () => {
   const now = new Date('2025-03-12T15:20:30Z'); // a Wednesday
+
+  it('offers exactly the presets the plugin contract lets a widget name as its default range', () => {
+    expect(PRESETS.map((p) => p.id)).toEqual([...TIME_RANGE_PRESETS]);
+    for (const id of TIME_RANGE_PRESETS) expect(resolvePreset(id, now, 'UTC').preset).toBe(id);
+  });
 
   it('rolling presets end at the next whole minute', () => {
     expect(resolvePreset('24h', now, 'UTC')).toEqual({ from: '2025-03-11T15:21:00.000Z', to: '2025-03-12T15:21:00.000Z', preset: '24h' });

@@ -14,7 +14,7 @@ import type { Directory } from './contracts/directory.ts';
 import type { PlatformAccess } from './contracts/platform.ts';
 import type { OrgRecords } from './contracts/orgRecords.ts';
 import type { BusMessage, BusScope, JsonSchema, PageDecl, Role, WidgetDecl } from '../contract/index.ts';
-export { ROLES, type BusMessage, type BusScope, type JsonSchema, type PageDecl, type Role, type WidgetDecl } from '../contract/index.ts';
+export { ROLES, TIME_RANGE_PRESETS, type TimeRangePreset, type BusMessage, type BusScope, type JsonSchema, type PageDecl, type Role, type WidgetDecl } from '../contract/index.ts';
 import type { RollupDecl, RollupReader } from './rollupsDecl.ts';
 import type { RetentionHorizons } from './retention.ts';
 

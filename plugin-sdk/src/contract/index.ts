@@ -42,6 +42,13 @@ export type WidgetSize = 'S' | 'M' | 'L' | 'F';
 export const WIDGET_SIZES: readonly WidgetSize[] = ['S', 'M', 'L', 'F'];
 
 /**
+ * The host's time-range presets, by id: what a dashboard cell's own range and a widget's
+ * `defaultTimeRange` may name. Each is resolved against "now" when used.
+ */
+export const TIME_RANGE_PRESETS = ['1h', '24h', 'today', '7d', 'week', '30d', 'month', '90d'] as const;
+export type TimeRangePreset = (typeof TIME_RANGE_PRESETS)[number];
+
+/**
  * One widget, declared once as plain data: the backend's manifest lists it, the widget's
  * `defineWidget({ declaration })` takes its options version and defaults from it, and the
  * remote build exposes `module` as `./<id>` (`createRemoteConfig({ widgets })`).
@@ -67,6 +74,12 @@ export interface WidgetDecl {
   topics?: string[];
   /** options schema version; the widget migrates older saved options */
   optionsVersion?: number;
+  /**
+   * The range a new copy of the widget starts with instead of the dashboard's, for figures
+   * that need a long span to mean anything (cohort retention over a week's range has at most
+   * one cohort). The user can change or clear it in the widget's settings.
+   */
+  defaultTimeRange?: TimeRangePreset;
 }
 
 /**
@@ -117,6 +130,7 @@ export const widgetDeclSchema = {
     optionsSchema: { type: 'object', additionalProperties: true },
     optionsVersion: { type: 'integer' },
     topics: { type: 'array', items: { type: 'string' } },
+    defaultTimeRange: { type: 'string', enum: [...TIME_RANGE_PRESETS] },
   },
 } as const;
 
