@@ -256,6 +256,12 @@ describe.skipIf(!hasChromium)('alerts and experiments pages in chromium', () => 
   }, 180_000);
 
   it('experiments: one made in the editor shows its results, with units per variant as sent', async () => {
+    // with none running, the Admin's A/B widget leads to the editor
+    await page.goto(`${platform.url}/`);
+    await page.getByText('No experiment is running.').waitFor();
+    await page.getByRole('link', { name: 'Create an experiment' }).click();
+    await page.waitForURL(/\/p\/experiments\/editor/);
+    await page.getByRole('heading', { name: 'Experiment', level: 1 }).waitFor();
     await page.goto(`${platform.url}/p/experiments/list`);
     await page.getByRole('heading', { name: 'Experiments', level: 1 }).waitFor();
     await page.getByText(/No experiments yet/).waitFor();

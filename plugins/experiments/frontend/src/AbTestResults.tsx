@@ -69,7 +69,23 @@ function AbTestResults({ context, options }: WidgetProps<Options>) {
   const key = options.experiment || list.data?.experiments[0]?.key || '';
   const results = useWidgetData<Results>(`/${encodeURIComponent(key)}/results`, options.metric ? { metric: options.metric } : {}, { withContext: false, enabled: key !== '', ...LIVE });
   if (!key) {
-    return <WidgetState query={list} emptyText="No running experiment: create one with POST /api/v1/experiments.">{() => <p>No running experiment yet.</p>}</WidgetState>;
+    if (list.loading || list.error) return <WidgetState query={list}>{() => null}</WidgetState>;
+    // the editor for those who may create one (Admin, Manager), a pointer to them for the rest
+    const editor = '/p/experiments/editor';
+    const canCreate = context.role === 'Admin' || context.role === 'Manager';
+    return (
+      <div className="orrery-state orrery-state--empty" role="status">
+        <p>No experiment is running.</p>
+        {canCreate ? (
+          <p>
+            <a href={editor} onClick={(e) => { if (context.navigate) { e.preventDefault(); context.navigate(editor); } }}>Create an experiment</a>{' '}
+            to compare agent versions, prompt templates or models; its results show here while it runs.
+          </p>
+        ) : (
+          <p>An Admin or a Manager can start one; its results show here while it runs.</p>
+        )}
+      </div>
+    );
   }
   const value = (r: Results, v: number | null) => (v === null ? '—' : r.metric.kind === 'proportion' ? fmt.percent(v) : fmt.number(v));
   return (
