@@ -18,7 +18,10 @@ const { config, services } = kernel;
 if (kernel.bootstrap?.created && config.bootstrap.demoData) {
   const t = Date.now();
   const n = await loadDemoData(services, kernel.bootstrap.org);
-  console.log(`orrery: loaded demo data: ${n.users} people in ${n.departments} departments, ${n.events.toLocaleString('en')} events (${Date.now() - t} ms)`);
+  // then each plugin's own examples over those events (an experiment, …), through the SDK
+  const seeded = await services.pluginHost.seedDemoData(kernel.bootstrap.org, { from: n.from, to: n.to });
+  const examples = seeded.filter((x) => x.ok).map((x) => x.description);
+  console.log(`orrery: loaded demo data: ${n.users} people in ${n.departments} departments, ${n.events.toLocaleString('en')} events${examples.length ? `; ${examples.join(', ')}` : ''} (${Date.now() - t} ms)`);
 }
 const url = await kernel.listen();
 const modes = [

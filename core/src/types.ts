@@ -114,7 +114,12 @@ export interface KernelServices {
    * hands committed events to every enabled plugin's event handlers; `dataChanged` tells
    * the remembered route answers at once that the org's events changed
    */
-  pluginHost: { dispatchEvents(orgId: string, events: StoredEvent[]): Promise<void>; dataChanged(orgId: string): void };
+  pluginHost: {
+    dispatchEvents(orgId: string, events: StoredEvent[]): Promise<void>;
+    dataChanged(orgId: string): void;
+    /** the plugins' demo data seeders, for an org just given demo events (`npm start`'s first run) */
+    seedDemoData(org: Org, span: { from: Date; to: Date }): Promise<Array<{ plugin: string; description: string; ok: boolean }>>;
+  };
   /** looks up an org in the public catalogue */
   orgs: { byId(id: string): Promise<Org | null>; bySlug(slug: string): Promise<Org | null>; list(): Promise<Org[]> };
   /** writes an audit record in the org's schema */

@@ -51,7 +51,7 @@ export async function loadDemoData(s: DemoDataDeps, org: Org, opts: { days?: num
     }
   }
   await flush();
-  return { users: users.length, departments: deptIds.length, events };
+  return { users: users.length, departments: deptIds.length, events, from, to };
 }
 
 const toCh = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');

@@ -12,6 +12,7 @@ import { mountPluginRoutes } from './mount.ts';
 import { serveFrontends } from './frontends.ts';
 import { pluginManifest } from './manifest.ts';
 import { BusSubscriptions, dispatchEvents } from './events.ts';
+import { seedDemoData } from './demo.ts';
 import { JobRunner } from './jobs.ts';
 import { InFlight } from './inflight.ts';
 
@@ -121,6 +122,11 @@ export class PluginHost implements PluginGate {
 
   dispatchEvents(orgId: string, events: StoredEvent[]) {
     return dispatchEvents(this, this.container.cradle, orgId, events);
+  }
+
+  /** Runs the plugins' demo data seeders for an org that was just given demo events. */
+  seedDemoData(org: Org, span: { from: Date; to: Date }) {
+    return seedDemoData(this, this.container.cradle.logger, org, span);
   }
 
   startBusSubscriptions() {

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
-import { SDK_VERSION, ROLES, TIME_RANGE_PRESETS, defineRollup, type PluginDeclaration, type RouteDecl, type JobDecl, type EventHandlerDecl, type BusSubscriptionDecl } from '@orrery/plugin-sdk';
+import { SDK_VERSION, ROLES, TIME_RANGE_PRESETS, defineRollup, type PluginDeclaration, type RouteDecl, type JobDecl, type EventHandlerDecl, type BusSubscriptionDecl, type DemoDataDecl } from '@orrery/plugin-sdk';
 
 /** A declaration the loader accepted, with what its register step declared. */
 export interface LoadedPlugin {
@@ -12,6 +12,8 @@ export interface LoadedPlugin {
   handlers: EventHandlerDecl[];
   /** bus subscriptions (`env.onBus`) */
   busHandlers: BusSubscriptionDecl[];
+  /** demo data seeders (`env.onDemoData`) */
+  demoSeeders: DemoDataDecl[];
   /** where the plugin came from (folder or module) */
   source: string;
 }
@@ -141,12 +143,14 @@ export function checkDeclaration(raw: unknown, source: string, taken: { ids: Set
   const jobs: JobDecl[] = [];
   const handlers: EventHandlerDecl[] = [];
   const busHandlers: BusSubscriptionDecl[] = [];
+  const demoSeeders: DemoDataDecl[] = [];
   try {
     d.register({
       route: (r) => void routes.push(r as RouteDecl),
       job: (j) => void jobs.push(j),
       onEvents: (h) => void handlers.push(h),
       onBus: (b) => void busHandlers.push(b),
+      onDemoData: (x) => void demoSeeders.push(x),
     });
   } catch (err) {
     throw new Error(`plugin ${id} (${source}) refused: register() threw: ${(err as Error).message}`, { cause: err });
@@ -167,11 +171,12 @@ export function checkDeclaration(raw: unknown, source: string, taken: { ids: Set
       problems.push(`onBus[${i}]: topics must be a non-empty list of topic names or prefixes ending in *`);
     if (typeof b.handle !== 'function') problems.push(`onBus[${i}]: handle is missing`);
   }
+  for (const [i, x] of demoSeeders.entries()) if (typeof x.run !== 'function' || !x.description) problems.push(`onDemoData[${i}]: description and run are required`);
   if (problems.length) throw new Error(`plugin ${id} (${source}) refused: ${problems.join('; ')}`);
   taken.ids.add(d.id);
   taken.prefixes.set(d.routePrefix, d.id);
   for (const x of extraPrefixes) taken.prefixes.set(x, d.id);
-  return { decl: d, routes, jobs, handlers, busHandlers, source };
+  return { decl: d, routes, jobs, handlers, busHandlers, demoSeeders, source };
 }
 
 /** `provides` and `needs` are lists built with the SDK's `provide` and `need`. */

@@ -69,6 +69,8 @@ export interface TestBackend {
   runJob(pluginId: string, job: string): Promise<Record<string, unknown>>;
   /** folds every declared rollup now, as the kernel's job would (the watermark moves to now − grace) */
   foldRollups(): Promise<Array<{ plugin: string; rollup: string; rows: number; from_ms: number; to_ms: number }>>;
+  /** runs the plugins' demo data seeders (`env.onDemoData`) for an org (default: the default org), as a first `npm start` does after its demo events */
+  seedDemoData(span: { from: Date; to: Date }, orgSlug?: string): Promise<Array<{ plugin: string; description: string; ok: boolean }>>;
   /** stops the kernel and (with keepData false, the default) removes its data */
   close(opts?: { keepData?: boolean }): Promise<void>;
   dataDir: string;
@@ -261,6 +263,10 @@ export async function startTestBackend(opts: StartOptions = {}): Promise<TestBac
     },
     runJob: (pluginId, job) => s.plugins.runJobForAllOrgs(pluginId, job),
     foldRollups: () => s.rollups.foldAll(),
+    async seedDemoData(span, orgSlug) {
+      const org = await s.orgService.bySlug(orgSlug ?? defaultOrg.slug);
+      return s.plugins.seedDemoData(org!, span);
+    },
     async close(o = {}) {
       await kernel.close();
       if (!o.keepData) {

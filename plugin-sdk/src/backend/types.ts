@@ -374,6 +374,22 @@ export interface PluginEnv {
   onEvents(decl: EventHandlerDecl): void;
   /** subscribes to bus topics with an org-bound context, once per cluster event (see BusSubscriptionDecl) */
   onBus<T = any>(decl: BusSubscriptionDecl<T>): void;
+  /** seeds the plugin's own examples in an org that was just given demo data (see DemoDataDecl) */
+  onDemoData(decl: DemoDataDecl): void;
+}
+
+/**
+ * What a plugin adds to an org right after the kernel loaded its demo data (`npm start` on an
+ * empty store): examples of the plugin's own records that make its widgets show something on
+ * the demo events (an experiment over their agent versions, a saved funnel, …). Runs once per
+ * org, after the events are in, with the org's context; the plugin writes through its own
+ * stores and validation, as its routes would. A failure is logged and does not stop the start.
+ */
+export interface DemoDataDecl {
+  /** what it seeds, for the log */
+  description: string;
+  /** `span`: the demo events' time range */
+  run(ctx: TenantContext, span: { from: Date; to: Date }): Promise<void>;
 }
 
 export interface PluginDeclaration<TConfig = Record<string, unknown>> {

@@ -9,12 +9,13 @@ import { exposuresMigration } from './sql.ts';
 import { pgMigrations } from './store.ts';
 import { pages, TOPIC, widgets } from '../widgets.ts';
 import { experimentExports } from './contracts.ts';
+import { demoData } from './demo.ts';
 
 export default definePlugin({
   from: import.meta.url,
   id: 'experiments',
   version: '1.0.0',
-  sdk: '^2.0.0',
+  sdk: '^2.1.0',
   title: 'Experiments',
   description: 'A/B tests of agent variants and workflows: assignment, significance, sequential testing, SRM, guardrails and recommendations',
   routePrefix: 'experiments',
@@ -29,5 +30,6 @@ export default definePlugin({
   provides: [experimentExports],
   register(env) {
     registerRoutes(env);
+    env.onDemoData(demoData);
   },
 });
