@@ -51,7 +51,7 @@ function liftSpec(r: Results): PlotSpec {
       },
     ],
     layout: {
-      xaxis: { tickformat: '.0%', zeroline: true, zerolinewidth: 2, title: { text: `lift vs ${r.experiment.control}` } },
+      xaxis: { tickformat: '.1~%', zeroline: true, zerolinewidth: 2, title: { text: `lift vs ${r.experiment.control}` } },
       yaxis: { type: 'category', automargin: true },
       margin: { l: 80, r: 16, t: 8, b: 40 },
       showlegend: false,

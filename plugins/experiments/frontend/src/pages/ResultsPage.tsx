@@ -43,7 +43,7 @@ function effectSpec(r: Results, fmtValue: (v: number) => string): PlotSpec {
       },
     ],
     layout: {
-      xaxis: { zeroline: true, zerolinewidth: 2, title: { text: `${r.metric.name}: difference against ${r.experiment.control}` }, ...(r.metric.kind === 'proportion' ? { tickformat: '.1%' } : {}) },
+      xaxis: { zeroline: true, zerolinewidth: 2, title: { text: `${r.metric.name}: difference against ${r.experiment.control}` }, ...(r.metric.kind === 'proportion' ? { tickformat: '.1~%' } : {}) },
       yaxis: { type: 'category', automargin: true },
       margin: { l: 90, r: 16, t: 8, b: 48 },
       showlegend: false,
