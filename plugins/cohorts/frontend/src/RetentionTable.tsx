@@ -30,13 +30,18 @@ function RetentionTable({ context, options }: WidgetProps<Options>) {
       }
     >
       {(d) => {
-        const cols = Math.max(0, ...d.cohorts.map((c) => c.retained.length));
-        const total = d.cohorts.reduce((a, c) => a + c.size, 0);
+        // periods before the first cohort with anyone in it (a range reaching back before the
+        // data) are left out of the table and counted in the caption, so the data is in view
+        const skipped = Math.max(0, d.cohorts.findIndex((c) => c.size > 0));
+        const cohorts = d.cohorts.slice(skipped);
+        const cols = Math.max(0, ...cohorts.map((c) => c.retained.length));
+        const total = cohorts.reduce((a, c) => a + c.size, 0);
         return (
           <div style={{ overflow: 'auto', height: '100%' }}>
             <table className="orrery-table" style={{ borderCollapse: 'collapse', fontSize: '.8rem', width: '100%' }}>
               <caption style={{ textAlign: 'left', padding: '0 0 4px' }}>
                 {options.mode === 'recurring' ? 'Recurring' : 'First-time'} cohorts · {options.counting === 'on_or_after' ? 'came back on or after' : 'came back in'} each {label.toLowerCase()} · {fmt.number(total)} users
+                {skipped > 0 && ` · ${fmt.number(skipped)} earlier ${label.toLowerCase()}${skipped > 1 ? 's' : ''} of the range with nobody starting left out`}
               </caption>
               <thead>
                 <tr>
@@ -48,7 +53,7 @@ function RetentionTable({ context, options }: WidgetProps<Options>) {
                 </tr>
               </thead>
               <tbody>
-                {d.cohorts.map((c) => (
+                {cohorts.map((c) => (
                   <tr key={c.cohort}>
                     <th scope="row" style={{ textAlign: 'left', whiteSpace: 'nowrap' }}>
                       <time dateTime={c.cohort}>{d.period === 'hour' ? fmt.dateTime(c.cohort) : fmt.date(c.cohort)}</time>
