@@ -22,6 +22,8 @@ export interface InvocationsNotice {
 interface Pending {
   notice: InvocationsNotice;
   ctx: TenantContext;
+  /** newest event timestamp so far, ms (written into `last_at` when sent: one ISO string per notice, not per event) */
+  lastMs: number;
 }
 
 const MAX_AGENTS = 100;
@@ -35,7 +37,7 @@ export class InvocationPublisher {
 
   add(events: StoredEvent[], ctx: TenantContext) {
     const orgId = ctx.org.id;
-    const p = this.pending.get(orgId) ?? { notice: { invocations: 0, failures: 0, agents: {}, last_at: '' }, ctx };
+    const p = this.pending.get(orgId) ?? { notice: { invocations: 0, failures: 0, agents: {}, last_at: '' }, ctx, lastMs: -Infinity };
     p.ctx = ctx;
     for (const e of events) {
       const failed = e.status === 'failure';
@@ -47,8 +49,8 @@ export class InvocationPublisher {
         a.invocations++;
         if (failed) a.failures++;
       }
-      const at = new Date(e.timestamp).toISOString();
-      if (at > p.notice.last_at) p.notice.last_at = at;
+      const at = Date.parse(e.timestamp);
+      if (at > p.lastMs) p.lastMs = at;
     }
     this.pending.set(orgId, p);
     if (this.timers.has(orgId)) return;
@@ -65,6 +67,7 @@ export class InvocationPublisher {
     if (!p) return;
     this.pending.delete(orgId);
     this.lastSent.set(orgId, Date.now());
+    if (Number.isFinite(p.lastMs)) p.notice.last_at = new Date(p.lastMs).toISOString();
     try {
       await p.ctx.bus.publish<InvocationsNotice>(TOPIC, p.notice);
     } catch (err) {
