@@ -4,19 +4,23 @@
  * week") start at midnight in the user's zone, weeks on Monday as the analytics routes do.
  */
 import { fromZonedWallTime, toZonedWallTime, type TimeRange } from '@orrery/plugin-sdk/frontend';
+import { TIME_RANGE_PRESETS, type TimeRangePreset } from '@orrery/plugin-sdk/contract';
 
-export interface Preset { id: string; label: string }
+export interface Preset { id: TimeRangePreset; label: string }
 
-export const PRESETS: Preset[] = [
-  { id: '1h', label: 'Last hour' },
-  { id: '24h', label: 'Last 24 hours' },
-  { id: 'today', label: 'Today' },
-  { id: '7d', label: 'Last 7 days' },
-  { id: 'week', label: 'This week' },
-  { id: '30d', label: 'Last 30 days' },
-  { id: 'month', label: 'This month' },
-  { id: '90d', label: 'Last 90 days' },
-];
+/** labels of the contract's presets (a plugin may name one as a widget's starting range) */
+const LABELS: Record<TimeRangePreset, string> = {
+  '1h': 'Last hour',
+  '24h': 'Last 24 hours',
+  today: 'Today',
+  '7d': 'Last 7 days',
+  week: 'This week',
+  '30d': 'Last 30 days',
+  month: 'This month',
+  '90d': 'Last 90 days',
+};
+
+export const PRESETS: Preset[] = TIME_RANGE_PRESETS.map((id) => ({ id, label: LABELS[id] }));
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
