@@ -18,3 +18,11 @@ export interface PluginGate {
   /** 424 for an org where a provider the plugin needs is off (or failed), else null */
   unavailableProvider(p: ActivePlugin, orgId: string): Promise<HttpError | null>;
 }
+
+/**
+ * Whether a plugin's org-bound work (a bus handler, a demo seeder) runs for an org: the plugin
+ * started, is on for the org, and every provider it needs is available there.
+ */
+export async function runsFor(gate: PluginGate, p: ActivePlugin, orgId: string): Promise<boolean> {
+  return p.status === 'active' && (await gate.isEnabled(orgId, p.decl.id)) && !(await gate.unavailableProvider(p, orgId));
+}

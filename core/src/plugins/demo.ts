@@ -1,6 +1,6 @@
 import type { Logger, Org } from '@orrery/plugin-sdk';
 import { tenantContext } from './context.ts';
-import type { PluginGate } from './active.ts';
+import { runsFor, type PluginGate } from './active.ts';
 
 /**
  * The plugins' `env.onDemoData` seeders, for an org that was just given demo data: each
@@ -10,7 +10,7 @@ import type { PluginGate } from './active.ts';
 export async function seedDemoData(gate: PluginGate, logger: Logger, org: Org, span: { from: Date; to: Date }): Promise<Array<{ plugin: string; description: string; ok: boolean }>> {
   const out: Array<{ plugin: string; description: string; ok: boolean }> = [];
   for (const p of gate.active) {
-    if (!p.demoSeeders.length || p.status !== 'active' || !(await gate.isEnabled(org.id, p.decl.id)) || (await gate.unavailableProvider(p, org.id))) continue;
+    if (!p.demoSeeders.length || !(await runsFor(gate, p, org.id))) continue;
     const ctx = tenantContext(p.scope, org, null);
     for (const s of p.demoSeeders) {
       try {

@@ -1,7 +1,7 @@
 import type { BusMessage, BusSubscriptionDecl, StoredEvent } from '@orrery/plugin-sdk';
 import type { Internals } from '../internals.ts';
 import { tenantContext } from './context.ts';
-import type { ActivePlugin, PluginGate } from './active.ts';
+import { runsFor, type ActivePlugin, type PluginGate } from './active.ts';
 import type { InFlight } from './inflight.ts';
 
 /** Hands committed events to every plugin (enabled for the org) that listens to their types. */
@@ -57,7 +57,7 @@ export class BusSubscriptions {
 
   private async run(p: ActivePlugin, b: BusSubscriptionDecl, msg: BusMessage & { node?: string }) {
     try {
-      if (p.status !== 'active' || !(await this.gate.isEnabled(msg.orgId, p.decl.id)) || (await this.gate.unavailableProvider(p, msg.orgId))) return;
+      if (!(await runsFor(this.gate, p, msg.orgId))) return;
       const org = await this.deps.callers.org(msg.orgId);
       if (!org) return;
       const { node: _node, ...plain } = msg;
