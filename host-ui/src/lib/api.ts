@@ -184,3 +184,28 @@ function readPair(): TokenPair | null {
 }
 
 export const api = new ApiClient();
+
+/**
+ * Fetches a plugin route's file (an export, a report) with the caller's token and hands it to
+ * the browser as a download named by the answer's `Content-Disposition`; an error answer
+ * becomes an Error with the route's message. Widgets and plugin pages both call it through
+ * their context's `download`.
+ */
+export async function downloadPluginFile(prefix: string, path: string, query?: Record<string, QueryValue>): Promise<void> {
+  const token = await api.accessToken();
+  const res = await fetch(buildUrl(pluginPath(prefix, path), query), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  if (!res.ok) {
+    const err = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+    throw new Error(err?.error?.message ?? `HTTP ${res.status}`);
+  }
+  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'export';
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  // the browser has started the download by then
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

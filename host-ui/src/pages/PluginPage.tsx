@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { WidgetProvider, type DrillDown, type WidgetContext, type WidgetDefinition } from '@orrery/plugin-sdk/frontend';
-import { api, buildUrl, pluginPath } from '../lib/api.ts';
+import { api, downloadPluginFile, pluginPath } from '../lib/api.ts';
 import { Link, navigate, useSearch } from '../lib/router.tsx';
 import { loadPage, type PluginManifest } from '../lib/plugins.ts';
 import { useSession } from '../lib/session.tsx';
@@ -61,26 +61,7 @@ function LoadedPage({ plugin, pageId, title, search }: { plugin: PluginManifest;
     (path, init = {}) => api.request(init.method ?? 'GET', pluginPath(prefix, path), { query: init.query, body: init.body, signal: init.signal }),
     [prefix],
   );
-  const download = useCallback<NonNullable<WidgetContext<any>['download']>>(
-    async (path, query) => {
-      const token = await api.accessToken();
-      const res = await fetch(buildUrl(pluginPath(prefix, path), query), { headers: token ? { authorization: `Bearer ${token}` } : {} });
-      if (!res.ok) {
-        const err = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
-        throw new Error(err?.error?.message ?? `HTTP ${res.status}`);
-      }
-      const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'export';
-      const url = URL.createObjectURL(await res.blob());
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = name;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    },
-    [prefix],
-  );
+  const download = useCallback<NonNullable<WidgetContext<any>['download']>>((path, query) => downloadPluginFile(prefix, path, query), [prefix]);
 
   const searchKey = search.toString();
   const timeRange = s.resolveRange(s.range);
