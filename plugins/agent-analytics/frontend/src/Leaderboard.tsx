@@ -32,19 +32,19 @@ function Leaderboard({ context, options }: WidgetProps<Options>) {
         <table className="orrery-table" aria-label={`Agents by ${LABEL[options.metric]}`}>
           <thead>
             <tr>
-              <th scope="col">#</th><th scope="col">Agent</th><th scope="col">{LABEL[options.metric]}</th>
-              <th scope="col">Previous period</th>
-              {options.metric !== 'invocations' && <th scope="col">Invocations</th>}
+              <th scope="col" className="is-num">#</th><th scope="col">Agent</th><th scope="col" className="is-num">{LABEL[options.metric]}</th>
+              <th scope="col" className="is-num">Previous period</th>
+              {options.metric !== 'invocations' && <th scope="col" className="is-num">Invocations</th>}
             </tr>
           </thead>
           <tbody>
             {agents.map((a) => (
               <tr key={a.name}>
-                <td>{a.rank}</td>
+                <td className="is-num">{a.rank}</td>
                 <td><button type="button" className="orrery-link" onClick={() => context.drillDown({ source: 'leaderboard', filters: { agent: a.name } })}>{a.name}</button></td>
-                <td>{show(a.value)}</td>
-                <td>{a.previous ? show(PREVIOUS[options.metric](a.previous)) : '—'}</td>
-                {options.metric !== 'invocations' && <td>{fmt.number(a.invocations)}</td>}
+                <td className="is-num">{show(a.value)}</td>
+                <td className="is-num">{a.previous ? show(PREVIOUS[options.metric](a.previous)) : '—'}</td>
+                {options.metric !== 'invocations' && <td className="is-num">{fmt.number(a.invocations)}</td>}
               </tr>
             ))}
           </tbody>

@@ -109,7 +109,7 @@ function AbTestResults({ context, options }: WidgetProps<Options>) {
           </div>
           <table className="orrery-table" aria-label="Variants">
             <thead>
-              <tr><th scope="col">Variant</th><th scope="col">Units</th><th scope="col">{r.metric.name}</th><th scope="col">p</th></tr>
+              <tr><th scope="col">Variant</th><th scope="col" className="is-num">Units</th><th scope="col" className="is-num">{r.metric.name}</th><th scope="col" className="is-num">p</th></tr>
             </thead>
             <tbody>
               {r.variants.map((v) => {
@@ -118,9 +118,9 @@ function AbTestResults({ context, options }: WidgetProps<Options>) {
                 return (
                   <tr key={v.key}>
                     <td>{v.key}{v.key === r.experiment.control ? ' (control)' : ''}</td>
-                    <td>{fmt.number(v.units)}</td>
-                    <td>{value(r, v.value)}</td>
-                    <td>{p === undefined || p === null ? '—' : p < 0.001 ? '< 0.001' : p.toFixed(3)}</td>
+                    <td className="is-num">{fmt.number(v.units)}</td>
+                    <td className="is-num">{value(r, v.value)}</td>
+                    <td className="is-num">{p === undefined || p === null ? '—' : p < 0.001 ? '< 0.001' : p.toFixed(3)}</td>
                   </tr>
                 );
               })}

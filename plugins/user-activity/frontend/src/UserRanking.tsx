@@ -17,7 +17,7 @@ function UserRanking({ context, options }: WidgetProps<Options>) {
           <table className="orrery-table" aria-label={`Users ranked by ${LABEL[options.sort].toLowerCase()}`}>
             <thead>
               <tr>
-                <th scope="col">#</th>
+                <th scope="col" className="is-num">#</th>
                 <th scope="col">User</th>
                 {(Object.keys(LABEL) as Sort[]).map((k) => (
                   <th key={k} scope="col" aria-sort={k === options.sort ? 'descending' : undefined} style={{ textAlign: 'right' }}>
@@ -29,7 +29,7 @@ function UserRanking({ context, options }: WidgetProps<Options>) {
             <tbody>
               {d.users.map((u) => (
                 <tr key={u.user_id}>
-                  <td>{u.rank}</td>
+                  <td className="is-num">{u.rank}</td>
                   <td>{u.display_name || u.email || u.user_id}</td>
                   <td style={{ textAlign: 'right' }}>{f.number(u.events)}</td>
                   <td style={{ textAlign: 'right' }}>{f.number(u.active_days)}</td>
