@@ -25,6 +25,12 @@ export const appConfigSchema = {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 7007 },
         publicUrl: { type: 'string', default: '' },
         bodyLimitBytes: { type: 'integer', minimum: 1024, default: 20971520 },
+        /**
+         * On shutdown, answers under way get this long to finish; connections still open then
+         * (a client that sent half a request, a stream that ignores its signal) are cut, so a
+         * stop never waits on a client.
+         */
+        shutdownGraceMs: { type: 'integer', minimum: 0, maximum: 600000, default: 10000 },
         logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
         /**
          * Prometheus scraping. `/metrics` on the public port needs a platform operator's token;
@@ -292,7 +298,7 @@ export const appConfigSchema = {
 } as const;
 
 export interface AppConfig {
-  server: { host: string; port: number; publicUrl: string; bodyLimitBytes: number; logLevel: string; metrics: { enabled: boolean; host: string; port: number } };
+  server: { host: string; port: number; publicUrl: string; bodyLimitBytes: number; shutdownGraceMs: number; logLevel: string; metrics: { enabled: boolean; host: string; port: number } };
   storage: {
     dataDir: string;
     databaseUrl: string;

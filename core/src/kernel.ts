@@ -264,6 +264,12 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     clientErrorHandler,
   } as any) as unknown as FastifyInstance;
   installErrorHandling(app);
+  // open connections, for the shutdown (close below): one Set entry per connection, not per request
+  const sockets = new Set<import('node:net').Socket>();
+  app.server.on('connection', (socket: import('node:net').Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   // server time of every answer, so browsers and benchmarks can tell it from the network's
   // (a callback hook: an async one costs a promise on every answer)
   app.addHook('onSend', (_req, reply, payload, done) => {
@@ -325,12 +331,25 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     async close() {
       if (closed) return;
       closed = true;
+      // plugin streams end here (their requests' signals abort)
       await plugins.stop();
       await retention.stop();
       await rollups.stop();
+      // Node closes the keep-alive connections idle when the server closes, but not one that
+      // never sent a byte (a browser's or an HTTP client's spare connection: it would hold the stop
+      // until its headers time out, a minute later), nor one whose answer ends a moment after (the
+      // streams just told to stop). The first carry no request and go now; the others are closed
+      // as they fall idle; whatever is still open after the grace is cut.
+      for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      const cut = setTimeout(() => app.server.closeAllConnections(), config.server.shutdownGraceMs);
+      sweep.unref();
+      cut.unref();
       if (gateway) await gateway.close();
       if (metricsListener) await metricsListener.close();
       await app.close();
+      clearInterval(sweep);
+      clearTimeout(cut);
       await bus.close();
       await kv.close();
       await analytics.close();

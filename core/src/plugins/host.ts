@@ -33,6 +33,8 @@ export class PluginHost implements PluginGate {
   readonly answers = new AnswerCache();
 
   private readonly work = new InFlight();
+  /** aborted when the host stops: the plugin routes' streams end (`RouteRequest.signal`) */
+  private readonly closing = new AbortController();
   private readonly enablement: Enablement;
   private readonly bus: BusSubscriptions;
   private readonly jobs: JobRunner;
@@ -110,7 +112,7 @@ export class PluginHost implements PluginGate {
 
   /** Mounts every active plugin's routes under /api/v1/<prefix>, then serves their frontends. */
   async mount(app: FastifyInstance) {
-    await mountPluginRoutes(app, this, this.answers, this.container.cradle);
+    await mountPluginRoutes(app, this, this.answers, this.container.cradle, this.closing.signal);
     await serveFrontends(app, this.active);
   }
 
@@ -161,6 +163,7 @@ export class PluginHost implements PluginGate {
   /** Stops timers and waits for running jobs, so a shutdown loses no half-written work. */
   async stop() {
     this.work.stopping = true;
+    this.closing.abort(new Error('the platform is shutting down'));
     this.answers.stop();
     this.jobs.stop();
     this.bus.stop();

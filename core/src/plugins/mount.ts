@@ -20,7 +20,7 @@ const callerScope = (c: Caller) => `${c.userId}|${c.role}|${c.departments.map((d
  * context. A plugin disabled for the caller's org answers 404 there; one whose provider is
  * off answers 424; GET routes that opt in are answered from the remembered answers.
  */
-export async function mountPluginRoutes(app: FastifyInstance, gate: PluginGate, answers: AnswerCache, deps: Pick<Internals, 'permissions'>) {
+export async function mountPluginRoutes(app: FastifyInstance, gate: PluginGate, answers: AnswerCache, deps: Pick<Internals, 'permissions'>, closing: AbortSignal) {
   for (const p of gate.active) {
     for (const own of [p.decl.routePrefix, ...(p.decl.extraRoutePrefixes ?? [])]) {
       const prefix = `/api/v1/${own}`;
@@ -49,7 +49,13 @@ export async function mountPluginRoutes(app: FastifyInstance, gate: PluginGate, 
               } as any,
               handler: async (req, reply) => {
                 const ctx = tenantContext(p.scope, req.auth!.org, req.auth!.caller);
-                const run = () => r.handler({ query: req.query, params: req.params, body: req.body, headers: req.headers, id: req.id }, ctx);
+                let signal: AbortSignal | undefined;
+                const request = {
+                  query: req.query, params: req.params, body: req.body, headers: req.headers, id: req.id,
+                  // made on first use: most handlers never look, and a listener per request is not free
+                  get signal() { return (signal ??= abortedOnHangUp(reply.raw, closing)); },
+                };
+                const run = () => r.handler(request, ctx);
                 let result: unknown;
                 if (r.cache && (r.method === 'GET' || r.method === 'POST') && req.auth!.caller && (!r.cache.when || r.cache.when({ query: req.query, params: req.params, body: req.body }))) {
                   // `Cache-Control: no-cache` asks for an answer computed now (a widget's refresh button)
@@ -80,6 +86,26 @@ export async function mountPluginRoutes(app: FastifyInstance, gate: PluginGate, 
       );
     }
   }
+}
+
+/**
+ * A signal aborted when the answer's connection closes before the answer finished (the client
+ * went away) or when `closing` aborts (the platform is shutting down), whichever comes first.
+ */
+export function abortedOnHangUp(res: { writableFinished: boolean; once(e: 'close', f: () => void): unknown }, closing: AbortSignal): AbortSignal {
+  const ac = new AbortController();
+  if (closing.aborted) {
+    ac.abort(closing.reason);
+    return ac.signal;
+  }
+  const onClosing = () => ac.abort(closing.reason);
+  closing.addEventListener('abort', onClosing, { once: true });
+  res.once('close', () => {
+    // the shutdown signal lives as long as the process: no listener of a finished request stays on it
+    closing.removeEventListener('abort', onClosing);
+    if (!res.writableFinished) ac.abort(new Error('the client closed the connection'));
+  });
+  return ac.signal;
 }
 
 /** A route's own limit, with the plugin's config key (when set to a positive integer) replacing `max`. */

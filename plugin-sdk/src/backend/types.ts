@@ -242,6 +242,13 @@ export interface RouteRequest<Q = any, P = any, B = any> {
   body: B;
   headers: Record<string, string | string[] | undefined>;
   id: string;
+  /**
+   * Aborted when the client goes away before the answer is complete, or when the platform
+   * shuts down. A handler that streams (a `RawReply` of an async iterable that waits between
+   * chunks: live summaries, long polls) stops waiting on it; without it a stream would only
+   * notice at its next chunk, and a shutdown would wait for it. (SDK 2.2)
+   */
+  signal: AbortSignal;
 }
 
 export interface RouteRateLimit {

@@ -18,7 +18,7 @@ export default definePlugin({
   from: import.meta.url,
   id: 'funnels',
   version: '1.0.0',
-  sdk: '^2.0.0',
+  sdk: '^2.2.0',
   title: 'Funnels and workflows',
   description: 'Ad-hoc funnels over any events, and workflow adoption: enrolment, drop-off, time per step, adherence',
   routePrefix: 'funnels',

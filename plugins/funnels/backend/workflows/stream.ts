@@ -27,7 +27,19 @@ export function parseEventId(id: unknown): State | null {
 }
 
 const eventId = (s: State) => `${s.fromMs}.${s.enrolled}.${s.completed}.${s.exited}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits `ms`, or less if `signal` aborts first (the client left, the platform stops). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((r) => {
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      r();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 async function read(ctx: TenantContext, workflowId: string, fromMs: number): Promise<State> {
   const scope = await scopeOf(ctx);
@@ -95,13 +107,16 @@ export function registerStreamRoute(env: PluginEnv) {
       const end = Date.now() + (q.max_seconds ?? 900) * 1000;
       // read once before answering: a bad query fails as a 4xx/5xx, not inside a 200 stream
       const first = await read(ctx, id, fromMs);
+      // a client that leaves is noticed at once, not at the next chunk: no more reads for nobody
+      const { signal } = req;
       async function* events(): AsyncGenerator<string> {
         let state = first;
         yield `retry: 3000\n\n${message('summary', state, last && last.fromMs === fromMs ? last : null)}`;
         let nextRead = Date.now() + interval;
         let nextBeat = Date.now() + heartbeat;
         while (Date.now() < end) {
-          await sleep(Math.max(0, Math.min(nextRead, nextBeat, end) - Date.now()));
+          await sleep(Math.max(0, Math.min(nextRead, nextBeat, end) - Date.now()), signal);
+          if (signal.aborted) return;
           if (Date.now() >= nextRead) {
             nextRead = Date.now() + interval;
             const now = await read(ctx, id, fromMs);
