@@ -77,8 +77,10 @@ export function formatters(locale: string, tz: string): Formatters {
     compact: (n) => numberFormat(locale, 'compact', { notation: 'compact', maximumFractionDigits: 1 }).format(n),
     percent: (r, digits = 1) => numberFormat(locale, `percent${digits}`, { style: 'percent', maximumFractionDigits: digits }).format(r),
     currency: (n, currency = 'USD') => {
-      const digits = Math.abs(n) < 1 ? 4 : 2;
-      return numberFormat(locale, `currency-${currency}-${digits}`, { style: 'currency', currency, maximumFractionDigits: digits }).format(n);
+      // fractions of a cent matter in a call's cost; cents do not in a figure of five digits or more
+      const a = Math.abs(n);
+      const digits = a < 1 ? 4 : a < 10_000 ? 2 : 0;
+      return numberFormat(locale, `currency-${currency}-${digits}`, { style: 'currency', currency, maximumFractionDigits: digits, ...(digits === 0 ? { minimumFractionDigits: 0 } : {}) }).format(n);
     },
     duration: (ms) => {
       if (ms < 1000) return `${upTo(0).format(ms)} ms`;

@@ -37,6 +37,8 @@ describe('formatters', () => {
     expect([f.number(1.23456, 1), f.number(1.23456, 3), f.number(1.23456)]).toEqual(['1.2', '1.235', '1.23']);
     expect([f.percent(0.12345, 0), f.percent(0.12345, 2)]).toEqual(['12%', '12.35%']);
     expect([f.currency(0.12345), f.currency(12.345), f.currency(5, 'EUR')]).toEqual(['$0.1235', '$12.35', '€5.00']);
+    // no cents once a figure has five digits before the point
+    expect([f.currency(9_999.5), f.currency(219_175.4), f.currency(-12_345.67)]).toEqual(['$9,999.50', '$219,175', '-$12,346']);
     expect(formatters('de-DE', 'UTC').currency(5, 'EUR')).toBe('5,00\u00a0€');
     expect([toZonedWallTime('2025-06-01T12:00:00Z', 'Europe/Berlin'), toZonedWallTime('2025-06-01T12:00:00Z', 'Asia/Tokyo')]).toEqual(['2025-06-01 14:00:00', '2025-06-01 21:00:00']);
     expect([formatters('en-US', 'Asia/Tokyo').date('2025-06-01T20:00:00Z'), f.date('2025-06-01T20:00:00Z')]).toEqual(['Jun 2, 2025', 'Jun 1, 2025']);
