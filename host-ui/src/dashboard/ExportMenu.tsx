@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
 import { exportWidget, formatters, type WidgetExportFormat, type WidgetExports } from '@orrery/plugin-sdk/frontend';
-import { api, buildUrl } from '../lib/api.ts';
+import { downloadFile } from '../lib/api.ts';
 import { useSession } from '../lib/session.tsx';
 import { Icon } from '../shell/Icon.tsx';
 
@@ -85,21 +85,7 @@ export function DashboardPdfButton() {
     try {
       const r = s.resolveRange(s.range);
       const query: Record<string, string> = { dashboard: 'mine', from: r.from, to: r.to, tz: s.prefs.tz, paper: 'A4', ...(s.departmentId ? { department_id: s.departmentId } : {}) };
-      const token = await api.accessToken();
-      const res = await fetch(buildUrl('/api/v1/export/pdf', query), { headers: token ? { authorization: `Bearer ${token}` } : {} });
-      if (!res.ok) {
-        const err = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
-        throw new Error(err?.error?.message ?? `HTTP ${res.status}`);
-      }
-      const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'dashboard.pdf';
-      const url = URL.createObjectURL(await res.blob());
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = name;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      const name = await downloadFile('/api/v1/export/pdf', query, 'dashboard.pdf');
       setStatus(`Saved ${name}`);
     } catch (e) {
       setStatus(`Could not make the PDF: ${(e as Error).message}`);

@@ -6,6 +6,8 @@
  * log one of them out: the refresh runs under a Web Lock shared by all tabs, and a tab that
  * finds the stored pair already replaced by another tab just adopts it.
  */
+import { downloadBlob } from '@orrery/plugin-sdk/frontend';
+
 export interface TokenPair {
   access_token: string;
   refresh_token: string;
@@ -186,26 +188,23 @@ function readPair(): TokenPair | null {
 export const api = new ApiClient();
 
 /**
- * Fetches a plugin route's file (an export, a report) with the caller's token and hands it to
- * the browser as a download named by the answer's `Content-Disposition`; an error answer
- * becomes an Error with the route's message. Widgets and plugin pages both call it through
- * their context's `download`.
+ * Fetches a file the platform makes (an export, a report, the dashboard's PDF) with the
+ * caller's token and saves it under the answer's `Content-Disposition` name (else
+ * `fallbackName`); an error answer becomes an Error with the route's message. Returns the name.
  */
-export async function downloadPluginFile(prefix: string, path: string, query?: Record<string, QueryValue>): Promise<void> {
+export async function downloadFile(path: string, query?: Record<string, QueryValue>, fallbackName = 'export'): Promise<string> {
   const token = await api.accessToken();
-  const res = await fetch(buildUrl(pluginPath(prefix, path), query), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const res = await fetch(buildUrl(path, query), { headers: token ? { authorization: `Bearer ${token}` } : {} });
   if (!res.ok) {
     const err = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
     throw new Error(err?.error?.message ?? `HTTP ${res.status}`);
   }
-  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'export';
-  const url = URL.createObjectURL(await res.blob());
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  // the browser has started the download by then
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
+  downloadBlob(name, await res.blob());
+  return name;
+}
+
+/** A plugin route's file, for the `download` of a widget's or a plugin page's context. */
+export async function downloadPluginFile(prefix: string, path: string, query?: Record<string, QueryValue>): Promise<void> {
+  await downloadFile(pluginPath(prefix, path), query);
 }

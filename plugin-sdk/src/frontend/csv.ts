@@ -16,12 +16,18 @@ export function toCsv(table: DataTable): string {
 }
 
 export function downloadText(filename: string, text: string, type = 'text/csv;charset=utf-8'): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+  downloadBlob(filename, new Blob([text], { type }));
+}
+
+/** Saves bytes or text as a file in the browser. */
+export function downloadBlob(filename: string, data: Blob): void {
+  const url = URL.createObjectURL(data);
   const a = document.createElement('a');
   a.href = url;
   a.download = filename;
   document.body.appendChild(a);
   a.click();
   a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  // the browser has started the download by then
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

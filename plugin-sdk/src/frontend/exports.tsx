@@ -6,7 +6,7 @@
  * its text when it has none, so every widget has the menu without code of its own.
  */
 import { createContext, useContext, useEffect, useRef } from 'react';
-import { toCsv, type DataTable } from './csv.ts';
+import { downloadBlob, toCsv, type DataTable } from './csv.ts';
 
 export interface ExportableView {
   /** the chart's (or table's) title: a CSV section title, a JSON table name */
@@ -236,17 +236,6 @@ export function jpegPdf(jpeg: Uint8Array, widthPx: number, heightPx: number): Ui
   return out;
 }
 
-/** Saves bytes or text as a file in the browser. */
-export function downloadBlob(filename: string, data: Blob): void {
-  const url = URL.createObjectURL(data);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 export type WidgetExportFormat = 'csv' | 'json' | 'png' | 'pdf';
 

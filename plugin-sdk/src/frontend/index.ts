@@ -14,7 +14,7 @@ export type { WidgetData, WidgetDataOptions } from './hooks.ts';
 export { WidgetState, Stat, Button } from './components.tsx';
 export { formatters, toZonedWallTime, fromZonedWallTime, plotlySeparators } from './format.ts';
 export type { Formatters } from './format.ts';
-export { toCsv, downloadText } from './csv.ts';
+export { toCsv, downloadText, downloadBlob } from './csv.ts';
 export type { DataTable } from './csv.ts';
 export {
   createWidgetExports, WidgetExportsProvider, useExportable, widgetTables, domTables, tablesCsv, tablesJson, widgetCanvas, jpegPdf, exportWidget,
