@@ -76,7 +76,7 @@ describe('kernel', () => {
     expect(ready.body.parts).toEqual({ database: 'ok', analytics: 'ok', cache: 'ok', ingestion: 'ok' });
     expect(ready.body.ingestion).toMatchObject({ commit: 'log', backlog_rows: 0, full: false });
     const version = await b.client.get('/version');
-    expect(version.body.sdkVersion).toBe('2.1.0');
+    expect(version.body.sdkVersion).toBe('2.2.0');
     const metrics = await b.client.get('/metrics'); // the test org's Admin is the platform operator
     expect(metrics.text).toContain('orrery_http_request_duration_seconds');
   });
