@@ -5,6 +5,7 @@
  * after `server.shutdownGraceMs`, not after Node's one-minute header timeout.
  */
 import { connect, type Socket } from 'node:net';
+import { setTimeout as wait } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { definePlugin, RawReply } from '@orrery/plugin-sdk';
 import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
@@ -38,10 +39,7 @@ const slow = definePlugin({
         async function* lines() {
           try {
             yield 'first\n';
-            await new Promise<void>((r) => {
-              const t = setTimeout(r, 60_000);
-              req.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-            });
+            await wait(60_000, undefined, { signal: req.signal }).catch(() => undefined);
             if (!req.signal.aborted) yield 'second\n';
           } finally {
             s.ended = Date.now();

@@ -236,7 +236,6 @@ export function jpegPdf(jpeg: Uint8Array, widthPx: number, heightPx: number): Ui
   return out;
 }
 
-
 export type WidgetExportFormat = 'csv' | 'json' | 'png' | 'pdf';
 
 /** Exports what a widget shows in one format and saves the file; answers the file name. */

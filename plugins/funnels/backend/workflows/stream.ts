@@ -11,6 +11,7 @@
  * query does not name one. Polling rather than a bus subscription keeps every API node
  * able to serve a stream (bus handlers run on the publishing node only).
  */
+import { setTimeout as wait } from 'node:timers/promises';
 import { badRequest, parseTimeRange, RawReply, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { HEAVY, READ } from '../funnel/routes.ts';
 import { readSummary } from './figures.ts';
@@ -28,18 +29,7 @@ export function parseEventId(id: unknown): State | null {
 
 const eventId = (s: State) => `${s.fromMs}.${s.enrolled}.${s.completed}.${s.exited}`;
 /** Waits `ms`, or less if `signal` aborts first (the client left, the platform stops). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((r) => {
-    const done = () => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      r();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
+const sleep = (ms: number, signal: AbortSignal) => wait(ms, undefined, { signal }).catch(() => undefined);
 
 async function read(ctx: TenantContext, workflowId: string, fromMs: number): Promise<State> {
   const scope = await scopeOf(ctx);
