@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { seedEmbeddedPostgres } from '@orrery/backend-test-utils/pglite';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -74,6 +75,7 @@ export async function startPlatform(): Promise<Platform> {
   await buildUi();
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'orrery-browser-'));
+  await seedEmbeddedPostgres(dataDir);
   const password = 'browser-test-pass-1';
   const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
     cwd: ROOT,

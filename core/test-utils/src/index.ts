@@ -8,19 +8,19 @@
  *   const res = await backend.client.get('/api/v1/my-prefix');
  *   await backend.close();
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { PluginDeclaration, Role } from '@orrery/plugin-sdk';
 import { createKernel } from '@orrery/core';
 import { validateConfig } from '@orrery/config';
+import { seedEmbeddedPostgres } from './pglite.ts';
 
 export { rng } from './random.ts';
 export { freePort } from './net.ts';
+export { seedEmbeddedPostgres } from './pglite.ts';
 
 export interface TestResponse<T = any> {
   status: number;
@@ -108,34 +108,6 @@ const processChdb = () => (chdbFolder ??= mkdtempSync(join(tmpdir(), 'orrery-chd
 
 const ADMIN_PASSWORD = 'Test-password-0rrery!';
 
-/**
- * A fresh PGlite folder runs initdb: ~5 s of CPU, most of a test backend's start. The harness
- * runs it once per PGlite version into a template under the repository's `.tmp/` and copies
- * that (~0.1 s) into each new backend's folder; PGlite opens an existing cluster as it is.
- */
-async function pgliteTemplate(): Promise<string> {
-  const require = createRequire(import.meta.url);
-  let dir = dirname(require.resolve('@electric-sql/pglite'));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  const version = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version as string;
-  const cache = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '.tmp');
-  const template = join(cache, `pglite-template-${version}`);
-  if (existsSync(join(template, 'PG_VERSION'))) return template;
-  mkdirSync(cache, { recursive: true });
-  const building = mkdtempSync(join(cache, 'pglite-building-'));
-  const { PGlite } = await import('@electric-sql/pglite');
-  const pg = new PGlite(building);
-  await pg.waitReady;
-  await pg.close();
-  try {
-    renameSync(building, template);
-  } catch {
-    // another test process made it first: use theirs
-    rmSync(building, { recursive: true, force: true });
-  }
-  return template;
-}
-
 export async function startTestBackend(opts: StartOptions = {}): Promise<TestBackend> {
   const suffix = randomBytes(4).toString('hex');
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'orrery-test-'));
@@ -183,9 +155,7 @@ export async function startTestBackend(opts: StartOptions = {}): Promise<TestBac
   };
   deepMerge(config, opts.config ?? {});
   validateConfig(config);
-  // embedded PostgreSQL in a new folder: start from the initdb'd template
-  const pgDir = join(config.storage.dataDir, 'pg');
-  if (!config.storage.databaseUrl && !existsSync(pgDir)) cpSync(await pgliteTemplate(), pgDir, { recursive: true });
+  if (!config.storage.databaseUrl) await seedEmbeddedPostgres(config.storage.dataDir);
 
   const kernel = await createKernel({
     config: config as any,

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createClient } from '@clickhouse/client';
 import { open } from 'lmdb';
+import { seedEmbeddedPostgres } from '@orrery/backend-test-utils/pglite';
 import { invocation } from './helpers.ts';
 
 const PASSWORD = 'Crash-test-passw0rd!';
@@ -31,7 +32,8 @@ interface Server {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function startServer(dataDir: string, env: Record<string, string> = {}): Promise<Server> {
+async function startServer(dataDir: string, env: Record<string, string> = {}): Promise<Server> {
+  await seedEmbeddedPostgres(dataDir);
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'serve.ts')], {
     env: { ...process.env, DATA_DIR: dataDir, ADMIN_PASSWORD: PASSWORD, PLUGINS: 'all', STOP_MERGES: '1', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
