@@ -380,7 +380,13 @@ async function bootstrapFirstOrg(config: AppConfig, orgs: OrgService, knex: Inte
 
 const titleCase = (s: string) => s.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => (d ? ' ' : '') + c.toUpperCase());
 
+/** Read once per process: kernels started again in one process (tests) do not spawn git again. */
+let versionRead: { version: string; commit?: string; sdkVersion: string } | null = null;
 function readVersion() {
+  return (versionRead ??= readVersionNow());
+}
+
+function readVersionNow() {
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
   let commit: string | undefined = process.env.ORRERY_COMMIT;
   if (!commit) {
