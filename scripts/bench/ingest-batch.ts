@@ -17,7 +17,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchEvent, startIngestServer, threadCpu, type Variant } from './ingestServer.ts';
+import { benchEvent, startIngestServer, threadCpu, type Variant, stopServer } from './ingestServer.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -68,9 +68,7 @@ async function platform(v: Variant, bodies: string[]) {
     const rss = `RSS ${mb('VmRSS')} MB (anon ${mb('RssAnon')}, file ${mb('RssFile')}, peak ${mb('VmHWM')})`;
     return { rss, rate: accepted / secs, answered: accepted / ackSecs, accepted, cpuUs: (total * 1000) / Math.max(1, accepted), per, inserts, rowsPerInsert: rows / Math.max(1, inserts), load: `${la0.toFixed(1)}→${loadavg()[0]!.toFixed(1)}` };
   } finally {
-    const exited = new Promise((ok) => child.once('exit', ok));
-    child.kill('SIGTERM');
-    await exited;
+    await stopServer(child);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -18,7 +18,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchEvent, startIngestServer, threadCpu, type Variant } from './ingestServer.ts';
+import { benchEvent, startIngestServer, threadCpu, type Variant, stopServer } from './ingestServer.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -129,9 +129,7 @@ async function once(variant: Variant) {
       .map(([n, d]) => `${n} ${Math.round((d * 1000) / Math.max(1, ok))}`).join(', ');
     return { folds, byName, samples, window, rssMb, heapMb, ok, rate: ok / Number(args.seconds), p99: r.latency.p99, non2xx: r.non2xx, total: Math.round((total * 1000) / Math.max(1, ok)), per, inserts: v('orrery_ingest_commit_seconds_count'), rows: v('orrery_ingest_batch_rows_sum'), backlog: status.backlog_rows, load: `${la0.toFixed(1)}→${loadavg()[0]!.toFixed(1)}` };
   } finally {
-    const exited = new Promise((ok) => child.once('exit', ok));
-    child.kill('SIGTERM');
-    await exited;
+    await stopServer(child);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -27,7 +27,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
-import { startFlags } from './ingestServer.ts';
+import { startFlags, stopServer } from './ingestServer.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const PASSWORD = 'Bench-passw0rd-orrery!';
@@ -201,11 +201,7 @@ const cpuMs = (pid: number | 'self') => {
   return (Number(f[11]) + Number(f[12])) * 10;
 };
 
-async function stop(child: ChildProcess) {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
+const stop = (child: ChildProcess) => stopServer(child);
 
 async function login(url: string) {
   const r = await (await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@bench.local', password: PASSWORD }) })).json();

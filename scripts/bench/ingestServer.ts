@@ -46,6 +46,23 @@ export function startFlags(root: string): string[] {
   return /^node\s+(.*?)\s*\S+\.m?[jt]s\b/.exec(start)?.[1]?.split(/\s+/).filter((f) => f.startsWith('--')) ?? [];
 }
 
+/**
+ * SIGTERM, then SIGKILL if the server has not exited `graceMs` later: a server once hung inside
+ * the native engine's exit handlers after its clean stop (everything closed), and a bench should
+ * report, not wait forever.
+ */
+export async function stopServer(child: ChildProcess, graceMs = 30_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((ok) => child.once('exit', ok));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    console.error(`server ${child.pid} had not exited ${graceMs / 1000} s after SIGTERM: killed`);
+    child.kill('SIGKILL');
+  }, graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
 /** Start the platform with `plugins` on (`all`, `none` or a list); resolves with its URL. */
 export function startIngestServer(dataDir: string, v: Variant, plugins: string): Promise<{ child: ChildProcess; url: string }> {
   // the node flags `npm start` of that checkout gives (its package.json), unless the variant names its own

@@ -9,22 +9,32 @@
  * one commit: that is the group commit. Reads are synchronous and cheap, which
  * is what the dedup lookup of every request needs.
  *
- * Two databases in one environment:
- * - `entries`: sequence number → `{ t: append ms, rows }` (one entry per request's rows);
+ * Three databases in one environment:
+ * - `entries`: sequence number → `{ t: append ms, rows }` (one entry per request's rows),
+ *   for entries not loaded yet;
+ * - `retained`: sequence number → `{ t, ids }`, the ids of loaded entries (below);
  * - `meta`: `loaded` (the last sequence number stored in ClickHouse), `pending` (the range
  *   the loader is inserting: after a crash it is inserted again with the same
  *   deduplication token, so ClickHouse drops the copy) and `id` (this log's identity,
  *   part of every token).
  *
  * The log is also the index of recent ids (dedup across restarts): an in-memory
- * hash index (`idIndex.ts`) over the retained entries' rows, filled at append and
+ * hash index (`idIndex.ts`) over the retained entries' ids, filled at append and
  * rebuilt from the entries when the log opens.
  *
  * Loaded entries are kept `retainMs` (the window in which the log answers dedup
  * lookups by itself), then removed with their ids (`pruneAll`, run every few
  * seconds): LMDB puts the freed pages on its free list and the next commits reuse
- * them, so the file (and the part of RSS that maps it) stays at about
- * retention × rate × the entry size instead of growing with every event.
+ * them, so the file (and the part of RSS that maps it) stays bounded instead of
+ * growing with every event.
+ *
+ * A loaded entry only has to answer "is this id here?" from then on, so the
+ * position commit moves it, in the same transaction, from `entries` to `retained`
+ * as its ids alone (`[org, event, org, event, …]`, ~90 bytes an event instead of
+ * ~1 KB): what the retention keeps is then retention × rate × ~0.1 KB, and a prune
+ * reads ids instead of whole events. It is a move, not a rewrite in place: LMDB
+ * merges pages on deletes only, so entries shrunk in place would keep their
+ * pages a fifteenth full.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -35,6 +45,22 @@ export interface LogEntry<R> {
   /** append time, ms */
   t: number;
   rows: R[];
+}
+
+/** A loaded entry as it is retained: its append time and its rows' ids, `[org, event, org, event, …]`. */
+interface RetainedEntry {
+  t: number;
+  ids: string[];
+}
+
+/** The ids of rows, `[org, event, org, event, …]`. */
+function idsOf(rows: ReadonlyArray<{ org_id: string; event_id: string }>): string[] {
+  const ids = new Array<string>(rows.length * 2);
+  for (let i = 0; i < rows.length; i++) {
+    ids[2 * i] = rows[i]!.org_id;
+    ids[2 * i + 1] = rows[i]!.event_id;
+  }
+  return ids;
 }
 
 export interface LogRange {
@@ -63,10 +89,11 @@ export interface EventLogOptions {
 export class EventLog<R extends { org_id: string; event_id: string }> {
   private readonly root: RootDatabase;
   private readonly entries: Database<LogEntry<R>, number>;
+  private readonly retained: Database<RetainedEntry, number>;
   /** recent ids (appended, being appended, or loaded and retained) → their entry's sequence number */
   private readonly index = new IdIndex();
-  /** the last entry read back from LMDB to check an index hit (a resent batch hits the same entry row after row) */
-  private lastRead: { seq: number; rows: R[] | undefined } | null = null;
+  /** the ids of the last entry read back from LMDB to check an index hit (a resent batch hits the same entry row after row) */
+  private lastRead: { seq: number; ids: string[] | undefined } | null = null;
   private readonly meta: Database<unknown, string>;
   /** this log's identity (deduplication tokens) */
   readonly id: string;
@@ -88,6 +115,7 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
     mkdirSync(o.path, { recursive: true });
     this.root = open({ path: o.path, overlappingSync: false, maxDbs: 4, mapSize: o.mapSize ?? 8 * 1024 ** 3 });
     this.entries = this.root.openDB<LogEntry<R>, number>({ name: 'entries' });
+    this.retained = this.root.openDB<RetainedEntry, number>({ name: 'retained' });
     this.meta = this.root.openDB<unknown, string>({ name: 'meta' });
     let id = this.meta.get('id') as string | undefined;
     if (!id) {
@@ -100,6 +128,10 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
     for (const k of this.entries.getKeys({ reverse: true, limit: 1 })) last = k as number;
     this.seq = Math.max(last, this.loadedSeq);
     this.committedSeq = this.seq;
+    for (const { key, value } of this.retained.getRange()) {
+      for (let i = 0; i < value.ids.length; i += 2) this.index.add(idHash(value.ids[i]!, value.ids[i + 1]!), key);
+    }
+    // entries at or below the position are loaded ones a log written before `retained` existed kept whole
     for (const { key, value } of this.entries.getRange()) {
       for (const r of value.rows) this.index.add(idHash(r.org_id, r.event_id), key);
       if (key > this.loadedSeq) {
@@ -117,17 +149,20 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
   /** The sequence number of the entry holding this event, or -1: index hits are checked against the entry's rows. */
   private entryOf(orgId: string, eventId: string, hash: number): number {
     return this.index.find(hash, (seq) => {
-      const rows = this.rowsAt(seq);
-      if (rows) for (const r of rows) if (r.event_id === eventId && r.org_id === orgId) return true;
+      const fresh = this.fresh.get(seq);
+      if (fresh) {
+        for (const r of fresh) if (r.event_id === eventId && r.org_id === orgId) return true;
+        return false;
+      }
+      if (this.lastRead?.seq !== seq) {
+        const kept = seq > this.loadedSeq ? undefined : this.retained.get(seq);
+        const rows = kept ? undefined : this.entries.get(seq)?.rows;
+        this.lastRead = { seq, ids: kept ? kept.ids : rows && idsOf(rows) };
+      }
+      const ids = this.lastRead.ids;
+      if (ids) for (let i = 0; i < ids.length; i += 2) if (ids[i + 1] === eventId && ids[i] === orgId) return true;
       return false;
     });
-  }
-
-  private rowsAt(seq: number): R[] | undefined {
-    const fresh = this.fresh.get(seq);
-    if (fresh) return fresh;
-    if (this.lastRead?.seq !== seq) this.lastRead = { seq, rows: this.entries.get(seq)?.rows };
-    return this.lastRead.rows;
   }
 
   /** ids held by the index, and the bytes of its table */
@@ -236,15 +271,29 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
     return out;
   }
 
-  /** The range is in ClickHouse: move the position past it (durably). */
+  /**
+   * The range is in ClickHouse: move the position past it (durably), and its entries from
+   * `entries` to `retained` as their ids (the same transaction: an entry is moved exactly when
+   * it counts as loaded).
+   */
   async commitLoaded(r: LogRange): Promise<void> {
+    let rows = 0;
     await this.root.transaction(() => {
       this.meta.put('loaded', r.last);
       this.meta.remove('pending');
+      for (let s = r.first; s <= r.last; s++) {
+        const fresh = this.fresh.get(s);
+        const stored = fresh ? undefined : this.entries.get(s);
+        // a sequence number whose append failed has no entry
+        if (!fresh && !stored) continue;
+        const whole = fresh ?? stored!.rows;
+        rows += whole.length;
+        this.retained.put(s, { t: this.waiting.get(s) ?? stored!.t, ids: idsOf(whole) });
+        this.entries.remove(s);
+      }
     });
-    let rows = 0;
+    this.lastRead = null;
     for (let s = r.first; s <= r.last; s++) {
-      rows += this.fresh.get(s)?.length ?? this.entries.get(s)?.rows.length ?? 0;
       this.fresh.delete(s);
       this.waiting.delete(s);
     }
@@ -255,18 +304,23 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
   /** Removes loaded entries older than the retention, and their ids. Returns entries removed. */
   async prune(now = Date.now(), maxEntries = 10_000): Promise<number> {
     const cutoff = now - this.o.retainMs;
-    const doomed: number[] = [];
-    for (const { key, value } of this.entries.getRange({ end: this.loadedSeq + 1, limit: maxEntries })) {
-      if (value.t > cutoff) break;
-      doomed.push(key);
-      // only this entry's slots: an id appended again later (after a right-to-be-forgotten delete) keeps its newer one
-      for (const r of value.rows) this.index.remove(idHash(r.org_id, r.event_id), key);
+    // loaded entries a log written before `retained` existed kept whole, then the retained ids
+    const older = this.entries.getRange({ end: this.loadedSeq + 1, limit: maxEntries });
+    const sources = [[this.entries, older.map(({ key, value }) => ({ key, t: value.t, ids: idsOf(value.rows) }))], [this.retained, this.retained.getRange({ limit: maxEntries }).map(({ key, value }) => ({ key, ...value }))]] as const;
+    const doomed: Array<[Database<never, number>, number]> = [];
+    for (const [db, range] of sources) {
+      for (const { key, t, ids } of range) {
+        if (t > cutoff || doomed.length >= maxEntries) break;
+        doomed.push([db as Database<never, number>, key]);
+        // only this entry's slots: an id appended again later (after a right-to-be-forgotten delete) keeps its newer one
+        for (let i = 0; i < ids.length; i += 2) this.index.remove(idHash(ids[i]!, ids[i + 1]!), key);
+      }
     }
     if (doomed.length === 0) return 0;
     this.lastRead = null;
     this.index.shrinkIfSparse();
     await this.root.transaction(() => {
-      for (const key of doomed) this.entries.remove(key);
+      for (const [db, key] of doomed) db.remove(key);
     });
     this.stats.pruned += doomed.length;
     return doomed.length;
@@ -290,14 +344,14 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
   /** Size of the log's data file and its pages in use, bytes (what pruning keeps bounded). */
   footprint(): { fileBytes: number; usedBytes: number; entries: number } {
     const st = this.root.getStats() as { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; lastPageNumber: number };
-    const dbs = [this.entries, this.meta].map((d) => d.getStats() as { treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; entryCount: number });
+    const dbs = [this.entries, this.retained, this.meta].map((d) => d.getStats() as { treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; entryCount: number });
     const pages = dbs.reduce((a, d) => a + d.treeBranchPageCount + d.treeLeafPageCount + d.overflowPages, 0);
-    return { fileBytes: (st.lastPageNumber + 1) * st.pageSize, usedBytes: pages * st.pageSize, entries: dbs[0]!.entryCount };
+    return { fileBytes: (st.lastPageNumber + 1) * st.pageSize, usedBytes: pages * st.pageSize, entries: dbs[0]!.entryCount + dbs[1]!.entryCount };
   }
 
   /**
    * Forgets ids (right to be forgotten: deleted events may be sent again). In memory only: the
-   * rows stay in their retained entries, so a restart within the retention knows them again.
+   * ids stay in their retained entries, so a restart within the retention knows them again.
    */
   forget(orgId: string, eventIds: string[]): void {
     for (const id of eventIds) {
