@@ -118,6 +118,16 @@ export async function openAnalytics(opts: {
     close: async () => {
       await client.close();
       configSession?.close();
+      // A closed connection is torn down only once the native operations still running on it
+      // end (chdb defers it); exiting before that leaves libuv's threads inside the engine while
+      // its exit handlers run, which is where a stopped server was once seen to hang. Wait for
+      // them, bounded: a stop must not wait forever either.
+      if (mode === 'embedded') {
+        const { drainPending } = (await import('chdb')) as unknown as { drainPending(): Promise<void> };
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([drainPending(), new Promise<void>((r) => (timer = setTimeout(r, 15_000)))]);
+        clearTimeout(timer);
+      }
     },
   };
   return analytics;
