@@ -19,8 +19,8 @@
  *   part of every token).
  *
  * The log is also the index of recent ids (dedup across restarts): an in-memory
- * hash index (`idIndex.ts`) over the retained entries' ids, filled at append and
- * rebuilt from the entries when the log opens.
+ * hash index (`idIndex.ts`) over the ids of every entry the log holds, loaded or
+ * not, filled at append and rebuilt from both databases when the log opens.
  *
  * Loaded entries are kept `retainMs` (the window in which the log answers dedup
  * lookups by itself), then removed with their ids (`pruneAll`, run every few
