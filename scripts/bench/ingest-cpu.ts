@@ -18,7 +18,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchEvent, startIngestServer, threadCpu, type Variant, stopServer } from './ingestServer.ts';
+import { benchEvent, startIngestServer, threadCpu, type Variant, stopServer, slope, FLAT_MB_PER_MIN } from './ingestServer.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -143,16 +143,6 @@ function sampleLine(x: MemSample): string {
   return `${r(x.t)}s ${r(x.rss)} (anon ${r(x.anon)}, file ${r(x.file)}, log ${r(x.logMb)}, heap ${r(x.heapUsed)}/${r(x.heapTotal)}, native ${r(x.anon - x.heapTotal)}, lag ${(x.rollupLag / 1000).toFixed(1)}${ch})`;
 }
 
-/** least-squares slope of y against t (per second) */
-function slope(pts: Array<[number, number]>): number {
-  const ok = pts.filter(([, y]) => Number.isFinite(y));
-  const n = ok.length;
-  if (n < 3) return NaN;
-  const mt = ok.reduce((a, [t]) => a + t, 0) / n, my = ok.reduce((a, [, y]) => a + y, 0) / n;
-  const num = ok.reduce((a, [t, y]) => a + (t - mt) * (y - my), 0), den = ok.reduce((a, [t]) => a + (t - mt) ** 2, 0);
-  return den ? num / den : NaN;
-}
-
 /**
  * What "flat" means here: over the last 4 minutes of the run (the first minute is warm-up: the
  * log's retention, V8's and chDB's pools growing to their working size), the least-squares slope
@@ -161,7 +151,6 @@ function slope(pts: Array<[number, number]>): number {
  * slope is under 1 s per minute (the folds keep up). Printed beside the first-third → last-third
  * change the issue quotes.
  */
-const FLAT_MB_PER_MIN = 2;
 function flatness(samples: MemSample[], seconds: number): string {
   const tail = samples.filter((x) => x.t >= seconds - 240);
   const perMin = (f: (x: MemSample) => number) => slope(tail.map((x) => [x.t, f(x)])) * 60;

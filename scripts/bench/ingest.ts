@@ -27,7 +27,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
-import { startFlags, stopServer } from './ingestServer.ts';
+import { startFlags, stopServer, slope, FLAT_MB_PER_MIN } from './ingestServer.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const PASSWORD = 'Bench-passw0rd-orrery!';
@@ -475,6 +475,10 @@ async function main() {
       const firstRss = avg(samples.slice(0, third).map((x) => x.rss)), lastRss = avg(samples.slice(-third).map((x) => x.rss));
       say(`sustain ${sustainSecs} s at ${fmt(rate)} events/s offered: ${fmt(ok / sustainSecs)} events/s answered 2xx (p50 ${run.latency.p50} ms, p99 ${run.latency.p99} ms, non-2xx ${run.non2xx}, errors ${run.errors})`);
       say(`        RSS first third avg ${fmt(firstRss)} MB, last third avg ${fmt(lastRss)} MB (${lastRss >= firstRss ? '+' : ''}${(((lastRss - firstRss) / Math.max(1, firstRss)) * 100).toFixed(1)} %), max ${fmt(Math.max(...samples.map((x) => x.rss)))} MB`);
+      // the rule ingest-cpu.ts applies: the slope over the last 4 minutes (the first is warm-up), not only the two thirds
+      const tail = samples.filter((x) => x.t >= sustainSecs - 240);
+      const rssSlope = slope(tail.map((x) => [x.t, x.rss])) * 60, lagSlope = slope(tail.map((x) => [x.t, x.lag])) * 60;
+      say(`        RSS slope over the last ${Math.min(240, sustainSecs)} s: ${rssSlope.toFixed(2)} MB/min, loader lag ${lagSlope.toFixed(0)} ms/min (least squares over ${tail.length} samples) → ${rssSlope < FLAT_MB_PER_MIN ? 'flat' : 'NOT flat'} by the rule RSS slope < ${FLAT_MB_PER_MIN} MB/min`);
       say(`        loader lag at 10 s samples: p50 ${fmt(pct(samples.map((x) => x.lag), 50))} ms, max ${fmt(Math.max(...samples.map((x) => x.lag)))} ms; backlog max ${fmt(Math.max(...samples.map((x) => x.backlog)))} rows, at the end ${fmt(end.backlog_rows)} rows`);
       say(`        samples (s: RSS MB / backlog rows / lag ms): ${samples.map((x) => `${x.t.toFixed(0)}: ${fmt(x.rss)}/${fmt(x.backlog)}/${fmt(x.lag)}`).join(', ')}`);
     }

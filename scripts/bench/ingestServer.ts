@@ -46,6 +46,19 @@ export function startFlags(root: string): string[] {
   return /^node\s+(.*?)\s*\S+\.m?[jt]s\b/.exec(start)?.[1]?.split(/\s+/).filter((f) => f.startsWith('--')) ?? [];
 }
 
+/** least-squares slope of y against t (per second) */
+export function slope(pts: Array<[number, number]>): number {
+  const ok = pts.filter(([, y]) => Number.isFinite(y));
+  const n = ok.length;
+  if (n < 3) return NaN;
+  const mt = ok.reduce((a, [t]) => a + t, 0) / n, my = ok.reduce((a, [, y]) => a + y, 0) / n;
+  const num = ok.reduce((a, [t, y]) => a + (t - mt) * (y - my), 0), den = ok.reduce((a, [t]) => a + (t - mt) ** 2, 0);
+  return den ? num / den : NaN;
+}
+
+/** A sustained run's RSS is flat when its least-squares slope over the last 4 minutes is under this (MB/min). */
+export const FLAT_MB_PER_MIN = 2;
+
 /**
  * SIGTERM, then SIGKILL if the server has not exited `graceMs` later: a server once hung inside
  * the native engine's exit handlers after its clean stop (everything closed), and a bench should
