@@ -15,13 +15,18 @@
  * Only after the position commit are rows announced (`onLoaded`: bus, answer
  * caches, plugin handlers): events become visible when they are in ClickHouse.
  *
+ * With `prepare` (the insert's encoding), a full range that follows the one being
+ * inserted is encoded meanwhile, so under heavy traffic the engine is not left idle
+ * while the next body is built on a busy event loop. Only the encoding runs ahead:
+ * ranges are still marked pending, inserted and committed one at a time, in order.
+ *
  * Test hook: `ORRERY_TEST_CRASH_AFTER_INSERT=1` kills the process with SIGKILL
  * right after the first insert of a run whose range ends at or after the
  * `ORRERY_TEST_CRASH_AFTER_SEQ` sequence number (default 1).
  */
 import type { EventLog, LogRange } from './log.ts';
 
-export interface LoaderOptions<R extends { org_id: string; event_id: string }> {
+export interface LoaderOptions<R extends { org_id: string; event_id: string }, P = unknown> {
   log: EventLog<R>;
   batchSize: number;
   maxDelayMs: number;
@@ -38,12 +43,22 @@ export interface LoaderOptions<R extends { org_id: string; event_id: string }> {
   targetRows?: number;
   /** retry delay after a failed insert, ms */
   retryMs?: number;
-  insert(rows: R[], token: string): Promise<void>;
+  /** Builds a range's insert (its encoded body): run ahead for the next full range while an insert is under way. */
+  prepare?(rows: R[]): Promise<P>;
+  /** Inserts the range's rows; `prepared` is `prepare`'s result for these rows, when there is one. */
+  insert(rows: R[], token: string, prepared?: P): Promise<void>;
   onLoaded(rows: R[], range: LogRange): void;
   onError(err: unknown, range: LogRange): void;
 }
 
-export class Loader<R extends { org_id: string; event_id: string }> {
+/** The range after the one being inserted, its insert built meanwhile. */
+interface Ahead<R, P> {
+  range: LogRange;
+  rows: R[];
+  prepared: Promise<P>;
+}
+
+export class Loader<R extends { org_id: string; event_id: string }, P = unknown> {
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -51,9 +66,9 @@ export class Loader<R extends { org_id: string; event_id: string }> {
   /** sleeping while a small batch gathers company: woken early once it reaches targetRows */
   private gathering = false;
   private waiters: Array<{ seq: number; resolve(): void; reject(err: unknown): void }> = [];
-  readonly stats = { inserts: 0, rows: 0, maxRows: 0, failures: 0, redone: 0, lastInsertMs: 0, lastLoadedAt: 0 };
+  readonly stats = { inserts: 0, rows: 0, maxRows: 0, failures: 0, redone: 0, preparedAhead: 0, lastInsertMs: 0, lastLoadedAt: 0 };
 
-  constructor(private readonly o: LoaderOptions<R>) {}
+  constructor(private readonly o: LoaderOptions<R, P>) {}
 
   start() {
     if (this.running) return;
@@ -109,29 +124,52 @@ export class Loader<R extends { org_id: string; event_id: string }> {
     });
   }
 
+  /**
+   * How long a range should still wait for company before its insert (<= 0: load it now): a
+   * small batch waits up to maxDelayMs after its oldest row was appended; busy traffic waits
+   * on, up to busyDelayMs or targetRows (see LoaderOptions.busyRows).
+   */
+  private waitLeft(range: LogRange): { left: number; busy: boolean } {
+    const since = this.o.log.appendedAt(range.first);
+    const gathered = range.rows ?? 0;
+    if (gathered >= this.o.batchSize || since === undefined || this.waiters.length > 0) return { left: 0, busy: false };
+    const age = Date.now() - since;
+    const left = this.o.maxDelayMs - age;
+    const busy = left <= 0 && gathered >= (this.o.busyRows ?? Infinity) && gathered < (this.o.targetRows ?? Infinity);
+    return busy ? { left: (this.o.busyDelayMs ?? 0) - age, busy } : { left, busy };
+  }
+
+  /** The range after `current`, its insert built now, when it is full (it would not grow by waiting). */
+  private readAhead(current: LogRange): Ahead<R, P> | null {
+    if (!this.o.prepare) return null;
+    const range = this.o.log.nextRange(this.o.batchSize, current.last);
+    if (!range?.full) return null;
+    const rows = this.o.log.rowsOf(range);
+    const prepared = this.o.prepare(rows);
+    // a failure is met when the range's turn comes (its insert fails and is retried)
+    prepared.catch(() => {});
+    return { range, rows, prepared };
+  }
+
   private async run() {
     const log = this.o.log;
     const crashSeq = process.env.ORRERY_TEST_CRASH_AFTER_INSERT === '1' ? Number(process.env.ORRERY_TEST_CRASH_AFTER_SEQ ?? 1) : 0;
+    let ahead: Ahead<R, P> | null = null;
     while (this.running) {
       let range = log.pendingRange();
       const redo = range !== null;
       if (!range) {
-        range = log.nextRange(this.o.batchSize);
-        if (!range) {
-          this.idle = true;
-          await this.sleep(1000);
-          this.idle = false;
-          continue;
-        }
-        // a small batch waits for company, up to maxDelayMs after its oldest row was appended;
-        // busy traffic waits on, up to busyDelayMs or targetRows (see LoaderOptions.busyRows)
-        const since = log.appendedAt(range.first);
-        const gathered = range.rows ?? 0;
-        if (gathered < this.o.batchSize && since !== undefined && this.waiters.length === 0) {
-          const age = Date.now() - since;
-          let left = this.o.maxDelayMs - age;
-          const busy = left <= 0 && gathered >= (this.o.busyRows ?? Infinity) && gathered < (this.o.targetRows ?? Infinity);
-          if (busy) left = (this.o.busyDelayMs ?? 0) - age;
+        if (ahead && ahead.range.first === log.loaded + 1) range = ahead.range;
+        else {
+          ahead = null;
+          range = log.nextRange(this.o.batchSize);
+          if (!range) {
+            this.idle = true;
+            await this.sleep(1000);
+            this.idle = false;
+            continue;
+          }
+          const { left, busy } = this.waitLeft(range);
           if (left > 0) {
             this.gathering = busy;
             await this.sleep(left);
@@ -141,13 +179,23 @@ export class Loader<R extends { org_id: string; event_id: string }> {
         }
         await log.markPending(range);
       }
-      const rows = log.rowsOf(range);
+      const built = ahead && ahead.range.first === range.first && ahead.range.last === range.last ? ahead : null;
+      ahead = null;
+      const rows = built ? built.rows : log.rowsOf(range);
       const token = `${log.id}:${range.first}-${range.last}`;
       try {
         const t0 = performance.now();
-        if (rows.length) await this.o.insert(rows, token);
+        if (rows.length) {
+          const prepared = built ? await built.prepared : await this.o.prepare?.(rows);
+          const inserting = this.o.insert(rows, token, prepared);
+          // the engine inserts this range on its own threads: build the next one meanwhile
+          ahead = this.readAhead(range);
+          if (ahead) this.stats.preparedAhead++;
+          await inserting;
+        }
         this.stats.lastInsertMs = performance.now() - t0;
       } catch (err) {
+        ahead = null;
         this.stats.failures++;
         this.o.onError(err, range);
         // the range stays pending: retried with the same token, so a write that did land is dropped

@@ -68,6 +68,8 @@ export interface LogRange {
   last: number;
   /** rows in the range (when known) */
   rows?: number;
+  /** `nextRange` took as many rows as it may: waiting would not make the range larger */
+  full?: boolean;
 }
 
 export class BacklogFullError extends Error {
@@ -233,15 +235,17 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
   }
 
   /**
-   * The next range to load: committed entries after the loaded position, up to `maxRows`
-   * rows (at least one entry). Entries still being committed end the range.
+   * The next range to load: committed entries after the loaded position (or after `after`,
+   * for a range read ahead while the one before it is inserted), up to `maxRows` rows (at
+   * least one entry). Entries still being committed end the range.
    */
-  nextRange(maxRows: number): LogRange | null {
-    const first = this.loadedSeq + 1;
+  nextRange(maxRows: number, after = this.loadedSeq): LogRange | null {
+    const first = after + 1;
     const committedUpTo = this.committedSeq;
     if (first > committedUpTo) return null;
     let rows = 0;
     let last = first - 1;
+    let full = false;
     for (let s = first; s <= committedUpTo; s++) {
       const n = this.fresh.get(s)?.length ?? this.entries.get(s)?.rows.length;
       // a sequence number whose append failed has no entry: step over it
@@ -249,11 +253,14 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
         last = s;
         continue;
       }
-      if (rows > 0 && rows + n > maxRows) break;
+      if (rows > 0 && rows + n > maxRows) {
+        full = true;
+        break;
+      }
       rows += n;
       last = s;
     }
-    return last >= first ? { first, last, rows } : null;
+    return last >= first ? { first, last, rows, full: full || rows >= maxRows } : null;
   }
 
   /** Records the range about to be inserted (durably, before the insert). */

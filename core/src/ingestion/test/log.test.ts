@@ -277,6 +277,83 @@ describe('Loader', () => {
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+  /**
+   * A backlog of `entries` appends of 1,000 rows, loaded in ranges of `batchSize` by a loader
+   * whose insert takes a few ms on a timer (as the engine works on its own threads); `failPrepare`
+   * makes that call of `prepare` (1-based) reject. Returns what the loader was asked to do.
+   */
+  async function backlog(o: { entries: number; batchSize: number; failPrepare?: number }) {
+    const dir = mkdtempSync(join(tmpdir(), 'orrery-loader-'));
+    const log = new EventLog<Row>({ path: dir, maxBacklogRows: 1_000_000, retainMs: 0 });
+    const sent: Row[] = [];
+    for (let e = 0; e < o.entries; e++) {
+      const rows = Array.from({ length: 1000 }, (_, i) => ({ org_id: 'o', event_id: `e${e}-${i}`, n: e * 1000 + i }));
+      sent.push(...rows);
+      await log.append(rows);
+    }
+    const inserted: Array<{ rows: Row[]; token: string; body: string }> = [];
+    const errors: unknown[] = [];
+    let inFlight = false;
+    let prepares = 0;
+    let preparedDuringInsert = 0;
+    const loader = new Loader<Row, string>({
+      log, batchSize: o.batchSize, maxDelayMs: 20, retryMs: 5,
+      async prepare(rows) {
+        if (++prepares === o.failPrepare) throw new Error('encoding failed');
+        if (inFlight) preparedDuringInsert++;
+        await new Promise((r) => setImmediate(r));
+        return rows.map((r) => r.n).join(',');
+      },
+      async insert(rows, token, body) {
+        inFlight = true;
+        await new Promise((r) => setTimeout(r, 3));
+        inFlight = false;
+        inserted.push({ rows, token, body: body! });
+      },
+      onLoaded: () => {},
+      onError: (err) => void errors.push(err),
+    });
+    try {
+      loader.start();
+      await loader.stop(true);
+      return { sent, inserted, errors, preparedDuringInsert, stats: loader.stats, loaded: log.loaded, lastSeq: log.lastSeq };
+    } finally {
+      await log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('builds the next full range while one is inserted, and still loads every row once, in order, with its own body', async () => {
+    const r = await backlog({ entries: 12, batchSize: 2000 });
+    expect(r.inserted.flatMap((i) => i.rows).map((x) => x.n)).toEqual(r.sent.map((x) => x.n));
+    // each insert got the body built from exactly its rows, and its own dedup token
+    for (const i of r.inserted) expect(i.body).toBe(i.rows.map((x) => x.n).join(','));
+    expect(new Set(r.inserted.map((i) => i.token)).size).toBe(r.inserted.length);
+    expect(r.inserted.map((i) => i.rows.length)).toEqual([2000, 2000, 2000, 2000, 2000, 2000]);
+    // every range after the first was built while the one before it was being inserted
+    expect(r.stats.preparedAhead).toBe(5);
+    expect(r.preparedDuringInsert).toBe(5);
+    expect(r.loaded).toBe(r.lastSeq);
+  });
+
+  it('a range whose read-ahead build failed is built again and inserted: nothing lost, nothing twice', async () => {
+    // the second prepare is the read-ahead of the second range
+    const r = await backlog({ entries: 6, batchSize: 2000, failPrepare: 2 });
+    expect(r.errors).toHaveLength(1);
+    expect(r.inserted.flatMap((i) => i.rows).map((x) => x.n)).toEqual(r.sent.map((x) => x.n));
+    for (const i of r.inserted) expect(i.body).toBe(i.rows.map((x) => x.n).join(','));
+    expect(r.stats.failures).toBe(1);
+    expect(r.loaded).toBe(r.lastSeq);
+  });
+
+  it('reads ahead only a full range: a young, small one is left to gather company', async () => {
+    const r = await backlog({ entries: 3, batchSize: 2000 });
+    // 2,000 then the last 1,000: the second is not full, so it was not built ahead
+    expect(r.inserted.map((i) => i.rows.length)).toEqual([2000, 1000]);
+    expect(r.stats.preparedAhead).toBe(0);
+    expect(r.inserted.flatMap((i) => i.rows).map((x) => x.n)).toEqual(r.sent.map((x) => x.n));
+  });
+
   it('gathers busy traffic into larger inserts, bounded by targetRows, and leaves sparse traffic to the short delay', async () => {
     const busy = { perTick: 20, everyMs: 2, forMs: 600 };
     const short = await run({}, busy);
