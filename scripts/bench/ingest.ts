@@ -104,11 +104,27 @@ async function serveKernel() {
   // and print the most frequent to stderr on exit: what the platform asks PostgreSQL while it ingests
   if (process.env.BENCH_PG_COUNT) {
     const knex = (kernel.services as unknown as { storage: { knex: import('knex').Knex } }).storage.knex;
-    const counts = new Map<string, number>();
-    knex.on('query', (q: { sql: string }) => counts.set(q.sql, (counts.get(q.sql) ?? 0) + 1));
+    // by text: how many, and the milliseconds from sending each to its answer (the embedded
+    // PostgreSQL runs on this thread, so that is near its CPU cost here)
+    const counts = new Map<string, { n: number; ms: number }>();
+    const started = new Map<string, { sql: string; at: number }>();
+    type Q = { sql: string; __knexQueryUid: string };
+    knex.on('query', (q: Q) => started.set(q.__knexQueryUid, { sql: q.sql, at: performance.now() }));
+    const done = (_r: unknown, q: Q) => {
+      const s = started.get(q.__knexQueryUid);
+      if (!s) return;
+      started.delete(q.__knexQueryUid);
+      const c = counts.get(s.sql) ?? { n: 0, ms: 0 };
+      c.n++;
+      c.ms += performance.now() - s.at;
+      counts.set(s.sql, c);
+    };
+    knex.on('query-response', done);
+    knex.on('query-error', done);
     process.on('SIGTERM', () => {
-      const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 25);
-      process.stderr.write(`PostgreSQL statements after the first runs: ${[...counts.values()].reduce((a, b) => a + b, 0)}\n${top.map(([q, n]) => `${String(n).padStart(7)}  ${q.replace(/\s+/g, ' ').slice(0, 160)}`).join('\n')}\n`);
+      const top = [...counts].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25);
+      const all = [...counts.values()].reduce((a, c) => ({ n: a.n + c.n, ms: a.ms + c.ms }), { n: 0, ms: 0 });
+      process.stderr.write(`PostgreSQL statements after the first runs: ${all.n}, ${Math.round(all.ms)} ms; by time taken (count, ms, text):\n${top.map(([q, c]) => `${String(c.n).padStart(7)} ${String(Math.round(c.ms)).padStart(7)}  ${q.replace(/\s+/g, ' ').slice(0, 150)}`).join('\n')}\n`);
     });
   }
   // which materialized views an events insert feeds, so the printed figures say what they include
