@@ -149,10 +149,14 @@ export class UsageMeter {
     const st = this.state(orgId);
     if (st.base === null || st.tierAt === 0) return null;
     const now = Date.now();
-    const warn = (err: unknown) => this.s.logger.warn({ err, orgId }, "could not read the org's usage");
-    if (now - st.readAt > 60_000 && this.s.backlogRows() === 0) void this.recount(orgId, st).catch(warn);
-    if (now - st.tierAt > 5_000) void this.retier(orgId, st).catch(warn);
+    // the warning's closure is made only when a refresh starts, not on every request
+    if (now - st.readAt > 60_000 && this.s.backlogRows() === 0) void this.recount(orgId, st).catch((err) => this.warnUnread(err, orgId));
+    if (now - st.tierAt > 5_000) void this.retier(orgId, st).catch((err) => this.warnUnread(err, orgId));
     return st;
+  }
+
+  private warnUnread(err: unknown, orgId: string) {
+    this.s.logger.warn({ err, orgId }, "could not read the org's usage");
   }
 
   private async ready(orgId: string): Promise<OrgState> {

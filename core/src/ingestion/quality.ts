@@ -36,12 +36,17 @@ const emptyBucket = (): Bucket => ({
   latency_count: 0, latency_sum_ms: 0, latency_max_ms: 0, latency_over_10s: 0,
 });
 
+/** a numeric field's value, 0 when absent (module-level: it runs for every event, a closure per call would be allocated each time) */
+function num(e: Record<string, unknown>, k: string): number {
+  const v = e[k];
+  return typeof v === 'number' ? v : 0;
+}
+
 /** Values that pass the schema but are very likely wrong; counted, not rejected. */
 export function isSuspicious(e: Record<string, unknown>, now: number, ts = Date.parse(e.timestamp as string)): boolean {
   if (ts > now + 5 * 60_000 || ts < now - 30 * 86_400_000) return true;
-  const n = (k: string) => (typeof e[k] === 'number' ? (e[k] as number) : 0);
-  return n('execution_time_ms') > 3_600_000 || n('duration_ms') > 86_400_000 || n('input_tokens') > 2_000_000
-    || n('output_tokens') > 1_000_000 || n('cost_usd') > 100;
+  return num(e, 'execution_time_ms') > 3_600_000 || num(e, 'duration_ms') > 86_400_000 || num(e, 'input_tokens') > 2_000_000
+    || num(e, 'output_tokens') > 1_000_000 || num(e, 'cost_usd') > 100;
 }
 
 export interface AlertState {
