@@ -499,7 +499,8 @@ export const ingestionModule: KernelModule<IngestionDeps> = {
       await quality.stop();
     });
     // exposed for the benchmark and tests (counters, forcing an alert evaluation)
-    app.decorate('ingestion', { committer, log: eventLog, loader, status: logStatus, publisher, quality, config: cfg, nodeId });
+    const backlogRows = () => (eventLog ? eventLog.backlogRows : (committer?.pendingRows ?? 0));
+    app.decorate('ingestion', { committer, log: eventLog, loader, status: logStatus, backlogRows, publisher, quality, config: cfg, nodeId });
     log.info({ batchSize: cfg.batchSize, maxDelayMs: cfg.maxDelayMs, verifyInStore, nodeId }, 'ingestion ready');
   },
 };
