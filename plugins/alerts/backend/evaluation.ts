@@ -199,29 +199,6 @@ async function writeRound(ctx: TenantContext, writes: RoundWrites, slice: Slicer
 const isEventQuery = (r: RuleRow): r is RuleRow & { query: MetricsQuery } => !!r.query && !('source' in r.query) && !r.source;
 
 /**
- * The distinct queries of some rules, and where each rule's answer is among them. Rules often
- * ask the same question (a warning and a critical threshold, one template applied per team with
- * other labels): each distinct query is one set of aggregates in the shared statement, so
- * ClickHouse's work follows the questions asked, not the number of rules asking them.
- */
-function distinctQueries(rules: Array<RuleRow & { query: MetricsQuery }>) {
-  const slot = new Map<string, number>();
-  const queries: MetricsQuery[] = [];
-  const at = new Map<string, number>();
-  for (const r of rules) {
-    const q = { ...r.query, granularity: undefined };
-    const key = JSON.stringify(q);
-    let i = slot.get(key);
-    if (i === undefined) {
-      i = queries.push(q) - 1;
-      slot.set(key, i);
-    }
-    at.set(r.id, i);
-  }
-  return { queries, indexOf: (r: RuleRow) => at.get(r.id)! };
-}
-
-/**
  * The answers of the round's rules. Threshold and change rules with the same window and
  * department scope share one ClickHouse query per event type and grouping over the current
  * window (`runBatch`), and change rules one more over the window before it; what a change rule
@@ -249,18 +226,18 @@ async function answerRound(ctx: TenantContext, rules: RuleRow[], now: Date, slic
       // a round's reads wait on nobody: one ClickHouse thread each, the other core stays with the dashboards
       const opts = { departments: first.department_scope, background: true };
       const metrics = await ctx.services.get(metricsQueryRef);
+      // rules asking the same question are answered once by the metrics service (runBatch)
       const changing = batch.filter((r) => (r.condition.kind ?? 'threshold') !== 'threshold');
-      const currentAsked = distinctQueries(batch);
-      const previousAsked = distinctQueries(changing);
       const [current, previous] = await Promise.all([
-        metrics.runBatch(currentAsked.queries, { from: new Date(t - w), to: now }, opts),
-        previousAsked.queries.length ? metrics.runBatch(previousAsked.queries, { from: new Date(t - 2 * w), to: new Date(t - w) }, opts) : Promise.resolve([] as Series[][]),
+        metrics.runBatch(batch.map((r) => r.query), { from: new Date(t - w), to: now }, opts),
+        changing.length ? metrics.runBatch(changing.map((r) => r.query), { from: new Date(t - 2 * w), to: new Date(t - w) }, opts) : Promise.resolve([] as Series[][]),
       ]);
       const ms = (performance.now() - started) / batch.length;
-      for (const r of batch) {
+      const previousOf = new Map(changing.map((r, i) => [r.id, previous[i]!]));
+      for (const [i, r] of batch.entries()) {
         const kind = r.condition.kind ?? 'threshold';
-        const cur = current[currentAsked.indexOf(r)]!;
-        const observations = kind === 'threshold' ? thresholdObservations(cur) : changeObservations(r.query.measure, cur, previous[previousAsked.indexOf(r)]!, kind === 'change_percent');
+        const cur = current[i]!;
+        const observations = kind === 'threshold' ? thresholdObservations(cur) : changeObservations(r.query.measure, cur, previousOf.get(r.id)!, kind === 'change_percent');
         answers.set(r.id, { observations, error: null, ms });
       }
     } catch {

@@ -390,6 +390,21 @@ export async function runMetricsWindows(
   /** ClickHouse settings every statement runs with (`, name = value…`) */
   settings = '',
 ): Promise<Series[][][]> {
+  // The same question asked twice (a warning and a critical rule on one query, a template per
+  // team, a KPI on two widgets) is one set of aggregates: answered once, its answer shared.
+  // Granularity and time zone do not change a total, so they are not part of the question.
+  const slot = new Map<string, number>();
+  const distinct: MetricsQuery[] = [];
+  const at = queries.map((q) => {
+    const key = JSON.stringify({ ...q, granularity: undefined, tz: undefined });
+    let i = slot.get(key);
+    if (i === undefined) slot.set(key, (i = distinct.push(q) - 1));
+    return i;
+  });
+  if (distinct.length < queries.length) {
+    const answers = await runMetricsWindows(analytics, distinct, ranges, visibleDepartments, timeoutSeconds, settings);
+    return answers.map((perQuery) => at.map((i) => perQuery[i]!));
+  }
   const out: Series[][][] = ranges.map(() => new Array(queries.length));
   const live = ranges.map((r, w) => ({ ...r, w })).filter((r) => r.to > r.from);
   // an empty range reads nothing: its answers are those of a range without events

@@ -114,6 +114,47 @@ describe('metrics query compiler against a brute-force reference', () => {
     }
   }, 120_000);
 
+  it('computes a question asked several times in a batch once, and answers every position as the reference', async () => {
+    const s = backend.kernel.services.analytics;
+    const statements: string[] = [];
+    const analytics: AnalyticsClient = {
+      orgId: backend.org.id,
+      table: (name) => `${s.database}.${name}`,
+      async query<T>(sql: string, params: Record<string, unknown> = {}) {
+        statements.push(sql);
+        const r = await s.client.query({ query: sql, query_params: { ...params, org_id: backend.org.id }, format: 'JSONEachRow' });
+        return (await r.json()) as T[];
+      },
+      insert: async () => undefined,
+      command: async () => undefined,
+    };
+    const rand = rng(2026);
+    const choose = <T,>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
+    for (let round = 0; round < 6; round++) {
+      const { from, to } = randomQuery(rand);
+      const base = Array.from({ length: 5 }, () => randomQuery(rand).q);
+      // each question asked 1-4 times, in a shuffled order, some copies with another
+      // granularity or time zone (a total ignores both)
+      const queries: MetricsQuery[] = [];
+      for (const q of base) for (let k = 0, n = 1 + Math.floor(rand() * 4); k < n; k++) queries.push({ ...q, granularity: choose([undefined, 'hour', 'day']), tz: choose([undefined, 'Europe/Berlin']) });
+      for (let i = queries.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [queries[i], queries[j]] = [queries[j]!, queries[i]!];
+      }
+      const distinct = new Set(queries.map((q) => JSON.stringify({ ...q, granularity: undefined, tz: undefined }))).size;
+      statements.length = 0;
+      const [answer] = await runMetricsWindows(analytics, queries, [{ from: new Date(from), to: new Date(to) }]);
+      // one value and one count aggregate per distinct question, whatever the repeats
+      expect(statements.join('\n').match(/ AS v\d+/g)?.length).toBe(distinct);
+      for (const [i, q] of queries.entries()) {
+        const want = reference(events, { ...q, granularity: undefined, tz: undefined }, from, to);
+        const got = [...answer![i]!].sort((a, b) => JSON.stringify(a.group).localeCompare(JSON.stringify(b.group)));
+        expect(got.map((x) => x.group), JSON.stringify(q)).toEqual(want.map((x) => x.group));
+        for (const [j, w] of want.entries()) expect(close(got[j]!.total, w.total), `${JSON.stringify(q)}: ${got[j]!.total} vs ${w.total}`).toBe(true);
+      }
+    }
+  }, 120_000);
+
   it('answers a batch over several ranges at once exactly as the reference says for each range', async () => {
     const s = backend.kernel.services.analytics;
     const analytics: AnalyticsClient = {

@@ -85,7 +85,9 @@ export interface MetricsQueryService {
   run(query: MetricsQueryInput | MetricSourceQueryInput, opts?: MetricsRunOptions): Promise<MetricsQueryAnswer>;
   /**
    * Many queries over one range, each answered with one total per group (no points), in as
-   * few ClickHouse queries as their event types and groupings allow (alert rounds).
+   * few ClickHouse queries as their event types and groupings allow (alert rounds). A query
+   * asked more than once (granularity and time zone aside, which a total ignores) is computed
+   * once, and its positions share that answer: treat answers as read-only.
    */
   runBatch(queries: MetricsQueryDefinition[], range: { from: Date; to: Date }, opts?: MetricsRunOptions): Promise<MetricsSeries[][]>;
   /**
