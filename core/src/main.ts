@@ -4,6 +4,7 @@
  */
 import { createKernel } from './kernel.ts';
 import { loadDemoData } from './demo/load.ts';
+import { stopOnSignals } from './stopOnSignals.ts';
 
 const started = Date.now();
 let kernel: Awaited<ReturnType<typeof createKernel>>;
@@ -35,18 +36,4 @@ if (kernel.bootstrap?.created) {
   if (kernel.bootstrap.password) console.log(`orrery: admin password (shown once): ${kernel.bootstrap.password}`);
 }
 
-let stopping = false;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`orrery: ${sig} — stopping`);
-    kernel
-      .close()
-      .then(() => process.exit(0))
-      .catch((err) => {
-        console.error(`orrery: unclean stop: ${(err as Error).message}`);
-        process.exit(1);
-      });
-  });
-}
+stopOnSignals(() => kernel.close());
