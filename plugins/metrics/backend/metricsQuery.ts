@@ -401,10 +401,19 @@ export async function runMetricsWindows(
     if (i === undefined) slot.set(key, (i = distinct.push(q) - 1));
     return i;
   });
-  if (distinct.length < queries.length) {
-    const answers = await runMetricsWindows(analytics, distinct, ranges, visibleDepartments, timeoutSeconds, settings);
-    return answers.map((perQuery) => at.map((i) => perQuery[i]!));
-  }
+  const answers = await windowsOfDistinct(analytics, distinct, ranges, visibleDepartments, timeoutSeconds, settings);
+  return distinct.length < queries.length ? answers.map((perQuery) => at.map((i) => perQuery[i]!)) : answers;
+}
+
+/** `runMetricsWindows` for queries that are all different */
+async function windowsOfDistinct(
+  analytics: AnalyticsClient,
+  queries: MetricsQuery[],
+  ranges: Array<{ from: Date; to: Date }>,
+  visibleDepartments: string[] | null,
+  timeoutSeconds: number,
+  settings: string,
+): Promise<Series[][][]> {
   const out: Series[][][] = ranges.map(() => new Array(queries.length));
   const live = ranges.map((r, w) => ({ ...r, w })).filter((r) => r.to > r.from);
   // an empty range reads nothing: its answers are those of a range without events
