@@ -94,6 +94,16 @@ async function trackInterventions(events: StoredEvent[], ctx: TenantContext) {
   }
 }
 
+/**
+ * A flag's reasons in words. `why` is why it is open now: the latest run's signals (it keeps the
+ * flag open only while it still finds one), so it agrees with the score shown beside it; a resolved
+ * flag keeps the signals of its last run. `raised_why` is why it was raised, which can be days old
+ * (a user flagged as not started who has since begun but still uses few commands).
+ */
+function reasons(f: { signals: Signal[]; latest_signals: Signal[] | null }) {
+  return { why: (f.latest_signals ?? f.signals).map(describeSignal), raised_why: f.signals.map(describeSignal) };
+}
+
 async function learningPath(ctx: TenantContext, userId: string) {
   const rows = await ctx.db
     .table('adoption_assignments as a')
@@ -113,12 +123,14 @@ async function learningPath(ctx: TenantContext, userId: string) {
       'a.dismissed_at',
       'f.status as flag_status',
       'f.signals',
+      'f.latest_signals',
       ctx.db.raw(`to_char(a.assigned_day, 'YYYY-MM-DD') as assigned_day`),
     );
   return rows.map((r: Record<string, unknown>) => ({
     ...r,
     signals: undefined,
-    why: (r.signals as Parameters<typeof describeSignal>[0][]).map(describeSignal),
+    latest_signals: undefined,
+    ...reasons(r as { signals: Signal[]; latest_signals: Signal[] | null }),
     status: r.followed_at ? 'followed' : r.dismissed_at ? 'dismissed' : 'open',
   }));
 }
@@ -363,7 +375,7 @@ export default definePlugin({
           sort,
           by_kind,
           pending: matching.filter((r) => r.pending).length,
-          flags: listed.slice(offset, offset + limit).map((r) => ({ ...r, email: dir.members.get(r.user_id)?.email ?? null, why: r.signals.map(describeSignal) })),
+          flags: listed.slice(offset, offset + limit).map((r) => ({ ...r, email: dir.members.get(r.user_id)?.email ?? null, ...reasons(r) })),
         };
       },
     });

@@ -68,6 +68,7 @@ export const flag = open({
   raised_day: str,
   resolved_day: nstr,
   why: arr(str),
+  raised_why: arr(str),
 });
 export const flagsAnswer = open({ total: int, offset: int, limit: int, sort: str, by_kind: byKind, pending: int, flags: arr(flag) }, ['total', 'flags', 'by_kind']);
 
@@ -90,7 +91,7 @@ export const settingsAnswer = open({ settings, triggers: arr(str), kinds: arr(ki
 const intervention = open({ id: str, key: str, title: str, kind: str, url: nstr, description: nstr, triggers: arr(str), enabled: bool, position: int });
 export const interventionsAnswer = open({ interventions: arr(intervention) }, ['interventions']);
 export const interventionAnswer = intervention;
-export const learningPathAnswer = open({ steps: arr(open({ id: str, key: str, title: str, kind: str, url: nstr, description: nstr, status: str, why: arr(str), assigned_day: str, flag_status: str, shown_at: any, followed_at: any, dismissed_at: any })) }, ['steps']);
+export const learningPathAnswer = open({ steps: arr(open({ id: str, key: str, title: str, kind: str, url: nstr, description: nstr, status: str, why: arr(str), raised_why: arr(str), assigned_day: str, flag_status: str, shown_at: any, followed_at: any, dismissed_at: any })) }, ['steps']);
 export const okAnswer = open({ ok: bool }, ['ok']);
 const effGroup = open({ flagged: int, recovered: int, rate: nnum, median_days_to_recover: nnum });
 const byIntervention = open({ intervention_id: str, key: str, title: str, users: int, assigned: int, shown: int, followed: int, dismissed: int, resolved: int, effectiveness: nnum, lift: nnum, ...suppressed });

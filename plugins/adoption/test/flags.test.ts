@@ -129,6 +129,20 @@ describe('support flags', () => {
     // the triggers each open flag sees today are the reference's
     const open = (await b.client.get('/api/v1/adoption/flags', { limit: 1000 })).body;
     for (const f of open.flags) expect((f.latest_triggers ?? f.triggers).slice().sort(), f.email).toEqual(reference(today).get(f.user_id)!.slice().sort());
+    // the reasons given are today's, one line per trigger the reference finds today (so they agree with
+    // today's score); the reasons it was raised for stay beside them, one per trigger of that day
+    const opening = (text: string) => text.slice(0, 14);
+    const LINE: Record<string, string> = { low_score: 'adoption score', low_usage: ' events in the', limited_commands: ' distinct comm', error_rate: 'error rate ' };
+    let moved = 0;
+    for (const f of open.flags) {
+      const now = reference(today).get(f.user_id)!;
+      expect(f.why, f.email).toHaveLength(now.length);
+      expect(f.raised_why, f.email).toHaveLength(f.triggers.length);
+      for (const [trigger, words] of Object.entries(LINE)) expect(f.why.some((w: string) => w.includes(words)), `${f.email} ${trigger}`).toBe(now.includes(trigger));
+      if (f.why.map(opening).join() !== f.raised_why.map(opening).join()) moved++;
+    }
+    // the back-fill raised flags weeks ago whose triggers changed since: the case this guards
+    expect(moved).toBeGreaterThan(0);
     // nobody was told: no mail, no notification recorded, every flag waits for confirmation
     expect(smtp.mails).toHaveLength(0);
     const stored = await knex().table('adoption_flags').select('pending', 'notifications');

@@ -3,7 +3,7 @@ import { Button, defineWidget, formatters, useWidgetData, WidgetState, type Widg
 import { flagsPage } from '../../widgets.ts';
 
 type Kind = 'struggling' | 'slipping' | 'not_started' | 'light_use';
-interface Flag { id: string; email: string | null; user_id: string; raised_day: string; why: string[]; kind: Kind; level: 'high' | 'medium' | 'low'; severity: number; pending: string | null }
+interface Flag { id: string; email: string | null; user_id: string; raised_day: string; why: string[]; raised_why?: string[]; kind: Kind; level: 'high' | 'medium' | 'low'; severity: number; pending: string | null }
 interface Answer { flags: Flag[]; total: number; by_kind: Record<Kind, number>; pending: number }
 interface Options { kind: string; pending: string; sort: string }
 
@@ -117,7 +117,10 @@ function FlagsPage({ context, options }: WidgetProps<Options>) {
                     <td>{KINDS.find((k) => k.id === fl.kind)?.label ?? fl.kind}</td>
                     <td>{fl.level}</td>
                     <td>{f.date(fl.raised_day)}</td>
-                    <td><ul style={{ margin: 0, paddingLeft: 18 }}>{fl.why.map((w) => <li key={w}>{w}</li>)}</ul></td>
+                    <td>
+                      <ul style={{ margin: 0, paddingLeft: 18 }}>{fl.why.map((w) => <li key={w}>{w}</li>)}</ul>
+                      {fl.raised_why && fl.raised_why.join() !== fl.why.join() && <div className="muted small">When raised: {fl.raised_why.join('; ')}</div>}
+                    </td>
                   </tr>
                 ))}
               </tbody>
