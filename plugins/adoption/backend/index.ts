@@ -97,8 +97,8 @@ async function trackInterventions(events: StoredEvent[], ctx: TenantContext) {
 /**
  * A flag's reasons in words. `why` is why it is open now: the latest run's signals (it keeps the
  * flag open only while it still finds one), so it agrees with the score shown beside it; a resolved
- * flag keeps the signals of its last run. `raised_why` is why it was raised, which can be days old
- * (a user flagged as not started who has since begun but still uses few commands).
+ * flag keeps the signals of its last run. `raised_why` is why it was raised, which can be weeks old
+ * (a user flagged as not started who has since begun, and now fails too often).
  */
 function reasons(f: { signals: Signal[]; latest_signals: Signal[] | null }) {
   return { why: (f.latest_signals ?? f.signals).map(describeSignal), raised_why: f.signals.map(describeSignal) };
@@ -113,6 +113,7 @@ async function learningPath(ctx: TenantContext, userId: string) {
     .orderBy([{ column: 'a.assigned_day', order: 'desc' }, { column: 'i.position', order: 'asc' }])
     .select(
       'a.id',
+      'a.flag_id',
       'i.key',
       'i.title',
       'i.kind',
@@ -124,15 +125,22 @@ async function learningPath(ctx: TenantContext, userId: string) {
       'f.status as flag_status',
       'f.signals',
       'f.latest_signals',
+      'i.triggers',
       ctx.db.raw(`to_char(a.assigned_day, 'YYYY-MM-DD') as assigned_day`),
     );
-  return rows.map((r: Record<string, unknown>) => ({
-    ...r,
-    signals: undefined,
-    latest_signals: undefined,
-    ...reasons(r as { signals: Signal[]; latest_signals: Signal[] | null }),
-    status: r.followed_at ? 'followed' : r.dismissed_at ? 'dismissed' : 'open',
-  }));
+  return rows.map((r: Record<string, unknown>) => {
+    const { signals, latest_signals, triggers, ...step } = r as Record<string, unknown> & { signals: Signal[]; latest_signals: Signal[] | null; triggers: string[] };
+    // a step's reasons are the signals its intervention answers: the ones still seen now (empty once
+    // they stopped: the step was suggested for a reason that has passed), and the ones it was suggested for
+    const mine = (list: Signal[]) => list.filter((x) => triggers.includes(x.trigger));
+    const raised = mine(signals);
+    return {
+      ...step,
+      why: mine(latest_signals ?? signals).map(describeSignal),
+      raised_why: (raised.length ? raised : signals).map(describeSignal), // an intervention edited since: every reason
+      status: r.followed_at ? 'followed' : r.dismissed_at ? 'dismissed' : 'open',
+    };
+  });
 }
 
 async function runDirty(ctx: TenantContext) {

@@ -150,19 +150,19 @@ interface Evaluated {
 
 async function evaluateFlags(ctx: TenantContext, s: AdoptionSettings, dir: Directory, opts: RunOptions, evaluated: Evaluated[], result: RunResult) {
   const ids = evaluated.map((e) => e.user_id);
-  const open = new Map<string, { id: string; triggers: string[] }>();
+  const open = new Map<string, { id: string; triggers: string[]; latest_triggers: string[] | null }>();
   for (let i = 0; i < ids.length; i += 1000) {
-    const rows = (await ctx.db.table('adoption_flags').where({ status: 'open' }).whereIn('user_id', ids.slice(i, i + 1000)).select('id', 'user_id', 'triggers')) as Array<{ id: string; user_id: string; triggers: string[] }>;
+    const rows = (await ctx.db.table('adoption_flags').where({ status: 'open' }).whereIn('user_id', ids.slice(i, i + 1000)).select('id', 'user_id', 'triggers', 'latest_triggers')) as Array<{ id: string; user_id: string; triggers: string[]; latest_triggers: string[] | null }>;
     for (const r of rows) open.set(r.user_id, r);
   }
   const raised: Array<{ flagId: string; e: Evaluated }> = [];
   const toRaise: Array<{ id: string; e: Evaluated }> = [];
-  const toUpdate: Array<{ id: string; e: Evaluated }> = [];
+  const toUpdate: Array<{ id: string; e: Evaluated; before: string[] }> = [];
   const toResolve: Array<{ id: string; e: Evaluated }> = [];
   for (const e of evaluated) {
     const current = open.get(e.user_id);
     if (e.signals.length && !current) toRaise.push({ id: globalThis.crypto.randomUUID(), e });
-    else if (e.signals.length && current) toUpdate.push({ id: current.id, e });
+    else if (e.signals.length && current) toUpdate.push({ id: current.id, e, before: current.latest_triggers ?? current.triggers });
     else if (!e.signals.length && current) toResolve.push({ id: current.id, e });
   }
   // batched writes: a large org raises or updates thousands of flags in one run
@@ -201,6 +201,7 @@ async function evaluateFlags(ctx: TenantContext, s: AdoptionSettings, dir: Direc
     );
   }
   result.updated = toUpdate.length;
+  await suggestForNewTriggers(ctx, opts.day, toUpdate);
   for (let i = 0; i < toResolve.length; i += 500) {
     const batch = toResolve.slice(i, i + 500);
     await ctx.db.table('adoption_flags').whereIn('id', batch.map((r) => r.id)).where({ status: 'open' }).update({ status: 'resolved', resolved_day: opts.day, resolved_at: new Date(), updated_at: new Date() });
@@ -208,13 +209,7 @@ async function evaluateFlags(ctx: TenantContext, s: AdoptionSettings, dir: Direc
   }
   result.resolved = toResolve.length;
   if (!raised.length) return;
-  const interventions = (await ctx.db.table('adoption_interventions').where({ enabled: true }).orderBy('position').select('id', 'title', 'url', 'kind', 'triggers')) as Array<{
-    id: string;
-    title: string;
-    url: string | null;
-    kind: string;
-    triggers: string[];
-  }>;
+  const interventions = await enabledInterventions(ctx);
   const paths = new Map<string, typeof interventions>();
   const assignments: Array<Record<string, unknown>> = [];
   for (const { flagId, e } of raised) {
@@ -238,6 +233,30 @@ async function evaluateFlags(ctx: TenantContext, s: AdoptionSettings, dir: Direc
       result.notified++;
     }
   }
+}
+
+function enabledInterventions(ctx: TenantContext) {
+  return ctx.db.table('adoption_interventions').where({ enabled: true }).orderBy('position').select('id', 'title', 'url', 'kind', 'triggers') as Promise<
+    Array<{ id: string; title: string; url: string | null; kind: string; triggers: string[] }>
+  >;
+}
+
+/**
+ * An open flag whose run finds a trigger it did not see last time (a user flagged as not started
+ * who now fails too often) gets the steps that answer it, on their learning path from this day.
+ * Steps already suggested for the flag stay as they are (one per flag and intervention); nobody is
+ * notified again: the flag is the same.
+ */
+async function suggestForNewTriggers(ctx: TenantContext, day: string, updated: Array<{ id: string; e: Evaluated; before: string[] }>) {
+  const grown = updated.filter(({ e, before }) => e.signals.some((x) => !before.includes(x.trigger)));
+  if (!grown.length) return;
+  const interventions = await enabledInterventions(ctx);
+  const rows: Array<Record<string, unknown>> = [];
+  for (const { id, e, before } of grown) {
+    const fresh = new Set<string>(e.signals.map((x) => x.trigger).filter((t) => !before.includes(t)));
+    for (const i of interventions) if (i.triggers.some((t) => fresh.has(t))) rows.push({ id: globalThis.crypto.randomUUID(), flag_id: id, user_id: e.user_id, intervention_id: i.id, assigned_day: day });
+  }
+  for (let i = 0; i < rows.length; i += 500) await ctx.db.table('adoption_assignments').insert(rows.slice(i, i + 500)).onConflict(['flag_id', 'intervention_id']).ignore();
 }
 
 /**

@@ -35,7 +35,7 @@ export const userAnswer = open(
     peers: arr(open({ department_id: str, name: nstr, series: arr(open({ day: str, score: num, users: int, suppressed: bool })) })),
     flag: { anyOf: [{ type: 'null' }, flagSummary] },
     expertise: { anyOf: [{ type: 'null' }, open({ day: str, reasons: arr(any) })] },
-    learning_path: arr(open({ id: str, key: str, title: str, kind: str, url: nstr, status: str, why: arr(str), assigned_day: str })),
+    learning_path: arr(open({ id: str, flag_id: str, key: str, title: str, kind: str, url: nstr, status: str, why: arr(str), assigned_day: str })),
   },
   ['user', 'history'],
 );
@@ -91,7 +91,7 @@ export const settingsAnswer = open({ settings, triggers: arr(str), kinds: arr(ki
 const intervention = open({ id: str, key: str, title: str, kind: str, url: nstr, description: nstr, triggers: arr(str), enabled: bool, position: int });
 export const interventionsAnswer = open({ interventions: arr(intervention) }, ['interventions']);
 export const interventionAnswer = intervention;
-export const learningPathAnswer = open({ steps: arr(open({ id: str, key: str, title: str, kind: str, url: nstr, description: nstr, status: str, why: arr(str), raised_why: arr(str), assigned_day: str, flag_status: str, shown_at: any, followed_at: any, dismissed_at: any })) }, ['steps']);
+export const learningPathAnswer = open({ steps: arr(open({ id: str, flag_id: str, key: str, title: str, kind: str, url: nstr, description: nstr, status: str, why: arr(str), raised_why: arr(str), assigned_day: str, flag_status: str, shown_at: any, followed_at: any, dismissed_at: any })) }, ['steps']);
 export const okAnswer = open({ ok: bool }, ['ok']);
 const effGroup = open({ flagged: int, recovered: int, rate: nnum, median_days_to_recover: nnum });
 const byIntervention = open({ intervention_id: str, key: str, title: str, users: int, assigned: int, shown: int, followed: int, dismissed: int, resolved: int, effectiveness: nnum, lift: nnum, ...suppressed });

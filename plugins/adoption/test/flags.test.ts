@@ -143,6 +143,29 @@ describe('support flags', () => {
     }
     // the back-fill raised flags weeks ago whose triggers changed since: the case this guards
     expect(moved).toBeGreaterThan(0);
+    // a learning path step gives the reasons its intervention answers: today's, and those it was suggested for
+    const answers = new Map<string, string[]>(((await b.client.get('/api/v1/adoption/interventions')).body.interventions as Array<{ key: string; triggers: string[] }>).map((i) => [i.key, i.triggers]));
+    let steps = 0;
+    let later = 0;
+    for (const f of open.flags.slice(0, 24)) {
+      const user = (await b.client.get(`/api/v1/adoption/users/${f.user_id}`)).body;
+      // every trigger seen today has a step answering it: one that came up after the raise has its own
+      const path = user.learning_path as Array<{ key: string; assigned_day: string }>;
+      for (const t of reference(today).get(f.user_id)!) {
+        const answering = [...answers].filter(([, ts]) => ts.includes(t)).map(([k]) => k);
+        if (answering.length) expect(path.some((x) => answering.includes(x.key)), `${f.email} ${t}`).toBe(true);
+      }
+      later += path.filter((x) => x.assigned_day > f.raised_day).length;
+      for (const step of path.filter((x) => x.assigned_day === f.raised_day) as any[]) {
+        const mine = answers.get(step.key)!;
+        const now = reference(today).get(f.user_id)!.filter((t) => mine.includes(t));
+        expect(step.why, `${f.email} ${step.key}`).toHaveLength(now.length);
+        expect(step.raised_why, `${f.email} ${step.key}`).toHaveLength(f.triggers.filter((t: string) => mine.includes(t)).length);
+        steps++;
+      }
+    }
+    expect(steps).toBeGreaterThan(0);
+    expect(later).toBeGreaterThan(0);
     // nobody was told: no mail, no notification recorded, every flag waits for confirmation
     expect(smtp.mails).toHaveLength(0);
     const stored = await knex().table('adoption_flags').select('pending', 'notifications');

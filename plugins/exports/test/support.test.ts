@@ -25,8 +25,8 @@ const addDays = (d: string, n: number) => dayOf(Date.parse(`${d}T00:00:00Z`) + n
 const MIN_GROUP = 5;
 
 interface Score { user_id: string; score: number; departments: string[] }
-interface Flag { user_id: string; raised_day: string; resolved_day: string | null; kind: string; departments: string[] }
-interface Step { key: string; title: string; assigned_day: string; status: string }
+interface Flag { id: string; user_id: string; raised_day: string; resolved_day: string | null; kind: string; departments: string[] }
+interface Step { flag_id: string; key: string; title: string; assigned_day: string; status: string }
 /** the adoption plugin's defaults: days for a flag to count as resolved after an intervention */
 const WITHIN_DAYS = 14;
 const KINDS = ['struggling', 'slipping', 'not_started', 'light_use'];
@@ -249,12 +249,12 @@ describe('exports: the support report against a reference from the scores and fl
 
     // interventions: every assignment of a flag of the period; an answer lands on the user's latest assignment of that intervention
     const order = ((await b.client.get('/api/v1/adoption/interventions')).body.interventions as Array<{ key: string; title: string }>);
-    const flagOf = (user: string, day: string) => flagsNow.find((f) => f.user_id === user && f.raised_day.slice(0, 10) === day);
+    // (a flag whose triggers change later is given more steps then, on later days: they count with their flag)
     const perKey = new Map<string, Array<{ user: string; shown: boolean; followed: boolean; dismissed: boolean; resolved: boolean }>>();
     for (const [user, path] of steps) {
       for (const p of path) {
-        const f = flagOf(user, p.assigned_day);
-        if (!f || p.assigned_day < F || p.assigned_day >= T) continue;
+        const f = flagsNow.find((x) => x.id === p.flag_id);
+        if (!f || f.raised_day.slice(0, 10) < F || f.raised_day.slice(0, 10) >= T) continue;
         const answered = latest(path, p.key) === p ? (sent.get(`${user} ${p.key}`) ?? new Set<string>()) : new Set<string>();
         const resolved = !!f.resolved_day && f.resolved_day.slice(0, 10) <= addDays(f.raised_day.slice(0, 10), WITHIN_DAYS);
         perKey.set(p.key, [...(perKey.get(p.key) ?? []), { user, shown: answered.has('shown'), followed: answered.has('followed'), dismissed: answered.has('dismissed'), resolved }]);

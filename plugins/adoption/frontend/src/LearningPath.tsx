@@ -1,12 +1,13 @@
 import { useState } from 'react';
-import { Button, defineWidget, useWidget, useWidgetData, WidgetState } from '@orrery/plugin-sdk/frontend';
+import { Button, defineWidget, formatters, useWidget, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { learningPath } from '../../widgets.ts';
 
-interface Step { id: string; title: string; kind: string; url: string | null; why: string[]; status: 'open' | 'followed' | 'dismissed'; assigned_day: string }
+interface Step { id: string; title: string; kind: string; url: string | null; why: string[]; raised_why?: string[]; status: 'open' | 'followed' | 'dismissed'; assigned_day: string }
 
 /** The signed-in user's suggested next steps; opening or finishing one is recorded. */
-function LearningPath() {
+function LearningPath({ context }: WidgetProps) {
   const ctx = useWidget();
+  const f = formatters(context.locale, context.tz);
   const q = useWidgetData<{ steps: Step[] }>('/learning-path', {}, { withContext: false, live: ['flags'], isEmpty: (d) => !d.steps.length });
   const [busy, setBusy] = useState<string | null>(null);
   const act = async (id: string, action: 'follow' | 'dismiss') => {
@@ -26,7 +27,9 @@ function LearningPath() {
             <li key={s.id} style={{ marginBottom: 8, opacity: s.status === 'open' ? 1 : 0.6 }}>
               {s.url ? <a href={s.url} target="_blank" rel="noreferrer" onClick={() => s.status === 'open' && void act(s.id, 'follow')}>{s.title}</a> : s.title}{' '}
               <span style={{ fontSize: '.75rem', color: 'var(--muted, #5f6b7a)' }}>{s.kind}{s.status !== 'open' ? ` · ${s.status}` : ''}</span>
-              <div style={{ fontSize: '.8rem', color: 'var(--muted, #5f6b7a)' }}>Why: {s.why.join('; ')}</div>
+              <div style={{ fontSize: '.8rem', color: 'var(--muted, #5f6b7a)' }}>
+                {s.why.length || !s.raised_why?.length ? `Why: ${s.why.join('; ')}` : `Suggested on ${f.date(s.assigned_day)}: ${s.raised_why.join('; ')}`}
+              </div>
               {s.status === 'open' && (
                 <span style={{ display: 'inline-flex', gap: 6, marginTop: 4 }}>
                   <Button disabled={busy === s.id} onClick={() => void act(s.id, 'follow')} aria-label={`Done: ${s.title}`}>Done</Button>
