@@ -219,7 +219,7 @@ export function recommend(input: {
   if (ended || reached) {
     return {
       decision: 'inconclusive',
-      text: `No significant difference on ${metric.name}${reached ? ` after ${smallest}+ units per variant (enough to detect a ${(def.mde * 100).toFixed(1)}% change with ${(def.power * 100).toFixed(0)}% power)` : ' and the experiment has ended'}: the variants perform alike within what this experiment can detect.`,
+      text: `No significant difference on ${metric.name}${reached ? ` with at least ${smallest.toLocaleString('en-US')} units in every variant (enough to detect a ${(def.mde * 100).toFixed(1)}% change with ${(def.power * 100).toFixed(0)}% power)` : ' and the experiment has ended'}: the variants perform alike within what this experiment can detect.`,
       units_needed_per_variant: Number.isFinite(needed) ? needed : null,
     };
   }

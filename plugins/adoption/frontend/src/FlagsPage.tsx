@@ -3,7 +3,11 @@ import { Button, defineWidget, formatters, useWidgetData, WidgetState, type Widg
 import { flagsPage } from '../../widgets.ts';
 
 type Kind = 'struggling' | 'slipping' | 'not_started' | 'light_use';
-interface Flag { id: string; email: string | null; user_id: string; raised_day: string; why: string[]; raised_why?: string[]; kind: Kind; level: 'high' | 'medium' | 'low'; severity: number; pending: string | null }
+/** The reasons it was raised for are worth a line only when they were other triggers than today's (not only other values). */
+const changedTriggers = (fl: { triggers: string[]; latest_triggers: string[] | null }) =>
+  !!fl.latest_triggers && [...fl.latest_triggers].sort().join() !== [...fl.triggers].sort().join();
+
+interface Flag { id: string; email: string | null; user_id: string; raised_day: string; why: string[]; raised_why?: string[]; triggers: string[]; latest_triggers: string[] | null; kind: Kind; level: 'high' | 'medium' | 'low'; severity: number; pending: string | null }
 interface Answer { flags: Flag[]; total: number; by_kind: Record<Kind, number>; pending: number }
 interface Options { kind: string; pending: string; sort: string }
 
@@ -109,7 +113,7 @@ function FlagsPage({ context, options }: WidgetProps<Options>) {
               </thead>
               <tbody>
                 {d.flags.map((fl) => (
-                  <tr key={fl.id}>
+                  <tr key={fl.id} style={{ verticalAlign: 'top' }}>
                     <th scope="row" style={{ fontWeight: 500, textAlign: 'left' }}>
                       {fl.email ?? fl.user_id}
                       {fl.pending && <span className="muted small"> (not yet notified)</span>}
@@ -119,7 +123,7 @@ function FlagsPage({ context, options }: WidgetProps<Options>) {
                     <td>{f.date(fl.raised_day)}</td>
                     <td>
                       <ul style={{ margin: 0, paddingLeft: 18 }}>{fl.why.map((w) => <li key={w}>{w}</li>)}</ul>
-                      {fl.raised_why && fl.raised_why.join() !== fl.why.join() && <div className="muted small">When raised: {fl.raised_why.join('; ')}</div>}
+                      {fl.raised_why && changedTriggers(fl) && <div className="muted small">When raised: {fl.raised_why.join('; ')}</div>}
                     </td>
                   </tr>
                 ))}
