@@ -18,31 +18,35 @@ function Funnel({ context, options }: WidgetProps<Options>) {
       {({ steps }) => {
         const names = steps.map((s) => `${s.index + 1}. ${chosen ? stepName(chosen.definition.steps[s.index]!) : s.index}`);
         return (
-          <div>
-            <BarChart
-              title={chosen?.name ?? 'Funnel'}
-              summary={`${steps[0]!.count} started; ${steps[steps.length - 1]!.count} reached the last step.`}
-              categories={names}
-              categoryKey="step"
-              series={[{ name: 'Reached', values: steps.map((s) => s.count) }, { name: 'Dropped', values: steps.map((s) => s.dropped) }]}
-              stacked
-            />
-            <table className="orrery-table" aria-label="Steps">
-              <thead>
-                <tr><th scope="col">Step</th><th scope="col">Reached</th><th scope="col">Of the start</th><th scope="col">Of the step before</th><th scope="col">Median time</th></tr>
-              </thead>
-              <tbody>
-                {steps.map((s, i) => (
-                  <tr key={s.index}>
-                    <td>{names[i]}</td>
-                    <td>{fmt.number(s.count)}</td>
-                    <td>{s.conversion_rate === null ? '—' : fmt.percent(s.conversion_rate)}</td>
-                    <td>{s.index === 0 || s.step_conversion_rate === null ? '—' : fmt.percent(s.step_conversion_rate)}</td>
-                    <td>{s.median_seconds_from_previous === null ? '—' : fmt.duration(s.median_seconds_from_previous * 1000)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+          <div style={{ display: 'flex', flexDirection: 'column', height: '100%', gap: 8 }}>
+            <div style={{ flex: 1, minHeight: 140 }}>
+              <BarChart
+                title={chosen?.name ?? 'Funnel'}
+                summary={`${steps[0]!.count} started; ${steps[steps.length - 1]!.count} reached the last step.`}
+                categories={names}
+                categoryKey="step"
+                series={[{ name: 'Reached', values: steps.map((s) => s.count) }, { name: 'Dropped', values: steps.map((s) => s.dropped) }]}
+                stacked
+              />
+            </div>
+            <div style={{ flex: 'none', maxHeight: '50%', overflow: 'auto' }}>
+              <table className="orrery-table" aria-label="Steps">
+                <thead>
+                  <tr><th scope="col">Step</th><th scope="col">Reached</th><th scope="col">Of the start</th><th scope="col">Of the step before</th><th scope="col">Median time</th></tr>
+                </thead>
+                <tbody>
+                  {steps.map((s, i) => (
+                    <tr key={s.index}>
+                      <td>{names[i]}</td>
+                      <td>{fmt.number(s.count)}</td>
+                      <td>{s.conversion_rate === null ? '—' : fmt.percent(s.conversion_rate)}</td>
+                      <td>{s.index === 0 || s.step_conversion_rate === null ? '—' : fmt.percent(s.step_conversion_rate)}</td>
+                      <td>{s.median_seconds_from_previous === null ? '—' : fmt.duration(s.median_seconds_from_previous * 1000)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           </div>
         );
       }}

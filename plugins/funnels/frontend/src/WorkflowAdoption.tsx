@@ -14,35 +14,39 @@ function WorkflowAdoption({ context, options }: WidgetProps<Options>) {
         const shown = workflows.slice(0, options.limit);
         const pct = (v: number | null) => (v === null ? 0 : v);
         return (
-          <div>
-            <BarChart
-              title="Workflow adoption"
-              summary={`Participation, adherence and completion of ${shown.length} workflows among ${active_users} active users.`}
-              categories={shown.map((w) => w.workflow_id)}
-              categoryKey="workflow_id"
-              format="percent"
-              series={[
-                { name: 'Participation', values: shown.map((w) => pct(w.participation)) },
-                { name: 'Adherence', values: shown.map((w) => pct(w.adherence_rate)) },
-                { name: 'Completion', values: shown.map((w) => pct(w.completion_rate)) },
-              ]}
-              onDrillDown={(d) => context.drillDown({ source: 'workflow-adoption', filters: d.filters })}
-            />
-            <table className="orrery-table" aria-label="Workflows">
-              <thead>
-                <tr><th scope="col">Workflow</th><th scope="col">Enrolled</th><th scope="col">Completed</th><th scope="col">Adherence</th></tr>
-              </thead>
-              <tbody>
-                {shown.map((w) => (
-                  <tr key={w.workflow_id}>
-                    <td>{w.workflow_id}</td>
-                    <td>{fmt.number(w.enrolled)}</td>
-                    <td>{fmt.number(w.completed)}{w.completion_rate !== null ? ` (${fmt.percent(w.completion_rate)})` : ''}</td>
-                    <td>{w.adherence_rate === null ? '—' : fmt.percent(w.adherence_rate)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+          <div style={{ display: 'flex', flexDirection: 'column', height: '100%', gap: 8 }}>
+            <div style={{ flex: 1, minHeight: 140 }}>
+              <BarChart
+                title="Workflow adoption"
+                summary={`Participation, adherence and completion of ${shown.length} workflows among ${active_users} active users.`}
+                categories={shown.map((w) => w.workflow_id)}
+                categoryKey="workflow_id"
+                format="percent"
+                series={[
+                  { name: 'Participation', values: shown.map((w) => pct(w.participation)) },
+                  { name: 'Adherence', values: shown.map((w) => pct(w.adherence_rate)) },
+                  { name: 'Completion', values: shown.map((w) => pct(w.completion_rate)) },
+                ]}
+                onDrillDown={(d) => context.drillDown({ source: 'workflow-adoption', filters: d.filters })}
+              />
+            </div>
+            <div style={{ flex: 'none', maxHeight: '50%', overflow: 'auto' }}>
+              <table className="orrery-table" aria-label="Workflows">
+                <thead>
+                  <tr><th scope="col">Workflow</th><th scope="col">Enrolled</th><th scope="col">Completed</th><th scope="col">Adherence</th></tr>
+                </thead>
+                <tbody>
+                  {shown.map((w) => (
+                    <tr key={w.workflow_id}>
+                      <td>{w.workflow_id}</td>
+                      <td>{fmt.number(w.enrolled)}</td>
+                      <td>{fmt.number(w.completed)}{w.completion_rate !== null ? ` (${fmt.percent(w.completion_rate)})` : ''}</td>
+                      <td>{w.adherence_rate === null ? '—' : fmt.percent(w.adherence_rate)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           </div>
         );
       }}
