@@ -54,15 +54,20 @@ describe('churn prediction', () => {
   let backend: TestBackend;
   let events: E[];
   let open: string;
+  let memberId: string;
   let secret: string;
 
   beforeAll(async () => {
     backend = await startTestBackend({ plugins: [plugin] });
     await backend.org.addUser({ email: 'in-secret@churn.local', role: 'Developer', departments: ['secret'], restricted: ['secret'] });
-    await backend.org.addUser({ email: 'in-open@churn.local', role: 'Developer', departments: ['open'] });
+    const member = await backend.org.addUser({ email: 'in-open@churn.local', role: 'Developer', departments: ['open'] });
     open = backend.org.departments.get('open')!;
     secret = backend.org.departments.get('secret')!;
     events = history(5, [open, secret]);
+    // one user still active in the month before as_of is a member of the org (the others are ids only): lists name them
+    const recent = events.find((e) => Date.parse(e.timestamp) >= AS_OF - 7 * DAY && Date.parse(e.timestamp) < AS_OF)!.user_id;
+    memberId = member.userId;
+    for (const e of events) if (e.user_id === recent) e.user_id = memberId;
     await backend.org.insertEvents(events);
   }, 60_000);
   afterAll(() => backend?.close());
@@ -121,6 +126,12 @@ describe('churn prediction', () => {
 
     const dev = await backend.org.addUser({ email: 'dev@churn.local', role: 'Developer', departments: ['open'] });
     expect((await dev.get('/api/v1/cohorts/churn/at-risk')).status).toBe(403);
+
+    // everybody scored (the lowest threshold): the member is named by their email, users who are not members by their id only
+    const all = (await backend.client.get('/api/v1/cohorts/churn/at-risk', { as_of: new Date(AS_OF).toISOString(), threshold: 0.01, limit: 1000 })).body.users as Array<{ user_id: string; email: string | null }>;
+    expect(all.find((u) => u.user_id === memberId)?.email).toBe('in-open@churn.local');
+    expect(all.filter((u) => u.user_id !== memberId).every((u) => u.email === null)).toBe(true);
+    expect(all.length).toBeGreaterThan(10);
     const model = await dev.get('/api/v1/cohorts/churn/model', { as_of: new Date(AS_OF).toISOString() });
     expect(model.status).toBe(200);
     expect(model.body.backtest.scores).toBeUndefined();

@@ -7,7 +7,7 @@ interface AtRiskAnswer {
   threshold: number;
   backtest_auc: number | null;
   scored: number;
-  users: Array<{ user_id: string; department_id: string; probability: number; features: Record<string, number> }>;
+  users: Array<{ user_id: string; email?: string | null; display_name?: string | null; department_id: string; probability: number; features: Record<string, number> }>;
 }
 
 /** Users likely to be inactive next period, with the model's backtest beside them so the list is read with its accuracy. */
@@ -36,8 +36,8 @@ function AtRisk({ context, options }: WidgetProps<Options>) {
               {d.users.map((u) => (
                 <tr key={u.user_id}>
                   <th scope="row" style={{ textAlign: 'left' }}>
-                    <button type="button" className="orrery-link" onClick={() => context.drillDown({ source: 'at-risk', filters: { user_id: u.user_id } })}>
-                      {u.user_id}
+                    <button type="button" className="orrery-link" title={u.email ?? u.user_id} onClick={() => context.drillDown({ source: 'at-risk', filters: { user_id: u.user_id } })}>
+                      {u.display_name || u.email || u.user_id}
                     </button>
                   </th>
                   <td style={{ textAlign: 'right' }}>{fmt.percent(u.probability, 0)}</td>
