@@ -9,6 +9,7 @@ import { registerCohortRoutes } from './routes/cohorts.ts';
 import { registerChurnRoutes } from './routes/churn.ts';
 import { pgMigrations } from './store.ts';
 import { recomputeDynamicCohorts } from './cohorts.ts';
+import { demoData } from './demo.ts';
 import { READ, WRITE } from './permissions.ts';
 import { widgets } from '../widgets.ts';
 import { ACTIVITY, chMigrations } from './rollup.ts';
@@ -34,6 +35,7 @@ export default definePlugin({
   // score-band criteria read the adoption score through the SDK; without a provider they answer 424
   needs: [need(userScoreRef, '^1.0.0', { optional: true })],
   register(env) {
+    env.onDemoData(demoData);
     registerRetentionRoutes(env);
     registerChurnRoutes(env);
     registerCohortRoutes(env);

@@ -308,3 +308,40 @@ describe('saved cohorts', () => {
     }
   });
 });
+
+describe('the demo example cohorts', () => {
+  let backend: TestBackend;
+  const NOW = Date.now();
+  const events: Ev[] = [];
+
+  beforeAll(async () => {
+    backend = await startTestBackend({ plugins: [plugin] });
+    // 40 people invoking agents over the last 5 weeks; some most days, some who stopped 1–3 weeks ago
+    const r = rng(23);
+    for (let u = 0; u < 40; u++) {
+      const stop = r() < 0.3 ? NOW - Math.floor((8 + r() * 14) * DAY) : NOW;
+      const daily = 0.2 + r() * 0.8;
+      for (let d = 35; d >= 0; d--) {
+        const t = NOW - d * DAY - Math.floor(r() * DAY);
+        if (t < stop && r() < daily) events.push({ event_id: `d${u}-${d}`, event_type: 'agent_invocation', timestamp: new Date(t).toISOString(), user_id: `u${u}`, department_id: 'dept-x' });
+      }
+    }
+    await backend.org.insertEvents(events);
+  }, 60_000);
+  afterAll(() => backend?.close());
+
+  it('are created by the seeder, computed, and hold whom the reference says', async () => {
+    const seeded = await backend.seedDemoData({ from: new Date(NOW - 35 * DAY), to: new Date(NOW) });
+    expect(seeded).toEqual([{ plugin: 'cohorts', description: expect.stringMatching(/cohorts/), ok: true }]);
+    const list = (await backend.client.get('/api/v1/cohorts')).body.cohorts as Array<{ id: string; name: string; kind: string; criteria: Crit[]; size: number }>;
+    expect(list.map((c) => c.name).sort()).toEqual(['Daily agent users', 'Stopped using agents']);
+    for (const c of list) {
+      expect(c.kind).toBe('dynamic');
+      expect(c.size, c.name).toBeGreaterThan(0);
+      const re = await backend.client.post(`/api/v1/cohorts/${c.id}/recompute`, { as_of: new Date(NOW).toISOString() });
+      expect(re.status, re.text).toBe(200);
+      const members = await backend.client.get(`/api/v1/cohorts/${c.id}/members`, { limit: 10000 });
+      expect(members.body.members.map((m: { user_id: string }) => m.user_id).sort(), c.name).toEqual(all(events, c.criteria, NOW));
+    }
+  });
+});

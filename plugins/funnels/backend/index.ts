@@ -10,6 +10,7 @@ import { registerChangeRoute } from './workflows/change.ts';
 import { registerAdherenceRoutes } from './workflows/adherence.ts';
 import { registerInsightRoutes } from './funnel/insights.ts';
 import { registerSavedRoutes, savedMigrations } from './funnel/saved.ts';
+import { demoData } from './funnel/demo.ts';
 import { TOPIC, widgets } from '../widgets.ts';
 import { funnelMetrics } from './contracts.ts';
 import { ENROLMENTS, chMigrations } from './workflows/rollup.ts';
@@ -45,6 +46,7 @@ export default definePlugin({
     registerStreamRoute(env);
     registerChangeRoute(env);
     registerAdherenceRoutes(env);
+    env.onDemoData(demoData);
 
     // widgets refetch when workflow events are committed: one message per committed batch
     env.onEvents({

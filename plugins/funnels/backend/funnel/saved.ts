@@ -2,7 +2,7 @@
  * Saved funnels: a name and a funnel definition (everything of `/funnels/query` but the
  * range), kept in the plugin's own table in the org's schema.
  */
-import { badRequest, notFound, parseTimeRange, timeRangeQuerySchema, type PgMigration, type PluginEnv } from '@orrery/plugin-sdk';
+import { badRequest, notFound, parseTimeRange, timeRangeQuerySchema, type PgMigration, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { funnelBodySchema, planFunnel, type FunnelInput } from './spec.ts';
 import { HEAVY, READ, WRITE, funnelAnswerSchema, runFunnel } from './routes.ts';
 
@@ -60,6 +60,13 @@ function check(definition: Definition) {
   }
 }
 
+/** Checks and stores a saved funnel (the create route, and the demo org's example). */
+export async function saveFunnel(ctx: TenantContext, name: string, definition: Definition) {
+  check(definition);
+  const [row] = (await ctx.db.table(TABLE).insert({ name: name.trim(), definition: JSON.stringify(definition), created_by: ctx.caller?.userId ?? '' }).returning('*')) as Row[];
+  return view(row!);
+}
+
 export function registerSavedRoutes(env: PluginEnv) {
   env.route({
     method: 'GET',
@@ -80,13 +87,9 @@ export function registerSavedRoutes(env: PluginEnv) {
     summary: 'Save a funnel definition',
     schema: { body: savedBody, response: { 200: savedSchema } },
     async handler(req, ctx) {
-      check(req.body.definition);
-      const [row] = (await ctx.db
-        .table(TABLE)
-        .insert({ name: req.body.name.trim(), definition: JSON.stringify(req.body.definition), created_by: ctx.caller?.userId ?? '' })
-        .returning('*')) as Row[];
-      await ctx.audit({ action: 'funnels.saved.create', target: String(row!.id), after: { name: row!.name } });
-      return view(row!);
+      const saved = await saveFunnel(ctx, req.body.name, req.body.definition);
+      await ctx.audit({ action: 'funnels.saved.create', target: String(saved.id), after: { name: saved.name } });
+      return saved;
     },
   });
 
