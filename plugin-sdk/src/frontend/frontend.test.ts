@@ -150,6 +150,13 @@ describe('chart specs', () => {
     expect(line.data[0]).toMatchObject({ mode: 'lines' });
     expect((line.data[0] as { marker: { size?: unknown } }).marker.size).toBeUndefined();
   });
+  it('time series: a step series holds each level until the next change, and its gaps are not holes', () => {
+    // changes at 00:00, 00:10 and 05:00: a line series would break after 00:10 (a hole of 28 ten-minute buckets)
+    const points = [{ t: '2025-01-01T00:00:00Z', v: 3 }, { t: '2025-01-01T00:10:00Z', v: 5 }, { t: '2025-01-01T05:00:00Z', v: 4 }];
+    const step = timeSeriesSpec({ kind: 'step', series: [{ name: 'size', points }] }, env);
+    expect(step.data[0]).toMatchObject({ mode: 'lines', line: { shape: 'hv' }, y: [3, 5, 4] });
+    expect(timeSeriesSpec({ series: [{ name: 'size', points }] }, env).data[0]).toMatchObject({ y: [3, 5, null, 4] });
+  });
   it('time series: a few days get a tick per day, never one at 06:00; a week or more is left to plotly', () => {
     const s = timeSeriesSpec({ series: [{ name: 'score', points: [{ t: '2025-03-01', v: 0 }, { t: '2025-03-02', v: 31 }] }] }, { locale: 'en-US', tz: 'Asia/Tokyo' });
     expect((s.layout as { xaxis: object }).xaxis).toMatchObject({ dtick: 86_400_000, tick0: '2025-03-01 00:00:00' });

@@ -326,7 +326,7 @@ describe('the demo example cohorts', () => {
         if (t < stop && r() < daily) events.push({ event_id: `d${u}-${d}`, event_type: 'agent_invocation', timestamp: new Date(t).toISOString(), user_id: `u${u}`, department_id: 'dept-x' });
       }
     }
-    await backend.org.insertEvents(events);
+    await backend.org.insertEvents(events.map((e) => ({ ...e })));
   }, 60_000);
   afterAll(() => backend?.close());
 

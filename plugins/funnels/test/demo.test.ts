@@ -1,7 +1,8 @@
 /**
  * The demo org's example funnel (`env.onDemoData`): saved by the seeder, listed, and its results
  * over random sessions, invocations and feedback are the reference funnel's for the same
- * definition (sessions started → a successful invocation → an accepted answer, within a day).
+ * definition (per session: started → a failed invocation → a successful one → an accepted answer,
+ * within the hour).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
@@ -20,13 +21,17 @@ describe('funnels: the demo example', () => {
     backend = await startTestBackend({ plugins: [plugin] });
     const rand = rng(31);
     const at = (ms: number) => new Date(ms).toISOString();
-    for (let i = 0; i < 400; i++) {
-      const user = `u${Math.floor(rand() * 30)}`;
-      const t = FROM - 3_600_000 + Math.floor(rand() * (TO - FROM));
+    // sessions of 8 users over 5 days, each a burst of events within about two hours
+    for (let i = 0; i < 1200; i++) {
+      const user = `u${Math.floor(rand() * 8)}`;
+      const day = Math.floor(rand() * 5);
+      const session = `${user}-d${day}`;
+      const t = FROM + day * 86_400_000 + 9 * 3_600_000 + Math.floor(rand() * 7_200_000);
       const kind = rand();
-      if (kind < 0.35) events.push({ event_id: `e${i}`, event_type: 'session', action: rand() < 0.8 ? 'started' : 'ended', timestamp: at(t), user_id: user });
-      else if (kind < 0.8) events.push({ event_id: `e${i}`, event_type: 'agent_invocation', status: rand() < 0.85 ? 'success' : 'failure', agent_name: 'a', timestamp: at(t), user_id: user });
-      else events.push({ event_id: `e${i}`, event_type: 'feedback', action: rand() < 0.8 ? 'accept' : 'reject', timestamp: at(t), user_id: user });
+      const base = { event_id: `e${i}`, timestamp: at(t), user_id: user, session_id: session };
+      if (kind < 0.1) events.push({ ...base, event_type: 'session', action: rand() < 0.8 ? 'started' : 'ended' });
+      else if (kind < 0.8) events.push({ ...base, event_type: 'agent_invocation', status: rand() < 0.7 ? 'success' : 'failure', agent_name: 'a' });
+      else events.push({ ...base, event_type: 'feedback', action: rand() < 0.8 ? 'accept' : 'reject' });
     }
     await backend.org.insertEvents(events);
   }, 120_000);

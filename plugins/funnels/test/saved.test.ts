@@ -42,6 +42,16 @@ describe('saved funnels', () => {
     const expected = referenceFunnel({ ...definition, ...range }, data);
     expect(results.body.steps.map((s: any) => s.count)).toEqual(expected.steps.map((s) => s.count));
     expect(results.body.steps.map((s: any) => s.count)).toEqual([3, 1]); // cy's review is past the hour
+    // what a dashboard widget sends beside the range: the viewer's zone (no buckets: same answer) and a department
+    const counts = async (q: Record<string, string>) => {
+      const r = await b.client.get(`/api/v1/funnels/saved/${id}/results`, { ...range, ...q });
+      expect(r.status, r.text).toBe(200);
+      return r.body.steps.map((s: any) => s.count);
+    };
+    expect(await counts({ tz: 'Europe/Paris' })).toEqual([3, 1]);
+    for (const dept of ['eng', 'ops']) expect(await counts({ department_id: dept }), dept).toEqual(referenceFunnel({ ...definition, ...range }, data.filter((e) => e.department_id === dept)).steps.map((s) => s.count));
+    expect(await counts({ department_id: 'ops' })).toEqual([0, 0]);
+    expect((await b.client.get(`/api/v1/funnels/saved/${id}/results`, { ...range, tz: 'Mars/Olympus' })).status).toBe(400);
 
     const replaced = await b.client.put(`/api/v1/funnels/saved/${id}`, { name: 'Open to review (2 h)', definition: { ...definition, window_seconds: 7200 } });
     expect(replaced.status).toBe(200);

@@ -122,7 +122,12 @@ export interface TimeSeriesInput {
    * be a flat line along the bottom.
    */
   series: Array<{ name: string; points: Array<{ t: string; v: number | null }>; axis?: 'left' | 'right' }>;
-  kind?: 'line' | 'area' | 'bar';
+  /**
+   * `step`: a level that holds until the next point (a cohort's size between recomputations),
+   * drawn flat then straight up or down; its points are instants of change, not buckets, so
+   * none is missing between them.
+   */
+  kind?: 'line' | 'area' | 'bar' | 'step';
   format?: ValueFormat;
   yTitle?: string;
   /**
@@ -181,7 +186,7 @@ export function withMissingBuckets(points: Array<{ t: string; v: number | null }
 export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec {
   const kind = input.kind ?? 'line';
   const fm = formatters(env.locale, env.tz);
-  const step = kind === 'bar' ? null : bucketStepMs(input.series);
+  const step = kind === 'bar' || kind === 'step' ? null : bucketStepMs(input.series);
   const right = (s: { axis?: 'left' | 'right' }) => s.axis === 'right';
   const drawn = input.series.map((s) => {
     const points = withMissingBuckets(s.points, step, input.missing ?? 'gap');
@@ -202,7 +207,7 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
     x: s.points.map((p) => plotlyTime(p.t, env.tz)),
     y: s.points.map((p) => p.v),
     // a count that drops to zero is drawn straight: a spline would dip below zero on the way
-    line: { color: colorAt(i), width: 2, shape: input.missing === 'zero' ? 'linear' : 'spline', smoothing: 0.3 },
+    line: { color: colorAt(i), width: 2, shape: kind === 'step' ? 'hv' : input.missing === 'zero' ? 'linear' : 'spline', smoothing: 0.3 },
     marker: { color: colorAt(i), ...(s.alone ? { size: s.alone.map((a) => (a ? 7 : 0)) } : {}) },
     hovertemplate: `%{x}<br>${s.name}: %{y}<extra></extra>`,
   }));

@@ -3,23 +3,32 @@ import { cohortSizes } from '../../widgets.ts';
 
 interface Options { cohort_ids: string }
 interface Sizes {
+  to: string;
   cohorts: Array<{ id: string; name: string; kind: string; size: number; points: Array<{ at: string; size: number; joined: number; left: number }> }>;
 }
+
+/** A cohort's size holds until the next change: the last one is drawn on to the end of the range. */
+const toEnd = (points: Sizes['cohorts'][number]['points'], to: string) => {
+  const drawn = points.map((p) => ({ t: p.at, v: p.size }));
+  const last = drawn.at(-1);
+  return last && Date.parse(last.t) < Date.parse(to) ? [...drawn, { t: to, v: last.v }] : drawn;
+};
 
 /** Saved cohorts' sizes over the dashboard's range: a step after each recomputation. */
 function CohortSizes({ options }: WidgetProps<Options>) {
   const ids = options.cohort_ids?.trim();
-  const q = useWidgetData<Sizes>('/sizes', ids ? { cohort_ids: ids } : {}, { isEmpty: (d) => d.cohorts.length === 0 });
+  // sizes of whole cohorts (a cohort names its own department): the dashboard's department is not sent
+  const q = useWidgetData<Sizes>('/sizes', { ...(ids ? { cohort_ids: ids } : {}), department_id: undefined }, { isEmpty: (d) => d.cohorts.length === 0 });
   return (
     <WidgetState query={q} emptyText="No saved cohorts yet. Save one under Cohorts (a behavioural rule or a list of people) to follow its size here.">
       {(d) => (
         <TimeSeriesChart
           title="Cohort sizes over time"
           summary={d.cohorts.map((c) => `${c.name}: ${c.size} now`).join('; ')}
-          kind="line"
+          kind="step"
           format="number"
           yTitle="members"
-          series={d.cohorts.map((c) => ({ name: c.name, points: c.points.map((p) => ({ t: p.at, v: p.size })) }))}
+          series={d.cohorts.map((c) => ({ name: c.name, points: toEnd(c.points, d.to) }))}
         />
       )}
     </WidgetState>

@@ -60,6 +60,12 @@ function check(definition: Definition) {
   }
 }
 
+/** The definition with every step and exclusion limited to events recorded in one department. */
+function inDepartment(d: Definition, departmentId: string): Definition {
+  const within = <T extends { where?: Record<string, unknown> }>(s: T): T => ({ ...s, where: { ...s.where, department_id: departmentId } });
+  return { ...d, steps: d.steps.map(within), ...(d.exclusions ? { exclusions: d.exclusions.map(within) } : {}) } as Definition;
+}
+
 /** Checks and stores a saved funnel (the create route, and the demo org's example). */
 export async function saveFunnel(ctx: TenantContext, name: string, definition: Definition) {
   check(definition);
@@ -139,19 +145,27 @@ export function registerSavedRoutes(env: PluginEnv) {
     },
   });
 
-  env.route<{ from?: string; to?: string }, { id: number }>({
+  env.route<{ from?: string; to?: string; tz?: string; department_id?: string }, { id: number }>({
     method: 'GET',
     path: '/saved/:id/results',
     permission: READ,
     rateLimit: HEAVY,
     cache: { maxAgeSeconds: 300 },
-    summary: 'Run a saved funnel over a range (default the last 30 days)',
-    schema: { params: idParams, querystring: { type: 'object', additionalProperties: false, properties: { from: timeRangeQuerySchema.from, to: timeRangeQuerySchema.to } }, response: { 200: funnelAnswerSchema } },
+    summary: 'Run a saved funnel over a range (default the last 30 days), optionally within one department',
+    description:
+      'What a dashboard widget sends: the range, the viewer’s time zone (checked; a funnel has no buckets, so it changes nothing) and the ' +
+      'dashboard’s department, which limits every step and exclusion to events recorded in that department.',
+    schema: {
+      params: idParams,
+      querystring: { type: 'object', additionalProperties: false, properties: { ...timeRangeQuerySchema, department_id: { type: 'string', minLength: 1, maxLength: 64 } } },
+      response: { 200: funnelAnswerSchema },
+    },
     async handler(req, ctx) {
       const row = (await ctx.db.table(TABLE).where({ id: req.params.id }).first()) as Row | undefined;
       if (!row) throw notFound(`no saved funnel ${req.params.id}`, { field: 'id' });
       const range = parseTimeRange(req.query, 30);
-      return runFunnel(ctx, planFunnel({ ...view(row).definition, from: range.from.toISOString(), to: range.to.toISOString() }));
+      const definition = req.query.department_id ? inDepartment(view(row).definition, req.query.department_id) : view(row).definition;
+      return runFunnel(ctx, planFunnel({ ...definition, from: range.from.toISOString(), to: range.to.toISOString() }));
     },
   });
 }

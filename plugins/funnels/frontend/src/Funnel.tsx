@@ -27,6 +27,7 @@ function Funnel({ context, options }: WidgetProps<Options>) {
                 categoryKey="step"
                 series={[{ name: 'Reached', values: steps.map((s) => s.count) }, { name: 'Dropped', values: steps.map((s) => s.dropped) }]}
                 stacked
+                horizontal
               />
             </div>
             <div style={{ flex: 'none', maxHeight: '50%', overflow: 'auto' }}>
