@@ -20,7 +20,7 @@ function CohortSizes({ options }: WidgetProps<Options>) {
   // sizes of whole cohorts (a cohort names its own department): the dashboard's department is not sent
   const q = useWidgetData<Sizes>('/sizes', { ...(ids ? { cohort_ids: ids } : {}), department_id: undefined }, { isEmpty: (d) => d.cohorts.length === 0 });
   return (
-    <WidgetState query={q} emptyText="No saved cohorts yet. Save one under Cohorts (a behavioural rule or a list of people) to follow its size here.">
+    <WidgetState query={q} emptyText="No saved cohorts yet. A cohort is a behavioural rule or a list of people, saved with POST /api/v1/cohorts; its size shows here.">
       {(d) => (
         <TimeSeriesChart
           title="Cohort sizes over time"

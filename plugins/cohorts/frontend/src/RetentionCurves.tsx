@@ -7,14 +7,16 @@ interface Saved { cohorts: Array<{ id: string; name: string }> }
 
 /** Retention of several saved cohorts side by side: per period after joining, the share of each cohort retained. */
 function RetentionCurves({ options }: WidgetProps<Options>) {
-  const ids = options.cohort_ids?.trim() ?? '';
-  const saved = useWidgetData<Saved>('/', {}, { enabled: !!ids });
+  const chosen = options.cohort_ids?.trim() ?? '';
+  const saved = useWidgetData<Saved>('/', {}, { withContext: false });
+  // none chosen in the settings: the first 10 saved cohorts (by name), as Cohort sizes does
+  const ids = chosen || (saved.data?.cohorts ?? []).slice(0, 10).map((c) => c.id).join(',');
   const q = useWidgetData<Curves>(
     '/retention/curves',
     { cohort_ids: ids, period: options.period, periods: options.periods, counting: options.counting },
     { enabled: !!ids, isEmpty: (d) => d.curves.every((c) => c.size === 0) },
   );
-  if (!ids) return <p className="orrery-state orrery-state--empty">Pick 1 to 10 saved cohorts (their ids) in this widget's settings to compare their retention.</p>;
+  if (!ids && !saved.loading) return <p className="orrery-state orrery-state--empty">No saved cohorts yet. A cohort is a behavioural rule or a list of people, saved with POST /api/v1/cohorts; pick up to 10 in this widget's settings to compare their retention.</p>;
   const name = (id: string) => saved.data?.cohorts.find((c) => c.id === id)?.name ?? id;
   return (
     <WidgetState query={q} emptyText="The chosen cohorts have no members with events in this time range.">

@@ -1,6 +1,10 @@
 import { defineWidget, SankeyChart, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { usePost, useSavedFunnel, stepName } from './api.ts';
 import { paths } from '../../widgets.ts';
+import { topPaths } from './topPaths.ts';
+
+/** nodes per level a widget can still label */
+const KEEP = 6;
 
 interface Options { funnelId?: number; step: number }
 interface Answer { step: number; dropped: number; next: Array<{ event: string; units: number }>; links: Array<{ source: string; target: string; units: number }> }
@@ -17,7 +21,7 @@ function Paths({ options }: WidgetProps<Options>) {
         <SankeyChart
           title={`After dropping before “${funnel ? stepName(funnel.definition.steps[step]!) : step}”`}
           summary={`${d.dropped} dropped; most often next: ${d.next[0]?.event ?? 'nothing'}.`}
-          links={d.links.map((l) => ({ source: l.source, target: l.target, value: l.units }))}
+          links={topPaths(d.links, KEEP).map((l) => ({ source: /^\d+: /.test(l.source) ? l.source : `dropped (${d.dropped})`, target: l.target, value: l.units }))}
         />
       )}
     </WidgetState>
