@@ -99,6 +99,8 @@ export const retentionCurves = {
   defaultSize: 'M',
   minSize: { w: 3, h: 3 },
   roles: [...ALL],
+  // weekly periods, as the retention table: a week's range holds no week after the first
+  defaultTimeRange: '90d',
   optionsVersion: 1,
   optionsSchema: {
     type: 'object',

@@ -30,6 +30,8 @@ export const forecast = {
   defaultSize: 'L',
   minSize: { w: 3, h: 3 },
   roles: ['Admin', 'Manager', 'Developer'],
+  // daily buckets over the dashboard's usual week are too few to see a weekly season or backtest against it
+  defaultTimeRange: '30d',
   optionsVersion: 1,
   optionsSchema: {
     type: 'object',

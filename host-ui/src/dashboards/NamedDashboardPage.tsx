@@ -88,8 +88,9 @@ export function NamedDashboardPage({ id }: { id: string }) {
   const pickable = options?.departments ?? s.me.departments.map((x) => ({ id: x.id, name: x.name }));
   const departmentChoices = department && !pickable.some((x) => x.id === department.id) ? [...pickable, department] : pickable;
   const scope = useMemo<DashboardScope>(() => ({ department, filters: d?.filters.agent_name ? { agent_name: d.filters.agent_name } : {}, tick }),
+    // the name too: it arrives with the filter options, after the dashboard (widgets say "in Engineering", not "in Department")
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [department?.id, d?.filters.agent_name, tick]);
+    [department?.id, department?.name, d?.filters.agent_name, tick]);
 
   const phone = mounted && width < PHONE;
   const editable = !!d?.can_edit && !phone;

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { toCsv } from './csv.ts';
 import { formatters, fromZonedWallTime, plotlySeparators, toZonedWallTime } from './format.ts';
@@ -149,6 +150,19 @@ describe('chart specs', () => {
     const line = timeSeriesSpec({ series: [{ name: 'runs', points: [1, 2, 3].map((h) => ({ t: `2025-01-01T0${h}:00:00Z`, v: h })) }] }, env);
     expect(line.data[0]).toMatchObject({ mode: 'lines' });
     expect((line.data[0] as { marker: { size?: unknown } }).marker.size).toBeUndefined();
+  });
+  it('time series: a plain number axis never shows exponents, and keeps the digits of small values', () => {
+    const axis = (vs: number[]) => (timeSeriesSpec({ series: [{ name: 'n', points: vs.map((v, i) => ({ t: `2025-01-0${i + 1}`, v })) }] }, env).layout as { yaxis: { tickformat: string } }).yaxis.tickformat;
+    // plotly's own tick formatter (d3-format, which plotly depends on)
+    const { format } = createRequire(import.meta.url)('d3-format') as { format: (spec: string) => (v: number) => string };
+    expect(format(',.4~g')(15_000)).toBe('1.5e+4'); // what the axis showed
+    for (const vs of [[5_000, 17_054.2], [120_000, 3], [0.125, 0.5], [12, 140], [9_999]]) {
+      const f = axis(vs);
+      for (const v of vs) expect(format(f)(v), `${f} ${v}`).not.toMatch(/e[+-]/);
+    }
+    expect(format(axis([0.125, 0.5]))(0.125)).toBe('0.125');
+    expect(axis([5_000, 17_054.2])).toBe(',.0f');
+    expect(axis([0.125, 0.5])).toBe(',.4~g');
   });
   it('time series: a step series holds each level until the next change, and its gaps are not holes', () => {
     // changes at 00:00, 00:10 and 05:00: a line series would break after 00:10 (a hole of 28 ten-minute buckets)

@@ -53,7 +53,13 @@ function tickFormat(f: ValueFormat | undefined, values: Iterable<number | null |
     }
     case 'duration': return { ticksuffix: ' ms', tickformat: ',.0f' };
     case 'compact': return { tickformat: '.2~s' };
-    default: return { tickformat: ',.4~g' };
+    default: {
+      // four significant digits keep small fractions readable, but d3's `g` turns 15,000 into
+      // "1.5e+4": an axis that reaches 10,000 gets whole numbers with separators instead
+      let max = 0;
+      for (const v of values) if (typeof v === 'number' && Number.isFinite(v)) max = Math.max(max, Math.abs(v));
+      return { tickformat: max >= 10_000 ? ',.0f' : ',.4~g' };
+    }
   }
 }
 

@@ -19,7 +19,7 @@ function RetentionCurves({ options }: WidgetProps<Options>) {
   if (!ids && !saved.loading) return <p className="orrery-state orrery-state--empty">No saved cohorts yet. A cohort is a behavioural rule or a list of people, saved with POST /api/v1/cohorts; pick up to 10 in this widget's settings to compare their retention.</p>;
   const name = (id: string) => saved.data?.cohorts.find((c) => c.id === id)?.name ?? id;
   return (
-    <WidgetState query={q} emptyText="The chosen cohorts have no members with events in this time range.">
+    <WidgetState query={q} emptyText="The chosen cohorts have no members whose periods started in this time range: widen the range or choose shorter periods.">
       {(d) => {
         const longest = Math.max(0, ...d.curves.map((c) => c.rates.length));
         return (

@@ -14,17 +14,20 @@ function TimeToConvert({ context, options }: WidgetProps<Options>) {
   return (
     <WidgetState query={q} emptyText="Nobody converted in this time range.">
       {(d) => (
-        <div>
-          <div className="orrery-stats">
+        <div style={{ display: 'flex', flexDirection: 'column', height: '100%', gap: 8 }}>
+          <div className="orrery-stats" style={{ display: 'flex', flexWrap: 'wrap', gap: 16 }}>
             <Stat label="Converted" value={d.units} />
             <Stat label="Median" value={d.median_seconds === null ? null : d.median_seconds * 1000} format="duration" />
             <Stat label="p90" value={d.p90_seconds === null ? null : d.p90_seconds * 1000} format="duration" />
           </div>
-          <BarChart
-            title={`Time to convert${funnel ? `: ${funnel.name}` : ''}`}
-            categories={d.bins.map((b) => `${fmt.duration(b.from_seconds * 1000)} – ${fmt.duration(b.to_seconds * 1000)}`)}
-            series={[{ name: 'Units', values: d.bins.map((b) => b.units) }]}
-          />
+          <div style={{ flex: 1, minHeight: 120 }}>
+            <BarChart
+              title={`Time to convert${funnel ? `: ${funnel.name}` : ''}`}
+              horizontal
+              categories={d.bins.map((b) => `${fmt.duration(b.from_seconds * 1000)} – ${fmt.duration(b.to_seconds * 1000)}`)}
+              series={[{ name: 'Units', values: d.bins.map((b) => b.units) }]}
+            />
+          </div>
         </div>
       )}
     </WidgetState>

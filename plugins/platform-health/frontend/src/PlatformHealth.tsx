@@ -47,7 +47,7 @@ function PlatformHealth(_props: WidgetProps<NoOptions>) {
               </p>
             ) : null}
             <div style={{ flex: 1, minHeight: 180 }}>
-              <WidgetState query={capacity} emptyText="No events ingested in the last 30 days: nothing to project yet.">
+              <WidgetState query={capacity} emptyText="No events came in through the ingestion routes in the last 30 days: nothing to project yet.">
                 {(c) => (
                   <div style={{ display: 'flex', flexDirection: 'column', height: '100%' }}>
                   <Stat label="Ingestion capacity used in 90 days" value={c.projection.at(-1)?.capacity_ratio ?? null} format="percent" />
