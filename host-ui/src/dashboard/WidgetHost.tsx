@@ -96,7 +96,7 @@ export function WidgetHost({ item, entry, refreshKey, onOptions, onMigrated, onD
       setOptions: onOptions,
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [resolved, extraFilters, entry, item.i, s.me, department?.id, filters?.agent_name, tick, timeRange.from, timeRange.to, s.prefs.tz, s.prefs.locale, refreshKey, request, download]);
+  }, [resolved, extraFilters, entry, item.i, s.me, department?.id, department?.name, filters?.agent_name, tick, timeRange.from, timeRange.to, s.prefs.tz, s.prefs.locale, refreshKey, request, download]);
 
   // The widget's own element, the same object while its context is: a render of the page
   // around it (the filters bar's choices arriving, a notice, the grid measuring its width)
