@@ -5,6 +5,7 @@
 import { badRequest, notFound, parseTimeRange, timeRangeQuerySchema, type PgMigration, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { funnelBodySchema, planFunnel, type FunnelInput } from './spec.ts';
 import { HEAVY, READ, WRITE, funnelAnswerSchema, runFunnel } from './routes.ts';
+import { inDepartment } from '../../inDepartment.ts';
 
 const TABLE = 'funnels_saved';
 
@@ -58,12 +59,6 @@ function check(definition: Definition) {
     }
     throw e;
   }
-}
-
-/** The definition with every step and exclusion limited to events recorded in one department. */
-function inDepartment(d: Definition, departmentId: string): Definition {
-  const within = <T extends { where?: Record<string, unknown> }>(s: T): T => ({ ...s, where: { ...s.where, department_id: departmentId } });
-  return { ...d, steps: d.steps.map(within), ...(d.exclusions ? { exclusions: d.exclusions.map(within) } : {}) } as Definition;
 }
 
 /** Checks and stores a saved funnel (the create route, and the demo org's example). */

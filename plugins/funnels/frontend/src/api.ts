@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useRealtime, useWidget, useWidgetData, type WidgetData } from '@orrery/plugin-sdk/frontend';
+import { inDepartment } from '../../inDepartment.ts';
 
 /** The shapes of the plugin's routes, as the widgets read them. */
 export interface AdoptionRow {
@@ -43,11 +44,14 @@ export function usePost<T>(path: string, body: Record<string, unknown> | null, i
   const [tick, setTick] = useState(0);
   const refetch = useCallback(() => setTick((t) => t + 1), []);
   // the body is compared by value: a new object with the same content does not refetch
-  const key = JSON.stringify(body);
+  // the dashboard's department limits every step, as the saved funnel's results route does
+  const department = ctx.department?.id;
+  const scoped = body && department && Array.isArray(body.steps) ? inDepartment(body as { steps: Array<{ where?: Record<string, unknown> }> }, department) : body;
+  const key = JSON.stringify(scoped);
   useEffect(() => {
-    if (!body) return;
+    if (!scoped) return;
     const ac = new AbortController();
-    ctx.request<T>(path, { method: 'POST', body: { ...body, from: ctx.timeRange.from, to: ctx.timeRange.to }, signal: ac.signal }).then(
+    ctx.request<T>(path, { method: 'POST', body: { ...scoped, from: ctx.timeRange.from, to: ctx.timeRange.to }, signal: ac.signal }).then(
       (data) => { if (!ac.signal.aborted) setState({ data, loading: false }); },
       (error: Error) => { if (!ac.signal.aborted && error.name !== 'AbortError') setState((s) => ({ data: s.data, error, loading: false })); },
     );
