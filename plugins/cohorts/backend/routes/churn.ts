@@ -49,8 +49,6 @@ function spec(q: ChurnQuery): ChurnSpec {
   return { asOf, periodDays: q.period_days ?? 7, snapshots: q.snapshots ?? 8, threshold: q.threshold ?? 0.5, departmentId: q.department_id };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The at-risk users the caller may see: offered to other features (e.g. adoption's support flags) through this one function. */
 export async function atRisk(ctx: TenantContext, s: ChurnSpec, limit: number) {
   const r = await churn(ctx, s);
@@ -61,9 +59,8 @@ export async function atRisk(ctx: TenantContext, s: ChurnSpec, limit: number) {
     .sort((a, b) => b.probability - a.probability || a.user_id.localeCompare(b.user_id))
     .slice(0, limit)
     .map((u) => ({ user_id: u.user_id, department_id: u.department_id, probability: u.probability, features: Object.fromEntries(FEATURES.map((f, j) => [f, u.x[j]!])) }));
-  // names for the people in the list: events name users by any string, only members (UUIDs) are in the directory
-  const ids = users.map((u) => u.user_id).filter((id) => UUID.test(id));
-  const names = new Map(ids.length ? (await ctx.directory.members({ ids, includeInactive: true })).map((m) => [m.id, m]) : []);
+  // names for the people in the list (the directory knows members only; other user ids get none)
+  const names = new Map((await ctx.directory.members({ ids: users.map((u) => u.user_id), includeInactive: true })).map((m) => [m.id, m]));
   return { as_of: r.as_of, period_days: r.period_days, threshold: s.threshold, backtest_auc: r.backtest.auc, scored: r.current.length, users: users.map((u) => ({ ...u, email: names.get(u.user_id)?.email ?? null, display_name: names.get(u.user_id)?.displayName || null })) };
 }
 
