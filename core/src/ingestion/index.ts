@@ -112,6 +112,8 @@ export function logRetainSeconds(cfg: Pick<IngestionConfig, 'logRetainSeconds'>,
 
 /** rows encoded per turn of the event loop by the loader */
 const ENCODE_SLICE = 2000;
+/** rows per lookup when a range a crash interrupted is checked against the table (one query each) */
+const REDO_LOOKUP_ROWS = 2000;
 
 interface StoredKey {
   org: string;
@@ -327,6 +329,15 @@ export const ingestionModule: KernelModule<IngestionDeps> = {
           });
           end();
           batchRows.observe(rows.length);
+        },
+        // a range a crash interrupted: which of its rows the table holds, by their sort keys
+        async missingOf(rows) {
+          const stored = new Set<string>();
+          for (let o = 0; o < rows.length; o += REDO_LOOKUP_ROWS) {
+            const slice = rows.slice(o, o + REDO_LOOKUP_ROWS);
+            for (const k of await storedIn(slice.map((r) => ({ org: r.org_id, id: r.event_id, type: r.event_type, ts: Date.parse(r.timestamp) })))) stored.add(k);
+          }
+          return stored.size ? rows.filter((r) => !stored.has(rowKey(r.org_id, r.event_id))) : rows;
         },
         onLoaded: (rows) => onCommitted(rows),
         onError: (err, range) => log.error({ err, first: range.first, last: range.last }, 'loading the ingestion log into ClickHouse failed; retrying'),

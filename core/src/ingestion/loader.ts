@@ -7,10 +7,21 @@
  * the batch is small), records that range as pending in the log, inserts it with
  * `insert_deduplication_token = <log id>:<first>-<last>`, then moves the
  * position past it. A crash between the insert and the position commit leaves
- * the range pending: the next start inserts the same range with the same token
- * and ClickHouse drops it as a repeat (the events table keeps the tokens of its
- * recent blocks: `non_replicated_deduplication_window`, migration 0002). So
- * every row of the log is stored once however the process dies.
+ * the range pending: the next start inserts that range again, and must store
+ * only what the first insert did not.
+ *
+ * The token alone cannot promise that on a plain MergeTree (the embedded engine,
+ * a single server; the table keeps its recent tokens,
+ * `non_replicated_deduplication_window`, migration 0003): the part and the record
+ * of its token are two writes, and a process killed between them leaves a part
+ * without its record (the range would be stored twice) or, in older engines, a
+ * record without its part (the range would be dropped as a repeat and lost). So
+ * a range inserted again is first checked against the table (`missingOf`): only
+ * its rows not stored are inserted. When none is stored the original token is
+ * kept (a server may still be finishing the dead process's insert, and then
+ * drops one of the two), and what is still missing after that insert goes in
+ * under a token of its own. Every row of the log is stored once however the
+ * process dies.
  *
  * Only after the position commit are rows announced (`onLoaded`: bus, answer
  * caches, plugin handlers): events become visible when they are in ClickHouse.
@@ -47,6 +58,11 @@ export interface LoaderOptions<R extends { org_id: string; event_id: string }, P
   prepare?(rows: R[]): Promise<P>;
   /** Inserts the range's rows; `prepared` is `prepare`'s result for these rows, when there is one. */
   insert(rows: R[], token: string, prepared?: P): Promise<void>;
+  /**
+   * Of the rows of a range inserted again after a crash, those not stored yet (looked up in
+   * the table). Without it a range is inserted again as a whole and only the token guards it.
+   */
+  missingOf?(rows: R[]): Promise<R[]>;
   onLoaded(rows: R[], range: LogRange): void;
   onError(err: unknown, range: LogRange): void;
 }
@@ -66,7 +82,11 @@ export class Loader<R extends { org_id: string; event_id: string }, P = unknown>
   /** sleeping while a small batch gathers company: woken early once it reaches targetRows */
   private gathering = false;
   private waiters: Array<{ seq: number; resolve(): void; reject(err: unknown): void }> = [];
-  readonly stats = { inserts: 0, rows: 0, maxRows: 0, failures: 0, redone: 0, preparedAhead: 0, lastInsertMs: 0, lastLoadedAt: 0 };
+  readonly stats = {
+    inserts: 0, rows: 0, maxRows: 0, failures: 0, preparedAhead: 0, lastInsertMs: 0, lastLoadedAt: 0,
+    /** ranges inserted again after a crash; of their rows, those found already stored and left out */
+    redone: 0, redoneStoredRows: 0,
+  };
 
   constructor(private readonly o: LoaderOptions<R, P>) {}
 
@@ -151,6 +171,22 @@ export class Loader<R extends { org_id: string; event_id: string }, P = unknown>
     return { range, rows, prepared };
   }
 
+  /** A range a crash interrupted: insert what of it is not stored (see the header). */
+  private async insertAgain(rows: R[], token: string) {
+    const missing = await this.o.missingOf!(rows);
+    this.stats.redoneStoredRows += rows.length - missing.length;
+    if (missing.length === 0) return;
+    let rest = missing;
+    if (missing.length === rows.length) {
+      await this.o.insert(rows, token, await this.o.prepare?.(rows));
+      rest = await this.o.missingOf!(rows);
+      if (rest.length === 0) return;
+    }
+    // a token no block can have had: none of these rows is stored, so none may be dropped
+    const own = `${token}:rest:${Date.now().toString(36)}:${Math.random().toString(36).slice(2)}`;
+    await this.o.insert(rest, own, await this.o.prepare?.(rest));
+  }
+
   private async run() {
     const log = this.o.log;
     const crashSeq = process.env.ORRERY_TEST_CRASH_AFTER_INSERT === '1' ? Number(process.env.ORRERY_TEST_CRASH_AFTER_SEQ ?? 1) : 0;
@@ -185,7 +221,8 @@ export class Loader<R extends { org_id: string; event_id: string }, P = unknown>
       const token = `${log.id}:${range.first}-${range.last}`;
       try {
         const t0 = performance.now();
-        if (rows.length) {
+        if (rows.length && redo && this.o.missingOf) await this.insertAgain(rows, token);
+        else if (rows.length) {
           const prepared = built ? await built.prepared : await this.o.prepare?.(rows);
           const inserting = this.o.insert(rows, token, prepared);
           // the engine inserts this range on its own threads: build the next one meanwhile

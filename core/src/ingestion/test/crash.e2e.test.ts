@@ -4,8 +4,12 @@
  * - the server process is killed with SIGKILL in the middle of a load of single and batch
  *   requests, restarted on the same data, and the clients resend what got no answer;
  * - the loader kills its own process right after a ClickHouse insert and before it commits its
- *   log position (the `ORRERY_TEST_CRASH_AFTER_INSERT` hook): the restarted loader inserts the
- *   same range again, and ClickHouse must drop it by its deduplication token.
+ *   log position (the `ORRERY_TEST_CRASH_AFTER_INSERT` hook): the restarted loader takes the
+ *   range up again, finds its rows in the table and must not insert them twice.
+ *
+ * A kill inside the engine's insert, between its part and the record of its token, is left to
+ * the first test's chance and covered for every such mix by the loader's model test
+ * (`log.test.ts`).
  *
  * Every event that got a 2xx must be stored exactly once, and so must every resent one. The
  * server runs with background merges of the events table stopped, so a row inserted twice
@@ -119,7 +123,7 @@ async function recoverAndCount(dataDir: string, run: Awaited<ReturnType<typeof l
   const line = server.lines.find((l) => l.startsWith('{"loader"'));
   expect(line, `clean stop (exit ${exit.code ?? exit.signal})`).toBeDefined();
   if (exit.code !== 0) console.log(`restarted server exited with ${exit.code ?? exit.signal} after its clean stop`);
-  const stats = JSON.parse(line!).loader as { redone: number; inserts: number } | null;
+  const stats = JSON.parse(line!).loader as { redone: number; redoneStoredRows: number; inserts: number } | null;
 
   const { createChdbConnection } = await import('chdb/connection');
   const ch = createClient({ connection: createChdbConnection({ path: join(dataDir, 'ch') }) as any } as any);
@@ -182,9 +186,11 @@ describe('durability of the ingestion log, every plugin on', () => {
       expect(loaded).toBeLessThan(pending!.first);
 
       const { counts, stats } = await recoverAndCount(dataDir, run);
-      expect(stats?.redone, 'the restarted loader inserted the pending range again').toBeGreaterThanOrEqual(1);
+      expect(stats?.redone, 'the restarted loader took up the pending range').toBeGreaterThanOrEqual(1);
+      // the first insert landed whole: the restarted loader found its rows in the table and left them out
+      expect(stats?.redoneStoredRows, 'rows of the pending range found stored').toBeGreaterThan(0);
       expectExactlyOnce(counts, run.acked, run.unknown);
-      console.log(`loader crash test: range ${pending!.first}-${pending!.last} inserted twice, stored once; ${run.acked.size} acknowledged, ${counts.size} stored, each once`);
+      console.log(`loader crash test: range ${pending!.first}-${pending!.last} (${stats!.redoneStoredRows} rows) found stored after the restart, not inserted again; ${run.acked.size} acknowledged, ${counts.size} stored, each once`);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
