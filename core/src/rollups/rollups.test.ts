@@ -271,6 +271,68 @@ describe('declared rollups', () => {
     await expectExact(14, 'redone fold');
   });
 
+  /**
+   * A kill inside a publish: the engine writes each table's part and the record of its token one
+   * after the other, so the crash can leave parts without their records (a redo with the same
+   * token would count the window twice) or records without their parts (a redo with the same
+   * token would be dropped: the window lost). Both are set up by hand on the real engine, with
+   * the tables' merges stopped so that the fold's parts stay apart.
+   */
+  describe('a fold redone after a kill inside its publish', () => {
+    const ch = () => b.kernel.services.analytics;
+    const stored = () => CALLS.tables.map((t) => t.table);
+    const parts = async (table: string) => {
+      const rs = await ch().client.query({ query: `SELECT name FROM system.parts WHERE database = {db:String} AND table = {t:String} AND active`, query_params: { db: ch().database, t: table }, format: 'JSONEachRow' });
+      return new Set(((await rs.json()) as Array<{ name: string }>).map((r) => r.name));
+    };
+    /** folds new events, then sets the ledger back as the crash left it; `damage` runs on the fold's own parts */
+    const crashedFold = async (seed: number, damage: (table: string, newParts: string[]) => Promise<void>) => {
+      const more = events(seed, 300);
+      sentA.push(...more);
+      await b.org.insertEvents(more);
+      const knex = b.kernel.services.knex;
+      const before = await knex.withSchema('public').table('rollup_watermarks').where({ plugin_id: 'rollup-probe', rollup: 'calls' }).first();
+      let done: Awaited<ReturnType<typeof b.foldRollups>>[number] | undefined;
+      for (const t of stored()) await ch().client.command({ query: `SYSTEM STOP MERGES ${ch().database}.${t}` });
+      try {
+        const old = new Map(await Promise.all(stored().map(async (t) => [t, await parts(t)] as const)));
+        [done] = await b.foldRollups();
+        expect(done!.rows).toBe(more.filter((e) => e.event_type === 'agent_invocation').length);
+        const fresh = new Map(await Promise.all(stored().map(async (t) => [t, [...(await parts(t))].filter((p) => !old.get(t)!.has(p))] as const)));
+        // merges (and so mutations, deletes included) run again before the damage and the redo
+        for (const t of stored()) await ch().client.command({ query: `SYSTEM START MERGES ${ch().database}.${t}` });
+        for (const t of stored()) await damage(t, fresh.get(t)!);
+      } finally {
+        for (const t of stored()) await ch().client.command({ query: `SYSTEM START MERGES ${ch().database}.${t}` });
+      }
+      {
+        await knex.withSchema('public').table('rollup_watermarks').where({ plugin_id: 'rollup-probe', rollup: 'calls' })
+          .update({ watermark_ms: before.watermark_ms, pending_to_ms: done!.to_ms });
+        (b.kernel.services.rollups as any).marks.set('rollup-probe/calls', Number(before.watermark_ms));
+        const [redo] = await b.foldRollups();
+        expect([redo!.from_ms, redo!.to_ms]).toEqual([Number(before.watermark_ms), done!.to_ms]);
+      }
+    };
+
+    it('parts kept, their token records lost: the window is counted once', async () => {
+      await crashedFold(21, async (table, newParts) => {
+        expect(newParts.length, table).toBeGreaterThan(0);
+        // a window of 0 forgets every recorded token; the table's own window comes back after
+        await ch().client.command({ query: `ALTER TABLE ${ch().database}.${table} MODIFY SETTING non_replicated_deduplication_window = 0` });
+        await ch().client.command({ query: `ALTER TABLE ${ch().database}.${table} MODIFY SETTING non_replicated_deduplication_window = 1000` });
+      });
+      await expectExact(16, 'redone after parts without records');
+    });
+
+    it('token records kept, their parts lost: the window is not dropped', async () => {
+      await crashedFold(22, async (table, newParts) => {
+        expect(newParts.length, table).toBeGreaterThan(0);
+        await ch().client.command({ query: `DELETE FROM ${ch().database}.${table} WHERE _part IN (${newParts.map((p) => `'${p}'`).join(', ')})` });
+      });
+      await expectExact(17, 'redone after records without parts');
+    });
+  });
+
   it('purges a deleted user from every rollup (user sets included), in this org only', async () => {
     await b.foldRollups();
     const victim = 'u3';

@@ -7,9 +7,10 @@
  * (inserts into the real tables) and moves W to W'. Readers take the watermark under a gate that
  * a publish closes, so a reader never sees rows of a fold together with the watermark before it.
  *
- * Crash safety: W' is written down (`pending_to_ms`) before anything is published, a fold after a
- * restart redoes that same window, and each publish carries a deduplication token naming the
- * window, so a table that got its rows before the crash does not get them twice.
+ * Crash safety: W' is written down (`pending_to_ms`) before anything is published, and a fold
+ * after a restart redoes that same window: it first puts the buckets the window touches back to
+ * W (`undoWindow`, a rebuild from raw), since what a kill inside a publish left cannot be told
+ * from the tokens, then folds the window under a token of its own.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Knex } from 'knex';
@@ -337,7 +338,8 @@ export class RollupService {
     let to: number;
     let more = false;
     let known: number | null = null;
-    if (state?.pending_to_ms != null) {
+    const redo = state?.pending_to_ms != null;
+    if (redo) {
       to = Number(state.pending_to_ms); // a fold that stopped half way: the same window again
     } else {
       let n: number;
@@ -372,9 +374,38 @@ export class RollupService {
     }
     const window = `inserted_at > fromUnixTimestamp64Milli(${from}, 'UTC') AND inserted_at <= fromUnixTimestamp64Milli(${to}, 'UTC')`;
     const rows = known ?? Number((await this.select<{ n: string }>(`SELECT count() AS n FROM {db}.${d.source} WHERE (${d.filter ?? '1'}) AND ${window}`))[0]!.n);
-    await this.apply(d, window, `${plugin}:${d.name}:${from}:${to}`, async () => this.setWatermark(plugin, d.name, to, rows));
+    let token = `${plugin}:${d.name}:${from}:${to}`;
+    if (redo) {
+      // what the stopped fold left in the tables is unknown (see undoWindow): back to W, then a
+      // token of its own, since the stopped fold's token may be recorded for blocks never kept
+      await this.undoWindow(plugin, d, window);
+      token += `:redo:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    }
+    await this.apply(d, window, token, async () => this.setWatermark(plugin, d.name, to, rows));
     this.marks.set(k, to);
     return { plugin, rollup: d.name, rows, from_ms: from, to_ms: to, more };
+  }
+
+  /**
+   * Puts the rollup back to the watermark W for every bucket a stopped fold of `window` may
+   * have written: the days (or months) its source rows fall in are rebuilt from the raw rows up
+   * to W, per org. The fold's token alone cannot tell what a crash left: the engine writes a
+   * part and the record of its token one after the other, so a kill inside a publish can leave
+   * a part without its record (the redone window would be counted twice) or a record without
+   * its part (the redo would be dropped as a repeat and the window lost). Buckets before an
+   * org's raw-expiry point cannot be rebuilt and are left as they are.
+   */
+  private async undoWindow(plugin: string, d: RollupDecl, window: string) {
+    const touched = await this.select<{ org: string; d: string }>(
+      `SELECT DISTINCT org_id AS org, toUnixTimestamp64Milli(toDateTime64(toStartOfDay(timestamp), 3, 'UTC')) AS d
+       FROM {db}.${d.source} WHERE (${d.filter ?? '1'}) AND ${window}`,
+    );
+    const byOrg = new Map<string, number[]>();
+    for (const t of touched) byOrg.set(t.org, [...(byOrg.get(t.org) ?? []), Number(t.d)]);
+    for (const [org, days] of byOrg) {
+      for (const [a, b] of mergeSpans(mergeDays(days).map(([a, b]) => rebuildSpan(d, a, b)))) await this.rebuildRange(org, plugin, d, a, b);
+    }
+    this.s.logger.info({ plugin, rollup: d.name, orgs: byOrg.size, days: touched.length }, 'rollup window of a stopped fold undone before it is folded again');
   }
 
   /**
