@@ -4,7 +4,7 @@
  * defaults (the schema's `default`s) from here, and the remote build exposes `module`
  * as `./<id>` (frontend/rspack.config.mjs reads this file).
  */
-import type { WidgetDecl } from '@orrery/plugin-sdk/contract';
+import type { PageDecl, WidgetDecl } from '@orrery/plugin-sdk/contract';
 
 /** the bus topic the backend publishes on when workflow events are committed */
 export const TOPIC = 'workflow_events';
@@ -70,3 +70,28 @@ export const timeToConvert = {
 } satisfies WidgetDecl;
 
 export const widgets: WidgetDecl[] = [workflowAdoption, funnel, paths, timeToConvert];
+
+const EDITORS: PageDecl['roles'] = ['Admin', 'Manager', 'Developer'];
+
+/** The saved funnels (`/p/funnels/funnels`). */
+export const funnelsPage = {
+  id: 'funnels',
+  module: './src/pages/FunnelsPage.tsx',
+  title: 'Funnels',
+  description: 'Saved funnels with their steps; open one to edit it, or start a new one',
+  roles: EDITORS,
+  nav: true,
+  optionsSchema: { type: 'object', properties: {} },
+} satisfies PageDecl;
+
+/** The funnel editor with a live preview over the portal's range (`/p/funnels/funnel?id=…`; no id: a new funnel). */
+export const funnelPage = {
+  id: 'funnel',
+  module: './src/pages/FunnelEditorPage.tsx',
+  title: 'Funnel',
+  description: 'Create or edit a saved funnel: its steps, order, window and what it counts; the chart runs it as you edit',
+  roles: EDITORS,
+  optionsSchema: { type: 'object', properties: { id: { type: 'string', default: '' } } },
+} satisfies PageDecl;
+
+export const pages: PageDecl[] = [funnelsPage, funnelPage];

@@ -11,7 +11,7 @@ import { registerAdherenceRoutes } from './workflows/adherence.ts';
 import { registerInsightRoutes } from './funnel/insights.ts';
 import { registerSavedRoutes, savedMigrations } from './funnel/saved.ts';
 import { demoData } from './funnel/demo.ts';
-import { TOPIC, widgets } from '../widgets.ts';
+import { pages, TOPIC, widgets } from '../widgets.ts';
 import { funnelMetrics } from './contracts.ts';
 import { ENROLMENTS, chMigrations } from './workflows/rollup.ts';
 
@@ -36,7 +36,7 @@ export default definePlugin({
   // the kernel folds it off the insert path; the workflow figures read it (workflows/rollup.ts)
   rollups: [ENROLMENTS],
   topics: [TOPIC],
-  frontend: { remoteName: 'funnels', distDir: './frontend/dist', widgets },
+  frontend: { remoteName: 'funnels', distDir: './frontend/dist', widgets, pages },
   provides: [funnelMetrics],
   register(env) {
     registerFunnelQuery(env);

@@ -1,5 +1,6 @@
 import { BarChart, defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { LIVE, stepName, type FunnelStep, type SavedFunnel } from './api.ts';
+import { NoFunnel } from './NoFunnel.tsx';
 import { funnel } from '../../widgets.ts';
 
 interface Options { funnelId?: number }
@@ -11,7 +12,7 @@ function Funnel({ context, options }: WidgetProps<Options>) {
   const chosen = saved.data?.funnels.find((f) => f.id === options.funnelId) ?? saved.data?.funnels[0];
   const results = useWidgetData<{ steps: FunnelStep[] }>(`/saved/${chosen?.id ?? 0}/results`, {}, { ...LIVE, enabled: !!chosen, isEmpty: (d) => !d.steps.length || d.steps[0]!.count === 0 });
   if (!saved.loading && saved.data && !chosen) {
-    return <p className="muted">No saved funnel yet: save one with POST /api/v1/funnels/saved.</p>;
+    return <NoFunnel context={context} />;
   }
   return (
     <WidgetState query={results} emptyText="Nobody started this funnel in this time range.">

@@ -1,5 +1,6 @@
 import { BarChart, defineWidget, formatters, Stat, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { usePost, useSavedFunnel } from './api.ts';
+import { NoFunnel } from './NoFunnel.tsx';
 import { timeToConvert } from '../../widgets.ts';
 
 interface Options { funnelId?: number }
@@ -10,7 +11,7 @@ function TimeToConvert({ context, options }: WidgetProps<Options>) {
   const fmt = formatters(context.locale, context.tz);
   const { funnel, none } = useSavedFunnel(options.funnelId);
   const q = usePost<Answer>('/query/time-to-convert', funnel ? { ...funnel.definition } : null, (d) => d.units === 0);
-  if (none) return <p className="muted">No saved funnel yet: save one with POST /api/v1/funnels/saved.</p>;
+  if (none) return <NoFunnel context={context} />;
   return (
     <WidgetState query={q} emptyText="Nobody converted in this time range.">
       {(d) => (

@@ -74,3 +74,4 @@ export function useSavedFunnel(funnelId: number | undefined): { funnel: SavedFun
   const funnel = saved.data?.funnels.find((f) => f.id === funnelId) ?? saved.data?.funnels[0];
   return { funnel, none: !saved.loading && !!saved.data && !funnel };
 }
+

@@ -1,0 +1,167 @@
+import { useEffect, useState } from 'react';
+import { ActionStatus, BarChart, Button, defineWidget, Field, formatters, formGrid, PortalLink, useAction, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { funnelPage } from '../../../widgets.ts';
+import { stepName, type FunnelStep } from '../api.ts';
+import { actionsOf, BLANK, exampleFilter, EVENT_TYPE_NAMES, toDefinition, toDraft, type Definition, type Draft, type StepDraft } from './draft.ts';
+
+interface Options { id: string }
+interface Saved { id: number; name: string; definition: Definition }
+
+/** the preview runs this long after the last change, so typing does not fire a query per key */
+const PREVIEW_DELAY_MS = 600;
+
+/** One step of the form: event type, action, filters, and buttons to move or remove it. */
+function StepRow({ step, index, count, onChange, onMove, onRemove }: { step: StepDraft; index: number; count: number; onChange(s: StepDraft): void; onMove(by: -1 | 1): void; onRemove(): void }) {
+  const actions = actionsOf(step.event_type);
+  const label = `Step ${index + 1}`;
+  return (
+    <fieldset style={{ display: 'grid', gridTemplateColumns: 'minmax(10em, 1fr) minmax(8em, 1fr) minmax(12em, 2fr) auto', gap: 8, alignItems: 'end', border: '1px solid var(--orrery-border, #ddd)', borderRadius: 6, padding: 8, margin: 0 }}>
+      <legend className="small">{label}</legend>
+      <Field label="Event type">
+        <select value={step.event_type} onChange={(e) => onChange({ ...step, event_type: e.target.value, action: '' })}>
+          {EVENT_TYPE_NAMES.map((t) => <option key={t} value={t}>{t}</option>)}
+        </select>
+      </Field>
+      <Field label="Action">
+        <select value={step.action} disabled={!actions.length} onChange={(e) => onChange({ ...step, action: e.target.value })}>
+          <option value="">{actions.length ? 'any' : '—'}</option>
+          {actions.map((a) => <option key={a} value={a}>{a}</option>)}
+        </select>
+      </Field>
+      <Field label="Only where" hint="field=value, comma-separated; a|b for either">
+        <input value={step.where} placeholder={exampleFilter(step.event_type)} onChange={(e) => onChange({ ...step, where: e.target.value })} />
+      </Field>
+      <div style={{ display: 'flex', gap: 4 }}>
+        <Button disabled={index === 0} onClick={() => onMove(-1)}><span aria-hidden>↑</span><span className="sr-only">Move {label.toLowerCase()} up</span></Button>
+        <Button disabled={index === count - 1} onClick={() => onMove(1)}><span aria-hidden>↓</span><span className="sr-only">Move {label.toLowerCase()} down</span></Button>
+        <Button disabled={count <= 2} onClick={onRemove}>Remove<span className="sr-only"> {label.toLowerCase()}</span></Button>
+      </div>
+    </fieldset>
+  );
+}
+
+/** Create or edit a saved funnel; the chart runs the draft over the portal's range as it is edited. */
+function FunnelEditorPage({ context, options }: WidgetProps<Options>) {
+  const fmt = formatters(context.locale, context.tz);
+  const editing = options.id !== '';
+  const existing = useWidgetData<Saved>(`/saved/${options.id}`, {}, { withContext: false, enabled: editing });
+  const [d, setD] = useState<Draft>(BLANK);
+  const [loadedFrom, setLoadedFrom] = useState('');
+  const act = useAction();
+  useEffect(() => {
+    if (editing && existing.data && loadedFrom !== options.id) {
+      setD(toDraft(existing.data.name, existing.data.definition));
+      setLoadedFrom(options.id);
+    }
+  }, [editing, existing.data, loadedFrom, options.id]);
+
+  const definition = toDefinition(d, editing ? existing.data?.definition ?? null : null);
+  const key = JSON.stringify(definition);
+  const [previewKey, setPreviewKey] = useState(key);
+  useEffect(() => {
+    const t = setTimeout(() => setPreviewKey(key), PREVIEW_DELAY_MS);
+    return () => clearTimeout(t);
+  }, [key]);
+  const [preview, setPreview] = useState<{ data?: { steps: FunnelStep[] }; error?: Error; loading: boolean }>({ loading: true });
+  useEffect(() => {
+    const ac = new AbortController();
+    setPreview((p) => ({ ...p, loading: true }));
+    context.request<{ steps: FunnelStep[] }>('/query', { method: 'POST', body: { ...JSON.parse(previewKey), from: context.timeRange.from, to: context.timeRange.to }, signal: ac.signal }).then(
+      (data) => !ac.signal.aborted && setPreview({ data, loading: false }),
+      (error: Error) => !ac.signal.aborted && error.name !== 'AbortError' && setPreview({ error, loading: false }),
+    );
+    return () => ac.abort();
+    // the context object is new at every render of the host: the request depends on the draft and the range only
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [previewKey, context.timeRange.from, context.timeRange.to]);
+
+  const setStep = (i: number, s: StepDraft) => setD({ ...d, steps: d.steps.map((x, j) => (j === i ? s : x)) });
+  const move = (i: number, by: -1 | 1) => {
+    const steps = [...d.steps];
+    [steps[i], steps[i + by]] = [steps[i + by]!, steps[i]!];
+    setD({ ...d, steps });
+  };
+  const save = () =>
+    act.run(async () => {
+      const body = { name: d.name, definition };
+      const r = editing
+        ? await context.request<Saved>(`/saved/${options.id}`, { method: 'PUT', body })
+        : await context.request<Saved>('/saved', { method: 'POST', body });
+      if (!editing) context.setOptions({ id: String(r.id) });
+      return `Saved “${r.name}”. The Funnel, Time to convert and Paths widgets can show it (funnel id ${r.id}).`;
+    });
+
+  if (editing && existing.error) return <p role="alert" className="orrery-state--error">{existing.error.message}</p>;
+  // while a changed draft runs, the last answer stays on screen (no spinner flashing at each key)
+  const previewQuery = { data: preview.data, error: preview.error, loading: preview.loading && !preview.data && !preview.error, fetching: preview.loading, empty: !!preview.data && (preview.data.steps[0]?.count ?? 0) === 0, refetch: () => setPreviewKey(key + ' ') };
+  return (
+    <div style={{ display: 'grid', gap: 16 }}>
+      <p className="small" style={{ margin: 0 }}><PortalLink context={context} to="/p/funnels/funnels">All saved funnels</PortalLink></p>
+      <form
+        aria-label={editing ? 'Edit the funnel' : 'New funnel'}
+        style={{ display: 'grid', gap: 12 }}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save();
+        }}
+      >
+        <div style={{ maxWidth: '40em' }}>
+          <Field label="Name"><input required maxLength={200} value={d.name} placeholder="e.g. From a first question to an accepted answer" onChange={(e) => setD({ ...d, name: e.target.value })} /></Field>
+        </div>
+        <div style={formGrid}>
+          <Field label="Count" hint="who moves through the steps">
+            <select value={d.count_by} onChange={(e) => setD({ ...d, count_by: e.target.value as Draft['count_by'] })}>
+              <option value="user">people</option>
+              <option value="session">sessions</option>
+            </select>
+          </Field>
+          <Field label="Order" hint="strict: no other event of the funnel in between">
+            <select value={d.order} onChange={(e) => setD({ ...d, order: e.target.value as Draft['order'] })}>
+              <option value="ordered">steps in order</option>
+              <option value="strict">steps in order, nothing between</option>
+              <option value="unordered">steps in any order</option>
+            </select>
+          </Field>
+          <Field label="Within" hint="from the first step">
+            <input type="number" min={1} step={1} required value={d.window} onChange={(e) => setD({ ...d, window: Math.max(1, Number(e.target.value) || 1) })} />
+          </Field>
+          <Field label="Unit">
+            <select value={d.unit} onChange={(e) => setD({ ...d, unit: e.target.value as Draft['unit'] })}>
+              <option value="minutes">minutes</option>
+              <option value="hours">hours</option>
+              <option value="days">days</option>
+            </select>
+          </Field>
+        </div>
+        {d.steps.map((s, i) => (
+          <StepRow key={i} step={s} index={i} count={d.steps.length} onChange={(x) => setStep(i, x)} onMove={(by) => move(i, by)} onRemove={() => setD({ ...d, steps: d.steps.filter((_, j) => j !== i) })} />
+        ))}
+        <div style={{ display: 'flex', gap: 8 }}>
+          <Button disabled={d.steps.length >= 20} onClick={() => setD({ ...d, steps: [...d.steps, { event_type: d.steps.at(-1)?.event_type ?? 'agent_invocation', action: '', where: '' }] })}>Add a step</Button>
+          <Button type="submit" variant="primary" disabled={act.busy}>{editing ? 'Save changes' : 'Save the funnel'}</Button>
+        </div>
+      </form>
+      <ActionStatus error={act.error} done={act.done} />
+      <section aria-labelledby="preview-title" style={{ display: 'grid', gap: 8 }}>
+        <h2 id="preview-title" style={{ margin: 0, fontSize: '1.1em' }}>Preview over {fmt.dateTime(context.timeRange.from)} – {fmt.dateTime(context.timeRange.to)}</h2>
+        <WidgetState query={previewQuery} emptyText="Nobody did the first step in this time range: pick another first step or a longer range.">
+          {({ steps }) => (
+            <div style={{ height: Math.max(160, 48 * steps.length) }}>
+              <BarChart
+                title="Preview"
+                summary={`${fmt.number(steps[0]!.count)} started; ${fmt.number(steps.at(-1)!.count)} (${steps.at(-1)!.conversion_rate === null ? '—' : fmt.percent(steps.at(-1)!.conversion_rate!)}) reached the last step.`}
+                categories={steps.map((s) => `${s.index + 1}. ${stepName(definition.steps[s.index] ?? { event_type: '?' })}`)}
+                categoryKey="step"
+                series={[{ name: 'Reached', values: steps.map((s) => s.count) }, { name: 'Dropped', values: steps.map((s) => s.dropped) }]}
+                stacked
+                horizontal
+              />
+            </div>
+          )}
+        </WidgetState>
+      </section>
+    </div>
+  );
+}
+
+export default defineWidget<Options>({ component: FunnelEditorPage, declaration: funnelPage });
