@@ -4,7 +4,7 @@
  * defaults (the schema's `default`s) from here, and the remote build exposes `module`
  * as `./<id>` (frontend/rspack.config.mjs reads this file).
  */
-import type { WidgetDecl } from '@orrery/plugin-sdk/contract';
+import type { PageDecl, WidgetDecl } from '@orrery/plugin-sdk/contract';
 
 const ALL = ['Admin', 'Manager', 'Developer'] as const;
 
@@ -114,3 +114,26 @@ export const retentionCurves = {
 } satisfies WidgetDecl;
 
 export const widgets: WidgetDecl[] = [retentionTable, retentionTrend, atRisk, cohortSizes, retentionCurves];
+
+/** The saved cohorts (`/p/cohorts/cohorts`): everyone sees them; Admins and Managers change them. */
+export const cohortsPage = {
+  id: 'cohorts',
+  module: './src/pages/CohortsPage.tsx',
+  title: 'Cohorts',
+  description: 'Saved cohorts with who belongs and how many; open one to edit it, recompute it or start a new one',
+  roles: [...ALL],
+  nav: true,
+  optionsSchema: { type: 'object', properties: {} },
+} satisfies PageDecl;
+
+/** The cohort editor (`/p/cohorts/cohort?id=…`; no id: a new cohort). */
+export const cohortPage = {
+  id: 'cohort',
+  module: './src/pages/CohortEditorPage.tsx',
+  title: 'Cohort',
+  description: 'Create or edit a cohort: a list of people, or rules about what they do, all of which must hold',
+  roles: ['Admin', 'Manager'],
+  optionsSchema: { type: 'object', properties: { id: { type: 'string', default: '' } } },
+} satisfies PageDecl;
+
+export const pages: PageDecl[] = [cohortsPage, cohortPage];

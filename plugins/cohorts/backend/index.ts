@@ -11,7 +11,7 @@ import { pgMigrations } from './store.ts';
 import { recomputeDynamicCohorts } from './cohorts.ts';
 import { demoData } from './demo.ts';
 import { READ, WRITE } from './permissions.ts';
-import { widgets } from '../widgets.ts';
+import { pages, widgets } from '../widgets.ts';
 import { ACTIVITY, chMigrations } from './rollup.ts';
 import { cohortFilters, cohortMetrics } from './contracts.ts';
 
@@ -30,7 +30,7 @@ export default definePlugin({
   migrations: { pg: pgMigrations, clickhouse: chMigrations },
   rollups: [ACTIVITY],
   topics: ['cohort-recomputed'],
-  frontend: { remoteName: 'cohorts', distDir: './frontend/dist', widgets },
+  frontend: { remoteName: 'cohorts', distDir: './frontend/dist', widgets, pages },
   provides: [cohortMetrics, cohortFilters],
   // score-band criteria read the adoption score through the SDK; without a provider they answer 424
   needs: [need(userScoreRef, '^1.0.0', { optional: true })],

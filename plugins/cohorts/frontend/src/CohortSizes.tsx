@@ -1,4 +1,4 @@
-import { defineWidget, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { defineWidget, PortalLink, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { cohortSizes } from '../../widgets.ts';
 
 interface Options { cohort_ids: string }
@@ -15,12 +15,15 @@ const toEnd = (points: Sizes['cohorts'][number]['points'], to: string) => {
 };
 
 /** Saved cohorts' sizes over the dashboard's range: a step after each recomputation. */
-function CohortSizes({ options }: WidgetProps<Options>) {
+function CohortSizes({ context, options }: WidgetProps<Options>) {
   const ids = options.cohort_ids?.trim();
   // sizes of whole cohorts (a cohort names its own department): the dashboard's department is not sent
   const q = useWidgetData<Sizes>('/sizes', { ...(ids ? { cohort_ids: ids } : {}), department_id: undefined }, { isEmpty: (d) => d.cohorts.length === 0 });
+  if (q.empty && !ids) {
+    return <p className="orrery-state orrery-state--empty" role="status">No saved cohorts yet. A cohort is a behavioural rule or a list of people: <PortalLink context={context} to="/p/cohorts/cohort">create one</PortalLink> and its size shows here.</p>;
+  }
   return (
-    <WidgetState query={q} emptyText="No saved cohorts yet. A cohort is a behavioural rule or a list of people, saved with POST /api/v1/cohorts; its size shows here.">
+    <WidgetState query={q} emptyText="None of the cohorts chosen in this widget's settings exists any more.">
       {(d) => (
         <TimeSeriesChart
           title="Cohort sizes over time"
