@@ -1,0 +1,131 @@
+/**
+ * The funnel and cohort editors in Chromium, used as a person would: a funnel is built step by
+ * step, its preview and its saved results agree with counts made here from the events sent,
+ * it is listed and deleted; a cohort of rules and a cohort of a pasted list are saved with the
+ * members the events sent say they should have. Both editors pass axe at serious level.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { apiLogin, axeSerious, hasChromium, launch, shot, startPlatform, untilVisible, type Platform } from './harness.ts';
+
+const HOUR = 3_600_000;
+
+describe.skipIf(!hasChromium)('the funnel and cohort editors in chromium', () => {
+  let platform: Platform;
+  let browser: Browser;
+  let page: Page;
+  let api: Awaited<ReturnType<typeof apiLogin>>;
+  /** per user: opened at, reviewed at (if at all) */
+  const plan: Array<{ user: string; open: number; review: number | null }> = [];
+
+  beforeAll(async () => {
+    platform = await startPlatform();
+    browser = await launch();
+    api = await apiLogin(platform);
+    const me = await api<{ user: { id: string } }>('GET', '/api/v1/me');
+    const { token } = await api<{ token: string }>('POST', '/api/v1/tokens', { name: 'editors browser hook', kind: 'hook' });
+    // 24 users open something in the last two days; some review it within the hour, some hours later, some never
+    const now = Date.now();
+    for (let u = 0; u < 24; u++) {
+      const open = now - 2 * HOUR - Math.floor(Math.random() * 40 * HOUR);
+      const r = Math.random();
+      plan.push({ user: `editor-u${u}`, open, review: r < 0.45 ? open + Math.floor(Math.random() * 55 * 60_000) + 60_000 : r < 0.75 ? open + 2 * HOUR : null });
+    }
+    const events = plan.flatMap((p) => [
+      { event_id: crypto.randomUUID(), event_type: 'command', command_name: 'open', timestamp: new Date(p.open).toISOString(), user_id: p.user, session_id: `${p.user}-s`, department_id: 'eng' },
+      ...(p.review === null ? [] : [{ event_id: crypto.randomUUID(), event_type: 'command', command_name: 'review', timestamp: new Date(p.review).toISOString(), user_id: p.user, session_id: `${p.user}-s`, department_id: 'eng' }]),
+    ]);
+    await api('POST', '/api/v1/events/batch', { events }, token);
+    await untilVisible(api, events.map((e) => e.event_id));
+
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'en-GB', timezoneId: 'Europe/London' });
+    await context.addInitScript((uid) => localStorage.setItem(`orrery.tour.${uid}`, '{"how":"dismissed"}'), me.user.id);
+    page = await context.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    page.on('dialog', (d) => void d.accept());
+    await page.goto(`${platform.url}/login`);
+    await page.getByLabel('Email').fill(platform.email);
+    await page.getByLabel('Password').fill(platform.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  it('builds a funnel step by step; the preview and the saved results count what was sent', async () => {
+    const reached = plan.length;
+    const converted = plan.filter((p) => p.review !== null && p.review - p.open <= HOUR).length;
+    await page.goto(`${platform.url}/p/funnels/funnel`);
+    await page.getByLabel('Name').fill('Open to review');
+    await page.getByLabel('Within').fill('1');
+    await page.getByLabel('Unit').selectOption('hours');
+    for (const [i, name] of ['open', 'review'].entries()) {
+      await page.getByLabel('Event type').nth(i).selectOption('command');
+      await page.getByLabel('Only where').nth(i).fill(`command_name=${name}`);
+    }
+    // the preview follows the draft: its table (the chart's accessible data) counts the plan
+    const rows = page.getByRole('figure', { name: 'Preview' }).locator('tbody tr');
+    const cells = () => rows.evaluateAll((trs) => trs.map((tr) => [...tr.children].slice(0, 3).map((c) => c.textContent).join('/')).join(' | '));
+    await expect.poll(cells, { timeout: 20_000 }).toBe(`1. command open/${reached}/0 | 2. command review/${converted}/${reached - converted}`);
+    expect(await axeSerious(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Save the funnel' }).click();
+    await page.getByText(/Saved “Open to review”/).waitFor();
+    await shot(page, 'funnel-editor');
+
+    const { funnels } = await api<{ funnels: Array<{ id: number; name: string; definition: Record<string, unknown> }> }>('GET', '/api/v1/funnels/saved');
+    const saved = funnels.find((f) => f.name === 'Open to review')!;
+    expect(saved.definition).toMatchObject({ window_seconds: 3600, order: 'ordered', count_by: 'user', steps: [{ event_type: 'command', where: { command_name: 'open' } }, { event_type: 'command', where: { command_name: 'review' } }] });
+    const from = new Date(Date.now() - 3 * 86_400_000).toISOString(), to = new Date(Date.now() + 60_000).toISOString();
+    const results = await api<{ steps: Array<{ count: number }> }>('GET', `/api/v1/funnels/saved/${saved.id}/results?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+    expect(results.steps.map((s) => s.count)).toEqual([reached, converted]);
+    // the editor's URL names the funnel: a reload shows it again
+    expect(new URL(page.url()).searchParams.get('id')).toBe(String(saved.id));
+    await page.reload();
+    await expect.poll(() => page.getByLabel('Name').inputValue(), { timeout: 15_000 }).toBe('Open to review');
+
+    // listed, then deleted from the list
+    await page.getByRole('link', { name: 'All saved funnels' }).click();
+    const table = page.getByRole('table', { name: 'Saved funnels' });
+    await table.getByRole('row', { name: /Open to review/ }).waitFor();
+    await expect.poll(async () => (await table.getByRole('row', { name: /Open to review/ }).textContent()) ?? '').toContain('command open → command review');
+    await table.getByRole('button', { name: 'Delete Open to review' }).click();
+    await page.getByText('Deleted “Open to review”.').waitFor();
+    expect((await api<{ funnels: unknown[] }>('GET', '/api/v1/funnels/saved')).funnels.filter((f) => (f as { name: string }).name === 'Open to review')).toEqual([]);
+  }, 120_000);
+
+  it('saves a cohort of rules and a cohort of a pasted list with the members the events say', async () => {
+    await page.goto(`${platform.url}/p/cohorts/cohort`);
+    await page.getByLabel('Name').fill('Reviewers this week');
+    await page.getByLabel('People who').selectOption('performed');
+    await page.getByLabel('Event type').selectOption('command');
+    await page.getByLabel('At least (times)').fill('2');
+    await page.getByLabel('In the last (days)').fill('7');
+    await page.getByText('Reads: command events: at least 2 in the last 7 days').waitFor();
+    expect(await axeSerious(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Save the cohort' }).click();
+    // two commands in the last 7 days: those who opened and reviewed
+    const expected = plan.filter((p) => p.review !== null && p.review < Date.now()).map((p) => p.user).sort();
+    await page.getByText(new RegExp(`Saved “Reviewers this week”: ${expected.length} people now`)).waitFor({ timeout: 30_000 });
+    const { cohorts } = await api<{ cohorts: Array<{ id: string; name: string; size: number }> }>('GET', '/api/v1/cohorts');
+    const rules = cohorts.find((c) => c.name === 'Reviewers this week')!;
+    const members = await api<{ members: Array<{ user_id: string }> }>('GET', `/api/v1/cohorts/${rules.id}/members`);
+    expect(members.members.map((m) => m.user_id).sort()).toEqual(expected);
+
+    await page.goto(`${platform.url}/p/cohorts/cohort`);
+    await page.getByLabel('Name').fill('Pilot group');
+    await page.getByLabel('a list of people').check();
+    await page.getByRole('textbox', { name: 'People' }).fill('editor-u1\neditor-u2, editor-u3\neditor-u2');
+    await page.getByText('3 people', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Save the cohort' }).click();
+    await page.getByText('Saved “Pilot group”: 3 people now.').waitFor();
+    await shot(page, 'cohort-editor');
+
+    await page.getByRole('link', { name: 'All saved cohorts' }).click();
+    const table = page.getByRole('table', { name: 'Saved cohorts' });
+    await expect.poll(async () => (await table.getByRole('row', { name: /Reviewers this week/ }).textContent()) ?? '', { timeout: 15_000 }).toContain(`command events: at least 2 in the last 7 days${expected.length}`);
+    await expect.poll(async () => (await table.getByRole('row', { name: /Pilot group/ }).textContent()) ?? '').toContain('a list of people3');
+  }, 120_000);
+});
