@@ -157,8 +157,15 @@ export class EventLog<R extends { org_id: string; event_id: string }> {
         return false;
       }
       if (this.lastRead?.seq !== seq) {
-        const kept = seq > this.loadedSeq ? undefined : this.retained.get(seq);
+        // Both databases, whatever the position says: the position commit moves an entry from
+        // `entries` to `retained` in one transaction, and reads see that transaction before its
+        // promise lets `loadedSeq` move. Read by the position alone, an entry just loaded was in
+        // neither place for that moment, and a resend of its events was taken as new (stored
+        // twice). `retained` is read last again, so a snapshot moving between two reads still finds it.
+        const loaded = seq <= this.loadedSeq;
+        let kept = loaded ? this.retained.get(seq) : undefined;
         const rows = kept ? undefined : this.entries.get(seq)?.rows;
+        if (!kept && !rows) kept = this.retained.get(seq);
         this.lastRead = { seq, ids: kept ? kept.ids : rows && idsOf(rows) };
       }
       const ids = this.lastRead.ids;

@@ -130,6 +130,15 @@ async function recoverAndCount(dataDir: string, run: Awaited<ReturnType<typeof l
   await ch.command({ query: 'SYSTEM STOP MERGES orrery.events' });
   const rs = await ch.query({ query: `SELECT event_id, count() AS n FROM orrery.events GROUP BY event_id`, format: 'JSONEachRow' });
   const counts = new Map(((await rs.json()) as Array<{ event_id: string; n: number | string }>).map((r) => [r.event_id, Number(r.n)]));
+  // what a failure needs to be traced: the parts holding the copies, when they were received and stored
+  const dups = [...counts].filter(([, n]) => n > 1).map(([id]) => id);
+  if (dups.length) {
+    const d = await ch.query({ query: `SELECT _part, source, min(received_at) AS r0, max(received_at) AS r1, min(inserted_at) AS i0, max(inserted_at) AS i1, count() AS n, uniqExact(event_id) AS ids FROM orrery.events WHERE event_id IN {ids:Array(String)} GROUP BY _part, source ORDER BY _part`, query_params: { ids: dups }, format: 'JSONEachRow' });
+    console.log('stored twice, by part:', JSON.stringify(await d.json()));
+    const all = await ch.query({ query: `SELECT _part, count() AS n, min(inserted_at) AS i0, max(inserted_at) AS i1 FROM orrery.events GROUP BY _part ORDER BY i0`, format: 'JSONEachRow' });
+    console.log('every part:', JSON.stringify(await all.json()));
+    console.log('loader after the restart:', JSON.stringify(stats));
+  }
   await ch.close();
   return { counts, stats };
 }

@@ -137,6 +137,42 @@ describe('EventLog', () => {
     }
   });
 
+  it('answers for ids of a range while its position commit moves it, and after (a reopened log reads them from LMDB)', async () => {
+    for (let round = 0; round < 5; round++) {
+      const dir = mkdtempSync(join(tmpdir(), 'orrery-log-'));
+      try {
+        let log = new EventLog<Row>({ path: dir, maxBacklogRows: 1_000_000, retainMs: 60_000 });
+        const ids: string[] = [];
+        for (let e = 0; e < 40; e++) {
+          const rows = Array.from({ length: 50 }, (_, i) => ({ org_id: 'o', event_id: `r${round}-${e}-${i}`, n: i }));
+          ids.push(...rows.map((r) => r.event_id));
+          await log.append(rows);
+        }
+        await log.close();
+        // reopened: nothing is in this process's memory, every lookup reads the databases
+        log = new EventLog<Row>({ path: dir, maxBacklogRows: 1_000_000, retainMs: 60_000 });
+        const range = log.nextRange(1_000_000)!;
+        let done = false;
+        const commit = log.commitLoaded(range).then(() => (done = true));
+        const missed = new Set<string>();
+        let turns = 0;
+        // asked on every turn while the commit is under way (its write lands on LMDB's thread)
+        while (!done) {
+          for (const id of ids) if (!log.has('o', id)) missed.add(id);
+          turns++;
+          await new Promise((r) => setImmediate(r));
+        }
+        await commit;
+        for (const id of ids) if (!log.has('o', id)) missed.add(id);
+        expect([...missed].slice(0, 5), `missed during ${turns} turns of the commit`).toEqual([]);
+        expect(log.loaded).toBe(range.last);
+        await log.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
   it('refuses an append past the backlog bound without writing it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'orrery-log-'));
     try {
