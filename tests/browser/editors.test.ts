@@ -104,10 +104,11 @@ describe.skipIf(!hasChromium)('the funnel and cohort editors in chromium', () =>
     await page.getByLabel('At least (times)').fill('2');
     await page.getByLabel('In the last (days)').fill('7');
     await page.getByText('Reads: command events: at least 2 in the last 7 days').waitFor();
+    // two commands in the last 7 days: those who opened and reviewed; the dry run counts them before saving
+    const expected = plan.filter((p) => p.review !== null && p.review < Date.now()).map((p) => p.user).sort();
+    await page.getByText(`${expected.length} people meet these rules now.`).waitFor({ timeout: 15_000 });
     expect(await axeSerious(page)).toEqual([]);
     await page.getByRole('button', { name: 'Save the cohort' }).click();
-    // two commands in the last 7 days: those who opened and reviewed
-    const expected = plan.filter((p) => p.review !== null && p.review < Date.now()).map((p) => p.user).sort();
     await page.getByText(new RegExp(`Saved “Reviewers this week”: ${expected.length} people now`)).waitFor({ timeout: 30_000 });
     const { cohorts } = await api<{ cohorts: Array<{ id: string; name: string; size: number }> }>('GET', '/api/v1/cohorts');
     const rules = cohorts.find((c) => c.name === 'Reviewers this week')!;

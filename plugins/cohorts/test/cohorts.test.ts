@@ -108,6 +108,25 @@ describe('saved cohorts', () => {
     expect(nonEmpty).toBeGreaterThanOrEqual(4);
   });
 
+  it('previews how many people criteria select, as the reference counts, in this org only, without saving', async () => {
+    const before = (await backend.client.get('/api/v1/cohorts')).body.cohorts.length;
+    const otherEvents = randomEvents(12);
+    for (const c of criteriaCases) {
+      const body = { criteria: c.criteria, as_of: new Date(AS_OF).toISOString(), ...(c.department_id ? { department_id: c.department_id } : {}) };
+      const res = await backend.client.post('/api/v1/cohorts/preview', body);
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.size, c.name).toBe(all(events, c.criteria, AS_OF, c.department_id).length);
+      // the other org's preview counts its own events
+      const mine = await other.client.post('/api/v1/cohorts/preview', body);
+      expect(mine.body.size, `${c.name} (other org)`).toBe(all(otherEvents, c.criteria, AS_OF, c.department_id).length);
+    }
+    expect((await backend.client.get('/api/v1/cohorts')).body.cohorts.length).toBe(before);
+    const bad = await backend.client.post('/api/v1/cohorts/preview', { criteria: [{ kind: 'performed', event_type: 'session' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.field).toBe('criteria[0].min_count');
+    expect((await backend.client.post('/api/v1/cohorts/preview', { criteria: [] })).status).toBe(400);
+  });
+
   it('recomputation records who joined and who left', async () => {
     const crit = [{ kind: 'performed', event_type: 'any', min_count: 2, days: 7 }];
     const created = await backend.client.post('/api/v1/cohorts', { name: 'weekly twice', kind: 'dynamic', criteria: crit });

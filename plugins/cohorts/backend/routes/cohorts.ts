@@ -4,7 +4,7 @@
  */
 import { badRequest, parseTimeRange, timeRangeQuerySchema, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { COHORTS, HISTORY, MEMBERS } from '../store.ts';
-import { checkCriteria, createCohort, criterionSchema, getCohort, membersOf, parseCsv, recompute, setMembers, toRecord, type CohortRecord } from '../cohorts.ts';
+import { checkCriteria, createCohort, criterionSchema, evaluate, getCohort, membersOf, parseCsv, recompute, setMembers, toRecord, type CohortRecord } from '../cohorts.ts';
 import { spend, spendQueryProperties, type SpendQuery } from '../spend.ts';
 import { READ, WRITE } from '../permissions.ts';
 
@@ -145,6 +145,33 @@ export function registerCohortRoutes(env: PluginEnv) {
       response: { 200: cohortSchema },
     },
     handler: async (req, ctx) => createCohort(ctx, req.body),
+  });
+
+  env.route<unknown, unknown, { criteria: unknown[]; department_id?: string; as_of?: string }>({
+    method: 'POST',
+    path: '/preview',
+    permission: WRITE,
+    summary: 'How many people behavioural criteria select now (or as of an instant), without saving a cohort',
+    description: 'The editor\'s dry run: the same criteria and department as `POST /cohorts` with `kind: dynamic`, evaluated as a recomputation would. Answers the count only.',
+    schema: {
+      body: {
+        type: 'object',
+        required: ['criteria'],
+        additionalProperties: false,
+        properties: {
+          criteria: { type: 'array', minItems: 1, maxItems: 10, items: criterionSchema },
+          department_id: { type: 'string', minLength: 1, maxLength: 64 },
+          as_of: { type: 'string', format: 'date-time', description: 'evaluate at this instant; default now' },
+        },
+      },
+      response: { 200: { type: 'object', properties: { size: { type: 'integer' }, as_of: { type: 'string' } } } },
+    },
+    async handler(req, ctx) {
+      const criteria = checkCriteria(req.body.criteria);
+      const asOf = req.body.as_of ? new Date(req.body.as_of) : new Date();
+      const users = await evaluate(ctx, criteria, req.body.department_id ?? null, asOf.getTime());
+      return { size: users.length, as_of: asOf.toISOString() };
+    },
   });
 
   env.route<unknown, { id: string }>({

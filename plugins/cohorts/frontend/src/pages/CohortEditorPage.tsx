@@ -79,6 +79,27 @@ function CohortEditorPage({ context, options }: WidgetProps<Options>) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [editing, existing.data, loadedFrom, options.id]);
 
+  // the rules' dry run: how many people they select now, 0.6 s after the last change
+  const [preview, setPreview] = useState<{ size?: number; error?: string; busy: boolean }>({ busy: false });
+  const previewKey = kind === 'dynamic' && !criteria.some((c) => c.kind === 'role' && !c.roles?.length) ? JSON.stringify({ criteria, ...(department ? { department_id: department } : {}) }) : '';
+  useEffect(() => {
+    if (!previewKey) return setPreview({ busy: false });
+    const ac = new AbortController();
+    setPreview((p) => ({ ...p, busy: true }));
+    const t = setTimeout(() => {
+      context.request<{ size: number }>('/preview', { method: 'POST', body: JSON.parse(previewKey), signal: ac.signal }).then(
+        (r) => !ac.signal.aborted && setPreview({ size: r.size, busy: false }),
+        (e: Error) => !ac.signal.aborted && e.name !== 'AbortError' && setPreview({ error: e.message, busy: false }),
+      );
+    }, 600);
+    return () => {
+      clearTimeout(t);
+      ac.abort();
+    };
+    // the context object is new at every render of the host: the dry run depends on the rules only
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [previewKey]);
+
   const ids = [...new Set(people.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean))];
   const save = () =>
     act.run(async () => {
@@ -127,6 +148,11 @@ function CohortEditorPage({ context, options }: WidgetProps<Options>) {
               <CriterionRow key={i} c={c} index={i} count={criteria.length} onChange={(x) => setCriteria(criteria.map((y, j) => (j === i ? x : y)))} onRemove={() => setCriteria(criteria.filter((_, j) => j !== i))} />
             ))}
             <div><Button disabled={criteria.length >= 10} onClick={() => setCriteria([...criteria, blankCriterion()])}>Add a rule</Button> <span className="small">Every rule must hold.</span></div>
+            <p role="status" style={{ margin: 0 }}>
+              {preview.error ? <span className="orrery-state--error">{preview.error}</span>
+                : preview.size === undefined ? (preview.busy ? 'Counting who meets these rules…' : '')
+                : <>{fmt.number(preview.size)} {preview.size === 1 ? 'person meets' : 'people meet'} these rules now{preview.busy ? ' (counting again…)' : ''}.</>}
+            </p>
             {(department || context.department) && (
               <label>
                 <input type="checkbox" checked={department !== null} onChange={(e) => setDepartment(e.target.checked ? context.department?.id ?? department : null)} />{' '}

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { ActionStatus, BarChart, Button, defineWidget, Field, formatters, formGrid, PortalLink, useAction, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { funnelPage } from '../../../widgets.ts';
 import { stepName, type FunnelStep } from '../api.ts';
+import { inDepartment } from '../../../inDepartment.ts';
 import { actionsOf, BLANK, exampleFilter, EVENT_TYPE_NAMES, toDefinition, toDraft, type Definition, type Draft, type StepDraft } from './draft.ts';
 
 interface Options { id: string }
@@ -56,7 +57,9 @@ function FunnelEditorPage({ context, options }: WidgetProps<Options>) {
   }, [editing, existing.data, loadedFrom, options.id]);
 
   const definition = toDefinition(d, editing ? existing.data?.definition ?? null : null);
-  const key = JSON.stringify(definition);
+  // the preview follows the portal's department, as the saved funnel's widgets do; what is saved does not
+  const department = context.department;
+  const key = JSON.stringify(department ? inDepartment(definition, department.id) : definition);
   const [previewKey, setPreviewKey] = useState(key);
   useEffect(() => {
     const t = setTimeout(() => setPreviewKey(key), PREVIEW_DELAY_MS);
@@ -143,7 +146,7 @@ function FunnelEditorPage({ context, options }: WidgetProps<Options>) {
       </form>
       <ActionStatus error={act.error} done={act.done} />
       <section aria-labelledby="preview-title" style={{ display: 'grid', gap: 8 }}>
-        <h2 id="preview-title" style={{ margin: 0, fontSize: '1.1em' }}>Preview over {fmt.dateTime(context.timeRange.from)} – {fmt.dateTime(context.timeRange.to)}</h2>
+        <h2 id="preview-title" style={{ margin: 0, fontSize: '1.1em' }}>Preview over {fmt.dateTime(context.timeRange.from)} – {fmt.dateTime(context.timeRange.to)}{department ? ` in ${department.name}` : ''}</h2>
         <WidgetState query={previewQuery} emptyText="Nobody did the first step in this time range: pick another first step or a longer range.">
           {({ steps }) => (
             <div style={{ height: Math.max(160, 48 * steps.length) }}>
