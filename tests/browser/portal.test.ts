@@ -215,6 +215,21 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     await api('POST', '/api/v1/events', event, token);
     await live.getByTestId('live-count').getByText('1', { exact: true }).waitFor({ timeout: 15_000 });
     await shot(page, '05-live-event');
+    // the added widget's layout is saved after a pause: let it land, so that no save of this page
+    // arrives after the next test has put its own layout (it did, and the next page showed this one)
+    await expect.poll(async () => JSON.stringify(await api('GET', '/api/v1/dashboards/mine')), { timeout: 10_000 }).toContain('dashboards/live-activity');
+  }, 60_000);
+
+  it('keeps a layout change made just before leaving the dashboard', async () => {
+    const count = async () => (JSON.stringify(await api('GET', '/api/v1/dashboards/mine')).match(/dashboards\/live-activity/g) ?? []).length;
+    const before = await count();
+    await page.getByRole('button', { name: 'Add widget' }).first().click();
+    await page.getByRole('dialog', { name: 'Add a widget' }).getByRole('button', { name: 'Add Live event stream' }).click();
+    // away at once, inside the save's pause, by the portal's own navigation
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tokens' }).click();
+    await expect.poll(count, { timeout: 10_000 }).toBe(before + 1);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard', exact: true }).click();
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
   }, 60_000);
 
   it('draws a Sankey diagram with the trace fetched on first use, and axes in the user locale', async () => {

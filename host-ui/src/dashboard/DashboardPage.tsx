@@ -46,19 +46,27 @@ export function DashboardPage() {
 
   useEffect(() => { if (s.pluginsLoaded) void load(); }, [load, s.pluginsLoaded]);
 
+  /** the layout waiting for the user to pause, saved at once if they leave the page first */
+  const pending = useRef<DashboardDoc | null>(null);
   const persist = useCallback((next: DashboardDoc) => {
     setDoc(next);
     setSource('user');
     setSave('saving');
     if (saveTimer.current) clearTimeout(saveTimer.current);
+    pending.current = next;
     // drags and resizes come in bursts: one save when the user pauses
     saveTimer.current = setTimeout(() => {
+      saveTimer.current = null;
+      pending.current = null;
       dashboardsApi.saveMine(next).then(() => setSave('saved'), () => setSave('error'));
     }, 500);
   }, []);
 
-  // flush a pending save when leaving the page
-  useEffect(() => () => { if (saveTimer.current) clearTimeout(saveTimer.current); }, []);
+  // leaving the page within the pause: the pending save goes now (clearing the timer alone dropped it)
+  useEffect(() => () => {
+    if (saveTimer.current) clearTimeout(saveTimer.current);
+    if (pending.current) void dashboardsApi.saveMine(pending.current).catch(() => undefined);
+  }, []);
 
   const add = useCallback((entry: CatalogueEntry) => {
     if (!doc) return;
