@@ -403,7 +403,7 @@ export class RollupService {
     const byOrg = new Map<string, number[]>();
     for (const t of touched) byOrg.set(t.org, [...(byOrg.get(t.org) ?? []), Number(t.d)]);
     for (const [org, days] of byOrg) {
-      for (const [a, b] of mergeSpans(mergeDays(days).map(([a, b]) => rebuildSpan(d, a, b)))) await this.rebuildRange(org, plugin, d, a, b);
+      await this.rebuildDays(org, plugin, d, days);
     }
     this.s.logger.info({ plugin, rollup: d.name, orgs: byOrg.size, days: touched.length }, 'rollup window of a stopped fold undone before it is folded again');
   }
@@ -532,6 +532,11 @@ export class RollupService {
     return this.tasks.get(id) ?? null;
   }
 
+  /** One org's rows of the UTC days starting at `days` (ms) rebuilt, each rollup bucket they widen to once. */
+  private async rebuildDays(orgId: string, plugin: string, d: RollupDecl, days: number[]) {
+    for (const [a, b] of mergeSpans(mergeDays(days).map(([a, b]) => rebuildSpan(d, a, b)))) await this.rebuildRange(orgId, plugin, d, a, b);
+  }
+
   /**
    * One org's rows of `[a, b)` replaced by what raw events up to the watermark give; the span is
    * widened to whole buckets of the rollup's coarsest table (days, or months: `rebuildSpan`).
@@ -584,7 +589,7 @@ export class RollupService {
         : [];
       const n = await deleteRaw();
       for (const { plugin, decl } of decls) {
-        for (const [a, b] of mergeSpans(mergeDays(days.map((r) => Number(r.d))).map(([a, b]) => rebuildSpan(decl, a, b)))) await this.rebuildRange(org.id, plugin, decl, a, b);
+        await this.rebuildDays(org.id, plugin, decl, days.map((r) => Number(r.d)));
         // rows keyed by the user outlive their raw events (retention): they go by key
         const { cluster } = this.s.analytics;
         const byUser = [...storedTables(decl).filter((x) => x.dims.includes('user_id')), ...(decl.derived ?? []).filter((x) => x.keys.includes('user_id'))];
