@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
-import { apiLogin, axeSerious, hasChromium, launch, shot, startPlatform, untilVisible, type Platform } from './harness.ts';
+import { apiLogin, axeSerious, hasChromium, launch, shot, startPlatform, untilVisible, type Platform, explainFailures } from './harness.ts';
 
 describe.skipIf(!hasChromium)('alerts and experiments pages in chromium', () => {
   let platform: Platform;
@@ -21,6 +21,7 @@ describe.skipIf(!hasChromium)('alerts and experiments pages in chromium', () => 
   let receiverUrl = '';
   const received: Array<{ path: string; body: any }> = [];
   const prevEnv = process.env.ORRERY_WEBHOOKS_ALLOW_PRIVATE;
+  explainFailures(() => ({ page, platform }));
 
   beforeAll(async () => {
     // the receiver is on loopback: the platform (a child process) inherits the permission

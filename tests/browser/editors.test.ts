@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { apiLogin, axeSerious, hasChromium, launch, shot, startPlatform, untilVisible, type Platform } from './harness.ts';
+import { apiLogin, axeSerious, hasChromium, launch, shot, startPlatform, untilVisible, type Platform, explainFailures } from './harness.ts';
 
 const HOUR = 3_600_000;
 
@@ -15,6 +15,7 @@ describe.skipIf(!hasChromium)('the funnel and cohort editors in chromium', () =>
   let browser: Browser;
   let page: Page;
   let api: Awaited<ReturnType<typeof apiLogin>>;
+  explainFailures(() => ({ page, platform }));
   /** per user: opened at, reviewed at (if at all) */
   const plan: Array<{ user: string; open: number; review: number | null }> = [];
 

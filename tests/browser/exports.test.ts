@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Download, Page } from 'playwright-core';
 import { parse } from 'csv-parse/sync';
-import { apiLogin, axeSerious, hasChromium, launch, shot, startPlatform, untilVisible, type Platform } from './harness.ts';
+import { apiLogin, axeSerious, hasChromium, launch, shot, startPlatform, untilVisible, type Platform, explainFailures } from './harness.ts';
 import { firstPageImage, hasPoppler } from '../../plugins/exports/test/pdfcheck.ts';
 
 const AGENTS = ['planner', 'reviewer, "senior"', 'テスト', 'writer'];
@@ -19,6 +19,7 @@ describe.skipIf(!hasChromium)('exports in chromium: the widget export menu and t
   let page: Page;
   let api: Awaited<ReturnType<typeof apiLogin>>;
   const counts = new Map<string, number>();
+  explainFailures(() => ({ page, platform }));
 
   beforeAll(async () => {
     platform = await startPlatform();

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterEach, beforeEach } from 'vitest';
 import { seedEmbeddedPostgres } from '@orrery/backend-test-utils/pglite';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,6 +23,8 @@ export interface Platform {
   url: string;
   email: string;
   password: string;
+  /** the end of the platform's own output, for a failure's explanation */
+  logTail(chars?: number): string;
   stop(): Promise<void>;
 }
 
@@ -69,6 +72,7 @@ export async function startPlatform(): Promise<Platform> {
       url: process.env.ORRERY_URL.replace(/\/$/, ''),
       email: process.env.ORRERY_ADMIN_EMAIL ?? 'admin@demo.local',
       password: process.env.ORRERY_ADMIN_PASSWORD ?? '',
+      logTail: () => '(the platform runs elsewhere: ORRERY_URL)',
       stop: async () => undefined,
     };
   }
@@ -100,6 +104,7 @@ export async function startPlatform(): Promise<Platform> {
     url,
     email: 'admin@demo.local',
     password,
+    logTail: (chars = 1500) => log.slice(-chars),
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => { if (child.exitCode !== null) r(undefined); else child.once('exit', r); setTimeout(r, 10_000); });
@@ -167,4 +172,57 @@ export async function axeSerious(page: Page) {
   return res.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')})`);
+}
+
+/**
+ * When a test of this file fails, a second error says what the page showed: its address,
+ * its text, the page errors, failed requests and console errors seen since the last test,
+ * and the end of the platform's log; a screenshot is kept too. A CI log keeps the failures'
+ * messages, and a timeout alone does not say whether the page was slow, broken or elsewhere.
+ */
+export function explainFailures(current: () => { page?: Page; platform?: Platform }) {
+  const seen = new WeakSet<Page>();
+  let events: string[] = [];
+  const watch = (page: Page) => {
+    if (seen.has(page)) return;
+    seen.add(page);
+    const note = (line: string) => { events.push(`${new Date().toISOString().slice(11, 23)} ${line}`); if (events.length > 30) events.shift(); };
+    page.on('pageerror', (e) => note(`page error: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error') note(`console: ${m.text().slice(0, 300)}`); });
+    page.on('response', (r) => { if (r.status() >= 400) note(`${r.status()} ${r.request().method()} ${r.url()}`); });
+    page.on('requestfailed', (r) => note(`failed ${r.request().method()} ${r.url()}: ${r.failure()?.errorText}`));
+  };
+  beforeEach(() => {
+    const { page } = current();
+    if (page) watch(page);
+  });
+  let explained = false;
+  afterEach(async (ctx) => {
+    const { page, platform } = current();
+    const failed = ctx.task.result?.state === 'fail';
+    const lines = events;
+    events = [];
+    // the first failure of a file is the one to read: the later ones usually follow from it
+    if (!failed || explained || !page || page.isClosed()) return;
+    explained = true;
+    let text: string;
+    try {
+      text = (await page.locator('body').innerText({ timeout: 5_000 })).replace(/\s+/g, ' ').slice(0, 1200);
+      await shot(page, `failed-${ctx.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`);
+    } catch (e) {
+      text = `(could not read the page: ${(e as Error).message.split('\n')[0]})`;
+    }
+    throw new Error([
+      `the page at the failure: ${page.url()}`,
+      `text: ${text}`,
+      `since the previous test:${lines.length ? '\n  ' + lines.join('\n  ') : ' no page errors, failed requests or console errors'}`,
+      `platform log, last lines other than requests answered below 400:\n${platformNotes(platform?.logTail(200_000) ?? '')}`,
+    ].join('\n'));
+  });
+}
+
+/** The platform's log without the routine lines: requests, and answers below 400. */
+function platformNotes(log: string) {
+  const lines = log.split('\n').filter((l) => l.trim() && !/"msg":"incoming request"/.test(l) && !/"statusCode":[123]\d\d\b/.test(l));
+  return lines.slice(-12).map((l) => `  ${l.slice(0, 400)}`).join('\n') || '  (nothing)';
 }

@@ -5,13 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { apiLogin, axeSerious, hasChromium, launch, shot, startPlatform, type Platform } from './harness.ts';
+import { apiLogin, axeSerious, hasChromium, launch, shot, startPlatform, type Platform, explainFailures } from './harness.ts';
 
 describe.skipIf(!hasChromium)('platform health in chromium', () => {
   let platform: Platform;
   let browser: Browser;
   let page: Page;
   let api: Awaited<ReturnType<typeof apiLogin>>;
+  explainFailures(() => ({ page, platform }));
 
   beforeAll(async () => {
     platform = await startPlatform();

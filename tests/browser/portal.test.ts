@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { apiLogin, axeSerious, hasChromium, launch, SCREENSHOTS, shot, startPlatform, untilVisible, type Platform } from './harness.ts';
+import { apiLogin, axeSerious, hasChromium, launch, SCREENSHOTS, shot, startPlatform, untilVisible, type Platform, explainFailures } from './harness.ts';
 
 describe.skipIf(!hasChromium)('portal in chromium', () => {
   let platform: Platform;
@@ -13,6 +13,7 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
   let context: BrowserContext;
   let page: Page;
   let api: Awaited<ReturnType<typeof apiLogin>>;
+  explainFailures(() => ({ page, platform }));
 
   beforeAll(async () => {
     platform = await startPlatform();

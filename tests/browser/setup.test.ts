@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { apiLogin, axeSerious, hasChromium, launch, SCREENSHOTS, shot, startPlatform, type Platform } from './harness.ts';
+import { apiLogin, axeSerious, hasChromium, launch, SCREENSHOTS, shot, startPlatform, type Platform, explainFailures } from './harness.ts';
 
 describe.skipIf(!hasChromium)('setup wizard in chromium', () => {
   let platform: Platform;
@@ -16,6 +16,7 @@ describe.skipIf(!hasChromium)('setup wizard in chromium', () => {
   let api: Awaited<ReturnType<typeof apiLogin>>;
   const step = (n: number, of = 5) => page.getByText(`Step ${n} of ${of}`, { exact: true });
   const next = () => page.getByRole('button', { name: /^(Continue|Finish)$/ }).click();
+  explainFailures(() => ({ page, platform }));
 
   beforeAll(async () => {
     platform = await startPlatform();
