@@ -127,6 +127,23 @@ describe('saved cohorts', () => {
     expect((await backend.client.post('/api/v1/cohorts/preview', { criteria: [] })).status).toBe(400);
   });
 
+  it('names each cohort\'s department in the list, from the directory, and says when it no longer exists', async () => {
+    await backend.org.addUser({ email: 'named-dept@cohorts.local', role: 'Developer', departments: ['Research lab'] });
+    const deptId = backend.org.departments.get('Research lab')!;
+    const crit = [{ kind: 'performed', event_type: 'any', min_count: 1, days: 7 }];
+    const a = await backend.client.post('/api/v1/cohorts', { name: 'in the lab', kind: 'dynamic', criteria: crit, department_id: deptId });
+    const b = await backend.client.post('/api/v1/cohorts', { name: 'in a gone dept', kind: 'dynamic', criteria: crit, department_id: 'no-such-dept' });
+    const c = await backend.client.post('/api/v1/cohorts', { name: 'org wide', kind: 'dynamic', criteria: crit });
+    const { cohorts } = (await backend.client.get('/api/v1/cohorts')).body as { cohorts: Array<{ id: string; department_id: string | null; department_name: string | null }> };
+    const byId = new Map(cohorts.map((x) => [x.id, x]));
+    expect(byId.get(a.body.id)).toMatchObject({ department_id: deptId, department_name: 'Research lab' });
+    expect(byId.get(b.body.id)).toMatchObject({ department_id: 'no-such-dept', department_name: null });
+    expect(byId.get(c.body.id)).toMatchObject({ department_id: null, department_name: null });
+    // the other org has no such department, nor these cohorts
+    expect((await other.client.get('/api/v1/cohorts')).body.cohorts.map((x: { id: string }) => x.id)).not.toContain(a.body.id);
+    for (const x of [a, b, c]) await backend.client.delete(`/api/v1/cohorts/${x.body.id}`);
+  });
+
   it('recomputation records who joined and who left', async () => {
     const crit = [{ kind: 'performed', event_type: 'any', min_count: 2, days: 7 }];
     const created = await backend.client.post('/api/v1/cohorts', { name: 'weekly twice', kind: 'dynamic', criteria: crit });

@@ -26,7 +26,15 @@ const cohortSchema = {
     computed_at: { type: ['string', 'null'] },
   },
 };
-const listSchema = { type: 'object', properties: { cohorts: { type: 'array', items: cohortSchema } } };
+const listSchema = {
+  type: 'object',
+  properties: {
+    cohorts: {
+      type: 'array',
+      items: { ...cohortSchema, properties: { ...cohortSchema.properties, department_name: { type: ['string', 'null'], description: 'the name of `department_id` in the directory (null when none, or when the department was deleted)' } } },
+    },
+  },
+};
 
 const userIds = { type: 'array', maxItems: 100_000, items: { type: 'string', minLength: 1, maxLength: 200 } };
 const csv = { type: 'string', maxLength: 5_000_000, description: 'CSV text: one user id per line (first column, or the `user_id` column when the header names one)' };
@@ -51,7 +59,14 @@ async function sizesOf(ctx: TenantContext, id: string, range: { from: Date; to: 
 
 async function list(ctx: TenantContext) {
   const rows = await ctx.db.table(COHORTS).select('*').orderBy('name');
-  return { cohorts: rows.map(toRecord) };
+  return { cohorts: (rows as Array<Record<string, unknown>>).map(toRecord) };
+}
+
+/** The list as the routes answer it: each cohort's department named, for people to read. */
+async function listNamed(ctx: TenantContext) {
+  const { cohorts } = await list(ctx);
+  const names = cohorts.some((c) => c.department_id) ? new Map((await ctx.directory.departments()).map((d) => [d.id, d.name])) : new Map<string, string>();
+  return { cohorts: cohorts.map((c) => ({ ...c, department_name: c.department_id ? names.get(c.department_id) ?? null : null })) };
 }
 
 export function registerCohortRoutes(env: PluginEnv) {
@@ -63,7 +78,7 @@ export function registerCohortRoutes(env: PluginEnv) {
       permission: READ,
       summary: 'Saved cohorts of the organization, with their current size',
       schema: { response: { 200: listSchema } },
-      handler: async (_req, ctx) => list(ctx),
+      handler: async (_req, ctx) => listNamed(ctx),
     });
   listRoute();
   listRoute('users/cohorts');

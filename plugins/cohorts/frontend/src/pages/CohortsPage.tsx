@@ -2,7 +2,7 @@ import { ActionStatus, Button, defineWidget, formatters, PortalLink, useAction, 
 import { cohortsPage } from '../../../widgets.ts';
 import { describe, type Criterion } from './criteria.ts';
 
-export interface Cohort { id: string; name: string; description: string; kind: 'static' | 'dynamic'; criteria: Criterion[]; department_id: string | null; size: number; computed_at: string | null; updated_at: string }
+export interface Cohort { id: string; name: string; description: string; kind: 'static' | 'dynamic'; criteria: Criterion[]; department_id: string | null; department_name?: string | null; size: number; computed_at: string | null; updated_at: string }
 
 /** Every saved cohort with its size and rule; links to edit it, buttons to recompute or delete it. */
 function CohortsPage({ context }: WidgetProps) {
@@ -24,7 +24,7 @@ function CohortsPage({ context }: WidgetProps) {
               {cohorts.map((c) => (
                 <tr key={c.id}>
                   <td>{writer ? <PortalLink context={context} to={`/p/cohorts/cohort?id=${c.id}`}>{c.name}</PortalLink> : c.name}{c.description && <div className="small">{c.description}</div>}</td>
-                  <td>{c.kind === 'static' ? 'a list of people' : c.criteria.map(describe).join('; and ')}{c.department_id && <div className="small">in department {c.department_id}</div>}</td>
+                  <td>{c.kind === 'static' ? 'a list of people' : c.criteria.map(describe).join('; and ')}{c.department_id && <div className="small">in {c.department_name ?? `a deleted department (${c.department_id})`}</div>}</td>
                   <td>{fmt.number(c.size)}</td>
                   <td>{c.computed_at ? <time dateTime={c.computed_at}>{fmt.dateTime(c.computed_at)}</time> : '—'}</td>
                   <td style={{ whiteSpace: 'nowrap' }}>
