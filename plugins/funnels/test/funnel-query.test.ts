@@ -58,9 +58,12 @@ function randomFunnel(r: () => number): RefFunnel {
   if (order !== 'unordered') {
     if (r() < 0.5) f.step_windows_seconds = steps.map((_, k) => (k > 0 && r() < 0.5 ? [5, 15, 40][Math.floor(r() * 3)]! : null));
     if (r() < 0.5) {
-      const a = Math.floor(r() * (n - 1));
-      const b = a + 1 + Math.floor(r() * (n - 1 - a));
-      f.exclusions = [{ ...pick(), from_step: a, to_step: b }];
+      // one or two, spanning one gap or several (the steps inside a span still count)
+      f.exclusions = Array.from({ length: 1 + Math.floor(r() * 2) }, () => {
+        const a = Math.floor(r() * (n - 1));
+        const b = a + 1 + Math.floor(r() * (n - 1 - a));
+        return { ...pick(), from_step: a, to_step: b };
+      });
     }
   }
   if (r() < 0.3) f.count_by = 'session';
@@ -159,6 +162,11 @@ describe('POST /api/v1/funnels/query', () => {
       // exclusions at the instant of a step: at the from_step event it is not between; at an inner step it is
       ev('tie-from', 'ta', 0), ev('tie-from', 'tx', 0), ev('tie-from', 'tb', 5 * S), ev('tie-from', 'tc', 10 * S),
       ev('tie-inner', 'ta', 0), ev('tie-inner', 'tb', 5 * S), ev('tie-inner', 'tx', 5 * S), ev('tie-inner', 'tc', 10 * S),
+      // an exclusion spanning steps 0 → 2 happens before step 1: step 1 is still reached, step 2 not
+      ev('span-inner', 'ia', 0), ev('span-inner', 'ix', 2 * S), ev('span-inner', 'ib', 5 * S), ev('span-inner', 'ic', 10 * S),
+      ev('span-clean', 'ia', 0), ev('span-clean', 'ib', 4 * S), ev('span-clean', 'ic', 10 * S),
+      // …and a later step-0 event after it starts a clean attempt, which reaches step 2
+      ev('span-again', 'ia', 0), ev('span-again', 'ix', 1 * S), ev('span-again', 'ib', 3 * S), ev('span-again', 'ia', 6 * S), ev('span-again', 'ib', 8 * S), ev('span-again', 'ic', 12 * S),
     ];
     const base = { from: iso(E), to: iso(E + 3600 * S), window_seconds: 60 };
     const run = async (f: RefFunnel) => {
@@ -193,6 +201,16 @@ describe('POST /api/v1/funnels/query', () => {
     it('an exclusion at the from_step instant is not between; one at an inner step instant is', async () => {
       const f = { ...base, steps: [cmd('ta'), cmd('tb'), cmd('tc')], exclusions: [{ ...cmd('tx'), from_step: 0, to_step: 2 }] };
       expect(await run(f)).toEqual([2, 2, 1]);
+    });
+
+    it('an exclusion spanning several steps stops a path at its to_step only: the steps inside it still count', async () => {
+      const f = { ...base, steps: [cmd('ia'), cmd('ib'), cmd('ic')], exclusions: [{ ...cmd('ix'), from_step: 0, to_step: 2 }] };
+      expect(await run(f)).toEqual([3, 3, 2]);
+      // the same with a second, one-step exclusion that nobody does, and in strict order (nothing else between)
+      expect(await run({ ...f, exclusions: [...f.exclusions, { ...cmd('never'), from_step: 1, to_step: 2 }] })).toEqual([3, 3, 2]);
+      // span-inner's step 1 comes 5 s after step 0; span-clean's 4 s, span-again's (the attempt at 6 s) 2 s
+      const res = await b.client.post('/api/v1/funnels/query', f);
+      expect(res.body.steps[1].median_seconds_from_previous).toBe(4);
     });
 
     it('enrolment before `from` is no attempt; a step after `to` inside the window counts', async () => {

@@ -136,9 +136,13 @@ function anchoredUnits(plan: FunnelPlan, eventsTable: string, column: string): s
       GROUP BY u)`;
 }
 
-/** The fold of one ordered/strict attempt anchored at `t0` over `evs`; yields (furthest step, path of times). */
-function orderedFold(plan: FunnelPlan, t0: string, evs: string): string {
-  const N = plan.steps.length;
+/**
+ * The fold of one ordered/strict attempt anchored at `t0` over `evs`, over steps 0…`last`
+ * with the exclusions that end by `last`; yields (furthest step, path of times).
+ */
+function orderedFold(plan: FunnelPlan, t0: string, evs: string, last = plan.steps.length - 1): string {
+  const N = last + 1;
+  // every exclusion keeps its bit and its state slot; only those ending by `last` are tested
   const E = plan.exclusions.length;
   // state: 1 cur times, 2 prev times, 3 cur paths, 4 prev paths, 5/6 exclusion cur/prev, 7/8 any-event cur/prev, 9 (best step, path)
   const before = (cur: string, prev: string) => `if(${cur} < x.1, ${cur}, ${prev})`;
@@ -153,7 +157,7 @@ function orderedFold(plan: FunnelPlan, t0: string, evs: string): string {
     plan.exclusions.forEach((x, j) => {
       // gap between step k−1 and k lies inside [from, to]: no exclusion event strictly after
       // the from_step event, nor at an inner step's own instant
-      if (x.from <= k - 1 && k <= x.to) {
+      if (x.to <= last && x.from <= k - 1 && k <= x.to) {
         const xb = before(`acc.5[${j + 1}]`, `acc.6[${j + 1}]`);
         tests.push(x.from === k - 1 ? `${xb} <= ${p}` : `${xb} < ${p}`);
       }
@@ -189,6 +193,32 @@ function orderedFold(plan: FunnelPlan, t0: string, evs: string): string {
   return `arrayFold((acc, x) -> ${step}, ${evs}, ${init}).9`;
 }
 
+/**
+ * Where an attempt's folds end. An exclusion spanning several steps (from_step → to_step ≥
+ * from_step + 2) is tested at each gap of its span, which is what keeps one fold exact for
+ * reaching `to_step`; but the steps inside the span still count when reached (the exclusion
+ * only stops a path at `to_step`). So the steps before such a `to_step` are counted by a fold
+ * that ends just before it, without that exclusion: one fold per such `to_step`, plus the
+ * fold of every step. Without spanning exclusions this is the one fold it always was.
+ */
+export function foldEnds(plan: FunnelPlan): number[] {
+  const ends = new Set([plan.steps.length - 1]);
+  for (const x of plan.exclusions) if (x.to - x.from >= 2) ends.add(x.to - 1);
+  return [...ends].sort((a, b) => a - b);
+}
+
+/**
+ * The attempt's result over its folds: the furthest step, and the path of the fold whose
+ * steps it falls in (the one ending first among those reaching it; a later fold reaching
+ * the same step only ties it under more exclusions).
+ */
+function orderedAttempt(plan: FunnelPlan, t0: string, evs: string): string {
+  const ends = foldEnds(plan);
+  if (ends.length === 1) return orderedFold(plan, t0, evs);
+  const folds = ends.map((last) => orderedFold(plan, t0, 'w', last));
+  return `arrayMap(w -> arraySort((r, i) -> (-r.1, i), [${folds.join(', ')}], range(${ends.length}))[1], [${evs}])[1]`;
+}
+
 /** One attempt of an unordered funnel: (furthest step, sorted first times of the steps done). */
 function unorderedAttempt(plan: FunnelPlan, t0: string): string {
   const N = plan.steps.length;
@@ -215,7 +245,7 @@ export function unitsSql(plan: FunnelPlan, eventsTable: string, opts: UnitsOptio
   const attempt =
     plan.order === 'unordered'
       ? unorderedAttempt(plan, t0)
-      : orderedFold(
+      : orderedAttempt(
           plan,
           t0,
           // outside strict, an event that matches neither a later step nor an exclusion cannot change the walk
