@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api } from './lib/api.ts';
 import { navigate, usePath } from './lib/router.tsx';
 import { SessionProvider, fetchMe, type Me } from './lib/session.tsx';
@@ -19,6 +19,9 @@ function adoptTokensFromHash() {
 export function App() {
   const [state, setState] = useState<{ status: 'loading' } | { status: 'anon' } | { status: 'in'; me: Me } | { status: 'error'; message: string }>({ status: 'loading' });
   const path = usePath();
+  // the listener below outlives renders: it reads the status of now, not of the first render
+  const status = useRef(state.status);
+  status.current = state.status;
 
   useEffect(() => {
     adoptTokensFromHash();
@@ -29,14 +32,16 @@ export function App() {
         const me = await fetchMe();
         if (alive) setState(me ? { status: 'in', me } : { status: 'anon' });
       } catch (e) {
-        if (alive) setState({ status: 'error', message: (e as Error).message });
+        // signed in already (a token refresh, another tab): a failed re-read keeps the portal
+        // as it is rather than trading it for "not reachable"; the next request tells the truth
+        if (alive && status.current !== 'in') setState({ status: 'error', message: (e as Error).message });
       }
     };
     void load();
-    // logged in or out in this or another tab
+    // logged in, refreshed or logged out in this or another tab (another tab may be another user)
     const off = api.onChange((pair) => {
       if (!pair) setState({ status: 'anon' });
-      else if (state.status !== 'in') void load();
+      else void load();
     });
     return () => { alive = false; off(); };
     // eslint-disable-next-line react-hooks/exhaustive-deps

@@ -398,6 +398,27 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     await ctx.close();
   }, 90_000);
 
+  it('keeps the portal when a re-read of the session fails after another tab changed the tokens', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const stored = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage).filter(([k]) => k === 'orrery.session' || k.startsWith('orrery.tour.'))));
+    const first = await ctx.newPage();
+    await first.goto(`${platform.url}/login`);
+    await first.evaluate((kv) => { for (const [k, v] of Object.entries(kv)) localStorage.setItem(k, v); }, stored);
+    await first.goto(`${platform.url}/`);
+    await first.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    // the server fails the next reads of /me; a second tab writes the tokens again (as its refresh does)
+    let failed = 0;
+    await first.route('**/api/v1/me', (r) => { failed++; return r.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"unavailable","message":"busy","details":null}}' }); });
+    const second = await ctx.newPage();
+    await second.goto(`${platform.url}/login`);
+    await second.evaluate(() => localStorage.setItem('orrery.session', localStorage.getItem('orrery.session')!.replace(/}$/, ',"touched":1}')));
+    await expect.poll(() => failed, { timeout: 10_000 }).toBeGreaterThan(0);
+    await first.waitForTimeout(300);
+    expect(await first.getByText('Orrery is not reachable').count()).toBe(0);
+    await first.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor({ timeout: 1_000 });
+    await ctx.close();
+  }, 60_000);
+
   it('stacks widgets on a phone', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const p = await phone.newPage();
