@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type ConsoleMessage, type Page, type Request, type Response } from 'playwright-core';
 import { afterEach, beforeEach } from 'vitest';
 import { seedEmbeddedPostgres } from '@orrery/backend-test-utils/pglite';
 
@@ -187,10 +187,12 @@ export function explainFailures(current: () => { page?: Page; platform?: Platfor
     if (seen.has(page)) return;
     seen.add(page);
     const note = (line: string) => { events.push(`${new Date().toISOString().slice(11, 23)} ${line}`); if (events.length > 30) events.shift(); };
-    page.on('pageerror', (e) => note(`page error: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') note(`console: ${m.text().slice(0, 300)}`); });
-    page.on('response', (r) => { if (r.status() >= 400) note(`${r.status()} ${r.request().method()} ${r.url()}`); });
-    page.on('requestfailed', (r) => note(`failed ${r.request().method()} ${r.url()}: ${r.failure()?.errorText}`));
+    // a listener that throws would fail the run as an unhandled error: these only take notes
+    const safely = <A extends unknown[]>(f: (...a: A) => void) => (...a: A) => { try { f(...a); } catch { /* a note less */ } };
+    page.on('pageerror', safely((e: Error) => note(`page error: ${e.message}`)));
+    page.on('console', safely((m: ConsoleMessage) => { if (m.type() === 'error') note(`console: ${m.text().slice(0, 300)}`); }));
+    page.on('response', safely((r: Response) => { if (r.status() >= 400) note(`${r.status()} ${r.request().method()} ${r.url()}`); }));
+    page.on('requestfailed', safely((r: Request) => note(`failed ${r.method()} ${r.url()}: ${r.failure()?.errorText}`)));
   };
   beforeEach(() => {
     const { page } = current();
