@@ -8,24 +8,34 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import { rng } from '@orrery/backend-test-utils/random';
 import plugin from '../backend/index.ts';
-import { actionsOf, BLANK, EVENT_TYPE_NAMES, exampleFilter, parseWhere, toDefinition, toDraft, type Definition, type Draft } from '../frontend/src/pages/draft.ts';
+import { actionsOf, BLANK, breakdownFields, EVENT_TYPE_NAMES, exampleFilter, parseWhere, toDefinition, toDraft, type Definition, type Draft, type StepDraft } from '../frontend/src/pages/draft.ts';
 import { referenceFunnel, type Ev, type RefFunnel } from './reference.ts';
 
 /** a random draft as a person could fill the form in */
 function randomDraft(r: () => number, n: number): Draft {
   const pick = <T,>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+  const step = (): StepDraft => {
+    const event_type = pick(['command', 'session', 'agent_invocation'] as const);
+    const actions = actionsOf(event_type);
+    const where = event_type === 'command' ? pick(['', 'command_name=open', 'command_name=open|review', ' command_name = review ']) : event_type === 'agent_invocation' ? pick(['', 'status=success']) : '';
+    return { event_type, action: actions.length && r() < 0.5 ? pick(actions) : '', where };
+  };
+  const steps = Array.from({ length: 2 + Math.floor(r() * 4) }, step);
+  const order = pick(['ordered', 'strict', 'unordered'] as const);
   return {
     name: `Draft ${n}`,
-    steps: Array.from({ length: 2 + Math.floor(r() * 4) }, () => {
-      const event_type = pick(['command', 'session', 'agent_invocation'] as const);
-      const actions = actionsOf(event_type);
-      const where = event_type === 'command' ? pick(['', 'command_name=open', 'command_name=open|review', ' command_name = review ']) : event_type === 'agent_invocation' ? pick(['', 'status=success']) : '';
-      return { event_type, action: actions.length && r() < 0.5 ? pick(actions) : '', where };
-    }),
+    steps,
     window: 1 + Math.floor(r() * 48),
     unit: pick(['minutes', 'hours', 'days'] as const),
-    order: pick(['ordered', 'strict', 'unordered'] as const),
+    order,
     count_by: pick(['user', 'session'] as const),
+    breakdown: r() < 0.5 ? pick(breakdownFields(steps[0]!.event_type)) : '',
+    // exclusions apply to funnels in order (the API refuses them on unordered ones: the form
+    // sets them aside); some point past the last step, as after a step was removed, for the form to fit
+    exclusions: Array.from({ length: Math.floor(r() * 3) }, () => {
+      const from = Math.floor(r() * (steps.length - 1));
+      return { ...step(), from_step: from, to_step: from + 1 + Math.floor(r() * (steps.length + 1 - from)) };
+    }),
   };
 }
 
@@ -57,6 +67,19 @@ describe('the funnel editor’s draft', () => {
     // a window that is no whole number of hours is shown in minutes, and one of odd seconds rounded to them
     expect(toDraft('x', { steps: saved.steps, window_seconds: 90 * 60 })).toMatchObject({ window: 90, unit: 'minutes' });
     expect(toDraft('x', { steps: saved.steps })).toMatchObject({ window: 14, unit: 'days' });
+  });
+
+  it('keeps exclusions inside the funnel when steps are removed, and a breakdown only where the first step has the field', () => {
+    const draft: Draft = { ...BLANK, steps: [{ event_type: 'agent_invocation', action: '', where: '' }, { event_type: 'command', action: '', where: '' }], breakdown: 'model_used', exclusions: [{ event_type: 'session', action: 'ended', where: '', from_step: 2, to_step: 4 }] };
+    expect(toDefinition(draft)).toMatchObject({ breakdown: 'model_used', exclusions: [{ event_type: 'session', action: 'ended', from_step: 0, to_step: 1 }] });
+    expect(breakdownFields('agent_invocation')).toEqual(expect.arrayContaining(['agent_name', 'model_used', 'status', 'department_id']));
+    expect(breakdownFields('agent_invocation')).not.toContain('user_id');
+    // the first step becomes a command: a model is no field of it
+    expect(toDefinition({ ...draft, steps: [draft.steps[1]!, draft.steps[0]!] }).breakdown).toBeUndefined();
+    // a saved breakdown the form does not offer stays while the first step's type does
+    const saved: Definition = { steps: [{ event_type: 'command' }, { event_type: 'session' }], breakdown: 'user_id' };
+    expect(toDefinition(toDraft('x', saved), saved).breakdown).toBe('user_id');
+    expect(toDefinition({ ...toDraft('x', saved), steps: [{ event_type: 'session', action: '', where: '' }, { event_type: 'session', action: '', where: '' }] }, saved).breakdown).toBeUndefined();
   });
 
   describe('against the real routes', () => {
@@ -95,8 +118,8 @@ describe('the funnel editor’s draft', () => {
 
     it('every random draft is accepted, and its saved results equal the reference funnel', async () => {
       const r = rng(11);
-      let started = 0, finished = 0;
-      for (let n = 0; n < 12; n++) {
+      let started = 0, finished = 0, breakdowns = 0, exclusions = 0;
+      for (let n = 0; n < 16; n++) {
         const draft = randomDraft(r, n);
         const definition = toDefinition(draft);
         const saved = await b.client.post('/api/v1/funnels/saved', { name: draft.name, definition });
@@ -105,14 +128,24 @@ describe('the funnel editor’s draft', () => {
         expect(toDefinition(toDraft(saved.body.name, saved.body.definition), saved.body.definition)).toEqual(saved.body.definition);
         const res = await b.client.get(`/api/v1/funnels/saved/${saved.body.id}/results`, range);
         expect(res.status, res.text).toBe(200);
-        const expected = referenceFunnel({ ...(definition as unknown as RefFunnel), ...range }, events).steps;
+        const reference = referenceFunnel({ ...(definition as unknown as RefFunnel), ...range }, events);
+        const expected = reference.steps;
         expect(res.body.steps.map((s: { count: number }) => s.count), JSON.stringify(definition)).toEqual(expected.map((s) => s.count));
+        if (definition.breakdown) {
+          const counts = (bd: Array<{ value: string; steps: Array<{ count: number }> }>) => Object.fromEntries(bd.map((b) => [b.value, b.steps.map((s) => s.count)]));
+          expect(counts(res.body.breakdown), `breakdown of ${JSON.stringify(definition)}`).toEqual(counts(reference.breakdown!));
+          breakdowns++;
+        }
+        if (draft.order === 'unordered') expect(definition.exclusions).toBeUndefined();
+        exclusions += definition.exclusions?.length ?? 0;
         started += expected[0]!.count;
         finished += expected.at(-1)!.count;
       }
       // the drafts reach people, and some of them the last step: the comparison is not of zeros
       expect(started).toBeGreaterThan(0);
       expect(finished).toBeGreaterThan(0);
+      expect(breakdowns).toBeGreaterThan(2);
+      expect(exclusions).toBeGreaterThan(2);
     });
   });
 });

@@ -3,21 +3,22 @@ import { ActionStatus, BarChart, Button, defineWidget, Field, formatters, formGr
 import { funnelPage } from '../../../widgets.ts';
 import { stepName, type FunnelStep } from '../api.ts';
 import { inDepartment } from '../../../inDepartment.ts';
-import { actionsOf, BLANK, exampleFilter, EVENT_TYPE_NAMES, toDefinition, toDraft, type Definition, type Draft, type StepDraft } from './draft.ts';
+import { actionsOf, BLANK, breakdownFields, exampleFilter, EVENT_TYPE_NAMES, MAX_EXCLUSIONS, toDefinition, toDraft, type Definition, type Draft, type ExclusionDraft, type StepDraft } from './draft.ts';
 
 interface Options { id: string }
+interface Preview { steps: FunnelStep[]; breakdown?: Array<{ value: string; steps: FunnelStep[] }> }
 interface Saved { id: number; name: string; definition: Definition }
 
 /** the preview runs this long after the last change, so typing does not fire a query per key */
 const PREVIEW_DELAY_MS = 600;
 
-/** One step of the form: event type, action, filters, and buttons to move or remove it. */
-function StepRow({ step, index, count, onChange, onMove, onRemove }: { step: StepDraft; index: number; count: number; onChange(s: StepDraft): void; onMove(by: -1 | 1): void; onRemove(): void }) {
+const rowStyle = { display: 'grid', gap: 8, alignItems: 'end', border: '1px solid var(--orrery-border, #ddd)', borderRadius: 6, padding: 8, margin: 0 } as const;
+
+/** What an event must be to count: its type, action and filters (a step's or an exclusion's). */
+function EventFields<T extends StepDraft>({ step, onChange }: { step: T; onChange(s: T): void }) {
   const actions = actionsOf(step.event_type);
-  const label = `Step ${index + 1}`;
   return (
-    <fieldset style={{ display: 'grid', gridTemplateColumns: 'minmax(10em, 1fr) minmax(8em, 1fr) minmax(12em, 2fr) auto', gap: 8, alignItems: 'end', border: '1px solid var(--orrery-border, #ddd)', borderRadius: 6, padding: 8, margin: 0 }}>
-      <legend className="small">{label}</legend>
+    <>
       <Field label="Event type">
         <select value={step.event_type} onChange={(e) => onChange({ ...step, event_type: e.target.value, action: '' })}>
           {EVENT_TYPE_NAMES.map((t) => <option key={t} value={t}>{t}</option>)}
@@ -32,12 +33,64 @@ function StepRow({ step, index, count, onChange, onMove, onRemove }: { step: Ste
       <Field label="Only where" hint="field=value, comma-separated; a|b for either">
         <input value={step.where} placeholder={exampleFilter(step.event_type)} onChange={(e) => onChange({ ...step, where: e.target.value })} />
       </Field>
+    </>
+  );
+}
+
+/** One step of the form: event type, action, filters, and buttons to move or remove it. */
+function StepRow({ step, index, count, onChange, onMove, onRemove }: { step: StepDraft; index: number; count: number; onChange(s: StepDraft): void; onMove(by: -1 | 1): void; onRemove(): void }) {
+  const label = `Step ${index + 1}`;
+  return (
+    <fieldset style={{ ...rowStyle, gridTemplateColumns: 'minmax(10em, 1fr) minmax(8em, 1fr) minmax(12em, 2fr) auto' }}>
+      <legend className="small">{label}</legend>
+      <EventFields step={step} onChange={onChange} />
       <div style={{ display: 'flex', gap: 4 }}>
         <Button disabled={index === 0} onClick={() => onMove(-1)}><span aria-hidden>↑</span><span className="sr-only">Move {label.toLowerCase()} up</span></Button>
         <Button disabled={index === count - 1} onClick={() => onMove(1)}><span aria-hidden>↓</span><span className="sr-only">Move {label.toLowerCase()} down</span></Button>
         <Button disabled={count <= 2} onClick={onRemove}>Remove<span className="sr-only"> {label.toLowerCase()}</span></Button>
       </div>
     </fieldset>
+  );
+}
+
+/** An exclusion: an event that, between two steps, takes the attempt out of the funnel. */
+function ExclusionRow({ x, index, steps, onChange, onRemove }: { x: ExclusionDraft; index: number; steps: number; onChange(x: ExclusionDraft): void; onRemove(): void }) {
+  const label = `Exclusion ${index + 1}`;
+  const stepOptions = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i).map((k) => <option key={k} value={k}>step {k + 1}</option>);
+  return (
+    <fieldset style={{ ...rowStyle, gridTemplateColumns: 'minmax(7em, 0.7fr) minmax(7em, 0.7fr) minmax(10em, 1fr) minmax(8em, 1fr) minmax(12em, 2fr) auto' }}>
+      <legend className="small">{label}: an attempt stops counting if this happens between the two steps</legend>
+      <Field label="After">
+        <select value={Math.min(x.from_step, steps - 2)} onChange={(e) => { const from = Number(e.target.value); onChange({ ...x, from_step: from, to_step: Math.max(x.to_step, from + 1) }); }}>{stepOptions(0, steps - 2)}</select>
+      </Field>
+      <Field label="Before">
+        <select value={Math.min(x.to_step, steps - 1)} onChange={(e) => onChange({ ...x, to_step: Number(e.target.value) })}>{stepOptions(Math.min(x.from_step, steps - 2) + 1, steps - 1)}</select>
+      </Field>
+      <EventFields step={x} onChange={onChange} />
+      <Button onClick={onRemove}>Remove<span className="sr-only"> {label.toLowerCase()}</span></Button>
+    </fieldset>
+  );
+}
+
+/** Conversion per value of the breakdown field, as a table people can read value by value. */
+function BreakdownTable({ field, rows, fmt }: { field: string; rows: NonNullable<Preview['breakdown']>; fmt: ReturnType<typeof formatters> }) {
+  return (
+    <table className="orrery-table" aria-label={`Conversion by ${field}`}>
+      <thead><tr><th scope="col">{field}</th><th scope="col">Started</th><th scope="col">Reached the last step</th><th scope="col">Conversion</th></tr></thead>
+      <tbody>
+        {rows.map((b) => {
+          const last = b.steps.at(-1)!;
+          return (
+            <tr key={b.value}>
+              <th scope="row">{b.value === '' ? <span className="muted">(none)</span> : b.value}</th>
+              <td>{fmt.number(b.steps[0]?.count ?? 0)}</td>
+              <td>{fmt.number(last.count)}</td>
+              <td>{last.conversion_rate === null ? '—' : fmt.percent(last.conversion_rate)}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
   );
 }
 
@@ -65,11 +118,11 @@ function FunnelEditorPage({ context, options }: WidgetProps<Options>) {
     const t = setTimeout(() => setPreviewKey(key), PREVIEW_DELAY_MS);
     return () => clearTimeout(t);
   }, [key]);
-  const [preview, setPreview] = useState<{ data?: { steps: FunnelStep[] }; error?: Error; loading: boolean }>({ loading: true });
+  const [preview, setPreview] = useState<{ data?: Preview; error?: Error; loading: boolean }>({ loading: true });
   useEffect(() => {
     const ac = new AbortController();
     setPreview((p) => ({ ...p, loading: true }));
-    context.request<{ steps: FunnelStep[] }>('/query', { method: 'POST', body: { ...JSON.parse(previewKey), from: context.timeRange.from, to: context.timeRange.to }, signal: ac.signal }).then(
+    context.request<Preview>('/query', { method: 'POST', body: { ...JSON.parse(previewKey), from: context.timeRange.from, to: context.timeRange.to }, signal: ac.signal }).then(
       (data) => !ac.signal.aborted && setPreview({ data, loading: false }),
       (error: Error) => !ac.signal.aborted && error.name !== 'AbortError' && setPreview({ error, loading: false }),
     );
@@ -79,6 +132,10 @@ function FunnelEditorPage({ context, options }: WidgetProps<Options>) {
   }, [previewKey, context.timeRange.from, context.timeRange.to]);
 
   const setStep = (i: number, s: StepDraft) => setD({ ...d, steps: d.steps.map((x, j) => (j === i ? s : x)) });
+  const setExclusion = (i: number, x: ExclusionDraft) => setD({ ...d, exclusions: d.exclusions.map((y, j) => (j === i ? x : y)) });
+  // the fields the first step's type can be broken down by, and a saved one the form does not offer
+  const breakdowns = breakdownFields(d.steps[0]?.event_type ?? '');
+  if (definition.breakdown && !breakdowns.includes(definition.breakdown)) breakdowns.push(definition.breakdown);
   const move = (i: number, by: -1 | 1) => {
     const steps = [...d.steps];
     [steps[i], steps[i + by]] = [steps[i + by]!, steps[i]!];
@@ -139,8 +196,23 @@ function FunnelEditorPage({ context, options }: WidgetProps<Options>) {
         {d.steps.map((s, i) => (
           <StepRow key={i} step={s} index={i} count={d.steps.length} onChange={(x) => setStep(i, x)} onMove={(by) => move(i, by)} onRemove={() => setD({ ...d, steps: d.steps.filter((_, j) => j !== i) })} />
         ))}
-        <div style={{ display: 'flex', gap: 8 }}>
+        {d.order !== 'unordered' && d.exclusions.map((x, i) => (
+          <ExclusionRow key={i} x={x} index={i} steps={d.steps.length} onChange={(y) => setExclusion(i, y)} onRemove={() => setD({ ...d, exclusions: d.exclusions.filter((_, j) => j !== i) })} />
+        ))}
+        {d.order === 'unordered' && d.exclusions.length > 0 && <p className="small" role="note">Exclusions apply to steps in order; they are set aside while the order is “any”, and not saved.</p>}
+        <div style={{ maxWidth: '20em' }}>
+          <Field label="Break down by" hint={`a field of step 1 (${d.steps[0]?.event_type ?? '—'}): conversion per value`}>
+            <select value={definition.breakdown ?? ''} onChange={(e) => setD({ ...d, breakdown: e.target.value })}>
+              <option value="">nothing</option>
+              {breakdowns.map((f) => <option key={f} value={f}>{f}</option>)}
+            </select>
+          </Field>
+        </div>
+        <div style={{ display: 'flex', gap: 8, flexWrap: 'wrap' }}>
           <Button disabled={d.steps.length >= 20} onClick={() => setD({ ...d, steps: [...d.steps, { event_type: d.steps.at(-1)?.event_type ?? 'agent_invocation', action: '', where: '' }] })}>Add a step</Button>
+          {d.order !== 'unordered' && (
+            <Button disabled={d.exclusions.length >= MAX_EXCLUSIONS} onClick={() => setD({ ...d, exclusions: [...d.exclusions, { event_type: 'session', action: 'ended', where: '', from_step: 0, to_step: d.steps.length - 1 }] })}>Add an exclusion</Button>
+          )}
           <Button type="submit" variant="primary" disabled={act.busy}>{editing ? 'Save changes' : 'Save the funnel'}</Button>
         </div>
       </form>
@@ -148,7 +220,8 @@ function FunnelEditorPage({ context, options }: WidgetProps<Options>) {
       <section aria-labelledby="preview-title" style={{ display: 'grid', gap: 8 }}>
         <h2 id="preview-title" style={{ margin: 0, fontSize: '1.1em' }}>Preview over {fmt.dateTime(context.timeRange.from)} – {fmt.dateTime(context.timeRange.to)}{department ? ` in ${department.name}` : ''}</h2>
         <WidgetState query={previewQuery} emptyText="Nobody did the first step in this time range: pick another first step or a longer range.">
-          {({ steps }) => (
+          {({ steps, breakdown }) => (
+            <>
             <div style={{ height: Math.max(160, 48 * steps.length) }}>
               <BarChart
                 title="Preview"
@@ -160,6 +233,8 @@ function FunnelEditorPage({ context, options }: WidgetProps<Options>) {
                 horizontal
               />
             </div>
+            {definition.breakdown && breakdown && <BreakdownTable field={definition.breakdown} rows={breakdown} fmt={fmt} />}
+            </>
           )}
         </WidgetState>
       </section>

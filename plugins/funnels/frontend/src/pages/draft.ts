@@ -2,7 +2,7 @@
  * The funnel editor's draft: what the form edits, and the saved definition it becomes. Kept
  * apart from the page so the conversion is tested without a browser (test/draft.test.ts).
  */
-import { EVENT_TYPES } from '@orrery/plugin-sdk/events';
+import { EVENT_TYPE_BY_NAME, EVENT_TYPES, fieldsOf } from '@orrery/plugin-sdk/events';
 
 export interface StepDraft {
   event_type: string;
@@ -11,6 +11,11 @@ export interface StepDraft {
   /** `field=value, field=a|b`, as typed */
   where: string;
 }
+/** An event that, between two steps, takes the attempt out of the funnel. */
+export interface ExclusionDraft extends StepDraft {
+  from_step: number;
+  to_step: number;
+}
 export interface Draft {
   name: string;
   steps: StepDraft[];
@@ -18,14 +23,23 @@ export interface Draft {
   unit: 'minutes' | 'hours' | 'days';
   order: 'ordered' | 'strict' | 'unordered';
   count_by: 'user' | 'session';
+  /** a field of the first step's event type; '' = no breakdown */
+  breakdown: string;
+  exclusions: ExclusionDraft[];
 }
+type StepDefinition = { event_type: string; action?: string; where?: Record<string, string | string[]> };
 export interface Definition {
-  steps: Array<{ event_type: string; action?: string; where?: Record<string, string | string[]> }>;
+  steps: StepDefinition[];
   window_seconds?: number;
   order?: Draft['order'];
   count_by?: Draft['count_by'];
+  breakdown?: string;
+  exclusions?: Array<StepDefinition & { from_step: number; to_step: number }>;
   [more: string]: unknown;
 }
+
+/** the API's bound on exclusions per funnel */
+export const MAX_EXCLUSIONS = 10;
 
 export const UNIT_SECONDS = { minutes: 60, hours: 3600, days: 86_400 } as const;
 export const EVENT_TYPE_NAMES = EVENT_TYPES.map((t) => t.type);
@@ -39,6 +53,19 @@ export function exampleFilter(type: string): string {
   return name ? `${name}=${f?.values?.[0] ?? '…'}` : 'user_id=…';
 }
 
+/**
+ * The fields of an event type the form offers to break a funnel down by: its enums and labels
+ * (status, agent, model…) and the department. The API also takes ids and numbers; a breakdown
+ * by user id or token count is rarely what someone means, so the form leaves them out.
+ */
+export function breakdownFields(type: string): string[] {
+  const spec = EVENT_TYPE_BY_NAME.get(type);
+  if (!spec) return [];
+  return Object.entries(fieldsOf(spec))
+    .filter(([name, f]) => name === 'department_id' || (name !== 'event_type' && (f.kind === 'enum' || f.kind === 'label')))
+    .map(([name]) => name);
+}
+
 export const BLANK: Draft = {
   name: '',
   steps: [
@@ -49,6 +76,8 @@ export const BLANK: Draft = {
   unit: 'days',
   order: 'ordered',
   count_by: 'user',
+  breakdown: '',
+  exclusions: [],
 };
 
 /** `a=1, b=x|y` → `{a: "1", b: ["x", "y"]}`; pieces without `=` are left out */
@@ -75,30 +104,53 @@ function windowOf(seconds: number): Pick<Draft, 'window' | 'unit'> {
 export function toDraft(name: string, d: Definition): Draft {
   return {
     name,
-    steps: d.steps.map((s) => {
-      const { action, ...rest } = s.where ?? {};
-      return { event_type: s.event_type, action: s.action ?? (typeof action === 'string' ? action : ''), where: whereText(rest) };
-    }),
+    steps: d.steps.map(stepDraft),
     ...windowOf(d.window_seconds ?? 14 * 86_400),
     order: d.order ?? 'ordered',
     count_by: d.count_by ?? 'user',
+    breakdown: d.breakdown ?? '',
+    exclusions: (d.exclusions ?? []).map((x) => ({ ...stepDraft(x), from_step: x.from_step, to_step: x.to_step })),
   };
+}
+
+/** `where.action` is shown as the step's action */
+function stepDraft(s: StepDefinition): StepDraft {
+  const { action, ...rest } = s.where ?? {};
+  return { event_type: s.event_type, action: s.action ?? (typeof action === 'string' ? action : ''), where: whereText(rest) };
+}
+
+function stepDefinition(s: StepDraft): StepDefinition {
+  const where = parseWhere(s.where);
+  return { event_type: s.event_type, ...(s.action ? { action: s.action } : {}), ...(Object.keys(where).length ? { where } : {}) };
+}
+
+/**
+ * An exclusion's steps as the API takes them once steps were removed: `to_step` a step of the
+ * funnel, `from_step` before it. A funnel of one step has no room for one (the API needs two).
+ */
+function fitExclusion(x: ExclusionDraft, steps: number) {
+  const to = Math.max(1, Math.min(x.to_step, steps - 1));
+  return { from_step: Math.max(0, Math.min(x.from_step, to - 1)), to_step: to };
 }
 
 /**
  * The definition the API takes. `base` is the saved definition being edited: what the form
- * does not show (a breakdown, exclusions, per-step windows) is kept as it was.
+ * does not show (per-step windows) is kept as it was. A breakdown is left out once the first
+ * step's type changed to one the form does not offer it for; a saved one the form does not
+ * offer (a user id, a count) is kept while the first step's type stays.
  */
 export function toDefinition(d: Draft, base: Definition | null = null): Definition {
-  const { steps: _s, window_seconds: _w, order: _o, count_by: _c, ...kept } = base ?? { steps: [] };
+  const { steps: _s, window_seconds: _w, order: _o, count_by: _c, breakdown: _b, exclusions: _x, ...kept } = base ?? { steps: [] };
+  const first = d.steps[0]?.event_type ?? '';
+  const breakdown = d.breakdown && (breakdownFields(first).includes(d.breakdown) || (d.breakdown === base?.breakdown && base.steps[0]?.event_type === first)) ? d.breakdown : '';
   return {
     ...kept,
-    steps: d.steps.map((s) => {
-      const where = parseWhere(s.where);
-      return { event_type: s.event_type, ...(s.action ? { action: s.action } : {}), ...(Object.keys(where).length ? { where } : {}) };
-    }),
+    steps: d.steps.map(stepDefinition),
     window_seconds: Math.round(d.window * UNIT_SECONDS[d.unit]),
     order: d.order,
     count_by: d.count_by,
+    ...(breakdown ? { breakdown } : {}),
+    // exclusions need steps in order: set aside (kept in the draft) while the order is "any"
+    ...(d.exclusions.length && d.order !== 'unordered' ? { exclusions: d.exclusions.map((x) => ({ ...stepDefinition(x), ...fitExclusion(x, d.steps.length) })) } : {}),
   };
 }
