@@ -111,6 +111,19 @@ describe('the funnel editor’s draft', () => {
       }
     });
 
+    it('names departments in a breakdown by department_id; an id the directory does not know stays bare', async () => {
+      await b.org.addUser({ email: 'named@funnels.local', role: 'Developer', departments: ['Platform'] });
+      const dept = b.org.departments.get('Platform')!;
+      const mine: Ev[] = [0, 1, 2].map((i) => ({ event_id: `named${i}`, event_type: 'command', command_name: 'open', timestamp: new Date(T + 3_600_000 + i * 60_000).toISOString(), user_id: `named-u${i}`, session_id: `named-s${i}`, department_id: dept }));
+      await b.org.insertEvents(mine);
+      events.push(...mine); // the random drafts below count them too
+      const res = await b.client.post('/api/v1/funnels/query', { steps: [{ event_type: 'command' }, { event_type: 'command' }], breakdown: 'department_id', ...range });
+      expect(res.status, res.text).toBe(200);
+      const rows = res.body.breakdown as Array<{ value: string; label?: string; steps: Array<{ count: number }> }>;
+      expect(rows.find((r) => r.value === dept)).toMatchObject({ label: 'Platform', steps: [{ count: 3 }, { count: 0 }] });
+      expect(rows.find((r) => r.value === 'eng')!.label).toBeUndefined();
+    });
+
     it('the blank form saves as it is', async () => {
       const res = await b.client.post('/api/v1/funnels/saved', { name: 'Blank', definition: toDefinition({ ...BLANK, name: 'Blank' }) });
       expect(res.status, res.text).toBe(200);

@@ -27,7 +27,8 @@ export interface FunnelStep {
 }
 export interface FunnelAnswer {
   steps: FunnelStep[];
-  breakdown?: Array<{ value: string; steps: FunnelStep[] }>;
+  /** `label`: the department's name when broken down by `department_id` */
+  breakdown?: Array<{ value: string; label?: string; steps: FunnelStep[] }>;
 }
 
 type Row = { bd: string; k: number; units: string | number; median_ms: number | null; avg_ms: number | null };
@@ -70,6 +71,14 @@ export async function runFunnel(ctx: TenantContext, plan: FunnelPlan): Promise<F
       .map(([value, rows]) => ({ value, steps: stepsOf(rows, n) }))
       .sort((a, b) => b.steps[0]!.count - a.steps[0]!.count || a.value.localeCompare(b.value))
       .slice(0, MAX_BREAKDOWN_VALUES);
+    if (plan.breakdown === 'department_id' && answer.breakdown.length) {
+      // people read departments by name; an id no longer in the directory stays as it is
+      const names = new Map((await ctx.directory.departments()).map((d) => [d.id, d.name]));
+      for (const b of answer.breakdown) {
+        const name = names.get(b.value);
+        if (name) b.label = name;
+      }
+    }
   }
   return answer;
 }
@@ -91,7 +100,10 @@ export const funnelAnswerSchema = {
   type: 'object',
   properties: {
     steps: { type: 'array', items: stepSchema },
-    breakdown: { type: 'array', items: { type: 'object', properties: { value: { type: 'string' }, steps: { type: 'array', items: stepSchema } } } },
+    breakdown: {
+      type: 'array',
+      items: { type: 'object', properties: { value: { type: 'string' }, label: { type: 'string', description: 'the department\'s name, when broken down by department_id and the department is in the directory' }, steps: { type: 'array', items: stepSchema } } },
+    },
   },
 };
 

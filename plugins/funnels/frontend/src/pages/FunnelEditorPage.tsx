@@ -6,7 +6,7 @@ import { inDepartment } from '../../../inDepartment.ts';
 import { actionsOf, BLANK, breakdownFields, exampleFilter, EVENT_TYPE_NAMES, MAX_EXCLUSIONS, toDefinition, toDraft, type Definition, type Draft, type ExclusionDraft, type StepDraft } from './draft.ts';
 
 interface Options { id: string }
-interface Preview { steps: FunnelStep[]; breakdown?: Array<{ value: string; steps: FunnelStep[] }> }
+interface Preview { steps: FunnelStep[]; breakdown?: Array<{ value: string; label?: string; steps: FunnelStep[] }> }
 interface Saved { id: number; name: string; definition: Definition }
 
 /** the preview runs this long after the last change, so typing does not fire a query per key */
@@ -76,13 +76,13 @@ function ExclusionRow({ x, index, steps, onChange, onRemove }: { x: ExclusionDra
 function BreakdownTable({ field, rows, fmt }: { field: string; rows: NonNullable<Preview['breakdown']>; fmt: ReturnType<typeof formatters> }) {
   return (
     <table className="orrery-table" aria-label={`Conversion by ${field}`}>
-      <thead><tr><th scope="col">{field}</th><th scope="col">Started</th><th scope="col">Reached the last step</th><th scope="col">Conversion</th></tr></thead>
+      <thead><tr><th scope="col">{field === 'department_id' ? 'Department' : field}</th><th scope="col">Started</th><th scope="col">Reached the last step</th><th scope="col">Conversion</th></tr></thead>
       <tbody>
         {rows.map((b) => {
           const last = b.steps.at(-1)!;
           return (
             <tr key={b.value}>
-              <th scope="row">{b.value === '' ? <span className="muted">(none)</span> : b.value}</th>
+              <th scope="row">{b.value === '' ? <span className="muted">(none)</span> : b.label ?? b.value}</th>
               <td>{fmt.number(b.steps[0]?.count ?? 0)}</td>
               <td>{fmt.number(last.count)}</td>
               <td>{last.conversion_rate === null ? '—' : fmt.percent(last.conversion_rate)}</td>
