@@ -97,6 +97,55 @@ describe.skipIf(!hasChromium)('the funnel and cohort editors in chromium', () =>
     expect((await api<{ funnels: unknown[] }>('GET', '/api/v1/funnels/saved')).funnels.filter((f) => (f as { name: string }).name === 'Open to review')).toEqual([]);
   }, 120_000);
 
+  it('adds an exclusion and a department breakdown; the preview per department and the saved results count what was sent', async () => {
+    // writers draft, some discard, some publish; feature_use events, so the command funnels and rules above do not see them
+    const depts = await Promise.all(['Writers', 'Editors'].map((name) => api<{ id: string; name: string }>('POST', '/api/v1/departments', { name })));
+    const { token } = await api<{ token: string }>('POST', '/api/v1/tokens', { name: 'editors exclusion hook', kind: 'hook' });
+    const now = Date.now();
+    const people = Array.from({ length: 18 }, (_, u) => ({ user: `writer-u${u}`, dept: depts[u % 2]!, draft: now - 3 * HOUR - u * 60_000, discard: u % 3 === 0, publish: u % 4 !== 1 }));
+    const ev = (p: (typeof people)[number], feature: string, at: number) => ({ event_id: crypto.randomUUID(), event_type: 'feature_use', feature_name: feature, timestamp: new Date(at).toISOString(), user_id: p.user, session_id: `${p.user}-s`, department_id: p.dept.id });
+    const events = people.flatMap((p) => [ev(p, 'draft', p.draft), ...(p.discard ? [ev(p, 'discard', p.draft + 5 * 60_000)] : []), ...(p.publish ? [ev(p, 'publish', p.draft + 10 * 60_000)] : [])]);
+    await api('POST', '/api/v1/events/batch', { events }, token);
+    await untilVisible(api, events.map((e) => e.event_id));
+    const published = (ps: typeof people) => ps.filter((p) => p.publish && !p.discard).length;
+
+    await page.goto(`${platform.url}/p/funnels/funnel`);
+    await page.getByLabel('Name').fill('Draft to publish');
+    for (const [i, name] of ['draft', 'publish'].entries()) {
+      await page.getByLabel('Event type').nth(i).selectOption('feature_use');
+      await page.getByLabel('Only where').nth(i).fill(`feature_name=${name}`);
+    }
+    await page.getByRole('button', { name: 'Add an exclusion' }).click();
+    const exclusion = page.getByRole('group', { name: /Exclusion 1/ });
+    await exclusion.getByLabel('Event type').selectOption('feature_use');
+    await exclusion.getByLabel('Only where').fill('feature_name=discard');
+    await page.getByLabel('Break down by').selectOption('department_id');
+    const rows = page.getByRole('figure', { name: 'Preview' }).locator('tbody tr');
+    const cells = () => rows.evaluateAll((trs) => trs.map((tr) => [...tr.children].slice(0, 2).map((c) => c.textContent).join('/')).join(' | '));
+    await expect.poll(cells, { timeout: 20_000 }).toBe(`1. feature_use draft/${people.length} | 2. feature_use publish/${published(people)}`);
+    // conversion per department, by name
+    const byDept = page.getByRole('table', { name: 'Conversion by department' });
+    for (const d of depts) {
+      const mine = people.filter((p) => p.dept.id === d.id);
+      await expect.poll(async () => (await byDept.getByRole('row', { name: new RegExp(d.name) }).textContent()) ?? '', { timeout: 15_000 }).toContain(`${d.name}${mine.length}${published(mine)}`);
+    }
+    expect(await axeSerious(page)).toEqual([]);
+    await shot(page, 'funnel-editor-exclusion-breakdown');
+    await page.getByRole('button', { name: 'Save the funnel' }).click();
+    await page.getByText(/Saved “Draft to publish”/).waitFor();
+
+    const { funnels } = await api<{ funnels: Array<{ id: number; name: string; definition: Record<string, unknown> }> }>('GET', '/api/v1/funnels/saved');
+    const saved = funnels.find((f) => f.name === 'Draft to publish')!;
+    expect(saved.definition).toMatchObject({ breakdown: 'department_id', exclusions: [{ event_type: 'feature_use', where: { feature_name: 'discard' }, from_step: 0, to_step: 1 }] });
+    const from = new Date(now - 86_400_000).toISOString(), to = new Date(now + 60_000).toISOString();
+    const results = await api<{ steps: Array<{ count: number }>; breakdown: Array<{ value: string; label?: string; steps: Array<{ count: number }> }> }>('GET', `/api/v1/funnels/saved/${saved.id}/results?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+    expect(results.steps.map((x) => x.count)).toEqual([people.length, published(people)]);
+    for (const d of depts) {
+      const mine = people.filter((p) => p.dept.id === d.id);
+      expect(results.breakdown.find((b) => b.value === d.id)).toMatchObject({ label: d.name, steps: [{ count: mine.length }, { count: published(mine) }] });
+    }
+  }, 120_000);
+
   it('saves a cohort of rules and a cohort of a pasted list with the members the events say', async () => {
     await page.goto(`${platform.url}/p/cohorts/cohort`);
     await page.getByLabel('Name').fill('Reviewers this week');

@@ -75,7 +75,7 @@ function ExclusionRow({ x, index, steps, onChange, onRemove }: { x: ExclusionDra
 /** Conversion per value of the breakdown field, as a table people can read value by value. */
 function BreakdownTable({ field, rows, fmt }: { field: string; rows: NonNullable<Preview['breakdown']>; fmt: ReturnType<typeof formatters> }) {
   return (
-    <table className="orrery-table" aria-label={`Conversion by ${field}`}>
+    <table className="orrery-table" aria-label={`Conversion by ${field === 'department_id' ? 'department' : field}`}>
       <thead><tr><th scope="col">{field === 'department_id' ? 'Department' : field}</th><th scope="col">Started</th><th scope="col">Reached the last step</th><th scope="col">Conversion</th></tr></thead>
       <tbody>
         {rows.map((b) => {
