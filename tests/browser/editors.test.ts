@@ -144,6 +144,11 @@ describe.skipIf(!hasChromium)('the funnel and cohort editors in chromium', () =>
       const mine = people.filter((p) => p.dept.id === d.id);
       expect(results.breakdown.find((b) => b.value === d.id)).toMatchObject({ label: d.name, steps: [{ count: mine.length }, { count: published(mine) }] });
     }
+    // the list reads the exclusion and the breakdown
+    await page.getByRole('link', { name: 'All saved funnels' }).click();
+    const row = page.getByRole('table', { name: 'Saved funnels' }).getByRole('row', { name: /Draft to publish/ });
+    await expect.poll(async () => (await row.textContent()) ?? '', { timeout: 15_000 }).toContain('excluding feature_use discard between steps 1 and 2');
+    expect(await row.textContent()).toContain('by department');
   }, 120_000);
 
   it('saves a cohort of rules and a cohort of a pasted list with the members the events say', async () => {

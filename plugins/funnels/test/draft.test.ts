@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import { rng } from '@orrery/backend-test-utils/random';
 import plugin from '../backend/index.ts';
-import { actionsOf, BLANK, breakdownFields, EVENT_TYPE_NAMES, exampleFilter, parseWhere, toDefinition, toDraft, type Definition, type Draft, type StepDraft } from '../frontend/src/pages/draft.ts';
+import { actionsOf, BLANK, breakdownFields, EVENT_TYPE_NAMES, exampleFilter, extrasOf, parseWhere, toDefinition, toDraft, type Definition, type Draft, type StepDraft } from '../frontend/src/pages/draft.ts';
 import { referenceFunnel, type Ev, type RefFunnel } from './reference.ts';
 
 /** a random draft as a person could fill the form in */
@@ -67,6 +67,13 @@ describe('the funnel editor’s draft', () => {
     // a window that is no whole number of hours is shown in minutes, and one of odd seconds rounded to them
     expect(toDraft('x', { steps: saved.steps, window_seconds: 90 * 60 })).toMatchObject({ window: 90, unit: 'minutes' });
     expect(toDraft('x', { steps: saved.steps })).toMatchObject({ window: 14, unit: 'days' });
+  });
+
+  it('reads a saved funnel\'s exclusions and breakdown for the list', () => {
+    const name = (x: { event_type: string; action?: string }) => [x.event_type, x.action].filter(Boolean).join(' ');
+    expect(extrasOf({ steps: [{ event_type: 'session' }, { event_type: 'command' }] }, name)).toEqual([]);
+    expect(extrasOf({ steps: [{ event_type: 'session' }, { event_type: 'command' }, { event_type: 'feedback' }], exclusions: [{ event_type: 'session', action: 'ended', from_step: 0, to_step: 2 }], breakdown: 'department_id' }, name))
+      .toEqual(['excluding session ended between steps 1 and 3', 'by department']);
   });
 
   it('keeps exclusions inside the funnel when steps are removed, and a breakdown only where the first step has the field', () => {

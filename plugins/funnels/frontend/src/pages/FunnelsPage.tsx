@@ -1,7 +1,7 @@
 import { Button, defineWidget, formatters, PortalLink, useAction, ActionStatus, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { funnelsPage } from '../../../widgets.ts';
 import { stepName } from '../api.ts';
-import type { Definition } from './draft.ts';
+import { extrasOf, type Definition } from './draft.ts';
 
 interface Saved { id: number; name: string; definition: Definition; created_by: string; updated_at: string }
 
@@ -24,7 +24,10 @@ function FunnelsPage({ context }: WidgetProps) {
               {funnels.map((f) => (
                 <tr key={f.id}>
                   <td><PortalLink context={context} to={`/p/funnels/funnel?id=${f.id}`}>{f.name}</PortalLink></td>
-                  <td>{f.definition.steps.map(stepName).join(' → ')}</td>
+                  <td>
+                    {f.definition.steps.map(stepName).join(' → ')}
+                    {extrasOf(f.definition, stepName).map((x) => <div key={x} className="small">{x}</div>)}
+                  </td>
                   <td>{f.definition.count_by === 'session' ? 'sessions' : 'people'}</td>
                   <td>{fmt.duration((f.definition.window_seconds ?? 14 * 86_400) * 1000)}</td>
                   <td><time dateTime={f.updated_at}>{fmt.dateTime(f.updated_at)}</time></td>

@@ -154,3 +154,13 @@ export function toDefinition(d: Draft, base: Definition | null = null): Definiti
     ...(d.exclusions.length && d.order !== 'unordered' ? { exclusions: d.exclusions.map((x) => ({ ...stepDefinition(x), ...fitExclusion(x, d.steps.length) })) } : {}),
   };
 }
+
+/**
+ * What a saved definition adds to its steps, as short phrases for the list: its exclusions
+ * (`name` reads a step, as the list shows steps) and its breakdown.
+ */
+export function extrasOf(d: Definition, name: (s: StepDefinition) => string): string[] {
+  const out = (d.exclusions ?? []).map((x) => `excluding ${name(x)} between steps ${x.from_step + 1} and ${x.to_step + 1}`);
+  if (d.breakdown) out.push(`by ${d.breakdown === 'department_id' ? 'department' : d.breakdown}`);
+  return out;
+}
