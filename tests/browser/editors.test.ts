@@ -61,8 +61,8 @@ describe.skipIf(!hasChromium)('the funnel and cohort editors in chromium', () =>
     const converted = plan.filter((p) => p.review !== null && p.review - p.open <= HOUR).length;
     await page.goto(`${platform.url}/p/funnels/funnel`);
     await page.getByLabel('Name').fill('Open to review');
-    await page.getByLabel('Within').fill('1');
-    await page.getByLabel('Unit').selectOption('hours');
+    await page.getByRole('spinbutton', { name: 'Within', exact: true }).fill('1');
+    await page.getByLabel('Unit', { exact: true }).selectOption('hours');
     for (const [i, name] of ['open', 'review'].entries()) {
       await page.getByLabel('Event type').nth(i).selectOption('command');
       await page.getByLabel('Only where').nth(i).fill(`command_name=${name}`);
@@ -72,16 +72,24 @@ describe.skipIf(!hasChromium)('the funnel and cohort editors in chromium', () =>
     const cells = () => rows.evaluateAll((trs) => trs.map((tr) => [...tr.children].slice(0, 3).map((c) => c.textContent).join('/')).join(' | '));
     await expect.poll(cells, { timeout: 20_000 }).toBe(`1. command open/${reached}/0 | 2. command review/${converted}/${reached - converted}`);
     expect(await axeSerious(page)).toEqual([]);
+    // step 2 within 30 minutes of step 1: the preview counts only the quicker reviews
+    const quick = plan.filter((p) => p.review !== null && p.review - p.open <= 30 * 60_000).length;
+    await page.getByRole('spinbutton', { name: 'Within after step 1' }).fill('30');
+    await page.getByLabel('Unit of the time after step 1').selectOption('minutes');
+    await expect.poll(cells, { timeout: 20_000 }).toBe(`1. command open/${reached}/0 | 2. command review/${quick}/${reached - quick}`);
     await page.getByRole('button', { name: 'Save the funnel' }).click();
     await page.getByText(/Saved “Open to review”/).waitFor();
     await shot(page, 'funnel-editor');
 
     const { funnels } = await api<{ funnels: Array<{ id: number; name: string; definition: Record<string, unknown> }> }>('GET', '/api/v1/funnels/saved');
     const saved = funnels.find((f) => f.name === 'Open to review')!;
-    expect(saved.definition).toMatchObject({ window_seconds: 3600, order: 'ordered', count_by: 'user', steps: [{ event_type: 'command', where: { command_name: 'open' } }, { event_type: 'command', where: { command_name: 'review' } }] });
+    expect(saved.definition).toMatchObject({ window_seconds: 3600, step_windows_seconds: [null, 1800], order: 'ordered', count_by: 'user', steps: [{ event_type: 'command', where: { command_name: 'open' } }, { event_type: 'command', where: { command_name: 'review' } }] });
     const from = new Date(Date.now() - 3 * 86_400_000).toISOString(), to = new Date(Date.now() + 60_000).toISOString();
     const results = await api<{ steps: Array<{ count: number }> }>('GET', `/api/v1/funnels/saved/${saved.id}/results?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
-    expect(results.steps.map((s) => s.count)).toEqual([reached, converted]);
+    expect(results.steps.map((s) => s.count)).toEqual([reached, quick]);
+    // cleared again: only the funnel's hour counts
+    await page.getByRole('spinbutton', { name: 'Within after step 1' }).fill('');
+    await expect.poll(cells, { timeout: 20_000 }).toBe(`1. command open/${reached}/0 | 2. command review/${converted}/${reached - converted}`);
     // the editor's URL names the funnel: a reload shows it again
     expect(new URL(page.url()).searchParams.get('id')).toBe(String(saved.id));
     await page.reload();
@@ -92,6 +100,7 @@ describe.skipIf(!hasChromium)('the funnel and cohort editors in chromium', () =>
     const table = page.getByRole('table', { name: 'Saved funnels' });
     await table.getByRole('row', { name: /Open to review/ }).waitFor();
     await expect.poll(async () => (await table.getByRole('row', { name: /Open to review/ }).textContent()) ?? '').toContain('command open → command review');
+    expect(await table.getByRole('row', { name: /Open to review/ }).textContent()).toContain('step 2 within 30 minutes of step 1');
     await table.getByRole('button', { name: 'Delete Open to review' }).click();
     await page.getByText('Deleted “Open to review”.').waitFor();
     expect((await api<{ funnels: unknown[] }>('GET', '/api/v1/funnels/saved')).funnels.filter((f) => (f as { name: string }).name === 'Open to review')).toEqual([]);

@@ -1,9 +1,9 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { ActionStatus, BarChart, Button, defineWidget, Field, formatters, formGrid, PortalLink, useAction, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { funnelPage } from '../../../widgets.ts';
 import { stepName, type FunnelStep } from '../api.ts';
 import { inDepartment } from '../../../inDepartment.ts';
-import { actionsOf, BLANK, breakdownFields, exampleFilter, EVENT_TYPE_NAMES, MAX_EXCLUSIONS, toDefinition, toDraft, type Definition, type Draft, type ExclusionDraft, type StepDraft } from './draft.ts';
+import { actionsOf, BLANK, breakdownFields, exampleFilter, EVENT_TYPE_NAMES, MAX_EXCLUSIONS, toDefinition, toDraft, type Definition, type Draft, type EventDraft, type ExclusionDraft, type StepDraft, type Unit } from './draft.ts';
 
 interface Options { id: string }
 interface Preview { steps: FunnelStep[]; breakdown?: Array<{ value: string; label?: string; steps: FunnelStep[] }> }
@@ -15,7 +15,7 @@ const PREVIEW_DELAY_MS = 600;
 const rowStyle = { display: 'grid', gap: 8, alignItems: 'end', border: '1px solid var(--orrery-border, #ddd)', borderRadius: 6, padding: 8, margin: 0 } as const;
 
 /** What an event must be to count: its type, action and filters (a step's or an exclusion's). */
-function EventFields<T extends StepDraft>({ step, onChange }: { step: T; onChange(s: T): void }) {
+function EventFields<T extends EventDraft>({ step, onChange }: { step: T; onChange(s: T): void }) {
   const actions = actionsOf(step.event_type);
   return (
     <>
@@ -37,9 +37,57 @@ function EventFields<T extends StepDraft>({ step, onChange }: { step: T; onChang
   );
 }
 
-/** One step of the form: event type, action, filters, and buttons to move or remove it. */
-function StepRow({ step, index, count, onChange, onMove, onRemove }: { step: StepDraft; index: number; count: number; onChange(s: StepDraft): void; onMove(by: -1 | 1): void; onRemove(): void }) {
+/**
+ * The most time a step may take after the one before (blank: only the funnel's window), on its
+ * own line under the step's event. The unit stays when the number is cleared, so typing a new
+ * one keeps it.
+ */
+function WithinFields({ step, index, onChange }: { step: StepDraft; index: number; onChange(s: StepDraft): void }) {
+  const id = useId();
+  const [unit, setUnit] = useState<Unit>(step.within?.unit ?? 'hours');
+  const shownUnit = step.within?.unit ?? unit;
+  return (
+    <div style={{ gridColumn: '1 / -1', display: 'flex', gap: 8, alignItems: 'center', flexWrap: 'wrap' }}>
+      <label id={`${id}-label`} htmlFor={id}>Within</label>
+      <input
+        id={id}
+        type="number"
+        min={1}
+        step={1}
+        style={{ width: '6em' }}
+        value={step.within?.value ?? ''}
+        placeholder="any"
+        aria-labelledby={`${id}-label ${id}-after`}
+        aria-describedby={`${id}-hint`}
+        onChange={(e) => {
+          const value = Math.round(Number(e.target.value));
+          const { within: _, ...rest } = step;
+          onChange(e.target.value === '' || !(value >= 1) ? rest : { ...rest, within: { value, unit: shownUnit } });
+        }}
+      />
+      <select
+        aria-label={`Unit of the time after step ${index}`}
+        value={shownUnit}
+        onChange={(e) => {
+          const u = e.target.value as Unit;
+          setUnit(u);
+          if (step.within) onChange({ ...step, within: { ...step.within, unit: u } });
+        }}
+      >
+        <option value="minutes">minutes</option>
+        <option value="hours">hours</option>
+        <option value="days">days</option>
+      </select>
+      <span id={`${id}-after`}>after step {index}</span>
+      <span id={`${id}-hint`} className="small muted">blank: any time within the funnel’s window</span>
+    </div>
+  );
+}
+
+/** One step of the form: event type, action, filters, its time since the step before, and buttons to move or remove it. */
+function StepRow({ step, index, count, ordered, onChange, onMove, onRemove }: { step: StepDraft; index: number; count: number; ordered: boolean; onChange(s: StepDraft): void; onMove(by: -1 | 1): void; onRemove(): void }) {
   const label = `Step ${index + 1}`;
+  const within = ordered && index > 0;
   return (
     <fieldset style={{ ...rowStyle, gridTemplateColumns: 'minmax(10em, 1fr) minmax(8em, 1fr) minmax(12em, 2fr) auto' }}>
       <legend className="small">{label}</legend>
@@ -49,6 +97,7 @@ function StepRow({ step, index, count, onChange, onMove, onRemove }: { step: Ste
         <Button disabled={index === count - 1} onClick={() => onMove(1)}><span aria-hidden>↓</span><span className="sr-only">Move {label.toLowerCase()} down</span></Button>
         <Button disabled={count <= 2} onClick={onRemove}>Remove<span className="sr-only"> {label.toLowerCase()}</span></Button>
       </div>
+      {within && <WithinFields step={step} index={index} onChange={onChange} />}
     </fieldset>
   );
 }
@@ -194,12 +243,14 @@ function FunnelEditorPage({ context, options }: WidgetProps<Options>) {
           </Field>
         </div>
         {d.steps.map((s, i) => (
-          <StepRow key={i} step={s} index={i} count={d.steps.length} onChange={(x) => setStep(i, x)} onMove={(by) => move(i, by)} onRemove={() => setD({ ...d, steps: d.steps.filter((_, j) => j !== i) })} />
+          <StepRow key={i} step={s} index={i} count={d.steps.length} ordered={d.order !== 'unordered'} onChange={(x) => setStep(i, x)} onMove={(by) => move(i, by)} onRemove={() => setD({ ...d, steps: d.steps.filter((_, j) => j !== i) })} />
         ))}
         {d.order !== 'unordered' && d.exclusions.map((x, i) => (
           <ExclusionRow key={i} x={x} index={i} steps={d.steps.length} onChange={(y) => setExclusion(i, y)} onRemove={() => setD({ ...d, exclusions: d.exclusions.filter((_, j) => j !== i) })} />
         ))}
-        {d.order === 'unordered' && d.exclusions.length > 0 && <p className="small" role="note">Exclusions apply to steps in order; they are set aside while the order is “any”, and not saved.</p>}
+        {d.order === 'unordered' && (d.exclusions.length > 0 || d.steps.some((s, i) => i > 0 && s.within)) && (
+          <p className="small" role="note">Exclusions and the time between steps apply to steps in order; they are set aside while the order is “any”, and not saved.</p>
+        )}
         <div style={{ maxWidth: '20em' }}>
           <Field label="Break down by" hint={`a field of step 1 (${d.steps[0]?.event_type ?? '—'}): conversion per value`}>
             <select value={definition.breakdown ?? ''} onChange={(e) => setD({ ...d, breakdown: e.target.value })}>
