@@ -171,6 +171,9 @@ describe.skipIf(!hasChromium)('the funnel and cohort editors in chromium', () =>
     // two commands in the last 7 days: those who opened and reviewed; the dry run counts them before saving
     const expected = plan.filter((p) => p.review !== null && p.review < Date.now()).map((p) => p.user).sort();
     await page.getByText(`${expected.length} people meet these rules now.`).waitFor({ timeout: 15_000 });
+    // and names the first of them (these ids are no members of the org: shown as ids)
+    const more = expected.length - 10;
+    await page.getByText(`For example: ${expected.slice(0, 10).join(', ')}${more > 0 ? `, and ${more} more.` : '.'}`).waitFor();
     expect(await axeSerious(page)).toEqual([]);
     await page.getByRole('button', { name: 'Save the cohort' }).click();
     await page.getByText(new RegExp(`Saved “Reviewers this week”: ${expected.length} people now`)).waitFor({ timeout: 30_000 });

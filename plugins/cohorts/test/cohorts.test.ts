@@ -115,7 +115,10 @@ describe('saved cohorts', () => {
       const body = { criteria: c.criteria, as_of: new Date(AS_OF).toISOString(), ...(c.department_id ? { department_id: c.department_id } : {}) };
       const res = await backend.client.post('/api/v1/cohorts/preview', body);
       expect(res.status, res.text).toBe(200);
-      expect(res.body.size, c.name).toBe(all(events, c.criteria, AS_OF, c.department_id).length);
+      const want = all(events, c.criteria, AS_OF, c.department_id);
+      expect(res.body.size, c.name).toBe(want.length);
+      // it names the first ten ids in order; none of these ids is a member of the org, so none has a name
+      expect(res.body.sample, c.name).toEqual(want.slice(0, 10).map((user_id) => ({ user_id, name: null })));
       // the other org's preview counts its own events
       const mine = await other.client.post('/api/v1/cohorts/preview', body);
       expect(mine.body.size, `${c.name} (other org)`).toBe(all(otherEvents, c.criteria, AS_OF, c.department_id).length);
@@ -125,6 +128,19 @@ describe('saved cohorts', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.field).toBe('criteria[0].min_count');
     expect((await backend.client.post('/api/v1/cohorts/preview', { criteria: [] })).status).toBe(400);
+  });
+
+  it('names the people of a preview\'s sample from the directory', async () => {
+    // an org of its own: the other tests count every user of theirs
+    const org = await backend.createOrg('cohorts-named');
+    const member = await org.addUser({ email: 'previewed@cohorts.local', role: 'Developer' });
+    const me = await member.get('/api/v1/me');
+    const named = { displayName: me.body.user.display_name as string };
+    await org.insertEvents([{ event_id: 'preview-named', event_type: 'command', action: '', timestamp: new Date(AS_OF - DAY / 2).toISOString(), user_id: member.userId, department_id: 'dept-z' }]);
+    const res = await org.client.post('/api/v1/cohorts/preview', { criteria: [{ kind: 'performed', event_type: 'command', min_count: 1, days: 1 }], department_id: 'dept-z', as_of: new Date(AS_OF).toISOString() });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ size: 1, sample: [{ user_id: member.userId, name: named!.displayName }] });
+    expect(named!.displayName).toBeTruthy();
   });
 
   it('names each cohort\'s department in the list, from the directory, and says when it no longer exists', async () => {

@@ -39,6 +39,9 @@ const listSchema = {
 const userIds = { type: 'array', maxItems: 100_000, items: { type: 'string', minLength: 1, maxLength: 200 } };
 const csv = { type: 'string', maxLength: 5_000_000, description: 'CSV text: one user id per line (first column, or the `user_id` column when the header names one)' };
 
+/** how many of the people a dry run selects it names (the rest are a count) */
+const PREVIEW_SAMPLE = 10;
+
 /** A cohort's size at `from` and after each change in [from, to), from its membership history. */
 async function sizesOf(ctx: TenantContext, id: string, range: { from: Date; to: Date }) {
   const before = (await ctx.db.table(HISTORY).where({ cohort_id: id }).where('at', '<', range.from).select('change').count('* as n').groupBy('change')) as Array<{ change: string; n: string | number }>;
@@ -167,7 +170,10 @@ export function registerCohortRoutes(env: PluginEnv) {
     path: '/preview',
     permission: WRITE,
     summary: 'How many people behavioural criteria select now (or as of an instant), without saving a cohort',
-    description: 'The editor\'s dry run: the same criteria and department as `POST /cohorts` with `kind: dynamic`, evaluated as a recomputation would. Answers the count only.',
+    description:
+      'The editor\'s dry run: the same criteria and department as `POST /cohorts` with `kind: dynamic`, evaluated as a recomputation would. ' +
+      `Answers the count and a sample of up to ${PREVIEW_SAMPLE} of the people (the first user ids in order, with their names where the directory knows them), ` +
+      'which the same callers see in full once the cohort is saved (`GET /cohorts/{id}/members`).',
     schema: {
       body: {
         type: 'object',
@@ -179,13 +185,24 @@ export function registerCohortRoutes(env: PluginEnv) {
           as_of: { type: 'string', format: 'date-time', description: 'evaluate at this instant; default now' },
         },
       },
-      response: { 200: { type: 'object', properties: { size: { type: 'integer' }, as_of: { type: 'string' } } } },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            size: { type: 'integer' },
+            as_of: { type: 'string' },
+            sample: { type: 'array', items: { type: 'object', properties: { user_id: { type: 'string' }, name: { type: ['string', 'null'], description: 'the directory\'s display name; null for an id it does not know' } } } },
+          },
+        },
+      },
     },
     async handler(req, ctx) {
       const criteria = checkCriteria(req.body.criteria);
       const asOf = req.body.as_of ? new Date(req.body.as_of) : new Date();
       const users = await evaluate(ctx, criteria, req.body.department_id ?? null, asOf.getTime());
-      return { size: users.length, as_of: asOf.toISOString() };
+      const sample = [...users].sort().slice(0, PREVIEW_SAMPLE);
+      const names = new Map((sample.length ? await ctx.directory.members({ ids: sample, includeInactive: true }) : []).map((m) => [m.id, m.displayName]));
+      return { size: users.length, as_of: asOf.toISOString(), sample: sample.map((id) => ({ user_id: id, name: names.get(id) ?? null })) };
     },
   });
 

@@ -6,6 +6,26 @@ import type { Cohort } from './CohortsPage.tsx';
 
 interface Options { id: string }
 
+interface PreviewPerson { user_id: string; name: string | null }
+
+/** Who the rules select, by name where the directory knows them: the first few, and how many more. */
+function SampleOf({ size, sample, fmt }: { size: number; sample: PreviewPerson[]; fmt: ReturnType<typeof formatters> }) {
+  if (!sample.length) return null;
+  const more = size - sample.length;
+  return (
+    <p className="small" style={{ margin: 0 }}>
+      For example:{' '}
+      {sample.map((p, i) => (
+        <span key={p.user_id}>
+          {i > 0 && ', '}
+          {p.name ? <span title={p.user_id}>{p.name}</span> : p.user_id}
+        </span>
+      ))}
+      {more > 0 ? `, and ${fmt.number(more)} more.` : '.'}
+    </p>
+  );
+}
+
 /** One rule of a behavioural cohort: its kind, event type and numbers, read back as a sentence. */
 function CriterionRow({ c, index, count, onChange, onRemove }: { c: Criterion; index: number; count: number; onChange(c: Criterion): void; onRemove(): void }) {
   const k = kindOf(c.kind);
@@ -80,15 +100,15 @@ function CohortEditorPage({ context, options }: WidgetProps<Options>) {
   }, [editing, existing.data, loadedFrom, options.id]);
 
   // the rules' dry run: how many people they select now, 0.6 s after the last change
-  const [preview, setPreview] = useState<{ size?: number; error?: string; busy: boolean }>({ busy: false });
+  const [preview, setPreview] = useState<{ size?: number; sample?: PreviewPerson[]; error?: string; busy: boolean }>({ busy: false });
   const previewKey = kind === 'dynamic' && !criteria.some((c) => c.kind === 'role' && !c.roles?.length) ? JSON.stringify({ criteria, ...(department ? { department_id: department } : {}) }) : '';
   useEffect(() => {
     if (!previewKey) return setPreview({ busy: false });
     const ac = new AbortController();
     setPreview((p) => ({ ...p, busy: true }));
     const t = setTimeout(() => {
-      context.request<{ size: number }>('/preview', { method: 'POST', body: JSON.parse(previewKey), signal: ac.signal }).then(
-        (r) => !ac.signal.aborted && setPreview({ size: r.size, busy: false }),
+      context.request<{ size: number; sample?: PreviewPerson[] }>('/preview', { method: 'POST', body: JSON.parse(previewKey), signal: ac.signal }).then(
+        (r) => !ac.signal.aborted && setPreview({ size: r.size, sample: r.sample ?? [], busy: false }),
         (e: Error) => !ac.signal.aborted && e.name !== 'AbortError' && setPreview({ error: e.message, busy: false }),
       );
     }, 600);
@@ -153,6 +173,7 @@ function CohortEditorPage({ context, options }: WidgetProps<Options>) {
                 : preview.size === undefined ? (preview.busy ? 'Counting who meets these rules…' : '')
                 : <>{fmt.number(preview.size)} {preview.size === 1 ? 'person meets' : 'people meet'} these rules now{preview.busy ? ' (counting again…)' : ''}.</>}
             </p>
+            {!preview.error && preview.size !== undefined && <SampleOf size={preview.size} sample={preview.sample ?? []} fmt={fmt} />}
             {(department || context.department) && (
               <label>
                 <input type="checkbox" checked={department !== null} onChange={(e) => setDepartment(e.target.checked ? context.department?.id ?? department : null)} />{' '}
