@@ -34,6 +34,9 @@ export function directoryFor(knex: Knex, org: Org, caller: Caller | null): Direc
       return rows.map((r: any): DirectoryMember => ({ id: r.id, email: r.email, displayName: r.display_name, role: r.role as Role, active: !!r.active }));
     },
     departments,
+    async departmentNames() {
+      return new Map((await departments()).map((d) => [d.id, d.name]));
+    },
     memberships,
     async managersOf(userId) {
       if (!UUID.test(userId)) return [];

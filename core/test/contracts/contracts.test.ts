@@ -211,6 +211,13 @@ describe('plugins that build on each other', () => {
     const asked = ['u-42', 'someone@else', A.users[1]!, B.users[1]!, randomUUID()];
     expect((await dir.members({ ids: asked })).map((m) => m.email)).toEqual([A.people[1]!.email]);
     expect(await dir.managersOf('u-42')).toEqual([]);
+    // department names: this org's only, each id to its name
+    for (const w of [A, B]) {
+      const mine = directoryFor(k.knex, (await k.callers.org(w.org.id))!, null);
+      const names = await mine.departmentNames();
+      expect([...names.values()].sort()).toEqual([...new Set(w.people.flatMap((p) => p.departments))].sort());
+      expect(names).toEqual(new Map((await mine.departments()).map((d) => [d.id, d.name])));
+    }
   });
 
   it("keeps the kernel's tables out of the tenant database", async () => {

@@ -135,7 +135,7 @@ async function adoptionInsights(ctx: TenantContext, weeks: Weeks, w: InsightWind
       u[side] += s.total ?? 0;
       users.set(d, u);
     }
-  const names = new Map((await ctx.directory.departments()).map((d) => [d.id, d.name]));
+  const names = await ctx.directory.departmentNames();
   const out: Insight[] = [];
   for (const [dep, u] of [...users.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
     if (!dep || Math.max(u.current, u.previous) < THRESHOLDS.ADOPTION_MIN_USERS || u.previous === 0) continue;

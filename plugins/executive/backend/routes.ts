@@ -68,7 +68,7 @@ async function firing(ctx: TenantContext, limit = 100) {
 
 async function burnByGroup(ctx: TenantContext, at: Date, by: 'org' | 'department' | 'agent' | 'model') {
   const p = monthOf(at);
-  const names = by === 'department' ? new Map((await ctx.directory.departments()).map((d) => [d.id, d.name])) : new Map<string, string>();
+  const names = by === 'department' ? await ctx.directory.departmentNames() : new Map<string, string>();
   const rows = by === 'org' ? [{ group: {}, cost: await costOf(ctx, p.start, p.at) }] : await costBy(ctx, p.start, p.at, by);
   const groups = rows
     .map((r) => {

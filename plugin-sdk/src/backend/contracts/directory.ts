@@ -33,6 +33,8 @@ export interface Directory {
   members(opts?: { ids?: readonly string[]; includeInactive?: boolean }): Promise<DirectoryMember[]>;
   /** departments, by name */
   departments(): Promise<DirectoryDepartment[]>;
+  /** department id → name, for labelling rows that carry a `department_id` (an id not in it was deleted, or never was one) */
+  departmentNames(): Promise<Map<string, string>>;
   /** who is in which department; `departmentIds` narrows to those */
   memberships(opts?: { departmentIds?: readonly string[] }): Promise<DirectoryMembership[]>;
   /** managers of every department the user is in, without the user */

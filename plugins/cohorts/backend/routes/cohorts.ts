@@ -68,7 +68,7 @@ async function list(ctx: TenantContext) {
 /** The list as the routes answer it: each cohort's department named, for people to read. */
 async function listNamed(ctx: TenantContext) {
   const { cohorts } = await list(ctx);
-  const names = cohorts.some((c) => c.department_id) ? new Map((await ctx.directory.departments()).map((d) => [d.id, d.name])) : new Map<string, string>();
+  const names = cohorts.some((c) => c.department_id) ? await ctx.directory.departmentNames() : new Map<string, string>();
   return { cohorts: cohorts.map((c) => ({ ...c, department_name: c.department_id ? names.get(c.department_id) ?? null : null })) };
 }
 

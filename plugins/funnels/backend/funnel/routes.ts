@@ -73,7 +73,7 @@ export async function runFunnel(ctx: TenantContext, plan: FunnelPlan): Promise<F
       .slice(0, MAX_BREAKDOWN_VALUES);
     if (plan.breakdown === 'department_id' && answer.breakdown.length) {
       // people read departments by name; an id no longer in the directory stays as it is
-      const names = new Map((await ctx.directory.departments()).map((d) => [d.id, d.name]));
+      const names = await ctx.directory.departmentNames();
       for (const b of answer.breakdown) {
         const name = names.get(b.value);
         if (name) b.label = name;
