@@ -4,6 +4,7 @@
  * is stopping ends it at once. The event it answered is stored after the next start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,10 +52,22 @@ async function login(url: string) {
   return ((await r.json()) as { access_token: string }).access_token;
 }
 
+/** An event request whose body is only half sent: the server has it in flight until the socket ends. */
+async function requestInFlight(url: string, token: string): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  await new Promise<void>((ok, fail) => socket.once('connect', ok).once('error', fail));
+  const body = JSON.stringify(invocation());
+  socket.write(`POST /api/v1/events HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: application/json\r\nauthorization: Bearer ${token}\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, body.length >> 1)}`);
+  socket.on('error', () => undefined); // reset by the forced end
+  return socket;
+}
+
 describe('stopping npm start', () => {
   it('a second Ctrl-C during the stop ends the process at once, and the answered event is stored after the next start', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'orrery-stop-'));
     let p: Platform | null = null;
+    let held: Socket | null = null;
     try {
       p = await start(dataDir);
       const access = await login(p.url);
@@ -63,8 +76,14 @@ describe('stopping npm start', () => {
       const res = await fetch(`${p.url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${hook}` }, body: JSON.stringify(ev) });
       expect(res.status).toBe(202);
 
+      // a request still arriving holds the stop (the HTTP server waits for it), as a slow client
+      // would: without it a quiet machine can finish the stop before the second Ctrl-C lands
+      held = await requestInFlight(p.url, hook);
       p.child.kill('SIGINT');
       await until('the first SIGINT to be taken', () => p!.out().includes('SIGINT — stopping'));
+      // the stop waits for the held request
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(p.child.exitCode).toBeNull();
       p.child.kill('SIGINT');
       const { signal } = await p.exited;
       // ended by itself at once: a clean stop would have exited 0
@@ -83,6 +102,7 @@ describe('stopping npm start', () => {
       expect(p.out()).not.toContain('second SIGINT');
       p = null;
     } finally {
+      held?.destroy();
       if (p && p.child.exitCode === null) p.child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     }
