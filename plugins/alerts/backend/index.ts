@@ -19,6 +19,7 @@ import { pages, widgets } from '../widgets.ts';
 import { registerPlatformEvents } from './platformEvents.ts';
 import { alertsStatus } from './status.ts';
 import { pruneSignals } from './signals.ts';
+import { demoData } from './demo.ts';
 
 export interface AlertsConfig {
   /** first retry delay of a failed delivery (then ×4): 60 s gives retries at 1, 5 and 21 minutes */
@@ -62,6 +63,7 @@ export default definePlugin<AlertsConfig>({
     registerContactPointRoutes(env);
     registerRoutingRoutes(env);
     registerWebhookRoutes(env);
+    env.onDemoData(demoData);
     registerPlatformEvents(env);
     env.job({
       name: 'tick',
