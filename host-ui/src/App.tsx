@@ -44,7 +44,6 @@ export function App() {
       else void load();
     });
     return () => { alive = false; off(); };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   useEffect(() => {

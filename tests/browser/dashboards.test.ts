@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { apiLogin, axeSerious, hasChromium, launch, shot, startPlatform, untilVisible, type Platform } from './harness.ts';
+import { apiLogin, axeSerious, hasChromium, launch, shot, signedInPage, startPlatform, untilVisible, type Platform } from './harness.ts';
 
 const PASSWORD = 'dashboards-pass-2026';
 
@@ -17,16 +17,7 @@ describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', (
   const counts: Record<string, number> = { planner: 0, coder: 0, reviewer: 0 };
 
   async function signIn(email: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'Europe/Berlin' });
-    await context.addInitScript((uids) => { for (const u of uids) localStorage.setItem(`orrery.tour.${u}`, '{"how":"dismissed"}'); }, Object.values(ids));
-    const page = await context.newPage();
-    page.on('pageerror', (e) => console.error('page error:', e.message));
-    await page.goto(`${platform.url}/login`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
-    return page;
+    return signedInPage(browser, platform, { tourDismissedFor: Object.values(ids), email, password: PASSWORD, context: { timezoneId: 'Europe/Berlin' } });
   }
 
   beforeAll(async () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { apiLogin, axeSerious, hasChromium, launch, shot, startPlatform, untilVisible, type Platform, explainFailures } from './harness.ts';
+import { apiLogin, axeSerious, hasChromium, launch, shot, signedInPage, startPlatform, untilVisible, type Platform, explainFailures } from './harness.ts';
 
 const HOUR = 3_600_000;
 
@@ -39,16 +39,8 @@ describe.skipIf(!hasChromium)('the funnel and cohort editors in chromium', () =>
     await api('POST', '/api/v1/events/batch', { events }, token);
     await untilVisible(api, events.map((e) => e.event_id));
 
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'en-GB', timezoneId: 'Europe/London' });
-    await context.addInitScript((uid) => localStorage.setItem(`orrery.tour.${uid}`, '{"how":"dismissed"}'), me.user.id);
-    page = await context.newPage();
-    page.on('pageerror', (e) => console.error('page error:', e.message));
+    page = await signedInPage(browser, platform, { tourDismissedFor: [me.user.id], context: { viewport: { width: 1400, height: 1000 } } });
     page.on('dialog', (d) => void d.accept());
-    await page.goto(`${platform.url}/login`);
-    await page.getByLabel('Email').fill(platform.email);
-    await page.getByLabel('Password').fill(platform.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
   }, 180_000);
 
   afterAll(async () => {

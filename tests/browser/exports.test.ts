@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Download, Page } from 'playwright-core';
 import { parse } from 'csv-parse/sync';
-import { apiLogin, axeSerious, hasChromium, launch, shot, startPlatform, untilVisible, type Platform, explainFailures } from './harness.ts';
+import { apiLogin, axeSerious, hasChromium, launch, shot, signedInPage, startPlatform, untilVisible, type Platform, explainFailures } from './harness.ts';
 import { firstPageImage, hasPoppler } from '../../plugins/exports/test/pdfcheck.ts';
 
 const AGENTS = ['planner', 'reviewer, "senior"', 'テスト', 'writer'];
@@ -51,15 +51,7 @@ describe.skipIf(!hasChromium)('exports in chromium: the widget export menu and t
       { i: 'board', ref: 'agent-analytics/leaderboard', x: 8, y: 0, w: 4, h: 5, options: { minInvocations: 1 }, pluginVersion: version, optionsVersion: 1 },
     ] } });
 
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-GB', timezoneId: 'Europe/London', acceptDownloads: true });
-    await context.addInitScript((uid) => localStorage.setItem(`orrery.tour.${uid}`, '{"how":"dismissed"}'), me.user.id);
-    page = await context.newPage();
-    page.on('pageerror', (e) => console.error('page error:', e.message));
-    await page.goto(`${platform.url}/login`);
-    await page.getByLabel('Email').fill(platform.email);
-    await page.getByLabel('Password').fill(platform.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    page = await signedInPage(browser, platform, { tourDismissedFor: [me.user.id], context: { viewport: { width: 1400, height: 900 }, acceptDownloads: true } });
   }, 240_000);
 
   afterAll(async () => {

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type ConsoleMessage, type Page, type Request, type Response } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type ConsoleMessage, type Page, type Request, type Response } from 'playwright-core';
 import { afterEach, beforeEach } from 'vitest';
 import { seedEmbeddedPostgres } from '@orrery/backend-test-utils/pglite';
 
@@ -126,6 +126,27 @@ export async function launch(): Promise<Browser> {
 export async function shot(page: Page, name: string) {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * A page signed in through the login form, on the dashboard, in a context of its own
+ * (`context`: viewport, locale, time zone…). The first-visit tour is marked dismissed for
+ * `tourDismissedFor` (user ids), so it does not cover what a test clicks; the files that test
+ * the sign-in or the tour themselves do it by hand. Page errors go to the test's log.
+ */
+export async function signedInPage(browser: Browser, p: Platform, opts: { tourDismissedFor: string[]; email?: string; password?: string; context?: BrowserContextOptions }): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'Europe/London', ...opts.context });
+  await context.addInitScript((uids) => {
+    for (const u of uids) localStorage.setItem(`orrery.tour.${u}`, '{"how":"dismissed"}');
+  }, opts.tourDismissedFor);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${p.url}/login`);
+  await page.getByLabel('Email').fill(opts.email ?? p.email);
+  await page.getByLabel('Password').fill(opts.password ?? p.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+  return page;
 }
 
 /** API calls as the admin, for setup the UI does not need to show (tokens, events). */

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { apiLogin, axeSerious, hasChromium, launch, shot, startPlatform, type Platform, explainFailures } from './harness.ts';
+import { apiLogin, axeSerious, hasChromium, launch, shot, signedInPage, startPlatform, type Platform, explainFailures } from './harness.ts';
 
 describe.skipIf(!hasChromium)('plugin pages in chromium', () => {
   let platform: Platform;
@@ -17,17 +17,9 @@ describe.skipIf(!hasChromium)('plugin pages in chromium', () => {
   beforeAll(async () => {
     platform = await startPlatform();
     browser = await launch();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'Europe/London' });
     api = await apiLogin(platform);
     const me = await api<{ user: { id: string } }>('GET', '/api/v1/me');
-    await context.addInitScript((uid) => localStorage.setItem(`orrery.tour.${uid}`, '{"how":"dismissed"}'), me.user.id);
-    page = await context.newPage();
-    page.on('pageerror', (e) => console.error('page error:', e.message));
-    await page.goto(`${platform.url}/login`);
-    await page.getByLabel('Email').fill(platform.email);
-    await page.getByLabel('Password').fill(platform.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    page = await signedInPage(browser, platform, { tourDismissedFor: [me.user.id] });
   }, 180_000);
 
   afterAll(async () => {
