@@ -232,6 +232,9 @@ describe('POST /api/v1/funnels/query', () => {
       ['a field of another type', { ...ok, steps: [{ event_type: 'command' }, { event_type: 'command', where: { feature_name: 'a' } }] }, 'steps[1].where.feature_name'],
       ['window 0', { ...ok, window_seconds: 0 }, 'window_seconds'],
       ['a negative window', { ...ok, window_seconds: -5 }, 'window_seconds'],
+      // 0 is no window: refused, not read as null (no per-step window)
+      ['a per-step window of 0', { ...ok, step_windows_seconds: [null, 0] }, 'step_windows_seconds'],
+      ['a negative per-step window', { ...ok, step_windows_seconds: [null, -30] }, 'step_windows_seconds'],
       ['a reversed range', { ...ok, from: ok.to, to: ok.from }, 'from'],
       ['an unknown breakdown', { ...ok, breakdown: 'nope' }, 'breakdown'],
       ['an exclusion to a missing step', { ...ok, exclusions: [{ event_type: 'command', from_step: 0, to_step: 2 }] }, 'exclusions[0].to_step'],

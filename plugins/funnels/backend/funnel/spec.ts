@@ -88,7 +88,9 @@ export const funnelBodySchema = {
     step_windows_seconds: {
       type: 'array',
       maxItems: MAX_STEPS,
-      items: { anyOf: [{ type: 'null' }, { type: 'integer', exclusiveMinimum: 0 }] },
+      // one type list, not anyOf: the validator coerces types (kernel.ts), and an anyOf's null branch
+      // would take 0 as null (no window) instead of refusing it
+      items: { type: ['integer', 'null'], exclusiveMinimum: 0 },
       description: 'per step k ≥ 1: the most seconds (inclusive) allowed since step k − 1; null = only the conversion window. Entry 0 is ignored',
     },
     count_by: { type: 'string', enum: ['user', 'session'], default: 'user' },
