@@ -71,6 +71,10 @@ describe('the funnel editor’s draft', () => {
     expect(again).toEqual({ ...saved, steps: [saved.steps[0], saved.steps[1], { event_type: 'feedback', action: 'accept' }] });
     // a window that is no whole number of hours is shown in minutes, and one of odd seconds rounded to them
     expect(toDraft('x', { steps: saved.steps, window_seconds: 90 * 60 })).toMatchObject({ window: 90, unit: 'minutes' });
+    // one of odd seconds (saved through the API) is shown in seconds, so saving it from the form keeps it
+    const odd: Definition = { steps: saved.steps, window_seconds: 90, step_windows_seconds: [null, 45, 3605] };
+    expect(toDraft('x', odd)).toMatchObject({ window: 90, unit: 'seconds', steps: [{}, { within: { value: 45, unit: 'seconds' } }, { within: { value: 3605, unit: 'seconds' } }] });
+    expect(toDefinition(toDraft('x', odd), odd)).toMatchObject({ window_seconds: 90, step_windows_seconds: [null, 45, 3605] });
     expect(toDraft('x', { steps: saved.steps })).toMatchObject({ window: 14, unit: 'days' });
   });
 
@@ -96,6 +100,7 @@ describe('the funnel editor’s draft', () => {
       .toEqual(['excluding session ended between steps 1 and 3', 'by department']);
     expect(extrasOf({ steps: [{ event_type: 'session' }, { event_type: 'command' }, { event_type: 'feedback' }], step_windows_seconds: [5, 3600, 120] }, name))
       .toEqual(['step 2 within 1 hour of step 1', 'step 3 within 2 minutes of step 2']);
+    expect(extrasOf({ steps: [{ event_type: 'session' }, { event_type: 'command' }], step_windows_seconds: [null, 90] }, name)).toEqual(['step 2 within 90 seconds of step 1']);
   });
 
   it('keeps exclusions inside the funnel when steps are removed, and a breakdown only where the first step has the field', () => {

@@ -74,6 +74,7 @@ function WithinFields({ step, index, onChange }: { step: StepDraft; index: numbe
           if (step.within) onChange({ ...step, within: { ...step.within, unit: u } });
         }}
       >
+        <option value="seconds">seconds</option>
         <option value="minutes">minutes</option>
         <option value="hours">hours</option>
         <option value="days">days</option>
@@ -236,6 +237,7 @@ function FunnelEditorPage({ context, options }: WidgetProps<Options>) {
           </Field>
           <Field label="Unit">
             <select value={d.unit} onChange={(e) => setD({ ...d, unit: e.target.value as Draft['unit'] })}>
+              <option value="seconds">seconds</option>
               <option value="minutes">minutes</option>
               <option value="hours">hours</option>
               <option value="days">days</option>

@@ -4,7 +4,7 @@
  */
 import { EVENT_TYPE_BY_NAME, EVENT_TYPES, fieldsOf } from '@orrery/plugin-sdk/events';
 
-export type Unit = 'minutes' | 'hours' | 'days';
+export type Unit = 'seconds' | 'minutes' | 'hours' | 'days';
 /** What an event must be to count (a step's or an exclusion's). */
 export interface EventDraft {
   event_type: string;
@@ -51,7 +51,7 @@ export interface Definition {
 /** the API's bound on exclusions per funnel */
 export const MAX_EXCLUSIONS = 10;
 
-export const UNIT_SECONDS = { minutes: 60, hours: 3600, days: 86_400 } as const;
+export const UNIT_SECONDS = { seconds: 1, minutes: 60, hours: 3600, days: 86_400 } as const;
 export const EVENT_TYPE_NAMES = EVENT_TYPES.map((t) => t.type);
 /** the actions an event type allows (none: the type has no sub-kinds) */
 export const actionsOf = (type: string): readonly string[] => EVENT_TYPES.find((t) => t.type === type)?.actions ?? [];
@@ -104,10 +104,13 @@ export function parseWhere(text: string): Record<string, string | string[]> {
 }
 export const whereText = (w?: Record<string, unknown>) => Object.entries(w ?? {}).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : String(v)}`).join(', ');
 
-/** The largest unit the window is a whole number of. */
+/**
+ * The largest unit the window is a whole number of: seconds when it is no whole minute (a
+ * funnel saved through the API), so saving it from the form keeps it as it was.
+ */
 function windowOf(seconds: number): { window: number; unit: Unit } {
   for (const unit of ['days', 'hours', 'minutes'] as const) if (seconds % UNIT_SECONDS[unit] === 0) return { window: seconds / UNIT_SECONDS[unit], unit };
-  return { window: Math.max(1, Math.round(seconds / 60)), unit: 'minutes' };
+  return { window: Math.max(1, Math.round(seconds)), unit: 'seconds' };
 }
 
 /** `7200` → `2 hours`, `60` → `1 minute`: in the largest unit the time is a whole number of. */
