@@ -7,12 +7,11 @@
  */
 import type { DemoDataDecl } from '@orrery/plugin-sdk';
 import { createRule, type RuleBody } from './routes/rules.ts';
-import { TEMPLATES } from './templates.ts';
+import { buildTemplate, TEMPLATES } from './templates.ts';
 
 function fromTemplate(key: string): RuleBody {
   const t = TEMPLATES.find((x) => x.key === key)!;
-  const built = t.build(Object.fromEntries(Object.entries(t.params).map(([k, v]) => [k, v.default])));
-  return { ...built, name: t.title, contact_point_id: null } as RuleBody;
+  return { ...buildTemplate(t), name: t.title, contact_point_id: null } as RuleBody;
 }
 
 export const DEMO_RULES: RuleBody[] = [

@@ -16,6 +16,11 @@ export interface RuleTemplate {
   build(p: Record<string, number>): Omit<RuleBody, 'name'>;
 }
 
+/** A template's rule, with the parameters given and the defaults for the rest. */
+export function buildTemplate(t: RuleTemplate, params: Record<string, number> = {}): Omit<RuleBody, 'name'> {
+  return t.build(Object.fromEntries(Object.entries(t.params).map(([k, v]) => [k, params[k] ?? v.default])));
+}
+
 const base = { for_seconds: 0, keep_firing_for_seconds: 0, no_data: 'ok', on_error: 'error' };
 
 export const TEMPLATES: RuleTemplate[] = [

@@ -6,7 +6,7 @@ import { observe, trendsService } from '../engine.ts';
 import { publishPlatformEvent } from '../platformEvents.ts';
 import { idAnswer, idParams, labelsSchema, listOf, okAnswer, open, iso } from '../schemas.ts';
 import { READ, WRITE } from '../permissions.ts';
-import { TEMPLATES, type RuleTemplate } from '../templates.ts';
+import { buildTemplate, TEMPLATES, type RuleTemplate } from '../templates.ts';
 import { signalSourceSchema, type SignalSource } from '../signals.ts';
 import { ANOMALY_GRANULARITIES, CONDITION_KINDS, bandCondition, kindProblem } from '../conditions.ts';
 
@@ -358,7 +358,7 @@ export function registerRuleRoutes(env: PluginEnv) {
           title: t.title,
           description: t.description,
           params: t.params,
-          rule: { name: t.title, ...t.build(Object.fromEntries(Object.entries(t.params).map(([k, v]) => [k, v.default]))) },
+          rule: { name: t.title, ...buildTemplate(t) },
         })),
       };
     },
@@ -388,8 +388,7 @@ export function registerRuleRoutes(env: PluginEnv) {
       const t = templates.find((x) => x.key === req.params.key);
       if (!t) throw notFound(`no rule template "${req.params.key}"; there are ${templates.map((x) => x.key).join(', ')}`, { field: 'key' });
       for (const k of Object.keys(req.body.params ?? {})) if (!(k in t.params)) throw badRequest(`params.${k}: template ${t.key} has no such parameter`, { field: `params.${k}`, allowed: Object.keys(t.params) });
-      const p = Object.fromEntries(Object.entries(t.params).map(([k, v]) => [k, req.body.params?.[k] ?? v.default]));
-      const built = t.build(p);
+      const built = buildTemplate(t, req.body.params);
       return {
         id: await createRule(ctx, { ...built, name: req.body.name ?? t.title, labels: { ...built.labels, ...req.body.labels }, contact_point_id: req.body.contact_point_id ?? null } as RuleBody),
       };
