@@ -3,11 +3,14 @@ import { ActionStatus, BarChart, Button, defineWidget, Field, formatters, formGr
 import { funnelPage } from '../../../widgets.ts';
 import { stepName, type FunnelStep } from '../api.ts';
 import { inDepartment } from '../../../inDepartment.ts';
-import { actionsOf, BLANK, breakdownFields, exampleFilter, EVENT_TYPE_NAMES, MAX_EXCLUSIONS, toDefinition, toDraft, type Definition, type Draft, type EventDraft, type ExclusionDraft, type StepDraft, type Unit } from './draft.ts';
+import { actionsOf, BLANK, breakdownFields, exampleFilter, EVENT_TYPE_NAMES, MAX_EXCLUSIONS, toDefinition, UNIT_SECONDS, toDraft, type Definition, type Draft, type EventDraft, type ExclusionDraft, type StepDraft, type Unit } from './draft.ts';
 
 interface Options { id: string }
 interface Preview { steps: FunnelStep[]; breakdown?: Array<{ value: string; label?: string; steps: FunnelStep[] }> }
 interface Saved { id: number; name: string; definition: Definition }
+
+/** the units a window is typed in, for the funnel's window and each step's */
+const unitOptions = (Object.keys(UNIT_SECONDS) as Unit[]).map((u) => <option key={u} value={u}>{u}</option>);
 
 /** the preview runs this long after the last change, so typing does not fire a query per key */
 const PREVIEW_DELAY_MS = 600;
@@ -74,10 +77,7 @@ function WithinFields({ step, index, onChange }: { step: StepDraft; index: numbe
           if (step.within) onChange({ ...step, within: { ...step.within, unit: u } });
         }}
       >
-        <option value="seconds">seconds</option>
-        <option value="minutes">minutes</option>
-        <option value="hours">hours</option>
-        <option value="days">days</option>
+        {unitOptions}
       </select>
       <span id={`${id}-after`}>after step {index}</span>
       <span id={`${id}-hint`} className="small muted">blank: any time within the funnel’s window</span>
@@ -237,10 +237,7 @@ function FunnelEditorPage({ context, options }: WidgetProps<Options>) {
           </Field>
           <Field label="Unit">
             <select value={d.unit} onChange={(e) => setD({ ...d, unit: e.target.value as Draft['unit'] })}>
-              <option value="seconds">seconds</option>
-              <option value="minutes">minutes</option>
-              <option value="hours">hours</option>
-              <option value="days">days</option>
+              {unitOptions}
             </select>
           </Field>
         </div>
