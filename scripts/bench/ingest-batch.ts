@@ -6,7 +6,7 @@
  *
  * Per variant and round it prints: events/s until the last row is visible in ClickHouse
  * (answered 2xx and loaded), server CPU per event by thread group (main thread, V8's helpers,
- * chDB's threads), the loader's inserts; per round the raw insert (JSONCompactEachRow, in
+ * chDB's threads), the loader's inserts; per round the raw insert (JSONCompactEachRow from the loader's encoder, handed to chDB as one Buffer, in
  * inserts as large as the loader's, as `ingest.ts` measures it) with its CPU per row.
  *
  *   npx tsx scripts/bench/ingest-batch.ts --batches 60 --rounds 3 --variants '[{"root":"/tmp/before"},{}]'
@@ -79,8 +79,9 @@ const { createClient } = await import('@clickhouse/client');
 const { createChdbConnection } = await import('chdb/connection');
 const { events: eventsTable } = await import('../../core/src/ingestion/migrations/0001_events.ts');
 const { renderDdl } = await import('../../core/src/storage/migrations.ts');
-const { compactRows } = await import('../../core/src/ingestion/commit.ts');
-const ch = createClient({ connection: createChdbConnection({ path: join(rawDir, 'ch') }) as any, clickhouse_settings: { date_time_input_format: 'best_effort' } } as any);
+const { CompactEncoder } = await import('../../core/src/ingestion/encode.ts');
+const chConnection = createChdbConnection({ path: join(rawDir, 'ch') });
+const ch = createClient({ connection: chConnection as any, clickhouse_settings: { date_time_input_format: 'best_effort' } } as any);
 await ch.command({ query: 'CREATE DATABASE IF NOT EXISTS bench_raw' });
 for (const stmt of eventsTable.statements) await ch.command({ query: renderDdl(stmt, 'bench_raw', null) });
 const pluginIds = args.plugins === 'none' ? [] : readdirSync(join(import.meta.dirname, '../../plugins'), { withFileTypes: true }).filter((d) => d.isDirectory() && (args.plugins === 'all' || args.plugins.split(',').includes(d.name))).map((d) => d.name);
@@ -96,9 +97,11 @@ async function raw(n: number, per: number) {
   const la0 = loadavg()[0]!;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
+  // the loader's way in: its encoder, and the Buffer handed to chDB as it is
+  const encoder = new CompactEncoder(Object.keys(flat[0]!));
   for (let o = 0; o < flat.length; o += per) {
-    const { columns, values } = compactRows(flat.slice(o, o + per), new Set(Object.keys(flat[0]!)));
-    await ch.insert({ table: 'bench_raw.events', values, columns: columns as [string, ...string[]], format: 'JSONCompactEachRow' });
+    const { columns, body } = await encoder.encode(flat.slice(o, o + per), { sliceRows: 2000 });
+    await (chConnection as unknown as { chdb: { rawInsert(p: unknown): Promise<unknown> } }).chdb.rawInsert({ table: 'bench_raw.events', columns, format: 'JSONCompactEachRow', values: body, settings: { date_time_input_format: 'best_effort' } });
   }
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);

@@ -343,8 +343,14 @@ async function main() {
     const { createChdbConnection } = await import('chdb/connection');
     const { events: eventsTable } = await import('../../core/src/ingestion/migrations/0001_events.ts');
     const { renderDdl } = await import('../../core/src/storage/migrations.ts');
-    const { compactRows } = await import('../../core/src/ingestion/commit.ts');
-    const ch = createClient({ connection: createChdbConnection({ path: join(dataDir, 'ch') }) as any, clickhouse_settings: { date_time_input_format: 'best_effort' } } as any);
+    const { CompactEncoder } = await import('../../core/src/ingestion/encode.ts');
+    const chConnection = createChdbConnection({ path: join(dataDir, 'ch') });
+    const ch = createClient({ connection: chConnection as any, clickhouse_settings: { date_time_input_format: 'best_effort' } } as any);
+    // the loader's way in: its encoder, and the Buffer handed to chDB as it is (no client-side encoding)
+    const rawCompact = async (table: string, rows: Array<Record<string, unknown>>) => {
+      const { columns, body } = await new CompactEncoder(Object.keys(rows[0]!)).encode(rows, { sliceRows: 2000 });
+      await (chConnection as unknown as { chdb: { rawInsert(p: unknown): Promise<unknown> } }).chdb.rawInsert({ table, columns, format: 'JSONCompactEachRow', values: body, settings: { date_time_input_format: 'best_effort' } });
+    };
     // the same table, and the same materialized views when plugins were loaded
     const rawViews: string[] = [];
     const rawTable = async (database: string) => {
@@ -377,10 +383,7 @@ async function main() {
     const flat = rows.flat();
     const compactCpu0 = process.cpuUsage();
     t1 = performance.now();
-    for (let o = 0; o < flat.length; o += per) {
-      const { columns, values } = compactRows(flat.slice(o, o + per), new Set(Object.keys(flat[0]!)));
-      await ch.insert({ table: 'bench_raw_compact.events', values, columns: columns as [string, ...string[]], format: 'JSONCompactEachRow' });
-    }
+    for (let o = 0; o < flat.length; o += per) await rawCompact('bench_raw_compact.events', flat.slice(o, o + per));
     const rawCompactRate = flat.length / ((performance.now() - t1) / 1000);
     const compactCpu = process.cpuUsage(compactCpu0);
     const compactInserts = Math.ceil(flat.length / per);
@@ -394,22 +397,16 @@ async function main() {
     // The engine's own floor, in this process (chDB's threads count in its CPU time): what one
     // insert costs whatever its size, and what each row adds. An insert holds at most as many
     // single events as there are connections waiting, so these two bound the single route.
-    const tiny = compactRows([flat[0]!], new Set(Object.keys(flat[0]!)));
     const tinyCpu0 = process.cpuUsage();
     const TINY = 40;
-    for (let k = 0; k < TINY; k++) {
-      await ch.insert({ table: 'bench_raw_compact.events', values: tiny.values.map((v) => v.map((x, j) => (tiny.columns[j] === 'event_id' ? randomUUID() : x))), columns: tiny.columns as [string, ...string[]], format: 'JSONCompactEachRow' });
-    }
+    for (let k = 0; k < TINY; k++) await rawCompact('bench_raw_compact.events', [{ ...flat[0]!, event_id: randomUUID() }]);
     const perInsertMs = cpuTotalMs(process.cpuUsage(tinyCpu0)) / TINY;
     const perRowUs = Math.max(0, (cpuTotalMs(compactCpu) - perInsertMs * compactInserts) * 1000) / flat.length;
     // parsing alone: the same rows into a Null-engine copy of the table (nothing written)
     await ch.command({ query: 'CREATE DATABASE IF NOT EXISTS bench_raw_null' });
     await ch.command({ query: renderDdl(eventsTable.statements[0]!, 'bench_raw_null', null).replace(/ENGINE = [\s\S]*$/, 'ENGINE = Null') });
     t1 = performance.now();
-    for (let o = 0; o < flat.length; o += per) {
-      const { columns, values } = compactRows(flat.slice(o, o + per), new Set(Object.keys(flat[0]!)));
-      await ch.insert({ table: 'bench_raw_null.events', values, columns: columns as [string, ...string[]], format: 'JSONCompactEachRow' });
-    }
+    for (let o = 0; o < flat.length; o += per) await rawCompact('bench_raw_null.events', flat.slice(o, o + per));
     const nullRate = flat.length / ((performance.now() - t1) / 1000);
     const conns = Number(args.connections);
     const enginePerEventUs = (perInsertMs * 1000) / conns + perRowUs;

@@ -39,36 +39,6 @@ interface Entry<R> {
 
 export const rowKey = (orgId: string, eventId: string) => `${orgId}\u0000${eventId}`;
 
-/**
- * Rows as positional arrays for `JSONCompactEachRow`: the column names are sent
- * once per insert instead of once per row, and ClickHouse parses such a body
- * about 1.5× faster than `JSONEachRow` (measured on the events table, see the
- * README). The columns are the union of the rows' keys that are columns of the
- * table (the same rows `JSONEachRow` with skip-unknown-fields would store); a
- * row without one of them sends `null`, which `input_format_null_as_default`
- * (on by default) turns into the column's DEFAULT, exactly as an omitted key.
- */
-export function compactRows(rows: readonly Record<string, unknown>[], tableColumns: ReadonlySet<string>): { columns: string[]; values: unknown[][] } {
-  const columns: string[] = [];
-  const seen = new Set<string>();
-  for (const r of rows) {
-    for (const k in r) {
-      if (!seen.has(k)) {
-        seen.add(k);
-        if (tableColumns.has(k)) columns.push(k);
-      }
-    }
-  }
-  const values = new Array<unknown[]>(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    const v = new Array<unknown>(columns.length);
-    for (let j = 0; j < columns.length; j++) v[j] = r[columns[j]!] ?? null;
-    values[i] = v;
-  }
-  return { columns, values };
-}
-
 export class GroupCommitter<R extends CommitRow> {
   private queue: Entry<R>[] = [];
   private queued = 0;

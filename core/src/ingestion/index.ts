@@ -29,7 +29,8 @@ import type { KernelModule } from '../types.ts';
 import type { Internals } from '../internals.ts';
 import type { Org, StoredEvent } from '@orrery/plugin-sdk';
 import { join, resolve } from 'node:path';
-import { GroupCommitter, compactRows, rowKey } from './commit.ts';
+import { GroupCommitter, rowKey } from './commit.ts';
+import { CompactEncoder } from './encode.ts';
 import { EventLog } from './log.ts';
 import { Loader } from './loader.ts';
 import { Deduper } from './dedup.ts';
@@ -110,7 +111,8 @@ export function logRetainSeconds(cfg: Pick<IngestionConfig, 'logRetainSeconds'>,
   return cfg.logRetainSeconds ?? (verifyInStore || kvDurable ? 60 : 3600);
 }
 
-/** rows encoded per turn of the event loop by the loader */
+/** rows encoded per turn of the event loop by the loader: a 20,000-row range is tens of ms of
+ * encoding, which requests should not wait behind in one piece */
 const ENCODE_SLICE = 2000;
 /** rows per lookup when a range a crash interrupted is checked against the table (one query each) */
 const REDO_LOOKUP_ROWS = 2000;
@@ -260,12 +262,16 @@ export const ingestionModule: KernelModule<IngestionDeps> = {
       ? (rows: EventRow[]) => storedIn(rows.filter((r) => storedFilter!.mightContain(r.org_id, r.event_id)).map((r) => ({ org: r.org_id, id: r.event_id, type: r.event_type, ts: Date.parse(r.timestamp) })))
       : undefined;
     // the columns a load names: the row keys that are columns of the table, never `inserted_at`
-    // (its DEFAULT marks when a row reached ClickHouse, for the rollups)
-    const loadColumns = async () => {
-      const cols = new Set(await eventColumns());
-      cols.delete('inserted_at');
-      return cols;
+    // (its DEFAULT marks when a row reached ClickHouse, for the rollups); one encoder per column set read
+    let encoderFor: { columns: Set<string>; encoder: CompactEncoder } | null = null;
+    const encoder = async () => {
+      const columns = await eventColumns();
+      if (encoderFor?.columns !== columns) encoderFor = { columns, encoder: new CompactEncoder([...columns].filter((c) => c !== 'inserted_at')) };
+      return encoderFor.encoder;
     };
+    /** a range's insert body (JSONCompactEachRow) and its columns */
+    const encodeRange = async (rows: EventRow[]) =>
+      (await encoder()).encode(rows, { sliceRows: ENCODE_SLICE, between: () => new Promise((r) => setImmediate(r)) });
 
     let committer: GroupCommitter<EventRow> | null = null;
     let eventLog: EventLog<EventRow> | null = null;
@@ -278,8 +284,8 @@ export const ingestionModule: KernelModule<IngestionDeps> = {
         maxConcurrent: cfg.maxConcurrentInserts,
         async insert(rows) {
           const end = commitSeconds.startTimer();
-          const { columns, values } = compactRows(rows, await loadColumns());
-          await analytics.client.insert({ table: `${db}.events`, values, columns: columns as [string, ...string[]], format: 'JSONCompactEachRow', clickhouse_settings: insertSettings as never });
+          const { columns, body } = await encodeRange(rows);
+          await analytics.insertRaw({ table: `${db}.events`, columns, format: 'JSONCompactEachRow', body, settings: insertSettings as Record<string, string | number> });
           end();
           batchRows.observe(rows.length);
         },
@@ -295,22 +301,6 @@ export const ingestionModule: KernelModule<IngestionDeps> = {
         maxBacklogRows: cfg.maxBacklogRows,
         retainMs: logRetainSeconds(cfg, verifyInStore, kvDurable) * 1000,
       }));
-      /** a range's insert body (JSONCompactEachRow) and its columns */
-      const encodeRange = async (rows: EventRow[]) => {
-        const { columns, values } = compactRows(rows, await loadColumns());
-        // encoded in slices with a turn of the event loop between them: a 20,000-row range is
-        // ~50 ms of encoding on a quiet machine, which requests should not wait behind in one piece
-        const parts: string[] = [];
-        for (let o = 0; o < values.length; o += ENCODE_SLICE) {
-          if (o) await new Promise((r) => setImmediate(r));
-          let chunk = '';
-          const end = Math.min(values.length, o + ENCODE_SLICE);
-          for (let i = o; i < end; i++) chunk += JSON.stringify(values[i]) + '\n';
-          parts.push(chunk);
-        }
-        // one UTF-8 encoding of the whole body: no Buffer.concat copy of every slice after it
-        return { columns, body: Buffer.from(parts.join('')) };
-      };
       const ld = (loader = new Loader<EventRow, { columns: string[]; body: Buffer }>({
         log: el,
         batchSize: cfg.loadBatchSize,

@@ -309,3 +309,41 @@ describe('the usage check on the ingestion path', () => {
     expect(backlogCalls).toBeGreaterThanOrEqual(5);
   });
 });
+
+describe('the direct commit (2xx once ClickHouse has the rows)', () => {
+  it('stores a batch exactly as the log and its loader store it', { timeout: 60_000 }, async () => {
+    const direct = await startTestBackend({ modules: extraModules(), config: { ingestion: { commit: 'direct' } } as never });
+    try {
+      const directHook = await direct.org.hookToken();
+      // events whose text needs escaping, and fields only some of them carry (columns a body leaves out)
+      const shapes = [
+        { agent_name: 'a "quoted" agent', tools_used: ['grep', '],['] },
+        { agent_name: 'line\nbreak', error_type: 'timeout', status: 'failure' },
+        { agent_name: 'Zoë — 東京', cached_input_tokens: 7 },
+        {},
+      ];
+      const batch = (ids: string[]) => ({ events: shapes.map((s, i) => invocation({ ...s, event_id: ids[i] })) });
+      const viaLog = shapes.map(() => randomUUID());
+      const viaDirect = shapes.map(() => randomUUID());
+      const a = await post('/api/v1/events/batch', batch(viaLog));
+      expect(a.statusCode, a.body).toBe(200);
+      const b = await direct.kernel.app.inject({ method: 'POST', url: '/api/v1/events/batch', headers: { authorization: `Bearer ${directHook}`, 'content-type': 'application/json' }, payload: JSON.stringify(batch(viaDirect)) });
+      expect(b.statusCode, b.body).toBe(200);
+      expect(b.json().accepted, b.body).toBe(shapes.length);
+      const read = async (t: TestBackend, id: string) => {
+        const s = t.kernel.services;
+        const rs = await s.analytics.client.query({ query: `SELECT * EXCEPT (event_id, org_id, received_at, inserted_at, invocation_id, timestamp) FROM ${s.analytics.database}.events WHERE event_id = {id:String}`, query_params: { id }, format: 'JSONEachRow' });
+        return (await rs.json()) as Array<Record<string, unknown>>;
+      };
+      for (let i = 0; i < shapes.length; i++) {
+        const [fromLog] = await read(be, viaLog[i]!);
+        const fromDirect = await read(direct, viaDirect[i]!);
+        expect(fromDirect).toEqual([fromLog]);
+      }
+      const [quoted] = await read(direct, viaDirect[0]!);
+      expect(quoted).toMatchObject({ agent_name: 'a "quoted" agent', tools_used: ['grep', '],['] });
+    } finally {
+      await direct.close();
+    }
+  });
+});
