@@ -48,7 +48,7 @@ export interface TestOrg {
   /** creates a hook token (for POST /api/v1/events) owned by the Admin */
   hookToken(): Promise<string>;
   /** creates a member (and departments by name, as needed) and returns a client logged in as them */
-  addUser(input: { email: string; role: Role; departments?: Array<string | { name: string; manager?: boolean }>; restricted?: string[] }): Promise<TestClient & { userId: string }>;
+  addUser(input: { email: string; role: Role; displayName?: string; departments?: Array<string | { name: string; manager?: boolean }>; restricted?: string[] }): Promise<TestClient & { userId: string }>;
   /** writes rows straight into the events table for this org (fixtures; bypasses ingestion) */
   insertEvents(rows: Array<Record<string, unknown>>): Promise<void>;
   /** department name → id for departments created by addUser */
@@ -214,7 +214,7 @@ export async function startTestBackend(opts: StartOptions = {}): Promise<TestBac
         return r.body.token;
       },
       async addUser(input) {
-        const { userId } = await s.orgService.addMember(org as any, { email: input.email, role: input.role, password: ADMIN_PASSWORD });
+        const { userId } = await s.orgService.addMember(org as any, { email: input.email, role: input.role, password: ADMIN_PASSWORD, displayName: input.displayName });
         for (const d of input.departments ?? []) {
           const name = typeof d === 'string' ? d : d.name;
           let id = departments.get(name);

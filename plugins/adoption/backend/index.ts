@@ -12,7 +12,7 @@
  */
 import { badRequest, definePlugin, forbidden, notFound, type StoredEvent, type TenantContext } from '@orrery/plugin-sdk';
 import { assertMaySee, mayIndividuals, visibleUsers } from './access.ts';
-import { loadDirectory } from './directory.ts';
+import { loadDirectory, person } from './directory.ts';
 import { pgMigrations } from './migrations.ts';
 import { effectiveness, flagReport, heatmap, rollup, roi, roiBucket } from './reports.ts';
 import { addDays, confirmFlags, describeSignal, previewFlags, scoreDay, today } from './run.ts';
@@ -242,7 +242,7 @@ export default definePlugin({
           weights: WEIGHTS,
           users: rows
             .filter((r) => (visible === null || visible.has(r.user_id)) && (!req.query.department_id || r.departments.includes(req.query.department_id)))
-            .map((r) => ({ ...r, email: dir.members.get(r.user_id)?.email ?? null })),
+            .map((r) => ({ ...r, ...person(dir, r.user_id) })),
         };
       },
     });
@@ -383,7 +383,7 @@ export default definePlugin({
           sort,
           by_kind,
           pending: matching.filter((r) => r.pending).length,
-          flags: listed.slice(offset, offset + limit).map((r) => ({ ...r, email: dir.members.get(r.user_id)?.email ?? null, ...reasons(r) })),
+          flags: listed.slice(offset, offset + limit).map((r) => ({ ...r, ...person(dir, r.user_id), ...reasons(r) })),
         };
       },
     });
@@ -576,7 +576,7 @@ export default definePlugin({
         const dir = await loadDirectory(ctx);
         const visible = await visibleUsers(ctx, s, dir);
         const rows = (await ctx.db.table('adoption_expertise').orderBy('day', 'desc').select('user_id', 'reasons', ctx.db.raw(`to_char(day, 'YYYY-MM-DD') as day`))) as Array<{ user_id: string }>;
-        return { experts: rows.filter((r) => visible === null || visible.has(r.user_id)).map((r) => ({ ...r, email: dir.members.get(r.user_id)?.email ?? null })) };
+        return { experts: rows.filter((r) => visible === null || visible.has(r.user_id)).map((r) => ({ ...r, ...person(dir, r.user_id) })) };
       },
     });
 

@@ -5,7 +5,7 @@
  */
 import { type TenantContext } from '@orrery/plugin-sdk';
 import { suppress } from './access.ts';
-import type { Directory } from './directory.ts';
+import { person, type Directory } from './directory.ts';
 import { addDays } from './run.ts';
 import type { AdoptionSettings } from './settings.ts';
 import { bySeverity, classify, KINDS, severityLevel, type Kind, type Signal } from './score.ts';
@@ -277,7 +277,7 @@ export async function flagReport(ctx: TenantContext, s: AdoptionSettings, dir: D
           .filter((f) => visible === null || visible.has(f.user_id))
           .map((f) => ({ ...f, kind: f.kind!, severity: f.severity! }))
           .sort(bySeverity)
-          .map((f) => ({ flag_id: f.id, user_id: f.user_id, email: dir.members.get(f.user_id)?.email ?? null, status: f.status, kind: f.kind, severity: f.severity, level: severityLevel(f.severity), raised_day: f.raised_day, resolved_day: f.resolved_day, triggers: f.triggers, signals: f.signals, departments: f.departments }))
+          .map((f) => ({ flag_id: f.id, user_id: f.user_id, ...person(dir, f.user_id), status: f.status, kind: f.kind, severity: f.severity, level: severityLevel(f.severity), raised_day: f.raised_day, resolved_day: f.resolved_day, triggers: f.triggers, signals: f.signals, departments: f.departments }))
       : undefined,
   };
 }

@@ -24,7 +24,7 @@ const weights = open({ frequency: num, diversity: num, success: num, workflow: n
 const scoreParts = { score: num, frequency: num, diversity: num, success: num, workflow: num, percentile: nnum };
 const suppressed = { suppressed: bool, reason: str };
 
-export const scoresAnswer = open({ day: str, weights, users: arr(open({ user_id: str, email: nstr, departments: arr(str), ...scoreParts })) }, ['day', 'users']);
+export const scoresAnswer = open({ day: str, weights, users: arr(open({ user_id: str, email: nstr, display_name: nstr, departments: arr(str), ...scoreParts })) }, ['day', 'users']);
 
 const flagSummary = open({ id: str, status: str, triggers: arr(str), signals: arr(signal), raised_day: str, resolved_day: nstr, kind: { type: ['string', 'null'] }, severity: nnum, pending: nstr });
 export const userAnswer = open(
@@ -52,6 +52,7 @@ export const flag = open({
   id: str,
   user_id: str,
   email: nstr,
+  display_name: nstr,
   status: str,
   kind,
   kinds: arr(kind),
@@ -96,7 +97,7 @@ export const okAnswer = open({ ok: bool }, ['ok']);
 const effGroup = open({ flagged: int, recovered: int, rate: nnum, median_days_to_recover: nnum });
 const byIntervention = open({ intervention_id: str, key: str, title: str, users: int, assigned: int, shown: int, followed: int, dismissed: int, resolved: int, effectiveness: nnum, lift: nnum, ...suppressed });
 export const effectivenessAnswer = open({ from: str, to: str, within_days: int, followed: effGroup, not_followed: effGroup, lift: nnum, by_intervention: arr(byIntervention) }, ['followed', 'not_followed']);
-export const expertiseAnswer = open({ experts: arr(open({ user_id: str, email: nstr, day: str, reasons: arr(any) })) }, ['experts']);
+export const expertiseAnswer = open({ experts: arr(open({ user_id: str, email: nstr, display_name: nstr, day: str, reasons: arr(any) })) }, ['experts']);
 export const reportAnswer = open(
   {
     period: str,
@@ -108,7 +109,7 @@ export const reportAnswer = open(
     by_department: arr(open({ department_id: nstr, name: nstr, department_size: int, flagged_users: int, by_signal: open(), by_kind: byKind, ...suppressed })),
     flagged_share: arr(open({ day: str, scored: int, flagged: int, share: num })),
     effectiveness: effectivenessAnswer,
-    users: arr(open({ flag_id: str, user_id: str, email: nstr, status: str, kind, severity: num, level, raised_day: str, resolved_day: nstr, triggers: arr(str), signals: arr(signal), departments: arr(str) })),
+    users: arr(open({ flag_id: str, user_id: str, email: nstr, display_name: nstr, status: str, kind, severity: num, level, raised_day: str, resolved_day: nstr, triggers: arr(str), signals: arr(signal), departments: arr(str) })),
   },
   ['from', 'to', 'flags_raised'],
 );

@@ -71,7 +71,8 @@ beforeAll(async () => {
   slack = await startWebhook();
   b = await startTestBackend({ plugins: [adoption, exportsPlugin], config: { smtp: { url: smtp.url } }, modules: await ingestionModules() });
   u.mia = await b.org.addUser({ email: 'mia@t.local', role: 'Manager', departments: [{ name: 'Eng', manager: true }] });
-  for (const name of ['hank', 'dora', 'erin', 'rita']) u[name] = await b.org.addUser({ email: `${name}@t.local`, role: 'Developer', departments: ['Eng'] });
+  // Dora has a display name of her own; the others get the directory's default (their email's local part)
+  for (const name of ['hank', 'dora', 'erin', 'rita']) u[name] = await b.org.addUser({ email: `${name}@t.local`, role: 'Developer', departments: ['Eng'], ...(name === 'dora' ? { displayName: 'Dora Diaz' } : {}) });
   eng = b.org.departments.get('Eng')!;
   adminId = (await b.client.get('/api/v1/me')).body.user.id;
   const put = await b.client.put('/api/v1/org/settings', { 'notifications.slack_webhook_url': slack.url });
@@ -135,6 +136,8 @@ describe('needs-support flags', () => {
     const r = await b.client.get('/api/v1/adoption/flags');
     const flags = Object.fromEntries(r.body.flags.map((f: any) => [f.email, f]));
     expect(Object.keys(flags).sort()).toEqual(['admin@test-org.local', 'dora@t.local', 'erin@t.local', 'rita@t.local']);
+    // named as the directory names them: the portal shows the name, the email beside it
+    expect(Object.fromEntries(Object.entries(flags).map(([email, f]: [string, any]) => [email, f.display_name]))).toEqual({ 'admin@test-org.local': 'Administrator', 'dora@t.local': 'Dora Diaz', 'erin@t.local': 'erin', 'rita@t.local': 'rita' });
     expect(flags['dora@t.local'].triggers).toEqual(['score_drop', 'low_usage']);
     expect(flags['dora@t.local'].signals[0]).toEqual({ trigger: 'score_drop', value: 32, threshold: 15, score: 51, score_7_days_ago: 75 });
     expect(flags['dora@t.local'].signals[1]).toMatchObject({ trigger: 'low_usage', value: 13, threshold: 38.34, org_average_events: 42.6 });

@@ -7,7 +7,7 @@ type Kind = 'struggling' | 'slipping' | 'not_started' | 'light_use';
 const changedTriggers = (fl: { triggers: string[]; latest_triggers: string[] | null }) =>
   !!fl.latest_triggers && [...fl.latest_triggers].sort().join() !== [...fl.triggers].sort().join();
 
-interface Flag { id: string; email: string | null; user_id: string; raised_day: string; why: string[]; raised_why?: string[]; triggers: string[]; latest_triggers: string[] | null; kind: Kind; level: 'high' | 'medium' | 'low'; severity: number; pending: string | null }
+interface Flag { id: string; email: string | null; display_name: string | null; user_id: string; raised_day: string; why: string[]; raised_why?: string[]; triggers: string[]; latest_triggers: string[] | null; kind: Kind; level: 'high' | 'medium' | 'low'; severity: number; pending: string | null }
 interface Answer { flags: Flag[]; total: number; by_kind: Record<Kind, number>; pending: number }
 interface Options { kind: string; pending: string; sort: string }
 
@@ -115,7 +115,8 @@ function FlagsPage({ context, options }: WidgetProps<Options>) {
                 {d.flags.map((fl) => (
                   <tr key={fl.id} style={{ verticalAlign: 'top' }}>
                     <th scope="row" style={{ fontWeight: 500, textAlign: 'left' }}>
-                      {fl.email ?? fl.user_id}
+                      {fl.display_name ?? fl.email ?? fl.user_id}
+                      {fl.display_name && fl.email && <span className="muted small" style={{ display: 'block', fontWeight: 400 }}>{fl.email}</span>}
                       {fl.pending && <span className="muted small"> (not yet notified)</span>}
                     </th>
                     <td>{KINDS.find((k) => k.id === fl.kind)?.label ?? fl.kind}</td>
