@@ -67,4 +67,16 @@ describe.skipIf(!hasChromium)('plugin pages in chromium', () => {
     await page.getByRole('heading', { name: 'Page not available', level: 1 }).waitFor();
     expect(await page.getByText(/is not turned on/).count()).toBe(1);
   }, 30_000);
+
+  it('a page a plugin does not have lists the pages it does have', async () => {
+    await page.goto(`${platform.url}/p/exports/no-such-page`);
+    await page.getByRole('heading', { name: 'Page not available', level: 1 }).waitFor();
+    const pages = page.getByRole('navigation', { name: /^Pages of / });
+    // the exports plugin's pages in the main navigation, each a link that opens it
+    expect(await pages.getByRole('link').count()).toBeGreaterThan(0);
+    await pages.getByRole('link', { name: /Export data/ }).click();
+    await page.getByRole('heading', { name: 'Export data', level: 1 }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/p/exports/data');
+    expect(await axeSerious(page)).toEqual([]);
+  }, 30_000);
 });

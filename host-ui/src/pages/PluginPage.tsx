@@ -8,7 +8,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { WidgetProvider, type DrillDown, type WidgetContext, type WidgetDefinition } from '@orrery/plugin-sdk/frontend';
 import { api, downloadPluginFile, pluginPath } from '../lib/api.ts';
 import { Link, navigate, useSearch } from '../lib/router.tsx';
-import { loadPage, type PluginManifest } from '../lib/plugins.ts';
+import { loadPage, navPages, type PluginManifest } from '../lib/plugins.ts';
 import { useSession } from '../lib/session.tsx';
 import { ErrorBoundary } from '../dashboard/ErrorBoundary.tsx';
 import { optionsOfSearch, searchOfOptions } from '../lib/pagePath.ts';
@@ -25,6 +25,8 @@ export function PluginPage({ pluginId, pageId }: { pluginId: string; pageId: str
 
   if (!s.pluginsLoaded) return <div className="orrery-state orrery-state--loading" role="status"><span className="orrery-spinner" aria-hidden="true" />Loading…</div>;
   if (!plugin || !page || !plugin.remote) {
+    // a mistyped or outdated link: the plugin's own pages are the likeliest places meant
+    const others = plugin ? navPages([plugin]) : [];
     return (
       <div className="page">
         <h1>Page not available</h1>
@@ -33,6 +35,12 @@ export function PluginPage({ pluginId, pageId }: { pluginId: string; pageId: str
             ? `The plugin “${pluginId}” is not turned on for ${s.me.org.name}. An Admin can turn it on in Settings.`
             : `“${pluginId}” has no page “${pageId}” that your role may open.`}
         </p>
+        {others.length > 0 && (
+          <nav aria-label={`Pages of ${plugin!.title}`}>
+            <p>Its pages:</p>
+            <ul>{others.map((o) => <li key={o.path}><Link to={o.path}>{o.page.title}</Link></li>)}</ul>
+          </nav>
+        )}
         <Link to="/">Back to the dashboard</Link>
       </div>
     );
