@@ -16,7 +16,7 @@ export interface Directory {
 /** How a user is named in answers: their email and display name from the directory (null for ids that are not members). */
 export function person(dir: Directory, userId: string): { email: string | null; display_name: string | null } {
   const m = dir.members.get(userId);
-  return { email: m?.email ?? null, display_name: m?.display_name || null };
+  return { email: m?.email ?? null, display_name: m?.display_name ?? null };
 }
 
 export async function loadDirectory(ctx: TenantContext): Promise<Directory> {

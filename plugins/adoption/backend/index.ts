@@ -293,7 +293,7 @@ export default definePlugin({
         const expert = await ctx.db.table('adoption_expertise').where({ user_id: id }).first('reasons', ctx.db.raw(`to_char(day, 'YYYY-MM-DD') as day`));
         if (!history.length && !dir.members.has(id)) throw notFound(`no user ${id} in this org`);
         return {
-          user: { id, email: dir.members.get(id)?.email ?? null, display_name: dir.members.get(id)?.display_name ?? null, departments: depts },
+          user: { id, ...person(dir, id), departments: depts },
           weights: WEIGHTS,
           history,
           peers,

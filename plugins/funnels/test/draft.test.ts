@@ -69,7 +69,7 @@ describe('the funnel editor’s draft', () => {
     expect(draft.steps[0]!.within).toBeUndefined();
     const again = toDefinition(draft, saved);
     expect(again).toEqual({ ...saved, steps: [saved.steps[0], saved.steps[1], { event_type: 'feedback', action: 'accept' }] });
-    // a window that is no whole number of hours is shown in minutes, and one of odd seconds rounded to them
+    // a window that is no whole number of hours is shown in minutes
     expect(toDraft('x', { steps: saved.steps, window_seconds: 90 * 60 })).toMatchObject({ window: 90, unit: 'minutes' });
     // one of odd seconds (saved through the API) is shown in seconds, so saving it from the form keeps it
     const odd: Definition = { steps: saved.steps, window_seconds: 90, step_windows_seconds: [null, 45, 3605] };

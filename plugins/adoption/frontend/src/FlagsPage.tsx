@@ -115,7 +115,7 @@ function FlagsPage({ context, options }: WidgetProps<Options>) {
                 {d.flags.map((fl) => (
                   <tr key={fl.id} style={{ verticalAlign: 'top' }}>
                     <th scope="row" style={{ fontWeight: 500, textAlign: 'left' }}>
-                      {fl.display_name ?? fl.email ?? fl.user_id}
+                      {fl.display_name || fl.email || fl.user_id}
                       {fl.display_name && fl.email && <span className="muted small" style={{ display: 'block', fontWeight: 400 }}>{fl.email}</span>}
                       {fl.pending && <span className="muted small"> (not yet notified)</span>}
                     </th>

@@ -55,7 +55,7 @@ function InterventionAlerts({ context }: WidgetProps) {
                 <span style={{ fontSize: '.75rem', fontWeight: 600, color: KINDS.find((k) => k.id === fl.kind)?.color }}>
                   {KINDS.find((k) => k.id === fl.kind)?.label} · {fl.level}
                 </span>{' '}
-                <strong title={fl.email ?? fl.user_id}>{fl.display_name ?? fl.email ?? fl.user_id}</strong> <span style={{ color: 'var(--muted, #5f6b7a)' }}>since {f.date(fl.raised_day)}</span>
+                <strong title={fl.email ?? fl.user_id}>{fl.display_name || fl.email || fl.user_id}</strong> <span style={{ color: 'var(--muted, #5f6b7a)' }}>since {f.date(fl.raised_day)}</span>
                 {fl.pending && <span style={{ marginLeft: 6, fontSize: '.75rem', color: 'var(--muted, #5f6b7a)' }}>(not yet notified)</span>}
                 <ul style={{ margin: '2px 0 0', paddingLeft: 18, fontSize: '.85rem' }}>{fl.why.map((w) => <li key={w}>{w}</li>)}</ul>
               </li>
