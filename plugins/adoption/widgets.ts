@@ -63,7 +63,8 @@ export const roi = {
   optionsVersion: 1,
 } satisfies WidgetDecl;
 
-export const widgets: WidgetDecl[] = [adoptionHeatmap, interventionAlerts, learningPath, adoptionScore, roi];
+// the first an Admin or a Manager is suggested is the one to act on: who needs support
+export const widgets: WidgetDecl[] = [interventionAlerts, adoptionHeatmap, learningPath, adoptionScore, roi];
 
 /** Every open flag, filterable, with the held ones an Admin confirms (`/p/adoption/flags?pending=true`). */
 export const flagsPage = {

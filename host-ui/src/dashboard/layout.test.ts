@@ -116,6 +116,42 @@ describe('builtinDefault', () => {
     expect(builtinDefault(cat, () => `id${n++}`, 5).items).toHaveLength(5);
   });
 
+  it('takes the suggested widgets from each plugin in turn, each plugin\'s in its own order', () => {
+    let n = 0;
+    // plugins with several suggestions come first in the catalogue; the last has one
+    const plugins = ['first', 'second', 'third'].map((id): PluginManifest => ({ ...plugin, id, title: id }));
+    const suggested = (p: PluginManifest, id: string): CatalogueEntry => ({ plugin: p, ref: `${p.id}/${id}`, widget: { ...entry(id, 'M').widget, suggestedFor: ['Admin'] } });
+    const cat = [
+      ...['a', 'b', 'c', 'd'].map((id) => suggested(plugins[0]!, id)),
+      ...['e', 'f', 'g'].map((id) => suggested(plugins[1]!, id)),
+      suggested(plugins[2]!, 'h'),
+      entry('plain', 'S'),
+    ];
+    const refs = (max: number) => builtinDefault(cat, () => `id${n++}`, max, 'Admin').items.map((i) => i.ref).sort();
+    // brute force: round k takes each plugin's k-th suggestion, plugins in catalogue order
+    const reference = (max: number) => {
+      const byPlugin = plugins.map((p) => cat.filter((e) => e.plugin.id === p.id));
+      const out: string[] = [];
+      for (let k = 0; out.length < max && k < 4; k++) for (const q of byPlugin) if (q[k] && out.length < max) out.push(q[k]!.ref);
+      return out.sort();
+    };
+    for (let max = 1; max <= 8; max++) expect(refs(max)).toEqual(reference(max));
+    expect(refs(3)).toEqual(['first/a', 'second/e', 'third/h']);
+    // past the suggestions the rest of the catalogue fills up
+    expect(refs(9)).toContain('p/plain');
+  });
+
+  it('lays small and full-width widgets out above medium and large ones', () => {
+    let n = 0;
+    const cat = [entry('large', 'L'), entry('medium', 'M'), entry('full', 'F'), entry('small', 'S')];
+    const doc = builtinDefault(cat, () => `id${n++}`, 8);
+    const top = (ref: string) => doc.items.find((i) => i.ref === ref)!.y;
+    expect(top('p/small')).toBe(0);
+    expect(top('p/full')).toBeGreaterThanOrEqual(top('p/small') + 2);
+    expect(top('p/medium')).toBeGreaterThanOrEqual(top('p/full') + 4);
+    expect(top('p/large')).toBeGreaterThanOrEqual(top('p/full') + 4);
+  });
+
   it('packs up to max widgets without overlap', () => {
     let n = 0;
     const cat = ['S', 'S', 'M', 'L', 'F', 'M', 'S', 'S', 'M', 'L'].map((s, i) => entry(`w${i}`, s as WidgetManifest['defaultSize']));

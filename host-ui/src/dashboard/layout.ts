@@ -161,27 +161,36 @@ export function stacked(items: DashboardItem[]): GridItem[] {
     });
 }
 
-/**
- * The built-in default for a role when no one has saved one: the widgets their plugins
- * suggest for the role first, then, up to `max`, widgets taken in
- * turn from each plugin (so one plugin with many widgets does not crowd out the others),
- * laid out small ones first — a row of headline numbers reads best on top — and large
- * ones half-width in pairs: a 9-column widget alone on its row left a 3-column hole beside
- * every one of them.
- */
-export function builtinDefault(catalogue: CatalogueEntry[], makeId: () => string, max = 8, role?: Role): DashboardDoc {
-  const order: Record<SizeName, number> = { F: 0, L: 1, M: 2, S: 3 };
-  const picked: CatalogueEntry[] = role ? catalogue.filter((e) => e.widget.suggestedFor?.includes(role)).slice(0, max) : [];
+/** Entries grouped by plugin (plugins in first-seen order, entries in theirs), then taken one per plugin in turn up to `max`. */
+function inTurn(entries: CatalogueEntry[], max: number, taken: CatalogueEntry[] = []): CatalogueEntry[] {
   const byPlugin = new Map<string, CatalogueEntry[]>();
-  for (const e of [...catalogue].sort((a, b) => order[a.widget.defaultSize] - order[b.widget.defaultSize] || a.ref.localeCompare(b.ref))) {
-    if (picked.includes(e)) continue;
-    byPlugin.set(e.plugin.id, [...(byPlugin.get(e.plugin.id) ?? []), e]);
-  }
-  const queues = [...byPlugin.keys()].sort().map((k) => byPlugin.get(k)!);
+  for (const e of entries) if (!taken.includes(e)) byPlugin.set(e.plugin.id, [...(byPlugin.get(e.plugin.id) ?? []), e]);
+  const queues = [...byPlugin.values()];
+  const picked = [...taken];
   while (picked.length < max && queues.some((q) => q.length)) {
     for (const q of queues) if (q.length && picked.length < max) picked.push(q.shift()!);
   }
-  const place: Record<SizeName, number> = { S: 0, M: 1, L: 2, F: 3 };
+  return picked;
+}
+
+/**
+ * The built-in default for a role when no one has saved one: the widgets their plugins
+ * suggest for the role first, then, up to `max`, the other widgets. Both are taken in
+ * turn from each plugin (each plugin's suggestions in the order it declares them), so one
+ * plugin with many widgets does not crowd out the others: an Admin's 14 suggestions from 8
+ * plugins give one from each, where taking them in load order left the last plugins' out.
+ * They are laid out small and full-width ones first — a row of headline numbers reads best on
+ * top — and large ones half-width in pairs: a 9-column widget alone on its row left a 3-column hole
+ * beside every one of them.
+ */
+export function builtinDefault(catalogue: CatalogueEntry[], makeId: () => string, max = 8, role?: Role): DashboardDoc {
+  const order: Record<SizeName, number> = { F: 0, L: 1, M: 2, S: 3 };
+  const suggested = role ? inTurn(catalogue.filter((e) => e.widget.suggestedFor?.includes(role)), max) : [];
+  const rest = [...catalogue].sort((a, b) => a.plugin.id.localeCompare(b.plugin.id) || order[a.widget.defaultSize] - order[b.widget.defaultSize] || a.ref.localeCompare(b.ref));
+  const picked = inTurn(rest, max, suggested);
+  // full-width rows right under the small ones: the one first-party full-width widget is a row of
+  // headline numbers (KPIs), which at the bottom of a long grid nobody scrolls to
+  const place: Record<SizeName, number> = { S: 0, F: 1, M: 2, L: 3 };
   picked.sort((a, b) => place[a.widget.defaultSize] - place[b.widget.defaultSize] || a.ref.localeCompare(b.ref));
   const items: DashboardItem[] = [];
   for (const e of picked) {
