@@ -97,7 +97,7 @@ async function once(variant: Variant) {
     });
     if (Number(args.warmup) > 0) await send(Number(args.warmup));
     // the rollup folds: lag samples are taken one per rollup at the end of each fold
-    const rollupStatus = async () => (await (await fetch(`${url}/api/v1/admin/materialized-views`, { headers: { authorization: `Bearer ${access}` } })).json()) as { lag_ms?: { p50: number | null; p99: number | null; samples: number }; peak_lag_ms?: { p50: number | null; p99: number | null }; rollups?: unknown[] };
+    const rollupStatus = async () => (await (await fetch(`${url}/api/v1/admin/materialized-views`, { headers: { authorization: `Bearer ${access}` } })).json()) as { lag_ms?: { p50: number | null; p99: number | null; samples: number }; peak_lag_ms?: { p50: number | null; p99: number | null }; fold_ms?: { p50: number | null; p99: number | null; samples: number }; rollups?: unknown[] };
     const folds0 = await rollupStatus().catch(() => ({}) as Awaited<ReturnType<typeof rollupStatus>>);
     const names0 = threadNames(child.pid!);
     const cpu0 = threadCpu(child.pid!);
@@ -124,7 +124,7 @@ async function once(variant: Variant) {
     const heapMb = v('nodejs_heap_size_used_bytes') / 1024 ** 2;
     const folds1 = await rollupStatus().catch(() => ({}) as Awaited<ReturnType<typeof rollupStatus>>);
     const nRollups = Math.max(1, folds1.rollups?.length ?? 1);
-    const folds = `${Math.round(((folds1.lag_ms?.samples ?? 0) - (folds0.lag_ms?.samples ?? 0)) / nRollups)} folds in the window, lag after a fold p50 ${folds1.lag_ms?.p50} / p99 ${folds1.lag_ms?.p99} ms; highest, as a fold moves it, p50 ${folds1.peak_lag_ms?.p50 ?? '–'} / p99 ${folds1.peak_lag_ms?.p99 ?? '–'} ms (last 1,000 samples)`;
+    const folds = `${Math.round(((folds1.lag_ms?.samples ?? 0) - (folds0.lag_ms?.samples ?? 0)) / nRollups)} folds in the window, lag after a fold p50 ${folds1.lag_ms?.p50} / p99 ${folds1.lag_ms?.p99} ms; highest, as a fold moves it, p50 ${folds1.peak_lag_ms?.p50 ?? '–'} / p99 ${folds1.peak_lag_ms?.p99 ?? '–'} ms (last 1,000 samples); a fold that took rows ran p50 ${folds1.fold_ms?.p50 ?? '–'} / p99 ${folds1.fold_ms?.p99 ?? '–'} ms`;
     const byName = [...names1].map(([n, ms]) => [n, ms - (names0.get(n) ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1])
       .map(([n, d]) => `${n} ${Math.round((d * 1000) / Math.max(1, ok))}`).join(', ');
     return { folds, byName, samples, window, rssMb, heapMb, ok, rate: ok / Number(args.seconds), p99: r.latency.p99, non2xx: r.non2xx, total: Math.round((total * 1000) / Math.max(1, ok)), per, inserts: v('orrery_ingest_commit_seconds_count'), rows: v('orrery_ingest_batch_rows_sum'), backlog: status.backlog_rows, load: `${la0.toFixed(1)}→${loadavg()[0]!.toFixed(1)}` };

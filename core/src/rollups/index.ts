@@ -114,6 +114,7 @@ export const rollupsModule: KernelModule<RollupsModuleDeps> = {
                 max_lag_ms: { type: 'integer' },
                 lag_ms: { type: 'object', description: 'now − watermark right after each fold (the lowest lag)', properties: { p50: { type: ['number', 'null'] }, p99: { type: ['number', 'null'] }, samples: { type: 'integer' } } },
                 peak_lag_ms: { type: 'object', description: 'now − the old watermark as each fold moves it (the highest lag)', properties: { p50: { type: ['number', 'null'] }, p99: { type: ['number', 'null'] }, samples: { type: 'integer' } } },
+                fold_ms: { type: 'object', description: 'how long the last folds that took rows ran, start to end (the last 1,000)', properties: { p50: { type: ['number', 'null'] }, p99: { type: ['number', 'null'] }, samples: { type: 'integer' } } },
                 rollups: {
                   type: 'array',
                   items: {

@@ -56,6 +56,11 @@ describe('fold pacing', () => {
       const svc = fake(marks);
       let delay = 0;
       for (const d of durations) delay = svc.nextFoldDelay(d, 100, now);
+      // the status route's fold durations: every fold that took rows, and only those
+      expect(svc.foldDurationsMs).toEqual(durations);
+      const quiet = fake(marks);
+      quiet.nextFoldDelay(durations[0]!, 0, now);
+      expect(quiet.foldDurationsMs).toEqual([]);
       // brute force: the last five durations, the lowest watermark
       const slowest = Math.max(...durations.slice(-5));
       // the plain period runs from one fold's start to the next

@@ -644,6 +644,8 @@ export class RollupService {
   private stopped = false;
   /** how long the last folds took (ms), for the pacing */
   private readonly foldMs: number[] = [];
+  /** how long the last 1,000 folds that took rows ran (ms), for the status route: under load a fold's statements wait behind inserts */
+  readonly foldDurationsMs: number[] = [];
 
   /** ms to wait, after a fold that took `tookMs`, before the next one (see `start`) */
   nextFoldDelay(tookMs: number, rows: number, now = Date.now()): number {
@@ -651,6 +653,10 @@ export class RollupService {
     const plain = Math.max(0, this.opts.everySeconds * 1000 - tookMs);
     this.foldMs.push(tookMs);
     if (this.foldMs.length > 5) this.foldMs.shift();
+    if (rows) {
+      this.foldDurationsMs.push(tookMs);
+      if (this.foldDurationsMs.length > 1000) this.foldDurationsMs.splice(0, this.foldDurationsMs.length - 1000);
+    }
     const maxLag = this.opts.maxLagMs ?? 0;
     if (!rows || maxLag <= 0) return plain;
     const decls = this.s.declarations();
@@ -691,6 +697,7 @@ export class RollupService {
       max_lag_ms: this.opts.maxLagMs ?? 0,
       lag_ms: pcts(this.lagMs),
       peak_lag_ms: pcts(this.peakLagMs),
+      fold_ms: pcts(this.foldDurationsMs),
       rollups: this.s.declarations().map(({ plugin, decl }) => {
         const w = this.marks.get(this.key(plugin, decl.name)) ?? 0;
         return {

@@ -1,0 +1,13 @@
+import { spawn } from 'node:child_process';
+import { benchEvent } from './ingestServer.ts';
+const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir=/tmp/profbare', '--import', 'tsx', 'scripts/bench/ingest.ts', '--serve', 'bare'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const url: string = await new Promise((ok) => { let out = ''; child.stdout!.on('data', (d) => { out += d; const l = out.split('\n').find((x) => x.startsWith('{"url"')); if (l) ok(JSON.parse(l).url); }); });
+const autocannon = (await import('autocannon')).default;
+let i = 0;
+const cpu = () => { const f = (require('node:fs') as typeof import('node:fs')).readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
+const c0 = cpu();
+const r = await autocannon({ url: `${url}/api/v1/events`, method: 'POST', connections: 256, duration: 10, headers: { 'content-type': 'application/json' }, requests: [{ setupRequest: (req: any) => ({ ...req, body: JSON.stringify(benchEvent(i++)) }) }] });
+const c1 = cpu();
+console.log(`bare: ${r.requests.average} req/s, ${(r.requests.total)} total, ${((c1 - c0) * 1000 / r.requests.total).toFixed(1)} µs CPU per request`);
+child.kill('SIGTERM');
+await new Promise((ok) => child.once('exit', ok));
