@@ -248,6 +248,24 @@ export class RollupService {
     await client.command({ query: renderDdl(query, database, cluster), query_params: params });
   }
 
+  /**
+   * Statements that run one after the other with nothing to read back: the embedded engine takes
+   * them as one multi-statement call. chDB runs one statement at a time per process, so under
+   * ingestion load each separate call of a fold waited behind a loader insert (folds of ~45
+   * calls ran 1.1 s at 5,300 events/s against ~0.3 s idle); one call per step waits once. A
+   * server takes one statement per request: there they run in turn. Either way a failure
+   * leaves the statements before it done, as the loop did.
+   */
+  private async sqlAll(queries: string[]) {
+    if (!queries.length) return;
+    const { client, database, cluster, mode } = this.s.analytics;
+    if (mode !== 'embedded' || queries.length === 1) {
+      for (const q of queries) await this.sql(q);
+      return;
+    }
+    await client.command({ query: queries.map((q) => renderDdl(q, database, cluster)).join(';\n') });
+  }
+
   private async select<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
     const { client, database, cluster } = this.s.analytics;
     const rs = await client.query({ query: renderDdl(query, database, cluster), query_params: params, format: 'JSONEachRow' });
@@ -453,11 +471,10 @@ export class RollupService {
     const plan = foldPlan(d, rows, storedRows);
     // the scratch tables are emptied after each use, and a restart empties them (Memory): only
     // a use that failed half way leaves rows behind
-    if (this.dirty.has(d)) for (const c of plan.clear) await this.sql(c);
+    if (this.dirty.has(d)) await this.sqlAll(plan.clear);
     this.dirty.add(d);
     try {
-      for (const c of plan.compute) await this.sql(c.sql);
-      for (const x of plan.derive) await this.sql(x.keys);
+      await this.sqlAll([...plan.compute.map((c) => c.sql), ...plan.derive.map((x) => x.keys)]);
       await this.gate.write(async () => {
         if (before) await before();
         // a rebuild writes blocks equal to ones written before (then deleted): a token of its own, or
@@ -465,17 +482,16 @@ export class RollupService {
         const tag = token ?? `rebuild:${Date.now()}:${Math.random().toString(36).slice(2)}`;
         // The token goes in the statement, not in the client's settings: chDB keeps client settings
         // for the rest of its session, and a lingering token silently drops later inserts.
-        for (const p of plan.publish) await this.sql(withInsertSettings(p.sql, { insert_deduplication_token: `${tag}:${p.table}` }));
-        // the touched keys' derived rows replaced from the rollup just published (no token:
-        // redoing a window deletes and inserts the same rows again, which is what it should do)
-        for (const x of plan.derive) {
-          await this.sql(x.delete);
-          await this.sql(x.insert);
-        }
+        // Then the touched keys' derived rows are replaced from the rollup just published (no token:
+        // redoing a window deletes and inserts the same rows again, which is what it should do).
+        await this.sqlAll([
+          ...plan.publish.map((p) => withInsertSettings(p.sql, { insert_deduplication_token: `${tag}:${p.table}` })),
+          ...plan.derive.flatMap((x) => [x.delete, x.insert]),
+        ]);
         await after();
       });
     } finally {
-      for (const c of plan.clear) await this.sql(c);
+      await this.sqlAll(plan.clear);
       this.dirty.delete(d);
     }
   }
