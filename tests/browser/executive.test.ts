@@ -53,6 +53,8 @@ describe.skipIf(!hasChromium)('executive dashboard in chromium', () => {
     await kpis.waitFor({ timeout: 30_000 });
     expect(await kpis.getByRole('listitem').count()).toBe(6);
     await expect.poll(() => kpis.textContent()).toMatch(/target ≥ 90/);
+    // every card draws its trend over the week, by day, named in words for screen readers
+    await expect.poll(() => kpis.getByRole('img', { name: /^By day over the range: from .+ to .+, last .+/ }).count()).toBe(6);
     // an Admin sets a target in place, by keyboard
     await page.getByRole('button', { name: 'Set targets' }).click();
     const spend = kpis.getByRole('listitem').filter({ hasText: 'AI spend' });

@@ -7,6 +7,10 @@
  * - status: `no_data` without a value; `no_target` without a target; else `met` when the
  *   value is on the good side of the target (≥ for higher-is-better, ≤ for lower-is-better),
  *   `missed` otherwise.
+ * - trend: the same KPI per bucket of the range in the reader's time zone (hours for a range of
+ *   up to two days, days up to 92, weeks beyond), for the cards' sparklines. Each distinct
+ *   metrics query is read once however many KPIs use it (AI spend and cost per invocation share
+ *   their sum).
  */
 import { badRequest, metricsQueryRef, notFound, type MetricsQueryDefinition, type PluginEnv, type TenantContext } from '@orrery/plugin-sdk';
 import { ADMIN, READ } from './permissions.ts';
@@ -35,6 +39,14 @@ const byKey = new Map(KPIS.map((k) => [k.key, k]));
 
 export type KpiStatus = 'met' | 'missed' | 'no_target' | 'no_data';
 
+export type TrendGranularity = 'hour' | 'day' | 'week';
+
+/** The buckets of a KPI's trend over [from, to): a handful to a few dozen points. */
+export function trendGranularity(from: Date, to: Date): TrendGranularity {
+  const days = (to.getTime() - from.getTime()) / 86_400_000;
+  return days <= 2 ? 'hour' : days <= 92 ? 'day' : 'week';
+}
+
 export interface KpiAnswer {
   key: string;
   title: string;
@@ -46,6 +58,8 @@ export interface KpiAnswer {
   change: number | null;
   target: number | null;
   status: KpiStatus;
+  /** the KPI per bucket of the range (`bucket`: ISO instant of its start) */
+  trend: Array<{ bucket: string; value: number | null }>;
 }
 
 export function kpiStatus(value: number | null, target: number | null, better: 'higher' | 'lower'): KpiStatus {
@@ -60,15 +74,26 @@ const valueOf = (k: KpiDef, totals: Array<number | null>) => {
   return a === null || a === undefined || !b ? null : a / b;
 };
 
-/** The KPIs over [from, to) and the period of the same length before it. */
-export async function readKpis(ctx: TenantContext, from: Date, to: Date, departmentId?: string): Promise<{ previous: { from: string; to: string }; kpis: KpiAnswer[] }> {
+/**
+ * The KPIs over [from, to) and the period of the same length before it, with each one's trend in
+ * `tz` (`trend: false`: empty trends, for the overview, which shows totals only).
+ */
+export async function readKpis(ctx: TenantContext, from: Date, to: Date, opts: { departmentId?: string; tz?: string; trend?: boolean } = {}): Promise<{ previous: { from: string; to: string }; trend_granularity: TrendGranularity; kpis: KpiAnswer[] }> {
   const metrics = await ctx.services.get(metricsQueryRef);
+  const { departmentId, tz = 'UTC', trend: withTrend = true } = opts;
   const defs = KPIS.flatMap((k) => k.queries.map((q) => ({ ...q, ...(departmentId ? { department_id: departmentId } : {}) })));
   const prevFrom = new Date(from.getTime() - (to.getTime() - from.getTime()));
   // two statements side by side, not one `runWindows`: with one event type and no grouping the
   // merged statement evaluates twice the aggregates over both periods' rows and measured no
   // cheaper (CPU 1.03× at 160k events, 1.10× at 1M; scripts/bench/executive-windows.ts, README)
-  const [cur, prev] = await Promise.all([metrics.runBatch(defs, { from, to }), metrics.runBatch(defs, { from: prevFrom, to: from })]);
+  const granularity = trendGranularity(from, to);
+  const distinct = [...new Map(defs.map((d) => [JSON.stringify(d), d])).values()];
+  const [cur, prev, trends] = await Promise.all([
+    metrics.runBatch(defs, { from, to }),
+    metrics.runBatch(defs, { from: prevFrom, to: from }),
+    withTrend ? Promise.all(distinct.map((d) => metrics.run({ ...d, from: from.toISOString(), to: to.toISOString(), granularity, tz }))) : [],
+  ]);
+  const trendOf = new Map(distinct.map((d, j) => [JSON.stringify(d), trends[j]?.series[0]?.points ?? []]));
   const total = (answer: typeof cur, i: number) => {
     const series = answer[i] ?? [];
     if (!series.length) return defs[i]!.measure === 'count' || defs[i]!.measure === 'sum' || defs[i]!.measure === 'users' ? 0 : null;
@@ -81,6 +106,9 @@ export async function readKpis(ctx: TenantContext, from: Date, to: Date, departm
     const value = valueOf(k, idx.map((j) => total(cur, j)));
     const previous = valueOf(k, idx.map((j) => total(prev, j)));
     const target = targets.get(k.key) ?? null;
+    // the KPI's queries share their buckets (one range, one granularity); a ratio divides bucket by bucket
+    const series = idx.map((j) => trendOf.get(JSON.stringify(defs[j]))!);
+    const trend = series[0]!.map((p, b) => ({ bucket: p.bucket, value: valueOf(k, series.map((s) => s[b]?.value ?? null)) }));
     return {
       key: k.key,
       title: k.title,
@@ -92,9 +120,10 @@ export async function readKpis(ctx: TenantContext, from: Date, to: Date, departm
       change: value !== null && previous ? (value - previous) / previous : null,
       target,
       status: kpiStatus(value, target, k.better),
+      trend,
     };
   });
-  return { previous: { from: prevFrom.toISOString(), to: from.toISOString() }, kpis };
+  return { previous: { from: prevFrom.toISOString(), to: from.toISOString() }, trend_granularity: granularity, kpis };
 }
 
 const num = { type: ['number', 'null'] };
@@ -111,22 +140,38 @@ export const kpiSchema = {
     change: { type: ['number', 'null'], description: '(value − previous) ÷ previous' },
     target: num,
     status: { type: 'string', enum: ['met', 'missed', 'no_target', 'no_data'] },
+    trend: {
+      type: 'array',
+      description: 'the KPI per bucket of the range (trend_granularity), in the time zone asked for',
+      items: { type: 'object', properties: { bucket: { type: 'string', description: 'ISO instant of the bucket’s start' }, value: num } },
+    },
   },
 };
 
 export function registerKpiRoutes(env: PluginEnv, rangeQuery: Record<string, unknown>, parseRange: (q: Record<string, string | undefined>) => { from: Date; to: Date }) {
-  env.route<{ from?: string; to?: string; department_id?: string }>({
+  env.route<{ from?: string; to?: string; department_id?: string; tz?: string }>({
     method: 'GET',
     path: '/kpis',
     permission: READ,
     summary: 'KPIs over the range with their targets, status and change against the period of the same length before',
     schema: {
-      querystring: { type: 'object', additionalProperties: false, properties: { ...rangeQuery, tz: { type: 'string', maxLength: 64, description: 'accepted for the widgets’ sake; KPIs are totals over the range' }, department_id: { type: 'string', minLength: 1, maxLength: 128 } } },
-      response: { 200: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, previous: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' } } }, kpis: { type: 'array', items: kpiSchema } } } },
+      querystring: { type: 'object', additionalProperties: false, properties: { ...rangeQuery, tz: { type: 'string', maxLength: 64, description: 'IANA zone of the trend’s buckets (default UTC); the totals are over the range whatever the zone' }, department_id: { type: 'string', minLength: 1, maxLength: 128 } } },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            from: { type: 'string' },
+            to: { type: 'string' },
+            previous: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' } } },
+            trend_granularity: { type: 'string', enum: ['hour', 'day', 'week'], description: 'hours for a range of up to two days, days up to 92, weeks beyond' },
+            kpis: { type: 'array', items: kpiSchema },
+          },
+        },
+      },
     },
     async handler(req, ctx) {
       const { from, to } = parseRange(req.query);
-      return { from: from.toISOString(), to: to.toISOString(), ...(await readKpis(ctx, from, to, req.query.department_id)) };
+      return { from: from.toISOString(), to: to.toISOString(), ...(await readKpis(ctx, from, to, { departmentId: req.query.department_id, tz: req.query.tz })) };
     },
   });
 

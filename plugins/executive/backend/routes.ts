@@ -218,7 +218,7 @@ export function registerExecutiveRoutes(env: PluginEnv) {
       const { from, to } = parseRange(req.query);
       const at = atOf(req.query.at ?? req.query.to);
       const p = monthOf(at);
-      const [kpis, spent, list, insights, alerts] = await Promise.all([readKpis(ctx, from, to), costOf(ctx, p.start, p.at), visibleBudgets(ctx), computeInsights(ctx, at), firing(ctx, 20)]);
+      const [kpis, spent, list, insights, alerts] = await Promise.all([readKpis(ctx, from, to, { trend: false }), costOf(ctx, p.start, p.at), visibleBudgets(ctx), computeInsights(ctx, at), firing(ctx, 20)]);
       const states = await budgetStates(ctx, list, at);
       const count = (s: string) => states.filter((x) => x.status === s).length;
       const b = burnOf(spent, p);

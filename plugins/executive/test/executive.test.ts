@@ -172,6 +172,37 @@ describe('executive', () => {
     expect(empty.body.kpis.find((k: any) => k.key === 'success_rate').status).toBe('no_data');
   });
 
+  it('gives each KPI its trend per bucket of the range in the reader\'s time zone, equal to the KPI over each bucket', async () => {
+    // brute force: the buckets start at local midnight (a whole hour for a range of up to two days),
+    // the first one cut at `from`, each bucket's KPI computed from its events alone
+    const check = async (from: number, to: number, tz: string, offsetMs: number, step: number, granularity: string) => {
+      const res = await admin.get('/api/v1/executive/kpis', { from: iso(from), to: iso(to), tz });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.trend_granularity).toBe(granularity);
+      const starts: number[] = [];
+      for (let b = Math.floor((from + offsetMs) / step) * step - offsetMs; b < to; b += step) starts.push(b);
+      for (const k of res.body.kpis) {
+        expect(k.trend.map((p: any) => Date.parse(p.bucket)), `${tz} ${k.key} buckets`).toEqual(starts);
+        k.trend.forEach((p: any, i: number) => {
+          const want = refKpiValues(within(events, Math.max(starts[i]!, from), Math.min(starts[i]! + step, to)))[k.key]!;
+          if (want === null) expect(p.value, `${tz} ${k.key} ${p.bucket}`).toBeNull();
+          else close(p.value, want, `${tz} ${k.key} ${p.bucket}`);
+        });
+      }
+      return res.body.kpis as Array<{ key: string; trend: Array<{ value: number | null }> }>;
+    };
+    const week = await check(AT - 7 * DAY, AT, 'UTC', 0, DAY, 'day');
+    // some bucket has invocations, so the comparison is not only of empty buckets
+    expect(week.find((k) => k.key === 'invocations')!.trend.some((p) => (p.value ?? 0) > 0)).toBe(true);
+    // India is 5 h 30 ahead of UTC all year: days start at 18:30 UTC
+    await check(AT - 7 * DAY, AT, 'Asia/Kolkata', 5.5 * 3_600_000, DAY, 'day');
+    await check(AT - DAY, AT, 'UTC', 0, 3_600_000, 'hour');
+    // a zone that does not exist is refused by name
+    const bad = await admin.get('/api/v1/executive/kpis', { from: iso(AT - DAY), to: iso(AT), tz: 'Mars/Olympus' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body.error)).toMatch(/tz|time zone/i);
+  });
+
   it('states insights whose every number matches the reference, each with a link to its chart', async () => {
     const res = await admin.get('/api/v1/executive/insights', { at: iso(AT) });
     expect(res.status).toBe(200);

@@ -14,6 +14,7 @@ interface Kpi {
   change: number | null;
   target: number | null;
   status: 'met' | 'missed' | 'no_target' | 'no_data';
+  trend: Array<{ bucket: string; value: number | null }>;
 }
 
 const FORMAT = { usd: 'currency', count: 'compact', users: 'number', ratio: 'percent', ms: 'duration' } as const;
@@ -49,15 +50,47 @@ function TargetForm({ k, context, onSaved }: { k: Kpi; context: WidgetContext<Op
   );
 }
 
-/** One card per KPI: value, change against the previous period, and the target with its status; Admins set targets in place. */
+const GRAIN_WORD = { hour: 'hour', day: 'day', week: 'week' } as const;
+
+/**
+ * The KPI's trend as a line under its number. Buckets without a value (no invocations in a rate's
+ * bucket) break the line rather than drawing it down to zero. Screen readers get the range in words.
+ */
+function Sparkline({ points, grain, describe }: { points: Kpi['trend']; grain: keyof typeof GRAIN_WORD; describe(v: number): string }) {
+  const values = points.map((p) => p.value).filter((v): v is number => v !== null);
+  if (points.length < 2 || values.length < 2) return null;
+  const lo = Math.min(...values), hi = Math.max(...values);
+  const W = 100, H = 24;
+  const x = (i: number) => (i / (points.length - 1)) * W;
+  const y = (v: number) => (hi === lo ? H / 2 : H - 2 - ((v - lo) / (hi - lo)) * (H - 4));
+  const runs: string[] = [];
+  let run: string[] = [];
+  points.forEach((p, i) => {
+    if (p.value === null) {
+      if (run.length) runs.push(run.join(' '));
+      run = [];
+    } else run.push(`${x(i).toFixed(2)},${y(p.value).toFixed(2)}`);
+  });
+  if (run.length) runs.push(run.join(' '));
+  const last = values[values.length - 1]!;
+  const label = `By ${GRAIN_WORD[grain]} over the range: from ${describe(lo)} to ${describe(hi)}, last ${describe(last)}`;
+  return (
+    <svg className="kpi-trend" role="img" aria-label={label} viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" style={{ display: 'block', width: '100%', height: 28, marginTop: 4, color: 'var(--accent, #3b6fd8)' }}>
+      <title>{label}</title>
+      {runs.map((r, i) => (r.includes(' ') ? <polyline key={i} points={r} fill="none" stroke="currentColor" strokeWidth={1.5} vectorEffect="non-scaling-stroke" /> : <circle key={i} cx={r.split(',')[0]} cy={r.split(',')[1]} r={1.2} fill="currentColor" />))}
+    </svg>
+  );
+}
+
+/** One card per KPI: value, change against the previous period, its trend over the range, and the target with its status; Admins set targets in place. */
 function KpiCards({ context, options }: WidgetProps<Options>) {
   const fmt = formatters(context.locale, context.tz);
   const [editing, setEditing] = useState(false);
-  const q = useWidgetData<{ kpis: Kpi[] }>('/kpis', {}, { live: ['kpis'] });
+  const q = useWidgetData<{ kpis: Kpi[]; trend_granularity: keyof typeof GRAIN_WORD }>('/kpis', {}, { live: ['kpis'] });
   const show = (k: Kpi, v: number) => (k.unit === 'usd' ? fmt.currency(v) : k.unit === 'ratio' ? fmt.percent(v) : k.unit === 'ms' ? fmt.duration(v) : fmt.number(v));
   return (
     <WidgetState query={q} emptyText="No agent activity in this range yet: KPIs appear once agents report invocations.">
-      {({ kpis }) => {
+      {({ kpis, trend_granularity: grain }) => {
         const list = options.keys.length ? kpis.filter((k) => options.keys.includes(k.key)) : kpis;
         return (
           <div>
@@ -65,6 +98,7 @@ function KpiCards({ context, options }: WidgetProps<Options>) {
               {list.map((k) => (
                 <li key={k.key} title={k.description} style={{ border: '1px solid var(--border, #ddd)', borderRadius: 6, padding: 8 }}>
                   <Stat label={k.title} value={k.value} format={FORMAT[k.unit]} delta={k.change} deltaGoodWhen={k.better === 'higher' ? 'up' : 'down'} />
+                  <Sparkline points={k.trend ?? []} grain={grain ?? 'day'} describe={(v) => show(k, v)} />
                   <div style={{ fontSize: '0.85em' }}>
                     {k.target === null ? (
                       <span>{STATUS[k.status]}</span>
