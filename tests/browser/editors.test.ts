@@ -181,6 +181,12 @@ describe.skipIf(!hasChromium)('the funnel and cohort editors in chromium', () =>
     await page.getByText('3 people', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Save the cohort' }).click();
     await page.getByText('Saved “Pilot group”: 3 people now.').waitFor();
+    // the saved cohort's members, a page of them, by id where the directory does not know them
+    const listed = page.getByRole('table', { name: 'Members of the cohort' });
+    await expect.poll(async () => (await listed.getByRole('rowheader').allTextContents()).sort(), { timeout: 15_000 }).toEqual(['editor-u1', 'editor-u2', 'editor-u3']);
+    await page.getByRole('navigation', { name: 'Member pages' }).getByText('1–3 of 3').waitFor();
+    expect(await page.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    expect(await axeSerious(page)).toEqual([]);
     await shot(page, 'cohort-editor');
 
     await page.getByRole('link', { name: 'All saved cohorts' }).click();

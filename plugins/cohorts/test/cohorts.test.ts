@@ -194,6 +194,24 @@ describe('saved cohorts', () => {
     expect((await backend.client.get(`/api/v1/cohorts/${created.body.id}`)).body.size).toBe(want.length);
   });
 
+  it('lists members page by page, each with the directory\'s name when the id is a person of the org', async () => {
+    const named = await backend.org.addUser({ email: 'named-member@cohorts.local', role: 'Developer', displayName: 'Nia Member' });
+    const ids = [named.userId, ...Array.from({ length: 11 }, (_, i) => `listed-${String(i).padStart(2, '0')}`)];
+    const c = await backend.client.post('/api/v1/cohorts', { name: 'paged list', kind: 'static', user_ids: ids });
+    expect(c.status, c.text).toBe(200);
+    const pages: any[] = [];
+    for (let offset = 0; offset < ids.length; offset += 5) {
+      const page = await backend.client.get(`/api/v1/cohorts/${c.body.id}/members`, { limit: 5, offset });
+      expect(page.status, page.text).toBe(200);
+      expect(page.body.size).toBe(ids.length);
+      expect(page.body.members.length).toBe(Math.min(5, ids.length - offset));
+      pages.push(...page.body.members);
+    }
+    // every member once over the pages, named only when the directory knows the id
+    expect(pages.map((m) => m.user_id).sort()).toEqual([...ids].sort());
+    for (const m of pages) expect(m.display_name, m.user_id).toBe(m.user_id === named.userId ? 'Nia Member' : null);
+  });
+
   it('static cohorts from ids and CSV; listed at /cohorts and /users/cohorts; retention and spend filtered by a cohort', async () => {
     const created = await backend.client.post('/api/v1/cohorts', { name: 'pilot group', kind: 'static', user_ids: ['u1', 'u2', 'u3'] });
     expect(created.status, created.text).toBe(200);

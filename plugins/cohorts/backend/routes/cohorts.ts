@@ -275,11 +275,29 @@ export function registerCohortRoutes(env: PluginEnv) {
     path: '/:id/members',
     // a list of named users: those who define cohorts (Admins, Managers) see it
     permission: WRITE,
-    summary: 'Current members of a cohort (user ids), newest first',
+    summary: 'Current members of a cohort (user ids, with the directory\'s name when the id is a person of the org), newest first',
     schema: {
       params: idParams,
       querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 1000 }, offset: { type: 'integer', minimum: 0, default: 0 } } },
-      response: { 200: { type: 'object', properties: { size: { type: 'integer' }, members: { type: 'array', items: { type: 'object', properties: { user_id: { type: 'string' }, since: { type: 'string' } } } } } } },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            size: { type: 'integer' },
+            members: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  user_id: { type: 'string' },
+                  display_name: { type: ['string', 'null'], description: 'the directory\'s name; null for an id that is no person of the org (events name users the org has not invited)' },
+                  since: { type: 'string' },
+                },
+              },
+            },
+          },
+        },
+      },
     },
     async handler(req, ctx) {
       const c = await getCohort(ctx, req.params.id);
@@ -290,7 +308,9 @@ export function registerCohortRoutes(env: PluginEnv) {
         .orderBy([{ column: 'since', order: 'desc' }, { column: 'user_id' }])
         .limit(req.query.limit ?? 1000)
         .offset(req.query.offset ?? 0);
-      return { size: c.size, members: rows.map((r: { user_id: string; since: string }) => ({ user_id: r.user_id, since: new Date(r.since).toISOString() })) };
+      const ids = rows.map((r: { user_id: string }) => r.user_id);
+      const names = new Map((ids.length ? await ctx.directory.members({ ids, includeInactive: true }) : []).map((m) => [m.id, m.displayName]));
+      return { size: c.size, members: rows.map((r: { user_id: string; since: string }) => ({ user_id: r.user_id, display_name: names.get(r.user_id) ?? null, since: new Date(r.since).toISOString() })) };
     },
   });
 

@@ -3,6 +3,7 @@ import { ActionStatus, Button, defineWidget, Field, formatters, formGrid, Portal
 import { cohortPage } from '../../../widgets.ts';
 import { blankCriterion, describe, EVENT_CHOICES, KINDS, kindOf, ROLES, withKind, type Criterion, type Kind, type Role } from './criteria.ts';
 import type { Cohort } from './CohortsPage.tsx';
+import { CohortMembers } from './CohortMembers.tsx';
 
 interface Options { id: string }
 
@@ -194,6 +195,7 @@ function CohortEditorPage({ context, options }: WidgetProps<Options>) {
       </form>
       <ActionStatus error={act.error} done={act.done} />
       {size !== null && !act.done && <p style={{ margin: 0 }}>{fmt.number(size)} {size === 1 ? 'person' : 'people'} now.</p>}
+      {editing && size !== null && <CohortMembers context={context} cohortId={options.id} size={size} createdAt={existing.data?.created_at} />}
     </div>
   );
 }

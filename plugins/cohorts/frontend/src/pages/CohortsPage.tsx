@@ -2,7 +2,7 @@ import { ActionStatus, Button, defineWidget, formatters, PortalLink, useAction, 
 import { cohortsPage } from '../../../widgets.ts';
 import { describe, type Criterion } from './criteria.ts';
 
-export interface Cohort { id: string; name: string; description: string; kind: 'static' | 'dynamic'; criteria: Criterion[]; department_id: string | null; department_name?: string | null; size: number; computed_at: string | null; updated_at: string }
+export interface Cohort { id: string; name: string; description: string; kind: 'static' | 'dynamic'; criteria: Criterion[]; department_id: string | null; department_name?: string | null; size: number; computed_at: string | null; created_at?: string; updated_at: string }
 
 /** Every saved cohort with its size and rule; links to edit it, buttons to recompute or delete it. */
 function CohortsPage({ context }: WidgetProps) {

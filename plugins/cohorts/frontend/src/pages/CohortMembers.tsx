@@ -1,0 +1,77 @@
+import { useEffect, useState } from 'react';
+import { Button, formatters, TimeSeriesChart, useWidgetData, WidgetState, type WidgetContext } from '@orrery/plugin-sdk/frontend';
+
+interface Member { user_id: string; display_name: string | null; since: string }
+interface Sizes { to: string; cohorts: Array<{ id: string; size: number; points: Array<{ at: string; size: number }> }> }
+
+const PAGE = 20;
+
+/**
+ * A saved cohort's people: its size over the page's range (a step at each recomputation that
+ * changed it, as the cohort-sizes widget draws it, from its creation when that is in the range:
+ * a cohort had no size before it existed) and its members, newest first, a page at a time, by
+ * name where the directory knows them.
+ */
+export function CohortMembers({ context, cohortId, size, createdAt }: { context: WidgetContext<{ id: string }>; cohortId: string; size: number; createdAt?: string }) {
+  const fmt = formatters(context.locale, context.tz);
+  const [offset, setOffset] = useState(0);
+  const [page, setPage] = useState<{ members: Member[]; error?: string; busy: boolean }>({ members: [], busy: true });
+  // a cohort's sizes are of the whole cohort: the page's department is not sent
+  const sizes = useWidgetData<Sizes>('/sizes', { cohort_ids: cohortId, department_id: undefined }, { isEmpty: (d) => d.cohorts.length === 0 });
+  useEffect(() => {
+    const ac = new AbortController();
+    setPage((p) => ({ ...p, busy: true }));
+    context.request<{ members: Member[] }>(`/${cohortId}/members`, { query: { limit: PAGE, offset }, signal: ac.signal }).then(
+      (r) => !ac.signal.aborted && setPage({ members: r.members, busy: false }),
+      (e: Error) => !ac.signal.aborted && setPage({ members: [], error: e.message, busy: false }),
+    );
+    return () => ac.abort();
+    // the context object is new at every render of the host: a page is read when the cohort, the page or the size changes
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [cohortId, offset, size]);
+
+  const last = Math.min(offset + PAGE, size);
+  return (
+    <section aria-labelledby="cohort-members-title" style={{ display: 'grid', gap: 8 }}>
+      <h2 id="cohort-members-title" style={{ fontSize: '1.1em', margin: 0 }}>Members</h2>
+      <WidgetState query={sizes} emptyText="No size recorded for this cohort in this range.">
+        {(d) => {
+          const c = d.cohorts[0];
+          if (!c) return null;
+          const born = createdAt ? Date.parse(createdAt) : -Infinity;
+          const since = c.points.filter((p) => Date.parse(p.at) >= born);
+          const points = (since.length ? since : c.points).map((p) => ({ t: p.at, v: p.size }));
+          const end = points.at(-1);
+          if (end && Date.parse(end.t) < Date.parse(d.to)) points.push({ t: d.to, v: end.v });
+          return <TimeSeriesChart title="Size over the range" summary={`${fmt.number(c.size)} now`} kind="step" format="number" yTitle="members" series={[{ name: 'members', points }]} height={180} />;
+        }}
+      </WidgetState>
+      {page.error ? (
+        <p role="alert" className="orrery-state--error">{page.error}</p>
+      ) : size === 0 ? (
+        <p className="orrery-state orrery-state--empty">Nobody is in this cohort now.</p>
+      ) : (
+        <>
+          <table className="orrery-table" aria-label="Members of the cohort" aria-busy={page.busy}>
+            <thead>
+              <tr><th scope="col" style={{ textAlign: 'left' }}>Person</th><th scope="col" style={{ textAlign: 'left' }}>Member since</th></tr>
+            </thead>
+            <tbody>
+              {page.members.map((m) => (
+                <tr key={m.user_id}>
+                  <th scope="row" style={{ fontWeight: 'normal', textAlign: 'left' }}>{m.display_name ? <span title={m.user_id}>{m.display_name}</span> : m.user_id}</th>
+                  <td>{fmt.dateTime(m.since)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <nav aria-label="Member pages" style={{ display: 'flex', gap: 8, alignItems: 'center' }}>
+            <Button disabled={offset === 0 || page.busy} onClick={() => setOffset(Math.max(0, offset - PAGE))}>Previous</Button>
+            <span role="status" className="small">{fmt.number(offset + 1)}–{fmt.number(last)} of {fmt.number(size)}</span>
+            <Button disabled={last >= size || page.busy} onClick={() => setOffset(offset + PAGE)}>Next</Button>
+          </nav>
+        </>
+      )}
+    </section>
+  );
+}
