@@ -10,6 +10,8 @@ const ALL = ['Admin', 'Manager', 'Developer'] as const;
 /** the bus topic the backend publishes live notices on (backend/live.ts) */
 const topics = ['invocations'];
 const agentOption = { type: 'string', title: 'Agent', description: 'one agent, or empty for all' };
+/** the per-agent widgets (latency, errors): empty shows the busiest agent of the range, so they show something on a first screen */
+const busiestAgentOption = { ...agentOption, description: 'one agent, or empty for the busiest agent of the range' };
 const granularityOption = { type: 'string', title: 'Buckets', enum: ['minute', 'hour', 'day', 'week'], default: 'hour' };
 
 export const agentUsage = {
@@ -41,9 +43,11 @@ export const errorTrends = {
   defaultSize: 'L',
   minSize: { w: 4, h: 3 },
   roles: [...ALL],
+  // with latency, usage and cost: what an AI developer opens first
+  suggestedFor: ['Developer'],
   topics,
   optionsVersion: 1,
-  optionsSchema: { type: 'object', required: ['agent'], properties: { agent: agentOption, granularity: { ...granularityOption, default: 'day' } } },
+  optionsSchema: { type: 'object', properties: { agent: busiestAgentOption, granularity: { ...granularityOption, default: 'day' } } },
 } satisfies WidgetDecl;
 
 export const latency = {
@@ -51,12 +55,13 @@ export const latency = {
   module: './src/Latency.tsx',
   title: 'Latency',
   description: 'p50, p75, p95 and p99 over time, and the spread by model',
-  defaultSize: 'M',
+  defaultSize: 'L',
   minSize: { w: 3, h: 3 },
   roles: [...ALL],
+  suggestedFor: ['Developer'],
   topics,
   optionsVersion: 1,
-  optionsSchema: { type: 'object', required: ['agent'], properties: { agent: agentOption, granularity: granularityOption } },
+  optionsSchema: { type: 'object', properties: { agent: busiestAgentOption, granularity: granularityOption } },
 } satisfies WidgetDecl;
 
 export const costTokens = {

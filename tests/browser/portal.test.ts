@@ -392,6 +392,12 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     await team.waitFor({ timeout: 30_000 });
     expect(await team.getByRole('rowheader').allTextContents()).toEqual(['Events', 'Active days', 'Things used']);
     expect(await team.getByRole('row', { name: /Events/ }).getByRole('cell').first().textContent()).toBe('3');
+    // latency and errors, with no agent chosen yet, show the busiest agent and say which
+    for (const w of ['agent-analytics/latency', 'agent-analytics/error-trends']) {
+      const cell = p.locator(`section.cell[data-widget="${w}"]`);
+      await cell.getByText(/^Showing (code-reviewer|test-writer|[\w-]+), the busiest agent in this range; pick another in the widget’s settings\.$/).waitFor({ timeout: 30_000 });
+    }
+    await p.locator('section.cell[data-widget="agent-analytics/latency"] .orrery-chart__plot .main-svg').first().waitFor({ timeout: 30_000 });
     await p.locator('.orrery-state--loading').first().waitFor({ state: 'detached', timeout: 30_000 }).catch(() => undefined);
     await shot(p, '10-developer-dashboard');
     expect(await axeSerious(p)).toEqual([]);

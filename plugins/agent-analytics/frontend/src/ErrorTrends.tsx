@@ -1,5 +1,5 @@
 import { defineWidget, formatters, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
-import { LIVE } from './api.ts';
+import { busiestNote, LIVE, useChosenAgent } from './api.ts';
 import { errorTrends } from '../../widgets.ts';
 
 interface Options { agent: string; granularity: 'minute' | 'hour' | 'day' | 'week' }
@@ -13,42 +13,53 @@ interface Errors {
 /** Error categories over time and the latest failures; a click on one opens the failing invocation. */
 function ErrorTrends({ context, options }: WidgetProps<Options>) {
   const fmt = formatters(context.locale, context.tz);
-  const q = useWidgetData<Errors>(`/${encodeURIComponent(options.agent ?? '')}/errors`, { granularity: options.granularity }, {
+  const chosen = useChosenAgent(options.agent || undefined);
+  const agent = chosen.agent;
+  const q = useWidgetData<Errors>(`/${encodeURIComponent(agent ?? '')}/errors`, { granularity: options.granularity }, {
     ...LIVE,
-    enabled: !!options.agent,
+    enabled: !!agent,
     isEmpty: (d) => d.failures === 0,
   });
-  if (!options.agent) return <p className="orrery-state orrery-state--empty">Pick an agent in this widget’s settings.</p>;
+  if (!agent) {
+    return chosen.none
+      ? <p className="orrery-state orrery-state--empty">No agent had an invocation in this time range.</p>
+      : <p className="orrery-state orrery-state--loading" role="status">Finding the busiest agent…</p>;
+  }
   return (
-    <WidgetState query={q} emptyText={`No failures of ${options.agent} in this time range.`}>
-      {(d) => {
-        const types = [...new Set(d.trend.map((t) => t.error_type))];
-        return (
-          <div style={{ display: 'flex', flexDirection: 'column', height: '100%', gap: 8 }}>
-            <div style={{ flex: 1, minHeight: 120 }}>
-              <TimeSeriesChart
-                title={`${options.agent}: failures by error type`}
-                kind="bar"
-                series={types.map((t) => ({ name: t, points: d.trend.filter((x) => x.error_type === t).map((x) => ({ t: x.bucket, v: x.count })) }))}
-              />
-            </div>
-            <ul aria-label="Latest failures" style={{ listStyle: 'none', margin: 0, padding: 0, fontSize: '.85rem', maxHeight: 110, overflow: 'auto' }}>
-              {d.recent.slice(0, 8).map((r) => (
-                <li key={r.invocation_id}>
-                  <button
-                    type="button"
-                    className="orrery-link"
-                    onClick={() => context.drillDown({ source: 'error-trends', filters: { agent: options.agent, invocation_id: r.invocation_id } })}
-                  >
-                    <time dateTime={r.timestamp}>{fmt.dateTime(r.timestamp)}</time> · {r.error_type} · {r.model_used}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          </div>
-        );
-      }}
-    </WidgetState>
+    <div style={{ display: 'flex', flexDirection: 'column', height: '100%', gap: 8 }}>
+      {chosen.busiest && <p className="small" style={{ margin: 0 }}>{busiestNote(agent)}</p>}
+      <div style={{ flex: 1, minHeight: 0 }}>
+        <WidgetState query={q} emptyText={`No failures of ${agent} in this time range.`}>
+          {(d) => {
+            const types = [...new Set(d.trend.map((t) => t.error_type))];
+            return (
+              <div style={{ display: 'flex', flexDirection: 'column', height: '100%', gap: 8 }}>
+                <div style={{ flex: 1, minHeight: 120 }}>
+                  <TimeSeriesChart
+                    title={`${agent}: failures by error type`}
+                    kind="bar"
+                    series={types.map((t) => ({ name: t || 'unspecified', points: d.trend.filter((x) => x.error_type === t).map((x) => ({ t: x.bucket, v: x.count })) }))}
+                  />
+                </div>
+                <ul aria-label="Latest failures" style={{ listStyle: 'none', margin: 0, padding: 0, fontSize: '.85rem', maxHeight: 110, overflow: 'auto' }}>
+                  {d.recent.slice(0, 8).map((r) => (
+                    <li key={r.invocation_id}>
+                      <button
+                        type="button"
+                        className="orrery-link"
+                        onClick={() => context.drillDown({ source: 'error-trends', filters: { agent, invocation_id: r.invocation_id } })}
+                      >
+                        <time dateTime={r.timestamp}>{fmt.dateTime(r.timestamp)}</time> · {r.error_type || 'unspecified'} · {r.model_used}
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            );
+          }}
+        </WidgetState>
+      </div>
+    </div>
   );
 }
 

@@ -1,3 +1,4 @@
+import { useWidgetData } from '@orrery/plugin-sdk/frontend';
 /** The shapes of the plugin's routes, as the widgets read them (see backend/params.ts). */
 export interface Metrics {
   invocations: number;
@@ -24,3 +25,19 @@ export const LIVE = { live: ['invocations'] };
 
 export const change = (now: number | null | undefined, before: number | null | undefined) =>
   now === null || now === undefined || !before ? null : (now - before) / before;
+
+/**
+ * The agent a per-agent widget shows: the one its settings name or, when none is named, the
+ * busiest agent of the range (the leaderboard's first by invocations). So a latency or errors
+ * widget on a first screen shows an agent at once, and says which, instead of asking for
+ * settings before it shows anything. `none`: no agent had an invocation in the range.
+ */
+export function useChosenAgent(named: string | undefined): { agent: string | null; busiest: boolean; loading: boolean; none: boolean } {
+  const top = useWidgetData<{ agents: Array<{ name: string }> }>('/leaderboard', { metric: 'invocations', limit: 1, measures: 'counts' }, { ...LIVE, enabled: !named });
+  if (named) return { agent: named, busiest: false, loading: false, none: false };
+  const first = top.data?.agents[0]?.name ?? null;
+  return { agent: first, busiest: first !== null, loading: top.loading, none: !top.loading && !top.error && first === null };
+}
+
+/** What a widget showing the busiest agent says about it: which agent, and how to choose another. */
+export const busiestNote = (agent: string) => `Showing ${agent}, the busiest agent in this range; pick another in the widget’s settings.`;
