@@ -65,7 +65,9 @@ export interface WidgetDecl {
   roles: Role[];
   /**
    * Roles whose built-in default dashboard (what a user sees before anyone saved one for
-   * their role or department) starts with this widget. Each of them must be in `roles`.
+   * their role or department) starts with this widget. Each of them must be in `roles`. The
+   * default holds eight widgets, taken one per plugin in turn: list a plugin's widgets with the
+   * one a role should see first before the others suggested to it.
    */
   suggestedFor?: Role[];
   /** JSON schema of the widget's options; the host renders the editor from it, its `default`s are the defaults */
