@@ -4,6 +4,7 @@
  * it is listed and deleted; a cohort of rules and a cohort of a pasted list are saved with the
  * members the events sent say they should have. Both editors pass axe at serious level.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { apiLogin, axeSerious, hasChromium, launch, shot, signedInPage, startPlatform, untilVisible, type Platform, explainFailures } from './harness.ts';
@@ -186,6 +187,13 @@ describe.skipIf(!hasChromium)('the funnel and cohort editors in chromium', () =>
     await expect.poll(async () => (await listed.getByRole('rowheader').allTextContents()).sort(), { timeout: 15_000 }).toEqual(['editor-u1', 'editor-u2', 'editor-u3']);
     await page.getByRole('navigation', { name: 'Member pages' }).getByText('1–3 of 3').waitFor();
     expect(await page.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    // the whole list as CSV: a row per member, the name empty where the directory does not know the id
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the members (CSV)' }).click()]);
+    expect(download.suggestedFilename()).toBe('pilot-group-members.csv');
+    const [header, ...lines] = readFileSync((await download.path())!, 'utf8').trim().split('\r\n');
+    expect(header).toBe('user_id,name,member_since');
+    expect(lines.map((l) => l.split(',').slice(0, 2).join(',')).sort()).toEqual(['editor-u1,', 'editor-u2,', 'editor-u3,']);
+    for (const l of lines) expect(Number.isNaN(Date.parse(l.split(',')[2]!))).toBe(false);
     expect(await axeSerious(page)).toEqual([]);
     await shot(page, 'cohort-editor');
 

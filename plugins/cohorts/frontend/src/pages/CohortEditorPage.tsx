@@ -195,7 +195,7 @@ function CohortEditorPage({ context, options }: WidgetProps<Options>) {
       </form>
       <ActionStatus error={act.error} done={act.done} />
       {size !== null && !act.done && <p style={{ margin: 0 }}>{fmt.number(size)} {size === 1 ? 'person' : 'people'} now.</p>}
-      {editing && size !== null && <CohortMembers context={context} cohortId={options.id} size={size} createdAt={existing.data?.created_at} />}
+      {editing && size !== null && <CohortMembers context={context} cohortId={options.id} name={name} size={size} createdAt={existing.data?.created_at} />}
     </div>
   );
 }

@@ -1,10 +1,23 @@
 import { useEffect, useState } from 'react';
-import { Button, formatters, TimeSeriesChart, useWidgetData, WidgetState, type WidgetContext } from '@orrery/plugin-sdk/frontend';
+import { ActionStatus, Button, downloadText, formatters, TimeSeriesChart, toCsv, useAction, useWidgetData, WidgetState, type WidgetContext } from '@orrery/plugin-sdk/frontend';
 
 interface Member { user_id: string; display_name: string | null; since: string }
 interface Sizes { to: string; cohorts: Array<{ id: string; size: number; points: Array<{ at: string; size: number }> }> }
 
 const PAGE = 20;
+/** the members route's largest page: a download reads the whole cohort in pages of this size */
+const ALL_PAGE = 10_000;
+
+/** Every current member, page after page, as the CSV a spreadsheet opens: id, name, member since (ISO). */
+async function membersCsv(context: WidgetContext<{ id: string }>, cohortId: string): Promise<string> {
+  const rows: Array<[string, string | null, string]> = [];
+  for (let offset = 0; ; offset += ALL_PAGE) {
+    const r = await context.request<{ members: Member[] }>(`/${cohortId}/members`, { query: { limit: ALL_PAGE, offset } });
+    rows.push(...r.members.map((m): [string, string | null, string] => [m.user_id, m.display_name, m.since]));
+    if (r.members.length < ALL_PAGE) break;
+  }
+  return toCsv({ columns: ['user_id', 'name', 'member_since'], rows });
+}
 
 /**
  * A saved cohort's people: its size over the page's range (a step at each recomputation that
@@ -12,8 +25,14 @@ const PAGE = 20;
  * a cohort had no size before it existed) and its members, newest first, a page at a time, by
  * name where the directory knows them.
  */
-export function CohortMembers({ context, cohortId, size, createdAt }: { context: WidgetContext<{ id: string }>; cohortId: string; size: number; createdAt?: string }) {
+export function CohortMembers({ context, cohortId, name, size, createdAt }: { context: WidgetContext<{ id: string }>; cohortId: string; name: string; size: number; createdAt?: string }) {
   const fmt = formatters(context.locale, context.tz);
+  const download = useAction();
+  const saveCsv = () =>
+    download.run(async () => {
+      const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'cohort';
+      downloadText(`${slug}-members.csv`, await membersCsv(context, cohortId));
+    });
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<{ members: Member[]; error?: string; busy: boolean }>({ members: [], busy: true });
   // a cohort's sizes are of the whole cohort: the page's department is not sent
@@ -69,7 +88,9 @@ export function CohortMembers({ context, cohortId, size, createdAt }: { context:
             <Button disabled={offset === 0 || page.busy} onClick={() => setOffset(Math.max(0, offset - PAGE))}>Previous</Button>
             <span role="status" className="small">{fmt.number(offset + 1)}–{fmt.number(last)} of {fmt.number(size)}</span>
             <Button disabled={last >= size || page.busy} onClick={() => setOffset(offset + PAGE)}>Next</Button>
+            <Button disabled={download.busy} onClick={() => void saveCsv()}>Download the members (CSV)</Button>
           </nav>
+          <ActionStatus error={download.error} done={download.done} />
         </>
       )}
     </section>
