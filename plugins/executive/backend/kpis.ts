@@ -88,13 +88,17 @@ export async function readKpis(ctx: TenantContext, from: Date, to: Date, opts: {
   // cheaper (CPU 1.03× at 160k events, 1.10× at 1M; scripts/bench/executive-windows.ts, README)
   const granularity = trendGranularity(from, to);
   const distinct = [...new Map(defs.map((d) => [JSON.stringify(d), d])).values()];
-  const [cur, prev, trends] = await Promise.all([
-    metrics.runBatch(defs, { from, to }),
+  // with trends, the range's totals come from the trend reads (each series carries its total over
+  // the whole range): one read of the range per distinct query, not a batch and the trends both
+  const [curBatch, prev, trends] = await Promise.all([
+    withTrend ? null : metrics.runBatch(defs, { from, to }),
     metrics.runBatch(defs, { from: prevFrom, to: from }),
     withTrend ? Promise.all(distinct.map((d) => metrics.run({ ...d, from: from.toISOString(), to: to.toISOString(), granularity, tz }))) : [],
   ]);
-  const trendOf = new Map(distinct.map((d, j) => [JSON.stringify(d), trends[j]?.series[0]?.points ?? []]));
-  const total = (answer: typeof cur, i: number) => {
+  const byQuery = new Map(distinct.map((d, j) => [JSON.stringify(d), trends[j]?.series ?? []]));
+  const cur = curBatch ?? defs.map((d) => byQuery.get(JSON.stringify(d))!);
+  const trendOf = new Map([...byQuery].map(([key, series]) => [key, series[0]?.points ?? []]));
+  const total = (answer: typeof prev, i: number) => {
     const series = answer[i] ?? [];
     if (!series.length) return defs[i]!.measure === 'count' || defs[i]!.measure === 'sum' || defs[i]!.measure === 'users' ? 0 : null;
     return series[0]!.total;
