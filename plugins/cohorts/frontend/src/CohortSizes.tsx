@@ -1,5 +1,6 @@
 import { defineWidget, PortalLink, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { cohortSizes } from '../../widgets.ts';
+import { stepsToEnd } from './sizes.ts';
 
 interface Options { cohort_ids: string }
 interface Sizes {
@@ -7,12 +8,6 @@ interface Sizes {
   cohorts: Array<{ id: string; name: string; kind: string; size: number; points: Array<{ at: string; size: number; joined: number; left: number }> }>;
 }
 
-/** A cohort's size holds until the next change: the last one is drawn on to the end of the range. */
-const toEnd = (points: Sizes['cohorts'][number]['points'], to: string) => {
-  const drawn = points.map((p) => ({ t: p.at, v: p.size }));
-  const last = drawn.at(-1);
-  return last && Date.parse(last.t) < Date.parse(to) ? [...drawn, { t: to, v: last.v }] : drawn;
-};
 
 /** Saved cohorts' sizes over the dashboard's range: a step after each recomputation. */
 function CohortSizes({ context, options }: WidgetProps<Options>) {
@@ -31,7 +26,7 @@ function CohortSizes({ context, options }: WidgetProps<Options>) {
           kind="step"
           format="number"
           yTitle="members"
-          series={d.cohorts.map((c) => ({ name: c.name, points: toEnd(c.points, d.to) }))}
+          series={d.cohorts.map((c) => ({ name: c.name, points: stepsToEnd(c.points, d.to) }))}
         />
       )}
     </WidgetState>

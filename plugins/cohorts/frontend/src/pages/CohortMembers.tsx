@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'react';
 import { ActionStatus, Button, downloadText, formatters, TimeSeriesChart, toCsv, useAction, useWidgetData, WidgetState, type WidgetContext } from '@orrery/plugin-sdk/frontend';
+import { stepsToEnd, type SizePoint } from '../sizes.ts';
 
 interface Member { user_id: string; display_name: string | null; since: string }
-interface Sizes { to: string; cohorts: Array<{ id: string; size: number; points: Array<{ at: string; size: number }> }> }
+interface Sizes { to: string; cohorts: Array<{ id: string; size: number; points: SizePoint[] }> }
 
 const PAGE = 20;
 /** the members route's largest page: a download reads the whole cohort in pages of this size */
@@ -59,9 +60,7 @@ export function CohortMembers({ context, cohortId, name, size, createdAt }: { co
           if (!c) return null;
           const born = createdAt ? Date.parse(createdAt) : -Infinity;
           const since = c.points.filter((p) => Date.parse(p.at) >= born);
-          const points = (since.length ? since : c.points).map((p) => ({ t: p.at, v: p.size }));
-          const end = points.at(-1);
-          if (end && Date.parse(end.t) < Date.parse(d.to)) points.push({ t: d.to, v: end.v });
+          const points = stepsToEnd(since.length ? since : c.points, d.to);
           return <TimeSeriesChart title="Size over the range" summary={`${fmt.number(c.size)} now`} kind="step" format="number" yTitle="members" series={[{ name: 'members', points }]} height={180} />;
         }}
       </WidgetState>
