@@ -75,7 +75,7 @@ function Sparkline({ points, grain, describe }: { points: Kpi['trend']; grain: k
   const last = values[values.length - 1]!;
   const label = `By ${GRAIN_WORD[grain]} over the range: from ${describe(lo)} to ${describe(hi)}, last ${describe(last)}`;
   return (
-    <svg className="kpi-trend" role="img" aria-label={label} viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" style={{ display: 'block', width: '100%', height: 28, marginTop: 4, color: 'var(--accent, #3b6fd8)' }}>
+    <svg className="kpi-trend" role="img" aria-label={label} viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" style={{ display: 'block', width: '100%', flex: '1 1 28px', minHeight: 28, maxHeight: 140, marginTop: 4, color: 'var(--accent, #3b6fd8)' }}>
       <title>{label}</title>
       {runs.map((r, i) => (r.includes(' ') ? <polyline key={i} points={r} fill="none" stroke="currentColor" strokeWidth={1.5} vectorEffect="non-scaling-stroke" /> : <circle key={i} cx={r.split(',')[0]} cy={r.split(',')[1]} r={1.2} fill="currentColor" />))}
     </svg>
@@ -93,10 +93,11 @@ function KpiCards({ context, options }: WidgetProps<Options>) {
       {({ kpis, trend_granularity: grain }) => {
         const list = options.keys.length ? kpis.filter((k) => options.keys.includes(k.key)) : kpis;
         return (
-          <div>
-            <ul aria-label="Key performance indicators" style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(150px, 1fr))', gap: 8, listStyle: 'none', margin: 0, padding: 0 }}>
+          // the cards share the cell's width, and their trends take the height the cell has to spare
+          <div style={{ display: 'flex', flexDirection: 'column', height: '100%' }}>
+            <ul aria-label="Key performance indicators" style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(150px, 1fr))', gap: 8, listStyle: 'none', margin: 0, padding: 0, flex: 1 }}>
               {list.map((k) => (
-                <li key={k.key} title={k.description} style={{ border: '1px solid var(--border, #ddd)', borderRadius: 6, padding: 8 }}>
+                <li key={k.key} title={k.description} style={{ border: '1px solid var(--border, #ddd)', borderRadius: 6, padding: 8, display: 'flex', flexDirection: 'column' }}>
                   <Stat label={k.title} value={k.value} format={FORMAT[k.unit]} delta={k.change} deltaGoodWhen={k.better === 'higher' ? 'up' : 'down'} />
                   <Sparkline points={k.trend ?? []} grain={grain ?? 'day'} describe={(v) => show(k, v)} />
                   <div style={{ fontSize: '0.85em' }}>
@@ -114,7 +115,7 @@ function KpiCards({ context, options }: WidgetProps<Options>) {
               ))}
             </ul>
             {context.role === 'Admin' && (
-              <Button variant="quiet" aria-pressed={editing} onClick={() => setEditing(!editing)} style={{ marginTop: 6 }}>{editing ? 'Done setting targets' : 'Set targets'}</Button>
+              <Button variant="quiet" aria-pressed={editing} onClick={() => setEditing(!editing)} style={{ marginTop: 6, alignSelf: 'flex-start' }}>{editing ? 'Done setting targets' : 'Set targets'}</Button>
             )}
           </div>
         );
