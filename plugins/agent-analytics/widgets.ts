@@ -12,6 +12,7 @@ const topics = ['invocations'];
 const agentOption = { type: 'string', title: 'Agent', description: 'one agent, or empty for all' };
 /** the per-agent widgets (latency, errors): empty shows the busiest agent of the range, so they show something on a first screen */
 const busiestAgentOption = { ...agentOption, description: 'one agent, or empty for the busiest agent of the range' };
+const mostFailedAgentOption = { ...agentOption, description: 'one agent, or empty for the agent with the most failures in the range' };
 const granularityOption = { type: 'string', title: 'Buckets', enum: ['minute', 'hour', 'day', 'week'], default: 'hour' };
 
 export const agentUsage = {
@@ -47,7 +48,7 @@ export const errorTrends = {
   suggestedFor: ['Developer'],
   topics,
   optionsVersion: 1,
-  optionsSchema: { type: 'object', properties: { agent: busiestAgentOption, granularity: { ...granularityOption, default: 'day' } } },
+  optionsSchema: { type: 'object', properties: { agent: mostFailedAgentOption, granularity: { ...granularityOption, default: 'day' } } },
 } satisfies WidgetDecl;
 
 export const latency = {
@@ -112,7 +113,7 @@ export const leaderboard = {
   optionsSchema: {
     type: 'object',
     properties: {
-      metric: { type: 'string', title: 'Rank by', enum: ['invocations', 'success_rate', 'p95_latency', 'cost_efficiency'], default: 'invocations' },
+      metric: { type: 'string', title: 'Rank by', enum: ['invocations', 'failures', 'success_rate', 'p95_latency', 'cost_efficiency'], default: 'invocations' },
       limit: { type: 'integer', title: 'Agents shown', minimum: 3, maximum: 50, default: 10 },
       minInvocations: { type: 'integer', title: 'Minimum invocations', minimum: 1, default: 10 },
     },

@@ -365,7 +365,9 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     const events = [userId, userId, userId, 'u-colleague'].map((user, n) => ({
       event_id: crypto.randomUUID(), event_type: 'agent_invocation', timestamp: new Date(Date.now() - (n + 1) * 60_000).toISOString(),
       department_id: 'eng', user_id: user, session_id: `s-${user}`, agent_name: n % 2 ? 'test-writer' : 'code-reviewer', agent_version: '1.0.0',
-      invocation_id: crypto.randomUUID(), model_used: 'claude-sonnet-4-5', input_tokens: 100, output_tokens: 20, execution_time_ms: 400, status: 'success',
+      invocation_id: crypto.randomUUID(), model_used: 'claude-sonnet-4-5', input_tokens: 100, output_tokens: 20, execution_time_ms: 400,
+      // the colleague's call failed: test-writer has the failures, while both agents have two calls
+      ...(n === 3 ? { status: 'failure', error_type: 'timeout', error_message: 'no answer in time' } : { status: 'success' }),
     }));
     await api('POST', '/api/v1/events/batch', { events }, token);
     await untilVisible(api, events.map((e) => e.event_id));
@@ -392,10 +394,10 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     await team.waitFor({ timeout: 30_000 });
     expect(await team.getByRole('rowheader').allTextContents()).toEqual(['Events', 'Active days', 'Things used']);
     expect(await team.getByRole('row', { name: /Events/ }).getByRole('cell').first().textContent()).toBe('3');
-    // latency and errors, with no agent chosen yet, show the busiest agent and say which
-    for (const w of ['agent-analytics/latency', 'agent-analytics/error-trends']) {
+    // latency and errors, with no agent chosen yet, show the busiest agent (a tie: the first by name) and the one that failed, and say which
+    for (const [w, which] of [['agent-analytics/latency', 'code-reviewer, the busiest agent'], ['agent-analytics/error-trends', 'test-writer, the agent with the most failures']]) {
       const cell = p.locator(`section.cell[data-widget="${w}"]`);
-      await cell.getByText(/^Showing (code-reviewer|test-writer|[\w-]+), the busiest agent in this range; pick another in the widget’s settings\.$/).waitFor({ timeout: 30_000 });
+      await cell.getByText(`Showing ${which} in this range; pick another in the widget’s settings.`, { exact: true }).waitFor({ timeout: 30_000 });
     }
     await p.locator('section.cell[data-widget="agent-analytics/latency"] .orrery-chart__plot .main-svg').first().waitFor({ timeout: 30_000 });
     await p.locator('.orrery-state--loading').first().waitFor({ state: 'detached', timeout: 30_000 }).catch(() => undefined);

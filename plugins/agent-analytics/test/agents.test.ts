@@ -213,12 +213,16 @@ describe('agent-analytics', () => {
 
   it('ranks the leaderboard by each metric', async () => {
     const expected = [...groupBy(inWindow, (e) => e.agent_name)].map(([name, rows]) => ({ name, ...expectedOf(rows) }));
+    // equal values rank by name
+    const ranked = (key: (a: (typeof expected)[number]) => number) => [...expected].sort((x, y) => key(x) - key(y) || (x.name < y.name ? -1 : 1)).map((a) => a.name);
     const bySuccess = await b.client.get('/api/v1/agents/leaderboard', { ...range, metric: 'success_rate' });
-    expect(bySuccess.body.agents.map((a: any) => a.name)).toEqual(
-      [...expected].sort((x, y) => y.successes / y.invocations - x.successes / x.invocations).map((a) => a.name),
-    );
+    expect(bySuccess.body.agents.map((a: any) => a.name)).toEqual(ranked((a) => -a.successes / a.invocations));
     const byCost = await b.client.get('/api/v1/agents/leaderboard', { ...range, metric: 'cost_efficiency' });
-    expect(byCost.body.agents.map((a: any) => a.name)).toEqual([...expected].sort((x, y) => x.cost_usd / x.successes - y.cost_usd / y.successes).map((a) => a.name));
+    expect(byCost.body.agents.map((a: any) => a.name)).toEqual(ranked((a) => a.cost_usd / a.successes));
+    const byFailures = await b.client.get('/api/v1/agents/leaderboard', { ...range, metric: 'failures' });
+    const failuresOf = new Map(expected.map((a) => [a.name, a.failures]));
+    expect(byFailures.body.agents.map((a: any) => [a.name, a.value])).toEqual(ranked((a) => -a.failures).map((n) => [n, failuresOf.get(n)]));
+    expect(new Set(failuresOf.values()).size, 'the data should rank agents by different failure counts').toBeGreaterThan(1);
     expect(byCost.body.agents[0].rank).toBe(1);
     expect((await b.client.get('/api/v1/agents/leaderboard', { ...range, metric: 'vibes' })).status).toBe(400);
   });

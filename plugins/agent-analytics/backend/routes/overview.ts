@@ -68,11 +68,14 @@ const BREAKDOWN: Record<string, Dimension> = {
 
 const LEADERBOARD = {
   invocations: { value: (m: Metrics) => m.invocations, order: 'desc' },
+  failures: { value: (m: Metrics) => m.failures, order: 'desc' },
   success_rate: { value: (m: Metrics) => m.success_rate, order: 'desc' },
   p95_latency: { value: (m: Metrics) => m.p95_ms, order: 'asc' },
   cost_efficiency: { value: (m: Metrics) => m.cost_per_success_usd, order: 'asc' },
 } as const;
 type LeaderboardMetric = keyof typeof LEADERBOARD;
+/** the leaderboard's tie-break, so equal values (two agents with 3 failures) rank the same way every time */
+const byName = (a: { agent_name?: string | null }, b: { agent_name?: string | null }) => ((a.agent_name ?? '') < (b.agent_name ?? '') ? -1 : (a.agent_name ?? '') > (b.agent_name ?? '') ? 1 : 0);
 
 export function registerOverviewRoutes(env: PluginEnv) {
   env.route<CommonQuery>({
@@ -111,7 +114,7 @@ export function registerOverviewRoutes(env: PluginEnv) {
     cache: REMEMBER,
     summary: 'Agents ranked by a metric',
     description:
-      '`invocations` and `success_rate` rank high first; `p95_latency` and `cost_efficiency` (cost per successful invocation) rank low first. ' +
+      '`invocations`, `failures` (failed invocations) and `success_rate` rank high first; `p95_latency` and `cost_efficiency` (cost per successful invocation) rank low first; ties go by agent name. ' +
       'Agents with fewer than `min_invocations` in the range are left out (a 100% success rate over two calls says little); ' +
       'agents without a value for the metric (no successes for cost_efficiency) rank last. ' +
       '`measures=counts` leaves out percentiles and active users (null) unless the metric is `p95_latency`. ' +
@@ -145,8 +148,8 @@ export function registerOverviewRoutes(env: PluginEnv) {
       const ranked = rows
         .map((r) => ({ r, v: spec.value(r) }))
         .sort((a, b) => {
-          if (a.v === null || b.v === null) return a.v === null ? (b.v === null ? 0 : 1) : -1;
-          return spec.order === 'desc' ? b.v - a.v : a.v - b.v;
+          if (a.v === null || b.v === null) return a.v === null ? (b.v === null ? byName(a.r, b.r) : 1) : -1;
+          return (spec.order === 'desc' ? b.v - a.v : a.v - b.v) || byName(a.r, b.r);
         })
         .slice(0, req.query.limit ?? 50);
       const withPrev = attachPrevious(ranked.map((x) => x.r), prev, (r) => r.agent_name!);

@@ -1,5 +1,5 @@
 import { defineWidget, formatters, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
-import { busiestNote, LIVE, useChosenAgent } from './api.ts';
+import { busiestNote, findingBusiest, LIVE, useChosenAgent } from './api.ts';
 import { errorTrends } from '../../widgets.ts';
 
 interface Options { agent: string; granularity: 'minute' | 'hour' | 'day' | 'week' }
@@ -13,8 +13,9 @@ interface Errors {
 /** Error categories over time and the latest failures; a click on one opens the failing invocation. */
 function ErrorTrends({ context, options }: WidgetProps<Options>) {
   const fmt = formatters(context.locale, context.tz);
-  const chosen = useChosenAgent(options.agent || undefined);
-  const agent = chosen.agent;
+  // with no agent in its settings, the one that failed most in the range
+  const chosen = useChosenAgent(options.agent || undefined, 'failures');
+  const agent = chosen.busiest && chosen.value === 0 ? null : chosen.agent;
   const q = useWidgetData<Errors>(`/${encodeURIComponent(agent ?? '')}/errors`, { granularity: options.granularity }, {
     ...LIVE,
     enabled: !!agent,
@@ -23,11 +24,13 @@ function ErrorTrends({ context, options }: WidgetProps<Options>) {
   if (!agent) {
     return chosen.none
       ? <p className="orrery-state orrery-state--empty">No agent had an invocation in this time range.</p>
-      : <p className="orrery-state orrery-state--loading" role="status">Finding the busiest agent…</p>;
+      : chosen.busiest
+        ? <p className="orrery-state orrery-state--empty">No agent failed in this time range. Pick an agent in the widget’s settings to follow its errors.</p>
+        : <p className="orrery-state orrery-state--loading" role="status">{findingBusiest('failures')}</p>;
   }
   return (
     <div style={{ display: 'flex', flexDirection: 'column', height: '100%', gap: 8 }}>
-      {chosen.busiest && <p className="small" style={{ margin: 0 }}>{busiestNote(agent)}</p>}
+      {chosen.busiest && <p className="small" style={{ margin: 0 }}>{busiestNote(agent, 'failures')}</p>}
       <div style={{ flex: 1, minHeight: 0 }}>
         <WidgetState query={q} emptyText={`No failures of ${agent} in this time range.`}>
           {(d) => {

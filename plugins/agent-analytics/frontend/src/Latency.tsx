@@ -1,5 +1,5 @@
 import { BarChart, defineWidget, TimeSeriesChart, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
-import { busiestNote, LIVE, useChosenAgent, type Metrics, type SeriesPoint } from './api.ts';
+import { busiestNote, findingBusiest, LIVE, useChosenAgent, type Metrics, type SeriesPoint } from './api.ts';
 import { latency } from '../../widgets.ts';
 
 interface Options { agent: string; granularity: 'minute' | 'hour' | 'day' | 'week' }
@@ -14,7 +14,7 @@ function Latency({ options }: WidgetProps<Options>) {
   if (!agent) {
     return chosen.none
       ? <p className="orrery-state orrery-state--empty">No agent had an invocation in this time range.</p>
-      : <p className="orrery-state orrery-state--loading" role="status">Finding the busiest agent…</p>;
+      : <p className="orrery-state orrery-state--loading" role="status">{findingBusiest()}</p>;
   }
   const q = ['p50_ms', 'p75_ms', 'p95_ms', 'p99_ms'] as const;
   return (

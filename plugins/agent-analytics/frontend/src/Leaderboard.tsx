@@ -2,18 +2,19 @@ import { defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps 
 import { LIVE, type Metrics } from './api.ts';
 import { leaderboard } from '../../widgets.ts';
 
-type Metric = 'invocations' | 'success_rate' | 'p95_latency' | 'cost_efficiency';
+type Metric = 'invocations' | 'failures' | 'success_rate' | 'p95_latency' | 'cost_efficiency';
 interface Options { metric: Metric; limit: number; minInvocations: number }
 type Row = Metrics & { rank: number; name: string; value: number | null; previous: Metrics | null };
 
 /** the ranked figure in the previous period's metrics */
 const PREVIOUS: Record<Metric, (m: Metrics) => number | null> = {
   invocations: (m) => m.invocations,
+  failures: (m) => m.failures,
   success_rate: (m) => m.success_rate,
   p95_latency: (m) => m.p95_ms,
   cost_efficiency: (m) => m.cost_per_success_usd,
 };
-const LABEL: Record<Metric, string> = { invocations: 'Invocations', success_rate: 'Success rate', p95_latency: 'p95 latency', cost_efficiency: 'Cost per success' };
+const LABEL: Record<Metric, string> = { invocations: 'Invocations', failures: 'Failures', success_rate: 'Success rate', p95_latency: 'p95 latency', cost_efficiency: 'Cost per success' };
 
 /** Agents ranked by one metric, with the previous period's figure for context. */
 function Leaderboard({ context, options }: WidgetProps<Options>) {
