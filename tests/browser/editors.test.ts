@@ -194,6 +194,16 @@ describe.skipIf(!hasChromium)('the funnel and cohort editors in chromium', () =>
     expect(header).toBe('user_id,name,member_since');
     expect(lines.map((l) => l.split(',').slice(0, 2).join(',')).sort()).toEqual(['editor-u1,', 'editor-u2,', 'editor-u3,']);
     for (const l of lines) expect(Number.isNaN(Date.parse(l.split(',')[2]!))).toBe(false);
+    // a search narrows the list and its page status; one that matches nobody says so
+    const search = page.getByLabel('Search members');
+    await search.fill('U2');
+    await expect.poll(async () => listed.getByRole('rowheader').allTextContents(), { timeout: 15_000 }).toEqual(['editor-u2']);
+    await page.getByRole('navigation', { name: 'Member pages' }).getByText('1–1 of 1 matching “U2”').waitFor();
+    await search.fill('nobody here');
+    await page.getByText('No member matches “nobody here”.').waitFor({ timeout: 15_000 });
+    expect(await axeSerious(page)).toEqual([]);
+    await search.fill('');
+    await page.getByRole('navigation', { name: 'Member pages' }).getByText('1–3 of 3', { exact: true }).waitFor({ timeout: 15_000 });
     expect(await axeSerious(page)).toEqual([]);
     await shot(page, 'cohort-editor');
 

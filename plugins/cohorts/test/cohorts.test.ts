@@ -210,6 +210,24 @@ describe('saved cohorts', () => {
     // every member once over the pages, named only when the directory knows the id
     expect(pages.map((m) => m.user_id).sort()).toEqual([...ids].sort());
     for (const m of pages) expect(m.display_name, m.user_id).toBe(m.user_id === named.userId ? 'Nia Member' : null);
+
+    // a search matches ids, the directory's names and emails, in any case, against a reference over the list
+    const email = 'named-member@cohorts.local';
+    const reference = (q: string) => ids.filter((id) => [id, ...(id === named.userId ? ['Nia Member', email] : [])].some((t) => t.toLowerCase().includes(q.toLowerCase())));
+    for (const q of ['nia', 'MEMBER@COHORTS', 'listed-0', 'LISTED-1', named.userId.slice(4, 12), 'd-0', 'nobody-matches', '%', '_']) {
+      const found: any[] = [];
+      for (let offset = 0; ; offset += 3) {
+        const page = await backend.client.get(`/api/v1/cohorts/${c.body.id}/members`, { limit: 3, offset, q });
+        expect(page.status, page.text).toBe(200);
+        expect(page.body.size, q).toBe(ids.length);
+        expect(page.body.matching, q).toBe(reference(q).length);
+        found.push(...page.body.members);
+        if (page.body.members.length < 3) break;
+      }
+      expect(found.map((m) => m.user_id).sort(), q).toEqual(reference(q).sort());
+    }
+    expect(reference('listed-0').length, 'the searches cover several matches').toBe(10);
+    expect((await backend.client.get(`/api/v1/cohorts/${c.body.id}/members`, { q: '' })).status).toBe(400);
   });
 
   it('static cohorts from ids and CSV; listed at /cohorts and /users/cohorts; retention and spend filtered by a cohort', async () => {

@@ -72,6 +72,13 @@ async function listNamed(ctx: TenantContext) {
   return { cohorts: cohorts.map((c) => ({ ...c, department_name: c.department_id ? names.get(c.department_id) ?? null : null })) };
 }
 
+/** A members search: the text in lower case, and the ids of the org's people whose name or email contains it. */
+async function memberSearch(ctx: TenantContext, q: string): Promise<{ text: string; ids: string[] }> {
+  const text = q.toLowerCase();
+  const people = await ctx.directory.members({ includeInactive: true });
+  return { text, ids: people.filter((m) => m.displayName.toLowerCase().includes(text) || m.email.toLowerCase().includes(text)).map((m) => m.id) };
+}
+
 export function registerCohortRoutes(env: PluginEnv) {
   const listRoute = (prefix?: string) =>
     env.route({
@@ -270,20 +277,29 @@ export function registerCohortRoutes(env: PluginEnv) {
     },
   });
 
-  env.route<{ limit?: number; offset?: number }, { id: string }>({
+  env.route<{ limit?: number; offset?: number; q?: string }, { id: string }>({
     method: 'GET',
     path: '/:id/members',
     // a list of named users: those who define cohorts (Admins, Managers) see it
     permission: WRITE,
-    summary: 'Current members of a cohort (user ids, with the directory\'s name when the id is a person of the org), newest first',
+    summary: 'Current members of a cohort (user ids, with the directory\'s name when the id is a person of the org), newest first; `q` searches ids, names and emails',
     schema: {
       params: idParams,
-      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 1000 }, offset: { type: 'integer', minimum: 0, default: 0 } } },
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 1000 },
+          offset: { type: 'integer', minimum: 0, default: 0 },
+          q: { type: 'string', minLength: 1, maxLength: 200, description: 'only members whose user id, name or email contains this text (any case)' },
+        },
+      },
       response: {
         200: {
           type: 'object',
           properties: {
             size: { type: 'integer' },
+            matching: { type: 'integer', description: 'members that match `q` (the size without it): what the pages cover' },
             members: {
               type: 'array',
               items: {
@@ -301,16 +317,22 @@ export function registerCohortRoutes(env: PluginEnv) {
     },
     async handler(req, ctx) {
       const c = await getCohort(ctx, req.params.id);
-      const rows = await ctx.db
-        .table(MEMBERS)
-        .where({ cohort_id: c.id })
+      const search = req.query.q ? await memberSearch(ctx, req.query.q) : null;
+      const matching = (q: ReturnType<TenantContext['db']['table']>) => {
+        q.where({ cohort_id: c.id });
+        // an array parameter, not one binding per id: an org's people can outnumber PostgreSQL's bindings
+        if (search) q.where((w) => void w.whereRaw('position(? in lower(user_id)) > 0', [search.text]).orWhereRaw('user_id = any(?::text[])', [search.ids]));
+        return q;
+      };
+      const matched = search ? Number(((await matching(ctx.db.table(MEMBERS)).count({ n: '*' })) as Array<{ n: string | number }>)[0]!.n) : c.size;
+      const rows = await matching(ctx.db.table(MEMBERS))
         .select('user_id', 'since')
         .orderBy([{ column: 'since', order: 'desc' }, { column: 'user_id' }])
         .limit(req.query.limit ?? 1000)
         .offset(req.query.offset ?? 0);
       const ids = rows.map((r: { user_id: string }) => r.user_id);
       const names = new Map((ids.length ? await ctx.directory.members({ ids, includeInactive: true }) : []).map((m) => [m.id, m.displayName]));
-      return { size: c.size, members: rows.map((r: { user_id: string; since: string }) => ({ user_id: r.user_id, display_name: names.get(r.user_id) ?? null, since: new Date(r.since).toISOString() })) };
+      return { size: c.size, matching: matched, members: rows.map((r: { user_id: string; since: string }) => ({ user_id: r.user_id, display_name: names.get(r.user_id) ?? null, since: new Date(r.since).toISOString() })) };
     },
   });
 
