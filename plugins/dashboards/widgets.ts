@@ -33,7 +33,8 @@ export const liveActivity = {
   defaultSize: 'M',
   minSize: { w: 3, h: 3 },
   roles: ['Admin', 'Manager', 'Developer'],
-  suggestedFor: ['Admin', 'Manager'],
+  // an operator's view of the traffic: a Manager's first screen is about their people
+  suggestedFor: ['Admin'],
   topics: ['events.committed'],
   optionsVersion: 1,
   optionsSchema: {
