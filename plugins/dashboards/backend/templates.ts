@@ -14,20 +14,21 @@ export interface Template {
   doc: Doc;
 }
 
-type Cell = [ref: string, w: number, h: number, options?: Record<string, unknown>, title?: string];
+/** `timeRange`: the cell's own range preset, for a widget that needs a longer span than the dashboard's (as the host gives it when the widget is added) */
+type Cell = [ref: string, w: number, h: number, options?: Record<string, unknown>, title?: string, timeRange?: string];
 
 /** Lays cells left to right on the 12-column grid, wrapping rows. */
 function grid(cells: Cell[]): Doc {
   let x = 0;
   let y = 0;
   let rowH = 0;
-  const items = cells.map(([ref, w, h, options, title], i) => {
+  const items = cells.map(([ref, w, h, options, title, timeRange], i) => {
     if (x + w > 12) {
       x = 0;
       y += rowH;
       rowH = 0;
     }
-    const item = { i: `t${i}`, ref, x, y, w, h, ...(options ? { options } : {}), ...(title ? { title } : {}) };
+    const item = { i: `t${i}`, ref, x, y, w, h, ...(options ? { options } : {}), ...(title ? { title } : {}), ...(timeRange ? { timeRange } : {}) };
     x += w;
     rowH = Math.max(rowH, h);
     return item;
@@ -99,7 +100,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
       ['executive/kpi-cards', 12, 3],
       ['executive/insights', 6, 6],
       ['executive/budget-burn-down', 6, 6],
-      ['trends/forecast', 6, 5, { title: 'Cost per day and its forecast', horizon: 14, interval: 0.9, query: { event_type: 'agent_invocation', measure: 'sum', field: 'cost_usd', granularity: 'day' } }, 'Cost forecast'],
+      ['trends/forecast', 6, 5, { title: 'Cost per day and its forecast', horizon: 14, interval: 0.9, query: { event_type: 'agent_invocation', measure: 'sum', field: 'cost_usd', granularity: 'day' } }, 'Cost forecast', '30d'],
       ['alerts/firing', 6, 5],
     ]),
   },

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend, type TestBackend, type TestClient, type TestOrg } from '@orrery/backend-test-utils';
 import dashboards from '../backend/index.ts';
@@ -90,6 +92,20 @@ describe('named dashboards', () => {
     const bad = await users.ben!.post(P(), { name: 'x', template: 'nope' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.field).toBe('template');
+
+    // a widget that declares its own range (a forecast over 30 days, retention over 90) keeps it
+    // in every template, as when a user adds it: the dashboard's week is too short for it
+    const declared = new Map<string, string>();
+    for (const plugin of readdirSync(join(import.meta.dirname, '../..'))) {
+      const file = join(import.meta.dirname, '../..', plugin, 'widgets.ts');
+      if (!existsSync(file)) continue;
+      const mod = (await import(file)) as { widgets?: Array<{ id: string; defaultTimeRange?: string }> };
+      for (const w of mod.widgets ?? []) if (w.defaultTimeRange) declared.set(`${plugin}/${w.id}`, w.defaultTimeRange);
+    }
+    expect(declared.get('trends/forecast')).toBe('30d');
+    const ranged = BUILTIN_TEMPLATES.flatMap((t) => (t.doc.items as Array<{ ref: string; timeRange?: string }>).filter((i) => declared.has(i.ref)).map((i) => [t.id, i.ref, i.timeRange] as const));
+    expect(ranged.length, 'some template holds such a widget').toBeGreaterThan(0);
+    for (const [t, ref, range] of ranged) expect(range, `${t}: ${ref}`).toBe(declared.get(ref));
     await b.client.delete(P('/defaults/role/Developer'));
   });
 
