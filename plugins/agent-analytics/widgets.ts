@@ -103,7 +103,7 @@ export const leaderboard = {
   id: 'leaderboard',
   module: './src/Leaderboard.tsx',
   title: 'Agent leaderboard',
-  description: 'Agents ranked by invocations, success rate, p95 latency or cost efficiency',
+  description: 'Agents ranked by invocations, failures, success rate, p95 latency or cost efficiency',
   defaultSize: 'M',
   minSize: { w: 3, h: 3 },
   roles: [...ALL],

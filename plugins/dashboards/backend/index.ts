@@ -11,6 +11,7 @@ import { defaultAnswer, defaultsAnswer, mineAnswer, savedAnswer } from '../answe
 import { checkDoc, docBody } from './checkDoc.ts';
 import { namedMigration } from './namedStore.ts';
 import { registerNamedRoutes } from './named.ts';
+import { demoData } from './demo.ts';
 import { filterOptions, filterOptionsAnswer, filterOptionsQuery, type FilterOptionsQuery } from './filterOptions.ts';
 import { deleteDefault, deleteUserLayout, getDefault, getUserLayout, listDefaults, putDefault, putUserLayout, DEFAULT_TABLE, USER_TABLE, type Doc } from './store.ts';
 
@@ -84,6 +85,7 @@ export default definePlugin({
   needs: [need(metricsQueryRef, '^1.0.0', { optional: true })],
   register(env) {
     registerNamedRoutes(env);
+    env.onDemoData(demoData);
     env.route<FilterOptionsQuery>({
       method: 'GET',
       path: '/filter-options',
