@@ -122,6 +122,29 @@ describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', (
     expect(await cat.getByRole('link', { name: 'Engineering agents' }).count()).toBe(0);
   }, 180_000);
 
+  it('lays a named dashboard across the page\'s whole width, on a wide screen and after a resize', async () => {
+    // the Executive template opens on a full-width row of KPIs
+    const board = await api<{ id: string }>('POST', '/api/v1/dashboards', { name: 'Wide screen', template: 'executive' });
+    const admin = await browser.newPage({ viewport: { width: 1700, height: 900 } });
+    await admin.goto(`${platform.url}/login`);
+    await admin.getByLabel('Email').fill(platform.email);
+    await admin.getByLabel('Password').fill(platform.password);
+    await admin.getByRole('button', { name: 'Sign in' }).click();
+    await admin.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    await admin.goto(`${platform.url}/d/${board.id}`);
+    await admin.getByRole('heading', { name: 'Wide screen', level: 1 }).waitFor();
+    const widths = () => admin.evaluate(() => ({
+      page: Math.round(document.querySelector('.grid-wrap')!.getBoundingClientRect().width),
+      row: Math.round(document.querySelector('[data-widget="executive/kpi-cards"]')!.closest('.react-grid-item')!.getBoundingClientRect().width),
+    }));
+    // (the grid library's own measure kept 1,280 px when the grid's container appeared after "Loading…")
+    await expect.poll(widths, { timeout: 30_000 }).toEqual({ page: expect.toSatisfy((w: number) => w > 1400), row: expect.anything() });
+    await expect.poll(async () => { const w = await widths(); return w.row - w.page; }, { timeout: 10_000 }).toBe(0);
+    await admin.setViewportSize({ width: 1100, height: 900 });
+    await expect.poll(async () => { const w = await widths(); return w.page < 1100 && w.row === w.page; }, { timeout: 10_000 }).toBe(true);
+    await admin.close();
+  }, 90_000);
+
   it('offers every department to an Admin, the managed ones to a Manager, and the org\'s agents as a picker that still takes free text', async () => {
     const departmentsOf = async (page: Page) => (await page.locator('select[name="filter-department"] option').allTextContents()).filter((t) => t !== 'All departments').sort();
     const agentsOf = (page: Page) => page.locator('#filter-agent-options option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value).sort());

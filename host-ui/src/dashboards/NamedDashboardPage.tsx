@@ -5,7 +5,7 @@
  * see the same grid without the editing controls.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import ReactGridLayout, { useContainerWidth, type Layout } from 'react-grid-layout';
+import ReactGridLayout, { type Layout } from 'react-grid-layout';
 import { preloadCharts } from '@orrery/plugin-sdk/frontend';
 import { Link, navigate } from '../lib/router.tsx';
 import { useSession } from '../lib/session.tsx';
@@ -16,6 +16,7 @@ import { applyGrid, COLS, newItem, partition, stacked, toGrid, type DashboardDoc
 import { CatalogueList } from '../dashboard/CatalogueList.tsx';
 import { afterDashboardLoad, startDashboardLoad } from '../dashboard/loadTimer.ts';
 import { Modal, WidgetCell } from '../dashboard/WidgetCell.tsx';
+import { useElementWidth } from '../dashboard/useElementWidth.ts';
 import { namedApi, type FilterOptions, type Filters, type Named, type NamedSummary, type Share } from './api.ts';
 import { DashboardScopeProvider, REFRESH_CHOICES, type DashboardScope } from './scope.tsx';
 
@@ -34,7 +35,8 @@ export function NamedDashboardPage({ id }: { id: string }) {
   const [options, setOptions] = useState<FilterOptions | null>(null);
   const saveTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const pending = useRef<Parameters<typeof namedApi.update>[1]>({});
-  const { width, containerRef, mounted } = useContainerWidth({ debounceTimeout: 50 });
+  // measured once the grid's container exists, after the dashboard has loaded
+  const { ref: containerRef, width, mounted } = useElementWidth();
   const catalogue = useMemo(() => new Map(s.catalogue.map((e) => [e.ref, e])), [s.catalogue]);
 
   useEffect(() => {
