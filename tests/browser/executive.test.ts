@@ -33,7 +33,6 @@ describe.skipIf(!hasChromium)('executive dashboard in chromium', () => {
     }));
     await api('POST', '/api/v1/events/batch', { events }, token);
     await untilVisible(api, events.map((e) => e.event_id));
-    await api('POST', '/api/v1/budgets', { name: 'AI spend', scope: 'org', amount_usd: 3 });
     await api('PUT', '/api/v1/executive/kpis/success_rate', { target: 0.9 });
     const { doc } = await api<{ doc: unknown }>('GET', '/api/v1/executive/dashboard');
     await api('PUT', '/api/v1/dashboards/defaults/role/Admin', { doc });
@@ -64,14 +63,22 @@ describe.skipIf(!hasChromium)('executive dashboard in chromium', () => {
     expect((await api<{ kpis: Array<{ key: string; target: number | null }> }>('GET', '/api/v1/executive/kpis')).kpis.find((k) => k.key === 'cost_usd')!.target).toBe(1000);
     await page.getByRole('button', { name: 'Done setting targets' }).click();
 
+    // no budget yet: the Admin sets one in the widget, by keyboard, and its burn-down draws
     const burn = page.locator('section.cell[data-widget="executive/budget-burn-down"]');
+    const form = burn.getByRole('form', { name: 'New monthly budget' });
+    await form.waitFor({ timeout: 30_000 });
+    await form.getByLabel('Name').fill('AI spend');
+    expect(await form.getByLabel('For').inputValue()).toBe('org');
+    await form.getByLabel('Amount per month (USD)').fill('3');
+    await form.getByLabel('Amount per month (USD)').press('Enter');
     await burn.locator('.main-svg').first().waitFor({ timeout: 30_000 });
     expect(await burn.textContent()).toMatch(/AI spend: .* spent/);
+    expect((await api<{ budgets: Array<{ name: string; scope: string; amount_usd: number }> }>('GET', '/api/v1/budgets')).budgets.map((b) => [b.name, b.scope, b.amount_usd])).toEqual([['AI spend', 'org', 3]]);
 
     const insights = page.locator('section.cell[data-widget="executive/insights"]');
     await insights.getByRole('list', { name: 'Insights' }).waitFor({ timeout: 30_000 });
-    // the budget of $3 is over or heading there: its insight leads, in words
-    expect(await insights.getByRole('listitem').first().textContent()).toMatch(/Budget “AI spend”/);
+    // the budget of $3 is over or heading there: its insight leads, in words (the widget heard of the new budget live)
+    await expect.poll(() => insights.getByRole('listitem').first().textContent(), { timeout: 30_000 }).toMatch(/Budget “AI spend”/);
     // an insight with a chart opens it in place
     const show = insights.getByRole('button', { name: /^Show the chart/ }).first();
     if (await show.count()) {
