@@ -59,7 +59,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     description: 'Failures, latency and errors per agent, and the alerts that are firing.',
     kind: 'builtin',
     doc: grid([
-      metric('Failure rate by agent', 'line', { event_type: 'agent_invocation', measure: 'rate', rate_where: { status: 'failure' }, group_by: ['agent_name'], granularity: 'hour' }),
+      metric('Failure rate by agent', 'line', { event_type: 'agent_invocation', measure: 'rate', rate_where: { status: 'failure' }, group_by: ['agent_name'], granularity: 'day' }),
       ['alerts/firing', 6, 4],
       ['agent-analytics/error-trends', 6, 5],
       ['agent-analytics/latency', 6, 5],
