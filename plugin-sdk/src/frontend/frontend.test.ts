@@ -197,6 +197,10 @@ describe('chart specs', () => {
     const s = barSpec({ categories: ['a', 'b'], series: [{ name: 'n', values: [1, 2] }], horizontal: true, categoryKey: 'agent' }, env);
     expect(s.data[0]).toMatchObject({ orientation: 'h', x: [1, 2], y: ['a', 'b'] });
     expect(s.drill?.[0]?.[1]).toEqual({ agent: 'b', series: 'n' });
+    // every row named up to a dozen rows; plotly's own thinning beyond
+    const rows = (n: number) => barSpec({ categories: Array.from({ length: n }, (_, i) => `agent-${i}`), series: [{ name: 'n', values: Array(n).fill(1) }], horizontal: true }, env).layout.yaxis as { tickvals?: string[] };
+    expect(rows(9).tickvals).toEqual(Array.from({ length: 9 }, (_, i) => `agent-${i}`));
+    expect(rows(13).tickvals).toBeUndefined();
   });
   it('currency axes carry the digits their values need, the symbol placed by the locale', () => {
     const axis = (values: number[]) => (barSpec({ categories: values.map((_, i) => `a${i}`), series: [{ name: 'cost', values }], horizontal: true, format: 'currency' }, env).layout.xaxis as { tickformat: string; tickprefix?: string });

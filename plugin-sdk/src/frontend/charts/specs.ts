@@ -305,7 +305,11 @@ export function barSpec(input: BarInput, env: ChartEnv): PlotSpec {
   // first, whose labels run down and to the right past the last column: the right margin the
   // estimate cannot know, so plotly drew such a chart twice); the bottom margin below is sized
   // for labels turned 90°.
-  const catAxis = { automargin: true, linecolor: GRID, type: 'category', autorange: h ? 'reversed' : true, ...(h ? {} : { autotickangles: [0, 90] }) };
+  // Rows of a horizontal chart are each named: plotly thins category labels it thinks too close
+  // (every other one in a short cell), which leaves a bar looking like its neighbour's. Up to a
+  // dozen rows every label is drawn, a size smaller; beyond that plotly's thinning stays.
+  const named = h && input.categories.length <= 12 ? { tickmode: 'array', tickvals: input.categories, tickfont: { size: 11 } } : {};
+  const catAxis = { automargin: true, linecolor: GRID, type: 'category', autorange: h ? 'reversed' : true, ...(h ? named : { autotickangles: [0, 90] }) };
   const legend = input.series.length > 1;
   const values = input.stacked
     ? input.categories.map((_, ci) => input.series.reduce((a, s) => a + (s.values[ci] ?? 0), 0))
