@@ -125,12 +125,7 @@ describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', (
   it('lays a named dashboard across the page\'s whole width, on a wide screen and after a resize', async () => {
     // the Executive template opens on a full-width row of KPIs
     const board = await api<{ id: string }>('POST', '/api/v1/dashboards', { name: 'Wide screen', template: 'executive' });
-    const admin = await browser.newPage({ viewport: { width: 1700, height: 900 } });
-    await admin.goto(`${platform.url}/login`);
-    await admin.getByLabel('Email').fill(platform.email);
-    await admin.getByLabel('Password').fill(platform.password);
-    await admin.getByRole('button', { name: 'Sign in' }).click();
-    await admin.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    const admin = await signedInPage(browser, platform, { tourDismissedFor: [], context: { viewport: { width: 1700, height: 900 } } });
     await admin.goto(`${platform.url}/d/${board.id}`);
     await admin.getByRole('heading', { name: 'Wide screen', level: 1 }).waitFor();
     const widths = () => admin.evaluate(() => ({
@@ -142,7 +137,7 @@ describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', (
     await expect.poll(async () => { const w = await widths(); return w.row - w.page; }, { timeout: 10_000 }).toBe(0);
     await admin.setViewportSize({ width: 1100, height: 900 });
     await expect.poll(async () => { const w = await widths(); return w.page < 1100 && w.row === w.page; }, { timeout: 10_000 }).toBe(true);
-    await admin.close();
+    await admin.context().close();
   }, 90_000);
 
   it('offers every department to an Admin, the managed ones to a Manager, and the org\'s agents as a picker that still takes free text', async () => {
