@@ -103,6 +103,13 @@ async function findVisible(ctx: TenantContext, id: string): Promise<Budget> {
   return b;
 }
 
+/** Stores a checked monthly budget (the create route, and the demo's example), by the caller when there is one. */
+export async function insertBudget(ctx: TenantContext, b: { name: string; scope: Scope; scope_id: string | null; amount_usd: number }): Promise<Budget> {
+  const row = { id: randomUUID(), name: b.name, scope: b.scope, scope_id: b.scope_id, amount_usd: b.amount_usd, period: 'month', created_by: ctx.caller?.userId ?? null };
+  await ctx.db.table('executive_budgets').insert(row);
+  return findVisible(ctx, row.id);
+}
+
 /** One point per day of the month: remaining budget actual (up to `at`), ideal and projected (after `at`). */
 export async function burnDown(ctx: TenantContext, b: Budget, at: Date) {
   const p = monthOf(at);
@@ -229,9 +236,7 @@ export function registerBudgetRoutes(env: PluginEnv) {
     schema: { body: bodySchema(['name', 'scope', 'amount_usd']), response: { 200: { type: 'object', properties: budgetProps } } },
     async handler(req, ctx) {
       const scopeId = await checkScope(ctx, req.body);
-      const row = { id: randomUUID(), name: req.body.name, scope: req.body.scope, scope_id: scopeId, amount_usd: req.body.amount_usd, period: 'month', created_by: ctx.caller?.userId ?? null };
-      await ctx.db.table('executive_budgets').insert(row);
-      const b = await findVisible(ctx, row.id);
+      const b = await insertBudget(ctx, { name: req.body.name, scope: req.body.scope, scope_id: scopeId, amount_usd: req.body.amount_usd });
       await ctx.audit({ action: 'executive.budget.create', target: b.id, after: b });
       await ctx.bus.publish(TOPIC_BUDGETS, { id: b.id, change: 'created' });
       return b;

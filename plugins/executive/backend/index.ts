@@ -10,6 +10,7 @@ import { alertsStatusRef, definePlugin, metricsQueryRef, need, trendsRef } from 
 import { pgMigrations } from './migrations.ts';
 import { ADMIN, READ } from './permissions.ts';
 import { registerBudgetRoutes } from './budgets.ts';
+import { demoData } from './demo.ts';
 import { registerExecutiveRoutes } from './routes.ts';
 import { budgetMetrics } from './metricSource.ts';
 import { BUDGETS_PREFIX } from './common.ts';
@@ -40,5 +41,6 @@ export default definePlugin({
   register(env) {
     registerBudgetRoutes(env);
     registerExecutiveRoutes(env);
+    env.onDemoData(demoData);
   },
 });
