@@ -43,18 +43,24 @@ export function Stat({ label, value, format = 'number', delta, deltaGoodWhen = '
   const f = formatters(ctx.locale, ctx.tz);
   const show = (v: number) => (format === 'percent' ? f.percent(v) : format === 'currency' ? f.currency(v) : format === 'duration' ? f.duration(v) : format === 'compact' ? f.compact(v) : f.number(v));
   const good = delta == null ? null : deltaGoodWhen === 'up' ? delta >= 0 : delta <= 0;
+  // a change that rounds to 0 % is no change: no arrow, neither good nor bad (+0.02 % of cost in red read as a rise)
+  const flat = delta != null && f.percent(Math.abs(delta)) === f.percent(0);
   // the widget frame's export menu: the number with its label (several stats make one table)
   useExportable({ title: label, table: () => ({ columns: ['label', 'value', 'change'], rows: [[label, value ?? null, delta ?? null]] }) });
   return (
     <div className="orrery-stat">
       <div className="orrery-stat__label">{label}</div>
       <div className="orrery-stat__value">{value == null ? '—' : show(value)}</div>
-      {delta != null && (
+      {delta != null && (flat ? (
+        <div className="orrery-stat__delta is-flat">
+          {f.percent(0)}<span className="orrery-sr-only"> change from the previous period</span>
+        </div>
+      ) : (
         <div className={`orrery-stat__delta ${good ? 'is-good' : 'is-bad'}`}>
           <span aria-hidden="true">{delta >= 0 ? '▲' : '▼'}</span> {f.percent(Math.abs(delta))}
           <span className="orrery-sr-only">{delta >= 0 ? ' increase' : ' decrease'} from the previous period</span>
         </div>
-      )}
+      ))}
     </div>
   );
 }
