@@ -193,6 +193,26 @@ describe.skipIf(!hasChromium)('setup wizard in chromium', () => {
     expect(await page.getByRole('heading', { name: /Finish setting up/ }).count()).toBe(0);
   }, 30_000);
 
+  it('counts what the server holds, not only what this browser’s wizard recorded', async () => {
+    // another browser (or the same one after its storage is cleared) knows nothing of the
+    // wizard: the departments, adoption settings, hook token and people are on the server,
+    // single sign-on (a config file change, skipped here) is not
+    const me = await api<{ user: { id: string }; org: { id: string } }>('GET', '/api/v1/me');
+    await page.evaluate((k) => localStorage.removeItem(k), `orrery.setup.${me.org.id}.${me.user.id}`);
+    await page.reload();
+    const banner = page.getByRole('region', { name: /Finish setting up/ });
+    await banner.getByText('4 of 5 steps done. Still to do: single sign-on.').waitFor();
+    expect(await banner.getByRole('link', { name: 'Continue setup' }).getAttribute('href')).toBe('/setup?step=sso');
+    await page.goto(`${platform.url}/settings`);
+    await page.getByText(/4 of 5 steps done\./).waitFor();
+    await page.goto(`${platform.url}/setup?step=done`);
+    for (const name of ['Departments', 'Adoption thresholds', 'Hook and test event', 'People and roles']) {
+      await page.locator('.setup__main .rows__row', { hasText: name }).getByText('Done').waitFor();
+    }
+    await page.locator('.setup__main .rows__row', { hasText: 'Single sign-on' }).getByText('To do').waitFor();
+    await page.goto(platform.url);
+  }, 30_000);
+
   it('lays the wizard out for a phone', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const p = await phone.newPage();

@@ -4,7 +4,9 @@ import type { PluginManifest } from '../lib/plugins.ts';
 import { useSession } from '../lib/session.tsx';
 import { Link } from '../lib/router.tsx';
 import { readProgress } from '../setup/progress.ts';
-import { STEPS } from '../setup/SetupPage.tsx';
+import { stepState } from '../setup/facts.ts';
+import { useStepsDoneOnServer } from '../setup/serverState.ts';
+import { STEPS } from '../setup/steps.ts';
 
 export function SettingsPage() {
   const s = useSession();
@@ -71,8 +73,9 @@ export function SettingsPage() {
 function SetupCard() {
   const s = useSession();
   const p = readProgress(s.me.org.id, s.me.user.id);
-  const done = STEPS.filter((x) => p.steps[x.id] === 'done').length;
-  const firstOpen = STEPS.find((x) => p.steps[x.id] !== 'done');
+  const onServer = useStepsDoneOnServer() ?? new Set();
+  const done = STEPS.filter((x) => stepState(x.id, p, onServer) === 'done').length;
+  const firstOpen = STEPS.find((x) => stepState(x.id, p, onServer) !== 'done');
   return (
     <section className="card card--row" aria-labelledby="setup-h">
       <div>

@@ -15,17 +15,15 @@ import { DepartmentsStep } from './DepartmentsStep.tsx';
 import { HookStep } from './HookStep.tsx';
 import { PeopleStep } from './PeopleStep.tsx';
 import { readProgress, writeProgress, type SetupProgress, type StepId } from './progress.ts';
+import { stepState } from './facts.ts';
+import { useStepsDoneOnServer } from './serverState.ts';
 import { SsoStep } from './SsoStep.tsx';
+import { STEPS as STEP_INFO, type StepInfo } from './steps.ts';
 
-interface StepDef { id: StepId; title: string; intro: string; Component: ComponentType<{ routes: RouteCatalogue; onDone(): void }> }
+type StepDef = StepInfo & { Component: ComponentType<{ routes: RouteCatalogue; onDone(): void }> };
 
-export const STEPS: StepDef[] = [
-  { id: 'departments', title: 'Departments', intro: 'Group people the way your organization works. Dashboards, defaults and Managers’ rights follow departments.', Component: DepartmentsStep },
-  { id: 'adoption', title: 'Adoption thresholds', intro: 'Decide when someone counts as an active adopter and when they are flagged for support.', Component: AdoptionStep },
-  { id: 'sso', title: 'Single sign-on', intro: 'Let people sign in with your identity provider instead of a password.', Component: SsoStep },
-  { id: 'hook', title: 'Hook and test event', intro: 'Agents and editors send events with a hook token. Create one, install it, and watch a test event arrive.', Component: HookStep },
-  { id: 'people', title: 'People and roles', intro: 'Invite your team and give each person a role: Admin, Manager or Developer.', Component: PeopleStep },
-];
+const FORMS: Record<StepId, StepDef['Component']> = { departments: DepartmentsStep, adoption: AdoptionStep, sso: SsoStep, hook: HookStep, people: PeopleStep };
+const STEPS: StepDef[] = STEP_INFO.map((x) => ({ ...x, Component: FORMS[x.id] }));
 
 export function SetupPage() {
   const s = useSession();
@@ -39,6 +37,8 @@ export function SetupPage() {
   const step = STEPS[index]!;
   const headingRef = useRef<HTMLHeadingElement>(null);
   const reported = useRef(new Set<StepId>());
+  // done on the server (another Admin, the API, demo data) counts as done here too
+  const onServer = useStepsDoneOnServer();
 
   useEffect(() => {
     loadRoutes().then(setRoutes, (e: Error) => setRoutesError(e.message));
@@ -63,9 +63,10 @@ export function SetupPage() {
     });
   }, [step.id, s.me.org.id, s.me.user.id]);
 
+  const state = (id: StepId) => stepState(id, progress, onServer ?? new Set());
   const go = (i: number | 'done') => navigate(`/setup?step=${i === 'done' ? 'done' : STEPS[i]!.id}`);
   const next = (skip: boolean) => {
-    if (skip || !progress.steps[step.id]) save({ ...progress, steps: { ...progress.steps, [step.id]: progress.steps[step.id] === 'done' && !skip ? 'done' : 'skipped' } });
+    if (skip || !progress.steps[step.id]) save({ ...progress, steps: { ...progress.steps, [step.id]: state(step.id) === 'done' && !skip ? 'done' : 'skipped' } });
     if (index + 1 < STEPS.length) go(index + 1);
     else {
       save({ ...readProgress(s.me.org.id, s.me.user.id), finished: true });
@@ -77,7 +78,7 @@ export function SetupPage() {
     return <div className="page"><h1>Set up {s.me.org.name}</h1><p className="notice">Only Admins set up the organization. Ask an Admin of {s.me.org.name} if something here needs changing.</p></div>;
   }
 
-  const stateLabel = (id: StepId) => (progress.steps[id] === 'done' ? 'Done' : progress.steps[id] === 'skipped' ? 'Skipped' : 'To do');
+  const stateLabel = (id: StepId) => (state(id) === 'done' ? 'Done' : state(id) === 'skipped' ? 'Skipped' : 'To do');
 
   return (
     <div className="page setup">
@@ -94,9 +95,9 @@ export function SetupPage() {
             {STEPS.map((x, i) => (
               <li key={x.id}>
                 <a href={`/setup?step=${x.id}`} aria-current={!finished && i === index ? 'step' : undefined}
-                  className={`setup__step setup__step--${progress.steps[x.id] ?? 'todo'}`}
+                  className={`setup__step setup__step--${state(x.id) ?? 'todo'}`}
                   onClick={(e) => { e.preventDefault(); go(i); }}>
-                  <span className="setup__num" aria-hidden="true">{progress.steps[x.id] === 'done' ? <Icon name="check" size={14} /> : i + 1}</span>
+                  <span className="setup__num" aria-hidden="true">{state(x.id) === 'done' ? <Icon name="check" size={14} /> : i + 1}</span>
                   <span className="setup__label">{x.title}<span className="sr-only">, step {i + 1} of {STEPS.length}</span><span className="setup__state">{stateLabel(x.id)}</span></span>
                 </a>
               </li>
@@ -111,7 +112,7 @@ export function SetupPage() {
                 {STEPS.map((x, i) => (
                   <li key={x.id} className="rows__row">
                     <span className="rows__main">{x.title}</span>
-                    <span className={`chip${progress.steps[x.id] === 'done' ? ' chip--ok' : ' chip--muted'}`}>{stateLabel(x.id)}</span>
+                    <span className={`chip${state(x.id) === 'done' ? ' chip--ok' : ' chip--muted'}`}>{stateLabel(x.id)}</span>
                     <button type="button" className="btn btn--small btn--ghost" onClick={() => go(i)} aria-label={`Open ${x.title}`}>Open</button>
                   </li>
                 ))}
@@ -134,7 +135,7 @@ export function SetupPage() {
               <div className="setup__foot">
                 <button type="button" className="btn btn--ghost" onClick={() => go(index - 1)} disabled={index === 0}>Back</button>
                 <span className="setup__spacer" />
-                {progress.steps[step.id] !== 'done' && <button type="button" className="btn" onClick={() => next(true)}>Skip this step</button>}
+                {state(step.id) !== 'done' && <button type="button" className="btn" onClick={() => next(true)}>Skip this step</button>}
                 <button type="button" className="btn btn--primary" onClick={() => next(false)}>{index + 1 < STEPS.length ? 'Continue' : 'Finish'}</button>
               </div>
             </>

@@ -20,7 +20,7 @@ import { bySeverity, classify, KINDS, severityLevel, WEIGHTS, type Kind, type Si
 import * as R from './schemas.ts';
 import { pages, widgets } from '../widgets.ts';
 import { adoptionCohorts, adoptionExports, adoptionMetrics, adoptionUserScores } from './contracts.ts';
-import { loadSettings, merge, saveSettings, settingsSchema, TRIGGERS, type AdoptionSettings } from './settings.ts';
+import { loadSettings, merge, saveSettings, settingsCustomized, settingsSchema, TRIGGERS, type AdoptionSettings } from './settings.ts';
 
 const DAY = { type: 'string', format: 'date' }; // a calendar day: 2026-13-01 is a 400 naming the field
 const dayRange = { from: { ...DAY, description: 'first UTC day (inclusive)' }, to: { ...DAY, description: 'last UTC day (exclusive)' } };
@@ -410,9 +410,10 @@ export default definePlugin({
       path: '/settings',
       permission: 'adoption.manage',
       summary: 'The org’s adoption settings: normalisation targets, trigger thresholds, notifications, privacy, expertise, ROI rates',
+      description: '`customized` is false while every value is a default (no Admin saved one): the portal’s setup counts the adoption step done once it is true.',
       schema: { response: { 200: R.settingsAnswer } },
       async handler(_req, ctx) {
-        return { settings: await loadSettings(ctx), triggers: TRIGGERS, kinds: KINDS };
+        return { settings: await loadSettings(ctx), customized: await settingsCustomized(ctx), triggers: TRIGGERS, kinds: KINDS };
       },
     });
     env.route<unknown, unknown, Partial<AdoptionSettings>>({
@@ -433,13 +434,14 @@ export default definePlugin({
           const waiting = Number(held[0]?.n ?? 0);
           return {
             settings,
+            customized: true,
             reevaluated: { raised: r.raised, resolved: r.resolved, held: r.held },
             ...(waiting
               ? { follow_up: { message: `${waiting} ${waiting === 1 ? 'flag waits' : 'flags wait'} for you to confirm before anyone is notified.`, href: '/p/adoption/flags?pending=true', label: 'Review held flags' } }
               : {}),
           };
         }
-        return { settings };
+        return { settings, customized: true };
       },
     });
     env.route<unknown, unknown, Partial<AdoptionSettings>>({

@@ -87,7 +87,7 @@ export const confirmAnswer = open({ confirmed: int, notified: int }, ['confirmed
 const settings = open({ windowDays: int, targets: open(), thresholds: open({ usageBaseline: { type: 'string', enum: [...USAGE_BASELINES] } }), enabledTriggers: arr(str), notify: open(), privacy: open(), expertise: open(), effectivenessDays: int, roi: open() });
 /** `follow_up`: what the Admin should do next, as the portal's settings form shows it (a message and a link). */
 const followUp = open({ message: str, href: str, label: str }, ['message', 'href', 'label']);
-export const settingsAnswer = open({ settings, triggers: arr(str), kinds: arr(kind), reevaluated: open({ raised: int, resolved: int, held: int }), follow_up: followUp }, ['settings']);
+export const settingsAnswer = open({ settings, customized: bool, triggers: arr(str), kinds: arr(kind), reevaluated: open({ raised: int, resolved: int, held: int }), follow_up: followUp }, ['settings']);
 
 const intervention = open({ id: str, key: str, title: str, kind: str, url: nstr, description: nstr, triggers: arr(str), enabled: bool, position: int });
 export const interventionsAnswer = open({ interventions: arr(intervention) }, ['interventions']);

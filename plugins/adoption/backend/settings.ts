@@ -144,6 +144,12 @@ export async function loadSettings(ctx: TenantContext): Promise<AdoptionSettings
   return merge(DEFAULTS, await ctx.settings.get<Partial2<AdoptionSettings>>());
 }
 
+/** Whether an Admin ever saved a setting for this org (otherwise every value is a default). */
+export async function settingsCustomized(ctx: TenantContext): Promise<boolean> {
+  const stored = await ctx.settings.get<Partial2<AdoptionSettings>>();
+  return Boolean(stored && Object.keys(stored).length);
+}
+
 export async function saveSettings(ctx: TenantContext, change: Partial2<AdoptionSettings>): Promise<AdoptionSettings> {
   const stored = await ctx.settings.get<Partial2<AdoptionSettings>>();
   const next = merge(merge(DEFAULTS, stored), change);

@@ -206,8 +206,12 @@ describe('needs-support flags', () => {
     expect((await u.mia!.put('/api/v1/adoption/settings', { thresholds: { errorRate: 0.6 } })).status).toBe(403);
     const bad = await b.client.put('/api/v1/adoption/settings', { thresholds: { errorRate: 3 } });
     expect(bad.status).toBe(400);
+    // nothing saved yet (the refused change included): every value is a default
+    expect((await b.client.get('/api/v1/adoption/settings')).body.customized).toBe(false);
     const ok = await b.client.put('/api/v1/adoption/settings', { thresholds: { errorRate: 0.6 } });
     expect(ok.body.settings.thresholds).toMatchObject({ errorRate: 0.6, lowScore: 10 });
+    expect(ok.body.customized).toBe(true);
+    expect((await b.client.get('/api/v1/adoption/settings')).body.customized).toBe(true);
     // rescoring the same day is idempotent (one row per user, one open flag) and sees the new threshold
     const again = await b.client.post('/api/v1/adoption/admin/rescore', { from: '2026-03-16', to: '2026-03-17', flags: true });
     expect(again.body.days[0]).toMatchObject({ scored: 6, raised: 0, updated: 4, resolved: 0 });
