@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend, type TestBackend } from '@orrery/backend-test-utils';
 import adoption from '../backend/index.ts';
@@ -432,5 +433,37 @@ describe('near real time', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(step.status).toBe('followed');
+
+    // an earlier flag of Nina's, resolved, that suggested some of the same interventions: the
+    // path names each intervention once (the newest suggestion), and an answer holds for both
+    const knex = () => b.kernel.services.knex.withSchema(b.org.schema);
+    const current = (await nina.get('/api/v1/adoption/learning-path')).body.steps as any[];
+    const byKey = new Map(((await knex().table('adoption_interventions').select('id', 'key')) as Array<{ id: string; key: string }>).map((x) => [x.key, x.id]));
+    const repeated = current.map((x) => x.key);
+    const onlyEarlier = [...byKey.keys()].find((k) => !repeated.includes(k))!;
+    const earlier = { id: randomUUID(), user_id: nina.userId, status: 'resolved', raised_day: '2026-02-01', resolved_day: '2026-02-20', triggers: JSON.stringify(['low_score']), signals: JSON.stringify([]) };
+    await knex().table('adoption_flags').insert(earlier);
+    const earlierSteps = [...repeated, onlyEarlier].map((k) => ({ id: randomUUID(), flag_id: earlier.id, user_id: nina.userId, intervention_id: byKey.get(k)!, assigned_day: '2026-02-01' }));
+    await knex().table('adoption_assignments').insert(earlierSteps);
+    try {
+      const path = (await nina.get('/api/v1/adoption/learning-path')).body.steps as any[];
+      // each intervention once, newest first: the current flag's steps as they were, then the earlier flag's own
+      expect(path.map((x) => x.key)).toEqual([...repeated, onlyEarlier]);
+      expect(path.slice(0, current.length).map((x) => [x.id, x.status])).toEqual(current.map((x) => [x.id, x.status]));
+      expect(path.at(-1)).toMatchObject({ id: earlierSteps.at(-1)!.id, assigned_day: '2026-02-01', status: 'open' });
+      // answering a repeated step answers the earlier flag's copy of it (still open) too, and nothing else
+      const open = current.find((x) => x.status === 'open');
+      if (open) {
+        expect((await nina.post(`/api/v1/adoption/learning-path/${open.id}/dismiss`)).status).toBe(200);
+        const copy = earlierSteps.find((x) => x.intervention_id === byKey.get(open.key))!;
+        expect(await knex().table('adoption_assignments').where({ id: copy.id }).first('dismissed_at', 'followed_at')).toMatchObject({ dismissed_at: expect.any(Date), followed_at: null });
+      }
+      const untouched = (await knex().table('adoption_assignments').where({ id: earlierSteps.at(-1)!.id }).first('dismissed_at', 'followed_at'));
+      expect(untouched).toEqual({ dismissed_at: null, followed_at: null });
+      expect(open, 'Nina’s current flag should leave a step open to answer').toBeDefined();
+    } finally {
+      await knex().table('adoption_assignments').where({ flag_id: earlier.id }).delete();
+      await knex().table('adoption_flags').where({ id: earlier.id }).delete();
+    }
   });
 });
