@@ -128,7 +128,7 @@ async function learningPath(ctx: TenantContext, userId: string) {
       'i.triggers',
       ctx.db.raw(`to_char(a.assigned_day, 'YYYY-MM-DD') as assigned_day`),
     );
-  return oncePerIntervention(rows as Array<Record<string, unknown> & { key: string }>).map((r: Record<string, unknown>) => {
+  return rows.map((r: Record<string, unknown>) => {
     const { signals, latest_signals, triggers, ...step } = r as Record<string, unknown> & { signals: Signal[]; latest_signals: Signal[] | null; triggers: string[] };
     // a step's reasons are the signals its intervention answers: the ones still seen now (empty once
     // they stopped: the step was suggested for a reason that has passed), and the ones it was suggested for
@@ -146,9 +146,9 @@ async function learningPath(ctx: TenantContext, userId: string) {
 
 /**
  * A user flagged twice (a flag resolved, a new one raised later) can be given the same
- * intervention by both flags. Their path names it once: the newest suggestion (the rows come
- * newest first), whose reasons are the current ones. Following or dismissing it answers the
- * older suggestions too (see the follow route).
+ * intervention by both flags. Their own path names it once: the newest suggestion (the rows
+ * come newest first), whose reasons are the current ones; an answer lands on it, as an
+ * `intervention` event's does. The user detail keeps every assignment, each with its flag.
  */
 export function oncePerIntervention<T extends { key: string }>(rows: T[]): T[] {
   const seen = new Set<string>();
@@ -544,7 +544,7 @@ export default definePlugin({
       schema: { response: { 200: R.learningPathAnswer } },
       async handler(_req, ctx) {
         const c = me(ctx);
-        const steps = await learningPath(ctx, c.userId);
+        const steps = oncePerIntervention(await learningPath(ctx, c.userId));
         await ctx.db.table('adoption_assignments').where({ user_id: c.userId }).whereNull('shown_at').update({ shown_at: new Date() });
         return { steps };
       },
@@ -559,14 +559,8 @@ export default definePlugin({
         async handler(req, ctx) {
           const c = me(ctx);
           const column = action === 'follow' ? 'followed_at' : 'dismissed_at';
-          const step = await ctx.db.table('adoption_assignments').where({ id: req.params.id, user_id: c.userId }).first('intervention_id');
-          if (!step) throw notFound(`no step ${req.params.id} in your learning path`);
-          // the path shows an intervention once (oncePerIntervention): the answer holds for every
-          // still-unanswered suggestion of it, so an older flag's copy is not left open behind it
-          await ctx.db.table('adoption_assignments')
-            .where({ user_id: c.userId, intervention_id: step.intervention_id })
-            .andWhere((q) => q.where({ id: req.params.id }).orWhere((o) => o.whereNull('followed_at').whereNull('dismissed_at')))
-            .update({ [column]: new Date() });
+          const n = await ctx.db.table('adoption_assignments').where({ id: req.params.id, user_id: c.userId }).update({ [column]: new Date() });
+          if (!n) throw notFound(`no step ${req.params.id} in your learning path`);
           return { ok: true };
         },
       });
