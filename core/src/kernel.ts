@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createContainer, asValue, InjectionMode, type AwilixContainer } from 'awilix';
 import pino from 'pino';
 import { lazyChildLoggerFactory } from './http/lazyLogger.ts';
+import { validatorCompilers } from './http/validators.ts';
 import { SDK_VERSION, type Logger, type Org, type Caller } from '@orrery/plugin-sdk';
 import { loadConfig, type AppConfig, type LoadOptions } from '@orrery/config';
 import type { Bus, KernelModule, KeyValueStore } from './types.ts';
@@ -260,6 +261,8 @@ export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
     // the request's child logger is made on its first line, not for every request (http/lazyLogger.ts)
     childLoggerFactory: lazyChildLoggerFactory,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true }, plugins: [(await import('ajv-formats')).default as any] },
+    // query strings and params coerced from text, JSON bodies checked as sent (http/validators.ts)
+    schemaController: { compilersFactory: { buildValidator: validatorCompilers() } },
     routerOptions: { maxParamLength: 300 },
     clientErrorHandler,
   } as any) as unknown as FastifyInstance;

@@ -88,8 +88,8 @@ export const funnelBodySchema = {
     step_windows_seconds: {
       type: 'array',
       maxItems: MAX_STEPS,
-      // one type list, not anyOf: the validator coerces types (kernel.ts), and an anyOf's null branch
-      // would take 0 as null (no window) instead of refusing it
+      // one type list, not anyOf: should this schema ever check coerced input (a query string,
+      // core/src/http/validators.ts), an anyOf's null branch would take 0 as null (no window)
       items: { type: ['integer', 'null'], exclusiveMinimum: 0 },
       description: 'per step k ≥ 1: the most seconds (inclusive) allowed since step k − 1; null = only the conversion window. Entry 0 is ignored',
     },
