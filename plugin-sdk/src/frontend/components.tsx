@@ -70,6 +70,17 @@ export function Stat({ label, value, format = 'number', delta, deltaGoodWhen = '
  * widget asks for, `quiet` for a secondary one beside it. A plain `<button>` in a widget is
  * the browser's grey box; the host styles the `orrery-button` classes.
  */
+export type BadgeTone = 'bad' | 'warn' | 'good' | 'info' | 'neutral';
+
+/**
+ * A short status word in a coloured pill (a rule firing, an experiment running), so a list's
+ * states can be told apart at a glance. The colour only repeats the word: screen readers
+ * and colour-blind readers get the same text. The host styles the `orrery-badge` classes.
+ */
+export function Badge({ tone = 'neutral', children, title }: { tone?: BadgeTone; children: ReactNode; title?: string }) {
+  return <span className={`orrery-badge orrery-badge--${tone}`} title={title}>{children}</span>;
+}
+
 export function Button({ variant = 'default', type = 'button', className, ...rest }: ButtonHTMLAttributes<HTMLButtonElement> & {
   variant?: 'default' | 'primary' | 'quiet';
 }) {

@@ -1,5 +1,6 @@
-import { defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { Badge, defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { firing } from '../../widgets.ts';
+import { STATE_TONES, STATE_WORDS } from './pages/ui.tsx';
 
 interface FiringAlert {
   rule_id: string;
@@ -43,7 +44,10 @@ function FiringAlerts({ context, options }: WidgetProps<Options>) {
                   </td>
                   <td>{a.value === null ? 'no data' : fmt.number(a.value)}</td>
                   <td>{a.starts_at ? <time dateTime={a.starts_at}>{fmt.dateTime(a.starts_at)}</time> : '—'}</td>
-                  <td>{[a.state, a.acked ? 'acknowledged' : '', a.silenced ? 'silenced' : ''].filter(Boolean).join(' · ')}</td>
+                  <td>
+                    <Badge tone={STATE_TONES[a.state] ?? 'neutral'}>{STATE_WORDS[a.state] ?? a.state}</Badge>
+                    {[a.acked ? 'acknowledged' : '', a.silenced ? 'silenced' : ''].filter(Boolean).map((x) => ` · ${x}`).join('')}
+                  </td>
                 </tr>
               ))}
           </tbody>

@@ -1,6 +1,6 @@
-import { Button, defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { Badge, Button, defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { rulesPage } from '../../../widgets.ts';
-import { ActionStatus, PortalLink, STATE_WORDS, useAction } from './ui.tsx';
+import { ActionStatus, PortalLink, STATE_TONES, STATE_WORDS, useAction } from './ui.tsx';
 
 interface Rule {
   id: string;
@@ -78,7 +78,7 @@ function RulesPage({ context, options }: WidgetProps<Options>) {
                   <tr key={r.id}>
                     <td>{canWrite ? <PortalLink context={context} to={`/p/alerts/rule?id=${r.id}`}>{r.name}</PortalLink> : r.name}</td>
                     <td data-state={r.state}>
-                      <strong>{STATE_WORDS[r.state] ?? r.state}</strong>
+                      <Badge tone={STATE_TONES[r.state] ?? 'neutral'}>{STATE_WORDS[r.state] ?? r.state}</Badge>
                       {firing > 1 ? ` (${firing} instances)` : ''}
                       {r.last_error ? <div className="small" title={r.last_error}>{r.last_error.slice(0, 80)}</div> : null}
                     </td>

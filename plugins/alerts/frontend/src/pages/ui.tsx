@@ -1,4 +1,5 @@
 /** What the alert pages share: the SDK's form pieces and the words for a rule's states. */
+import type { BadgeTone } from '@orrery/plugin-sdk/frontend';
 export { PortalLink, Field, useAction, ActionStatus, ListInput, formGrid as grid } from '@orrery/plugin-sdk/frontend';
 
 export const STATE_WORDS: Record<string, string> = {
@@ -11,3 +12,14 @@ export const STATE_WORDS: Record<string, string> = {
   paused: 'Paused',
 };
 
+
+/** The colour a state's badge takes: firing and errors stand out, pending and no data warn. */
+export const STATE_TONES: Record<string, BadgeTone> = {
+  normal: 'good',
+  pending: 'warn',
+  firing: 'bad',
+  recovering: 'info',
+  nodata: 'warn',
+  error: 'bad',
+  paused: 'neutral',
+};

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Button, defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
+import { Badge, Button, defineWidget, formatters, useWidgetData, WidgetState, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { listPage } from '../../../widgets.ts';
 import { PortalLink } from './ui.tsx';
 
@@ -45,7 +45,7 @@ function ListPage({ context, options }: WidgetProps<Options>) {
                 return (
                   <tr key={e.id}>
                     <td><PortalLink context={context} to={`/p/experiments/results?key=${encodeURIComponent(e.key)}`}>{d.name}</PortalLink> <span className="small">({e.key})</span></td>
-                    <td>{e.status === 'stopped' ? 'Stopped' : Date.parse(d.start_at) > Date.now() ? 'Not started' : d.end_at && Date.parse(d.end_at) <= Date.now() ? 'Ended' : 'Running'}</td>
+                    <td>{e.status === 'stopped' ? <Badge>Stopped</Badge> : Date.parse(d.start_at) > Date.now() ? <Badge>Not started</Badge> : d.end_at && Date.parse(d.end_at) <= Date.now() ? <Badge>Ended</Badge> : <Badge tone="info">Running</Badge>}</td>
                     <td>{d.workflow_id ? `workflow ${d.workflow_id}` : d.agent_name ? `agent ${d.agent_name}` : '—'} · by {d.unit}</td>
                     <td>{d.variants.map((v) => `${v.key} ${v.weight}%`).join(' / ')}</td>
                     <td>{d.method}</td>
