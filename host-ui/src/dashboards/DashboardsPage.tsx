@@ -112,7 +112,7 @@ export function DashboardsPage() {
 
       <section className="card" aria-labelledby="new-title" style={{ marginBottom: 24 }}>
         <h2 id="new-title">{sent ? 'Or put it on a new dashboard' : 'New dashboard'}</h2>
-        <form onSubmit={(e) => void create(e)} style={{ display: 'grid', gap: 12, gridTemplateColumns: 'repeat(auto-fit, minmax(200px, 1fr))', alignItems: 'end' }}>
+        <form onSubmit={(e) => void create(e)} style={{ display: 'grid', gap: 12, gridTemplateColumns: 'repeat(auto-fit, minmax(200px, 1fr))', alignItems: 'start' }}>
           <label style={{ display: 'grid', gap: 4 }}>
             Name
             <input name="name" value={name} onChange={(e) => setName(e.target.value)} placeholder={sent?.title ?? 'e.g. Team health'} maxLength={120} required={!sent} />
@@ -128,7 +128,7 @@ export function DashboardsPage() {
             </label>
           )}
           <fieldset style={{ display: 'grid', gap: 4, border: 0, padding: 0, margin: 0 }}>
-            <legend>Sharing</legend>
+            <legend style={{ padding: 0, marginBottom: 4 }}>Sharing</legend>
             <select aria-label="Shared with" name="scope" value={scope} onChange={(e) => setScope(e.target.value as Share['scope'])}>
               <option value="private">Only me</option>
               {s.me.departments.length > 0 && <option value="department">A department</option>}
@@ -146,7 +146,11 @@ export function DashboardsPage() {
               </select>
             )}
           </fieldset>
-          <button type="submit" className="btn btn--primary" disabled={busy}>{sent ? 'Create and add' : 'Create'}</button>
+          {/* a blank line where the other fields have their label, so the button sits level with their inputs */}
+          <div style={{ display: 'grid', gap: 4 }}>
+            <span aria-hidden="true">&nbsp;</span>
+            <button type="submit" className="btn btn--primary" disabled={busy}>{sent ? 'Create and add' : 'Create'}</button>
+          </div>
         </form>
       </section>
 
