@@ -138,6 +138,20 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     expect(Math.round(after.width)).toBe(Math.round(resized.width));
     expect(Math.round(after.height)).toBe(Math.round(resized.height));
     await shot(page, '04-after-reload');
+
+    // the catalogue says which widgets are on the dashboard already: exactly the one added
+    await page.getByRole('button', { name: 'Add widget' }).first().click();
+    const marked = page.getByRole('dialog', { name: 'Add a widget' }).locator('.catalogue__card', { hasText: 'On your dashboard' });
+    await marked.first().waitFor();
+    expect(await marked.locator('h4').allTextContents()).toEqual(['Getting started']);
+    await page.keyboard.press('Escape');
+    await page.goto(`${platform.url}/catalogue`);
+    await page.getByRole('heading', { name: 'Widget catalogue' }).waitFor();
+    const onPage = page.locator('.catalogue__card', { hasText: 'On your dashboard' });
+    await onPage.first().waitFor();
+    expect(await onPage.locator('h4').allTextContents()).toEqual(['Getting started']);
+    await page.goto(platform.url);
+    await page.locator('section.cell[data-widget="dashboards/welcome"]').waitFor();
   }, 90_000);
 
   it('asks for the widgets\' code and the chart library while it boots, and for each widget\'s data once', async () => {

@@ -2,7 +2,8 @@ import { useMemo, useState } from 'react';
 import type { CatalogueEntry } from '../lib/plugins.ts';
 import { SIZES } from './layout.ts';
 
-export function CatalogueList({ entries, onAdd, addLabel = 'Add' }: { entries: CatalogueEntry[]; onAdd(e: CatalogueEntry): void; addLabel?: string }) {
+/** `present`: refs of widgets already on the dashboard being added to (marked, still addable: a second copy can show other options) */
+export function CatalogueList({ entries, onAdd, addLabel = 'Add', present, presentLabel = 'On your dashboard' }: { entries: CatalogueEntry[]; onAdd(e: CatalogueEntry): void; addLabel?: string; present?: Set<string> | null; presentLabel?: string }) {
   const [q, setQ] = useState('');
   const shown = useMemo(() => {
     const needle = q.trim().toLowerCase();
@@ -31,7 +32,10 @@ export function CatalogueList({ entries, onAdd, addLabel = 'Add' }: { entries: C
                   <p className="muted small">{e.widget.description}</p>
                 </div>
                 <div className="catalogue__foot">
-                  <span className="chip" title={`${SIZES[e.widget.defaultSize].w} × ${SIZES[e.widget.defaultSize].h}`}>{SIZES[e.widget.defaultSize].label}</span>
+                  <span className="chips">
+                    <span className="chip" title={`${SIZES[e.widget.defaultSize].w} × ${SIZES[e.widget.defaultSize].h}`}>{SIZES[e.widget.defaultSize].label}</span>
+                    {present?.has(e.ref) && <span className="chip chip--ok">{presentLabel}</span>}
+                  </span>
                   <button type="button" className="btn btn--small btn--primary" onClick={() => onAdd(e)} aria-label={`${addLabel} ${e.widget.title}`}>{addLabel}</button>
                 </div>
               </li>

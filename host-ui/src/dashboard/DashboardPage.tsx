@@ -206,7 +206,7 @@ export function DashboardPage() {
             <button type="button" className="icon-btn" onClick={() => setAdding(false)} aria-label="Close"><Icon name="close" /></button>
           </div>
           <div className="modal__body">
-            <CatalogueList entries={s.catalogue} onAdd={add} />
+            <CatalogueList entries={s.catalogue} onAdd={add} present={doc ? new Set(doc.items.map((i) => i.ref)) : null} />
           </div>
         </Modal>
       )}

@@ -215,7 +215,7 @@ export function NamedDashboardPage({ id }: { id: string }) {
             <h2>Add a widget</h2>
             <button type="button" className="icon-btn" onClick={() => setAdding(false)} aria-label="Close"><Icon name="close" /></button>
           </div>
-          <div className="modal__body"><CatalogueList entries={s.catalogue} onAdd={add} /></div>
+          <div className="modal__body"><CatalogueList entries={s.catalogue} onAdd={add} present={d ? new Set(d.doc.items.map((i) => i.ref)) : null} presentLabel="On this dashboard" /></div>
         </Modal>
       )}
       {sharing && <ShareDialog d={d} onClose={() => setSharing(false)} onSaved={(x) => { setD(x); setSharing(false); setNotice('Sharing saved.'); }} onDeleted={() => navigate('/dashboards')} />}
