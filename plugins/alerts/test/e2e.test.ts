@@ -261,6 +261,21 @@ describe('alerts end to end', () => {
       return f.body.alerts.find((a: any) => a.rule_id === silenced.body.id);
     });
     expect(firing.silenced).toBe(true);
+    // a count is a plain number; a failure rate against a threshold is a share, written as a percentage
+    expect(firing.value_unit).toBeNull();
+    const rate = await backend.client.post('/api/v1/alerts/rules', {
+      name: 'silenced rate',
+      query: { event_type: 'agent_invocation', measure: 'rate', rate_where: { status: 'failure' } },
+      window_seconds: 3600,
+      condition: { op: 'gt', threshold: 0 },
+      interval_seconds: 10,
+    });
+    expect(rate.status, rate.text).toBe(200);
+    const rated = await until('the rate rule firing', async () => (await backend.client.get('/api/v1/alerts/firing')).body.alerts.find((a: any) => a.rule_id === rate.body.id));
+    expect(rated.value_unit).toBe('ratio');
+    expect(rated.value).toBeGreaterThan(0);
+    expect(rated.value).toBeLessThanOrEqual(1);
+    await backend.client.post(`/api/v1/alerts/rules/${rate.body.id}/pause`, { paused: true });
     await new Promise((r) => setTimeout(r, 3000));
     expect(receiver.received.some((x) => x.body.commonLabels?.alertname === 'silenced rule')).toBe(false);
     await backend.client.post(`/api/v1/alerts/rules/${silenced.body.id}/pause`, { paused: true });

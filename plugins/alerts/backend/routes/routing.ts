@@ -171,24 +171,27 @@ export function registerRoutingRoutes(env: PluginEnv) {
     summary: 'Alerts firing now (for the "Firing alerts" widget), most recent first',
     schema: {
       response: {
-        200: listOf('alerts', open({ rule_id: { type: 'string' }, rule_name: { type: 'string' }, fingerprint: { type: 'string' }, state: { type: 'string' }, labels: open(), annotations: open(), value: { type: ['number', 'null'] }, starts_at: { type: ['string', 'null'] }, acked: { type: 'boolean' }, silenced: { type: 'boolean' } })),
+        200: listOf('alerts', open({ rule_id: { type: 'string' }, rule_name: { type: 'string' }, fingerprint: { type: 'string' }, state: { type: 'string' }, labels: open(), annotations: open(), value: { type: ['number', 'null'] }, value_unit: { type: ['string', 'null'], enum: ['ratio', null], description: '`ratio`: the value is a share (a rate rule against a threshold: 0.18 = 18 %); null: a plain number' }, starts_at: { type: ['string', 'null'] }, acked: { type: 'boolean' }, silenced: { type: 'boolean' } })),
       },
     },
     async handler(_req, ctx) {
       const rows = await ctx.db.table('alert_instances').where({ routed_status: 'firing' }).orderBy('starts_at', 'desc').limit(500);
-      const names = new Map<string, string>((await ctx.db.table('alert_rules').select('id', 'name')).map((r: any) => [r.id, r.name]));
+      const rules = new Map<string, { name: string; unit: 'ratio' | null }>(
+        (await ctx.db.table('alert_rules').select('id', 'name', 'query', 'condition')).map((r: any) => [r.id, { name: r.name, unit: valueUnit(r) }]),
+      );
       const now = new Date();
       const silences: Matcher[][] = (await ctx.db.table('alert_silences').where('starts_at', '<=', now).andWhere('ends_at', '>', now)).map((s: any) => s.matchers);
       const { matches } = await import('../routing.ts');
       return {
         alerts: rows.map((i: any) => ({
           rule_id: i.rule_id,
-          rule_name: names.get(i.rule_id) ?? '',
+          rule_name: rules.get(i.rule_id)?.name ?? '',
           fingerprint: i.fingerprint,
           state: i.state,
           labels: i.labels,
           annotations: i.annotations,
           value: i.value,
+          value_unit: rules.get(i.rule_id)?.unit ?? null,
           starts_at: iso(i.starts_at),
           acked: !!i.acked_at,
           silenced: silences.some((m) => matches(m, i.labels)),
@@ -230,4 +233,13 @@ export function registerRoutingRoutes(env: PluginEnv) {
       return { id: d.id };
     },
   });
+}
+
+/**
+ * What an instance's value is: a rate rule compared with a threshold holds the share itself
+ * (0.18 = 18 % of the invocations failed), every other rule a plain number (a count, a sum, a
+ * change, a change in %), so the widget writes a rate as a percentage.
+ */
+export function valueUnit(rule: { query?: { measure?: string } | null; condition?: { kind?: string } | null }): 'ratio' | null {
+  return rule.query?.measure === 'rate' && (rule.condition?.kind ?? 'threshold') === 'threshold' ? 'ratio' : null;
 }

@@ -10,6 +10,8 @@ interface FiringAlert {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   value: number | null;
+  /** `ratio`: a share, written as a percentage */
+  value_unit?: 'ratio' | null;
   starts_at: string | null;
   acked: boolean;
   silenced: boolean;
@@ -42,7 +44,7 @@ function FiringAlerts({ context, options }: WidgetProps<Options>) {
                       .map(([k, v]) => `${k}=${v}`)
                       .join(', ') || '—'}
                   </td>
-                  <td>{a.value === null ? 'no data' : fmt.number(a.value)}</td>
+                  <td>{a.value === null ? 'no data' : a.value_unit === 'ratio' ? fmt.percent(a.value) : fmt.number(a.value)}</td>
                   <td>{a.starts_at ? <time dateTime={a.starts_at}>{fmt.dateTime(a.starts_at)}</time> : '—'}</td>
                   <td>
                     <Badge tone={STATE_TONES[a.state] ?? 'neutral'}>{STATE_WORDS[a.state] ?? a.state}</Badge>
