@@ -13,7 +13,7 @@ import { useStepsDoneOnServer } from './serverState.ts';
 export function SetupBanner() {
   const s = useSession();
   const [p, setP] = useState(() => readProgress(s.me.org.id, s.me.user.id));
-  const onServer = useStepsDoneOnServer();
+  const onServer = useStepsDoneOnServer({ defer: true });
   if (s.me.role !== 'Admin' || p.finished || p.dismissed || !onServer) return null;
   const left = STEPS.filter((x) => stepState(x.id, p, onServer) !== 'done');
   if (!left.length) return null;

@@ -7,28 +7,30 @@
  */
 import { useEffect, useState } from 'react';
 import { api } from '../lib/api.ts';
-import { loadRoutes, type RouteCatalogue } from '../lib/routes.ts';
 import { useSession } from '../lib/session.tsx';
-import { settingsRoutes } from './AdoptionStep.tsx';
 import type { StepId } from './progress.ts';
 import { stepsDoneOnServer, type ServerFacts } from './facts.ts';
 
 const quietly = <T,>(p: Promise<T>): Promise<T | undefined> => p.catch(() => undefined);
 
-export async function loadServerFacts(routes: RouteCatalogue, adoptionPrefix: string): Promise<ServerFacts> {
-  const get = <T,>(path: string) => (routes.has('get', path.split('?')[0]!) ? quietly(api.get<T>(path)) : Promise.resolve(undefined));
+/**
+ * Each step's fact from the kernel's own routes and, when the adoption plugin is on for the
+ * org, its settings (`customized`). Asked directly rather than through the API description:
+ * the banner runs on every Admin dashboard load, and that document is large.
+ */
+export async function loadServerFacts(adoptionSettings: string | null): Promise<ServerFacts> {
   const [departments, providers, tokens, quality, members, invitations, adoption] = await Promise.all([
-    get<{ departments: unknown[] }>('/api/v1/departments'),
-    get<{ providers?: unknown[] }>('/api/v1/auth/providers'),
-    get<{ tokens: Array<{ kind?: string }> }>('/api/v1/tokens'),
-    get<{ freshness?: { agents?: unknown[] } }>('/api/v1/ingestion/quality'),
-    get<{ members: unknown[]; total?: number }>('/api/v1/members?limit=2'),
-    get<{ invitations: unknown[] }>('/api/v1/invitations'),
-    Promise.all(settingsRoutes(routes, adoptionPrefix).map((r) => quietly(api.get<{ customized?: boolean }>(r.path)))),
+    quietly(api.get<{ departments: unknown[] }>('/api/v1/departments')),
+    quietly(api.get<{ providers?: unknown[] }>('/api/v1/auth/providers')),
+    quietly(api.get<{ tokens: Array<{ kind?: string }> }>('/api/v1/tokens')),
+    quietly(api.get<{ freshness?: { agents?: unknown[] } }>('/api/v1/ingestion/quality')),
+    quietly(api.get<{ members: unknown[]; total?: number }>('/api/v1/members', { limit: 2 })),
+    quietly(api.get<{ invitations: unknown[] }>('/api/v1/invitations')),
+    adoptionSettings ? quietly(api.get<{ customized?: boolean }>(adoptionSettings)) : Promise.resolve(undefined),
   ]);
   return {
     departments: departments?.departments.length,
-    adoptionCustomized: adoption.some((a) => a?.customized === true),
+    adoptionCustomized: adoption?.customized === true,
     providers: providers?.providers?.length,
     hookTokens: tokens?.tokens.filter((t) => t.kind === 'hook').length,
     agentsSending: quality?.freshness?.agents?.length,
@@ -37,20 +39,32 @@ export async function loadServerFacts(routes: RouteCatalogue, adoptionPrefix: st
   };
 }
 
-/** The steps done on the server, for an Admin (null while loading, or for other roles). */
-export function useStepsDoneOnServer(): Set<StepId> | null {
+/** Runs `fn` once the browser is idle (after a dashboard's widgets asked for their data). */
+function whenIdle(fn: () => void): () => void {
+  if (typeof requestIdleCallback === 'function') {
+    const id = requestIdleCallback(fn, { timeout: 3000 });
+    return () => cancelIdleCallback(id);
+  }
+  const id = setTimeout(fn, 1000);
+  return () => clearTimeout(id);
+}
+
+/**
+ * The steps done on the server, for an Admin (null while loading, or for other roles).
+ * `defer`: ask only once the page is idle, so the banner never competes with the widgets.
+ */
+export function useStepsDoneOnServer({ defer = false } = {}): Set<StepId> | null {
   const s = useSession();
   const [done, setDone] = useState<Set<StepId> | null>(null);
   const admin = s.me.role === 'Admin';
-  const plugin = s.plugins.find((p) => p.id === 'adoption');
-  const prefix = `/api/v1/${(plugin?.routePrefix ?? 'adoption').replace(/^\/+|\/+$/g, '')}`;
+  const plugin = s.plugins.find((p) => p.id === 'adoption' && p.enabled !== false);
+  const settings = plugin ? `/api/v1/${(plugin.routePrefix ?? 'adoption').replace(/^\/+|\/+$/g, '')}/settings` : null;
   useEffect(() => {
-    if (!admin) return;
+    if (!admin || !s.pluginsLoaded) return;
     let alive = true;
-    loadRoutes()
-      .then((routes) => loadServerFacts(routes, prefix))
-      .then((f) => alive && setDone(stepsDoneOnServer(f)), () => alive && setDone(new Set()));
-    return () => { alive = false; };
-  }, [admin, prefix, s.me.org.id]);
+    const load = () => void loadServerFacts(settings).then((f) => alive && setDone(stepsDoneOnServer(f)), () => alive && setDone(new Set()));
+    const cancel = defer ? whenIdle(load) : (load(), () => {});
+    return () => { alive = false; cancel(); };
+  }, [admin, settings, defer, s.pluginsLoaded, s.me.org.id]);
   return done;
 }
