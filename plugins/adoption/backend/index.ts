@@ -20,7 +20,7 @@ import { bySeverity, classify, KINDS, severityLevel, WEIGHTS, type Kind, type Si
 import * as R from './schemas.ts';
 import { pages, widgets } from '../widgets.ts';
 import { adoptionCohorts, adoptionExports, adoptionMetrics, adoptionUserScores } from './contracts.ts';
-import { loadSettings, merge, saveSettings, settingsCustomized, settingsSchema, TRIGGERS, type AdoptionSettings } from './settings.ts';
+import { loadSettings, loadSettingsState, merge, saveSettings, settingsSchema, TRIGGERS, type AdoptionSettings } from './settings.ts';
 
 const DAY = { type: 'string', format: 'date' }; // a calendar day: 2026-13-01 is a 400 naming the field
 const dayRange = { from: { ...DAY, description: 'first UTC day (inclusive)' }, to: { ...DAY, description: 'last UTC day (exclusive)' } };
@@ -425,7 +425,7 @@ export default definePlugin({
       description: '`customized` is false while every value is a default (no Admin saved one): the portal’s setup counts the adoption step done once it is true.',
       schema: { response: { 200: R.settingsAnswer } },
       async handler(_req, ctx) {
-        return { settings: await loadSettings(ctx), customized: await settingsCustomized(ctx), triggers: TRIGGERS, kinds: KINDS };
+        return { ...(await loadSettingsState(ctx)), triggers: TRIGGERS, kinds: KINDS };
       },
     });
     env.route<unknown, unknown, Partial<AdoptionSettings>>({

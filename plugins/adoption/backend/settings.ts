@@ -144,10 +144,10 @@ export async function loadSettings(ctx: TenantContext): Promise<AdoptionSettings
   return merge(DEFAULTS, await ctx.settings.get<Partial2<AdoptionSettings>>());
 }
 
-/** Whether an Admin ever saved a setting for this org (otherwise every value is a default). */
-export async function settingsCustomized(ctx: TenantContext): Promise<boolean> {
+/** The settings in force, and whether an Admin ever saved one (otherwise every value is a default): one read. */
+export async function loadSettingsState(ctx: TenantContext): Promise<{ settings: AdoptionSettings; customized: boolean }> {
   const stored = await ctx.settings.get<Partial2<AdoptionSettings>>();
-  return Boolean(stored && Object.keys(stored).length);
+  return { settings: merge(DEFAULTS, stored), customized: Boolean(stored && Object.keys(stored).length) };
 }
 
 export async function saveSettings(ctx: TenantContext, change: Partial2<AdoptionSettings>): Promise<AdoptionSettings> {
