@@ -29,7 +29,7 @@ export const liveActivity = {
   id: 'live-activity',
   module: './src/LiveActivity.tsx',
   title: 'Live event stream',
-  description: 'Events as they are committed, straight from the realtime bus.',
+  description: 'The last 15 minutes of events per minute, then each event as it is committed, straight from the realtime bus.',
   defaultSize: 'M',
   minSize: { w: 3, h: 3 },
   roles: ['Admin', 'Manager', 'Developer'],

@@ -233,6 +233,10 @@ describe.skipIf(!hasChromium)('portal in chromium', () => {
     // the added widget's layout is saved after a pause: let it land, so that no save of this page
     // arrives after the next test has put its own layout (it did, and the next page showed this one)
     await expect.poll(async () => JSON.stringify(await api('GET', '/api/v1/dashboards/mine')), { timeout: 10_000 }).toContain('dashboards/live-activity');
+    // opened again, the widget starts from the last minutes the server counted, not from nothing
+    await page.reload();
+    await live.getByTestId('live-count').getByText('1', { exact: true }).waitFor({ timeout: 20_000 });
+    await live.getByRole('list', { name: 'Latest events' }).getByText('1 agent_invocation · code-reviewer').waitFor({ timeout: 5_000 });
   }, 60_000);
 
   it('keeps a layout change made just before leaving the dashboard', async () => {

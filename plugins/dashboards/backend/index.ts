@@ -12,6 +12,7 @@ import { checkDoc, docBody } from './checkDoc.ts';
 import { namedMigration } from './namedStore.ts';
 import { registerNamedRoutes } from './named.ts';
 import { demoData } from './demo.ts';
+import { recentActivity, recentAnswer, recentQuery, type RecentQuery } from './recentActivity.ts';
 import { filterOptions, filterOptionsAnswer, filterOptionsQuery, type FilterOptionsQuery } from './filterOptions.ts';
 import { deleteDefault, deleteUserLayout, getDefault, getUserLayout, listDefaults, putDefault, putUserLayout, DEFAULT_TABLE, USER_TABLE, type Doc } from './store.ts';
 
@@ -95,6 +96,15 @@ export default definePlugin({
       schema: { querystring: filterOptionsQuery, response: { 200: filterOptionsAnswer } },
       cache: { maxAgeSeconds: 60 },
       handler: (req, ctx) => filterOptions(ctx, req.query),
+    });
+    env.route<RecentQuery>({
+      method: 'GET',
+      path: '/live/recent',
+      permission: 'dashboards.read',
+      summary: 'The last minutes of events, per minute, for the live event stream',
+      description: 'Events of the org (or of `department_id`, which an Admin may pick freely and others only among their own departments, as the realtime bus delivers them) per minute of event time over the last `minutes` (default 15, the current minute included), with the count per event type and the busiest agents of each minute; `last_event_at` is the newest event of the scope over the last 30 days, null when there was none.',
+      schema: { querystring: recentQuery, response: { 200: recentAnswer } },
+      handler: (req, ctx) => recentActivity(ctx, req.query),
     });
     env.route<{ department_id?: string }>({
       method: 'GET',
