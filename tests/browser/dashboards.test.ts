@@ -15,6 +15,7 @@ describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', (
   let api: Awaited<ReturnType<typeof apiLogin>>;
   const ids: Record<string, string> = {};
   const counts: Record<string, number> = { planner: 0, coder: 0, reviewer: 0 };
+  let hookToken = '';
 
   async function signIn(email: string): Promise<Page> {
     return signedInPage(browser, platform, { tourDismissedFor: Object.values(ids), email, password: PASSWORD, context: { timezoneId: 'Europe/Berlin' } });
@@ -38,6 +39,7 @@ describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', (
     const mia = await api<{ user_id: string }>('POST', '/api/v1/users', { email: 'mia@dash.local', display_name: 'mia', role: 'Manager', password: PASSWORD, departments: [{ id: eng.id }, { id: sales.id, manager: true }] });
     ids.mia = mia.user_id;
     const { token } = await api<{ token: string }>('POST', '/api/v1/tokens', { name: 'dash-hook', kind: 'hook' });
+    hookToken = token;
     const now = Date.now();
     const events = Array.from({ length: 30 }, (_, i) => {
       const agent = ['planner', 'coder', 'reviewer'][i % 3]!;
@@ -177,4 +179,35 @@ describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', (
     // (the caller's own departments show until the options arrive)
     await expect.poll(() => departmentsOf(mia), { timeout: 30_000 }).toEqual(['Sales']);
   }, 180_000);
+
+  it('brings an Admin a department\'s live events on a dashboard filtered to it, though the Admin is not in it', async () => {
+    const board = await api<{ id: string }>('POST', '/api/v1/dashboards', {
+      name: 'Sales live',
+      filters: { department_id: ids.sales },
+      doc: { version: 1, items: [{ i: 'live', ref: 'dashboards/live-activity', x: 0, y: 0, w: 6, h: 5, options: {}, pluginVersion: '1.0.0', optionsVersion: 1 }] },
+    });
+    const admin = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await admin.goto(`${platform.url}/login`);
+    await admin.getByLabel('Email').fill(platform.email);
+    await admin.getByLabel('Password').fill(platform.password);
+    await admin.getByRole('button', { name: 'Sign in' }).click();
+    await admin.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    await admin.goto(`${platform.url}/d/${board.id}`);
+    const live = admin.locator('section.cell[data-widget="dashboards/live-activity"]');
+    await live.getByText('events in the last 15 minutes in Sales').waitFor({ timeout: 20_000 });
+    await live.getByText('Waiting for events').waitFor();
+    await admin.locator('.live--live').waitFor({ timeout: 15_000 });
+    const event = (n: number, department: string) => ({
+      event_id: `live-${department}-${n}`, event_type: 'agent_invocation', timestamp: new Date().toISOString(), user_id: ids.cat, department_id: department,
+      session_id: 'live-session', agent_name: 'closer', agent_version: '1', invocation_id: `live-inv-${department}-${n}`, model_used: 'm',
+      input_tokens: 1, output_tokens: 1, execution_time_ms: 10, status: 'success',
+    });
+    // another department's event is not counted here; the watched one's arrives without a reload
+    await api('POST', '/api/v1/events', event(1, ids.eng!), hookToken);
+    await api('POST', '/api/v1/events', event(2, ids.sales!), hookToken);
+    await live.getByTestId('live-count').getByText('1', { exact: true }).waitFor({ timeout: 15_000 });
+    await api('POST', '/api/v1/events', event(3, ids.sales!), hookToken);
+    await live.getByTestId('live-count').getByText('2', { exact: true }).waitFor({ timeout: 15_000 });
+    await admin.context().close();
+  }, 90_000);
 });

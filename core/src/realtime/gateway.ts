@@ -6,6 +6,9 @@ import type { Internals } from '../internals.ts';
 /** The kernel services this module uses (a part of the container, not all of it). */
 export type GatewayDeps = Pick<Internals, 'bus' | 'callers' | 'tokens'>;
 
+/** departments one socket may watch besides its own: a page shows one or two */
+const MAX_WATCHED = 20;
+
 export const roomFor = (orgId: string, scope: BusScope) =>
   scope.kind === 'org' ? `org:${orgId}` : scope.kind === 'department' ? `org:${orgId}:dept:${scope.id}` : `org:${orgId}:user:${scope.id}`;
 
@@ -49,6 +52,26 @@ export async function startGateway(httpServer: HttpServer, s: GatewayDeps, redis
     } catch (err) {
       next(err as Error);
     }
+  });
+
+  // An Admin may look at any department's dashboard, not only those they belong to: the portal
+  // names the departments on screen (`watch`), and the socket joins those rooms for as long as
+  // they are shown. Others already sit in every department room they may see.
+  io.on('connection', (socket) => {
+    const { org, caller } = socket.data as { org: { id: string }; caller: { role: string; departments: Array<{ id: string }> } };
+    const own = new Set(caller.departments.map((d) => d.id));
+    let watched = new Set<string>();
+    socket.on('watch', (msg: unknown, ack?: unknown) => {
+      const ids = msg && typeof msg === 'object' && Array.isArray((msg as { department_ids?: unknown }).department_ids)
+        ? ((msg as { department_ids: unknown[] }).department_ids.filter((id) => typeof id === 'string' && id.length > 0 && id.length <= 128) as string[]).slice(0, MAX_WATCHED)
+        : [];
+      const next = new Set(caller.role === 'Admin' ? ids.filter((id) => !own.has(id)) : []);
+      const room = (id: string) => roomFor(org.id, { kind: 'department', id });
+      for (const id of watched) if (!next.has(id)) void socket.leave(room(id));
+      for (const id of next) if (!watched.has(id)) void socket.join(room(id));
+      watched = next;
+      if (typeof ack === 'function') ack({ watching: [...next] });
+    });
   });
 
   // Every node receives every bus message (Redis pub/sub); each emits only to its own sockets.

@@ -61,6 +61,9 @@ export function WidgetHost({ item, entry, refreshKey, onOptions, onMigrated, onD
   const department = scope?.department ?? (s.departmentId ? s.me.departments.find((d) => d.id === s.departmentId) ?? null : null);
   const filters = scope?.filters;
   const tick = scope?.tick ?? 0;
+  // the department's bus messages reach this tab even when the user is not in it (an Admin)
+  const watchDepartment = s.hub.watchDepartment;
+  useEffect(() => (department?.id ? watchDepartment(department.id) : undefined), [department?.id, watchDepartment]);
   const prefix = `/api/v1/${entry.plugin.routePrefix.replace(/^\/+|\/+$/g, '')}`;
 
   // one function per plugin prefix: a new one would make every data hook fetch again

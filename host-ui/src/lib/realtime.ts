@@ -2,7 +2,8 @@
  * One socket.io connection per tab, shared by every widget. The server puts the socket in
  * the rooms it may see (org, departments, user); the client only filters by topic. The
  * token is read on every (re)connect so a reconnect after a token refresh authenticates
- * with the new one.
+ * with the new one. A widget showing a department names it (`watchDepartment`): an Admin's
+ * socket then joins that department's room too, which it is not in by membership.
  */
 import { io, type Socket } from 'socket.io-client';
 import type { ApiClient } from './api.ts';
@@ -15,6 +16,8 @@ export type RealtimeStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
 export class RealtimeHub {
   private socket: Socket | null = null;
   private handlers = new Map<string, Set<(m: BusMessage) => void>>();
+  /** department id → how many widgets show it */
+  private watched = new Map<string, number>();
   private statusListeners = new Set<(s: RealtimeStatus) => void>();
   status: RealtimeStatus = 'offline';
 
@@ -38,6 +41,8 @@ export class RealtimeHub {
       // Rooms are joined by the server on connect; naming our topics lets a server that
       // supports it skip the ones this tab does not listen to.
       socket.emit('subscribe', { topics: [...this.handlers.keys()] });
+      // a new connection starts in its own rooms only
+      this.sendWatched();
     });
     socket.on('disconnect', (reason) => {
       this.setStatus('reconnecting');
@@ -76,6 +81,28 @@ export class RealtimeHub {
       if (set!.size === 0) this.handlers.delete(topic);
     };
   };
+
+  /** Receive the department's messages while the returned function is not called. */
+  watchDepartment = (id: string): (() => void) => {
+    const n = (this.watched.get(id) ?? 0) + 1;
+    this.watched.set(id, n);
+    if (n === 1) this.sendWatched();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const left = (this.watched.get(id) ?? 1) - 1;
+      if (left > 0) this.watched.set(id, left);
+      else {
+        this.watched.delete(id);
+        this.sendWatched();
+      }
+    };
+  };
+
+  private sendWatched() {
+    if (this.socket?.connected) this.socket.emit('watch', { department_ids: [...this.watched.keys()] });
+  }
 
   onStatus(l: (s: RealtimeStatus) => void): () => void {
     this.statusListeners.add(l);

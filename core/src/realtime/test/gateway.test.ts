@@ -15,7 +15,7 @@ const deps = (bus: ReturnType<typeof inProcessBus>) => ({
   tokens: { verifyAccess: async (t: string) => (t.startsWith('tok-') ? { org: org.id, sub: t.slice(4) } : null) },
   callers: {
     org: async (id: string) => (id === org.id ? org : null),
-    caller: async (_o: unknown, userId: string) => ({ userId, departments: userId === 'u1' ? [{ id: 'd1' }] : [] }),
+    caller: async (_o: unknown, userId: string) => ({ userId, role: userId === 'admin' ? 'Admin' : 'Developer', departments: userId === 'u1' ? [{ id: 'd1' }] : [] }),
   },
 }) as unknown as GatewayDeps;
 
@@ -68,5 +68,44 @@ describe('realtime gateway', () => {
     }
     // packets built only for rooms someone is in: org ×2, u1, u2, d1 (not u9, d9, nor the kernel message)
     expect(built).toBe(5);
+  });
+
+  it('lets an Admin watch a department they are not in while it is on screen, and nobody else', async () => {
+    const bus = inProcessBus();
+    server = createServer();
+    gw = await startGateway(server, deps(bus));
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const received: Record<string, number[]> = { admin: [], u1: [], u2: [] };
+    const socketOf: Record<string, Socket> = {};
+    for (const user of ['admin', 'u1', 'u2'] as const) {
+      const s = connect(url, { path: '/socket.io', auth: { token: `tok-${user}` }, transports: ['websocket'] });
+      sockets.push(s);
+      socketOf[user] = s;
+      s.on('bus', (m: { payload: { n: number } }) => received[user]!.push(m.payload.n));
+      await new Promise<void>((ok, fail) => (s.once('connect', () => ok()), s.once('connect_error', fail)));
+    }
+    const watch = (user: string, ids: unknown) => socketOf[user]!.emitWithAck('watch', { department_ids: ids }) as Promise<{ watching: string[] }>;
+    const publish = async (n: number) => {
+      await bus.publish(org.id, { kind: 'department', id: 'd1' }, 'events.committed', { n });
+      await bus.publish(org.id, { kind: 'department', id: 'd2' }, 'events.committed', { n: n + 100 });
+      await new Promise((r) => setTimeout(r, 200));
+    };
+
+    await publish(1); // nobody watches: only d1's member hears d1
+    expect(await watch('admin', ['d1', 'd2', 42, ''])).toEqual({ watching: ['d1', 'd2'] });
+    expect(await watch('u2', ['d1'])).toEqual({ watching: [] }); // a Developer sees only their own departments
+    expect(await watch('u1', ['d1'])).toEqual({ watching: [] }); // already in d1 by membership
+    await publish(2);
+    expect(await watch('admin', ['d2'])).toEqual({ watching: ['d2'] });
+    await publish(3);
+    expect(await watch('admin', [])).toEqual({ watching: [] });
+    await publish(4);
+    expect(await watch('admin', 'not a list')).toEqual({ watching: [] });
+
+    // reference: a member of d1 hears every d1 message; the Admin hears a department only while watching it
+    expect(received.u1).toEqual([1, 2, 3, 4]);
+    expect(received.u2).toEqual([]);
+    expect(received.admin!.sort((a, b) => a - b)).toEqual([2, 102, 103]);
   });
 });
