@@ -1,9 +1,10 @@
 /**
  * `npm start`: the platform on whatever app-config.yaml and the environment
- * say (embedded stores by default), with demo data on a first start.
+ * say (embedded stores by default), with demo data on a first start, kept current on later ones.
  */
 import { createKernel } from './kernel.ts';
 import { loadDemoData } from './demo/load.ts';
+import { catchUpDemoData } from './demo/catchUp.ts';
 import { stopOnSignals } from './stopOnSignals.ts';
 
 const started = Date.now();
@@ -34,6 +35,21 @@ console.log(`orrery: listening on ${url} (${modes.join(', ')}; data in ${config.
 if (kernel.bootstrap?.created) {
   console.log(`orrery: first start — organization "${kernel.bootstrap.org.slug}", admin ${kernel.bootstrap.email}`);
   if (kernel.bootstrap.password) console.log(`orrery: admin password (shown once): ${kernel.bootstrap.password}`);
+}
+
+// a later start brings the demo org's data up to today, after the port is open: the days since
+// it was last written, so "Last 7 days" is not empty a week after the first start
+if (kernel.bootstrap && !kernel.bootstrap.created && config.bootstrap.demoData) {
+  const org = kernel.bootstrap.org;
+  const t = Date.now();
+  catchUpDemoData(services, org).then(
+    (n) => {
+      if (!n?.events) return;
+      services.pluginHost.dataChanged(org.id);
+      console.log(`orrery: demo data brought up to date: ${n.events.toLocaleString('en')} events since ${n.from.toISOString()} (${Date.now() - t} ms)`);
+    },
+    (err: Error) => console.error(`orrery: the demo data could not be brought up to date: ${err.message}`),
+  );
 }
 
 stopOnSignals(() => kernel.close());

@@ -113,8 +113,11 @@ export function demoUsers(idFor: (i: number) => string, seed = 7): DemoUser[] {
   return users;
 }
 
-/** Yields events in batches for [from, to), day by day. */
-export function* demoEvents(users: DemoUser[], departmentIds: string[], from: Date, to: Date, seed = 11): Generator<Record<string, unknown>[]> {
+/**
+ * Yields events in batches for [from, to), day by day. People who grow or drop do so over the
+ * span, unless `progress` fixes where they stand (1: as at the end of the demo month).
+ */
+export function* demoEvents(users: DemoUser[], departmentIds: string[], from: Date, to: Date, seed = 11, opts: { progress?: number } = {}): Generator<Record<string, unknown>[]> {
   const r = rng(seed);
   // workflow runs draw from their own stream: the rest of the demo does not move with them
   const wr = rng(seed + 1000);
@@ -133,7 +136,7 @@ export function* demoEvents(users: DemoUser[], departmentIds: string[], from: Da
     const weekday = new Date(dayStart).getUTCDay();
     const weekend = weekday === 0 || weekday === 6;
     const batch: Record<string, unknown>[] = [];
-    const progress = day / Math.max(1, days - 1);
+    const progress = opts.progress ?? day / Math.max(1, days - 1);
     for (const u of users) {
       let p = weekend ? 0.12 : 0.78;
       if (u.pattern === 'dormant') p = 0; // never started

@@ -34,24 +34,41 @@ export async function loadDemoData(s: DemoDataDeps, org: Org, opts: { days?: num
   const days = opts.days ?? 30;
   const to = new Date();
   const from = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), to.getUTCDate()) - (days - 1) * 86_400_000);
+  const events = await insertDemoEvents(s, org, demoEvents(users, deptIds, from, to), (e) => (e.timestamp as number) <= Date.now());
+  return { users: users.length, departments: deptIds.length, events, from, to };
+}
+
+/**
+ * Writes generated events straight into the events table in 10k-row batches (STACK.md: keeps
+ * the event loop responsive), those `keep` accepts; `received_at` when given, else the store's
+ * clock. Answers how many were written.
+ */
+export async function insertDemoEvents(
+  s: DemoDataDeps,
+  org: Org,
+  batches: Iterable<Record<string, unknown>[]>,
+  keep: (e: Record<string, unknown>) => boolean,
+  receivedAt?: number,
+): Promise<number> {
   const table = `${s.analytics.database}.events`;
   let events = 0;
   let pending: Record<string, unknown>[] = [];
+  const stamp = receivedAt === undefined ? {} : { received_at: toCh(receivedAt) };
   const flush = async () => {
     if (!pending.length) return;
-    await s.analytics.client.insert({ table, values: pending.map((e) => ({ ...e, org_id: org.id, timestamp: toCh(e.timestamp as number) })), format: 'JSONEachRow' });
+    await s.analytics.client.insert({ table, values: pending.map((e) => ({ ...e, ...stamp, org_id: org.id, timestamp: toCh(e.timestamp as number) })), format: 'JSONEachRow' });
     events += pending.length;
     pending = [];
   };
-  for (const batch of demoEvents(users, deptIds, from, to)) {
+  for (const batch of batches) {
     for (const e of batch) {
-      if ((e.timestamp as number) > Date.now()) continue;
+      if (!keep(e)) continue;
       pending.push(e);
       if (pending.length >= 10_000) await flush();
     }
   }
   await flush();
-  return { users: users.length, departments: deptIds.length, events, from, to };
+  return events;
 }
 
 const toCh = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
