@@ -11,7 +11,7 @@ import { applyGrid, builtinDefault, COLS, newItem, partition, stacked, toGrid, t
 import { CatalogueList } from './CatalogueList.tsx';
 import { SetupBanner } from '../setup/SetupBanner.tsx';
 import { Modal, WidgetCell } from './WidgetCell.tsx';
-import { startDashboardLoad } from './loadTimer.ts';
+import { afterDashboardLoad, startDashboardLoad } from './loadTimer.ts';
 import { DashboardPdfButton } from './ExportMenu.tsx';
 
 const PHONE = 640;
@@ -96,8 +96,15 @@ export function DashboardPage() {
   // the dashboard's load time (until its widgets have data) for the platform's dashboard SLA
   // (once per visit: when the layout arrives and when the department changes, not on every edit)
   const docLoaded = doc !== null;
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  useEffect(() => { if (docLoaded) startDashboardLoad(source === 'user' ? 'mine' : source, visible.length); }, [docLoaded, s.departmentId]);
+  // the setup banner asks the server only after the widgets have their data: its questions
+  // would otherwise queue beside theirs on the analytics store, which runs one at a time
+  const [loadStarted, setLoadStarted] = useState(false);
+  useEffect(() => {
+    if (!docLoaded) return;
+    startDashboardLoad(source === 'user' ? 'mine' : source, visible.length);
+    setLoadStarted(true);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [docLoaded, s.departmentId]);
 
   const onLayoutChange = (layout: Layout) => {
     if (!doc || phone) return;
@@ -166,7 +173,7 @@ export function DashboardPage() {
         </div>
       </div>
       <p className="sr-only" role="status" aria-live="polite">{notice}</p>
-      <SetupBanner />
+      <SetupBanner after={loadStarted ? afterDashboardLoad : null} />
       {hidden.length > 0 && (
         <p className="notice small">
           {hidden.length === 1 ? 'One widget is' : `${hidden.length} widgets are`} hidden because {hidden.length === 1 ? 'its plugin is' : 'their plugins are'} turned off or not available to you.

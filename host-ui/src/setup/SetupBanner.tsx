@@ -9,11 +9,12 @@ import { useStepsDoneOnServer } from './serverState.ts';
 /**
  * Points a new org's Admin at the setup wizard until every step is done (on the server or
  * in the wizard), they finish the wizard, or they say "not now". Names what is left.
+ * `after`: what to wait for before asking the server (the page's widgets' data); null: not yet.
  */
-export function SetupBanner() {
+export function SetupBanner({ after }: { after: (() => Promise<void>) | null }) {
   const s = useSession();
   const [p, setP] = useState(() => readProgress(s.me.org.id, s.me.user.id));
-  const onServer = useStepsDoneOnServer({ defer: true });
+  const onServer = useStepsDoneOnServer({ defer: true, after });
   if (s.me.role !== 'Admin' || p.finished || p.dismissed || !onServer) return null;
   const left = STEPS.filter((x) => stepState(x.id, p, onServer) !== 'done');
   if (!left.length) return null;

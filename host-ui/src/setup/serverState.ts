@@ -51,20 +51,31 @@ function whenIdle(fn: () => void): () => void {
 
 /**
  * The steps done on the server, for an Admin (null while loading, or for other roles).
- * `defer`: ask only once the page is idle, so the banner never competes with the widgets.
+ * `defer`: ask only once the page is idle, so the banner never competes with the widgets;
+ * `after`: and once what it resolves has happened (null: wait until it is given).
  */
-export function useStepsDoneOnServer({ defer = false } = {}): Set<StepId> | null {
+export function useStepsDoneOnServer({ defer = false, after }: { defer?: boolean; after?: (() => Promise<void>) | null } = {}): Set<StepId> | null {
   const s = useSession();
   const [done, setDone] = useState<Set<StepId> | null>(null);
   const admin = s.me.role === 'Admin';
   const plugin = s.plugins.find((p) => p.id === 'adoption' && p.enabled !== false);
   const settings = plugin ? `/api/v1/${(plugin.routePrefix ?? 'adoption').replace(/^\/+|\/+$/g, '')}/settings` : null;
+  const waiting = after === null;
   useEffect(() => {
-    if (!admin || !s.pluginsLoaded) return;
+    if (!admin || !s.pluginsLoaded || waiting) return;
     let alive = true;
+    let cancel = () => {};
     const load = () => void loadServerFacts(settings).then((f) => alive && setDone(stepsDoneOnServer(f)), () => alive && setDone(new Set()));
-    const cancel = defer ? whenIdle(load) : (load(), () => {});
+    const start = () => {
+      if (!alive) return;
+      if (defer) cancel = whenIdle(load);
+      else load();
+    };
+    if (after) after().then(start, start);
+    else start();
     return () => { alive = false; cancel(); };
-  }, [admin, settings, defer, s.pluginsLoaded, s.me.org.id]);
+    // `after` is read once it is given: a new function for the same page does not ask again
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [admin, settings, defer, waiting, s.pluginsLoaded, s.me.org.id]);
   return done;
 }
