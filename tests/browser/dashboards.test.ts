@@ -17,6 +17,17 @@ describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', (
   const counts: Record<string, number> = { planner: 0, coder: 0, reviewer: 0 };
   let hookToken = '';
 
+  /** the platform's Admin, through the login form (the Admin is in no department) */
+  async function signInAsAdmin(): Promise<Page> {
+    const admin = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await admin.goto(`${platform.url}/login`);
+    await admin.getByLabel('Email').fill(platform.email);
+    await admin.getByLabel('Password').fill(platform.password);
+    await admin.getByRole('button', { name: 'Sign in' }).click();
+    await admin.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    return admin;
+  }
+
   async function signIn(email: string): Promise<Page> {
     return signedInPage(browser, platform, { tourDismissedFor: Object.values(ids), email, password: PASSWORD, context: { timezoneId: 'Europe/Berlin' } });
   }
@@ -148,12 +159,7 @@ describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', (
 
     // the Admin is in no department, yet picks any of the org's
     const board = await api<{ id: string }>('POST', '/api/v1/dashboards', { name: 'Pickers' });
-    const admin = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await admin.goto(`${platform.url}/login`);
-    await admin.getByLabel('Email').fill(platform.email);
-    await admin.getByLabel('Password').fill(platform.password);
-    await admin.getByRole('button', { name: 'Sign in' }).click();
-    await admin.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    const admin = await signInAsAdmin();
     await admin.goto(`${platform.url}/d/${board.id}`);
     await admin.getByRole('heading', { name: 'Pickers', level: 1 }).waitFor();
     await expect.poll(() => departmentsOf(admin), { timeout: 30_000 }).toEqual(['Engineering', 'Operations', 'Sales']);
@@ -186,12 +192,7 @@ describe.skipIf(!hasChromium)('named dashboards and the explorer in chromium', (
       filters: { department_id: ids.sales },
       doc: { version: 1, items: [{ i: 'live', ref: 'dashboards/live-activity', x: 0, y: 0, w: 6, h: 5, options: {}, pluginVersion: '1.0.0', optionsVersion: 1 }] },
     });
-    const admin = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await admin.goto(`${platform.url}/login`);
-    await admin.getByLabel('Email').fill(platform.email);
-    await admin.getByLabel('Password').fill(platform.password);
-    await admin.getByRole('button', { name: 'Sign in' }).click();
-    await admin.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    const admin = await signInAsAdmin();
     await admin.goto(`${platform.url}/d/${board.id}`);
     const live = admin.locator('section.cell[data-widget="dashboards/live-activity"]');
     await live.getByText('events in the last 15 minutes in Sales').waitFor({ timeout: 20_000 });
