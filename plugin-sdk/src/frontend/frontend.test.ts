@@ -164,6 +164,15 @@ describe('chart specs', () => {
     expect(axis([5_000, 17_054.2])).toBe(',.0f');
     expect(axis([0.125, 0.5])).toBe(',.4~g');
   });
+  it('time series: a few whole numbers tick by one, never by halves', () => {
+    const yaxis = (vs: number[]) => (timeSeriesSpec({ series: [{ name: 'n', points: vs.map((v, i) => ({ t: `2025-01-0${i + 1}`, v })) }] }, env).layout as { yaxis: { tickformat: string; dtick?: number } }).yaxis;
+    expect(yaxis([0, 1, 1])).toMatchObject({ tickformat: ',d', dtick: 1 });
+    expect(yaxis([4, 2])).toMatchObject({ dtick: 1 });
+    // more than a few, or fractions: plotly picks its own steps
+    expect(yaxis([0, 5]).dtick).toBeUndefined();
+    expect(yaxis([0, 0.5]).dtick).toBeUndefined();
+    expect(yaxis([1.5, 3]).tickformat).toBe(',.4~g');
+  });
   it('time series: a step series holds each level until the next change, and its gaps are not holes', () => {
     // changes at 00:00, 00:10 and 05:00: a line series would break after 00:10 (a hole of 28 ten-minute buckets)
     const points = [{ t: '2025-01-01T00:00:00Z', v: 3 }, { t: '2025-01-01T00:10:00Z', v: 5 }, { t: '2025-01-01T05:00:00Z', v: 4 }];

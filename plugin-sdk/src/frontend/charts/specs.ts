@@ -57,7 +57,14 @@ function tickFormat(f: ValueFormat | undefined, values: Iterable<number | null |
       // four significant digits keep small fractions readable, but d3's `g` turns 15,000 into
       // "1.5e+4": an axis that reaches 10,000 gets whole numbers with separators instead
       let max = 0;
-      for (const v of values) if (typeof v === 'number' && Number.isFinite(v)) max = Math.max(max, Math.abs(v));
+      let whole = true;
+      for (const v of values) {
+        if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+        max = Math.max(max, Math.abs(v));
+        if (!Number.isInteger(v)) whole = false;
+      }
+      // a few events, people or runs: plotly would tick 0, 0.5, 1; counts step by one
+      if (whole && max <= 4) return { tickformat: ',d', dtick: 1 };
       return { tickformat: max >= 10_000 ? ',.0f' : ',.4~g' };
     }
   }
