@@ -102,33 +102,40 @@ export async function recentActivity(ctx: TenantContext, q: RecentQuery, now = D
   params.since_ms = now - LAST_EVENT_LOOKBACK_DAYS * 86_400_000;
   const events = ctx.analytics.table('events');
   const inRange = `timestamp >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')`;
-  const [rows, last] = await Promise.all([
-    // one row per (minute, type, agent); the minute's figures are put together below
-    ctx.analytics.query<{ m: string | number; event_type: string; agent_name: string; n: string | number }>(
-      `SELECT toUnixTimestamp(toStartOfMinute(timestamp)) * 1000 AS m, event_type, agent_name, uniqExact(event_id) AS n
-         FROM ${events}
-        WHERE org_id = {org_id:String} AND ${inRange}${dept}
-        GROUP BY m, event_type, agent_name`,
-      params,
-    ),
-    ctx.analytics.query<{ last: string | number; n: string | number }>(
-      `SELECT toUnixTimestamp64Milli(max(timestamp)) AS last, count() AS n
-         FROM ${events}
-        WHERE org_id = {org_id:String} AND timestamp >= fromUnixTimestamp64Milli({since_ms:Int64}, 'UTC')
-          AND timestamp < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')${dept}`,
-      params,
-    ),
-  ]);
+  // one row per (minute, type, agent); the minute's figures are put together below
+  const rows = await ctx.analytics.query<MinuteRow & { last: string | number }>(
+    `SELECT toUnixTimestamp(toStartOfMinute(timestamp)) * 1000 AS m, event_type, agent_name, uniqExact(event_id) AS n,
+            toUnixTimestamp64Milli(max(timestamp)) AS last
+       FROM ${events}
+      WHERE org_id = {org_id:String} AND ${inRange}${dept}
+      GROUP BY m, event_type, agent_name`,
+    params,
+  );
   return {
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
     minutes: foldMinutes(rows),
-    last_event_at: Number(last[0]?.n ?? 0) > 0 ? new Date(Number(last[0]!.last)).toISOString() : null,
+    // the window's newest event when it has one; only an empty window looks further back
+    last_event_at: rows.length ? new Date(Math.max(...rows.map((r) => Number(r.last)))).toISOString() : await lastEventBefore(ctx, params, dept),
   };
 }
 
+/** The newest event of the scope over the lookback, before the window's end; null when none. */
+async function lastEventBefore(ctx: TenantContext, params: Record<string, unknown>, dept: string): Promise<string | null> {
+  const [last] = await ctx.analytics.query<{ last: string | number; n: string | number }>(
+    `SELECT toUnixTimestamp64Milli(max(timestamp)) AS last, count() AS n
+       FROM ${ctx.analytics.table('events')}
+      WHERE org_id = {org_id:String} AND timestamp >= fromUnixTimestamp64Milli({since_ms:Int64}, 'UTC')
+        AND timestamp < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')${dept}`,
+    params,
+  );
+  return Number(last?.n ?? 0) > 0 ? new Date(Number(last!.last)).toISOString() : null;
+}
+
+type MinuteRow = { m: string | number; event_type: string; agent_name: string; n: string | number };
+
 /** The minutes, oldest first, from rows of (minute, type, agent, events). */
-export function foldMinutes(rows: Array<{ m: string | number; event_type: string; agent_name: string; n: string | number }>): RecentMinute[] {
+export function foldMinutes(rows: MinuteRow[]): RecentMinute[] {
   const byMinute = new Map<number, { count: number; types: Record<string, number>; agents: Map<string, number> }>();
   for (const r of rows) {
     const m = Number(r.m);
