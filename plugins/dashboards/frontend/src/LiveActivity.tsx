@@ -61,7 +61,7 @@ function LiveActivity({ context, options }: WidgetProps<Options>) {
     <div style={{ display: 'flex', flexDirection: 'column', height: '100%', gap: 8 }}>
       <div aria-live="polite" data-testid="live-count">
         <span style={{ fontSize: '1.8rem', fontWeight: 600 }}>{fmt.number(view.total)}</span>{' '}
-        <span style={{ color: 'var(--muted, #5f6b7a)' }}>events in the last {LIVE_WINDOW_MINUTES} minutes{where}</span>
+        <span style={{ color: 'var(--muted, #5f6b7a)' }}>{view.total === 1 ? 'event' : 'events'} in the last {LIVE_WINDOW_MINUTES} minutes{where}</span>
       </div>
       {view.total === 0 ? (
         <p style={{ color: 'var(--muted, #5f6b7a)', margin: 0 }}>
