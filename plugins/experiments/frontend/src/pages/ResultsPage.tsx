@@ -1,9 +1,10 @@
 import { ChartFrame, defineWidget, formatters, PALETTE, useWidgetData, WidgetState, type PlotSpec, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { resultsPage } from '../../../widgets.ts';
 import { PortalLink } from './ui.tsx';
+import { meanValue, signedDifference } from '../difference.ts';
 
 interface Options { key: string; metric: string }
-interface Experiment { key: string; status: string; definition: { name: string; method: string; alpha: number; control: string; metrics: Array<{ name: string; guardrail?: boolean }>; start_at: string; end_at?: string | null; unit: string } }
+interface Experiment { key: string; status: string; definition: { name: string; method: string; alpha: number; control: string; metrics: Array<{ name: string; kind?: 'proportion' | 'mean'; guardrail?: boolean }>; start_at: string; end_at?: string | null; unit: string } }
 interface Results {
   experiment: { key: string; name: string; method: string; alpha: number; control: string; status: string };
   metric: { name: string; kind: 'proportion' | 'mean'; higher_is_better: boolean };
@@ -43,7 +44,7 @@ function effectSpec(r: Results, fmtValue: (v: number) => string): PlotSpec {
       },
     ],
     layout: {
-      xaxis: { zeroline: true, zerolinewidth: 2, title: { text: `${r.metric.name}: difference against ${r.experiment.control}` }, ...(r.metric.kind === 'proportion' ? { tickformat: '.1~%' } : {}) },
+      xaxis: { zeroline: true, zerolinewidth: 2, title: { text: `${r.metric.name}: difference against ${r.experiment.control}` }, ...(r.metric.kind === 'proportion' ? { tickformat: '.1~%' } : { exponentformat: 'none' as const }) },
       yaxis: { type: 'category', automargin: true },
       margin: { l: 90, r: 16, t: 8, b: 48 },
       showlegend: false,
@@ -83,9 +84,11 @@ function ResultsPage({ context, options }: WidgetProps<Options>) {
       )}
       <WidgetState query={q} emptyText="No units in this experiment yet: results appear once invocations or exposures arrive.">
         {(r) => {
-          const value = (v: number | null) => (v === null ? '—' : r.metric.kind === 'proportion' ? fmt.percent(v, 2) : fmt.number(v));
+          const value = (v: number | null) => (v === null ? '—' : r.metric.kind === 'proportion' ? fmt.percent(v, 2) : meanValue(context.locale, v));
           // a difference of two shares is in percentage points, not a percentage of anything
-          const diff = (v: number) => (r.metric.kind === 'proportion' ? `${v >= 0 ? '+' : ''}${fmt.number(v * 100, 2)} pp` : `${v >= 0 ? '+' : ''}${fmt.number(v)}`);
+          const diffOf = (kind: string | undefined, v: number) => (kind === 'proportion' ? `${v >= 0 ? '+' : ''}${fmt.number(v * 100, 2)} pp` : signedDifference(context.locale, v));
+          const diff = (v: number) => diffOf(r.metric.kind, v);
+          const kindOf = new Map((exp.data?.definition.metrics ?? []).map((m) => [m.name, m.kind]));
           const running = r.experiment.status !== 'stopped';
           const level = Math.round((1 - r.experiment.alpha) * 100);
           const seq = new Map((r.sequential ?? []).map((s) => [s.variant, s]));
@@ -156,7 +159,7 @@ function ResultsPage({ context, options }: WidgetProps<Options>) {
                   <tbody>
                     {r.guardrails.map((g) => (
                       <tr key={`${g.metric}/${g.variant}`}>
-                        <td>{g.metric}</td><td>{g.variant}</td><td>{g.absolute_difference === null ? '—' : fmt.number(g.absolute_difference)}</td><td>{p(g.p_value)}</td><td>{g.regression ? 'yes: blocks ship' : 'no'}</td>
+                        <td>{g.metric}</td><td>{g.variant}</td><td>{g.absolute_difference === null ? '—' : diffOf(kindOf.get(g.metric), g.absolute_difference)}</td><td>{p(g.p_value)}</td><td>{g.regression ? 'yes: blocks ship' : 'no'}</td>
                       </tr>
                     ))}
                   </tbody>
