@@ -6,6 +6,9 @@ import { CHARTS, MetricView, type ChartKind } from './MetricView.tsx';
 import type { MetricsQueryOptions } from './scope.ts';
 import { useMetrics } from './useMetrics.ts';
 
+/** A field of the question's grid: a select with a long option shrinks to its column instead of overflowing it. */
+const FIELD = { display: 'grid', gap: 4, minWidth: 0, gridTemplateColumns: 'minmax(0, 1fr)' } as const;
+
 /** The URL's options (all strings but `compare`): the question, so a link reopens it. */
 interface Options {
   event_type: string;
@@ -100,20 +103,20 @@ function Explorer({ context, options }: WidgetProps<Options>) {
   return (
     <div style={{ display: 'grid', gap: 16 }}>
       <form aria-label="Question" onSubmit={(e) => e.preventDefault()} style={{ display: 'grid', gap: 12, gridTemplateColumns: 'repeat(auto-fit, minmax(190px, 1fr))', alignItems: 'end' }}>
-        <label style={{ display: 'grid', gap: 4 }}>
+        <label style={FIELD}>
           Event type
           <select name="event_type" value={options.event_type} onChange={(e) => set({ event_type: e.target.value, field: '', where: '', rate_where: '', group_by: '' })}>
             {EVENT_TYPES.map((t) => <option key={t.type} value={t.type}>{t.type}</option>)}
           </select>
         </label>
-        <label style={{ display: 'grid', gap: 4 }}>
+        <label style={FIELD}>
           Measure
           <select name="measure" value={options.measure} onChange={(e) => set({ measure: e.target.value })}>
             {MEASURES.map(([m, l]) => <option key={m} value={m}>{l}</option>)}
           </select>
         </label>
         {needsField && (
-          <label style={{ display: 'grid', gap: 4 }}>
+          <label style={FIELD}>
             Field
             <select name="field" value={options.field} onChange={(e) => set({ field: e.target.value })} aria-invalid={!options.field}>
               <option value="">Choose a numeric field…</option>
@@ -122,29 +125,29 @@ function Explorer({ context, options }: WidgetProps<Options>) {
           </label>
         )}
         {options.measure === 'rate' && (
-          <label style={{ display: 'grid', gap: 4 }}>
+          <label style={FIELD}>
             Share that also matches
             <input name="rate_where" value={options.rate_where} onChange={(e) => set({ rate_where: e.target.value })} placeholder="status=failure" aria-describedby="filter-help" />
           </label>
         )}
-        <label style={{ display: 'grid', gap: 4 }}>
+        <label style={FIELD}>
           Filters
           <input name="where" value={options.where} onChange={(e) => set({ where: e.target.value })} placeholder="agent_name=planner,coder; status=success" aria-describedby="filter-help" />
         </label>
-        <label style={{ display: 'grid', gap: 4 }}>
+        <label style={FIELD}>
           Group by (up to 3)
           <select name="group_by" multiple size={3} value={groups} onChange={(e) => set({ group_by: [...e.target.selectedOptions].map((o) => o.value).slice(0, 3).join(',') })}>
             {groupable.map((n) => <option key={n} value={n}>{n}</option>)}
           </select>
         </label>
-        <label style={{ display: 'grid', gap: 4 }}>
+        <label style={FIELD}>
           Buckets
           <select name="granularity" value={options.granularity} onChange={(e) => set({ granularity: e.target.value as Options['granularity'] })}>
             <option value="none">None (one value per group)</option>
             {['minute', 'hour', 'day', 'week', 'month'].map((g) => <option key={g} value={g}>{g}</option>)}
           </select>
         </label>
-        <label style={{ display: 'grid', gap: 4 }}>
+        <label style={FIELD}>
           Chart
           <select name="chart" value={options.chart} onChange={(e) => set({ chart: e.target.value as ChartKind })}>
             {CHARTS.map((c) => <option key={c.id} value={c.id}>{c.label}</option>)}

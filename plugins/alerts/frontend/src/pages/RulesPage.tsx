@@ -83,7 +83,7 @@ function RulesPage({ context, options }: WidgetProps<Options>) {
                       {r.last_error ? <div className="small" title={r.last_error}>{r.last_error.slice(0, 80)}</div> : null}
                     </td>
                     <td>{describeRule(r)}</td>
-                    <td>{r.interval_seconds} s</td>
+                    <td>{fmt.duration(r.interval_seconds * 1000)}</td>
                     <td>{r.last_eval_at ? <time dateTime={r.last_eval_at}>{fmt.dateTime(r.last_eval_at)}</time> : 'not yet'}</td>
                     <td style={{ whiteSpace: 'nowrap' }}>
                       <PortalLink context={context} to={`/p/alerts/history?rule_id=${r.id}`}>History<span className="sr-only"> of {r.name}</span></PortalLink>
