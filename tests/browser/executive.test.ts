@@ -54,6 +54,9 @@ describe.skipIf(!hasChromium)('executive dashboard in chromium', () => {
     await expect.poll(() => kpis.textContent()).toMatch(/target ≥ 90/);
     // every card draws its trend over the week, by day, named in words for screen readers
     await expect.poll(() => kpis.getByRole('img', { name: /^By day over the range: from .+ to .+, last .+/ }).count()).toBe(6);
+    // the range starts and ends inside a day: one of those two days holds at least half a day of
+    // the 3-hourly events, and the line to it is dashed (a part of a day, not a fall)
+    expect(await kpis.locator('polyline[stroke-dasharray]').count()).toBeGreaterThan(0);
     // an Admin sets a target in place, by keyboard
     await page.getByRole('button', { name: 'Set targets' }).click();
     const spend = kpis.getByRole('listitem').filter({ hasText: 'AI spend' });

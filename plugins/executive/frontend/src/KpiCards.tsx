@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { Button, defineWidget, formatters, Stat, useWidgetData, WidgetState, type WidgetContext, type WidgetProps } from '@orrery/plugin-sdk/frontend';
 import { kpiCards } from '../../widgets.ts';
+import { partialBuckets, sparkPieces, type Grain } from './sparkline.ts';
 
 interface Options { keys: string[] }
 interface Kpi {
@@ -54,30 +55,30 @@ const GRAIN_WORD = { hour: 'hour', day: 'day', week: 'week' } as const;
 
 /**
  * The KPI's trend as a line under its number. Buckets without a value (no invocations in a rate's
- * bucket) break the line rather than drawing it down to zero. Screen readers get the range in words.
+ * bucket) break the line rather than drawing it down to zero; the segments to a bucket the range
+ * covers only in part (today, so far) are dashed. Screen readers get the range in words.
  */
-function Sparkline({ points, grain, describe }: { points: Kpi['trend']; grain: keyof typeof GRAIN_WORD; describe(v: number): string }) {
+function Sparkline({ points, grain, range, describe }: { points: Kpi['trend']; grain: Grain; range: { from: string; to: string }; describe(v: number): string }) {
   const values = points.map((p) => p.value).filter((v): v is number => v !== null);
   if (points.length < 2 || values.length < 2) return null;
   const lo = Math.min(...values), hi = Math.max(...values);
   const W = 100, H = 24;
   const x = (i: number) => (i / (points.length - 1)) * W;
   const y = (v: number) => (hi === lo ? H / 2 : H - 2 - ((v - lo) / (hi - lo)) * (H - 4));
-  const runs: string[] = [];
-  let run: string[] = [];
-  points.forEach((p, i) => {
-    if (p.value === null) {
-      if (run.length) runs.push(run.join(' '));
-      run = [];
-    } else run.push(`${x(i).toFixed(2)},${y(p.value).toFixed(2)}`);
-  });
-  if (run.length) runs.push(run.join(' '));
+  const partial = partialBuckets(points.map((p) => p.bucket), grain, range.from, range.to);
+  const pieces = sparkPieces(points.map((p) => p.value), partial);
   const last = values[values.length - 1]!;
-  const label = `By ${GRAIN_WORD[grain]} over the range: from ${describe(lo)} to ${describe(hi)}, last ${describe(last)}`;
+  const underWay = partial[partial.length - 1] && points[points.length - 1]!.value !== null;
+  const label = `By ${GRAIN_WORD[grain]} over the range: from ${describe(lo)} to ${describe(hi)}, last ${describe(last)}${underWay ? ` (this ${GRAIN_WORD[grain]} so far)` : ''}`;
   return (
     <svg className="kpi-trend" role="img" aria-label={label} viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" style={{ display: 'block', width: '100%', flex: '1 1 28px', minHeight: 28, maxHeight: 140, marginTop: 4, color: 'var(--accent, #3b6fd8)' }}>
       <title>{label}</title>
-      {runs.map((r, i) => (r.includes(' ') ? <polyline key={i} points={r} fill="none" stroke="currentColor" strokeWidth={1.5} vectorEffect="non-scaling-stroke" /> : <circle key={i} cx={r.split(',')[0]} cy={r.split(',')[1]} r={1.2} fill="currentColor" />))}
+      {pieces.map((piece, i) => {
+        const at = piece.points.map((j) => [x(j), y(points[j]!.value!)] as const);
+        return at.length === 1
+          ? <circle key={i} cx={at[0]![0]} cy={at[0]![1]} r={1.2} fill="currentColor" opacity={piece.dashed ? 0.6 : 1} />
+          : <polyline key={i} points={at.map(([a, b]) => `${a.toFixed(2)},${b.toFixed(2)}`).join(' ')} fill="none" stroke="currentColor" strokeWidth={1.5} vectorEffect="non-scaling-stroke" {...(piece.dashed ? { strokeDasharray: '3 3', opacity: 0.7 } : {})} />;
+      })}
     </svg>
   );
 }
@@ -86,11 +87,11 @@ function Sparkline({ points, grain, describe }: { points: Kpi['trend']; grain: k
 function KpiCards({ context, options }: WidgetProps<Options>) {
   const fmt = formatters(context.locale, context.tz);
   const [editing, setEditing] = useState(false);
-  const q = useWidgetData<{ kpis: Kpi[]; trend_granularity: keyof typeof GRAIN_WORD }>('/kpis', {}, { live: ['kpis'] });
+  const q = useWidgetData<{ from: string; to: string; kpis: Kpi[]; trend_granularity: Grain }>('/kpis', {}, { live: ['kpis'] });
   const show = (k: Kpi, v: number) => (k.unit === 'usd' ? fmt.currency(v) : k.unit === 'ratio' ? fmt.percent(v) : k.unit === 'ms' ? fmt.duration(v) : fmt.number(v));
   return (
     <WidgetState query={q} emptyText="No agent activity in this range yet: KPIs appear once agents report invocations.">
-      {({ kpis, trend_granularity: grain }) => {
+      {({ from, to, kpis, trend_granularity: grain }) => {
         const list = options.keys.length ? kpis.filter((k) => options.keys.includes(k.key)) : kpis;
         return (
           // the cards share the cell's width, and their trends take the height the cell has to spare
@@ -99,7 +100,7 @@ function KpiCards({ context, options }: WidgetProps<Options>) {
               {list.map((k) => (
                 <li key={k.key} title={k.description} style={{ border: '1px solid var(--border, #ddd)', borderRadius: 6, padding: 8, display: 'flex', flexDirection: 'column' }}>
                   <Stat label={k.title} value={k.value} format={FORMAT[k.unit]} delta={k.change} deltaGoodWhen={k.better === 'higher' ? 'up' : 'down'} />
-                  <Sparkline points={k.trend ?? []} grain={grain ?? 'day'} describe={(v) => show(k, v)} />
+                  <Sparkline points={k.trend ?? []} grain={grain ?? 'day'} range={{ from, to }} describe={(v) => show(k, v)} />
                   <div style={{ fontSize: '0.85em' }}>
                     {k.target === null ? (
                       <span>{STATUS[k.status]}</span>
