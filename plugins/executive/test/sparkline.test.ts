@@ -5,15 +5,12 @@
  * present neighbour is drawn alone. And which buckets are partial, against a range.
  */
 import { describe, expect, it } from 'vitest';
+import { rng } from '@orrery/backend-test-utils/random';
 import { partialBuckets, sparkPieces } from '../frontend/src/sparkline.ts';
-
-function seeded(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-}
 
 describe('KPI sparkline pieces', () => {
   it('draw each segment once, dashed exactly where a partial bucket ends it', () => {
-    const rand = seeded(11);
+    const rand = rng(11);
     for (let round = 0; round < 500; round++) {
       const n = 1 + Math.floor(rand() * 12);
       const values = Array.from({ length: n }, () => (rand() < 0.25 ? null : rand() * 100));

@@ -5,6 +5,7 @@
  * is never "-0" or "0" for a value that is not zero.
  */
 import { describe, expect, it } from 'vitest';
+import { rng } from '@orrery/backend-test-utils/random';
 import { meanValue, signedDifference } from '../frontend/src/difference.ts';
 
 const parse = (s: string) => Number(s.replace(/,/g, '').replace(/^\+/, ''));
@@ -14,13 +15,9 @@ function randomValue(rand: () => number): number {
   return (rand() < 0.5 ? -1 : 1) * magnitude * (1 + rand() * 9);
 }
 
-function seeded(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-}
-
 describe('experiment result numbers', () => {
   it('keep three significant digits and the sign, whatever the magnitude', () => {
-    const rand = seeded(7);
+    const rand = rng(7);
     for (let i = 0; i < 2000; i++) {
       const v = randomValue(rand);
       for (const [text, signed] of [[signedDifference('en-US', v), true], [meanValue('en-US', v), false]] as const) {
