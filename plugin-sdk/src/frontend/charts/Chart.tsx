@@ -55,13 +55,18 @@ export interface ChartCommonProps {
   emptyText?: string;
 }
 
-/** Falls back to the widget context for locale/tz, then to the browser's. */
+/**
+ * Locale and zone from the widget context, else the browser's; the widget's time range, so a
+ * time series can tell the buckets it covers only in part.
+ */
 function useChartEnv(): ChartEnv {
   const ctx = useContext(WidgetContextReact);
   const locale = ctx?.locale ?? navigator.language;
   const tz = ctx?.tz ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-  // one object while locale and zone stay: the chart specs are memoised on it
-  return useMemo(() => ({ locale, tz }), [locale, tz]);
+  const from = ctx?.timeRange?.from;
+  const to = ctx?.timeRange?.to;
+  // one object while these stay: the chart specs are memoised on it
+  return useMemo(() => ({ locale, tz, ...(from && to ? { range: { from, to } } : {}) }), [locale, tz, from, to]);
 }
 
 interface PlotlyEl extends HTMLDivElement {

@@ -12,6 +12,12 @@ export type ValueFormat = 'number' | 'compact' | 'percent' | 'duration' | 'curre
 export interface ChartEnv {
   locale: string;
   tz: string;
+  /**
+   * The range the data covers, when the chart shows one (a widget's time range). A line's
+   * bucket that the range covers only in part (the first, cut at `from`; the one still under
+   * way at `to`) is reached by a dotted segment: its count is part of a period's.
+   */
+  range?: { from: string; to: string };
 }
 
 export interface PlotSpec {
@@ -196,17 +202,63 @@ export function withMissingBuckets(points: Array<{ t: string; v: number | null }
   return out;
 }
 
+/**
+ * Which buckets a range covers only in part: the one `from` falls inside (after its start) and
+ * the one `to` falls inside (before its end). Calendar dates name whole days and are never partial.
+ */
+export function partialBucketFlags(points: Array<{ t: string }>, stepMs: number | null, range: ChartEnv['range']): boolean[] {
+  if (!range || !stepMs) return points.map(() => false);
+  const from = Date.parse(range.from), to = Date.parse(range.to);
+  return points.map((p) => {
+    if (isCalendarDate(p.t)) return false;
+    const start = Date.parse(p.t), end = start + stepMs;
+    return (start < from && from < end) || (start < to && to < end);
+  });
+}
+
+/**
+ * A line split in two: `solid`, the points with the partial buckets left out (the line breaks
+ * there), and `dotted`, the segments that reach a partial bucket, with a break (a null at the
+ * same time) between two that do not touch. Each segment between present points is in exactly
+ * one of them; `hover` says which of the dotted trace's points are the partial buckets (the
+ * solid trace answers for the others).
+ */
+export function splitPartialSegments(points: Array<{ t: string; v: number | null }>, partial: boolean[]) {
+  const present = (j: number) => j >= 0 && j < points.length && points[j]!.v !== null && points[j]!.v !== undefined;
+  const solid = points.map((p, i) => (partial[i] ? { t: p.t, v: null } : p));
+  const dotted: Array<{ t: string; v: number | null }> = [];
+  const hover: boolean[] = [];
+  for (let i = 0; i < points.length; i++) {
+    if (!present(i)) continue;
+    // a segment is dotted when either of its ends is a partial bucket
+    const dottedLeft = present(i - 1) && (partial[i - 1] || partial[i]);
+    const dottedRight = present(i + 1) && (partial[i] || partial[i + 1]);
+    const lonePartial = partial[i] && !present(i - 1) && !present(i + 1);
+    if (!dottedLeft && !dottedRight && !lonePartial) continue;
+    // a point not joined to the one before it by a dotted segment starts a new piece
+    if (!dottedLeft && dotted.length) { dotted.push({ t: points[i]!.t, v: null }); hover.push(false); }
+    dotted.push(points[i]!);
+    hover.push(!!partial[i]);
+  }
+  return { solid, dotted, hover };
+}
+
 export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec {
   const kind = input.kind ?? 'line';
   const fm = formatters(env.locale, env.tz);
   const step = kind === 'bar' || kind === 'step' ? null : bucketStepMs(input.series);
   const right = (s: { axis?: 'left' | 'right' }) => s.axis === 'right';
+  // lines and unstacked areas reach a bucket the range covers only in part by a dotted segment
+  const dotsPartial = (kind === 'line' || (kind === 'area' && !input.stacked)) && !!env.range;
   const drawn = input.series.map((s) => {
-    const points = withMissingBuckets(s.points, step, input.missing ?? 'gap');
-    return { name: s.name, right: right(s), points, alone: kind === 'bar' ? null : lonePoints(points) };
+    const all = withMissingBuckets(s.points, step, input.missing ?? 'gap');
+    const partial = dotsPartial ? partialBucketFlags(all, step, env.range) : [];
+    const split = partial.some((f, i) => f && all[i]!.v !== null && all[i]!.v !== undefined) ? splitPartialSegments(all, partial) : null;
+    const points = split ? split.solid : all;
+    return { name: s.name, right: right(s), points, split, alone: kind === 'bar' ? null : lonePoints(points) };
   });
   const twoAxes = drawn.some((s) => s.right) && drawn.some((s) => !s.right);
-  const data = drawn.map((s, i) => ({
+  const data: Array<Record<string, unknown>> = drawn.map((s, i) => ({
     type: kind === 'bar' ? 'bar' : 'scatter',
     // a point with no neighbour on either side is no line at all: it gets a marker (and only
     // then markers: one per point of a long series is a lot of drawing for nothing)
@@ -223,7 +275,31 @@ export function timeSeriesSpec(input: TimeSeriesInput, env: ChartEnv): PlotSpec 
     line: { color: colorAt(i), width: 2, shape: kind === 'step' ? 'hv' : input.missing === 'zero' ? 'linear' : 'spline', smoothing: 0.3 },
     marker: { color: colorAt(i), ...(s.alone ? { size: s.alone.map((a) => (a ? 7 : 0)) } : {}) },
     hovertemplate: `%{x}<br>${s.name}: %{y}<extra></extra>`,
+    ...(s.split ? { legendgroup: `series-${i}` } : {}),
   }));
+  // the dotted companions come after every series, so a trace's index still names its series
+  drawn.forEach((s, i) => {
+    if (!s.split || !s.split.dotted.length) return;
+    const name = twoAxes && s.right ? `${s.name} (right axis)` : s.name;
+    const lone = lonePoints(s.split.dotted);
+    data.push({
+      type: 'scatter',
+      mode: 'lines+markers',
+      fill: kind === 'area' ? 'tozeroy' : undefined,
+      name,
+      legendgroup: `series-${i}`,
+      showlegend: false,
+      ...(twoAxes && s.right ? { yaxis: 'y2' } : {}),
+      x: s.split.dotted.map((p) => plotlyTime(p.t, env.tz)),
+      y: s.split.dotted.map((p) => p.v),
+      line: { color: colorAt(i), width: 2, dash: 'dot', shape: 'linear' },
+      // a partial bucket with no neighbour is a marker; the others are the dotted line's ends
+      marker: { color: colorAt(i), size: lone ? lone.map((a) => (a ? 7 : 0)) : 0 },
+      // the solid trace answers for the complete buckets; this one for the partial ones only
+      hoverinfo: s.split.hover.map((h) => (h ? 'all' : 'skip')),
+      hovertemplate: `%{x}<br>${s.name} (so far): %{y}<extra></extra>`,
+    });
+  });
   // one table row per timestamp, one column per series
   const times = [...new Set(input.series.flatMap((s) => s.points.map((p) => p.t)))].sort();
   const lookup = input.series.map((s) => new Map(s.points.map((p) => [p.t, p.v])));
