@@ -33,7 +33,7 @@ describe('time series over a range cut inside its buckets', () => {
     const r = seededRandom(5);
     let dottedSeen = 0;
     for (let round = 0; round < 400; round++) {
-      const { step, points, range } = randomCase(r);
+      const { points, range } = randomCase(r);
       const spec = timeSeriesSpec({ series: [{ name: 's', points }] }, { locale: 'en-US', tz: 'UTC', range });
       // what is drawn, as the points after holes are made explicit (the chart's own step: the smallest)
       const smallest = points.slice(1).reduce((m, p, i) => Math.min(m, Date.parse(p.t) - Date.parse(points[i]!.t)), Infinity);
