@@ -30,7 +30,7 @@ export {
 } from './charts/Chart.tsx';
 export type { ChartCommonProps } from './charts/Chart.tsx';
 export {
-  timeSeriesSpec, barSpec, pieSpec, heatmapSpec, sankeySpec, gaugeSpec, distributionSpec, formatValue,
+  timeSeriesSpec, barSpec, pieSpec, heatmapSpec, sankeySpec, gaugeSpec, distributionSpec, formatValue, partialBucketFlags,
 } from './charts/specs.ts';
 export type {
   PlotSpec, TimeSeriesInput, BarInput, PieInput, HeatmapInput, SankeyInput, GaugeInput, DistributionInput, ValueFormat,

@@ -5,21 +5,14 @@
  * such a bucket are drawn dashed, as incomplete periods are in product analytics charts.
  */
 
+import { partialBucketFlags } from '@orrery/plugin-sdk/frontend';
+
 export type Grain = 'hour' | 'day' | 'week';
 const GRAIN_MS: Record<Grain, number> = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000 };
 
-/**
- * Whether each bucket lies only partly inside [from, to). A bucket's end is the next bucket's
- * start; the last one's is its start plus the grain (an hour off across a change of clocks, which
- * does not move the last bucket of a range in or out of "under way" in practice).
- */
+/** Whether each bucket lies only partly inside [from, to): the chart kit's rule, with the grain as the bucket's width. */
 export function partialBuckets(buckets: string[], grain: Grain, from: string, to: string): boolean[] {
-  const f = Date.parse(from), t = Date.parse(to);
-  return buckets.map((b, i) => {
-    const start = Date.parse(b);
-    const end = i + 1 < buckets.length ? Date.parse(buckets[i + 1]!) : start + GRAIN_MS[grain];
-    return start < f || end > t;
-  });
+  return partialBucketFlags(buckets.map((t) => ({ t })), GRAIN_MS[grain], { from, to });
 }
 
 export interface SparkPiece {
